@@ -1,0 +1,71 @@
+"""What plugins contribute besides schemes and rule types: ledger types, incentive policies, events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from .engine import Period
+
+
+@dataclass(frozen=True)
+class LedgerType:
+    """A kind of ledger record (台账类型): 三会一课 meetings, study sessions, volunteer hours …
+
+    ``unit`` names what ``quantity`` counts when ``quantity_required`` (e.g. 小时 for volunteer
+    hours); entries of other types count one each.
+    """
+
+    code: str
+    name: str
+    name_en: str = ""
+    unit: str = "次"
+    quantity_required: bool = False
+    description: str = ""
+
+
+AWARD_COLUMNS = ["org_id", "kind", "code", "title", "effect", "effective_until"]
+AWARD_KINDS = ("reward", "sanction", "talk", "rectification")
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    tenant_code: str
+    year: int
+    period: Period
+    scheme_id: str
+    scheme_version: str
+
+
+class IncentivePolicy:
+    """Turns a period's ranked, graded results into rewards and sanctions (奖惩).
+
+    ``apply`` receives the published results, one row per organisation with ``org_id``, ``code``,
+    ``name``, ``category``, ``total``, ``grade``, ``advanced_eligible``, ``rank``, ``tier``,
+    ``vetoed`` and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
+    of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
+    JSON-able dict (e.g. ``{"bonus_weight": 1.2}``), ``effective_until`` a date or None (e.g. barred
+    from 评先选优 until then). It must be a pure function of its inputs: publishing twice gives the
+    same awards.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CycleEvent:
+    """Something that happened to a cycle: ``opened``, ``scored``, ``published`` …"""
+
+    name: str
+    tenant_code: str
+    year: int
+    period: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: date | None = None

@@ -1,0 +1,479 @@
+"""The scoring engine (评分引擎): pure functions from a frozen scheme, targets and facts to results.
+
+No database and no Prefect here. One call of :func:`score` scores every organisation of a cycle for
+one period: the caller reads everything in bulk before (``core.scoring``) and writes the two frames
+it returns in bulk after.
+
+How a period is scored
+======================
+1. The grid: one row per (organisation, indicator), with the organisation's resolved target
+   (:func:`resolve_targets`).
+2. Each rule type scores, in one vectorised call, every grid row of the indicators that use it
+   (:class:`RuleType`). It returns the points, the measured value, a reason in words and the ids
+   of the facts behind the points.
+3. Points are clipped to ``[0, indicator points]`` and rounded to 0.01; an organisation's base is
+   the sum of its non-bonus lines, its bonus the sum of its bonus lines capped at
+   ``scheme.bonus_cap``; ``total = base + bonus``. Totals are sums of the rounded lines, so an
+   explanation always adds up.
+4. Veto (一票否决): any line flagged veto makes the organisation vetoed; its grade is
+   ``scheme.veto_grade`` whatever its points, it is never advanced-eligible, it ranks below
+   every organisation that is not vetoed and it is always in the last tier.
+5. Grades: the first band (highest first) whose ``min_score`` the total reaches; below every band,
+   the last band.
+6. Ranking, the tie rule: not vetoed before vetoed, then total descending, then base (the points
+   before bonus) descending, then organisation code ascending. Ranks are therefore a permutation
+   1..n; equal totals are visible as such in the results.
+7. Tiers: see :class:`bastion.core.scheme.TierRule`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from .models import IndicatorKind
+from .scheme import IndicatorSpec, Scheme
+
+ROUND = 2
+
+# --- periods -------------------------------------------------------------------------------
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An assessment period: a year (2026), a half (2026-H1), a quarter (2026-Q3) or a month (2026-07)."""
+
+    key: str
+    year: int
+    first_month: int
+    months: int
+
+    @classmethod
+    def parse(cls, key: str) -> Period:
+        m = _PERIOD.match(key.strip())
+        if not m:
+            raise ValueError(f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)")
+        year = int(m["year"])
+        if m["half"]:
+            return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)
+        if m["quarter"]:
+            return cls(m.group(0), year, 1 + 3 * (int(m["quarter"][1]) - 1), 3)
+        if m["month"]:
+            return cls(m.group(0), year, int(m["month"]), 1)
+        return cls(m.group(0), year, 1, 12)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.first_month, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the period."""
+        last = self.first_month + self.months
+        return date(self.year + (last - 1) // 12, (last - 1) % 12 + 1, 1)
+
+    @property
+    def label(self) -> str:
+        """The period in Chinese, as bulletins name it."""
+        if self.months == 12:
+            return f"{self.year}年度"
+        if self.months == 6:
+            return f"{self.year}年{'上' if self.first_month == 1 else '下'}半年"
+        if self.months == 3:
+            return f"{self.year}年第{(self.first_month + 2) // 3}季度"
+        return f"{self.year}年{self.first_month}月"
+
+
+UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+
+# --- facts ---------------------------------------------------------------------------------
+
+LEDGER_COLUMNS = ("id", "org_id", "type", "date", "quantity")
+FINDING_COLUMNS = ("id", "org_id", "indicator_code", "date", "deduction", "description")
+RATING_COLUMNS = ("id", "org_id", "source", "indicator_code", "score", "level", "date")
+
+
+def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
+    if data is None:
+        data = pd.DataFrame({c: [] for c in columns})
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"fact frame lacks columns {missing}")
+    data = data.loc[:, list(columns)].copy()
+    data["date"] = pd.to_datetime(data["date"])
+    return data
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What was recorded: ledger entries, check findings and ratings, one frame each.
+
+    Columns: ledger ``id, org_id, type, date, quantity``; findings ``id, org_id,
+    indicator_code, date, deduction, description``; ratings ``id, org_id, source,
+    indicator_code, score, level, date``.
+    """
+
+    ledger: pd.DataFrame
+    findings: pd.DataFrame
+    ratings: pd.DataFrame
+
+    @classmethod
+    def of(cls, ledger: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
+           ratings: pd.DataFrame | None = None) -> Facts:
+        return cls(_frame(LEDGER_COLUMNS, ledger), _frame(FINDING_COLUMNS, findings),
+                   _frame(RATING_COLUMNS, ratings))
+
+    def within(self, period: Period) -> Facts:
+        start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+
+        def cut(df: pd.DataFrame) -> pd.DataFrame:
+            return df[(df["date"] >= start) & (df["date"] < end)]
+
+        return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
+
+
+# --- the rule-type contract ----------------------------------------------------------------
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class RuleBatch:
+    """What a rule type gets: every grid row of the indicators that use it, and the facts.
+
+    ``rows`` has one row per (organisation, indicator) with columns ``org_id``, ``indicator_code``,
+    ``max_points``, ``kind``, ``tolerance``, ``target`` (NaN where none is set) and ``category``;
+    its index is the one the result must keep. ``params`` maps each indicator code to its
+    validated parameters (an instance of the rule type's ``Params``).
+    """
+
+    rows: pd.DataFrame
+    indicators: Mapping[str, IndicatorSpec]
+    params: Mapping[str, Any]
+    facts: Facts
+    orgs: pd.DataFrame
+    period: Period
+    source_weights: Mapping[str, float]
+
+
+class RuleType:
+    """A measure and its scoring rule, contributed by a plugin (see ``hookspecs.bastion_rule_types``).
+
+    ``evaluate`` returns a frame on the batch's index with the column ``points`` and ``reason``,
+    and optionally ``value`` (what was measured), ``evidence`` (``kind:id,id``: see
+    :func:`evidence_ids`), ``veto`` (bool) and ``veto_reason``. It must be vectorised over
+    organisations: loop over the batch's indicators if needed, never over its rows.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = NoParams
+    inputs: ClassVar[tuple[str, ...]] = ()  # which facts it reads: ledger, findings, ratings, orgs
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class RuleError(RuntimeError):
+    """A rule type failed or returned something malformed while scoring."""
+
+    def __init__(self, rule: str, plugin: str | None, message: str) -> None:
+        self.rule, self.plugin = rule, plugin
+        owner = f" (plugin {plugin})" if plugin else ""
+        super().__init__(f"rule type {rule!r}{owner}: {message}")
+
+
+# --- helpers for rule types ----------------------------------------------------------------
+
+
+def achievement(value: pd.Series, target: pd.Series, tolerance: pd.Series | float | None = None) -> pd.Series:
+    """Share of the target reached, in [0, 1]; a missing or zero target counts as reached.
+
+    With a tolerance (flexible indicators), a shortfall of at most ``tolerance × target`` counts
+    as reached in full; below the band the share is the plain ratio.
+    """
+    value = value.astype(float)
+    target = target.astype(float)
+    ratio = (value / target.where(target > 0)).clip(upper=1.0)
+    ratio = ratio.where(target > 0, 1.0).fillna(1.0)
+    if tolerance is not None:
+        tol = tolerance if isinstance(tolerance, pd.Series) else pd.Series(tolerance, index=value.index)
+        tol = tol.astype(float).fillna(0.0)
+        within_band = value >= target * (1 - tol) - 1e-9
+        ratio = ratio.where(~within_band, 1.0)
+    return ratio
+
+
+def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
+    """``kind:id,id,…`` per group of ``keys``: the ids of the facts behind a line."""
+    if facts.empty:
+        return pd.Series(dtype=object)
+    ordered = facts.sort_values("id")
+    joined = ordered["id"].astype("int64").astype(str).groupby([ordered[k] for k in keys], sort=False).agg(",".join)
+    return kind + ":" + joined
+
+
+def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1) -> pd.DataFrame:
+    """Weighted multi-source combination of ballot scores, per organisation (多方评价加权).
+
+    Each source's score is the mean of its ballots; a source with fewer than ``quorum`` ballots,
+    or without a weight, does not count. The combined score is ``Σ wₛ·meanₛ / Σ wₛ`` over the
+    sources that count, so a missing source's weight is shared out in proportion.
+
+    Returns, indexed by ``org_id``: ``combined`` (NaN when no source counts), ``ballots`` and
+    ``detail`` (the per-source means, weights and ballot counts, in words).
+    """
+    scored = ratings[ratings["score"].notna() & ratings["source"].isin(list(weights))]
+    if scored.empty:
+        return pd.DataFrame({"combined": [], "ballots": [], "detail": []}, index=pd.Index([], name="org_id"))
+    per = scored.groupby(["org_id", "source"], sort=True)["score"].agg(["mean", "count"]).reset_index()
+    per = per[per["count"] >= quorum].copy()
+    per["weight"] = per["source"].map(weights).astype(float)
+    per["weighted"] = per["weight"] * per["mean"]
+    by_org = per.groupby("org_id").agg(wsum=("weight", "sum"), wmean=("weighted", "sum"), ballots=("count", "sum"))
+    combined = (by_org["wmean"] / by_org["wsum"].where(by_org["wsum"] > 0))
+    names = per["source"].map(SOURCE_LABELS).fillna(per["source"])
+    per["text"] = (names + " " + per["mean"].round(ROUND).map("{:g}".format) + "（权重 "
+                   + per["weight"].map("{:g}".format) + "，" + per["count"].astype(str) + " 票）")
+    detail = per.groupby("org_id")["text"].agg("；".join)
+    return pd.DataFrame({"combined": combined, "ballots": by_org["ballots"], "detail": detail})
+
+
+SOURCE_LABELS = {
+    "self": "自评",
+    "members": "党员群众",
+    "peers": "其他支部书记",
+    "superior": "上级机关",
+    "work_report": "述职评议",
+}
+
+
+def fmt(series: pd.Series) -> pd.Series:
+    """Numbers as short text for reasons (12, 3.5, 0.25)."""
+    return series.astype(float).round(ROUND).map("{:g}".format)
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def resolve_targets(scheme: Scheme, orgs: pd.DataFrame, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each organisation's target per indicator: own row, else its category's, else the default.
+
+    ``orgs`` has ``org_id`` and ``category``. Scheme defaults come from ``IndicatorSpec.targets``
+    (``'*'`` for every category). ``overrides`` (from the cycle's Target rows) has
+    ``indicator_code``, ``category`` and ``org_id`` (either may be null) and ``value``; its rows
+    win over the scheme's. Returns ``org_id, indicator_code, target`` for indicators with a target.
+    """
+    rows = [(spec.code, None if cat == "*" else cat, None, float(v))
+            for spec in scheme.indicators() for cat, v in spec.targets.items()]
+    layers = pd.DataFrame(rows, columns=["indicator_code", "category", "org_id", "value"])
+    if overrides is not None and not overrides.empty:
+        layers = pd.concat([layers, overrides[["indicator_code", "category", "org_id", "value"]]], ignore_index=True)
+    if layers.empty:
+        return pd.DataFrame({"org_id": [], "indicator_code": [], "target": []})
+    layers["rank"] = np.where(layers["org_id"].notna(), 2, np.where(layers["category"].notna(), 1, 0))
+    # Later rows of the same rank win (a newer per-branch adjustment replaces an older one).
+    layers = layers.reset_index().sort_values(["rank", "index"])
+    org_keys = orgs[["org_id", "category"]]
+    default = layers[layers["rank"] == 0].drop_duplicates("indicator_code", keep="last")
+    by_cat = layers[layers["rank"] == 1].drop_duplicates(["indicator_code", "category"], keep="last")
+    by_org = layers[layers["rank"] == 2].drop_duplicates(["indicator_code", "org_id"], keep="last")
+    parts = [
+        org_keys.merge(default[["indicator_code", "value"]], how="cross").assign(rank=0),
+        org_keys.merge(by_cat[["indicator_code", "category", "value"]], on="category").assign(rank=1),
+        org_keys.merge(by_org[["indicator_code", "org_id", "value"]].astype({"org_id": "int64"}), on="org_id").assign(rank=2),
+    ]
+    resolved = pd.concat(parts, ignore_index=True).sort_values("rank")
+    resolved = resolved.drop_duplicates(["org_id", "indicator_code"], keep="last")
+    return resolved.rename(columns={"value": "target"})[["org_id", "indicator_code", "target"]].reset_index(drop=True)
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+LINE_COLUMNS = ["org_id", "indicator_code", "block_code", "kind", "rule", "points", "max_points",
+                "value", "target", "veto", "veto_reason", "reason", "evidence"]
+
+
+@dataclass
+class ScoreResult:
+    """``evaluations``: one row per organisation; ``lines``: one per organisation and indicator."""
+
+    period: Period
+    scheme_id: str
+    scheme_version: str
+    evaluations: pd.DataFrame
+    lines: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def indicator_frame(scheme: Scheme) -> pd.DataFrame:
+    rows = [
+        {"indicator_code": i.code, "block_code": block.code, "kind": str(i.kind), "rule": i.rule,
+         "max_points": float(i.points), "tolerance": i.tolerance, "position": n}
+        for n, (block, i) in enumerate((b, i) for b in scheme.blocks for i in b.indicators)
+    ]
+    return pd.DataFrame(rows)
+
+
+def score(
+    scheme: Scheme,
+    rule_types: Mapping[str, RuleType],
+    orgs: pd.DataFrame,
+    facts: Facts,
+    period: Period,
+    *,
+    targets: pd.DataFrame | None = None,
+    params: Mapping[str, Any] | None = None,
+    rule_owners: Mapping[str, str] | None = None,
+) -> ScoreResult:
+    """Score every organisation in ``orgs`` for ``period``.
+
+    ``orgs`` needs ``org_id``, ``code`` and ``category`` (more columns are passed to rule types);
+    ``targets`` is the output of :func:`resolve_targets` (resolved here when omitted);
+    ``params`` maps indicator code → validated rule parameters (validated here when omitted);
+    ``rule_owners`` maps rule name → plugin name, for error messages.
+    """
+    orgs = orgs.reset_index(drop=True)
+    if orgs["org_id"].duplicated().any():
+        raise ValueError("duplicate org_id in orgs")
+    if targets is None:
+        targets = resolve_targets(scheme, orgs)
+    if params is None:
+        params = validate_params(scheme, rule_types)
+    specs = {i.code: i for i in scheme.indicators()}
+    ind = indicator_frame(scheme)
+    grid = orgs[["org_id", "category"]].merge(ind, how="cross")
+    grid = grid.merge(targets, on=["org_id", "indicator_code"], how="left")
+    in_period = facts.within(period)
+
+    outputs = []
+    for rule_name, rows in grid.groupby("rule", sort=True):
+        rule = rule_types.get(rule_name)
+        owner = (rule_owners or {}).get(rule_name)
+        if rule is None:
+            raise RuleError(rule_name, None, "is not contributed by any enabled plugin")
+        codes = rows["indicator_code"].unique()
+        batch = RuleBatch(
+            rows=rows.drop(columns=["rule", "position", "block_code"]),
+            indicators={c: specs[c] for c in codes},
+            params={c: params[c] for c in codes},
+            facts=in_period, orgs=orgs, period=period, source_weights=scheme.source_weights,
+        )
+        try:
+            out = rule.evaluate(batch)
+        except Exception as exc:  # a plugin's fault must name the plugin, not crash opaquely
+            raise RuleError(rule_name, owner, f"raised {type(exc).__name__}: {exc}") from exc
+        outputs.append(_checked(out, rows, rule_name, owner))
+
+    lines = grid.join(pd.concat(outputs), how="left")
+    lines["points"] = np.where(lines["kind"] == IndicatorKind.veto, 0.0,
+                               lines["points"].clip(lower=0.0, upper=lines["max_points"])).round(ROUND)
+    lines = lines.sort_values(["org_id", "position"], kind="stable")
+    evaluations = _aggregate(scheme, orgs, lines)
+    return ScoreResult(period, scheme.id, scheme.version, evaluations, lines[LINE_COLUMNS].reset_index(drop=True))
+
+
+def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType]) -> dict[str, Any]:
+    """Each indicator's parameters, validated against its rule type's ``Params`` model."""
+    out = {}
+    for spec in scheme.indicators():
+        rule = rule_types.get(spec.rule)
+        if rule is None:
+            raise RuleError(spec.rule, None, f"used by indicator {spec.code} is not contributed by any enabled plugin")
+        out[spec.code] = rule.Params.model_validate(spec.params)
+    return out
+
+
+def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None) -> pd.DataFrame:
+    if not isinstance(out, pd.DataFrame):
+        raise RuleError(rule, owner, f"returned {type(out).__name__}, not a DataFrame")
+    missing = {"points", "reason"} - set(out.columns)
+    if missing:
+        raise RuleError(rule, owner, f"returned no column(s) {sorted(missing)}")
+    if not out.index.equals(rows.index) and not out.index.sort_values().equals(rows.index.sort_values()):
+        raise RuleError(rule, owner, "returned rows that do not match the batch's index")
+    out = out.reindex(rows.index)
+    result = pd.DataFrame(index=rows.index)
+    result["points"] = pd.to_numeric(out["points"], errors="raise").astype(float).fillna(0.0)
+    if not np.isfinite(result["points"]).all():
+        raise RuleError(rule, owner, "returned points that are not finite numbers")
+    result["reason"] = out["reason"].astype(object).fillna("")
+    result["value"] = out["value"].astype(float) if "value" in out else np.nan
+    result["evidence"] = out["evidence"].astype(object).fillna("") if "evidence" in out else ""
+    result["veto"] = out["veto"].fillna(False).astype(bool) if "veto" in out else False
+    result["veto_reason"] = out["veto_reason"].astype(object) if "veto_reason" in out else None
+    return result
+
+
+def _aggregate(scheme: Scheme, orgs: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    is_bonus = lines["kind"] == IndicatorKind.bonus
+    sums = pd.DataFrame({
+        "org_id": lines["org_id"],
+        "base": lines["points"].where(~is_bonus, 0.0),
+        "bonus": lines["points"].where(is_bonus, 0.0),
+        "veto": lines["veto"],
+    }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"), vetoed=("veto", "any"))
+    vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
+    reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
+
+    ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")
+    ev["base_points"] = ev["base"].fillna(0.0).round(ROUND)
+    ev["bonus_points"] = np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap).round(ROUND)
+    ev["total"] = (ev["base_points"] + ev["bonus_points"]).round(ROUND)
+    ev["vetoed"] = ev["vetoed"].fillna(False).astype(bool)
+    ev["veto_reasons"] = ev["org_id"].map(reasons).apply(lambda r: r if isinstance(r, list) else [])
+    grade, advanced = assign_grades(scheme, ev["total"], ev["vetoed"])
+    ev["grade"], ev["advanced_eligible"] = grade, advanced
+    ev["rank"] = rank(ev)
+    ev["tier"] = assign_tiers(scheme, ev["rank"], ev["total"], ev["vetoed"])
+    cols = ["org_id", "base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade",
+            "advanced_eligible", "rank", "tier"]
+    return ev.sort_values("rank")[cols].reset_index(drop=True)
+
+
+def assign_grades(scheme: Scheme, total: pd.Series, vetoed: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Grade per organisation (等次): the first band reached; vetoed ones get ``veto_grade``."""
+    mins = np.array([g.min_score for g in scheme.grades], dtype=float)
+    # Number of bands (listed descending) whose min_score is above the total = index of the band reached.
+    idx = (total.to_numpy()[:, None] < mins[None, :] - 1e-9).sum(axis=1)
+    idx = np.minimum(idx, len(mins) - 1)
+    names = np.array([g.name for g in scheme.grades], dtype=object)[idx]
+    adv = np.array([g.advanced for g in scheme.grades])[idx]
+    grade = pd.Series(np.where(vetoed, scheme.veto_grade, names), index=total.index, dtype=object)
+    return grade, pd.Series(adv & ~vetoed.to_numpy(), index=total.index)
+
+
+def rank(ev: pd.DataFrame) -> pd.Series:
+    """Ranks 1..n by the documented tie rule (module docstring, step 6)."""
+    order = ev.sort_values(["vetoed", "total", "base_points", "code"],
+                           ascending=[True, False, False, True], kind="stable").index
+    ranks = pd.Series(0, index=ev.index, dtype="int64")
+    ranks.loc[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def assign_tiers(scheme: Scheme, ranks: pd.Series, total: pd.Series, vetoed: pd.Series) -> pd.Series:
+    bands = scheme.tiers.bands
+    names = np.array([b.name for b in bands], dtype=object)
+    n = len(ranks)
+    if scheme.tiers.method == "rank_share":
+        bounds = np.array([math.ceil(round(c * n, 9)) for c in np.cumsum([b.share for b in bands])])
+        idx = np.searchsorted(bounds, ranks.to_numpy(), side="left")
+    else:
+        mins = np.array([b.min_score if b.min_score is not None else -np.inf for b in bands], dtype=float)
+        idx = (total.to_numpy()[:, None] < mins[None, :] - 1e-9).sum(axis=1)
+    idx = np.minimum(idx, len(bands) - 1)
+    idx = np.where(vetoed.to_numpy(), len(bands) - 1, idx)
+    return pd.Series(names[idx], index=ranks.index, dtype=object)

@@ -1,0 +1,77 @@
+"""The plugin contract: every hook a Bastion plugin can implement.
+
+A plugin is a module (or object) with functions named after these hooks and decorated with
+``bastion.hookimpl``. Third-party plugins declare it in the entry-point group ``bastion``; the
+built-ins in ``plugins/`` are declared the same way in Bastion's own ``pyproject.toml``. Each
+tenant enables the plugins it uses; contributions of plugins a tenant has not enabled are invisible
+to it.
+
+All hooks but ``bastion_cycle_event`` are *registry* hooks: they return lists that Bastion
+gathers once at start-up; a name contributed twice is an error naming both plugins. A hook that
+raises is reported with its plugin's name and that plugin's contribution is left out; the rest of
+the platform runs on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .contributions import CycleEvent, IncentivePolicy, LedgerType
+    from .engine import RuleType
+    from .scheme import Scheme
+
+PROJECT = "bastion"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def bastion_schemes() -> list[Scheme | dict[str, Any]]:
+    """Contribute indicator schemes (考核指标体系).
+
+    Return a list of :class:`bastion.core.scheme.Scheme` objects, or dicts of the same shape
+    (e.g. loaded from YAML or JSON). Each scheme is identified by ``id`` and ``version``; a cycle
+    opened with it keeps a frozen copy, so publishing a new version never changes an open cycle.
+    Schemes are validated when loaded: an invalid one is refused with the plugin's name, the
+    indicator and the fault.
+    """
+
+
+@hookspec
+def bastion_rule_types() -> list[RuleType]:
+    """Contribute rule types: the measures and scoring rules that scheme indicators refer to.
+
+    Return a list of :class:`bastion.core.engine.RuleType` instances, each with a unique
+    ``name``, a ``description``, a pydantic ``Params`` model for its parameters and a vectorised
+    ``evaluate(batch)`` (see ``RuleType`` for the exact contract).
+    """
+
+
+@hookspec
+def bastion_ledger_types() -> list[LedgerType]:
+    """Contribute ledger types (台账类型) that ledger entries may have and rules may count.
+
+    Return a list of :class:`bastion.core.contributions.LedgerType`; codes are unique across
+    plugins.
+    """
+
+
+@hookspec
+def bastion_incentive_policies() -> list[IncentivePolicy]:
+    """Contribute incentive policies (激励政策) that turn published results into awards.
+
+    Return a list of :class:`bastion.core.contributions.IncentivePolicy` instances. A scheme names
+    the policies applied when its results are published (``Scheme.policies``).
+    """
+
+
+@hookspec
+def bastion_cycle_event(event: CycleEvent) -> None:
+    """React to a cycle event (opened, scored, published …): notify, export, log.
+
+    Called for every enabled plugin implementing it; the return value is ignored. An exception is
+    reported with the plugin's name and does not undo the event.
+    """

@@ -1,0 +1,380 @@
+"""The whole schema of Bastion, in one sitting.
+
+Every row belongs to exactly one tenant (an enterprise, 企业). Enumerated columns are stored as
+short strings and validated where data enters (importers, services), so that a plugin or a later
+release can add a category or a check kind without a database migration; the known values are the
+``StrEnum`` classes below.
+
+The scheme an enterprise scores with is *frozen into the cycle* when the cycle opens
+(``Cycle.scheme`` holds the whole document, ``Indicator`` rows its indicators): a plugin may
+publish a new scheme version next year without changing how this year was scored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(**kwargs: Any) -> Any:
+    """A timezone-aware timestamp column (naive timestamps are a bug factory across SQLite/PG)."""
+    return Field(sa_type=DateTime(timezone=True), **kwargs)
+
+
+def _json(*, nullable: bool, **field: Any) -> Any:
+    return Field(sa_column=Column(JSON, nullable=nullable), **field)
+
+
+class OrgLevel(StrEnum):
+    committee = "committee"  # 党委
+    general_branch = "general_branch"  # 党总支 / 直属党组织
+    branch = "branch"  # 党支部
+    group = "group"  # 党小组
+
+
+class IndicatorKind(StrEnum):
+    veto = "veto"  # 否定指标（一票否决）
+    controllable = "controllable"  # 可控指标
+    flexible = "flexible"  # 弹性指标（允许在容差范围内波动）
+    bonus = "bonus"  # 加分项
+
+
+class CheckKind(StrEnum):
+    daily = "daily"  # 日常督查
+    spot = "spot"  # 不定期抽查
+    open = "open"  # 明察
+    covert = "covert"  # 暗访
+    half_year = "half_year"  # 半年检查
+    self_check = "self"  # 自查
+    mutual = "mutual"  # 互查
+    patrol = "patrol"  # 巡查
+    year_end = "year_end"  # 年终考核
+
+
+class RatingSource(StrEnum):
+    self_ = "self"  # 自评
+    members = "members"  # 党员群众测评
+    peers = "peers"  # 其他支部书记互评
+    superior = "superior"  # 上级机关考评
+    work_report = "work_report"  # 述职评议
+
+
+class EvaluationStatus(StrEnum):
+    draft = "draft"
+    reviewed = "reviewed"
+    published = "published"
+
+
+class RectificationStatus(StrEnum):
+    issued = "issued"  # 已下发整改通知书
+    responded = "responded"  # 已反馈整改情况
+    verified = "verified"  # 复验通过
+    reopened = "reopened"  # 复验未通过
+    overdue = "overdue"  # 逾期
+
+
+# --- tenants and organisations -------------------------------------------------------------
+
+
+class Tenant(SQLModel, table=True):
+    """An enterprise or public organ (企业/单位) running its own assessment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class TenantPlugin(SQLModel, table=True):
+    """A plugin a tenant has enabled (its own scheme and incentive policy)."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    plugin: str = Field(max_length=128, primary_key=True)
+    enabled_at: datetime = _when(default_factory=utcnow)
+
+
+class Organization(SQLModel, table=True):
+    """A party organisation: 党委 → 党总支 → 党支部 → 党小组."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    level: str = Field(max_length=32)  # OrgLevel
+    category: str = Field(default="", max_length=64)  # 机关 / 生产单位 / 企业 / 离退休 … open-ended
+    secretary: str | None = Field(default=None, max_length=100)
+    secretary_term_start: date | None = None
+    secretary_term_end: date | None = None  # 届任制: a term that has ended needs an election
+    first_secretary: str | None = Field(default=None, max_length=100)  # 第一书记
+    member_count: int = 0
+    staff_count: int = 0
+    party_staff_count: int = 0  # 党务工作人员 (structural check: 1–2% of staff)
+    active: bool = True
+
+
+# --- cycles, frozen schemes, targets --------------------------------------------------------
+
+
+class Cycle(SQLModel, table=True):
+    """An assessment year (考核年度) scored with one frozen scheme version."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    year: int
+    name: str = Field(max_length=200)
+    scheme_id: str = Field(max_length=128)
+    scheme_version: str = Field(max_length=64)
+    scheme_plugin: str = Field(max_length=128)
+    scheme: dict[str, Any] = _json(nullable=False)  # the whole scheme document, as opened
+    status: str = Field(default="open", max_length=16)
+    opened_at: datetime = _when(default_factory=utcnow)
+    opened_by: str = Field(default="", max_length=100)
+
+
+class Indicator(SQLModel, table=True):
+    """An indicator of the cycle's frozen scheme (考核指标)."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    code: str = Field(max_length=64)
+    block_code: str = Field(max_length=64)
+    block_name: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)  # IndicatorKind
+    points: float
+    rule: str = Field(max_length=128)
+    params: dict[str, Any] = _json(nullable=False)
+    tolerance: float | None = None  # flexible indicators: allowed shortfall, as a fraction of target
+    position: int = 0
+
+
+class Target(SQLModel, table=True):
+    """A target value (目标值) for an indicator: scheme default, per category, or per branch.
+
+    Resolution for a branch: its own row (``org_id``) beats its category's row, which beats the
+    scheme default (both ``org_id`` and ``category`` null). A per-branch row records why.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    category: str | None = Field(default=None, max_length=64)
+    org_id: int | None = Field(default=None, foreign_key="organization.id")
+    value: float
+    reason: str | None = None
+    set_by: str = Field(default="", max_length=100)
+    set_at: datetime = _when(default_factory=utcnow)
+
+
+# --- facts: ledgers, evidence, checks, ratings ---------------------------------------------
+
+
+class LedgerEntry(SQLModel, table=True):
+    """A ledger record (台账): a meeting, study session, volunteer hours, a deed, a model …"""
+
+    __table_args__ = (Index("ix_ledgerentry_tenant_date", "tenant_id", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    type: str = Field(max_length=64)  # a ledger type contributed by a plugin
+    date: date
+    quantity: float | None = None  # hours, people … where the type has a unit
+    title: str = Field(default="", max_length=300)
+    note: str = ""
+    recorded_by: str = Field(default="", max_length=100)
+    recorded_at: datetime = _when(default_factory=utcnow)
+    source: str | None = Field(default=None, max_length=300)  # import file, or the UI
+
+
+class Evidence(SQLModel, table=True):
+    """A file backing a ledger entry or a finding (minutes, photos, sign-in sheets …)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledgerentry.id", index=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    filename: str = Field(max_length=300)
+    uri: str = Field(max_length=1000)
+    sha256: str | None = Field(default=None, max_length=64)
+    uploaded_by: str = Field(default="", max_length=100)
+    uploaded_at: datetime = _when(default_factory=utcnow)
+
+
+class Check(SQLModel, table=True):
+    """An inspection of one organisation (督查/抽查/明察暗访/半年检查 …)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    kind: str = Field(max_length=16)  # CheckKind
+    date: date
+    inspector: str = Field(default="", max_length=100)
+    status: str = Field(default="done", max_length=16)  # planned / done
+    note: str = ""
+
+
+class Finding(SQLModel, table=True):
+    """A problem found by a check; it may deduct points from an indicator or trigger a veto."""
+
+    __table_args__ = (Index("ix_finding_tenant_date", "tenant_id", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    check_id: int = Field(foreign_key="check.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    date: date
+    indicator_code: str | None = Field(default=None, max_length=64)
+    deduction: float = 0.0
+    description: str = ""
+
+
+class Rating(SQLModel, table=True):
+    """A ballot or appraisal of a branch (民主测评/互评/考评/述职评议): a score or a level."""
+
+    __table_args__ = (Index("ix_rating_tenant_date", "tenant_id", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    source: str = Field(max_length=16)  # RatingSource
+    rater: str = Field(default="", max_length=100)
+    indicator_code: str | None = Field(default=None, max_length=64)  # None: overall
+    score: float | None = None  # 0–100
+    level: str | None = Field(default=None, max_length=16)  # e.g. 优秀/良好/一般/较差 or A–D
+    date: date
+    note: str = ""
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class Evaluation(SQLModel, table=True):
+    """One organisation's result for one period of a cycle (月/季/半年/年度)."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "period", "org_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    period: str = Field(max_length=16)  # 2026, 2026-H1, 2026-Q3, 2026-07
+    scheme_id: str = Field(max_length=128)
+    scheme_version: str = Field(max_length=64)
+    base_points: float  # the scored indicators, before bonus
+    bonus_points: float  # bonus after the scheme's cap
+    total: float
+    vetoed: bool = False
+    veto_reasons: list[str] = _json(nullable=False, default_factory=list)
+    grade: str = Field(max_length=32)
+    advanced_eligible: bool = False
+    rank: int
+    tier: str = Field(max_length=32)
+    status: str = Field(default="draft", max_length=16)  # EvaluationStatus
+    scored_at: datetime = _when(default_factory=utcnow)
+
+
+class EvaluationLine(SQLModel, table=True):
+    """Why an evaluation has its points: one line per indicator, with the facts behind it.
+
+    ``evidence`` lists the rows the points came from, as ``kind:id,id;kind:id`` (kinds:
+    ``ledger``, ``finding``, ``rating``) so that every point traces back to a record.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
+    indicator_code: str = Field(max_length=64)
+    points: float
+    max_points: float
+    value: float | None = None  # what was measured (a count, hours, a ballot average …)
+    target: float | None = None
+    veto: bool = False
+    rule: str = Field(max_length=128)
+    reason: str
+    evidence: str = ""
+
+
+class ReviewComment(SQLModel, table=True):
+    """Graded leader review (分级点评): achievements, problems and direction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    period: str = Field(max_length=16)
+    reviewer: str = Field(max_length=100)
+    achievements: str = ""
+    problems: str = ""
+    direction: str = ""
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Rectification(SQLModel, table=True):
+    """A rectification notice (整改通知书) with a deadline, the answer and re-verification (复验)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id")
+    evaluation_id: int | None = Field(default=None, foreign_key="evaluation.id")
+    notice_no: str = Field(max_length=64)
+    problem: str
+    requirement: str = ""
+    issued_at: date
+    deadline: date
+    response: str | None = None
+    responded_at: datetime | None = _when(default=None)
+    verified_at: datetime | None = _when(default=None)
+    verifier: str | None = Field(default=None, max_length=100)
+    verification_note: str | None = None
+    status: str = Field(default="issued", max_length=16)  # RectificationStatus
+
+
+class Incentive(SQLModel, table=True):
+    """A reward or sanction an incentive policy produced from published results."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    evaluation_id: int | None = Field(default=None, foreign_key="evaluation.id")
+    period: str = Field(max_length=16)
+    policy: str = Field(max_length=128)
+    kind: str = Field(max_length=16)  # reward / sanction / talk / rectification
+    code: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    effect: dict[str, Any] = _json(nullable=False, default_factory=dict)  # e.g. {"bonus_weight": 1.2}
+    effective_until: date | None = None  # e.g. barred from 评先选优 until this date
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when: old → new."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True)
+    at: datetime = _when(default_factory=utcnow)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=64)
+    entity_id: str | None = Field(default=None, max_length=64)
+    old: dict[str, Any] | None = _json(nullable=True, default=None)
+    new: dict[str, Any] | None = _json(nullable=True, default=None)
+    note: str = ""

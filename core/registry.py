@@ -1,0 +1,240 @@
+"""The plugin manager and the registries gathered from it.
+
+One pluggy ``PluginManager`` holds every installed plugin: Bastion's built-ins and third-party
+packages alike are loaded from the entry-point group ``bastion`` (core never imports ``plugins/``).
+Contributions are gathered plugin by plugin, so a plugin that fails to import, raises in a hook or
+contributes something invalid is recorded as a :class:`PluginProblem` with its name and left
+out, and the others still load.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+import pluggy
+from pydantic import ValidationError
+
+from . import hookspecs
+from .contributions import CycleEvent, IncentivePolicy, LedgerType
+from .engine import RuleType
+from .scheme import Scheme
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "bastion"
+BUILTIN_PREFIX = "bastion.plugins"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    version: str
+    module: str
+    builtin: bool
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    plugin: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin!r}, {self.where}: {self.message}"
+
+
+class PluginConflict(ValueError):
+    """Two plugins contribute the same name."""
+
+
+@dataclass(frozen=True)
+class Contribution(Generic[T]):
+    plugin: str
+    item: T
+
+
+@dataclass
+class Registry:
+    pm: pluggy.PluginManager
+    infos: dict[str, PluginInfo]
+    problems: list[PluginProblem] = field(default_factory=list)
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, *, entry_points: bool = True, extra: Iterable[tuple[str, object]] = ()) -> Registry:
+        """Every plugin installed under the ``bastion`` entry-point group, plus ``extra`` (name, plugin)."""
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        reg = cls(pm=pm, infos={})
+        if entry_points:
+            for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+                try:
+                    plugin = ep.load()
+                except Exception as exc:
+                    reg.problems.append(PluginProblem(ep.name, "import", f"{type(exc).__name__}: {exc}"))
+                    log.error("plugin %s failed to load: %s", ep.name, exc)
+                    continue
+                version = getattr(plugin, "__version__", "") or (ep.dist.version if ep.dist else "")
+                reg.register(ep.name, plugin, version=version)
+        for name, plugin in extra:
+            reg.register(name, plugin)
+        return reg
+
+    def register(self, name: str, plugin: object, *, version: str = "") -> None:
+        if name in self.infos:
+            raise PluginConflict(f"two plugins are named {name!r}")
+        module = getattr(plugin, "__name__", type(plugin).__module__)
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            self.problems.append(PluginProblem(name, "register", str(exc)))
+            return
+        version = version or getattr(plugin, "__version__", "") or ""
+        self.infos[name] = PluginInfo(name, version, module, module.startswith(BUILTIN_PREFIX))
+        self._cache.clear()
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self.infos.pop(name, None)
+        self._cache.clear()
+
+    # --- calling hooks plugin by plugin ----------------------------------------------------
+
+    def _each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            try:
+                results.append((impl.plugin_name, impl.function(**kwargs)))
+            except Exception as exc:
+                problem = PluginProblem(impl.plugin_name, hook, f"raised {type(exc).__name__}: {exc}")
+                self.problems.append(problem)
+                log.error("%s", problem)
+        return results
+
+    def _gather(self, hook: str, kind: type[T], key: str) -> dict[str, Contribution[T]]:
+        if hook in self._cache:
+            return self._cache[hook]
+        found: dict[str, Contribution[T]] = {}
+        for plugin, items in self._each(hook):
+            for item in items or []:
+                if not isinstance(item, kind):
+                    self.problems.append(PluginProblem(plugin, hook, f"returned {item!r}, not a {kind.__name__}"))
+                    continue
+                name = getattr(item, key)
+                if name in found:
+                    raise PluginConflict(
+                        f"{hook}: {key} {name!r} is contributed by both {found[name].plugin!r} and {plugin!r}"
+                    )
+                found[name] = Contribution(plugin, item)
+        self._cache[hook] = found
+        return found
+
+    # --- registries --------------------------------------------------------------------------
+
+    def rule_types(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[RuleType]]:
+        return _only(self._gather("bastion_rule_types", RuleType, "name"), enabled)
+
+    def ledger_types(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[LedgerType]]:
+        return _only(self._gather("bastion_ledger_types", LedgerType, "code"), enabled)
+
+    def policies(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[IncentivePolicy]]:
+        return _only(self._gather("bastion_incentive_policies", IncentivePolicy, "name"), enabled)
+
+    def schemes(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Scheme]]:
+        if "schemes" not in self._cache:
+            found: dict[str, Contribution[Scheme]] = {}
+            for plugin, items in self._each("bastion_schemes"):
+                for raw in items or []:
+                    try:
+                        scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
+                    except ValidationError as exc:
+                        sid = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
+                        self.problems.append(PluginProblem(plugin, f"scheme {sid}", _short(exc)))
+                        continue
+                    if scheme.id in found:
+                        raise PluginConflict(
+                            f"scheme id {scheme.id!r} is contributed by both {found[scheme.id].plugin!r} and {plugin!r}"
+                        )
+                    found[scheme.id] = Contribution(plugin, scheme)
+            self._cache["schemes"] = found
+        return _only(self._cache["schemes"], enabled)
+
+    def check_scheme(self, scheme: Scheme, enabled: Iterable[str] | None = None) -> list[str]:
+        """Faults that need the other plugins: unknown rule types, ledger types, policies, bad params."""
+        rules = self.rule_types(enabled)
+        ledgers = self.ledger_types(enabled)
+        policies = self.policies(enabled)
+        faults = []
+        for spec in scheme.indicators():
+            rule = rules.get(spec.rule)
+            if rule is None:
+                faults.append(f"indicator {spec.code}: rule type {spec.rule!r} is not contributed by any enabled plugin")
+                continue
+            try:
+                params = rule.item.Params.model_validate(spec.params)
+            except ValidationError as exc:
+                faults.append(f"indicator {spec.code}: parameters for {spec.rule!r} are invalid: {_short(exc)}")
+                continue
+            ledger_type = getattr(params, "ledger_type", None)
+            if ledger_type is not None and ledger_type not in ledgers:
+                faults.append(f"indicator {spec.code}: ledger type {ledger_type!r} is not contributed by any enabled plugin")
+        for name in scheme.policies:
+            if name not in policies:
+                faults.append(f"incentive policy {name!r} is not contributed by any enabled plugin")
+        return faults
+
+    def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
+        allowed = None if enabled is None else set(enabled)
+        for impl in reversed(self.pm.hook.bastion_cycle_event.get_hookimpls()):
+            if allowed is not None and impl.plugin_name not in allowed:
+                continue
+            try:
+                impl.function(event=event)
+            except Exception as exc:
+                problem = PluginProblem(impl.plugin_name, "bastion_cycle_event", f"raised {type(exc).__name__}: {exc}")
+                self.problems.append(problem)
+                log.error("%s", problem)
+
+    def contributions_of(self, plugin: str) -> dict[str, list[str]]:
+        """What one plugin contributes, by kind: for ``bastion plugins list``."""
+        out: dict[str, list[str]] = {}
+        for kind, registry in (("schemes", self.schemes()), ("rule types", self.rule_types()),
+                               ("ledger types", self.ledger_types()), ("policies", self.policies())):
+            names = [name for name, c in registry.items() if c.plugin == plugin]
+            if names:
+                out[kind] = sorted(names)
+        if any(impl.plugin_name == plugin for impl in self.pm.hook.bastion_cycle_event.get_hookimpls()):
+            out["events"] = ["cycle events"]
+        return out
+
+
+def _only(found: dict[str, Contribution[T]], enabled: Iterable[str] | None) -> dict[str, Contribution[T]]:
+    if enabled is None:
+        return dict(found)
+    allowed = set(enabled)
+    return {k: c for k, c in found.items() if c.plugin in allowed}
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'scheme'}: {e['msg']}" for e in exc.errors(include_url=False)
+    )
+
+
+_default: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The process-wide registry of installed plugins, loaded on first use."""
+    global _default
+    if _default is None:
+        _default = Registry.load()
+    return _default

@@ -1,0 +1,299 @@
+"""Built-in plugin ``standard-rules``: the measures most schemes are made of (通用计分规则).
+
+- ``ledger_target``   ledger entries of a type (count, or sum of quantity) against the target,
+                      optionally per month/quarter/half-year unit (三会一课 每季度一次 …)
+- ``ledger_per_item`` points per ledger entry up to the indicator's points (bonus items)
+- ``finding_deduction`` full points less the deductions of the findings against the indicator
+- ``veto_on_finding`` a veto indicator: any finding against it vetoes the branch (一票否决)
+- ``ballot_score``    ballot scores of several rater sources, weighted and scaled to points
+- ``level_score``     qualitative levels (优秀/良好/一般/较差, A–D) mapped to shares of the points
+- ``secretary_term``  the secretary's term has not expired unrenewed (届任制, 按期换届)
+
+Every rule is vectorised over branches: it loops over the indicators that use it, never over rows.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from bastion import hookimpl
+from bastion.core.engine import (
+    UNIT_MONTHS,
+    RuleBatch,
+    RuleType,
+    achievement,
+    combine_sources,
+    evidence_ids,
+    fmt,
+)
+
+UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _result(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(index=rows.index, columns=["points", "value", "reason", "evidence"]).astype(
+        {"points": float, "value": float, "reason": object, "evidence": object}
+    )
+
+
+def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
+    """Map a per-organisation series onto rows, filling organisations without facts."""
+    mapped = org_ids.map(series)
+    return mapped.fillna(fill) if fill is not None else mapped
+
+
+def _points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
+    return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
+
+
+class LedgerTarget(RuleType):
+    name = "ledger_target"
+    description = "台账完成量对照目标：按类型计次数（或累计数量），可按月/季/半年分段考核，弹性指标适用容差"
+    inputs = ("ledger",)
+
+    class Params(_Params):
+        ledger_type: str
+        aggregate: Literal["count", "sum"] = "count"
+        per: Literal["month", "quarter", "half", "year"] = Field(
+            default="year",
+            description="The unit the target is set for. Periods longer than the unit are scored "
+            "unit by unit (each unit's share of its target, averaged); shorter periods get the "
+            "target pro rata.",
+        )
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        ledger = batch.facts.ledger
+        period = batch.period
+        for code, params in batch.params.items():
+            sub = rows[rows["indicator_code"] == code]
+            entries = ledger[ledger["type"] == params.ledger_type]
+            amount = (entries["quantity"].fillna(0.0).astype(float) if params.aggregate == "sum"
+                      else pd.Series(1.0, index=entries.index))
+            unit = UNIT_MONTHS[params.per]
+            target = sub["target"].astype(float)
+            total = _by_org(amount.groupby(entries["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
+            if unit >= period.months:
+                share = period.months / unit
+                period_target = target * share
+                ach = achievement(total, period_target, sub["tolerance"])
+                detail = ""
+            else:
+                units = period.months // unit
+                slot = (entries["date"].dt.month - period.first_month) // unit
+                per_unit = amount.groupby([entries["org_id"], slot]).sum().unstack(fill_value=0.0)
+                matrix = per_unit.reindex(index=sub["org_id"].to_numpy(), columns=range(units), fill_value=0.0).to_numpy()
+                t = target.to_numpy()[:, None]
+                tol = sub["tolerance"].astype(float).fillna(0.0).to_numpy()[:, None]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    shares = np.where(t > 0, np.clip(matrix / t, 0.0, 1.0), 1.0)
+                met = (matrix >= t * (1 - tol) - 1e-9) | ~(t > 0)
+                shares = np.where(met, 1.0, shares)
+                ach = pd.Series(shares.mean(axis=1), index=sub.index)
+                period_target = target * units
+                detail = ("，按" + UNIT_LABELS[params.per] + "考核 " + pd.Series(met.sum(axis=1), index=sub.index).astype(str)
+                          + "/" + str(units) + " 个" + UNIT_LABELS[params.per] + "达标")
+            points = sub["max_points"] * ach
+            has_target = target.notna() & (target > 0)
+            tol_note = np.where(sub["tolerance"].notna() & has_target,
+                                "（容差 " + (sub["tolerance"].astype(float) * 100).round(0).map("{:g}".format) + "%）", "")
+            reason = np.where(
+                has_target,
+                "完成 " + fmt(total) + "，目标 " + fmt(period_target) + tol_note + detail
+                + "，完成率 " + (ach * 100).round(0).map("{:g}".format) + "%",
+                "完成 " + fmt(total) + "，未设目标",
+            )
+            out.loc[sub.index, "points"] = points
+            out.loc[sub.index, "value"] = total
+            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(entries, ["org_id"], "ledger"), sub["org_id"], "")
+        return out
+
+
+class LedgerPerItem(RuleType):
+    name = "ledger_per_item"
+    description = "按台账条目计分：每条得固定分值，不超过指标分值（常用于加分项）"
+    inputs = ("ledger",)
+
+    class Params(_Params):
+        ledger_type: str
+        per_item: float = Field(gt=0)
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        for code, params in batch.params.items():
+            sub = rows[rows["indicator_code"] == code]
+            entries = batch.facts.ledger[batch.facts.ledger["type"] == params.ledger_type]
+            count = _by_org(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            points = np.minimum(count * params.per_item, sub["max_points"])
+            out.loc[sub.index, "points"] = points
+            out.loc[sub.index, "value"] = count
+            out.loc[sub.index, "reason"] = (fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"])
+                                            + " 分" + _points_text(points, sub["max_points"]))
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(entries, ["org_id"], "ledger"), sub["org_id"], "")
+        return out
+
+
+class FindingDeduction(RuleType):
+    name = "finding_deduction"
+    description = "检查扣分：指标满分减去针对该指标的检查发现扣分，扣完为止"
+    inputs = ("findings",)
+
+    class Params(_Params):
+        per_finding: float | None = Field(
+            default=None, gt=0,
+            description="Points deducted per finding; when omitted, each finding's own deduction.",
+        )
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        findings = batch.facts.findings
+        for code, params in batch.params.items():
+            sub = rows[rows["indicator_code"] == code]
+            mine = findings[findings["indicator_code"] == code]
+            each = (pd.Series(params.per_finding, index=mine.index) if params.per_finding is not None
+                    else mine["deduction"].astype(float).fillna(0.0))
+            count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            deducted = _by_org(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
+            points = (sub["max_points"] - deducted).clip(lower=0.0)
+            reason = np.where(count > 0, "检查发现问题 " + fmt(count) + " 项，扣 " + fmt(deducted) + " 分", "检查未发现问题")
+            out.loc[sub.index, "points"] = points
+            out.loc[sub.index, "value"] = count
+            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], "")
+        return out
+
+
+class VetoOnFinding(RuleType):
+    name = "veto_on_finding"
+    description = "一票否决：有针对该否定指标的检查发现即否决"
+    inputs = ("findings",)
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        out["veto"] = False
+        out["veto_reason"] = None
+        findings = batch.facts.findings
+        for code in batch.params:
+            sub = rows[rows["indicator_code"] == code]
+            mine = findings[findings["indicator_code"] == code].sort_values("id")
+            count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            what = _by_org(mine.groupby("org_id")["description"].agg("；".join), sub["org_id"], "")
+            name = batch.indicators[code].name
+            vetoed = count > 0
+            out.loc[sub.index, "points"] = 0.0
+            out.loc[sub.index, "value"] = count
+            out.loc[sub.index, "veto"] = vetoed
+            out.loc[sub.index, "veto_reason"] = pd.Series(np.where(vetoed, name + "：" + what, None), index=sub.index)
+            out.loc[sub.index, "reason"] = pd.Series(np.where(vetoed, "一票否决（" + what + "）", "未触及否决事项"), index=sub.index)
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], "")
+        return out
+
+
+class BallotScore(RuleType):
+    name = "ballot_score"
+    description = "民主测评：各评价主体票均分（百分制）按方案权重加权，折算为指标分值"
+    inputs = ("ratings",)
+
+    class Params(_Params):
+        sources: list[str] | None = Field(
+            default=None,
+            description="Rating sources counted (self, members, peers, superior, work_report); "
+            "default every source the scheme weights. Weights come from the scheme's "
+            "source_weights, or are equal when the scheme weights none of these sources.",
+        )
+        per_indicator: bool = Field(
+            default=False, description="Count only ballots on this indicator; otherwise overall ballots."
+        )
+        quorum: int = Field(default=1, ge=1, description="Ballots a source needs to count.")
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        ratings = batch.facts.ratings
+        for code, params in batch.params.items():
+            sub = rows[rows["indicator_code"] == code]
+            sources = params.sources or list(batch.source_weights)
+            weights = {s: batch.source_weights.get(s, 0.0) for s in sources}
+            if not any(weights.values()):
+                weights = {s: 1.0 for s in sources}
+            mine = ratings[(ratings["indicator_code"] == code) if params.per_indicator else ratings["indicator_code"].isna()]
+            mine = mine[mine["source"].isin([s for s, w in weights.items() if w > 0]) & mine["score"].notna()]
+            combined = combine_sources(mine, weights, quorum=params.quorum)
+            value = _by_org(combined["combined"], sub["org_id"], None).astype(float)
+            points = (sub["max_points"] * value / 100.0).fillna(0.0)
+            detail = _by_org(combined["detail"], sub["org_id"], "")
+            reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
+            out.loc[sub.index, "points"] = points
+            out.loc[sub.index, "value"] = value
+            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
+            counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(counted, ["org_id"], "rating"), sub["org_id"], "")
+        return out
+
+
+DEFAULT_LEVELS = {"优秀": 1.0, "良好": 0.85, "一般": 0.7, "较差": 0.5, "A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5}
+
+
+class LevelScore(RuleType):
+    name = "level_score"
+    description = "定性评定：优秀/良好/一般/较差（或 A–D）折算为指标分值的比例，多份评定取平均"
+    inputs = ("ratings",)
+
+    class Params(_Params):
+        levels: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LEVELS))
+        sources: list[str] = Field(default_factory=lambda: ["superior"])
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        ratings = batch.facts.ratings
+        for code, params in batch.params.items():
+            sub = rows[rows["indicator_code"] == code]
+            mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
+            mine = mine.assign(share=mine["level"].map(params.levels)).dropna(subset=["share"])
+            share = _by_org(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
+            levels = _by_org(mine.sort_values("id").groupby("org_id")["level"].agg("、".join), sub["org_id"], "")
+            points = (sub["max_points"] * share).fillna(0.0)
+            reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + (share.fillna(0) * 100).round(0).map("{:g}".format) + "%", "未评定")
+            out.loc[sub.index, "points"] = points
+            out.loc[sub.index, "value"] = share * 100
+            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
+            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "rating"), sub["org_id"], "")
+        return out
+
+
+class SecretaryTerm(RuleType):
+    name = "secretary_term"
+    description = "届任制：支部书记任期在考核期末未届满（或已按期换届）得满分，届满未换届或未登记任期不得分"
+    inputs = ("orgs",)
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        rows, out = batch.rows, _result(batch.rows)
+        if "secretary_term_end" in batch.orgs:
+            ends = pd.to_datetime(batch.orgs.set_index("org_id")["secretary_term_end"])
+        else:
+            ends = pd.Series(pd.NaT, index=batch.orgs["org_id"], dtype="datetime64[ns]")
+        last_day = pd.Timestamp(batch.period.end) - pd.Timedelta(days=1)
+        end = rows["org_id"].map(ends)
+        ok = end.notna() & (end >= last_day)
+        out["points"] = np.where(ok, rows["max_points"], 0.0)
+        out["value"] = ok.astype(float)
+        text = end.dt.strftime("%Y-%m-%d").fillna("")
+        reason = np.where(end.isna(), "未登记支部书记任期",
+                          np.where(ok, "书记任期至 " + text + "，在任期内", "书记任期已于 " + text + " 届满，未按期换届"))
+        out["reason"] = pd.Series(reason, index=rows.index) + _points_text(out["points"], rows["max_points"])
+        out["evidence"] = ""
+        return out
+
+
+@hookimpl
+def bastion_rule_types() -> list[RuleType]:
+    return [LedgerTarget(), LedgerPerItem(), FindingDeduction(), VetoOnFinding(), BallotScore(), LevelScore(),
+            SecretaryTerm()]
