@@ -1,0 +1,117 @@
+"""Assessment cycles: opening one freezes the scheme and its targets; targets can be adjusted."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from . import audit
+from .contributions import CycleEvent
+from .errors import Ambiguous, BastionError, Conflict, NotFound
+from .models import Cycle, Indicator, Organization, Target, Tenant
+from .registry import Registry
+from .scheme import Scheme
+from .tenants import enabled_plugins
+
+
+class InvalidScheme(BastionError):
+    pass
+
+
+def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registry, actor: str,
+               scheme_id: str | None = None, name: str | None = None) -> Cycle:
+    """Open ``year``'s cycle with an enabled scheme, frozen as it is now, with its default targets."""
+    enabled = enabled_plugins(session, tenant.id)
+    schemes = registry.schemes(enabled)
+    if scheme_id is None:
+        if len(schemes) != 1:
+            names = ", ".join(sorted(schemes)) or "none"
+            raise Ambiguous(f"tenant {tenant.code} enables {len(schemes)} schemes ({names}): name one with --scheme")
+        scheme_id = next(iter(schemes))
+    if scheme_id not in schemes:
+        raise NotFound(f"scheme {scheme_id!r} is not contributed by any plugin tenant {tenant.code} enables "
+                       f"(enabled schemes: {', '.join(sorted(schemes)) or 'none'})")
+    contribution = schemes[scheme_id]
+    scheme = contribution.item
+    faults = registry.check_scheme(scheme, enabled)
+    if faults:
+        raise InvalidScheme(f"scheme {scheme_id} of plugin {contribution.plugin} cannot be used: " + "; ".join(faults))
+    if session.exec(select(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year == year)).first():
+        raise Conflict(f"tenant {tenant.code} already has a cycle for {year}")
+
+    cycle = Cycle(tenant_id=tenant.id, year=year, name=name or f"{year}年度{scheme.name}", scheme_id=scheme.id,
+                  scheme_version=scheme.version, scheme_plugin=contribution.plugin,
+                  scheme=scheme.model_dump(mode="json"), opened_by=actor)
+    session.add(cycle)
+    session.flush()
+    indicators = []
+    for position, (block, spec) in enumerate((b, i) for b in scheme.blocks for i in b.indicators):
+        indicators.append(Indicator(cycle_id=cycle.id, code=spec.code, block_code=block.code, block_name=block.name,
+                                    name=spec.name, kind=str(spec.kind), points=spec.points, rule=spec.rule,
+                                    params=spec.params, tolerance=spec.tolerance, position=position))
+    session.add_all(indicators)
+    session.flush()
+    by_code = {i.code: i for i in indicators}
+    session.add_all(
+        Target(cycle_id=cycle.id, indicator_id=by_code[spec.code].id, category=None if cat == "*" else cat,
+               value=value, reason="方案默认目标", set_by=actor)
+        for spec in scheme.indicators() for cat, value in spec.targets.items()
+    )
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="open", entity="cycle", entity_id=cycle.id,
+                 new={"year": year, "scheme": scheme.id, "version": scheme.version, "plugin": contribution.plugin})
+    registry.notify(CycleEvent("opened", tenant.code, year, detail={"scheme": scheme.id, "version": scheme.version}),
+                    enabled)
+    return cycle
+
+
+def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None) -> Cycle:
+    """The tenant's cycle for ``year``; without a year, its only cycle."""
+    query = select(Cycle).where(Cycle.tenant_id == tenant.id)
+    if year is not None:
+        cycle = session.exec(query.where(Cycle.year == year)).first()
+        if cycle is None:
+            raise NotFound(f"tenant {tenant.code} has no cycle for {year}; open one with `bastion cycle open --year {year}`")
+        return cycle
+    cycles = session.exec(query.order_by(Cycle.year)).all()
+    if not cycles:
+        raise NotFound(f"tenant {tenant.code} has no cycle yet: open one with `bastion cycle open --year YEAR`")
+    if len(cycles) > 1:
+        raise Ambiguous(f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(str(c.year) for c in cycles)}): "
+                        "name one with --year")
+    return cycles[0]
+
+
+def cycle_scheme(cycle: Cycle) -> Scheme:
+    """The scheme exactly as it was frozen when the cycle opened."""
+    return Scheme.model_validate(cycle.scheme)
+
+
+def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: float, reason: str, actor: str,
+               org_code: str | None = None, category: str | None = None) -> Target:
+    """Adjust a target for one branch (or one category), recording why (因地制宜调整目标)."""
+    if not reason.strip():
+        raise BastionError("a target adjustment needs a reason")
+    if (org_code is None) == (category is None):
+        raise BastionError("adjust a target either for one organisation (--org) or for one category (--category)")
+    indicator = session.exec(select(Indicator).where(Indicator.cycle_id == cycle.id,
+                                                     Indicator.code == indicator_code)).first()
+    if indicator is None:
+        raise NotFound(f"the cycle's scheme has no indicator {indicator_code!r}")
+    org_id = None
+    if org_code is not None:
+        org = session.exec(select(Organization).where(Organization.tenant_id == cycle.tenant_id,
+                                                      Organization.code == org_code)).first()
+        if org is None:
+            raise NotFound(f"no organisation {org_code!r}")
+        org_id = org.id
+    existing = session.exec(select(Target).where(Target.cycle_id == cycle.id, Target.indicator_id == indicator.id,
+                                                 Target.org_id == org_id, Target.category == category)).first()
+    old = None if existing is None else {"value": existing.value, "reason": existing.reason}
+    target = existing or Target(cycle_id=cycle.id, indicator_id=indicator.id, org_id=org_id, category=category,
+                                value=value)
+    target.value, target.reason, target.set_by = value, reason, actor
+    session.add(target)
+    session.flush()
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="adjust", entity="target", entity_id=target.id,
+                 old=old, new={"indicator": indicator_code, "org": org_code, "category": category, "value": value,
+                               "reason": reason})
+    return target

@@ -1,0 +1,17 @@
+"""Errors meant for the person at the keyboard: each message says what is wrong and what to do."""
+
+
+class BastionError(Exception):
+    """A problem the user can act on; the CLI prints the message without a traceback."""
+
+
+class NotFound(BastionError):
+    pass
+
+
+class Ambiguous(BastionError):
+    """More than one candidate and none was named (e.g. two tenants and no ``--tenant``)."""
+
+
+class Conflict(BastionError):
+    """The action would contradict what is already there (a cycle for that year, a published period …)."""

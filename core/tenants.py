@@ -1,0 +1,60 @@
+"""Tenants (enterprises) and the plugins each one enables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, select
+
+from . import audit
+from .errors import Ambiguous, Conflict, NotFound
+from .models import Tenant, TenantPlugin
+from .registry import Registry
+
+
+def create_tenant(session: Session, *, code: str, name: str, plugins: Iterable[str], registry: Registry,
+                  actor: str) -> Tenant:
+    """A new tenant with ``plugins`` enabled (each must be installed)."""
+    if session.exec(select(Tenant).where(Tenant.code == code)).first():
+        raise Conflict(f"tenant {code!r} already exists")
+    plugins = sorted(set(plugins))
+    unknown = [p for p in plugins if p not in registry.infos]
+    if unknown:
+        raise NotFound(f"plugin(s) not installed: {', '.join(unknown)} (installed: {', '.join(sorted(registry.infos))})")
+    tenant = Tenant(code=code, name=name)
+    session.add(tenant)
+    session.flush()
+    session.add_all(TenantPlugin(tenant_id=tenant.id, plugin=p) for p in plugins)
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="create", entity="tenant", entity_id=tenant.id,
+                 new={"code": code, "name": name, "plugins": plugins})
+    return tenant
+
+
+def resolve_tenant(session: Session, code: str | None = None) -> Tenant:
+    """The tenant named ``code``; without a code, the only tenant there is."""
+    if code is not None:
+        tenant = session.exec(select(Tenant).where(Tenant.code == code)).first()
+        if tenant is None:
+            raise NotFound(f"no tenant {code!r}; `bastion tenant list` shows the tenants")
+        return tenant
+    tenants = session.exec(select(Tenant).order_by(Tenant.code)).all()
+    if not tenants:
+        raise NotFound("there is no tenant yet: create one with `bastion tenant create CODE --name NAME` "
+                       "(or run `bastion demo`)")
+    if len(tenants) > 1:
+        raise Ambiguous(f"{len(tenants)} tenants exist ({', '.join(t.code for t in tenants)}): name one with --tenant")
+    return tenants[0]
+
+
+def enabled_plugins(session: Session, tenant_id: int) -> list[str]:
+    rows = session.exec(select(TenantPlugin.plugin).where(TenantPlugin.tenant_id == tenant_id)).all()
+    return sorted(rows)
+
+
+def tenants_enabling(session: Session) -> dict[str, list[str]]:
+    """Plugin name → codes of the tenants that enable it."""
+    rows = session.exec(select(TenantPlugin.plugin, Tenant.code).join(Tenant, Tenant.id == TenantPlugin.tenant_id)).all()
+    out: dict[str, list[str]] = {}
+    for plugin, code in rows:
+        out.setdefault(plugin, []).append(code)
+    return {k: sorted(v) for k, v in out.items()}

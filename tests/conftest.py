@@ -1,0 +1,72 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+from bastion.core import db
+from bastion.core.registry import Registry
+from tests import factories
+
+PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "bastion.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    engine = db.make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """An empty, migrated database on each configured backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "bastion.db"
+        shutil.copy(sqlite_template, path)
+        engine = db.make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+    else:
+        engine = request.getfixturevalue("pg_engine")
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """Every installed plugin (the built-ins are installed with Bastion)."""
+    return Registry.load()
+
+
+@pytest.fixture
+def tenant(engine: Engine, registry: Registry):
+    return factories.tenant(engine, registry)
+
+
+@pytest.fixture
+def cycle(engine: Engine, registry: Registry, tenant):
+    return factories.cycle(engine, registry, tenant)

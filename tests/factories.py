@@ -1,0 +1,49 @@
+"""Plain factory functions that build test data through the same services the CLI uses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bastion.core import cycles, tenants
+from bastion.core.db import transaction
+from bastion.core.models import Cycle, Organization, Tenant
+from bastion.core.registry import Registry
+
+BUILTINS = ("standard-rules", "standard-ledgers", "target-table")
+
+
+def tenant(engine: Engine, registry: Registry, code: str = "acme", plugins=BUILTINS) -> Tenant:
+    with transaction(engine) as session:
+        return tenants.create_tenant(session, code=code, name=f"{code} 集团", plugins=plugins, registry=registry,
+                                     actor="test")
+
+
+def cycle(engine: Engine, registry: Registry, tenant: Tenant, year: int = 2026, scheme_id: str | None = None) -> Cycle:
+    with transaction(engine) as session:
+        return cycles.open_cycle(session, tenant=tenant, year=year, registry=registry, actor="test",
+                                 scheme_id=scheme_id)
+
+
+def org_tree(engine: Engine, tenant: Tenant, branches: dict[str, str]) -> dict[str, int]:
+    """A committee, one general branch and the given branches (code → category); returns code → id."""
+    with Session(engine) as session:
+        committee = Organization(tenant_id=tenant.id, code="C", name="公司党委", level="committee")
+        session.add(committee)
+        session.flush()
+        general = Organization(tenant_id=tenant.id, code="G1", name="第一党总支", level="general_branch",
+                               parent_id=committee.id)
+        session.add(general)
+        session.flush()
+        ids = {"C": committee.id, "G1": general.id}
+        for code, category in branches.items():
+            org = Organization(tenant_id=tenant.id, code=code, name=f"{code}党支部", level="branch",
+                               parent_id=general.id, category=category, secretary=f"{code}书记",
+                               secretary_term_start=date(2024, 1, 1), secretary_term_end=date(2027, 12, 31))
+            session.add(org)
+            session.flush()
+            ids[code] = org.id
+        session.commit()
+    return ids
