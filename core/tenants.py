@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from . import audit
 from .errors import Ambiguous, Conflict, NotFound
-from .models import Tenant, TenantPlugin
+from .models import (
+    AuditEvent,
+    Check,
+    Cycle,
+    Evaluation,
+    EvaluationLine,
+    Evidence,
+    Finding,
+    Incentive,
+    Indicator,
+    LedgerEntry,
+    Organization,
+    Rating,
+    Rectification,
+    ReviewComment,
+    Target,
+    Tenant,
+    TenantPlugin,
+)
 from .registry import Registry
 
 
@@ -58,3 +77,19 @@ def tenants_enabling(session: Session) -> dict[str, list[str]]:
     for plugin, code in rows:
         out.setdefault(plugin, []).append(code)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def delete_tenant(session: Session, tenant: Tenant) -> None:
+    """Remove a tenant and everything it owns (used to rebuild the demo; not offered for real tenants)."""
+    conn = session.connection()
+    cycle_ids = select(Cycle.id).where(Cycle.tenant_id == tenant.id)
+    evaluation_ids = select(Evaluation.id).where(Evaluation.tenant_id == tenant.id)
+    conn.execute(delete(EvaluationLine).where(EvaluationLine.evaluation_id.in_(evaluation_ids)))
+    for model in (Incentive, Rectification, ReviewComment, Evidence, Finding, Check, Rating, LedgerEntry, Evaluation):
+        conn.execute(delete(model).where(model.tenant_id == tenant.id))
+    conn.execute(delete(Target).where(Target.cycle_id.in_(cycle_ids)))
+    conn.execute(delete(Indicator).where(Indicator.cycle_id.in_(cycle_ids)))
+    for model in (Cycle, Organization, AuditEvent, TenantPlugin):
+        conn.execute(delete(model).where(model.tenant_id == tenant.id))
+    conn.execute(delete(Tenant).where(Tenant.id == tenant.id))
+    session.expunge(tenant)

@@ -27,7 +27,8 @@ from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, PolicyContext
 from bastion.core.scheme import Scheme
 
-__version__ = "2026.1"
+__version__ = "1.0.0"
+SCHEME_VERSION = "2024.1"
 
 CATEGORIES = ("机关", "生产一线", "经营服务", "离退休")
 
@@ -42,7 +43,7 @@ def _ind(code, name, kind, points, rule, params=None, targets=None, tolerance=No
 
 SCHEME = {
     "id": "target-table",
-    "version": __version__,
+    "version": SCHEME_VERSION,
     "name": "党委（支部）建设目标管理考核表",
     "description": "六大块百分制考核，半年总结、年终考核，自评、互评、考评相结合；一票否决；95 分以上方可评为先进党支部。",
     "total_points": 100,

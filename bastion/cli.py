@@ -1,0 +1,372 @@
+"""The ``bastion`` command line: every core service, one command each.
+
+Where only one tenant and one cycle exist, commands use them without being told; otherwise
+``--tenant`` and ``--year`` choose.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bastion import __version__
+from bastion.core import cycles, db, scoring, tenants
+from bastion.core.errors import BastionError
+from bastion.core.models import Cycle, Tenant
+from bastion.core.registry import Registry, default_registry
+from bastion.core.results import explain as explain_result
+from bastion.core.results import read_results, results_records
+from bastion.core.settings import Settings, current_actor
+from bastion.tables import explanation_text, ranking_table
+
+app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).",
+                  no_args_is_help=True, rich_markup_mode=None)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants (enterprises).", no_args_is_help=True)
+cycle_app = typer.Typer(help="Assessment cycles (考核年度).", no_args_is_help=True)
+target_app = typer.Typer(help="Targets (目标值) of a cycle.", no_args_is_help=True)
+plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(cycle_app, name="cycle")
+app.add_typer(target_app, name="target")
+app.add_typer(plugins_app, name="plugins")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant code (default: the only tenant).")]
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Cycle year (default: the tenant's only cycle).")]
+PeriodOpt = Annotated[str | None, typer.Option(
+    "--period", "-p", help="2026, 2026-H1, 2026-Q3 or 2026-07 (default: the cycle's year).")]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def handled(command: F) -> F:
+    """Print a :class:`BastionError` as one clear line on stderr and exit 1, without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BastionError as exc:
+            err.print(f"[bold red]Error:[/] {exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _engine() -> Engine:
+    return db.connect(Settings.from_env())
+
+
+def _registry() -> Registry:
+    registry = default_registry()
+    for problem in registry.problems:
+        err.print(f"[yellow]Warning:[/] {problem}")
+    return registry
+
+
+def _context(engine: Engine, tenant_code: str | None, year: int | None) -> tuple[Tenant, Cycle]:
+    with Session(engine) as session:
+        tenant = tenants.resolve_tenant(session, tenant_code)
+        return tenant, cycles.resolve_cycle(session, tenant, year)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"bastion {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Show the version and exit.")] = False) -> None:
+    """Configuration: BASTION_HOME (default ./.bastion) holds the embedded database;
+    BASTION_DATABASE_URL points at another one (e.g. postgresql+psycopg://user@host/bastion)."""
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database to the latest schema (or REVISION)."""
+    engine = db.connect(Settings.from_env(), migrate=False)
+    db.upgrade(engine, revision)
+    out.print(f"database at revision {db.current_revision(engine)} ({engine.url.render_as_string()})")
+
+
+@db_app.command("current")
+@handled
+def db_current() -> None:
+    """Show the database's schema revision and the latest one."""
+    engine = db.connect(Settings.from_env(), migrate=False)
+    out.print(f"current: {db.current_revision(engine)}  head: {db.head_revision()}  ({engine.url.render_as_string()})")
+
+
+# --- tenants -------------------------------------------------------------------------------
+
+
+@tenant_app.command("create")
+@handled
+def tenant_create(
+    code: Annotated[str, typer.Argument(help="Short code, e.g. sinopec-sc.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="The enterprise's name.")],
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Plugin to enable (repeat); default: every built-in.")] = None,
+) -> None:
+    """Create a tenant and enable its plugins."""
+    registry = _registry()
+    plugins = plugin or [i.name for i in registry.infos.values() if i.builtin]
+    with db.transaction(_engine()) as session:
+        tenant = tenants.create_tenant(session, code=code, name=name, plugins=plugins, registry=registry,
+                                       actor=current_actor())
+    out.print(f"tenant {tenant.code} created; plugins enabled: {', '.join(sorted(plugins))}")
+
+
+@tenant_app.command("list")
+@handled
+def tenant_list() -> None:
+    """List the tenants and their enabled plugins."""
+    with Session(_engine()) as session:
+        table = Table("code", "name", "plugins")
+        for tenant in session.exec(select(Tenant).order_by(Tenant.code)):
+            table.add_row(tenant.code, tenant.name, ", ".join(tenants.enabled_plugins(session, tenant.id)))
+    out.print(table)
+
+
+# --- cycles and targets --------------------------------------------------------------------
+
+
+@cycle_app.command("open")
+@handled
+def cycle_open(
+    year: Annotated[int, typer.Option("--year", "-y", help="The assessment year.")],
+    tenant: TenantOpt = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Scheme id (default: the tenant's only scheme).")] = None,
+) -> None:
+    """Open a year's cycle: freeze the scheme version and its targets."""
+    registry = _registry()
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        cycle = cycles.open_cycle(session, tenant=t, year=year, registry=registry, actor=current_actor(),
+                                  scheme_id=scheme)
+    out.print(f"cycle {cycle.year} opened for {t.code} with scheme {cycle.scheme_id} {cycle.scheme_version}")
+
+
+@cycle_app.command("list")
+@handled
+def cycle_list(tenant: TenantOpt = None) -> None:
+    """List a tenant's cycles."""
+    with Session(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        table = Table("year", "name", "scheme", "version", "status", "opened")
+        for c in session.exec(select(Cycle).where(Cycle.tenant_id == t.id).order_by(Cycle.year)):
+            table.add_row(str(c.year), c.name, c.scheme_id, c.scheme_version, c.status, f"{c.opened_at:%Y-%m-%d}")
+    out.print(table)
+
+
+@target_app.command("set")
+@handled
+def target_set(
+    indicator: Annotated[str, typer.Option("--indicator", "-i", help="Indicator code.")],
+    value: Annotated[float, typer.Option("--value", help="The new target.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit trail).")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code (one branch).")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Branch category (every branch of it).")] = None,
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+) -> None:
+    """Adjust a target for one branch or one category (因地制宜), with the reason."""
+    engine = _engine()
+    t, c = _context(engine, tenant, year)
+    with db.transaction(engine) as session:
+        cycles.set_target(session, cycle=c, indicator_code=indicator, value=value, reason=reason,
+                          actor=current_actor(), org_code=org, category=category)
+    out.print(f"target of {indicator} for {org or category} set to {value:g}")
+
+
+# --- scoring and results -------------------------------------------------------------------
+
+
+@app.command()
+@handled
+def score(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """Score a period now (draft results, replacing the period's earlier drafts)."""
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    summary = scoring.score_period(engine, cycle=c, period_key=period, registry=_registry(), actor=current_actor())
+    out.print(f"scored {summary.period}: {summary.organizations} branches, mean {summary.mean_total:.2f}, "
+              f"{summary.advanced} eligible for advanced (先进), {summary.vetoed} vetoed (一票否决)")
+
+
+@app.command()
+@handled
+def publish(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """Publish a scored period and apply the scheme's incentive policies (奖惩)."""
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    awards = scoring.publish_period(engine, cycle=c, period_key=period, registry=_registry(), actor=current_actor())
+    out.print(f"published {period or c.year}: {awards} incentive(s) recorded")
+
+
+@app.command()
+@handled
+def results(
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """The ranking of a period: total, grade, rank, tier, vetoes."""
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    key = scoring.period_in_cycle(c, period).key
+    with engine.connect() as conn:
+        frame = read_results(conn, c.id, key)
+    if frame.empty:
+        raise BastionError(f"period {key} has no results yet: run `bastion score --period {key}`")
+    if format == OutputFormat.json:
+        sys.stdout.write(json.dumps(results_records(frame), ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(ranking_table(frame, title=f"{c.name} · {key}"))
+
+
+@app.command()
+@handled
+def explain(
+    org: Annotated[str, typer.Option("--org", "-o", help="Organisation code.")],
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """Why a branch got its score: every indicator's points, rule, reason and evidence."""
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    key = scoring.period_in_cycle(c, period).key
+    with engine.connect() as conn:
+        ex = explain_result(conn, cycle=c, period=key, org_code=org)
+    if format == OutputFormat.json:
+        sys.stdout.write(json.dumps(ex.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    out.print(explanation_text(ex, key))
+
+
+# --- plugins -------------------------------------------------------------------------------
+
+
+@plugins_app.command("list")
+@handled
+def plugins_list() -> None:
+    """Installed plugins: name, version, what each contributes, which tenants enable it."""
+    registry = _registry()
+    with Session(_engine()) as session:
+        enabling = tenants.tenants_enabling(session)
+    table = Table("plugin", "version", "kind", "contributes", "tenants")
+    for name, info in sorted(registry.infos.items()):
+        contributes = "; ".join(f"{k}: {', '.join(v)}" for k, v in registry.contributions_of(name).items())
+        table.add_row(name, info.version, "built-in" if info.builtin else "installed", contributes,
+                      ", ".join(enabling.get(name, [])))
+    out.print(table)
+    for problem in registry.problems:
+        out.print(f"[red]{problem}[/]")
+
+
+# --- import --------------------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import organisations, ledger entries, findings or ratings from CSV or Excel.",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file (see `bastion import template`).")]
+
+
+def _import(kind: str, path: Path, tenant_code: str | None) -> None:
+    from bastion.core.importing import import_file
+
+    engine = _engine()
+    with Session(engine) as session:
+        tenant = tenants.resolve_tenant(session, tenant_code)
+    report = import_file(engine, tenant=tenant, kind=kind, path=path, registry=_registry(), actor=current_actor())
+    out.print(f"{path.name}: {report.inserted} added, {report.updated} updated, {report.skipped} already there")
+
+
+@import_app.command("organizations")
+@handled
+def import_organizations(path: FileArg, tenant: TenantOpt = None) -> None:
+    """Organisations (党委/党总支/党支部/党小组): added, or updated by code."""
+    _import("organizations", path, tenant)
+
+
+@import_app.command("ledger")
+@handled
+def import_ledger(path: FileArg, tenant: TenantOpt = None) -> None:
+    """Ledger entries (台账): meetings, study, volunteer hours, deeds …"""
+    _import("ledger", path, tenant)
+
+
+@import_app.command("findings")
+@handled
+def import_findings(path: FileArg, tenant: TenantOpt = None) -> None:
+    """Check findings (检查发现): deductions and veto items against indicators."""
+    _import("findings", path, tenant)
+
+
+@import_app.command("ratings")
+@handled
+def import_ratings(path: FileArg, tenant: TenantOpt = None) -> None:
+    """Ratings (测评): ballot scores or levels from members, peers, superiors …"""
+    _import("ratings", path, tenant)
+
+
+@import_app.command("template")
+@handled
+def import_template(
+    kind: Annotated[str, typer.Argument(help="organizations, ledger, findings or ratings.")],
+    path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write it: .xlsx or .csv.")],
+) -> None:
+    """Write an import template (header, an example row and, in Excel, a sheet 说明 of the columns)."""
+    from bastion.core.importing import KINDS, write_template
+
+    if kind not in KINDS:
+        raise BastionError(f"no import kind {kind!r}; choose one of {', '.join(KINDS)}")
+    write_template(kind, path)
+    out.print(f"template for {kind} written to {path}")
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+@app.command()
+@handled
+def demo(
+    no_ui: Annotated[bool, typer.Option(
+        "--no-ui", help="Do everything but open a browser page, then exit (this release has no dashboard yet, "
+        "so the demo always exits after printing the ranking).")] = False,
+    branches: Annotated[int, typer.Option(help="How many branches (党支部) the sample enterprise has.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same enterprise and results.")] = 2025,
+    year: Annotated[int, typer.Option(help="The assessment year to run.")] = 2025,
+) -> None:
+    """Build a sample enterprise in the database, run its year's assessment and print the ranking."""
+    from bastion.demo import run_demo
+
+    run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, console=out)
