@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from .errors import BastionError
 from .models import IndicatorKind
 from .scheme import IndicatorSpec, Scheme
 
@@ -186,7 +187,7 @@ class RuleType:
         raise NotImplementedError
 
 
-class RuleError(RuntimeError):
+class RuleError(BastionError):
     """A rule type failed or returned something malformed while scoring."""
 
     def __init__(self, rule: str, plugin: str | None, message: str) -> None:

@@ -47,6 +47,8 @@ def _result(rows: pd.DataFrame) -> pd.DataFrame:
 def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
     """Map a per-organisation series onto rows, filling organisations without facts."""
     mapped = org_ids.map(series)
+    if isinstance(fill, str):
+        mapped = mapped.astype(object)
     return mapped.fillna(fill) if fill is not None else mapped
 
 

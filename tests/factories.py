@@ -30,14 +30,14 @@ def cycle(engine: Engine, registry: Registry, tenant: Tenant, year: int = 2026, 
 def org_tree(engine: Engine, tenant: Tenant, branches: dict[str, str]) -> dict[str, int]:
     """A committee, one general branch and the given branches (code → category); returns code → id."""
     with Session(engine) as session:
-        committee = Organization(tenant_id=tenant.id, code="C", name="公司党委", level="committee")
+        committee = Organization(tenant_id=tenant.id, code="DW", name="公司党委", level="committee")
         session.add(committee)
         session.flush()
-        general = Organization(tenant_id=tenant.id, code="G1", name="第一党总支", level="general_branch",
+        general = Organization(tenant_id=tenant.id, code="ZZ1", name="第一党总支", level="general_branch",
                                parent_id=committee.id)
         session.add(general)
         session.flush()
-        ids = {"C": committee.id, "G1": general.id}
+        ids = {"DW": committee.id, "ZZ1": general.id}
         for code, category in branches.items():
             org = Organization(tenant_id=tenant.id, code=code, name=f"{code}党支部", level="branch",
                                parent_id=general.id, category=category, secretary=f"{code}书记",

@@ -1,0 +1,114 @@
+"""Scoring and publishing through the database: bulk reads, one transaction, explainable results."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bastion.core import cycles, scoring
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError, Conflict
+from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
+from bastion.core.results import explain, read_results
+from tests import factories
+
+
+def seed(engine, tenant, ids):
+    """A few facts for branch A (meetings, a veto finding on B) and ballots."""
+    with Session(engine) as session:
+        for month in range(1, 13):
+            session.add(LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="committee_meeting",
+                                    date=date(2026, month, 5), title=f"{month}月支委会"))
+        check = Check(tenant_id=tenant.id, org_id=ids["B"], kind="covert", date=date(2026, 5, 1), inspector="督查组")
+        session.add(check)
+        session.flush()
+        session.add(Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids["B"], date=date(2026, 5, 1),
+                            indicator_code="B3-V", description="支部一名党员受党纪处分"))
+        session.add(Rating(tenant_id=tenant.id, org_id=ids["A"], source="members", score=96, date=date(2026, 12, 1)))
+        session.commit()
+
+
+@pytest.fixture
+def scored(engine, registry, tenant, cycle):
+    ids = factories.org_tree(engine, tenant, {"A": "机关", "B": "生产一线", "C": "离退休"})
+    seed(engine, tenant, ids)
+    scoring.score_period(engine, cycle=cycle, period_key=None, registry=registry, actor="test")
+    return ids
+
+
+def test_score_writes_one_evaluation_per_branch_and_a_line_per_indicator(engine, cycle, scored):
+    with engine.connect() as conn:
+        results = read_results(conn, cycle.id, "2026")
+        lines = conn.execute(select(func.count()).select_from(EvaluationLine)).scalar()
+    assert list(results["code"]) == ["A", "C", "B"]  # B is vetoed, so last
+    assert results.set_index("code").loc["B", "grade"] == "不合格"
+    assert results.set_index("code").loc["B", "veto_reasons"] == ["党员受党纪政纪处分：支部一名党员受党纪处分"]
+    assert set(results["status"]) == {"draft"}
+    indicators = len(list(cycles.cycle_scheme(cycle).indicators()))
+    assert lines == 3 * indicators
+
+
+def test_explain_traces_points_to_rule_version_and_facts(engine, cycle, scored):
+    with engine.connect() as conn:
+        ex = explain(conn, cycle=cycle, period="2026", org_code="A")
+    assert ex.evaluation["scheme_id"] == "target-table" and ex.evaluation["scheme_version"] == cycle.scheme_version
+    line = next(line for line in ex.lines if line["indicator_code"] == "B1-2")
+    assert line["rule"] == "ledger_target" and line["points"] == 6
+    assert len(line["evidence"]["ledger"]) == 12
+    assert {fact["type"] for fact in ex.evidence["ledger"].values()} == {"committee_meeting"}
+    ballot = next(line for line in ex.lines if line["indicator_code"] == "B5-3")
+    assert ballot["points"] == 4.8 and ex.evidence["rating"]
+
+
+def test_rescoring_replaces_drafts_and_publishing_locks_them(engine, registry, cycle, scored):
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Evaluation)).scalar() == 3
+    awards = scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    assert awards == 3  # with so few facts every branch is 不合格 (below 70): three rectifications
+    with pytest.raises(Conflict, match="published"):
+        scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    # Publishing again gives the same awards, not twice as many.
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        incentives = session.exec(select(Incentive)).scalars().all()
+        assert sorted((i.org_id, i.code) for i in incentives) == [(org, "unqualified_rectify") for org in (3, 4, 5)]
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).scalars()]
+    assert actions.count("score") == 2 and actions.count("publish") == 2
+
+
+def test_a_failing_rule_names_its_plugin_and_leaves_results_untouched(engine, registry, cycle, scored, monkeypatch):
+    rule = registry.rule_types()["ballot_score"].item
+
+    def broken(batch):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(rule, "evaluate", broken)
+    with pytest.raises(BastionError, match=r"ballot_score.*plugin standard-rules.*ZeroDivisionError: boom"):
+        scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        assert len(read_results(conn, cycle.id, "2026")) == 3
+
+
+def test_period_outside_cycle_and_unscored_publish_are_refused(engine, registry, cycle, scored):
+    with pytest.raises(BastionError, match="outside the 2026 cycle"):
+        scoring.score_period(engine, cycle=cycle, period_key="2025-Q1", registry=registry, actor="test")
+    with pytest.raises(BastionError, match="has not been scored"):
+        scoring.publish_period(engine, cycle=cycle, period_key="2026-Q2", registry=registry, actor="test")
+
+
+def test_branch_target_adjustment_is_used_and_audited(engine, registry, cycle, scored):
+    with transaction(engine) as session:
+        cycles.set_target(session, cycle=cycle, indicator_code="B1-2", value=6, reason="新组建支部，下半年起按月开会",
+                          actor="office", org_code="C")
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        ex = explain(conn, cycle=cycle, period="2026", org_code="C")
+    line = next(line for line in ex.lines if line["indicator_code"] == "B1-2")
+    assert line["target"] == 6  # target 6 per year → 0.5 a month, pro rata
+    with Session(engine) as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.entity == "target")).scalars().one()
+    assert event.new["reason"] == "新组建支部，下半年起按月开会" and event.actor == "office"
