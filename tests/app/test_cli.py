@@ -1,0 +1,138 @@
+"""The command line, end to end on an embedded database in a temporary BASTION_HOME."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bastion.cli import app
+
+runner = CliRunner()
+
+
+def bastion(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("BASTION_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
+    monkeypatch.setenv("BASTION_USER", "组织部张三")
+    return tmp_path / "home"
+
+
+@dataclass
+class Demo:
+    home: Path
+    output: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Demo:
+    """One demo run, shared by the read-only tests of this module."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BASTION_HOME", str(home))
+        mp.delenv("BASTION_DATABASE_URL", raising=False)
+        result = bastion("demo", "--no-ui")
+    return Demo(home, result.output)
+
+
+@pytest.fixture
+def in_demo(demo, monkeypatch) -> Demo:
+    monkeypatch.setenv("BASTION_HOME", str(demo.home))
+    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
+    return demo
+
+
+def test_help_lists_every_command():
+    out = bastion("--help").output
+    for command in ("db", "tenant", "import", "cycle", "target", "score", "publish", "results", "explain", "plugins",
+                    "demo"):
+        assert command in out
+
+
+def test_console_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "bastion", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("bastion ")
+
+
+def test_demo_prints_a_ranking_of_forty_branches_with_grades_and_tiers(in_demo):
+    out = in_demo.output
+    assert "40 个党支部" in out
+    assert "排名" in out and "第一档" in out and "第三档" in out
+    assert "先进" in out and "不合格" in out
+
+
+def test_results_json_has_the_documented_fields(in_demo):
+    rows = json.loads(bastion("results", "--format", "json").stdout)
+    assert len(rows) == 40
+    assert sorted(r["rank"] for r in rows) == list(range(1, 41))
+    for field in ("org_id", "org_name", "total", "grade", "rank", "tier", "vetoes"):
+        assert field in rows[0]
+    vetoed = [r for r in rows if r["vetoes"]]
+    assert vetoed and all(r["grade"] == "不合格" and r["tier"] == "第三档" for r in vetoed)
+    assert any(r["total"] >= 95 and r["grade"] == "先进" for r in rows)
+
+
+def test_demo_is_reproducible(in_demo):
+    first = json.loads(bastion("results", "--format", "json").stdout)
+    bastion("demo", "--no-ui")
+    again = json.loads(bastion("results", "--format", "json").stdout)
+    strip = [{k: v for k, v in r.items() if k != "org_id"} for r in first]
+    assert strip == [{k: v for k, v in r.items() if k != "org_id"} for r in again]
+
+
+def test_explain_prints_every_indicator_with_rule_reason_and_evidence(in_demo):
+    rows = json.loads(bastion("results", "--format", "json").stdout)
+    vetoed = next(r for r in rows if r["vetoes"])
+    out = bastion("explain", "--org", vetoed["org_code"]).output
+    assert "一票否决" in out and "target-table 2024.1" in out
+    assert "[ledger_target]" in out and "依据 台账 #" in out
+    data = json.loads(bastion("explain", "--org", rows[0]["org_code"], "--format", "json").stdout)
+    assert data["evaluation"]["total"] == rows[0]["total"]
+    assert round(sum(line["points"] for line in data["lines"] if line["kind"] != "bonus"), 2) == \
+        data["evaluation"]["base_points"]
+    assert data["evidence"]["ledger"]
+
+
+def test_half_year_results_are_there_too(in_demo):
+    rows = json.loads(bastion("results", "--period", "2025-H1", "--format", "json").stdout)
+    assert len(rows) == 40 and {r["status"] for r in rows} == {"published"}
+
+
+def test_plugins_list_shows_contributions_and_tenants(in_demo):
+    out = bastion("plugins", "list").output
+    assert "target-table" in out and "standard-rules" in out and "demo" in out
+
+
+def test_a_tenant_from_scratch(home):
+    bastion("tenant", "create", "acme", "--name", "某集团公司")
+    assert "某集团公司" in bastion("tenant", "list").output
+    bastion("cycle", "open", "--year", "2026")
+    out = bastion("score", ok=False)
+    assert out.exit_code == 1 and "no active branches" in out.output
+    bastion("tenant", "create", "other", "--name", "另一集团")
+    out = bastion("cycle", "list", ok=False)
+    assert out.exit_code == 1 and "2 tenants exist (acme, other): name one with --tenant" in out.output
+    assert "2026" in bastion("cycle", "list", "--tenant", "acme").output
+
+
+def test_unknown_organisation_is_a_clear_error(in_demo):
+    out = bastion("explain", "--org", "NOPE", ok=False)
+    assert out.exit_code == 1 and "no organisation 'NOPE'" in out.output
+
+
+def test_db_upgrade_and_current(home):
+    assert "database at revision 0001" in bastion("db", "upgrade").output
+    assert "current: 0001  head: 0001" in bastion("db", "current").output

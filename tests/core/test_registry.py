@@ -1,0 +1,173 @@
+"""The plugin contract: loading, isolation of faulty plugins, conflicts, per-tenant enablement."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bastion import hookimpl
+from bastion.core import hookspecs
+from bastion.core.contributions import CycleEvent, LedgerType
+from bastion.core.engine import RuleType
+from bastion.core.registry import PluginConflict, Registry
+from bastion.plugins.target_table import SCHEME
+
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("bastion_"))
+
+
+def test_every_hook_is_documented():
+    for name in HOOKS:
+        doc = inspect.getdoc(getattr(hookspecs, name))
+        assert doc and len(doc) > 80, f"hook {name} needs a docstring that says what it takes and returns"
+
+
+def test_every_hook_has_a_test():
+    source = Path(__file__).read_text(encoding="utf-8")
+    untested = [name for name in HOOKS if not re.search(rf"def test_{name}\b", source)]
+    assert not untested, f"hooks without a test_<hook> in this file: {untested}"
+
+
+def test_builtins_load_from_entry_points_like_any_plugin(registry):
+    assert {"standard-rules", "standard-ledgers", "target-table"} <= set(registry.infos)
+    assert all(info.builtin for name, info in registry.infos.items() if name in {"standard-rules", "target-table"})
+    assert registry.problems == []
+
+
+class Contrib:
+    """A temporary plugin contributing one of everything."""
+
+    class Streak(RuleType):
+        name = "streak"
+        description = "连续达标"
+
+        def evaluate(self, batch):
+            return pd.DataFrame({"points": batch.rows["max_points"], "reason": "ok"}, index=batch.rows.index)
+
+    def __init__(self) -> None:
+        self.events: list[CycleEvent] = []
+
+    @hookimpl
+    def bastion_schemes(self):
+        return [dict(SCHEME, id="contrib-scheme")]
+
+    @hookimpl
+    def bastion_rule_types(self):
+        return [self.Streak()]
+
+    @hookimpl
+    def bastion_ledger_types(self):
+        return [LedgerType("tea_talk", "谈心谈话")]
+
+    @hookimpl
+    def bastion_incentive_policies(self):
+        return []
+
+    @hookimpl
+    def bastion_cycle_event(self, event):
+        self.events.append(event)
+
+
+def load(*extra) -> Registry:
+    return Registry.load(extra=extra)
+
+
+def test_bastion_schemes():
+    reg = load(("contrib", Contrib()))
+    assert reg.schemes()["contrib-scheme"].plugin == "contrib"
+    assert "contrib-scheme" not in reg.schemes(enabled=["target-table"])
+
+
+def test_bastion_rule_types():
+    reg = load(("contrib", Contrib()))
+    assert reg.rule_types()["streak"].plugin == "contrib"
+    assert "streak" not in reg.rule_types(enabled=["standard-rules"])
+
+
+def test_bastion_ledger_types():
+    reg = load(("contrib", Contrib()))
+    assert reg.ledger_types(enabled=["contrib"])["tea_talk"].item.name == "谈心谈话"
+
+
+def test_bastion_incentive_policies(registry):
+    assert registry.policies()["target-table-awards"].plugin == "target-table"
+
+
+def test_bastion_cycle_event():
+    plugin = Contrib()
+    reg = load(("contrib", plugin))
+    event = CycleEvent("opened", "acme", 2026)
+    reg.notify(event, enabled=["target-table"])
+    assert plugin.events == []  # not enabled: not told
+    reg.notify(event, enabled=["contrib"])
+    assert plugin.events == [event]
+
+
+class Raising:
+    @hookimpl
+    def bastion_rule_types(self):
+        raise RuntimeError("database of rules unreachable")
+
+    @hookimpl
+    def bastion_cycle_event(self, event):
+        raise RuntimeError("mail server down")
+
+
+def test_a_raising_plugin_is_reported_by_name_and_the_rest_still_load(caplog):
+    caplog.set_level(logging.ERROR)
+    reg = load(("flaky", Raising()))
+    rules = reg.rule_types()
+    assert "ledger_target" in rules  # the built-ins are all there
+    reg.notify(CycleEvent("scored", "acme", 2026))
+    messages = [str(p) for p in reg.problems]
+    assert messages == [
+        "plugin 'flaky', bastion_rule_types: raised RuntimeError: database of rules unreachable",
+        "plugin 'flaky', bastion_cycle_event: raised RuntimeError: mail server down",
+    ]
+    assert "flaky" in caplog.text
+
+
+class BadScheme:
+    @hookimpl
+    def bastion_schemes(self):
+        broken = dict(SCHEME, id="broken")
+        broken["blocks"] = [dict(SCHEME["blocks"][0], indicators=SCHEME["blocks"][0]["indicators"][1:3])]
+        return [broken]
+
+
+def test_an_invalid_scheme_is_refused_naming_the_plugin_and_the_fault():
+    reg = load(("bad", BadScheme()))
+    assert "broken" not in reg.schemes()
+    (problem,) = reg.problems
+    assert problem.plugin == "bad" and problem.where == "scheme broken"
+    assert "add up to 11, not the scheme's total_points 100" in problem.message
+
+
+def test_check_scheme_finds_unknown_rules_ledger_types_and_bad_params(registry):
+    scheme = registry.schemes()["target-table"].item
+    assert registry.check_scheme(scheme) == []
+    faults = registry.check_scheme(scheme, enabled=["target-table", "standard-rules"])
+    assert "indicator B1-1: ledger type 'organizational_life' is not contributed by any enabled plugin" in faults
+    faults = registry.check_scheme(scheme, enabled=["target-table", "standard-ledgers"])
+    assert "indicator B1-1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults
+
+
+class Twin:
+    @hookimpl
+    def bastion_schemes(self):
+        return [SCHEME]
+
+
+def test_two_plugins_contributing_one_scheme_id_is_a_clear_error():
+    reg = load(("twin", Twin()))
+    with pytest.raises(PluginConflict, match="scheme id 'target-table' is contributed by both"):
+        reg.schemes()
+
+
+def test_contributions_of_a_plugin(registry):
+    assert registry.contributions_of("target-table") == {"schemes": ["target-table"],
+                                                         "policies": ["target-table-awards"]}
