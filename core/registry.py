@@ -157,7 +157,7 @@ class Registry:
                         scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
                     except ValidationError as exc:
                         sid = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
-                        self.problems.append(PluginProblem(plugin, f"scheme {sid}", _short(exc)))
+                        self.problems.append(PluginProblem(plugin, f"scheme {sid}", scheme_faults(raw, exc)))
                         continue
                     if scheme.id in found:
                         raise PluginConflict(
@@ -221,6 +221,30 @@ def _only(found: dict[str, Contribution[T]], enabled: Iterable[str] | None) -> d
         return dict(found)
     allowed = set(enabled)
     return {k: c for k, c in found.items() if c.plugin in allowed}
+
+
+def scheme_faults(raw: object, exc: ValidationError) -> str:
+    """Validation errors of a scheme document, each located by block and indicator code."""
+    faults = []
+    for error in exc.errors(include_url=False):
+        loc, where = list(error["loc"]), []
+        node: Any = raw
+        while loc:
+            key = loc.pop(0)
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                where.append(str(key))
+                continue
+            if isinstance(node, Mapping) and "code" in node and isinstance(key, int):
+                kind = "indicator" if "kind" in node or "rule" in node else "block"
+                where.append(f"{kind} {node['code']}")
+            elif not isinstance(key, int):
+                where.append(str(key))
+        place = ", ".join(w for w in where if w not in ("blocks", "indicators")) or "scheme"
+        message = error["msg"].removeprefix("Value error, ")
+        faults.append(f"{place}: {message}")
+    return "; ".join(faults)
 
 
 def _short(exc: ValidationError) -> str:

@@ -47,11 +47,11 @@ class IndicatorSpec(_Strict):
     @model_validator(mode="after")
     def _kind_rules(self) -> IndicatorSpec:
         if self.kind == IndicatorKind.veto and self.points != 0:
-            raise ValueError(f"veto indicator {self.code} must carry 0 points, not {self.points}")
+            raise ValueError(f"a veto indicator carries 0 points, not {self.points:g}")
         if self.kind != IndicatorKind.veto and self.points <= 0:
-            raise ValueError(f"indicator {self.code} must carry more than 0 points")
+            raise ValueError("an indicator that is not a veto must carry more than 0 points")
         if self.tolerance is not None and self.kind != IndicatorKind.flexible:
-            raise ValueError(f"indicator {self.code}: only flexible indicators have a tolerance")
+            raise ValueError("only flexible indicators have a tolerance")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import re
@@ -145,6 +146,25 @@ def test_an_invalid_scheme_is_refused_naming_the_plugin_and_the_fault():
     (problem,) = reg.problems
     assert problem.plugin == "bad" and problem.where == "scheme broken"
     assert "add up to 11, not the scheme's total_points 100" in problem.message
+
+
+class MislabelledScheme:
+    @hookimpl
+    def bastion_schemes(self):
+        raw = copy.deepcopy(SCHEME)
+        raw["id"] = "mislabelled"
+        raw["blocks"][0]["indicators"][0]["points"] = 5
+        raw["blocks"][2]["indicators"][1]["tolerance"] = 0.3
+        return [raw]
+
+
+def test_scheme_faults_name_the_block_and_indicator():
+    reg = load(("mislabelled", MislabelledScheme()))
+    (problem,) = reg.problems
+    assert str(problem) == (
+        "plugin 'mislabelled', scheme mislabelled: block B1, indicator B1-V: a veto indicator carries 0 points, "
+        "not 5; block B3, indicator B3-1: only flexible indicators have a tolerance"
+    )
 
 
 def test_check_scheme_finds_unknown_rules_ledger_types_and_bad_params(registry):
