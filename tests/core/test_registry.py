@@ -160,6 +160,7 @@ class MislabelledScheme:
 
 def test_scheme_faults_name_the_block_and_indicator():
     reg = load(("mislabelled", MislabelledScheme()))
+    assert "mislabelled" not in reg.schemes()
     (problem,) = reg.problems
     assert str(problem) == (
         "plugin 'mislabelled', scheme mislabelled: block B1, indicator B1-V: a veto indicator carries 0 points, "
