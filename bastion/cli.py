@@ -310,32 +310,24 @@ def _import(kind: str, path: Path, tenant_code: str | None) -> None:
     out.print(f"{path.name}: {report.inserted} added, {report.updated} updated, {report.skipped} already there")
 
 
-@import_app.command("organizations")
-@handled
-def import_organizations(path: FileArg, tenant: TenantOpt = None) -> None:
-    """Organisations (党委/党总支/党支部/党小组): added, or updated by code."""
-    _import("organizations", path, tenant)
+IMPORT_KINDS = {
+    "organizations": "Organisations (党委/党总支/党支部/党小组): added, or updated by code.",
+    "ledger": "Ledger entries (台账): meetings, study, volunteer hours, deeds …",
+    "findings": "Check findings (检查发现): deductions and veto items against indicators.",
+    "ratings": "Ratings (测评): ballot scores or levels from members, peers, superiors …",
+}
 
 
-@import_app.command("ledger")
-@handled
-def import_ledger(path: FileArg, tenant: TenantOpt = None) -> None:
-    """Ledger entries (台账): meetings, study, volunteer hours, deeds …"""
-    _import("ledger", path, tenant)
+def _import_command(kind: str, doc: str) -> None:
+    def command(path: FileArg, tenant: TenantOpt = None) -> None:
+        _import(kind, path, tenant)
+
+    command.__doc__ = doc
+    import_app.command(kind)(handled(command))
 
 
-@import_app.command("findings")
-@handled
-def import_findings(path: FileArg, tenant: TenantOpt = None) -> None:
-    """Check findings (检查发现): deductions and veto items against indicators."""
-    _import("findings", path, tenant)
-
-
-@import_app.command("ratings")
-@handled
-def import_ratings(path: FileArg, tenant: TenantOpt = None) -> None:
-    """Ratings (测评): ballot scores or levels from members, peers, superiors …"""
-    _import("ratings", path, tenant)
+for _kind, _doc in IMPORT_KINDS.items():
+    _import_command(_kind, _doc)
 
 
 @import_app.command("template")
