@@ -307,7 +307,7 @@ def _import(kind: str, path: Path, tenant_code: str | None) -> None:
     with Session(engine) as session:
         tenant = tenants.resolve_tenant(session, tenant_code)
     report = import_file(engine, tenant=tenant, kind=kind, path=path, registry=_registry(), actor=current_actor())
-    out.print(f"{path.name}: {report.inserted} added, {report.updated} updated, {report.skipped} already there")
+    out.print(str(report))
 
 
 IMPORT_KINDS = {
@@ -341,7 +341,7 @@ def import_template(
 
     if kind not in KINDS:
         raise BastionError(f"no import kind {kind!r}; choose one of {', '.join(KINDS)}")
-    write_template(kind, path)
+    write_template(kind, path, registry=_registry())
     out.print(f"template for {kind} written to {path}")
 
 

@@ -136,3 +136,15 @@ def test_unknown_organisation_is_a_clear_error(in_demo):
 def test_db_upgrade_and_current(home):
     assert "database at revision 0001" in bastion("db", "upgrade").output
     assert "current: 0001  head: 0001" in bastion("db", "current").output
+
+
+def test_import_round_trip_from_templates(home, tmp_path):
+    bastion("tenant", "create", "acme", "--name", "某集团公司")
+    for kind in ("organizations", "ledger"):
+        bastion("import", "template", kind, str(tmp_path / f"{kind}.xlsx"))
+    out = bastion("import", "organizations", str(tmp_path / "organizations.xlsx")).output
+    assert "organizations from organizations.xlsx: 1 inserted, 0 updated, 0 skipped" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("org_code,type,date\nNOPE,study_session,2026-13-01\n", encoding="utf-8")
+    out = bastion("import", "ledger", str(bad), ok=False)
+    assert out.exit_code == 1 and "bad.csv" in out.output and "row 2" in out.output
