@@ -17,7 +17,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -77,6 +79,30 @@ def connect(settings: Settings | None = None, *, migrate: bool = True) -> Engine
     if migrate and current_revision(engine) != head_revision():
         upgrade(engine)
     return engine
+
+
+def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -> None:
+    """Insert many rows given column-wise (plain Python values, None for NULL), in ``conn``'s transaction.
+
+    Cycle-scale writes (millions of evaluation lines) go straight to the driver: ``executemany``
+    on SQLite, ``COPY`` on PostgreSQL — an order of magnitude faster than ORM or Core inserts.
+    """
+    names = list(columns)
+    rows = zip(*columns.values())
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{n}"' for n in names)
+            with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif conn.dialect.name == "sqlite":
+            marks = ", ".join("?" for _ in names)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({marks})', rows)
+        else:
+            conn.execute(table.insert(), [dict(zip(names, row)) for row in rows])
+    finally:
+        cursor.close()
 
 
 @contextmanager

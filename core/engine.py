@@ -102,6 +102,7 @@ UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 LEDGER_COLUMNS = ("id", "org_id", "type", "date", "quantity")
 FINDING_COLUMNS = ("id", "org_id", "indicator_code", "date", "deduction", "description")
 RATING_COLUMNS = ("id", "org_id", "source", "indicator_code", "score", "level", "date")
+NUMERIC_FACTS = {"id": "int64", "org_id": "int64", "quantity": "float64", "deduction": "float64", "score": "float64"}
 
 
 def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
@@ -112,6 +113,9 @@ def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(f"fact frame lacks columns {missing}")
     data = data.loc[:, list(columns)].copy()
     data["date"] = pd.to_datetime(data["date"])
+    for column in columns:
+        if column in NUMERIC_FACTS:
+            data[column] = pd.to_numeric(data[column]).astype(NUMERIC_FACTS[column])
     return data
 
 

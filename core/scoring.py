@@ -18,7 +18,7 @@ from sqlmodel import Session
 from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
-from .db import transaction
+from .db import bulk_insert, transaction
 from .engine import Facts, Period, ScoreResult, resolve_targets, score, validate_params
 from .errors import BastionError, Conflict
 from .models import (
@@ -174,19 +174,23 @@ def write_results(session: Session, *, cycle: Cycle, result: ScoreResult) -> Non
     returned = conn.execute(ev_t.insert().returning(ev_t.c.id, ev_t.c.org_id, sort_by_parameter_order=True), rows)
     ids = pd.Series({org: eid for eid, org in returned.all()})
     lines = result.lines
-    frame = pd.DataFrame({
-        "evaluation_id": lines["org_id"].map(ids).astype("int64"),
-        "indicator_code": lines["indicator_code"],
-        "points": lines["points"].astype(float),
-        "max_points": lines["max_points"].astype(float),
-        "value": lines["value"].astype(float).astype(object).where(lines["value"].notna(), None),
-        "target": lines["target"].astype(float).astype(object).where(lines["target"].notna(), None),
-        "veto": lines["veto"].astype(bool),
-        "rule": lines["rule"],
-        "reason": lines["reason"],
-        "evidence": lines["evidence"].fillna(""),
+    bulk_insert(conn, line_t, {
+        "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
+        "indicator_code": lines["indicator_code"].tolist(),
+        "points": lines["points"].astype(float).tolist(),
+        "max_points": lines["max_points"].astype(float).tolist(),
+        "value": _nullable(lines["value"]),
+        "target": _nullable(lines["target"]),
+        "veto": lines["veto"].astype(bool).tolist(),
+        "rule": lines["rule"].tolist(),
+        "reason": lines["reason"].tolist(),
+        "evidence": lines["evidence"].fillna("").tolist(),
     })
-    conn.execute(line_t.insert(), frame.to_dict("records"))
+
+
+def _nullable(series: pd.Series) -> list[float | None]:
+    values = series.astype(float)
+    return [None if v != v else v for v in values.tolist()]
 
 
 # --- publication ---------------------------------------------------------------------------

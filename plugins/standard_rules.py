@@ -259,7 +259,7 @@ class LevelScore(RuleType):
         for code, params in batch.params.items():
             sub = rows[rows["indicator_code"] == code]
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
-            mine = mine.assign(share=mine["level"].map(params.levels)).dropna(subset=["share"])
+            mine = mine.assign(share=mine["level"].map(params.levels).astype(float)).dropna(subset=["share"])
             share = _by_org(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
             levels = _by_org(mine.sort_values("id").groupby("org_id")["level"].agg("、".join), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
