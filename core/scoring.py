@@ -8,11 +8,30 @@ Published results are never overwritten.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from pandas.api.types import union_categoricals
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    Float,
+    Integer,
+    Numeric,
+    Select,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from . import audit
@@ -75,21 +94,72 @@ def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
 
 
 def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
-    """The period's ledger entries, findings and ratings, one query each."""
+    """The period's ledger entries, findings and ratings, one streamed query each.
+
+    Millions of rows are read in chunks straight into typed columns: dates come as days since
+    1970 computed by the database, and text columns become categoricals, so no Python object per
+    value survives the chunk it was fetched in.
+    """
     window = (period.start, period.end)
-    ledger = LedgerEntry.__table__.c
-    finding = Finding.__table__.c
-    rating = Rating.__table__.c
+    ledger, finding, rating = LedgerEntry.__table__.c, Finding.__table__.c, Rating.__table__.c
+    days = functools.partial(_epoch_days, dialect=conn.dialect.name)
     return Facts.of(
-        pd.read_sql(select(ledger.id, ledger.org_id, ledger.type, ledger.date, ledger.quantity)
-                    .where(ledger.tenant_id == tenant_id, ledger.date >= window[0], ledger.date < window[1]), conn),
-        pd.read_sql(select(finding.id, finding.org_id, finding.indicator_code, finding.date, finding.deduction,
-                           finding.description)
-                    .where(finding.tenant_id == tenant_id, finding.date >= window[0], finding.date < window[1]), conn),
-        pd.read_sql(select(rating.id, rating.org_id, rating.source, rating.indicator_code, rating.score, rating.level,
-                           rating.date)
-                    .where(rating.tenant_id == tenant_id, rating.date >= window[0], rating.date < window[1]), conn),
+        read_columns(conn, select(ledger.id, ledger.org_id, ledger.type, days(ledger.date), ledger.quantity)
+                     .where(ledger.tenant_id == tenant_id, ledger.date >= window[0], ledger.date < window[1])),
+        read_columns(conn, select(finding.id, finding.org_id, finding.indicator_code, days(finding.date),
+                                  finding.deduction, finding.description)
+                     .where(finding.tenant_id == tenant_id, finding.date >= window[0], finding.date < window[1])),
+        read_columns(conn, select(rating.id, rating.org_id, rating.source, rating.indicator_code, rating.score,
+                                  rating.level, days(rating.date))
+                     .where(rating.tenant_id == tenant_id, rating.date >= window[0], rating.date < window[1])),
     )
+
+
+def _epoch_days(column: ColumnElement, *, dialect: str) -> ColumnElement:
+    if dialect == "sqlite":
+        days = cast(func.julianday(column) - 2440587.5, Integer)
+    else:
+        days = type_coerce(column - literal(date(1970, 1, 1), Date), Integer)
+    return days.label("date")
+
+
+def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd.DataFrame:
+    """Run ``query`` and return its rows as a frame of numpy columns (see :func:`read_facts`).
+
+    The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
+    (shared strings: each distinct value is one object) and the ``date`` column as epoch days.
+    """
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+    kinds = {c.name: _kind(c) for c in query.selected_columns}
+    parts: dict[str, list] = {name: [] for name in kinds}
+    for rows in result.partitions():
+        for (name, kind), values in zip(kinds.items(), zip(*rows)):
+            if kind == "text":
+                parts[name].append(pd.Categorical(values))
+            elif kind == "float":
+                parts[name].append(np.array(values, dtype="float64"))  # None becomes NaN
+            else:
+                parts[name].append(np.array(values, dtype="int64"))
+    frame = {}
+    for name, kind in kinds.items():
+        chunks = parts[name]
+        if kind == "text":
+            frame[name] = (pd.Series(union_categoricals(chunks), dtype="category").astype(object) if chunks
+                           else pd.Series([], dtype=object))
+        else:
+            frame[name] = pd.Series(np.concatenate(chunks) if chunks else [], dtype="float64" if kind == "float" else "int64")
+    out = pd.DataFrame(frame)
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"], unit="D")
+    return out
+
+
+def _kind(column: ColumnElement) -> str:
+    if isinstance(column.type, Integer):
+        return "int"
+    if isinstance(column.type, (Float, Numeric)):
+        return "float"
+    return "text"
 
 
 def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -112,3 +113,27 @@ def test_branch_target_adjustment_is_used_and_audited(engine, registry, cycle, s
     with Session(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.entity == "target")).scalars().one()
     assert event.new["reason"] == "新组建支部，下半年起按月开会" and event.actor == "office"
+
+
+def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cycle):
+    ids = factories.org_tree(engine, tenant, {"A": "机关"})
+    with Session(engine) as session:
+        session.add_all([
+            LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="volunteer_service", date=date(2026, 3, 5), quantity=2.5),
+            LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="party_lecture", date=date(2026, 12, 31)),
+            LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="party_lecture", date=date(2027, 1, 1)),
+            Rating(tenant_id=tenant.id, org_id=ids["A"], source="superior", indicator_code="B1-4", level="良好",
+                   date=date(2026, 6, 30)),
+        ])
+        session.commit()
+    with engine.connect() as conn:
+        facts = scoring.read_facts(conn, tenant.id, scoring.Period.parse("2026"))
+        chunked = scoring.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
+    ledger = facts.ledger.sort_values("date")
+    assert ledger["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-05", "2026-12-31"]
+    assert ledger["type"].tolist() == ["volunteer_service", "party_lecture"]
+    assert ledger["quantity"].iloc[0] == 2.5 and pd.isna(ledger["quantity"].iloc[1])
+    assert str(ledger["org_id"].dtype) == "int64" and facts.findings.empty
+    assert facts.ratings[["level", "indicator_code"]].values.tolist() == [["良好", "B1-4"]]
+    assert pd.isna(facts.ratings["score"].iloc[0])
+    assert sorted(chunked["type"]) == ["party_lecture", "party_lecture", "volunteer_service"]
