@@ -14,7 +14,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import (
     Connection,
     Date,
@@ -97,21 +96,22 @@ def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
     """The period's ledger entries, findings and ratings, one streamed query each.
 
     Millions of rows are read in chunks straight into typed columns: dates come as days since
-    1970 computed by the database, and text columns become categoricals, so no Python object per
-    value survives the chunk it was fetched in.
+    1970 computed by the database, and each distinct text value is one shared string, so no
+    Python object per value outlives the chunk it was fetched in.
     """
     window = (period.start, period.end)
-    ledger, finding, rating = LedgerEntry.__table__.c, Finding.__table__.c, Rating.__table__.c
     days = functools.partial(_epoch_days, dialect=conn.dialect.name)
+
+    def facts_of(model: type, *columns: str) -> pd.DataFrame:
+        t = model.__table__
+        picked = [days(t.c.date) if name == "date" else t.c[name] for name in columns]
+        query = select(*picked).where(t.c.tenant_id == tenant_id, t.c.date >= window[0], t.c.date < window[1])
+        return read_columns(conn, query)
+
     return Facts.of(
-        read_columns(conn, select(ledger.id, ledger.org_id, ledger.type, days(ledger.date), ledger.quantity)
-                     .where(ledger.tenant_id == tenant_id, ledger.date >= window[0], ledger.date < window[1])),
-        read_columns(conn, select(finding.id, finding.org_id, finding.indicator_code, days(finding.date),
-                                  finding.deduction, finding.description)
-                     .where(finding.tenant_id == tenant_id, finding.date >= window[0], finding.date < window[1])),
-        read_columns(conn, select(rating.id, rating.org_id, rating.source, rating.indicator_code, rating.score,
-                                  rating.level, days(rating.date))
-                     .where(rating.tenant_id == tenant_id, rating.date >= window[0], rating.date < window[1])),
+        facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity"),
+        facts_of(Finding, "id", "org_id", "indicator_code", "date", "deduction", "description"),
+        facts_of(Rating, "id", "org_id", "source", "indicator_code", "score", "level", "date"),
     )
 
 
@@ -132,10 +132,13 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
     kinds = {c.name: _kind(c) for c in query.selected_columns}
     parts: dict[str, list] = {name: [] for name in kinds}
+    distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
     for rows in result.partitions():
         for (name, kind), values in zip(kinds.items(), zip(*rows)):
             if kind == "text":
-                parts[name].append(pd.Categorical(values))
+                seen = distinct[name]
+                parts[name].append(np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype="int32",
+                                               count=len(values)))
             elif kind == "float":
                 parts[name].append(np.array(values, dtype="float64"))  # None becomes NaN
             else:
@@ -144,8 +147,8 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     for name, kind in kinds.items():
         chunks = parts[name]
         if kind == "text":
-            frame[name] = (pd.Series(union_categoricals(chunks), dtype="category").astype(object) if chunks
-                           else pd.Series([], dtype=object))
+            shared = np.array(list(distinct[name]), dtype=object)
+            frame[name] = pd.Series(shared[np.concatenate(chunks)] if chunks else [], dtype=object)
         else:
             frame[name] = pd.Series(np.concatenate(chunks) if chunks else [], dtype="float64" if kind == "float" else "int64")
     out = pd.DataFrame(frame)
