@@ -52,6 +52,29 @@ def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
     return mapped.fillna(fill) if fill is not None else mapped
 
 
+def _indicators(batch: RuleBatch):
+    """(code, params, rows) for each indicator of the batch, splitting the rows once."""
+    for code, sub in batch.rows.groupby("indicator_code", sort=False):
+        yield code, batch.params[code], sub
+
+
+class _LedgerByType:
+    """A batch's ledger entries split by type once, with their evidence lists per (type, branch)."""
+
+    def __init__(self, ledger: pd.DataFrame) -> None:
+        self.empty = ledger.iloc[0:0]
+        self.groups = dict(tuple(ledger.groupby("type", sort=False)))
+        self.evidence = evidence_ids(ledger, ["type", "org_id"], "ledger")
+
+    def entries(self, ledger_type: str) -> pd.DataFrame:
+        return self.groups.get(ledger_type, self.empty)
+
+    def evidence_of(self, ledger_type: str) -> pd.Series:
+        if ledger_type not in self.groups:
+            return pd.Series(dtype=object)
+        return self.evidence.xs(ledger_type, level="type")
+
+
 def _points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
     return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
 
@@ -72,12 +95,11 @@ class LedgerTarget(RuleType):
         )
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
-        ledger = batch.facts.ledger
+        out = _result(batch.rows)
+        ledger = _LedgerByType(batch.facts.ledger)
         period = batch.period
-        for code, params in batch.params.items():
-            sub = rows[rows["indicator_code"] == code]
-            entries = ledger[ledger["type"] == params.ledger_type]
+        for _code, params, sub in _indicators(batch):
+            entries = ledger.entries(params.ledger_type)
             amount = (entries["quantity"].fillna(0.0).astype(float) if params.aggregate == "sum"
                       else pd.Series(1.0, index=entries.index))
             unit = UNIT_MONTHS[params.per]
@@ -106,17 +128,17 @@ class LedgerTarget(RuleType):
             points = sub["max_points"] * ach
             has_target = target.notna() & (target > 0)
             tol_note = np.where(sub["tolerance"].notna() & has_target,
-                                "（容差 " + (sub["tolerance"].astype(float) * 100).round(0).map("{:g}".format) + "%）", "")
+                                "（容差 " + fmt((sub["tolerance"].astype(float) * 100).round(0)) + "%）", "")
             reason = np.where(
                 has_target,
                 "完成 " + fmt(total) + "，目标 " + fmt(period_target) + tol_note + detail
-                + "，完成率 " + (ach * 100).round(0).map("{:g}".format) + "%",
+                + "，完成率 " + fmt((ach * 100).round(0)) + "%",
                 "完成 " + fmt(total) + "，未设目标",
             )
             out.loc[sub.index, "points"] = points
             out.loc[sub.index, "value"] = total
             out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(entries, ["org_id"], "ledger"), sub["org_id"], "")
+            out.loc[sub.index, "evidence"] = _by_org(ledger.evidence_of(params.ledger_type), sub["org_id"], "")
         return out
 
 
@@ -130,17 +152,17 @@ class LedgerPerItem(RuleType):
         per_item: float = Field(gt=0)
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
-        for code, params in batch.params.items():
-            sub = rows[rows["indicator_code"] == code]
-            entries = batch.facts.ledger[batch.facts.ledger["type"] == params.ledger_type]
+        out = _result(batch.rows)
+        ledger = _LedgerByType(batch.facts.ledger)
+        for _code, params, sub in _indicators(batch):
+            entries = ledger.entries(params.ledger_type)
             count = _by_org(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             points = np.minimum(count * params.per_item, sub["max_points"])
             out.loc[sub.index, "points"] = points
             out.loc[sub.index, "value"] = count
             out.loc[sub.index, "reason"] = (fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"])
                                             + " 分" + _points_text(points, sub["max_points"]))
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(entries, ["org_id"], "ledger"), sub["org_id"], "")
+            out.loc[sub.index, "evidence"] = _by_org(ledger.evidence_of(params.ledger_type), sub["org_id"], "")
         return out
 
 
@@ -156,10 +178,9 @@ class FindingDeduction(RuleType):
         )
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
+        out = _result(batch.rows)
         findings = batch.facts.findings
-        for code, params in batch.params.items():
-            sub = rows[rows["indicator_code"] == code]
+        for code, params, sub in _indicators(batch):
             mine = findings[findings["indicator_code"] == code]
             each = (pd.Series(params.per_finding, index=mine.index) if params.per_finding is not None
                     else mine["deduction"].astype(float).fillna(0.0))
@@ -180,12 +201,11 @@ class VetoOnFinding(RuleType):
     inputs = ("findings",)
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
+        out = _result(batch.rows)
         out["veto"] = False
         out["veto_reason"] = None
         findings = batch.facts.findings
-        for code in batch.params:
-            sub = rows[rows["indicator_code"] == code]
+        for code, _, sub in _indicators(batch):
             mine = findings[findings["indicator_code"] == code].sort_values("id")
             count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             what = _by_org(mine.groupby("org_id")["description"].agg("；".join), sub["org_id"], "")
@@ -218,10 +238,9 @@ class BallotScore(RuleType):
         quorum: int = Field(default=1, ge=1, description="Ballots a source needs to count.")
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
+        out = _result(batch.rows)
         ratings = batch.facts.ratings
-        for code, params in batch.params.items():
-            sub = rows[rows["indicator_code"] == code]
+        for code, params, sub in _indicators(batch):
             sources = params.sources or list(batch.source_weights)
             weights = {s: batch.source_weights.get(s, 0.0) for s in sources}
             if not any(weights.values()):
@@ -254,16 +273,15 @@ class LevelScore(RuleType):
         sources: list[str] = Field(default_factory=lambda: ["superior"])
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        rows, out = batch.rows, _result(batch.rows)
+        out = _result(batch.rows)
         ratings = batch.facts.ratings
-        for code, params in batch.params.items():
-            sub = rows[rows["indicator_code"] == code]
+        for code, params, sub in _indicators(batch):
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
             mine = mine.assign(share=mine["level"].map(params.levels).astype(float)).dropna(subset=["share"])
             share = _by_org(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
             levels = _by_org(mine.sort_values("id").groupby("org_id")["level"].agg("、".join), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
-            reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + (share.fillna(0) * 100).round(0).map("{:g}".format) + "%", "未评定")
+            reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
             out.loc[sub.index, "points"] = points
             out.loc[sub.index, "value"] = share * 100
             out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
