@@ -32,6 +32,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Any, ClassVar
 
@@ -147,6 +148,21 @@ class Facts:
             return df[(df["date"] >= start) & (df["date"] < end)]
 
         return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
+
+    @cached_property
+    def _ledger_by_type(self) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+        return dict(tuple(self.ledger.groupby("type", sort=False))), evidence_ids(self.ledger, ["type", "org_id"], "ledger")
+
+    def ledger_of_type(self, ledger_type: str) -> pd.DataFrame:
+        """The ledger entries of one type (split once per period, shared by every rule type)."""
+        return self._ledger_by_type[0].get(ledger_type, self.ledger.iloc[0:0])
+
+    def ledger_evidence(self, ledger_type: str) -> pd.Series:
+        """``ledger:id,…`` per ``org_id`` for the entries of one type."""
+        groups, evidence = self._ledger_by_type
+        if ledger_type not in groups:
+            return pd.Series(dtype=object)
+        return evidence.xs(ledger_type, level="type")
 
 
 # --- the rule-type contract ----------------------------------------------------------------

@@ -9,6 +9,7 @@ Published results are never overwritten.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -129,11 +130,10 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
     (shared strings: each distinct value is one object) and the ``date`` column as epoch days.
     """
-    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
     kinds = {c.name: _kind(c) for c in query.selected_columns}
     parts: dict[str, list] = {name: [] for name in kinds}
     distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
-    for rows in result.partitions():
+    for rows in _driver_rows(conn, query, chunk):
         for (name, kind), values in zip(kinds.items(), zip(*rows)):
             if kind == "text":
                 seen = distinct[name]
@@ -155,6 +155,30 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     if "date" in out:
         out["date"] = pd.to_datetime(out["date"], unit="D")
     return out
+
+
+def _driver_rows(conn: Connection, query: Select, chunk: int) -> Iterator[list[tuple]]:
+    """Chunks of the driver's own row tuples: no SQLAlchemy row object per row.
+
+    On PostgreSQL the rows come through a server-side cursor, so the client never holds more
+    than a chunk.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    values = {}
+    for name, value in compiled.construct_params().items():
+        process = compiled.binds[name].type.bind_processor(conn.dialect)
+        values[name] = process(value) if process else value
+    params = [values[name] for name in compiled.positiontup] if conn.dialect.positional else values
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor(name="bastion_read_columns")
+    else:
+        cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def _kind(column: ColumnElement) -> str:

@@ -58,23 +58,6 @@ def _indicators(batch: RuleBatch):
         yield code, batch.params[code], sub
 
 
-class _LedgerByType:
-    """A batch's ledger entries split by type once, with their evidence lists per (type, branch)."""
-
-    def __init__(self, ledger: pd.DataFrame) -> None:
-        self.empty = ledger.iloc[0:0]
-        self.groups = dict(tuple(ledger.groupby("type", sort=False)))
-        self.evidence = evidence_ids(ledger, ["type", "org_id"], "ledger")
-
-    def entries(self, ledger_type: str) -> pd.DataFrame:
-        return self.groups.get(ledger_type, self.empty)
-
-    def evidence_of(self, ledger_type: str) -> pd.Series:
-        if ledger_type not in self.groups:
-            return pd.Series(dtype=object)
-        return self.evidence.xs(ledger_type, level="type")
-
-
 def _points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
     return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
 
@@ -96,10 +79,10 @@ class LedgerTarget(RuleType):
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         out = _result(batch.rows)
-        ledger = _LedgerByType(batch.facts.ledger)
+        facts = batch.facts
         period = batch.period
         for _code, params, sub in _indicators(batch):
-            entries = ledger.entries(params.ledger_type)
+            entries = facts.ledger_of_type(params.ledger_type)
             amount = (entries["quantity"].fillna(0.0).astype(float) if params.aggregate == "sum"
                       else pd.Series(1.0, index=entries.index))
             unit = UNIT_MONTHS[params.per]
@@ -138,7 +121,7 @@ class LedgerTarget(RuleType):
             out.loc[sub.index, "points"] = points
             out.loc[sub.index, "value"] = total
             out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-            out.loc[sub.index, "evidence"] = _by_org(ledger.evidence_of(params.ledger_type), sub["org_id"], "")
+            out.loc[sub.index, "evidence"] = _by_org(facts.ledger_evidence(params.ledger_type), sub["org_id"], "")
         return out
 
 
@@ -153,16 +136,16 @@ class LedgerPerItem(RuleType):
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         out = _result(batch.rows)
-        ledger = _LedgerByType(batch.facts.ledger)
+        facts = batch.facts
         for _code, params, sub in _indicators(batch):
-            entries = ledger.entries(params.ledger_type)
+            entries = facts.ledger_of_type(params.ledger_type)
             count = _by_org(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             points = np.minimum(count * params.per_item, sub["max_points"])
             out.loc[sub.index, "points"] = points
             out.loc[sub.index, "value"] = count
             out.loc[sub.index, "reason"] = (fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"])
                                             + " 分" + _points_text(points, sub["max_points"]))
-            out.loc[sub.index, "evidence"] = _by_org(ledger.evidence_of(params.ledger_type), sub["org_id"], "")
+            out.loc[sub.index, "evidence"] = _by_org(facts.ledger_evidence(params.ledger_type), sub["org_id"], "")
         return out
 
 
