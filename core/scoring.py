@@ -134,15 +134,17 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     parts: dict[str, list] = {name: [] for name in kinds}
     distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
     for rows in _driver_rows(conn, query, chunk):
-        for (name, kind), values in zip(kinds.items(), zip(*rows)):
+        block = np.array(rows, dtype=object).reshape(len(rows), len(kinds))
+        for (name, kind), column in zip(kinds.items(), block.T):
             if kind == "text":
                 seen = distinct[name]
-                parts[name].append(np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype="int32",
-                                               count=len(values)))
+                codes, uniques = pd.factorize(column)  # NULL → code -1, the lookup's last slot
+                lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [seen.setdefault(None, len(seen))])
+                parts[name].append(lookup[codes])
             elif kind == "float":
-                parts[name].append(np.array(values, dtype="float64"))  # None becomes NaN
+                parts[name].append(np.where(column == None, np.nan, column).astype("float64"))  # noqa: E711
             else:
-                parts[name].append(np.array(values, dtype="int64"))
+                parts[name].append(column.astype("int64"))
     frame = {}
     for name, kind in kinds.items():
         chunks = parts[name]
