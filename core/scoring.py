@@ -279,19 +279,23 @@ def write_results(session: Session, *, cycle: Cycle, result: ScoreResult) -> Non
         return
     returned = conn.execute(ev_t.insert().returning(ev_t.c.id, ev_t.c.org_id, sort_by_parameter_order=True), rows)
     ids = pd.Series({org: eid for eid, org in returned.all()})
-    lines = result.lines
-    bulk_insert(conn, line_t, {
-        "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
-        "indicator_code": lines["indicator_code"].tolist(),
-        "points": lines["points"].astype(float).tolist(),
-        "max_points": lines["max_points"].astype(float).tolist(),
-        "value": _nullable(lines["value"]),
-        "target": _nullable(lines["target"]),
-        "veto": lines["veto"].astype(bool).tolist(),
-        "rule": lines["rule"].tolist(),
-        "reason": lines["reason"].tolist(),
-        "evidence": lines["evidence"].fillna("").tolist(),
-    })
+    for start in range(0, len(result.lines), LINE_BATCH):
+        lines = result.lines.iloc[start:start + LINE_BATCH]
+        bulk_insert(conn, line_t, {
+            "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
+            "indicator_code": lines["indicator_code"].tolist(),
+            "points": lines["points"].astype(float).tolist(),
+            "max_points": lines["max_points"].astype(float).tolist(),
+            "value": _nullable(lines["value"]),
+            "target": _nullable(lines["target"]),
+            "veto": lines["veto"].astype(bool).tolist(),
+            "rule": lines["rule"].tolist(),
+            "reason": lines["reason"].tolist(),
+            "evidence": lines["evidence"].fillna("").tolist(),
+        })
+
+
+LINE_BATCH = 200_000  # lines turned into Python values at a time, to keep the write's memory flat
 
 
 def _nullable(series: pd.Series) -> list[float | None]:

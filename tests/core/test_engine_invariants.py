@@ -47,12 +47,12 @@ def enterprises(draw):
     return orgs, facts, Period.parse(period)
 
 
-def run(registry, orgs, facts, period):
+def run(registry, orgs, facts, period, **options):
     rules = {name: c.item for name, c in registry.rule_types().items()}
-    return score(SCHEME, rules, orgs, facts, period)
+    return score(SCHEME, rules, orgs, facts, period, **options)
 
 
-FAST = settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
@@ -91,6 +91,11 @@ def test_same_inputs_same_outputs_whatever_the_row_order(registry, enterprise, r
     again = run(registry, orgs, facts, period)
     pd.testing.assert_frame_equal(first.evaluations, again.evaluations)
     pd.testing.assert_frame_equal(first.lines, again.lines)
+
+    # Scoring in slices of organisations changes nothing.
+    sliced = run(registry, orgs, facts, period, chunk_size=2)
+    pd.testing.assert_frame_equal(first.evaluations, sliced.evaluations)
+    pd.testing.assert_frame_equal(first.lines, sliced.lines)
 
     shuffled = Facts(*(f.sample(frac=1, random_state=rnd.randint(0, 2**31)) for f in (facts.ledger, facts.findings, facts.ratings)))
     other = run(registry, orgs.sample(frac=1, random_state=rnd.randint(0, 2**31)), shuffled, period)
