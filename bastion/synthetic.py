@@ -117,7 +117,7 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
             unit = UNIT_MONTHS[params.get("per", "year")]
             units = 12 // unit
             t = targets[targets["indicator_code"] == spec.code].set_index("org_id")["target"]
-            target = pd.Series(org_ids).map(t).fillna(0).to_numpy() / units
+            target = pd.Series(org_ids).map(t).fillna(0).to_numpy()  # the target of each unit
             met = rng.random((n, units)) < q[:, None] ** 1.5
             partial = np.floor(target[:, None] * rng.random((n, units)) * q[:, None])
             amount = np.where(met, np.ceil(target[:, None] * rng.uniform(1.0, 1.3, (n, units))), partial)
@@ -142,7 +142,8 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
                                            f"{spec.name}方面存在不足", params.get("per_finding") or 1.0))
     veto_codes = [s.code for s in scheme.indicators() if s.rule == "veto_on_finding"]
     if veto_codes:
-        hit = rng.random(n) < VETO_SHARE
+        hit = np.zeros(n, dtype=bool)  # a fixed share, so even a small demo has its vetoed branches
+        hit[rng.choice(n, size=max(1, round(VETO_SHARE * n)), replace=False)] = True
         which = rng.integers(len(veto_codes), size=int(hit.sum()))
         for k, code in enumerate(veto_codes):
             name = next(s.name for s in scheme.indicators() if s.code == code)

@@ -124,11 +124,15 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
             LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="party_lecture", date=date(2027, 1, 1)),
             Rating(tenant_id=tenant.id, org_id=ids["A"], source="superior", indicator_code="B1-4", level="良好",
                    date=date(2026, 6, 30)),
+            Rating(tenant_id=tenant.id, org_id=ids["A"], source="members", score=88, date=date(2025, 6, 30)),
         ])
         session.commit()
     with engine.connect() as conn:
         facts = scoring.read_facts(conn, tenant.id, scoring.Period.parse("2026"))
         chunked = scoring.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
+        r = Rating.__table__.c
+        # A chunk whose text column is all NULL, then one with a value.
+        levels = scoring.read_columns(conn, select(r.level, r.score).order_by(r.score.desc()), chunk=1)
     ledger = facts.ledger.sort_values("date")
     assert ledger["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-05", "2026-12-31"]
     assert ledger["type"].tolist() == ["volunteer_service", "party_lecture"]
@@ -137,3 +141,5 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
     assert facts.ratings[["level", "indicator_code"]].values.tolist() == [["良好", "B1-4"]]
     assert pd.isna(facts.ratings["score"].iloc[0])
     assert sorted(chunked["type"]) == ["party_lecture", "party_lecture", "volunteer_service"]
+    assert levels["level"].tolist() == [None, "良好"] or levels["level"].tolist() == ["良好", None]
+    assert sorted(levels["score"].fillna(-1).tolist()) == [-1, 88]
