@@ -52,6 +52,15 @@ def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
     return mapped.fillna(fill) if fill is not None else mapped
 
 
+def _put(out: pd.DataFrame, sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: object,
+         evidence: pd.Series) -> None:
+    """Fill one indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
+    out.loc[sub.index, "points"] = points
+    out.loc[sub.index, "value"] = value
+    out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
+    out.loc[sub.index, "evidence"] = _by_org(evidence, sub["org_id"], "")
+
+
 def _indicators(batch: RuleBatch):
     """(code, params, rows) for each indicator of the batch, splitting the rows once."""
     for code, sub in batch.rows.groupby("indicator_code", sort=False):
@@ -118,10 +127,7 @@ class LedgerTarget(RuleType):
                 + "，完成率 " + fmt((ach * 100).round(0)) + "%",
                 "完成 " + fmt(total) + "，未设目标",
             )
-            out.loc[sub.index, "points"] = points
-            out.loc[sub.index, "value"] = total
-            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-            out.loc[sub.index, "evidence"] = _by_org(facts.ledger_evidence(params.ledger_type), sub["org_id"], "")
+            _put(out, sub, points=points, value=total, reason=reason, evidence=facts.ledger_evidence(params.ledger_type))
         return out
 
 
@@ -171,10 +177,7 @@ class FindingDeduction(RuleType):
             deducted = _by_org(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
             points = (sub["max_points"] - deducted).clip(lower=0.0)
             reason = np.where(count > 0, "检查发现问题 " + fmt(count) + " 项，扣 " + fmt(deducted) + " 分", "检查未发现问题")
-            out.loc[sub.index, "points"] = points
-            out.loc[sub.index, "value"] = count
-            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], "")
+            _put(out, sub, points=points, value=count, reason=reason, evidence=evidence_ids(mine, ["org_id"], "finding"))
         return out
 
 
@@ -235,11 +238,8 @@ class BallotScore(RuleType):
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
             detail = _by_org(combined["detail"], sub["org_id"], "")
             reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
-            out.loc[sub.index, "points"] = points
-            out.loc[sub.index, "value"] = value
-            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
             counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(counted, ["org_id"], "rating"), sub["org_id"], "")
+            _put(out, sub, points=points, value=value, reason=reason, evidence=evidence_ids(counted, ["org_id"], "rating"))
         return out
 
 
@@ -265,10 +265,7 @@ class LevelScore(RuleType):
             levels = _by_org(mine.sort_values("id").groupby("org_id")["level"].agg("、".join), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
             reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
-            out.loc[sub.index, "points"] = points
-            out.loc[sub.index, "value"] = share * 100
-            out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "rating"), sub["org_id"], "")
+            _put(out, sub, points=points, value=share * 100, reason=reason, evidence=evidence_ids(mine, ["org_id"], "rating"))
         return out
 
 
