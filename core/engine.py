@@ -251,33 +251,40 @@ def achievement(value: pd.Series, target: pd.Series, tolerance: pd.Series | floa
     return ratio
 
 
-def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
-    """``kind:id,id,…`` per group of ``keys``: the ids of the facts behind a line, ascending.
+def join_text(frame: pd.DataFrame, keys: list[str], texts: pd.Series, sep: str, *, order: list[str] | None = None,
+              prefix: str = "") -> pd.Series:
+    """``texts`` joined with ``sep`` per group of ``keys`` (rows ordered by ``keys`` then ``order``).
 
-    Built without a Python call per group (a scoring run has millions of small groups): the ids,
+    Built without a Python call per group (a scoring run has millions of small groups): the texts,
     sorted by group, are joined into one string once, then cut at the group boundaries.
     """
-    if facts.empty:
+    if frame.empty:
         return pd.Series(dtype=object)
-    ordered = facts.sort_values([*keys, "id"], kind="stable")
-    ids = ordered["id"].to_numpy(dtype="int64")
+    ordered = frame.assign(_text=texts).sort_values([*keys, *(order or [])], kind="stable")
     columns = [ordered[k].to_numpy() for k in keys]
-    continues = np.zeros(len(ids), dtype=bool)  # the row belongs to the same group as the previous one
+    continues = np.zeros(len(ordered), dtype=bool)  # the row belongs to the same group as the previous one
     continues[1:] = True
     for column in columns:
         continues[1:] &= column[1:] == column[:-1]
     starts = np.flatnonzero(~continues)
-    text = ids.astype(str)
-    widths = np.char.str_len(text) + 1
-    ends = np.cumsum(widths)  # one past each id's comma
+    pieces = ordered["_text"].astype(str).tolist()
+    widths = np.fromiter(map(len, pieces), dtype="int64", count=len(pieces)) + len(sep)
+    ends = np.cumsum(widths)  # one past each piece's separator
     begins = ends - widths
-    stops = np.append(starts[1:], len(ids)) - 1
-    joined = ",".join(text.tolist())
-    prefix = kind + ":"
-    values = [prefix + joined[b:e] for b, e in zip(begins[starts].tolist(), (ends[stops] - 1).tolist())]
+    stops = np.append(starts[1:], len(pieces)) - 1
+    joined = sep.join(pieces)
+    values = [prefix + joined[b:e] for b, e in zip(begins[starts].tolist(), (ends[stops] - len(sep)).tolist())]
     index = (pd.Index(columns[0][starts], name=keys[0]) if len(keys) == 1
              else pd.MultiIndex.from_arrays([c[starts] for c in columns], names=keys))
     return pd.Series(values, index=index, dtype=object)
+
+
+def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
+    """``kind:id,id,…`` per group of ``keys``: the ids of the facts behind a line, ascending."""
+    if facts.empty:
+        return pd.Series(dtype=object)
+    ids = pd.Series(facts["id"].to_numpy(dtype="int64").astype(str), index=facts.index)
+    return join_text(facts, keys, ids, ",", order=["id"], prefix=kind + ":")
 
 
 def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1) -> pd.DataFrame:
@@ -302,7 +309,7 @@ def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quor
     names = per["source"].map(SOURCE_LABELS).fillna(per["source"])
     per["text"] = (names + " " + per["mean"].round(ROUND).map("{:g}".format) + "（权重 "
                    + per["weight"].map("{:g}".format) + "，" + per["count"].astype(str) + " 票）")
-    detail = per.groupby("org_id")["text"].agg("；".join)
+    detail = join_text(per, ["org_id"], per["text"], "；", order=["source"])
     return pd.DataFrame({"combined": combined, "ballots": by_org["ballots"], "detail": detail})
 
 

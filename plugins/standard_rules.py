@@ -29,6 +29,7 @@ from bastion.core.engine import (
     combine_sources,
     evidence_ids,
     fmt,
+    join_text,
 )
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
@@ -194,7 +195,7 @@ class VetoOnFinding(RuleType):
         for code, _, sub in _indicators(batch):
             mine = findings[findings["indicator_code"] == code].sort_values("id")
             count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
-            what = _by_org(mine.groupby("org_id")["description"].agg("；".join), sub["org_id"], "")
+            what = _by_org(join_text(mine, ["org_id"], mine["description"], "；", order=["id"]), sub["org_id"], "")
             name = batch.indicators[code].name
             vetoed = count > 0
             out.loc[sub.index, "points"] = 0.0
@@ -262,7 +263,7 @@ class LevelScore(RuleType):
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
             mine = mine.assign(share=mine["level"].map(params.levels).astype(float)).dropna(subset=["share"])
             share = _by_org(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
-            levels = _by_org(mine.sort_values("id").groupby("org_id")["level"].agg("、".join), sub["org_id"], "")
+            levels = _by_org(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
             reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
             _put(out, sub, points=points, value=share * 100, reason=reason, evidence=evidence_ids(mine, ["org_id"], "rating"))
