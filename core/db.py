@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from typing import Any
-
-from sqlalchemy import Connection, Engine, Table, event
+from sqlalchemy import Connection, Engine, Float, Integer, Numeric, Select, Table, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, create_engine
 
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -103,6 +105,73 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
             conn.execute(table.insert(), [dict(zip(names, row)) for row in rows])
     finally:
         cursor.close()
+
+
+def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd.DataFrame:
+    """Run ``query`` and return its rows as a frame of numpy columns (see ``scoring.read_facts``).
+
+    The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
+    (shared strings: each distinct value is one object) and the ``date`` column as epoch days.
+    """
+    kinds = {c.name: _kind(c) for c in query.selected_columns}
+    parts: dict[str, list] = {name: [] for name in kinds}
+    distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
+    for rows in _driver_rows(conn, query, chunk):
+        block = np.array(rows, dtype=object).reshape(len(rows), len(kinds))
+        for (name, kind), column in zip(kinds.items(), block.T):
+            if kind == "text":
+                seen = distinct[name]
+                codes, uniques = pd.factorize(column)  # NULL → code -1, the lookup's last slot
+                lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [seen.setdefault(None, len(seen))])
+                parts[name].append(lookup[codes])
+            elif kind == "float":
+                parts[name].append(np.where(column == None, np.nan, column).astype("float64"))  # noqa: E711
+            else:
+                parts[name].append(column.astype("int64"))
+    frame = {}
+    for name, kind in kinds.items():
+        chunks = parts[name]
+        if kind == "text":
+            shared = np.array(list(distinct[name]), dtype=object)
+            frame[name] = pd.Series(shared[np.concatenate(chunks)] if chunks else [], dtype=object)
+        else:
+            frame[name] = pd.Series(np.concatenate(chunks) if chunks else [], dtype="float64" if kind == "float" else "int64")
+    out = pd.DataFrame(frame)
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"], unit="D")
+    return out
+
+
+def _driver_rows(conn: Connection, query: Select, chunk: int) -> Iterator[list[tuple]]:
+    """Chunks of the driver's own row tuples: no SQLAlchemy row object per row.
+
+    On PostgreSQL the rows come through a server-side cursor, so the client never holds more
+    than a chunk.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    values = {}
+    for name, value in compiled.construct_params().items():
+        process = compiled.binds[name].type.bind_processor(conn.dialect)
+        values[name] = process(value) if process else value
+    params = [values[name] for name in compiled.positiontup] if conn.dialect.positional else values
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor(name="bastion_read_columns")
+    else:
+        cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _kind(column: ColumnElement) -> str:
+    if isinstance(column.type, Integer):
+        return "int"
+    if isinstance(column.type, (Float, Numeric)):
+        return "float"
+    return "text"
 
 
 @contextmanager

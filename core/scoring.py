@@ -9,20 +9,15 @@ Published results are never overwritten.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Connection,
     Date,
     Engine,
-    Float,
     Integer,
-    Numeric,
-    Select,
     cast,
     delete,
     func,
@@ -37,7 +32,7 @@ from sqlmodel import Session
 from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
-from .db import bulk_insert, transaction
+from .db import bulk_insert, read_columns, transaction
 from .engine import Facts, Period, ScoreResult, resolve_targets, score, validate_params
 from .errors import BastionError, Conflict
 from .models import (
@@ -129,73 +124,6 @@ def _epoch_days(column: ColumnElement, *, dialect: str) -> ColumnElement:
     else:
         days = type_coerce(column - literal(date(1970, 1, 1), Date), Integer)
     return days.label("date")
-
-
-def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd.DataFrame:
-    """Run ``query`` and return its rows as a frame of numpy columns (see :func:`read_facts`).
-
-    The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
-    (shared strings: each distinct value is one object) and the ``date`` column as epoch days.
-    """
-    kinds = {c.name: _kind(c) for c in query.selected_columns}
-    parts: dict[str, list] = {name: [] for name in kinds}
-    distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
-    for rows in _driver_rows(conn, query, chunk):
-        block = np.array(rows, dtype=object).reshape(len(rows), len(kinds))
-        for (name, kind), column in zip(kinds.items(), block.T):
-            if kind == "text":
-                seen = distinct[name]
-                codes, uniques = pd.factorize(column)  # NULL → code -1, the lookup's last slot
-                lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [seen.setdefault(None, len(seen))])
-                parts[name].append(lookup[codes])
-            elif kind == "float":
-                parts[name].append(np.where(column == None, np.nan, column).astype("float64"))  # noqa: E711
-            else:
-                parts[name].append(column.astype("int64"))
-    frame = {}
-    for name, kind in kinds.items():
-        chunks = parts[name]
-        if kind == "text":
-            shared = np.array(list(distinct[name]), dtype=object)
-            frame[name] = pd.Series(shared[np.concatenate(chunks)] if chunks else [], dtype=object)
-        else:
-            frame[name] = pd.Series(np.concatenate(chunks) if chunks else [], dtype="float64" if kind == "float" else "int64")
-    out = pd.DataFrame(frame)
-    if "date" in out:
-        out["date"] = pd.to_datetime(out["date"], unit="D")
-    return out
-
-
-def _driver_rows(conn: Connection, query: Select, chunk: int) -> Iterator[list[tuple]]:
-    """Chunks of the driver's own row tuples: no SQLAlchemy row object per row.
-
-    On PostgreSQL the rows come through a server-side cursor, so the client never holds more
-    than a chunk.
-    """
-    compiled = query.compile(dialect=conn.dialect)
-    values = {}
-    for name, value in compiled.construct_params().items():
-        process = compiled.binds[name].type.bind_processor(conn.dialect)
-        values[name] = process(value) if process else value
-    params = [values[name] for name in compiled.positiontup] if conn.dialect.positional else values
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor(name="bastion_read_columns")
-    else:
-        cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        while rows := cursor.fetchmany(chunk):
-            yield rows
-    finally:
-        cursor.close()
-
-
-def _kind(column: ColumnElement) -> str:
-    if isinstance(column.type, Integer):
-        return "int"
-    if isinstance(column.type, (Float, Numeric)):
-        return "float"
-    return "text"
 
 
 def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:

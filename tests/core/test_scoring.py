@@ -6,14 +6,14 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
-from sqlmodel import Session
-
-from bastion.core import cycles, scoring
+from bastion.core import cycles, db, scoring
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
 from bastion.core.results import explain, read_results
+from sqlalchemy import func, select
+from sqlmodel import Session
+
 from tests import factories
 
 
@@ -129,10 +129,10 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
         session.commit()
     with engine.connect() as conn:
         facts = scoring.read_facts(conn, tenant.id, scoring.Period.parse("2026"))
-        chunked = scoring.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
+        chunked = db.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
         r = Rating.__table__.c
         # A chunk whose text column is all NULL, then one with a value.
-        levels = scoring.read_columns(conn, select(r.level, r.score).order_by(r.score.desc()), chunk=1)
+        levels = db.read_columns(conn, select(r.level, r.score).order_by(r.score.desc()), chunk=1)
     ledger = facts.ledger.sort_values("date")
     assert ledger["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-05", "2026-12-31"]
     assert ledger["type"].tolist() == ["volunteer_service", "party_lecture"]
