@@ -90,6 +90,13 @@ def _context(engine: Engine, tenant_code: str | None, year: int | None) -> tuple
         return tenant, cycles.resolve_cycle(session, tenant, year)
 
 
+def _period(tenant_code: str | None, year: int | None, period: str | None) -> tuple[Engine, Cycle, str]:
+    """The engine, the cycle and the period key a read-only command works on."""
+    engine = _engine()
+    _, cycle = _context(engine, tenant_code, year)
+    return engine, cycle, scoring.period_in_cycle(cycle, period).key
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"bastion {__version__}")
@@ -237,9 +244,7 @@ def results(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
 ) -> None:
     """The ranking of a period: total, grade, rank, tier, vetoes."""
-    engine = _engine()
-    _, c = _context(engine, tenant, year)
-    key = scoring.period_in_cycle(c, period).key
+    engine, c, key = _period(tenant, year, period)
     with engine.connect() as conn:
         frame = read_results(conn, c.id, key)
     if frame.empty:
@@ -260,9 +265,7 @@ def explain(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
 ) -> None:
     """Why a branch got its score: every indicator's points, rule, reason and evidence."""
-    engine = _engine()
-    _, c = _context(engine, tenant, year)
-    key = scoring.period_in_cycle(c, period).key
+    engine, c, key = _period(tenant, year, period)
     with engine.connect() as conn:
         ex = explain_result(conn, cycle=c, period=key, org_code=org)
     if format == OutputFormat.json:
