@@ -8,11 +8,10 @@
    (``bastion.synthetic``, fixed seed). Timed, but not part of the goal.
 2. The floor (in a fresh subprocess): one SQL statement that reads the same fact rows, groups and
    sums them per (organisation, indicator) and writes the groups to a scratch table.
-3. The annual scoring stage as Bastion runs it (in a fresh subprocess), phase by phase: read
-   (``core.scoring.read_branches``, ``read_facts``, ``read_target_rows``), score
-   (``engine.resolve_targets``, ``validate_params``, ``engine.score``), write
-   (``scoring.write_results`` in one transaction). Then, untimed for the goal, the cost of the
-   bulk delete a rescore does first.
+3. The annual scoring stage as Bastion runs it (in a fresh subprocess): read
+   (``core.scoring.read_inputs``), then score and write (``scoring.write_scores`` in one
+   transaction, the engine's slices timed apart from the writing). Then, untimed for the goal,
+   the cost of the bulk delete a rescore does first.
 4. Optionally (``--end-to-end``) ``scoring.score_period`` as composed, in another subprocess, as a
    check that the phases add up.
 
@@ -23,6 +22,7 @@ peak is its own. Prints a table and writes a JSON file to ``benchmarks/results/`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -300,13 +300,17 @@ def _clear_drafts(engine, cycle_id: int, period: str) -> None:
 
 
 def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Read → score → write, phase by phase, with the pieces ``scoring.compute`` and ``score_period`` use."""
+    """Read → score → write as ``scoring.score_period`` composes them, with the engine's share timed apart.
+
+    ``read`` is ``scoring.read_inputs``; ``score`` and ``write`` are one call of
+    ``scoring.write_scores``, which writes each slice of lines as the engine yields it: ``score``
+    is the time spent producing the slices (the engine and the rule types), ``write`` the rest
+    (inserting evaluations and lines, subtotals, ranking, the final update, the commit).
+    """
     from bastion.core import scoring
-    from bastion.core.cycles import cycle_scheme
     from bastion.core.db import transaction
-    from bastion.core.engine import resolve_targets, score, validate_params
+    from bastion.core.engine import score_slices
     from bastion.core.models import Cycle, EvaluationLine
-    from bastion.core.tenants import enabled_plugins
     from sqlalchemy import func, select
     from sqlmodel import Session
 
@@ -321,49 +325,47 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
     phases = Phases(profile, Path(cfg["profile_dir"]) if profile else None, tag=cfg.get("tag", "pipeline"))
     baseline = maxrss_mib()
 
-    def read():
-        with Session(engine) as session:
-            enabled = enabled_plugins(session, cycle.tenant_id)
-        with engine.connect() as conn:
-            orgs = scoring.read_branches(conn, cycle.tenant_id)
-            facts = scoring.read_facts(conn, cycle.tenant_id, period)
-            target_rows = scoring.read_target_rows(conn, cycle.id)
-        return enabled, orgs, facts, target_rows
-
-    enabled, orgs, facts, target_rows = phases.run("read", read)
-
+    inputs = phases.run("read", scoring.read_inputs, engine, cycle=cycle, period=period, registry=registry)
     by_rule: dict[str, float] = {}
+    inputs = dataclasses.replace(inputs, rule_types={n: _TimedRule(r, by_rule) for n, r in inputs.rule_types.items()})
+    scoring_seconds = [0.0]
+    counts = {"orgs": len(inputs.orgs), "ledger_rows": len(inputs.facts.ledger),
+              "finding_rows": len(inputs.facts.findings), "rating_rows": len(inputs.facts.ratings), "lines": 0}
 
-    def compute(orgs, facts, target_rows):
-        scheme = cycle_scheme(cycle)
-        contributions = registry.rule_types(enabled)
-        rules = {name: _TimedRule(c.item, by_rule) for name, c in contributions.items()}
-        owners = {name: c.plugin for name, c in contributions.items()}
-        targets = resolve_targets(scheme, orgs, target_rows)
-        return score(scheme, rules, orgs, facts, period, targets=targets, params=validate_params(scheme, rules),
-                     rule_owners=owners)
+    def timed_slices():
+        slices = score_slices(inputs)
+        while True:
+            start = time.perf_counter()
+            lines = next(slices, None)
+            scoring_seconds[0] += time.perf_counter() - start
+            if lines is None:
+                return
+            counts["lines"] += len(lines)
+            yield lines
 
-    result = phases.run("score", compute, orgs, facts, target_rows)
-    phases.out["score"]["by_rule"] = {k: round(v, 3) for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1])}
-    phases.out["score"]["engine_outside_rules"] = round(phases.out["score"]["seconds"] - sum(by_rule.values()), 3)
-    counts = {"orgs": len(orgs), "ledger_rows": len(facts.ledger), "finding_rows": len(facts.findings),
-              "rating_rows": len(facts.ratings), "evaluations": len(result.evaluations), "lines": len(result.lines)}
-    summary = {"mean_total": round(float(result.evaluations["total"].mean()), 2),
-               "vetoed": int(result.evaluations["vetoed"].sum()),
-               "advanced": int(result.evaluations["advanced_eligible"].sum()),
-               "grades": {str(k): int(v) for k, v in result.evaluations["grade"].value_counts().items()}}
-
-    def write(result):
+    def score_and_write():
         with transaction(engine) as session:
-            scoring.write_results(session, cycle=cycle, result=result)
+            return scoring.write_scores(session, cycle=cycle, inputs=inputs, slices=timed_slices())
 
-    phases.run("write", write, result)
-    del result, facts, orgs
+    evaluations = phases.run("score_write", score_and_write)
+    both = phases.out.pop("score_write")
+    phases.out["score"] = {"seconds": round(scoring_seconds[0], 3), "maxrss_mib": both["maxrss_mib"],
+                           "rss_mib": both["rss_mib"], "by_rule": {k: round(v, 3) for k, v in
+                                                                   sorted(by_rule.items(), key=lambda kv: -kv[1])},
+                           "engine_outside_rules": round(scoring_seconds[0] - sum(by_rule.values()), 3)}
+    phases.out["write"] = {"seconds": round(both["seconds"] - scoring_seconds[0], 3),
+                           "maxrss_mib": both["maxrss_mib"], "rss_mib": both["rss_mib"]}
+    counts["evaluations"] = len(evaluations)
+    summary = {"mean_total": round(float(evaluations["total"].mean()), 2),
+               "vetoed": int(evaluations["vetoed"].sum()),
+               "advanced": int(evaluations["advanced_eligible"].sum()),
+               "grades": {str(k): int(v) for k, v in evaluations["grade"].value_counts().items()}}
+    del inputs, evaluations
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(EvaluationLine.__table__)).scalar_one()
     extras = Phases()
     if not profile:
-        # What a rescore pays first: write_results' bulk delete of the period's drafts (not in the goal).
+        # What a rescore pays first: write_scores' bulk delete of the period's drafts (not in the goal).
         extras.run("delete_drafts", _clear_drafts, engine, cycle.id, period.key)
     engine.dispose()
     return {"baseline_maxrss_mib": round(baseline, 1), "counts": counts, "lines_stored": stored, "summary": summary,
@@ -388,7 +390,7 @@ class _TimedRule:
 
 
 def stage_end_to_end(cfg: dict[str, Any]) -> dict[str, Any]:
-    """``scoring.score_period`` as composed (compute + write_results + audit + notify)."""
+    """``scoring.score_period`` as composed (read_inputs + write_scores + audit + notify)."""
     from bastion.core import scoring
     from bastion.core.models import Cycle
     from sqlmodel import Session

@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Float, Integer, Numeric, Select, Table, event
+from sqlalchemy import Boolean, Connection, Engine, Float, Integer, Numeric, Select, String, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, create_engine
@@ -90,7 +90,14 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
     on SQLite, ``COPY`` on PostgreSQL — an order of magnitude faster than ORM or Core inserts.
     """
     names = list(columns)
-    rows = zip(*columns.values())
+    values = []
+    for name, column in columns.items():
+        column_type = table.c[name].type
+        process = None
+        if not isinstance(column_type, _DRIVER_NATIVE):  # JSON, timestamps …: the type's own conversion
+            process = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        values.append([process(v) for v in column] if process else column)
+    rows = zip(*values)
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
@@ -105,6 +112,9 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
             conn.execute(table.insert(), [dict(zip(names, row)) for row in rows])
     finally:
         cursor.close()
+
+
+_DRIVER_NATIVE = (Boolean, Float, Integer, Numeric, String)  # values the drivers take as they are
 
 
 def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd.DataFrame:

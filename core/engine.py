@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date
@@ -114,10 +114,11 @@ def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ValueError(f"fact frame lacks columns {missing}")
-    data = data.loc[:, list(columns)].copy()
-    data["date"] = pd.to_datetime(data["date"])
+    data = data.loc[:, list(columns)]  # copy-on-write: the caller's frame is left as it was, nothing is copied
+    if not pd.api.types.is_datetime64_any_dtype(data["date"]):
+        data["date"] = pd.to_datetime(data["date"])
     for column in columns:
-        if column in NUMERIC_FACTS:
+        if column in NUMERIC_FACTS and data[column].dtype != NUMERIC_FACTS[column]:
             data[column] = pd.to_numeric(data[column]).astype(NUMERIC_FACTS[column])
     return data
 
@@ -145,12 +146,24 @@ class Facts:
         start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
 
         def cut(df: pd.DataFrame) -> pd.DataFrame:
-            return df[(df["date"] >= start) & (df["date"] < end)]
+            dates = df["date"]
+            if dates.empty or (dates.min() >= start and dates.max() < end):
+                return df  # read for this period already: no copy of millions of rows
+            return df[(dates >= start) & (dates < end)]
 
         return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
 
     def sorted_by_org(self) -> Facts:
-        return Facts(*(f.sort_values("org_id", kind="stable") for f in (self.ledger, self.findings, self.ratings)))
+        """The frames ordered by ``org_id`` (stable), built a column at a time to keep memory flat."""
+
+        def ordered(df: pd.DataFrame) -> pd.DataFrame:
+            ids = df["org_id"].to_numpy()
+            if len(ids) < 2 or bool((ids[1:] >= ids[:-1]).all()):
+                return df
+            order = np.argsort(ids, kind="stable")
+            return pd.DataFrame({name: df[name].to_numpy()[order] for name in df.columns})
+
+        return Facts(*(ordered(f) for f in (self.ledger, self.findings, self.ratings)))
 
     def for_orgs(self, lo: int, hi: int) -> Facts:
         """The facts of organisations ``lo``…``hi`` (ids, inclusive); the frames must be sorted by org."""
@@ -390,6 +403,103 @@ def indicator_frame(scheme: Scheme) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """Everything one period's scoring needs, ready to be scored slice by slice.
+
+    Built by :func:`prepare` (``core.scoring.read_inputs`` reads it from the database).
+    ``orgs`` and the frames of ``facts`` are sorted by ``org_id`` and ``facts`` holds only the
+    period's rows; ``target_rows`` are the cycle's target adjustments (see :func:`resolve_targets`).
+    """
+
+    scheme: Scheme
+    rule_types: Mapping[str, RuleType]
+    orgs: pd.DataFrame
+    facts: Facts
+    period: Period
+    target_rows: pd.DataFrame | None
+    params: Mapping[str, Any]
+    rule_owners: Mapping[str, str]
+
+
+def prepare(
+    scheme: Scheme,
+    rule_types: Mapping[str, RuleType],
+    orgs: pd.DataFrame,
+    facts: Facts,
+    period: Period,
+    *,
+    target_rows: pd.DataFrame | None = None,
+    params: Mapping[str, Any] | None = None,
+    rule_owners: Mapping[str, str] | None = None,
+) -> Inputs:
+    """Check and order the inputs of a period's scoring.
+
+    ``orgs`` needs ``org_id``, ``code`` and ``category`` (more columns are passed to rule types);
+    ``target_rows`` has ``indicator_code``, ``category``, ``org_id`` and ``value`` (the cycle's
+    Target rows); ``params`` maps indicator code → validated rule parameters (validated here when
+    omitted); ``rule_owners`` maps rule name → plugin name, for error messages.
+    """
+    if orgs["org_id"].duplicated().any():
+        raise ValueError("duplicate org_id in orgs")
+    if params is None:
+        params = validate_params(scheme, rule_types)
+    orgs = orgs.sort_values("org_id", kind="stable").reset_index(drop=True)
+    return Inputs(scheme, rule_types, orgs, facts.within(period).sorted_by_org(), period, target_rows, params,
+                  rule_owners or {})
+
+
+def score_slices(inputs: Inputs, *, slice_size: int = 10_000) -> Iterator[pd.DataFrame]:
+    """The lines (``LINE_COLUMNS``) of ``slice_size`` organisations at a time, in ``org_id`` order.
+
+    Each slice is scored with only its own facts and targets, so a caller that writes each slice
+    before asking for the next holds one slice's lines at a time, whatever the number of branches.
+    """
+    scheme = inputs.scheme
+    specs = {i.code: i for i in scheme.indicators()}
+    ind = indicator_frame(scheme)
+    for start in range(0, len(inputs.orgs), slice_size):
+        part = inputs.orgs.iloc[start:start + slice_size]
+        lo, hi = int(part["org_id"].iloc[0]), int(part["org_id"].iloc[-1])
+        targets = resolve_targets(scheme, part, inputs.target_rows)
+        yield _score_lines(scheme, inputs.rule_types, specs, ind, part, inputs.facts.for_orgs(lo, hi),
+                           inputs.period, targets, inputs.params, inputs.rule_owners)
+
+
+def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
+    """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``vetoed`` and ``veto_reasons``."""
+    is_bonus = lines["kind"] == IndicatorKind.bonus
+    sums = pd.DataFrame({
+        "org_id": lines["org_id"],
+        "base": lines["points"].where(~is_bonus, 0.0),
+        "bonus": lines["points"].where(is_bonus, 0.0),
+        "vetoed": lines["veto"],
+    }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"), vetoed=("vetoed", "any"))
+    vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
+    reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
+    sums["veto_reasons"] = [reasons.get(org, []) for org in sums.index] if len(reasons) else [[] for _ in sums.index]
+    return sums
+
+
+def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
+    """Totals, grades, ranks and tiers of every organisation, from the :func:`subtotals` of all slices."""
+    ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")
+    ev["base_points"] = ev["base"].fillna(0.0).round(ROUND)
+    ev["bonus_points"] = np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap).round(ROUND)
+    ev["total"] = (ev["base_points"] + ev["bonus_points"]).round(ROUND)
+    ev["vetoed"] = ev["vetoed"].fillna(False).astype(bool)
+    ev["veto_reasons"] = ev["veto_reasons"].apply(lambda r: r if isinstance(r, list) else [])
+    grade, advanced = assign_grades(scheme, ev["total"], ev["vetoed"])
+    ev["grade"], ev["advanced_eligible"] = grade, advanced
+    ev["rank"] = rank(ev)
+    ev["tier"] = assign_tiers(scheme, ev["rank"], ev["total"], ev["vetoed"])
+    return ev.sort_values("rank")[EVALUATION_COLUMNS].reset_index(drop=True)
+
+
+EVALUATION_COLUMNS = ["org_id", "base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade",
+                      "advanced_eligible", "rank", "tier"]
+
+
 def score(
     scheme: Scheme,
     rule_types: Mapping[str, RuleType],
@@ -397,41 +507,22 @@ def score(
     facts: Facts,
     period: Period,
     *,
-    targets: pd.DataFrame | None = None,
+    target_rows: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
-    chunk_size: int = 20_000,
+    slice_size: int = 10_000,
 ) -> ScoreResult:
-    """Score every organisation in ``orgs`` for ``period``.
+    """Score every organisation in ``orgs`` for ``period``, all lines in memory (see :func:`prepare`).
 
-    Organisations are scored ``chunk_size`` at a time (each slice with only its own facts), so
-    memory stays bounded at 100k branches; grades, ranks and tiers are decided over all of them.
-
-    ``orgs`` needs ``org_id``, ``code`` and ``category`` (more columns are passed to rule types);
-    ``targets`` is the output of :func:`resolve_targets` (resolved here when omitted);
-    ``params`` maps indicator code → validated rule parameters (validated here when omitted);
-    ``rule_owners`` maps rule name → plugin name, for error messages.
+    The same as ``core.scoring`` does when it writes each slice as it comes: :func:`prepare`,
+    :func:`score_slices`, :func:`subtotals` per slice, :func:`conclude` over all of them.
     """
-    orgs = orgs.reset_index(drop=True)
-    if orgs["org_id"].duplicated().any():
-        raise ValueError("duplicate org_id in orgs")
-    if targets is None:
-        targets = resolve_targets(scheme, orgs)
-    if params is None:
-        params = validate_params(scheme, rule_types)
-    specs = {i.code: i for i in scheme.indicators()}
-    ind = indicator_frame(scheme)
-    in_period = facts.within(period).sorted_by_org()
-    orgs = orgs.sort_values("org_id", kind="stable").reset_index(drop=True)
-    parts = []
-    for start in range(0, len(orgs), chunk_size):
-        part = orgs.iloc[start:start + chunk_size]
-        lo, hi = int(part["org_id"].iloc[0]), int(part["org_id"].iloc[-1])
-        parts.append(_score_lines(scheme, rule_types, specs, ind, part, in_period.for_orgs(lo, hi), period,
-                                  targets[targets["org_id"].between(lo, hi)], params, rule_owners or {}))
+    inputs = prepare(scheme, rule_types, orgs, facts, period, target_rows=target_rows, params=params,
+                     rule_owners=rule_owners)
+    parts = list(score_slices(inputs, slice_size=slice_size))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
-    evaluations = _aggregate(scheme, orgs, lines)
-    return ScoreResult(period, scheme.id, scheme.version, evaluations, lines)
+    sums = pd.concat([subtotals(p) for p in parts]) if parts else subtotals(lines)
+    return ScoreResult(period, scheme.id, scheme.version, conclude(scheme, inputs.orgs, sums), lines)
 
 
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],
@@ -499,32 +590,6 @@ def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None
     reason = out["veto_reason"].astype(object) if "veto_reason" in out else pd.Series(None, index=rows.index, dtype=object)
     result["veto_reason"] = reason.where(reason.notna(), None)
     return result
-
-
-def _aggregate(scheme: Scheme, orgs: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    is_bonus = lines["kind"] == IndicatorKind.bonus
-    sums = pd.DataFrame({
-        "org_id": lines["org_id"],
-        "base": lines["points"].where(~is_bonus, 0.0),
-        "bonus": lines["points"].where(is_bonus, 0.0),
-        "veto": lines["veto"],
-    }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"), vetoed=("veto", "any"))
-    vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
-    reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
-
-    ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")
-    ev["base_points"] = ev["base"].fillna(0.0).round(ROUND)
-    ev["bonus_points"] = np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap).round(ROUND)
-    ev["total"] = (ev["base_points"] + ev["bonus_points"]).round(ROUND)
-    ev["vetoed"] = ev["vetoed"].fillna(False).astype(bool)
-    ev["veto_reasons"] = ev["org_id"].map(reasons).apply(lambda r: r if isinstance(r, list) else [])
-    grade, advanced = assign_grades(scheme, ev["total"], ev["vetoed"])
-    ev["grade"], ev["advanced_eligible"] = grade, advanced
-    ev["rank"] = rank(ev)
-    ev["tier"] = assign_tiers(scheme, ev["rank"], ev["total"], ev["vetoed"])
-    cols = ["org_id", "base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade",
-            "advanced_eligible", "rank", "tier"]
-    return ev.sort_values("rank")[cols].reset_index(drop=True)
 
 
 def assign_grades(scheme: Scheme, total: pd.Series, vetoed: pd.Series) -> tuple[pd.Series, pd.Series]:

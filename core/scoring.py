@@ -9,15 +9,23 @@ Published results are never overwritten.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
     Connection,
     Date,
     Engine,
+    Float,
     Integer,
+    MetaData,
+    String,
+    Table,
     cast,
     delete,
     func,
@@ -33,7 +41,7 @@ from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
 from .db import bulk_insert, read_columns, transaction
-from .engine import Facts, Period, ScoreResult, resolve_targets, score, validate_params
+from .engine import Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
 from .errors import BastionError, Conflict
 from .models import (
     Cycle,
@@ -137,52 +145,60 @@ def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
 # --- scoring -------------------------------------------------------------------------------
 
 
-def compute(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry) -> ScoreResult:
-    """Read everything the period needs and score it; writes nothing."""
+def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry) -> Inputs:
+    """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
     scheme = cycle_scheme(cycle)
     contributions = registry.rule_types(enabled)
     rules = {name: c.item for name, c in contributions.items()}
     owners = {name: c.plugin for name, c in contributions.items()}
+    params = validate_params(scheme, rules)
     with engine.connect() as conn:
         orgs = read_branches(conn, cycle.tenant_id)
         if orgs.empty:
             raise BastionError("there are no active branches (党支部) to score: import organisations first")
         facts = read_facts(conn, cycle.tenant_id, period)
-        targets = resolve_targets(scheme, orgs, read_target_rows(conn, cycle.id))
-    return score(scheme, rules, orgs, facts, period, targets=targets, params=validate_params(scheme, rules),
-                 rule_owners=owners)
+        target_rows = read_target_rows(conn, cycle.id)
+    return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners)
 
 
 def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
                  actor: str) -> ScoreSummary:
     """Score a period and store it as draft results, replacing the period's earlier drafts."""
     period = period_in_cycle(cycle, period_key)
-    result = compute(engine, cycle=cycle, period=period, registry=registry)
+    inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
     with transaction(engine) as session:
-        write_results(session, cycle=cycle, result=result)
+        evaluations = write_scores(session, cycle=cycle, inputs=inputs)
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="score", entity="cycle",
-                     entity_id=cycle.id, new={"period": period.key, "organizations": len(result.evaluations)})
+                     entity_id=cycle.id, new={"period": period.key, "organizations": len(evaluations)})
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)
-    summary = summarize(cycle, result)
+    summary = summarize(cycle, period, evaluations)
     registry.notify(CycleEvent("scored", tenant.code, cycle.year, period.key, detail=summary.__dict__), enabled)
     return summary
 
 
-def summarize(cycle: Cycle, result: ScoreResult) -> ScoreSummary:
-    ev = result.evaluations
-    return ScoreSummary(cycle.id, result.period.key, len(ev), int(ev["vetoed"].sum()),
-                        int(ev["advanced_eligible"].sum()), round(float(ev["total"].mean()), 2) if len(ev) else 0.0)
+def summarize(cycle: Cycle, period: Period, evaluations: pd.DataFrame) -> ScoreSummary:
+    ev = evaluations
+    return ScoreSummary(cycle.id, period.key, len(ev), int(ev["vetoed"].sum()), int(ev["advanced_eligible"].sum()),
+                        round(float(ev["total"].mean()), 2) if len(ev) else 0.0)
 
 
-def write_results(session: Session, *, cycle: Cycle, result: ScoreResult) -> None:
-    """Replace the period's draft results with ``result`` (bulk delete, bulk insert)."""
+def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
+                 slices: Iterable[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Score ``inputs`` and replace the period's draft results with them, in ``session``'s transaction.
+
+    Lines are written slice by slice as the engine produces them (``slices`` defaults to
+    :func:`engine.score_slices`), so a period of 100k branches never has all its lines in
+    memory. Each branch's evaluation row is inserted first — the lines need its id — and gets
+    its total, grade, rank and tier in one bulk update once every slice is scored. Returns the
+    evaluations (:func:`engine.conclude`).
+    """
     conn = session.connection()
     ev_t, line_t = Evaluation.__table__, EvaluationLine.__table__
-    period = result.period.key
+    period = inputs.period.key
     published = conn.execute(select(func.count()).select_from(ev_t).where(
         ev_t.c.cycle_id == cycle.id, ev_t.c.period == period, ev_t.c.status == EvaluationStatus.published.value)).scalar()
     if published:
@@ -191,39 +207,73 @@ def write_results(session: Session, *, cycle: Cycle, result: ScoreResult) -> Non
     conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
 
-    ev = result.evaluations
-    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
-    rows = [
-        {"tenant_id": cycle.tenant_id, "cycle_id": cycle.id, "org_id": int(org_id), "period": period,
-         "scheme_id": result.scheme_id, "scheme_version": result.scheme_version, "base_points": float(base),
-         "bonus_points": float(bonus), "total": float(total), "vetoed": bool(vetoed), "veto_reasons": list(reasons),
-         "grade": grade, "advanced_eligible": bool(adv), "rank": int(rank_), "tier": tier,
-         "status": EvaluationStatus.draft.value, "scored_at": now}
-        for org_id, base, bonus, total, vetoed, reasons, grade, adv, rank_, tier in zip(
-            ev["org_id"], ev["base_points"], ev["bonus_points"], ev["total"], ev["vetoed"], ev["veto_reasons"],
-            ev["grade"], ev["advanced_eligible"], ev["rank"], ev["tier"])
-    ]
-    if not rows:
-        return
-    returned = conn.execute(ev_t.insert().returning(ev_t.c.id, ev_t.c.org_id, sort_by_parameter_order=True), rows)
-    ids = pd.Series({org: eid for eid, org in returned.all()})
-    for start in range(0, len(result.lines), LINE_BATCH):
-        lines = result.lines.iloc[start:start + LINE_BATCH]
-        bulk_insert(conn, line_t, {
-            "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
-            "indicator_code": lines["indicator_code"].tolist(),
-            "points": lines["points"].astype(float).tolist(),
-            "max_points": lines["max_points"].astype(float).tolist(),
-            "value": _nullable(lines["value"]),
-            "target": _nullable(lines["target"]),
-            "veto": lines["veto"].astype(bool).tolist(),
-            "rule": lines["rule"].tolist(),
-            "reason": lines["reason"].tolist(),
-            "evidence": lines["evidence"].fillna("").tolist(),
-        })
+    ids = _insert_evaluations(conn, cycle, inputs)
+    sums = []
+    for lines in score_slices(inputs) if slices is None else slices:
+        _insert_lines(conn, line_t, lines, ids)
+        sums.append(subtotals(lines))
+    evaluations = conclude(inputs.scheme, inputs.orgs, pd.concat(sums) if sums else subtotals(pd.DataFrame(
+        {"org_id": [], "kind": [], "points": [], "veto": [], "veto_reason": [], "indicator_code": []})))
+    _update_evaluations(conn, ev_t, evaluations, ids)
+    return evaluations
 
 
-LINE_BATCH = 200_000  # lines turned into Python values at a time, to keep the write's memory flat
+def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Series:
+    """A draft evaluation per branch, its figures still empty; returns the ids by ``org_id``."""
+    ev_t = Evaluation.__table__
+    n = len(inputs.orgs)
+    bulk_insert(conn, ev_t, {
+        "tenant_id": [cycle.tenant_id] * n, "cycle_id": [cycle.id] * n,
+        "org_id": inputs.orgs["org_id"].astype("int64").tolist(), "period": [inputs.period.key] * n,
+        "scheme_id": [inputs.scheme.id] * n, "scheme_version": [inputs.scheme.version] * n,
+        "base_points": [0.0] * n, "bonus_points": [0.0] * n, "total": [0.0] * n, "vetoed": [False] * n,
+        "veto_reasons": [[]] * n, "grade": [""] * n, "advanced_eligible": [False] * n, "rank": [0] * n,
+        "tier": [""] * n, "status": [EvaluationStatus.draft.value] * n,
+        "scored_at": [pd.Timestamp.now(tz="UTC").to_pydatetime()] * n,
+    })
+    rows = conn.execute(select(ev_t.c.org_id, ev_t.c.id).where(ev_t.c.cycle_id == cycle.id,
+                                                               ev_t.c.period == inputs.period.key)).all()
+    return pd.Series(dict(rows), dtype="int64")
+
+
+def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, ids: pd.Series) -> None:
+    bulk_insert(conn, line_t, {
+        "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
+        "indicator_code": lines["indicator_code"].tolist(),
+        "points": lines["points"].astype(float).tolist(),
+        "max_points": lines["max_points"].astype(float).tolist(),
+        "value": _nullable(lines["value"]),
+        "target": _nullable(lines["target"]),
+        "veto": lines["veto"].astype(bool).tolist(),
+        "rule": lines["rule"].tolist(),
+        "reason": lines["reason"].tolist(),
+        "evidence": lines["evidence"].fillna("").tolist(),
+    })
+
+
+def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame, ids: pd.Series) -> None:
+    """Set every evaluation's figures in one statement, from a temporary table filled in bulk."""
+    scores = Table(
+        "bastion_scores", MetaData(),
+        Column("id", Integer, primary_key=True), Column("base_points", Float), Column("bonus_points", Float),
+        Column("total", Float), Column("vetoed", Boolean), Column("veto_reasons", JSON), Column("grade", String),
+        Column("advanced_eligible", Boolean), Column("rank", Integer), Column("tier", String),
+        prefixes=["TEMPORARY"],
+    )
+    scores.create(conn)
+    ev = evaluations
+    bulk_insert(conn, scores, {
+        "id": ev["org_id"].map(ids).astype("int64").tolist(),
+        "base_points": ev["base_points"].astype(float).tolist(), "bonus_points": ev["bonus_points"].astype(float).tolist(),
+        "total": ev["total"].astype(float).tolist(), "vetoed": ev["vetoed"].astype(bool).tolist(),
+        "veto_reasons": [list(r) for r in ev["veto_reasons"]], "grade": ev["grade"].tolist(),
+        "advanced_eligible": ev["advanced_eligible"].astype(bool).tolist(), "rank": ev["rank"].astype(int).tolist(),
+        "tier": ev["tier"].tolist(),
+    })
+    figures = ("base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade", "advanced_eligible", "rank",
+               "tier")
+    conn.execute(update(ev_t).where(ev_t.c.id == scores.c.id).values({name: scores.c[name] for name in figures}))
+    scores.drop(conn)
 
 
 def _nullable(series: pd.Series) -> list[float | None]:

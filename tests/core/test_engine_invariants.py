@@ -93,7 +93,7 @@ def test_same_inputs_same_outputs_whatever_the_row_order(registry, enterprise, r
     pd.testing.assert_frame_equal(first.lines, again.lines)
 
     # Scoring in slices of organisations changes nothing.
-    sliced = run(registry, orgs, facts, period, chunk_size=2)
+    sliced = run(registry, orgs, facts, period, slice_size=2)
     pd.testing.assert_frame_equal(first.evaluations, sliced.evaluations)
     pd.testing.assert_frame_equal(first.lines, sliced.lines)
 
