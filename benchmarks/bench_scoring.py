@@ -332,7 +332,7 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
     counts = {"orgs": len(inputs.orgs), "ledger_rows": len(inputs.facts.ledger),
               "finding_rows": len(inputs.facts.findings), "rating_rows": len(inputs.facts.ratings), "lines": 0}
 
-    def timed_slices():
+    def timed_slices(inputs):
         slices = score_slices(inputs)
         while True:
             start = time.perf_counter()
@@ -343,16 +343,18 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
             counts["lines"] += len(lines)
             yield lines
 
-    def score_and_write():
+    def score_and_write(inputs):
         with transaction(engine) as session:
-            return scoring.write_scores(session, cycle=cycle, inputs=inputs, slices=timed_slices())
+            return scoring.write_scores(session, cycle=cycle, inputs=inputs, slices=timed_slices(inputs))
 
-    evaluations = phases.run("score_write", score_and_write)
+    evaluations = phases.run("score_write", score_and_write, inputs)
     both = phases.out.pop("score_write")
     phases.out["score"] = {"seconds": round(scoring_seconds[0], 3), "maxrss_mib": both["maxrss_mib"],
                            "rss_mib": both["rss_mib"], "by_rule": {k: round(v, 3) for k, v in
                                                                    sorted(by_rule.items(), key=lambda kv: -kv[1])},
                            "engine_outside_rules": round(scoring_seconds[0] - sum(by_rule.values()), 3)}
+    if "score_write" in phases.profiles:
+        phases.profiles["score"] = phases.profiles["write"] = phases.profiles.pop("score_write")
     phases.out["write"] = {"seconds": round(both["seconds"] - scoring_seconds[0], 3),
                            "maxrss_mib": both["maxrss_mib"], "rss_mib": both["rss_mib"]}
     counts["evaluations"] = len(evaluations)

@@ -121,35 +121,57 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
     """Run ``query`` and return its rows as a frame of numpy columns (see ``scoring.read_facts``).
 
     The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
-    (shared strings: each distinct value is one object) and the ``date`` column as epoch days.
+    (shared strings: each distinct value is one object; NULL → None) and the ``date`` column as
+    epoch days. Rows are fetched ``chunk`` at a time (on PostgreSQL through a server-side
+    cursor) and columns assembled one at a time, so the peak stays close to the result's size.
+
+    Not through ADBC's SQLite driver, although it reads into Arrow 3–4× faster: it carries its
+    own copy of SQLite, and two copies in one process undo each other's file locks on a WAL
+    database and delete its WAL on close (seen here as "disk I/O error"; SQLite's "How To
+    Corrupt" page, multiple copies of SQLite linked into the same application).
     """
     kinds = {c.name: _kind(c) for c in query.selected_columns}
-    parts: dict[str, list] = {name: [] for name in kinds}
-    distinct: dict[str, dict] = {name: {} for name, kind in kinds.items() if kind == "text"}
-    for rows in _driver_rows(conn, query, chunk):
-        block = np.array(rows, dtype=object).reshape(len(rows), len(kinds))
-        for (name, kind), column in zip(kinds.items(), block.T):
-            if kind == "text":
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in kinds}
+    distinct: dict[str, dict] = {name: {None: 0} for name, kind in kinds.items() if kind == "text"}
+    for batch in _row_batches(conn, query, kinds, chunk):
+        for name, kind in kinds.items():
+            column = batch[name]
+            if kind == "text":  # (codes, uniques) of the batch → codes into the column's shared strings
+                codes, uniques = column
                 seen = distinct[name]
-                codes, uniques = pd.factorize(column)  # NULL → code -1, the lookup's last slot
-                lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [seen.setdefault(None, len(seen))])
-                parts[name].append(lookup[codes])
-            elif kind == "float":
-                parts[name].append(np.where(column == None, np.nan, column).astype("float64"))  # noqa: E711
-            else:
-                parts[name].append(column.astype("int64"))
+                lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [0], dtype="int64")
+                column = lookup[codes]
+            parts[name].append(column)
     frame = {}
     for name, kind in kinds.items():
-        chunks = parts[name]
+        chunks = parts.pop(name)
+        values = np.concatenate(chunks) if chunks else np.array([], dtype="int64" if kind != "float" else "float64")
+        del chunks
         if kind == "text":
-            shared = np.array(list(distinct[name]), dtype=object)
-            frame[name] = pd.Series(shared[np.concatenate(chunks)] if chunks else [], dtype=object)
-        else:
-            frame[name] = pd.Series(np.concatenate(chunks) if chunks else [], dtype="float64" if kind == "float" else "int64")
+            values = np.array(list(distinct[name]), dtype=object)[values]
+        elif kind == "int":
+            values = values.astype("int64", copy=False)
+        frame[name] = pd.Series(values, dtype=object if kind == "text" else values.dtype)
+        del values
     out = pd.DataFrame(frame)
     if "date" in out:
         out["date"] = pd.to_datetime(out["date"], unit="D")
     return out
+
+
+def _row_batches(conn: Connection, query: Select, kinds: dict[str, str], chunk: int) -> Iterator[dict[str, Any]]:
+    for rows in _driver_rows(conn, query, chunk):
+        block = np.array(rows, dtype=object).reshape(len(rows), len(kinds))
+        batch: dict[str, Any] = {}
+        for (name, kind), column in zip(kinds.items(), block.T, strict=True):
+            if kind == "text":
+                codes, uniques = pd.factorize(column)  # NULL → code -1: the lookup's last slot, None
+                batch[name] = (codes, list(uniques))
+            elif kind == "float":
+                batch[name] = np.where(column == None, np.nan, column).astype("float64")  # noqa: E711
+            else:
+                batch[name] = column.astype("int64")
+        yield batch
 
 
 def _driver_rows(conn: Connection, query: Select, chunk: int) -> Iterator[list[tuple]]:

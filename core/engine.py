@@ -161,7 +161,8 @@ class Facts:
             if len(ids) < 2 or bool((ids[1:] >= ids[:-1]).all()):
                 return df
             order = np.argsort(ids, kind="stable")
-            return pd.DataFrame({name: df[name].to_numpy()[order] for name in df.columns})
+            return pd.DataFrame({name: pd.Series(df[name].to_numpy()[order], dtype=df[name].dtype)
+                                 for name in df.columns})
 
         return Facts(*(ordered(f) for f in (self.ledger, self.findings, self.ratings)))
 
@@ -268,36 +269,48 @@ def join_text(frame: pd.DataFrame, keys: list[str], texts: pd.Series, sep: str, 
               prefix: str = "") -> pd.Series:
     """``texts`` joined with ``sep`` per group of ``keys`` (rows ordered by ``keys`` then ``order``).
 
-    Built without a Python call per group (a scoring run has millions of small groups): the texts,
-    sorted by group, are joined into one string once, then cut at the group boundaries.
+    Built without a Python object per row or per group (a scoring run has millions of small
+    groups): the texts, sorted by group, become one Arrow list per group, joined in one call.
+    ``texts`` may hold numbers (ids): they are turned into text by Arrow too. Returns Arrow strings
+    indexed by the group keys.
     """
     if frame.empty:
         return pd.Series(dtype=object)
-    ordered = frame.assign(_text=texts).sort_values([*keys, *(order or [])], kind="stable")
-    columns = [ordered[k].to_numpy() for k in keys]
-    continues = np.zeros(len(ordered), dtype=bool)  # the row belongs to the same group as the previous one
+    sort_keys = [_sortable(frame[c]) for c in (*keys, *(order or []))]
+    positions = np.lexsort(sort_keys[::-1])  # stable: by the first key, then the next …
+    key_values = [frame[k].to_numpy()[positions] for k in keys]
+    continues = np.zeros(len(positions), dtype=bool)  # the row belongs to the same group as the previous one
     continues[1:] = True
-    for column in columns:
+    for column in key_values:
         continues[1:] &= column[1:] == column[:-1]
     starts = np.flatnonzero(~continues)
-    pieces = ordered["_text"].astype(str).tolist()
-    widths = np.fromiter(map(len, pieces), dtype="int64", count=len(pieces)) + len(sep)
-    ends = np.cumsum(widths)  # one past each piece's separator
-    begins = ends - widths
-    stops = np.append(starts[1:], len(pieces)) - 1
-    joined = sep.join(pieces)
-    values = [prefix + joined[b:e] for b, e in zip(begins[starts].tolist(), (ends[stops] - len(sep)).tolist())]
-    index = (pd.Index(columns[0][starts], name=keys[0]) if len(keys) == 1
-             else pd.MultiIndex.from_arrays([c[starts] for c in columns], names=keys))
-    return pd.Series(values, index=index, dtype=object)
+    values = pa.array(texts, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not pa.types.is_string(values.type):
+        values = pc.cast(values, pa.string())
+    values = pc.fill_null(values.take(pa.array(positions)), "")
+    offsets = pa.array(np.append(starts, len(positions)), type=pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
+    if prefix:
+        joined = pc.binary_join_element_wise(prefix, joined, "")
+    index = (pd.Index(key_values[0][starts], name=keys[0]) if len(keys) == 1
+             else pd.MultiIndex.from_arrays([c[starts] for c in key_values], names=keys))
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=index)
+
+
+def _sortable(column: pd.Series) -> np.ndarray:
+    """Numbers as they are; anything else as the codes of its sorted distinct values."""
+    if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return column.to_numpy()
+    return pd.factorize(column, sort=True, use_na_sentinel=False)[0]
 
 
 def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
     """``kind:id,id,…`` per group of ``keys``: the ids of the facts behind a line, ascending."""
     if facts.empty:
         return pd.Series(dtype=object)
-    ids = pd.Series(facts["id"].to_numpy(dtype="int64").astype(str), index=facts.index)
-    return join_text(facts, keys, ids, ",", order=["id"], prefix=kind + ":")
+    return join_text(facts, keys, facts["id"], ",", order=["id"], prefix=kind + ":")
 
 
 def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1) -> pd.DataFrame:

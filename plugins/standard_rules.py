@@ -227,20 +227,26 @@ class BallotScore(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         out = _result(batch.rows)
         ratings = batch.facts.ratings
+        combined_by: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}  # indicators counting the same ballots share them
         for code, params, sub in _indicators(batch):
             sources = params.sources or list(batch.source_weights)
             weights = {s: batch.source_weights.get(s, 0.0) for s in sources}
             if not any(weights.values()):
                 weights = {s: 1.0 for s in sources}
-            mine = ratings[(ratings["indicator_code"] == code) if params.per_indicator else ratings["indicator_code"].isna()]
-            mine = mine[mine["source"].isin([s for s, w in weights.items() if w > 0]) & mine["score"].notna()]
-            combined = combine_sources(mine, weights, quorum=params.quorum)
+            key = (code if params.per_indicator else None, tuple(sorted(weights.items())), params.quorum)
+            if key not in combined_by:
+                mine = ratings[(ratings["indicator_code"] == code) if params.per_indicator
+                               else ratings["indicator_code"].isna()]
+                mine = mine[mine["source"].isin([s for s, w in weights.items() if w > 0]) & mine["score"].notna()]
+                combined = combine_sources(mine, weights, quorum=params.quorum)
+                counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
+                combined_by[key] = combined, evidence_ids(counted, ["org_id"], "rating")
+            combined, evidence = combined_by[key]
             value = _by_org(combined["combined"], sub["org_id"], None).astype(float)
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
             detail = _by_org(combined["detail"], sub["org_id"], "")
             reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
-            counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
-            _put(out, sub, points=points, value=value, reason=reason, evidence=evidence_ids(counted, ["org_id"], "rating"))
+            _put(out, sub, points=points, value=value, reason=reason, evidence=evidence)
         return out
 
 
