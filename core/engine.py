@@ -541,7 +541,7 @@ def score(
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],
                  ind: pd.DataFrame, orgs: pd.DataFrame, facts: Facts, period: Period, targets: pd.DataFrame,
                  params: Mapping[str, Any], rule_owners: Mapping[str, str]) -> pd.DataFrame:
-    """The lines of one slice of organisations; text columns end up as compact Arrow strings."""
+    """The lines of one slice of organisations."""
     grid = orgs[["org_id", "category"]].merge(ind, how="cross")
     grid = grid.merge(targets, on=["org_id", "indicator_code"], how="left")
     outputs = []
@@ -567,8 +567,6 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
     lines["points"] = np.where(lines["kind"] == IndicatorKind.veto, 0.0,
                                lines["points"].clip(lower=0.0, upper=lines["max_points"])).round(ROUND)
     lines = lines.sort_values(["org_id", "position"], kind="stable")[LINE_COLUMNS]
-    for column in ("reason", "evidence"):
-        lines[column] = lines[column].astype("string[pyarrow]")
     return lines.reset_index(drop=True)
 
 

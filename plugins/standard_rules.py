@@ -53,13 +53,19 @@ def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
     return mapped.fillna(fill) if fill is not None else mapped
 
 
-def _put(out: pd.DataFrame, sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: object,
-         evidence: pd.Series) -> None:
-    """Fill one indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
-    out.loc[sub.index, "points"] = points
-    out.loc[sub.index, "value"] = value
-    out.loc[sub.index, "reason"] = pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"])
-    out.loc[sub.index, "evidence"] = _by_org(evidence, sub["org_id"], "")
+def _part(sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: object,
+          evidence: pd.Series) -> pd.DataFrame:
+    """One indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
+    return pd.DataFrame({
+        "points": points,
+        "value": value,
+        "reason": pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"]),
+        "evidence": _by_org(evidence, sub["org_id"], ""),
+    }, index=sub.index)
+
+
+def _combined(parts: list[pd.DataFrame], rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat(parts) if parts else _result(rows)
 
 
 def _indicators(batch: RuleBatch):
@@ -88,7 +94,7 @@ class LedgerTarget(RuleType):
         )
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
+        parts = []
         facts = batch.facts
         period = batch.period
         for _code, params, sub in _indicators(batch):
@@ -128,8 +134,9 @@ class LedgerTarget(RuleType):
                 + "，完成率 " + fmt((ach * 100).round(0)) + "%",
                 "完成 " + fmt(total) + "，未设目标",
             )
-            _put(out, sub, points=points, value=total, reason=reason, evidence=facts.ledger_evidence(params.ledger_type))
-        return out
+            parts.append(_part(sub, points=points, value=total, reason=reason,
+                               evidence=facts.ledger_evidence(params.ledger_type)))
+        return _combined(parts, batch.rows)
 
 
 class LedgerPerItem(RuleType):
@@ -142,18 +149,16 @@ class LedgerPerItem(RuleType):
         per_item: float = Field(gt=0)
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
+        parts = []
         facts = batch.facts
         for _code, params, sub in _indicators(batch):
             entries = facts.ledger_of_type(params.ledger_type)
             count = _by_org(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             points = np.minimum(count * params.per_item, sub["max_points"])
-            out.loc[sub.index, "points"] = points
-            out.loc[sub.index, "value"] = count
-            out.loc[sub.index, "reason"] = (fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"])
-                                            + " 分" + _points_text(points, sub["max_points"]))
-            out.loc[sub.index, "evidence"] = _by_org(facts.ledger_evidence(params.ledger_type), sub["org_id"], "")
-        return out
+            reason = fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"]) + " 分"
+            parts.append(_part(sub, points=points, value=count, reason=reason,
+                               evidence=facts.ledger_evidence(params.ledger_type)))
+        return _combined(parts, batch.rows)
 
 
 class FindingDeduction(RuleType):
@@ -168,7 +173,7 @@ class FindingDeduction(RuleType):
         )
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
+        parts = []
         findings = batch.facts.findings
         for code, params, sub in _indicators(batch):
             mine = findings[findings["indicator_code"] == code]
@@ -178,8 +183,9 @@ class FindingDeduction(RuleType):
             deducted = _by_org(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
             points = (sub["max_points"] - deducted).clip(lower=0.0)
             reason = np.where(count > 0, "检查发现问题 " + fmt(count) + " 项，扣 " + fmt(deducted) + " 分", "检查未发现问题")
-            _put(out, sub, points=points, value=count, reason=reason, evidence=evidence_ids(mine, ["org_id"], "finding"))
-        return out
+            parts.append(_part(sub, points=points, value=count, reason=reason,
+                               evidence=evidence_ids(mine, ["org_id"], "finding")))
+        return _combined(parts, batch.rows)
 
 
 class VetoOnFinding(RuleType):
@@ -188,9 +194,7 @@ class VetoOnFinding(RuleType):
     inputs = ("findings",)
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
-        out["veto"] = False
-        out["veto_reason"] = None
+        parts = []
         findings = batch.facts.findings
         for code, _, sub in _indicators(batch):
             mine = findings[findings["indicator_code"] == code].sort_values("id")
@@ -198,13 +202,15 @@ class VetoOnFinding(RuleType):
             what = _by_org(join_text(mine, ["org_id"], mine["description"], "；", order=["id"]), sub["org_id"], "")
             name = batch.indicators[code].name
             vetoed = count > 0
-            out.loc[sub.index, "points"] = 0.0
-            out.loc[sub.index, "value"] = count
-            out.loc[sub.index, "veto"] = vetoed
-            out.loc[sub.index, "veto_reason"] = pd.Series(np.where(vetoed, name + "：" + what, None), index=sub.index)
-            out.loc[sub.index, "reason"] = pd.Series(np.where(vetoed, "一票否决（" + what + "）", "未触及否决事项"), index=sub.index)
-            out.loc[sub.index, "evidence"] = _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], "")
-        return out
+            parts.append(pd.DataFrame({
+                "points": 0.0,
+                "value": count,
+                "veto": vetoed,
+                "veto_reason": pd.Series(np.where(vetoed, name + "：" + what, None), index=sub.index),
+                "reason": pd.Series(np.where(vetoed, "一票否决（" + what + "）", "未触及否决事项"), index=sub.index),
+                "evidence": _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], ""),
+            }, index=sub.index))
+        return _combined(parts, batch.rows)
 
 
 class BallotScore(RuleType):
@@ -225,7 +231,7 @@ class BallotScore(RuleType):
         quorum: int = Field(default=1, ge=1, description="Ballots a source needs to count.")
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
+        parts = []
         ratings = batch.facts.ratings
         combined_by: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}  # indicators counting the same ballots share them
         for code, params, sub in _indicators(batch):
@@ -246,8 +252,8 @@ class BallotScore(RuleType):
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
             detail = _by_org(combined["detail"], sub["org_id"], "")
             reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
-            _put(out, sub, points=points, value=value, reason=reason, evidence=evidence)
-        return out
+            parts.append(_part(sub, points=points, value=value, reason=reason, evidence=evidence))
+        return _combined(parts, batch.rows)
 
 
 DEFAULT_LEVELS = {"优秀": 1.0, "良好": 0.85, "一般": 0.7, "较差": 0.5, "A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5}
@@ -263,7 +269,7 @@ class LevelScore(RuleType):
         sources: list[str] = Field(default_factory=lambda: ["superior"])
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
-        out = _result(batch.rows)
+        parts = []
         ratings = batch.facts.ratings
         for code, params, sub in _indicators(batch):
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
@@ -272,8 +278,9 @@ class LevelScore(RuleType):
             levels = _by_org(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
             reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
-            _put(out, sub, points=points, value=share * 100, reason=reason, evidence=evidence_ids(mine, ["org_id"], "rating"))
-        return out
+            parts.append(_part(sub, points=points, value=share * 100, reason=reason,
+                               evidence=evidence_ids(mine, ["org_id"], "rating")))
+        return _combined(parts, batch.rows)
 
 
 class SecretaryTerm(RuleType):
