@@ -299,13 +299,11 @@ class EvaluationLine(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
-    indicator_code: str = Field(max_length=64)
+    indicator_code: str = Field(max_length=64)  # the cycle's Indicator: its points, rule and scheme version
     points: float
-    max_points: float
     value: float | None = None  # what was measured (a count, hours, a ballot average …)
     target: float | None = None
     veto: bool = False
-    rule: str = Field(max_length=128)
     reason: str
     evidence: str = ""
 

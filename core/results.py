@@ -81,8 +81,8 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str) -> Ex
         raise NotFound(f"{org_code} has no result for {period}: run `bastion score --period {period}` first")
     line, ind = EvaluationLine.__table__.c, Indicator.__table__.c
     rows = conn.execute(
-        select(line.indicator_code, ind.name, ind.block_code, ind.block_name, ind.kind, line.points, line.max_points,
-               line.value, line.target, line.veto, line.rule, line.reason, line.evidence)
+        select(line.indicator_code, ind.name, ind.block_code, ind.block_name, ind.kind, line.points,
+               ind.points.label("max_points"), line.value, line.target, line.veto, ind.rule, line.reason, line.evidence)
         .join_from(EvaluationLine.__table__, Indicator.__table__,
                    (ind.code == line.indicator_code) & (ind.cycle_id == cycle.id))
         .where(line.evaluation_id == ev["id"]).order_by(ind.position)).mappings().all()

@@ -241,11 +241,9 @@ def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, ids: pd.
         "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
         "indicator_code": lines["indicator_code"].tolist(),
         "points": lines["points"].astype(float).tolist(),
-        "max_points": lines["max_points"].astype(float).tolist(),
         "value": _nullable(lines["value"]),
         "target": _nullable(lines["target"]),
         "veto": lines["veto"].astype(bool).tolist(),
-        "rule": lines["rule"].tolist(),
         "reason": lines["reason"].tolist(),
         "evidence": lines["evidence"].fillna("").tolist(),
     })
