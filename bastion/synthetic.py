@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
+from bastion.core.db import bulk_insert
 from bastion.core.engine import UNIT_MONTHS, resolve_targets
 from bastion.core.models import Check, Finding, LedgerEntry, Organization, OrgLevel, Rating
 from bastion.core.scheme import Scheme
@@ -218,6 +219,7 @@ def _checks(conn, tenant_id: int, findings: pd.DataFrame) -> np.ndarray:
 
 
 def _bulk(conn, model, frame: pd.DataFrame) -> None:
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for start in range(0, len(records), 50_000):
-        conn.execute(insert(model.__table__), records[start:start + 50_000])
+    for start in range(0, len(frame), 200_000):
+        part = frame.iloc[start:start + 200_000]
+        bulk_insert(conn, model.__table__, {name: part[name].astype(object).where(part[name].notna(), None).tolist()
+                                            for name in part.columns})

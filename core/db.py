@@ -86,9 +86,18 @@ def connect(settings: Settings | None = None, *, migrate: bool = True) -> Engine
 def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -> None:
     """Insert many rows given column-wise (plain Python values, None for NULL), in ``conn``'s transaction.
 
+    Columns left out get their default (a callable default is called once for all the rows).
+
     Cycle-scale writes (millions of evaluation lines) go straight to the driver: ``executemany``
     on SQLite, ``COPY`` on PostgreSQL — an order of magnitude faster than ORM or Core inserts.
     """
+    n = len(next(iter(columns.values()), []))
+    columns = dict(columns)
+    for column in table.c:  # the columns' own defaults, as Core inserts would apply them (one call each)
+        if column.name not in columns and column.default is not None and not column.primary_key:
+            default = column.default
+            value = default.arg(None) if default.is_callable else default.arg
+            columns[column.name] = [value] * n
     names = list(columns)
     values = []
     for name, column in columns.items():
