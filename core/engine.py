@@ -1,8 +1,9 @@
 """The scoring engine (评分引擎): pure functions from a frozen scheme, targets and facts to results.
 
-No database and no Prefect here. One call of :func:`score` scores every organisation of a cycle for
-one period: the caller reads everything in bulk before (``core.scoring``) and writes the two frames
-it returns in bulk after.
+No database and no Prefect here. :func:`score` scores every organisation of a cycle for one period
+in one call; ``core.scoring`` reads everything in bulk before, runs the same steps —
+:func:`prepare`, :func:`score_slices`, :func:`subtotals`, :func:`conclude` — and writes each slice
+of lines in bulk as it comes, so memory is bounded by a slice.
 
 How a period is scored
 ======================

@@ -1,9 +1,9 @@
-"""Score and publish a period: bulk reads, one engine call, bulk writes, one transaction.
+"""Score and publish a period: bulk reads, the engine slice by slice, bulk writes, one transaction.
 
-A scoring run reads the cycle's branches, targets and the period's facts in a handful of queries,
-scores them all with :func:`bastion.core.engine.score`, then replaces the period's draft results
-with the new ones in one transaction: a failed run leaves the previous results as they were.
-Published results are never overwritten.
+A scoring run reads the cycle's branches, targets and the period's facts in a handful of queries
+(:func:`read_inputs`), then replaces the period's draft results in one transaction
+(:func:`write_scores`), writing each slice of lines as the engine yields it: a failed run leaves
+the previous results as they were. Published results are never overwritten.
 """
 
 from __future__ import annotations
