@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from bastion.core import cycles, db, scoring
 from bastion.core.db import transaction
+from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
 from bastion.core.results import explain, read_results
@@ -50,6 +51,33 @@ def test_score_writes_one_evaluation_per_branch_and_a_line_per_indicator(engine,
     assert set(results["status"]) == {"draft"}
     indicators = len(list(cycles.cycle_scheme(cycle).indicators()))
     assert lines == 3 * indicators
+
+
+def test_slices_written_one_by_one_give_the_same_results_and_lines(engine, registry, cycle, scored):
+    """write_scores with one branch per slice: evaluation rows first, lines per slice, figures at the end."""
+
+    def stored():
+        with engine.connect() as conn:
+            results = read_results(conn, cycle.id, "2026").drop(columns=["evaluation_id"], errors="ignore")
+            lines = pd.DataFrame(conn.execute(
+                select(Evaluation.org_id, EvaluationLine.indicator_code, EvaluationLine.points, EvaluationLine.reason,
+                       EvaluationLine.evidence)
+                .join_from(EvaluationLine, Evaluation, EvaluationLine.evaluation_id == Evaluation.id)
+                .order_by(Evaluation.org_id, EvaluationLine.indicator_code)).all())
+        return results.drop(columns=[c for c in results.columns if c in ("id", "scored_at")]), lines
+
+    whole = stored()
+    period = scoring.period_in_cycle(cycle, "2026")
+    inputs = scoring.read_inputs(engine, cycle=cycle, period=period, registry=registry)
+    with transaction(engine) as session:
+        evaluations = scoring.write_scores(session, cycle=cycle, inputs=inputs,
+                                           slices=engine_slices(inputs, slice_size=1))
+    assert len(evaluations) == 3
+    sliced = stored()
+    pd.testing.assert_frame_equal(whole[0], sliced[0])
+    pd.testing.assert_frame_equal(whole[1], sliced[1])
+    assert sliced[0].set_index("code").loc["A", "total"] > 0  # the figures were set after the last slice
+    assert sorted(sliced[0]["rank"]) == [1, 2, 3] and list(sliced[0]["code"]) == ["A", "C", "B"]
 
 
 def test_explain_traces_points_to_rule_version_and_facts(engine, cycle, scored):
