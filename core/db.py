@@ -126,13 +126,14 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
 _DRIVER_NATIVE = (Boolean, Float, Integer, Numeric, String)  # values the drivers take as they are
 
 
-def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd.DataFrame:
+def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_by: str | None = None) -> pd.DataFrame:
     """Run ``query`` and return its rows as a frame of numpy columns (see ``scoring.read_facts``).
 
     The column kinds come from the query's SQL types: integers, floats (NULL → NaN), text
     (shared strings: each distinct value is one object; NULL → None) and the ``date`` column as
     epoch days. Rows are fetched ``chunk`` at a time (on PostgreSQL through a server-side
-    cursor) and columns assembled one at a time, so the peak stays close to the result's size.
+    cursor) and columns assembled one at a time, so the peak stays close to the result's size;
+    with ``sort_by`` the rows come ordered by that column (stable), without a second copy.
 
     Not through ADBC's SQLite driver, although it reads into Arrow 3–4× faster: it carries its
     own copy of SQLite, and two copies in one process undo each other's file locks on a WAL
@@ -151,11 +152,16 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000) -> pd
                 lookup = np.array([seen.setdefault(u, len(seen)) for u in uniques] + [0], dtype="int64")
                 column = lookup[codes]
             parts[name].append(column)
+    order = None
+    if sort_by is not None and parts[sort_by]:
+        order = np.argsort(np.concatenate(parts[sort_by]), kind="stable")
     frame = {}
     for name, kind in kinds.items():
         chunks = parts.pop(name)
         values = np.concatenate(chunks) if chunks else np.array([], dtype="int64" if kind != "float" else "float64")
         del chunks
+        if order is not None:
+            values = values[order]
         if kind == "text":
             values = np.array(list(distinct[name]), dtype=object)[values]
         elif kind == "int":

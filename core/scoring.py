@@ -117,7 +117,7 @@ def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
         if period.months >= 6:
             tenant, when = tenant + 0, func.date(when, type_=Date)
         query = select(*picked).where(tenant == tenant_id, when >= window[0], when < window[1])
-        return read_columns(conn, query)
+        return read_columns(conn, query, sort_by="org_id")  # the engine's order: no sorted copy later
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity"),

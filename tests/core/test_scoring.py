@@ -171,3 +171,17 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
     assert sorted(chunked["type"]) == ["party_lecture", "party_lecture", "volunteer_service"]
     assert levels["level"].tolist() == [None, "良好"] or levels["level"].tolist() == ["良好", None]
     assert sorted(levels["score"].fillna(-1).tolist()) == [-1, 88]
+
+
+def test_read_columns_sorts_by_a_column_stably_across_chunks(engine, tenant):
+    ids = factories.org_tree(engine, tenant, {"A": "机关", "B": "机关"})
+    with Session(engine) as session:
+        for org, day in [("B", 1), ("A", 2), ("B", 3), ("A", 4), ("B", 5)]:
+            session.add(LedgerEntry(tenant_id=tenant.id, org_id=ids[org], type=f"t{day}", date=date(2026, 1, day)))
+        session.commit()
+    le = LedgerEntry.__table__.c
+    with engine.connect() as conn:
+        rows = db.read_columns(conn, select(le.org_id, le.type).order_by(le.date), chunk=2, sort_by="org_id")
+    expected = sorted([(ids[o], f"t{d}") for o, d in [("B", 1), ("A", 2), ("B", 3), ("A", 4), ("B", 5)]],
+                      key=lambda r: r[0])  # stable: each branch's rows keep their date order
+    assert list(zip(rows["org_id"], rows["type"], strict=True)) == expected
