@@ -491,7 +491,7 @@ def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
     }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"), vetoed=("vetoed", "any"))
     vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
     reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
-    sums["veto_reasons"] = [reasons.get(org, []) for org in sums.index] if len(reasons) else [[] for _ in sums.index]
+    sums["veto_reasons"] = [reasons.get(org, []) for org in sums.index]
     return sums
 
 

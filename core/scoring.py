@@ -41,7 +41,7 @@ from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
 from .db import bulk_insert, read_columns, transaction
-from .engine import Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
+from .engine import LINE_COLUMNS, Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
 from .errors import BastionError, Conflict
 from .models import (
     Cycle,
@@ -212,8 +212,8 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     for lines in score_slices(inputs) if slices is None else slices:
         _insert_lines(conn, line_t, lines, ids)
         sums.append(subtotals(lines))
-    evaluations = conclude(inputs.scheme, inputs.orgs, pd.concat(sums) if sums else subtotals(pd.DataFrame(
-        {"org_id": [], "kind": [], "points": [], "veto": [], "veto_reason": [], "indicator_code": []})))
+    sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
+    evaluations = conclude(inputs.scheme, inputs.orgs, sums)
     _update_evaluations(conn, ev_t, evaluations, ids)
     return evaluations
 
