@@ -26,9 +26,9 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, Tenant
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import explain as explain_result
-from bastion.core.results import read_results, results_records
+from bastion.core.results import incentive_records, read_incentives, read_results, results_records
 from bastion.core.settings import Settings, current_actor
-from bastion.tables import explanation_text, ranking_table
+from bastion.tables import explanation_text, incentives_table, ranking_table
 
 app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -149,6 +149,35 @@ def tenant_create(
     out.print(f"tenant {tenant.code} created; plugins enabled: {', '.join(sorted(plugins))}")
 
 
+@tenant_app.command("enable")
+@handled
+def tenant_enable(
+    plugins: Annotated[list[str], typer.Argument(help="Installed plugin names (see `bastion plugins list`).")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Enable plugins for a tenant: their schemes, rule types, ledger types and policies become its own."""
+    registry = _registry()
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        added = tenants.enable_plugins(session, t, plugins, registry=registry, actor=current_actor())
+        now = tenants.enabled_plugins(session, t.id)
+    out.print(f"tenant {t.code}: enabled {', '.join(added) or 'nothing new'}; plugins now: {', '.join(now)}")
+
+
+@tenant_app.command("disable")
+@handled
+def tenant_disable(
+    plugins: Annotated[list[str], typer.Argument(help="Plugin names the tenant enables.")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Disable plugins for a tenant (cycles already opened keep their frozen scheme)."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        removed = tenants.disable_plugins(session, t, plugins, actor=current_actor())
+        now = tenants.enabled_plugins(session, t.id)
+    out.print(f"tenant {t.code}: disabled {', '.join(removed)}; plugins now: {', '.join(now) or 'none'}")
+
+
 @tenant_app.command("list")
 @handled
 def tenant_list() -> None:
@@ -257,6 +286,27 @@ def results(
 
 @app.command()
 @handled
+def incentives(
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现)."""
+    engine, c, key = _period(tenant, year, period)
+    with engine.connect() as conn:
+        frame = read_incentives(conn, c.id, key)
+    if format == OutputFormat.json:
+        sys.stdout.write(json.dumps(incentive_records(frame), ensure_ascii=False, indent=2) + "\n")
+        return
+    if frame.empty:
+        out.print(f"period {key} brought no incentives (is it published? `bastion publish --period {key}`)")
+        return
+    out.print(incentives_table(frame, title=f"{c.name} · {key} 奖惩兑现"))
+
+
+@app.command()
+@handled
 def explain(
     org: Annotated[str, typer.Option("--org", "-o", help="Organisation code.")],
     tenant: TenantOpt = None,
@@ -292,6 +342,21 @@ def plugins_list() -> None:
     out.print(table)
     for problem in registry.problems:
         out.print(f"[red]{problem}[/]")
+
+
+@plugins_app.command("check")
+@handled
+def plugins_check() -> None:
+    """Validate every installed plugin and scheme; exit 1 naming each fault (plugin, where, what)."""
+    registry = default_registry()
+    problems = registry.check()
+    for problem in problems:
+        out.print(f"[red]{problem}[/]")
+    if problems:
+        raise typer.Exit(1)
+    schemes = registry.schemes()
+    out.print(f"{len(registry.infos)} plugins and {len(schemes)} schemes are valid: "
+              + ", ".join(f"{sid} {c.item.version} ({c.plugin})" for sid, c in sorted(schemes.items())))
 
 
 # --- import --------------------------------------------------------------------------------
@@ -360,8 +425,10 @@ def demo(
     branches: Annotated[int, typer.Option(help="How many branches (党支部) the sample enterprise has.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same enterprise and results.")] = 2025,
     year: Annotated[int, typer.Option(help="The assessment year to run.")] = 2025,
+    scheme: Annotated[str, typer.Option(
+        help="The scheme the sample enterprise runs (see `bastion plugins list`).")] = "target-table",
 ) -> None:
     """Build a sample enterprise in the database, run its year's assessment and print the ranking."""
     from bastion.demo import run_demo
 
-    run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, console=out)
+    run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out)

@@ -16,27 +16,32 @@ from bastion.core import cycles, scoring, tenants
 from bastion.core.db import transaction
 from bastion.core.models import Tenant
 from bastion.core.registry import Registry
-from bastion.core.results import read_results
+from bastion.core.errors import NotFound
+from bastion.core.results import read_incentives, read_results
 from bastion.synthetic import build_tree, generate_facts
-from bastion.tables import ranking_table
+from bastion.tables import AWARD_KIND_LABELS, ranking_table
 
 DEMO_TENANT = "demo"
 DEMO_NAME = "示范集团有限公司"
-DEMO_PLUGINS = ("standard-rules", "standard-ledgers", "target-table")
-DEMO_SCHEME = "target-table"
+BASE_PLUGINS = ("standard-rules", "standard-ledgers")
 ACTOR = "demo"
 
 
-def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int, console: Console) -> None:
+def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int, console: Console,
+             scheme_id: str = "target-table") -> None:
     started = time.perf_counter()
+    schemes = registry.schemes()
+    if scheme_id not in schemes:
+        raise NotFound(f"no installed plugin contributes a scheme {scheme_id!r} (schemes: {', '.join(sorted(schemes))})")
+    plugins = {*BASE_PLUGINS, schemes[scheme_id].plugin} & set(registry.infos)
     with transaction(engine) as session:
         existing = session.exec(select(Tenant).where(Tenant.code == DEMO_TENANT)).first()
         if existing is not None:
             tenants.delete_tenant(session, existing)
-        tenant = tenants.create_tenant(session, code=DEMO_TENANT, name=DEMO_NAME, plugins=DEMO_PLUGINS,
+        tenant = tenants.create_tenant(session, code=DEMO_TENANT, name=DEMO_NAME, plugins=plugins,
                                        registry=registry, actor=ACTOR)
         cycle = cycles.open_cycle(session, tenant=tenant, year=year, registry=registry, actor=ACTOR,
-                                  scheme_id=DEMO_SCHEME)
+                                  scheme_id=scheme_id)
     scheme = cycles.cycle_scheme(cycle)
     orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=seed, year=year)
     made = generate_facts(engine, tenant_id=tenant.id, scheme=scheme, branches=orgs, year=year, seed=seed)
@@ -51,7 +56,12 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
 
     with engine.connect() as conn:
         frame = read_results(conn, cycle.id, str(year))
+        awards = read_incentives(conn, cycle.id, str(year))
     console.print(ranking_table(frame, title=f"{cycle.name} · {year} 排名"))
+    if not awards.empty:
+        counts = awards.groupby(["kind", "award"], sort=False).agg(title=("title", "first"), n=("id", "size"))
+        console.print(f"{year} 奖惩兑现：" + "；".join(f"{AWARD_KIND_LABELS.get(k, k)} {r.n} 项（如：{r.title}）"
+                                                  for (k, _), r in counts.iterrows()))
     best = frame.iloc[0]["code"]
     console.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `bastion results --format json`, "
                   f"`bastion explain --org {best}`, `bastion plugins list`.")

@@ -73,23 +73,27 @@ def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year
         members = rng.integers(8, 60, size=branches)
         lapsed = rng.random(branches) < LAPSED_TERM_SHARE
         start_year = rng.integers(year - 4, year + 1, size=branches)
+        # Party-affairs staff come from a stream of their own: adding them changed nothing else of the demo.
+        party_share = np.random.default_rng(seed + 2).uniform(0.004, 0.026, branches)
         rows, used = [], {c: 0 for c in CATEGORIES}
         for n in range(branches):
             term_start = date(int(start_year[n]), 1, 1) if not lapsed[n] else date(year - 5, 3, 1)
             term_end = date(term_start.year + 5, term_start.month, 1) if not lapsed[n] else date(year, 3, 31)
             cat = CATEGORIES[int(category[n])]
+            secretary = _name(rng)
+            staff = int(members[n] * rng.uniform(2, 6))
             rows.append({
                 "tenant_id": tenant_id, "code": f"ZB{n + 1:05d}", "name": _branch_name(cat, used[cat]),
                 "parent_id": generals[int(category[n]) % general_branches], "level": OrgLevel.branch.value,
-                "category": cat, "secretary": _name(rng),
+                "category": cat, "secretary": secretary,
                 "secretary_term_start": term_start, "secretary_term_end": term_end,
-                "member_count": int(members[n]), "staff_count": int(members[n] * rng.uniform(2, 6)),
-                "party_staff_count": 1, "active": True,
+                "member_count": int(members[n]), "staff_count": staff,
+                "party_staff_count": max(1, round(staff * party_share[n])), "active": True,
             })
             used[cat] += 1
         ids = conn.execute(insert(org).returning(org.c.id, sort_by_parameter_order=True), rows).scalars().all()
     return pd.DataFrame({"org_id": ids, "code": [r["code"] for r in rows], "category": [r["category"] for r in rows],
-                         "diligence": rng.uniform(0.45, 1.0, size=branches) ** 0.6})
+                         "member_count": members, "diligence": rng.uniform(0.45, 1.0, size=branches) ** 0.6})
 
 
 def _branch_name(category: str, index: int) -> str:
@@ -133,6 +137,10 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
                 reps = counts[org_idx, unit_idx]
                 ledger_parts.append(_ledger(np.repeat(org_ids[org_idx], reps), params["ledger_type"], year, unit,
                                             np.repeat(unit_idx, reps), rng, None))
+        elif spec.rule == "ledger_coverage":
+            whole = branches["member_count"].to_numpy() if "member_count" in branches else np.full(n, 20)
+            covered = np.minimum(whole, np.ceil(whole * np.clip(q * rng.uniform(0.85, 1.15, n), 0, 1)))
+            ledger_parts.append(_ledger(org_ids, params["ledger_type"], year, 12, np.zeros(n, dtype=int), rng, covered))
         elif spec.rule == "ledger_per_item":
             counts = rng.poisson(0.9 * q ** 3)
             ledger_parts.append(_ledger(np.repeat(org_ids, counts), params["ledger_type"], year, 12,
@@ -153,7 +161,8 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
 
     ballot_sources = sorted({s for spec in scheme.indicators() if spec.rule == "ballot_score"
                              for s in (spec.params.get("sources") or scheme.source_weights)})
-    ballots = {"members": (12, 30), "peers": (3, 6), "superior": (2, 4), "self": (1, 2), "work_report": (3, 6)}
+    ballots = {"members": (12, 30), "peers": (3, 6), "superior": (2, 4), "self": (1, 2), "work_report": (3, 6),
+               "questionnaire": (10, 25), "forum": (3, 6)}
     for source in ballot_sources:
         low, high = ballots.get(source, (2, 5))
         for when in (date(year, 6, 20), date(year, 12, 15)):

@@ -28,6 +28,25 @@ def ranking_table(frame: pd.DataFrame, *, title: str) -> Table:
     return table
 
 
+AWARD_KIND_LABELS = {"reward": "奖励", "sanction": "惩戒", "talk": "约谈", "rectification": "整改",
+                     "multiplier": "乘数"}
+
+
+def incentives_table(frame: pd.DataFrame, *, title: str) -> Table:
+    """The incentives of a period, one row each: whom, what kind, what, until when."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for name, justify in (("排名", "right"), ("编码", "left"), ("党支部", "left"), ("档次", "left"), ("类别", "left"),
+                          ("内容", "left"), ("有效期至", "left")):
+        table.add_column(name, justify=justify, no_wrap=name not in ("党支部", "内容"))
+    for r in frame.itertuples():
+        style = {"reward": "green", "sanction": "red", "talk": "yellow"}.get(r.kind)
+        until = "" if r.effective_until is None or pd.isna(r.effective_until) else str(r.effective_until)[:10]
+        rank = "" if pd.isna(r.rank) else str(int(r.rank))
+        table.add_row(rank, r.code, r.name, r.tier or "", AWARD_KIND_LABELS.get(r.kind, r.kind), r.title, until,
+                      style=style)
+    return table
+
+
 def _ids(kind: str, ids: list[int], limit: int = 8) -> str:
     shown = " ".join(f"#{i}" for i in ids[:limit])
     more = f" …（共 {len(ids)} 条）" if len(ids) > limit else ""

@@ -28,16 +28,22 @@ class LedgerType:
 
 
 AWARD_COLUMNS = ["org_id", "kind", "code", "title", "effect", "effective_until"]
-AWARD_KINDS = ("reward", "sanction", "talk", "rectification")
+AWARD_KINDS = ("reward", "sanction", "talk", "rectification", "multiplier")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolicyContext:
+    """Where a policy is applied. ``history`` holds the tenant's earlier published results (this
+    year's earlier periods and last year's: ``org_id, year, period, total, grade, rank, tier,
+    vetoed``), for policies that look back, e.g. a level graded last year and lost on relapse."""
+
     tenant_code: str
     year: int
     period: Period
     scheme_id: str
     scheme_version: str
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: [] for c in ("org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed")}))
 
 
 class IncentivePolicy:
@@ -47,7 +53,8 @@ class IncentivePolicy:
     ``name``, ``category``, ``total``, ``grade``, ``advanced_eligible``, ``rank``, ``tier``,
     ``vetoed`` and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
     of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
-    JSON-able dict (e.g. ``{"bonus_weight": 1.2}``), ``effective_until`` a date or None (e.g. barred
+    JSON-able dict (e.g. ``{"bonus_weight": 1.2}``; a ``multiplier`` award carries
+    ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment), ``effective_until`` a date or None (e.g. barred
     from 评先选优 until then). It must be a pure function of its inputs: publishing twice gives the
     same awards.
     """

@@ -346,6 +346,8 @@ SOURCE_LABELS = {
     "peers": "其他支部书记",
     "superior": "上级机关",
     "work_report": "述职评议",
+    "questionnaire": "问卷调查",
+    "forum": "座谈会",
 }
 
 

@@ -266,10 +266,13 @@ SOURCE_ALIASES = {
     "自评": RatingSource.self_, "党员群众": RatingSource.members, "党员群众测评": RatingSource.members,
     "民主测评": RatingSource.members, "其他支部书记": RatingSource.peers, "互评": RatingSource.peers,
     "上级机关": RatingSource.superior, "上级机关考评": RatingSource.superior, "考评": RatingSource.superior,
-    "述职评议": RatingSource.work_report,
+    "述职评议": RatingSource.work_report, "述职": RatingSource.work_report,
+    "问卷调查": RatingSource.questionnaire, "问卷": RatingSource.questionnaire,
+    "座谈会": RatingSource.forum, "座谈": RatingSource.forum,
 }
 SOURCE_NAMES = {RatingSource.self_: "自评", RatingSource.members: "党员群众", RatingSource.peers: "其他支部书记",
-                RatingSource.superior: "上级机关", RatingSource.work_report: "述职评议"}
+                RatingSource.superior: "上级机关", RatingSource.work_report: "述职评议",
+                RatingSource.questionnaire: "问卷调查", RatingSource.forum: "座谈会"}
 
 RATING_LEVELS = ("优秀", "良好", "一般", "较差", "A", "B", "C", "D")
 

@@ -65,6 +65,8 @@ class RatingSource(StrEnum):
     peers = "peers"  # 其他支部书记互评
     superior = "superior"  # 上级机关考评
     work_report = "work_report"  # 述职评议
+    questionnaire = "questionnaire"  # 问卷调查
+    forum = "forum"  # 座谈会
 
 
 class EvaluationStatus(StrEnum):

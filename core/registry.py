@@ -21,11 +21,14 @@ from pydantic import ValidationError
 from . import hookspecs
 from .contributions import CycleEvent, IncentivePolicy, LedgerType
 from .engine import RuleType
+from .errors import BastionError
+from .models import RatingSource
 from .scheme import Scheme
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "bastion"
+KNOWN_SOURCES = frozenset(s.value for s in RatingSource)
 BUILTIN_PREFIX = "bastion.plugins"
 
 T = TypeVar("T")
@@ -49,7 +52,7 @@ class PluginProblem:
         return f"plugin {self.plugin!r}, {self.where}: {self.message}"
 
 
-class PluginConflict(ValueError):
+class PluginConflict(BastionError, ValueError):
     """Two plugins contribute the same name."""
 
 
@@ -163,6 +166,10 @@ class Registry:
                         raise PluginConflict(
                             f"scheme id {scheme.id!r} is contributed by both {found[scheme.id].plugin!r} and {plugin!r}"
                         )
+                    faults = self.check_scheme(scheme)
+                    if faults:
+                        self.problems.append(PluginProblem(plugin, f"scheme {scheme.id}", "; ".join(faults)))
+                        continue
                     found[scheme.id] = Contribution(plugin, scheme)
             self._cache["schemes"] = found
         return _only(self._cache["schemes"], enabled)
@@ -186,10 +193,28 @@ class Registry:
             ledger_type = getattr(params, "ledger_type", None)
             if ledger_type is not None and ledger_type not in ledgers:
                 faults.append(f"indicator {spec.code}: ledger type {ledger_type!r} is not contributed by any enabled plugin")
+            unknown = sorted(set(getattr(params, "sources", None) or ()) - KNOWN_SOURCES)
+            if unknown:
+                faults.append(f"indicator {spec.code}: unknown rating source(s) {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(KNOWN_SOURCES))})")
         for name in scheme.policies:
             if name not in policies:
                 faults.append(f"incentive policy {name!r} is not contributed by any enabled plugin")
         return faults
+
+    def check(self) -> list[PluginProblem]:
+        """Load every contribution of every plugin and return all that is wrong (``bastion plugins check``).
+
+        Faulty schemes, hooks that raise and contributions of the wrong type are problems already;
+        a name contributed twice, which makes loading fail, is reported here as a problem too.
+        """
+        for kind, gather in (("schemes", self.schemes), ("rule types", self.rule_types),
+                             ("ledger types", self.ledger_types), ("policies", self.policies)):
+            try:
+                gather()
+            except PluginConflict as exc:
+                self.problems.append(PluginProblem("(several)", kind, str(exc)))
+        return list(self.problems)
 
     def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
         allowed = None if enabled is None else set(enabled)

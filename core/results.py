@@ -9,8 +9,20 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from .engine import Period
 from .errors import NotFound
-from .models import Cycle, Evaluation, EvaluationLine, Finding, Indicator, LedgerEntry, Organization, Rating
+from .models import (
+    Cycle,
+    Evaluation,
+    EvaluationLine,
+    EvaluationStatus,
+    Finding,
+    Incentive,
+    Indicator,
+    LedgerEntry,
+    Organization,
+    Rating,
+)
 
 EVIDENCE_KINDS = ("ledger", "finding", "rating")
 
@@ -33,6 +45,31 @@ def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     return frame
 
 
+HISTORY_COLUMNS = ["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"]
+
+
+def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:
+    """The tenant's published results of the periods before ``period``, this year and the last.
+
+    What an incentive policy may look back on (:attr:`PolicyContext.history`): e.g. the level a
+    branch was graded last year, to take it away when it relapses (提档升级). Only periods that end
+    no later than ``period`` and are not ``period`` itself count, so publishing again gives the
+    same history.
+    """
+    e, c = Evaluation.__table__.c, Cycle.__table__.c
+    query = (select(e.org_id, c.year, e.period, e.total, e.grade, e.rank, e.tier, e.vetoed)
+             .join_from(Evaluation.__table__, Cycle.__table__, e.cycle_id == c.id)
+             .where(e.tenant_id == tenant_id, e.status == EvaluationStatus.published.value,
+                    c.year.in_([period.year - 1, period.year])))
+    frame = pd.read_sql(query, conn)
+    if frame.empty:
+        return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
+    ends = frame["period"].map(lambda key: Period.parse(key).end)
+    earlier = (ends <= period.end) & (frame["period"] != period.key)
+    frame = frame[earlier].assign(vetoed=lambda f: f["vetoed"].astype(bool))
+    return frame.sort_values(["year", "period", "rank"]).reset_index(drop=True)[HISTORY_COLUMNS]
+
+
 def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The JSON shape of ``bastion results --format json``."""
     return [
@@ -41,6 +78,30 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
          "bonus_points": float(r.bonus_points), "grade": r.grade, "advanced_eligible": bool(r.advanced_eligible),
          "rank": int(r.rank), "tier": r.tier, "vetoed": bool(r.vetoed), "vetoes": list(r.veto_reasons),
          "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}"}
+        for r in frame.itertuples()
+    ]
+
+
+def read_incentives(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
+    """The incentives a published period brought, with the organisations' names, by rank then kind."""
+    i, o, e = Incentive.__table__.c, Organization.__table__.c, Evaluation.__table__.c
+    query = (select(i.id, i.org_id, o.code, o.name, e.rank, e.total, e.grade, e.tier, i.policy, i.kind, i.code.label("award"),
+                    i.title, i.effect, i.effective_until)
+             .join_from(Incentive.__table__, Organization.__table__, i.org_id == o.id)
+             .outerjoin(Evaluation.__table__, e.id == i.evaluation_id)
+             .where(i.cycle_id == cycle_id, i.period == period).order_by(e.rank, i.kind, i.id))
+    frame = pd.read_sql(query, conn)
+    frame["effect"] = frame["effect"].map(lambda v: json.loads(v) if isinstance(v, str) else (v or {}))
+    return frame
+
+
+def incentive_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The JSON shape of ``bastion incentives --format json``."""
+    return [
+        {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "rank": None if pd.isna(r.rank) else int(r.rank),
+         "grade": r.grade, "tier": r.tier, "policy": r.policy, "kind": r.kind, "code": r.award, "title": r.title,
+         "effect": r.effect, "effective_until": None if r.effective_until is None or pd.isna(r.effective_until)
+         else str(r.effective_until)[:10]}
         for r in frame.itertuples()
     ]
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .models import IndicatorKind
+from .models import IndicatorKind, RatingSource
 
 POINTS_EPSILON = 1e-6
 
@@ -127,8 +127,9 @@ class Scheme(_Strict):
     tiers: TierRule
     source_weights: dict[str, float] = Field(
         default_factory=dict,
-        description="Weight of each rating source (self, members, peers, superior, work_report); "
-        "they add up to 1. A rule combining sources renormalises over the sources that voted.",
+        description="Weight of each rating source (self, members, peers, superior, work_report, "
+        "questionnaire, forum); they add up to 1. A rule combining sources renormalises over the "
+        "sources that voted.",
     )
     policies: list[str] = Field(default_factory=list, description="Incentive policies applied on publication.")
     calendar: list[CalendarEntry] = Field(default_factory=list)
@@ -149,6 +150,10 @@ class Scheme(_Strict):
             raise ValueError("grade bands must be listed from the highest min_score down")
         if self.source_weights and abs(sum(self.source_weights.values()) - 1) > POINTS_EPSILON:
             raise ValueError(f"source_weights add up to {sum(self.source_weights.values()):g}, not 1")
+        unknown = sorted(set(self.source_weights) - {s.value for s in RatingSource})
+        if unknown:
+            raise ValueError(f"source_weights name unknown rating sources {', '.join(unknown)} "
+                             f"(known: {', '.join(s.value for s in RatingSource)})")
         if any(w < 0 for w in self.source_weights.values()):
             raise ValueError("source_weights must not be negative")
         return self

@@ -59,7 +59,7 @@ from .models import (
     Tenant,
 )
 from .registry import Registry
-from .results import read_results
+from .results import read_history, read_results
 from .tenants import enabled_plugins
 
 
@@ -87,7 +87,7 @@ def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
     """The branches (党支部) a cycle scores: active organisations at branch level."""
     o = Organization.__table__.c
     query = (select(o.id.label("org_id"), o.code, o.name, o.category, o.parent_id, o.secretary,
-                    o.secretary_term_end, o.member_count, o.staff_count)
+                    o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count, o.party_staff_count)
              .where(o.tenant_id == tenant_id, o.level == OrgLevel.branch.value, o.active.is_(True))
              .order_by(o.code))
     orgs = pd.read_sql(query, conn)
@@ -302,7 +302,8 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
         if not count:
             raise BastionError(f"period {period.key} has not been scored: run `bastion score --period {period.key}` first")
         results = read_results(conn, cycle.id, period.key)
-        context = PolicyContext(tenant.code, cycle.year, period, scheme.id, scheme.version)
+        context = PolicyContext(tenant.code, cycle.year, period, scheme.id, scheme.version,
+                                read_history(conn, cycle.tenant_id, period))
         awards = []
         for name in scheme.policies:
             contribution = policies[name]

@@ -65,6 +65,44 @@ def resolve_tenant(session: Session, code: str | None = None) -> Tenant:
     return tenants[0]
 
 
+def enable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *, registry: Registry,
+                   actor: str) -> list[str]:
+    """Enable installed ``plugins`` for ``tenant``; returns the ones that were not enabled yet.
+
+    Cycles already opened keep the scheme version they froze: enabling a plugin with a newer
+    version of a scheme only changes the cycles opened afterwards.
+    """
+    wanted = sorted(set(plugins))
+    unknown = [p for p in wanted if p not in registry.infos]
+    if unknown:
+        raise NotFound(f"plugin(s) not installed: {', '.join(unknown)} (installed: {', '.join(sorted(registry.infos))})")
+    before = enabled_plugins(session, tenant.id)
+    added = [p for p in wanted if p not in before]
+    session.add_all(TenantPlugin(tenant_id=tenant.id, plugin=p) for p in added)
+    if added:
+        audit.record(session, tenant_id=tenant.id, actor=actor, action="enable", entity="tenant", entity_id=tenant.id,
+                     old={"plugins": before}, new={"plugins": sorted(before + added)})
+    return added
+
+
+def disable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *, actor: str) -> list[str]:
+    """Disable ``plugins`` for ``tenant``; returns the ones that were enabled.
+
+    Its open cycles keep their frozen scheme, but rule types and policies of a disabled plugin are
+    no longer available to them: scoring says which one is missing.
+    """
+    before = enabled_plugins(session, tenant.id)
+    unknown = sorted(set(plugins) - set(before))
+    if unknown:
+        raise NotFound(f"tenant {tenant.code} does not enable {', '.join(unknown)} (enabled: {', '.join(before) or 'none'})")
+    removed = sorted(set(plugins))
+    session.connection().execute(delete(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id,
+                                                            TenantPlugin.plugin.in_(removed)))
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="disable", entity="tenant", entity_id=tenant.id,
+                 old={"plugins": before}, new={"plugins": [p for p in before if p not in removed]})
+    return removed
+
+
 def enabled_plugins(session: Session, tenant_id: int) -> list[str]:
     rows = session.exec(select(TenantPlugin.plugin).where(TenantPlugin.tenant_id == tenant_id)).all()
     return sorted(rows)

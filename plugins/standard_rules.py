@@ -8,6 +8,9 @@
 - ``ballot_score``    ballot scores of several rater sources, weighted and scaled to points
 - ``level_score``     qualitative levels (优秀/良好/一般/较差, A–D) mapped to shares of the points
 - ``secretary_term``  the secretary's term has not expired unrenewed (届任制, 按期换届)
+- ``ledger_coverage`` the share of members (or staff) a ledger type covers, e.g. members whose post
+                      duties are set (以岗定责、设岗定责、认岗定责), against a target share
+- ``staff_ratio``     a structural check: party-affairs staff within a band of all staff (党务干部 1%–2%)
 
 Every rule is vectorised over branches: it loops over the indicators that use it, never over rows.
 """
@@ -307,7 +310,81 @@ class SecretaryTerm(RuleType):
         return out
 
 
+def _org_column(batch: RuleBatch, column: str) -> pd.Series:
+    """An organisation attribute (member_count, staff_count …) on the batch's rows; 0 where unknown."""
+    if column not in batch.orgs:
+        return pd.Series(0.0, index=batch.rows.index)
+    values = batch.orgs.set_index("org_id")[column]
+    return batch.rows["org_id"].map(values).fillna(0).astype(float)
+
+
+COUNT_LABELS = {"member_count": "党员", "staff_count": "职工"}
+
+
+class LedgerCoverage(RuleType):
+    name = "ledger_coverage"
+    description = "覆盖率：台账累计人数占党员（或职工）总数的比例对照目标比例，如党员岗位职责覆盖（以岗定责、设岗定责、认岗定责）"
+    inputs = ("ledger", "orgs")
+
+    class Params(_Params):
+        ledger_type: str
+        of: Literal["member_count", "staff_count"] = Field(
+            default="member_count", description="Whom the share is of: the branch's members or its staff."
+        )
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        facts = batch.facts
+        for _code, params, sub in _indicators(batch):
+            entries = facts.ledger_of_type(params.ledger_type)
+            covered = _by_org(entries["quantity"].fillna(0.0).astype(float).groupby(entries["org_id"]).sum(),
+                              sub["org_id"], 0.0).astype(float)
+            whole = _org_column(batch, params.of).loc[sub.index]
+            share = (covered / whole.where(whole > 0)).clip(upper=1.0)
+            target = sub["target"].astype(float).fillna(1.0)
+            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
+            points = sub["max_points"] * ach
+            label = COUNT_LABELS[params.of]
+            reason = np.where(
+                whole > 0,
+                label + " " + fmt(whole) + " 人，已覆盖 " + fmt(covered) + " 人（" + fmt((share.fillna(0) * 100).round(0))
+                + "%），目标 " + fmt((target * 100).round(0)) + "%",
+                "未登记" + label + "人数",
+            )
+            parts.append(_part(sub, points=points, value=share * 100, reason=reason,
+                               evidence=facts.ledger_evidence(params.ledger_type)))
+        return _combined(parts, batch.rows)
+
+
+class StaffRatio(RuleType):
+    name = "staff_ratio"
+    description = "结构性指标：党务工作人员占职工总数的比例在规定区间内（如 1%–2%）得满分，否则不得分"
+    inputs = ("orgs",)
+
+    class Params(_Params):
+        low: float = Field(default=0.01, ge=0, le=1)
+        high: float = Field(default=0.02, ge=0, le=1)
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        for _code, params, sub in _indicators(batch):
+            staff = _org_column(batch, "staff_count").loc[sub.index]
+            party = _org_column(batch, "party_staff_count").loc[sub.index]
+            ratio = party / staff.where(staff > 0)
+            ok = (ratio >= params.low - 1e-9) & (ratio <= params.high + 1e-9)
+            points = sub["max_points"].where(ok, 0.0)
+            band = f"（要求 {params.low * 100:g}%–{params.high * 100:g}%）"
+            reason = np.where(
+                staff > 0,
+                "党务工作人员 " + fmt(party) + " 人，占职工 " + fmt(staff) + " 人的 " + fmt((ratio.fillna(0) * 100).round(2))
+                + "%" + band + np.where(ok, "，符合", "，不符合"),
+                "未登记职工人数" + band,
+            )
+            parts.append(_part(sub, points=points, value=ratio * 100, reason=reason, evidence=pd.Series(dtype=object)))
+        return _combined(parts, batch.rows)
+
+
 @hookimpl
 def bastion_rule_types() -> list[RuleType]:
     return [LedgerTarget(), LedgerPerItem(), FindingDeduction(), VetoOnFinding(), BallotScore(), LevelScore(),
-            SecretaryTerm()]
+            SecretaryTerm(), LedgerCoverage(), StaffRatio()]

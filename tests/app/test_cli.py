@@ -120,7 +120,10 @@ def test_plugins_list_shows_contributions_and_tenants(in_demo):
 def test_a_tenant_from_scratch(home):
     bastion("tenant", "create", "acme", "--name", "某集团公司")
     assert "某集团公司" in bastion("tenant", "list").output
-    bastion("cycle", "open", "--year", "2026")
+    out = bastion("cycle", "open", "--year", "2026", ok=False)
+    said = " ".join(out.output.split())
+    assert out.exit_code == 1 and "enables 5 schemes" in said and "name one with --scheme" in said
+    bastion("cycle", "open", "--year", "2026", "--scheme", "target-table")
     out = bastion("score", ok=False)
     assert out.exit_code == 1 and "no active branches" in out.output
     bastion("tenant", "create", "other", "--name", "另一集团")

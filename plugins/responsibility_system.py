@@ -1,0 +1,189 @@
+"""Built-in plugin ``responsibility-system``: 国企党建工作责任制 with tiers (seed 002).
+
+What the seed says, and this plugin keeps:
+- each year the superior classifies and grades the branches (分类定级) and sets 否定指标 (veto),
+  可控指标 (controllable) and 弹性指标 (flexible) indicators, quantified where possible; targets
+  are differentiated by the kind of branch (注重差别化), flexible ones may vary within a band
+  (注重自由度, the tolerance);
+- regular checks and random spot checks (定期检查、不定期抽查) and the disclosure of matters that
+  touch staff interests (奖金分配、成本消耗、选人用人、先进评选 公开);
+- democratic evaluation in three layers — the branch's own members and staff by ballot or
+  questionnaire (the largest share), other branches' secretaries at a forum, the superior organ's
+  staff — combined with the check results into the final assessment;
+- ranking per period; the secretaries of the bottom-ranked branches get a talk (约谈) and rectify;
+- tiers with incentives (兑现按档次): first tier — tilt in bonus allocation and priority in
+  评先选优; middle — neither rewarded nor penalised; bottom — barred from the advanced-branch
+  selection for one year, talk, rectification;
+- 提档升级: levels are graded on a fixed cycle (the annual assessment) and watched afterwards: a
+  branch that relapses loses its level before the next grading.
+
+What this plugin invented (the seed gives the method, not the table): the indicators and their
+points (controllable 40, flexible 20, democratic evaluation 40), the targets per category, the
+tolerances, the three layers' weights (members and staff 0.5, peer secretaries 0.2, superior
+staff 0.3), the grade bands (好 ≥ 90, 较好 ≥ 80, 一般 ≥ 65, 差), the tiers (20 % / 60 % / 20 % by
+rank), the bonus weight 1.2 of the first tier, the 30-day rectification deadline and the relapse
+rule: a branch graded in the first tier last year that falls into the bottom tier in a period of
+this year loses its first-tier level from then on (recorded once, the first time).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from bastion import hookimpl
+from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
+from bastion.core.scheme import Scheme
+
+__version__ = "1.0.0"
+
+FIRST, MIDDLE, BOTTOM = "第一档", "第二档", "第三档"
+RECTIFY_DAYS = 30
+FIRST_TIER_BONUS_WEIGHT = 1.2
+
+LEDGER_TYPES = [
+    LedgerType("affairs_disclosure", "务公开", "disclosure of staff-interest matters",
+               description="奖金分配、成本消耗、选人用人、先进评选等涉及员工切身利益事项的公开"),
+    LedgerType("member_tackling", "党员攻关行动", "party members' tackling action",
+               description="劳动竞赛、岗位练兵、创建样板品牌等主题活动"),
+    LedgerType("rationalization_proposal", "合理化建议", "rationalisation proposals", unit="条",
+               quantity_required=True),
+]
+
+
+def _ind(code, name, kind, points, rule, params=None, targets=None, tolerance=None, description=""):
+    spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
+            "targets": targets or {}, "description": description}
+    if tolerance is not None:
+        spec["tolerance"] = tolerance
+    return spec
+
+
+SCHEME = {
+    "id": "responsibility-system",
+    "version": "2022.1",
+    "name": "基层党支部党建工作责任制考核",
+    "description": "年初分类定级，确定否定指标、可控指标、弹性指标；定期检查与不定期抽查；三个层面民主评议；"
+                   "按时间段排名，排名落后的支部书记约谈整改；兑现按档次，提档升级。",
+    "total_points": 100,
+    "blocks": [
+        {"code": "N", "name": "否定指标", "indicators": [
+            _ind("N1", "党员受党纪政纪处分", "veto", 0, "veto_on_finding", description="有党员受党纪政纪处分的，一票否决"),
+            _ind("N2", "发生重大安全环保责任事故", "veto", 0, "veto_on_finding", description="发生重大安全环保责任事故的，一票否决"),
+        ]},
+        {"code": "K", "name": "可控指标", "indicators": [
+            _ind("K1", "支委会每月召开", "controllable", 8, "ledger_target",
+                 {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+            _ind("K2", "支部党员大会每季度召开", "controllable", 6, "ledger_target",
+                 {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
+            _ind("K3", "党课每季度一次", "controllable", 6, "ledger_target",
+                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            _ind("K4", "涉及员工切身利益事项公开", "controllable", 6, "ledger_target",
+                 {"ledger_type": "affairs_disclosure", "per": "quarter"}, {"*": 1, "离退休": 0},
+                 description="奖金分配、成本消耗、选人用人、先进评选等事项每季度公开"),
+            _ind("K5", "定期检查和不定期抽查", "controllable", 8, "finding_deduction", {"per_finding": 2},
+                 description="每发现一个问题扣 2 分，扣完为止"),
+            _ind("K6", "素质教育集中学习", "controllable", 6, "ledger_target",
+                 {"ledger_type": "study_session"}, {"*": 12, "生产一线": 10, "离退休": 6}),
+        ]},
+        {"code": "F", "name": "弹性指标", "indicators": [
+            _ind("F1", "组织党员攻关行动", "flexible", 8, "ledger_target",
+                 {"ledger_type": "member_tackling"}, {"*": 4, "生产一线": 6, "离退休": 2}, tolerance=0.25,
+                 description="劳动竞赛、岗位练兵、创建样板品牌等，允许在 25% 范围内波动"),
+            _ind("F2", "合理化建议", "flexible", 6, "ledger_target",
+                 {"ledger_type": "rationalization_proposal", "aggregate": "sum"},
+                 {"*": 10, "生产一线": 20, "离退休": 3}, tolerance=0.2),
+            _ind("F3", "为群众办实事", "flexible", 6, "ledger_target",
+                 {"ledger_type": "practical_deed"}, {"*": 4, "离退休": 2}, tolerance=0.25),
+        ]},
+        {"code": "D", "name": "民主评议", "indicators": [
+            _ind("D1", "三个层面民主评议", "controllable", 40, "ballot_score",
+                 {"sources": ["members", "peers", "superior"], "quorum": 2},
+                 description="党员群众测验票（权重最大）、其他支部书记座谈评价、上级机关工作人员评议，汇总后与检查情况综合"),
+        ]},
+    ],
+    "grades": [
+        {"name": "好", "min_score": 90, "advanced": True},
+        {"name": "较好", "min_score": 80},
+        {"name": "一般", "min_score": 65},
+        {"name": "差", "min_score": 0},
+    ],
+    "veto_grade": "差",
+    "tiers": {"method": "rank_share", "bands": [
+        {"name": FIRST, "share": 0.2}, {"name": MIDDLE, "share": 0.6}, {"name": BOTTOM, "share": 0.2},
+    ]},
+    "source_weights": {"members": 0.5, "peers": 0.2, "superior": 0.3},
+    "policies": ["responsibility-tiers"],
+    "calendar": [
+        {"stage": "spot_check", "cron": "0 9 * * 2", "description": "不定期抽查"},
+        {"stage": "quarterly", "cron": "0 9 5 1,4,7,10 *", "description": "按季度排名，排名落后的支部书记约谈整改"},
+        {"stage": "half_year", "cron": "0 9 10 7 *", "description": "半年检查"},
+        {"stage": "annual", "cron": "0 9 15 1 *", "description": "年终考核，分类定级，兑现按档次"},
+    ],
+}
+
+
+def _awards(orgs: pd.Series, kind: str, code: str, title: str, effect: dict, until: date | None) -> pd.DataFrame:
+    return pd.DataFrame({"org_id": orgs.to_numpy(), "kind": kind, "code": code, "title": title,
+                         "effect": [dict(effect) for _ in range(len(orgs))], "effective_until": until})
+
+
+class ResponsibilityTiers(IncentivePolicy):
+    """Talks and rectification for the bottom tier of every period; tier incentives and levels at year end."""
+
+    name = "responsibility-tiers"
+    description = ("每期排名第三档的支部书记约谈、限期整改；年度第一档奖金分配倾斜、评先选优优先，第三档一年内取消先进党支部"
+                   "评选资格；上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
+
+    def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
+        period = context.period
+        deadline = period.end + timedelta(days=RECTIFY_DAYS)
+        bottom = results.loc[results["tier"] == BOTTOM, "org_id"]
+        parts = [
+            _awards(bottom, "talk", "secretary_talk", f"{period.label}排名落后，约谈党支部书记",
+                    {"with": "党支部书记"}, None),
+            _awards(bottom, "rectification", "tier_rectify", f"{period.label}排名落后，限期整改",
+                    {"deadline": deadline.isoformat(), "deadline_days": RECTIFY_DAYS}, deadline),
+        ]
+        if period.months == 12:
+            first = results.loc[results["tier"] == FIRST, "org_id"]
+            parts += [
+                _awards(first, "reward", "first_tier", f"{context.year}年度第一档次：奖金分配倾斜、评先选优优先",
+                        {"bonus_weight": FIRST_TIER_BONUS_WEIGHT, "selection_priority": True, "level": FIRST}, None),
+                _awards(bottom, "sanction", "barred_from_advanced",
+                        f"{context.year}年度考核落后，一年内取消参加先进党支部评选资格",
+                        {"barred_from": "先进党支部评选", "level": BOTTOM}, date(context.year + 1, 12, 31)),
+            ]
+        else:
+            parts.append(self._relapses(results, context))
+        return pd.concat(parts, ignore_index=True)[AWARD_COLUMNS]
+
+    @staticmethod
+    def _relapses(results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
+        """Branches graded first tier last year, in the bottom tier now for the first time this year."""
+        history = context.history
+        annual = history[(history["year"] == context.year - 1) & (history["period"] == str(context.year - 1))]
+        graded_first = set(annual.loc[annual["tier"] == FIRST, "org_id"])
+        this_year = history[history["year"] == context.year]
+        relapsed_before = set(this_year.loc[this_year["tier"] == BOTTOM, "org_id"])
+        now = results.loc[results["tier"] == BOTTOM, "org_id"]
+        relapsed = now[now.isin(graded_first) & ~now.isin(relapsed_before)]
+        return _awards(relapsed, "sanction", "level_revoked",
+                       f"{context.period.label}出现反弹，取消{context.year - 1}年度评定的第一档次",
+                       {"revoked_level": FIRST, "bonus_weight": 1.0}, date(context.year, 12, 31))
+
+
+@hookimpl
+def bastion_schemes() -> list[Scheme]:
+    return [Scheme.model_validate(SCHEME)]
+
+
+@hookimpl
+def bastion_ledger_types() -> list[LedgerType]:
+    return list(LEDGER_TYPES)
+
+
+@hookimpl
+def bastion_incentive_policies() -> list[IncentivePolicy]:
+    return [ResponsibilityTiers()]
