@@ -37,7 +37,8 @@ def incentives_table(frame: pd.DataFrame, *, title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name, justify in (("排名", "right"), ("编码", "left"), ("党支部", "left"), ("档次", "left"), ("类别", "left"),
                           ("内容", "left"), ("有效期至", "left")):
-        table.add_column(name, justify=justify, no_wrap=name not in ("党支部", "内容"))
+        wraps = name in ("党支部", "内容")
+        table.add_column(name, justify=justify, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
     for r in frame.itertuples():
         style = {"reward": "green", "sanction": "red", "talk": "yellow"}.get(r.kind)
         until = "" if r.effective_until is None or pd.isna(r.effective_until) else str(r.effective_until)[:10]

@@ -22,6 +22,9 @@ def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registr
     """Open ``year``'s cycle with an enabled scheme, frozen as it is now, with its default targets."""
     enabled = enabled_plugins(session, tenant.id)
     schemes = registry.schemes(enabled)
+    if not schemes:
+        raise NotFound(f"tenant {tenant.code} enables no plugin that contributes a scheme: enable one with "
+                       "`bastion tenant enable PLUGIN` (`bastion plugins list` shows them)")
     if scheme_id is None:
         if len(schemes) != 1:
             names = ", ".join(sorted(schemes)) or "none"

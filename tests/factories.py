@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bastion.core import cycles, tenants
 from bastion.core.db import transaction
+from bastion.core.engine import Facts
 from bastion.core.models import Cycle, Organization, Tenant
 from bastion.core.registry import Registry
 
@@ -47,3 +49,37 @@ def org_tree(engine: Engine, tenant: Tenant, branches: dict[str, str]) -> dict[s
             ids[code] = org.id
         session.commit()
     return ids
+
+
+class FactBook:
+    """Builds in-memory fact frames with running ids, for golden cases scored by the engine."""
+
+    def __init__(self, year: int = 2026) -> None:
+        self.year = year
+        self.ledger, self.findings, self.ratings = [], [], []
+
+    def entries(self, org: int, kind: str, *dates: str, quantity: float | None = None) -> None:
+        for d in dates:
+            self.ledger.append({"id": len(self.ledger) + 1, "org_id": org, "type": kind, "date": d,
+                                "quantity": quantity})
+
+    def monthly(self, org: int, kind: str, months=range(1, 13)) -> None:
+        """One entry in each of ``months`` (the 10th) of the book's year."""
+        self.entries(org, kind, *(f"{self.year}-{m:02d}-10" for m in months))
+
+    def finding(self, org: int, code: str, n: int = 1, text: str = "问题") -> None:
+        for _ in range(n):
+            self.findings.append({"id": len(self.findings) + 1, "org_id": org, "indicator_code": code,
+                                  "date": f"{self.year}-06-01", "deduction": 0.0, "description": text})
+
+    def ballots(self, org: int, source: str, *scores: float) -> None:
+        for s in scores:
+            self.ratings.append({"id": len(self.ratings) + 1, "org_id": org, "source": source, "indicator_code": None,
+                                 "score": s, "level": None, "date": f"{self.year}-12-01"})
+
+    def level(self, org: int, code: str, level: str, date: str | None = None) -> None:
+        self.ratings.append({"id": len(self.ratings) + 1, "org_id": org, "source": "superior", "indicator_code": code,
+                             "score": None, "level": level, "date": date or f"{self.year}-12-05"})
+
+    def facts(self) -> Facts:
+        return Facts.of(*(pd.DataFrame(rows) if rows else None for rows in (self.ledger, self.findings, self.ratings)))

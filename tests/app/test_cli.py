@@ -154,3 +154,58 @@ def test_import_round_trip_from_templates(home, tmp_path):
     bad.write_text("org_code,type,date\nNOPE,study_session,2026-13-01\n", encoding="utf-8")
     out = bastion("import", "ledger", str(bad), ok=False)
     assert out.exit_code == 1 and "bad.csv" in out.output and "row 2" in out.output
+
+
+def test_incentives_lists_the_awards_of_the_published_year(in_demo):
+    rows = json.loads(bastion("results", "--format", "json").stdout)
+    awards = json.loads(bastion("incentives", "--format", "json").stdout)
+    advanced = {r["org_code"] for r in rows if r["grade"] == "先进"}
+    unqualified = {r["org_code"] for r in rows if r["grade"] == "不合格"}
+    assert {a["org_code"] for a in awards if a["code"] == "advanced_branch"} == advanced
+    rectify = [a for a in awards if a["kind"] == "rectification"]
+    assert {a["org_code"] for a in rectify} == unqualified
+    assert {a["effective_until"] for a in rectify} == {"2026-12-31"}
+    table = " ".join(bastion("incentives").output.split())
+    assert "奖惩兑现" in table and all(code in table for code in advanced | unqualified)
+    assert "no incentives" in bastion("incentives", "--period", "2025-H1").output
+
+
+def test_plugins_check_validates_every_installed_plugin(home):
+    out = " ".join(bastion("plugins", "check").output.split())
+    for scheme in ("target-table 2024.1", "responsibility-system 2022.1", "organ-standardisation 2023.1",
+                   "study-education 2017.1", "organisational-life 2024.1"):
+        assert scheme in out
+    assert "are valid" in out
+
+
+def test_tenant_enable_and_disable_from_the_cli(home):
+    bastion("tenant", "create", "acme", "--name", "某集团公司", "--plugin", "standard-rules",
+            "--plugin", "standard-ledgers")
+    out = bastion("cycle", "open", "--year", "2026", ok=False)
+    assert out.exit_code == 1 and "bastion tenant enable PLUGIN" in " ".join(out.output.split())
+    assert "enabled study-education" in bastion("tenant", "enable", "study-education").output
+    assert "study-education" in bastion("plugins", "list").output
+    bastion("cycle", "open", "--year", "2026")
+    assert "study-education" in bastion("cycle", "list").output
+    out = bastion("tenant", "disable", "target-table", ok=False)
+    assert out.exit_code == 1 and "does not enable target-table" in " ".join(out.output.split())
+    assert "disabled study-education" in bastion("tenant", "disable", "study-education").output
+    out = bastion("tenant", "enable", "no-such-plugin", ok=False)
+    assert out.exit_code == 1 and "not installed: no-such-plugin" in " ".join(out.output.split())
+
+
+@pytest.mark.parametrize("scheme, incentive", [
+    ("responsibility-system", "一年内取消参加先进党支部评选资格"),
+    ("organ-standardisation", "党建考核乘数"),
+    ("study-education", "整改通知书"),
+    ("organisational-life", None),
+])
+def test_the_demo_runs_on_every_seed_scheme(home, scheme, incentive):
+    out = " ".join(bastion("demo", "--no-ui", "--scheme", scheme).output.split())
+    assert "40 个党支部" in out and "排名" in out
+    rows = json.loads(bastion("results", "--format", "json").stdout)
+    assert len(rows) == 40 and {r["scheme"].split()[0] for r in rows} == {scheme}
+    if incentive:
+        assert incentive in out
+    else:
+        assert "奖惩兑现" not in out

@@ -18,6 +18,7 @@ import pytest
 
 from bastion.core.engine import Facts, Period, score
 from bastion.core.scheme import Scheme
+from tests.factories import FactBook
 
 GOLDEN_SCHEME = {
     "id": "golden", "version": "1", "name": "金样方案", "total_points": 100, "bonus_cap": 3,
@@ -53,34 +54,6 @@ ORGS = pd.DataFrame({
     "code": ["P", "Q", "R", "S", "T"],
     "category": ["机关", "生产一线", "离退休", "机关", "生产一线"],
 })
-
-
-class FactBook:
-    """Builds fact frames with running ids."""
-
-    def __init__(self) -> None:
-        self.ledger, self.findings, self.ratings = [], [], []
-
-    def entries(self, org: int, kind: str, *dates: str) -> None:
-        for d in dates:
-            self.ledger.append({"id": len(self.ledger) + 1, "org_id": org, "type": kind, "date": d, "quantity": None})
-
-    def finding(self, org: int, code: str, n: int = 1, text: str = "问题") -> None:
-        for _ in range(n):
-            self.findings.append({"id": len(self.findings) + 1, "org_id": org, "indicator_code": code,
-                                  "date": "2026-06-01", "deduction": 0.0, "description": text})
-
-    def ballots(self, org: int, source: str, *scores: float) -> None:
-        for s in scores:
-            self.ratings.append({"id": len(self.ratings) + 1, "org_id": org, "source": source, "indicator_code": None,
-                                 "score": s, "level": None, "date": "2026-12-01"})
-
-    def level(self, org: int, code: str, level: str) -> None:
-        self.ratings.append({"id": len(self.ratings) + 1, "org_id": org, "source": "superior", "indicator_code": code,
-                             "score": None, "level": level, "date": "2026-12-05"})
-
-    def facts(self) -> Facts:
-        return Facts.of(pd.DataFrame(self.ledger), pd.DataFrame(self.findings), pd.DataFrame(self.ratings))
 
 
 QUARTERS = ("2026-02-10", "2026-05-10", "2026-08-10", "2026-11-10")

@@ -192,3 +192,45 @@ def test_two_plugins_contributing_one_scheme_id_is_a_clear_error():
 def test_contributions_of_a_plugin(registry):
     assert registry.contributions_of("target-table") == {"schemes": ["target-table"],
                                                          "policies": ["target-table-awards"]}
+
+
+class Dangling:
+    """A scheme that refers to a rule type, a ledger type and a rating source nobody contributes."""
+
+    @hookimpl
+    def bastion_schemes(self):
+        raw = copy.deepcopy(SCHEME)
+        raw["id"] = "dangling"
+        raw["blocks"][0]["indicators"][1]["rule"] = "moon_phase"
+        raw["blocks"][0]["indicators"][2]["params"]["ledger_type"] = "séance"
+        raw["blocks"][4]["indicators"][2]["params"]["sources"] = ["members", "astrologers"]
+        return [raw]
+
+
+def test_a_scheme_is_checked_against_the_installed_plugins_when_loaded():
+    reg = load(("dangling", Dangling()))
+    assert "dangling" not in reg.schemes() and "target-table" in reg.schemes()
+    (problem,) = reg.check()
+    assert problem.plugin == "dangling" and problem.where == "scheme dangling"
+    assert problem.message == (
+        "indicator B1-1: rule type 'moon_phase' is not contributed by any enabled plugin; "
+        "indicator B1-2: ledger type 'séance' is not contributed by any enabled plugin; "
+        "indicator B5-3: unknown rating source(s) astrologers (known: forum, members, peers, questionnaire, self, "
+        "superior, work_report)"
+    )
+
+
+def test_source_weights_must_name_known_sources():
+    raw = dict(SCHEME, id="weights", source_weights={"members": 0.5, "neighbours": 0.5})
+    reg = load(("weights", type("P", (), {"bastion_schemes": hookimpl(lambda self: [raw])})()))
+    assert "weights" not in reg.schemes()
+    assert "source_weights name unknown rating sources neighbours" in reg.problems[0].message
+
+
+def test_check_reports_a_name_contributed_twice_instead_of_failing():
+    reg = load(("twin", Twin()))
+    problems = reg.check()
+    assert [(p.plugin, p.where) for p in problems] == [("(several)", "schemes")]
+    message = problems[0].message
+    assert message.startswith("scheme id 'target-table' is contributed by both ")
+    assert sorted(re.findall(r"'([^']+)'", message.split("both ", 1)[1])) == ["target-table", "twin"]

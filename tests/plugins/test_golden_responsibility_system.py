@@ -1,0 +1,197 @@
+"""Seed 002 (responsibility-system), scored by hand: every point, weight, rank, tier and incentive.
+
+Five branches, the 2026 annual assessment. Targets by category (机关 / 生产一线 / 离退休):
+K6 study 12/10/6, F1 tackling 4/6/2 (tolerance 25 %), F2 proposals 10/20/3 (sum, 20 %),
+F3 deeds 4/4/2 (25 %), K4 disclosure 1 per quarter except 离退休 0. D1 weighs members 0.5,
+peers 0.2, superior 0.3; a source needs 2 ballots (quorum).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from bastion.core.contributions import PolicyContext
+from bastion.core.engine import Period, score
+from bastion.plugins.responsibility_system import SCHEME, ResponsibilityTiers
+from bastion.core.scheme import Scheme
+from tests.factories import FactBook
+
+ORGS = pd.DataFrame({
+    "org_id": [1, 2, 3, 4, 5],
+    "code": ["P", "Q", "R", "S", "T"],
+    "category": ["机关", "生产一线", "离退休", "机关", "生产一线"],
+})
+QUARTER_MONTHS = (2, 5, 8, 11)
+
+
+def full_year(book: FactBook, org: int, *, study: int, tackling: int, proposals: float, deeds: int) -> None:
+    book.monthly(org, "committee_meeting")
+    for kind in ("branch_assembly", "party_lecture", "affairs_disclosure"):
+        book.monthly(org, kind, QUARTER_MONTHS)
+    book.monthly(org, "study_session", range(1, study + 1))
+    book.monthly(org, "member_tackling", range(1, tackling + 1))
+    book.entries(org, "rationalization_proposal", "2026-09-01", quantity=proposals)
+    book.monthly(org, "practical_deed", range(1, deeds + 1))
+
+
+def golden_facts():
+    book = FactBook()
+    # P (机关): everything met. Ballots members 90, 90; peers 80, 80; superior 100, 100.
+    full_year(book, 1, study=12, tackling=4, proposals=10, deeds=4)
+    book.ballots(1, "members", 90, 90)
+    book.ballots(1, "peers", 80, 80)
+    book.ballots(1, "superior", 100, 100)
+    # Q (生产一线): committee in 9 months; party lectures in 3 quarters; 1 check finding; 8 studies
+    # (target 10); 5 tackling actions (target 6); proposals 10 + 5 (target 20); 3 deeds (target 4).
+    # Ballots members 80, 70; a single peer ballot (below quorum); superior 80, 90.
+    book.monthly(2, "committee_meeting", range(1, 10))
+    book.monthly(2, "branch_assembly", QUARTER_MONTHS)
+    book.monthly(2, "party_lecture", QUARTER_MONTHS[:3])
+    book.monthly(2, "affairs_disclosure", QUARTER_MONTHS)
+    book.finding(2, "K5")
+    book.monthly(2, "study_session", range(1, 9))
+    book.monthly(2, "member_tackling", range(1, 6))
+    book.entries(2, "rationalization_proposal", "2026-03-01", quantity=10)
+    book.entries(2, "rationalization_proposal", "2026-10-01", quantity=5)
+    book.monthly(2, "practical_deed", range(1, 4))
+    book.ballots(2, "members", 80, 70)
+    book.ballots(2, "peers", 60)
+    book.ballots(2, "superior", 80, 90)
+    # R (离退休): meetings all held, no disclosure (target 0); 6 studies; 1 tackling action (target 2);
+    # 3 proposals; 2 deeds. Ballots members 60, 60; peers 50, 50; superior 70, 70.
+    book.monthly(3, "committee_meeting")
+    book.monthly(3, "branch_assembly", QUARTER_MONTHS)
+    book.monthly(3, "party_lecture", QUARTER_MONTHS)
+    book.monthly(3, "study_session", range(1, 7))
+    book.monthly(3, "member_tackling", [3])
+    book.entries(3, "rationalization_proposal", "2026-09-01", quantity=3)
+    book.monthly(3, "practical_deed", [4, 8])
+    book.ballots(3, "members", 60, 60)
+    book.ballots(3, "peers", 50, 50)
+    book.ballots(3, "superior", 70, 70)
+    # S (机关): as P, but a member was disciplined: vetoed.
+    full_year(book, 4, study=12, tackling=4, proposals=10, deeds=4)
+    book.ballots(4, "members", 90, 90)
+    book.ballots(4, "peers", 80, 80)
+    book.ballots(4, "superior", 100, 100)
+    book.finding(4, "N1", text="党员受党纪处分")
+    # T (生产一线): committee in 6 months, assembly and lecture in 2 quarters, nothing else done,
+    # 5 check findings. Ballots members 50, 50; peers 40, 40; superior 60, 60.
+    book.monthly(5, "committee_meeting", range(1, 7))
+    book.monthly(5, "branch_assembly", QUARTER_MONTHS[:2])
+    book.monthly(5, "party_lecture", QUARTER_MONTHS[:2])
+    book.finding(5, "K5", 5)
+    book.ballots(5, "members", 50, 50)
+    book.ballots(5, "peers", 40, 40)
+    book.ballots(5, "superior", 60, 60)
+    return book.facts()
+
+
+@pytest.fixture(scope="module")
+def result(registry):
+    rules = {name: c.item for name, c in registry.rule_types().items()}
+    return score(Scheme.model_validate(SCHEME), rules, ORGS, golden_facts(), Period.parse("2026"))
+
+
+def points(result, code: str) -> dict[str, float]:
+    lines = result.lines.merge(ORGS, on="org_id")
+    mine = lines[lines["indicator_code"] == code]
+    return dict(zip(mine["code"], mine["points"]))
+
+
+def test_controllable_indicators_by_hand(result):
+    # K1 8 points × months with a committee meeting / 12.
+    assert points(result, "K1") == {"P": 8, "Q": 6, "R": 8, "S": 8, "T": 4}
+    assert points(result, "K2") == {"P": 6, "Q": 6, "R": 6, "S": 6, "T": 3}
+    # K3: Q held 3 of 4 quarterly lectures → 4.5.
+    assert points(result, "K3") == {"P": 6, "Q": 4.5, "R": 6, "S": 6, "T": 3}
+    # K4: 离退休 has target 0, so R's lack of disclosure is no shortfall; T disclosed nothing.
+    assert points(result, "K4") == {"P": 6, "Q": 6, "R": 6, "S": 6, "T": 0}
+    # K5: 8 − 2 per finding, not below 0.
+    assert points(result, "K5") == {"P": 8, "Q": 6, "R": 8, "S": 8, "T": 0}
+    # K6 (no tolerance): Q 8 of 10 → 4.8; R 6 of 6.
+    assert points(result, "K6") == {"P": 6, "Q": 4.8, "R": 6, "S": 6, "T": 0}
+
+
+def test_flexible_indicators_use_their_tolerance_band(result):
+    # F1 8 points, 25 %: Q 5 ≥ 6 × 0.75 = 4.5 → full; R 1 < 2 × 0.75 = 1.5 → 8 × 1/2 = 4.
+    assert points(result, "F1") == {"P": 8, "Q": 8, "R": 4, "S": 8, "T": 0}
+    # F2 6 points, sum of quantities, 20 %: Q 15 < 20 × 0.8 = 16 → 6 × 15/20 = 4.5.
+    assert points(result, "F2") == {"P": 6, "Q": 4.5, "R": 6, "S": 6, "T": 0}
+    # F3 6 points, 25 %: Q 3 ≥ 4 × 0.75 → full.
+    assert points(result, "F3") == {"P": 6, "Q": 6, "R": 6, "S": 6, "T": 0}
+
+
+def test_three_layer_democratic_evaluation(result):
+    # P: 0.5 × 90 + 0.2 × 80 + 0.3 × 100 = 91 → 40 × 0.91 = 36.4.
+    # Q: the lone peer ballot misses the quorum; (0.5 × 75 + 0.3 × 85) / 0.8 = 78.75 → 31.5.
+    # R: 30 + 10 + 21 = 61 → 24.4.  T: 25 + 8 + 18 = 51 → 20.4.
+    assert points(result, "D1") == {"P": 36.4, "Q": 31.5, "R": 24.4, "S": 36.4, "T": 20.4}
+    line = result.lines[(result.lines["org_id"] == 2) & (result.lines["indicator_code"] == "D1")].iloc[0]
+    assert "党员群众 75（权重 0.5，2 票）" in line["reason"] and "其他支部书记" not in line["reason"]
+
+
+def test_totals_grades_ranks_and_tiers(result):
+    ev = result.evaluations.merge(ORGS, on="org_id").set_index("code")
+    # P 40 (K) + 20 (F) + 36.4 = 96.4; Q 33.3 + 18.5 + 31.5 = 83.3; R 40 + 16 + 24.4 = 80.4;
+    # S = P's 96.4 but vetoed; T 10 + 0 + 20.4 = 30.4.
+    assert ev["total"].to_dict() == {"P": 96.4, "Q": 83.3, "R": 80.4, "S": 96.4, "T": 30.4}
+    assert ev["grade"].to_dict() == {"P": "好", "Q": "较好", "R": "较好", "S": "差", "T": "差"}
+    assert ev["rank"].to_dict() == {"P": 1, "Q": 2, "R": 3, "T": 4, "S": 5}
+    # Tiers by rank share 20/60/20 of 5: rank 1; ranks 2–4; rank 5 (and the vetoed S is last anyway).
+    # T, graded 差 on points, still ranks in the middle tier: tiers follow rank, grades follow points.
+    assert ev["tier"].to_dict() == {"P": "第一档", "Q": "第二档", "R": "第二档", "T": "第二档", "S": "第三档"}
+    assert ev.loc["S", "veto_reasons"] == ["党员受党纪政纪处分：党员受党纪处分"]
+
+
+def results_frame(result) -> pd.DataFrame:
+    return result.evaluations.merge(ORGS, on="org_id")
+
+
+def awards_of(frame: pd.DataFrame) -> set[tuple]:
+    codes = dict(zip(ORGS["org_id"], ORGS["code"]))
+    return {(codes[r.org_id], r.kind, r.code, r.effective_until) for r in frame.itertuples()}
+
+
+def test_annual_incentives_by_tier(result):
+    context = PolicyContext("acme", 2026, Period.parse("2026"), "responsibility-system", "2022.1")
+    awards = ResponsibilityTiers().apply(results_frame(result), context)
+    # Bottom tier (S): talk, rectification due 30 days after the year, barred from the
+    # advanced-branch selection through 2027; first tier (P): bonus tilt and priority.
+    assert awards_of(awards) == {
+        ("S", "talk", "secretary_talk", None),
+        ("S", "rectification", "tier_rectify", date(2027, 1, 31)),
+        ("S", "sanction", "barred_from_advanced", date(2027, 12, 31)),
+        ("P", "reward", "first_tier", None),
+    }
+    first = awards[awards["code"] == "first_tier"].iloc[0]
+    assert first["effect"] == {"bonus_weight": 1.2, "selection_priority": True, "level": "第一档"}
+
+
+def history(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"])
+
+
+def quarter(tiers: dict[int, str]) -> pd.DataFrame:
+    return pd.DataFrame({"org_id": list(tiers), "tier": list(tiers.values())})
+
+
+def test_a_first_tier_branch_that_relapses_loses_its_level_once():
+    policy = ResponsibilityTiers()
+    graded = history((1, 2026, "2026", 96.4, "好", 1, "第一档", False), (3, 2026, "2026", 80.4, "较好", 3, "第二档", False))
+    q1 = PolicyContext("acme", 2027, Period.parse("2027-Q1"), "responsibility-system", "2022.1", graded)
+    awards = policy.apply(quarter({1: "第三档", 3: "第三档", 5: "第二档"}), q1)
+    # Both bottom-tier branches get a talk and a rectification; only P, graded first tier, loses its level.
+    assert awards_of(awards) == {
+        ("P", "talk", "secretary_talk", None), ("P", "rectification", "tier_rectify", date(2027, 5, 1)),
+        ("R", "talk", "secretary_talk", None), ("R", "rectification", "tier_rectify", date(2027, 5, 1)),
+        ("P", "sanction", "level_revoked", date(2027, 12, 31)),
+    }
+    # In Q2 P is bottom again: talked to again, but its level was already taken in Q1.
+    after_q1 = pd.concat([graded, history((1, 2027, "2027-Q1", 50.0, "差", 5, "第三档", False))], ignore_index=True)
+    q2 = PolicyContext("acme", 2027, Period.parse("2027-Q2"), "responsibility-system", "2022.1", after_q1)
+    codes = set(policy.apply(quarter({1: "第三档"}), q2)["code"])
+    assert codes == {"secretary_talk", "tier_rectify"}
