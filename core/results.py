@@ -64,7 +64,7 @@ def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFra
     frame = pd.read_sql(query, conn)
     if frame.empty:
         return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
-    ends = frame["period"].map(lambda key: Period.parse(key).end)
+    ends = frame["period"].map({key: Period.parse(key).end for key in frame["period"].unique()})
     earlier = (ends <= period.end) & (frame["period"] != period.key)
     frame = frame[earlier].assign(vetoed=lambda f: f["vetoed"].astype(bool))
     return frame.sort_values(["year", "period", "rank"]).reset_index(drop=True)[HISTORY_COLUMNS]
