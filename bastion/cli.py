@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion import __version__
-from bastion.core import cycles, db, scoring, tenants
+from bastion.core import cycles, db, reviews, scoring, tenants
+from bastion.core.engine import Period
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, Tenant
 from bastion.core.registry import Registry, default_registry
@@ -322,6 +323,50 @@ def explain(
         sys.stdout.write(json.dumps(ex.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
         return
     out.print(explanation_text(ex, key))
+
+
+# --- graded leader review ------------------------------------------------------------------
+
+review_app = typer.Typer(help="Graded leader review (分级点评) of organisations.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("add")
+@handled
+def review_add(
+    org: Annotated[str, typer.Option("--org", "-o", help="The organisation reviewed.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviews (点评人), e.g. 党委书记 王建国.")],
+    achievements: Annotated[str, typer.Option("--achievements", help="成绩.")] = "",
+    problems: Annotated[str, typer.Option("--problems", help="问题.")] = "",
+    direction: Annotated[str, typer.Option("--direction", help="今后努力方向.")] = "",
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+) -> None:
+    """Record a leader's review of an organisation: achievements, problems, direction."""
+    engine, c, key = _period(tenant, year, period)
+    with db.transaction(engine) as session:
+        review = reviews.add_review(session, cycle=c, org_code=org, period=Period.parse(key), reviewer=reviewer,
+                                    achievements=achievements, problems=problems, direction=direction,
+                                    actor=current_actor())
+    out.print(f"review #{review.id} of {org} for {key} recorded")
+
+
+@review_app.command("list")
+@handled
+def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """The reviews of a cycle (of one period with --period)."""
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    key = scoring.period_in_cycle(c, period).key if period else None
+    with engine.connect() as conn:
+        frame = reviews.read_reviews(conn, c.id, key)
+    out.print(f"[bold]{c.name} · 分级点评[/] ({len(frame)})")
+    for r in frame.itertuples():
+        out.print(f"\n{r.period} · {r.code} {r.name} · 点评人 {r.reviewer} · {r.created_at:%Y-%m-%d}")
+        for label, text in (("成绩", r.achievements), ("问题", r.problems), ("方向", r.direction)):
+            if text:
+                out.print(f"  {label}：{text}")
 
 
 # --- plugins -------------------------------------------------------------------------------

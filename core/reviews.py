@@ -1,0 +1,52 @@
+"""Graded leader review (分级点评): leaders comment on an organisation's achievements, problems and direction.
+
+Each level reviews the level below (一级抓一级、一级考一级): the committee reviews its general
+branches, a general branch its branches. A review is recorded for a period of a cycle — usually
+the half-year or the year, at a review meeting (点评专会) — and is kept in the assessment archive.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from . import audit
+from .engine import Period
+from .errors import BastionError, NotFound
+from .models import Cycle, Organization, ReviewComment
+
+
+def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period, reviewer: str, achievements: str,
+               problems: str, direction: str, actor: str) -> ReviewComment:
+    """Record a leader's review of one organisation for a period of the cycle."""
+    if period.year != cycle.year:
+        raise BastionError(f"period {period.key} is outside the {cycle.year} cycle")
+    if not reviewer.strip():
+        raise BastionError("a review needs the reviewer's name (点评人)")
+    if not any(text.strip() for text in (achievements, problems, direction)):
+        raise BastionError("a review needs at least one of achievements (成绩), problems (问题) or direction (方向)")
+    org = session.exec(select_model(Organization).where(Organization.tenant_id == cycle.tenant_id,
+                                                  Organization.code == org_code)).first()
+    if org is None:
+        raise NotFound(f"no organisation {org_code!r}")
+    review = ReviewComment(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=org.id, period=period.key,
+                           reviewer=reviewer, achievements=achievements, problems=problems, direction=direction)
+    session.add(review)
+    session.flush()
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="review", entity="organization",
+                 entity_id=org.id, new={"period": period.key, "reviewer": reviewer, "review_id": review.id})
+    return review
+
+
+def read_reviews(conn: Connection, cycle_id: int, period: str | None = None) -> pd.DataFrame:
+    """A cycle's reviews (of one period, or all), oldest first, with the organisations' codes and names."""
+    r, o = ReviewComment.__table__.c, Organization.__table__.c
+    query = (select(r.id, r.period, o.code, o.name, o.level, r.reviewer, r.achievements, r.problems, r.direction,
+                    r.created_at)
+             .join_from(ReviewComment.__table__, Organization.__table__, r.org_id == o.id)
+             .where(r.cycle_id == cycle_id).order_by(r.created_at, r.id))
+    if period is not None:
+        query = query.where(r.period == period)
+    return pd.read_sql(query, conn)
