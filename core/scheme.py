@@ -55,6 +55,17 @@ class IndicatorSpec(_Strict):
         return self
 
 
+def indicator(code: str, name: str, kind: str, points: float, rule: str, params: dict[str, Any] | None = None,
+              targets: dict[str, float] | None = None, *, tolerance: float | None = None,
+              description: str = "") -> dict[str, Any]:
+    """One indicator of a scheme document, as plain data: a shorthand for plugins writing their table."""
+    spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
+            "targets": targets or {}, "description": description}
+    if tolerance is not None:
+        spec["tolerance"] = tolerance
+    return spec
+
+
 class BlockSpec(_Strict):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
-from bastion.core.scheme import Scheme
+from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 
@@ -63,11 +63,6 @@ LEDGER_TYPES = [
 ]
 
 
-def _ind(code, name, kind, points, rule, params=None, targets=None, description=""):
-    return {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
-            "targets": targets or {}, "description": description}
-
-
 _BRANCH_DUTIES = "；".join(RESPONSIBILITY_LISTS["branch"][1])
 
 SCHEME = {
@@ -79,36 +74,36 @@ SCHEME = {
     "total_points": 100,
     "blocks": [
         {"code": "R", "name": "责任落实", "indicators": [
-            _ind("R1", "党支部书记履行责任清单", "controllable", 15, "level_score", {"sources": ["superior"]},
-                 description="上级对照基层党支部书记责任清单逐项评定：" + _BRANCH_DUTIES),
-            _ind("R2", "定期上传工作推进情况", "controllable", 10, "ledger_target",
-                 {"ledger_type": "progress_report", "per": "quarter"}, {"*": 1}),
+            indicator("R1", "党支部书记履行责任清单", "controllable", 15, "level_score", {"sources": ["superior"]},
+                      description="上级对照基层党支部书记责任清单逐项评定：" + _BRANCH_DUTIES),
+            indicator("R2", "定期上传工作推进情况", "controllable", 10, "ledger_target",
+                      {"ledger_type": "progress_report", "per": "quarter"}, {"*": 1}),
         ]},
         {"code": "S", "name": "支部标准化建设", "indicators": [
-            _ind("S1", "支委会议事每月召开", "controllable", 8, "ledger_target",
-                 {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
-            _ind("S2", "支部党员大会每季度召开", "controllable", 6, "ledger_target",
-                 {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
-            _ind("S3", "党课每季度一次", "controllable", 6, "ledger_target",
-                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
-            _ind("S4", "按期规范换届", "controllable", 5, "secretary_term"),
-            _ind("S5", "党费按月收缴", "controllable", 5, "ledger_target",
-                 {"ledger_type": "dues_collection", "per": "month"}, {"*": 1}),
+            indicator("S1", "支委会议事每月召开", "controllable", 8, "ledger_target",
+                      {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+            indicator("S2", "支部党员大会每季度召开", "controllable", 6, "ledger_target",
+                      {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
+            indicator("S3", "党课每季度一次", "controllable", 6, "ledger_target",
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            indicator("S4", "按期规范换届", "controllable", 5, "secretary_term"),
+            indicator("S5", "党费按月收缴", "controllable", 5, "ledger_target",
+                      {"ledger_type": "dues_collection", "per": "month"}, {"*": 1}),
         ]},
         {"code": "M", "name": "年中调研评估", "indicators": [
-            _ind("M1", "年中全覆盖调研评估", "controllable", 15, "level_score", {"sources": ["superior"]},
-                 description="年中对各党组织全覆盖调研评估，评定优秀/良好/一般/较差"),
+            indicator("M1", "年中全覆盖调研评估", "controllable", 15, "level_score", {"sources": ["superior"]},
+                      description="年中对各党组织全覆盖调研评估，评定优秀/良好/一般/较差"),
         ]},
         {"code": "W", "name": "年终述职", "indicators": [
-            _ind("W1", "书记述职评议", "controllable", 20, "ballot_score", {"sources": ["work_report"]},
-                 description="党支部书记向上级党组织和党员大会述职，现场打分"),
+            indicator("W1", "书记述职评议", "controllable", 20, "ballot_score", {"sources": ["work_report"]},
+                      description="党支部书记向上级党组织和党员大会述职，现场打分"),
         ]},
         {"code": "T", "name": "队伍建设与督查", "indicators": [
-            _ind("TV", "党务干部安置性人选", "veto", 0, "veto_on_finding", description="新任党务干部为安置性人选的，一票否决"),
-            _ind("T1", "党务干部配备比例", "controllable", 5, "staff_ratio", {"low": 0.01, "high": 0.02},
-                 description="党务干部按工作人员总数 1% 至 2% 配齐配强"),
-            _ind("T2", "督查发现问题", "controllable", 5, "finding_deduction", {"per_finding": 1},
-                 description="每半年和不定期督查，发现问题现场反馈，每个问题扣 1 分"),
+            indicator("TV", "党务干部安置性人选", "veto", 0, "veto_on_finding", description="新任党务干部为安置性人选的，一票否决"),
+            indicator("T1", "党务干部配备比例", "controllable", 5, "staff_ratio", {"low": 0.01, "high": 0.02},
+                      description="党务干部按工作人员总数 1% 至 2% 配齐配强"),
+            indicator("T2", "督查发现问题", "controllable", 5, "finding_deduction", {"per_finding": 1},
+                      description="每半年和不定期督查，发现问题现场反馈，每个问题扣 1 分"),
         ]},
     ],
     "grades": [

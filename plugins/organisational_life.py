@@ -19,18 +19,13 @@ from __future__ import annotations
 
 from bastion import hookimpl
 from bastion.core.contributions import LedgerType
-from bastion.core.scheme import Scheme
+from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 
 LEDGER_TYPES = [
     LedgerType("pioneer_post", "党员先锋岗", "member pioneer post", description="设立并挂牌的党员先锋岗"),
 ]
-
-
-def _ind(code, name, points, rule, params=None, targets=None, description=""):
-    return {"code": code, "name": name, "kind": "controllable", "points": points, "rule": rule,
-            "params": params or {}, "targets": targets or {}, "description": description}
 
 
 SCHEME = {
@@ -41,26 +36,32 @@ SCHEME = {
     "total_points": 100,
     "blocks": [
         {"code": "O", "name": "三会一课", "indicators": [
-            _ind("O1", "支委会每月召开", 10, "ledger_target", {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
-            _ind("O2", "支部党员大会每季度召开", 8, "ledger_target",
-                 {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
-            _ind("O3", "党小组会每月召开", 8, "ledger_target", {"ledger_type": "group_meeting", "per": "month"}, {"*": 1}),
-            _ind("O4", "党课每季度一次", 8, "ledger_target", {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            indicator("O1", "支委会每月召开", "controllable", 10, "ledger_target",
+                      {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+            indicator("O2", "支部党员大会每季度召开", "controllable", 8, "ledger_target",
+                      {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
+            indicator("O3", "党小组会每月召开", "controllable", 8, "ledger_target",
+                      {"ledger_type": "group_meeting", "per": "month"}, {"*": 1}),
+            indicator("O4", "党课每季度一次", "controllable", 8, "ledger_target",
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
         ]},
         {"code": "T", "name": "主题党日", "indicators": [
-            _ind("T1", "主题党日每月开展", 12, "ledger_target", {"ledger_type": "theme_party_day", "per": "month"}, {"*": 1}),
+            indicator("T1", "主题党日每月开展", "controllable", 12, "ledger_target",
+                      {"ledger_type": "theme_party_day", "per": "month"}, {"*": 1}),
         ]},
         {"code": "A", "name": "创建活动", "indicators": [
-            _ind("A1", "设立党员先锋岗", 6, "ledger_target", {"ledger_type": "pioneer_post"}, {"*": 1, "离退休": 0}),
-            _ind("A2", "学习型组织：反思、反馈、共享学习", 8, "ledger_target",
-                 {"ledger_type": "study_session", "per": "quarter"}, {"*": 2}),
+            indicator("A1", "设立党员先锋岗", "controllable", 6, "ledger_target",
+                      {"ledger_type": "pioneer_post"}, {"*": 1, "离退休": 0}),
+            indicator("A2", "学习型组织：反思、反馈、共享学习", "controllable", 8, "ledger_target",
+                      {"ledger_type": "study_session", "per": "quarter"}, {"*": 2}),
         ]},
         {"code": "F", "name": "反馈与监督", "indicators": [
-            _ind("F1", "问卷调查满意度", 15, "ballot_score", {"sources": ["questionnaire"]},
-                 description="问卷调查征求党员群众意见"),
-            _ind("F2", "座谈会评价", 10, "ballot_score", {"sources": ["forum"]}, description="座谈会征求党员群众意见"),
-            _ind("F3", "自下而上监督反映的问题", 15, "finding_deduction", {"per_finding": 3},
-                 description="接访、情况反映、民意调查发现的问题，每个扣 3 分"),
+            indicator("F1", "问卷调查满意度", "controllable", 15, "ballot_score", {"sources": ["questionnaire"]},
+                      description="问卷调查征求党员群众意见"),
+            indicator("F2", "座谈会评价", "controllable", 10, "ballot_score", {"sources": ["forum"]},
+                      description="座谈会征求党员群众意见"),
+            indicator("F3", "自下而上监督反映的问题", "controllable", 15, "finding_deduction", {"per_finding": 3},
+                      description="接访、情况反映、民意调查发现的问题，每个扣 3 分"),
         ]},
     ],
     "grades": [

@@ -34,7 +34,7 @@ import pandas as pd
 
 from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
-from bastion.core.scheme import Scheme
+from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 
@@ -52,14 +52,6 @@ LEDGER_TYPES = [
 ]
 
 
-def _ind(code, name, kind, points, rule, params=None, targets=None, tolerance=None, description=""):
-    spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
-            "targets": targets or {}, "description": description}
-    if tolerance is not None:
-        spec["tolerance"] = tolerance
-    return spec
-
-
 SCHEME = {
     "id": "responsibility-system",
     "version": "2022.1",
@@ -69,38 +61,38 @@ SCHEME = {
     "total_points": 100,
     "blocks": [
         {"code": "N", "name": "否定指标", "indicators": [
-            _ind("N1", "党员受党纪政纪处分", "veto", 0, "veto_on_finding", description="有党员受党纪政纪处分的，一票否决"),
-            _ind("N2", "发生重大安全环保责任事故", "veto", 0, "veto_on_finding", description="发生重大安全环保责任事故的，一票否决"),
+            indicator("N1", "党员受党纪政纪处分", "veto", 0, "veto_on_finding", description="有党员受党纪政纪处分的，一票否决"),
+            indicator("N2", "发生重大安全环保责任事故", "veto", 0, "veto_on_finding", description="发生重大安全环保责任事故的，一票否决"),
         ]},
         {"code": "K", "name": "可控指标", "indicators": [
-            _ind("K1", "支委会每月召开", "controllable", 8, "ledger_target",
-                 {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
-            _ind("K2", "支部党员大会每季度召开", "controllable", 6, "ledger_target",
-                 {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
-            _ind("K3", "党课每季度一次", "controllable", 6, "ledger_target",
-                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
-            _ind("K4", "涉及员工切身利益事项公开", "controllable", 6, "ledger_target",
-                 {"ledger_type": "affairs_disclosure", "per": "quarter"}, {"*": 1, "离退休": 0},
-                 description="奖金分配、成本消耗、选人用人、先进评选等事项每季度公开"),
-            _ind("K5", "定期检查和不定期抽查", "controllable", 8, "finding_deduction", {"per_finding": 2},
-                 description="每发现一个问题扣 2 分，扣完为止"),
-            _ind("K6", "素质教育集中学习", "controllable", 6, "ledger_target",
-                 {"ledger_type": "study_session"}, {"*": 12, "生产一线": 10, "离退休": 6}),
+            indicator("K1", "支委会每月召开", "controllable", 8, "ledger_target",
+                      {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+            indicator("K2", "支部党员大会每季度召开", "controllable", 6, "ledger_target",
+                      {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
+            indicator("K3", "党课每季度一次", "controllable", 6, "ledger_target",
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            indicator("K4", "涉及员工切身利益事项公开", "controllable", 6, "ledger_target",
+                      {"ledger_type": "affairs_disclosure", "per": "quarter"}, {"*": 1, "离退休": 0},
+                      description="奖金分配、成本消耗、选人用人、先进评选等事项每季度公开"),
+            indicator("K5", "定期检查和不定期抽查", "controllable", 8, "finding_deduction", {"per_finding": 2},
+                      description="每发现一个问题扣 2 分，扣完为止"),
+            indicator("K6", "素质教育集中学习", "controllable", 6, "ledger_target",
+                      {"ledger_type": "study_session"}, {"*": 12, "生产一线": 10, "离退休": 6}),
         ]},
         {"code": "F", "name": "弹性指标", "indicators": [
-            _ind("F1", "组织党员攻关行动", "flexible", 8, "ledger_target",
-                 {"ledger_type": "member_tackling"}, {"*": 4, "生产一线": 6, "离退休": 2}, tolerance=0.25,
-                 description="劳动竞赛、岗位练兵、创建样板品牌等，允许在 25% 范围内波动"),
-            _ind("F2", "合理化建议", "flexible", 6, "ledger_target",
-                 {"ledger_type": "rationalization_proposal", "aggregate": "sum"},
-                 {"*": 10, "生产一线": 20, "离退休": 3}, tolerance=0.2),
-            _ind("F3", "为群众办实事", "flexible", 6, "ledger_target",
-                 {"ledger_type": "practical_deed"}, {"*": 4, "离退休": 2}, tolerance=0.25),
+            indicator("F1", "组织党员攻关行动", "flexible", 8, "ledger_target",
+                      {"ledger_type": "member_tackling"}, {"*": 4, "生产一线": 6, "离退休": 2}, tolerance=0.25,
+                      description="劳动竞赛、岗位练兵、创建样板品牌等，允许在 25% 范围内波动"),
+            indicator("F2", "合理化建议", "flexible", 6, "ledger_target",
+                      {"ledger_type": "rationalization_proposal", "aggregate": "sum"},
+                      {"*": 10, "生产一线": 20, "离退休": 3}, tolerance=0.2),
+            indicator("F3", "为群众办实事", "flexible", 6, "ledger_target",
+                      {"ledger_type": "practical_deed"}, {"*": 4, "离退休": 2}, tolerance=0.25),
         ]},
         {"code": "D", "name": "民主评议", "indicators": [
-            _ind("D1", "三个层面民主评议", "controllable", 40, "ballot_score",
-                 {"sources": ["members", "peers", "superior"], "quorum": 2},
-                 description="党员群众测验票（权重最大）、其他支部书记座谈评价、上级机关工作人员评议，汇总后与检查情况综合"),
+            indicator("D1", "三个层面民主评议", "controllable", 40, "ballot_score",
+                      {"sources": ["members", "peers", "superior"], "quorum": 2},
+                      description="党员群众测验票（权重最大）、其他支部书记座谈评价、上级机关工作人员评议，汇总后与检查情况综合"),
         ]},
     ],
     "grades": [

@@ -32,7 +32,7 @@ import pandas as pd
 
 from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
-from bastion.core.scheme import Scheme
+from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 
@@ -50,14 +50,6 @@ FIVE_GOOD = (("G1", "好的领导班子"), ("G2", "好的基层组织"), ("G3", 
              ("G5", "好的工作局面"))
 
 
-def _ind(code, name, kind, points, rule, params=None, targets=None, tolerance=None, description=""):
-    spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
-            "targets": targets or {}, "description": description}
-    if tolerance is not None:
-        spec["tolerance"] = tolerance
-    return spec
-
-
 SCHEME = {
     "id": "study-education",
     "version": "2017.1",
@@ -67,36 +59,36 @@ SCHEME = {
     "total_points": 100,
     "blocks": [
         {"code": "L", "name": "学习教育", "indicators": [
-            _ind("L1", "集中学习每月一次", "controllable", 10, "ledger_target",
-                 {"ledger_type": "study_session", "per": "month"}, {"*": 1}, description="学习情况台账"),
-            _ind("L2", "党课每季度一次", "controllable", 6, "ledger_target",
-                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            indicator("L1", "集中学习每月一次", "controllable", 10, "ledger_target",
+                      {"ledger_type": "study_session", "per": "month"}, {"*": 1}, description="学习情况台账"),
+            indicator("L2", "党课每季度一次", "controllable", 6, "ledger_target",
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
         ]},
         {"code": "P", "name": "分级点评", "indicators": [
-            _ind("P1", "领导分级点评", "controllable", 10, "level_score", {"sources": ["superior"]},
-                 description="点评专会对成绩、问题和方向的评定"),
-            _ind("P2", "点评专会每半年一次", "controllable", 6, "ledger_target",
-                 {"ledger_type": "review_record", "per": "half"}, {"*": 1}, description="点评情况台账"),
+            indicator("P1", "领导分级点评", "controllable", 10, "level_score", {"sources": ["superior"]},
+                      description="点评专会对成绩、问题和方向的评定"),
+            indicator("P2", "点评专会每半年一次", "controllable", 6, "ledger_target",
+                      {"ledger_type": "review_record", "per": "half"}, {"*": 1}, description="点评情况台账"),
         ]},
         {"code": "G", "name": "五好党组织", "indicators": [
-            _ind(code, name, "controllable", 6, "level_score", {"sources": ["superior"]},
-                 description="对照五个好先进党组织标准评定") for code, name in FIVE_GOOD
+            indicator(code, name, "controllable", 6, "level_score", {"sources": ["superior"]},
+                      description="对照五个好先进党组织标准评定") for code, name in FIVE_GOOD
         ]},
         {"code": "M", "name": "党员五带头与岗位职责", "indicators": [
-            _ind("M1", "党员岗位职责覆盖", "flexible", 10, "ledger_coverage", {"ledger_type": "member_duty"},
-                 {"*": 1.0}, tolerance=0.1, description="以岗定责、设岗定责、认岗定责覆盖全体党员"),
-            _ind("M2", "五带头党员测评", "controllable", 10, "ballot_score", {"sources": ["members"]},
-                 description="党员群众对照五带头标准测评"),
+            indicator("M1", "党员岗位职责覆盖", "flexible", 10, "ledger_coverage", {"ledger_type": "member_duty"},
+                      {"*": 1.0}, tolerance=0.1, description="以岗定责、设岗定责、认岗定责覆盖全体党员"),
+            indicator("M2", "五带头党员测评", "controllable", 10, "ballot_score", {"sources": ["members"]},
+                      description="党员群众对照五带头标准测评"),
         ]},
         {"code": "D", "name": "办实事与典型选树", "indicators": [
-            _ind("D1", "办实事做实事", "controllable", 8, "ledger_target", {"ledger_type": "practical_deed"},
-                 {"*": 4, "离退休": 2}, description="办实事做实事台账"),
-            _ind("D2", "典型选树", "controllable", 4, "ledger_target", {"ledger_type": "model_selected"},
-                 {"*": 1}, description="典型选树台账"),
+            indicator("D1", "办实事做实事", "controllable", 8, "ledger_target", {"ledger_type": "practical_deed"},
+                      {"*": 4, "离退休": 2}, description="办实事做实事台账"),
+            indicator("D2", "典型选树", "controllable", 4, "ledger_target", {"ledger_type": "model_selected"},
+                      {"*": 1}, description="典型选树台账"),
         ]},
         {"code": "C", "name": "督查", "indicators": [
-            _ind("C1", "日常督查、抽查和明察暗访", "controllable", 6, "finding_deduction", {"per_finding": 2},
-                 description="不重视、不扎实、效果不明显的问题，每个扣 2 分"),
+            indicator("C1", "日常督查、抽查和明察暗访", "controllable", 6, "finding_deduction", {"per_finding": 2},
+                      description="不重视、不扎实、效果不明显的问题，每个扣 2 分"),
         ]},
     ],
     "grades": [

@@ -25,20 +25,12 @@ import pandas as pd
 
 from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, PolicyContext
-from bastion.core.scheme import Scheme
+from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 SCHEME_VERSION = "2024.1"
 
 CATEGORIES = ("机关", "生产一线", "经营服务", "离退休")
-
-
-def _ind(code, name, kind, points, rule, params=None, targets=None, tolerance=None, description=""):
-    spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule,
-            "params": params or {}, "targets": targets or {}, "description": description}
-    if tolerance is not None:
-        spec["tolerance"] = tolerance
-    return spec
 
 
 SCHEME = {
@@ -50,62 +42,62 @@ SCHEME = {
     "bonus_cap": 5,
     "blocks": [
         {"code": "B1", "name": "班子建设", "indicators": [
-            _ind("B1-V", "班子团结", "veto", 0, "veto_on_finding", description="班子不团结的，一票否决"),
-            _ind("B1-1", "召开组织生活会和民主评议党员", "controllable", 5, "ledger_target",
-                 {"ledger_type": "organizational_life"}, {"*": 1}),
-            _ind("B1-2", "支委会每月召开", "controllable", 6, "ledger_target",
-                 {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
-            _ind("B1-3", "班子集中学习", "flexible", 4, "ledger_target",
-                 {"ledger_type": "study_session"}, {"*": 10, "离退休": 6}, tolerance=0.2),
-            _ind("B1-4", "班子建设上级考评", "controllable", 5, "level_score", {"sources": ["superior"]}),
+            indicator("B1-V", "班子团结", "veto", 0, "veto_on_finding", description="班子不团结的，一票否决"),
+            indicator("B1-1", "召开组织生活会和民主评议党员", "controllable", 5, "ledger_target",
+                      {"ledger_type": "organizational_life"}, {"*": 1}),
+            indicator("B1-2", "支委会每月召开", "controllable", 6, "ledger_target",
+                      {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+            indicator("B1-3", "班子集中学习", "flexible", 4, "ledger_target",
+                      {"ledger_type": "study_session"}, {"*": 10, "离退休": 6}, tolerance=0.2),
+            indicator("B1-4", "班子建设上级考评", "controllable", 5, "level_score", {"sources": ["superior"]}),
         ]},
         {"code": "B2", "name": "党员教育和管理", "indicators": [
-            _ind("B2-1", "支部党员大会每季度召开", "controllable", 5, "ledger_target",
-                 {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
-            _ind("B2-2", "党课每季度一次", "controllable", 5, "ledger_target",
-                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
-            _ind("B2-3", "党小组会每月召开", "controllable", 4, "ledger_target",
-                 {"ledger_type": "group_meeting", "per": "month"}, {"*": 1}),
-            _ind("B2-4", "党员志愿服务时长", "flexible", 6, "ledger_target",
-                 {"ledger_type": "volunteer_service", "aggregate": "sum"},
-                 {"*": 120, "生产一线": 100, "离退休": 60}, tolerance=0.1),
+            indicator("B2-1", "支部党员大会每季度召开", "controllable", 5, "ledger_target",
+                      {"ledger_type": "branch_assembly", "per": "quarter"}, {"*": 1}),
+            indicator("B2-2", "党课每季度一次", "controllable", 5, "ledger_target",
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+            indicator("B2-3", "党小组会每月召开", "controllable", 4, "ledger_target",
+                      {"ledger_type": "group_meeting", "per": "month"}, {"*": 1}),
+            indicator("B2-4", "党员志愿服务时长", "flexible", 6, "ledger_target",
+                      {"ledger_type": "volunteer_service", "aggregate": "sum"},
+                      {"*": 120, "生产一线": 100, "离退休": 60}, tolerance=0.1),
         ]},
         {"code": "B3", "name": "党风党纪建设", "indicators": [
-            _ind("B3-V", "党员受党纪政纪处分", "veto", 0, "veto_on_finding",
-                 description="有党员受党纪政纪处分的，一票否决"),
-            _ind("B3-1", "廉政教育", "controllable", 5, "ledger_target",
-                 {"ledger_type": "integrity_education"}, {"*": 2}),
-            _ind("B3-2", "作风建设督查", "controllable", 10, "finding_deduction", {"per_finding": 2},
-                 description="重点工作：日常督查、明察暗访每发现一个问题扣 2 分"),
+            indicator("B3-V", "党员受党纪政纪处分", "veto", 0, "veto_on_finding",
+                      description="有党员受党纪政纪处分的，一票否决"),
+            indicator("B3-1", "廉政教育", "controllable", 5, "ledger_target",
+                      {"ledger_type": "integrity_education"}, {"*": 2}),
+            indicator("B3-2", "作风建设督查", "controllable", 10, "finding_deduction", {"per_finding": 2},
+                      description="重点工作：日常督查、明察暗访每发现一个问题扣 2 分"),
         ]},
         {"code": "B4", "name": "发展党员工作", "indicators": [
-            _ind("B4-1", "完成发展党员计划", "controllable", 6, "ledger_target",
-                 {"ledger_type": "new_member", "aggregate": "sum"},
-                 {"*": 1, "生产一线": 2, "离退休": 0}, description="难点工作：生产一线支部任务更重"),
-            _ind("B4-2", "入党积极分子培养", "controllable", 4, "ledger_target",
-                 {"ledger_type": "activist_training"}, {"*": 2, "离退休": 0}),
+            indicator("B4-1", "完成发展党员计划", "controllable", 6, "ledger_target",
+                      {"ledger_type": "new_member", "aggregate": "sum"},
+                      {"*": 1, "生产一线": 2, "离退休": 0}, description="难点工作：生产一线支部任务更重"),
+            indicator("B4-2", "入党积极分子培养", "controllable", 4, "ledger_target",
+                      {"ledger_type": "activist_training"}, {"*": 2, "离退休": 0}),
         ]},
         {"code": "B5", "name": "职工思想政治工作", "indicators": [
-            _ind("B5-1", "职工思想动态分析每季度一次", "controllable", 5, "ledger_target",
-                 {"ledger_type": "ideology_analysis", "per": "quarter"}, {"*": 1}),
-            _ind("B5-2", "为群众办实事", "flexible", 5, "ledger_target",
-                 {"ledger_type": "practical_deed"}, {"*": 4, "离退休": 2}, tolerance=0.25),
-            _ind("B5-3", "党员群众满意度测评", "controllable", 5, "ballot_score", {"sources": ["members"]}),
+            indicator("B5-1", "职工思想动态分析每季度一次", "controllable", 5, "ledger_target",
+                      {"ledger_type": "ideology_analysis", "per": "quarter"}, {"*": 1}),
+            indicator("B5-2", "为群众办实事", "flexible", 5, "ledger_target",
+                      {"ledger_type": "practical_deed"}, {"*": 4, "离退休": 2}, tolerance=0.25),
+            indicator("B5-3", "党员群众满意度测评", "controllable", 5, "ballot_score", {"sources": ["members"]}),
         ]},
         {"code": "B6", "name": "基础工作", "indicators": [
-            _ind("B6-V", "完成上级部署的工作任务", "veto", 0, "veto_on_finding",
-                 description="未完成工作任务的，一票否决"),
-            _ind("B6-1", "支部工作记录规范", "controllable", 6, "finding_deduction", {"per_finding": 1}),
-            _ind("B6-2", "党费按月收缴", "controllable", 4, "ledger_target",
-                 {"ledger_type": "dues_collection", "per": "month"}, {"*": 1}),
-            _ind("B6-3", "支部按期换届", "controllable", 4, "secretary_term",
-                 description="书记届满未换届的，基本情况交接不完整，不得分"),
-            _ind("B6-4", "自评、互评、考评综合评价", "controllable", 6, "ballot_score",
-                 {"sources": ["self", "peers", "superior"]}),
+            indicator("B6-V", "完成上级部署的工作任务", "veto", 0, "veto_on_finding",
+                      description="未完成工作任务的，一票否决"),
+            indicator("B6-1", "支部工作记录规范", "controllable", 6, "finding_deduction", {"per_finding": 1}),
+            indicator("B6-2", "党费按月收缴", "controllable", 4, "ledger_target",
+                      {"ledger_type": "dues_collection", "per": "month"}, {"*": 1}),
+            indicator("B6-3", "支部按期换届", "controllable", 4, "secretary_term",
+                      description="书记届满未换届的，基本情况交接不完整，不得分"),
+            indicator("B6-4", "自评、互评、考评综合评价", "controllable", 6, "ballot_score",
+                      {"sources": ["self", "peers", "superior"]}),
         ]},
         {"code": "BX", "name": "加分项", "indicators": [
-            _ind("BX-1", "选树典型", "bonus", 3, "ledger_per_item", {"ledger_type": "model_selected", "per_item": 1.5}),
-            _ind("BX-2", "受上级表彰", "bonus", 4, "ledger_per_item", {"ledger_type": "commendation", "per_item": 2}),
+            indicator("BX-1", "选树典型", "bonus", 3, "ledger_per_item", {"ledger_type": "model_selected", "per_item": 1.5}),
+            indicator("BX-2", "受上级表彰", "bonus", 4, "ledger_per_item", {"ledger_type": "commendation", "per_item": 2}),
         ]},
     ],
     "grades": [
