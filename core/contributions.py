@@ -50,8 +50,9 @@ class IncentivePolicy:
     """Turns a period's ranked, graded results into rewards and sanctions (奖惩).
 
     ``apply`` receives the published results, one row per organisation with ``org_id``, ``code``,
-    ``name``, ``category``, ``total``, ``grade``, ``advanced_eligible``, ``rank``, ``tier``,
-    ``vetoed`` and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
+    ``name``, ``category``, ``parent_id``, ``parent_code``, ``parent_name`` (the general branch or
+    committee above), ``total``, ``grade``, ``advanced_eligible``, ``rank``, ``tier``, ``vetoed``
+    and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
     of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
     JSON-able dict (e.g. ``{"bonus_weight": 1.2}``; a ``multiplier`` award carries
     ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment), ``effective_until`` a date or None (e.g. barred

@@ -217,6 +217,11 @@ class RuleBatch:
     period: Period
     source_weights: Mapping[str, float]
 
+    def by_indicator(self) -> Iterator[tuple[str, Any, pd.DataFrame]]:
+        """``(code, params, rows)`` for each indicator of the batch: the rows split once."""
+        for code, rows in self.rows.groupby("indicator_code", sort=False):
+            yield code, self.params[code], rows
+
 
 class RuleType:
     """A measure and its scoring rule, contributed by a plugin (see ``hookspecs.bastion_rule_types``).
@@ -305,6 +310,23 @@ def _sortable(column: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
         return column.to_numpy()
     return pd.factorize(column, sort=True, use_na_sentinel=False)[0]
+
+
+def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Series:
+    """A per-organisation series (indexed by ``org_id``) laid onto rows by their ``org_ids``.
+
+    Organisations without a value get ``fill`` (left missing when ``fill`` is None). The result
+    keeps the rows' index, so it lines up with the batch's rows.
+    """
+    mapped = pd.Series(values.reindex(org_ids.to_numpy()).to_numpy(), index=org_ids.index)
+    if isinstance(fill, str):
+        mapped = mapped.astype(object)
+    return mapped.fillna(fill) if fill is not None else mapped
+
+
+def points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
+    """`` → 8/10 分``: the ending of a line's reason, as the built-in rule types write it."""
+    return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
 
 
 def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:

@@ -32,7 +32,7 @@ def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     e, o = Evaluation.__table__.c, Organization.__table__.c
     parent = Organization.__table__.alias("parent")
     query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, o.category,
-                    parent.c.name.label("parent_name"), e.base_points, e.bonus_points, e.total, e.vetoed,
+                    o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"), e.base_points, e.bonus_points, e.total, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
                     e.scheme_version)
              .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)

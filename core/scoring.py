@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import (
@@ -321,7 +321,7 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
             {"tenant_id": cycle.tenant_id, "cycle_id": cycle.id, "org_id": int(a["org_id"]),
              "evaluation_id": int(evaluation_ids[a["org_id"]]), "period": period.key, "policy": a["policy"],
              "kind": a["kind"], "code": a["code"], "title": a["title"], "effect": a["effect"] or {},
-             "effective_until": a["effective_until"] if isinstance(a["effective_until"], date) else None}
+             "effective_until": _day(a["effective_until"])}
             for frame in awards for a in frame.to_dict("records")
         ]
         if rows:
@@ -334,6 +334,13 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
     return len(rows)
 
 
+def _day(value: object) -> date | None:
+    """A policy's ``effective_until`` as a date: a datetime or Timestamp gives its day; None or NaT, None."""
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _checked_awards(made: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(made, pd.DataFrame):
         raise TypeError(f"returned {type(made).__name__}, not a DataFrame")
@@ -343,6 +350,9 @@ def _checked_awards(made: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     bad_kind = set(made["kind"]) - set(AWARD_KINDS)
     if bad_kind:
         raise TypeError(f"returned award kinds {sorted(bad_kind)}; allowed: {', '.join(AWARD_KINDS)}")
+    bad_until = [v for v in made["effective_until"] if not (v is None or pd.isna(v) or isinstance(v, date))]
+    if bad_until:
+        raise TypeError(f"returned effective_until values that are not dates: {bad_until[:3]}")
     unknown = set(made["org_id"]) - set(results["org_id"])
     if unknown:
         raise TypeError(f"returned awards for organisations without results: {sorted(unknown)[:5]}")

@@ -33,6 +33,8 @@ from bastion.core.engine import (
     evidence_ids,
     fmt,
     join_text,
+    per_row,
+    points_text,
 )
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
@@ -48,37 +50,19 @@ def _result(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _by_org(series: pd.Series, org_ids: pd.Series, fill: object) -> pd.Series:
-    """Map a per-organisation series onto rows, filling organisations without facts."""
-    mapped = org_ids.map(series)
-    if isinstance(fill, str):
-        mapped = mapped.astype(object)
-    return mapped.fillna(fill) if fill is not None else mapped
-
-
 def _part(sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: object,
           evidence: pd.Series) -> pd.DataFrame:
     """One indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
     return pd.DataFrame({
         "points": points,
         "value": value,
-        "reason": pd.Series(reason, index=sub.index) + _points_text(points, sub["max_points"]),
-        "evidence": _by_org(evidence, sub["org_id"], ""),
+        "reason": pd.Series(reason, index=sub.index) + points_text(points, sub["max_points"]),
+        "evidence": per_row(evidence, sub["org_id"], ""),
     }, index=sub.index)
 
 
 def _combined(parts: list[pd.DataFrame], rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts) if parts else _result(rows)
-
-
-def _indicators(batch: RuleBatch):
-    """(code, params, rows) for each indicator of the batch, splitting the rows once."""
-    for code, sub in batch.rows.groupby("indicator_code", sort=False):
-        yield code, batch.params[code], sub
-
-
-def _points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
-    return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
 
 
 class LedgerTarget(RuleType):
@@ -100,13 +84,13 @@ class LedgerTarget(RuleType):
         parts = []
         facts = batch.facts
         period = batch.period
-        for _code, params, sub in _indicators(batch):
+        for _code, params, sub in batch.by_indicator():
             entries = facts.ledger_of_type(params.ledger_type)
             amount = (entries["quantity"].fillna(0.0).astype(float) if params.aggregate == "sum"
                       else pd.Series(1.0, index=entries.index))
             unit = UNIT_MONTHS[params.per]
             target = sub["target"].astype(float)
-            total = _by_org(amount.groupby(entries["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
+            total = per_row(amount.groupby(entries["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
             if unit >= period.months:
                 share = period.months / unit
                 period_target = target * share
@@ -154,9 +138,9 @@ class LedgerPerItem(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         facts = batch.facts
-        for _code, params, sub in _indicators(batch):
+        for _code, params, sub in batch.by_indicator():
             entries = facts.ledger_of_type(params.ledger_type)
-            count = _by_org(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            count = per_row(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             points = np.minimum(count * params.per_item, sub["max_points"])
             reason = fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"]) + " 分"
             parts.append(_part(sub, points=points, value=count, reason=reason,
@@ -178,12 +162,12 @@ class FindingDeduction(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         findings = batch.facts.findings
-        for code, params, sub in _indicators(batch):
+        for code, params, sub in batch.by_indicator():
             mine = findings[findings["indicator_code"] == code]
             each = (pd.Series(params.per_finding, index=mine.index) if params.per_finding is not None
                     else mine["deduction"].astype(float).fillna(0.0))
-            count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
-            deducted = _by_org(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
+            count = per_row(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            deducted = per_row(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
             points = (sub["max_points"] - deducted).clip(lower=0.0)
             reason = np.where(count > 0, "检查发现问题 " + fmt(count) + " 项，扣 " + fmt(deducted) + " 分", "检查未发现问题")
             parts.append(_part(sub, points=points, value=count, reason=reason,
@@ -199,10 +183,10 @@ class VetoOnFinding(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         findings = batch.facts.findings
-        for code, _, sub in _indicators(batch):
+        for code, _, sub in batch.by_indicator():
             mine = findings[findings["indicator_code"] == code].sort_values("id")
-            count = _by_org(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
-            what = _by_org(join_text(mine, ["org_id"], mine["description"], "；", order=["id"]), sub["org_id"], "")
+            count = per_row(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            what = per_row(join_text(mine, ["org_id"], mine["description"], "；", order=["id"]), sub["org_id"], "")
             name = batch.indicators[code].name
             vetoed = count > 0
             parts.append(pd.DataFrame({
@@ -211,7 +195,7 @@ class VetoOnFinding(RuleType):
                 "veto": vetoed,
                 "veto_reason": pd.Series(np.where(vetoed, name + "：" + what, None), index=sub.index),
                 "reason": pd.Series(np.where(vetoed, "一票否决（" + what + "）", "未触及否决事项"), index=sub.index),
-                "evidence": _by_org(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], ""),
+                "evidence": per_row(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], ""),
             }, index=sub.index))
         return _combined(parts, batch.rows)
 
@@ -237,7 +221,7 @@ class BallotScore(RuleType):
         parts = []
         ratings = batch.facts.ratings
         combined_by: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}  # indicators counting the same ballots share them
-        for code, params, sub in _indicators(batch):
+        for code, params, sub in batch.by_indicator():
             sources = params.sources or list(batch.source_weights)
             weights = {s: batch.source_weights.get(s, 0.0) for s in sources}
             if not any(weights.values()):
@@ -251,9 +235,9 @@ class BallotScore(RuleType):
                 counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
                 combined_by[key] = combined, evidence_ids(counted, ["org_id"], "rating")
             combined, evidence = combined_by[key]
-            value = _by_org(combined["combined"], sub["org_id"], None).astype(float)
+            value = per_row(combined["combined"], sub["org_id"], None).astype(float)
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
-            detail = _by_org(combined["detail"], sub["org_id"], "")
+            detail = per_row(combined["detail"], sub["org_id"], "")
             reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
             parts.append(_part(sub, points=points, value=value, reason=reason, evidence=evidence))
         return _combined(parts, batch.rows)
@@ -274,11 +258,11 @@ class LevelScore(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         ratings = batch.facts.ratings
-        for code, params, sub in _indicators(batch):
+        for code, params, sub in batch.by_indicator():
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
             mine = mine.assign(share=mine["level"].map(params.levels).astype(float)).dropna(subset=["share"])
-            share = _by_org(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
-            levels = _by_org(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
+            share = per_row(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
+            levels = per_row(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
             reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
             parts.append(_part(sub, points=points, value=share * 100, reason=reason,
@@ -305,7 +289,7 @@ class SecretaryTerm(RuleType):
         text = end.dt.strftime("%Y-%m-%d").fillna("")
         reason = np.where(end.isna(), "未登记支部书记任期",
                           np.where(ok, "书记任期至 " + text + "，在任期内", "书记任期已于 " + text + " 届满，未按期换届"))
-        out["reason"] = pd.Series(reason, index=rows.index) + _points_text(out["points"], rows["max_points"])
+        out["reason"] = pd.Series(reason, index=rows.index) + points_text(out["points"], rows["max_points"])
         out["evidence"] = ""
         return out
 
@@ -335,9 +319,9 @@ class LedgerCoverage(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         facts = batch.facts
-        for _code, params, sub in _indicators(batch):
+        for _code, params, sub in batch.by_indicator():
             entries = facts.ledger_of_type(params.ledger_type)
-            covered = _by_org(entries["quantity"].fillna(0.0).astype(float).groupby(entries["org_id"]).sum(),
+            covered = per_row(entries["quantity"].fillna(0.0).astype(float).groupby(entries["org_id"]).sum(),
                               sub["org_id"], 0.0).astype(float)
             whole = _org_column(batch, params.of).loc[sub.index]
             share = (covered / whole.where(whole > 0)).clip(upper=1.0)
@@ -367,7 +351,7 @@ class StaffRatio(RuleType):
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
-        for _code, params, sub in _indicators(batch):
+        for _code, params, sub in batch.by_indicator():
             staff = _org_column(batch, "staff_count").loc[sub.index]
             party = _org_column(batch, "party_staff_count").loc[sub.index]
             ratio = party / staff.where(staff > 0)

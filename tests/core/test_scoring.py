@@ -185,3 +185,28 @@ def test_read_columns_sorts_by_a_column_stably_across_chunks(engine, tenant):
     expected = sorted([(ids[o], f"t{d}") for o, d in [("B", 1), ("A", 2), ("B", 3), ("A", 4), ("B", 5)]],
                       key=lambda r: r[0])  # stable: each branch's rows keep their date order
     assert list(zip(rows["org_id"], rows["type"], strict=True)) == expected
+
+
+def test_policy_dates_are_stored_as_days_and_bad_ones_name_the_policy(engine, registry, cycle, scored, monkeypatch):
+    policy = registry.policies()["target-table-awards"].item
+    seen = {}
+
+    def timestamps(results, context):
+        seen["columns"] = set(results.columns)
+        return pd.DataFrame({"org_id": results["org_id"], "kind": "sanction", "code": "x", "title": "t",
+                             "effect": [{}] * len(results),
+                             "effective_until": [pd.Timestamp("2027-06-30 00:00"), pd.NaT, None][:len(results)]})
+
+    monkeypatch.setattr(policy, "apply", timestamps)
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        untils = sorted(str(i.effective_until) for i in session.exec(select(Incentive)).scalars())
+    assert untils == ["2027-06-30", "None", "None"]
+    assert {"parent_id", "parent_code", "parent_name"} <= seen["columns"]
+
+    def text_dates(results, context):
+        return timestamps(results, context).assign(effective_until="2027-06-30")
+
+    monkeypatch.setattr(policy, "apply", text_dates)
+    with pytest.raises(BastionError, match=r"target-table-awards.*plugin target-table.*not dates: \['2027-06-30'"):
+        scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")

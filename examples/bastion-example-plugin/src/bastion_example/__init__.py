@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bastion import hookimpl
 from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
-from bastion.core.engine import Period, RuleBatch, RuleType, fmt
+from bastion.core.engine import Period, RuleBatch, RuleType, fmt, per_row, points_text
 from bastion.core.scheme import Scheme, indicator
 
 FLAG_MIN_SCORE = 80  # a branch below this total does not get the flag, even if it is its area's best
@@ -56,8 +56,7 @@ class MonthlyStreak(RuleType):
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         period, parts = batch.period, []
-        for code, sub in batch.rows.groupby("indicator_code", sort=False):  # indicators, never rows
-            params = batch.params[code]
+        for _code, params, sub in batch.by_indicator():  # indicators, never rows
             entries = batch.facts.ledger_of_type(params.ledger_type)
             amount = (entries["quantity"].fillna(0.0) if params.aggregate == "sum"
                       else pd.Series(1.0, index=entries.index))
@@ -78,14 +77,13 @@ class MonthlyStreak(RuleType):
             streak = pd.Series(best, index=sub.index)
             points = sub["max_points"] * np.minimum(streak, full_at) / full_at
             unit = " 次" if params.aggregate == "count" else ""
-            evidence = sub["org_id"].map(batch.facts.ledger_evidence(params.ledger_type)).astype(object)
             parts.append(pd.DataFrame({
                 "points": points,
                 "value": streak,
                 "reason": ("每月目标 " + fmt(monthly) + unit + "，" + str(period.months) + " 个月中 "
                            + fmt(pd.Series(met.sum(axis=1), index=sub.index)) + " 个月达标，最长连续 " + fmt(streak)
-                           + f" 个月（连续 {full_at} 个月得满分）→ " + fmt(points) + "/" + fmt(sub["max_points"]) + " 分"),
-                "evidence": evidence.fillna(""),
+                           + f" 个月（连续 {full_at} 个月得满分）" + points_text(points, sub["max_points"])),
+                "evidence": per_row(batch.facts.ledger_evidence(params.ledger_type), sub["org_id"], ""),
             }, index=sub.index))
         return pd.concat(parts)
 
@@ -101,18 +99,18 @@ SCHEME = {
     "blocks": [
         {"code": "S", "name": "安全生产", "indicators": [
             indicator("S-V", "重大安全生产责任事故", "veto", 0, "veto_on_finding",
-                 description="发生重大安全生产责任事故的，一票否决"),
+                      description="发生重大安全生产责任事故的，一票否决"),
             indicator("S1", "党员安全责任区巡查连续达标", "controllable", 25, "monthly_streak",
-                 {"ledger_type": "safety_patrol", "full_at": 6}, {"*": 2, "机关": 1},
-                 description="每月巡查达到目标次数；连续 6 个月达标得满分"),
+                      {"ledger_type": "safety_patrol", "full_at": 6}, {"*": 2, "机关": 1},
+                      description="每月巡查达到目标次数；连续 6 个月达标得满分"),
         ]},
         {"code": "O", "name": "组织生活", "indicators": [
             indicator("O1", "支委会每月召开", "controllable", 15, "ledger_target",
-                 {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
+                      {"ledger_type": "committee_meeting", "per": "month"}, {"*": 1}),
             indicator("O2", "党课每季度一次", "controllable", 10, "ledger_target",
-                 {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
+                      {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
             indicator("O3", "作风建设督查", "controllable", 20, "finding_deduction", {"per_finding": 3},
-                 description="每发现一个问题扣 3 分，扣完为止"),
+                      description="每发现一个问题扣 3 分，扣完为止"),
         ]},
         {"code": "E", "name": "群众评价", "indicators": [
             indicator("E1", "党员群众和上级评价", "controllable", 30, "ballot_score", {"sources": ["members", "superior"]}),
