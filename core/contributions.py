@@ -31,6 +31,9 @@ AWARD_COLUMNS = ["org_id", "kind", "code", "title", "effect", "effective_until"]
 AWARD_KINDS = ("reward", "sanction", "talk", "rectification", "multiplier")
 
 
+HISTORY_COLUMNS = ["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"]
+
+
 @dataclass(frozen=True, eq=False)
 class PolicyContext:
     """Where a policy is applied. ``history`` holds the tenant's earlier published results (this
@@ -42,8 +45,7 @@ class PolicyContext:
     period: Period
     scheme_id: str
     scheme_version: str
-    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        {c: [] for c in ("org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed")}))
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in HISTORY_COLUMNS}))
 
 
 class IncentivePolicy:
@@ -55,9 +57,9 @@ class IncentivePolicy:
     and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
     of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
     JSON-able dict (e.g. ``{"bonus_weight": 1.2}``; a ``multiplier`` award carries
-    ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment), ``effective_until`` a date or None (e.g. barred
-    from 评先选优 until then). It must be a pure function of its inputs: publishing twice gives the
-    same awards.
+    ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment),
+    ``effective_until`` a date or None (e.g. barred from 评先选优 until then). It must be a pure
+    function of its inputs and ``context.history``: publishing twice gives the same awards.
     """
 
     name: ClassVar[str]

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from .contributions import HISTORY_COLUMNS
 from .engine import Period
 from .errors import NotFound
 from .models import (
@@ -32,7 +33,8 @@ def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     e, o = Evaluation.__table__.c, Organization.__table__.c
     parent = Organization.__table__.alias("parent")
     query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, o.category,
-                    o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"), e.base_points, e.bonus_points, e.total, e.vetoed,
+                    o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
+                    e.base_points, e.bonus_points, e.total, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
                     e.scheme_version)
              .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
@@ -43,9 +45,6 @@ def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     frame["advanced_eligible"] = frame["advanced_eligible"].astype(bool)
     frame["veto_reasons"] = frame["veto_reasons"].map(_as_list)
     return frame
-
-
-HISTORY_COLUMNS = ["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"]
 
 
 def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:

@@ -294,12 +294,11 @@ class SecretaryTerm(RuleType):
         return out
 
 
-def _org_column(batch: RuleBatch, column: str) -> pd.Series:
-    """An organisation attribute (member_count, staff_count …) on the batch's rows; 0 where unknown."""
+def _org_column(batch: RuleBatch, column: str, rows: pd.DataFrame) -> pd.Series:
+    """An organisation head count (member_count, staff_count …) on ``rows``; 0 where unknown."""
     if column not in batch.orgs:
-        return pd.Series(0.0, index=batch.rows.index)
-    values = batch.orgs.set_index("org_id")[column]
-    return batch.rows["org_id"].map(values).fillna(0).astype(float)
+        return pd.Series(0.0, index=rows.index)
+    return per_row(batch.orgs.set_index("org_id")[column], rows["org_id"], 0.0).astype(float)
 
 
 COUNT_LABELS = {"member_count": "党员", "staff_count": "职工"}
@@ -323,7 +322,7 @@ class LedgerCoverage(RuleType):
             entries = facts.ledger_of_type(params.ledger_type)
             covered = per_row(entries["quantity"].fillna(0.0).astype(float).groupby(entries["org_id"]).sum(),
                               sub["org_id"], 0.0).astype(float)
-            whole = _org_column(batch, params.of).loc[sub.index]
+            whole = _org_column(batch, params.of, sub)
             share = (covered / whole.where(whole > 0)).clip(upper=1.0)
             target = sub["target"].astype(float).fillna(1.0)
             ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
@@ -352,8 +351,8 @@ class StaffRatio(RuleType):
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         for _code, params, sub in batch.by_indicator():
-            staff = _org_column(batch, "staff_count").loc[sub.index]
-            party = _org_column(batch, "party_staff_count").loc[sub.index]
+            staff = _org_column(batch, "staff_count", sub)
+            party = _org_column(batch, "party_staff_count", sub)
             ratio = party / staff.where(staff > 0)
             ok = (ratio >= params.low - 1e-9) & (ratio <= params.high + 1e-9)
             points = sub["max_points"].where(ok, 0.0)
