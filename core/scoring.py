@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     cast,
     delete,
     func,
@@ -314,8 +315,6 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
                 raise BastionError(f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
                                    f"{type(exc).__name__}: {exc}") from exc
             awards.append(made.assign(policy=name))
-        inc_t = Incentive.__table__
-        conn.execute(delete(inc_t).where(inc_t.c.cycle_id == cycle.id, inc_t.c.period == period.key))
         evaluation_ids = dict(zip(results["org_id"], results["evaluation_id"]))
         rows = [
             {"tenant_id": cycle.tenant_id, "cycle_id": cycle.id, "org_id": int(a["org_id"]),
@@ -324,14 +323,41 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
              "effective_until": _day(a["effective_until"])}
             for frame in awards for a in frame.to_dict("records")
         ]
-        if rows:
-            conn.execute(inc_t.insert(), rows)
+        _replace_awards(conn, cycle, period, rows)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
                      .values(status=EvaluationStatus.published.value))
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
                      entity_id=cycle.id, new={"period": period.key, "awards": len(rows)})
     registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": len(rows)}), enabled)
     return len(rows)
+
+
+AWARD_KEY = ("org_id", "policy", "code")
+
+
+def _replace_awards(conn: Connection, cycle: Cycle, period: Period, rows: list[dict]) -> None:
+    """Make the period's incentives exactly ``rows``, keeping the ones that stay (matched on org, policy, code).
+
+    Publishing again therefore changes nothing: an incentive a rectification notice refers to keeps
+    its id; only awards no longer given are deleted and new ones inserted.
+    """
+    inc_t = Incentive.__table__
+    in_period = (inc_t.c.cycle_id == cycle.id) & (inc_t.c.period == period.key)
+    existing = {tuple(r[:3]): r.id for r in conn.execute(
+        select(inc_t.c.org_id, inc_t.c.policy, inc_t.c.code, inc_t.c.id).where(in_period))}
+    wanted = {tuple(row[k] for k in AWARD_KEY): row for row in rows}
+    gone = [existing[k] for k in existing.keys() - wanted.keys()]
+    if gone:
+        conn.execute(delete(inc_t).where(inc_t.c.id.in_(gone)))
+    fresh = [row for k, row in wanted.items() if k not in existing]
+    if fresh:
+        conn.execute(inc_t.insert(), fresh)
+    changing = ("evaluation_id", "kind", "title", "effect", "effective_until")
+    kept = [{"incentive_id": existing[k], **{f"new_{name}": row[name] for name in changing}}
+            for k, row in wanted.items() if k in existing]
+    if kept:
+        conn.execute(update(inc_t).where(inc_t.c.id == bindparam("incentive_id"))
+                     .values({name: bindparam(f"new_{name}") for name in changing}), kept)
 
 
 def _day(value: object) -> date | None:

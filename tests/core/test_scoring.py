@@ -210,3 +210,32 @@ def test_policy_dates_are_stored_as_days_and_bad_ones_name_the_policy(engine, re
     monkeypatch.setattr(policy, "apply", text_dates)
     with pytest.raises(BastionError, match=r"target-table-awards.*plugin target-table.*not dates: \['2027-06-30'"):
         scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+
+
+def test_publishing_again_keeps_each_incentive_and_its_id(engine, registry, cycle, scored):
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        first = {(i.org_id, i.code): (i.id, i.title) for i in session.exec(select(Incentive)).scalars()}
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        again = {(i.org_id, i.code): (i.id, i.title) for i in session.exec(select(Incentive)).scalars()}
+    assert again == first and len(first) == 3
+
+
+def test_awards_no_longer_given_go_and_changed_ones_are_updated_in_place(engine, registry, cycle, scored,
+                                                                         monkeypatch):
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        before = {i.org_id: i.id for i in session.exec(select(Incentive)).scalars()}
+    policy = registry.policies()["target-table-awards"].item
+    original = policy.apply
+
+    def fewer(results, context):
+        made = original(results, context)
+        return made[made["org_id"] == min(before)].assign(title="改写的标题")
+
+    monkeypatch.setattr(policy, "apply", fewer)
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with Session(engine) as session:
+        after = [(i.org_id, i.id, i.title) for i in session.exec(select(Incentive)).scalars()]
+    assert after == [(min(before), before[min(before)], "改写的标题")]
