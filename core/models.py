@@ -92,6 +92,8 @@ class Tenant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
+    # The annual results wait as ``reviewed`` until a leader confirms them, unless this is set.
+    auto_confirm_review: bool = False
     created_at: datetime = _when(default_factory=utcnow)
 
 
@@ -326,13 +328,18 @@ class ReviewComment(SQLModel, table=True):
 
 
 class Rectification(SQLModel, table=True):
-    """A rectification notice (整改通知书) with a deadline, the answer and re-verification (复验)."""
+    """A rectification notice (整改通知书) with a deadline, the answer and re-verification (复验).
+
+    A notice comes from a finding or from an incentive of kind ``rectification``; each source
+    gives at most one notice, so issuing notices again never duplicates one.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
     org_id: int = Field(foreign_key="organization.id", index=True)
-    finding_id: int | None = Field(default=None, foreign_key="finding.id")
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", unique=True)
+    incentive_id: int | None = Field(default=None, foreign_key="incentive.id", unique=True)
     evaluation_id: int | None = Field(default=None, foreign_key="evaluation.id")
     notice_no: str = Field(max_length=64)
     problem: str
@@ -362,6 +369,53 @@ class Incentive(SQLModel, table=True):
     title: str = Field(max_length=200)
     effect: dict[str, Any] = _json(nullable=False, default_factory=dict)  # e.g. {"bonus_weight": 1.2}
     effective_until: date | None = None  # e.g. barred from 评先选优 until this date
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class StageStatus(StrEnum):
+    running = "running"
+    awaiting_review = "awaiting_review"  # annual results scored, waiting for a leader to confirm them
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class StageRun(SQLModel, table=True):
+    """One run of a calendar stage (spot check, monthly evaluation … annual assessment) for a tenant.
+
+    ``key`` names what the stage acts on — ``2026:quarterly:2026-Q2``, ``2026:spot_check:2026-03-02``
+    — and is unique per tenant: a stage that succeeded is never acted out again. ``flow_run_id`` links
+    the Prefect flow run that ran it (None when run directly).
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    key: str = Field(max_length=128)
+    stage: str = Field(max_length=32)
+    period: str = Field(default="", max_length=16)
+    status: str = Field(max_length=16)  # StageStatus
+    attempts: int = 0
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    started_at: datetime = _when(default_factory=utcnow)
+    finished_at: datetime | None = _when(default=None)
+    detail: dict[str, Any] = _json(nullable=False, default_factory=dict)
+    error: str | None = None
+
+
+class Bulletin(SQLModel, table=True):
+    """A bulletin (通报) of a period's results, kept in the assessment archive (考核档案) as .docx and .xlsx."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    period: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    docx_path: str
+    xlsx_path: str
     created_at: datetime = _when(default_factory=utcnow)
 
 

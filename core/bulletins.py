@@ -1,0 +1,176 @@
+"""Bulletins (通报): a period's standings as a Word document and the full table as an Excel workbook.
+
+Each monthly evaluation, quarterly bulletin, half-year check and annual assessment writes one, in
+Chinese: the overall figures, the top of the ranking, the advanced (先进), the bottom tier, the
+vetoed and the open rectification notices with their deadlines. Both files are kept in the
+tenant's assessment archive (考核档案) and listed in the ``bulletin`` table; writing a period's
+bulletin again replaces its files and its row, so a stage run twice leaves one bulletin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlalchemy import Connection, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from .cycles import cycle_scheme
+from .engine import Period
+from .models import Bulletin, Cycle, Organization, Rectification, RectificationStatus, Tenant
+from .results import read_results
+
+FONT = "宋体"
+TOP = 10
+TABLE_COLUMNS = {  # results column → header of the Excel table
+    "rank": "排名", "code": "编码", "name": "党组织", "parent_name": "上级党组织", "category": "类别",
+    "total": "总分", "base_points": "基本分", "bonus_points": "加分", "grade": "等次", "tier": "档次",
+    "vetoes": "一票否决事项",
+}
+
+
+@dataclass(frozen=True)
+class BulletinFiles:
+    title: str
+    docx: Path
+    xlsx: Path
+
+
+def archive_dir(home: Path, tenant_code: str, year: int) -> Path:
+    """Where a tenant's bulletins of a year are kept: ``<BASTION_HOME>/archive/<tenant>/<year>/``."""
+    return home / "archive" / tenant_code / str(year)
+
+
+def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date) -> Bulletin:
+    """Write (or rewrite) the period's bulletin files and record them in the archive."""
+    conn = session.connection()
+    tenant = session.get(Tenant, cycle.tenant_id)
+    results = read_results(conn, cycle.id, period.key)
+    if results.empty:
+        raise ValueError(f"period {period.key} has no results to publish a bulletin of")
+    open_notices = read_open_rectifications(conn, cycle.id)
+    title = f"{tenant.name}{period.label}党建工作考核通报"
+    folder = archive_dir(home, tenant.code, cycle.year)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = BulletinFiles(title, folder / f"通报-{period.key}.docx", folder / f"考核结果-{period.key}.xlsx")
+    scheme = cycle_scheme(cycle)
+    grades = [g.name for g in scheme.grades] + [scheme.veto_grade]
+    _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
+                grades=list(dict.fromkeys(grades)))
+    _write_xlsx(files.xlsx, results, title=title)
+    bulletin = session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle.id,
+                                                         Bulletin.period == period.key)).first()
+    bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
+                                    docx_path="", xlsx_path="")
+    bulletin.title, bulletin.docx_path, bulletin.xlsx_path = title, str(files.docx), str(files.xlsx)
+    session.add(bulletin)
+    session.flush()
+    return bulletin
+
+
+def read_open_rectifications(conn: Connection, cycle_id: int) -> pd.DataFrame:
+    """The cycle's rectification notices not yet verified: number, organisation, problem, deadline, status."""
+    r, o = Rectification.__table__.c, Organization.__table__.c
+    query = (select(r.notice_no, o.code, o.name, r.problem, r.deadline, r.status)
+             .join_from(Rectification.__table__, Organization.__table__, r.org_id == o.id)
+             .where(r.cycle_id == cycle_id, r.status != RectificationStatus.verified.value)
+             .order_by(r.deadline, r.notice_no))
+    return pd.read_sql(query, conn)
+
+
+def _styled(document: Document) -> Document:
+    style = document.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(11)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    return document
+
+
+def _table(document: Document, headers: list[str], rows: list[list[str]]) -> None:
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headers):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values):
+            cell.text = text
+
+
+def _org_rows(frame: pd.DataFrame) -> list[list[str]]:
+    return [[str(r.rank), r.name, r.parent_name or "", f"{r.total:.2f}", r.grade, r.tier] for r in frame.itertuples()]
+
+
+def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
+                today: date, bottom_tier: str, grades: list[str]) -> None:
+    document = _styled(Document())
+    heading = document.add_heading(files.title, level=1)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    scored = results[~results["vetoed"]]
+    advanced = results[results["advanced_eligible"]]
+    vetoed = results[results["vetoed"]]
+    bottom = results[(results["tier"] == bottom_tier) & ~results["vetoed"]]
+    counts = results["grade"].value_counts().reindex(grades, fill_value=0)
+    document.add_heading("一、总体情况", level=2)
+    document.add_paragraph(
+        f"{period.label}共考核党组织 {len(results)} 个，平均得分 {results['total'].mean():.2f} 分"
+        f"（未被否决的 {len(scored)} 个平均 {scored['total'].mean() if len(scored) else 0:.2f} 分），"
+        f"达到先进标准的 {len(advanced)} 个，一票否决的 {len(vetoed)} 个。"
+        f"各等次分布：{'，'.join(f'{g} {n} 个' for g, n in counts.items() if n)}。"
+    )
+    document.add_heading(f"二、排名前 {min(TOP, len(results))} 位", level=2)
+    _table(document, ["排名", "党组织", "上级党组织", "总分", "等次", "档次"], _org_rows(results.head(TOP)))
+    document.add_heading("三、先进党组织", level=2)
+    document.add_paragraph("、".join(advanced["name"]) + "。" if len(advanced) else "本期无达到先进标准的党组织。")
+    document.add_heading(f"四、{bottom_tier}党组织", level=2)
+    if len(bottom):
+        document.add_paragraph(f"以下党组织处于{bottom_tier}，请认真查找差距，限期整改：")
+        _table(document, ["排名", "党组织", "上级党组织", "总分", "等次", "档次"], _org_rows(bottom))
+    else:
+        document.add_paragraph(f"本期无未被否决的{bottom_tier}党组织。")
+    if len(vetoed):
+        document.add_paragraph("一票否决：" + "；".join(
+            f"{r.name}（{'、'.join(v.split('：')[0] for v in r.veto_reasons)}）" for r in vetoed.itertuples()) + "。")
+    document.add_heading("五、整改情况", level=2)
+    if len(notices):
+        document.add_paragraph(f"截至 {today:%Y年%m月%d日}，尚未复验通过的整改通知书 {len(notices)} 份：")
+        _table(document, ["通知书编号", "党组织", "问题", "整改期限", "状态"],
+               [[n.notice_no, n.name, n.problem, f"{n.deadline:%Y-%m-%d}", STATUS_LABELS.get(n.status, n.status)]
+                for n in notices.itertuples()])
+    else:
+        document.add_paragraph("本期无未完成的整改事项。")
+    document.add_paragraph(f"完整考核结果见附件《{files.xlsx.name}》。")
+    document.save(files.docx)
+
+
+STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "复验通过", "reopened": "复验未通过",
+                 "overdue": "逾期未整改"}
+
+
+def _write_xlsx(path: Path, results: pd.DataFrame, *, title: str) -> None:
+    table = results.assign(vetoes=results["veto_reasons"].map("；".join))[list(TABLE_COLUMNS)]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考核结果"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(list(TABLE_COLUMNS.values()))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.alignment = Alignment(horizontal="center")
+    for row in table.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in row])
+    sheet.freeze_panes = "A3"
+    for letter, width in zip("ABCDEFGHIJK", (6, 10, 28, 18, 10, 8, 8, 8, 8, 8, 40)):
+        sheet.column_dimensions[letter].width = width
+    book.save(path)

@@ -1,0 +1,385 @@
+"""The stages of a tenant's calendar (考核日历) as plain functions: what Prefect's flows run.
+
+- ``spot_check``: draw a random sample of branches (seeded; the seed and the sample recorded) and
+  create the checks to be done (不定期抽查);
+- ``monthly`` / ``quarterly`` / ``half_year``: score the period from the facts recorded so far and
+  publish its standings with a bulletin (月评价、季通报、半年检查);
+- ``annual``: score, put the results to the leaders' review (they wait as ``reviewed`` until
+  confirmed, unless the tenant confirms automatically), then publish — ranks, tiers, incentives —
+  and the bulletin (年终考核);
+- ``rectification``: issue notices (整改通知书) for findings and rectification incentives, remind
+  before the deadline, mark overdue and escalate after it, call for re-verification (复验).
+
+Exactly once: each run is recorded as a :class:`~bastion.core.models.StageRun` under a key naming
+what it acts on (``2026:quarterly:2026-Q2``). A stage that succeeded is not acted out again; one that
+failed or was killed half-way is run again from the start, and every step is idempotent — scoring
+replaces drafts, publishing replaces its awards, a notice exists once per source, a bulletin once
+per period — so the rerun leaves what one clean run leaves. The stages that only write rows
+(spot check, rectification) write them in the same transaction that marks the run succeeded.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from . import audit, scoring
+from .bulletins import write_bulletin
+from .contributions import CycleEvent
+from .cycles import cycle_scheme
+from .db import transaction
+from .engine import Period
+from .errors import BastionError, NotFound
+from .models import (
+    Check,
+    CheckKind,
+    Cycle,
+    Evaluation,
+    EvaluationStatus,
+    Finding,
+    Incentive,
+    Rectification,
+    RectificationStatus,
+    StageRun,
+    StageStatus,
+    Tenant,
+    utcnow,
+)
+from .registry import Registry
+from .tenants import enabled_plugins
+
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
+STAGES = ("spot_check", *PERIOD_MONTHS, "rectification")
+NOTICE_DAYS = 30  # a finding's notice is due this many days after it is issued
+REMIND_DAYS = 7
+
+
+class StageFailed(BastionError):
+    """A stage raised: its run is recorded as failed with the reason; published results are untouched."""
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What every stage needs: where, for whom, by whom, and the Prefect flow run (if any) that runs it."""
+
+    engine: Engine
+    registry: Registry
+    home: Path
+    actor: str
+    flow_run_id: str | None = None
+
+
+def stage_key(year: int, stage: str, subject: str) -> str:
+    return f"{year}:{stage}:{subject}"
+
+
+def find_run(engine: Engine, tenant_id: int, key: str) -> StageRun | None:
+    with Session(engine) as session:
+        return session.exec(select_model(StageRun).where(StageRun.tenant_id == tenant_id, StageRun.key == key)).first()
+
+
+def start_run(ctx: StageContext, cycle: Cycle, stage: str, subject: str) -> StageRun | None:
+    """Record that a stage starts; None when it already succeeded (nothing is to be done again)."""
+    key = stage_key(cycle.year, stage, subject)
+    with transaction(ctx.engine) as session:
+        run = session.exec(select_model(StageRun).where(StageRun.tenant_id == cycle.tenant_id,
+                                                        StageRun.key == key)).first()
+        if run is not None and run.status == StageStatus.succeeded:
+            return None
+        run = run or StageRun(tenant_id=cycle.tenant_id, cycle_id=cycle.id, key=key, stage=stage,
+                              period=subject if stage in PERIOD_MONTHS else "", status=StageStatus.running)
+        run.status, run.attempts, run.error = StageStatus.running.value, run.attempts + 1, None
+        run.flow_run_id, run.started_at, run.finished_at = ctx.flow_run_id, utcnow(), None
+        session.add(run)
+    return run
+
+
+def finish_run(session: Session, run: StageRun, detail: dict[str, Any],
+               status: StageStatus = StageStatus.succeeded) -> StageRun:
+    run = session.merge(run)
+    run.status, run.detail, run.finished_at = status.value, detail, utcnow()
+    session.add(run)
+    return run
+
+
+def fail_run(engine: Engine, run: StageRun, exc: BaseException) -> None:
+    with transaction(engine) as session:
+        run = session.merge(run)
+        run.status, run.error, run.finished_at = StageStatus.failed.value, f"{type(exc).__name__}: {exc}", utcnow()
+        session.add(run)
+
+
+def guarded(ctx: StageContext, run: StageRun, action: Callable[[], StageRun]) -> StageRun:
+    """Run a stage's body; if it raises, record the failure on the run and raise :class:`StageFailed`."""
+    try:
+        return action()
+    except Exception as exc:
+        fail_run(ctx.engine, run, exc)
+        raise StageFailed(f"stage {run.key} failed (attempt {run.attempts}): {type(exc).__name__}: {exc}") from exc
+
+
+def _tenant(engine: Engine, tenant_id: int) -> Tenant:
+    with Session(engine) as session:
+        return session.get(Tenant, tenant_id)
+
+
+def _notify(ctx: StageContext, cycle: Cycle, name: str, period: str | None, detail: dict[str, Any]) -> None:
+    with Session(ctx.engine) as session:
+        enabled = enabled_plugins(session, cycle.tenant_id)
+        tenant = session.get(Tenant, cycle.tenant_id)
+    ctx.registry.notify(CycleEvent(name, tenant.code, cycle.year, period, detail=detail), enabled)
+
+
+# --- spot checks ------------------------------------------------------------------------------
+
+
+def draw_seed(tenant_code: str, on: date) -> int:
+    """The default seed of a day's draw: fixed by tenant and day, so a rerun draws the same sample."""
+    return zlib.crc32(f"{tenant_code}:{on.isoformat()}".encode())
+
+
+def spot_check(ctx: StageContext, cycle: Cycle, on: date, *, share: float = 0.1, size: int | None = None,
+               seed: int | None = None, inspector: str = "督查组") -> StageRun | None:
+    """Draw ``size`` branches (default ``share`` of them) at random and create their checks for ``on``."""
+    run = start_run(ctx, cycle, "spot_check", on.isoformat())
+    if run is None:
+        return None
+
+    def body() -> StageRun:
+        tenant = _tenant(ctx.engine, cycle.tenant_id)
+        with ctx.engine.connect() as conn:
+            branches = scoring.read_branches(conn, cycle.tenant_id).sort_values("code")
+        if branches.empty:
+            raise BastionError("there are no active branches to draw from")
+        drawn_seed = draw_seed(tenant.code, on) if seed is None else seed
+        n = min(len(branches), size or max(1, math.ceil(share * len(branches))))
+        picked = np.random.default_rng(drawn_seed).choice(len(branches), size=n, replace=False)
+        sample = branches.iloc[np.sort(picked)]
+        with transaction(ctx.engine) as session:
+            checks = [Check(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=int(org), kind=CheckKind.spot.value,
+                            date=on, inspector=inspector, status="planned", note=f"随机抽查（种子 {drawn_seed}）")
+                      for org in sample["org_id"]]
+            session.add_all(checks)
+            session.flush()
+            detail = {"seed": drawn_seed, "drawn": n, "of": len(branches), "sample": list(sample["code"]),
+                      "checks": [c.id for c in checks]}
+            audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="draw", entity="spot_check",
+                         entity_id=on.isoformat(), new=detail)
+            return finish_run(session, run, detail)
+
+    return guarded(ctx, run, body)
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def period_of_stage(stage: str, cycle: Cycle, period_key: str) -> Period:
+    period = scoring.period_in_cycle(cycle, period_key)
+    if stage in PERIOD_MONTHS and period.months != PERIOD_MONTHS[stage]:
+        raise BastionError(f"stage {stage} assesses periods of {PERIOD_MONTHS[stage]} month(s), not {period.key}")
+    return period
+
+
+def _statuses(engine: Engine, cycle: Cycle, period: Period) -> set[str]:
+    e = Evaluation.__table__.c
+    with engine.connect() as conn:
+        return set(conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period.key).distinct())
+                   .scalars())
+
+
+def evaluate_period(ctx: StageContext, cycle: Cycle, stage: str, period_key: str, *,
+                    today: date | None = None) -> StageRun | None:
+    """Score a period, publish it (after the leaders' review for ``annual``) and write its bulletin."""
+    period = period_of_stage(stage, cycle, period_key)
+    run = start_run(ctx, cycle, stage, period.key)
+    if run is None:
+        return None
+
+    def body() -> StageRun:
+        score_step(ctx, cycle, period)
+        return conclude_step(ctx, cycle, stage, period, run, today or date.today())
+
+    return guarded(ctx, run, body)
+
+
+def score_step(ctx: StageContext, cycle: Cycle, period: Period) -> bool:
+    """Score the period unless it is under review or published already; True when it scored."""
+    statuses = _statuses(ctx.engine, cycle, period)
+    if EvaluationStatus.published in statuses or EvaluationStatus.reviewed in statuses:
+        return False
+    scoring.score_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry, actor=ctx.actor)
+    return True
+
+
+def conclude_step(ctx: StageContext, cycle: Cycle, stage: str, period: Period, run: StageRun,
+                  today: date) -> StageRun:
+    """After scoring: the leaders' review for an annual stage (unless confirmed automatically), else publish."""
+    if stage == "annual" and EvaluationStatus.published not in _statuses(ctx.engine, cycle, period):
+        if not _tenant(ctx.engine, cycle.tenant_id).auto_confirm_review:
+            return review_step(ctx, cycle, period, run)
+        confirm_step(ctx, cycle, period)
+    return publish_step(ctx, cycle, period, run, today)
+
+
+def review_step(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
+    """Put the drafts to the leaders' review: they wait as ``reviewed`` until :func:`confirm_review`."""
+    e = Evaluation.__table__.c
+    with transaction(ctx.engine) as session:
+        session.connection().execute(update(Evaluation.__table__)
+                                     .where(e.cycle_id == cycle.id, e.period == period.key,
+                                            e.status == EvaluationStatus.draft.value)
+                                     .values(status=EvaluationStatus.reviewed.value))
+        done = finish_run(session, run, {"period": period.key, "awaiting": "leader review (领导审核)"},
+                          StageStatus.awaiting_review)
+    _notify(ctx, cycle, "awaiting_review", period.key, {"stage": run.stage})
+    return done
+
+
+def confirm_step(ctx: StageContext, cycle: Cycle, period: Period) -> None:
+    e = Evaluation.__table__.c
+    with transaction(ctx.engine) as session:
+        session.connection().execute(update(Evaluation.__table__)
+                                     .where(e.cycle_id == cycle.id, e.period == period.key,
+                                            e.status == EvaluationStatus.draft.value)
+                                     .values(status=EvaluationStatus.reviewed.value))
+        audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="confirm", entity="cycle",
+                     entity_id=cycle.id, new={"period": period.key})
+
+
+def publish_step(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun, today: date) -> StageRun:
+    awards = scoring.publish_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry,
+                                    actor=ctx.actor)
+    with transaction(ctx.engine) as session:
+        bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=today)
+        organizations = session.exec(select(func.count()).select_from(Evaluation).where(
+            Evaluation.cycle_id == cycle.id, Evaluation.period == period.key)).one()[0]
+        return finish_run(session, run, {"period": period.key, "organizations": organizations, "awards": awards,
+                                         "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path})
+
+
+def confirm_review(ctx: StageContext, cycle: Cycle, period_key: str, *, today: date | None = None) -> StageRun:
+    """A leader confirms the annual results under review: they are published with their incentives."""
+    period = scoring.period_in_cycle(cycle, period_key)
+    key = stage_key(cycle.year, "annual", period.key)
+    run = find_run(ctx.engine, cycle.tenant_id, key)
+    if run is None or run.status != StageStatus.awaiting_review:
+        state = "has not run" if run is None else f"is {run.status}"
+        raise BastionError(f"nothing awaits review for {period.key}: the annual stage {state}")
+    run = start_run(ctx, cycle, "annual", period.key)
+
+    def body() -> StageRun:
+        confirm_step(ctx, cycle, period)
+        return publish_step(ctx, cycle, period, run, today or date.today())
+
+    return guarded(ctx, run, body)
+
+
+# --- rectification follow-up -------------------------------------------------------------------
+
+
+def follow_up_rectifications(ctx: StageContext, cycle: Cycle, today: date, *,
+                             remind_days: int = REMIND_DAYS) -> StageRun | None:
+    """Issue the notices still due, remind, mark overdue and escalate, call for re-verification."""
+    run = start_run(ctx, cycle, "rectification", today.isoformat())
+    if run is None:
+        return None
+
+    def body() -> StageRun:
+        with transaction(ctx.engine) as session:
+            issued = _issue_notices(session, cycle, today)
+            notices = session.exec(select_model(Rectification).where(Rectification.cycle_id == cycle.id)).all()
+            overdue, due, reverify = [], [], []
+            for notice in notices:
+                if notice.status in (RectificationStatus.issued, RectificationStatus.reopened) and notice.deadline < today:
+                    notice.status = RectificationStatus.overdue.value
+                    session.add(notice)
+                    overdue.append(notice.notice_no)
+                elif notice.status == RectificationStatus.issued and notice.deadline <= today + timedelta(remind_days):
+                    due.append(notice.notice_no)
+                elif notice.status == RectificationStatus.responded and notice.deadline <= today:
+                    reverify.append(notice.notice_no)
+            detail = {"issued": issued, "due_soon": due, "overdue": overdue, "to_reverify": reverify}
+            if overdue:
+                audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="overdue",
+                             entity="rectification", new={"notices": overdue, "on": today.isoformat()})
+            done = finish_run(session, run, detail)
+        for name, notices_of in (("rectification_due", due), ("rectification_overdue", overdue),
+                                 ("reverification_due", reverify)):
+            if notices_of:
+                _notify(ctx, cycle, name, None, {"notices": notices_of, "on": today.isoformat()})
+        return done
+
+    return guarded(ctx, run, body)
+
+
+def _issue_notices(session: Session, cycle: Cycle, today: date) -> list[str]:
+    """A notice for each rectification incentive and each finding of the cycle's year that has none yet."""
+    conn = session.connection()
+    r, i, f = Rectification.__table__.c, Incentive.__table__.c, Finding.__table__.c
+    awards = conn.execute(
+        select(i.id, i.org_id, i.evaluation_id, i.title, i.effect, i.effective_until)
+        .where(i.cycle_id == cycle.id, i.kind == "rectification",
+               i.id.not_in(select(r.incentive_id).where(r.incentive_id.is_not(None))))
+        .order_by(i.id)).all()
+    findings = conn.execute(
+        select(f.id, f.org_id, f.indicator_code, f.description, f.date)
+        .where(f.tenant_id == cycle.tenant_id, f.date >= date(cycle.year, 1, 1), f.date < date(cycle.year + 1, 1, 1),
+               f.id.not_in(select(r.finding_id).where(r.finding_id.is_not(None))))
+        .order_by(f.id)).all()
+    if not awards and not findings:
+        return []
+    names = {spec.code: spec.name for spec in cycle_scheme(cycle).indicators()}
+    issued_before = session.exec(select(func.count()).select_from(Rectification).where(
+        Rectification.tenant_id == cycle.tenant_id)).one()[0]
+    notices = []
+    for award in awards:
+        effect = award.effect or {}
+        notices.append(Rectification(
+            tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=award.org_id, incentive_id=award.id,
+            evaluation_id=award.evaluation_id, notice_no="", problem=award.title,
+            requirement=str(effect.get("requirement") or "对照考核结果查找差距，制定整改措施，按期整改到位，期满复验"),
+            issued_at=today, deadline=award.effective_until or today + timedelta(NOTICE_DAYS)))
+    for finding in findings:
+        notices.append(Rectification(
+            tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=finding.org_id, finding_id=finding.id, notice_no="",
+            problem=f"{names.get(finding.indicator_code, finding.indicator_code)}：{finding.description}",
+            requirement="针对检查发现的问题限期整改，整改情况书面反馈，期满复验",
+            issued_at=today, deadline=max(today, finding.date) + timedelta(NOTICE_DAYS)))
+    for n, notice in enumerate(notices, start=issued_before + 1):
+        notice.notice_no = f"ZG{cycle.year}-{n:05d}"
+    session.add_all(notices)
+    session.flush()
+    return [n.notice_no for n in notices]
+
+
+def run_stage(ctx: StageContext, cycle: Cycle, stage: str, *, period: str | None = None,
+              on: date | None = None) -> StageRun | None:
+    """Run one stage by name (as ``bastion run`` and the flows do); None when it had already succeeded."""
+    today = on or date.today()
+    if stage == "spot_check":
+        return spot_check(ctx, cycle, today)
+    if stage in PERIOD_MONTHS:
+        if period is None:
+            raise BastionError(f"stage {stage} needs a period (e.g. {cycle.year}-Q1, {cycle.year}-H1, {cycle.year})")
+        return evaluate_period(ctx, cycle, stage, period, today=today)
+    if stage == "rectification":
+        return follow_up_rectifications(ctx, cycle, today)
+    raise NotFound(f"no stage {stage!r}; stages: {', '.join(STAGES)}")
+
+
+def read_runs(engine: Engine, tenant_id: int, year: int | None = None) -> list[StageRun]:
+    with Session(engine) as session:
+        query = select_model(StageRun).where(StageRun.tenant_id == tenant_id)
+        if year is not None:
+            query = query.where(StageRun.key.startswith(f"{year}:"))
+        return list(session.exec(query.order_by(StageRun.started_at, StageRun.id)).all())

@@ -1,0 +1,203 @@
+"""The calendar's stages as plain functions: each acts once, and a stage killed half-way and run again
+leaves exactly what one clean run leaves."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+from sqlmodel import Session, select
+
+from bastion.core import bulletins, cycles, scoring, stages
+from bastion.core.db import transaction
+from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun, Tenant
+from bastion.core.results import read_results
+from bastion.synthetic import build_tree, generate_facts
+from tests import factories
+
+PLUGINS = ("standard-rules", "standard-ledgers", "study-education")
+
+
+def enterprise(engine, registry, code: str, *, auto_confirm: bool = False, branches: int = 20):
+    tenant = factories.tenant(engine, registry, code=code, plugins=PLUGINS)
+    if auto_confirm:
+        with transaction(engine) as session:
+            row = session.get(Tenant, tenant.id)
+            row.auto_confirm_review = True
+            session.add(row)
+    cycle = factories.cycle(engine, registry, tenant, year=2026, scheme_id="study-education")
+    orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=5, year=2026)
+    generate_facts(engine, tenant_id=tenant.id, scheme=cycles.cycle_scheme(cycle), branches=orgs, year=2026, seed=5)
+    return tenant, cycle
+
+
+@pytest.fixture
+def ctx(engine, registry, tmp_path) -> stages.StageContext:
+    return stages.StageContext(engine, registry, tmp_path / "home", "督查组")
+
+
+def results_of(engine, cycle, period: str) -> list[tuple]:
+    with engine.connect() as conn:
+        frame = read_results(conn, cycle.id, period)
+    return [(r.code, r.total, r.grade, r.rank, r.tier, r.status) for r in frame.itertuples()]
+
+
+def awards_of(engine, cycle) -> list[tuple]:
+    with Session(engine) as session:
+        rows = session.exec(select(Incentive).where(Incentive.cycle_id == cycle.id)).all()
+        return sorted((i.org_id, i.period, i.code, i.effective_until) for i in rows)
+
+
+def runs_of(engine, tenant) -> dict[str, tuple]:
+    return {r.key: (r.status, r.attempts) for r in stages.read_runs(engine, tenant.id)}
+
+
+def test_a_spot_check_draws_a_recorded_seeded_sample_once(engine, registry, ctx):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    run = stages.spot_check(ctx, cycle, date(2026, 3, 2))
+    detail = run.detail
+    assert detail["seed"] == stages.draw_seed("acme", date(2026, 3, 2)) and detail["of"] == 20
+    assert detail["drawn"] == math.ceil(0.1 * 20) == len(detail["sample"]) == len(set(detail["sample"]))
+    assert stages.spot_check(ctx, cycle, date(2026, 3, 2)) is None  # the day's draw is done
+    with Session(engine) as session:
+        checks = session.exec(select(Check).where(Check.kind == "spot")).all()
+    assert sorted(c.id for c in checks) == detail["checks"] and {c.status for c in checks} == {"planned"}
+    # The same seed draws the same sample, in another tenant too; another day draws anew.
+    other_tenant, other = enterprise(engine, registry, "other")
+    again = stages.spot_check(ctx, other, date(2026, 3, 2), seed=detail["seed"])
+    assert again.detail["sample"] == detail["sample"]
+    bigger = stages.spot_check(ctx, cycle, date(2026, 3, 9), size=5)
+    assert bigger.detail["drawn"] == 5 and bigger.detail["seed"] != detail["seed"]
+    assert runs_of(engine, tenant) == {"2026:spot_check:2026-03-02": ("succeeded", 1),
+                                       "2026:spot_check:2026-03-09": ("succeeded", 1)}
+
+
+def test_a_period_stage_publishes_its_standings_and_bulletin_once(engine, registry, ctx):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    run = stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1", on=date(2026, 4, 8))
+    assert run.status == "succeeded" and run.detail["organizations"] == 20
+    assert {r[-1] for r in results_of(engine, cycle, "2026-Q1")} == {"published"}
+    docx, xlsx = Path(run.detail["bulletin"]), Path(run.detail["table"])
+    assert docx.parent == bulletins.archive_dir(ctx.home, "acme", 2026)
+    text = "\n".join(p.text for p in Document(docx).paragraphs)
+    assert "2026年第1季度党建工作考核通报" in text and "共考核党组织 20 个" in text and "五、整改情况" in text
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet["A2"].value == "排名" and sheet.max_row == 2 + 20
+    before = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
+    assert stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1") is None
+    assert (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle)) == before
+    with pytest.raises(stages.BastionError, match="periods of 3 month"):
+        stages.run_stage(ctx, cycle, "quarterly", period="2026-H1")
+
+
+@pytest.mark.parametrize("crash", ["scoring.publish_period", "stages.write_bulletin", "scoring.score_period"])
+def test_a_period_stage_killed_half_way_and_rerun_leaves_what_a_clean_run_leaves(engine, registry, ctx,
+                                                                                 monkeypatch, crash):
+    _, clean = enterprise(engine, registry, "clean")
+    stages.run_stage(ctx, clean, "half_year", period="2026-H1")
+    tenant, cycle = enterprise(engine, registry, "crashy")
+    stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1")  # already published: must stay as it is
+    q1 = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
+
+    module, name = crash.split(".")
+    target = {"scoring": scoring, "stages": stages}[module]
+    real = getattr(target, name)
+
+    def killed(*args, **kwargs):
+        if name != "score_period":
+            real(*args, **kwargs)  # the step's own work is done, then the process dies
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(target, name, killed)
+    with pytest.raises((stages.StageFailed, KeyboardInterrupt)):
+        stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
+    monkeypatch.setattr(target, name, real)
+    assert (results_of(engine, cycle, "2026-Q1"), [a for a in awards_of(engine, cycle) if a[1] == "2026-Q1"]) == q1
+    rerun = stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
+    assert rerun.status == "succeeded" and rerun.attempts == 2
+    assert results_of(engine, cycle, "2026-H1") == results_of(engine, clean, "2026-H1")
+    strip = [a[1:] for a in awards_of(engine, clean)]
+    assert sorted(strip) == sorted(a[1:] for a in awards_of(engine, cycle) if a[1] == "2026-H1")
+    with Session(engine) as session:
+        assert len(session.exec(select(Bulletin).where(Bulletin.cycle_id == cycle.id)).all()) == 2
+
+
+def test_a_failing_stage_is_recorded_with_its_reason(engine, registry, ctx, monkeypatch):
+    tenant, cycle = enterprise(engine, registry, "acme")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rule database unreachable")
+
+    monkeypatch.setattr(scoring, "score_period", broken)
+    with pytest.raises(stages.StageFailed, match="2026:monthly:2026-02 failed .*RuntimeError: rule database unreachable"):
+        stages.run_stage(ctx, cycle, "monthly", period="2026-02")
+    (run,) = stages.read_runs(engine, tenant.id)
+    assert (run.status, run.attempts, run.error) == ("failed", 1, "RuntimeError: rule database unreachable")
+
+
+def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatically(engine, registry, ctx):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    run = stages.run_stage(ctx, cycle, "annual", period="2026", on=date(2027, 1, 15))
+    assert run.status == "awaiting_review"
+    assert {r[-1] for r in results_of(engine, cycle, "2026")} == {"reviewed"} and awards_of(engine, cycle) == []
+    waiting = stages.run_stage(ctx, cycle, "annual", period="2026")  # the calendar fires again: still waiting
+    assert waiting.status == "awaiting_review"
+    done = stages.confirm_review(ctx, cycle, "2026", today=date(2027, 1, 16))
+    assert done.status == "succeeded" and {r[-1] for r in results_of(engine, cycle, "2026")} == {"published"}
+    assert awards_of(engine, cycle)
+    with pytest.raises(stages.BastionError, match="nothing awaits review"):
+        stages.confirm_review(ctx, cycle, "2026")
+
+    _, auto = enterprise(engine, registry, "auto", auto_confirm=True)
+    run = stages.run_stage(ctx, auto, "annual", period="2026")
+    assert run.status == "succeeded"
+    assert results_of(engine, auto, "2026") == results_of(engine, cycle, "2026")
+
+
+def test_rectification_notices_are_issued_once_then_followed_up(engine, registry, ctx):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
+    with Session(engine) as session:
+        to_rectify = session.exec(select(Incentive).where(Incentive.kind == "rectification")).all()
+        findings = session.exec(select(stages.Finding).where(stages.Finding.tenant_id == tenant.id)).all()
+    first = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
+    assert len(first.detail["issued"]) == len(to_rectify) + len(findings) > 0
+    assert stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20)) is None
+    next_day = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 21))
+    assert next_day.detail["issued"] == []
+    with Session(engine) as session:
+        notices = session.exec(select(Rectification)).all()
+        by_award = {n.incentive_id: n for n in notices if n.incentive_id}
+    assert {a.id for a in to_rectify} == set(by_award)
+    assert all(by_award[a.id].deadline == a.effective_until for a in to_rectify)  # 60 days after the half-year
+    soon = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 8, 25))
+    late = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 9, 1))
+    due = {n.notice_no for n in by_award.values()}
+    assert set(soon.detail["due_soon"]) >= due and set(late.detail["overdue"]) >= due
+    with Session(engine) as session:
+        assert {n.status for n in session.exec(select(Rectification)).all() if n.incentive_id} == {"overdue"}
+
+
+def test_a_rectification_stage_killed_in_its_transaction_writes_nothing(engine, registry, ctx, monkeypatch):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(stages, "finish_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
+    monkeypatch.undo()
+    with Session(engine) as session:
+        assert session.exec(select(Rectification)).all() == []
+    run = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
+    assert run.attempts == 2 and run.detail["issued"]
+    with Session(engine) as session:
+        assert len(session.exec(select(Rectification)).all()) == len(run.detail["issued"])
+        assert session.exec(select(StageRun).where(StageRun.key == "2026:rectification:2026-07-20")).one().status \
+            == "succeeded"
