@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from datetime import date
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -323,6 +324,107 @@ def explain(
         sys.stdout.write(json.dumps(ex.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
         return
     out.print(explanation_text(ex, key))
+
+
+# --- the calendar: stages, schedules, bulletins ----------------------------------------------
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="The day the stage acts on, YYYY-MM-DD (default: today).")]
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise BastionError(f"not a day: {value!r} (expected YYYY-MM-DD)") from None
+
+
+@app.command("run")
+@handled
+def run_stage(
+    stage: Annotated[str, typer.Argument(help="spot_check, monthly, quarterly, half_year, annual or rectification.")],
+    period: PeriodOpt = None,
+    on: OnOpt = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """Run a stage of the calendar now, as a Prefect flow (a stage that already succeeded does nothing)."""
+    from bastion.core.stages import STAGES
+
+    if stage not in STAGES:
+        raise BastionError(f"no stage {stage!r}; stages: {', '.join(STAGES)}")
+    day = _day(on)
+    with Session(_engine()) as session:
+        code = tenants.resolve_tenant(session, tenant).code
+    from bastion.flows.stages import stage_flow
+
+    summary = stage_flow(code, stage, period=period, on=day)
+    out.print(f"{code} {stage}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if not isinstance(v, list)))
+
+
+@app.command()
+@handled
+def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """Confirm the annual results under the leaders' review: publish them, their incentives and the bulletin."""
+    from bastion.core.stages import StageContext, confirm_review
+
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    ctx = StageContext(engine, _registry(), Settings.from_env().home, current_actor())
+    run = confirm_review(ctx, c, period or str(c.year))
+    out.print(f"{run.key}: published, {run.detail.get('awards', 0)} incentive(s); bulletin {run.detail.get('bulletin')}")
+
+
+@app.command("stages")
+@handled
+def stage_runs(tenant: TenantOpt = None, year: YearOpt = None) -> None:
+    """The stage runs of a tenant: what ran, when, how often, with what result (and the Prefect flow run)."""
+    from bastion.core.stages import read_runs
+
+    engine = _engine()
+    with Session(engine) as session:
+        t = tenants.resolve_tenant(session, tenant)
+    table = Table("stage", "status", "tries", "finished", "flow run", "result")
+    table.columns[0].no_wrap = True
+    for run in read_runs(engine, t.id, year):
+        result = run.error or ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in run.detail.items()
+                                        if k not in ("bulletin", "table", "checks", "period"))
+        table.add_row(run.key, run.status, str(run.attempts), f"{run.finished_at:%m-%d %H:%M}" if run.finished_at else "",
+                      (run.flow_run_id or "—")[:8], result)
+    out.print(table)
+
+
+@app.command()
+@handled
+def bulletins(tenant: TenantOpt = None, year: YearOpt = None) -> None:
+    """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
+    from bastion.core.models import Bulletin
+
+    engine = _engine()
+    _, c = _context(engine, tenant, year)
+    with Session(engine) as session:
+        rows = session.exec(select(Bulletin).where(Bulletin.cycle_id == c.id).order_by(Bulletin.created_at)).all()
+    if not rows:
+        out.print(f"no bulletins yet for {c.year}: they are written when a period is published by its stage "
+                  "(`bastion run quarterly --period …`)")
+    for b in rows:
+        out.print(f"{b.period}  {b.title}\n    {b.docx_path}\n    {b.xlsx_path}")
+
+
+@app.command()
+@handled
+def serve(tenant: TenantOpt = None) -> None:
+    """Serve every tenant's calendar as Prefect deployments with cron schedules (Asia/Shanghai) until stopped."""
+    from prefect import serve as prefect_serve
+
+    from bastion.flows.calendar import calendar, deployments
+
+    schedule = calendar(_engine(), _registry(), tenant)
+    if not schedule:
+        raise BastionError("no tenant has a scheme with a calendar yet: create a tenant and open a cycle first")
+    table = Table("deployment", "cron (Asia/Shanghai)", "what")
+    for item in schedule:
+        table.add_row(item.name, item.cron, item.description)
+    out.print(table)
+    prefect_serve(*deployments(schedule))
 
 
 # --- graded leader review ------------------------------------------------------------------

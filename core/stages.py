@@ -88,6 +88,14 @@ def find_run(engine: Engine, tenant_id: int, key: str) -> StageRun | None:
         return session.exec(select_model(StageRun).where(StageRun.tenant_id == tenant_id, StageRun.key == key)).first()
 
 
+def get_run(engine: Engine, run_id: int) -> StageRun:
+    with Session(engine) as session:
+        run = session.get(StageRun, run_id)
+    if run is None:
+        raise NotFound(f"no stage run #{run_id}")
+    return run
+
+
 def start_run(ctx: StageContext, cycle: Cycle, stage: str, subject: str) -> StageRun | None:
     """Record that a stage starts; None when it already succeeded (nothing is to be done again)."""
     key = stage_key(cycle.year, stage, subject)

@@ -1,4 +1,31 @@
-"""Prefect flows that run a tenant's check → review → reward calendar (built in a later issue).
+"""Prefect flows that run a tenant's check → review → reward calendar.
 
-Each flow task will call a plain function of ``bastion.core``; nothing here yet.
+``stages`` holds the flow (every task a thin call of a ``bastion.core.stages`` function);
+``calendar`` turns each tenant's scheme calendar into deployments with cron schedules.
+
+Importing this package sets Prefect's defaults for Bastion before Prefect reads them (a variable
+already set wins): Prefect's own state under ``$BASTION_HOME/prefect``, no telemetry (whose
+writes otherwise collide on SQLite: "database is locked"), no warnings for logs outside a flow,
+and a generous start-up time for a temporary server on a busy 2-core machine (../shared/STACK.md).
 """
+
+from __future__ import annotations
+
+import os
+
+from bastion.core.settings import Settings
+
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+def configure_prefect(environ: os._Environ | dict = os.environ) -> None:
+    environ.setdefault("PREFECT_HOME", str(Settings.from_env(dict(environ)).home / "prefect"))
+    for name, value in PREFECT_DEFAULTS.items():
+        environ.setdefault(name, value)
+
+
+configure_prefect()

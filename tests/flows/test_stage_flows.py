@@ -1,0 +1,109 @@
+"""The stages through Prefect: the flow records its run id, acts once, fails visibly and reruns clean;
+each tenant's calendar becomes deployments with cron schedules in Asia/Shanghai."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from prefect.client.orchestration import get_client
+from sqlmodel import Session, select
+
+from bastion.core import cycles, db, scoring, stages, tenants
+from bastion.core.db import transaction
+from bastion.core.models import Evaluation, StageRun
+from bastion.core.registry import default_registry
+from bastion.flows import calendar, stages as stage_flows
+from bastion.synthetic import build_tree, generate_facts
+
+PLUGINS = ("standard-rules", "standard-ledgers", "responsibility-system")
+
+
+@pytest.fixture
+def tenant_cycle(flow_home):
+    engine = db.connect()
+    registry = default_registry()
+    with transaction(engine) as session:
+        tenant = tenants.create_tenant(session, code="acme", name="某集团", plugins=PLUGINS, registry=registry,
+                                       actor="t")
+        cycle = cycles.open_cycle(session, tenant=tenant, year=2026, registry=registry, actor="t")
+    orgs = build_tree(engine, tenant_id=tenant.id, branches=12, seed=9, year=2026)
+    generate_facts(engine, tenant_id=tenant.id, scheme=cycles.cycle_scheme(cycle), branches=orgs, year=2026, seed=9)
+    yield engine, tenant, cycle
+    engine.dispose()
+
+
+@pytest.mark.parametrize("day, stage, period", [
+    (date(2026, 4, 5), "quarterly", "2026-Q1"), (date(2026, 1, 3), "monthly", "2025-12"),
+    (date(2026, 7, 10), "half_year", "2026-H1"), (date(2027, 1, 15), "annual", "2026"),
+    (date(2026, 12, 31), "quarterly", "2026-Q3"),
+])
+def test_a_scheduled_run_assesses_the_last_completed_period(day, stage, period):
+    assert stage_flows.last_completed(stage, day).key == period
+
+
+def test_a_stage_flow_records_its_flow_run_and_acts_once(tenant_cycle):
+    engine, tenant, cycle = tenant_cycle
+    state = stage_flows.stage_flow("acme", "quarterly", on=date(2026, 4, 5), return_state=True)
+    summary = state.result()
+    assert summary["status"] == "succeeded" and summary["period"] == "2026-Q1" and summary["organizations"] == 12
+    (run,) = stages.read_runs(engine, tenant.id)
+    assert run.flow_run_id == str(state.state_details.flow_run_id)
+    assert stage_flows.stage_flow("acme", "quarterly", on=date(2026, 4, 6)) == {"status": "already succeeded"}
+    with Session(engine) as session:
+        statuses = set(session.exec(select(Evaluation.status).where(Evaluation.period == "2026-Q1")).all())
+    assert statuses == {"published"}
+
+
+def test_a_failing_task_fails_the_flow_records_why_and_a_rerun_recovers(tenant_cycle, monkeypatch):
+    engine, tenant, cycle = tenant_cycle
+    real = scoring.score_period
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("rule service unreachable")
+
+    monkeypatch.setattr(scoring, "score_period", unreachable)
+    monkeypatch.setattr(stage_flows, "score_task", stage_flows.score_task.with_options(retries=0))
+    state = stage_flows.stage_flow("acme", "half_year", period="2026-H1", return_state=True)
+    assert state.is_failed()
+    (run,) = stages.read_runs(engine, tenant.id)
+    assert (run.status, run.error) == ("failed", "ConnectionError: rule service unreachable")
+    monkeypatch.setattr(scoring, "score_period", real)
+    summary = stage_flows.stage_flow("acme", "half_year", period="2026-H1")
+    assert summary["status"] == "succeeded" and summary["attempts"] == 2
+
+
+def test_spot_checks_and_rectification_run_as_one_task(tenant_cycle):
+    engine, tenant, cycle = tenant_cycle
+    drawn = stage_flows.stage_flow("acme", "spot_check", on=date(2026, 3, 2))
+    assert drawn["drawn"] == 2 and len(drawn["sample"]) == 2
+    stage_flows.stage_flow("acme", "quarterly", period="2026-Q1")
+    follow_up = stage_flows.stage_flow("acme", "rectification", on=date(2026, 4, 10))
+    assert follow_up["status"] == "succeeded" and follow_up["issued"]
+    with Session(engine) as session:
+        keys = set(session.exec(select(StageRun.key)).all())
+    assert keys == {"2026:spot_check:2026-03-02", "2026:quarterly:2026-Q1", "2026:rectification:2026-04-10"}
+
+
+def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cycle):
+    engine, tenant, cycle = tenant_cycle
+    schedule = calendar.calendar(engine, default_registry())
+    assert [(s.name, s.cron) for s in schedule] == [
+        ("acme-spot_check", "0 9 * * 2"), ("acme-quarterly", "0 9 5 1,4,7,10 *"), ("acme-half_year", "0 9 10 7 *"),
+        ("acme-annual", "0 9 15 1 *"), ("acme-rectification", calendar.RECTIFICATION_CRON),
+    ]
+
+    built = calendar.deployments(schedule)  # outside the event loop: to_deployment is sync here
+
+    async def applied() -> dict[str, tuple]:
+        for deployment in built:
+            await deployment.apply()
+        async with get_client() as client:
+            found = await client.read_deployments()
+            return {d.name: (d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone, d.parameters)
+                    for d in found if d.name.startswith("acme-")}
+
+    found = asyncio.run(applied())
+    assert found["acme-quarterly"] == ("0 9 5 1,4,7,10 *", "Asia/Shanghai", {"tenant": "acme", "stage": "quarterly"})
+    assert set(found) == {s.name for s in schedule}
