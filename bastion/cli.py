@@ -406,7 +406,7 @@ def bulletins(tenant: TenantOpt = None, year: YearOpt = None) -> None:
         out.print(f"no bulletins yet for {c.year}: they are written when a period is published by its stage "
                   "(`bastion run quarterly --period …`)")
     for b in rows:
-        out.print(f"{b.period}  {b.title}\n    {b.docx_path}\n    {b.xlsx_path}")
+        out.print(f"{b.period}  {b.title}\n    {b.docx_path}\n    {b.xlsx_path}", soft_wrap=True)
 
 
 @app.command()
@@ -578,4 +578,5 @@ def demo(
     """Build a sample enterprise in the database, run its year's assessment and print the ranking."""
     from bastion.demo import run_demo
 
-    run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out)
+    run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out,
+             home=Settings.from_env().home)

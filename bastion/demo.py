@@ -1,34 +1,103 @@
-"""``bastion demo``: a sample enterprise, a year of its party work, and the year's assessment.
+"""``bastion demo``: a sample enterprise, a year of its party work, and the year run through the calendar.
 
 The sample tenant ``demo`` (示范集团) is rebuilt from its seed on each run, in whatever database
-is configured (the embedded one by default); other tenants are left alone.
+is configured (the embedded one by default); other tenants are left alone. Its year then runs as
+the flows would run it, fast-forwarded: every stage of the scheme's calendar on its day, as a
+Prefect flow — against the Prefect server configured (``PREFECT_API_URL``) or, without one, a
+local server Prefect starts once for the whole demo. The leaders' review of the annual results is
+confirmed by the demo, as a leader would.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
+from cronsim import CronSim
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bastion.core import cycles, scoring, tenants
+from bastion.core import cycles, tenants
 from bastion.core.db import transaction
-from bastion.core.models import Tenant
-from bastion.core.registry import Registry
 from bastion.core.errors import NotFound
+from bastion.core.models import StageStatus, Tenant
+from bastion.core.registry import Registry
+from bastion.core.scheme import Scheme
+from bastion.core.stages import PERIOD_MONTHS, StageContext, confirm_review, last_completed
 from bastion.core.results import read_incentives, read_results
 from bastion.synthetic import build_tree, generate_facts
 from bastion.tables import AWARD_KIND_LABELS, ranking_table
 
 DEMO_TENANT = "demo"
 DEMO_NAME = "示范集团有限公司"
-BASE_PLUGINS = ("standard-rules", "standard-ledgers")
+BASE_PLUGINS = ("standard-rules", "standard-ledgers", "log-notifier")
 ACTOR = "demo"
 
 
+STAGE_LABELS = {"spot_check": "随机抽查", "monthly": "月评价", "quarterly": "季通报", "half_year": "半年检查",
+                "annual": "年终考核", "rectification": "整改跟踪"}
+
+
+@dataclass(frozen=True)
+class Step:
+    on: date
+    stage: str
+    period: str | None = None
+
+
+def timeline(scheme: Scheme, year: int) -> list[Step]:
+    """The year's calendar, fast-forwarded: every period stage on its cron days (assessing ``year``), a spot
+    check in each quarter (the first day its cron fires there), and a rectification follow-up the day after
+    each half-year and annual stage."""
+    steps = []
+    for entry in scheme.calendar:
+        if entry.stage not in STAGE_LABELS:
+            continue
+        days = [t.date() for t in _fires(entry.cron, year)]
+        if entry.stage == "spot_check":
+            firsts = {}
+            for day in days:
+                if day.year == year:
+                    firsts.setdefault((day.month - 1) // 3, day)
+            steps += [Step(day, "spot_check") for day in firsts.values()]
+        elif entry.stage in PERIOD_MONTHS:
+            for day in days:
+                period = last_completed(entry.stage, day)
+                if period.year == year:
+                    steps.append(Step(day, entry.stage, period.key))
+                    if entry.stage in ("half_year", "annual"):
+                        steps.append(Step(day + timedelta(days=1), "rectification"))
+    return sorted(steps, key=lambda s: (s.on, s.stage != "spot_check"))
+
+
+def _fires(cron: str, year: int):
+    """The times ``cron`` fires from the start of ``year`` to the end of next January (annual stages run then)."""
+    it = CronSim(cron, datetime(year, 1, 1))
+    while (fired := next(it)) < datetime(year + 1, 2, 1):
+        yield fired
+
+
+def _said(summary: dict) -> str:
+    if summary.get("status") == "already succeeded":
+        return "已完成（不重复执行）"
+    if "drawn" in summary:
+        return f"抽取 {summary['drawn']}/{summary['of']} 个党支部：{'、'.join(summary['sample'])}（种子 {summary['seed']}）"
+    if "issued" in summary:
+        return f"下发整改通知书 {len(summary['issued'])} 份，逾期 {len(summary['overdue'])} 份"
+    return f"{summary['organizations']} 个党支部，奖惩 {summary['awards']} 项，通报 {Path(summary['bulletin']).name}"
+
+
 def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int, console: Console,
-             scheme_id: str = "target-table") -> None:
+             home: Path, scheme_id: str = "target-table") -> None:
+    """Build the sample enterprise and run its year through the Prefect flows, stage by stage."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo reports each stage itself
+    from bastion.flows.stages import stage_flow  # imports Prefect: only when the demo runs
+
     started = time.perf_counter()
     schemes = registry.schemes()
     if scheme_id not in schemes:
@@ -48,11 +117,19 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     console.print(f"示范企业 {DEMO_NAME}: {made.branches} 个党支部, {made.ledger_entries} 条台账, "
                   f"{made.findings} 条检查发现, {made.ratings} 张测评票 ({year})")
 
-    for period in (f"{year}-H1", str(year)):
-        summary = scoring.score_period(engine, cycle=cycle, period_key=period, registry=registry, actor=ACTOR)
-        awards = scoring.publish_period(engine, cycle=cycle, period_key=period, registry=registry, actor=ACTOR)
-        console.print(f"{period}: 平均分 {summary.mean_total:.2f}, 先进 {summary.advanced}, "
-                      f"一票否决 {summary.vetoed}, 奖惩 {awards} 项 — published")
+    steps = timeline(scheme, year)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        bar = progress.add_task("考核日历", total=len(steps))
+        for step in steps:
+            progress.update(bar, description=f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}")
+            summary = stage_flow(DEMO_TENANT, step.stage, period=step.period, on=step.on, year=year)
+            if summary.get("status") == StageStatus.awaiting_review:
+                ctx = StageContext(engine, registry, home, ACTOR)
+                run = confirm_review(ctx, cycle, step.period, today=step.on)
+                summary = {"status": run.status, **run.detail}
+            progress.advance(bar)
+            console.print(f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}: {_said(summary)}")
 
     with engine.connect() as conn:
         frame = read_results(conn, cycle.id, str(year))

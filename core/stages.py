@@ -191,6 +191,16 @@ def spot_check(ctx: StageContext, cycle: Cycle, on: date, *, share: float = 0.1,
 # --- periods ----------------------------------------------------------------------------------
 
 
+def last_completed(stage: str, day: date) -> Period:
+    """The last period of ``stage``'s length that ended on or before ``day``."""
+    months = PERIOD_MONTHS[stage]
+    index = (day.year * 12 + day.month - 1) // months - 1  # the period before the one ``day`` is in
+    year, first = divmod(index * months, 12)
+    key = {12: f"{year}", 6: f"{year}-H{first // 6 + 1}", 3: f"{year}-Q{first // 3 + 1}",
+           1: f"{year}-{first + 1:02d}"}[months]
+    return Period.parse(key)
+
+
 def period_of_stage(stage: str, cycle: Cycle, period_key: str) -> Period:
     period = scoring.period_in_cycle(cycle, period_key)
     if stage in PERIOD_MONTHS and period.months != PERIOD_MONTHS[stage]:

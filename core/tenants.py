@@ -11,6 +11,7 @@ from . import audit
 from .errors import Ambiguous, Conflict, NotFound
 from .models import (
     AuditEvent,
+    Bulletin,
     Check,
     Cycle,
     Evaluation,
@@ -24,6 +25,7 @@ from .models import (
     Rating,
     Rectification,
     ReviewComment,
+    StageRun,
     Target,
     Tenant,
     TenantPlugin,
@@ -123,7 +125,8 @@ def delete_tenant(session: Session, tenant: Tenant) -> None:
     cycle_ids = select(Cycle.id).where(Cycle.tenant_id == tenant.id)
     evaluation_ids = select(Evaluation.id).where(Evaluation.tenant_id == tenant.id)
     conn.execute(delete(EvaluationLine).where(EvaluationLine.evaluation_id.in_(evaluation_ids)))
-    for model in (Incentive, Rectification, ReviewComment, Evidence, Finding, Check, Rating, LedgerEntry, Evaluation):
+    for model in (Rectification, Incentive, ReviewComment, Evidence, Finding, Check, Rating, LedgerEntry, Evaluation,
+                  StageRun, Bulletin):
         conn.execute(delete(model).where(model.tenant_id == tenant.id))
     conn.execute(delete(Target).where(Target.cycle_id.in_(cycle_ids)))
     conn.execute(delete(Indicator).where(Indicator.cycle_id.in_(cycle_ids)))

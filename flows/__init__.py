@@ -12,6 +12,7 @@ and a generous start-up time for a temporary server on a busy 2-core machine (..
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from bastion.core.settings import Settings
 
@@ -24,6 +25,7 @@ PREFECT_DEFAULTS = {
 
 def configure_prefect(environ: os._Environ | dict = os.environ) -> None:
     environ.setdefault("PREFECT_HOME", str(Settings.from_env(dict(environ)).home / "prefect"))
+    Path(environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)  # its SQLite file goes there
     for name, value in PREFECT_DEFAULTS.items():
         environ.setdefault(name, value)
 

@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bastion.core import cycles, db, scoring, stages, tenants
 from bastion.core.engine import Period
@@ -39,16 +39,6 @@ RETRY_DELAY_SECONDS = 10
 
 def today() -> date:
     return datetime.now(ZoneInfo(TIME_ZONE)).date()
-
-
-def last_completed(stage: str, day: date) -> Period:
-    """The last period of ``stage``'s length that ended on or before ``day``."""
-    months = stages.PERIOD_MONTHS[stage]
-    index = (day.year * 12 + day.month - 1) // months - 1  # the period before the one ``day`` is in
-    year, first = divmod(index * months, 12)
-    key = {12: f"{year}", 6: f"{year}-H{first // 6 + 1}", 3: f"{year}-Q{first // 3 + 1}",
-           1: f"{year}-{first + 1:02d}"}[months]
-    return Period.parse(key)
 
 
 @lru_cache(maxsize=4)
@@ -68,6 +58,16 @@ def _cycle(ctx: stages.StageContext, tenant_code: str, year: int) -> Cycle:
     with Session(ctx.engine) as session:
         tenant = tenants.resolve_tenant(session, tenant_code)
         return cycles.resolve_cycle(session, tenant, year)
+
+
+def cycle_years(tenant_code: str, day: date) -> list[int]:
+    """The years of the tenant's cycles a follow-up on ``day`` looks after: last year's and this year's."""
+    ctx = context()
+    with Session(ctx.engine) as session:
+        t = tenants.resolve_tenant(session, tenant_code)
+        found = session.exec(select(Cycle.year).where(Cycle.tenant_id == t.id,
+                                                      Cycle.year.in_([day.year - 1, day.year]))).all()
+    return sorted(found)
 
 
 def _summary(run) -> dict[str, Any]:
@@ -109,22 +109,30 @@ def single_task(tenant: str, year: int, stage: str, on: date) -> dict[str, Any]:
 
 def _run_name() -> str:
     params = flow_run.parameters
-    return "-".join(str(params.get(k)) for k in ("tenant", "stage", "period", "on") if params.get(k))
+    return "-".join(str(params.get(k)) for k in ("tenant", "stage", "period", "year", "on") if params.get(k))
 
 
 @flow(name="bastion-stage", flow_run_name=_run_name, log_prints=True)
-def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | None = None) -> dict[str, Any]:
-    """Run one stage of a tenant's calendar (see the module docstring)."""
+def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | None = None,
+               year: int | None = None) -> dict[str, Any]:
+    """Run one stage of a tenant's calendar (see the module docstring).
+
+    A spot check acts in the cycle of ``year`` (default: the day's year). The rectification
+    follow-up does so too when given a year; scheduled, it follows up this year's cycle and last
+    year's (the annual notices fall due in the next year).
+    """
     logger = get_run_logger()
     day = on or today()
     if stage not in stages.STAGES:
         raise ValueError(f"no stage {stage!r}; stages: {', '.join(stages.STAGES)}")
     if stage not in stages.PERIOD_MONTHS:
-        year = Period.parse(period).year if period else day.year
-        summary = single_task(tenant, year, stage, day)
-        logger.info("%s %s %s: %s", tenant, stage, day, summary)
+        years = [year] if year else ([day.year] if stage == "spot_check" else cycle_years(tenant, day))
+        summary = {}
+        for cycle_year in years:
+            summary = single_task(tenant, cycle_year, stage, day)
+            logger.info("%s %s %s (%s cycle): %s", tenant, stage, day, cycle_year, summary)
         return summary
-    assessed = Period.parse(period) if period else last_completed(stage, day)
+    assessed = Period.parse(period) if period else stages.last_completed(stage, day)
     run_id = start_task(tenant, assessed.year, stage, assessed.key)
     if run_id is None:
         logger.info("%s %s %s already succeeded: nothing to do", tenant, stage, assessed.key)

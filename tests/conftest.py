@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from sqlmodel import SQLModel
 from bastion.core import db
 from bastion.core.registry import Registry
 from tests import factories
+
+# Prefect's own state for the whole session, set before anything imports bastion.flows (which
+# would otherwise default it to ./.bastion/prefect); a flow run outside the flow tests' harness
+# (the demo) starts one temporary server there.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bastion-test-prefect-"))
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its INFO lines at exit hit pytest's closed streams
 
 PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

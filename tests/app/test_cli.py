@@ -221,3 +221,53 @@ def test_graded_leader_review_is_recorded_and_listed(in_demo):
     assert out.exit_code == 1 and "at least one of achievements" in " ".join(out.output.split())
     out = bastion("review", "add", "--org", "NOPE", "--reviewer", "王建国", "--problems", "x", ok=False)
     assert out.exit_code == 1 and "no organisation 'NOPE'" in out.output
+
+
+def test_the_demo_runs_its_year_through_the_flows_and_archives_the_bulletins(in_demo):
+    out = " ".join(in_demo.output.split())
+    assert "随机抽查" in out and "半年检查 2025-H1" in out and "年终考核 2025" in out and "整改跟踪" in out
+    runs = " ".join(bastion("stages").output.split())
+    for key in ("2025:half_year:2025-H1", "2025:annual:2025", "2025:rectification:2026-01-16"):
+        assert key in runs
+    assert "failed" not in runs and "running" not in runs
+    listed = bastion("bulletins").output
+    paths = [Path(line.strip()) for line in listed.splitlines() if line.strip().endswith((".docx", ".xlsx"))]
+    assert len(paths) == 4 and all(p.exists() for p in paths)
+    assert "2025年度党建工作考核通报" in listed and "2025年上半年党建工作考核通报" in listed
+
+
+def test_the_demo_results_match_a_direct_engine_run_on_the_same_data(in_demo):
+    from bastion.core import engine as scoring_engine, scoring
+    from bastion.core.registry import Registry
+    from bastion.core.settings import Settings
+
+    store = db.connect(Settings.from_env())
+    _, cycle = _demo_cycle(store)
+    inputs = scoring.read_inputs(store, cycle=cycle, period=scoring_engine.Period.parse("2025"),
+                                 registry=Registry.load())
+    direct = scoring_engine.score(inputs.scheme, inputs.rule_types, inputs.orgs, inputs.facts, inputs.period,
+                                  target_rows=inputs.target_rows).evaluations.merge(inputs.orgs[["org_id", "code"]])
+    published = json.loads(bastion("results", "--format", "json").stdout)
+    assert [(r["org_code"], r["total"], r["rank"], r["grade"], r["tier"]) for r in published] == \
+        [(r.code, r.total, r.rank, r.grade, r.tier) for r in direct.sort_values("rank").itertuples()]
+    store.dispose()
+
+
+def _demo_cycle(store):
+    from sqlmodel import Session
+
+    from bastion.core import cycles, tenants
+
+    with Session(store) as session:
+        tenant = tenants.resolve_tenant(session, "demo")
+        return tenant, cycles.resolve_cycle(session, tenant, 2025)
+
+
+def test_run_a_stage_now_through_prefect_and_again_does_nothing(in_demo):
+    out = " ".join(bastion("run", "quarterly", "--period", "2025-Q3").output.split())
+    assert "status succeeded" in out and "organizations 40" in out
+    assert "already succeeded" in bastion("run", "quarterly", "--period", "2025-Q3").output
+    out = bastion("run", "weekly", ok=False)
+    assert out.exit_code == 1 and "no stage 'weekly'" in out.output
+    out = bastion("confirm", ok=False)
+    assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())

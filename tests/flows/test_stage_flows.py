@@ -40,7 +40,7 @@ def tenant_cycle(flow_home):
     (date(2026, 12, 31), "quarterly", "2026-Q3"),
 ])
 def test_a_scheduled_run_assesses_the_last_completed_period(day, stage, period):
-    assert stage_flows.last_completed(stage, day).key == period
+    assert stages.last_completed(stage, day).key == period
 
 
 def test_a_stage_flow_records_its_flow_run_and_acts_once(tenant_cycle):
