@@ -201,3 +201,21 @@ def test_a_rectification_stage_killed_in_its_transaction_writes_nothing(engine, 
         assert len(session.exec(select(Rectification)).all()) == len(run.detail["issued"])
         assert session.exec(select(StageRun).where(StageRun.key == "2026:rectification:2026-07-20")).one().status \
             == "succeeded"
+
+
+def test_a_spot_check_killed_in_its_transaction_draws_again_the_same_sample(engine, registry, ctx, monkeypatch):
+    tenant, cycle = enterprise(engine, registry, "acme")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(stages, "finish_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        stages.spot_check(ctx, cycle, date(2026, 5, 4))
+    monkeypatch.undo()
+    with Session(engine) as session:
+        assert session.exec(select(Check).where(Check.kind == "spot")).all() == []
+    run = stages.spot_check(ctx, cycle, date(2026, 5, 4))
+    assert run.attempts == 2 and run.detail["seed"] == stages.draw_seed("acme", date(2026, 5, 4))
+    with Session(engine) as session:
+        assert len(session.exec(select(Check).where(Check.kind == "spot")).all()) == run.detail["drawn"]

@@ -107,3 +107,39 @@ def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cy
     found = asyncio.run(applied())
     assert found["acme-quarterly"] == ("0 9 5 1,4,7,10 *", "Asia/Shanghai", {"tenant": "acme", "stage": "quarterly"})
     assert set(found) == {s.name for s in schedule}
+
+
+def test_bastion_serve_registers_each_tenants_deployments_with_the_server(tenant_cycle, flow_home):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_LOGGING_LEVEL="WARNING")
+
+    async def names() -> set[str]:
+        async with get_client() as client:
+            return {d.name for d in await client.read_deployments()}
+
+    async def forget_earlier() -> None:  # the session's server may hold them from another test
+        async with get_client() as client:
+            for deployment in await client.read_deployments():
+                await client.delete_deployment(deployment.id)
+
+    asyncio.run(forget_earlier())
+    assert not asyncio.run(names())
+    server = subprocess.Popen([sys.executable, "-m", "bastion", "serve"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "acme-rectification" not in asyncio.run(names()):
+            assert server.poll() is None, server.stdout.read()
+            time.sleep(1)
+        assert {"acme-spot_check", "acme-quarterly", "acme-half_year", "acme-annual",
+                "acme-rectification"} <= asyncio.run(names())
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0]
+    assert "acme-quarterly" in output and "0 9 5 1,4,7,10 *" in output
