@@ -427,6 +427,26 @@ def serve(tenant: TenantOpt = None) -> None:
     prefect_serve(*deployments(schedule))
 
 
+@app.command()
+@handled
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="The Prefect work pool whose workers run the stages.")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Register every tenant's calendar with a standing Prefect server, for the workers of a work pool."""
+    from prefect import deploy as prefect_deploy
+
+    from bastion.flows.calendar import calendar, deployments
+
+    schedule = calendar(_engine(), _registry(), tenant)
+    if not schedule:
+        raise BastionError("no tenant has a scheme with a calendar yet: create a tenant and open a cycle first")
+    ids = prefect_deploy(*deployments(schedule, work_pool=pool), work_pool_name=pool, build=False, push=False,
+                         print_next_steps_message=False)
+    out.print(f"{len(ids)} deployments registered for work pool {pool}: "
+              + ", ".join(item.name for item in schedule) + f"; start a worker with `prefect worker start --pool {pool}`")
+
+
 # --- graded leader review ------------------------------------------------------------------
 
 review_app = typer.Typer(help="Graded leader review (分级点评) of organisations.", no_args_is_help=True)

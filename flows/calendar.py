@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect.deployments.runner import RunnerDeployment
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -67,12 +67,19 @@ def calendar(engine: Engine, registry: Registry, tenant_code: str | None = None)
     return out
 
 
-def deployments(schedule: list[Scheduled]) -> list[RunnerDeployment]:
+def deployments(schedule: list[Scheduled], *, work_pool: str | None = None) -> list[RunnerDeployment]:
+    """The schedule's deployments: served by ``bastion serve``, or for ``work_pool``'s workers.
+
+    For a work pool they name the flow by its module path (``bastion.flows.stages:stage_flow``), so a
+    worker with Bastion installed runs it from the installed package: nothing to upload or build.
+    """
     return [
         stage_flow.to_deployment(
             name=item.name, schedules=[Cron(item.cron, timezone=TIME_ZONE)],
             parameters={"tenant": item.tenant, "stage": item.stage},
             description=item.description, tags=[item.tenant, item.scheme, item.stage],
+            work_pool_name=work_pool,
+            entrypoint_type=EntrypointType.MODULE_PATH if work_pool else EntrypointType.FILE_PATH,
         )
         for item in schedule
     ]

@@ -143,3 +143,28 @@ def test_bastion_serve_registers_each_tenants_deployments_with_the_server(tenant
         server.terminate()
         output = server.communicate(timeout=60)[0]
     assert "acme-quarterly" in output and "0 9 5 1,4,7,10 *" in output
+
+
+def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle):
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from typer.testing import CliRunner
+
+    from bastion.cli import app
+
+    async def make_pool() -> None:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="bastion-test", type="process"), overwrite=True)
+
+    asyncio.run(make_pool())
+    result = CliRunner().invoke(app, ["deploy", "--pool", "bastion-test"])
+    assert result.exit_code == 0, result.output
+    assert "5 deployments registered for work pool bastion-test" in " ".join(result.output.split())
+
+    async def pooled() -> dict[str, tuple]:
+        async with get_client() as client:
+            return {d.name: (d.work_pool_name, d.entrypoint) for d in await client.read_deployments()
+                    if d.name.startswith("acme-")}
+
+    found = asyncio.run(pooled())
+    assert found["acme-annual"] == ("bastion-test", "bastion.flows.stages.stage_flow")
+    assert len(found) == 5
