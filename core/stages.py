@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, scoring
+from . import audit, cycles, scoring
 from .bulletins import write_bulletin
 from .contributions import CycleEvent
 from .cycles import cycle_scheme
@@ -59,7 +59,7 @@ from .registry import Registry
 from .tenants import enabled_plugins
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
-STAGES = ("spot_check", *PERIOD_MONTHS, "rectification")
+STAGES = ("open_cycle", "spot_check", *PERIOD_MONTHS, "rectification")
 NOTICE_DAYS = 30  # a finding's notice is due this many days after it is issued
 REMIND_DAYS = 7
 
@@ -98,13 +98,18 @@ def get_run(engine: Engine, run_id: int) -> StageRun:
 
 def start_run(ctx: StageContext, cycle: Cycle, stage: str, subject: str) -> StageRun | None:
     """Record that a stage starts; None when it already succeeded (nothing is to be done again)."""
-    key = stage_key(cycle.year, stage, subject)
+    return _start(ctx, cycle.tenant_id, cycle.year, cycle.id, stage, subject)
+
+
+def _start(ctx: StageContext, tenant_id: int, year: int, cycle_id: int | None, stage: str,
+           subject: str) -> StageRun | None:
+    key = stage_key(year, stage, subject)
     with transaction(ctx.engine) as session:
-        run = session.exec(select_model(StageRun).where(StageRun.tenant_id == cycle.tenant_id,
+        run = session.exec(select_model(StageRun).where(StageRun.tenant_id == tenant_id,
                                                         StageRun.key == key)).first()
         if run is not None and run.status == StageStatus.succeeded:
             return None
-        run = run or StageRun(tenant_id=cycle.tenant_id, cycle_id=cycle.id, key=key, stage=stage,
+        run = run or StageRun(tenant_id=tenant_id, cycle_id=cycle_id, key=key, stage=stage,
                               period=subject if stage in PERIOD_MONTHS else "", status=StageStatus.running)
         run.status, run.attempts, run.error = StageStatus.running.value, run.attempts + 1, None
         run.flow_run_id, run.started_at, run.finished_at = ctx.flow_run_id, utcnow(), None
@@ -146,6 +151,37 @@ def _notify(ctx: StageContext, cycle: Cycle, name: str, period: str | None, deta
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)
     ctx.registry.notify(CycleEvent(name, tenant.code, cycle.year, period, detail=detail), enabled)
+
+
+# --- opening the year ---------------------------------------------------------------------------
+
+
+def open_year(ctx: StageContext, tenant: Tenant, year: int, *, scheme_id: str | None = None) -> StageRun | None:
+    """Open the tenant's cycle of ``year``: its enabled scheme frozen as it is now, with its targets.
+
+    The scheme is ``scheme_id``, else the one the previous year's cycle ran if the tenant still
+    enables it, else the only scheme the tenant enables. A cycle already opened (by hand) is kept.
+    """
+    run = _start(ctx, tenant.id, year, None, "open_cycle", str(year))
+    if run is None:
+        return None
+
+    def body() -> StageRun:
+        with transaction(ctx.engine) as session:
+            cycle = session.exec(select_model(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year == year)).first()
+            existing = cycle is not None
+            if cycle is None:
+                previous = session.exec(select_model(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year < year)
+                                        .order_by(Cycle.year.desc())).first()
+                enabled = ctx.registry.schemes(enabled_plugins(session, tenant.id))
+                chosen = scheme_id or (previous.scheme_id if previous and previous.scheme_id in enabled else None)
+                cycle = cycles.open_cycle(session, tenant=tenant, year=year, registry=ctx.registry, actor=ctx.actor,
+                                          scheme_id=chosen)
+            run.cycle_id = cycle.id
+            return finish_run(session, run, {"cycle": cycle.id, "scheme": cycle.scheme_id,
+                                             "version": cycle.scheme_version, "already_open": existing})
+
+    return guarded(ctx, run, body)
 
 
 # --- spot checks ------------------------------------------------------------------------------

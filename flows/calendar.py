@@ -2,7 +2,8 @@
 
 The calendar comes from the scheme plugin (``Scheme.calendar``: stage, cron, description) of the
 tenant's current cycle — the latest it opened — or, before it opens one, of the only scheme it
-enables. Every tenant also gets a daily rectification follow-up. Schedules run in Asia/Shanghai.
+enables. Every tenant also gets a daily rectification follow-up and the opening of each new year's
+cycle on 1 January. Schedules run in Asia/Shanghai.
 ``bastion serve`` serves these deployments from one process; the same deployments can be applied to
 a standing Prefect server and run by workers (README, "Running the calendar").
 """
@@ -25,6 +26,7 @@ from bastion.core.scheme import Scheme
 from .stages import TIME_ZONE, stage_flow
 
 RECTIFICATION_CRON = "0 8 * * *"
+OPEN_CYCLE_CRON = "0 6 1 1 *"  # New Year's Day, before anything else of the year runs
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def calendar(engine: Engine, registry: Registry, tenant_code: str | None = None)
                 if entry.stage in stages.STAGES:
                     out.append(Scheduled(tenant.code, entry.stage, entry.cron, entry.description, scheme.id))
             out.append(Scheduled(tenant.code, "rectification", RECTIFICATION_CRON, "整改跟踪：下发、提醒、逾期、复验",
+                                 scheme.id))
+            out.append(Scheduled(tenant.code, "open_cycle", OPEN_CYCLE_CRON, "开启新考核年度：冻结方案版本及目标",
                                  scheme.id))
     return out
 

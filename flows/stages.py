@@ -100,6 +100,15 @@ def conclude_task(tenant: str, year: int, stage: str, period: str, run_id: int, 
     return _summary(stages.conclude_step(ctx, cycle, stage, scoring.period_in_cycle(cycle, period), run, on))
 
 
+@task(name="open", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
+def open_task(tenant: str, year: int) -> dict[str, Any]:
+    """Open the tenant's cycle of the year (its scheme frozen), unless it is open already."""
+    ctx = context()
+    with Session(ctx.engine) as session:
+        t = tenants.resolve_tenant(session, tenant)
+    return _summary(stages.open_year(ctx, t, year))
+
+
 @task(name="run", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
 def single_task(tenant: str, year: int, stage: str, on: date) -> dict[str, Any]:
     """A stage that writes in one transaction (spot check, rectification follow-up)."""
@@ -117,7 +126,8 @@ def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | No
                year: int | None = None) -> dict[str, Any]:
     """Run one stage of a tenant's calendar (see the module docstring).
 
-    A spot check acts in the cycle of ``year`` (default: the day's year). The rectification
+    ``open_cycle`` opens the cycle of ``year`` (default: the day's year). A spot check acts in the
+    cycle of ``year`` (default: the day's year). The rectification
     follow-up does so too when given a year; scheduled, it follows up this year's cycle and last
     year's (the annual notices fall due in the next year).
     """
@@ -125,6 +135,11 @@ def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | No
     day = on or today()
     if stage not in stages.STAGES:
         raise ValueError(f"no stage {stage!r}; stages: {', '.join(stages.STAGES)}")
+    if stage == "open_cycle":
+        opened = year or (Period.parse(period).year if period else day.year)
+        summary = open_task(tenant, opened)
+        logger.info("%s open_cycle %s: %s", tenant, opened, summary)
+        return summary
     if stage not in stages.PERIOD_MONTHS:
         years = [year] if year else ([day.year] if stage == "spot_check" else cycle_years(tenant, day))
         summary = {}

@@ -219,3 +219,14 @@ def test_a_spot_check_killed_in_its_transaction_draws_again_the_same_sample(engi
     assert run.attempts == 2 and run.detail["seed"] == stages.draw_seed("acme", date(2026, 5, 4))
     with Session(engine) as session:
         assert len(session.exec(select(Check).where(Check.kind == "spot")).all()) == run.detail["drawn"]
+
+
+def test_opening_the_year_keeps_last_years_scheme_among_several(engine, registry, ctx):
+    tenant = factories.tenant(engine, registry, code="two", plugins=(*PLUGINS, "target-table"))
+    with pytest.raises(stages.StageFailed, match="enables 2 schemes"):
+        stages.open_year(ctx, tenant, 2026)  # no earlier cycle and two schemes: it must be told which
+    first = stages.open_year(ctx, tenant, 2026, scheme_id="study-education")
+    assert first.attempts == 2 and first.detail["scheme"] == "study-education"
+    second = stages.open_year(ctx, tenant, 2027)
+    assert (second.detail["scheme"], second.detail["already_open"]) == ("study-education", False)
+    assert stages.open_year(ctx, tenant, 2027) is None

@@ -92,6 +92,7 @@ def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cy
     assert [(s.name, s.cron) for s in schedule] == [
         ("acme-spot_check", "0 9 * * 2"), ("acme-quarterly", "0 9 5 1,4,7,10 *"), ("acme-half_year", "0 9 10 7 *"),
         ("acme-annual", "0 9 15 1 *"), ("acme-rectification", calendar.RECTIFICATION_CRON),
+        ("acme-open_cycle", calendar.OPEN_CYCLE_CRON),
     ]
 
     built = calendar.deployments(schedule)  # outside the event loop: to_deployment is sync here
@@ -134,7 +135,7 @@ def test_bastion_serve_registers_each_tenants_deployments_with_the_server(tenant
                               stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "acme-rectification" not in asyncio.run(names()):
+        while time.monotonic() < deadline and "acme-open_cycle" not in asyncio.run(names()):
             assert server.poll() is None, server.stdout.read()
             time.sleep(1)
         assert {"acme-spot_check", "acme-quarterly", "acme-half_year", "acme-annual",
@@ -158,7 +159,7 @@ def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle):
     asyncio.run(make_pool())
     result = CliRunner().invoke(app, ["deploy", "--pool", "bastion-test"])
     assert result.exit_code == 0, result.output
-    assert "5 deployments registered for work pool bastion-test" in " ".join(result.output.split())
+    assert "6 deployments registered for work pool bastion-test" in " ".join(result.output.split())
 
     async def pooled() -> dict[str, tuple]:
         async with get_client() as client:
@@ -167,4 +168,16 @@ def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle):
 
     found = asyncio.run(pooled())
     assert found["acme-annual"] == ("bastion-test", "bastion.flows.stages.stage_flow")
-    assert len(found) == 5
+    assert len(found) == 6
+
+
+def test_the_new_year_opens_with_last_years_scheme_once(tenant_cycle):
+    engine, tenant, cycle = tenant_cycle
+    opened = stage_flows.stage_flow("acme", "open_cycle", on=date(2027, 1, 1))
+    assert (opened["scheme"], opened["already_open"]) == ("responsibility-system", False)
+    assert stage_flows.stage_flow("acme", "open_cycle", on=date(2027, 1, 1)) == {"status": "already succeeded"}
+    again = stage_flows.stage_flow("acme", "open_cycle", year=2026)  # opened by hand before: kept as it is
+    assert again["already_open"] is True and again["cycle"] == cycle.id
+    with Session(engine) as session:
+        years = sorted(session.exec(select(cycles.Cycle.year).where(cycles.Cycle.tenant_id == tenant.id)).all())
+    assert years == [2026, 2027]
