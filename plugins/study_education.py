@@ -19,9 +19,12 @@ What the seed says, and this plugin keeps:
 What this plugin invented: the indicators and their points; that each of the five "goods" is a
 level the superior assigns; the coverage target of member duties (all members, 10 % tolerance);
 the grade bands (先进 ≥ 90, 合格 ≥ 70, 基本合格 ≥ 60, 不合格) and the tiers by score (先进 ≥ 90,
-达标 ≥ 70, 待整改); that every period's 待整改 branches get a notice, due 30 days after a month or
-quarter and 60 days after a half-year or year, re-verified once due; that the half-year's 先进 are
-proposed for the 七一 commendation and the year's for the year-end commendation.
+达标 ≥ 70, 待整改); that the half-year check's and the year-end assessment's 待整改 branches get a
+notice due 60 days after the period, re-verified once due (monthly evaluations and quarterly
+bulletins report the standings; their notices come from the supervision findings, which the
+rectification follow-up turns into notices in any month — the seed's 依据督查、抽查或明察暗访); that
+the quarter's 先进 are praised in the bulletin, the half-year's proposed for the 七一 commendation and
+the year's for the year-end commendation.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bastion.core.scheme import Scheme, indicator
 __version__ = "1.0.0"
 
 NEEDS_RECTIFICATION = "待整改"
+NOTICE_DAYS = 60
 
 LEDGER_TYPES = [
     LedgerType("review_record", "点评情况", "leader review record", description="点评情况台账：分级点评的成绩、问题和方向"),
@@ -113,17 +117,17 @@ SCHEME = {
 
 
 class StudyEducationAwards(IncentivePolicy):
-    """Rectification notices with deadlines for every period's 待整改; commendations at half-year and year end."""
+    """Notices with deadlines for the 待整改 of the half-year check and the year; praise and commendations."""
 
     name = "study-education-awards"
-    description = ("每期（月、季、半年、年）待整改的党组织下达整改通知书，月、季限期 30 天，半年、年度限期 60 天，期满复验；"
-                   "半年先进推荐七一表彰，年度先进年度总结表彰，季度先进通报表扬")
+    description = ("半年检查、年终考核待整改的党组织下达整改通知书，限期 60 天，期满复验（日常督查发现的问题随时下达）；"
+                   "季度先进通报表扬，半年先进推荐七一表彰，年度先进年度总结表彰")
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         period = context.period
-        days = 30 if period.months <= 3 else 60
+        days = NOTICE_DAYS
         deadline = period.end + timedelta(days=days)
-        weak = results[results["tier"] == NEEDS_RECTIFICATION]
+        weak = results[(results["tier"] == NEEDS_RECTIFICATION) & (period.months >= 6)]
         parts = [pd.DataFrame({
             "org_id": weak["org_id"], "kind": "rectification", "code": "rectification_notice",
             "title": f"{period.label}整改通知书：限 {deadline:%Y年%m月%d日} 前整改到位",

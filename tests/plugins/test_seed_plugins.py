@@ -189,3 +189,16 @@ def test_a_new_scheme_version_never_changes_a_cycle_already_opened(engine, regis
     next_year = factories.cycle(engine, newer, tenant, year=2027)
     assert (next_year.scheme_version, next_year.scheme_plugin) == ("2027.1", "target-table-2027")
     assert cycles.cycle_scheme(next_year).blocks[0].indicators[1].points == 10
+
+
+def test_study_education_quarters_praise_and_leave_notices_to_the_findings():
+    from bastion.core.contributions import PolicyContext
+    from bastion.plugins.study_education import StudyEducationAwards
+
+    results = pd.DataFrame({"org_id": [1, 2, 3], "tier": ["先进", "达标", "待整改"], "grade": ["先进", "合格", "不合格"],
+                            "advanced_eligible": [True, False, False]})
+    quarter = StudyEducationAwards().apply(results, PolicyContext("acme", 2026, Period.parse("2026-Q2"), "x", "1"))
+    assert list(zip(quarter["org_id"], quarter["code"])) == [(1, "bulletin_praise")]
+    half = StudyEducationAwards().apply(results, PolicyContext("acme", 2026, Period.parse("2026-H1"), "x", "1"))
+    assert set(zip(half["org_id"], half["code"])) == {(3, "rectification_notice"), (1, "july_first_commendation")}
+    assert half.loc[half["org_id"] == 3, "effective_until"].item().isoformat() == "2026-08-30"
