@@ -230,3 +230,21 @@ def test_opening_the_year_keeps_last_years_scheme_among_several(engine, registry
     second = stages.open_year(ctx, tenant, 2027)
     assert (second.detail["scheme"], second.detail["already_open"]) == ("study-education", False)
     assert stages.open_year(ctx, tenant, 2027) is None
+
+
+def test_opening_the_year_killed_in_its_transaction_opens_nothing_then_once(engine, registry, ctx, monkeypatch):
+    tenant = factories.tenant(engine, registry, code="acme", plugins=PLUGINS)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(stages, "finish_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        stages.open_year(ctx, tenant, 2026)
+    monkeypatch.undo()
+    with Session(engine) as session:
+        assert session.exec(select(cycles.Cycle)).all() == []
+    run = stages.open_year(ctx, tenant, 2026)
+    assert run.attempts == 2 and run.detail["already_open"] is False
+    with Session(engine) as session:
+        assert [c.year for c in session.exec(select(cycles.Cycle)).all()] == [2026]
