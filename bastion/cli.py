@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion import __version__
-from bastion.core import cycles, db, reviews, scoring, tenants
+from bastion.core import cycles, db, rectifications, reviews, scoring, tenants
 from bastion.core.engine import Period
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, Tenant
@@ -445,6 +445,65 @@ def deploy(
                          print_next_steps_message=False)
     out.print(f"{len(ids)} deployments registered for work pool {pool}: "
               + ", ".join(item.name for item in schedule) + f"; start a worker with `prefect worker start --pool {pool}`")
+
+
+# --- rectification notices ------------------------------------------------------------------
+
+rectify_app = typer.Typer(help="Rectification notices (整改通知书): list, answer, re-verify (复验).",
+                          no_args_is_help=True)
+app.add_typer(rectify_app, name="rectification")
+
+
+@rectify_app.command("list")
+@handled
+def rectification_list(
+    status: Annotated[str | None, typer.Option(help="issued, responded, verified, reopened or overdue.")] = None,
+    org: Annotated[str | None, typer.Option("--org", "-o", help="One organisation's notices.")] = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """The tenant's notices by deadline: number, organisation, problem, deadline, status."""
+    engine = _engine()
+    with Session(engine) as session:
+        t = tenants.resolve_tenant(session, tenant)
+    with engine.connect() as conn:
+        frame = rectifications.read_notices(conn, t.id, status=status, org_code=org)
+    table = Table("notice", "org", "problem", "deadline", "status", title=f"{t.name} · 整改通知书 ({len(frame)})")
+    table.columns[0].no_wrap = True
+    for r in frame.itertuples():
+        table.add_row(r.notice_no, r.code, r.problem, f"{r.deadline:%Y-%m-%d}", r.status)
+    out.print(table)
+
+
+@rectify_app.command("respond")
+@handled
+def rectification_respond(
+    notice: Annotated[str, typer.Argument(help="The notice number, e.g. ZG2026-00012.")],
+    response: Annotated[str, typer.Option("--response", help="What was rectified, and how (整改情况).")],
+    tenant: TenantOpt = None,
+) -> None:
+    """A branch answers a notice."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        done = rectifications.respond(session, tenant_id=t.id, notice_no=notice, response=response,
+                                      actor=current_actor())
+    out.print(f"notice {done.notice_no} answered: {done.status}")
+
+
+@rectify_app.command("verify")
+@handled
+def rectification_verify(
+    notice: Annotated[str, typer.Argument(help="The notice number.")],
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="The re-verification's result.")],
+    note: Annotated[str, typer.Option("--note", help="What the re-verification found.")] = "",
+    deadline: Annotated[str | None, typer.Option(help="New deadline (YYYY-MM-DD) when it failed.")] = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """Re-verify (复验) an answered notice: --passed closes it, --failed reopens it with a new deadline."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        done = rectifications.verify(session, tenant_id=t.id, notice_no=notice, passed=passed, note=note,
+                                     verifier=current_actor(), new_deadline=_day(deadline))
+    out.print(f"notice {done.notice_no}: {done.status}" + ("" if passed else f", due {done.deadline:%Y-%m-%d}"))
 
 
 # --- graded leader review ------------------------------------------------------------------

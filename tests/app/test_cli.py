@@ -271,3 +271,18 @@ def test_run_a_stage_now_through_prefect_and_again_does_nothing(in_demo):
     assert out.exit_code == 1 and "no stage 'weekly'" in out.output
     out = bastion("confirm", ok=False)
     assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
+
+
+def test_a_notice_is_answered_then_re_verified_failed_and_passed(in_demo):
+    notices = bastion("rectification", "list", "--status", "issued").output
+    number = next(word for word in notices.split() if word.startswith("ZG2025-"))
+    out = bastion("rectification", "verify", number, "--passed", ok=False)
+    assert out.exit_code == 1 and "only an answered notice is re-verified" in " ".join(out.output.split())
+    assert "responded" in bastion("rectification", "respond", number, "--response", "已召开专题组织生活会，补齐台账").output
+    out = bastion("rectification", "verify", number, "--failed", ok=False)
+    assert out.exit_code == 1 and "give a new deadline" in " ".join(out.output.split())
+    reopened = bastion("rectification", "verify", number, "--failed", "--note", "台账仍不完整", "--deadline", "2099-06-30")
+    assert "reopened, due 2099-06-30" in reopened.output
+    bastion("rectification", "respond", number, "--response", "台账已补齐")
+    assert f"notice {number}: verified" in bastion("rectification", "verify", number, "--passed", "--note", "复验通过").output
+    assert number in bastion("rectification", "list", "--status", "verified").output
