@@ -119,8 +119,12 @@ def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
     if not pd.api.types.is_datetime64_any_dtype(data["date"]):
         data["date"] = pd.to_datetime(data["date"])
     for column in columns:
-        if column in NUMERIC_FACTS and data[column].dtype != NUMERIC_FACTS[column]:
-            data[column] = pd.to_numeric(data[column]).astype(NUMERIC_FACTS[column])
+        wanted = NUMERIC_FACTS.get(column)
+        if wanted is None or data[column].dtype == wanted:
+            continue
+        if wanted == "int64" and isinstance(data[column].dtype, np.dtype) and data[column].dtype.kind == "i":
+            continue  # int32 ids as read (db.read_columns): the same values in half the memory
+        data[column] = pd.to_numeric(data[column]).astype(wanted)
     return data
 
 
@@ -130,7 +134,8 @@ class Facts:
 
     Columns: ledger ``id, org_id, type, date, quantity``; findings ``id, org_id,
     indicator_code, date, deduction, description``; ratings ``id, org_id, source,
-    indicator_code, score, level, date``.
+    indicator_code, score, level, date``. ``id`` and ``org_id`` are signed integers (int32 as
+    ``core.scoring`` reads them when the values fit, else int64), ``date`` a datetime.
     """
 
     ledger: pd.DataFrame
@@ -487,7 +492,7 @@ def prepare(
                   rule_owners or {})
 
 
-def score_slices(inputs: Inputs, *, slice_size: int = 10_000) -> Iterator[pd.DataFrame]:
+def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.DataFrame]:
     """The lines (``LINE_COLUMNS``) of ``slice_size`` organisations at a time, in ``org_id`` order.
 
     Each slice is scored with only its own facts and targets, so a caller that writes each slice
@@ -548,7 +553,7 @@ def score(
     target_rows: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
-    slice_size: int = 10_000,
+    slice_size: int = 5_000,
 ) -> ScoreResult:
     """Score every organisation in ``orgs`` for ``period``, all lines in memory (see :func:`prepare`).
 

@@ -84,13 +84,25 @@ class LedgerTarget(RuleType):
         parts = []
         facts = batch.facts
         period = batch.period
+        sums: dict[tuple, pd.Series | pd.DataFrame] = {}  # indicators counting the same ledger type share its sums
+
+        def summed(ledger_type: str, aggregate: str, unit: int | None) -> pd.Series | pd.DataFrame:
+            key = (ledger_type, aggregate, unit)
+            if key not in sums:
+                entries = facts.ledger_of_type(ledger_type)
+                amount = (entries["quantity"].fillna(0.0).astype(float) if aggregate == "sum"
+                          else pd.Series(1.0, index=entries.index))
+                if unit is None:
+                    sums[key] = amount.groupby(entries["org_id"]).sum()
+                else:
+                    slot = (entries["date"].dt.month - period.first_month) // unit
+                    sums[key] = amount.groupby([entries["org_id"], slot]).sum().unstack(fill_value=0.0)
+            return sums[key]
+
         for _code, params, sub in batch.by_indicator():
-            entries = facts.ledger_of_type(params.ledger_type)
-            amount = (entries["quantity"].fillna(0.0).astype(float) if params.aggregate == "sum"
-                      else pd.Series(1.0, index=entries.index))
             unit = UNIT_MONTHS[params.per]
             target = sub["target"].astype(float)
-            total = per_row(amount.groupby(entries["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
+            total = per_row(summed(params.ledger_type, params.aggregate, None), sub["org_id"], 0.0).astype(float)
             if unit >= period.months:
                 share = period.months / unit
                 period_target = target * share
@@ -98,8 +110,7 @@ class LedgerTarget(RuleType):
                 detail = ""
             else:
                 units = period.months // unit
-                slot = (entries["date"].dt.month - period.first_month) // unit
-                per_unit = amount.groupby([entries["org_id"], slot]).sum().unstack(fill_value=0.0)
+                per_unit = summed(params.ledger_type, params.aggregate, unit)
                 matrix = per_unit.reindex(index=sub["org_id"].to_numpy(), columns=range(units), fill_value=0.0).to_numpy()
                 t = target.to_numpy()[:, None]
                 tol = sub["tolerance"].astype(float).fillna(0.0).to_numpy()[:, None]

@@ -12,7 +12,7 @@ from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
 from bastion.core.results import explain, read_results
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlmodel import Session
 
 from tests import factories
@@ -165,7 +165,8 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
     assert ledger["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-05", "2026-12-31"]
     assert ledger["type"].tolist() == ["volunteer_service", "party_lecture"]
     assert ledger["quantity"].iloc[0] == 2.5 and pd.isna(ledger["quantity"].iloc[1])
-    assert str(ledger["org_id"].dtype) == "int64" and facts.findings.empty
+    assert str(ledger["org_id"].dtype) == "int32" and facts.findings.empty  # ids that fit are read as int32
+    assert isinstance(ledger["type"].dtype, pd.CategoricalDtype)  # a byte per row
     assert facts.ratings[["level", "indicator_code"]].values.tolist() == [["良好", "B1-4"]]
     assert pd.isna(facts.ratings["score"].iloc[0])
     assert sorted(chunked["type"]) == ["party_lecture", "party_lecture", "volunteer_service"]
@@ -185,6 +186,43 @@ def test_read_columns_sorts_by_a_column_stably_across_chunks(engine, tenant):
     expected = sorted([(ids[o], f"t{d}") for o, d in [("B", 1), ("A", 2), ("B", 3), ("A", 4), ("B", 5)]],
                       key=lambda r: r[0])  # stable: each branch's rows keep their date order
     assert list(zip(rows["org_id"], rows["type"], strict=True)) == expected
+
+
+def test_read_columns_by_key_range_gives_the_rows_of_the_plain_read(engine, tenant):
+    """The SQLite key-range read (group_concat texts) returns exactly what reading row by row does."""
+    ids = factories.org_tree(engine, tenant, {"A": "机关", "B": "机关"})
+    quantities = [None, 0.1, 1 / 3, 48.0724633289562, 1e300, 2.0, -7.25, 5e-324, None, 123456789.123456789]
+    types = ["party_lecture", None, "a,b", "x\x1fy", "党课", "", "party_lecture", "a,b", "z", "党课"]
+    with Session(engine) as session:
+        for n, (quantity, kind) in enumerate(zip(quantities, types, strict=True)):
+            session.add(LedgerEntry(tenant_id=tenant.id, org_id=ids["B" if n % 3 else "A"], type=kind or "untyped",
+                                    date=date(2026, 1 + n, 1 + n), quantity=quantity, source=kind))
+        session.commit()
+    le = LedgerEntry.__table__.c
+    query = select(le.id, le.org_id, le.source, le.quantity, le.type).where(le.tenant_id + 0 == tenant.id)
+    with engine.connect() as conn:
+        plain = db.read_columns(conn, query, chunk=3, sort_by="org_id")
+        ranged = db.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True)
+    pd.testing.assert_frame_equal(ranged, plain)
+    assert ranged["source"].tolist()[:4] == [t for n, t in enumerate(types) if n % 3 == 0]  # NULL kept as None
+    assert [q.hex() for q in ranged["quantity"].dropna()] == [
+        q.hex() for q in plain["quantity"].dropna()]  # the same doubles, to the last bit
+    assert str(ranged["id"].dtype) == "int32"
+
+
+def test_read_columns_keeps_int32_until_a_value_does_not_fit(engine, tenant):
+    ids = factories.org_tree(engine, tenant, {"A": "机关"})
+    with Session(engine) as session:
+        for key in (1, 9):
+            session.add(LedgerEntry(id=key, tenant_id=tenant.id, org_id=ids["A"], type="t", date=date(2026, 1, 1)))
+        session.commit()
+    le = LedgerEntry.__table__.c
+    big = (cast(le.id, BigInteger) * 2**28).label("big")  # 2**28 fits in int32, 9 * 2**28 does not
+    with engine.connect() as conn:
+        for by_key_range in (False, True):
+            read = db.read_columns(conn, select(big, le.org_id), chunk=1, by_key_range=by_key_range)
+            assert sorted(read["big"]) == [2**28, 9 * 2**28] and str(read["big"].dtype) == "int64"
+            assert str(read["org_id"].dtype) == "int32"
 
 
 def test_policy_dates_are_stored_as_days_and_bad_ones_name_the_policy(engine, registry, cycle, scored, monkeypatch):
