@@ -124,12 +124,14 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
         for step in steps:
             progress.update(bar, description=f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}")
             summary = stage_flow(DEMO_TENANT, step.stage, period=step.period, on=step.on, year=year)
+            said = ""
             if summary.get("status") == StageStatus.awaiting_review:
                 ctx = StageContext(engine, registry, home, ACTOR)
                 run = confirm_review(ctx, cycle, step.period, today=step.on)
-                summary = {"status": run.status, **run.detail}
+                summary, said = {"status": run.status, **run.detail}, "领导审核确认后发布，"
             progress.advance(bar)
-            console.print(f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}: {_said(summary)}")
+            what = STAGE_LABELS[step.stage] + (f" {step.period}" if step.period else "")
+            console.print(f"{step.on:%Y-%m-%d} {what}：{said}{_said(summary)}")
 
     with engine.connect() as conn:
         frame = read_results(conn, cycle.id, str(year))
