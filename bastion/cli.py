@@ -61,6 +61,9 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
+
+
 def handled(command: F) -> F:
     """Print a :class:`BastionError` as one clear line on stderr and exit 1, without a traceback."""
 
@@ -272,7 +275,7 @@ def results(
     tenant: TenantOpt = None,
     year: YearOpt = None,
     period: PeriodOpt = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    format: FormatOpt = OutputFormat.table,
 ) -> None:
     """The ranking of a period: total, grade, rank, tier, vetoes."""
     engine, c, key = _period(tenant, year, period)
@@ -292,7 +295,7 @@ def incentives(
     tenant: TenantOpt = None,
     year: YearOpt = None,
     period: PeriodOpt = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    format: FormatOpt = OutputFormat.table,
 ) -> None:
     """The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现)."""
     engine, c, key = _period(tenant, year, period)
@@ -314,7 +317,7 @@ def explain(
     tenant: TenantOpt = None,
     year: YearOpt = None,
     period: PeriodOpt = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Why a branch got its score: every indicator's points, rule, reason and evidence."""
     engine, c, key = _period(tenant, year, period)

@@ -287,25 +287,25 @@ def conclude_step(ctx: StageContext, cycle: Cycle, stage: str, period: Period, r
 
 def review_step(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
     """Put the drafts to the leaders' review: they wait as ``reviewed`` until :func:`confirm_review`."""
-    e = Evaluation.__table__.c
     with transaction(ctx.engine) as session:
-        session.connection().execute(update(Evaluation.__table__)
-                                     .where(e.cycle_id == cycle.id, e.period == period.key,
-                                            e.status == EvaluationStatus.draft.value)
-                                     .values(status=EvaluationStatus.reviewed.value))
+        _mark_reviewed(session, cycle, period)
         done = finish_run(session, run, {"period": period.key, "awaiting": "leader review (领导审核)"},
                           StageStatus.awaiting_review)
     _notify(ctx, cycle, "awaiting_review", period.key, {"stage": run.stage})
     return done
 
 
-def confirm_step(ctx: StageContext, cycle: Cycle, period: Period) -> None:
+def _mark_reviewed(session: Session, cycle: Cycle, period: Period) -> None:
     e = Evaluation.__table__.c
+    session.connection().execute(update(Evaluation.__table__)
+                                 .where(e.cycle_id == cycle.id, e.period == period.key,
+                                        e.status == EvaluationStatus.draft.value)
+                                 .values(status=EvaluationStatus.reviewed.value))
+
+
+def confirm_step(ctx: StageContext, cycle: Cycle, period: Period) -> None:
     with transaction(ctx.engine) as session:
-        session.connection().execute(update(Evaluation.__table__)
-                                     .where(e.cycle_id == cycle.id, e.period == period.key,
-                                            e.status == EvaluationStatus.draft.value)
-                                     .values(status=EvaluationStatus.reviewed.value))
+        _mark_reviewed(session, cycle, period)
         audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="confirm", entity="cycle",
                      entity_id=cycle.id, new={"period": period.key})
 
