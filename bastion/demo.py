@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,17 +21,17 @@ from cronsim import CronSim
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from bastion.core import cycles, tenants
+from bastion.core import cycles, tenants, users
 from bastion.core.db import transaction
 from bastion.core.errors import NotFound
-from bastion.core.models import StageStatus, Tenant
+from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tenant
 from bastion.core.registry import Registry
-from bastion.core.scheme import Scheme
-from bastion.core.stages import PERIOD_MONTHS, StageContext, confirm_review, last_completed
 from bastion.core.results import read_incentives, read_results
-from bastion.synthetic import build_tree, generate_facts
+from bastion.core.scheme import Scheme
+from bastion.core.stages import PERIOD_MONTHS, StageContext, confirm_review, last_completed, open_year, run_stage
+from bastion.synthetic import Generated, build_tree, generate_facts
 from bastion.tables import AWARD_KIND_LABELS, ranking_table
 
 DEMO_TENANT = "demo"
@@ -92,13 +93,28 @@ def _said(summary: dict) -> str:
     return f"{summary['organizations']} 个党支部，奖惩 {summary['awards']} 项，通报 {Path(summary['bulletin']).name}"
 
 
-def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int, console: Console,
-             home: Path, scheme_id: str = "target-table") -> None:
-    """Build the sample enterprise and run its year through the Prefect flows, stage by stage."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo reports each stage itself
-    from bastion.flows.stages import stage_flow  # imports Prefect: only when the demo runs
+@dataclass(frozen=True)
+class Sample:
+    tenant: Tenant
+    cycle: Cycle
+    scheme: Scheme
+    made: Generated
 
-    started = time.perf_counter()
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    org_code: str | None
+    display_name: str
+
+
+DEMO_PASSWORD = "bastion-demo"
+
+
+def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int,
+                 scheme_id: str = "target-table") -> Sample:
+    """The sample tenant (rebuilt from scratch), its organisation tree and a year of facts."""
     schemes = registry.schemes()
     if scheme_id not in schemes:
         raise NotFound(f"no installed plugin contributes a scheme {scheme_id!r} (schemes: {', '.join(sorted(schemes))})")
@@ -114,24 +130,92 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     scheme = cycles.cycle_scheme(cycle)
     orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=seed, year=year)
     made = generate_facts(engine, tenant_id=tenant.id, scheme=scheme, branches=orgs, year=year, seed=seed)
-    console.print(f"示范企业 {DEMO_NAME}: {made.branches} 个党支部, {made.ledger_entries} 条台账, "
-                  f"{made.findings} 条检查发现, {made.ratings} 张测评票 ({year})")
+    return Sample(tenant, cycle, scheme, made)
 
-    steps = timeline(scheme, year)
+
+def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
+    """One user per role, all with :data:`DEMO_PASSWORD`: the secretary of the first branch, the others
+    on the whole enterprise (the rater's ballots are assigned separately)."""
+    with Session(engine) as session:
+        first = session.exec(select(Organization.code).where(Organization.tenant_id == tenant.id,
+                                                             Organization.level == OrgLevel.branch.value)
+                             .order_by(Organization.code)).first()
+    people = [DemoUser("admin", "admin", None, "系统管理员"), DemoUser("leader", "leader", None, "党委书记"),
+              DemoUser("inspector", "inspector", None, "督查组"), DemoUser("secretary", "secretary", first, "支部书记"),
+              DemoUser("rater", "rater", None, "测评代表")]
+    with transaction(engine) as session:
+        for person in people:
+            users.create_user(session, tenant=tenant, username=person.username, password=DEMO_PASSWORD,
+                              display_name=person.display_name, grants=[(person.role, person.org_code)], actor=ACTOR)
+    return people
+
+
+StepRunner = Callable[[Step, int], dict]
+
+
+def flow_runner() -> StepRunner:
+    """Each step as a run of the ``bastion-stage`` Prefect flow."""
+    from bastion.flows.stages import stage_flow  # imports Prefect: only when the demo runs
+
+    return lambda step, year: stage_flow(DEMO_TENANT, step.stage, period=step.period, on=step.on, year=year)
+
+
+def direct_runner(ctx: StageContext, cycle: Cycle) -> StepRunner:
+    """Each step run in-process by ``core.stages``, as ``bastion run`` does (tests and tools)."""
+
+    def run(step: Step, year: int) -> dict:
+        if step.stage == "open_cycle":
+            with Session(ctx.engine) as session:
+                tenant = session.get(Tenant, cycle.tenant_id)
+            run = open_year(ctx, tenant, year)
+        else:
+            run = run_stage(ctx, cycle, step.stage, period=step.period, on=step.on)
+        return {"status": "already succeeded"} if run is None else {"status": run.status, **run.detail}
+
+    return run
+
+
+def run_year(engine: Engine, *, registry: Registry, home: Path, sample: Sample, runner: StepRunner,
+             console: Console | None = None) -> None:
+    """Every stage of the sample's calendar on its day; the leaders' review confirmed as a leader would."""
+    year, cycle = sample.cycle.year, sample.cycle
+    steps = timeline(sample.scheme, year)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+                  console=console, transient=False, disable=console is None) as progress:
         bar = progress.add_task("考核日历", total=len(steps))
         for step in steps:
             progress.update(bar, description=f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}")
-            summary = stage_flow(DEMO_TENANT, step.stage, period=step.period, on=step.on, year=year)
+            summary = runner(step, year)
             said = ""
             if summary.get("status") == StageStatus.awaiting_review:
                 ctx = StageContext(engine, registry, home, ACTOR)
                 run = confirm_review(ctx, cycle, step.period, today=step.on)
                 summary, said = {"status": run.status, **run.detail}, "领导审核确认后发布，"
             progress.advance(bar)
-            what = STAGE_LABELS[step.stage] + (f" {step.period}" if step.period else "")
-            console.print(f"{step.on:%Y-%m-%d} {what}：{said}{_said(summary)}")
+            if console is not None:
+                what = STAGE_LABELS[step.stage] + (f" {step.period}" if step.period else "")
+                console.print(f"{step.on:%Y-%m-%d} {what}：{said}{_said(summary)}")
+
+
+def open_next_year(sample: Sample, runner: StepRunner) -> int:
+    """Open the cycle after the sample's year on its New Year's Day, as the calendar does: the year the
+    workspaces then record into. Returns that year."""
+    following = sample.cycle.year + 1
+    runner(Step(date(following, 1, 1), "open_cycle"), following)
+    return following
+
+
+def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int, console: Console,
+             home: Path, scheme_id: str = "target-table") -> Sample:
+    """Build the sample enterprise and run its year through the Prefect flows, stage by stage."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo reports each stage itself
+    started = time.perf_counter()
+    sample = build_sample(engine, registry=registry, branches=branches, seed=seed, year=year, scheme_id=scheme_id)
+    made, cycle = sample.made, sample.cycle
+    console.print(f"示范企业 {DEMO_NAME}: {made.branches} 个党支部, {made.ledger_entries} 条台账, "
+                  f"{made.findings} 条检查发现, {made.ratings} 张测评票 ({year})")
+    runner = flow_runner()
+    run_year(engine, registry=registry, home=home, sample=sample, runner=runner, console=console)
 
     with engine.connect() as conn:
         frame = read_results(conn, cycle.id, str(year))
@@ -141,6 +225,12 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
         counts = awards.groupby(["kind", "award"], sort=False).agg(title=("title", "first"), n=("id", "size"))
         console.print(f"{year} 奖惩兑现：" + "；".join(f"{AWARD_KIND_LABELS.get(k, k)} {r.n} 项（如：{r.title}）"
                                                   for (k, _), r in counts.iterrows()))
+    following = open_next_year(sample, runner)
+    console.print(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账")
+    people = demo_users(engine, sample.tenant)
+    console.print("演示账号（密码均为 " + DEMO_PASSWORD + "）：" +
+                  "，".join(f"{p.username}（{p.display_name}）" for p in people))
     best = frame.iloc[0]["code"]
     console.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `bastion results --format json`, "
-                  f"`bastion explain --org {best}`, `bastion plugins list`.")
+                  f"`bastion explain --org {best}`, `bastion ui`.")
+    return sample

@@ -118,3 +118,8 @@ def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: fl
                  old=old, new={"indicator": indicator_code, "org": org_code, "category": category, "value": value,
                                "reason": reason})
     return target
+
+
+def tenant_cycles(session: Session, tenant_id: int) -> list[Cycle]:
+    """The tenant's cycles, the latest year first."""
+    return list(session.exec(select(Cycle).where(Cycle.tenant_id == tenant_id).order_by(Cycle.year.desc())).all())

@@ -419,6 +419,57 @@ class Bulletin(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class Role(StrEnum):
+    """What a user may do, always within the subtree of the organisation the role is granted on."""
+
+    admin = "admin"  # 管理员: organisations, users, plugins, cycles, schedules
+    leader = "leader"  # 领导: the dashboard, reviews and confirmation
+    inspector = "inspector"  # 督查人员: checks, findings, notices, re-verification
+    secretary = "secretary"  # 支部书记: the branch's ledgers, self-assessment, answers to notices
+    rater = "rater"  # 测评人: the ballots assigned to them, nothing else
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the UI; belongs to one tenant. Only an Argon2 hash of the password is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = _when(default_factory=utcnow)
+    last_login_at: datetime | None = _when(default=None)
+
+
+class Grant(SQLModel, table=True):
+    """A role granted to a user on an organisation and everything under it (its subtree)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "org_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: str = Field(max_length=16)  # Role
+    org_id: int = Field(foreign_key="organization.id")
+
+
+class Ballot(SQLModel, table=True):
+    """A ballot (测评票) assigned to one rater for one organisation and period; submitted once, as a Rating."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "period", "org_id", "source", "rater_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    period: str = Field(max_length=16)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    source: str = Field(max_length=16)  # RatingSource
+    rater_id: int = Field(foreign_key="user.id", index=True)
+    rating_id: int | None = Field(default=None, foreign_key="rating.id", unique=True)
+    assigned_at: datetime = _when(default_factory=utcnow)
+    submitted_at: datetime | None = _when(default=None)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when: old → new."""
 

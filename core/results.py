@@ -47,6 +47,16 @@ def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     return frame
 
 
+def result_periods(conn: Connection, cycle_id: int, *, published_only: bool = False) -> list[str]:
+    """The periods of a cycle that have results (published ones only, if asked), the latest first."""
+    e = Evaluation.__table__.c
+    query = select(e.period).where(e.cycle_id == cycle_id).group_by(e.period)
+    if published_only:
+        query = query.where(e.status == EvaluationStatus.published.value)
+    keys = conn.execute(query).scalars().all()
+    return sorted(keys, key=lambda k: (Period.parse(k).end, Period.parse(k).months), reverse=True)
+
+
 def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:
     """The tenant's published results of the periods before ``period``, this year and the last.
 

@@ -11,6 +11,7 @@ from . import audit
 from .errors import Ambiguous, Conflict, NotFound
 from .models import (
     AuditEvent,
+    Ballot,
     Bulletin,
     Check,
     Cycle,
@@ -18,6 +19,7 @@ from .models import (
     EvaluationLine,
     Evidence,
     Finding,
+    Grant,
     Incentive,
     Indicator,
     LedgerEntry,
@@ -29,6 +31,7 @@ from .models import (
     Target,
     Tenant,
     TenantPlugin,
+    User,
 )
 from .registry import Registry
 
@@ -125,6 +128,9 @@ def delete_tenant(session: Session, tenant: Tenant) -> None:
     cycle_ids = select(Cycle.id).where(Cycle.tenant_id == tenant.id)
     evaluation_ids = select(Evaluation.id).where(Evaluation.tenant_id == tenant.id)
     conn.execute(delete(EvaluationLine).where(EvaluationLine.evaluation_id.in_(evaluation_ids)))
+    conn.execute(delete(Ballot).where(Ballot.tenant_id == tenant.id))
+    conn.execute(delete(Grant).where(Grant.user_id.in_(select(User.id).where(User.tenant_id == tenant.id))))
+    conn.execute(delete(User).where(User.tenant_id == tenant.id))
     for model in (Rectification, Incentive, ReviewComment, Evidence, Finding, Check, Rating, LedgerEntry, Evaluation,
                   StageRun, Bulletin):
         conn.execute(delete(model).where(model.tenant_id == tenant.id))

@@ -1,0 +1,132 @@
+"""Who may see and do what (权限): a principal's roles, each on the subtree of one organisation.
+
+A :class:`Principal` is what a login yields. Every query and write that the UI uses takes one and
+is scoped here, in core, not by hiding pages: a role granted on an organisation reaches that
+organisation and everything under it, and never another tenant. :class:`Action` names what is
+being done and which roles may do it; :func:`require` refuses with :class:`Forbidden`, and
+:func:`visible` narrows a query to the organisations a principal may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, Connection, Select, false, select
+
+from .errors import BastionError
+from .models import Organization, Role
+
+
+class Forbidden(BastionError):
+    """The principal may not do this, or not to this organisation."""
+
+
+class Action(StrEnum):
+    view_results = "view_results"  # rankings, explanations, the dashboard
+    view_drafts = "view_drafts"  # results before publication
+    review = "review"  # 分级点评 and confirming the annual results
+    record_ledger = "record_ledger"  # 台账 and evidence
+    self_assess = "self_assess"  # 自评
+    answer_notice = "answer_notice"  # 整改反馈
+    inspect = "inspect"  # checks, findings, notices, 复验
+    administer = "administer"  # organisations, users, plugins, cycles, schedules
+
+
+ROLES_FOR: dict[Action, frozenset[Role]] = {
+    Action.view_results: frozenset({Role.admin, Role.leader, Role.inspector, Role.secretary}),
+    Action.view_drafts: frozenset({Role.admin, Role.leader}),
+    Action.review: frozenset({Role.leader}),
+    Action.record_ledger: frozenset({Role.admin, Role.secretary}),
+    Action.self_assess: frozenset({Role.secretary}),
+    Action.answer_notice: frozenset({Role.admin, Role.secretary}),
+    Action.inspect: frozenset({Role.admin, Role.inspector}),
+    Action.administer: frozenset({Role.admin}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user: their tenant and their grants, as ``(role, org_id)`` pairs."""
+
+    user_id: int
+    username: str
+    display_name: str
+    tenant_id: int
+    grants: tuple[tuple[str, int], ...]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(role for role, _ in self.grants)
+
+    def may(self, action: Action) -> bool:
+        """Whether any of the principal's roles allows ``action`` somewhere."""
+        return any(role in ROLES_FOR[action] for role in self.roles)
+
+    def roots(self, action: Action) -> tuple[int, ...]:
+        """The organisations whose subtrees ``action`` reaches."""
+        return tuple(sorted({org for role, org in self.grants if role in ROLES_FOR[action]}))
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def subtree(tenant_id: int, roots: Iterable[int]) -> Select:
+    """The ids of ``roots`` (organisations of ``tenant_id``) and of everything under them, in SQL."""
+    o = Organization.__table__
+    tree = select(o.c.id).where(o.c.tenant_id == tenant_id, o.c.id.in_(list(roots))).cte("scope", recursive=True)
+    child = o.alias("child")
+    tree = tree.union_all(select(child.c.id).where(child.c.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _covers_tenant(conn: Connection, tenant_id: int, roots: tuple[int, ...]) -> bool:
+    o = Organization.__table__.c
+    top = conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None), o.id.in_(roots))).first()
+    return top is not None
+
+
+def visible(conn: Connection, principal: Principal, action: Action, org_column: ColumnElement) -> ColumnElement:
+    """A condition on ``org_column`` keeping the organisations ``principal`` may ``action`` on.
+
+    A grant on a top organisation (a committee without a parent) covers its whole tenant; the
+    query then needs no tree walk. The caller still filters on the tenant.
+    """
+    roots = principal.roots(action)
+    if not roots:
+        return false()
+    if _covers_tenant(conn, principal.tenant_id, roots):
+        return org_column.in_(select(Organization.__table__.c.id)
+                              .where(Organization.__table__.c.tenant_id == principal.tenant_id))
+    return org_column.in_(subtree(principal.tenant_id, roots))
+
+
+def allows(conn: Connection, principal: Principal, action: Action, org_id: int) -> bool:
+    o = Organization.__table__.c
+    query = select(o.id).where(o.id == org_id, o.tenant_id == principal.tenant_id,
+                               visible(conn, principal, action, o.id))
+    return conn.execute(query).first() is not None
+
+
+def require(conn: Connection, principal: Principal, action: Action, org_id: int | None = None) -> None:
+    """Refuse unless ``principal`` may ``action`` (on ``org_id``, when given)."""
+    if not principal.may(action):
+        raise Forbidden(f"{principal.username} may not {action.value.replace('_', ' ')} "
+                        f"(roles: {', '.join(sorted(principal.roles)) or 'none'})")
+    if org_id is not None and not allows(conn, principal, action, org_id):
+        raise Forbidden(f"{principal.username} may not {action.value.replace('_', ' ')} for organisation {org_id}: "
+                        "it is outside the organisations granted to them")

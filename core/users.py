@@ -1,0 +1,177 @@
+"""Users of the UI, their roles and logging in (用户与角色).
+
+The first administrator is created from the CLI (``bastion user add NAME --role admin``); after
+that, administrators manage users in the UI. Passwords are kept only as Argon2 hashes. Every
+change is audited; a login records when it happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, delete, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from . import audit
+from .access import Action, Forbidden, Principal, hash_password, password_matches, require, visible
+from .errors import BastionError, Conflict, NotFound
+from .models import Grant, Organization, Role, Tenant, User, utcnow
+
+MIN_PASSWORD = 8
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BastionError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise BastionError(f"no role {role!r} (roles: {', '.join(r.value for r in Role)})") from None
+
+
+def _org_id(session: Session, tenant_id: int, org_code: str | None) -> int:
+    """The organisation ``org_code``; without a code, the tenant's top organisation."""
+    o = Organization
+    if org_code is None:
+        tops = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None))).all()
+        if len(tops) != 1:
+            raise BastionError("name the organisation the role is granted on (--org CODE): the tenant has "
+                               f"{len(tops)} top organisations")
+        return tops[0]
+    found = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, o.code == org_code)).first()
+    if found is None:
+        raise NotFound(f"no organisation {org_code!r} in this tenant")
+    return found
+
+
+def create_user(session: Session, *, tenant: Tenant, username: str, password: str, display_name: str = "",
+                grants: Iterable[tuple[str, str | None]] = (), actor: str) -> User:
+    """A new user of ``tenant`` with ``grants`` as ``(role, org_code)`` (None: the top organisation)."""
+    username = username.strip()
+    if not username:
+        raise BastionError("a user needs a username")
+    _check_password(password)
+    if session.exec(select_model(User).where(User.username == username)).first():
+        raise Conflict(f"user {username!r} already exists")
+    user = User(tenant_id=tenant.id, username=username, display_name=display_name or username,
+                password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="create", entity="user", entity_id=user.id,
+                 new={"username": username, "display_name": user.display_name})
+    for role, org_code in grants:
+        grant(session, user=user, role=role, org_code=org_code, actor=actor)
+    return user
+
+
+def find_user(session: Session, tenant_id: int, username: str) -> User:
+    user = session.exec(select_model(User).where(User.tenant_id == tenant_id, User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r} in this tenant")
+    return user
+
+
+def grant(session: Session, *, user: User, role: str, org_code: str | None, actor: str) -> Grant:
+    """Grant ``role`` on ``org_code``'s subtree (None: the whole tenant); granting it twice is refused."""
+    role = _role(role)
+    org_id = _org_id(session, user.tenant_id, org_code)
+    exists = session.exec(select_model(Grant).where(Grant.user_id == user.id, Grant.role == role.value,
+                                                    Grant.org_id == org_id)).first()
+    if exists:
+        raise Conflict(f"{user.username} already has {role.value} on {org_code or 'the whole tenant'}")
+    row = Grant(user_id=user.id, role=role.value, org_id=org_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, tenant_id=user.tenant_id, actor=actor, action="grant", entity="user", entity_id=user.id,
+                 new={"role": role.value, "org_id": org_id})
+    return row
+
+
+def revoke(session: Session, *, user: User, role: str, org_code: str | None, actor: str) -> None:
+    role = _role(role)
+    org_id = _org_id(session, user.tenant_id, org_code)
+    gone = session.connection().execute(delete(Grant).where(Grant.user_id == user.id, Grant.role == role.value,
+                                                            Grant.org_id == org_id)).rowcount
+    if not gone:
+        raise NotFound(f"{user.username} has no {role.value} on {org_code or 'the whole tenant'}")
+    audit.record(session, tenant_id=user.tenant_id, actor=actor, action="revoke", entity="user", entity_id=user.id,
+                 old={"role": role.value, "org_id": org_id})
+
+
+def set_password(session: Session, *, user: User, password: str, actor: str) -> None:
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    audit.record(session, tenant_id=user.tenant_id, actor=actor, action="set_password", entity="user",
+                 entity_id=user.id)
+
+
+def set_active(session: Session, *, user: User, active: bool, actor: str) -> None:
+    old = user.active
+    user.active = active
+    session.add(user)
+    audit.record(session, tenant_id=user.tenant_id, actor=actor, action="activate" if active else "deactivate",
+                 entity="user", entity_id=user.id, old={"active": old}, new={"active": active})
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    rows = session.exec(select_model(Grant.role, Grant.org_id).where(Grant.user_id == user.id)
+                        .order_by(Grant.role, Grant.org_id)).all()
+    return Principal(user_id=user.id, username=user.username, display_name=user.display_name or user.username,
+                     tenant_id=user.tenant_id, grants=tuple((role, org) for role, org in rows))
+
+
+def authenticate(session: Session, username: str, password: str) -> Principal:
+    """The principal of ``username`` if ``password`` is theirs and the user is active.
+
+    The message is the same whatever was wrong, so a login form does not tell which usernames exist.
+    """
+    user = session.exec(select_model(User).where(User.username == username.strip())).first()
+    if user is None or not user.active or not password_matches(user.password_hash, password):
+        raise Forbidden("wrong username or password, or the user is deactivated")
+    user.last_login_at = utcnow()
+    session.add(user)
+    audit.record(session, tenant_id=user.tenant_id, actor=user.username, action="login", entity="user",
+                 entity_id=user.id)
+    return principal_of(session, user)
+
+
+def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The tenant's users with their grants (one row per grant), for an administrator.
+
+    An administrator of a subtree sees the users with a grant inside it.
+    """
+    require(conn, principal, Action.administer)
+    u, g, o = User.__table__.c, Grant.__table__.c, Organization.__table__.c
+    query = (select(u.username, u.display_name, u.active, u.last_login_at, g.role, o.code.label("org_code"),
+                    o.name.label("org_name"))
+             .join_from(User.__table__, Grant.__table__, g.user_id == u.id, isouter=True)
+             .join(Organization.__table__, o.id == g.org_id, isouter=True)
+             .where(u.tenant_id == principal.tenant_id)
+             .order_by(u.username, g.role, o.code))
+    frame = pd.read_sql(query, conn)
+    if principal.roots(Action.administer):
+        inside = pd.read_sql(select(o.code).where(o.tenant_id == principal.tenant_id,
+                                                  visible(conn, principal, Action.administer, o.id)), conn)["code"]
+        keep = frame.groupby("username")["org_code"].transform(lambda s: s.isin(inside).any())
+        frame = frame[keep]
+    return frame.reset_index(drop=True)
+
+
+def require_admin_over(conn: Connection, principal: Principal, user: User) -> None:
+    """An administrator manages users of their tenant whose grants lie in their subtree (or who have none)."""
+    require(conn, principal, Action.administer)
+    if user.tenant_id != principal.tenant_id:
+        raise Forbidden(f"{principal.username} may not manage users of another tenant")
+    rows = conn.execute(select(Grant.__table__.c.org_id).where(Grant.__table__.c.user_id == user.id)).scalars().all()
+    o = Organization.__table__.c
+    for org_id in rows:
+        inside = conn.execute(select(o.id).where(o.id == org_id,
+                                                 visible(conn, principal, Action.administer, o.id))).first()
+        if inside is None:
+            raise Forbidden(f"{user.username} holds a role outside {principal.username}'s organisations")

@@ -1,0 +1,100 @@
+"""The UI's tests: one sample enterprise built once per session, copied for each test.
+
+The sample is the demo's (a committee, 4 general branches, 12 branches), its 2025 year run stage by
+stage in-process (``core.stages``, as ``bastion run`` does: no Prefect here), the 2026 cycle opened,
+and one user per role (password :data:`bastion.demo.DEMO_PASSWORD`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+import bastion.ui
+from bastion import demo
+from bastion.core import db, users
+from bastion.core.access import Principal
+from bastion.core.registry import Registry
+from bastion.core.stages import StageContext
+
+APP = Path(bastion.ui.__file__).parent / "app.py"
+YEAR = 2025
+
+
+@dataclass(frozen=True)
+class SampleDb:
+    home: Path
+    tenant_id: int
+    cycle_id: int
+    people: list[demo.DemoUser]
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> SampleDb:
+    home = tmp_path_factory.mktemp("ui-sample")
+    engine = db.make_engine(f"sqlite:///{home / 'bastion.db'}")
+    db.upgrade(engine)
+    sample = demo.build_sample(engine, registry=registry, branches=12, seed=7, year=YEAR)
+    ctx = StageContext(engine, registry, home, "test")
+    runner = demo.direct_runner(ctx, sample.cycle)
+    demo.run_year(engine, registry=registry, home=home, sample=sample, runner=runner)
+    demo.open_next_year(sample, runner)
+    people = demo.demo_users(engine, sample.tenant)
+    engine.dispose()
+    return SampleDb(home, sample.tenant.id, sample.cycle.id, people)
+
+
+@pytest.fixture
+def ui_home(sample_db: SampleDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the sample for one test, configured as the app's database."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_db.home, home)
+    monkeypatch.setenv("BASTION_HOME", str(home))
+    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield home
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def ui_engine(ui_home: Path) -> Iterator[Engine]:
+    engine = db.make_engine(f"sqlite:///{ui_home / 'bastion.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def login(ui_engine: Engine) -> Callable[[str], Principal]:
+    """The principal of a sample user, as a login would give it."""
+
+    def principal(username: str) -> Principal:
+        with Session(ui_engine) as session:
+            return users.authenticate(session, username, demo.DEMO_PASSWORD)
+
+    return principal
+
+
+@pytest.fixture
+def app(login: Callable[[str], Principal]) -> Callable[..., AppTest]:
+    """The app logged in as ``username``, on ``page`` (a file under ui/pages), run once."""
+
+    def run(username: str | None, page: str | None = None, *, locale: str = "zh") -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.session_state["locale"] = locale
+        if username is not None:
+            at.session_state["principal"] = login(username)
+        at.run()
+        if page is not None:
+            at.switch_page(f"pages/{page}").run()
+        return at
+
+    return run

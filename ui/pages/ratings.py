@@ -1,0 +1,5 @@
+"""Placeholder while the page is built (replaced in this session)."""
+
+import streamlit as st
+
+st.title("ratings")
