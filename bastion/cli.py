@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion import __version__
-from bastion.core import cycles, db, rectifications, reviews, scoring, tenants
+from bastion.core import cycles, db, rectifications, reviews, scoring, tenants, users
 from bastion.core.engine import Period
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, Tenant
@@ -39,11 +39,13 @@ tenant_app = typer.Typer(help="Tenants (enterprises).", no_args_is_help=True)
 cycle_app = typer.Typer(help="Assessment cycles (考核年度).", no_args_is_help=True)
 target_app = typer.Typer(help="Targets (目标值) of a cycle.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(target_app, name="target")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(user_app, name="user")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -191,6 +193,85 @@ def tenant_list() -> None:
         table = Table("code", "name", "plugins")
         for tenant in session.exec(select(Tenant).order_by(Tenant.code)):
             table.add_row(tenant.code, tenant.name, ", ".join(tenants.enabled_plugins(session, tenant.id)))
+    out.print(table)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+RoleOpt = Annotated[str, typer.Option("--role", "-r", help="admin, leader, inspector, secretary or rater.")]
+OrgOpt = Annotated[str | None, typer.Option(
+    "--org", "-o", help="Organisation code the role covers with everything under it (default: the whole tenant).")]
+PasswordOpt = Annotated[str, typer.Option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="BASTION_NEW_PASSWORD",
+    help="Asked for when not given (or set BASTION_NEW_PASSWORD); at least 8 characters.")]
+
+
+@user_app.command("add")
+@handled
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name, unique across tenants.")],
+    role: RoleOpt,
+    password: PasswordOpt,
+    org: OrgOpt = None,
+    name: Annotated[str, typer.Option("--name", "-n", help="Name shown in the UI.")] = "",
+    tenant: TenantOpt = None,
+) -> None:
+    """Create a user with a role (the first administrator: `bastion user add admin --role admin`)."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        users.create_user(session, tenant=t, username=username, password=password, display_name=name,
+                          grants=[(role, org)], actor=current_actor())
+    out.print(f"user {username} created in {t.code}: {role} on {org or 'the whole tenant'}")
+
+
+@user_app.command("grant")
+@handled
+def user_grant(username: Annotated[str, typer.Argument()], role: RoleOpt, org: OrgOpt = None,
+               tenant: TenantOpt = None) -> None:
+    """Grant a user another role (on an organisation's subtree)."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        users.grant(session, user=users.find_user(session, t.id, username), role=role, org_code=org,
+                    actor=current_actor())
+    out.print(f"{username}: {role} on {org or 'the whole tenant'} granted")
+
+
+@user_app.command("revoke")
+@handled
+def user_revoke(username: Annotated[str, typer.Argument()], role: RoleOpt, org: OrgOpt = None,
+                tenant: TenantOpt = None) -> None:
+    """Take a role back."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        users.revoke(session, user=users.find_user(session, t.id, username), role=role, org_code=org,
+                     actor=current_actor())
+    out.print(f"{username}: {role} on {org or 'the whole tenant'} revoked")
+
+
+@user_app.command("passwd")
+@handled
+def user_passwd(username: Annotated[str, typer.Argument()], password: PasswordOpt, tenant: TenantOpt = None) -> None:
+    """Set a user's password."""
+    with db.transaction(_engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        users.set_password(session, user=users.find_user(session, t.id, username), password=password,
+                           actor=current_actor())
+    out.print(f"password of {username} set")
+
+
+@user_app.command("list")
+@handled
+def user_list(tenant: TenantOpt = None) -> None:
+    """List the tenant's users and their roles."""
+    engine = _engine()
+    with Session(engine) as session:
+        t = tenants.resolve_tenant(session, tenant)
+    with engine.connect() as conn:
+        frame = users.read_user_grants(conn, t.id)
+    table = Table("username", "name", "active", "role", "organisation", "last login")
+    for r in frame.itertuples():
+        table.add_row(r.username, r.display_name, "yes" if r.active else "no", r.role or "",
+                      f"{r.org_code} {r.org_name}" if r.org_code else "", str(r.last_login_at or "")[:16])
     out.print(table)
 
 
@@ -645,20 +726,57 @@ def import_template(
 # --- demo ----------------------------------------------------------------------------------
 
 
+PortOpt = Annotated[int, typer.Option("--port", help="Port of the UI server.")]
+
+
 @app.command()
 @handled
 def demo(
     no_ui: Annotated[bool, typer.Option(
-        "--no-ui", help="Do everything but open a browser page, then exit (this release has no dashboard yet, "
-        "so the demo always exits after printing the ranking).")] = False,
+        "--no-ui", help="Do everything but open the dashboard, then exit.")] = False,
     branches: Annotated[int, typer.Option(help="How many branches (党支部) the sample enterprise has.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same enterprise and results.")] = 2025,
     year: Annotated[int, typer.Option(help="The assessment year to run.")] = 2025,
     scheme: Annotated[str, typer.Option(
         help="The scheme the sample enterprise runs (see `bastion plugins list`).")] = "target-table",
+    port: PortOpt = 8501,
 ) -> None:
-    """Build a sample enterprise in the database, run its year's assessment and print the ranking."""
-    from bastion.demo import run_demo
+    """Build a sample enterprise, run its year's assessment, print the ranking and open the dashboard."""
+    from bastion.demo import DEMO_PASSWORD, run_demo
 
     run_demo(_engine(), registry=_registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out,
              home=Settings.from_env().home)
+    if not no_ui:
+        _serve_ui("127.0.0.1", port, open_browser=True,
+                  login=f"log in as leader (or admin, inspector, secretary, rater), password {DEMO_PASSWORD}")
+
+
+# --- the UI --------------------------------------------------------------------------------
+
+
+def _serve_ui(address: str, port: int, *, open_browser: bool, login: str) -> None:
+    from bastion.ui.launch import serve
+
+    def announce(url: str) -> None:
+        out.print(f"Dashboard (领导驾驶舱): {url}/dashboard — {login}. Ctrl-C stops it.")
+
+    code = serve(address=address, port=port, open_browser=open_browser, announce=announce)
+    if code:
+        raise BastionError(f"the UI server stopped with exit code {code} (is port {port} taken? try --port)")
+
+
+@app.command("ui")
+@handled
+def ui(
+    port: PortOpt = 8501,
+    address: Annotated[str, typer.Option("--address", help="Address to listen on (0.0.0.0: every interface).")]
+    = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Don't open a browser page.")] = False,
+) -> None:
+    """Start the web UI (dashboard and workspaces) on the configured database."""
+    engine = _engine()
+    with engine.connect() as conn:
+        if users.count_users(conn) == 0:
+            raise BastionError("no user can log in yet: create the first administrator with "
+                               "`bastion user add admin --role admin` (or run `bastion demo`)")
+    _serve_ui(address, port, open_browser=not no_browser, login="log in with your user")

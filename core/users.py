@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
@@ -141,26 +141,28 @@ def authenticate(session: Session, username: str, password: str) -> Principal:
     return principal_of(session, user)
 
 
-def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
-    """The tenant's users with their grants (one row per grant), for an administrator.
-
-    An administrator of a subtree sees the users with a grant inside it.
-    """
-    require(conn, principal, Action.administer)
+def read_user_grants(conn: Connection, tenant_id: int) -> pd.DataFrame:
+    """Every user of the tenant with their grants, one row per grant (the CLI's operator view)."""
     u, g, o = User.__table__.c, Grant.__table__.c, Organization.__table__.c
     query = (select(u.username, u.display_name, u.active, u.last_login_at, g.role, o.code.label("org_code"),
                     o.name.label("org_name"))
              .join_from(User.__table__, Grant.__table__, g.user_id == u.id, isouter=True)
              .join(Organization.__table__, o.id == g.org_id, isouter=True)
-             .where(u.tenant_id == principal.tenant_id)
+             .where(u.tenant_id == tenant_id)
              .order_by(u.username, g.role, o.code))
-    frame = pd.read_sql(query, conn)
-    if principal.roots(Action.administer):
-        inside = pd.read_sql(select(o.code).where(o.tenant_id == principal.tenant_id,
-                                                  visible(conn, principal, Action.administer, o.id)), conn)["code"]
-        keep = frame.groupby("username")["org_code"].transform(lambda s: s.isin(inside).any())
-        frame = frame[keep]
-    return frame.reset_index(drop=True)
+    return pd.read_sql(query, conn)
+
+
+def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The users an administrator manages: those with a grant inside their subtree, or with none."""
+    require(conn, principal, Action.administer)
+    frame = read_user_grants(conn, principal.tenant_id)
+    o = Organization.__table__.c
+    inside = set(conn.execute(select(o.code).where(o.tenant_id == principal.tenant_id,
+                                                   visible(conn, principal, Action.administer, o.id))).scalars())
+    held = frame["org_code"].dropna()
+    outside = set(frame.loc[held.index[~held.isin(inside)], "username"])
+    return frame[~frame["username"].isin(outside)].reset_index(drop=True)
 
 
 def require_admin_over(conn: Connection, principal: Principal, user: User) -> None:
@@ -175,3 +177,7 @@ def require_admin_over(conn: Connection, principal: Principal, user: User) -> No
                                                  visible(conn, principal, Action.administer, o.id))).first()
         if inside is None:
             raise Forbidden(f"{user.username} holds a role outside {principal.username}'s organisations")
+
+
+def count_users(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(User.__table__)).scalar_one()

@@ -6,6 +6,7 @@ A thin router: language switch, login, then the pages the principal's roles open
 from __future__ import annotations
 
 import streamlit as st
+
 from bastion.ui import context
 from bastion.ui.i18n import locale_switch, tr
 from bastion.ui.navigation import pages_for

@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
 from bastion.core import cycles, db, users
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
@@ -16,8 +19,6 @@ from bastion.core.registry import Registry, default_registry
 from bastion.core.results import result_periods
 from bastion.core.settings import Settings
 from bastion.ui.i18n import role_label, tr
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 PRINCIPAL = "principal"
 
@@ -83,14 +84,22 @@ def tenant_cycles(who: Principal) -> list[Cycle]:
         return cycles.tenant_cycles(session, who.tenant_id)
 
 
-def pick_cycle(who: Principal) -> Cycle | None:
-    """The cycle chosen in the sidebar (the latest by default); None when the tenant has none."""
+def pick_cycle(who: Principal, *, with_results: bool = False) -> Cycle | None:
+    """The cycle chosen in the sidebar; None when the tenant has none.
+
+    By default the latest; with ``with_results``, the latest that has results (in January the new
+    cycle is open while last year's results are the ones to look at).
+    """
     found = tenant_cycles(who)
     if not found:
         st.info(tr("尚未开启考核年度。", "No assessment cycle has been opened yet."))
         return None
+    start = 0
+    if with_results:
+        with engine().connect() as conn:
+            start = next((n for n, c in enumerate(found) if result_periods(conn, c.id)), 0)
     by_year = {c.year: c for c in found}
-    year = st.sidebar.selectbox(tr("考核年度", "Cycle"), list(by_year), key="cycle_year")
+    year = st.sidebar.selectbox(tr("考核年度", "Cycle"), list(by_year), index=start, key="cycle_year")
     return by_year[year]
 
 

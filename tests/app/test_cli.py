@@ -17,19 +17,11 @@ from bastion.core import db
 runner = CliRunner()
 
 
-def bastion(*args: str, ok: bool = True):
-    result = runner.invoke(app, list(args))
+def bastion(*args: str, ok: bool = True, input: str | None = None):
+    result = runner.invoke(app, list(args), input=input)
     if ok:
         assert result.exit_code == 0, result.output
     return result
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("BASTION_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
-    monkeypatch.setenv("BASTION_USER", "组织部张三")
-    return tmp_path / "home"
 
 
 @dataclass
@@ -237,7 +229,8 @@ def test_the_demo_runs_its_year_through_the_flows_and_archives_the_bulletins(in_
 
 
 def test_the_demo_results_match_a_direct_engine_run_on_the_same_data(in_demo):
-    from bastion.core import engine as scoring_engine, scoring
+    from bastion.core import engine as scoring_engine
+    from bastion.core import scoring
     from bastion.core.registry import Registry
     from bastion.core.settings import Settings
 

@@ -1,0 +1,80 @@
+"""Users from the command line (the first administrator) and `bastion ui`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from sqlmodel import Session
+
+from bastion.core import db, users
+from bastion.core.settings import Settings
+from tests.app.test_cli import bastion
+
+
+def _tenant_with_tree(tmp_path) -> None:
+    bastion("tenant", "create", "acme", "--name", "某某集团")
+    sheet = tmp_path / "orgs.csv"
+    sheet.write_text("组织编码,组织名称,上级组织编码,层级,类别\nDW,公司党委,,党委,\nZB1,一支部,DW,党支部,机关\n",
+                     encoding="utf-8")
+    bastion("import", "organizations", str(sheet))
+
+
+def test_the_first_administrator_is_created_from_the_cli_and_can_log_in(home, tmp_path):
+    _tenant_with_tree(tmp_path)
+    result = bastion("user", "add", "admin", "--role", "admin", "--name", "管理员", "--password", "s3cret-pass")
+    assert "admin created in acme: admin on the whole tenant" in result.output
+    bastion("user", "add", "sec1", "--role", "secretary", "--org", "ZB1", input="pass-word-1\npass-word-1\n")
+    listed = bastion("user", "list").output
+    assert "admin" in listed and "secretary" in listed and "ZB1" in listed
+    engine = db.connect(Settings.from_env())
+    with Session(engine) as session:
+        assert users.authenticate(session, "sec1", "pass-word-1").roles == {"secretary"}
+    engine.dispose()
+
+
+def test_bad_user_commands_say_what_is_wrong(home, tmp_path):
+    _tenant_with_tree(tmp_path)
+    assert "at least 8 characters" in bastion("user", "add", "x", "--role", "admin", "--password", "short",
+                                              ok=False).output
+    assert "no organisation 'NOPE'" in bastion("user", "add", "x", "--role", "leader", "--org", "NOPE",
+                                               "--password", "long-enough", ok=False).output
+    assert "no role 'chief'" in bastion("user", "add", "x", "--role", "chief", "--password", "long-enough",
+                                        ok=False).output
+
+
+def test_ui_refuses_to_start_before_anyone_can_log_in(home, tmp_path):
+    _tenant_with_tree(tmp_path)
+    result = bastion("ui", "--no-browser", ok=False)
+    assert result.exit_code == 1 and "bastion user add admin --role admin" in " ".join(result.output.split())
+
+
+def test_ui_serves_the_app(home, tmp_path):
+    _tenant_with_tree(tmp_path)
+    bastion("user", "add", "admin", "--role", "admin", "--password", "s3cret-pass")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "bastion", "ui", "--no-browser", "--port", str(port)],
+                               env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the UI did not answer within 60 s")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"<div id=\"root\">" in response.read()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}/dashboard" in output

@@ -1,0 +1,142 @@
+"""Users, logins and scoping: a role reaches its organisation's subtree, never another tenant."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bastion.core import users
+from bastion.core.access import Action, Forbidden, allows, hash_password, password_matches, require, visible
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError, Conflict
+from bastion.core.models import AuditEvent, Organization
+from tests import factories
+
+pytestmark = pytest.mark.storage
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def tree(engine, tenant):
+    """DW → ZZ1 → {A, B}; and a second general branch ZZ2 → C."""
+    ids = factories.org_tree(engine, tenant, {"A": "生产", "B": "机关"})
+    with transaction(engine) as session:
+        zz2 = Organization(tenant_id=tenant.id, code="ZZ2", name="第二党总支", level="general_branch",
+                           parent_id=ids["DW"])
+        session.add(zz2)
+        session.flush()
+        c = Organization(tenant_id=tenant.id, code="C", name="C党支部", level="branch", parent_id=zz2.id)
+        session.add(c)
+        session.flush()
+        ids |= {"ZZ2": zz2.id, "C": c.id}
+    return ids
+
+
+def _user(engine, tenant, username, *grants):
+    with transaction(engine) as session:
+        users.create_user(session, tenant=tenant, username=username, password=PASSWORD, grants=grants, actor="test")
+    with transaction(engine) as session:
+        return users.authenticate(session, username, PASSWORD)
+
+
+def _visible_codes(engine, principal, action):
+    o = Organization.__table__.c
+    with engine.connect() as conn:
+        return set(conn.execute(select(o.code).where(o.tenant_id == principal.tenant_id,
+                                                     visible(conn, principal, action, o.id))).scalars())
+
+
+def test_passwords_are_kept_as_argon2_hashes():
+    stored = hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert password_matches(stored, PASSWORD)
+    assert not password_matches(stored, "wrong") and not password_matches("not a hash", PASSWORD)
+
+
+def test_a_login_checks_the_password_and_the_user_being_active(engine, tenant, tree):
+    who = _user(engine, tenant, "zhang", ("leader", None))
+    assert who.roles == {"leader"} and who.tenant_id == tenant.id
+    with Session(engine) as session, pytest.raises(Forbidden, match="wrong username or password"):
+        users.authenticate(session, "zhang", "wrong password")
+    with Session(engine) as session, pytest.raises(Forbidden, match="wrong username or password"):
+        users.authenticate(session, "nobody", PASSWORD)
+    with transaction(engine) as session:
+        users.set_active(session, user=users.find_user(session, tenant.id, "zhang"), active=False, actor="test")
+    with Session(engine) as session, pytest.raises(Forbidden):
+        users.authenticate(session, "zhang", PASSWORD)
+
+
+def test_a_role_reaches_its_organisation_and_everything_under_it(engine, tenant, tree):
+    whole = _user(engine, tenant, "boss", ("leader", None))
+    general = _user(engine, tenant, "zz1", ("inspector", "ZZ1"))
+    branch = _user(engine, tenant, "sec-a", ("secretary", "A"))
+    assert _visible_codes(engine, whole, Action.view_results) == {"DW", "ZZ1", "A", "B", "ZZ2", "C"}
+    assert _visible_codes(engine, general, Action.inspect) == {"ZZ1", "A", "B"}
+    assert _visible_codes(engine, branch, Action.record_ledger) == {"A"}
+    assert _visible_codes(engine, branch, Action.inspect) == set()  # a secretary does not inspect
+
+
+def test_require_refuses_outside_the_subtree_and_outside_the_roles(engine, tenant, tree):
+    secretary = _user(engine, tenant, "sec-a", ("secretary", "A"))
+    with engine.connect() as conn:
+        require(conn, secretary, Action.record_ledger, tree["A"])
+        with pytest.raises(Forbidden, match="outside the organisations granted"):
+            require(conn, secretary, Action.record_ledger, tree["B"])
+        with pytest.raises(Forbidden, match="may not administer"):
+            require(conn, secretary, Action.administer)
+        assert not allows(conn, secretary, Action.view_drafts, tree["A"])
+
+
+def test_another_tenant_is_never_visible_even_to_its_top_administrator(engine, registry, tenant, tree):
+    other = factories.tenant(engine, registry, code="other")
+    other_ids = factories.org_tree(engine, other, {"X": "生产"})
+    admin = _user(engine, tenant, "root", ("admin", None))
+    assert _visible_codes(engine, admin, Action.administer) == {"DW", "ZZ1", "A", "B", "ZZ2", "C"}
+    with engine.connect() as conn:
+        assert not allows(conn, admin, Action.administer, other_ids["X"])
+        with pytest.raises(Forbidden):
+            require(conn, admin, Action.view_results, other_ids["DW"])
+
+
+def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
+    _user(engine, tenant, "li", ("rater", None))
+    with transaction(engine) as session:
+        li = users.find_user(session, tenant.id, "li")
+        users.grant(session, user=li, role="inspector", org_code="ZZ2", actor="admin")
+        with pytest.raises(Conflict, match="already has inspector on ZZ2"):
+            users.grant(session, user=li, role="inspector", org_code="ZZ2", actor="admin")
+        with pytest.raises(BastionError, match="no role 'boss'"):
+            users.grant(session, user=li, role="boss", org_code=None, actor="admin")
+    with transaction(engine) as session:
+        who = users.authenticate(session, "li", PASSWORD)
+    assert set(who.grants) == {("rater", tree["DW"]), ("inspector", tree["ZZ2"])}
+    with transaction(engine) as session:
+        users.revoke(session, user=users.find_user(session, tenant.id, "li"), role="inspector", org_code="ZZ2",
+                     actor="admin")
+    with Session(engine) as session:
+        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "user")
+                                                  .order_by(AuditEvent.id)).scalars()]
+    assert actions == ["create", "grant", "login", "grant", "login", "revoke"]
+
+
+def test_short_passwords_and_duplicate_usernames_are_refused(engine, tenant, tree):
+    with transaction(engine) as session, pytest.raises(BastionError, match="at least 8 characters"):
+        users.create_user(session, tenant=tenant, username="wang", password="short", actor="test")
+    _user(engine, tenant, "wang", ("leader", None))
+    with transaction(engine) as session, pytest.raises(Conflict, match="already exists"):
+        users.create_user(session, tenant=tenant, username="wang", password=PASSWORD, actor="test")
+
+
+def test_an_administrator_of_a_subtree_sees_only_the_users_inside_it(engine, tenant, tree):
+    _user(engine, tenant, "sec-a", ("secretary", "A"))
+    _user(engine, tenant, "sec-c", ("secretary", "C"))
+    zz1_admin = _user(engine, tenant, "admin-zz1", ("admin", "ZZ1"))
+    with engine.connect() as conn:
+        listed = set(users.read_users(conn, zz1_admin)["username"])
+    assert listed == {"sec-a", "admin-zz1"}
+    with Session(engine) as session:
+        sec_c = users.find_user(session, tenant.id, "sec-c")
+        with pytest.raises(Forbidden, match="outside"):
+            users.require_admin_over(session.connection(), zz1_admin, sec_c)
