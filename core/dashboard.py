@@ -1,21 +1,54 @@
 """What the leaders' dashboard (领导驾驶舱) shows, aggregated in the database and scoped to the principal.
 
 Every function takes the :class:`~bastion.core.access.Principal` and sees only the organisations
-its roles reach; results before publication only for those who may see drafts.
+its roles reach; results before publication only for those who may see drafts. ``under`` narrows a
+figure to the subtree of one organisation the principal may see: the node the drill-down stands on
+(committee → general branch → branch). Large tables come a page at a time (``LIMIT``/``OFFSET``
+with the total count), and everything else is counted, summed and averaged in SQL, so that the
+figures of 100 000 branches never pass through Python row by row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import io
+import json
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Connection, case, func, select
+import pandas as pd
+from sqlalchemy import Connection, case, func, or_, select, true
+from sqlmodel import Session
 
-from .access import Action, Principal, require, visible
-from .models import Evaluation, EvaluationStatus, Rectification, RectificationStatus
+from .access import Action, Forbidden, Principal, allows, require, subtree, visible
+from .bulletins import archive_dir
+from .cycles import cycle_scheme
+from .engine import Period
+from .errors import BastionError, NotFound
+from .models import (
+    Bulletin,
+    Cycle,
+    Evaluation,
+    EvaluationLine,
+    EvaluationStatus,
+    Indicator,
+    IndicatorKind,
+    Organization,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Tenant,
+)
+from .results import Explanation, explain
 
 OPEN_NOTICES = (RectificationStatus.issued.value, RectificationStatus.responded.value,
                 RectificationStatus.reopened.value, RectificationStatus.overdue.value)
+RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "grade", "tier", "vetoed", "vetoes", "status")
+PAGE_SIZE = 50
+HEATMAP_ROWS = 40
+MAX_PAGE_SIZE = 1000
+BULLETIN_KINDS = ("docx", "xlsx")
+DASHBOARD_ROLES = frozenset({Role.admin.value, Role.leader.value, Role.inspector.value})
 
 
 @dataclass(frozen=True)
@@ -30,33 +63,498 @@ class Headline:
     overdue_notices: int
 
 
-def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: str):
+@dataclass(frozen=True)
+class Node:
+    """An organisation on the drill-down path."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer table: its rows and how many there are in all."""
+
+    rows: pd.DataFrame
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class BulletinInfo:
+    id: int
+    cycle_id: int
+    year: int
+    period: str
+    title: str
+    created_at: datetime
+
+
+# --- scope ----------------------------------------------------------------------------------
+
+
+def _viewer(conn: Connection, principal: Principal) -> Principal:
+    """The principal with only the grants of the dashboard's roles (管理员、领导、督查人员), or Forbidden.
+
+    A branch secretary sees their branch's results in their workspace, not here; a user who is also
+    a secretary somewhere sees here only what their other roles reach.
+    """
+    grants = tuple((role, org) for role, org in principal.grants if role in DASHBOARD_ROLES)
+    if not grants:
+        raise Forbidden(f"{principal.username} may not open the leaders' dashboard "
+                        f"(roles: {', '.join(sorted(principal.roles)) or 'none'})")
+    narrowed = replace(principal, grants=grants)
+    require(conn, narrowed, Action.view_results)
+    return narrowed
+
+
+def _is_top(conn: Connection, tenant_id: int, org_id: int) -> bool:
+    o = Organization.__table__.c
+    return conn.execute(select(o.id).where(o.id == org_id, o.tenant_id == tenant_id,
+                                           o.parent_id.is_(None))).first() is not None
+
+
+def _scope(conn: Connection, principal: Principal, under: int | None, org_column):
+    """A condition keeping ``org_column`` in the principal's scope and, when given, in the subtree of ``under``
+    (refused when ``under`` is out of scope, so its subtree is inside it and needs no second condition)."""
+    if under is None:
+        return visible(conn, principal, Action.view_results, org_column)
+    require(conn, principal, Action.view_results, under)
+    if _is_top(conn, principal.tenant_id, under):
+        return true()  # the tenant filter says it already, without walking 100 000 branches
+    return org_column.in_(subtree(principal.tenant_id, [under]))
+
+
+def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: str, under: int | None = None):
     e = Evaluation.__table__.c
     where = [e.tenant_id == principal.tenant_id, e.cycle_id == cycle_id, e.period == period,
-             visible(conn, principal, Action.view_results, e.org_id)]
+             _scope(conn, principal, under, e.org_id)]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
     return where
+
+
+def _cycle(conn: Connection, principal: Principal, cycle_id: int) -> Cycle:
+    cycle = Session(bind=conn).get(Cycle, cycle_id)
+    if cycle is None or cycle.tenant_id != principal.tenant_id:
+        raise NotFound(f"no cycle {cycle_id} in this tenant")
+    return cycle
 
 
 def _count(condition) -> object:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _node(row) -> Node:
+    return Node(id=int(row.id), code=row.code, name=row.name, level=row.level,
+                parent_id=None if row.parent_id is None else int(row.parent_id))
+
+
+def _org_columns():
+    o = Organization.__table__.c
+    return o.id, o.code, o.name, o.level, o.parent_id
+
+
+def sees_whole_tenant(conn: Connection, principal: Principal) -> bool:
+    """Whether the principal's results reach every top organisation of its tenant (the bulletins are theirs)."""
+    principal = _viewer(conn, principal)
+    o = Organization.__table__.c
+    tops = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, o.parent_id.is_(None))).scalars().all()
+    return bool(tops) and all(allows(conn, principal, Action.view_results, top) for top in tops)
+
+
+def drill_roots(conn: Connection, principal: Principal) -> list[Node]:
+    """Where the principal's drill-down starts: the organisations granted to them, less those under another."""
+    principal = _viewer(conn, principal)
+    o = Organization.__table__.c
+    granted = principal.roots(Action.view_results)
+    rows = conn.execute(select(*_org_columns()).where(o.tenant_id == principal.tenant_id, o.id.in_(granted))
+                        .order_by(o.code)).all()
+    parents = dict(conn.execute(select(o.id, o.parent_id).where(o.tenant_id == principal.tenant_id)
+                                .where(o.id.in_(ancestors(conn, principal.tenant_id, granted)))).all())
+    return [_node(r) for r in rows if not _has_ancestor_in(r.id, parents, set(granted))]
+
+
+def ancestors(conn: Connection, tenant_id: int, org_ids) -> list[int]:
+    """``org_ids`` and all their ancestors, walking up the tree in SQL."""
+    o = Organization.__table__
+    up = select(o.c.id, o.c.parent_id).where(o.c.tenant_id == tenant_id, o.c.id.in_(list(org_ids))) \
+        .cte("ancestors", recursive=True)
+    parent = o.alias("parent")
+    up = up.union_all(select(parent.c.id, parent.c.parent_id).where(parent.c.id == up.c.parent_id))
+    return sorted(set(conn.execute(select(up.c.id)).scalars()))
+
+
+def _has_ancestor_in(org_id: int, parents: dict[int, int | None], granted: set[int]) -> bool:
+    parent = parents.get(org_id)
+    while parent is not None:
+        if parent in granted:
+            return True
+        parent = parents.get(parent)
+    return False
+
+
+def _one_level_down(conn: Connection, principal: Principal, org_id: int | None):
+    """Which organisations stand one level below ``org_id`` on the drill-down: its children, or the
+    principal's roots when None."""
+    principal = _viewer(conn, principal)
+    require(conn, principal, Action.view_results, org_id)
+    o = Organization.__table__.c
+    if org_id is None:
+        return [o.tenant_id == principal.tenant_id, o.id.in_([n.id for n in drill_roots(conn, principal)])]
+    return [o.tenant_id == principal.tenant_id, o.parent_id == org_id]
+
+
+def children(conn: Connection, principal: Principal, org_id: int | None, *, search: str = "",
+             limit: int = 200, offset: int = 0) -> Page:
+    """The organisations one level down the drill-down (the principal's roots when ``org_id`` is None),
+    by code, searched by name or code; a page of at most ``limit`` with the total."""
+    o = Organization.__table__.c
+    where = [*_one_level_down(conn, principal, org_id), _matches(search)]
+    total = conn.execute(select(func.count()).select_from(Organization.__table__).where(*where)).scalar_one()
+    rows = conn.execute(select(*_org_columns()).where(*where).order_by(o.code)
+                        .limit(_limit(limit)).offset(_offset(offset))).all()
+    frame = pd.DataFrame([_node(r).__dict__ for r in rows], columns=["id", "code", "name", "level", "parent_id"])
+    return Page(rows=frame, total=int(total), limit=limit, offset=offset)
+
+
+def node(conn: Connection, principal: Principal, org_id: int) -> Node:
+    """One organisation the principal may see."""
+    principal = _viewer(conn, principal)
+    require(conn, principal, Action.view_results, org_id)
+    o = Organization.__table__.c
+    return _node(conn.execute(select(*_org_columns()).where(o.id == org_id)).one())
+
+
+def _matches(search: str):
+    text = (search or "").strip()
+    if not text:
+        return true()
+    o = Organization.__table__.c
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(o.name.ilike(pattern, escape="\\"), o.code.ilike(pattern, escape="\\"))
+
+
+def _offset(offset: int) -> int:
+    if offset < 0:
+        raise BastionError(f"a page cannot start before the first row (offset {offset})")
+    return offset
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise BastionError(f"page size must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+    return limit
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
 def headline(conn: Connection, principal: Principal, *, cycle_id: int, period: str, unqualified_grade: str,
-             today: date | None = None) -> Headline:
+             today: date | None = None, under: int | None = None) -> Headline:
     """Branches, their average, how many may be named advanced, how many are unqualified (vetoed or graded
     ``unqualified_grade``), and the cycle's open and overdue rectification notices."""
-    require(conn, principal, Action.view_results)
+    principal = _viewer(conn, principal)
     e, r = Evaluation.__table__.c, Rectification.__table__.c
     row = conn.execute(select(func.count(), func.avg(e.total), _count(e.advanced_eligible),
                               _count(e.vetoed | (e.grade == unqualified_grade)))
-                       .where(*_evaluations(conn, principal, cycle_id, period))).one()
+                       .where(*_evaluations(conn, principal, cycle_id, period, under))).one()
     today = today or date.today()
     notices = conn.execute(select(func.count(), _count(r.deadline < today))
                            .where(r.tenant_id == principal.tenant_id, r.cycle_id == cycle_id,
-                                  r.status.in_(OPEN_NOTICES), visible(conn, principal, Action.view_results, r.org_id))
-                           ).one()
+                                  r.status.in_(OPEN_NOTICES), _scope(conn, principal, under, r.org_id))).one()
     return Headline(branches=int(row[0]), average=None if row[1] is None else round(float(row[1]), 2),
                     advanced=int(row[2]), unqualified=int(row[3]), open_notices=int(notices[0]),
                     overdue_notices=int(notices[1]))
+
+
+def _ranking_query(conn: Connection, principal: Principal, cycle_id: int, period: str, search: str,
+                   under: int | None):
+    e, o = Evaluation.__table__.c, Organization.__table__.c
+    parent = Organization.__table__.alias("parent")
+    where = [*_evaluations(conn, principal, cycle_id, period, under), _matches(search)]
+    rows = (select(e.org_id, e.rank, o.code, o.name, parent.c.name.label("parent"), e.total, e.grade, e.tier,
+                   e.vetoed, e.veto_reasons, e.status)
+            .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
+            .outerjoin(parent, parent.c.id == o.parent_id)
+            .where(*where).order_by(e.rank, o.code))
+    count = (select(func.count()).select_from(Evaluation.__table__)
+             .join(Organization.__table__, e.org_id == o.id).where(*where))
+    return rows, count
+
+
+def _ranking_frame(conn: Connection, query) -> pd.DataFrame:
+    frame = pd.DataFrame(conn.execute(query).all(),
+                         columns=["org_id", "rank", "code", "name", "parent", "total", "grade", "tier", "vetoed",
+                                  "veto_reasons", "status"])
+    frame["vetoed"] = frame["vetoed"].astype(bool)
+    frame["total"] = frame["total"].astype(float)
+    frame["vetoes"] = frame.pop("veto_reasons").map(lambda v: "；".join(_as_list(v)))
+    return frame[list(RANKING_COLUMNS)]
+
+
+def ranking(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
+            under: int | None = None, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
+    """One page of the period's ranking (排名) in rank order, searched by the organisation's name or code."""
+    principal = _viewer(conn, principal)
+    rows, count = _ranking_query(conn, principal, cycle_id, period, search, under)
+    total = conn.execute(count).scalar_one()
+    frame = _ranking_frame(conn, rows.limit(_limit(limit)).offset(_offset(offset)))
+    return Page(rows=frame, total=int(total), limit=limit, offset=offset)
+
+
+def ranking_table(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
+                  under: int | None = None) -> pd.DataFrame:
+    """The whole ranking the page shows a page of (for the download)."""
+    principal = _viewer(conn, principal)
+    rows, _ = _ranking_query(conn, principal, cycle_id, period, search, under)
+    return _ranking_frame(conn, rows)
+
+
+def ranking_xlsx(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
+                 under: int | None = None, headers: dict[str, str] | None = None) -> bytes:
+    """The ranking as an Excel workbook; ``headers`` names (and picks) the columns, in order."""
+    principal = _viewer(conn, principal)
+    frame = ranking_table(conn, principal, cycle_id=cycle_id, period=period, search=search, under=under)
+    headers = headers or {c: c for c in RANKING_COLUMNS if c != "org_id"}
+    table = frame[list(headers)].rename(columns=headers)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        table.to_excel(writer, index=False, sheet_name=period[:31])
+    return buffer.getvalue()
+
+
+def distribution(conn: Connection, principal: Principal, *, cycle_id: int, period: str, by: str,
+                 under: int | None = None) -> pd.DataFrame:
+    """How many branches in each grade (等次) or tier (档次), in the scheme's order, empty ones included."""
+    if by not in ("grade", "tier"):
+        raise BastionError(f"a distribution is by grade or tier, not {by!r}")
+    principal = _viewer(conn, principal)
+    scheme = cycle_scheme(_cycle(conn, principal, cycle_id))
+    column = Evaluation.__table__.c[by]
+    counts = dict(conn.execute(select(column, func.count())
+                               .where(*_evaluations(conn, principal, cycle_id, period, under))
+                               .group_by(column)).all())
+    if by == "grade":
+        order = [g.name for g in scheme.grades] + [scheme.veto_grade]
+    else:
+        order = [b.name for b in scheme.tiers.bands]
+    order = list(dict.fromkeys(order + sorted(set(counts) - set(order))))
+    return pd.DataFrame({by: order, "branches": [int(counts.get(name, 0)) for name in order]})
+
+
+PERIOD_KINDS = {12: "year", 6: "half", 3: "quarter", 1: "month"}
+
+
+def trend(conn: Connection, principal: Principal, *, under: int | None = None) -> pd.DataFrame:
+    """The average total of every period of every cycle of the tenant, in time order.
+
+    ``end`` is the period's last day, ``kind`` its length (year, half, quarter, month): months and
+    years are different series, not one line.
+    """
+    principal = _viewer(conn, principal)
+    e, c = Evaluation.__table__.c, Cycle.__table__.c
+    where = [e.tenant_id == principal.tenant_id, _scope(conn, principal, under, e.org_id)]
+    if not principal.may(Action.view_drafts):
+        where.append(e.status == EvaluationStatus.published.value)
+    rows = conn.execute(select(c.year, e.period, func.count(), func.avg(e.total))
+                        .join_from(Evaluation.__table__, Cycle.__table__, e.cycle_id == c.id)
+                        .where(*where).group_by(c.year, e.period)).all()
+    records = []
+    for year, key, branches, average in rows:
+        period = Period.parse(key)
+        records.append({"year": int(year), "period": key, "kind": PERIOD_KINDS[period.months],
+                        "end": period.end - timedelta(days=1), "branches": int(branches),
+                        "average": round(float(average), 2)})
+    frame = pd.DataFrame(records, columns=["year", "period", "kind", "end", "branches", "average"])
+    return frame.sort_values(["end", "kind"]).reset_index(drop=True)
+
+
+# --- heatmap ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Organisations × indicator blocks: ``cells`` has one row per (organisation, block)."""
+
+    cells: pd.DataFrame
+    total_rows: int
+    limit: int
+    offset: int
+
+
+def blocks(conn: Connection, principal: Principal, cycle_id: int) -> pd.DataFrame:
+    """The cycle's indicator blocks in scheme order with their maximum points (veto indicators count none);
+    blocks that can give no points are left out."""
+    principal = _viewer(conn, principal)
+    _cycle(conn, principal, cycle_id)
+    i = Indicator.__table__.c
+    scored = case((i.kind == IndicatorKind.veto.value, 0.0), else_=i.points)
+    rows = conn.execute(select(i.block_code, i.block_name, func.sum(scored), func.min(i.position))
+                        .where(i.cycle_id == cycle_id).group_by(i.block_code, i.block_name)
+                        .order_by(func.min(i.position))).all()
+    return pd.DataFrame([(code, name, float(points)) for code, name, points, _ in rows if points and points > 0],
+                        columns=["block_code", "block_name", "max_points"])
+
+
+def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: str, node_id: int | None = None,
+            limit: int = HEATMAP_ROWS, offset: int = 0) -> Heatmap:
+    """For each child of ``node_id`` (the principal's roots when None) and each block: the average points the
+    block gave the evaluations in the child's subtree, as a share of the block's maximum.
+
+    Rows are paged (by code) before anything is summed, so a general branch of 25 000 branches costs
+    a page of them; the points are summed per (row, indicator) in SQL and only those few sums are
+    put into blocks here. Every row is in the principal's scope (a root or under one), and so is
+    everything below it.
+    """
+    principal = _viewer(conn, principal)
+    rows = children(conn, principal, node_id, limit=limit, offset=offset)
+    page = list(rows.rows.itertuples())
+    block_frame = blocks(conn, principal, cycle_id)
+    columns = ["org_id", "code", "name", "block_code", "block_name", "evaluations", "average", "max_points", "share"]
+    if not page or block_frame.empty:
+        return Heatmap(pd.DataFrame(columns=columns), rows.total, limit, offset)
+    counts, sums = _subtree_sums(conn, principal, cycle_id, period, [int(r.id) for r in page])
+    block_of = _block_of(conn, cycle_id)
+    by_block: dict[tuple[int, str], float] = {}
+    for (row_id, code), points in sums.items():
+        key = (row_id, block_of.get(code))
+        by_block[key] = by_block.get(key, 0.0) + points
+    records = []
+    for r in page:
+        n = counts.get(r.id, 0)
+        for b in block_frame.itertuples():
+            average = round(by_block.get((r.id, b.block_code), 0.0) / n, 4) if n else None
+            share = None if average is None else round(average / b.max_points, 4)
+            records.append([int(r.id), r.code, r.name, b.block_code, b.block_name, n, average, b.max_points, share])
+    return Heatmap(pd.DataFrame(records, columns=columns), rows.total, limit, offset)
+
+
+def _block_of(conn: Connection, cycle_id: int) -> dict[str, str]:
+    i = Indicator.__table__.c
+    return dict(conn.execute(select(i.code, i.block_code).where(i.cycle_id == cycle_id)).all())
+
+
+def _subtree_sums(conn: Connection, principal: Principal, cycle_id: int, period: str, row_ids: list[int]):
+    """Per row: how many evaluations its subtree has, and the points per indicator they add up to."""
+    o = Organization.__table__
+    tree = select(o.c.id.label("row_id"), o.c.id.label("org_id")) \
+        .where(o.c.tenant_id == principal.tenant_id, o.c.id.in_(row_ids)).cte("heat_rows", recursive=True)
+    child = o.alias("child")
+    tree = tree.union_all(select(tree.c.row_id, child.c.id).where(child.c.parent_id == tree.c.org_id))
+    e, line = Evaluation.__table__.c, EvaluationLine.__table__.c
+    where = [e.tenant_id == principal.tenant_id, e.cycle_id == cycle_id, e.period == period]
+    if not principal.may(Action.view_drafts):
+        where.append(e.status == EvaluationStatus.published.value)
+    counts = dict(conn.execute(select(tree.c.row_id, func.count())
+                               .select_from(tree).join(Evaluation.__table__, e.org_id == tree.c.org_id)
+                               .where(*where).group_by(tree.c.row_id)).all())
+    sums = {(row_id, code): float(points) for row_id, code, points in conn.execute(
+        select(tree.c.row_id, line.indicator_code, func.sum(line.points))
+        .select_from(tree).join(Evaluation.__table__, e.org_id == tree.c.org_id)
+        .join(EvaluationLine.__table__, line.evaluation_id == e.id)
+        .where(*where).group_by(tree.c.row_id, line.indicator_code))}
+    return counts, sums
+
+
+# --- one branch --------------------------------------------------------------------------------
+
+
+def explain_branch(conn: Connection, principal: Principal, *, cycle_id: int, period: str,
+                   org_code: str) -> Explanation:
+    """Why a branch got its score (each indicator's line and the records behind it), for a principal who
+    may see that branch; a result not yet published only for those who may see drafts."""
+    principal = _viewer(conn, principal)
+    cycle = _cycle(conn, principal, cycle_id)
+    o, e = Organization.__table__.c, Evaluation.__table__.c
+    org_id = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, o.code == org_code)).scalar()
+    if org_id is None:
+        raise NotFound(f"no organisation {org_code!r} in this tenant")
+    require(conn, principal, Action.view_results, org_id)
+    status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
+                                                 e.org_id == org_id)).scalar()
+    if status is not None and status != EvaluationStatus.published.value and not principal.may(Action.view_drafts):
+        raise Forbidden(f"{principal.username} may not see {org_code}'s {period} result before it is published")
+    return explain(conn, cycle=cycle, period=period, org_code=org_code)
+
+
+EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),
+                   "rating": ("source", "score", "level", "rater")}
+
+
+def evidence_rows(explanation: Explanation) -> pd.DataFrame:
+    """The records behind each indicator's points, one row per (indicator, record): the explanation flattened."""
+    records = []
+    for line in explanation.lines:
+        for kind, ids in line["evidence"].items():
+            found = explanation.evidence.get(kind, {})
+            for record_id in ids:
+                fact = found.get(record_id, {})
+                detail = " · ".join(str(fact[k]) for k in EVIDENCE_DETAIL.get(kind, ()) if fact.get(k) not in (None, ""))
+                records.append({"indicator_code": line["indicator_code"], "indicator": line["name"], "kind": kind,
+                                "id": record_id, "date": fact.get("date"), "type": fact.get("type", ""),
+                                "detail": detail})
+    return pd.DataFrame(records, columns=["indicator_code", "indicator", "kind", "id", "date", "type", "detail"])
+
+
+# --- bulletins -----------------------------------------------------------------------------------
+
+
+def _require_whole_tenant(conn: Connection, principal: Principal) -> Principal:
+    """A bulletin names organisations across the enterprise: only for those who see all of it."""
+    principal = _viewer(conn, principal)
+    if not sees_whole_tenant(conn, principal):
+        raise Forbidden(f"{principal.username} may not read the bulletins: they cover the whole enterprise and "
+                        "the roles granted reach only part of it")
+    return principal
+
+
+def latest_bulletin(conn: Connection, principal: Principal) -> BulletinInfo | None:
+    """The tenant's bulletin (通报) of the latest period, among those whose results the principal may see."""
+    principal = _require_whole_tenant(conn, principal)
+    b, c, e = Bulletin.__table__.c, Cycle.__table__.c, Evaluation.__table__.c
+    query = (select(b.id, b.cycle_id, c.year, b.period, b.title, b.created_at)
+             .join_from(Bulletin.__table__, Cycle.__table__, b.cycle_id == c.id)
+             .where(b.tenant_id == principal.tenant_id))
+    if not principal.may(Action.view_drafts):
+        published = (select(e.id).where(e.cycle_id == b.cycle_id, e.period == b.period,
+                                         e.status == EvaluationStatus.published.value).exists())
+        query = query.where(published)
+    found = [BulletinInfo(*row) for row in conn.execute(query).all()]
+    if not found:
+        return None
+    return max(found, key=lambda i: (Period.parse(i.period).end, Period.parse(i.period).months, i.created_at))
+
+
+def bulletin_file(conn: Connection, principal: Principal, *, bulletin_id: int, kind: str,
+                  home: Path) -> tuple[str, bytes]:
+    """A bulletin's Word document or Excel table, as ``(filename, bytes)``, read from the archive under ``home``.
+
+    Only the stored file's name is used, inside the tenant's archive folder of the cycle's year: a
+    home moved elsewhere still finds its files, and no row can point outside the archive.
+    """
+    if kind not in BULLETIN_KINDS:
+        raise BastionError(f"a bulletin file is {' or '.join(BULLETIN_KINDS)}, not {kind!r}")
+    principal = _require_whole_tenant(conn, principal)
+    b, c, t = Bulletin.__table__.c, Cycle.__table__.c, Tenant.__table__.c
+    row = conn.execute(select(b.docx_path, b.xlsx_path, b.period, c.year, t.code)
+                       .join_from(Bulletin.__table__, Cycle.__table__, b.cycle_id == c.id)
+                       .join(Tenant.__table__, t.id == b.tenant_id)
+                       .where(b.id == bulletin_id, b.tenant_id == principal.tenant_id)).first()
+    if row is None:
+        raise NotFound(f"no bulletin {bulletin_id} in this tenant")
+    stored = row.docx_path if kind == "docx" else row.xlsx_path
+    path = archive_dir(home, row.code, row.year) / Path(stored).name
+    if not path.is_file():
+        raise NotFound(f"the bulletin's {kind} file is missing from the archive: {path}")
+    return path.name, path.read_bytes()
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
