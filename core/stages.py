@@ -62,6 +62,7 @@ PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
 STAGES = ("open_cycle", "spot_check", *PERIOD_MONTHS, "rectification")
 NOTICE_DAYS = 30  # a finding's notice is due this many days after it is issued
 REMIND_DAYS = 7
+FINDING_REQUIREMENT = "针对检查发现的问题限期整改，整改情况书面反馈，期满复验"
 
 
 class StageFailed(BastionError):
@@ -376,6 +377,13 @@ def follow_up_rectifications(ctx: StageContext, cycle: Cycle, today: date, *,
     return guarded(ctx, run, body)
 
 
+def notice_numbers(session: Session, tenant_id: int, year: int, count: int) -> list[str]:
+    """The next ``count`` notice numbers (``ZG<year>-NNNNN``), running on from the tenant's notices so far."""
+    issued_before = session.exec(select(func.count()).select_from(Rectification).where(
+        Rectification.tenant_id == tenant_id)).one()[0]
+    return [f"ZG{year}-{n:05d}" for n in range(issued_before + 1, issued_before + count + 1)]
+
+
 def _issue_notices(session: Session, cycle: Cycle, today: date) -> list[str]:
     """A notice for each rectification incentive and each finding of the cycle's year that has none yet."""
     conn = session.connection()
@@ -393,8 +401,6 @@ def _issue_notices(session: Session, cycle: Cycle, today: date) -> list[str]:
     if not awards and not findings:
         return []
     names = {spec.code: spec.name for spec in cycle_scheme(cycle).indicators()}
-    issued_before = session.exec(select(func.count()).select_from(Rectification).where(
-        Rectification.tenant_id == cycle.tenant_id)).one()[0]
     notices = []
     for award in awards:
         effect = award.effect or {}
@@ -407,10 +413,10 @@ def _issue_notices(session: Session, cycle: Cycle, today: date) -> list[str]:
         notices.append(Rectification(
             tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=finding.org_id, finding_id=finding.id, notice_no="",
             problem=f"{names.get(finding.indicator_code, finding.indicator_code)}：{finding.description}",
-            requirement="针对检查发现的问题限期整改，整改情况书面反馈，期满复验",
+            requirement=FINDING_REQUIREMENT,
             issued_at=today, deadline=max(today, finding.date) + timedelta(NOTICE_DAYS)))
-    for n, notice in enumerate(notices, start=issued_before + 1):
-        notice.notice_no = f"ZG{cycle.year}-{n:05d}"
+    for notice, number in zip(notices, notice_numbers(session, cycle.tenant_id, cycle.year, len(notices)), strict=True):
+        notice.notice_no = number
     session.add_all(notices)
     session.flush()
     return [n.notice_no for n in notices]

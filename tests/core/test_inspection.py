@@ -1,0 +1,211 @@
+"""Inspection (督查): checks, spot-check samples, findings, notices and re-verification, each within the
+inspector's organisations and tenant."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bastion.core import inspection, rectifications, stages
+from bastion.core.access import Forbidden
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError, Conflict, NotFound
+from bastion.core.evidence import read_bytes
+from bastion.core.models import AuditEvent, Check, Finding, Rectification
+from tests import factories
+from tests.core import people
+from tests.core.people import cheap_passwords  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+ON = date(2026, 6, 1)
+TODAY = date(2026, 6, 30)
+
+
+@pytest.fixture
+def world(engine, tenant, cycle):
+    ids = people.tree(engine, tenant)
+    return {
+        "ids": ids,
+        "inspector": people.person(engine, tenant, "insp", ("inspector", "ZZ1")),
+        "chief": people.person(engine, tenant, "chief", ("inspector", "DW")),
+        "admin": people.person(engine, tenant, "boss", ("admin", "DW")),
+        "leader": people.person(engine, tenant, "lead", ("leader", "DW")),
+        "secretary": people.person(engine, tenant, "sec", ("secretary", "A")),
+        "rater": people.person(engine, tenant, "rate", ("rater", "DW")),
+    }
+
+
+def _record(engine, who, cycle, org="A", **overrides):
+    values = {"cycle_id": cycle.id, "org_code": org, "indicator_code": "B6-1", "deduction": 1.0,
+              "description": "支委会记录缺签到", "on": ON, "today": TODAY} | overrides
+    with transaction(engine) as session:
+        return inspection.record_finding(session, who, **values)
+
+
+def test_a_finding_completes_the_planned_check_and_keeps_its_evidence(engine, cycle, world, tmp_path):
+    with transaction(engine) as session:
+        planned = Check(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=world["ids"]["A"], kind="spot", date=ON,
+                        inspector="督查组", status="planned")
+        session.add(planned)
+    with engine.connect() as conn:
+        today = inspection.planned_checks(conn, world["inspector"], on=ON)
+    assert list(today["code"]) == ["A"]
+
+    finding = _record(engine, world["inspector"], cycle)
+    with transaction(engine) as session:
+        inspection.attach_evidence(session, world["inspector"], finding_id=finding.id, filename="记录.jpg",
+                                   data=b"photo", home=tmp_path)
+    with Session(engine) as session:
+        assert session.get(Check, planned.id).status == "done"
+        assert session.get(Finding, finding.id).check_id == planned.id
+        (kept,) = inspection.finding_evidence(session, world["inspector"], finding_id=finding.id)
+        assert read_bytes(kept) == b"photo"
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity.in_(["check", "finding"]))).all()
+    assert sorted(actions) == ["complete", "record"]
+    with engine.connect() as conn:
+        assert inspection.planned_checks(conn, world["inspector"], on=ON).empty
+        findings = inspection.read_findings(conn, world["inspector"], cycle_id=cycle.id)
+    assert list(findings["code"]) == ["A"] and findings["notice_no"].isna().all()
+
+
+def test_without_a_planned_check_a_finding_creates_one(engine, cycle, world):
+    finding = _record(engine, world["chief"], cycle, org="C", kind="covert")
+    with Session(engine) as session:
+        check = session.get(Check, finding.check_id)
+    assert (check.kind, check.status, check.org_id, check.inspector) == ("covert", "done", world["ids"]["C"], "chief")
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"indicator_code": "NOPE"}, "indicator: 'NOPE' is not an indicator of the 2026 cycle"),
+    ({"deduction": 7.0}, "deduction: 7 is not between 0 and the 6 points of B6-1"),
+    ({"deduction": -1.0}, "deduction: -1 is not between"),
+    ({"on": date(2026, 7, 1)}, "date: 2026-07-01 is in the future"),
+    ({"on": date(2025, 12, 31)}, "date: 2025-12-31 is not in the 2026 cycle"),
+    ({"description": "  "}, "description:"),
+    ({"org": "ZZZ"}, "organisation: no organisation 'ZZZ'"),
+    ({"kind": "party"}, "check kind: 'party' is not one of"),
+])
+def test_a_bad_finding_is_refused_and_nothing_is_written(engine, cycle, world, overrides, message):
+    org = overrides.pop("org", "A")
+    with pytest.raises(BastionError, match=message):
+        _record(engine, world["inspector"], cycle, org=org, **overrides)
+    with Session(engine) as session:
+        assert session.exec(select(Finding)).all() == [] and session.exec(select(Check)).all() == []
+
+
+def test_an_inspector_records_only_within_their_branches_and_other_roles_not_at_all(engine, cycle, world):
+    with pytest.raises(Forbidden, match="outside the organisations granted"):
+        _record(engine, world["inspector"], cycle, org="C")
+    for role in ("leader", "secretary", "rater"):
+        with pytest.raises(Forbidden, match="may not inspect"):
+            _record(engine, world[role], cycle)
+        with engine.connect() as conn, pytest.raises(Forbidden):
+            inspection.read_notices(conn, world[role])
+    assert _record(engine, world["admin"], cycle, org="C").id
+
+
+def test_the_spot_check_sample_shows_only_the_inspectors_branches(engine, registry, cycle, world, tmp_path):
+    ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
+    run = stages.spot_check(ctx, cycle, ON, size=3, seed=42)
+    assert sorted(run.detail["sample"]) == ["A", "B", "C"]
+    with engine.connect() as conn:
+        mine = inspection.spot_samples(conn, world["inspector"], cycle_id=cycle.id)
+        everyone = inspection.spot_samples(conn, world["chief"], cycle_id=cycle.id)
+        planned = inspection.planned_checks(conn, world["inspector"], on=ON)
+    assert list(mine["code"]) == ["A", "B"] and set(mine["seed"]) == {42} and set(mine["status"]) == {"planned"}
+    assert list(everyone["code"]) == ["A", "B", "C"]
+    assert list(planned["code"]) == ["A", "B"]
+    _record(engine, world["inspector"], cycle, org="B")
+    with engine.connect() as conn:
+        mine = inspection.spot_samples(conn, world["inspector"], cycle_id=cycle.id).set_index("code")
+    assert (mine.loc["B", "status"], mine.loc["B", "findings"]) == ("done", 1)
+
+
+def test_a_finding_gets_one_notice_numbered_as_the_stage_numbers_them(engine, registry, cycle, world, tmp_path):
+    finding = _record(engine, world["inspector"], cycle)
+    other = _record(engine, world["inspector"], cycle, org="B", description="党课记录缺失")
+    deadline = TODAY + timedelta(days=20)
+    with transaction(engine) as session:
+        notice = inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
+                                         deadline=deadline, today=TODAY)
+    assert (notice.notice_no, notice.deadline, notice.issued_at) == ("ZG2026-00001", deadline, TODAY)
+    assert notice.problem == "支部工作记录规范：支委会记录缺签到"
+    with transaction(engine) as session, pytest.raises(Conflict, match="already has notice ZG2026-00001"):
+        inspection.issue_notice(session, world["chief"], cycle_id=cycle.id, finding_id=finding.id,
+                                deadline=deadline, today=TODAY)
+    ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
+    issued = stages.run_stage(ctx, cycle, "rectification", on=TODAY).detail["issued"]
+    assert issued == ["ZG2026-00002"]  # the other finding's; the first keeps its one notice
+    with Session(engine) as session:
+        by_finding = {r.finding_id: r.notice_no for r in session.exec(select(Rectification))}
+    assert by_finding == {finding.id: "ZG2026-00001", other.id: "ZG2026-00002"}
+
+
+def test_a_free_text_notice_is_issued_within_scope_with_a_future_deadline(engine, tenant, cycle, world):
+    later = TODAY + timedelta(days=10)
+    with transaction(engine) as session:
+        with pytest.raises(Forbidden):
+            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="C", problem="台账不全",
+                                    deadline=later, today=TODAY)
+        with pytest.raises(BastionError, match="deadline: 2026-06-30 is not after today"):
+            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem="台账不全",
+                                    deadline=TODAY, today=TODAY)
+        with pytest.raises(BastionError, match="problem:"):
+            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem=" ",
+                                    deadline=later, today=TODAY)
+        notice = inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A",
+                                         problem="台账不全", deadline=later, today=TODAY)
+    assert notice.notice_no == "ZG2026-00001" and notice.finding_id is None
+    with engine.connect() as conn:
+        before = inspection.read_notices(conn, world["inspector"], today=TODAY)
+        after = inspection.read_notices(conn, world["inspector"], today=later + timedelta(days=1))
+        outside = inspection.read_notices(conn, people.person(engine, tenant, "c-insp", ("inspector", "ZZ2")))
+    assert list(before["overdue"]) == [False] and list(after["overdue"]) == [True]
+    assert outside.empty
+
+
+def test_reverification_is_scoped_and_closes_or_reopens(engine, cycle, world):
+    later = date.today() + timedelta(days=30)
+    with transaction(engine) as session:
+        notice = inspection.issue_notice(session, world["chief"], cycle_id=cycle.id, org_code="C", problem="台账不全",
+                                         deadline=later)
+        rectifications.respond(session, tenant_id=cycle.tenant_id, notice_no=notice.notice_no, response="已补齐",
+                               actor="sec")
+    with transaction(engine) as session, pytest.raises(Forbidden):
+        inspection.reverify(session, world["inspector"], notice_no=notice.notice_no, passed=True, note="好")
+    with transaction(engine) as session, pytest.raises(NotFound):
+        inspection.reverify(session, world["inspector"], notice_no="ZG2026-99999", passed=True, note="好")
+    with transaction(engine) as session:
+        reopened = inspection.reverify(session, world["chief"], notice_no=notice.notice_no, passed=False,
+                                       note="仍不全", new_deadline=later + timedelta(days=5))
+    assert (reopened.status, reopened.verifier) == ("reopened", "chief")
+    with engine.connect() as conn:
+        shown = inspection.read_notices(conn, world["chief"], cycle_id=cycle.id, status="reopened")
+    assert list(shown["notice_no"]) == [notice.notice_no]
+
+
+def test_another_tenant_sees_and_touches_nothing_of_this_one(engine, registry, cycle, world):
+    finding = _record(engine, world["inspector"], cycle)
+    with transaction(engine) as session:
+        inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
+                                deadline=TODAY + timedelta(days=5), today=TODAY)
+    other = factories.tenant(engine, registry, code="other")
+    other_cycle = factories.cycle(engine, registry, other)
+    people.tree(engine, other)  # the same codes in another tenant
+    stranger = people.person(engine, other, "stranger", ("inspector", "DW"))
+    with engine.connect() as conn:
+        assert inspection.read_notices(conn, stranger).empty
+        assert inspection.read_findings(conn, stranger, cycle_id=other_cycle.id).empty
+        with pytest.raises(NotFound):
+            inspection.read_findings(conn, stranger, cycle_id=cycle.id)
+    with transaction(engine) as session:
+        with pytest.raises(NotFound):
+            inspection.issue_notice(session, stranger, cycle_id=other_cycle.id, finding_id=finding.id,
+                                    deadline=TODAY + timedelta(days=5), today=TODAY)
+        with pytest.raises(NotFound):
+            _record(engine, stranger, cycle)
+    mine = _record(engine, stranger, other_cycle)  # "A" is the other tenant's own A
+    assert mine.org_id == people.get_org(engine, other, "A").id != world["ids"]["A"]
