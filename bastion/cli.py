@@ -415,6 +415,32 @@ def explain(
 OnOpt = Annotated[str | None, typer.Option("--on", help="The day the stage acts on, YYYY-MM-DD (default: today).")]
 
 
+@app.command()
+@handled
+def correct(
+    org: Annotated[str, typer.Option("--org", help="The branch whose published result is corrected.")],
+    indicator: Annotated[str, typer.Option("--indicator", "-i", help="The indicator's code.")],
+    points: Annotated[float, typer.Option("--points", help="The corrected points.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (更正理由): kept in the explanation and the audit.")],
+    as_user: Annotated[str, typer.Option("--as", help="The administrator making the correction (a user).")],
+    tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+) -> None:
+    """Correct one indicator's points of a published result (更正); ranks, tiers and awards follow, audited."""
+    from bastion.core.corrections import correct_points
+
+    engine = _engine()
+    t, cycle = _context(engine, tenant, year)
+    with Session(engine) as session:
+        who = users.principal_of(session, users.find_user(session, t.id, as_user))
+    done = correct_points(engine, who, cycle=cycle, period=scoring.period_in_cycle(cycle, period).key, org_code=org,
+                          indicator_code=indicator, points=points, reason=reason, registry=_registry())
+    out.print(f"{org} {indicator}: {done.old_points:g} → {done.new_points:g} points; "
+              f"{len(done.changed)} result(s) changed; {done.awards} award(s) after the policies ran again")
+    for r in done.changed.itertuples():
+        out.print(f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, "
+                  f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
+
+
 def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None

@@ -299,14 +299,9 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
                    actor: str) -> int:
     """Publish a scored period and apply the scheme's incentive policies; returns the awards made."""
     period = period_in_cycle(cycle, period_key)
-    scheme = cycle_scheme(cycle)
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)
-    policies = registry.policies(enabled)
-    missing = [p for p in scheme.policies if p not in policies]
-    if missing:
-        raise BastionError(f"incentive policies {', '.join(missing)} named by the scheme are not enabled")
     with transaction(engine) as session:
         conn = session.connection()
         ev_t = Evaluation.__table__
@@ -314,33 +309,47 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
             ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)).scalar()
         if not count:
             raise BastionError(f"period {period.key} has not been scored: run `bastion score --period {period.key}` first")
-        results = read_results(conn, cycle.id, period.key)
-        context = PolicyContext(tenant.code, cycle.year, period, scheme.id, scheme.version,
-                                read_history(conn, cycle.tenant_id, period))
-        awards = []
-        for name in scheme.policies:
-            contribution = policies[name]
-            try:
-                made = contribution.item.apply(results, context)
-                made = _checked_awards(made, results)
-            except Exception as exc:
-                raise BastionError(f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
-                                   f"{type(exc).__name__}: {exc}") from exc
-            awards.append(made.assign(policy=name))
-        evaluation_ids = dict(zip(results["org_id"], results["evaluation_id"]))
-        rows = [
-            {"tenant_id": cycle.tenant_id, "cycle_id": cycle.id, "org_id": int(a["org_id"]),
-             "evaluation_id": int(evaluation_ids[a["org_id"]]), "period": period.key, "policy": a["policy"],
-             "kind": a["kind"], "code": a["code"], "title": a["title"], "effect": a["effect"] or {},
-             "effective_until": _day(a["effective_until"])}
-            for frame in awards for a in frame.to_dict("records")
-        ]
-        _replace_awards(conn, cycle, period, rows)
+        awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
+                                 tenant_code=tenant.code)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
                      .values(status=EvaluationStatus.published.value))
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
-                     entity_id=cycle.id, new={"period": period.key, "awards": len(rows)})
-    registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": len(rows)}), enabled)
+                     entity_id=cycle.id, new={"period": period.key, "awards": awarded})
+    registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": awarded}), enabled)
+    return awarded
+
+
+def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: Registry, enabled: list[str],
+                   tenant_code: str) -> int:
+    """Run the scheme's incentive policies on the period's results and store their awards, in ``conn``'s
+    transaction; an award made before keeps its row and id. Returns how many awards there are."""
+    scheme = cycle_scheme(cycle)
+    policies = registry.policies(enabled)
+    missing = [p for p in scheme.policies if p not in policies]
+    if missing:
+        raise BastionError(f"incentive policies {', '.join(missing)} named by the scheme are not enabled")
+    results = read_results(conn, cycle.id, period.key)
+    context = PolicyContext(tenant_code, cycle.year, period, scheme.id, scheme.version,
+                            read_history(conn, cycle.tenant_id, period))
+    awards = []
+    for name in scheme.policies:
+        contribution = policies[name]
+        try:
+            made = contribution.item.apply(results, context)
+            made = _checked_awards(made, results)
+        except Exception as exc:
+            raise BastionError(f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        awards.append(made.assign(policy=name))
+    evaluation_ids = dict(zip(results["org_id"], results["evaluation_id"]))
+    rows = [
+        {"tenant_id": cycle.tenant_id, "cycle_id": cycle.id, "org_id": int(a["org_id"]),
+         "evaluation_id": int(evaluation_ids[a["org_id"]]), "period": period.key, "policy": a["policy"],
+         "kind": a["kind"], "code": a["code"], "title": a["title"], "effect": a["effect"] or {},
+         "effective_until": _day(a["effective_until"])}
+        for frame in awards for a in frame.to_dict("records")
+    ]
+    _replace_awards(conn, cycle, period, rows)
     return len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Users from the command line (the first administrator) and `bastion ui`."""
+"""Users from the command line (the first administrator), `bastion ui` and `bastion correct`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import urllib.request
 
 from sqlmodel import Session
 
-from bastion.core import db, users
+from bastion.core import cycles, db, tenants, users
+from bastion.core.results import explain
 from bastion.core.settings import Settings
 from tests.app.test_cli import bastion
 
@@ -78,3 +79,22 @@ def test_ui_serves_the_app(home, tmp_path):
         process.terminate()
         output, _ = process.communicate(timeout=20)
     assert f"http://127.0.0.1:{port}/dashboard" in output
+
+
+def test_a_published_result_is_corrected_by_an_administrator_and_audited(home):
+    bastion("demo", "--no-ui", "--branches", "8")
+    engine = db.connect(Settings.from_env())
+    with Session(engine) as session:
+        cycle = cycles.resolve_cycle(session, tenants.resolve_tenant(session, "demo"), 2025)
+    with engine.connect() as conn:
+        line = next(r for r in explain(conn, cycle=cycle, period="2025", org_code="ZB00002").lines
+                    if r["kind"] == "controllable" and r["points"] < r["max_points"])
+    engine.dispose()
+    refused = bastion("correct", "--year", "2025", "--org", "ZB00002", "--indicator", line["indicator_code"],
+                      "--points", str(line["max_points"]), "--reason", "申诉成立", "--as", "leader", ok=False)
+    assert "leader may not administer" in " ".join(refused.output.split())
+    done = bastion("correct", "--year", "2025", "--org", "ZB00002", "--indicator", line["indicator_code"],
+                   "--points", str(line["max_points"]), "--reason", "申诉成立", "--as", "admin").output
+    assert f"{line['points']:g} → {line['max_points']:g} points" in done and "ZB00002: total" in done
+    explained = bastion("explain", "--year", "2025", "--org", "ZB00002").output
+    assert "申诉成立" in explained

@@ -1,0 +1,138 @@
+"""Audited corrections (更正) of published results.
+
+Published evaluations are read-only: rescoring refuses them. When a published point is wrong —
+an appeal upheld, a finding recorded against the wrong branch — an administrator corrects one
+indicator's points of one branch, with the reason. The line keeps the correction and the reason
+in its explanation; the period's totals, grades, ranks and tiers are concluded again from the
+stored lines by the engine, the incentive policies are applied again (awards already made keep
+their ids), and the audit trail holds the line and every changed result, old → new. All of it in
+one transaction.
+
+A veto is not corrected here: it comes from a finding, and is lifted by correcting the finding
+and rescoring the period before publication.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import bindparam, func, select, update
+
+from . import audit
+from .access import Action, Principal, require
+from .cycles import cycle_scheme
+from .db import transaction
+from .engine import EVALUATION_COLUMNS, conclude
+from .errors import BastionError, Conflict, NotFound
+from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant
+from .registry import Registry
+from .scheme import POINTS_EPSILON
+from .scoring import apply_policies, period_in_cycle
+from .tenants import enabled_plugins
+
+CONCLUDED = ["base_points", "bonus_points", "total", "grade", "advanced_eligible", "rank", "tier"]
+
+
+@dataclass(frozen=True)
+class Correction:
+    org_code: str
+    indicator_code: str
+    old_points: float
+    new_points: float
+    changed: pd.DataFrame  # org_id, code and the old and new figures of every result that changed
+    awards: int
+
+
+def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, org_code: str, indicator_code: str,
+                   points: float, reason: str, registry: Registry) -> Correction:
+    """Set one indicator's points of one branch's published result, and conclude the period again."""
+    if not reason.strip():
+        raise BastionError("a correction needs its reason (更正理由)")
+    key = period_in_cycle(cycle, period)
+    spec = next((s for s in cycle_scheme(cycle).indicators() if s.code == indicator_code), None)
+    if spec is None:
+        raise NotFound(f"the {cycle.year} scheme has no indicator {indicator_code!r}")
+    if spec.kind == IndicatorKind.veto:
+        raise BastionError(f"{indicator_code} is a veto item: correct the finding behind it instead")
+    if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
+        raise BastionError(f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}")
+    with transaction(engine) as session:
+        conn = session.connection()
+        e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
+        target = conn.execute(select(e.id, e.org_id, e.status).join_from(Evaluation.__table__, Organization.__table__,
+                                                                          o.id == e.org_id)
+                              .where(e.cycle_id == cycle.id, e.period == key.key, o.code == org_code,
+                                     o.tenant_id == principal.tenant_id)).first()
+        if target is None:
+            raise NotFound(f"{org_code} has no result for {key.key}")
+        require(conn, principal, Action.administer, target.org_id)
+        if target.status != EvaluationStatus.published:
+            raise Conflict(f"the {key.key} results are not published: rescore the period instead of correcting it")
+        old = conn.execute(select(line.id, line.points, line.reason)
+                           .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
+        if old is None:
+            raise NotFound(f"{org_code}'s {key.key} result has no line for {indicator_code}")
+        note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
+        conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
+        changed = _conclude_again(conn, cycle, key.key)
+        tenant = session.get(Tenant, cycle.tenant_id)
+        awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
+                                enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code)
+        audit.record(session, tenant_id=cycle.tenant_id, actor=principal.username, action="correct",
+                     entity="evaluation", entity_id=target.id, note=reason.strip(),
+                     old={"indicator": indicator_code, "points": old.points},
+                     new={"indicator": indicator_code, "points": points, "period": key.key,
+                          "results_changed": changed[["code", *[f"{c}_old" for c in CONCLUDED],
+                                                      *[f"{c}_new" for c in CONCLUDED]]]
+                          .astype(object).to_dict("records")})
+    return Correction(org_code, indicator_code, float(old.points), points, changed, awards)
+
+
+def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
+    """Conclude the period from its stored lines (vetoes as stored) and write the results that changed."""
+    e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
+    bonus = (line.indicator_code.in_([s.code for s in cycle_scheme(cycle).indicators()
+                                      if s.kind == IndicatorKind.bonus]))
+    period_ids = select(e.id).where(e.cycle_id == cycle.id, e.period == period)
+    points = func.coalesce(line.points, 0.0)
+    per_evaluation = (select(line.evaluation_id, func.sum(points).filter(~bonus).label("base"),
+                             func.sum(points).filter(bonus).label("bonus"))
+                      .where(line.evaluation_id.in_(period_ids)).group_by(line.evaluation_id).subquery())
+    sums = pd.read_sql(
+        select(e.id.label("evaluation_id"), e.org_id, o.code, e.vetoed, e.veto_reasons,
+               *[e[c].label(f"{c}_old") for c in CONCLUDED], per_evaluation.c.base, per_evaluation.c.bonus)
+        .join_from(Evaluation.__table__, per_evaluation, per_evaluation.c.evaluation_id == e.id)
+        .join(Organization.__table__, o.id == e.org_id), conn)
+    sums["vetoed"] = sums["vetoed"].astype(bool)
+    sums[["base", "bonus"]] = sums[["base", "bonus"]].fillna(0.0)
+    sums["veto_reasons"] = sums["veto_reasons"].map(lambda v: v if isinstance(v, list) else json.loads(v))
+    concluded = conclude(cycle_scheme(cycle), sums[["org_id", "code"]],
+                         sums.set_index("org_id")[["base", "bonus", "vetoed", "veto_reasons"]])
+    merged = sums.merge(concluded[EVALUATION_COLUMNS].rename(columns={c: f"{c}_new" for c in CONCLUDED}),
+                        on="org_id")
+    differs = pd.Series(False, index=merged.index)
+    for c in CONCLUDED:
+        differs |= _differs(merged[f"{c}_old"], merged[f"{c}_new"])
+    changed = merged[differs].reset_index(drop=True)
+    if not changed.empty:
+        values = {c: bindparam(f"v_{c}") for c in CONCLUDED}
+        conn.execute(update(Evaluation.__table__).where(e.id == bindparam("v_id")).values(**values),
+                     [{"v_id": int(r["evaluation_id"]), **{f"v_{c}": _plain(r[f"{c}_new"]) for c in CONCLUDED}}
+                      for r in changed.to_dict("records")])
+    return changed
+
+
+def _differs(old: pd.Series, new: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(new):
+        return (old.astype(float) - new.astype(float)).abs() > POINTS_EPSILON
+    if pd.api.types.is_bool_dtype(new):
+        return old.astype(bool) != new.astype(bool)
+    if pd.api.types.is_integer_dtype(new):
+        return old.astype("int64") != new.astype("int64")
+    return old.astype(str) != new.astype(str)
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
