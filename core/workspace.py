@@ -1,0 +1,562 @@
+"""The branch workspace (支部工作台): what a branch secretary reads and writes about their branch.
+
+Targets and progress so far, ledger entries (台账) with their evidence, the self-assessment (自评),
+answers to rectification notices (整改反馈) and the branch's published results with their history.
+Every function takes the :class:`~bastion.core.access.Principal` first and is scoped here: a
+secretary reaches their own branch only, an administrator the branches of their subtree, never
+another tenant. Writes are audited; published results are only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from . import audit, evidence, rectifications, results
+from .access import Action, Forbidden, Principal, allows, require, visible
+from .ballots import CLOSED_STATUSES, enabled_plugins, rating_readers
+from .contributions import LedgerType
+from .cycles import cycle_scheme
+from .engine import UNIT_MONTHS, Period
+from .errors import BastionError, Conflict, NotFound
+from .models import (
+    Cycle,
+    Evaluation,
+    EvaluationStatus,
+    Evidence,
+    Finding,
+    Indicator,
+    IndicatorKind,
+    LedgerEntry,
+    Organization,
+    OrgLevel,
+    Rating,
+    RatingSource,
+    Rectification,
+    Target,
+    Tenant,
+)
+from .registry import Registry
+from .stages import PERIOD_MONTHS
+
+MAX_TITLE = 300
+UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
+
+
+# --- the branch --------------------------------------------------------------------------------
+
+
+def branch(conn: Connection, principal: Principal, org_id: int, action: Action) -> dict[str, Any]:
+    """The branch ``org_id`` if ``principal`` may ``action`` on it; refused otherwise."""
+    require(conn, principal, action, org_id)
+    o = Organization.__table__.c
+    row = conn.execute(select(o.id, o.code, o.name, o.category, o.level, o.member_count, o.staff_count)
+                       .where(o.id == org_id, o.tenant_id == principal.tenant_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no organisation {org_id}")
+    if row["level"] != OrgLevel.branch.value:
+        raise BastionError(f"{row['code']} is not a branch (党支部): the workspace is a branch's")
+    return dict(row)
+
+
+def branches_in_scope(conn: Connection, principal: Principal, *, action: Action = Action.record_ledger,
+                      search: str = "", limit: int = 200) -> pd.DataFrame:
+    """The active branches ``principal`` may ``action`` on, by code; ``search`` matches code or name."""
+    if not principal.may(action):
+        return pd.DataFrame({"org_id": [], "code": [], "name": [], "category": []})
+    o = Organization.__table__.c
+    query = (select(o.id.label("org_id"), o.code, o.name, o.category)
+             .where(o.tenant_id == principal.tenant_id, o.level == OrgLevel.branch.value, o.active.is_(True),
+                    visible(conn, principal, action, o.id))
+             .order_by(o.code).limit(limit))
+    if search.strip():
+        like = f"%{search.strip()}%"
+        query = query.where(o.code.ilike(like) | o.name.ilike(like))
+    return pd.read_sql(query, conn)
+
+
+def cycle_periods(cycle: Cycle) -> list[str]:
+    """The periods the cycle's calendar assesses (months, quarters, halves) and the year, in time order."""
+    scheme = cycle_scheme(cycle)
+    lengths = {PERIOD_MONTHS[e.stage] for e in scheme.calendar if e.stage in PERIOD_MONTHS} | {12}
+    keys = []
+    for months in sorted(lengths):
+        for n in range(12 // months):
+            if months == 12:
+                keys.append(str(cycle.year))
+            else:
+                suffix = {1: f"{n + 1:02d}", 3: f"Q{n + 1}", 6: f"H{n + 1}"}[months]
+                keys.append(f"{cycle.year}-{suffix}")
+    return sorted(keys, key=lambda k: (Period.parse(k).end, Period.parse(k).months))
+
+
+def current_period(cycle: Cycle, today: date | None = None) -> str:
+    """The shortest assessed period that contains ``today`` (the year when today is outside the cycle)."""
+    today = today or date.today()
+    inside = [k for k in cycle_periods(cycle) if Period.parse(k).start <= today < Period.parse(k).end]
+    return min(inside, key=lambda k: Period.parse(k).months) if inside else str(cycle.year)
+
+
+# --- targets and progress ----------------------------------------------------------------------
+
+TARGET_FROM = ("default", "category", "branch")  # 方案默认 / 类别目标 / 本支部调整
+
+
+def _target_layers(conn: Connection, cycle: Cycle, org: Mapping[str, Any]) -> dict[str, tuple[int, float, str]]:
+    """Each indicator's target for the branch as ``(layer, value, reason)``: its own row beats its category's,
+    which beats the default; within a layer the later row wins (as :func:`engine.resolve_targets`)."""
+    found: dict[str, tuple[int, int, float, str]] = {}
+
+    def offer(code: str, layer: int, order: int, value: float, reason: str) -> None:
+        if code not in found or (layer, order) >= found[code][:2]:
+            found[code] = (layer, order, float(value), reason)
+
+    for spec in cycle_scheme(cycle).indicators():
+        for category, value in spec.targets.items():
+            if category == "*":
+                offer(spec.code, 0, -1, value, "方案默认目标")
+            elif category == org["category"]:
+                offer(spec.code, 1, -1, value, "方案类别目标")
+    t, i = Target.__table__.c, Indicator.__table__.c
+    rows = conn.execute(select(t.id, i.code, t.category, t.org_id, t.value, t.reason)
+                        .join_from(Target.__table__, Indicator.__table__, t.indicator_id == i.id)
+                        .where(t.cycle_id == cycle.id, (t.org_id == org["id"]) | (t.category == org["category"])
+                               | (t.org_id.is_(None) & t.category.is_(None))).order_by(t.id))
+    for row in rows:
+        layer = 2 if row.org_id is not None else 1 if row.category is not None else 0
+        offer(row.code, layer, row.id, row.value, row.reason or "")
+    return {code: (layer, value, reason) for code, (layer, _, value, reason) in found.items()}
+
+
+TARGET_COLUMNS = ["indicator_code", "name", "block_code", "block_name", "kind", "points", "rule", "target",
+                  "target_from", "target_reason"]
+
+
+def read_targets(conn: Connection, principal: Principal, *, cycle: Cycle, org_id: int) -> pd.DataFrame:
+    """The branch's indicators in ``cycle`` with its resolved target, where it came from and why."""
+    org = branch(conn, principal, org_id, Action.record_ledger)
+    _same_tenant(principal, cycle)
+    layers = _target_layers(conn, cycle, org)
+    rows = []
+    for block in cycle_scheme(cycle).blocks:
+        for spec in block.indicators:
+            layer = layers.get(spec.code)
+            rows.append({"indicator_code": spec.code, "name": spec.name, "block_code": block.code,
+                         "block_name": block.name, "kind": str(spec.kind), "points": spec.points, "rule": spec.rule,
+                         "target": None if layer is None else layer[1],
+                         "target_from": None if layer is None else TARGET_FROM[layer[0]],
+                         "target_reason": None if layer is None else layer[2]})
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+def _same_tenant(principal: Principal, cycle: Cycle) -> None:
+    if cycle.tenant_id != principal.tenant_id:
+        raise Forbidden(f"{principal.username} may not read another tenant's cycle")
+
+
+def progress_window(cycle: Cycle, today: date | None = None) -> tuple[date, date]:
+    """From the cycle's first day to today (inclusive), within the cycle's year; ``end`` is exclusive."""
+    today = today or date.today()
+    start, year_end = date(cycle.year, 1, 1), date(cycle.year + 1, 1, 1)
+    return start, max(start, min(today + timedelta(days=1), year_end))
+
+
+PROGRESS_COLUMNS = [*TARGET_COLUMNS, "measured", "goal", "share", "detail", "measurable"]
+
+
+def read_progress(conn: Connection, principal: Principal, *, cycle: Cycle, org_id: int, registry: Registry,
+                  today: date | None = None) -> pd.DataFrame:
+    """The branch's targets and what it has done so far this cycle, per indicator.
+
+    Measured honestly where the rule's facts can be counted before the period ends: ledger entries
+    of the indicator's type (counted, or their quantities summed), the units (months, quarters)
+    already meeting a per-unit target, ledger coverage of the members, findings against the
+    indicator. Ballots, levels and the secretary's term are scored at period end (考核期末评分).
+    ``goal`` is the target for the whole year; ``share`` the part of it reached.
+    """
+    targets = read_targets(conn, principal, cycle=cycle, org_id=org_id)
+    org = branch(conn, principal, org_id, Action.record_ledger)
+    start, end = progress_window(cycle, today)
+    entries = _entries_between(conn, org_id, start, end)
+    f = Finding.__table__.c
+    findings = pd.read_sql(select(f.indicator_code, func.count().label("n"))
+                           .where(f.tenant_id == principal.tenant_id, f.org_id == org_id, f.date >= start,
+                                  f.date < end).group_by(f.indicator_code), conn)
+    found = dict(zip(findings["indicator_code"], findings["n"].astype(int)))
+    rules = registry.rule_types(enabled_plugins(conn, cycle.tenant_id))
+    specs = {s.code: s for s in cycle_scheme(cycle).indicators()}
+    rows = []
+    for row in targets.to_dict("records"):
+        rule = rules.get(row["rule"])
+        params = _params(rule, specs[row["indicator_code"]].params)
+        spec = specs[row["indicator_code"]]
+        measure = _measure(row | {"tolerance": spec.tolerance}, params, rule.item.inputs if rule else (), entries,
+                           found, org, start, end)
+        rows.append(row | measure)
+    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def _params(rule: Any, raw: Mapping[str, Any]) -> Any:
+    if rule is None:
+        return None
+    try:
+        return rule.item.Params.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def _entries_between(conn: Connection, org_id: int, start: date, end: date) -> pd.DataFrame:
+    e = LedgerEntry.__table__.c
+    frame = pd.read_sql(select(e.type, e.date, e.quantity).where(e.org_id == org_id, e.date >= start, e.date < end),
+                        conn)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["quantity"] = pd.to_numeric(frame["quantity"]).astype(float)
+    return frame
+
+
+def _measure(row: Mapping[str, Any], params: Any, inputs: tuple[str, ...], entries: pd.DataFrame,
+             findings: Mapping[str, int], org: Mapping[str, Any], start: date, end: date) -> dict[str, Any]:
+    nothing = {"measured": None, "goal": None, "share": None, "detail": "考核期末评分", "measurable": False}
+    ledger_type = getattr(params, "ledger_type", None)
+    target = row["target"]
+    if ledger_type is not None:
+        mine = entries[entries["type"] == ledger_type]
+        if getattr(params, "per_item", None) is not None:
+            count = float(len(mine))
+            earned = min(count * params.per_item, row["points"])
+            return {"measured": count, "goal": None, "share": earned / row["points"] if row["points"] else None,
+                    "detail": f"{count:g} 项 × {params.per_item:g} 分，已得 {earned:g}/{row['points']:g} 分",
+                    "measurable": True}
+        if getattr(params, "of", None) is not None:
+            covered = float(mine["quantity"].fillna(0.0).sum())
+            whole = float(org.get(params.of) or 0)
+            share_target = 1.0 if target is None else float(target)
+            goal = whole * share_target
+            return {"measured": covered, "goal": goal or None, "share": min(covered / goal, 1.0) if goal else None,
+                    "detail": f"已覆盖 {covered:g}/{whole:g} 人，目标 {share_target * 100:g}%", "measurable": True}
+        return _ledger_target(row, params, mine, start, end)
+    if "findings" in inputs:
+        n = int(findings.get(row["indicator_code"], 0))
+        if row["kind"] == IndicatorKind.veto:
+            detail = f"检查发现否决事项 {n} 项" if n else "未触及否决事项"
+        else:
+            detail = f"检查发现问题 {n} 项" if n else "检查未发现问题"
+        return {"measured": float(n), "goal": None, "share": None, "detail": detail, "measurable": True}
+    return nothing
+
+
+def _ledger_target(row: Mapping[str, Any], params: Any, mine: pd.DataFrame, start: date, end: date) -> dict[str, Any]:
+    """Entries counted (or quantities summed) against a target set per month, quarter, half or year."""
+    amount = mine["quantity"].fillna(0.0) if getattr(params, "aggregate", "count") == "sum" else pd.Series(
+        1.0, index=mine.index)
+    done = float(amount.sum())
+    per = getattr(params, "per", "year")
+    unit = UNIT_MONTHS.get(per, 12)
+    target = row["target"]
+    if target is None or target <= 0:
+        return {"measured": done, "goal": None, "share": None, "detail": f"已完成 {done:g}，未设目标", "measurable": True}
+    goal = float(target) * 12 / unit
+    detail = f"已完成 {done:g}，全年目标 {goal:g}"
+    if unit < 12:
+        elapsed = max(0, ((end - timedelta(days=1)).month - 1) // unit + 1) if end > start else 0
+        per_unit = amount.groupby((mine["date"].dt.month - 1) // unit).sum()
+        enough = float(target) * (1 - (row.get("tolerance") or 0.0)) - 1e-9
+        met = sum(1 for u in range(elapsed) if per_unit.get(u, 0.0) >= enough)
+        running = f"（含当前{UNIT_LABELS[per]}）" if end < date(start.year + 1, 1, 1) else ""
+        detail = f"每{UNIT_LABELS[per]} {float(target):g}，已达标 {met}/{elapsed} 个{UNIT_LABELS[per]}{running}；{detail}"
+    return {"measured": done, "goal": goal, "share": min(done / goal, 1.0), "detail": detail, "measurable": True}
+
+
+# --- ledger entries and evidence -------------------------------------------------------------
+
+
+def ledger_types(conn: Connection, tenant_id: int, registry: Registry) -> dict[str, LedgerType]:
+    """The ledger types the tenant's enabled plugins contribute, by code."""
+    return {code: c.item for code, c in registry.ledger_types(enabled_plugins(conn, tenant_id)).items()}
+
+
+def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id: int, ledger_type: str, day: date,
+                 title: str, registry: Registry, quantity: float | None = None, note: str = "") -> LedgerEntry:
+    """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field."""
+    conn = session.connection()
+    branch(conn, principal, org_id, Action.record_ledger)
+    _same_tenant(principal, cycle)
+    kind = ledger_types(conn, principal.tenant_id, registry).get(ledger_type)
+    if kind is None:
+        raise BastionError(f"type: {ledger_type!r} is not a ledger type of this tenant's enabled plugins")
+    if day.year != cycle.year:
+        raise BastionError(f"date: {day.isoformat()} is outside the {cycle.year} cycle")
+    title = title.strip()
+    if not title:
+        raise BastionError("title: a ledger entry needs a title (e.g. the meeting's subject)")
+    if len(title) > MAX_TITLE:
+        raise BastionError(f"title: at most {MAX_TITLE} characters")
+    if kind.quantity_required:
+        if quantity is None or quantity <= 0:
+            raise BastionError(f"quantity: {kind.name} needs a quantity in {kind.unit} greater than 0")
+    elif quantity is not None:
+        raise BastionError(f"quantity: {kind.name} entries count one each and take no quantity")
+    entry = LedgerEntry(tenant_id=principal.tenant_id, org_id=org_id, type=ledger_type, date=day,
+                        quantity=None if quantity is None else float(quantity), title=title, note=note.strip(),
+                        recorded_by=principal.username, source="ui")
+    session.add(entry)
+    session.flush()
+    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="create",
+                 entity="ledger_entry", entity_id=entry.id,
+                 new={"org_id": org_id, "type": ledger_type, "date": day.isoformat(), "quantity": entry.quantity,
+                      "title": title})
+    return entry
+
+
+def _entry(session: Session, principal: Principal, entry_id: int) -> LedgerEntry:
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None or entry.tenant_id != principal.tenant_id:
+        raise NotFound(f"no ledger entry {entry_id}")
+    require(session.connection(), principal, Action.record_ledger, entry.org_id)
+    return entry
+
+
+def attach_evidence(session: Session, principal: Principal, *, entry_id: int, filename: str, data: bytes,
+                    home) -> Evidence:
+    """Keep a file as evidence (佐证材料) of one of the branch's ledger entries."""
+    entry = _entry(session, principal, entry_id)
+    tenant = session.get(Tenant, principal.tenant_id)
+    return evidence.store(session, home=home, tenant_id=tenant.id, tenant_code=tenant.code, filename=filename,
+                          data=data, actor=principal.username, ledger_entry_id=entry.id)
+
+
+ENTRY_COLUMNS = ["id", "type", "date", "quantity", "title", "note", "recorded_by", "recorded_at", "source"]
+
+
+def read_entries(conn: Connection, principal: Principal, *, cycle: Cycle, org_id: int,
+                 limit: int = 500) -> pd.DataFrame:
+    """The branch's ledger entries in ``cycle``'s year, the latest first."""
+    branch(conn, principal, org_id, Action.record_ledger)
+    _same_tenant(principal, cycle)
+    e = LedgerEntry.__table__.c
+    query = (select(*(e[c] for c in ENTRY_COLUMNS))
+             .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.date >= date(cycle.year, 1, 1),
+                    e.date < date(cycle.year + 1, 1, 1))
+             .order_by(e.date.desc(), e.id.desc()).limit(limit))
+    return pd.read_sql(query, conn)
+
+
+def read_evidence(conn: Connection, principal: Principal, *, org_id: int, entry_ids: list[int]) -> pd.DataFrame:
+    """The evidence files of the branch's entries ``entry_ids``."""
+    branch(conn, principal, org_id, Action.record_ledger)
+    v, e = Evidence.__table__.c, LedgerEntry.__table__.c
+    query = (select(v.id, v.ledger_entry_id, v.filename, v.sha256, v.uploaded_by, v.uploaded_at)
+             .join_from(Evidence.__table__, LedgerEntry.__table__, e.id == v.ledger_entry_id)
+             .where(v.tenant_id == principal.tenant_id, e.org_id == org_id, v.ledger_entry_id.in_(entry_ids))
+             .order_by(v.ledger_entry_id, v.id))
+    return pd.read_sql(query, conn)
+
+
+def evidence_file(session: Session, principal: Principal, evidence_id: int) -> tuple[str, bytes]:
+    """An evidence file of a ledger entry the principal may see: its name and content."""
+    row = session.get(Evidence, evidence_id)
+    if row is None or row.tenant_id != principal.tenant_id or row.ledger_entry_id is None:
+        raise NotFound(f"no evidence {evidence_id}")
+    _entry(session, principal, row.ledger_entry_id)
+    return row.filename, evidence.read_bytes(row)
+
+
+# --- the self-assessment (自评) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfAssessment:
+    """The branch's self-assessment for one period: an overall score and/or scores per indicator."""
+
+    period: str
+    day: date
+    overall: float | None
+    indicators: dict[str, float]
+    note: str
+    rater: str
+    editable: bool
+
+
+def self_assessment_day(period: str) -> date:
+    """A period's self-assessment is dated its last day, so the period's scoring (and any longer one) counts it.
+
+    Periods ending on the same day (2026-Q2 and 2026-H1) share one self-assessment.
+    """
+    return Period.parse(period).end - timedelta(days=1)
+
+
+def _self_rows(session: Session, tenant_id: int, org_id: int, day: date) -> list[Rating]:
+    return list(session.exec(select_model(Rating).where(
+        Rating.tenant_id == tenant_id, Rating.org_id == org_id, Rating.source == RatingSource.self_.value,
+        Rating.date == day).order_by(Rating.id)).all())
+
+
+def _may_read_self(conn: Connection, principal: Principal, org_id: int) -> None:
+    if not (allows(conn, principal, Action.self_assess, org_id) or allows(conn, principal, Action.record_ledger, org_id)):
+        raise Forbidden(f"{principal.username} may not read the self-assessment of organisation {org_id}")
+
+
+def self_indicators(conn: Connection, cycle: Cycle, registry: Registry) -> list[tuple[str, str]]:
+    """The indicators whose rules read self-assessment scores on the indicator itself: ``(code, name)``."""
+    return [(r.indicator_code, r.indicator_name) for r in rating_readers(conn, cycle, registry)
+            if r.per_indicator and not r.qualitative and RatingSource.self_.value in r.sources]
+
+
+def read_self_assessment(session: Session, principal: Principal, *, cycle: Cycle, period: str,
+                         org_id: int) -> SelfAssessment | None:
+    conn = session.connection()
+    _may_read_self(conn, principal, org_id)
+    _same_tenant(principal, cycle)
+    _check_period(cycle, period)
+    rows = _self_rows(session, principal.tenant_id, org_id, self_assessment_day(period))
+    if not rows:
+        return None
+    overall = next((r for r in rows if r.indicator_code is None), None)
+    return SelfAssessment(period=period, day=rows[0].date, overall=None if overall is None else overall.score,
+                          indicators={r.indicator_code: r.score for r in rows if r.indicator_code is not None},
+                          note=(overall or rows[0]).note, rater=(overall or rows[0]).rater,
+                          editable=not _closed(conn, cycle, period))
+
+
+def _check_period(cycle: Cycle, period: str) -> None:
+    if period not in cycle_periods(cycle):
+        raise BastionError(f"period: {period!r} is not a period of the {cycle.year} cycle "
+                           f"(periods: {', '.join(cycle_periods(cycle))})")
+
+
+def _closed(conn: Connection, cycle: Cycle, period: str) -> bool:
+    e = Evaluation.__table__.c
+    return conn.execute(select(e.id).where(e.cycle_id == cycle.id, e.period == period,
+                                           e.status.in_(CLOSED_STATUSES)).limit(1)).first() is not None
+
+
+def _score(field: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not 0 <= float(value) <= 100:
+        raise BastionError(f"{field}: {float(value):g} is outside 0–100")
+    return float(value)
+
+
+def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycle, period: str, org_id: int,
+                          overall: float | None, indicators: Mapping[str, float | None] | None = None,
+                          note: str = "") -> SelfAssessment:
+    """Write (or rewrite) the branch's self-assessment for ``period`` as ratings of source ``self``.
+
+    One per period: writing again updates it in place. Refused once the period's results are under
+    the leaders' review or published.
+    """
+    conn = session.connection()
+    branch(conn, principal, org_id, Action.self_assess)
+    _same_tenant(principal, cycle)
+    _check_period(cycle, period)
+    if _closed(conn, cycle, period):
+        raise Conflict(f"period: the results of {period} are under review or published; "
+                       "its self-assessment can no longer be changed")
+    wanted: dict[str | None, float] = {}
+    if (value := _score("overall", overall)) is not None:
+        wanted[None] = value
+    known = {s.code for s in cycle_scheme(cycle).indicators()}
+    for code, raw in (indicators or {}).items():
+        if code not in known:
+            raise BastionError(f"indicator: the {cycle.year} scheme has no indicator {code!r}")
+        if (value := _score(f"indicator {code}", raw)) is not None:
+            wanted[code] = value
+    if not wanted:
+        raise BastionError("score: give an overall score or a score for at least one indicator (0–100)")
+    day = self_assessment_day(period)
+    existing = {r.indicator_code: r for r in _self_rows(session, principal.tenant_id, org_id, day)}
+    old = {str(k): r.score for k, r in existing.items()}
+    for code, value in wanted.items():
+        row = existing.pop(code, None) or Rating(tenant_id=principal.tenant_id, org_id=org_id,
+                                                 source=RatingSource.self_.value, indicator_code=code, date=day)
+        row.score, row.level, row.rater, row.note = value, None, principal.username, note.strip()
+        session.add(row)
+    for gone in existing.values():
+        session.delete(gone)
+    session.flush()
+    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username,
+                 action="update" if old else "create", entity="self_assessment", entity_id=org_id,
+                 old=old or None, new={"period": period, "scores": {str(k): v for k, v in wanted.items()},
+                                       "note": note.strip()})
+    return SelfAssessment(period=period, day=day, overall=wanted.get(None),
+                          indicators={k: v for k, v in wanted.items() if k is not None}, note=note.strip(),
+                          rater=principal.username, editable=True)
+
+
+# --- rectification notices (整改通知书) ---------------------------------------------------------
+
+NOTICE_COLUMNS = ["notice_no", "problem", "requirement", "issued_at", "deadline", "status", "response",
+                  "responded_at", "verifier", "verification_note"]
+
+
+def read_notices(conn: Connection, principal: Principal, *, org_id: int) -> pd.DataFrame:
+    """The branch's rectification notices, open ones first, by deadline."""
+    branch(conn, principal, org_id, Action.answer_notice)
+    r = Rectification.__table__.c
+    answerable = [s.value for s in rectifications.ANSWERABLE]
+    query = (select(*(r[c] for c in NOTICE_COLUMNS))
+             .where(r.tenant_id == principal.tenant_id, r.org_id == org_id)
+             .order_by(r.status.not_in(answerable), r.deadline, r.notice_no))
+    return pd.read_sql(query, conn)
+
+
+def answer_notice(session: Session, principal: Principal, *, notice_no: str, response: str) -> Rectification:
+    """The branch's answer to one of its notices (整改情况), through :func:`rectifications.respond`."""
+    notice = session.exec(select_model(Rectification).where(Rectification.tenant_id == principal.tenant_id,
+                                                            Rectification.notice_no == notice_no)).first()
+    if notice is None:
+        raise NotFound(f"no rectification notice {notice_no!r}")
+    require(session.connection(), principal, Action.answer_notice, notice.org_id)
+    return rectifications.respond(session, tenant_id=principal.tenant_id, notice_no=notice_no, response=response,
+                                  actor=principal.username)
+
+
+# --- results -----------------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ["cycle_id", "year", "period", "total", "rank", "branches", "grade", "tier", "vetoed", "status"]
+
+
+def _result_statuses(principal: Principal) -> tuple[str, ...]:
+    if principal.may(Action.view_drafts):
+        return tuple(s.value for s in EvaluationStatus)
+    return (EvaluationStatus.published.value,)
+
+
+def read_history(conn: Connection, principal: Principal, *, org_id: int) -> pd.DataFrame:
+    """The branch's results across periods and cycles, in time order: published ones only, unless the
+    principal may see drafts. ``branches`` is how many were ranked in that period."""
+    branch(conn, principal, org_id, Action.view_results)
+    e, c = Evaluation.__table__.c, Cycle.__table__.c
+    peers = Evaluation.__table__.alias("peers")
+    ranked = (select(func.count()).where(peers.c.cycle_id == e.cycle_id, peers.c.period == e.period)
+              .scalar_subquery())
+    query = (select(e.cycle_id, c.year, e.period, e.total, e.rank, ranked.label("branches"), e.grade, e.tier,
+                    e.vetoed, e.status)
+             .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
+             .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.status.in_(_result_statuses(principal))))
+    frame = pd.read_sql(query, conn)
+    frame["vetoed"] = frame["vetoed"].astype(bool)
+    order = frame["period"].map(lambda k: (Period.parse(k).end, Period.parse(k).months))
+    return frame.assign(_order=order).sort_values("_order").drop(columns="_order").reset_index(drop=True)[
+        HISTORY_COLUMNS]
+
+
+def explain(conn: Connection, principal: Principal, *, cycle: Cycle, period: str, org_id: int) -> results.Explanation:
+    """Why the branch got its score in ``period`` (published results only, unless drafts may be seen)."""
+    org = branch(conn, principal, org_id, Action.view_results)
+    _same_tenant(principal, cycle)
+    e = Evaluation.__table__.c
+    status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
+                                                 e.org_id == org_id)).scalar()
+    if status is None or status not in _result_statuses(principal):
+        raise NotFound(f"{org['code']} has no published result for {period} yet")
+    return results.explain(conn, cycle=cycle, period=period, org_code=org["code"])
