@@ -89,9 +89,9 @@ def test_without_a_planned_check_a_finding_creates_one(engine, cycle, world):
     ({"kind": "party"}, "check kind: 'party' is not one of"),
 ])
 def test_a_bad_finding_is_refused_and_nothing_is_written(engine, cycle, world, overrides, message):
-    org = overrides.pop("org", "A")
+    values = {"org": "A"} | overrides
     with pytest.raises(BastionError, match=message):
-        _record(engine, world["inspector"], cycle, org=org, **overrides)
+        _record(engine, world["inspector"], cycle, **values)
     with Session(engine) as session:
         assert session.exec(select(Finding)).all() == [] and session.exec(select(Check)).all() == []
 

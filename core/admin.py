@@ -1,0 +1,219 @@
+"""Administration (系统管理): users and their roles, plugins, cycles, the calendar, stage runs, the audit trail.
+
+Every function takes the :class:`~bastion.core.access.Principal` first. An administrator manages the users
+whose roles lie within their subtree (:func:`~bastion.core.users.require_admin_over`) and grants roles only
+there; what concerns the whole tenant — its plugins, opening a cycle, the audit trail — needs an
+administrator of the whole tenant (:func:`~bastion.core.organizations.require_tenant_admin`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from cronsim import CronSim, CronSimError
+from sqlalchemy import Connection, select
+from sqlmodel import Session
+
+from . import cycles, tenants, users
+from .access import Action, Forbidden, Principal, require
+from .cycles import cycle_scheme
+from .errors import BastionError, NotFound
+from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
+from .organizations import require_tenant_admin
+from .registry import Registry
+
+# --- users and roles --------------------------------------------------------------------------
+
+
+def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The users the administrator manages, one row per role granted (a user without a role: one row)."""
+    return users.read_users(conn, principal)
+
+
+def _org_in_scope(session: Session, principal: Principal, org_code: str) -> None:
+    o = Organization.__table__.c
+    org_id = session.connection().execute(select(o.id).where(o.tenant_id == principal.tenant_id,
+                                                             o.code == org_code.strip())).scalar()
+    if org_id is None:
+        raise NotFound(f"organisation: no organisation {org_code!r} in this tenant")
+    require(session.connection(), principal, Action.administer, org_id)
+
+
+def _managed_user(session: Session, principal: Principal, username: str) -> User:
+    require(session.connection(), principal, Action.administer)
+    user = users.find_user(session, principal.tenant_id, username.strip())
+    users.require_admin_over(session.connection(), principal, user)
+    return user
+
+
+def create_user(session: Session, principal: Principal, *, username: str, password: str, display_name: str,
+                role: str, org_code: str) -> User:
+    """A new user of the principal's tenant with ``role`` on ``org_code`` (within the principal's subtree)."""
+    require(session.connection(), principal, Action.administer)
+    _org_in_scope(session, principal, org_code)
+    tenant = session.get(Tenant, principal.tenant_id)
+    return users.create_user(session, tenant=tenant, username=username, password=password,
+                             display_name=display_name.strip(), grants=[(role, org_code.strip())],
+                             actor=principal.username)
+
+
+def grant_role(session: Session, principal: Principal, *, username: str, role: str, org_code: str) -> None:
+    user = _managed_user(session, principal, username)
+    _org_in_scope(session, principal, org_code)
+    users.grant(session, user=user, role=role, org_code=org_code.strip(), actor=principal.username)
+
+
+def revoke_role(session: Session, principal: Principal, *, username: str, role: str, org_code: str) -> None:
+    """Take a role back; administrators cannot take away their own administration (ask another one)."""
+    user = _managed_user(session, principal, username)
+    if user.id == principal.user_id and role == Role.admin.value:
+        raise Forbidden("role: you cannot revoke your own administrator role; ask another administrator")
+    _org_in_scope(session, principal, org_code)
+    users.revoke(session, user=user, role=role, org_code=org_code.strip(), actor=principal.username)
+
+
+def set_user_active(session: Session, principal: Principal, *, username: str, active: bool) -> None:
+    user = _managed_user(session, principal, username)
+    if user.id == principal.user_id and not active:
+        raise Forbidden("user: you cannot deactivate yourself; ask another administrator")
+    if user.active != active:
+        users.set_active(session, user=user, active=active, actor=principal.username)
+
+
+def reset_password(session: Session, principal: Principal, *, username: str, password: str) -> None:
+    user = _managed_user(session, principal, username)
+    users.set_password(session, user=user, password=password, actor=principal.username)
+
+
+# --- plugins ----------------------------------------------------------------------------------
+
+
+def read_plugins(session: Session, principal: Principal, registry: Registry) -> pd.DataFrame:
+    """Every installed plugin, whether the tenant enables it, and what it contributes."""
+    require(session.connection(), principal, Action.administer)
+    enabled = set(tenants.enabled_plugins(session, principal.tenant_id))
+    rows = []
+    for name, info in sorted(registry.infos.items()):
+        contributes = registry.contributions_of(name)
+        rows.append({"plugin": name, "version": info.version, "builtin": info.builtin, "enabled": name in enabled,
+                     "contributes": "; ".join(f"{kind}: {', '.join(items)}" for kind, items in contributes.items())})
+    return pd.DataFrame(rows, columns=["plugin", "version", "builtin", "enabled", "contributes"])
+
+
+def enable_plugin(session: Session, principal: Principal, registry: Registry, plugin: str) -> list[str]:
+    require_tenant_admin(session.connection(), principal)
+    tenant = session.get(Tenant, principal.tenant_id)
+    return tenants.enable_plugins(session, tenant, [plugin], registry=registry, actor=principal.username)
+
+
+def disable_plugin(session: Session, principal: Principal, plugin: str) -> list[str]:
+    require_tenant_admin(session.connection(), principal)
+    tenant = session.get(Tenant, principal.tenant_id)
+    return tenants.disable_plugins(session, tenant, [plugin], actor=principal.username)
+
+
+# --- cycles and the calendar -------------------------------------------------------------------
+
+
+def read_cycles(session: Session, principal: Principal) -> pd.DataFrame:
+    require(session.connection(), principal, Action.administer)
+    rows = [{"year": c.year, "name": c.name, "scheme": c.scheme_id, "version": c.scheme_version,
+             "plugin": c.scheme_plugin, "status": c.status, "opened_at": c.opened_at, "opened_by": c.opened_by}
+            for c in cycles.tenant_cycles(session, principal.tenant_id)]
+    return pd.DataFrame(rows, columns=["year", "name", "scheme", "version", "plugin", "status", "opened_at",
+                                       "opened_by"])
+
+
+def open_next_cycle(session: Session, principal: Principal, registry: Registry, *, year: int | None = None,
+                    scheme_id: str | None = None) -> Cycle:
+    """Open the tenant's next cycle (the year after its latest): with ``scheme_id``, else the previous year's
+    scheme if still enabled, else the only scheme the tenant enables — as the calendar's opening does."""
+    require_tenant_admin(session.connection(), principal)
+    tenant = session.get(Tenant, principal.tenant_id)
+    existing = cycles.tenant_cycles(session, tenant.id)
+    if year is None:
+        year = existing[0].year + 1 if existing else datetime.now().year
+    if scheme_id is None and existing:
+        enabled = registry.schemes(tenants.enabled_plugins(session, tenant.id))
+        scheme_id = existing[0].scheme_id if existing[0].scheme_id in enabled else None
+    return cycles.open_cycle(session, tenant=tenant, year=year, registry=registry, actor=principal.username,
+                             scheme_id=scheme_id)
+
+
+@dataclass(frozen=True)
+class CalendarLine:
+    stage: str
+    cron: str
+    description: str
+    next_run: datetime | None  # the next time the cron fires (server-local), None when it cannot be read
+
+
+def read_calendar(session: Session, principal: Principal, *, cycle_id: int,
+                  now: datetime | None = None) -> list[CalendarLine]:
+    """The check calendar (考核日历) of the cycle's scheme: each stage's cron and when it fires next.
+
+    The flows add a daily rectification follow-up and the opening of each year on 1 January
+    (``flows/calendar.py``).
+    """
+    require(session.connection(), principal, Action.administer)
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None or cycle.tenant_id != principal.tenant_id:
+        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
+    now = now or datetime.now()
+    lines = []
+    for entry in cycle_scheme(cycle).calendar:
+        try:
+            upcoming = next(CronSim(entry.cron, now))
+        except (CronSimError, StopIteration):
+            upcoming = None
+        lines.append(CalendarLine(entry.stage, entry.cron, entry.description, upcoming))
+    return lines
+
+
+def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None = None,
+                    limit: int = 100) -> pd.DataFrame:
+    """The tenant's latest stage runs: stage, period, status, attempts, the Prefect flow run, the error."""
+    require(conn, principal, Action.administer)
+    s = StageRun.__table__.c
+    query = (select(s.id, s.key, s.stage, s.period, s.status, s.attempts, s.flow_run_id, s.started_at,
+                    s.finished_at, s.error)
+             .where(s.tenant_id == principal.tenant_id).order_by(s.started_at.desc(), s.id.desc()).limit(limit))
+    if year is not None:
+        query = query.where(s.key.startswith(f"{year}:"))
+    return pd.read_sql(query, conn)
+
+
+# --- the audit trail -----------------------------------------------------------------------------
+
+
+def read_audit(conn: Connection, principal: Principal, *, entity: str | None = None, actor: str | None = None,
+               limit: int = 200) -> pd.DataFrame:
+    """The tenant's latest audit events (审计日志), of one entity kind or one actor if asked."""
+    require_tenant_admin(conn, principal)
+    if limit < 1:
+        raise BastionError("limit: show at least one event")
+    a = AuditEvent.__table__.c
+    query = (select(a.at, a.actor, a.action, a.entity, a.entity_id, a.old, a.new, a.note)
+             .where(a.tenant_id == principal.tenant_id).order_by(a.at.desc(), a.id.desc()).limit(limit))
+    if entity:
+        query = query.where(a.entity == entity.strip())
+    if actor:
+        query = query.where(a.actor == actor.strip())
+    return pd.read_sql(query, conn)
+
+
+def audit_entities(conn: Connection, principal: Principal) -> list[str]:
+    """The entity kinds the tenant's audit trail holds (for a filter)."""
+    require_tenant_admin(conn, principal)
+    a = AuditEvent.__table__.c
+    return list(conn.execute(select(a.entity).where(a.tenant_id == principal.tenant_id).distinct()
+                             .order_by(a.entity)).scalars())
+
+
+def user_names(session: Session, principal: Principal) -> list[str]:
+    """The usernames the administrator manages (for pickers)."""
+    frame = read_users(session.connection(), principal)
+    return sorted(frame["username"].unique())
+

@@ -1,0 +1,184 @@
+"""The organisation tree as administrators keep it (组织机构管理): read, edit, move, import.
+
+Each function takes the :class:`~bastion.core.access.Principal` first. An administrator reaches the
+organisations under their grants; importing a file, which may touch any organisation of the tenant,
+needs an administrator of the whole tenant. Moves and edits are checked with the import's own rules
+(the parent levels of :data:`~bastion.core.importing.PARENT_LEVELS`, its loop detection, its column
+parsers), so the tree a move leaves is one an import would have accepted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from . import audit
+from .access import Action, Forbidden, Principal, require, visible
+from .errors import BastionError, Conflict, NotFound
+from .importing import ORGANIZATIONS, PARENT_LEVELS, ImportReport, _chain, _cycles, _level_reason, import_file
+from .models import Organization, Tenant
+from .registry import Registry
+
+EDITABLE = ("name", "category", "secretary", "secretary_term_start", "secretary_term_end", "first_secretary",
+            "member_count", "staff_count", "party_staff_count")
+TREE_COLUMNS = ("depth", "code", "name", "level", "parent_code", "category", "secretary", "secretary_term_start",
+                "secretary_term_end", "first_secretary", "member_count", "staff_count", "party_staff_count", "active")
+
+
+def require_tenant_admin(conn: Connection, principal: Principal) -> None:
+    """Refuse unless the principal administers every top organisation of its tenant (the whole tenant)."""
+    require(conn, principal, Action.administer)
+    o = Organization.__table__.c
+    tops = set(conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, o.parent_id.is_(None))).scalars())
+    if not tops or not tops <= set(principal.roots(Action.administer)):
+        raise Forbidden(f"{principal.username} administers part of the tenant only: this needs an administrator "
+                        "of the whole tenant")
+
+
+def read_tree(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The organisations the principal administers in tree order (each under its parent), with their depth."""
+    require(conn, principal, Action.administer)
+    o = Organization.__table__.c
+    parent = Organization.__table__.alias("parent")
+    query = (select(o.id, o.parent_id, o.code, o.name, o.level, parent.c.code.label("parent_code"), o.category,
+                    o.secretary, o.secretary_term_start, o.secretary_term_end, o.first_secretary, o.member_count,
+                    o.staff_count, o.party_staff_count, o.active)
+             .outerjoin(parent, parent.c.id == o.parent_id)
+             .where(o.tenant_id == principal.tenant_id, visible(conn, principal, Action.administer, o.id))
+             .order_by(o.code))
+    frame = pd.read_sql(query, conn)
+    if frame.empty:
+        return pd.DataFrame(columns=TREE_COLUMNS)
+    ids = [int(org_id) for org_id in frame["id"]]
+    parents = [None if pd.isna(parent_id) else int(parent_id) for parent_id in frame["parent_id"]]
+    known = set(ids)
+    children: dict[int | None, list[int]] = {}
+    for position, parent_id in enumerate(parents):  # a visible organisation whose parent is not is a root here
+        children.setdefault(parent_id if parent_id in known else None, []).append(position)
+    order, depth = [], []
+    stack = [(position, 0) for position in reversed(children.get(None, []))]
+    while stack:
+        position, level = stack.pop()
+        order.append(position)
+        depth.append(level)
+        stack.extend((child, level + 1) for child in reversed(children.get(ids[position], [])))
+    out = frame.iloc[order].assign(depth=depth).reset_index(drop=True)
+    out["active"] = out["active"].astype(bool)
+    return out[list(TREE_COLUMNS)]
+
+
+def _org(session: Session, principal: Principal, code: str, what: str = "organisation") -> Organization:
+    org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
+                                                        Organization.code == code.strip())).first()
+    if org is None:
+        raise NotFound(f"{what}: no organisation {code!r} in this tenant")
+    require(session.connection(), principal, Action.administer, org.id)
+    return org
+
+
+def get_organization(session: Session, principal: Principal, code: str) -> Organization:
+    return _org(session, principal, code)
+
+
+def _value(key: str, raw: Any) -> Any:
+    """A field's new value, parsed and checked as the organisations import would (blank: none)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if key == "name":
+            raise BastionError("name: an organisation needs a name")
+        return {"category": "", "member_count": 0, "staff_count": 0, "party_staff_count": 0}.get(key)
+    try:
+        return ORGANIZATIONS.column(key).value(raw)
+    except ValueError as exc:
+        raise BastionError(f"{key}: {exc}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def update_organization(session: Session, principal: Principal, *, code: str, **changes: Any) -> Organization:
+    """Edit an organisation's name, category, secretary and term, first secretary and head counts."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise BastionError(f"{', '.join(unknown)}: not editable here (editable: {', '.join(EDITABLE)})")
+    require(session.connection(), principal, Action.administer)
+    org = _org(session, principal, code)
+    new = {key: _value(key, raw) for key, raw in changes.items()}
+    start = new.get("secretary_term_start", org.secretary_term_start)
+    end = new.get("secretary_term_end", org.secretary_term_end)
+    if start is not None and end is not None and end < start:
+        raise BastionError(f"secretary_term_end: {end.isoformat()} is before the term's start {start.isoformat()}")
+    changed = {key: value for key, value in new.items() if getattr(org, key) != value}
+    if not changed:
+        return org
+    old = {key: _jsonable(getattr(org, key)) for key in changed}
+    for key, value in changed.items():
+        setattr(org, key, value)
+    session.add(org)
+    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="update",
+                 entity="organization", entity_id=org.id, old=old,
+                 new={key: _jsonable(value) for key, value in changed.items()}, note=f"edited in the UI ({org.code})")
+    return org
+
+
+def _ancestors(session: Session, org: Organization) -> dict[str, str | None]:
+    """Code → parent code from ``org`` up to its root (a loop already stored stops the walk)."""
+    chain: dict[str, str | None] = {}
+    node = org
+    while node is not None and node.code not in chain:
+        parent = session.get(Organization, node.parent_id) if node.parent_id is not None else None
+        chain[node.code] = None if parent is None else parent.code
+        node = parent
+    return chain
+
+
+def move_organization(session: Session, principal: Principal, *, code: str, parent_code: str) -> Organization:
+    """Move an organisation (with everything under it) under another parent of a suitable level, never under
+    itself or its own descendants."""
+    require(session.connection(), principal, Action.administer)
+    org = _org(session, principal, code)
+    parent = _org(session, principal, parent_code, "parent")
+    if org.parent_id == parent.id:
+        raise Conflict(f"parent: {org.code} is already under {parent.code}")
+    parent_of = _ancestors(session, parent) | {org.code: parent.code}
+    if org.code in _cycles(parent_of):
+        raise BastionError(f"parent: {parent.code} is under {org.code}, so the parent chain would loop back: "
+                           + _chain(org.code, parent_of))
+    if org.level in PARENT_LEVELS and parent.level not in PARENT_LEVELS[org.level]:
+        raise BastionError("parent: " + _level_reason(org.level, parent.code, parent.level))
+    old_parent = session.get(Organization, org.parent_id) if org.parent_id is not None else None
+    org.parent_id = parent.id
+    session.add(org)
+    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="move",
+                 entity="organization", entity_id=org.id,
+                 old={"parent_code": None if old_parent is None else old_parent.code},
+                 new={"parent_code": parent.code}, note=f"moved in the UI ({org.code})")
+    return org
+
+
+def import_organizations(engine: Engine, principal: Principal, *, filename: str, data: bytes,
+                         registry: Registry) -> ImportReport:
+    """Import an uploaded organisations file (.xlsx or .csv) whole or not at all.
+
+    The file is saved under its own name in a temporary folder, so that the row errors
+    (:class:`~bastion.core.importing.ImportRejected`) name the file the user chose.
+    """
+    with engine.connect() as conn:
+        require_tenant_admin(conn, principal)
+    name = Path(filename).name
+    if not name:
+        raise BastionError("file: the upload has no name")
+    with Session(engine) as session:
+        tenant = session.get(Tenant, principal.tenant_id)
+    with tempfile.TemporaryDirectory(prefix="bastion-import-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return import_file(engine, tenant=tenant, kind="organizations", path=path, registry=registry,
+                           actor=principal.username)

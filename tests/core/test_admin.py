@@ -1,0 +1,203 @@
+"""Administration: users and roles within the administrator's subtree, plugins and cycles for administrators
+of the whole tenant, the calendar, stage runs and the audit trail — never another tenant's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from bastion.core import admin, stages, users
+from bastion.core.access import Forbidden
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError, Conflict, NotFound
+from bastion.core.models import AuditEvent, Grant, User
+from tests import factories
+from tests.core import people
+from tests.core.people import cheap_passwords  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+@pytest.fixture
+def world(engine, tenant):
+    people.tree(engine, tenant)
+    return {
+        "admin": people.person(engine, tenant, "boss", ("admin", "DW")),
+        "sub": people.person(engine, tenant, "sub", ("admin", "ZZ1")),
+        "leader": people.person(engine, tenant, "lead", ("leader", "DW")),
+        "sec_a": people.person(engine, tenant, "sec_a", ("secretary", "A")),
+        "sec_c": people.person(engine, tenant, "sec_c", ("secretary", "C")),
+    }
+
+
+def _user(engine, username) -> User:
+    with Session(engine) as session:
+        return session.exec(select(User).where(User.username == username)).one()
+
+
+def _grants(engine, username) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        frame = users.read_user_grants(conn, _user(engine, username).tenant_id)
+    rows = frame[frame["username"] == username]
+    return {(r.role, r.org_code) for r in rows.itertuples()}
+
+
+def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, world):
+    boss = world["admin"]
+    with transaction(engine) as session:
+        admin.create_user(session, boss, username="newbie", password="long-enough", display_name="新人",
+                          role="inspector", org_code="ZZ1")
+        admin.grant_role(session, boss, username="newbie", role="secretary", org_code="A")
+    assert _grants(engine, "newbie") == {("inspector", "ZZ1"), ("secretary", "A")}
+    with transaction(engine) as session:
+        admin.revoke_role(session, boss, username="newbie", role="inspector", org_code="ZZ1")
+        admin.set_user_active(session, boss, username="newbie", active=False)
+    assert _grants(engine, "newbie") == {("secretary", "A")} and not _user(engine, "newbie").active
+    with transaction(engine) as session, pytest.raises(Forbidden):
+        users.authenticate(session, "newbie", "long-enough")
+    with transaction(engine) as session:
+        admin.set_user_active(session, boss, username="newbie", active=True)
+        admin.reset_password(session, boss, username="newbie", password="another-one")
+    with transaction(engine) as session:
+        assert users.authenticate(session, "newbie", "another-one").grants
+    with Session(engine) as session:
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor == "boss")).all()
+    assert actions == ["create", "grant", "grant", "revoke", "deactivate", "activate", "set_password"]
+
+
+@pytest.mark.parametrize(("values", "error", "message"), [
+    ({"role": "king"}, BastionError, "no role 'king'"),
+    ({"password": "short"}, BastionError, "at least 8 characters"),
+    ({"username": "sec_a"}, Conflict, "already exists"),
+    ({"org_code": "NOPE"}, NotFound, "organisation: no organisation 'NOPE'"),
+])
+def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message):
+    before = _count_users(engine)
+    arguments = {"username": "newbie", "password": "long-enough", "display_name": "", "role": "inspector",
+                 "org_code": "A"} | values
+    with pytest.raises(error, match=message), transaction(engine) as session:
+        admin.create_user(session, world["admin"], **arguments)
+    assert _count_users(engine) == before
+
+
+def _count_users(engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(User)).all())
+
+
+def test_a_subtree_admin_manages_only_users_and_roles_inside_it(engine, world):
+    sub = world["sub"]
+    with engine.connect() as conn:
+        seen = set(admin.read_users(conn, sub)["username"])
+    assert seen == {"sub", "sec_a"}
+    with transaction(engine) as session:
+        with pytest.raises(Forbidden):
+            admin.create_user(session, sub, username="x", password="long-enough", display_name="", role="secretary",
+                              org_code="C")
+        with pytest.raises(Forbidden):
+            admin.grant_role(session, sub, username="sec_a", role="secretary", org_code="C")
+        for action in (lambda: admin.set_user_active(session, sub, username="sec_c", active=False),
+                       lambda: admin.reset_password(session, sub, username="sec_c", password="long-enough"),
+                       lambda: admin.revoke_role(session, sub, username="sec_c", role="secretary", org_code="C"),
+                       lambda: admin.set_user_active(session, sub, username="boss", active=False)):
+            with pytest.raises(Forbidden):
+                action()
+    with transaction(engine) as session:
+        admin.create_user(session, sub, username="b_sec", password="long-enough", display_name="", role="secretary",
+                          org_code="B")
+    assert _grants(engine, "b_sec") == {("secretary", "B")} and _user(engine, "sec_c").active
+
+
+def test_an_admin_does_not_lock_themselves_out_and_others_may_not_administer(engine, world):
+    with transaction(engine) as session:
+        with pytest.raises(Forbidden, match="cannot deactivate yourself"):
+            admin.set_user_active(session, world["admin"], username="boss", active=False)
+        with pytest.raises(Forbidden, match="cannot revoke your own administrator role"):
+            admin.revoke_role(session, world["admin"], username="boss", role="admin", org_code="DW")
+    for role in ("leader", "sec_a"):
+        with engine.connect() as conn, pytest.raises(Forbidden, match="may not administer"):
+            admin.read_users(conn, world[role])
+        with transaction(engine) as session, pytest.raises(Forbidden, match="may not administer"):
+            admin.create_user(session, world[role], username="x", password="long-enough", display_name="",
+                              role="leader", org_code="DW")
+
+
+def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine, registry, tenant, world):
+    with Session(engine) as session:
+        shown = admin.read_plugins(session, world["sub"], registry).set_index("plugin")
+    assert shown.loc["target-table", "enabled"] and not shown.loc["study-education", "enabled"]
+    assert "schemes: target-table" in shown.loc["target-table", "contributes"]
+    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+        admin.enable_plugin(session, world["sub"], registry, "study-education")
+    with transaction(engine) as session:
+        assert admin.enable_plugin(session, world["admin"], registry, "study-education") == ["study-education"]
+    with transaction(engine) as session, pytest.raises(NotFound, match="not installed"):
+        admin.enable_plugin(session, world["admin"], registry, "no-such-plugin")
+    with transaction(engine) as session:
+        admin.disable_plugin(session, world["admin"], "study-education")
+    with Session(engine) as session:
+        assert not admin.read_plugins(session, world["admin"], registry).set_index("plugin").loc["study-education",
+                                                                                               "enabled"]
+
+
+def test_the_next_cycle_opens_with_last_years_scheme_and_shows_its_calendar(engine, registry, tenant, cycle, world):
+    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+        admin.open_next_cycle(session, world["sub"], registry)
+    with transaction(engine) as session:
+        opened = admin.open_next_cycle(session, world["admin"], registry)
+    assert (opened.year, opened.scheme_id, opened.opened_by) == (2027, "target-table", "boss")
+    with transaction(engine) as session, pytest.raises(Conflict, match="already has a cycle for 2027"):
+        admin.open_next_cycle(session, world["admin"], registry, year=2027)
+    with Session(engine) as session:
+        listed = admin.read_cycles(session, world["admin"])
+        calendar = admin.read_calendar(session, world["admin"], cycle_id=cycle.id, now=datetime(2026, 3, 15, 12))
+    assert list(listed["year"]) == [2027, 2026]
+    assert {line.stage for line in calendar} >= {"spot_check", "annual"}
+    assert all(line.next_run is None or line.next_run > datetime(2026, 3, 15, 12) for line in calendar)
+    assert all(line.description for line in calendar)
+
+
+def test_stage_runs_and_the_audit_trail_are_the_tenants_own(engine, registry, tenant, cycle, world, tmp_path):
+    ctx = stages.StageContext(engine, registry, tmp_path, "督查组", flow_run_id="flow-123")
+    stages.spot_check(ctx, cycle, date(2026, 3, 2), size=1, seed=1)
+    other = factories.tenant(engine, registry, code="other")
+    other_cycle = factories.cycle(engine, registry, other)
+    people.tree(engine, other)
+    stranger = people.person(engine, other, "stranger", ("admin", "DW"))
+    stages.spot_check(ctx, other_cycle, date(2026, 3, 2), size=1, seed=1)
+
+    with engine.connect() as conn:
+        runs = admin.read_stage_runs(conn, world["admin"])
+        theirs = admin.read_stage_runs(conn, stranger, year=2026)
+        trail = admin.read_audit(conn, world["admin"])
+        draws = admin.read_audit(conn, world["admin"], entity="spot_check", actor="督查组")
+        entities = admin.audit_entities(conn, world["admin"])
+        with pytest.raises(Forbidden, match="whole tenant"):
+            admin.read_audit(conn, world["sub"])
+        with pytest.raises(Forbidden):
+            admin.read_stage_runs(conn, world["leader"])
+    assert list(runs[["stage", "status", "attempts", "flow_run_id"]].itertuples(index=False, name=None)) == \
+        [("spot_check", "succeeded", 1, "flow-123")]
+    assert len(theirs) == 1 and theirs["id"].iat[0] != runs["id"].iat[0]
+    assert len(draws) == 1 and draws["entity"].iat[0] == "spot_check"
+    assert {"user", "spot_check"} <= set(entities)
+    with Session(engine) as session:
+        tenant_events = session.exec(select(AuditEvent).where(AuditEvent.tenant_id == tenant.id)).all()
+    assert len(trail) == len(tenant_events)
+
+
+def test_another_tenants_admin_cannot_touch_this_tenants_users(engine, registry, world):
+    other = factories.tenant(engine, registry, code="other")
+    people.tree(engine, other)
+    stranger = people.person(engine, other, "stranger", ("admin", "DW"))
+    with engine.connect() as conn:
+        assert set(admin.read_users(conn, stranger)["username"]) == {"stranger"}
+    with transaction(engine) as session:
+        with pytest.raises(NotFound):
+            admin.set_user_active(session, stranger, username="sec_a", active=False)
+        with pytest.raises(NotFound):
+            admin.grant_role(session, stranger, username="sec_a", role="leader", org_code="DW")
+    with Session(engine) as session:
+        assert len(session.exec(select(Grant).where(Grant.user_id == _user(engine, "sec_a").id)).all()) == 1
