@@ -1,5 +1,359 @@
-"""Placeholder while the page is built (replaced in this session)."""
+"""支部工作台 — the branch workspace: targets and progress, ledgers with evidence, the self-assessment,
+rectification notices and the branch's results. Everything is read and written through core.workspace."""
 
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
 import streamlit as st
+from bastion.core import evidence, workspace
+from bastion.core.access import Action, Principal
+from bastion.core.db import transaction
+from bastion.core.engine import Period
+from bastion.core.errors import BastionError
+from bastion.core.models import Cycle
+from bastion.core.rectifications import ANSWERABLE
+from bastion.ui import context
+from bastion.ui.i18n import locale, tr
+from sqlmodel import Session
 
-st.title("workspace")
+FLASH = "workspace_flash"
+TARGET_FROM = {"default": ("方案默认", "scheme default"), "category": ("类别目标", "category"),
+               "branch": ("本支部调整", "this branch")}
+NOTICE_STATUS = {"issued": ("待整改", "issued"), "responded": ("已反馈", "answered"), "verified": ("复验通过", "verified"),
+                 "reopened": ("复验未通过", "reopened"), "overdue": ("逾期", "overdue")}
+
+
+def _label(pair: tuple[str, str] | None, fallback: str = "") -> str:
+    return tr(*pair) if pair else fallback
+
+
+def _flash(message: str) -> None:
+    """Show ``message`` after the rerun that refreshes what was just written."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _refused(exc: BastionError) -> None:
+    st.error(tr("未保存：", "Not saved: ") + str(exc))
+
+
+# --- the branch --------------------------------------------------------------------------------
+
+
+def pick_branch(who: Principal) -> dict | None:
+    """The branch the workspace is about: the secretary's own, or one an administrator picks."""
+    search = ""
+    if who.may(Action.administer):
+        search = st.sidebar.text_input(tr("查找支部（编码或名称）", "Find a branch (code or name)"), key="ws_search")
+    with context.engine().connect() as conn:
+        found = workspace.branches_in_scope(conn, who, search=search)
+    if found.empty:
+        st.info(tr("没有可操作的党支部。", "No branch within your organisations."))
+        return None
+    labels = {int(r.org_id): f"{r.code} {r.name}" for r in found.itertuples()}
+    org_id = st.sidebar.selectbox(tr("党支部", "Branch"), list(labels), format_func=labels.__getitem__, key="ws_branch")
+    row = found.set_index("org_id").loc[org_id]
+    return {"id": int(org_id), "code": row["code"], "name": row["name"], "category": row["category"]}
+
+
+# --- targets and progress ----------------------------------------------------------------------
+
+
+def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
+    with context.engine().connect() as conn:
+        progress = workspace.read_progress(conn, who, cycle=cycle, org_id=org["id"], registry=context.registry())
+    start, end = workspace.progress_window(cycle)
+    st.caption(tr(f"统计区间：{start} 至 {end}（不含）。目标优先取本支部调整值，其次类别目标，再次方案默认值。",
+                  f"Counted from {start} to {end} (exclusive). A target is this branch's own, else its category's, "
+                  "else the scheme default."))
+    table = pd.DataFrame({
+        tr("指标", "Indicator"): progress["indicator_code"] + " " + progress["name"],
+        tr("板块", "Block"): progress["block_name"],
+        tr("分值", "Points"): progress["points"],
+        tr("目标", "Target"): progress["target"],
+        tr("目标来源", "Target from"): progress["target_from"].map(lambda k: _label(TARGET_FROM.get(k))),
+        tr("已完成", "Done"): progress["measured"],
+        tr("全年目标", "Year goal"): progress["goal"],
+        tr("完成率", "Reached"): progress["share"] * 100,
+        tr("说明", "Detail"): progress["detail"],
+    })
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        tr("完成率", "Reached"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")})
+
+
+# --- ledgers and evidence ----------------------------------------------------------------------
+
+
+def _type_label(kind) -> str:
+    return kind.name if locale() == "zh" or not kind.name_en else kind.name_en
+
+
+def _default_day(cycle: Cycle) -> date:
+    today = date.today()
+    return min(max(today, date(cycle.year, 1, 1)), date(cycle.year, 12, 31))
+
+
+def ledger_form(who: Principal, cycle: Cycle, org: dict) -> None:
+    with context.engine().connect() as conn:
+        types = workspace.ledger_types(conn, who.tenant_id, context.registry())
+    if not types:
+        st.info(tr("本单位启用的插件没有提供台账类型。", "The enabled plugins contribute no ledger type."))
+        return
+    labels = {c: _type_label(kind) for c, kind in types.items()}  # format_func must not read the locale itself
+    code = st.selectbox(tr("台账类型", "Ledger type"), list(types), format_func=labels.__getitem__, key="ws_ledger_type")
+    kind = types[code]
+    if kind.description:
+        st.caption(kind.description)
+    with st.form("ws_ledger", clear_on_submit=True):
+        day = st.date_input(tr("日期", "Date"), value=_default_day(cycle), min_value=date(cycle.year, 1, 1),
+                            max_value=date(cycle.year, 12, 31), key="ws_ledger_day")
+        quantity = None
+        if kind.quantity_required:
+            quantity = st.number_input(tr(f"数量（{kind.unit}）", f"Quantity ({kind.unit})"), min_value=0.0,
+                                       value=None, step=1.0, key="ws_ledger_quantity")
+        title = st.text_input(tr("标题", "Title"), key="ws_ledger_title")
+        note = st.text_area(tr("备注", "Note"), key="ws_ledger_note")
+        files = st.file_uploader(tr("佐证材料", "Evidence files"), accept_multiple_files=True,
+                                 type=sorted(s.lstrip(".") for s in evidence.ALLOWED_SUFFIXES), key="ws_ledger_files")
+        submitted = st.form_submit_button(tr("保存台账", "Save the entry"), type="primary")
+    if submitted:
+        try:
+            with transaction(context.engine()) as session:
+                entry = workspace.record_entry(session, who, cycle=cycle, org_id=org["id"], ledger_type=code, day=day,
+                                               title=title, quantity=quantity, note=note, registry=context.registry())
+                for upload in files or []:
+                    workspace.attach_evidence(session, who, entry_id=entry.id, filename=upload.name,
+                                              data=upload.getvalue(), home=context.settings().home)
+        except BastionError as exc:
+            _refused(exc)
+            return
+        _flash(tr(f"已记录台账「{entry.title}」，佐证材料 {len(files or [])} 份。",
+                  f"Recorded “{entry.title}” with {len(files or [])} evidence file(s)."))
+
+
+def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
+    with context.engine().connect() as conn:
+        entries = workspace.read_entries(conn, who, cycle=cycle, org_id=org["id"])
+        files = workspace.read_evidence(conn, who, org_id=org["id"], entry_ids=entries["id"].tolist())
+        types = workspace.ledger_types(conn, who.tenant_id, context.registry())
+    if entries.empty:
+        st.info(tr("本年度还没有台账。", "No ledger entries in this cycle yet."))
+        return
+    counts = files.groupby("ledger_entry_id").size()
+    st.dataframe(pd.DataFrame({
+        tr("日期", "Date"): entries["date"],
+        tr("类型", "Type"): entries["type"].map(lambda c: _type_label(types[c]) if c in types else c),
+        tr("标题", "Title"): entries["title"],
+        tr("数量", "Quantity"): entries["quantity"],
+        tr("佐证", "Evidence"): entries["id"].map(counts).fillna(0).astype(int),
+        tr("记录人", "Recorded by"): entries["recorded_by"],
+        tr("备注", "Note"): entries["note"],
+    }), hide_index=True, width="stretch")
+    labels = {int(r.id): f"{r.date} {r.title}" for r in entries.itertuples()}
+    entry_id = st.selectbox(tr("查看或补充佐证材料", "Evidence of an entry"), list(labels),
+                            format_func=labels.__getitem__, key="ws_evidence_entry")
+    evidence_of(who, entry_id, files[files["ledger_entry_id"] == entry_id])
+
+
+def evidence_of(who: Principal, entry_id: int, files: pd.DataFrame) -> None:
+    with Session(context.engine()) as session:
+        for row in files.itertuples():
+            name, data = workspace.evidence_file(session, who, int(row.id))
+            st.download_button(f"⬇ {name}", data=data, file_name=name, key=f"ws_download_{row.id}")
+    with st.form(f"ws_more_evidence_{entry_id}", clear_on_submit=True):
+        more = st.file_uploader(tr("补充佐证材料", "Add evidence"), accept_multiple_files=True,
+                                type=sorted(s.lstrip(".") for s in evidence.ALLOWED_SUFFIXES),
+                                key=f"ws_more_files_{entry_id}")
+        added = st.form_submit_button(tr("上传", "Upload"))
+    if added and more:
+        try:
+            with transaction(context.engine()) as session:
+                for upload in more:
+                    workspace.attach_evidence(session, who, entry_id=entry_id, filename=upload.name,
+                                              data=upload.getvalue(), home=context.settings().home)
+        except BastionError as exc:
+            _refused(exc)
+            return
+        _flash(tr(f"已上传 {len(more)} 份佐证材料。", f"Uploaded {len(more)} file(s)."))
+
+
+# --- the self-assessment ---------------------------------------------------------------------
+
+
+def self_assessment(who: Principal, cycle: Cycle, org: dict) -> None:
+    periods = workspace.cycle_periods(cycle)
+    current = workspace.current_period(cycle)
+    labels = {k: Period.parse(k).label if locale() == "zh" else k for k in periods}
+    period = st.selectbox(tr("考核期", "Period"), periods, index=periods.index(current), format_func=labels.__getitem__,
+                          key="ws_self_period")
+    with Session(context.engine()) as session:
+        found = workspace.read_self_assessment(session, who, cycle=cycle, period=period, org_id=org["id"])
+        counted = dict(workspace.self_indicators(session.connection(), cycle, context.registry()))
+    writable = who.may(Action.self_assess) and (found is None or found.editable)
+    if found is not None:
+        st.caption(tr(f"{found.rater} 填写，记为 {found.day} 的自评。", f"By {found.rater}, dated {found.day}."))
+    if not who.may(Action.self_assess):
+        st.info(tr("自评由支部书记填写；此处只读。", "The branch secretary writes the self-assessment; read-only here."))
+    elif found is not None and not found.editable:
+        st.info(tr("该考核期结果已进入审核或已发布，自评不可再修改。",
+                   "This period's results are under review or published: the self-assessment is closed."))
+    if not writable:
+        if found is None:
+            st.write(tr("尚未填写。", "Not written."))
+        else:
+            st.metric(tr("总体自评", "Overall"), "—" if found.overall is None else f"{found.overall:g}")
+            if found.indicators:
+                st.dataframe(pd.Series(found.indicators, name=tr("自评分", "Score")), width="stretch")
+            st.write(found.note)
+        return
+    self_form(who, cycle, org, period, found, counted)
+
+
+def self_form(who, cycle: Cycle, org: dict, period: str, found, counted: dict[str, str]) -> None:
+    from bastion.core.cycles import cycle_scheme
+
+    indicators = [(s.code, s.name) for s in cycle_scheme(cycle).indicators() if s.kind not in ("veto",)]
+    with st.form(f"ws_self_{period}"):
+        overall = st.number_input(tr("总体自评（0–100）", "Overall (0–100)"), min_value=0.0, max_value=100.0,
+                                  value=None if found is None else found.overall, step=0.5, key=f"ws_self_overall_{period}")
+        scores = {}
+        with st.expander(tr("按指标自评（可选）", "Per indicator (optional)")):
+            st.caption(tr("计入评分的指标：", "Counted by the scheme's rules: ") + ("、".join(counted) or tr("无", "none")))
+            for code, name in indicators:
+                scores[code] = st.number_input(f"{code} {name}", min_value=0.0, max_value=100.0, step=0.5,
+                                               value=None if found is None else found.indicators.get(code),
+                                               key=f"ws_self_{period}_{code}")
+        note = st.text_area(tr("自评说明", "Note"), value="" if found is None else found.note,
+                            key=f"ws_self_note_{period}")
+        saved = st.form_submit_button(tr("保存自评", "Save the self-assessment"), type="primary")
+    if saved:
+        try:
+            with transaction(context.engine()) as session:
+                workspace.write_self_assessment(session, who, cycle=cycle, period=period, org_id=org["id"],
+                                                overall=overall, indicators=scores, note=note)
+        except BastionError as exc:
+            _refused(exc)
+            return
+        _flash(tr(f"已保存 {period} 自评。", f"Self-assessment for {period} saved."))
+
+
+# --- rectification notices -----------------------------------------------------------------------
+
+
+def notices(who: Principal, org: dict) -> None:
+    if not who.may(Action.answer_notice):
+        return
+    with context.engine().connect() as conn:
+        found = workspace.read_notices(conn, who, org_id=org["id"])
+    if found.empty:
+        st.info(tr("本支部没有整改通知。", "No rectification notices for this branch."))
+        return
+    answerable = {s.value for s in ANSWERABLE}
+    for row in found[found["status"].isin(answerable)].itertuples():
+        with st.expander(f"{row.notice_no} · {_label(NOTICE_STATUS.get(row.status), row.status)} · "
+                         f"{tr('期限', 'due')} {row.deadline}", expanded=True):
+            st.write(row.problem)
+            if row.requirement:
+                st.caption(row.requirement)
+            if row.verification_note:
+                st.caption(tr("复验意见：", "Re-verification: ") + row.verification_note)
+            with st.form(f"ws_notice_{row.notice_no}"):
+                response = st.text_area(tr("整改情况", "What was rectified"), key=f"ws_response_{row.notice_no}")
+                sent = st.form_submit_button(tr("提交反馈", "Send the answer"), type="primary")
+            if sent:
+                try:
+                    with transaction(context.engine()) as session:
+                        workspace.answer_notice(session, who, notice_no=row.notice_no, response=response)
+                except BastionError as exc:
+                    _refused(exc)
+                    continue
+                _flash(tr(f"已反馈整改通知 {row.notice_no}。", f"Answered notice {row.notice_no}."))
+    closed = found[~found["status"].isin(answerable)]
+    if not closed.empty:
+        st.dataframe(pd.DataFrame({
+            tr("通知书编号", "Notice"): closed["notice_no"], tr("问题", "Problem"): closed["problem"],
+            tr("状态", "Status"): closed["status"].map(lambda s: _label(NOTICE_STATUS.get(s), s)),
+            tr("整改情况", "Answer"): closed["response"], tr("复验意见", "Re-verification"): closed["verification_note"],
+        }), hide_index=True, width="stretch")
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+def branch_results(who: Principal, org: dict) -> None:
+    with context.engine().connect() as conn:
+        history = workspace.read_history(conn, who, org_id=org["id"])
+    if history.empty:
+        st.info(tr("还没有已发布的考核结果。", "No published results yet."))
+        return
+    keys = [f"{r.year}|{r.period}" for r in history.itertuples()][::-1]
+    chosen = st.selectbox(tr("考核期", "Period"), keys, format_func=lambda k: k.split("|")[1], key="ws_result_period")
+    row = history.iloc[len(history) - 1 - keys.index(chosen)]
+    columns = st.columns(4)
+    columns[0].metric(tr("总分", "Total"), f"{row['total']:.2f}")
+    columns[1].metric(tr("排名", "Rank"), f"{int(row['rank'])}/{int(row['branches'])}")
+    columns[2].metric(tr("等次", "Grade"), row["grade"])
+    columns[3].metric(tr("档次", "Tier"), row["tier"])
+    if row["status"] != "published":
+        st.caption(tr("草稿结果，尚未发布。", "A draft, not yet published."))
+    with Session(context.engine()) as session:
+        cycle = session.get(Cycle, int(row["cycle_id"]))
+    with context.engine().connect() as conn:
+        explained = workspace.explain(conn, who, cycle=cycle, period=row["period"], org_id=org["id"])
+    if explained.evaluation["veto_reasons"]:
+        st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
+    lines = pd.DataFrame(explained.lines)
+    st.dataframe(pd.DataFrame({
+        tr("指标", "Indicator"): lines["indicator_code"] + " " + lines["name"],
+        tr("得分", "Points"): lines["points"], tr("满分", "Of"): lines["max_points"],
+        tr("实际", "Measured"): lines["value"], tr("目标", "Target"): lines["target"],
+        tr("说明", "Reason"): lines["reason"],
+    }), hide_index=True, width="stretch")
+    history_chart(history)
+
+
+def history_chart(history: pd.DataFrame) -> None:
+    st.subheader(tr("历次考核", "History"))
+    data = history.assign(order=range(len(history)))
+    chart = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("period:N", sort=alt.SortField("order"), title=tr("考核期", "Period")),
+        y=alt.Y("total:Q", title=tr("总分", "Total"), scale=alt.Scale(zero=False)),
+        tooltip=["period", "total", "rank", "branches", "grade", "tier"],
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+# --- the page --------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    who = context.principal()
+    st.title(tr("支部工作台", "Branch workspace"))
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
+    cycle = context.pick_cycle(who)
+    if cycle is None:
+        return
+    org = pick_branch(who)
+    if org is None:
+        return
+    st.subheader(f"{org['code']} {org['name']} · {cycle.name}")
+    tabs = st.tabs([tr("目标与进度", "Targets"), tr("台账", "Ledgers"), tr("自评", "Self-assessment"),
+                    tr("整改", "Rectification"), tr("考核结果", "Results")])
+    with tabs[0]:
+        show_progress(who, cycle, org)
+    with tabs[1]:
+        ledger_form(who, cycle, org)
+        ledger_list(who, cycle, org)
+    with tabs[2]:
+        self_assessment(who, cycle, org)
+    with tabs[3]:
+        notices(who, org)
+    with tabs[4]:
+        branch_results(who, org)
+
+
+render()
