@@ -1,5 +1,148 @@
-"""Placeholder while the page is built (replaced in this session)."""
+"""民主测评 — a rater's ballots: the pending ones to fill in, each submitted once; the submitted ones read-only;
+the quorum of each branch and source. Only the rater's own ballots are ever read (core.ballots)."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
+from bastion.core import ballots
+from bastion.core.access import Principal
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError
+from bastion.core.models import Cycle
+from bastion.ui import context
+from bastion.ui.i18n import tr
+from sqlmodel import Session
 
-st.title("ratings")
+FLASH = "ratings_flash"
+SOURCES = {
+    "self": ("自评", "self-assessment"),
+    "members": ("党员群众测评", "members and staff"),
+    "peers": ("其他支部书记互评", "peer secretaries"),
+    "superior": ("上级机关考评", "superior organ"),
+    "work_report": ("述职评议", "work report"),
+    "questionnaire": ("问卷调查", "questionnaire"),
+    "forum": ("座谈会", "forum"),
+}
+
+
+def source_label(source: str) -> str:
+    pair = SOURCES.get(source)
+    return tr(*pair) if pair else source
+
+
+def question_label(question: ballots.Question) -> str:
+    if question.indicator_code is None:
+        return tr("总体评价（0–100 分）", "Overall (0–100)")
+    return question.label + (tr("（定性评定）", " (level)") if question.qualitative else tr("（0–100 分）", " (0–100)"))
+
+
+def _questions(conn, cycle_id: int, source: str, cache: dict) -> list[ballots.Question]:
+    if (cycle_id, source) not in cache:
+        with Session(bind=conn) as session:
+            cycle = session.get(Cycle, cycle_id)
+        cache[(cycle_id, source)] = ballots.questions(conn, cycle, source, context.registry())
+    return cache[(cycle_id, source)]
+
+
+def ballot_form(who: Principal, ballot: pd.Series, asked: list[ballots.Question]) -> None:
+    """One pending ballot: the question (when the source is asked several), the answer, a note, submit."""
+    key = int(ballot["ballot_id"])
+    question = asked[0]
+    if len(asked) > 1:
+        labels = [question_label(q) for q in asked]
+        index = st.selectbox(tr("测评内容", "Question"), range(len(asked)), format_func=labels.__getitem__,
+                             key=f"ballot_question_{key}")
+        question = asked[index]
+    with st.form(f"ballot_{key}"):
+        score = level = None
+        if question.qualitative:
+            level = st.radio(tr("评定等次", "Level"), list(question.levels), horizontal=True, index=None,
+                             key=f"ballot_level_{key}")
+        else:
+            score = st.number_input(question_label(question), min_value=0.0, max_value=100.0, value=None, step=1.0,
+                                    key=f"ballot_score_{key}")
+        note = st.text_input(tr("意见建议（可选）", "Comment (optional)"), key=f"ballot_note_{key}")
+        st.caption(tr("每张测评票只能提交一次，提交后不可修改。", "A ballot is submitted once and cannot be changed."))
+        sent = st.form_submit_button(tr("提交测评票", "Submit the ballot"), type="primary")
+    if sent:
+        try:
+            with transaction(context.engine()) as session:
+                ballots.submit_ballot(session, who, ballot_id=key, registry=context.registry(), score=score,
+                                      level=level, indicator_code=question.indicator_code, note=note)
+        except BastionError as exc:
+            st.error(tr("未提交：", "Not submitted: ") + str(exc))
+            return
+        st.session_state[FLASH] = tr(f"已提交对 {ballot['org_name']} 的测评票。",
+                                     f"Ballot for {ballot['org_name']} submitted.")
+        st.rerun()
+
+
+def pending(who: Principal, mine: pd.DataFrame) -> None:
+    waiting = mine[mine["submitted_at"].isna()]
+    st.subheader(tr(f"待提交（{len(waiting)}）", f"To submit ({len(waiting)})"))
+    if waiting.empty:
+        st.info(tr("没有待提交的测评票。", "No ballot waits for you."))
+        return
+    cache: dict = {}
+    with context.engine().connect() as conn:
+        asked = {int(b.ballot_id): _questions(conn, int(b.cycle_id), b.source, cache) for b in waiting.itertuples()}
+    for _, ballot in waiting.iterrows():
+        title = f"{ballot['org_code']} {ballot['org_name']} · {source_label(ballot['source'])} · {ballot['period']}"
+        with st.expander(title, expanded=len(waiting) <= 3):
+            ballot_form(who, ballot, asked[int(ballot["ballot_id"])])
+
+
+def submitted(mine: pd.DataFrame) -> None:
+    done = mine[mine["submitted_at"].notna()]
+    st.subheader(tr(f"已提交（{len(done)}）", f"Submitted ({len(done)})"))
+    if done.empty:
+        return
+    st.dataframe(pd.DataFrame({
+        tr("党支部", "Branch"): done["org_code"] + " " + done["org_name"],
+        tr("测评类别", "Source"): done["source"].map(source_label),
+        tr("考核期", "Period"): done["period"],
+        tr("指标", "Indicator"): done["indicator_code"].fillna(tr("总体", "overall")),
+        tr("分数", "Score"): done["score"],
+        tr("等次", "Level"): done["level"],
+        tr("意见", "Comment"): done["note"],
+        tr("提交时间", "Submitted at"): done["submitted_at"],
+    }), hide_index=True, width="stretch")
+
+
+def quorum(who: Principal) -> None:
+    with context.engine().connect() as conn:
+        counts = ballots.read_quorum(conn, who, registry=context.registry())
+    if counts.empty:
+        return
+    st.subheader(tr("有效票数", "Quorum"))
+    st.caption(tr("每个党支部、每类测评的已提交票数与应投票数；达到方案规定的法定票数，该类测评方计入得分。",
+                  "Ballots submitted of those assigned per branch and source; a source counts once it reaches "
+                  "the scheme's quorum."))
+    met = counts["met"].map(lambda m: "—" if pd.isna(m) else (tr("已达到", "reached") if m else tr("未达到", "not yet")))
+    st.dataframe(pd.DataFrame({
+        tr("党支部", "Branch"): counts["org_code"] + " " + counts["org_name"],
+        tr("测评类别", "Source"): counts["source"].map(source_label),
+        tr("考核期", "Period"): counts["period"],
+        tr("已提交/应投", "Submitted/assigned"): counts["submitted"].astype(str) + "/" + counts["assigned"].astype(str),
+        tr("法定票数", "Quorum"): counts["quorum"].map(lambda q: "—" if pd.isna(q) else str(q)),
+        tr("是否达到", "Reached"): met,
+    }), hide_index=True, width="stretch")
+
+
+def render() -> None:
+    who = context.principal()
+    st.title(tr("民主测评", "Ratings"))
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
+    with context.engine().connect() as conn:
+        mine = ballots.my_ballots(conn, who)
+    if mine.empty:
+        st.info(tr("目前没有分配给您的测评票。", "No ballots are assigned to you."))
+        return
+    pending(who, mine)
+    submitted(mine)
+    quorum(who)
+
+
+render()
