@@ -263,7 +263,8 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
             raise Conflict(f"finding #{finding.id} already has notice {existing}: a finding gets one notice")
         names = {i.code: i.name for i in session.exec(select_model(Indicator).where(Indicator.cycle_id == cycle.id))}
         org_id = finding.org_id
-        problem = problem.strip() or f"{names.get(finding.indicator_code, finding.indicator_code)}：{finding.description}"
+        indicator_name = names.get(finding.indicator_code, finding.indicator_code)
+        problem = problem.strip() or f"{indicator_name}：{finding.description}"
         requirement = requirement.strip() or FINDING_REQUIREMENT
     else:
         org_id = _org(session, principal, org_code).id

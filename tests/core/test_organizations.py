@@ -63,7 +63,7 @@ def test_an_edit_is_parsed_as_the_import_parses_it_and_audited(engine, tenant, w
         ("第一支部", "李四", 25, 120, None)
     with Session(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.entity == "organization")).one()
-    assert event.actor == "sub" and event.old["secretary"] == "A书记" and event.new["secretary_term_start"] == "2026-01-01"
+    assert (event.actor, event.old["secretary"], event.new["secretary_term_start"]) == ("sub", "A书记", "2026-01-01")
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -1,5 +1,377 @@
-"""Placeholder while the page is built (replaced in this session)."""
+"""系统管理 — administration: the organisation tree (import, edit, move), users and roles, plugins, cycles
+with their calendar and stage runs, the audit trail. Everything through :mod:`bastion.core.organizations`
+and :mod:`bastion.core.admin`, within the administrator's subtree (the tenant-wide parts for
+administrators of the whole tenant)."""
 
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import streamlit as st
+from bastion.core import admin, organizations
+from bastion.core.access import Forbidden, Principal
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError
+from bastion.core.importing import LEVEL_NAMES, ImportRejected, write_template
+from bastion.core.models import Role
+from bastion.ui import context
+from bastion.ui.i18n import role_label, tr
+from sqlmodel import Session
 
-st.title("admin")
+FLASH = "admin_flash"
+INDENT = "\u3000\u3000"  # two ideographic spaces per level of the tree
+
+
+def attempt(action: Callable[[], Any], done: str) -> bool:
+    """Run a write; a refusal is shown and nothing is written, success is shown after the rerun."""
+    try:
+        action()
+    except ImportRejected as exc:
+        st.error(tr(f"{len(exc.errors)} 处问题，文件未导入（没有写入任何数据）：",
+                    f"{len(exc.errors)} problem(s): the file was not imported (nothing was written):"))
+        st.dataframe(pd.DataFrame([{tr("文件", "File"): e.file, tr("行", "Row"): e.row, tr("字段", "Field"): e.field,
+                                    tr("原因", "Reason"): e.reason} for e in exc.errors]),
+                     hide_index=True, width="stretch")
+        return False
+    except BastionError as exc:
+        st.error(tr("未保存：", "Not saved: ") + str(exc))
+        return False
+    st.session_state[FLASH] = done
+    st.rerun()
+    return True
+
+
+def level_label(level: str) -> str:
+    return tr(LEVEL_NAMES.get(level, level), level.replace("_", " "))
+
+
+def tenant_wide(what: Callable[[], Any]) -> Any:
+    """``what`` for an administrator of the whole tenant; others see why they cannot."""
+    try:
+        return what()
+    except Forbidden:
+        st.info(tr("这一项仅限全企业的管理员。", "This is for administrators of the whole tenant."))
+        return None
+
+
+# --- organisations --------------------------------------------------------------------------------
+
+
+def organizations_tab(who: Principal) -> None:
+    with context.engine().connect() as conn:
+        tree = organizations.read_tree(conn, who)
+    st.subheader(tr("组织机构", "Organisation tree"))
+    search = st.text_input(tr("按编码或名称筛选", "Filter by code or name"), key="org_filter").strip()
+    shown = tree
+    if search:
+        shown = tree[tree["code"].str.contains(search, case=False, regex=False)
+                     | tree["name"].str.contains(search, case=False, regex=False)]
+    st.dataframe(pd.DataFrame({
+        tr("党组织", "Organisation"): [INDENT * d + n for d, n in zip(shown["depth"], shown["name"], strict=True)],
+        tr("编码", "Code"): shown["code"], tr("层级", "Level"): shown["level"].map(level_label),
+        tr("类别", "Category"): shown["category"], tr("书记", "Secretary"): shown["secretary"],
+        tr("任期届满", "Term ends"): shown["secretary_term_end"], tr("党员", "Members"): shown["member_count"],
+        tr("职工", "Staff"): shown["staff_count"], tr("党务人员", "Party staff"): shown["party_staff_count"]}),
+        hide_index=True, width="stretch")
+    st.caption(tr(f"共 {len(tree)} 个党组织", f"{len(tree)} organisations"))
+    import_section(who)
+    if not tree.empty:
+        edit_section(who, tree)
+        move_section(who, tree)
+
+
+def import_section(who: Principal) -> None:
+    st.subheader(tr("导入组织机构", "Import organisations"))
+    upload = st.file_uploader(tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file"), type=["xlsx", "csv"],
+                              key="org_upload")
+    left, right = st.columns(2)
+    if left.button(tr("导入", "Import"), type="primary", key="org_import", disabled=upload is None):
+        attempt(lambda: import_upload(who, upload), tr("已导入组织机构。", "The organisations are imported."))
+    right.download_button(tr("下载导入模板", "Download the template"), data=template(), file_name="组织机构模板.xlsx",
+                          key="org_template")
+
+
+def import_upload(who: Principal, upload) -> None:
+    report = organizations.import_organizations(context.engine(), who, filename=upload.name, data=upload.getvalue(),
+                                                registry=context.registry())
+    st.session_state["admin_import_report"] = str(report)
+
+
+@st.cache_data(show_spinner=False)
+def template() -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        return write_template("organizations", Path(folder) / "organizations.xlsx").read_bytes()
+
+
+def edit_section(who: Principal, tree: pd.DataFrame) -> None:
+    st.subheader(tr("修改党组织", "Edit an organisation"))
+    names = dict(zip(tree["code"], tree["name"], strict=True))
+    code = st.selectbox(tr("党组织", "Organisation"), list(names), format_func=lambda c: f"{c} {names[c]}",
+                        key="edit_org")
+    with Session(context.engine()) as session:
+        org = organizations.get_organization(session, who, code)
+    with st.form(f"edit_form_{code}"):
+        values = {
+            "name": st.text_input(tr("名称", "Name"), value=org.name, key=f"edit_name_{code}"),
+            "category": st.text_input(tr("类别", "Category"), value=org.category, key=f"edit_category_{code}"),
+            "secretary": st.text_input(tr("书记", "Secretary"), value=org.secretary or "",
+                                       key=f"edit_secretary_{code}"),
+            "secretary_term_start": st.date_input(tr("任期开始", "Term starts"), value=org.secretary_term_start,
+                                                  key=f"edit_term_start_{code}", min_value=date(1949, 10, 1)),
+            "secretary_term_end": st.date_input(tr("任期结束", "Term ends"), value=org.secretary_term_end,
+                                                key=f"edit_term_end_{code}", min_value=date(1949, 10, 1)),
+            "first_secretary": st.text_input(tr("第一书记", "First secretary"), value=org.first_secretary or "",
+                                             key=f"edit_first_secretary_{code}"),
+            "member_count": st.number_input(tr("党员人数", "Members"), min_value=0, value=org.member_count,
+                                            key=f"edit_members_{code}"),
+            "staff_count": st.number_input(tr("职工人数", "Staff"), min_value=0, value=org.staff_count,
+                                           key=f"edit_staff_{code}"),
+            "party_staff_count": st.number_input(tr("党务工作人员数", "Party staff"), min_value=0,
+                                                 value=org.party_staff_count, key=f"edit_party_staff_{code}"),
+        }
+        submitted = st.form_submit_button(tr("保存", "Save"), type="primary", key="edit_submit")
+    if submitted:
+        attempt(lambda: save(who, code, values), tr(f"已保存 {code}。", f"{code} is saved."))
+
+
+def save(who: Principal, code: str, values: dict[str, Any]) -> None:
+    with transaction(context.engine()) as session:
+        organizations.update_organization(session, who, code=code, **values)
+
+
+def move_section(who: Principal, tree: pd.DataFrame) -> None:
+    st.subheader(tr("调整隶属关系", "Move an organisation"))
+    names = dict(zip(tree["code"], tree["name"], strict=True))
+    left, right = st.columns(2)
+    code = left.selectbox(tr("党组织", "Organisation"), list(names), format_func=lambda c: f"{c} {names[c]}",
+                          key="move_org")
+    parent = right.selectbox(tr("新的上级组织", "New parent"), [c for c in names if c != code], index=None,
+                             format_func=lambda c: f"{c} {names[c]}", key="move_parent",
+                             placeholder=tr("选择上级组织", "Choose the parent"))
+    if st.button(tr("移动", "Move"), key="move_submit", disabled=parent is None):
+        attempt(lambda: move(who, code, parent), tr(f"{code} 已移至 {parent} 之下。", f"{code} is now under {parent}."))
+
+
+def move(who: Principal, code: str, parent: str) -> None:
+    with transaction(context.engine()) as session:
+        organizations.move_organization(session, who, code=code, parent_code=parent)
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+def users_tab(who: Principal) -> None:
+    with context.engine().connect() as conn:
+        people = admin.read_users(conn, who)
+        tree = organizations.read_tree(conn, who)
+    st.dataframe(pd.DataFrame({
+        tr("用户名", "Username"): people["username"], tr("姓名", "Name"): people["display_name"],
+        tr("启用", "Active"): people["active"].astype(bool),
+        tr("角色", "Role"): people["role"].map(lambda r: role_label(r) if isinstance(r, str) else ""),
+        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"]}),
+        hide_index=True, width="stretch")
+    orgs = dict(zip(tree["code"], tree["name"], strict=True))
+    create_section(who, orgs)
+    if not people.empty:
+        manage_section(who, people, orgs)
+
+
+def _org_name(orgs: dict[str, str]) -> Callable[[str], str]:
+    return lambda code: f"{code} {orgs.get(code, '')}"
+
+
+def _grant_name(orgs: dict[str, str]) -> Callable[[str], str]:
+    """``role@org`` as the role's label and the organisation."""
+    def name(grant: str) -> str:
+        role, org = grant.split("@", 1)
+        return f"{role_label(role)} · {_org_name(orgs)(org)}"
+    return name
+
+
+def create_section(who: Principal, orgs: dict[str, str]) -> None:
+    st.subheader(tr("新建用户", "New user"))
+    with st.form("user_form"):
+        username = st.text_input(tr("用户名", "Username"), key="user_username")
+        display_name = st.text_input(tr("姓名", "Name"), key="user_display_name")
+        password = st.text_input(tr("初始密码（至少 8 位）", "Password (8 characters or more)"), type="password",
+                                 key="user_password")
+        role = st.selectbox(tr("角色", "Role"), [r.value for r in Role], format_func=role_label, key="user_role")
+        org = st.selectbox(tr("授权党组织（含下级）", "On (and everything under it)"), list(orgs),
+                           format_func=_org_name(orgs), key="user_org")
+        submitted = st.form_submit_button(tr("创建用户", "Create the user"), type="primary", key="user_submit")
+    if submitted:
+        attempt(lambda: create(who, username, password, display_name, role, org),
+                tr(f"已创建用户 {username}。", f"User {username} is created."))
+
+
+def create(who: Principal, username: str, password: str, display_name: str, role: str, org: str) -> None:
+    with transaction(context.engine()) as session:
+        admin.create_user(session, who, username=username, password=password, display_name=display_name, role=role,
+                          org_code=org)
+
+
+def manage_section(who: Principal, people: pd.DataFrame, orgs: dict[str, str]) -> None:
+    st.subheader(tr("管理用户", "Manage a user"))
+    username = st.selectbox(tr("用户", "User"), sorted(people["username"].unique()), key="manage_user")
+    mine = people[people["username"] == username]
+    held = [f"{r.role}@{r.org_code}" for r in mine.itertuples() if isinstance(r.role, str)]
+    grant_col, revoke_col = st.columns(2)
+    with grant_col:
+        role = st.selectbox(tr("授予角色", "Grant role"), [r.value for r in Role], format_func=role_label,
+                            key="grant_role")
+        org = st.selectbox(tr("授权党组织", "On"), list(orgs), format_func=_org_name(orgs), key="grant_org")
+        if st.button(tr("授予", "Grant"), key="grant_submit"):
+            attempt(lambda: change(admin.grant_role, who, username=username, role=role, org_code=org),
+                    tr(f"已授予 {username} {role_label(role)}。", f"{username} is granted {role_label(role)}."))
+    with revoke_col:
+        revoked = st.selectbox(tr("收回角色", "Revoke role"), held, index=None, key="revoke_grant",
+                               format_func=_grant_name(orgs), placeholder=tr("选择已授予的角色", "Choose a role held"))
+        if st.button(tr("收回", "Revoke"), key="revoke_submit", disabled=revoked is None):
+            role_held, org_held = revoked.split("@", 1)
+            attempt(lambda: change(admin.revoke_role, who, username=username, role=role_held, org_code=org_held),
+                    tr(f"已收回 {username} 的角色。", f"The role of {username} is revoked."))
+    active = bool(mine["active"].iat[0])
+    state_col, password_col = st.columns(2)
+    with state_col:
+        label = tr("停用账号", "Deactivate") if active else tr("启用账号", "Activate")
+        if st.button(label, key="active_submit"):
+            attempt(lambda: change(admin.set_user_active, who, username=username, active=not active),
+                    tr(f"已{'停用' if active else '启用'} {username}。",
+                       f"{username} is {'deactivated' if active else 'activated'}."))
+    with password_col:
+        password = st.text_input(tr("新密码", "New password"), type="password", key="reset_password")
+        if st.button(tr("重置密码", "Reset the password"), key="reset_submit"):
+            attempt(lambda: change(admin.reset_password, who, username=username, password=password),
+                    tr(f"已重置 {username} 的密码。", f"The password of {username} is reset."))
+
+
+def change(action: Callable[..., Any], who: Principal, **values: Any) -> None:
+    with transaction(context.engine()) as session:
+        action(session, who, **values)
+
+
+# --- plugins, cycles, schedules, runs -----------------------------------------------------------------
+
+
+def plugins_tab(who: Principal) -> None:
+    registry = context.registry()
+    with Session(context.engine()) as session:
+        plugins = admin.read_plugins(session, who, registry)
+    st.dataframe(pd.DataFrame({
+        tr("插件", "Plugin"): plugins["plugin"], tr("版本", "Version"): plugins["version"],
+        tr("内置", "Built in"): plugins["builtin"], tr("已启用", "Enabled"): plugins["enabled"],
+        tr("提供", "Contributes"): plugins["contributes"]}), hide_index=True, width="stretch")
+    plugin = st.selectbox(tr("插件", "Plugin"), list(plugins["plugin"]), key="plugin_choice")
+    enabled = bool(plugins.set_index("plugin").loc[plugin, "enabled"]) if plugin else False
+    if st.button(tr("停用插件", "Disable") if enabled else tr("启用插件", "Enable"), key="plugin_submit"):
+        def toggle() -> None:
+            with transaction(context.engine()) as session:
+                if enabled:
+                    admin.disable_plugin(session, who, plugin)
+                else:
+                    admin.enable_plugin(session, who, registry, plugin)
+        attempt(toggle, tr(f"已{'停用' if enabled else '启用'}插件 {plugin}。",
+                           f"Plugin {plugin} is {'disabled' if enabled else 'enabled'}."))
+
+
+STAGES = {"open_cycle": ("开启考核年度", "Open the cycle"), "spot_check": ("随机抽查", "Spot check"),
+          "monthly": ("月评价", "Monthly"), "quarterly": ("季通报", "Quarterly"),
+          "half_year": ("半年检查", "Half-year"),
+          "annual": ("年终考核", "Annual"), "rectification": ("整改跟踪", "Rectification follow-up")}
+
+
+def stage_label(stage: str) -> str:
+    zh, en = STAGES.get(stage, (stage, stage))
+    return tr(zh, en)
+
+
+def cycles_tab(who: Principal) -> None:
+    with Session(context.engine()) as session:
+        cycles = admin.read_cycles(session, who)
+    st.subheader(tr("考核年度", "Cycles"))
+    st.dataframe(cycles.rename(columns={"year": tr("年度", "Year"), "name": tr("名称", "Name"),
+                                        "scheme": tr("方案", "Scheme"), "version": tr("版本", "Version"),
+                                        "plugin": tr("插件", "Plugin"), "status": tr("状态", "Status"),
+                                        "opened_at": tr("开启时间", "Opened"), "opened_by": tr("开启人", "By")}),
+                 hide_index=True, width="stretch")
+    if st.button(tr("开启下一考核年度", "Open the next cycle"), key="cycle_open"):
+        attempt(lambda: open_next(who), tr("已开启下一考核年度。", "The next cycle is open."))
+    cycle = context.pick_cycle(who)
+    if cycle is not None:
+        st.subheader(tr(f"{cycle.year} 年度考核日历", f"Calendar of {cycle.year}"))
+        with Session(context.engine()) as session:
+            lines = admin.read_calendar(session, who, cycle_id=cycle.id)
+        st.dataframe(pd.DataFrame({tr("环节", "Stage"): [stage_label(x.stage) for x in lines],
+                                   "cron": [x.cron for x in lines],
+                                   tr("说明", "Description"): [x.description for x in lines],
+                                   tr("下次执行", "Next run"): [x.next_run for x in lines]}),
+                     hide_index=True, width="stretch")
+        st.caption(tr("另有每天 8:00 的整改跟踪和每年 1 月 1 日开启新年度（bastion serve 按此排程）。",
+                      "Besides, a rectification follow-up daily at 8:00 and the new cycle on 1 January "
+                      "(bastion serve schedules them)."))
+    st.subheader(tr("最近的运行记录", "Recent stage runs"))
+    with context.engine().connect() as conn:
+        runs = admin.read_stage_runs(conn, who)
+    st.dataframe(pd.DataFrame({
+        tr("环节", "Stage"): runs["stage"].map(stage_label), tr("考核期", "Period"): runs["period"],
+        tr("标识", "Key"): runs["key"], tr("状态", "Status"): runs["status"],
+        tr("尝试次数", "Attempts"): runs["attempts"],
+        tr("Prefect 运行", "Prefect flow run"): runs["flow_run_id"], tr("开始", "Started"): runs["started_at"],
+        tr("结束", "Finished"): runs["finished_at"], tr("错误", "Error"): runs["error"]}),
+        hide_index=True, width="stretch")
+
+
+def open_next(who: Principal) -> None:
+    with transaction(context.engine()) as session:
+        admin.open_next_cycle(session, who, context.registry())
+
+
+# --- the audit trail --------------------------------------------------------------------------------
+
+
+def audit_tab(who: Principal) -> None:
+    with context.engine().connect() as conn:
+        entities = tenant_wide(lambda: admin.audit_entities(conn, who))
+    if entities is None:
+        return
+    left, middle, right = st.columns(3)
+    entity = left.selectbox(tr("对象", "Entity"), [None, *entities], key="audit_entity",
+                            format_func=lambda e: tr("全部", "All") if e is None else e)
+    actor = middle.text_input(tr("操作人", "Actor"), key="audit_actor")
+    limit = right.number_input(tr("条数", "Events"), min_value=10, max_value=5000, value=200, step=50,
+                               key="audit_limit")
+    with context.engine().connect() as conn:
+        events = admin.read_audit(conn, who, entity=entity, actor=actor or None, limit=int(limit))
+    st.dataframe(pd.DataFrame({
+        tr("时间", "At"): events["at"], tr("操作人", "Actor"): events["actor"], tr("操作", "Action"): events["action"],
+        tr("对象", "Entity"): events["entity"], tr("编号", "Id"): events["entity_id"],
+        tr("原值", "Old"): events["old"].map(as_text), tr("新值", "New"): events["new"].map(as_text),
+        tr("备注", "Note"): events["note"]}), hide_index=True, width="stretch")
+
+
+def as_text(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def render() -> None:
+    who = context.principal()
+    st.title(tr("系统管理", "Administration"))
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+        report = st.session_state.pop("admin_import_report", None)
+        if report:
+            st.caption(report)
+    tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("插件", "Plugins"),
+                    tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")])
+    for tab, show in zip(tabs, (organizations_tab, users_tab, plugins_tab, cycles_tab, audit_tab), strict=True):
+        with tab:
+            show(who)
+
+
+render()

@@ -85,11 +85,13 @@ def checks_tab(who, cycle: Cycle) -> None:
         samples = inspection.spot_samples(conn, who, cycle_id=cycle.id)
     st.subheader(tr("待检查", "Checks to do"))
     planned = planned.assign(kind=planned["kind"].map(kind_label))
-    table(planned, {"check_id": tr("检查编号", "Check"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
-                    "kind": tr("检查方式", "Kind"), "inspector": tr("检查人", "Inspector"), "note": tr("备注", "Note")},
+    table(planned, {"check_id": tr("检查编号", "Check"), "code": tr("编码", "Code"),
+                    "name": tr("党组织", "Organisation"), "kind": tr("检查方式", "Kind"),
+                    "inspector": tr("检查人", "Inspector"), "note": tr("备注", "Note")},
           empty=tr("这一天没有待检查的党组织。", "No checks are planned for this day."))
     st.subheader(tr("随机抽查样本", "Spot-check samples"))
-    samples = samples.assign(status=samples["status"].map({"planned": tr("待检查", "to do"), "done": tr("已检查", "done")}))
+    visits = {"planned": tr("待检查", "to do"), "done": tr("已检查", "done")}
+    samples = samples.assign(status=samples["status"].map(visits))
     table(samples, {"day": tr("抽查日期", "Drawn for"), "seed": tr("随机种子", "Seed"), "drawn": tr("抽取数", "Drawn"),
                     "of": tr("总数", "Of"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
                     "status": tr("状态", "Status"), "findings": tr("发现问题", "Findings")},
@@ -105,7 +107,8 @@ def finding_tab(who, cycle: Cycle) -> None:
     names = {r.code: f"{r.code} {r.name}（{r.points:g} {tr('分', 'pts')}）" for r in indicators.itertuples()}
     with st.form("finding_form"):
         org = org_picker(who, tr("被检查党组织", "Organisation inspected"), "finding_org")
-        indicator = st.selectbox(tr("考核指标", "Indicator"), list(names), format_func=names.get, key="finding_indicator")
+        indicator = st.selectbox(tr("考核指标", "Indicator"), list(names), format_func=names.get,
+                                 key="finding_indicator")
         kind = st.selectbox(tr("检查方式", "Kind of check"), [k.value for k in CheckKind], format_func=kind_label,
                             key="finding_kind")
         on = st.date_input(tr("检查日期", "Date"), value=date.today(), key="finding_date")
@@ -166,7 +169,8 @@ def notice_tab(who, cycle: Cycle) -> None:
         findings = inspection.read_findings(conn, who, cycle_id=cycle.id)
     open_findings = findings[findings["notice_no"].isna()]
     source = st.radio(tr("通知依据", "Issued for"), ["finding", "free"], horizontal=True, key="notice_source",
-                      format_func=lambda s: tr("检查发现", "A finding") if s == "finding" else tr("其他问题", "Another problem"))
+                      format_func=lambda s: tr("检查发现", "A finding") if s == "finding"
+                      else tr("其他问题", "Another problem"))
     with st.form("notice_form"):
         finding_id, org, problem = None, None, ""
         if source == "finding":
@@ -229,7 +233,8 @@ def verify_tab(who, cycle: Cycle) -> None:
         notice_no = st.selectbox(tr("整改通知书", "Notice"), list(answers), key="verify_notice",
                                  format_func=lambda n: f"{n} {answers[n].code} {answers[n].name}")
         passed = st.radio(tr("复验结论", "Result"), [True, False], horizontal=True, key="verify_passed",
-                          format_func=lambda ok: tr("通过", "Passed") if ok else tr("未通过，重新整改", "Failed: reopen"))
+                          format_func=lambda ok: tr("通过", "Passed") if ok
+                          else tr("未通过，重新整改", "Failed: reopen"))
         note = st.text_area(tr("复验意见", "Note"), key="verify_note")
         new_deadline = st.date_input(tr("新的整改期限（未通过时）", "New deadline (when failed)"),
                                      value=inspection.default_deadline(), key="verify_deadline")

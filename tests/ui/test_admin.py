@@ -1,0 +1,132 @@
+"""The administration page (系统管理): an administrator imports a bad organisations file (row errors, nothing
+written) and a good one, moves and edits an organisation, creates a user and grants a role; a subtree
+administrator sees only their part."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from bastion.core import admin, organizations, users
+from bastion.core.db import transaction
+from bastion.core.models import AuditEvent, Organization, Tenant
+from bastion.demo import DEMO_PASSWORD
+
+PAGE = "admin.py"
+HEADER = "组织编码 code,组织名称 name,上级组织编码 parent_code,层级 level,党员人数 member_count\n"
+BAD = HEADER + "ZB09001,新建第一支部,ZZ01,党支部,many\nZB09002,新建第二支部,NOPE,党支部,5\n"
+GOOD = HEADER + "ZB09001,新建第一支部,ZZ01,党支部,15\n"
+
+
+def _orgs(engine, tenant_id) -> dict[str, Organization]:
+    with Session(engine) as session:
+        return {o.code: o for o in session.exec(select(Organization).where(Organization.tenant_id == tenant_id))}
+
+
+def _upload(at, name: str, text: str):
+    at.file_uploader(key="org_upload").set_value((name, text.encode(), "text/csv"))
+    at.run()
+    at.button(key="org_import").click().run()
+    return at
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_page_renders_for_an_admin(app, locale):
+    at = app("admin", PAGE, locale=locale)
+    assert not at.exception, at.exception
+    assert at.title[0].value == ("系统管理" if locale == "zh" else "Administration")
+    assert len(at.tabs) == 5 and not at.error
+    assert len(at.dataframe) >= 6  # tree, users, plugins, cycles, calendar, runs, audit
+
+
+def test_a_bad_file_shows_its_row_errors_and_writes_nothing_then_a_good_one_imports(app, ui_engine, sample_db):
+    before = _orgs(ui_engine, sample_db.tenant_id)
+    at = _upload(app("admin", PAGE), "新组织.csv", BAD)
+    assert not at.exception
+    assert "2 处问题，文件未导入" in at.error[0].value
+    errors = next(frame.value for frame in at.dataframe if "文件" in frame.value.columns)
+    assert list(zip(errors["文件"], errors["行"], errors["字段"], strict=True)) == \
+        [("新组织.csv", 2, "member_count"), ("新组织.csv", 3, "parent_code")]
+    assert _orgs(ui_engine, sample_db.tenant_id).keys() == before.keys()
+
+    at = _upload(at, "新组织.csv", GOOD)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value == "已导入组织机构。"
+    created = _orgs(ui_engine, sample_db.tenant_id)["ZB09001"]
+    assert (created.name, created.member_count, created.parent_id) == \
+        ("新建第一支部", 15, before["ZZ01"].id)
+
+
+def test_an_admin_moves_and_edits_an_organisation(app, ui_engine, sample_db):
+    before = _orgs(ui_engine, sample_db.tenant_id)
+    assert before["ZB00001"].parent_id != before["ZZ01"].id
+    at = app("admin", PAGE)
+    at.selectbox(key="move_org").select("ZB00001").run()
+    at.selectbox(key="move_parent").select("ZZ01").run()
+    at.button(key="move_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _orgs(ui_engine, sample_db.tenant_id)["ZB00001"].parent_id == before["ZZ01"].id
+
+    at.selectbox(key="move_org").select("ZZ01").run()
+    at.selectbox(key="move_parent").select("ZB00001").run()
+    at.button(key="move_submit").click().run()
+    assert "would loop back" in at.error[0].value
+    assert _orgs(ui_engine, sample_db.tenant_id)["ZZ01"].parent_id == before["DW"].id
+
+    at.selectbox(key="edit_org").select("ZB00001").run()
+    at.text_input(key="edit_secretary_ZB00001").input("新书记")
+    at.number_input(key="edit_members_ZB00001").set_value(42)
+    at.button(key="edit_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    edited = _orgs(ui_engine, sample_db.tenant_id)["ZB00001"]
+    assert (edited.secretary, edited.member_count) == ("新书记", 42)
+    with Session(ui_engine) as session:
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "organization",
+                                                               AuditEvent.actor == "admin")).all()
+    assert actions == ["move", "update"]
+
+
+def test_an_admin_creates_a_user_and_grants_a_role(app, ui_engine, login, sample_db):
+    at = app("admin", PAGE)
+    at.text_input(key="user_username").input("zz01-inspector")
+    at.text_input(key="user_display_name").input("第一督查组")
+    at.text_input(key="user_password").input("a-good-password")
+    at.selectbox(key="user_role").select("inspector")
+    at.selectbox(key="user_org").select("ZZ01")
+    at.button(key="user_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+    at.selectbox(key="manage_user").select("zz01-inspector").run()
+    at.selectbox(key="grant_role").select("secretary")
+    at.selectbox(key="grant_org").select("ZB00004")
+    at.button(key="grant_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with transaction(ui_engine) as session:
+        who = users.authenticate(session, "zz01-inspector", "a-good-password")
+    orgs = _orgs(ui_engine, sample_db.tenant_id)
+    assert set(who.grants) == {("inspector", orgs["ZZ01"].id), ("secretary", orgs["ZB00004"].id)}
+
+
+def test_a_refused_user_shows_why_and_writes_nothing(app, ui_engine, login):
+    at = app("admin", PAGE)
+    at.text_input(key="user_username").input("shorty")
+    at.text_input(key="user_password").input("short")
+    at.button(key="user_submit").click().run()
+    assert "at least 8 characters" in at.error[0].value
+    with ui_engine.connect() as conn:
+        assert "shorty" not in set(admin.read_users(conn, login("admin"))["username"])
+
+
+def test_a_subtree_admin_sees_only_their_part_and_not_the_tenant_wide_tabs(app, ui_engine, login, sample_db):
+    with transaction(ui_engine) as session:
+        tenant = session.get(Tenant, sample_db.tenant_id)
+        users.create_user(session, tenant=tenant, username="zz01-admin", password=DEMO_PASSWORD, display_name="一总支",
+                          grants=[("admin", "ZZ01")], actor="test")
+    at = app("zz01-admin", PAGE)
+    assert not at.exception, at.exception
+    with ui_engine.connect() as conn:
+        tree = organizations.read_tree(conn, login("zz01-admin"))
+    shown = {option.split()[0] for option in at.selectbox(key="move_org").options}
+    assert shown == set(tree["code"]) and "ZZ01" in shown and not shown & {"DW", "ZZ02", "ZZ03", "ZZ04"}
+    assert set(at.selectbox(key="manage_user").options) == {"zz01-admin"}
+    assert any("全企业的管理员" in info.value for info in at.info)
