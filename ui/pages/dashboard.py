@@ -1,27 +1,95 @@
-"""领导驾驶舱 — the leaders' dashboard."""
+"""领导驾驶舱 — the leaders' dashboard.
+
+The drill-down (committee → general branch → branch) picks the node every figure is narrowed to;
+a branch shows its explanation instead of the overview. All figures come from ``core.dashboard``
+through the cached wrappers of :mod:`bastion.ui.dashboard_data`.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+import math
+from datetime import date
 
-from bastion.core import dashboard
+import altair as alt
+import pandas as pd
+import streamlit as st
+from bastion.core.access import Action, Principal
 from bastion.core.cycles import cycle_scheme
+from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node, evidence_rows
+from bastion.core.errors import BastionError
+from bastion.core.models import Cycle, OrgLevel
 from bastion.ui import context
+from bastion.ui import dashboard_data as data
 from bastion.ui.i18n import tr
 
+CHOICES = 200  # a drill-down level with more organisations than this is searched first
 
-def render() -> None:
-    who = context.principal()
-    st.title(tr("领导驾驶舱", "Leaders' dashboard"))
-    cycle = context.pick_cycle(who)
-    if cycle is None:
-        return
-    period = context.pick_period(cycle, published_only=not who.may(dashboard.Action.view_drafts))
-    if period is None:
-        return
+LEVELS = {
+    OrgLevel.committee.value: ("党委", "Committee"),
+    OrgLevel.general_branch.value: ("党总支", "General branch"),
+    OrgLevel.branch.value: ("党支部", "Branch"),
+    OrgLevel.group.value: ("党小组", "Party group"),
+}
+
+
+def _level(level: str) -> str:
+    zh, en = LEVELS.get(level, ("党组织", "Organisation"))
+    return tr(zh, en)
+
+
+def ranking_headers() -> dict[str, str]:
+    return {"rank": tr("排名", "Rank"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
+            "parent": tr("上级党组织", "Parent"), "total": tr("总分", "Total"), "grade": tr("等次", "Grade"),
+            "tier": tr("档次", "Tier"), "vetoes": tr("一票否决事项", "Vetoes")}
+
+
+# --- drill-down --------------------------------------------------------------------------------
+
+
+def _naming(names: dict[int, str]):
+    return lambda org_id: tr("全部", "All") if org_id is None else names[org_id]
+
+
+def drill(who: Principal) -> Node | None:
+    """The chosen node, one select box per level; None: all the principal's roots (several grants).
+
+    A level's box keeps its key when the level above changes; its choice, not among the new options,
+    falls back to "all".
+    """
+    key = data.key(who)
+    roots = data.drill_roots(who, key)
+    current = roots[0] if len(roots) == 1 else None
+    depth = 0
+    columns = st.columns(3)
+    while current is None or current.level != OrgLevel.branch.value:
+        column = columns[min(depth, 2)]
+        org_id = None if current is None else current.id
+        search = ""
+        first = data.children(who, key, org_id, "", CHOICES)
+        if first.total == 0:
+            break
+        label = _level(first.rows["level"].iloc[0])
+        if first.total > CHOICES:
+            search = column.text_input(tr(f"搜索{label}（名称或编码）", f"Search {label.lower()} (name or code)"),
+                                       key=f"drill_search_{org_id}")
+        page = data.children(who, key, org_id, search, CHOICES) if search else first
+        names = {int(r.id): f"{r.name}（{r.code}）" for r in page.rows.itertuples()}
+        choice = column.selectbox(label, [None, *names], format_func=_naming(names), key=f"drill_{depth}")
+        if page.total > len(names):
+            column.caption(tr(f"显示前 {len(names)} 个，共 {page.total} 个", f"First {len(names)} of {page.total}"))
+        if choice is None:
+            break
+        current = data.node(who, key, choice)
+        depth += 1
+    return current
+
+
+# --- overview ----------------------------------------------------------------------------------
+
+
+def headline(who: Principal, cycle: Cycle, period: str, under: int | None) -> None:
     scheme = cycle_scheme(cycle)
-    with context.engine().connect() as conn:
-        head = dashboard.headline(conn, who, cycle_id=cycle.id, period=period, unqualified_grade=scheme.veto_grade)
+    head = data.headline(who, data.key(who), cycle.id, period, scheme.veto_grade, under, date.today())
     columns = st.columns(6)
     columns[0].metric(tr("参评党支部", "Branches"), head.branches)
     columns[1].metric(tr("平均分", "Average"), "—" if head.average is None else f"{head.average:.2f}")
@@ -29,6 +97,203 @@ def render() -> None:
     columns[3].metric(tr("不合格", "Unqualified"), head.unqualified)
     columns[4].metric(tr("整改中", "Open notices"), head.open_notices)
     columns[5].metric(tr("逾期整改", "Overdue"), head.overdue_notices)
+
+
+def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> None:
+    search = st.text_input(tr("按名称或编码搜索", "Search by name or code"), key="ranking_search")
+    key = data.key(who)
+    total = data.ranking(who, key, cycle.id, period, search, under, 1, 0).total
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = st.pagination(pages, key="ranking_page") if pages > 1 else 1
+    number = min(number, pages)
+    page = data.ranking(who, key, cycle.id, period, search, under, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    headers = ranking_headers()
+    st.dataframe(page.rows[list(headers)].rename(columns=headers), hide_index=True, key="ranking_table")
+    st.caption(tr(f"共 {page.total} 个，第 {number}/{pages} 页", f"{page.total} in all, page {number} of {pages}"))
+    st.download_button(tr("下载排名表（.xlsx）", "Download the ranking (.xlsx)"),
+                       data.ranking_xlsx(who, cycle_id=cycle.id, period=period, search=search, under=under,
+                                         headers=headers),
+                       file_name=f"ranking-{period}.xlsx", key="ranking_xlsx", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def bar(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
+    return (alt.Chart(frame).mark_bar()
+            .encode(x=alt.X(f"{field}:N", sort=list(frame[field]), title=title, axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("branches:Q", title=tr("党支部数", "Branches")),
+                    tooltip=[alt.Tooltip(f"{field}:N", title=title), alt.Tooltip("branches:Q", title=tr("个数", "Count"))])
+            .properties(title=tr(f"{title}分布", f"By {title.lower()}")))
+
+
+def distributions(who: Principal, cycle: Cycle, period: str, under: int | None, columns) -> None:
+    key = data.key(who)
+    columns[0].altair_chart(bar(data.distribution(who, key, cycle.id, period, "tier", under), "tier",
+                                tr("档次", "Tier")), width="stretch")
+    columns[1].altair_chart(bar(data.distribution(who, key, cycle.id, period, "grade", under), "grade",
+                                tr("等次", "Grade")), width="stretch")
+
+
+PERIOD_KINDS = {"year": ("年度", "Year"), "half": ("半年", "Half-year"), "quarter": ("季度", "Quarter"),
+                "month": ("月度", "Month")}
+
+
+def trend_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Periods in time order, evenly spaced and named by their keys; each length of period its own line."""
+    frame = frame.assign(kind=frame["kind"].map(lambda k: tr(*PERIOD_KINDS[k])))
+    return (alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=60))
+            .encode(x=alt.X("period:O", sort=list(frame["period"]), title=tr("考核期", "Period"),
+                            axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("average:Q", title=tr("平均分", "Average"), scale=alt.Scale(zero=False)),
+                    color=alt.Color("kind:N", title=tr("周期", "Length")),
+                    tooltip=[alt.Tooltip("period:N", title=tr("考核期", "Period")),
+                             alt.Tooltip("average:Q", title=tr("平均分", "Average"), format=".2f"),
+                             alt.Tooltip("branches:Q", title=tr("党支部数", "Branches"))]))
+
+
+def trend(who: Principal, under: int | None, column) -> None:
+    frame = data.trend(who, data.key(who), under)
+    if frame.empty:
+        column.info(tr("还没有考核结果。", "No results yet."))
+        return
+    column.altair_chart(trend_chart(frame).properties(title=tr("各期平均分", "Average by period")), width="stretch")
+
+
+def heatmap(who: Principal, cycle: Cycle, period: str, node: Node | None) -> None:
+    node_id = None if node is None else node.id
+    first = data.heatmap(who, data.key(who), cycle.id, period, node_id, 0)
+    pages = max(1, math.ceil(first.total_rows / HEATMAP_ROWS))
+    number = min(st.pagination(pages, key="heatmap_page"), pages) if pages > 1 else 1
+    heat = first if number == 1 else data.heatmap(who, data.key(who), cycle.id, period, node_id,
+                                                  (number - 1) * HEATMAP_ROWS)
+    if heat.cells.empty:
+        st.info(tr("这一层没有下级党组织。", "Nothing below this organisation."))
+        return
+    cells = heat.cells.assign(label=heat.cells["name"] + "（" + heat.cells["code"] + "）")
+    order = list(dict.fromkeys(cells["label"]))
+    base = alt.Chart(cells).encode(
+        x=alt.X("block_name:N", sort=list(dict.fromkeys(cells["block_name"])), title=tr("指标板块", "Block"),
+                axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
+    rects = base.mark_rect().encode(
+        color=alt.Color("share:Q", title=tr("得分率", "Share"), scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
+                        legend=alt.Legend(gradientLength=80, format=".0%")),
+        tooltip=[alt.Tooltip("label:N", title=tr("党组织", "Organisation")),
+                 alt.Tooltip("block_name:N", title=tr("板块", "Block")),
+                 alt.Tooltip("average:Q", title=tr("平均得分", "Average points"), format=".2f"),
+                 alt.Tooltip("max_points:Q", title=tr("满分", "Maximum")),
+                 alt.Tooltip("share:Q", title=tr("得分率", "Share"), format=".0%"),
+                 alt.Tooltip("evaluations:Q", title=tr("党支部数", "Branches"))])
+    text = base.mark_text(fontSize=11).encode(text=alt.Text("share:Q", format=".0%"))
+    st.altair_chart((rects + text).properties(height=alt.Step(30)), width="stretch")
+    st.caption(tr("得分率 = 该板块平均得分 ÷ 板块满分，按下级党组织及其所属党支部汇总。",
+                  "Share = the block's average points ÷ its maximum, over each organisation's branches."))
+
+
+def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> None:
+    """Charts first (what a leader reads at a glance), then the heatmap and the ranking."""
+    under = None if node is None else node.id
+    headline(who, cycle, period, under)
+    columns = st.columns([1, 1, 2])
+    distributions(who, cycle, period, under, columns)
+    trend(who, under, columns[2])
+    st.subheader(tr("指标板块热力图", "Blocks heatmap"))
+    heatmap(who, cycle, period, node)
+    st.subheader(tr("排名", "Ranking"))
+    ranking(who, cycle, period, under)
+
+
+# --- one branch --------------------------------------------------------------------------------
+
+KINDS = {"ledger": ("台账", "Ledger"), "finding": ("督查发现", "Finding"), "rating": ("测评", "Rating")}
+
+
+def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
+    """The branch's result, each indicator's points and the records behind them."""
+    explained = data.explanation(who, data.key(who), cycle.id, period, node.code)
+    result = explained.evaluation
+    st.subheader(tr(f"{node.name} · 考核详情", f"{node.name} · result"))
+    columns = st.columns(4)
+    columns[0].metric(tr("总分", "Total"), f"{result['total']:.2f}")
+    columns[1].metric(tr("排名", "Rank"), result["rank"])
+    columns[2].metric(tr("等次", "Grade"), result["grade"])
+    columns[3].metric(tr("档次", "Tier"), result["tier"])
+    for reason in result["veto_reasons"]:
+        st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))
+    lines = pd.DataFrame(explained.lines)
+    st.dataframe(lines[["block_name", "indicator_code", "name", "points", "max_points", "value", "target", "reason"]]
+                 .rename(columns={"block_name": tr("板块", "Block"), "indicator_code": tr("编码", "Code"),
+                                  "name": tr("指标", "Indicator"), "points": tr("得分", "Points"),
+                                  "max_points": tr("满分", "Maximum"), "value": tr("完成值", "Value"),
+                                  "target": tr("目标值", "Target"), "reason": tr("计分说明", "Reason")}),
+                 hide_index=True, key="branch_lines")
+    st.markdown(tr("**得分依据**", "**Evidence behind the points**"))
+    evidence = evidence_rows(explained)
+    if evidence.empty:
+        st.caption(tr("没有引用具体记录的得分。", "No points cite a record."))
+    else:
+        evidence = evidence.assign(kind=evidence["kind"].map(lambda k: tr(*KINDS.get(k, (k, k)))))
+        st.dataframe(evidence.rename(columns={"indicator_code": tr("编码", "Code"), "indicator": tr("指标", "Indicator"),
+                                              "kind": tr("来源", "Source"), "id": tr("记录号", "Record"),
+                                              "date": tr("日期", "Date"), "type": tr("类型", "Type"),
+                                              "detail": tr("内容", "Detail")}),
+                     hide_index=True, key="branch_evidence")
+    history = data.trend(who, data.key(who), node.id)
+    if len(history) > 1:
+        st.altair_chart(trend_chart(history), width="stretch")
+
+
+# --- the latest bulletin -------------------------------------------------------------------------
+
+
+def bulletin(who: Principal) -> None:
+    st.subheader(tr("最新通报", "Latest bulletin"))
+    key = data.key(who)
+    if not data.sees_whole_tenant(who, key):
+        st.caption(tr("通报面向全企业，仅向在全企业范围授权的用户提供。",
+                      "Bulletins cover the whole enterprise: only users granted on all of it receive them."))
+        return
+    latest = data.latest_bulletin(who, key)
+    if latest is None:
+        st.caption(tr("还没有发布通报。", "No bulletin has been published yet."))
+        return
+    st.markdown(f"**{latest.title}** · {latest.created_at:%Y-%m-%d}")
+    standings = data.ranking(who, key, latest.cycle_id, latest.period, "", None, 10, 0)
+    headers = ranking_headers()
+    st.dataframe(standings.rows[list(headers)].rename(columns=headers), hide_index=True, key="bulletin_standings")
+    left, right = st.columns(2)
+    for column, kind, label, mime in (
+            (left, "docx", tr("下载通报（.docx）", "Download the bulletin (.docx)"),
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (right, "xlsx", tr("下载考核结果（.xlsx）", "Download the results (.xlsx)"),
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        try:
+            name, content = data.bulletin_file(who, key, latest.id, kind)
+        except BastionError as error:
+            column.warning(str(error))
+            continue
+        column.download_button(label, content, file_name=name, mime=mime, key=f"bulletin_{kind}",
+                               icon=":material/download:")
+
+
+def render() -> None:
+    who = context.principal()
+    st.title(tr("领导驾驶舱", "Leaders' dashboard"))
+    cycle = context.pick_cycle(who, with_results=True)
+    if cycle is None:
+        return
+    period = context.pick_period(cycle, published_only=not who.may(Action.view_drafts))
+    if period is None:
+        return
+    try:
+        node = drill(who)
+        if node is not None and node.level == OrgLevel.branch.value:
+            branch(who, cycle, period, node)
+        else:
+            overview(who, cycle, period, node)
+        st.divider()
+        bulletin(who)
+    except BastionError as error:
+        st.error(str(error))
 
 
 render()
