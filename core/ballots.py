@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from pydantic import ValidationError
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
@@ -324,8 +324,8 @@ def read_quorum(conn: Connection, principal: Principal, *, registry: Registry, c
                 period: str | None = None) -> pd.DataFrame:
     """Ballots assigned and submitted per organisation and source, against the scheme's quorum.
 
-    A rater sees the organisations and sources they hold ballots for; leaders and administrators
-    the organisations they may see results of. Only counts: never who rated what.
+    A rater sees the organisations and sources they hold ballots for; whoever may see results or
+    administer also sees the organisations those roles reach. Only counts: never who rated what.
     """
     b, o = Ballot.__table__.c, Organization.__table__.c
     where = [b.tenant_id == principal.tenant_id]
@@ -333,13 +333,13 @@ def read_quorum(conn: Connection, principal: Principal, *, registry: Registry, c
         where.append(b.cycle_id == cycle_id)
     if period is not None:
         where.append(b.period == period)
-    if principal.may(Action.view_results) or principal.may(Action.administer):
-        action = Action.view_results if principal.may(Action.view_results) else Action.administer
-        where.append(visible(conn, principal, action, b.org_id))
-    else:
-        mine = select(b.cycle_id, b.period, b.org_id, b.source).where(b.rater_id == principal.user_id).subquery()
-        where.append(select(mine.c.org_id).where(mine.c.cycle_id == b.cycle_id, mine.c.period == b.period,
-                                                 mine.c.org_id == b.org_id, mine.c.source == b.source).exists())
+    mine = Ballot.__table__.alias("mine")
+    reach = [select(mine.c.id).where(mine.c.rater_id == principal.user_id, mine.c.cycle_id == b.cycle_id,
+                                     mine.c.period == b.period, mine.c.org_id == b.org_id,
+                                     mine.c.source == b.source).exists()]
+    reach += [visible(conn, principal, action, b.org_id) for action in (Action.view_results, Action.administer)
+              if principal.may(action)]
+    where.append(or_(*reach))
     query = (select(b.cycle_id, b.period, b.org_id, o.code.label("org_code"), o.name.label("org_name"), b.source,
                     func.count().label("assigned"), func.count(b.submitted_at).label("submitted"))
              .join_from(Ballot.__table__, Organization.__table__, o.id == b.org_id)

@@ -184,3 +184,14 @@ def test_the_target_table_scheme_reads_the_overall_quorum_of_its_ballot_rules(en
         "B1-4": (("superior",), True, None), "B5-3": (("members",), False, 1),
         "B6-4": (("self", "peers", "superior"), False, 1)}
     assert ballots.source_quorum(readers, "superior") == 1 and ballots.source_quorum(readers, "forum") is None
+
+
+def test_the_quorum_of_a_branch_is_seen_within_the_roles_reach(engine, registry, cycle, folks):
+    assign(engine, cycle, "A", "B")
+    with engine.connect() as conn:
+        def branches(who):
+            return ballots.read_quorum(conn, who, registry=registry)["org_code"].tolist()
+
+        assert branches(folks.leader) == ["A", "B"] and branches(folks.rater) == ["A", "B"]
+        assert branches(folks.secretary) == ["A"] and branches(folks.other_secretary) == ["B"]
+        assert branches(folks.stranger) == []
