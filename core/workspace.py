@@ -285,7 +285,11 @@ def ledger_types(conn: Connection, tenant_id: int, registry: Registry) -> dict[s
 
 def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id: int, ledger_type: str, day: date,
                  title: str, registry: Registry, quantity: float | None = None, note: str = "") -> LedgerEntry:
-    """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field."""
+    """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field.
+
+    Entries may be recorded late for a half-year already published (they count for the year), but
+    not once the year's own results are under review or published.
+    """
     conn = session.connection()
     branch(conn, principal, org_id, Action.record_ledger)
     _same_tenant(principal, cycle)
@@ -294,6 +298,8 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
         raise BastionError(f"type: {ledger_type!r} is not a ledger type of this tenant's enabled plugins")
     if day.year != cycle.year:
         raise BastionError(f"date: {day.isoformat()} is outside the {cycle.year} cycle")
+    if _closed(conn, cycle, str(cycle.year)):
+        raise Conflict(f"the {cycle.year} results are under review or published: the year's ledgers are closed")
     title = title.strip()
     if not title:
         raise BastionError("title: a ledger entry needs a title (e.g. the meeting's subject)")

@@ -379,3 +379,13 @@ def test_the_cycle_s_periods_follow_its_calendar(engine, registry, cycle):
     quarterly = Cycle(tenant_id=1, year=2026, name="x", scheme_id="x", scheme_version="1", scheme_plugin="x",
                       scheme=cycle.scheme | {"calendar": [{"stage": "quarterly", "cron": "0 9 5 1,4,7,10 *"}]})
     assert workspace.cycle_periods(quarterly) == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026"]
+
+
+def test_no_ledger_entry_is_recorded_once_the_year_is_published(engine, registry, cycle, folks):
+    scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
+    record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))  # late, for the year
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with pytest.raises(Conflict, match="the 2026 results are under review or published"):
+        record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 12, 1))

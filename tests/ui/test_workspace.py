@@ -137,3 +137,16 @@ def test_an_admin_picks_another_branch(app):
 def test_the_workspace_speaks_english(app):
     at = app("secretary", PAGE, locale="en")
     assert not at.exception and at.title[0].value == "Branch workspace"
+
+
+def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
+    with Session(ui_engine) as session:
+        before = len(session.exec(select(LedgerEntry.id)).all())
+    at = app("secretary", PAGE)
+    at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
+    at.text_input(key="ws_ledger_title").input("补记支委会")
+    button(at, "保存台账").click().run()
+    assert not at.exception
+    assert "the 2025 results are under review or published" in at.error[0].value
+    with Session(ui_engine) as session:
+        assert len(session.exec(select(LedgerEntry.id)).all()) == before
