@@ -15,7 +15,8 @@ APP = Path(__file__).parent / "app.py"
 
 def command(*, address: str, port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-            "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+            "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> bool:

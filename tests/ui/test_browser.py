@@ -1,0 +1,70 @@
+"""The app in a real browser: Debian's Chromium, headless, driven by Playwright (never its own browser).
+
+Logs in as the sample's leader and loads the dashboard; the screenshot is kept in
+``$BASTION_SCREENSHOT_DIR`` (default: the test's temporary folder) to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bastion.demo import DEMO_PASSWORD
+from bastion.ui.launch import command, wait_healthy
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(ui_home: Path):
+    port = _free_port()
+    env = {**os.environ, "BASTION_HOME": str(ui_home)}
+    process = subprocess.Popen(command(address="127.0.0.1", port=port), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_healthy(url, process), process.stderr.read().decode(errors="replace") if process.poll() else ""
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("BASTION_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
+        try:
+            page.goto(server, wait_until="domcontentloaded")
+            page.get_by_label("用户名").fill("leader")
+            page.get_by_label("密码").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            expect(page.get_by_role("heading", name="领导驾驶舱")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("参评党支部")).to_be_visible(timeout=30_000)
+            charts = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+            expect(charts.first).to_be_visible(timeout=60_000)
+            page.mouse.move(0, 0)  # no hover toolbar over the figures
+            page.wait_for_timeout(1500)  # let the charts finish drawing before the picture
+            page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (shots / "dashboard.png").stat().st_size > 50_000
