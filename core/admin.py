@@ -32,7 +32,9 @@ def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
     return users.read_users(conn, principal)
 
 
-def _org_in_scope(session: Session, principal: Principal, org_code: str) -> None:
+def _org_in_scope(session: Session, principal: Principal, org_code: str | None) -> None:
+    if not (org_code or "").strip():
+        raise BastionError("organisation: name the organisation the role is granted on")
     o = Organization.__table__.c
     org_id = session.connection().execute(select(o.id).where(o.tenant_id == principal.tenant_id,
                                                              o.code == org_code.strip())).scalar()

@@ -72,6 +72,7 @@ def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, w
     ({"password": "short"}, BastionError, "at least 8 characters"),
     ({"username": "sec_a"}, Conflict, "already exists"),
     ({"org_code": "NOPE"}, NotFound, "organisation: no organisation 'NOPE'"),
+    ({"org_code": None}, BastionError, "organisation: name the organisation"),
 ])
 def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message):
     before = _count_users(engine)

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 FLASH = "admin_flash"
 INDENT = "\u3000\u3000"  # two ideographic spaces per level of the tree
+MANY = 2000  # more organisations than this are typed by code instead of picked from a list
 
 
 def attempt(action: Callable[[], Any], done: str) -> bool:
@@ -45,6 +46,16 @@ def attempt(action: Callable[[], Any], done: str) -> bool:
     st.session_state[FLASH] = done
     st.rerun()
     return True
+
+
+def org_choice(label: str, names: dict[str, str], key: str, *, where: Any = st, optional: bool = False,
+               leave_out: str | None = None) -> str | None:
+    """An organisation picked from a list, or typed by its code when there are too many to list."""
+    if len(names) > MANY:
+        return where.text_input(label + tr("（编码）", " (code)"), key=key).strip() or None
+    return where.selectbox(label, [c for c in names if c != leave_out], format_func=lambda c: f"{c} {names[c]}",
+                           key=key, index=None if optional else 0,
+                           placeholder=tr("选择党组织", "Choose an organisation"))
 
 
 def level_label(level: str) -> str:
@@ -112,8 +123,9 @@ def template() -> bytes:
 def edit_section(who: Principal, tree: pd.DataFrame) -> None:
     st.subheader(tr("修改党组织", "Edit an organisation"))
     names = dict(zip(tree["code"], tree["name"], strict=True))
-    code = st.selectbox(tr("党组织", "Organisation"), list(names), format_func=lambda c: f"{c} {names[c]}",
-                        key="edit_org")
+    code = org_choice(tr("党组织", "Organisation"), names, "edit_org")
+    if code is None:
+        return
     with Session(context.engine()) as session:
         org = organizations.get_organization(session, who, code)
     with st.form(f"edit_form_{code}"):
@@ -149,12 +161,10 @@ def move_section(who: Principal, tree: pd.DataFrame) -> None:
     st.subheader(tr("调整隶属关系", "Move an organisation"))
     names = dict(zip(tree["code"], tree["name"], strict=True))
     left, right = st.columns(2)
-    code = left.selectbox(tr("党组织", "Organisation"), list(names), format_func=lambda c: f"{c} {names[c]}",
-                          key="move_org")
-    parent = right.selectbox(tr("新的上级组织", "New parent"), [c for c in names if c != code], index=None,
-                             format_func=lambda c: f"{c} {names[c]}", key="move_parent",
-                             placeholder=tr("选择上级组织", "Choose the parent"))
-    if st.button(tr("移动", "Move"), key="move_submit", disabled=parent is None):
+    code = org_choice(tr("党组织", "Organisation"), names, "move_org", where=left)
+    parent = org_choice(tr("新的上级组织", "New parent"), names, "move_parent", where=right, optional=True,
+                        leave_out=code)
+    if st.button(tr("移动", "Move"), key="move_submit", disabled=code is None or parent is None):
         attempt(lambda: move(who, code, parent), tr(f"{code} 已移至 {parent} 之下。", f"{code} is now under {parent}."))
 
 
@@ -202,8 +212,7 @@ def create_section(who: Principal, orgs: dict[str, str]) -> None:
         password = st.text_input(tr("初始密码（至少 8 位）", "Password (8 characters or more)"), type="password",
                                  key="user_password")
         role = st.selectbox(tr("角色", "Role"), [r.value for r in Role], format_func=role_label, key="user_role")
-        org = st.selectbox(tr("授权党组织（含下级）", "On (and everything under it)"), list(orgs),
-                           format_func=_org_name(orgs), key="user_org")
+        org = org_choice(tr("授权党组织（含下级）", "On (and everything under it)"), orgs, "user_org")
         submitted = st.form_submit_button(tr("创建用户", "Create the user"), type="primary", key="user_submit")
     if submitted:
         attempt(lambda: create(who, username, password, display_name, role, org),
@@ -225,7 +234,7 @@ def manage_section(who: Principal, people: pd.DataFrame, orgs: dict[str, str]) -
     with grant_col:
         role = st.selectbox(tr("授予角色", "Grant role"), [r.value for r in Role], format_func=role_label,
                             key="grant_role")
-        org = st.selectbox(tr("授权党组织", "On"), list(orgs), format_func=_org_name(orgs), key="grant_org")
+        org = org_choice(tr("授权党组织", "On"), orgs, "grant_org")
         if st.button(tr("授予", "Grant"), key="grant_submit"):
             attempt(lambda: change(admin.grant_role, who, username=username, role=role, org_code=org),
                     tr(f"已授予 {username} {role_label(role)}。", f"{username} is granted {role_label(role)}."))
@@ -286,6 +295,15 @@ STAGES = {"open_cycle": ("开启考核年度", "Open the cycle"), "spot_check": 
           "annual": ("年终考核", "Annual"), "rectification": ("整改跟踪", "Rectification follow-up")}
 
 
+RUN_STATUS = {"running": ("运行中", "running"), "awaiting_review": ("待领导审核", "awaiting review"),
+              "succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "open": ("进行中", "open")}
+
+
+def status_label(status: str) -> str:
+    zh, en = RUN_STATUS.get(status, (status, status))
+    return tr(zh, en)
+
+
 def stage_label(stage: str) -> str:
     zh, en = STAGES.get(stage, (stage, stage))
     return tr(zh, en)
@@ -295,6 +313,7 @@ def cycles_tab(who: Principal) -> None:
     with Session(context.engine()) as session:
         cycles = admin.read_cycles(session, who)
     st.subheader(tr("考核年度", "Cycles"))
+    cycles = cycles.assign(status=cycles["status"].map(status_label))
     st.dataframe(cycles.rename(columns={"year": tr("年度", "Year"), "name": tr("名称", "Name"),
                                         "scheme": tr("方案", "Scheme"), "version": tr("版本", "Version"),
                                         "plugin": tr("插件", "Plugin"), "status": tr("状态", "Status"),
@@ -320,7 +339,7 @@ def cycles_tab(who: Principal) -> None:
         runs = admin.read_stage_runs(conn, who)
     st.dataframe(pd.DataFrame({
         tr("环节", "Stage"): runs["stage"].map(stage_label), tr("考核期", "Period"): runs["period"],
-        tr("标识", "Key"): runs["key"], tr("状态", "Status"): runs["status"],
+        tr("标识", "Key"): runs["key"], tr("状态", "Status"): runs["status"].map(status_label),
         tr("尝试次数", "Attempts"): runs["attempts"],
         tr("Prefect 运行", "Prefect flow run"): runs["flow_run_id"], tr("开始", "Started"): runs["started_at"],
         tr("结束", "Finished"): runs["finished_at"], tr("错误", "Error"): runs["error"]}),
