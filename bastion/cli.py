@@ -39,6 +39,8 @@ tenant_app = typer.Typer(help="Tenants (enterprises).", no_args_is_help=True)
 cycle_app = typer.Typer(help="Assessment cycles (考核年度).", no_args_is_help=True)
 target_app = typer.Typer(help="Targets (目标值) of a cycle.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+ballot_app = typer.Typer(help="Ballots (测评票) assigned to raters, filled in on the UI's ratings page.",
+                         no_args_is_help=True)
 user_app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
@@ -46,6 +48,7 @@ app.add_typer(cycle_app, name="cycle")
 app.add_typer(target_app, name="target")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(user_app, name="user")
+app.add_typer(ballot_app, name="ballots")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -273,6 +276,26 @@ def user_list(tenant: TenantOpt = None) -> None:
         table.add_row(r.username, r.display_name, "yes" if r.active else "no", r.role or "",
                       f"{r.org_code} {r.org_name}" if r.org_code else "", str(r.last_login_at or "")[:16])
     out.print(table)
+
+
+@ballot_app.command("assign")
+@handled
+def ballots_assign(
+    rater: Annotated[str, typer.Option("--rater", help="The rater's username (a user with the rater role).")],
+    source: Annotated[str, typer.Option("--source", "-s", help="members, peers, superior, work_report …")],
+    org: Annotated[list[str], typer.Option("--org", "-o", help="A branch to rate (repeat).")],
+    tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+) -> None:
+    """Assign a rater a ballot for each branch; ballots assigned before are kept (not duplicated)."""
+    from bastion.core import ballots
+
+    engine = _engine()
+    _, cycle = _context(engine, tenant, year)
+    with db.transaction(engine) as session:
+        made = ballots.assign_ballots(session, actor=current_actor(), cycle=cycle,
+                                      period=scoring.period_in_cycle(cycle, period).key, source=source,
+                                      rater_username=rater, org_codes=org)
+    out.print(f"{len(made)} new ballot(s) for {rater} ({source}); {len(org) - len(made)} already assigned")
 
 
 # --- cycles and targets --------------------------------------------------------------------

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bastion.core import cycles, tenants, users
+from bastion.core import ballots, cycles, tenants, users
 from bastion.core.db import transaction
 from bastion.core.errors import NotFound
 from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tenant
@@ -150,6 +150,18 @@ def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
     return people
 
 
+def demo_ballots(engine: Engine, sample: Sample, year: int) -> int:
+    """Ballots for the demo's rater in the year after the sample's: members' ballots on five branches and a
+    superior's on the first. Returns how many."""
+    with transaction(engine) as session:
+        cycle = cycles.resolve_cycle(session, sample.tenant, year)
+        made = ballots.assign_ballots(session, actor=ACTOR, cycle=cycle, period=str(year), source="members",
+                                      rater_username="rater", org_codes=[f"ZB{n:05d}" for n in range(1, 6)])
+        made += ballots.assign_ballots(session, actor=ACTOR, cycle=cycle, period=str(year), source="superior",
+                                       rater_username="rater", org_codes=["ZB00001"])
+    return len(made)
+
+
 StepRunner = Callable[[Step, int], dict]
 
 
@@ -228,6 +240,8 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     following = open_next_year(sample, runner)
     console.print(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账")
     people = demo_users(engine, sample.tenant)
+    assigned = demo_ballots(engine, sample, following)
+    console.print(f"测评代表 rater 有 {assigned} 张 {following} 年度测评票待填写")
     console.print("演示账号（密码均为 " + DEMO_PASSWORD + "）：" +
                   "，".join(f"{p.username}（{p.display_name}）" for p in people))
     best = frame.iloc[0]["code"]
