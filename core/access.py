@@ -95,15 +95,16 @@ def subtree(tenant_id: int, roots: Iterable[int]) -> Select:
 
 
 def _covers_tenant(conn: Connection, tenant_id: int, roots: tuple[int, ...]) -> bool:
+    """Whether ``roots`` include every top organisation of the tenant (one without a parent)."""
     o = Organization.__table__.c
-    top = conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None), o.id.in_(roots))).first()
-    return top is not None
+    tops = set(conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None))).scalars())
+    return bool(tops) and tops <= set(roots)
 
 
 def visible(conn: Connection, principal: Principal, action: Action, org_column: ColumnElement) -> ColumnElement:
     """A condition on ``org_column`` keeping the organisations ``principal`` may ``action`` on.
 
-    A grant on a top organisation (a committee without a parent) covers its whole tenant; the
+    Grants on every top organisation (committees without a parent) cover the whole tenant; the
     query then needs no tree walk. The caller still filters on the tenant.
     """
     roots = principal.roots(action)

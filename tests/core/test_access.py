@@ -140,3 +140,12 @@ def test_an_administrator_of_a_subtree_sees_only_the_users_inside_it(engine, ten
         sec_c = users.find_user(session, tenant.id, "sec-c")
         with pytest.raises(Forbidden, match="outside"):
             users.require_admin_over(session.connection(), zz1_admin, sec_c)
+
+
+def test_a_grant_on_one_of_two_top_organisations_reaches_only_its_own_tree(engine, tenant, tree):
+    with transaction(engine) as session:
+        session.add(Organization(tenant_id=tenant.id, code="DW2", name="第二党委", level="committee"))
+    one = _user(engine, tenant, "dw-admin", ("admin", "DW"))
+    assert "DW2" not in _visible_codes(engine, one, Action.administer)
+    both = _user(engine, tenant, "both", ("admin", "DW"), ("admin", "DW2"))
+    assert _visible_codes(engine, both, Action.administer) == {"DW", "ZZ1", "A", "B", "ZZ2", "C", "DW2"}
