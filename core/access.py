@@ -94,7 +94,7 @@ def subtree(tenant_id: int, roots: Iterable[int]) -> Select:
     return select(tree.c.id)
 
 
-def _covers_tenant(conn: Connection, tenant_id: int, roots: tuple[int, ...]) -> bool:
+def covers_tenant(conn: Connection, tenant_id: int, roots: tuple[int, ...]) -> bool:
     """Whether ``roots`` include every top organisation of the tenant (one without a parent)."""
     o = Organization.__table__.c
     tops = set(conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None))).scalars())
@@ -110,7 +110,7 @@ def visible(conn: Connection, principal: Principal, action: Action, org_column: 
     roots = principal.roots(action)
     if not roots:
         return false()
-    if _covers_tenant(conn, principal.tenant_id, roots):
+    if covers_tenant(conn, principal.tenant_id, roots):
         return org_column.in_(select(Organization.__table__.c.id)
                               .where(Organization.__table__.c.tenant_id == principal.tenant_id))
     return org_column.in_(subtree(principal.tenant_id, roots))

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit
-from .access import Action, Forbidden, Principal, require, visible
+from .access import Action, Forbidden, Principal, covers_tenant, require, visible
 from .errors import BastionError, Conflict, NotFound
 from .importing import ORGANIZATIONS, PARENT_LEVELS, ImportReport, _chain, _cycles, _level_reason, import_file
 from .models import Organization, Tenant
@@ -35,9 +35,7 @@ TREE_COLUMNS = ("depth", "code", "name", "level", "parent_code", "category", "se
 def require_tenant_admin(conn: Connection, principal: Principal) -> None:
     """Refuse unless the principal administers every top organisation of its tenant (the whole tenant)."""
     require(conn, principal, Action.administer)
-    o = Organization.__table__.c
-    tops = set(conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, o.parent_id.is_(None))).scalars())
-    if not tops or not tops <= set(principal.roots(Action.administer)):
+    if not covers_tenant(conn, principal.tenant_id, principal.roots(Action.administer)):
         raise Forbidden(f"{principal.username} administers part of the tenant only: this needs an administrator "
                         "of the whole tenant")
 
