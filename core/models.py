@@ -331,8 +331,11 @@ class Rectification(SQLModel, table=True):
     """A rectification notice (整改通知书) with a deadline, the answer and re-verification (复验).
 
     A notice comes from a finding or from an incentive of kind ``rectification``; each source
-    gives at most one notice, so issuing notices again never duplicates one.
+    gives at most one notice, so issuing notices again never duplicates one. A notice number is
+    unique in its tenant: two notices issued at the same moment cannot share one.
     """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "notice_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
