@@ -17,8 +17,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Connection, Select, false, select
 
-from .errors import BastionError
-from .models import Organization, Role
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from .errors import BastionError, NotFound
+from .models import Cycle, Organization, Role
 
 
 class Forbidden(BastionError):
@@ -131,3 +134,25 @@ def require(conn: Connection, principal: Principal, action: Action, org_id: int 
     if org_id is not None and not allows(conn, principal, action, org_id):
         raise Forbidden(f"{principal.username} may not {action.value.replace('_', ' ')} for organisation {org_id}: "
                         "it is outside the organisations granted to them")
+
+
+def org_by_code(session: Session, principal: Principal, action: Action, code: str,
+                what: str = "organisation") -> Organization:
+    """The organisation ``code`` of the principal's tenant, refused unless ``action`` reaches it.
+
+    ``what`` names the field in the message (``parent: no organisation 'X' in this tenant``).
+    """
+    org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
+                                                        Organization.code == code.strip())).first()
+    if org is None:
+        raise NotFound(f"{what}: no organisation {code!r} in this tenant")
+    require(session.connection(), principal, action, org.id)
+    return org
+
+
+def tenant_cycle(session: Session, principal: Principal, cycle_id: int) -> Cycle:
+    """The cycle ``cycle_id`` if it is the principal's tenant's."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None or cycle.tenant_id != principal.tenant_id:
+        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
+    return cycle

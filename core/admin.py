@@ -17,10 +17,10 @@ from sqlalchemy import Connection, select
 from sqlmodel import Session
 
 from . import cycles, tenants, users
-from .access import Action, Forbidden, Principal, require
+from .access import Action, Forbidden, Principal, org_by_code, require, tenant_cycle
 from .cycles import cycle_scheme
-from .errors import BastionError, NotFound
-from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
+from .errors import BastionError
+from .models import AuditEvent, Cycle, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
 
@@ -35,12 +35,7 @@ def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
 def _org_in_scope(session: Session, principal: Principal, org_code: str | None) -> None:
     if not (org_code or "").strip():
         raise BastionError("organisation: name the organisation the role is granted on")
-    o = Organization.__table__.c
-    org_id = session.connection().execute(select(o.id).where(o.tenant_id == principal.tenant_id,
-                                                             o.code == org_code.strip())).scalar()
-    if org_id is None:
-        raise NotFound(f"organisation: no organisation {org_code!r} in this tenant")
-    require(session.connection(), principal, Action.administer, org_id)
+    org_by_code(session, principal, Action.administer, org_code)
 
 
 def _managed_user(session: Session, principal: Principal, username: str) -> User:
@@ -160,9 +155,7 @@ def read_calendar(session: Session, principal: Principal, *, cycle_id: int,
     (``flows/calendar.py``).
     """
     require(session.connection(), principal, Action.administer)
-    cycle = session.get(Cycle, cycle_id)
-    if cycle is None or cycle.tenant_id != principal.tenant_id:
-        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
+    cycle = tenant_cycle(session, principal, cycle_id)
     now = now or datetime.now()
     lines = []
     for entry in cycle_scheme(cycle).calendar:

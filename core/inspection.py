@@ -17,7 +17,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit, rectifications
-from .access import Action, Principal, require, visible
+from .access import Action, Principal, org_by_code, require, tenant_cycle, visible
 from .errors import BastionError, Conflict, NotFound
 from .evidence import store
 from .models import (
@@ -39,29 +39,12 @@ OPEN_STATUSES = (RectificationStatus.issued.value, RectificationStatus.reopened.
                  RectificationStatus.overdue.value)  # waiting for the branch's answer
 
 
-def _cycle(session: Session, principal: Principal, cycle_id: int) -> Cycle:
-    cycle = session.get(Cycle, cycle_id)
-    if cycle is None or cycle.tenant_id != principal.tenant_id:
-        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
-    return cycle
-
-
 def _cycle_year(conn: Connection, principal: Principal, cycle_id: int) -> int:
     c = Cycle.__table__.c
     year = conn.execute(select(c.year).where(c.id == cycle_id, c.tenant_id == principal.tenant_id)).scalar()
     if year is None:
         raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
     return year
-
-
-def _org(session: Session, principal: Principal, org_code: str) -> Organization:
-    """The organisation ``org_code`` of the principal's tenant, refused unless it is within their inspection."""
-    org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
-                                                        Organization.code == org_code.strip())).first()
-    if org is None:
-        raise NotFound(f"organisation: no organisation {org_code!r} in this tenant")
-    require(session.connection(), principal, Action.inspect, org.id)
-    return org
 
 
 # --- checks and spot-check samples --------------------------------------------------------------
@@ -173,8 +156,8 @@ def record_finding(session: Session, principal: Principal, *, cycle_id: int, org
                    check_id: int | None = None, today: date | None = None) -> Finding:
     """A problem found at ``org_code`` on ``on``, deducting ``deduction`` points from an indicator of the cycle."""
     require(session.connection(), principal, Action.inspect)
-    cycle = _cycle(session, principal, cycle_id)
-    org = _org(session, principal, org_code)
+    cycle = tenant_cycle(session, principal, cycle_id)
+    org = org_by_code(session, principal, Action.inspect, org_code)
     indicator = _indicator(session, cycle, indicator_code)
     today = today or date.today()
     if not description.strip():
@@ -247,7 +230,7 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
     """Issue a rectification notice (整改通知书) with a deadline: for a finding (one notice per finding), or
     against an organisation with the problem in free text."""
     require(session.connection(), principal, Action.inspect)
-    cycle = _cycle(session, principal, cycle_id)
+    cycle = tenant_cycle(session, principal, cycle_id)
     today = today or date.today()
     if (finding_id is None) == (org_code is None):
         raise BastionError("a notice is issued either for a finding or against an organisation, not both")
@@ -267,7 +250,7 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
         problem = problem.strip() or f"{indicator_name}：{finding.description}"
         requirement = requirement.strip() or FINDING_REQUIREMENT
     else:
-        org_id = _org(session, principal, org_code).id
+        org_id = org_by_code(session, principal, Action.inspect, org_code).id
         if not problem.strip():
             raise BastionError("problem: say what is to be rectified (存在问题)")
         problem = problem.strip()

@@ -17,11 +17,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
-from sqlmodel import select as select_model
 
 from . import audit
-from .access import Action, Forbidden, Principal, covers_tenant, require, visible
-from .errors import BastionError, Conflict, NotFound
+from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, visible
+from .errors import BastionError, Conflict
 from .importing import ORGANIZATIONS, PARENT_LEVELS, ImportReport, _chain, _cycles, _level_reason, import_file
 from .models import Organization, Tenant
 from .registry import Registry
@@ -72,17 +71,8 @@ def read_tree(conn: Connection, principal: Principal) -> pd.DataFrame:
     return out[list(TREE_COLUMNS)]
 
 
-def _org(session: Session, principal: Principal, code: str, what: str = "organisation") -> Organization:
-    org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
-                                                        Organization.code == code.strip())).first()
-    if org is None:
-        raise NotFound(f"{what}: no organisation {code!r} in this tenant")
-    require(session.connection(), principal, Action.administer, org.id)
-    return org
-
-
 def get_organization(session: Session, principal: Principal, code: str) -> Organization:
-    return _org(session, principal, code)
+    return org_by_code(session, principal, Action.administer, code)
 
 
 def _value(key: str, raw: Any) -> Any:
@@ -107,7 +97,7 @@ def update_organization(session: Session, principal: Principal, *, code: str, **
     if unknown:
         raise BastionError(f"{', '.join(unknown)}: not editable here (editable: {', '.join(EDITABLE)})")
     require(session.connection(), principal, Action.administer)
-    org = _org(session, principal, code)
+    org = org_by_code(session, principal, Action.administer, code)
     new = {key: _value(key, raw) for key, raw in changes.items()}
     start = new.get("secretary_term_start", org.secretary_term_start)
     end = new.get("secretary_term_end", org.secretary_term_end)
@@ -141,8 +131,8 @@ def move_organization(session: Session, principal: Principal, *, code: str, pare
     """Move an organisation (with everything under it) under another parent of a suitable level, never under
     itself or its own descendants."""
     require(session.connection(), principal, Action.administer)
-    org = _org(session, principal, code)
-    parent = _org(session, principal, parent_code, "parent")
+    org = org_by_code(session, principal, Action.administer, code)
+    parent = org_by_code(session, principal, Action.administer, parent_code, "parent")
     if org.parent_id == parent.id:
         raise Conflict(f"parent: {org.code} is already under {parent.code}")
     parent_of = _ancestors(session, parent) | {org.code: parent.code}
