@@ -17,6 +17,8 @@ from bastion.core.results import Explanation
 from bastion.ui import context
 
 TTL = 300
+STAMP_TTL = 60
+LONG_TTL = 12 * 3600
 
 
 def key(who: Principal) -> tuple:
@@ -70,11 +72,24 @@ def trend(_who: Principal, key: tuple, under: int | None) -> pd.DataFrame:
         return dashboard.trend(conn, _who, under=under)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def heatmap(_who: Principal, key: tuple, cycle_id: int, period: str, node_id: int | None,
-            offset: int) -> dashboard.Heatmap:
+@st.cache_data(ttl=STAMP_TTL, show_spinner=False)
+def results_stamp(_who: Principal, key: tuple, cycle_id: int, period: str) -> str:
+    with context.engine().connect() as conn:
+        return dashboard.results_stamp(conn, _who, cycle_id=cycle_id, period=period)
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=256)
+def _heatmap(_who: Principal, key: tuple, cycle_id: int, period: str, node_id: int | None, offset: int,
+             stamp: str) -> dashboard.Heatmap:
     with context.engine().connect() as conn:
         return dashboard.heatmap(conn, _who, cycle_id=cycle_id, period=period, node_id=node_id, offset=offset)
+
+
+def heatmap(who: Principal, key: tuple, cycle_id: int, period: str, node_id: int | None,
+            offset: int) -> dashboard.Heatmap:
+    """The heatmap reads every line of the period under the node (seconds at 100 000 branches): kept until
+    the results change, not a few minutes."""
+    return _heatmap(who, key, cycle_id, period, node_id, offset, results_stamp(who, key, cycle_id, period))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

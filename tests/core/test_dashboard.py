@@ -33,7 +33,7 @@ from bastion.core.models import (
     Tenant,
 )
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests import factories
 
@@ -379,13 +379,17 @@ def test_drafts_only_for_those_who_may_see_them(world):
 def test_another_tenants_rows_never_appear(world):
     admin = world.who(ADMIN)
     with world.engine.connect() as conn:
-        assert dashboard.ranking(conn, admin, cycle_id=world.other_cycle_id, period="2026").total == 0
         assert "B91" not in dashboard.ranking_table(conn, admin, cycle_id=world.cycle_id, period="2026")[
             "code"].tolist()
         assert dashboard.trend(conn, admin)["branches"].sum() == 2 + 2 + 1 + 5
         assert _headline(world, admin).open_notices == 2
         for call in (lambda: dashboard.distribution(conn, admin, cycle_id=world.other_cycle_id, period="2026",
                                                     by="grade"),
+                     lambda: dashboard.ranking(conn, admin, cycle_id=world.other_cycle_id, period="2026"),
+                     lambda: dashboard.heatmap(conn, admin, cycle_id=world.other_cycle_id, period="2026"),
+                     lambda: dashboard.headline(conn, admin, cycle_id=world.other_cycle_id, period="2026",
+                                                unqualified_grade="不合格"),
+                     lambda: dashboard.results_stamp(conn, admin, cycle_id=world.other_cycle_id, period="2026"),
                      lambda: dashboard.bulletin_file(conn, admin, bulletin_id=world.other_bulletin_id, kind="docx",
                                                      home=world.home),
                      lambda: dashboard.explain_branch(conn, admin, cycle_id=world.cycle_id, period="2026",
@@ -400,7 +404,8 @@ def test_another_tenants_rows_never_appear(world):
             with pytest.raises(Forbidden):
                 call()
         other_admin = world.who(ADMIN, tenant=world.other)
-        assert dashboard.ranking(conn, other_admin, cycle_id=world.cycle_id, period="2026").total == 0
+        with pytest.raises(NotFound):
+            dashboard.ranking(conn, other_admin, cycle_id=world.cycle_id, period="2026")
         assert dashboard.ranking(conn, other_admin, cycle_id=world.other_cycle_id, period="2026").rows[
             "code"].tolist() == ["B91"]
 
@@ -419,3 +424,18 @@ def test_the_latest_bulletins_files_come_from_the_archive(world):
         with pytest.raises(NotFound, match="missing from the archive"):
             dashboard.bulletin_file(conn, world.who(ADMIN), bulletin_id=latest.id, kind="docx",
                                     home=world.home / "nowhere")
+
+
+def test_the_results_stamp_changes_when_the_results_do(world):
+    def stamp():
+        with world.engine.connect() as conn:
+            return dashboard.results_stamp(conn, world.who(INSPECTOR), cycle_id=world.cycle_id, period="2026-Q3")
+
+    before = stamp()
+    assert stamp() == before and len(before) == 16
+    with Session(world.engine) as session:
+        draft = session.exec(select(Evaluation).where(Evaluation.period == "2026-Q3")).one()
+        draft.status = "published"
+        session.add(draft)
+        session.commit()
+    assert stamp() != before

@@ -108,7 +108,7 @@ def test_a_leader_drills_down_to_a_branch_and_sees_its_explanation(app, login, u
 
     at.selectbox(key="drill_0").set_value(_org(ui_engine, "ZZ04")).run()  # another general branch: the branch goes
     assert not at.exception and at.selectbox(key="drill_1").value is None
-    assert _metrics(at)["参评党支部"] == "2" and at.subheader[0].value == "指标板块热力图"
+    assert _metrics(at)["参评党支部"] == "2" and at.subheader[0].value == "排名"
     at.selectbox(key="drill_0").set_value(None).run()
     assert _metrics(at)["参评党支部"] == "12"
 
@@ -142,6 +142,6 @@ def test_the_dashboard_in_english(app):
     assert not at.exception
     assert at.title[0].value == "Leaders' dashboard"
     assert set(_metrics(at)) == {"Branches", "Average", "Advanced", "Unqualified", "Open notices", "Overdue"}
-    assert [h.value for h in at.subheader] == ["Blocks heatmap", "Ranking", "Latest bulletin"]
+    assert [h.value for h in at.subheader] == ["Ranking", "Blocks heatmap", "Latest bulletin"]
     assert at.dataframe[0].value.columns.tolist()[:3] == ["Rank", "Code", "Organisation"]
     assert at.selectbox(key="drill_0").options[0] == "All"

@@ -190,16 +190,17 @@ def heatmap(who: Principal, cycle: Cycle, period: str, node: Node | None) -> Non
 
 
 def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> None:
-    """Charts first (what a leader reads at a glance), then the heatmap and the ranking."""
+    """Charts first (what a leader reads at a glance), the ranking, then the heatmap (the slowest)."""
     under = None if node is None else node.id
     headline(who, cycle, period, under)
     columns = st.columns([1, 1, 2])
     distributions(who, cycle, period, under, columns)
     trend(who, under, columns[2])
-    st.subheader(tr("指标板块热力图", "Blocks heatmap"))
-    heatmap(who, cycle, period, node)
     st.subheader(tr("排名", "Ranking"))
     ranking(who, cycle, period, under)
+    st.subheader(tr("指标板块热力图", "Blocks heatmap"))
+    with st.spinner(tr("正在汇总各指标板块得分……", "Adding up the blocks' points…")):
+        heatmap(who, cycle, period, node)
 
 
 # --- one branch --------------------------------------------------------------------------------
