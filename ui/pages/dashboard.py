@@ -208,6 +208,11 @@ def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> No
 KINDS = {"ledger": ("台账", "Ledger"), "finding": ("督查发现", "Finding"), "rating": ("测评", "Rating")}
 
 
+def ledger_type_names() -> dict[str, str]:
+    """The ledger types' names, as the plugins contributing them give them."""
+    return {code: tr(c.item.name, c.item.name_en or c.item.name) for code, c in context.registry().ledger_types().items()}
+
+
 def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     """The branch's result, each indicator's points and the records behind them."""
     explained = data.explanation(who, data.key(who), cycle.id, period, node.code)
@@ -220,7 +225,7 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     columns[3].metric(tr("档次", "Tier"), result["tier"])
     for reason in result["veto_reasons"]:
         st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))
-    lines = pd.DataFrame(explained.lines)
+    lines = pd.DataFrame(explained.lines).astype({"value": float, "target": float})  # blank, not "None"
     st.dataframe(lines[["block_name", "indicator_code", "name", "points", "max_points", "value", "target", "reason"]]
                  .rename(columns={"block_name": tr("板块", "Block"), "indicator_code": tr("编码", "Code"),
                                   "name": tr("指标", "Indicator"), "points": tr("得分", "Points"),
@@ -232,7 +237,8 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     if evidence.empty:
         st.caption(tr("没有引用具体记录的得分。", "No points cite a record."))
     else:
-        evidence = evidence.assign(kind=evidence["kind"].map(lambda k: tr(*KINDS.get(k, (k, k)))))
+        evidence = evidence.assign(kind=evidence["kind"].map(lambda k: tr(*KINDS.get(k, (k, k)))),
+                                   type=evidence["type"].map(ledger_type_names()).fillna(evidence["type"]))
         st.dataframe(evidence.rename(columns={"indicator_code": tr("编码", "Code"), "indicator": tr("指标", "Indicator"),
                                               "kind": tr("来源", "Source"), "id": tr("记录号", "Record"),
                                               "date": tr("日期", "Date"), "type": tr("类型", "Type"),
@@ -240,7 +246,7 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
                      hide_index=True, key="branch_evidence")
     history = data.trend(who, data.key(who), node.id)
     if len(history) > 1:
-        st.altair_chart(trend_chart(history), width="stretch")
+        st.altair_chart(trend_chart(history).properties(title=tr("各期得分", "Total by period")), width="stretch")
 
 
 # --- the latest bulletin -------------------------------------------------------------------------
