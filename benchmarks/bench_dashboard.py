@@ -77,9 +77,12 @@ def subject(engine: Engine) -> dict[str, Any]:
     """The tenant, cycle and period with the most evaluations, and the organisations to drill into."""
     e, o = Evaluation.__table__.c, Organization.__table__.c
     with engine.connect() as conn:
-        tenant_id, cycle_id, period, n = conn.execute(
+        biggest = conn.execute(
             select(e.tenant_id, e.cycle_id, e.period, func.count()).group_by(e.tenant_id, e.cycle_id, e.period)
-            .order_by(func.count().desc()).limit(1)).one()
+            .order_by(func.count().desc()).limit(1)).first()
+        if biggest is None:
+            raise SystemExit(f"{engine.url} has no evaluations (yet): score it first, e.g. with bench_scoring.py")
+        tenant_id, cycle_id, period, n = biggest
         top = conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None))
                            .order_by(o.id)).scalar()
         general = conn.execute(select(o.id).where(o.tenant_id == tenant_id, o.parent_id == top,
