@@ -46,6 +46,16 @@ def principal() -> Principal | None:
     return st.session_state.get(PRINCIPAL)
 
 
+def signed_in() -> Principal:
+    """The principal, for a page; a page reached without a login stops here (the router only opens pages
+    after one, so this is a second lock)."""
+    who = principal()
+    if who is None:
+        st.warning(tr("请先登录。", "Please log in first."))
+        st.stop()
+    return who
+
+
 def login_form() -> None:
     """The login form; on success the principal is kept in the session and the app reruns."""
     st.title(tr("党支部目标管理考核平台", "Party-branch assessment"))

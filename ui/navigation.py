@@ -9,7 +9,8 @@ from pathlib import Path
 from bastion.core.access import Principal
 from bastion.core.models import Role
 
-PAGES_DIR = Path(__file__).parent / "pages"
+# Not "pages/": Streamlit would serve a folder of that name beside app.py as pages of their own, login or not.
+PAGES_DIR = Path(__file__).parent / "views"
 
 
 @dataclass(frozen=True)

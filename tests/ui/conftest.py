@@ -85,7 +85,7 @@ def login(ui_engine: Engine) -> Callable[[str], Principal]:
 
 @pytest.fixture
 def app(login: Callable[[str], Principal]) -> Callable[..., AppTest]:
-    """The app logged in as ``username``, on ``page`` (a file under ui/pages), run once."""
+    """The app logged in as ``username``, on ``page`` (a file under ui/views), run once."""
 
     def run(username: str | None, page: str | None = None, *, locale: str = "zh") -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
@@ -94,7 +94,7 @@ def app(login: Callable[[str], Principal]) -> Callable[..., AppTest]:
             at.session_state["principal"] = login(username)
         at.run()
         if page is not None:
-            at.switch_page(f"pages/{page}").run()
+            at.switch_page(f"views/{page}").run()
         return at
 
     return run

@@ -52,7 +52,7 @@ def test_each_role_gets_its_pages_and_each_renders(app, username, pages):
     assert not at.exception
     assert {p.file for p in pages_for(at.session_state["principal"])} == pages
     for page in sorted(pages):
-        at.switch_page(f"pages/{page}").run()
+        at.switch_page(f"views/{page}").run()
         assert not at.exception, (username, page, at.exception)
 
 

@@ -68,3 +68,18 @@ def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, 
         finally:
             browser.close()
     assert (shots / "dashboard.png").stat().st_size > 50_000
+
+
+def test_a_page_address_opened_without_logging_in_shows_the_login_form(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        try:
+            page.goto(f"{server}/workspace", wait_until="domcontentloaded")
+            expect(page.get_by_label("用户名")).to_be_visible(timeout=60_000)
+            assert page.get_by_text("支部工作台").count() == 0
+            assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()

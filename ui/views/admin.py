@@ -379,7 +379,7 @@ def as_text(value: Any) -> str:
 
 
 def render() -> None:
-    who = context.principal()
+    who = context.signed_in()
     st.title(tr("系统管理", "Administration"))
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))

@@ -253,7 +253,7 @@ def reverify(who, notice_no: str, passed: bool, note: str, new_deadline: date) -
 
 
 def render() -> None:
-    who = context.principal()
+    who = context.signed_in()
     st.title(tr("督查检查", "Inspection"))
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))

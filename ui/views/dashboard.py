@@ -283,7 +283,7 @@ def bulletin(who: Principal) -> None:
 
 
 def render() -> None:
-    who = context.principal()
+    who = context.signed_in()
     st.title(tr("领导驾驶舱", "Leaders' dashboard"))
     cycle = context.pick_cycle(who, with_results=True)
     if cycle is None:

@@ -330,7 +330,7 @@ def history_chart(history: pd.DataFrame) -> None:
 
 
 def render() -> None:
-    who = context.principal()
+    who = context.signed_in()
     st.title(tr("支部工作台", "Branch workspace"))
     if message := st.session_state.pop(FLASH, None):
         st.success(message)

@@ -131,7 +131,7 @@ def quorum(who: Principal) -> None:
 
 
 def render() -> None:
-    who = context.principal()
+    who = context.signed_in()
     st.title(tr("民主测评", "Ratings"))
     if message := st.session_state.pop(FLASH, None):
         st.success(message)
