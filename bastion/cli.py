@@ -1,7 +1,8 @@
 """The ``bastion`` command line: every core service, one command each.
 
 Where only one tenant and one cycle exist, commands use them without being told; otherwise
-``--tenant`` and ``--year`` choose.
+``--tenant`` and ``--year`` choose. Commands about results (results, explain, incentives, bulletins,
+reviews, confirm, correct) take the latest cycle that has results when ``--year`` is not given.
 """
 
 from __future__ import annotations
@@ -94,16 +95,19 @@ def _registry() -> Registry:
     return registry
 
 
-def _context(engine: Engine, tenant_code: str | None, year: int | None) -> tuple[Tenant, Cycle]:
+def _context(engine: Engine, tenant_code: str | None, year: int | None, *,
+             results: bool = False) -> tuple[Tenant, Cycle]:
+    """The tenant and the cycle a command acts on; ``results``: a command about results, which without
+    ``--year`` means the latest cycle that has some."""
     with Session(engine) as session:
         tenant = tenants.resolve_tenant(session, tenant_code)
-        return tenant, cycles.resolve_cycle(session, tenant, year)
+        return tenant, cycles.resolve_cycle(session, tenant, year, with_results=results)
 
 
 def _period(tenant_code: str | None, year: int | None, period: str | None) -> tuple[Engine, Cycle, str]:
     """The engine, the cycle and the period key a read-only command works on."""
     engine = _engine()
-    _, cycle = _context(engine, tenant_code, year)
+    _, cycle = _context(engine, tenant_code, year, results=True)
     return engine, cycle, scoring.period_in_cycle(cycle, period).key
 
 
@@ -452,7 +456,7 @@ def correct(
     from bastion.core.corrections import correct_points
 
     engine = _engine()
-    t, cycle = _context(engine, tenant, year)
+    t, cycle = _context(engine, tenant, year, results=True)
     with Session(engine) as session:
         who = users.principal_of(session, users.find_user(session, t.id, as_user))
     done = correct_points(engine, who, cycle=cycle, period=scoring.period_in_cycle(cycle, period).key, org_code=org,
@@ -500,7 +504,7 @@ def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = 
     from bastion.core.stages import StageContext, confirm_review
 
     engine = _engine()
-    _, c = _context(engine, tenant, year)
+    _, c = _context(engine, tenant, year, results=True)
     ctx = StageContext(engine, _registry(), Settings.from_env().home, current_actor())
     run = confirm_review(ctx, c, period or str(c.year))
     out.print(f"{run.key}: published, {run.detail.get('awards', 0)} incentive(s); bulletin {run.detail.get('bulletin')}")
@@ -532,7 +536,7 @@ def bulletins(tenant: TenantOpt = None, year: YearOpt = None) -> None:
     from bastion.core.models import Bulletin
 
     engine = _engine()
-    _, c = _context(engine, tenant, year)
+    _, c = _context(engine, tenant, year, results=True)
     with Session(engine) as session:
         rows = session.exec(select(Bulletin).where(Bulletin.cycle_id == c.id).order_by(Bulletin.created_at)).all()
     if not rows:
@@ -671,7 +675,7 @@ def review_add(
 def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
     """The reviews of a cycle (of one period with --period)."""
     engine = _engine()
-    _, c = _context(engine, tenant, year)
+    _, c = _context(engine, tenant, year, results=True)
     key = scoring.period_in_cycle(c, period).key if period else None
     with engine.connect() as conn:
         frame = reviews.read_reviews(conn, c.id, key)

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from . import audit
 from .contributions import CycleEvent
 from .errors import Ambiguous, BastionError, Conflict, NotFound
-from .models import Cycle, Indicator, Organization, Target, Tenant
+from .models import Cycle, Evaluation, Indicator, Organization, Target, Tenant
 from .registry import Registry
 from .scheme import Scheme
 from .tenants import enabled_plugins
@@ -66,8 +66,12 @@ def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registr
     return cycle
 
 
-def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None) -> Cycle:
-    """The tenant's cycle for ``year``; without a year, its only cycle."""
+def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, with_results: bool = False) -> Cycle:
+    """The tenant's cycle for ``year``; without a year, its only cycle.
+
+    With ``with_results`` (commands that read results), several cycles are no longer ambiguous:
+    the latest one with results is meant — in January, last year's, while the new one is open.
+    """
     query = select(Cycle).where(Cycle.tenant_id == tenant.id)
     if year is not None:
         cycle = session.exec(query.where(Cycle.year == year)).first()
@@ -77,6 +81,10 @@ def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None) -> 
     cycles = session.exec(query.order_by(Cycle.year)).all()
     if not cycles:
         raise NotFound(f"tenant {tenant.code} has no cycle yet: open one with `bastion cycle open --year YEAR`")
+    if len(cycles) > 1 and with_results:
+        for cycle in reversed(cycles):
+            if session.exec(select(Evaluation.id).where(Evaluation.cycle_id == cycle.id).limit(1)).first():
+                return cycle
     if len(cycles) > 1:
         raise Ambiguous(f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(str(c.year) for c in cycles)}): "
                         "name one with --year")
