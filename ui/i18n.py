@@ -38,3 +38,19 @@ ROLE_LABELS = {
 def role_label(role: str) -> str:
     zh, en = ROLE_LABELS.get(role, (role, role))
     return tr(zh, en)
+
+
+SOURCE_LABELS = {
+    "self": ("自评", "self-assessment"),
+    "members": ("党员群众测评", "members and staff"),
+    "peers": ("其他支部书记互评", "peer secretaries"),
+    "superior": ("上级机关考评", "superior organ"),
+    "work_report": ("述职评议", "work report"),
+    "questionnaire": ("问卷调查", "questionnaire"),
+    "forum": ("座谈会", "forum"),
+}
+
+
+def source_label(source: str) -> str:
+    pair = SOURCE_LABELS.get(source)
+    return tr(*pair) if pair else source

@@ -35,7 +35,7 @@ def test_the_page_renders_for_an_admin(app, locale):
     at = app("admin", PAGE, locale=locale)
     assert not at.exception, at.exception
     assert at.title[0].value == ("系统管理" if locale == "zh" else "Administration")
-    assert len(at.tabs) == 5 and not at.error
+    assert len(at.tabs) == 6 and not at.error
     assert len(at.dataframe) >= 6  # tree, users, plugins, cycles, calendar, runs, audit
 
 
@@ -130,3 +130,25 @@ def test_a_subtree_admin_sees_only_their_part_and_not_the_tenant_wide_tabs(app, 
     assert shown == set(tree["code"]) and "ZZ01" in shown and not shown & {"DW", "ZZ02", "ZZ03", "ZZ04"}
     assert set(at.selectbox(key="manage_user").options) == {"zz01-admin"}
     assert any("全企业的管理员" in info.value for info in at.info)
+
+
+def test_an_admin_assigns_ballots_that_the_rater_then_finds_on_their_page(app, ui_engine, login, sample_db):
+    from bastion.core import ballots
+
+    at = app("admin", PAGE)
+    at.selectbox(key="ballot_cycle").select_index(0).run()  # the open 2026 cycle
+    at.selectbox(key="ballot_period").select("2026").run()
+    at.selectbox(key="ballot_source").select("peers")
+    at.selectbox(key="ballot_rater").select("rater")
+    at.multiselect(key="ballot_orgs").select("ZB00002").select("ZB00003").run()
+    at.button(key="ballot_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with ui_engine.connect() as conn:
+        mine = ballots.my_ballots(conn, login("rater"))
+    assert sorted(zip(mine["org_code"], mine["source"], mine["period"])) == [
+        ("ZB00002", "peers", "2026"), ("ZB00003", "peers", "2026")]
+    again = app("admin", PAGE)
+    quorum = again.tabs[2].dataframe[0].value
+    assert {"ZB00002", "ZB00003"} <= {branch.split()[0] for branch in quorum.iloc[:, 0]}
+    rater_page = app("rater", "ratings.py")
+    assert not rater_page.exception and "ZB00002" in " ".join(e.label for e in rater_page.expander)

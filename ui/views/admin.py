@@ -14,14 +14,15 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, organizations
+from bastion.core import admin, ballots, organizations, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.importing import LEVEL_NAMES, ImportRejected, write_template
 from bastion.core.models import Role
 from bastion.ui import context
-from bastion.ui.i18n import role_label, tr
+from bastion.ui.i18n import SOURCE_LABELS, role_label, source_label, tr
+from bastion.ui.quorum import quorum_table
 from sqlmodel import Session
 
 FLASH = "admin_flash"
@@ -265,6 +266,51 @@ def change(action: Callable[..., Any], who: Principal, **values: Any) -> None:
         action(session, who, **values)
 
 
+# --- ballots -------------------------------------------------------------------------------------------
+
+
+def ballots_tab(who: Principal) -> None:
+    """Assign raters their ballots (测评票) for a period, and follow the quorum."""
+    found = context.tenant_cycles(who)
+    if not found:
+        st.info(tr("尚未开启考核年度。", "No assessment cycle has been opened yet."))
+        return
+    cycle = st.selectbox(tr("考核年度", "Cycle"), found, format_func=lambda c: f"{c.year} {c.name}", key="ballot_cycle")
+    periods = workspace.cycle_periods(cycle)
+    current = workspace.current_period(cycle)
+    period = st.selectbox(tr("考核期", "Period"), periods, key="ballot_period",
+                          index=periods.index(current) if current in periods else 0)
+    source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE_LABELS if s != "self"],
+                          format_func=source_label, key="ballot_source")
+    with context.engine().connect() as conn:
+        people = admin.read_users(conn, who)
+        tree = organizations.read_tree(conn, who)
+    raters = sorted(people.loc[people["role"] == Role.rater.value, "username"].unique())
+    if not raters:
+        st.info(tr("还没有测评人：先在“用户与角色”中创建用户并授予“测评人”角色。",
+                   "No raters yet: create users with the rater role under Users and roles first."))
+        return
+    rater = st.selectbox(tr("测评人", "Rater"), raters, key="ballot_rater")
+    branches = tree[tree["level"] == "branch"]
+    names = dict(zip(branches["code"], branches["name"], strict=True))
+    if len(names) > MANY:
+        typed = st.text_area(tr("党支部编码（空格或逗号分隔）", "Branch codes (separated by spaces or commas)"),
+                             key="ballot_codes")
+        codes = [c for c in typed.replace(",", " ").replace("，", " ").split() if c]
+    else:
+        codes = st.multiselect(tr("党支部", "Branches"), list(names), format_func=_org_name(names), key="ballot_orgs")
+    if st.button(tr("分配测评票", "Assign the ballots"), key="ballot_submit", type="primary", disabled=not codes):
+        attempt(lambda: assign_ballots(who, cycle, period, source, rater, codes),
+                tr(f"已为 {rater} 分配测评票（已分配过的不重复）。", f"Ballots assigned to {rater} (none twice)."))
+    quorum_table(who, cycle_id=cycle.id)
+
+
+def assign_ballots(who: Principal, cycle: Any, period: str, source: str, rater: str, codes: list[str]) -> None:
+    with transaction(context.engine()) as session:
+        ballots.assign(session, who, cycle=cycle, period=period, source=source, rater_username=rater,
+                       org_codes=codes)
+
+
 # --- plugins, cycles, schedules, runs -----------------------------------------------------------------
 
 
@@ -386,9 +432,10 @@ def render() -> None:
         report = st.session_state.pop("admin_import_report", None)
         if report:
             st.caption(report)
-    tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("插件", "Plugins"),
-                    tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")])
-    for tab, show in zip(tabs, (organizations_tab, users_tab, plugins_tab, cycles_tab, audit_tab), strict=True):
+    tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("测评票", "Ballots"),
+                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")])
+    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab, audit_tab)
+    for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)
 

@@ -11,26 +11,11 @@ from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.ui import context
-from bastion.ui.i18n import tr
+from bastion.ui.i18n import source_label, tr
+from bastion.ui.quorum import quorum_table
 from sqlmodel import Session
 
 FLASH = "ratings_flash"
-SOURCES = {
-    "self": ("自评", "self-assessment"),
-    "members": ("党员群众测评", "members and staff"),
-    "peers": ("其他支部书记互评", "peer secretaries"),
-    "superior": ("上级机关考评", "superior organ"),
-    "work_report": ("述职评议", "work report"),
-    "questionnaire": ("问卷调查", "questionnaire"),
-    "forum": ("座谈会", "forum"),
-}
-
-
-def source_label(source: str) -> str:
-    pair = SOURCES.get(source)
-    return tr(*pair) if pair else source
-
-
 def question_label(question: ballots.Question) -> str:
     if question.indicator_code is None:
         return tr("总体评价（0–100 分）", "Overall (0–100)")
@@ -110,26 +95,6 @@ def submitted(mine: pd.DataFrame) -> None:
     }), hide_index=True, width="stretch")
 
 
-def quorum(who: Principal) -> None:
-    with context.engine().connect() as conn:
-        counts = ballots.read_quorum(conn, who, registry=context.registry())
-    if counts.empty:
-        return
-    st.subheader(tr("有效票数", "Quorum"))
-    st.caption(tr("每个党支部、每类测评的已提交票数与应投票数；达到方案规定的法定票数，该类测评方计入得分。",
-                  "Ballots submitted of those assigned per branch and source; a source counts once it reaches "
-                  "the scheme's quorum."))
-    met = counts["met"].map(lambda m: "—" if pd.isna(m) else (tr("已达到", "reached") if m else tr("未达到", "not yet")))
-    st.dataframe(pd.DataFrame({
-        tr("党支部", "Branch"): counts["org_code"] + " " + counts["org_name"],
-        tr("测评类别", "Source"): counts["source"].map(source_label),
-        tr("考核期", "Period"): counts["period"],
-        tr("已提交/应投", "Submitted/assigned"): counts["submitted"].astype(str) + "/" + counts["assigned"].astype(str),
-        tr("法定票数", "Quorum"): counts["quorum"].map(lambda q: "—" if pd.isna(q) else str(q)),
-        tr("是否达到", "Reached"): met,
-    }), hide_index=True, width="stretch")
-
-
 def render() -> None:
     who = context.signed_in()
     st.title(tr("民主测评", "Ratings"))
@@ -142,7 +107,7 @@ def render() -> None:
         return
     pending(who, mine)
     submitted(mine)
-    quorum(who)
+    quorum_table(who)
 
 
 render()
