@@ -27,6 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
     Connection,
+    Date,
     Engine,
     Float,
     Integer,
@@ -152,7 +153,8 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_
 
     The column kinds come from the query's SQL types: integers (int32 while every value fits),
     floats (NULL → NaN), text (shared strings: each distinct value is one object; NULL → None)
-    and the ``date`` column as epoch days. Rows are fetched ``chunk`` at a time (on PostgreSQL
+    and dates (not NULL; as the text SQLite stores, parsed here: cheaper than ``julianday()``
+    per row in the database). The ``date`` column, a date or epoch days, comes as datetimes. Rows are fetched ``chunk`` at a time (on PostgreSQL
     through a server-side cursor) into columns that grow in place, so the peak stays close to the
     result's size; with ``sort_by`` the rows come ordered by that column (stable), without a
     second copy. Text columns named in ``categorical`` come as pandas categoricals (categories in
@@ -203,7 +205,7 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_
             values = _categorical(values, list(distinct[name]))
         elif kind == "text":
             values = np.array(list(distinct[name]), dtype=object)[values]
-        elif name == "date":  # epoch days → datetime64[us], in one array
+        elif name == "date" or kind == "date":  # epoch days → datetime64[us], in one array
             values = np.multiply(values, 86_400_000_000, dtype=np.int64).view("datetime64[us]")
         frame[name] = pd.Series(values, dtype=values.dtype if kind != "text" or name in categorical else object)
         del values
@@ -311,6 +313,8 @@ def _sqlite_key_ranges(conn: Connection, query: Select, key: ColumnElement, boun
             concat.append(func.group_concat(expr))
         elif kind == "float":
             concat.append(func.group_concat(case((expr.is_(None), nan), else_=func.printf(digits, expr))))
+        elif kind == "date":  # fixed width: no separator needed
+            concat.append(func.group_concat(expr, literal_column("''")))
         else:
             concat.append(func.group_concat(func.ifnull(expr, null), sep))
     start, end = bindparam("key_start", type_=Integer), bindparam("key_end", type_=Integer)
@@ -349,6 +353,11 @@ def _parse_texts(texts: list[str], kinds: dict[str, str], n: int) -> dict[str, A
             encoded = pc.dictionary_encode(parts)
             uniques = [None if u == _NULL else u for u in encoded.dictionary.to_pylist()]
             batch[name] = (encoded.indices.to_numpy(zero_copy_only=False), uniques)
+        elif kind == "date":
+            days = _iso_days(text, n)
+            if days is None:
+                return None
+            batch[name] = days
         else:
             try:
                 values = np.fromstring(text, sep=",", dtype="float64" if kind == "float" else "int64")
@@ -370,6 +379,8 @@ def _row_batches(conn: Connection, query: Select, kinds: dict[str, str], chunk: 
                 batch[name] = (codes, list(uniques))
             elif kind == "float":
                 batch[name] = np.where(column == None, np.nan, column).astype("float64")  # noqa: E711
+            elif kind == "date":
+                batch[name] = _days(column)
             else:
                 batch[name] = column.astype("int64")
         yield batch
@@ -404,7 +415,35 @@ def _driver_params(compiled: Any, conn: Connection, values: dict[str, Any] | Non
     return [out[name] for name in compiled.positiontup] if conn.dialect.positional else out
 
 
+def _iso_days(text: str, n: int) -> np.ndarray | None:
+    """Days since 1970 of ``n`` dates written ``YYYY-MM-DD`` one after another; None if they are not."""
+    try:
+        data = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if len(data) != 10 * n:
+        return None
+    offsets = pa.py_buffer(np.arange(0, 10 * n + 1, 10, dtype=np.int32))
+    try:
+        dates = pc.cast(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(data)), pa.date32())
+    except pa.ArrowInvalid:
+        return None
+    return dates.cast(pa.int32()).to_numpy()
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """Days since 1970 of dates as the driver returns them: ``date`` objects or ISO text (SQLite)."""
+    try:
+        dates = pa.array(values, pa.date32()) if not isinstance(values[0], str) else pc.cast(
+            pa.array(values, pa.string()), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # text with a time of day, or not zero-padded
+        return pd.to_datetime(values, format="ISO8601").to_numpy("datetime64[D]").astype("int64")
+    return dates.cast(pa.int32()).to_numpy()
+
+
 def _kind(column: ColumnElement) -> str:
+    if isinstance(column.type, Date):
+        return "date"
     if isinstance(column.type, Integer):
         return "int"
     if isinstance(column.type, (Float, Numeric)):

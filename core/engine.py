@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -182,19 +182,30 @@ class Facts:
         return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
 
     @cached_property
-    def _ledger_by_type(self) -> tuple[dict[str, pd.DataFrame], pd.Series]:
-        return dict(tuple(self.ledger.groupby("type", sort=False))), evidence_ids(self.ledger, ["type", "org_id"], "ledger")
+    def _ledger_by_type(self) -> dict[str, pd.DataFrame]:
+        """The entries of each type, in their order here: one stable sort by type, cut into blocks."""
+        codes, types = pd.factorize(self.ledger["type"])
+        codes = codes.astype(np.int16) if len(types) <= np.iinfo(np.int16).max else codes  # int16: radix-sorted
+        order = np.argsort(codes, kind="stable")
+        by_type = self.ledger.take(order)
+        bounds = np.searchsorted(codes[order], np.arange(len(types) + 1))
+        return {t: by_type.iloc[bounds[n]:bounds[n + 1]] for n, t in enumerate(types)}
+
+    @cached_property
+    def _ledger_evidence(self) -> dict[str, pd.Series]:
+        return {}
 
     def ledger_of_type(self, ledger_type: str) -> pd.DataFrame:
         """The ledger entries of one type (split once per period, shared by every rule type)."""
-        return self._ledger_by_type[0].get(ledger_type, self.ledger.iloc[0:0])
+        return self._ledger_by_type.get(ledger_type, self.ledger.iloc[0:0])
 
     def ledger_evidence(self, ledger_type: str) -> pd.Series:
-        """``ledger:id,…`` per ``org_id`` for the entries of one type."""
-        groups, evidence = self._ledger_by_type
-        if ledger_type not in groups:
-            return pd.Series(dtype=object)
-        return evidence.xs(ledger_type, level="type")
+        """``ledger:id,…`` per ``org_id`` for the entries of one type (built once)."""
+        if ledger_type not in self._ledger_evidence:
+            entries = self.ledger_of_type(ledger_type)
+            self._ledger_evidence[ledger_type] = (evidence_ids(entries, ["org_id"], "ledger") if len(entries)
+                                                  else pd.Series(dtype=object))
+        return self._ledger_evidence[ledger_type]
 
 
 # --- the rule-type contract ----------------------------------------------------------------
@@ -288,13 +299,14 @@ def join_text(frame: pd.DataFrame, keys: list[str], texts: pd.Series, sep: str, 
     if frame.empty:
         return pd.Series(dtype=object)
     sort_keys = [_sortable(frame[c]) for c in (*keys, *(order or []))]
-    positions = np.lexsort(sort_keys[::-1])  # stable: by the first key, then the next …
-    key_values = [frame[k].to_numpy()[positions] for k in keys]
+    positions = _lexical_order(sort_keys)
     continues = np.zeros(len(positions), dtype=bool)  # the row belongs to the same group as the previous one
     continues[1:] = True
-    for column in key_values:
-        continues[1:] &= column[1:] == column[:-1]
+    for codes in sort_keys[:len(keys)]:  # compared as sort codes: no Python object per row
+        codes = codes[positions]
+        continues[1:] &= codes[1:] == codes[:-1]
     starts = np.flatnonzero(~continues)
+    key_values = [frame[k].array.take(positions[starts]) for k in keys]
     values = pa.array(texts, from_pandas=True)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -305,16 +317,41 @@ def join_text(frame: pd.DataFrame, keys: list[str], texts: pd.Series, sep: str, 
     joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
     if prefix:
         joined = pc.binary_join_element_wise(prefix, joined, "")
-    index = (pd.Index(key_values[0][starts], name=keys[0]) if len(keys) == 1
-             else pd.MultiIndex.from_arrays([c[starts] for c in key_values], names=keys))
-    return pd.Series(pd.arrays.ArrowStringArray(joined), index=index)
+    index = (pd.Index(key_values[0], name=keys[0]) if len(keys) == 1
+             else pd.MultiIndex.from_arrays(key_values, names=keys))
+    return text_series(joined, index)
 
 
 def _sortable(column: pd.Series) -> np.ndarray:
     """Numbers as they are; anything else as the codes of its sorted distinct values."""
     if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
         return column.to_numpy()
-    return pd.factorize(column, sort=True, use_na_sentinel=False)[0]
+    codes, distinct = pd.factorize(column, sort=True, use_na_sentinel=False)
+    return codes.astype(np.int16) if len(distinct) <= np.iinfo(np.int16).max else codes  # int16: radix-sorted
+
+
+def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The stable order of the rows by ``keys[0]``, then ``keys[1]`` … (``np.lexsort`` with the keys reversed).
+
+    Rows mostly come ordered by the trailing keys already (facts are read in id order and sorted
+    by branch, a ledger type's rows are cut out in that order): then only the leading keys are
+    sorted, each by one stable sort, much faster than a lexsort over all of them.
+    """
+    first = next((i for i in range(len(keys)) if _ordered_by(keys[i:])), len(keys))
+    positions = np.arange(len(keys[0]))
+    for key in reversed(keys[:first]):
+        positions = positions[np.argsort(key[positions], kind="stable")]
+    return positions
+
+
+def _ordered_by(keys: list[np.ndarray]) -> bool:
+    """Whether the rows are in ascending lexical order of ``keys``."""
+    ascending = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)
+    tied = ~ascending
+    for key in keys:
+        ascending |= tied & (key[1:] > key[:-1])
+        tied &= key[1:] == key[:-1]
+    return bool((ascending | tied).all())
 
 
 def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Series:
@@ -323,15 +360,49 @@ def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Se
     Organisations without a value get ``fill`` (left missing when ``fill`` is None). The result
     keeps the rows' index, so it lines up with the batch's rows.
     """
-    mapped = pd.Series(values.reindex(org_ids.to_numpy()).to_numpy(), index=org_ids.index)
-    if isinstance(fill, str):
+    mapped = pd.Series(values.reindex(org_ids.to_numpy()).array, index=org_ids.index)
+    if isinstance(fill, str) and not isinstance(mapped.dtype, pd.StringDtype):
         mapped = mapped.astype(object)
     return mapped.fillna(fill) if fill is not None else mapped
 
 
 def points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
     """`` → 8/10 分``: the ending of a line's reason, as the built-in rule types write it."""
-    return " → " + fmt(points) + "/" + fmt(max_points) + " 分"
+    return concat(" → ", fmt(points), "/", fmt(max_points), " 分")
+
+
+TEXT = pd.StringDtype("pyarrow")  # reasons and evidence: Arrow strings, no Python object per line
+
+
+def text_series(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """Arrow strings as a text Series (dtype :data:`TEXT`) on ``index``."""
+    if not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
+
+
+def choose(condition: pd.Series, yes: pd.Series | str | None, no: pd.Series | str | None) -> pd.Series:
+    """Texts: ``yes`` where ``condition`` holds, else ``no`` — each a text Series on ``condition``'s
+    index, a str or None (missing) — picked in one Arrow call, unlike ``np.where``, which turns
+    Arrow strings into Python objects."""
+    index = condition.index
+    mask = pa.array(np.asarray(condition, dtype=bool))
+    return text_series(pc.if_else(mask, _arrow_text(yes, index), _arrow_text(no, index)), index)
+
+
+def _arrow_text(value: pd.Series | str | None, index: pd.Index) -> pa.Scalar | pa.Array | pa.ChunkedArray:
+    if value is None or isinstance(value, str):
+        return pa.scalar(value, pa.large_string())
+    if not value.index.equals(index):
+        value = value.reindex(index)
+    return pa.array(value.astype(TEXT))
+
+
+def formatted(series: pd.Series, format: Callable[[Any], str]) -> pd.Series:
+    """``format`` of each value as text, called once per distinct value (reasons repeat few values)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    texts = pa.array([format(u) for u in uniques], pa.large_string())
+    return text_series(texts.take(pa.array(codes)), series.index)
 
 
 def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
@@ -360,9 +431,9 @@ def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quor
     per["weighted"] = per["weight"] * per["mean"]
     by_org = per.groupby("org_id").agg(wsum=("weight", "sum"), wmean=("weighted", "sum"), ballots=("count", "sum"))
     combined = (by_org["wmean"] / by_org["wsum"].where(by_org["wsum"] > 0))
-    names = per["source"].map(SOURCE_LABELS).fillna(per["source"])
-    per["text"] = (names + " " + per["mean"].round(ROUND).map("{:g}".format) + "（权重 "
-                   + per["weight"].map("{:g}".format) + "，" + per["count"].astype(str) + " 票）")
+    names = formatted(per["source"], lambda s: SOURCE_LABELS.get(s, s))
+    per["text"] = (names + " " + formatted(per["mean"].round(ROUND), "{:g}".format) + "（权重 "
+                   + formatted(per["weight"], "{:g}".format) + "，" + formatted(per["count"], str) + " 票）")
     detail = join_text(per, ["org_id"], per["text"], "；", order=["source"])
     return pd.DataFrame({"combined": combined, "ballots": by_org["ballots"], "detail": detail})
 
@@ -379,9 +450,26 @@ SOURCE_LABELS = {
 
 
 def fmt(series: pd.Series) -> pd.Series:
-    """Numbers as short text for reasons (12, 3.5, 0.25), converted in one Arrow call."""
-    numbers = pa.array(series.astype(float).round(ROUND).to_numpy(), from_pandas=True)
-    return pd.Series(pc.cast(numbers, pa.string()).to_numpy(zero_copy_only=False), index=series.index, dtype=object)
+    """Numbers as short text for reasons (12, 3.5, 0.25), as text (:data:`TEXT`).
+
+    Arrow converts each distinct value once (told apart by their bits, so ``-0`` stays ``-0``):
+    reasons repeat few values, and its float-to-text conversion is the costly part.
+    """
+    numbers = series.astype(float).round(ROUND).to_numpy()
+    codes, distinct = pd.factorize(numbers.view(np.int64), use_na_sentinel=False)
+    texts = pc.cast(pa.array(distinct.view(np.float64), from_pandas=True), pa.large_string())
+    return text_series(texts.take(pa.array(codes)), series.index)
+
+
+def concat(*parts: pd.Series | str) -> pd.Series:
+    """Texts joined element-wise — text Series on one index, and str — in one Arrow call.
+
+    The same as ``a + b + …``, which copies the text built so far at every ``+``: the built-in
+    rule types build their reasons (a dozen parts, millions of lines) this way.
+    """
+    index = next(p.index for p in parts if isinstance(p, pd.Series))
+    separator = pa.scalar("", pa.large_string())
+    return text_series(pc.binary_join_element_wise(*(_arrow_text(p, index) for p in parts), separator), index)
 
 
 # --- targets -------------------------------------------------------------------------------
@@ -572,8 +660,7 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
                  ind: pd.DataFrame, orgs: pd.DataFrame, facts: Facts, period: Period, targets: pd.DataFrame,
                  params: Mapping[str, Any], rule_owners: Mapping[str, str]) -> pd.DataFrame:
     """The lines of one slice of organisations."""
-    grid = orgs[["org_id", "category"]].merge(ind, how="cross")
-    grid = grid.merge(targets, on=["org_id", "indicator_code"], how="left")
+    grid = _grid(orgs, ind).merge(targets, on=["org_id", "indicator_code"], how="left")  # a left merge keeps the order
     outputs = []
     for rule_name, rows in grid.groupby("rule", sort=True):
         rule = rule_types.get(rule_name)
@@ -593,11 +680,17 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
             raise RuleError(rule_name, owner, f"raised {type(exc).__name__}: {exc}") from exc
         outputs.append(_checked(out, rows, rule_name, owner))
 
-    lines = grid.join(pd.concat(outputs), how="left")
+    lines = grid.join(pd.concat(outputs).sort_index())  # each rule's rows back in the grid's order: no realignment
     lines["points"] = np.where(lines["kind"] == IndicatorKind.veto, 0.0,
                                lines["points"].clip(lower=0.0, upper=lines["max_points"])).round(ROUND)
-    lines = lines.sort_values(["org_id", "position"], kind="stable")[LINE_COLUMNS]
-    return lines.reset_index(drop=True)
+    return lines[LINE_COLUMNS]
+
+
+def _grid(orgs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
+    """One row per (organisation, indicator), in line order: by ``orgs``' order, then the scheme's."""
+    n, k = len(orgs), len(ind)
+    left = orgs[["org_id", "category"]].iloc[np.repeat(np.arange(n), k)].reset_index(drop=True)
+    return pd.concat([left, ind.iloc[np.tile(np.arange(k), n)].reset_index(drop=True)], axis=1)
 
 
 def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType]) -> dict[str, Any]:
@@ -619,16 +712,16 @@ def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None
         raise RuleError(rule, owner, f"returned no column(s) {sorted(missing)}")
     if not out.index.equals(rows.index) and not out.index.sort_values().equals(rows.index.sort_values()):
         raise RuleError(rule, owner, "returned rows that do not match the batch's index")
-    out = out.reindex(rows.index)
-    result = pd.DataFrame(index=rows.index)
+    result = pd.DataFrame(index=out.index)  # the caller puts the rows in order, for every rule at once
     result["points"] = pd.to_numeric(out["points"], errors="raise").astype(float).fillna(0.0)
     if not np.isfinite(result["points"]).all():
         raise RuleError(rule, owner, "returned points that are not finite numbers")
-    result["reason"] = out["reason"].astype(object).fillna("")
+    result["reason"] = out["reason"].astype(TEXT).fillna("")
     result["value"] = out["value"].astype(float) if "value" in out else np.nan
-    result["evidence"] = out["evidence"].astype(object).fillna("") if "evidence" in out else ""
+    result["evidence"] = (out["evidence"].astype(TEXT).fillna("") if "evidence" in out
+                          else pd.Series("", index=out.index, dtype=TEXT))
     result["veto"] = out["veto"].fillna(False).astype(bool) if "veto" in out else False
-    reason = out["veto_reason"].astype(object) if "veto_reason" in out else pd.Series(None, index=rows.index, dtype=object)
+    reason = out["veto_reason"].astype(object) if "veto_reason" in out else pd.Series(None, index=out.index, dtype=object)
     result["veto_reason"] = reason.where(reason.notna(), None)
     return result
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     JSON,
@@ -27,7 +28,6 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    cast,
     delete,
     func,
     literal,
@@ -101,8 +101,8 @@ def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
 def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
     """The period's ledger entries, findings and ratings, one streamed query each.
 
-    Millions of rows are read in chunks straight into typed columns: dates come as days since
-    1970 computed by the database, ids as int32 when they fit, the ledger's ``type`` as a
+    Millions of rows are read in chunks straight into typed columns: dates as days since 1970
+    (computed by PostgreSQL, parsed from SQLite's text by ``db.read_columns``), ids as int32 when they fit, the ledger's ``type`` as a
     categorical, and each distinct text value is one shared string, so no Python object per
     value outlives the chunk it was fetched in. A half-year or longer covers most of a tenant's
     rows: there the filter is written on ``tenant_id + 0`` and ``+date`` (SQLite; ``date(date)``
@@ -139,11 +139,10 @@ def _no_index(column: ColumnElement) -> ColumnElement:
 
 
 def _epoch_days(column: ColumnElement, *, dialect: str) -> ColumnElement:
+    """Days since 1970 on PostgreSQL; on SQLite the stored text, which ``db.read_columns`` parses."""
     if dialect == "sqlite":
-        days = cast(func.julianday(column) - 2440587.5, Integer)
-    else:
-        days = type_coerce(column - literal(date(1970, 1, 1), Date), Integer)
-    return days.label("date")
+        return column.label("date")
+    return type_coerce(column - literal(date(1970, 1, 1), Date), Integer).label("date")
 
 
 def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
@@ -249,17 +248,28 @@ def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Se
     return pd.Series(dict(rows), dtype="int64")
 
 
+LINE_BATCH = 50_000
+
+
 def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, ids: pd.Series) -> None:
-    bulk_insert(conn, line_t, {
-        "evaluation_id": lines["org_id"].map(ids).astype("int64").tolist(),
-        "indicator_code": lines["indicator_code"].tolist(),
-        "points": lines["points"].astype(float).tolist(),
-        "value": _nullable(lines["value"]),
-        "target": _nullable(lines["target"]),
-        "veto": lines["veto"].astype(bool).tolist(),
-        "reason": lines["reason"].tolist(),
-        "evidence": lines["evidence"].fillna("").tolist(),
-    })
+    """Insert a slice's lines, ``LINE_BATCH`` at a time.
+
+    Reasons and evidence come as Arrow strings; a batch at a time keeps few of them alive as
+    Python strings (each also holds the UTF-8 copy the driver makes).
+    """
+    evaluation_ids = lines["org_id"].map(ids).astype("int64")
+    for start in range(0, len(lines), LINE_BATCH):
+        part = lines.iloc[start:start + LINE_BATCH]
+        bulk_insert(conn, line_t, {
+            "evaluation_id": evaluation_ids.iloc[start:start + LINE_BATCH].tolist(),
+            "indicator_code": part["indicator_code"].tolist(),
+            "points": part["points"].astype(float).tolist(),
+            "value": _nullable(part["value"]),
+            "target": _nullable(part["target"]),
+            "veto": part["veto"].astype(bool).tolist(),
+            "reason": part["reason"].tolist(),
+            "evidence": part["evidence"].fillna("").tolist(),
+        })
 
 
 def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame, ids: pd.Series) -> None:
@@ -288,8 +298,10 @@ def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame
 
 
 def _nullable(series: pd.Series) -> list[float | None]:
-    values = series.astype(float)
-    return [None if v != v else v for v in values.tolist()]
+    values = series.to_numpy(dtype=float)
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()
 
 
 # --- publication ---------------------------------------------------------------------------

@@ -29,7 +29,9 @@ from bastion.core.engine import (
     RuleBatch,
     RuleType,
     achievement,
+    choose,
     combine_sources,
+    concat,
     evidence_ids,
     fmt,
     join_text,
@@ -50,13 +52,13 @@ def _result(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _part(sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: object,
+def _part(sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: pd.Series,
           evidence: pd.Series) -> pd.DataFrame:
     """One indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
     return pd.DataFrame({
         "points": points,
         "value": value,
-        "reason": pd.Series(reason, index=sub.index) + points_text(points, sub["max_points"]),
+        "reason": concat(reason, points_text(points, sub["max_points"])),
         "evidence": per_row(evidence, sub["org_id"], ""),
     }, index=sub.index)
 
@@ -120,17 +122,19 @@ class LedgerTarget(RuleType):
                 shares = np.where(met, 1.0, shares)
                 ach = pd.Series(shares.mean(axis=1), index=sub.index)
                 period_target = target * units
-                detail = ("，按" + UNIT_LABELS[params.per] + "考核 " + pd.Series(met.sum(axis=1), index=sub.index).astype(str)
-                          + "/" + str(units) + " 个" + UNIT_LABELS[params.per] + "达标")
+                label = UNIT_LABELS[params.per]
+                detail = concat("，按", label, "考核 ", fmt(pd.Series(met.sum(axis=1), index=sub.index)),
+                                f"/{units} 个{label}达标")
             points = sub["max_points"] * ach
             has_target = target.notna() & (target > 0)
-            tol_note = np.where(sub["tolerance"].notna() & has_target,
-                                "（容差 " + fmt((sub["tolerance"].astype(float) * 100).round(0)) + "%）", "")
-            reason = np.where(
+            done = fmt(total)
+            tol_note = choose(sub["tolerance"].notna() & has_target,
+                              concat("（容差 ", fmt((sub["tolerance"].astype(float) * 100).round(0)), "%）"), "")
+            reason = choose(
                 has_target,
-                "完成 " + fmt(total) + "，目标 " + fmt(period_target) + tol_note + detail
-                + "，完成率 " + fmt((ach * 100).round(0)) + "%",
-                "完成 " + fmt(total) + "，未设目标",
+                concat("完成 ", done, "，目标 ", fmt(period_target), tol_note, detail, "，完成率 ",
+                       fmt((ach * 100).round(0)), "%"),
+                concat("完成 ", done, "，未设目标"),
             )
             parts.append(_part(sub, points=points, value=total, reason=reason,
                                evidence=facts.ledger_evidence(params.ledger_type)))
@@ -153,7 +157,7 @@ class LedgerPerItem(RuleType):
             entries = facts.ledger_of_type(params.ledger_type)
             count = per_row(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             points = np.minimum(count * params.per_item, sub["max_points"])
-            reason = fmt(count) + " 项 × " + f"{params.per_item:g} 分，上限 " + fmt(sub["max_points"]) + " 分"
+            reason = concat(fmt(count), f" 项 × {params.per_item:g} 分，上限 ", fmt(sub["max_points"]), " 分")
             parts.append(_part(sub, points=points, value=count, reason=reason,
                                evidence=facts.ledger_evidence(params.ledger_type)))
         return _combined(parts, batch.rows)
@@ -180,7 +184,7 @@ class FindingDeduction(RuleType):
             count = per_row(mine.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             deducted = per_row(each.groupby(mine["org_id"]).sum(), sub["org_id"], 0.0).astype(float)
             points = (sub["max_points"] - deducted).clip(lower=0.0)
-            reason = np.where(count > 0, "检查发现问题 " + fmt(count) + " 项，扣 " + fmt(deducted) + " 分", "检查未发现问题")
+            reason = choose(count > 0, concat("检查发现问题 ", fmt(count), " 项，扣 ", fmt(deducted), " 分"), "检查未发现问题")
             parts.append(_part(sub, points=points, value=count, reason=reason,
                                evidence=evidence_ids(mine, ["org_id"], "finding")))
         return _combined(parts, batch.rows)
@@ -204,8 +208,8 @@ class VetoOnFinding(RuleType):
                 "points": 0.0,
                 "value": count,
                 "veto": vetoed,
-                "veto_reason": pd.Series(np.where(vetoed, name + "：" + what, None), index=sub.index),
-                "reason": pd.Series(np.where(vetoed, "一票否决（" + what + "）", "未触及否决事项"), index=sub.index),
+                "veto_reason": choose(vetoed, concat(name, "：", what), None),
+                "reason": choose(vetoed, concat("一票否决（", what, "）"), "未触及否决事项"),
                 "evidence": per_row(evidence_ids(mine, ["org_id"], "finding"), sub["org_id"], ""),
             }, index=sub.index))
         return _combined(parts, batch.rows)
@@ -249,7 +253,7 @@ class BallotScore(RuleType):
             value = per_row(combined["combined"], sub["org_id"], None).astype(float)
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
             detail = per_row(combined["detail"], sub["org_id"], "")
-            reason = np.where(value.notna(), "测评：" + detail + " → 综合 " + fmt(value.fillna(0)), "无有效测评票")
+            reason = choose(value.notna(), concat("测评：", detail, " → 综合 ", fmt(value.fillna(0))), "无有效测评票")
             parts.append(_part(sub, points=points, value=value, reason=reason, evidence=evidence))
         return _combined(parts, batch.rows)
 
@@ -275,7 +279,8 @@ class LevelScore(RuleType):
             share = per_row(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
             levels = per_row(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
-            reason = np.where(share.notna(), "评定为 " + levels + "，折合 " + fmt((share.fillna(0) * 100).round(0)) + "%", "未评定")
+            reason = choose(share.notna(), concat("评定为 ", levels, "，折合 ", fmt((share.fillna(0) * 100).round(0)), "%"),
+                            "未评定")
             parts.append(_part(sub, points=points, value=share * 100, reason=reason,
                                evidence=evidence_ids(mine, ["org_id"], "rating")))
         return _combined(parts, batch.rows)
@@ -298,9 +303,9 @@ class SecretaryTerm(RuleType):
         out["points"] = np.where(ok, rows["max_points"], 0.0)
         out["value"] = ok.astype(float)
         text = end.dt.strftime("%Y-%m-%d").fillna("")
-        reason = np.where(end.isna(), "未登记支部书记任期",
-                          np.where(ok, "书记任期至 " + text + "，在任期内", "书记任期已于 " + text + " 届满，未按期换届"))
-        out["reason"] = pd.Series(reason, index=rows.index) + points_text(out["points"], rows["max_points"])
+        reason = choose(end.isna(), "未登记支部书记任期",
+                        choose(ok, concat("书记任期至 ", text, "，在任期内"), concat("书记任期已于 ", text, " 届满，未按期换届")))
+        out["reason"] = concat(reason, points_text(out["points"], rows["max_points"]))
         out["evidence"] = ""
         return out
 
@@ -339,11 +344,11 @@ class LedgerCoverage(RuleType):
             ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
             points = sub["max_points"] * ach
             label = COUNT_LABELS[params.of]
-            reason = np.where(
+            reason = choose(
                 whole > 0,
-                label + " " + fmt(whole) + " 人，已覆盖 " + fmt(covered) + " 人（" + fmt((share.fillna(0) * 100).round(0))
-                + "%），目标 " + fmt((target * 100).round(0)) + "%",
-                "未登记" + label + "人数",
+                concat(label, " ", fmt(whole), " 人，已覆盖 ", fmt(covered), " 人（", fmt((share.fillna(0) * 100).round(0)),
+                       "%），目标 ", fmt((target * 100).round(0)), "%"),
+                f"未登记{label}人数",
             )
             parts.append(_part(sub, points=points, value=share * 100, reason=reason,
                                evidence=facts.ledger_evidence(params.ledger_type)))
@@ -368,10 +373,10 @@ class StaffRatio(RuleType):
             ok = (ratio >= params.low - 1e-9) & (ratio <= params.high + 1e-9)
             points = sub["max_points"].where(ok, 0.0)
             band = f"（要求 {params.low * 100:g}%–{params.high * 100:g}%）"
-            reason = np.where(
+            reason = choose(
                 staff > 0,
-                "党务工作人员 " + fmt(party) + " 人，占职工 " + fmt(staff) + " 人的 " + fmt((ratio.fillna(0) * 100).round(2))
-                + "%" + band + np.where(ok, "，符合", "，不符合"),
+                concat("党务工作人员 ", fmt(party), " 人，占职工 ", fmt(staff), " 人的 ", fmt((ratio.fillna(0) * 100).round(2)),
+                       "%", band, choose(ok, "，符合", "，不符合")),
                 "未登记职工人数" + band,
             )
             parts.append(_part(sub, points=points, value=ratio * 100, reason=reason, evidence=pd.Series(dtype=object)))

@@ -12,7 +12,7 @@ from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
 from bastion.core.results import explain, read_results
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, cast, func, literal_column, select
 from sqlmodel import Session
 
 from tests import factories
@@ -208,6 +208,30 @@ def test_read_columns_by_key_range_gives_the_rows_of_the_plain_read(engine, tena
     assert [q.hex() for q in ranged["quantity"].dropna()] == [
         q.hex() for q in plain["quantity"].dropna()]  # the same doubles, to the last bit
     assert str(ranged["id"].dtype) == "int32"
+
+
+def test_read_columns_parses_dates_by_key_range_and_row_by_row(engine, tenant):
+    """Date columns come as datetimes whichever way they are read, and from text SQLite holds with a time too."""
+    ids = factories.org_tree(engine, tenant, {"A": "机关"})
+    days = [date(2026, 1, 1), date(1969, 12, 31), date(2000, 2, 29), date(1900, 3, 1), date(2026, 12, 31)]
+    with Session(engine) as session:
+        for day in days:
+            session.add(LedgerEntry(tenant_id=tenant.id, org_id=ids["A"], type="t", date=day))
+        session.commit()
+    le = LedgerEntry.__table__.c
+    query = select(le.id, le.date).where(le.tenant_id + 0 == tenant.id)
+    expected = [pd.Timestamp(d) for d in days]
+
+    def read(**options) -> list[pd.Timestamp]:
+        with engine.connect() as conn:
+            return db.read_columns(conn, query, chunk=2, sort_by="id", **options)["date"].tolist()
+
+    assert read() == expected and read(by_key_range=True) == expected
+    if engine.dialect.name == "sqlite":  # not the fixed-width text the key-range read parses: read row by row
+        with engine.begin() as conn:
+            conn.execute(le.date.table.update().where(le.date == date(2000, 2, 29)).values(
+                date=literal_column("'2000-02-29 00:00:00'")))
+        assert read() == expected and read(by_key_range=True) == expected
 
 
 def test_read_columns_keeps_int32_until_a_value_does_not_fit(engine, tenant):
