@@ -17,36 +17,16 @@ import streamlit as st
 from bastion.core import admin, ballots, organizations, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
-from bastion.core.errors import BastionError
-from bastion.core.importing import LEVEL_NAMES, ImportRejected, write_template
+from bastion.core.importing import LEVEL_NAMES, write_template
 from bastion.core.models import Role
 from bastion.ui import context
+from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import SOURCE_LABELS, role_label, source_label, tr
 from bastion.ui.quorum import quorum_table
 from sqlmodel import Session
 
-FLASH = "admin_flash"
 INDENT = "\u3000\u3000"  # two ideographic spaces per level of the tree
 MANY = 2000  # more organisations than this are typed by code instead of picked from a list
-
-
-def attempt(action: Callable[[], Any], done: str) -> bool:
-    """Run a write; a refusal is shown and nothing is written, success is shown after the rerun."""
-    try:
-        action()
-    except ImportRejected as exc:
-        st.error(tr(f"{len(exc.errors)} 处问题，文件未导入（没有写入任何数据）：",
-                    f"{len(exc.errors)} problem(s): the file was not imported (nothing was written):"))
-        st.dataframe(pd.DataFrame([{tr("文件", "File"): e.file, tr("行", "Row"): e.row, tr("字段", "Field"): e.field,
-                                    tr("原因", "Reason"): e.reason} for e in exc.errors]),
-                     hide_index=True, width="stretch")
-        return False
-    except BastionError as exc:
-        st.error(tr("未保存：", "Not saved: ") + str(exc))
-        return False
-    st.session_state[FLASH] = done
-    st.rerun()
-    return True
 
 
 def org_choice(label: str, names: dict[str, str], key: str, *, where: Any = st, optional: bool = False,
@@ -428,7 +408,7 @@ def render() -> None:
     who = context.signed_in()
     st.title(tr("系统管理", "Administration"))
     if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+        show_flash()
         report = st.session_state.pop("admin_import_report", None)
         if report:
             st.caption(report)

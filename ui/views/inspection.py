@@ -4,23 +4,20 @@ within the inspector's organisations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 from bastion.core import inspection
 from bastion.core.db import transaction
-from bastion.core.errors import BastionError
 from bastion.core.evidence import ALLOWED_SUFFIXES, read_bytes
 from bastion.core.importing import CHECK_KIND_NAMES
 from bastion.core.models import CheckKind, Cycle, RectificationStatus
 from bastion.ui import context
+from bastion.ui.feedback import attempt, show_flash
 from bastion.ui.i18n import tr
 from sqlmodel import Session
 
-FLASH = "inspection_flash"
 MANY = 2000  # more organisations than this are typed by code instead of picked from a list
 
 STATUS = {
@@ -43,18 +40,6 @@ def status_label(status: str) -> str:
 def kind_label(kind: str) -> str:
     known = {k.value: k for k in CheckKind}
     return tr(CHECK_KIND_NAMES.get(known[kind], kind), KIND_EN.get(known[kind], kind)) if kind in known else kind
-
-
-def attempt(action: Callable[[], Any], done: str) -> Any:
-    """Run a write; a refusal is shown and nothing is written, success is shown after the rerun."""
-    try:
-        result = action()
-    except BastionError as exc:
-        st.error(tr("未保存：", "Not saved: ") + str(exc))
-        return None
-    st.session_state[FLASH] = done
-    st.rerun()
-    return result
 
 
 def table(frame: pd.DataFrame, headers: dict[str, str], *, empty: str) -> None:
@@ -255,8 +240,7 @@ def reverify(who, notice_no: str, passed: bool, note: str, new_deadline: date) -
 def render() -> None:
     who = context.signed_in()
     st.title(tr("督查检查", "Inspection"))
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    show_flash()
     cycle = context.pick_cycle(who)
     if cycle is None:
         return

@@ -11,11 +11,11 @@ from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.ui import context
+from bastion.ui.feedback import show_flash, succeeded
 from bastion.ui.i18n import source_label, tr
 from bastion.ui.quorum import quorum_table
 from sqlmodel import Session
 
-FLASH = "ratings_flash"
 def question_label(question: ballots.Question) -> str:
     if question.indicator_code is None:
         return tr("总体评价（0–100 分）", "Overall (0–100)")
@@ -58,9 +58,7 @@ def ballot_form(who: Principal, ballot: pd.Series, asked: list[ballots.Question]
         except BastionError as exc:
             st.error(tr("未提交：", "Not submitted: ") + str(exc))
             return
-        st.session_state[FLASH] = tr(f"已提交对 {ballot['org_name']} 的测评票。",
-                                     f"Ballot for {ballot['org_name']} submitted.")
-        st.rerun()
+        succeeded(tr(f"已提交对 {ballot['org_name']} 的测评票。", f"Ballot for {ballot['org_name']} submitted."))
 
 
 def pending(who: Principal, mine: pd.DataFrame) -> None:
@@ -98,8 +96,7 @@ def submitted(mine: pd.DataFrame) -> None:
 def render() -> None:
     who = context.signed_in()
     st.title(tr("民主测评", "Ratings"))
-    if message := st.session_state.pop(FLASH, None):
-        st.success(message)
+    show_flash()
     with context.engine().connect() as conn:
         mine = ballots.my_ballots(conn, who)
     if mine.empty:

@@ -16,10 +16,10 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.core.rectifications import ANSWERABLE
 from bastion.ui import context
+from bastion.ui.feedback import refused, show_flash, succeeded
 from bastion.ui.i18n import locale, tr
 from sqlmodel import Session
 
-FLASH = "workspace_flash"
 TARGET_FROM = {"default": ("方案默认", "scheme default"), "category": ("类别目标", "category"),
                "branch": ("本支部调整", "this branch")}
 NOTICE_STATUS = {"issued": ("待整改", "issued"), "responded": ("已反馈", "answered"), "verified": ("复验通过", "verified"),
@@ -28,16 +28,6 @@ NOTICE_STATUS = {"issued": ("待整改", "issued"), "responded": ("已反馈", "
 
 def _label(pair: tuple[str, str] | None, fallback: str = "") -> str:
     return tr(*pair) if pair else fallback
-
-
-def _flash(message: str) -> None:
-    """Show ``message`` after the rerun that refreshes what was just written."""
-    st.session_state[FLASH] = message
-    st.rerun()
-
-
-def _refused(exc: BastionError) -> None:
-    st.error(tr("未保存：", "Not saved: ") + str(exc))
 
 
 # --- the branch --------------------------------------------------------------------------------
@@ -128,9 +118,9 @@ def ledger_form(who: Principal, cycle: Cycle, org: dict) -> None:
                     workspace.attach_evidence(session, who, entry_id=entry.id, filename=upload.name,
                                               data=upload.getvalue(), home=context.settings().home)
         except BastionError as exc:
-            _refused(exc)
+            refused(exc)
             return
-        _flash(tr(f"已记录台账「{entry.title}」，佐证材料 {len(files or [])} 份。",
+        succeeded(tr(f"已记录台账「{entry.title}」，佐证材料 {len(files or [])} 份。",
                   f"Recorded “{entry.title}” with {len(files or [])} evidence file(s)."))
 
 
@@ -175,9 +165,9 @@ def evidence_of(who: Principal, entry_id: int, files: pd.DataFrame) -> None:
                     workspace.attach_evidence(session, who, entry_id=entry_id, filename=upload.name,
                                               data=upload.getvalue(), home=context.settings().home)
         except BastionError as exc:
-            _refused(exc)
+            refused(exc)
             return
-        _flash(tr(f"已上传 {len(more)} 份佐证材料。", f"Uploaded {len(more)} file(s)."))
+        succeeded(tr(f"已上传 {len(more)} 份佐证材料。", f"Uploaded {len(more)} file(s)."))
 
 
 # --- the self-assessment ---------------------------------------------------------------------
@@ -235,9 +225,9 @@ def self_form(who, cycle: Cycle, org: dict, period: str, found, counted: dict[st
                 workspace.write_self_assessment(session, who, cycle=cycle, period=period, org_id=org["id"],
                                                 overall=overall, indicators=scores, note=note)
         except BastionError as exc:
-            _refused(exc)
+            refused(exc)
             return
-        _flash(tr(f"已保存 {period} 自评。", f"Self-assessment for {period} saved."))
+        succeeded(tr(f"已保存 {period} 自评。", f"Self-assessment for {period} saved."))
 
 
 # --- rectification notices -----------------------------------------------------------------------
@@ -268,9 +258,9 @@ def notices(who: Principal, org: dict) -> None:
                     with transaction(context.engine()) as session:
                         workspace.answer_notice(session, who, notice_no=row.notice_no, response=response)
                 except BastionError as exc:
-                    _refused(exc)
+                    refused(exc)
                     continue
-                _flash(tr(f"已反馈整改通知 {row.notice_no}。", f"Answered notice {row.notice_no}."))
+                succeeded(tr(f"已反馈整改通知 {row.notice_no}。", f"Answered notice {row.notice_no}."))
     closed = found[~found["status"].isin(answerable)]
     if not closed.empty:
         st.dataframe(pd.DataFrame({
@@ -332,8 +322,7 @@ def history_chart(history: pd.DataFrame) -> None:
 def render() -> None:
     who = context.signed_in()
     st.title(tr("支部工作台", "Branch workspace"))
-    if message := st.session_state.pop(FLASH, None):
-        st.success(message)
+    show_flash()
     cycle = context.pick_cycle(who)
     if cycle is None:
         return
