@@ -63,10 +63,10 @@ def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
         tr("指标", "Indicator"): progress["indicator_code"] + " " + progress["name"],
         tr("板块", "Block"): progress["block_name"],
         tr("分值", "Points"): progress["points"],
-        tr("目标", "Target"): progress["target"],
+        tr("目标", "Target"): pd.to_numeric(progress["target"]),
         tr("目标来源", "Target from"): progress["target_from"].map(lambda k: _label(TARGET_FROM.get(k))),
-        tr("已完成", "Done"): progress["measured"],
-        tr("全年目标", "Year goal"): progress["goal"],
+        tr("已完成", "Done"): pd.to_numeric(progress["measured"]),
+        tr("全年目标", "Year goal"): pd.to_numeric(progress["goal"]),
         tr("完成率", "Reached"): progress["share"] * 100,
         tr("说明", "Detail"): progress["detail"],
     })
