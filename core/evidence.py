@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from sqlmodel import Session
 
@@ -57,7 +59,4 @@ def store(session: Session, *, home: Path, tenant_id: int, tenant_code: str, fil
 
 def read_bytes(evidence: Evidence) -> bytes:
     """The stored file's content (for a download button)."""
-    from urllib.parse import urlparse
-    from urllib.request import url2pathname
-
     return Path(url2pathname(urlparse(evidence.uri).path)).read_bytes()
