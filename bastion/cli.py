@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -26,7 +27,7 @@ from bastion import __version__
 from bastion.core import cycles, db, rectifications, reviews, scoring, tenants, users
 from bastion.core.engine import Period
 from bastion.core.errors import BastionError
-from bastion.core.models import Cycle, Tenant
+from bastion.core.models import Cycle, Tenant, User
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
@@ -231,15 +232,20 @@ def user_add(
     out.print(f"user {username} created in {t.code}: {role} on {org or 'the whole tenant'}")
 
 
+@contextmanager
+def _user(username: str, tenant_code: str | None) -> Iterator[tuple[Session, User]]:
+    """The tenant's user ``username`` and the transaction that changes them."""
+    with db.transaction(_engine()) as session:
+        yield session, users.find_user(session, tenants.resolve_tenant(session, tenant_code).id, username)
+
+
 @user_app.command("grant")
 @handled
 def user_grant(username: Annotated[str, typer.Argument()], role: RoleOpt, org: OrgOpt = None,
                tenant: TenantOpt = None) -> None:
     """Grant a user another role (on an organisation's subtree)."""
-    with db.transaction(_engine()) as session:
-        t = tenants.resolve_tenant(session, tenant)
-        users.grant(session, user=users.find_user(session, t.id, username), role=role, org_code=org,
-                    actor=current_actor())
+    with _user(username, tenant) as (session, user):
+        users.grant(session, user=user, role=role, org_code=org, actor=current_actor())
     out.print(f"{username}: {role} on {org or 'the whole tenant'} granted")
 
 
@@ -248,10 +254,8 @@ def user_grant(username: Annotated[str, typer.Argument()], role: RoleOpt, org: O
 def user_revoke(username: Annotated[str, typer.Argument()], role: RoleOpt, org: OrgOpt = None,
                 tenant: TenantOpt = None) -> None:
     """Take a role back."""
-    with db.transaction(_engine()) as session:
-        t = tenants.resolve_tenant(session, tenant)
-        users.revoke(session, user=users.find_user(session, t.id, username), role=role, org_code=org,
-                     actor=current_actor())
+    with _user(username, tenant) as (session, user):
+        users.revoke(session, user=user, role=role, org_code=org, actor=current_actor())
     out.print(f"{username}: {role} on {org or 'the whole tenant'} revoked")
 
 
@@ -259,10 +263,8 @@ def user_revoke(username: Annotated[str, typer.Argument()], role: RoleOpt, org: 
 @handled
 def user_passwd(username: Annotated[str, typer.Argument()], password: PasswordOpt, tenant: TenantOpt = None) -> None:
     """Set a user's password."""
-    with db.transaction(_engine()) as session:
-        t = tenants.resolve_tenant(session, tenant)
-        users.set_password(session, user=users.find_user(session, t.id, username), password=password,
-                           actor=current_actor())
+    with _user(username, tenant) as (session, user):
+        users.set_password(session, user=user, password=password, actor=current_actor())
     out.print(f"password of {username} set")
 
 

@@ -39,11 +39,11 @@ from .models import (
     Rating,
     RatingSource,
     Role,
-    TenantPlugin,
     User,
     utcnow,
 )
 from .registry import Registry
+from .tenants import enabled_plugins
 
 CLOSED_STATUSES = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
@@ -79,11 +79,6 @@ class Question:
     @property
     def qualitative(self) -> bool:
         return bool(self.levels)
-
-
-def enabled_plugins(conn: Connection, tenant_id: int) -> list[str]:
-    t = TenantPlugin.__table__.c
-    return sorted(conn.execute(select(t.plugin).where(t.tenant_id == tenant_id)).scalars())
 
 
 def rating_readers(conn: Connection, cycle: Cycle, registry: Registry) -> list[Reader]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
+from sqlalchemy import select as select_core
 from sqlmodel import Session, select
 
 from . import audit
@@ -108,9 +109,13 @@ def disable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *,
     return removed
 
 
-def enabled_plugins(session: Session, tenant_id: int) -> list[str]:
-    rows = session.exec(select(TenantPlugin.plugin).where(TenantPlugin.tenant_id == tenant_id)).all()
-    return sorted(rows)
+def enabled_plugins(db: Session | Connection, tenant_id: int) -> list[str]:
+    """The plugins ``tenant_id`` enables, read in ``db``: a session (with what it has not flushed yet) or a
+    connection."""
+    if isinstance(db, Session):
+        return sorted(db.exec(select(TenantPlugin.plugin).where(TenantPlugin.tenant_id == tenant_id)).all())
+    t = TenantPlugin.__table__.c
+    return sorted(db.execute(select_core(t.plugin).where(t.tenant_id == tenant_id)).scalars())
 
 
 def tenants_enabling(session: Session) -> dict[str, list[str]]:

@@ -22,7 +22,8 @@ from sqlmodel import select as select_model
 
 from . import audit, evidence, rectifications, results
 from .access import Action, Forbidden, Principal, allows, require, visible
-from .ballots import CLOSED_STATUSES, enabled_plugins, rating_readers
+from .ballots import CLOSED_STATUSES, rating_readers
+from .tenants import enabled_plugins
 from .contributions import LedgerType
 from .cycles import cycle_scheme
 from .engine import UNIT_MONTHS, Period

@@ -70,6 +70,16 @@ def registry() -> Registry:
 
 
 @pytest.fixture
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its lightest: tests that make many users test who may do what, not the hashing."""
+    from argon2 import PasswordHasher
+
+    from bastion.core import access
+
+    monkeypatch.setattr(access, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
 def tenant(engine: Engine, registry: Registry):
     return factories.tenant(engine, registry)
 

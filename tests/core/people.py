@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -20,12 +18,6 @@ from bastion.core.models import Organization, Tenant
 PASSWORD = "a-long-password"
 
 
-@pytest.fixture
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at its lightest: these tests make many users, and what they test is who may do what."""
-    from bastion.core import access
-
-    monkeypatch.setattr(access, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 TREE = (("DW", None, "committee"), ("ZZ1", "DW", "general_branch"), ("A", "ZZ1", "branch"),
         ("B", "ZZ1", "branch"), ("ZZ2", "DW", "general_branch"), ("C", "ZZ2", "branch"))

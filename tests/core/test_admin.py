@@ -15,7 +15,6 @@ from bastion.core.errors import BastionError, Conflict, NotFound
 from bastion.core.models import AuditEvent, Grant, User
 from tests import factories
 from tests.core import people
-from tests.core.people import cheap_passwords  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 

@@ -16,7 +16,6 @@ from bastion.core.evidence import read_bytes
 from bastion.core.models import AuditEvent, Check, Finding, Rectification
 from tests import factories
 from tests.core import people
-from tests.core.people import cheap_passwords  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 

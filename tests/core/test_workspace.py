@@ -70,9 +70,8 @@ def people(engine: Engine, registry: Registry, tenant: Tenant) -> People:
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No Argon2 per test user: these tests never log in."""
-    monkeypatch.setattr(users, "hash_password", lambda password: "not-a-hash")
+def cheap_password_hashes(cheap_passwords) -> None:
+    """Argon2 at its lightest for the many test users."""
 
 
 @pytest.fixture
