@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,9 @@ from sqlmodel import select as select_model
 
 from .errors import BastionError, NotFound
 from .models import Cycle, Organization, Role
+
+
+T = TypeVar("T")
 
 
 class Forbidden(BastionError):
@@ -156,3 +160,13 @@ def tenant_cycle(session: Session, principal: Principal, cycle_id: int) -> Cycle
     if cycle is None or cycle.tenant_id != principal.tenant_id:
         raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
     return cycle
+
+
+def org_row(session: Session, principal: Principal, action: Action, model: type[T], row_id: int, what: str) -> T:
+    """Row ``row_id`` of ``model`` (a table with ``tenant_id`` and ``org_id``) if it is the principal's tenant's
+    and ``action`` reaches its organisation; ``what`` names it in the message."""
+    row = session.get(model, row_id)
+    if row is None or row.tenant_id != principal.tenant_id:
+        raise NotFound(f"{what}: no {what} #{row_id} in this tenant")
+    require(session.connection(), principal, action, row.org_id)
+    return row

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit, rectifications
-from .access import Action, Principal, org_by_code, require, tenant_cycle, visible
+from .access import Action, Principal, org_by_code, org_row, require, tenant_cycle, visible
 from .errors import BastionError, Conflict, NotFound
 from .evidence import store
 from .models import (
@@ -181,25 +181,17 @@ def record_finding(session: Session, principal: Principal, *, cycle_id: int, org
     return finding
 
 
-def _finding(session: Session, principal: Principal, finding_id: int) -> Finding:
-    finding = session.get(Finding, finding_id)
-    if finding is None or finding.tenant_id != principal.tenant_id:
-        raise NotFound(f"finding: no finding #{finding_id} in this tenant")
-    require(session.connection(), principal, Action.inspect, finding.org_id)
-    return finding
-
-
 def attach_evidence(session: Session, principal: Principal, *, finding_id: int, filename: str, data: bytes,
                     home: Path) -> Evidence:
     """Keep a file (photo, minutes …) as evidence of a finding the principal may inspect."""
-    finding = _finding(session, principal, finding_id)
+    finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
     tenant = session.get(Tenant, principal.tenant_id)
     return store(session, home=home, tenant_id=tenant.id, tenant_code=tenant.code, filename=filename, data=data,
                  actor=principal.username, finding_id=finding.id)
 
 
 def finding_evidence(session: Session, principal: Principal, *, finding_id: int) -> list[Evidence]:
-    finding = _finding(session, principal, finding_id)
+    finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
     return list(session.exec(select_model(Evidence).where(Evidence.finding_id == finding.id)
                              .order_by(Evidence.id)).all())
 
@@ -237,7 +229,7 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
     if deadline <= today:
         raise BastionError(f"deadline: {deadline.isoformat()} is not after today ({today.isoformat()})")
     if finding_id is not None:
-        finding = _finding(session, principal, finding_id)
+        finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
         if finding.date.year != cycle.year:
             raise BastionError(f"finding #{finding.id} of {finding.date.isoformat()} is not in the {cycle.year} cycle")
         existing = session.exec(select_model(Rectification.notice_no)

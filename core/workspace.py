@@ -21,7 +21,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit, evidence, rectifications, results
-from .access import Action, Forbidden, Principal, allows, require, visible
+from .access import Action, Forbidden, Principal, allows, org_row, require, visible
 from .ballots import CLOSED_STATUSES, rating_readers
 from .tenants import enabled_plugins
 from .contributions import LedgerType
@@ -323,18 +323,10 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
     return entry
 
 
-def _entry(session: Session, principal: Principal, entry_id: int) -> LedgerEntry:
-    entry = session.get(LedgerEntry, entry_id)
-    if entry is None or entry.tenant_id != principal.tenant_id:
-        raise NotFound(f"no ledger entry {entry_id}")
-    require(session.connection(), principal, Action.record_ledger, entry.org_id)
-    return entry
-
-
 def attach_evidence(session: Session, principal: Principal, *, entry_id: int, filename: str, data: bytes,
                     home) -> Evidence:
     """Keep a file as evidence (佐证材料) of one of the branch's ledger entries."""
-    entry = _entry(session, principal, entry_id)
+    entry = org_row(session, principal, Action.record_ledger, LedgerEntry, entry_id, "ledger entry")
     tenant = session.get(Tenant, principal.tenant_id)
     return evidence.store(session, home=home, tenant_id=tenant.id, tenant_code=tenant.code, filename=filename,
                           data=data, actor=principal.username, ledger_entry_id=entry.id)
@@ -372,7 +364,7 @@ def evidence_file(session: Session, principal: Principal, evidence_id: int) -> t
     row = session.get(Evidence, evidence_id)
     if row is None or row.tenant_id != principal.tenant_id or row.ledger_entry_id is None:
         raise NotFound(f"no evidence {evidence_id}")
-    _entry(session, principal, row.ledger_entry_id)
+    org_row(session, principal, Action.record_ledger, LedgerEntry, row.ledger_entry_id, "ledger entry")
     return row.filename, evidence.read_bytes(row)
 
 
