@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Iterator
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlmodel import Session, create_engine
 
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import spool
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,6 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", spool.release)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
@@ -148,7 +153,7 @@ _DRIVER_NATIVE = (Boolean, Float, Integer, Numeric, String)  # values the driver
 
 
 def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_by: str | None = None,
-                 by_key_range: bool = False, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
+                 by_key_range: bool = False, readers: int = 1, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
     """Run ``query`` and return its rows as a frame of numpy columns (see ``scoring.read_facts``).
 
     The column kinds come from the query's SQL types: integers (int32 while every value fits),
@@ -165,6 +170,9 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_
     ``chunk``-wide ranges of the integer key, each range's rows coming back as one row of
     ``group_concat`` texts (:func:`_sqlite_key_ranges`): the database builds the texts in C
     instead of Python building a tuple per row, about twice as fast. Rows keep the key's order.
+    With ``readers`` > 1 and a database file, the ranges are queried on that many threads, each
+    with a connection of its own, which sees committed rows only (the caller's uncommitted writes
+    are not read): for reading facts stored earlier, not rows written in the same transaction.
 
     Not through ADBC's SQLite driver, although it reads into Arrow 3–4× faster: it carries its
     own copy of SQLite, and two copies in one process undo each other's file locks on a WAL
@@ -174,11 +182,13 @@ def read_columns(conn: Connection, query: Select, *, chunk: int = 200_000, sort_
     kinds = {c.name: _kind(c) for c in query.selected_columns}
     distinct: dict[str, dict] = {name: {None: 0} for name, kind in kinds.items() if kind == "text"}
     key = _integer_key(query) if by_key_range and conn.dialect.name == "sqlite" else None
+    if key is not None and not database_file(conn):
+        readers = 1  # another connection to an in-memory database would open a different, empty one
     bounds = _key_bounds(conn, key) if key is not None else None
     # At most one row per key value: room reserved (address space; pages are used as rows come), capped.
     reserve = min(bounds[1] - bounds[0] + 1, 1 << 26) if bounds is not None else 0
     columns = {name: _Growing(kind, reserve) for name, kind in kinds.items()}
-    batches = (_sqlite_key_ranges(conn, query, key, bounds, kinds, chunk) if bounds is not None
+    batches = (_sqlite_key_ranges(conn, query, key, bounds, kinds, chunk, readers) if bounds is not None
                else _row_batches(conn, query, kinds, chunk))
     for batch in batches:
         for name, kind in kinds.items():
@@ -283,6 +293,12 @@ def _integer_key(query: Select) -> ColumnElement | None:
     return keys[0] if len(keys) == 1 and isinstance(keys[0].type, Integer) else None
 
 
+def database_file(conn: Connection) -> bool:
+    """Whether ``conn`` is to a database file (other connections to it see the same database)."""
+    url = conn.engine.url
+    return bool(url.database) and url.database != ":memory:" and "mode=memory" not in str(url.query)
+
+
 _NULL = "\x1e"  # stands for NULL in a text column's group_concat (which skips NULLs)
 _TEXT_SEP = "\x1f"
 
@@ -295,15 +311,16 @@ def _key_bounds(conn: Connection, key: ColumnElement) -> tuple[int, int] | None:
 
 
 def _sqlite_key_ranges(conn: Connection, query: Select, key: ColumnElement, bounds: tuple[int, int],
-                       kinds: dict[str, str], chunk: int) -> Iterator[dict[str, Any]]:
+                       kinds: dict[str, str], chunk: int, readers: int) -> Iterator[dict[str, Any]]:
     """``query``'s rows, ``chunk`` key values at a time, each range as one row of ``group_concat`` texts.
 
     Per column: integers as decimal text; floats through ``printf('%!.17g')``, which gives back the
     same double (SQLite's own text conversion keeps 15 digits); text joined with a control character,
     NULL as another. The texts are split and parsed by numpy and Arrow. A range whose texts do not
     split into its row count (a text value containing the separator) is read row by row instead.
+    With ``readers`` > 1 the ranges are queried on that many threads (:func:`_range_texts`).
     """
-    table, (lo, hi) = key.table, bounds
+    table = key.table
     exprs = [c.element if isinstance(c, Label) else c for c in query.selected_columns]
     concat = []
     # Literals, not bound parameters: SQLite evaluates a parameter in the select list for every row (2× slower).
@@ -319,28 +336,87 @@ def _sqlite_key_ranges(conn: Connection, query: Select, key: ColumnElement, boun
             concat.append(func.group_concat(func.ifnull(expr, null), sep))
     start, end = bindparam("key_start", type_=Integer), bindparam("key_end", type_=Integer)
     ranged = query.where(key >= start, key < end)
-    aggregate = select(func.count(), *concat).select_from(table).where(ranged.whereclause)
-    compiled = aggregate.compile(dialect=conn.dialect)
-    cursor = conn.connection.cursor()
+    aggregate = select(func.count(), *concat).select_from(table).where(ranged.whereclause).compile(dialect=conn.dialect)
+    next_key = select(func.min(key)).where(key >= start)
+
+    def range_params(first: int) -> list | dict:
+        return _driver_params(aggregate, conn, {"key_start": first, "key_end": first + chunk})
+
+    def following(first: int) -> int | None:
+        return conn.execute(next_key, {"key_start": first}).scalar()
+
+    for first, (n, *texts) in _range_texts(conn, str(aggregate), range_params, following, bounds, chunk, readers):
+        batch = _parse_texts(texts, kinds, n)
+        if batch is None:  # a separator inside a value: this range row by row
+            yield from _row_batches(conn, ranged.params(key_start=first, key_end=first + chunk), kinds, chunk)
+        else:
+            yield batch
+
+
+def _range_texts(conn: Connection, sql: str, range_params: Callable[[int], Any], following: Callable[[int], int | None],
+                 bounds: tuple[int, int], chunk: int, readers: int) -> Iterator[tuple[int, tuple]]:
+    """``(first key, row)`` of the non-empty key ranges ``[first, first + chunk)``, in key order.
+
+    One reader runs the queries on ``conn``, in the caller's transaction. More readers run them on
+    threads with a connection each, a few ranges ahead of the caller: SQLite computes a range's
+    texts without holding the GIL, so the readers' scans and the caller's parsing use every core
+    (reading a year of a 100k-branch enterprise: ~2× faster on two cores). Their connections see
+    committed rows only. An empty range (a gap in the keys) sends the next ranges on from the next
+    key there is.
+    """
+    lo, hi = bounds
+    if readers <= 1:
+        cursor = conn.connection.cursor()
+        try:
+            first = lo
+            while first is not None and first <= hi:
+                row = cursor.execute(sql, range_params(first)).fetchone()
+                if row[0]:
+                    yield first, row
+                    first += chunk
+                else:
+                    first = following(first + chunk)
+        finally:
+            cursor.close()
+        return
+
+    local, opened, lock = threading.local(), [], threading.Lock()
+
+    def query(params: Any) -> tuple:
+        if not hasattr(local, "connection"):
+            local.connection = conn.engine.raw_connection()
+            with lock:
+                opened.append(local.connection)
+        cursor = local.connection.cursor()
+        try:
+            return cursor.execute(sql, params).fetchone()
+        finally:
+            cursor.close()
+
+    pending: deque[tuple[int, Future]] = deque()
+    frontier = lo
     try:
-        next_key = select(func.min(key)).where(key >= bindparam("key_start", type_=Integer)).compile(dialect=conn.dialect)
-        first = lo
-        while first is not None and first <= hi:
-            cursor.execute(str(compiled), _driver_params(compiled, conn, {"key_start": first, "key_end": first + chunk}))
-            n, *texts = cursor.fetchone()
-            first += chunk
-            if not n:  # sparse keys: go on from the next one there is
-                cursor.execute(str(next_key), _driver_params(next_key, conn, {"key_start": first}))
-                first = cursor.fetchone()[0]
-                continue
-            chunk_start = first - chunk
-            batch = _parse_texts(texts, kinds, n)
-            if batch is None:  # a separator inside a value: this range row by row
-                yield from _row_batches(conn, ranged.params(key_start=chunk_start, key_end=first), kinds, chunk)
-            else:
-                yield batch
+        with ThreadPoolExecutor(readers, thread_name_prefix="bastion-read") as pool:
+            try:
+                while True:
+                    while frontier <= hi and len(pending) < 2 * readers:
+                        pending.append((frontier, pool.submit(query, range_params(frontier))))
+                        frontier += chunk
+                    if not pending:
+                        return
+                    first, future = pending.popleft()
+                    row = future.result()
+                    if row[0]:
+                        yield first, row
+                    else:
+                        after = following(first + chunk)
+                        frontier = hi + 1 if after is None else max(frontier, after)
+            finally:
+                for _, future in pending:
+                    future.cancel()
     finally:
-        cursor.close()
+        for connection in opened:
+            connection.close()
 
 
 def _parse_texts(texts: list[str], kinds: dict[str, str], n: int) -> dict[str, Any] | None:

@@ -9,12 +9,15 @@ the previous results as they were. Published results are never overwritten.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -42,7 +45,7 @@ from sqlmodel import Session
 from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
-from .db import bulk_insert, read_columns, transaction
+from .db import bulk_insert, database_file, read_columns, release_free_memory, transaction
 from .engine import LINE_COLUMNS, Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
 from .errors import BastionError, Conflict
 from .models import (
@@ -62,6 +65,7 @@ from .models import (
 )
 from .registry import Registry
 from .results import read_history, read_results
+from .spool import Spool
 from .tenants import enabled_plugins
 
 
@@ -108,7 +112,8 @@ def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
     rows: there the filter is written on ``tenant_id + 0`` and ``+date`` (SQLite; ``date(date)``
     elsewhere), which keeps the planner off the (tenant, date) index — whose order can be far
     from the table's when facts were imported in bulk — so the table is scanned in its own order
-    (2–3× faster on SQLite in the benchmark), and on SQLite by key ranges (``db.read_columns``).
+    (2–3× faster on SQLite in the benchmark), and on SQLite by key ranges (``db.read_columns``),
+    queried on :data:`FACT_READERS` threads.
     """
     window = (period.start, period.end)
     days = functools.partial(_epoch_days, dialect=conn.dialect.name)
@@ -124,13 +129,18 @@ def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
             tenant, when = tenant + 0, func.date(when, type_=Date)
         query = select(*picked).where(tenant == tenant_id, when >= window[0], when < window[1])
         # sort_by: the engine's order, no sorted copy later; by_key_range: the table is scanned anyway
-        return read_columns(conn, query, sort_by="org_id", by_key_range=scan, categorical=categorical)
+        return read_columns(conn, query, sort_by="org_id", by_key_range=scan, readers=FACT_READERS,
+                            categorical=categorical)
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
         facts_of(Finding, "id", "org_id", "indicator_code", "date", "deduction", "description"),
         facts_of(Rating, "id", "org_id", "source", "indicator_code", "score", "level", "date"),
     )
+
+
+FACT_READERS = min(4, os.cpu_count() or 1)
+"""Threads reading a long period's facts on SQLite (``db.read_columns``): one per core, at most four."""
 
 
 def _no_index(column: ColumnElement) -> ColumnElement:
@@ -220,10 +230,11 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
 
     ids = _insert_evaluations(conn, cycle, inputs)
     sums = []
-    for lines in score_slices(inputs) if slices is None else slices:
-        _insert_lines(conn, line_t, lines, ids)
-        sums.append(subtotals(lines))
-        del lines
+    with _line_writer(conn, line_t, ids, len(inputs.orgs) * len(inputs.params)) as write:
+        for lines in score_slices(inputs) if slices is None else slices:
+            write(lines)
+            sums.append(subtotals(lines))
+            del lines
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
     evaluations = conclude(inputs.scheme, inputs.orgs, sums)
     _update_evaluations(conn, ev_t, evaluations, ids)
@@ -249,9 +260,46 @@ def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Se
 
 
 LINE_BATCH = 50_000
+SPOOL_MIN_LINES = 300_000
+"""From this many lines on, lines go to SQLite through ``core.spool``: a helper process binds them
+on the other core while the engine scores the next slice (below it, starting the helper costs
+more than it saves)."""
 
 
-def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, ids: pd.Series) -> None:
+@contextmanager
+def _line_writer(conn: Connection, line_t: Table, ids: pd.Series,
+                 expected: int) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """How a run writes each slice's lines: through a spool for a large run on an SQLite file, else directly."""
+    spool_it = conn.dialect.name == "sqlite" and expected >= SPOOL_MIN_LINES and database_file(conn)
+    if spool_it and os.name == "posix":  # the spool waits on its helper's pipe with select()
+        def spooled(lines: pd.DataFrame) -> None:
+            spool.put(_line_batch(lines, ids))
+            release_free_memory()  # the slice's texts: Arrow's allocator would keep their pages
+
+        with Spool(conn, line_t, expected_rows=expected, batch_rows=LINE_BATCH) as spool:
+            yield spooled
+    else:
+        yield functools.partial(_insert_lines, conn, line_t, ids=ids)
+
+
+def _line_batch(lines: pd.DataFrame, ids: pd.Series) -> pa.RecordBatch:
+    """A slice's lines as the columns of ``EvaluationLine`` (NaN values and targets as NULL)."""
+    def floats(column: str) -> pa.Array:
+        return pa.array(lines[column].to_numpy(dtype=float), from_pandas=True)
+
+    return pa.record_batch({
+        "evaluation_id": pa.array(lines["org_id"].map(ids).to_numpy(dtype="int64")),
+        "indicator_code": pa.array(lines["indicator_code"].astype(str).to_numpy(), pa.string()),
+        "points": pa.array(lines["points"].to_numpy(dtype=float)),
+        "value": floats("value"),
+        "target": floats("target"),
+        "veto": pa.array(lines["veto"].to_numpy(dtype=bool)),
+        "reason": pa.array(lines["reason"].array),
+        "evidence": pa.array(lines["evidence"].fillna("").array),
+    })
+
+
+def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, *, ids: pd.Series) -> None:
     """Insert a slice's lines, ``LINE_BATCH`` at a time.
 
     Reasons and evidence come as Arrow strings; a batch at a time keeps few of them alive as

@@ -10,7 +10,7 @@ from bastion.core import cycles, db, scoring
 from bastion.core.db import transaction
 from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
-from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating
+from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating, Tenant
 from bastion.core.results import explain, read_results
 from sqlalchemy import BigInteger, cast, func, literal_column, select
 from sqlmodel import Session
@@ -203,11 +203,34 @@ def test_read_columns_by_key_range_gives_the_rows_of_the_plain_read(engine, tena
     with engine.connect() as conn:
         plain = db.read_columns(conn, query, chunk=3, sort_by="org_id")
         ranged = db.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True)
+        threaded = db.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True, readers=2)
     pd.testing.assert_frame_equal(ranged, plain)
+    pd.testing.assert_frame_equal(threaded, plain)
     assert ranged["source"].tolist()[:4] == [t for n, t in enumerate(types) if n % 3 == 0]  # NULL kept as None
     assert [q.hex() for q in ranged["quantity"].dropna()] == [
         q.hex() for q in plain["quantity"].dropna()]  # the same doubles, to the last bit
     assert str(ranged["id"].dtype) == "int32"
+
+
+@pytest.mark.parametrize("readers", [1, 2, 3])
+def test_read_columns_by_key_range_skips_gaps_in_the_keys(engine, tenant, readers):
+    """Keys with gaps far wider than a range, and a range holding only another tenant's rows."""
+    ids = factories.org_tree(engine, tenant, {"A": "机关"})
+    with Session(engine) as session:
+        other = Tenant(code="other", name="别家")
+        session.add(other)
+        session.flush()
+        keys = [1, 2, 3, 4, 40, 41, 5_000, 5_001, 5_002, 90_000]
+        for key in keys:
+            session.add(LedgerEntry(id=key, tenant_id=other.id if key == 40 else tenant.id, org_id=ids["A"],
+                                    type=f"t{key}", date=date(2026, 1, 1)))
+        session.commit()
+    le = LedgerEntry.__table__.c
+    query = select(le.id, le.type).where(le.tenant_id + 0 == tenant.id)
+    with engine.connect() as conn:
+        read = db.read_columns(conn, query, chunk=2, sort_by="id", by_key_range=True, readers=readers)
+    assert read["id"].tolist() == [k for k in keys if k != 40]
+    assert read["type"].tolist() == [f"t{k}" for k in keys if k != 40]
 
 
 def test_read_columns_parses_dates_by_key_range_and_row_by_row(engine, tenant):
