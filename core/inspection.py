@@ -291,10 +291,7 @@ def reverify(session: Session, principal: Principal, *, notice_no: str, passed: 
              new_deadline: date | None = None) -> Rectification:
     """Re-verify (复验) an answered notice of the principal's organisations: closed, or reopened with a new deadline."""
     require(session.connection(), principal, Action.inspect)
-    notice = session.exec(select_model(Rectification).where(Rectification.tenant_id == principal.tenant_id,
-                                                            Rectification.notice_no == notice_no)).first()
-    if notice is None:
-        raise NotFound(f"notice: no rectification notice {notice_no!r}")
+    notice = rectifications.notice_by_number(session, principal.tenant_id, notice_no)
     require(session.connection(), principal, Action.inspect, notice.org_id)
     return rectifications.verify(session, tenant_id=principal.tenant_id, notice_no=notice_no, passed=passed,
                                  note=note, verifier=principal.username, new_deadline=new_deadline)

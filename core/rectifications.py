@@ -21,7 +21,8 @@ from .models import Organization, Rectification, RectificationStatus, utcnow
 ANSWERABLE = (RectificationStatus.issued, RectificationStatus.overdue, RectificationStatus.reopened)
 
 
-def _notice(session: Session, tenant_id: int, notice_no: str) -> Rectification:
+def notice_by_number(session: Session, tenant_id: int, notice_no: str) -> Rectification:
+    """The tenant's notice numbered ``notice_no`` (e.g. 整改-2026-0001); NotFound if there is none."""
     notice = session.exec(select_model(Rectification).where(Rectification.tenant_id == tenant_id,
                                                             Rectification.notice_no == notice_no)).first()
     if notice is None:
@@ -33,7 +34,7 @@ def respond(session: Session, *, tenant_id: int, notice_no: str, response: str, 
     """The branch's answer to a notice: what it rectified and how."""
     if not response.strip():
         raise BastionError("an answer needs the rectification done (整改情况)")
-    notice = _notice(session, tenant_id, notice_no)
+    notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status not in ANSWERABLE:
         raise Conflict(f"notice {notice_no} is {notice.status}: only an issued, overdue or reopened notice is answered")
     old = {"status": notice.status, "response": notice.response}
@@ -47,7 +48,7 @@ def respond(session: Session, *, tenant_id: int, notice_no: str, response: str, 
 def verify(session: Session, *, tenant_id: int, notice_no: str, passed: bool, note: str, verifier: str,
            new_deadline: date | None = None) -> Rectification:
     """Re-verification (复验) of an answered notice: closed when it passed, reopened with a new deadline when not."""
-    notice = _notice(session, tenant_id, notice_no)
+    notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status != RectificationStatus.responded:
         raise Conflict(f"notice {notice_no} is {notice.status}: only an answered notice is re-verified")
     if not passed and (new_deadline is None or new_deadline <= date.today()):

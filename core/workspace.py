@@ -510,10 +510,7 @@ def read_notices(conn: Connection, principal: Principal, *, org_id: int) -> pd.D
 
 def answer_notice(session: Session, principal: Principal, *, notice_no: str, response: str) -> Rectification:
     """The branch's answer to one of its notices (整改情况), through :func:`rectifications.respond`."""
-    notice = session.exec(select_model(Rectification).where(Rectification.tenant_id == principal.tenant_id,
-                                                            Rectification.notice_no == notice_no)).first()
-    if notice is None:
-        raise NotFound(f"no rectification notice {notice_no!r}")
+    notice = rectifications.notice_by_number(session, principal.tenant_id, notice_no)
     require(session.connection(), principal, Action.answer_notice, notice.org_id)
     return rectifications.respond(session, tenant_id=principal.tenant_id, notice_no=notice_no, response=response,
                                   actor=principal.username)
