@@ -104,3 +104,15 @@ def test_same_inputs_same_outputs_whatever_the_row_order(registry, enterprise, r
                                   other.evaluations.sort_values(key).reset_index(drop=True))
     pd.testing.assert_frame_equal(first.lines.sort_values(["org_id", "indicator_code"]).reset_index(drop=True),
                                   other.lines.sort_values(["org_id", "indicator_code"]).reset_index(drop=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.integers(-50, 50), max_size=30), dtype=st.sampled_from([np.int16, np.int32, np.int64]),
+       lo=st.integers(-2**40, 2**40) | st.integers(-60, 60), hi=st.integers(-2**40, 2**40) | st.integers(-60, 60))
+def test_facts_for_orgs_is_the_rows_between_the_bounds(ids, dtype, lo, hi):
+    """Whatever the ids' width, and bounds beyond it (they are searched as the ids' own type)."""
+    frame = pd.DataFrame({"org_id": np.array(sorted(ids), dtype=dtype), "row": range(len(ids))})
+    cut = Facts(frame, frame, frame).for_orgs(lo, hi)
+    expected = frame[(frame["org_id"] >= lo) & (frame["org_id"] <= hi)]
+    for part in (cut.ledger, cut.findings, cut.ratings):
+        assert part["row"].tolist() == expected["row"].tolist()
