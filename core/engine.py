@@ -209,13 +209,13 @@ class Facts:
         return self._ledger_evidence[ledger_type]
 
 
-
 def _same_type(ids: np.ndarray, bound: int) -> np.generic:
     """``bound`` as a scalar of the ids' own type, clipped to its range (which keeps its position
     among them): searching for any other scalar, numpy converts the whole array first (36 ms for
     28 M int32 ids, at every slice)."""
     info = np.iinfo(ids.dtype)
     return ids.dtype.type(min(max(int(bound), info.min), info.max))
+
 
 # --- the rule-type contract ----------------------------------------------------------------
 
@@ -618,8 +618,8 @@ def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
     vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
     reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
     lists: list[list] = [[] for _ in range(len(sums))]
-    for at, vetoed in zip(sums.index.get_indexer(reasons.index), reasons):  # the vetoed organisations only
-        lists[at] = vetoed
+    for at, its_reasons in zip(sums.index.get_indexer(reasons.index), reasons):  # vetoed organisations only
+        lists[at] = its_reasons
     sums["veto_reasons"] = lists
     return sums
 
