@@ -12,6 +12,7 @@ and a generous start-up time for a temporary server on a busy 2-core machine (..
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from bastion.core.settings import Settings
@@ -24,10 +25,15 @@ PREFECT_DEFAULTS = {
 
 
 def configure_prefect(environ: os._Environ | dict = os.environ) -> None:
+    before = dict(environ)
     environ.setdefault("PREFECT_HOME", str(Settings.from_env(dict(environ)).home / "prefect"))
     Path(environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)  # its SQLite file goes there
     for name, value in PREFECT_DEFAULTS.items():
         environ.setdefault(name, value)
+    context = sys.modules.get("prefect.context")
+    if environ is os.environ and dict(environ) != before and context is not None:
+        # Prefect read its settings when it was imported (by a plugin, say): have it read them again.
+        context.refresh_global_settings_context()
 
 
 configure_prefect()

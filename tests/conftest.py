@@ -21,10 +21,9 @@ from tests import factories
 # (the demo) starts one temporary server there.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bastion-test-prefect-"))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its INFO lines at exit hit pytest's closed streams
-# Prefect reads its settings once, when it is first imported: Bastion's defaults (a 120 s start-up
-# time for a temporary server, not 20 s) must be in the environment before any test module imports
-# Prefect itself, or a slow machine times out the demo's first flow.
-import bastion.flows  # noqa: E402,F401  (importing it sets them)
+# Bastion's Prefect defaults (a 120 s start-up time for a temporary server, not 20 s) for the whole
+# session, before any test module imports Prefect: importing bastion.flows sets them.
+import bastion.flows  # noqa: E402,F401
 
 PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
