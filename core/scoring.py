@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import (
@@ -270,8 +269,8 @@ more than it saves)."""
 def _line_writer(conn: Connection, line_t: Table, ids: pd.Series,
                  expected: int) -> Iterator[Callable[[pd.DataFrame], None]]:
     """How a run writes each slice's lines: through a spool for a large run on an SQLite file, else directly."""
-    spool_it = conn.dialect.name == "sqlite" and expected >= SPOOL_MIN_LINES and database_file(conn)
-    if spool_it and os.name == "posix":  # the spool waits on its helper's pipe with select()
+    if (conn.dialect.name == "sqlite" and expected >= SPOOL_MIN_LINES and database_file(conn)
+            and os.name == "posix"):  # the spool waits on its helper's pipe with select()
         def spooled(lines: pd.DataFrame) -> None:
             spool.put(_line_batch(lines, ids))
             release_free_memory()  # the slice's texts: Arrow's allocator would keep their pages
@@ -300,24 +299,15 @@ def _line_batch(lines: pd.DataFrame, ids: pd.Series) -> pa.RecordBatch:
 
 
 def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, *, ids: pd.Series) -> None:
-    """Insert a slice's lines, ``LINE_BATCH`` at a time.
+    """Insert a slice's lines (:func:`_line_batch`), ``LINE_BATCH`` at a time.
 
-    Reasons and evidence come as Arrow strings; a batch at a time keeps few of them alive as
-    Python strings (each also holds the UTF-8 copy the driver makes).
+    Reasons and evidence stay Arrow strings until their batch is inserted, so few of them are
+    alive as Python strings at once (each also holds the UTF-8 copy the driver makes).
     """
-    evaluation_ids = lines["org_id"].map(ids).astype("int64")
-    for start in range(0, len(lines), LINE_BATCH):
-        part = lines.iloc[start:start + LINE_BATCH]
-        bulk_insert(conn, line_t, {
-            "evaluation_id": evaluation_ids.iloc[start:start + LINE_BATCH].tolist(),
-            "indicator_code": part["indicator_code"].tolist(),
-            "points": part["points"].astype(float).tolist(),
-            "value": _nullable(part["value"]),
-            "target": _nullable(part["target"]),
-            "veto": part["veto"].astype(bool).tolist(),
-            "reason": part["reason"].tolist(),
-            "evidence": part["evidence"].fillna("").tolist(),
-        })
+    batch = _line_batch(lines, ids)
+    for start in range(0, batch.num_rows, LINE_BATCH):
+        part = batch.slice(start, LINE_BATCH)
+        bulk_insert(conn, line_t, {name: part.column(name).to_pylist() for name in part.schema.names})
 
 
 def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame, ids: pd.Series) -> None:
@@ -343,13 +333,6 @@ def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame
                "tier")
     conn.execute(update(ev_t).where(ev_t.c.id == scores.c.id).values({name: scores.c[name] for name in figures}))
     scores.drop(conn)
-
-
-def _nullable(series: pd.Series) -> list[float | None]:
-    values = series.to_numpy(dtype=float)
-    out = values.astype(object)
-    out[np.isnan(values)] = None
-    return out.tolist()
 
 
 # --- publication ---------------------------------------------------------------------------
