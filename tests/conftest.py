@@ -21,9 +21,6 @@ from tests import factories
 # (the demo) starts one temporary server there.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bastion-test-prefect-"))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its INFO lines at exit hit pytest's closed streams
-# Bastion's Prefect defaults (a 120 s start-up time for a temporary server, not 20 s) for the whole
-# session, before any test module imports Prefect: importing bastion.flows sets them.
-import bastion.flows  # noqa: E402,F401
 
 PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
