@@ -1,56 +1,42 @@
-"""zh-CN by default, English as the second locale.
+"""The UI's side of the locale (``core.i18n``): the language switch and the labels pages share.
 
-Texts sit beside the code that shows them: ``tr("排名", "Ranking")``. A page reads as Chinese in
-its source, and a missing translation cannot exist.
+The user's choice lives in the session (``st.session_state["locale"]``); :func:`locale_switch` makes it
+core's current locale at the start of every script run, so the pages' texts and core's errors on that
+run speak the same language.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-LOCALES = {"zh": "中文", "en": "English"}
-DEFAULT = "zh"
+from bastion.core import i18n, words
+from bastion.core.i18n import LOCALES, tr
+
+__all__ = ["LOCALES", "locale", "locale_switch", "role_label", "source_label", "tr"]
+
+KEY = "locale"
 
 
 def locale() -> str:
-    return st.session_state.get("locale", DEFAULT)
+    return i18n.locale()
 
 
-def tr(zh: str, en: str) -> str:
-    return en if locale() == "en" else zh
+def apply_locale() -> None:
+    """Make the session's language core's current locale for this run (the default: ``BASTION_LANG``)."""
+    st.session_state.setdefault(KEY, i18n.env_locale())
+    i18n.set_locale(st.session_state[KEY])
 
 
 def locale_switch() -> None:
     """The language switch at the top of the sidebar."""
-    st.sidebar.radio("语言 / Language", list(LOCALES), format_func=LOCALES.__getitem__, key="locale",
-                     horizontal=True)
-
-
-ROLE_LABELS = {
-    "admin": ("管理员", "Administrator"),
-    "leader": ("领导", "Leader"),
-    "inspector": ("督查人员", "Inspector"),
-    "secretary": ("支部书记", "Branch secretary"),
-    "rater": ("测评人", "Rater"),
-}
+    apply_locale()
+    st.sidebar.radio("语言 / Language", list(LOCALES), format_func=LOCALES.__getitem__, key=KEY, horizontal=True)
+    i18n.set_locale(st.session_state[KEY])
 
 
 def role_label(role: str) -> str:
-    zh, en = ROLE_LABELS.get(role, (role, role))
-    return tr(zh, en)
-
-
-SOURCE_LABELS = {
-    "self": ("自评", "self-assessment"),
-    "members": ("党员群众测评", "members and staff"),
-    "peers": ("其他支部书记互评", "peer secretaries"),
-    "superior": ("上级机关考评", "superior organ"),
-    "work_report": ("述职评议", "work report"),
-    "questionnaire": ("问卷调查", "questionnaire"),
-    "forum": ("座谈会", "forum"),
-}
+    return words.word(words.ROLE, role)
 
 
 def source_label(source: str) -> str:
-    pair = SOURCE_LABELS.get(source)
-    return tr(*pair) if pair else source
+    return words.word(words.SOURCE, source)

@@ -19,9 +19,10 @@ from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.importing import LEVEL_NAMES, write_template
 from bastion.core.models import Role
+from bastion.core.words import SOURCE
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
-from bastion.ui.i18n import SOURCE_LABELS, role_label, source_label, tr
+from bastion.ui.i18n import role_label, source_label, tr
 from bastion.ui.quorum import quorum_table
 from sqlmodel import Session
 
@@ -260,7 +261,7 @@ def ballots_tab(who: Principal) -> None:
     current = workspace.current_period(cycle)
     period = st.selectbox(tr("考核期", "Period"), periods, key="ballot_period",
                           index=periods.index(current) if current in periods else 0)
-    source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE_LABELS if s != "self"],
+    source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE if s != "self"],
                           format_func=source_label, key="ballot_source")
     with context.engine().connect() as conn:
         people = admin.read_users(conn, who)

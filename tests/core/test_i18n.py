@@ -1,0 +1,71 @@
+"""The current locale: BASTION_LANG by default, set per context, one language at a time."""
+
+import threading
+
+import pytest
+
+from bastion.core import i18n, words
+from bastion.core.i18n import tr
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "zh"), ("", "zh"), ("zh-CN", "zh"), ("zh_CN.UTF-8", "zh"),
+                                                 ("en", "en"), ("en-US", "en"), ("EN_gb", "en")])
+def test_bastion_lang_names_the_locale(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("BASTION_LANG", raising=False)
+    else:
+        monkeypatch.setenv("BASTION_LANG", value)
+    assert i18n.locale() == expected
+
+
+def test_an_unknown_language_is_refused_not_taken_for_chinese(monkeypatch):
+    monkeypatch.setenv("BASTION_LANG", "fr")
+    with pytest.raises(ValueError, match="zh-CN"):
+        i18n.locale()
+
+
+def test_using_sets_the_language_for_its_block_only(monkeypatch):
+    monkeypatch.delenv("BASTION_LANG", raising=False)
+    assert tr("排名", "Ranking") == "排名"
+    with i18n.using("en"):
+        assert tr("排名", "Ranking") == "Ranking"
+        assert words.word(words.NOTICE_STATUS, "issued") == "awaiting rectification"
+    assert tr("排名", "Ranking") == "排名"
+    assert words.word(words.NOTICE_STATUS, "issued") == "待整改"
+
+
+def test_a_thread_keeps_its_own_language(monkeypatch):
+    """Two UI sessions run on two threads: one's English must not leak into the other's page."""
+    monkeypatch.delenv("BASTION_LANG", raising=False)
+    seen = {}
+    english_set, chinese_read = threading.Event(), threading.Event()
+
+    def english():
+        i18n.set_locale("en")
+        english_set.set()
+        chinese_read.wait(5)
+        seen["en"] = tr("排名", "Ranking")
+
+    def chinese():
+        english_set.wait(5)
+        seen["zh"] = tr("排名", "Ranking")
+        chinese_read.set()
+
+    threads = [threading.Thread(target=english), threading.Thread(target=chinese)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"en": "Ranking", "zh": "排名"}
+
+
+def test_a_word_for_every_code_and_nothing_for_none():
+    assert words.word(words.STAGE_STATUS, "succeeded") == "已完成"
+    assert words.word(words.STAGE_STATUS, "something-new") == "something-new"
+    assert words.word(words.STAGE_STATUS, None) == ""
+    assert words.word(words.STAGE_STATUS, float("nan")) == ""
+    from bastion.core.models import EvaluationStatus, RectificationStatus, Role, StageStatus
+
+    for table, enum in [(words.ROLE, Role), (words.NOTICE_STATUS, RectificationStatus),
+                        (words.STAGE_STATUS, StageStatus), (words.RESULT_STATUS, EvaluationStatus)]:
+        assert set(table) == {e.value for e in enum}
