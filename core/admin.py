@@ -23,6 +23,7 @@ from .errors import BastionError
 from .models import AuditEvent, Cycle, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
+from .frames import read_frame
 
 # --- users and roles --------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None 
              .where(s.tenant_id == principal.tenant_id).order_by(s.started_at.desc(), s.id.desc()).limit(limit))
     if year is not None:
         query = query.where(s.key.startswith(f"{year}:"))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 # --- the audit trail -----------------------------------------------------------------------------
@@ -196,7 +197,7 @@ def read_audit(conn: Connection, principal: Principal, *, entity: str | None = N
         query = query.where(a.entity == entity.strip())
     if actor:
         query = query.where(a.actor == actor.strip())
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def audit_entities(conn: Connection, principal: Principal) -> list[str]:

@@ -44,6 +44,7 @@ from .models import (
 )
 from .registry import Registry
 from .tenants import enabled_plugins
+from .frames import read_frame
 
 CLOSED_STATUSES = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
@@ -234,7 +235,7 @@ def my_ballots(conn: Connection, principal: Principal, *, cycle_id: int | None =
              .order_by(b.submitted_at.is_not(None), c.year.desc(), b.period, b.source, o.code))
     if cycle_id is not None:
         query = query.where(b.cycle_id == cycle_id)
-    return pd.read_sql(query, conn)[BALLOT_COLUMNS]
+    return read_frame(query, conn)[BALLOT_COLUMNS]
 
 
 def _own_ballot(session: Session, principal: Principal, ballot_id: int) -> Ballot:
@@ -340,7 +341,7 @@ def read_quorum(conn: Connection, principal: Principal, *, registry: Registry, c
              .join_from(Ballot.__table__, Organization.__table__, o.id == b.org_id)
              .where(*where).group_by(b.cycle_id, b.period, b.org_id, o.code, o.name, b.source)
              .order_by(b.period, o.code, b.source))
-    frame = pd.read_sql(query, conn)
+    frame = read_frame(query, conn)
     quorums = {}
     with Session(bind=conn) as session:
         for cid in frame["cycle_id"].unique().tolist():

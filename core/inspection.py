@@ -34,6 +34,7 @@ from .models import (
     Tenant,
 )
 from .stages import FINDING_REQUIREMENT, NOTICE_DAYS, notice_numbers
+from .frames import read_frame
 
 OPEN_STATUSES = (RectificationStatus.issued.value, RectificationStatus.reopened.value,
                  RectificationStatus.overdue.value)  # waiting for the branch's answer
@@ -59,7 +60,7 @@ def planned_checks(conn: Connection, principal: Principal, *, on: date) -> pd.Da
              .where(c.tenant_id == principal.tenant_id, c.date == on, c.status == "planned",
                     visible(conn, principal, Action.inspect, c.org_id))
              .order_by(o.code, c.id))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def spot_samples(conn: Connection, principal: Principal, *, cycle_id: int) -> pd.DataFrame:
@@ -101,14 +102,14 @@ def scheme_indicators(conn: Connection, principal: Principal, *, cycle_id: int) 
     query = (select(i.code, i.name, i.block_name, i.kind, i.points, i.rule)
              .join_from(Indicator.__table__, Cycle.__table__, i.cycle_id == c.id)
              .where(c.id == cycle_id, c.tenant_id == principal.tenant_id).order_by(i.position))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def inspectable_organizations(conn: Connection, principal: Principal) -> pd.DataFrame:
     """The organisations the principal may inspect (code, name, level), by code."""
     require(conn, principal, Action.inspect)
     o = Organization.__table__.c
-    return pd.read_sql(select(o.code, o.name, o.level)
+    return read_frame(select(o.code, o.name, o.level)
                        .where(o.tenant_id == principal.tenant_id, o.active.is_(True),
                               visible(conn, principal, Action.inspect, o.id)).order_by(o.code), conn)
 
@@ -210,7 +211,7 @@ def read_findings(conn: Connection, principal: Principal, *, cycle_id: int) -> p
              .where(f.tenant_id == principal.tenant_id, f.date >= date(year, 1, 1),
                     f.date < date(year + 1, 1, 1), visible(conn, principal, Action.inspect, f.org_id))
              .order_by(f.date.desc(), f.id.desc()))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 # --- rectification notices ----------------------------------------------------------------------
@@ -282,7 +283,7 @@ def read_notices(conn: Connection, principal: Principal, *, cycle_id: int | None
         query = query.where(r.cycle_id == cycle_id)
     if status is not None:
         query = query.where(r.status == status)
-    frame = pd.read_sql(query, conn)
+    frame = read_frame(query, conn)
     frame["overdue"] = frame["overdue"].astype(bool)
     return frame
 

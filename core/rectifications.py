@@ -17,6 +17,7 @@ from sqlmodel import select as select_model
 from . import audit
 from .errors import BastionError, Conflict, NotFound
 from .models import Organization, Rectification, RectificationStatus, utcnow
+from .frames import read_frame
 
 ANSWERABLE = (RectificationStatus.issued, RectificationStatus.overdue, RectificationStatus.reopened)
 
@@ -77,4 +78,4 @@ def read_notices(conn: Connection, tenant_id: int, *, status: str | None = None,
         query = query.where(r.status == status)
     if org_code is not None:
         query = query.where(o.code == org_code)
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)

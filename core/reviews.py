@@ -16,6 +16,7 @@ from . import audit
 from .engine import Period
 from .errors import BastionError, NotFound
 from .models import Cycle, Organization, ReviewComment
+from .frames import read_frame
 
 
 def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period, reviewer: str, achievements: str,
@@ -49,4 +50,4 @@ def read_reviews(conn: Connection, cycle_id: int, period: str | None = None) -> 
              .where(r.cycle_id == cycle_id).order_by(r.created_at, r.id))
     if period is not None:
         query = query.where(r.period == period)
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)

@@ -18,6 +18,7 @@ from . import audit
 from .access import Action, Forbidden, Principal, hash_password, password_matches, require, visible
 from .errors import BastionError, Conflict, NotFound
 from .models import Grant, Organization, Role, Tenant, User, utcnow
+from .frames import read_frame
 
 MIN_PASSWORD = 8
 
@@ -150,7 +151,7 @@ def read_user_grants(conn: Connection, tenant_id: int) -> pd.DataFrame:
              .join(Organization.__table__, o.id == g.org_id, isouter=True)
              .where(u.tenant_id == tenant_id)
              .order_by(u.username, g.role, o.code))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:

@@ -47,6 +47,7 @@ from .models import (
 )
 from .registry import Registry
 from .stages import PERIOD_MONTHS
+from .frames import read_frame
 
 MAX_TITLE = 300
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
@@ -81,7 +82,7 @@ def branches_in_scope(conn: Connection, principal: Principal, *, action: Action 
     if search.strip():
         like = f"%{search.strip()}%"
         query = query.where(o.code.ilike(like) | o.name.ilike(like))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def cycle_periods(cycle: Cycle) -> list[str]:
@@ -188,7 +189,7 @@ def read_progress(conn: Connection, principal: Principal, *, cycle: Cycle, org_i
     start, end = progress_window(cycle, today)
     entries = _entries_between(conn, org_id, start, end)
     f = Finding.__table__.c
-    findings = pd.read_sql(select(f.indicator_code, func.count().label("n"))
+    findings = read_frame(select(f.indicator_code, func.count().label("n"))
                            .where(f.tenant_id == principal.tenant_id, f.org_id == org_id, f.date >= start,
                                   f.date < end).group_by(f.indicator_code), conn)
     found = dict(zip(findings["indicator_code"], findings["n"].astype(int)))
@@ -216,7 +217,7 @@ def _params(rule: Any, raw: Mapping[str, Any]) -> Any:
 
 def _entries_between(conn: Connection, org_id: int, start: date, end: date) -> pd.DataFrame:
     e = LedgerEntry.__table__.c
-    frame = pd.read_sql(select(e.type, e.date, e.quantity).where(e.org_id == org_id, e.date >= start, e.date < end),
+    frame = read_frame(select(e.type, e.date, e.quantity).where(e.org_id == org_id, e.date >= start, e.date < end),
                         conn)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["quantity"] = pd.to_numeric(frame["quantity"]).astype(float)
@@ -345,7 +346,7 @@ def read_entries(conn: Connection, principal: Principal, *, cycle: Cycle, org_id
              .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.date >= date(cycle.year, 1, 1),
                     e.date < date(cycle.year + 1, 1, 1))
              .order_by(e.date.desc(), e.id.desc()).limit(limit))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def read_evidence(conn: Connection, principal: Principal, *, org_id: int, entry_ids: list[int]) -> pd.DataFrame:
@@ -356,7 +357,7 @@ def read_evidence(conn: Connection, principal: Principal, *, org_id: int, entry_
              .join_from(Evidence.__table__, LedgerEntry.__table__, e.id == v.ledger_entry_id)
              .where(v.tenant_id == principal.tenant_id, e.org_id == org_id, v.ledger_entry_id.in_(entry_ids))
              .order_by(v.ledger_entry_id, v.id))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def evidence_file(session: Session, principal: Principal, evidence_id: int) -> tuple[str, bytes]:
@@ -505,7 +506,7 @@ def read_notices(conn: Connection, principal: Principal, *, org_id: int) -> pd.D
     query = (select(*(r[c] for c in NOTICE_COLUMNS))
              .where(r.tenant_id == principal.tenant_id, r.org_id == org_id)
              .order_by(r.status.not_in(answerable), r.deadline, r.notice_no))
-    return pd.read_sql(query, conn)
+    return read_frame(query, conn)
 
 
 def answer_notice(session: Session, principal: Principal, *, notice_no: str, response: str) -> Rectification:
@@ -539,7 +540,7 @@ def read_history(conn: Connection, principal: Principal, *, org_id: int) -> pd.D
                     e.vetoed, e.status)
              .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
              .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.status.in_(_result_statuses(principal))))
-    frame = pd.read_sql(query, conn)
+    frame = read_frame(query, conn)
     frame["vetoed"] = frame["vetoed"].astype(bool)
     order = frame["period"].map(lambda k: (Period.parse(k).end, Period.parse(k).months))
     return frame.assign(_order=order).sort_values("_order").drop(columns="_order").reset_index(drop=True)[

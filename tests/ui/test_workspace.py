@@ -3,7 +3,7 @@ a ledger entry with its evidence, the self-assessment, an answer to a notice —
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from bastion.core import workspace
@@ -150,3 +150,27 @@ def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
     assert "the 2025 results are under review or published" in at.error[0].value
     with Session(ui_engine) as session:
         assert len(session.exec(select(LedgerEntry.id)).all()) == before
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, ui_engine, login, locale):
+    """A reported traceback: an empty note read back as NaN was concatenated on the rectification tab."""
+    from bastion.core import inspection
+
+    cycle = open_cycle(ui_engine)
+    branch = org_id(ui_engine, "ZB00001")
+    with transaction(ui_engine) as session:
+        for n in (1, 2):
+            session.add(Rectification(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=branch,
+                                      notice_no=f"ZG-TEST-{n}", problem="支委会记录不全", issued_at=date(2026, 3, 1),
+                                      deadline=date(2026, 4, 1)))
+    with transaction(ui_engine) as session:
+        workspace.answer_notice(session, login("secretary"), notice_no="ZG-TEST-1", response="已整改")
+    with transaction(ui_engine) as session:
+        inspection.reverify(session, login("inspector"), notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
+                            new_deadline=date.today() + timedelta(days=30))
+    at = app("secretary", PAGE, locale=locale)
+    assert not at.exception
+    shown = " ".join(c.value for c in at.caption)
+    assert "台账仍不完整" in shown
+    assert "nan" not in shown.lower()
