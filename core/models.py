@@ -456,6 +456,26 @@ class Grant(SQLModel, table=True):
     org_id: int = Field(foreign_key="organization.id")
 
 
+class LoginSession(SQLModel, table=True):
+    """A server-side login session (登录会话): the browser keeps only a signed cookie naming it.
+
+    Only a hash of the session's token is stored; the rights are never in it: each page run looks the
+    user and their grants up again, so a revoked grant or a deactivated user takes effect at once.
+    """
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 of the token, hex
+    user_id: int = Field(foreign_key="user.id", index=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    locale: str = Field(default="zh", max_length=8)
+    created_at: datetime = _when(default_factory=utcnow)
+    last_seen_at: datetime = _when(default_factory=utcnow)
+    ended_at: datetime | None = _when(default=None)
+    end_reason: str = Field(default="", max_length=16)  # logout / deactivated / idle / expired
+
+
 class Ballot(SQLModel, table=True):
     """A ballot (测评票) assigned to one rater for one organisation and period; submitted once, as a Rating."""
 

@@ -116,8 +116,14 @@ def set_active(session: Session, *, user: User, active: bool, actor: str) -> Non
     old = user.active
     user.active = active
     session.add(user)
+    ended = 0
+    if not active:
+        from .sessions import end_user_sessions  # sessions builds on this module
+
+        ended = end_user_sessions(session, user_id=user.id, reason="deactivated")
     audit.record(session, tenant_id=user.tenant_id, actor=actor, action="activate" if active else "deactivate",
-                 entity="user", entity_id=user.id, old={"active": old}, new={"active": active})
+                 entity="user", entity_id=user.id, old={"active": old},
+                 new={"active": active, **({"sessions_ended": ended} if ended else {})})
 
 
 def principal_of(session: Session, user: User) -> Principal:

@@ -6,21 +6,24 @@ Pages call core functions with :func:`principal` and never query the database th
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bastion.core import cycles, db, users
-from bastion.core.access import Forbidden, Principal
+from bastion.core import cycles, db, sessions
+from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, Tenant
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import result_periods
 from bastion.core.settings import Settings
+from bastion.ui import web
+from bastion.ui.i18n import KEY as LOCALE_KEY
 from bastion.ui.i18n import role_label, tr
 
-PRINCIPAL = "principal"
+TOKEN = "session_token"  # AppTest cannot send cookies: a test hands the run its session token here
 
 
 def settings() -> Settings:
@@ -42,8 +45,39 @@ def registry() -> Registry:
     return default_registry()
 
 
+def session_token() -> str | None:
+    """The token of this browser's login session: from the signed cookie, or the one a test handed over."""
+    return web.unsign(st.context.cookies.get(web.COOKIE), settings()) or st.session_state.get(TOKEN)
+
+
+PRINCIPAL = "principal"
+
+
+def resolve_principal() -> Principal | None:
+    """Who is logged in, read again from the database at the start of every run (a session carries no
+    rights); kept for this run's page (:func:`signed_in`). The first run of a tab takes the session's language.
+    """
+    with transaction(engine()) as session:
+        found = sessions.resume(session, session_token())
+    if found is None:
+        st.session_state.pop(PRINCIPAL, None)
+        return None
+    who, session_locale = found
+    st.session_state[PRINCIPAL] = who
+    st.session_state.setdefault(LOCALE_KEY, session_locale)
+    return who
+
+
 def principal() -> Principal | None:
+    """The principal this run resolved (:func:`resolve_principal`)."""
     return st.session_state.get(PRINCIPAL)
+
+
+def keep_locale() -> None:
+    """Keep the language just switched to with the login session (a reload or a new tab speaks it)."""
+    if token := session_token():
+        with transaction(engine()) as session:
+            sessions.set_locale(session, token, st.session_state[LOCALE_KEY])
 
 
 def signed_in() -> Principal:
@@ -56,24 +90,19 @@ def signed_in() -> Principal:
     return who
 
 
-def login_form() -> None:
-    """The login form; on success the principal is kept in the session and the app reruns."""
+def login_required() -> None:
+    """What a run without a live session shows: the way to the login page, back to this page after it."""
     st.title(tr("党支部目标管理考核平台", "Party-branch assessment"))
-    with st.form("login"):
-        username = st.text_input(tr("用户名", "Username"), key="login_username")
-        password = st.text_input(tr("密码", "Password"), type="password", key="login_password")
-        submitted = st.form_submit_button(tr("登录", "Log in"), type="primary")
-    if submitted:
-        try:
-            with transaction(engine()) as session:
-                st.session_state[PRINCIPAL] = users.authenticate(session, username, password)
-        except Forbidden:
-            st.error(tr("用户名或密码错误，或账号已停用。", "Wrong username or password, or the user is deactivated."))
-            return
-        st.rerun()
+    path = st.context.url and urlsplit(st.context.url).path or "/"
+    st.info(tr("登录已失效或尚未登录。", "You are not logged in, or your session has ended."))
+    st.link_button(tr("登录", "Log in"), f"/login?next={quote(path)}", type="primary")
 
 
 def logout() -> None:
+    if token := session_token():
+        with transaction(engine()) as session:
+            sessions.logout(session, token)
+    st.session_state.pop(TOKEN, None)
     st.session_state.pop(PRINCIPAL, None)
     st.cache_data.clear()
 

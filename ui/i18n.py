@@ -27,10 +27,11 @@ def apply_locale() -> None:
     i18n.set_locale(st.session_state[KEY])
 
 
-def locale_switch() -> None:
-    """The language switch at the top of the sidebar."""
+def locale_switch(on_change=None) -> None:
+    """The language switch at the top of the sidebar; ``on_change`` runs when the user switches."""
     apply_locale()
-    st.sidebar.radio("语言 / Language", list(LOCALES), format_func=LOCALES.__getitem__, key=KEY, horizontal=True)
+    st.sidebar.radio("语言 / Language", list(LOCALES), format_func=LOCALES.__getitem__, key=KEY, horizontal=True,
+                     on_change=on_change)
     i18n.set_locale(st.session_state[KEY])
 
 

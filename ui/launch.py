@@ -10,7 +10,7 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
-APP = Path(__file__).parent / "app.py"
+APP = Path(__file__).parent / "server.py"  # the script with its login page (ui/web.py)
 
 
 def command(*, address: str, port: int) -> list[str]:

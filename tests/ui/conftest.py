@@ -20,10 +20,11 @@ from streamlit.testing.v1 import AppTest
 
 import bastion.ui
 from bastion import demo
-from bastion.core import db, users
+from bastion.core import db, sessions, users
 from bastion.core.access import Principal
 from bastion.core.registry import Registry
 from bastion.core.stages import StageContext
+from bastion.ui import context
 
 APP = Path(bastion.ui.__file__).parent / "app.py"
 YEAR = 2025
@@ -84,14 +85,26 @@ def login(ui_engine: Engine) -> Callable[[str], Principal]:
 
 
 @pytest.fixture
-def app(login: Callable[[str], Principal]) -> Callable[..., AppTest]:
-    """The app logged in as ``username``, on ``page`` (a file under ui/views), run once."""
+def session_token(ui_engine: Engine) -> Callable[[str], str]:
+    """A live login session of a sample user, as the login page would open it."""
+
+    def open_session(username: str, locale: str = "zh") -> str:
+        token, _ = sessions.login(ui_engine, username=username, password=demo.DEMO_PASSWORD, locale=locale)
+        return token
+
+    return open_session
+
+
+@pytest.fixture
+def app(session_token: Callable[..., str]) -> Callable[..., AppTest]:
+    """The app logged in as ``username`` (a real session: AppTest cannot send the cookie, so the run is
+    handed its token), on ``page`` (a file under ui/views), run once."""
 
     def run(username: str | None, page: str | None = None, *, locale: str = "zh") -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
         at.session_state["locale"] = locale
         if username is not None:
-            at.session_state["principal"] = login(username)
+            at.session_state[context.TOKEN] = session_token(username, locale)
         at.run()
         if page is not None:
             at.switch_page(f"views/{page}").run()

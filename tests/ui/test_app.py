@@ -4,38 +4,57 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.demo import DEMO_PASSWORD
 from bastion.ui.navigation import PAGES
 
 
-def test_an_anonymous_visitor_sees_only_the_login_form(app):
+def test_a_run_without_a_session_shows_only_the_way_to_the_login_page(app):
     at = app(None)
     assert not at.exception
     assert at.title[0].value == "党支部目标管理考核平台"
-    assert len(at.text_input) == 2 and at.button
-
-
-def test_logging_in_with_the_right_password_opens_the_first_page(app):
-    at = app(None)
-    at.text_input(key="login_username").input("leader")
-    at.text_input(key="login_password").input(DEMO_PASSWORD)
-    at.button[0].click().run()
-    assert not at.exception
-    assert "principal" in at.session_state and at.session_state["principal"].username == "leader"
-
-
-def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app):
-    at = app(None)
-    at.text_input(key="login_username").input("leader")
-    at.text_input(key="login_password").input("not-the-password")
-    at.button[0].click().run()
-    assert "principal" not in at.session_state
-    assert "用户名或密码错误" in at.error[0].value
+    assert not at.text_input and not at.tabs
+    assert "/login?next=" in str(at.get("link_button")[0].proto.url)
 
 
 def test_english_is_the_second_locale(app):
     at = app(None, locale="en")
     assert at.title[0].value == "Party-branch assessment"
+
+
+def test_a_run_after_logout_is_logged_out(app):
+    at = app("leader")
+    assert at.session_state["principal"].username == "leader"
+    at.sidebar.button(key="logout").click().run()
+    assert not at.exception
+    assert "principal" not in at.session_state
+    assert at.get("link_button")  # the way back to the login page
+
+
+def test_a_deactivated_user_is_logged_out_on_the_next_click(app, ui_engine):
+    from bastion.core import users
+    from bastion.core.db import transaction
+
+    at = app("secretary", "workspace.py")
+    assert at.title[0].value == "支部工作台"
+    with transaction(ui_engine) as session:
+        user = users.find_user(session, at.session_state["principal"].tenant_id, "secretary")
+        users.set_active(session, user=user, active=False, actor="admin")
+    at.run()
+    assert not at.exception
+    assert "principal" not in at.session_state
+    assert not at.tabs
+
+
+def test_the_language_switched_to_is_kept_with_the_session(app, ui_engine):
+    from bastion.core import sessions
+    from bastion.core.db import transaction
+    from bastion.ui import context
+
+    at = app("leader")
+    at.sidebar.radio(key="locale").set_value("en").run()
+    assert not at.exception
+    with transaction(ui_engine) as session:
+        _, kept = sessions.resume(session, at.session_state[context.TOKEN])
+    assert kept == "en"
 
 
 @pytest.mark.parametrize(("username", "pages"), [
