@@ -252,7 +252,9 @@ class RuleType:
     """A measure and its scoring rule, contributed by a plugin (see ``hookspecs.bastion_rule_types``).
 
     ``evaluate`` returns a frame on the batch's index with the column ``points`` and ``reason``,
-    and optionally ``value`` (what was measured), ``evidence`` (``kind:id,id``: see
+    and optionally ``value`` (what was measured), ``target`` (what it was measured against in this
+    period, when that is not the row's own target: a monthly target of 1 is 12 over a year, and the
+    explanation must say 12), ``evidence`` (``kind:id,id``: see
     :func:`evidence_ids`), ``veto`` (bool) and ``veto_reason``. It must be vectorised over
     organisations: loop over the batch's indicators if needed, never over its rows.
     """
@@ -693,6 +695,7 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
         outputs.append(_checked(out, rows, rule_name, owner))
 
     lines = grid.join(pd.concat(outputs).sort_index())  # each rule's rows back in the grid's order: no realignment
+    lines["target"] = lines["period_target"].where(lines["period_target"].notna(), lines["target"])
     lines["points"] = np.where(lines["kind"] == IndicatorKind.veto, 0.0,
                                lines["points"].clip(lower=0.0, upper=lines["max_points"])).round(ROUND)
     return lines[LINE_COLUMNS]
@@ -730,6 +733,7 @@ def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None
         raise RuleError(rule, owner, "returned points that are not finite numbers")
     result["reason"] = out["reason"].astype(TEXT).fillna("")
     result["value"] = out["value"].astype(float) if "value" in out else np.nan
+    result["period_target"] = out["target"].astype(float) if "target" in out else np.nan
     result["evidence"] = (out["evidence"].astype(TEXT).fillna("") if "evidence" in out
                           else pd.Series("", index=out.index, dtype=TEXT))
     result["veto"] = out["veto"].fillna(False).astype(bool) if "veto" in out else False

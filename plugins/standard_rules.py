@@ -53,14 +53,18 @@ def _result(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _part(sub: pd.DataFrame, *, points: pd.Series, value: pd.Series, reason: pd.Series,
-          evidence: pd.Series) -> pd.DataFrame:
-    """One indicator's rows of a rule's result: points, value, reason (with the points) and evidence."""
-    return pd.DataFrame({
+          evidence: pd.Series, target: pd.Series | None = None) -> pd.DataFrame:
+    """One indicator's rows of a rule's result: points, value, reason (with the points) and evidence;
+    ``target``: the period's target, when it is not the row's own."""
+    part = pd.DataFrame({
         "points": points,
         "value": value,
         "reason": concat(reason, points_text(points, sub["max_points"])),
         "evidence": per_row(evidence, sub["org_id"], ""),
     }, index=sub.index)
+    if target is not None:
+        part["target"] = target.astype(float)
+    return part
 
 
 def _combined(parts: list[pd.DataFrame], rows: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +140,7 @@ class LedgerTarget(RuleType):
                        fmt((ach * 100).round(0)), "%"),
                 concat("完成 ", done, "，未设目标"),
             )
-            parts.append(_part(sub, points=points, value=total, reason=reason,
+            parts.append(_part(sub, points=points, value=total, reason=reason, target=period_target,
                                evidence=facts.ledger_evidence(params.ledger_type)))
         return _combined(parts, batch.rows)
 

@@ -45,3 +45,18 @@ def test_staff_ratio_without_staff_recorded_scores_nothing(registry):
     lines = score(ratio, rules, orgs, FactBook().facts(), Period.parse("2026")).lines
     assert dict(zip(lines["org_id"], lines["points"])) == {1: 0, 2: 5}  # 1 of 50 = 2 %: in the band
     assert lines.loc[lines["org_id"] == 1, "reason"].item() == "未登记职工人数（要求 1%–2%） → 0/5 分"
+
+
+def test_a_monthly_target_is_shown_as_the_periods_target_beside_its_reason(registry):
+    """The explanation's target column and its reason say the same: 1 a month is 12 over the year, 3 in Q1."""
+    meetings = scheme({"code": "B1", "name": "支委会每月召开", "kind": "controllable", "points": 6,
+                       "rule": "ledger_target", "params": {"ledger_type": "committee_meeting", "per": "month"},
+                       "targets": {"*": 1}})
+    orgs = pd.DataFrame({"org_id": [1], "code": ["A"], "category": ["机关"], "member_count": [20]})
+    book = FactBook()
+    book.monthly(1, "committee_meeting", months=range(1, 11))
+    rules = {name: c.item for name, c in registry.rule_types().items()}
+    year = score(meetings, rules, orgs, book.facts(), Period.parse("2026")).lines.iloc[0]
+    assert year["target"] == 12 and "目标 12" in year["reason"]
+    quarter = score(meetings, rules, orgs, book.facts(), Period.parse("2026-Q1")).lines.iloc[0]
+    assert quarter["target"] == 3 and "目标 3" in quarter["reason"]
