@@ -11,14 +11,12 @@ figures of 100 000 branches never pass through Python row by row.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from sqlalchemy import Connection, case, func, or_, select, true
 from sqlmodel import Session
 
@@ -27,6 +25,8 @@ from .bulletins import archive_dir
 from .cycles import cycle_scheme
 from .engine import Period
 from .errors import BastionError, NotFound
+from .exports import xlsx
+from .i18n import tr
 from .models import (
     Bulletin,
     Cycle,
@@ -42,6 +42,7 @@ from .models import (
     Tenant,
 )
 from .results import Explanation, explain
+from .words import period_name
 
 OPEN_NOTICES = (RectificationStatus.issued.value, RectificationStatus.responded.value,
                 RectificationStatus.reopened.value, RectificationStatus.overdue.value)
@@ -325,22 +326,16 @@ def ranking_table(conn: Connection, principal: Principal, *, cycle_id: int, peri
 
 def ranking_xlsx(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
                  under: int | None = None, headers: dict[str, str] | None = None) -> bytes:
-    """The ranking as an Excel workbook; ``headers`` names (and picks) the columns, in order.
-
-    Written by openpyxl in write-only mode, row by row: 100 000 rows take about half the time
-    ``DataFrame.to_excel`` does.
-    """
+    """The ranking as an Excel workbook: a title row naming the cycle and period, then ``headers`` (which
+    name and pick the columns, in order) and a row per organisation, columns as wide as their text."""
     principal = _viewer(conn, principal)
+    cycle = _cycle(conn, principal, cycle_id)
     frame = ranking_table(conn, principal, cycle_id=cycle_id, period=period, search=search, under=under)
     headers = headers or {c: c for c in RANKING_COLUMNS if c != "org_id"}
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=period[:31])
-    sheet.append(list(headers.values()))
-    for row in frame[list(headers)].itertuples(index=False):
-        sheet.append([None if value is None or value != value else value for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    name = period_name(period)
+    title = tr(f"{cycle.name} · {name}党组织排名", f"{cycle.name} · ranking, {name}") + (f"（{search}）" if search else "")
+    return xlsx(sheet_name=tr(f"{name}排名", f"Ranking {name}"), title=title, headers=list(headers.values()),
+                rows=frame[list(headers)].itertuples(index=False))
 
 
 def distribution(conn: Connection, principal: Principal, *, cycle_id: int, period: str, by: str,

@@ -7,7 +7,8 @@ through :func:`word`, so the same status never reads two ways.
 
 from __future__ import annotations
 
-from bastion.core.i18n import tr
+from .errors import BastionError
+from .i18n import locale, tr
 
 Pair = tuple[str, str]
 
@@ -79,6 +80,7 @@ CHECK_KIND: dict[str, Pair] = {
     "self": ("自查", "self-check"),
     "mutual": ("互查", "mutual check"),
     "patrol": ("巡查", "patrol check"),
+    "year_end": ("年终考核", "year-end assessment"),
 }
 
 AUDIT_ACTION: dict[str, Pair] = {
@@ -140,3 +142,86 @@ def word(table: dict[str, Pair], code: str | None) -> str:
         return ""
     pair = table.get(str(code))
     return tr(*pair) if pair else str(code)
+
+
+STAGE: dict[str, Pair] = {
+    "open_cycle": ("开启考核年度", "open the cycle"),
+    "spot_check": ("随机抽查", "spot check"),
+    "monthly": ("月评价", "monthly evaluation"),
+    "quarterly": ("季通报", "quarterly bulletin"),
+    "half_year": ("半年检查", "half-year check"),
+    "annual": ("年终考核", "year-end assessment"),
+    "rectification": ("整改跟踪", "rectification follow-up"),
+}
+
+_WEEKDAYS = (("日", "Sunday"), ("一", "Monday"), ("二", "Tuesday"), ("三", "Wednesday"), ("四", "Thursday"),
+             ("五", "Friday"), ("六", "Saturday"))
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
+def _numbers(field: str, low: int, high: int) -> list[int] | None:
+    """``1,4,7,10`` or ``3`` as numbers; None for anything else (ranges, steps, names)."""
+    try:
+        values = [int(v) for v in field.split(",")]
+    except ValueError:
+        return None
+    return values if all(low <= v <= high for v in values) else None
+
+
+def _listed(items: list[str], *, zh: bool) -> str:
+    if zh:
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def cron_text(cron: str) -> str:
+    """A calendar's cron expression in words (``0 9 5 1,4,7,10 *`` → 每年1、4、7、10月5日 09:00).
+
+    The forms schemes use — daily, weekly, monthly, in some months — are named; any other expression
+    is shown as it is.
+    """
+    parts = cron.split()
+    if len(parts) != 5:
+        return cron
+    minute, hour, dom, month, dow = parts
+    m, h = _numbers(minute, 0, 59), _numbers(hour, 0, 23)
+    if not m or not h or len(m) != 1 or len(h) != 1:
+        return cron
+    at = f"{h[0]:02d}:{m[0]:02d}"
+    zh = locale() == "zh"
+    if dom == "*" and month == "*" and dow == "*":
+        return f"每天 {at}" if zh else f"daily at {at}"
+    if dom == "*" and month == "*" and (days := _numbers(dow.replace("7", "0"), 0, 6)):
+        if zh:
+            return "每周" + "、".join(_WEEKDAYS[d][0] for d in days) + f" {at}"
+        return "every " + _listed([_WEEKDAYS[d][1] for d in days], zh=False) + f" at {at}"
+    if dow == "*" and (dates := _numbers(dom, 1, 31)):
+        day_zh = "、".join(str(d) for d in dates) + "日"
+        day_en = _listed([str(d) for d in dates], zh=False)
+        if month == "*":
+            return f"每月{day_zh} {at}" if zh else f"on day {day_en} of every month at {at}"
+        if months := _numbers(month, 1, 12):
+            if zh:
+                return "每年" + "、".join(str(x) for x in months) + f"月{day_zh} {at}"
+            return f"on {_listed([_MONTHS_EN[x - 1] for x in months], zh=False)} {day_en} at {at}"
+    return cron
+
+
+def period_name(key: str) -> str:
+    """A period in words: 2025年度 / 2025 (year), 2025年上半年 / 2025 H1, 2025年第3季度 / 2025 Q3, 2025年7月 / July 2025."""
+    from .engine import Period  # the engine defines periods; words only names them
+
+    try:
+        period = Period.parse(key)
+    except (ValueError, BastionError):
+        return key
+    if locale() == "zh":
+        return period.label
+    if period.months == 12:
+        return str(period.year)
+    if period.months == 6:
+        return f"{period.year} H{1 if period.first_month == 1 else 2}"
+    if period.months == 3:
+        return f"{period.year} Q{(period.first_month + 2) // 3}"
+    return f"{_MONTHS_EN[period.first_month - 1]} {period.year}"

@@ -12,6 +12,7 @@ import streamlit as st
 from bastion.core.errors import BastionError
 from bastion.core.importing import ImportRejected
 from bastion.ui.i18n import tr
+from bastion.ui.tables import grid
 
 FLASH = "flash"
 
@@ -21,9 +22,8 @@ def refused(exc: BastionError) -> None:
     if isinstance(exc, ImportRejected):
         st.error(tr(f"{len(exc.errors)} 处问题，文件未导入（没有写入任何数据）：",
                     f"{len(exc.errors)} problem(s): the file was not imported (nothing was written):"))
-        st.dataframe(pd.DataFrame([{tr("文件", "File"): e.file, tr("行", "Row"): e.row, tr("字段", "Field"): e.field,
-                                    tr("原因", "Reason"): e.reason} for e in exc.errors]),
-                     hide_index=True, width="stretch")
+        grid(pd.DataFrame([{tr("文件", "File"): e.file, tr("行", "Row"): e.row, tr("字段", "Field"): e.field,
+                            tr("原因", "Reason"): e.reason} for e in exc.errors]), long_text=[tr("原因", "Reason")])
         return
     st.error(tr("未保存：", "Not saved: ") + str(exc))
 

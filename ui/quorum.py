@@ -10,6 +10,7 @@ from bastion.core import ballots
 from bastion.core.access import Principal
 from bastion.ui import context
 from bastion.ui.i18n import source_label, tr
+from bastion.ui.tables import grid
 
 
 def quorum_table(who: Principal, *, cycle_id: int | None = None) -> None:
@@ -22,11 +23,11 @@ def quorum_table(who: Principal, *, cycle_id: int | None = None) -> None:
                   "Ballots submitted of those assigned per branch and source; a source counts once it reaches "
                   "the scheme's quorum."))
     met = counts["met"].map(lambda m: "—" if pd.isna(m) else (tr("已达到", "reached") if m else tr("未达到", "not yet")))
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("党支部", "Branch"): counts["org_code"] + " " + counts["org_name"],
         tr("测评类别", "Source"): counts["source"].map(source_label),
         tr("考核期", "Period"): counts["period"],
         tr("已提交/应投", "Submitted/assigned"): counts["submitted"].astype(str) + "/" + counts["assigned"].astype(str),
         tr("法定票数", "Quorum"): counts["quorum"].map(lambda q: "—" if pd.isna(q) else str(q)),
         tr("是否达到", "Reached"): met,
-    }), hide_index=True, width="stretch")
+    }))

@@ -18,6 +18,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 import pytest
 from bastion.core import dashboard
 from bastion.core.access import Forbidden, Principal
@@ -228,9 +229,13 @@ def test_the_ranking_downloads_as_a_workbook(world):
     with world.engine.connect() as conn:
         data = dashboard.ranking_xlsx(conn, world.who(ADMIN), cycle_id=world.cycle_id, period="2026",
                                       search="B2", headers={"rank": "排名", "code": "编码", "total": "总分"})
-    table = pd.read_excel(BytesIO(data))
+    table = pd.read_excel(BytesIO(data), header=1)
     assert table.columns.tolist() == ["排名", "编码", "总分"]
     assert table.values.tolist() == [[2, "B21", 90.0], [4, "B23", 55.0], [5, "B22", 50.0]]
+    sheet = load_workbook(BytesIO(data)).active
+    assert sheet.title == "2026年度排名"
+    assert sheet["A1"].value.endswith("2026年度党组织排名（B2）") and sheet["A1"].font.bold
+    assert sheet.freeze_panes == "A3" and sheet.column_dimensions["B"].width >= 6
 
 
 def test_grade_and_tier_distributions_in_the_schemes_order(world):

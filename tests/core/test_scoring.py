@@ -137,7 +137,7 @@ def test_branch_target_adjustment_is_used_and_audited(engine, registry, cycle, s
     with engine.connect() as conn:
         ex = explain(conn, cycle=cycle, period="2026", org_code="C")
     line = next(line for line in ex.lines if line["indicator_code"] == "B1-2")
-    assert line["target"] == 6  # target 6 per year → 0.5 a month, pro rata
+    assert line["target"] == 72 and "目标 72" in line["reason"]  # 6 a month: 72 over the year, as its reason says
     with Session(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.entity == "target")).scalars().one()
     assert event.new["reason"] == "新组建支部，下半年起按月开会" and event.actor == "office"

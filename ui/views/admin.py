@@ -19,11 +19,12 @@ from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.importing import LEVEL_NAMES, write_template
 from bastion.core.models import Role
-from bastion.core.words import SOURCE
+from bastion.core.words import CYCLE_STATUS, SOURCE, STAGE, STAGE_STATUS, cron_text, word
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import role_label, source_label, tr
 from bastion.ui.quorum import quorum_table
+from bastion.ui.tables import grid
 from sqlmodel import Session
 
 INDENT = "\u3000\u3000"  # two ideographic spaces per level of the tree
@@ -65,13 +66,12 @@ def organizations_tab(who: Principal) -> None:
     if search:
         shown = tree[tree["code"].str.contains(search, case=False, regex=False)
                      | tree["name"].str.contains(search, case=False, regex=False)]
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("党组织", "Organisation"): [INDENT * d + n for d, n in zip(shown["depth"], shown["name"], strict=True)],
         tr("编码", "Code"): shown["code"], tr("层级", "Level"): shown["level"].map(level_label),
         tr("类别", "Category"): shown["category"], tr("书记", "Secretary"): shown["secretary"],
         tr("任期届满", "Term ends"): shown["secretary_term_end"], tr("党员", "Members"): shown["member_count"],
-        tr("职工", "Staff"): shown["staff_count"], tr("党务人员", "Party staff"): shown["party_staff_count"]}),
-        hide_index=True, width="stretch")
+        tr("职工", "Staff"): shown["staff_count"], tr("党务人员", "Party staff"): shown["party_staff_count"]}))
     st.caption(tr(f"共 {len(tree)} 个党组织", f"{len(tree)} organisations"))
     import_section(who)
     if not tree.empty:
@@ -162,12 +162,11 @@ def users_tab(who: Principal) -> None:
     with context.engine().connect() as conn:
         people = admin.read_users(conn, who)
         tree = organizations.read_tree(conn, who)
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("用户名", "Username"): people["username"], tr("姓名", "Name"): people["display_name"],
         tr("启用", "Active"): people["active"].astype(bool),
         tr("角色", "Role"): people["role"].map(lambda r: role_label(r) if isinstance(r, str) else ""),
-        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"]}),
-        hide_index=True, width="stretch")
+        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"]}))
     orgs = dict(zip(tree["code"], tree["name"], strict=True))
     create_section(who, orgs)
     if not people.empty:
@@ -299,10 +298,10 @@ def plugins_tab(who: Principal) -> None:
     registry = context.registry()
     with Session(context.engine()) as session:
         plugins = admin.read_plugins(session, who, registry)
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("插件", "Plugin"): plugins["plugin"], tr("版本", "Version"): plugins["version"],
         tr("内置", "Built in"): plugins["builtin"], tr("已启用", "Enabled"): plugins["enabled"],
-        tr("提供", "Contributes"): plugins["contributes"]}), hide_index=True, width="stretch")
+        tr("提供", "Contributes"): plugins["contributes"]}), long_text=[tr("提供", "Contributes")])
     plugin = st.selectbox(tr("插件", "Plugin"), list(plugins["plugin"]), key="plugin_choice")
     enabled = bool(plugins.set_index("plugin").loc[plugin, "enabled"]) if plugin else False
     if st.button(tr("停用插件", "Disable") if enabled else tr("启用插件", "Enable"), key="plugin_submit"):
@@ -316,36 +315,19 @@ def plugins_tab(who: Principal) -> None:
                            f"Plugin {plugin} is {'disabled' if enabled else 'enabled'}."))
 
 
-STAGES = {"open_cycle": ("开启考核年度", "Open the cycle"), "spot_check": ("随机抽查", "Spot check"),
-          "monthly": ("月评价", "Monthly"), "quarterly": ("季通报", "Quarterly"),
-          "half_year": ("半年检查", "Half-year"),
-          "annual": ("年终考核", "Annual"), "rectification": ("整改跟踪", "Rectification follow-up")}
-
-
-RUN_STATUS = {"running": ("运行中", "running"), "awaiting_review": ("待领导审核", "awaiting review"),
-              "succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "open": ("进行中", "open")}
-
-
-def status_label(status: str) -> str:
-    zh, en = RUN_STATUS.get(status, (status, status))
-    return tr(zh, en)
-
-
 def stage_label(stage: str) -> str:
-    zh, en = STAGES.get(stage, (stage, stage))
-    return tr(zh, en)
+    return word(STAGE, stage)
 
 
 def cycles_tab(who: Principal) -> None:
     with Session(context.engine()) as session:
         cycles = admin.read_cycles(session, who)
     st.subheader(tr("考核年度", "Cycles"))
-    cycles = cycles.assign(status=cycles["status"].map(status_label))
-    st.dataframe(cycles.rename(columns={"year": tr("年度", "Year"), "name": tr("名称", "Name"),
+    cycles = cycles.assign(status=cycles["status"].map(lambda s: word(CYCLE_STATUS, s)))
+    grid(cycles.rename(columns={"year": tr("年度", "Year"), "name": tr("名称", "Name"),
                                         "scheme": tr("方案", "Scheme"), "version": tr("版本", "Version"),
                                         "plugin": tr("插件", "Plugin"), "status": tr("状态", "Status"),
-                                        "opened_at": tr("开启时间", "Opened"), "opened_by": tr("开启人", "By")}),
-                 hide_index=True, width="stretch")
+                                        "opened_at": tr("开启时间", "Opened"), "opened_by": tr("开启人", "By")}))
     if st.button(tr("开启下一考核年度", "Open the next cycle"), key="cycle_open"):
         attempt(lambda: open_next(who), tr("已开启下一考核年度。", "The next cycle is open."))
     cycle = context.pick_cycle(who)
@@ -353,24 +335,23 @@ def cycles_tab(who: Principal) -> None:
         st.subheader(tr(f"{cycle.year} 年度考核日历", f"Calendar of {cycle.year}"))
         with Session(context.engine()) as session:
             lines = admin.read_calendar(session, who, cycle_id=cycle.id)
-        st.dataframe(pd.DataFrame({tr("环节", "Stage"): [stage_label(x.stage) for x in lines],
-                                   "cron": [x.cron for x in lines],
-                                   tr("说明", "Description"): [x.description for x in lines],
-                                   tr("下次执行", "Next run"): [x.next_run for x in lines]}),
-                     hide_index=True, width="stretch")
+        grid(pd.DataFrame({tr("环节", "Stage"): [stage_label(x.stage) for x in lines],
+                           tr("时间", "When"): [cron_text(x.cron) for x in lines],
+                           tr("说明", "Description"): [x.description for x in lines],
+                           tr("下次执行", "Next run"): [x.next_run for x in lines]}),
+             long_text=[tr("说明", "Description")])
         st.caption(tr("另有每天 8:00 的整改跟踪和每年 1 月 1 日开启新年度（bastion serve 按此排程）。",
                       "Besides, a rectification follow-up daily at 8:00 and the new cycle on 1 January "
                       "(bastion serve schedules them)."))
     st.subheader(tr("最近的运行记录", "Recent stage runs"))
     with context.engine().connect() as conn:
         runs = admin.read_stage_runs(conn, who)
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("环节", "Stage"): runs["stage"].map(stage_label), tr("考核期", "Period"): runs["period"],
-        tr("标识", "Key"): runs["key"], tr("状态", "Status"): runs["status"].map(status_label),
+        tr("标识", "Key"): runs["key"], tr("状态", "Status"): runs["status"].map(lambda s: word(STAGE_STATUS, s)),
         tr("尝试次数", "Attempts"): runs["attempts"],
         tr("Prefect 运行", "Prefect flow run"): runs["flow_run_id"], tr("开始", "Started"): runs["started_at"],
-        tr("结束", "Finished"): runs["finished_at"], tr("错误", "Error"): runs["error"]}),
-        hide_index=True, width="stretch")
+        tr("结束", "Finished"): runs["finished_at"], tr("错误", "Error"): runs["error"]}), long_text=[tr("错误", "Error")])
 
 
 def open_next(who: Principal) -> None:

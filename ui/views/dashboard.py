@@ -21,6 +21,7 @@ from bastion.core.models import Cycle, OrgLevel
 from bastion.ui import context
 from bastion.ui import dashboard_data as data
 from bastion.ui.i18n import tr
+from bastion.ui.tables import grid, sheet
 
 CHOICES = 200  # a drill-down level with more organisations than this is searched first
 
@@ -108,7 +109,7 @@ def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> Non
     number = min(number, pages)
     page = data.ranking(who, key, cycle.id, period, search, under, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     headers = ranking_headers()
-    st.dataframe(page.rows[list(headers)].rename(columns=headers), hide_index=True, key="ranking_table")
+    grid(page.rows[list(headers)].rename(columns=headers), key="ranking_table", long_text=[headers["vetoes"]])
     st.caption(tr(f"共 {page.total} 个，第 {number}/{pages} 页", f"{page.total} in all, page {number} of {pages}"))
     st.download_button(tr("下载排名表（.xlsx）", "Download the ranking (.xlsx)"),
                        data.ranking_xlsx(who, cycle_id=cycle.id, period=period, search=search, under=under,
@@ -225,13 +226,12 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     columns[3].metric(tr("档次", "Tier"), result["tier"])
     for reason in result["veto_reasons"]:
         st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))
-    lines = pd.DataFrame(explained.lines).astype({"value": float, "target": float})  # blank, not "None"
-    st.dataframe(lines[["block_name", "indicator_code", "name", "points", "max_points", "value", "target", "reason"]]
+    lines = pd.DataFrame(explained.lines)
+    sheet(lines[["block_name", "indicator_code", "name", "points", "max_points", "value", "target", "reason"]]
                  .rename(columns={"block_name": tr("板块", "Block"), "indicator_code": tr("编码", "Code"),
                                   "name": tr("指标", "Indicator"), "points": tr("得分", "Points"),
                                   "max_points": tr("满分", "Maximum"), "value": tr("完成值", "Value"),
-                                  "target": tr("目标值", "Target"), "reason": tr("计分说明", "Reason")}),
-                 hide_index=True, key="branch_lines")
+                                  "target": tr("目标值", "Target"), "reason": tr("计分说明", "Reason")}))
     st.markdown(tr("**得分依据**", "**Evidence behind the points**"))
     evidence = evidence_rows(explained)
     if evidence.empty:
@@ -239,11 +239,11 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     else:
         evidence = evidence.assign(kind=evidence["kind"].map(lambda k: tr(*KINDS.get(k, (k, k)))),
                                    type=evidence["type"].map(ledger_type_names()).fillna(evidence["type"]))
-        st.dataframe(evidence.rename(columns={"indicator_code": tr("编码", "Code"), "indicator": tr("指标", "Indicator"),
+        grid(evidence.rename(columns={"indicator_code": tr("编码", "Code"), "indicator": tr("指标", "Indicator"),
                                               "kind": tr("来源", "Source"), "id": tr("记录号", "Record"),
                                               "date": tr("日期", "Date"), "type": tr("类型", "Type"),
                                               "detail": tr("内容", "Detail")}),
-                     hide_index=True, key="branch_evidence")
+             key="branch_evidence", long_text=[tr("内容", "Detail")])
     history = data.trend(who, data.key(who), node.id)
     if len(history) > 1:
         st.altair_chart(trend_chart(history).properties(title=tr("各期得分", "Total by period")), width="stretch")
@@ -266,7 +266,7 @@ def bulletin(who: Principal) -> None:
     st.markdown(f"**{latest.title}** · {latest.created_at:%Y-%m-%d}")
     standings = data.ranking(who, key, latest.cycle_id, latest.period, "", None, 10, 0)
     headers = ranking_headers()
-    st.dataframe(standings.rows[list(headers)].rename(columns=headers), hide_index=True, key="bulletin_standings")
+    grid(standings.rows[list(headers)].rename(columns=headers), key="bulletin_standings")
     left, right = st.columns(2)
     for column, kind, label, mime in (
             (left, "docx", tr("下载通报（.docx）", "Download the bulletin (.docx)"),

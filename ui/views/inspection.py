@@ -11,42 +11,32 @@ import streamlit as st
 from bastion.core import inspection
 from bastion.core.db import transaction
 from bastion.core.evidence import ALLOWED_SUFFIXES, read_bytes
-from bastion.core.importing import CHECK_KIND_NAMES
 from bastion.core.models import CheckKind, Cycle, RectificationStatus
 from bastion.ui import context
 from bastion.ui.feedback import attempt, show_flash
+from bastion.core.words import CHECK_KIND, NOTICE_STATUS, word
 from bastion.ui.i18n import tr
+from bastion.ui.tables import grid
 from sqlmodel import Session
 
 MANY = 2000  # more organisations than this are typed by code instead of picked from a list
 
-STATUS = {
-    RectificationStatus.issued.value: ("已下发", "Issued"),
-    RectificationStatus.responded.value: ("已反馈", "Answered"),
-    RectificationStatus.verified.value: ("复验通过", "Verified"),
-    RectificationStatus.reopened.value: ("复验未通过", "Reopened"),
-    RectificationStatus.overdue.value: ("逾期", "Overdue"),
-}
-KIND_EN = {CheckKind.daily: "Daily", CheckKind.spot: "Spot check", CheckKind.open: "Open visit",
-           CheckKind.covert: "Unannounced visit", CheckKind.half_year: "Half-year", CheckKind.self_check: "Self-check",
-           CheckKind.mutual: "Mutual check", CheckKind.patrol: "Patrol", CheckKind.year_end: "Year-end"}
-
-
 def status_label(status: str) -> str:
-    zh, en = STATUS.get(status, (status, status))
-    return tr(zh, en)
+    return word(NOTICE_STATUS, status)
 
 
 def kind_label(kind: str) -> str:
-    known = {k.value: k for k in CheckKind}
-    return tr(CHECK_KIND_NAMES.get(known[kind], kind), KIND_EN.get(known[kind], kind)) if kind in known else kind
+    return word(CHECK_KIND, kind)
+
+
+LONG = {"description", "problem", "requirement", "response", "verification_note", "detail", "note"}
 
 
 def table(frame: pd.DataFrame, headers: dict[str, str], *, empty: str) -> None:
     if frame.empty:
         st.caption(empty)
         return
-    st.dataframe(frame[list(headers)].rename(columns=headers), hide_index=True, width="stretch")
+    grid(frame[list(headers)].rename(columns=headers), long_text=[h for c, h in headers.items() if c in LONG])
 
 
 def org_picker(who, label: str, key: str) -> str | None:
@@ -152,7 +142,7 @@ def evidence_of(who, findings: pd.DataFrame) -> None:
 def notice_tab(who, cycle: Cycle) -> None:
     with context.engine().connect() as conn:
         findings = inspection.read_findings(conn, who, cycle_id=cycle.id)
-    open_findings = findings[findings["notice_no"].isna()]
+    open_findings = findings[findings["notice_no"] == ""]
     source = st.radio(tr("通知依据", "Issued for"), ["finding", "free"], horizontal=True, key="notice_source",
                       format_func=lambda s: tr("检查发现", "A finding") if s == "finding"
                       else tr("其他问题", "Another problem"))
@@ -178,7 +168,7 @@ def notice_tab(who, cycle: Cycle) -> None:
             attempt(lambda: issue(who, cycle, finding_id, org, problem, requirement, deadline),
                     tr("已下发整改通知书。", "The notice is issued."))
     st.subheader(tr("整改通知书", "Notices"))
-    status = st.selectbox(tr("状态", "Status"), [None, *STATUS], key="notice_status",
+    status = st.selectbox(tr("状态", "Status"), [None, *NOTICE_STATUS], key="notice_status",
                           format_func=lambda s: tr("全部", "All") if s is None else status_label(s))
     with context.engine().connect() as conn:
         notices = inspection.read_notices(conn, who, cycle_id=cycle.id, status=status)

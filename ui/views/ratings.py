@@ -14,6 +14,7 @@ from bastion.ui import context
 from bastion.ui.feedback import show_flash, succeeded
 from bastion.ui.i18n import source_label, tr
 from bastion.ui.quorum import quorum_table
+from bastion.ui.tables import grid
 from sqlmodel import Session
 
 def question_label(question: ballots.Question) -> str:
@@ -81,16 +82,16 @@ def submitted(mine: pd.DataFrame) -> None:
     st.subheader(tr(f"已提交（{len(done)}）", f"Submitted ({len(done)})"))
     if done.empty:
         return
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("党支部", "Branch"): done["org_code"] + " " + done["org_name"],
         tr("测评类别", "Source"): done["source"].map(source_label),
         tr("考核期", "Period"): done["period"],
-        tr("指标", "Indicator"): done["indicator_code"].fillna(tr("总体", "overall")),
+        tr("指标", "Indicator"): done["indicator_code"].replace("", tr("总体", "overall")),
         tr("分数", "Score"): done["score"],
         tr("等次", "Level"): done["level"],
         tr("意见", "Comment"): done["note"],
         tr("提交时间", "Submitted at"): done["submitted_at"],
-    }), hide_index=True, width="stretch")
+    }), long_text=[tr("意见", "Comment")])
 
 
 def render() -> None:

@@ -17,17 +17,13 @@ from bastion.core.models import Cycle
 from bastion.core.rectifications import ANSWERABLE
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
+from bastion.core.words import NOTICE_STATUS, word
 from bastion.ui.i18n import locale, tr
+from bastion.ui.tables import grid, sheet
 from sqlmodel import Session
 
 TARGET_FROM = {"default": ("方案默认", "scheme default"), "category": ("类别目标", "category"),
                "branch": ("本支部调整", "this branch")}
-NOTICE_STATUS = {"issued": ("待整改", "issued"), "responded": ("已反馈", "answered"), "verified": ("复验通过", "verified"),
-                 "reopened": ("复验未通过", "reopened"), "overdue": ("逾期", "overdue")}
-
-
-def _label(pair: tuple[str, str] | None, fallback: str = "") -> str:
-    return tr(*pair) if pair else fallback
 
 
 # --- the branch --------------------------------------------------------------------------------
@@ -64,13 +60,13 @@ def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
         tr("板块", "Block"): progress["block_name"],
         tr("分值", "Points"): progress["points"],
         tr("目标", "Target"): pd.to_numeric(progress["target"]),
-        tr("目标来源", "Target from"): progress["target_from"].map(lambda k: _label(TARGET_FROM.get(k))),
+        tr("目标来源", "Target from"): progress["target_from"].map(lambda k: word(TARGET_FROM, k)),
         tr("已完成", "Done"): pd.to_numeric(progress["measured"]),
         tr("全年目标", "Year goal"): pd.to_numeric(progress["goal"]),
         tr("完成率", "Reached"): progress["share"] * 100,
         tr("说明", "Detail"): progress["detail"],
     })
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    grid(table, long_text=[tr("说明", "Detail")], column_config={
         tr("完成率", "Reached"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")})
 
 
@@ -133,7 +129,7 @@ def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
         st.info(tr("本年度还没有台账。", "No ledger entries in this cycle yet."))
         return
     counts = files.groupby("ledger_entry_id").size()
-    st.dataframe(pd.DataFrame({
+    grid(pd.DataFrame({
         tr("日期", "Date"): entries["date"],
         tr("类型", "Type"): entries["type"].map(lambda c: _type_label(types[c]) if c in types else c),
         tr("标题", "Title"): entries["title"],
@@ -141,7 +137,7 @@ def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
         tr("佐证", "Evidence"): entries["id"].map(counts).fillna(0).astype(int),
         tr("记录人", "Recorded by"): entries["recorded_by"],
         tr("备注", "Note"): entries["note"],
-    }), hide_index=True, width="stretch")
+    }), long_text=[tr("备注", "Note")])
     labels = {int(r.id): f"{r.date} {r.title}" for r in entries.itertuples()}
     entry_id = st.selectbox(tr("查看或补充佐证材料", "Evidence of an entry"), list(labels),
                             format_func=labels.__getitem__, key="ws_evidence_entry")
@@ -196,7 +192,7 @@ def self_assessment(who: Principal, cycle: Cycle, org: dict) -> None:
         else:
             st.metric(tr("总体自评", "Overall"), "—" if found.overall is None else f"{found.overall:g}")
             if found.indicators:
-                st.dataframe(pd.Series(found.indicators, name=tr("自评分", "Score")), width="stretch")
+                grid(pd.Series(found.indicators, name=tr("自评分", "Score")), hide_index=False)
             st.write(found.note)
         return
     self_form(who, cycle, org, period, found, counted)
@@ -243,7 +239,7 @@ def notices(who: Principal, org: dict) -> None:
         return
     answerable = {s.value for s in ANSWERABLE}
     for row in found[found["status"].isin(answerable)].itertuples():
-        with st.expander(f"{row.notice_no} · {_label(NOTICE_STATUS.get(row.status), row.status)} · "
+        with st.expander(f"{row.notice_no} · {word(NOTICE_STATUS, row.status)} · "
                          f"{tr('期限', 'due')} {row.deadline}", expanded=True):
             st.write(row.problem)
             if row.requirement:
@@ -263,11 +259,11 @@ def notices(who: Principal, org: dict) -> None:
                 succeeded(tr(f"已反馈整改通知 {row.notice_no}。", f"Answered notice {row.notice_no}."))
     closed = found[~found["status"].isin(answerable)]
     if not closed.empty:
-        st.dataframe(pd.DataFrame({
+        grid(pd.DataFrame({
             tr("通知书编号", "Notice"): closed["notice_no"], tr("问题", "Problem"): closed["problem"],
-            tr("状态", "Status"): closed["status"].map(lambda s: _label(NOTICE_STATUS.get(s), s)),
+            tr("状态", "Status"): closed["status"].map(lambda s: word(NOTICE_STATUS, s)),
             tr("整改情况", "Answer"): closed["response"], tr("复验意见", "Re-verification"): closed["verification_note"],
-        }), hide_index=True, width="stretch")
+        }), long_text=[tr("问题", "Problem"), tr("整改情况", "Answer")])
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -296,12 +292,12 @@ def branch_results(who: Principal, org: dict) -> None:
     if explained.evaluation["veto_reasons"]:
         st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
     lines = pd.DataFrame(explained.lines)
-    st.dataframe(pd.DataFrame({
+    sheet(pd.DataFrame({
         tr("指标", "Indicator"): lines["indicator_code"] + " " + lines["name"],
         tr("得分", "Points"): lines["points"], tr("满分", "Of"): lines["max_points"],
         tr("实际", "Measured"): lines["value"], tr("目标", "Target"): lines["target"],
         tr("说明", "Reason"): lines["reason"],
-    }), hide_index=True, width="stretch")
+    }))
     history_chart(history)
 
 
