@@ -19,9 +19,10 @@ from bastion.core.models import Cycle, Tenant
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import result_periods
 from bastion.core.settings import Settings
+from bastion.core.words import period_name
 from bastion.ui import web
 from bastion.ui.i18n import KEY as LOCALE_KEY
-from bastion.ui.i18n import role_label, tr
+from bastion.ui.i18n import frozen, role_label, tr
 
 TOKEN = "session_token"  # AppTest cannot send cookies: a test hands the run its session token here
 
@@ -149,4 +150,4 @@ def pick_period(cycle: Cycle, *, published_only: bool, key: str = "period") -> s
     if not periods:
         st.info(tr("本年度还没有考核结果。", "This cycle has no results yet."))
         return None
-    return st.sidebar.selectbox(tr("考核期", "Period"), periods, key=key)
+    return st.sidebar.selectbox(tr("考核期", "Period"), periods, key=key, format_func=frozen(period_name, periods))

@@ -7,12 +7,15 @@ run speak the same language.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import streamlit as st
 
 from bastion.core import i18n, words
 from bastion.core.i18n import LOCALES, tr
 
-__all__ = ["LOCALES", "locale", "locale_switch", "role_label", "source_label", "tr"]
+__all__ = ["LOCALES", "frozen", "locale", "locale_switch", "role_label", "source_label", "tr"]
 
 KEY = "locale"
 
@@ -41,3 +44,14 @@ def role_label(role: str) -> str:
 
 def source_label(source: str) -> str:
     return words.word(words.SOURCE, source)
+
+
+def frozen(word_of: Callable[[Any], str], options: Iterable[Any]) -> Callable[[Any], str]:
+    """A select box's ``format_func`` whose labels are made now, in this run's language.
+
+    Streamlit may call a ``format_func`` again outside the script run (AppTest does, on reading a
+    widget's value), where the run's language is not the current one: a label read then would come
+    out in the other language.
+    """
+    labels = {option: word_of(option) for option in options}
+    return labels.__getitem__

@@ -54,7 +54,7 @@ def test_admin_sees_the_headline_ranking_charts_and_the_latest_bulletin(app, log
     assert _metrics(at)["平均分"] == f"{head.average:.2f}"
     ranking = at.dataframe[0].value
     assert len(ranking) == 12 and ranking["排名"].tolist() == sorted(ranking["排名"])
-    assert sorted(_marks(at)) == ["bar", "bar", "line", "rect", "text"]
+    assert sorted(_marks(at)) == ["bar", "bar", "line", "point", "rect", "rect", "rect", "text"]
     assert latest.period == PERIOD and any(latest.title in m.value for m in at.markdown)
     assert len(at.dataframe[-1].value) == 10
     assert {b.key for b in at.get("download_button")} == {"ranking_xlsx", "bulletin_docx", "bulletin_xlsx"}
@@ -67,11 +67,12 @@ def _chart_data(chart) -> pd.DataFrame:
 
 def test_the_heatmap_has_a_row_per_general_branch_and_a_column_per_block(app):
     at = app("admin", PAGE)
-    (heat,) = [chart for chart in at.get("vega_lite_chart") if "layer" in json.loads(chart.proto.spec)]
+    (heat,) = [chart for chart in at.get("vega_lite_chart") if len(json.loads(chart.proto.spec).get("layer", [])) == 4]
     cells = _chart_data(heat)
     assert set(cells["label"]) == {"机关党总支（ZZ01）", "生产党总支（ZZ02）", "经营服务党总支（ZZ03）", "离退休党总支（ZZ04）"}
     assert set(cells["block_code"]) == {"B1", "B2", "B3", "B4", "B5", "B6", "BX"} and len(cells) == 4 * 7
     assert cells["share"].between(0, 1).all() and cells["evaluations"].groupby(cells["code"]).first().sum() == 12
+    assert cells.loc[cells["block_code"] == "BX", "bonus"].all() and not cells.loc[cells["block_code"] != "BX", "bonus"].any()
 
 
 def test_the_ranking_is_searched(app):

@@ -19,10 +19,10 @@ from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.importing import LEVEL_NAMES, write_template
 from bastion.core.models import Role
-from bastion.core.words import CYCLE_STATUS, SOURCE, STAGE, STAGE_STATUS, cron_text, word
+from bastion.core.words import AUDIT_ENTITY, CYCLE_STATUS, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
-from bastion.ui.i18n import role_label, source_label, tr
+from bastion.ui.i18n import frozen, role_label, source_label, tr
 from bastion.ui.quorum import quorum_table
 from bastion.ui.tables import grid
 from sqlmodel import Session
@@ -192,7 +192,7 @@ def create_section(who: Principal, orgs: dict[str, str]) -> None:
         display_name = st.text_input(tr("姓名", "Name"), key="user_display_name")
         password = st.text_input(tr("初始密码（至少 8 位）", "Password (8 characters or more)"), type="password",
                                  key="user_password")
-        role = st.selectbox(tr("角色", "Role"), [r.value for r in Role], format_func=role_label, key="user_role")
+        role = st.selectbox(tr("角色", "Role"), [r.value for r in Role], format_func=frozen(role_label, Role), key="user_role")
         org = org_choice(tr("授权党组织（含下级）", "On (and everything under it)"), orgs, "user_org")
         submitted = st.form_submit_button(tr("创建用户", "Create the user"), type="primary", key="user_submit")
     if submitted:
@@ -213,7 +213,7 @@ def manage_section(who: Principal, people: pd.DataFrame, orgs: dict[str, str]) -
     held = [f"{r.role}@{r.org_code}" for r in mine.itertuples() if isinstance(r.role, str)]
     grant_col, revoke_col = st.columns(2)
     with grant_col:
-        role = st.selectbox(tr("授予角色", "Grant role"), [r.value for r in Role], format_func=role_label,
+        role = st.selectbox(tr("授予角色", "Grant role"), [r.value for r in Role], format_func=frozen(role_label, Role),
                             key="grant_role")
         org = org_choice(tr("授权党组织", "On"), orgs, "grant_org")
         if st.button(tr("授予", "Grant"), key="grant_submit"):
@@ -259,9 +259,10 @@ def ballots_tab(who: Principal) -> None:
     periods = workspace.cycle_periods(cycle)
     current = workspace.current_period(cycle)
     period = st.selectbox(tr("考核期", "Period"), periods, key="ballot_period",
-                          index=periods.index(current) if current in periods else 0)
+                          index=periods.index(current) if current in periods else 0,
+                          format_func=frozen(period_name, periods))
     source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE if s != "self"],
-                          format_func=source_label, key="ballot_source")
+                          format_func=frozen(source_label, SOURCE), key="ballot_source")
     with context.engine().connect() as conn:
         people = admin.read_users(conn, who)
         tree = organizations.read_tree(conn, who)
@@ -369,7 +370,8 @@ def audit_tab(who: Principal) -> None:
         return
     left, middle, right = st.columns(3)
     entity = left.selectbox(tr("对象", "Entity"), [None, *entities], key="audit_entity",
-                            format_func=lambda e: tr("全部", "All") if e is None else e)
+                            format_func=frozen(lambda e: tr("全部", "All") if e is None else word(AUDIT_ENTITY, e),
+                                               [None, *entities]))
     actor = middle.text_input(tr("操作人", "Actor"), key="audit_actor")
     limit = right.number_input(tr("条数", "Events"), min_value=10, max_value=5000, value=200, step=50,
                                key="audit_limit")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from bastion.core.access import Action, Principal
@@ -20,7 +19,8 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
 from bastion.ui import context
 from bastion.ui import dashboard_data as data
-from bastion.ui.i18n import tr
+from bastion.ui.charts import bar, heatmap_chart, trend_chart
+from bastion.ui.i18n import frozen, tr
 from bastion.ui.tables import grid, sheet
 
 CHOICES = 200  # a drill-down level with more organisations than this is searched first
@@ -48,7 +48,7 @@ def ranking_headers() -> dict[str, str]:
 
 
 def _naming(names: dict[int, str]):
-    return lambda org_id: tr("全部", "All") if org_id is None else names[org_id]
+    return frozen(lambda org_id: tr("全部", "All") if org_id is None else names[org_id], [None, *names])
 
 
 def drill(who: Principal) -> Node | None:
@@ -118,14 +118,6 @@ def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> Non
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def bar(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
-    return (alt.Chart(frame).mark_bar()
-            .encode(x=alt.X(f"{field}:N", sort=list(frame[field]), title=title, axis=alt.Axis(labelAngle=0)),
-                    y=alt.Y("branches:Q", title=tr("党支部数", "Branches")),
-                    tooltip=[alt.Tooltip(f"{field}:N", title=title), alt.Tooltip("branches:Q", title=tr("个数", "Count"))])
-            .properties(title=tr(f"{title}分布", f"By {title.lower()}")))
-
-
 def distributions(who: Principal, cycle: Cycle, period: str, under: int | None, columns) -> None:
     key = data.key(who)
     columns[0].altair_chart(bar(data.distribution(who, key, cycle.id, period, "tier", under), "tier",
@@ -134,29 +126,17 @@ def distributions(who: Principal, cycle: Cycle, period: str, under: int | None, 
                                 tr("等次", "Grade")), width="stretch")
 
 
-PERIOD_KINDS = {"year": ("年度", "Year"), "half": ("半年", "Half-year"), "quarter": ("季度", "Quarter"),
-                "month": ("月度", "Month")}
-
-
-def trend_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Periods in time order, evenly spaced and named by their keys; each length of period its own line."""
-    frame = frame.assign(kind=frame["kind"].map(lambda k: tr(*PERIOD_KINDS[k])))
-    return (alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=60))
-            .encode(x=alt.X("period:O", sort=list(frame["period"]), title=tr("考核期", "Period"),
-                            axis=alt.Axis(labelAngle=0)),
-                    y=alt.Y("average:Q", title=tr("平均分", "Average"), scale=alt.Scale(zero=False)),
-                    color=alt.Color("kind:N", title=tr("周期", "Length")),
-                    tooltip=[alt.Tooltip("period:N", title=tr("考核期", "Period")),
-                             alt.Tooltip("average:Q", title=tr("平均分", "Average"), format=".2f"),
-                             alt.Tooltip("branches:Q", title=tr("党支部数", "Branches"))]))
-
-
 def trend(who: Principal, under: int | None, column) -> None:
     frame = data.trend(who, data.key(who), under)
     if frame.empty:
         column.info(tr("还没有考核结果。", "No results yet."))
         return
     column.altair_chart(trend_chart(frame).properties(title=tr("各期平均分", "Average by period")), width="stretch")
+
+
+def bonus_blocks(cycle: Cycle) -> set[str]:
+    """Blocks made only of bonus items (加分项): their points are extra, so a low share is no failing."""
+    return {b.code for b in cycle_scheme(cycle).blocks if all(i.kind == "bonus" for i in b.indicators)}
 
 
 def heatmap(who: Principal, cycle: Cycle, period: str, node: Node | None) -> None:
@@ -169,25 +149,11 @@ def heatmap(who: Principal, cycle: Cycle, period: str, node: Node | None) -> Non
     if heat.cells.empty:
         st.info(tr("这一层没有下级党组织。", "Nothing below this organisation."))
         return
-    cells = heat.cells.assign(label=heat.cells["name"] + "（" + heat.cells["code"] + "）")
-    order = list(dict.fromkeys(cells["label"]))
-    base = alt.Chart(cells).encode(
-        x=alt.X("block_name:N", sort=list(dict.fromkeys(cells["block_name"])), title=tr("指标板块", "Block"),
-                axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
-    rects = base.mark_rect().encode(
-        color=alt.Color("share:Q", title=tr("得分率", "Share"), scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
-                        legend=alt.Legend(gradientLength=80, format=".0%")),
-        tooltip=[alt.Tooltip("label:N", title=tr("党组织", "Organisation")),
-                 alt.Tooltip("block_name:N", title=tr("板块", "Block")),
-                 alt.Tooltip("average:Q", title=tr("平均得分", "Average points"), format=".2f"),
-                 alt.Tooltip("max_points:Q", title=tr("满分", "Maximum")),
-                 alt.Tooltip("share:Q", title=tr("得分率", "Share"), format=".0%"),
-                 alt.Tooltip("evaluations:Q", title=tr("党支部数", "Branches"))])
-    text = base.mark_text(fontSize=11).encode(text=alt.Text("share:Q", format=".0%"))
-    st.altair_chart((rects + text).properties(height=alt.Step(30)), width="stretch")
-    st.caption(tr("得分率 = 该板块平均得分 ÷ 板块满分，按下级党组织及其所属党支部汇总。",
-                  "Share = the block's average points ÷ its maximum, over each organisation's branches."))
+    st.altair_chart(heatmap_chart(heat.cells, bonus_blocks(cycle)), width="stretch")
+    st.caption(tr("得分率 = 该板块平均得分 ÷ 板块满分，按下级党组织及其所属党支部汇总；加分项（蓝色）显示平均加分；"
+                  "灰色：尚无考核结果。",
+                  "Share = the block's average points ÷ its maximum, over each organisation's branches; bonus blocks "
+                  "(blue) show the average bonus; grey: no results yet."))
 
 
 def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> None:

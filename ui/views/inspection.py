@@ -15,7 +15,7 @@ from bastion.core.models import CheckKind, Cycle, RectificationStatus
 from bastion.ui import context
 from bastion.ui.feedback import attempt, show_flash
 from bastion.core.words import CHECK_KIND, NOTICE_STATUS, word
-from bastion.ui.i18n import tr
+from bastion.ui.i18n import frozen, tr
 from bastion.ui.tables import grid
 from sqlmodel import Session
 
@@ -84,7 +84,7 @@ def finding_tab(who, cycle: Cycle) -> None:
         org = org_picker(who, tr("被检查党组织", "Organisation inspected"), "finding_org")
         indicator = st.selectbox(tr("考核指标", "Indicator"), list(names), format_func=names.get,
                                  key="finding_indicator")
-        kind = st.selectbox(tr("检查方式", "Kind of check"), [k.value for k in CheckKind], format_func=kind_label,
+        kind = st.selectbox(tr("检查方式", "Kind of check"), [k.value for k in CheckKind], format_func=frozen(kind_label, CheckKind),
                             key="finding_kind")
         on = st.date_input(tr("检查日期", "Date"), value=date.today(), key="finding_date")
         deduction = st.number_input(tr("扣分", "Deduction"), min_value=0.0, step=0.5, key="finding_deduction")
@@ -144,8 +144,8 @@ def notice_tab(who, cycle: Cycle) -> None:
         findings = inspection.read_findings(conn, who, cycle_id=cycle.id)
     open_findings = findings[findings["notice_no"] == ""]
     source = st.radio(tr("通知依据", "Issued for"), ["finding", "free"], horizontal=True, key="notice_source",
-                      format_func=lambda s: tr("检查发现", "A finding") if s == "finding"
-                      else tr("其他问题", "Another problem"))
+                      format_func=frozen(lambda s: tr("检查发现", "A finding") if s == "finding"
+                                         else tr("其他问题", "Another problem"), ["finding", "free"]))
     with st.form("notice_form"):
         finding_id, org, problem = None, None, ""
         if source == "finding":
@@ -169,9 +169,10 @@ def notice_tab(who, cycle: Cycle) -> None:
                     tr("已下发整改通知书。", "The notice is issued."))
     st.subheader(tr("整改通知书", "Notices"))
     status = st.selectbox(tr("状态", "Status"), [None, *NOTICE_STATUS], key="notice_status",
-                          format_func=lambda s: tr("全部", "All") if s is None else status_label(s))
-    with context.engine().connect() as conn:
-        notices = inspection.read_notices(conn, who, cycle_id=cycle.id, status=status)
+                          format_func=frozen(lambda s: tr("全部", "All") if s is None else status_label(s),
+                                             [None, *NOTICE_STATUS]))
+    with context.engine().connect() as conn:  # every year's: a notice stays open work after its year is published
+        notices = inspection.read_notices(conn, who, status=status)
     notices_table(notices)
 
 
@@ -198,7 +199,7 @@ def notices_table(notices: pd.DataFrame) -> None:
 
 def verify_tab(who, cycle: Cycle) -> None:
     with context.engine().connect() as conn:
-        answered = inspection.read_notices(conn, who, cycle_id=cycle.id, status=RectificationStatus.responded.value)
+        answered = inspection.read_notices(conn, who, status=RectificationStatus.responded.value)
     if answered.empty:
         st.caption(tr("没有待复验的整改通知书。", "No answered notices wait for re-verification."))
         return
@@ -208,8 +209,8 @@ def verify_tab(who, cycle: Cycle) -> None:
         notice_no = st.selectbox(tr("整改通知书", "Notice"), list(answers), key="verify_notice",
                                  format_func=lambda n: f"{n} {answers[n].code} {answers[n].name}")
         passed = st.radio(tr("复验结论", "Result"), [True, False], horizontal=True, key="verify_passed",
-                          format_func=lambda ok: tr("通过", "Passed") if ok
-                          else tr("未通过，重新整改", "Failed: reopen"))
+                          format_func=frozen(lambda ok: tr("通过", "Passed") if ok
+                                             else tr("未通过，重新整改", "Failed: reopen"), [True, False]))
         note = st.text_area(tr("复验意见", "Note"), key="verify_note")
         new_deadline = st.date_input(tr("新的整改期限（未通过时）", "New deadline (when failed)"),
                                      value=inspection.default_deadline(), key="verify_deadline")

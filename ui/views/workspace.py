@@ -11,14 +11,13 @@ import streamlit as st
 from bastion.core import evidence, workspace
 from bastion.core.access import Action, Principal
 from bastion.core.db import transaction
-from bastion.core.engine import Period
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.core.rectifications import ANSWERABLE
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
-from bastion.core.words import NOTICE_STATUS, word
-from bastion.ui.i18n import locale, tr
+from bastion.core.words import NOTICE_STATUS, period_name, word
+from bastion.ui.i18n import frozen, locale, tr
 from bastion.ui.tables import grid, sheet
 from sqlmodel import Session
 
@@ -172,7 +171,7 @@ def evidence_of(who: Principal, entry_id: int, files: pd.DataFrame) -> None:
 def self_assessment(who: Principal, cycle: Cycle, org: dict) -> None:
     periods = workspace.cycle_periods(cycle)
     current = workspace.current_period(cycle)
-    labels = {k: Period.parse(k).label if locale() == "zh" else k for k in periods}
+    labels = {k: period_name(k) for k in periods}
     period = st.selectbox(tr("考核期", "Period"), periods, index=periods.index(current), format_func=labels.__getitem__,
                           key="ws_self_period")
     with Session(context.engine()) as session:
@@ -276,7 +275,8 @@ def branch_results(who: Principal, org: dict) -> None:
         st.info(tr("还没有已发布的考核结果。", "No published results yet."))
         return
     keys = [f"{r.year}|{r.period}" for r in history.itertuples()][::-1]
-    chosen = st.selectbox(tr("考核期", "Period"), keys, format_func=lambda k: k.split("|")[1], key="ws_result_period")
+    chosen = st.selectbox(tr("考核期", "Period"), keys, key="ws_result_period",
+                          format_func=frozen(lambda k: period_name(k.split("|")[1]), keys))
     row = history.iloc[len(history) - 1 - keys.index(chosen)]
     columns = st.columns(4)
     columns[0].metric(tr("总分", "Total"), f"{row['total']:.2f}")
@@ -303,11 +303,14 @@ def branch_results(who: Principal, org: dict) -> None:
 
 def history_chart(history: pd.DataFrame) -> None:
     st.subheader(tr("历次考核", "History"))
-    data = history.assign(order=range(len(history)))
-    chart = alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("period:N", sort=alt.SortField("order"), title=tr("考核期", "Period")),
+    data = history.assign(order=range(len(history)), label=history["period"].map(period_name))
+    chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
+        x=alt.X("label:N", sort=list(data["label"]), title=tr("考核期", "Period"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("total:Q", title=tr("总分", "Total"), scale=alt.Scale(zero=False)),
-        tooltip=["period", "total", "rank", "branches", "grade", "tier"],
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("label:N", title=tr("考核期", "Period")), alt.Tooltip("total:Q", title=tr("总分", "Total")),
+                 alt.Tooltip("rank:Q", title=tr("排名", "Rank")), alt.Tooltip("grade:N", title=tr("等次", "Grade")),
+                 alt.Tooltip("tier:N", title=tr("档次", "Tier"))],
     )
     st.altair_chart(chart, width="stretch")
 
