@@ -16,7 +16,7 @@ from sqlmodel import select as select_model
 
 from . import audit
 from .errors import BastionError, Conflict, NotFound
-from .models import Organization, Rectification, RectificationStatus, utcnow
+from .models import Organization, Rectification, RectificationStatus, code_is, utcnow
 
 ANSWERABLE = (RectificationStatus.issued, RectificationStatus.overdue, RectificationStatus.reopened)
 
@@ -76,5 +76,5 @@ def read_notices(conn: Connection, tenant_id: int, *, status: str | None = None,
     if status is not None:
         query = query.where(r.status == status)
     if org_code is not None:
-        query = query.where(o.code == org_code)
+        query = query.where(code_is(o.code, org_code))
     return pd.read_sql(query, conn)
