@@ -148,6 +148,7 @@ def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatical
     assert waiting.status == "awaiting_review"
     done = stages.confirm_review(ctx, cycle, "2026", today=date(2027, 1, 16))
     assert done.status == "succeeded" and {r[-1] for r in results_of(engine, cycle, "2026")} == {"published"}
+    assert done.attempts == waiting.attempts  # the leaders' confirmation carries the waiting try on: not a retry
     assert awards_of(engine, cycle)
     with pytest.raises(stages.BastionError, match="nothing awaits review"):
         stages.confirm_review(ctx, cycle, "2026")
