@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape as rich_escape
-from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
