@@ -8,31 +8,31 @@ reviews, confirm, correct) take the latest cycle that has results when ``--year`
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape as rich_escape
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion import __version__
-from bastion.core import cycles, db, rectifications, reviews, scoring, tenants, users
+from bastion.core import cycles, db, i18n, rectifications, reviews, scoring, tenants, users, words
 from bastion.core.engine import Period
-from bastion.core.errors import BastionError
+from bastion.core.errors import BadValue, BastionError
+from bastion.core.i18n import tr
 from bastion.core.models import Cycle, Tenant, User
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
 from bastion.core.settings import Settings, current_actor
-from bastion.tables import explanation_text, incentives_table, ranking_table
+from bastion.listings import Field, OutputFormat, emit, write_csv, write_json
+from bastion.tables import INCENTIVES, RANKING, explanation_text, incentive_style, ranking_style, stage_summary
 
 app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -63,24 +63,26 @@ PeriodOpt = Annotated[str | None, typer.Option(
     "--period", "-p", help="2026, 2026-H1, 2026-Q3 or 2026-07 (default: the cycle's year).")]
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
+FormatOpt = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", help="table (for people), json or csv (stable codes and raw values; CSV: UTF-8 with BOM).")]
 
 
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
+def fail(message: str, code: int) -> typer.Exit:
+    """Print ``message`` as one line on stderr after 错误： / Error: and give the exit to raise."""
+    err.print(f"[bold red]{tr('错误：', 'Error: ')}[/]{rich_escape(message)}", soft_wrap=True)
+    return typer.Exit(code)
 
 
 def handled(command: F) -> F:
-    """Print a :class:`BastionError` as one clear line on stderr and exit 1, without a traceback."""
+    """Print a :class:`BastionError` as one clear line on stderr, without a traceback: exit 2 for a bad value
+    (:class:`BadValue`, like a usage error), else 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except BastionError as exc:
-            err.print(f"[bold red]Error:[/] {exc}")
-            raise typer.Exit(1) from None
+            raise fail(str(exc), 2 if isinstance(exc, BadValue) else 1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -92,23 +94,23 @@ def _engine() -> Engine:
 def _registry() -> Registry:
     registry = default_registry()
     for problem in registry.problems:
-        err.print(f"[yellow]Warning:[/] {problem}")
+        err.print(f"[yellow]{tr('警告：', 'Warning: ')}[/]{rich_escape(str(problem))}", soft_wrap=True)
     return registry
 
 
-def _context(engine: Engine, tenant_code: str | None, year: int | None, *,
-             results: bool = False) -> tuple[Tenant, Cycle]:
-    """The tenant and the cycle a command acts on; ``results``: a command about results, which without
-    ``--year`` means the latest cycle that has some."""
+def _context(engine: Engine, tenant_code: str | None, year: int | None, *, results: bool = False,
+             period: str | None = None) -> tuple[Tenant, Cycle]:
+    """The tenant and the cycle a command acts on: ``--year``'s, else ``--period``'s (2026-Q1: 2026's);
+    ``results``: a command about results, which without either means the latest cycle that has some."""
     with Session(engine) as session:
         tenant = tenants.resolve_tenant(session, tenant_code)
-        return tenant, cycles.resolve_cycle(session, tenant, year, with_results=results)
+        return tenant, cycles.resolve_cycle(session, tenant, year, with_results=results, period=period)
 
 
 def _period(tenant_code: str | None, year: int | None, period: str | None) -> tuple[Engine, Cycle, str]:
     """The engine, the cycle and the period key a read-only command works on."""
     engine = _engine()
-    _, cycle = _context(engine, tenant_code, year, results=True)
+    _, cycle = _context(engine, tenant_code, year, results=True, period=period)
     return engine, cycle, scoring.period_in_cycle(cycle, period).key
 
 
@@ -122,7 +124,15 @@ def _version(value: bool) -> None:
 def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                help="Show the version and exit.")] = False) -> None:
     """Configuration: BASTION_HOME (default ./.bastion) holds the embedded database;
-    BASTION_DATABASE_URL points at another one (e.g. postgresql+psycopg://user@host/bastion)."""
+    BASTION_DATABASE_URL points at another one (e.g. postgresql+psycopg://user@host/bastion);
+    BASTION_LANG=en for English (default zh-CN)."""
+    try:
+        i18n.env_locale()
+    except ValueError as exc:  # no language to say it in: both
+        err.print(f"Error / 错误：{exc}", soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+    for console in (out, err):  # piped: lines are not broken at 80 columns (a table still fits its width)
+        console.soft_wrap = not console.is_terminal
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -134,7 +144,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Migrate the database to the latest schema (or REVISION)."""
     engine = db.connect(Settings.from_env(), migrate=False)
     db.upgrade(engine, revision)
-    out.print(f"database at revision {db.current_revision(engine)} ({engine.url.render_as_string()})")
+    revision, url = db.current_revision(engine), engine.url.render_as_string()
+    out.print(tr(f"数据库已升级到版本 {revision}（{url}）", f"database at revision {revision} ({url})"))
 
 
 @db_app.command("current")
@@ -142,7 +153,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 def db_current() -> None:
     """Show the database's schema revision and the latest one."""
     engine = db.connect(Settings.from_env(), migrate=False)
-    out.print(f"current: {db.current_revision(engine)}  head: {db.head_revision()}  ({engine.url.render_as_string()})")
+    current, head, url = db.current_revision(engine), db.head_revision(), engine.url.render_as_string()
+    out.print(tr(f"当前版本：{current}  最新版本：{head}（{url}）", f"current: {current}  head: {head}  ({url})"))
 
 
 # --- tenants -------------------------------------------------------------------------------
@@ -161,7 +173,8 @@ def tenant_create(
     with db.transaction(_engine()) as session:
         tenant = tenants.create_tenant(session, code=code, name=name, plugins=plugins, registry=registry,
                                        actor=current_actor())
-    out.print(f"tenant {tenant.code} created; plugins enabled: {', '.join(sorted(plugins))}")
+    out.print(tr(f"单位 {tenant.code} 已创建；已启用插件：{'、'.join(sorted(plugins))}",
+                 f"tenant {tenant.code} created; plugins enabled: {', '.join(sorted(plugins))}"))
 
 
 @tenant_app.command("enable")
@@ -176,7 +189,8 @@ def tenant_enable(
         t = tenants.resolve_tenant(session, tenant)
         added = tenants.enable_plugins(session, t, plugins, registry=registry, actor=current_actor())
         now = tenants.enabled_plugins(session, t.id)
-    out.print(f"tenant {t.code}: enabled {', '.join(added) or 'nothing new'}; plugins now: {', '.join(now)}")
+    out.print(tr(f"单位 {t.code}：已启用 {'、'.join(added) or '（无新增）'}；现有插件：{'、'.join(now)}",
+                 f"tenant {t.code}: enabled {', '.join(added) or 'nothing new'}; plugins now: {', '.join(now)}"))
 
 
 @tenant_app.command("disable")
@@ -190,18 +204,22 @@ def tenant_disable(
         t = tenants.resolve_tenant(session, tenant)
         removed = tenants.disable_plugins(session, t, plugins, actor=current_actor())
         now = tenants.enabled_plugins(session, t.id)
-    out.print(f"tenant {t.code}: disabled {', '.join(removed)}; plugins now: {', '.join(now) or 'none'}")
+    out.print(tr(f"单位 {t.code}：已停用 {'、'.join(removed)}；现有插件：{'、'.join(now) or '无'}",
+                 f"tenant {t.code}: disabled {', '.join(removed)}; plugins now: {', '.join(now) or 'none'}"))
 
 
 @tenant_app.command("list")
 @handled
-def tenant_list() -> None:
+def tenant_list(format: FormatOpt = OutputFormat.table) -> None:
     """List the tenants and their enabled plugins."""
     with Session(_engine()) as session:
-        table = Table("code", "name", "plugins")
-        for tenant in session.exec(select(Tenant).order_by(Tenant.code)):
-            table.add_row(tenant.code, tenant.name, ", ".join(tenants.enabled_plugins(session, tenant.id)))
-    out.print(table)
+        rows = [{"code": t.code, "name": t.name, "plugins": tenants.enabled_plugins(session, t.id)}
+                for t in session.exec(select(Tenant).order_by(Tenant.code))]
+    emit(out, format, TENANT_FIELDS, rows)
+
+
+TENANT_FIELDS = (Field("code", "编码", "Code", "code"), Field("name", "名称", "Name"),
+                 Field("plugins", "插件", "Plugins", "prose", show=", ".join))
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -229,7 +247,15 @@ def user_add(
         t = tenants.resolve_tenant(session, tenant)
         users.create_user(session, tenant=t, username=username, password=password, display_name=name,
                           grants=[(role, org)], actor=current_actor())
-    out.print(f"user {username} created in {t.code}: {role} on {org or 'the whole tenant'}")
+    out.print(tr(f"用户 {username} 已在 {t.code} 创建：{_grant(role, org)}",
+                 f"user {username} created in {t.code}: {_grant(role, org)}"))
+
+
+def _grant(role: str, org: str | None) -> str:
+    """A role and where it holds, in words: 支部书记（ZB00001 及其下级） / secretary on ZB00001."""
+    name = words.word(words.ROLE, role)
+    return tr(f"{name}（{org} 及其下级）" if org else f"{name}（全单位）",
+              f"{name} on {org}" if org else f"{name} on the whole tenant")
 
 
 @contextmanager
@@ -246,7 +272,7 @@ def user_grant(username: Annotated[str, typer.Argument()], role: RoleOpt, org: O
     """Grant a user another role (on an organisation's subtree)."""
     with _user(username, tenant) as (session, user):
         users.grant(session, user=user, role=role, org_code=org, actor=current_actor())
-    out.print(f"{username}: {role} on {org or 'the whole tenant'} granted")
+    out.print(tr(f"{username}：已授予 {_grant(role, org)}", f"{username}: {_grant(role, org)} granted"))
 
 
 @user_app.command("revoke")
@@ -256,7 +282,7 @@ def user_revoke(username: Annotated[str, typer.Argument()], role: RoleOpt, org: 
     """Take a role back."""
     with _user(username, tenant) as (session, user):
         users.revoke(session, user=user, role=role, org_code=org, actor=current_actor())
-    out.print(f"{username}: {role} on {org or 'the whole tenant'} revoked")
+    out.print(tr(f"{username}：已撤销 {_grant(role, org)}", f"{username}: {_grant(role, org)} revoked"))
 
 
 @user_app.command("passwd")
@@ -265,23 +291,33 @@ def user_passwd(username: Annotated[str, typer.Argument()], password: PasswordOp
     """Set a user's password."""
     with _user(username, tenant) as (session, user):
         users.set_password(session, user=user, password=password, actor=current_actor())
-    out.print(f"password of {username} set")
+    out.print(tr(f"{username} 的密码已设置", f"password of {username} set"))
 
 
 @user_app.command("list")
 @handled
-def user_list(tenant: TenantOpt = None) -> None:
+def user_list(tenant: TenantOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """List the tenant's users and their roles."""
     engine = _engine()
     with Session(engine) as session:
         t = tenants.resolve_tenant(session, tenant)
     with engine.connect() as conn:
         frame = users.read_user_grants(conn, t.id)
-    table = Table("username", "name", "active", "role", "organisation", "last login")
-    for r in frame.itertuples():
-        table.add_row(r.username, r.display_name, "yes" if r.active else "no", r.role or "",
-                      f"{r.org_code} {r.org_name}" if r.org_code else "", str(r.last_login_at or "")[:16])
-    out.print(table)
+    rows = [{"username": r.username, "display_name": r.display_name, "active": bool(r.active), "role": r.role,
+             "org_code": r.org_code, "org_name": r.org_name, "last_login_at": r.last_login_at}
+            for r in frame.itertuples()]
+    emit(out, format, USER_FIELDS, rows)
+
+
+USER_FIELDS = (
+    Field("username", "用户名", "Username", "code"),
+    Field("display_name", "姓名", "Name"),
+    Field("active", "启用", "Active", show=lambda v: tr("是", "yes") if v else tr("否", "no"), optional=True),
+    Field("role", "角色", "Role", words=words.ROLE),
+    Field("org_code", "组织编码", "Org", "code"),
+    Field("org_name", "组织", "Organisation", optional=True),
+    Field("last_login_at", "最近登录", "Last login", "code", show=lambda v: str(v)[:16], optional=True),
+)
 
 
 @ballot_app.command("assign")
@@ -296,12 +332,14 @@ def ballots_assign(
     from bastion.core import ballots
 
     engine = _engine()
-    _, cycle = _context(engine, tenant, year)
+    _, cycle = _context(engine, tenant, year, period=period)
     with db.transaction(engine) as session:
         made = ballots.assign_ballots(session, actor=current_actor(), cycle=cycle,
                                       period=scoring.period_in_cycle(cycle, period).key, source=source,
                                       rater_username=rater, org_codes=org)
-    out.print(f"{len(made)} new ballot(s) for {rater} ({source}); {len(org) - len(made)} already assigned")
+    kept, what = len(org) - len(made), words.word(words.SOURCE, source)
+    out.print(tr(f"已为 {rater} 新分配 {len(made)} 张测评票（{what}）；{kept} 张此前已分配",
+                 f"{len(made)} new ballot(s) for {rater} ({what}); {kept} already assigned"))
 
 
 # --- cycles and targets --------------------------------------------------------------------
@@ -320,19 +358,32 @@ def cycle_open(
         t = tenants.resolve_tenant(session, tenant)
         cycle = cycles.open_cycle(session, tenant=t, year=year, registry=registry, actor=current_actor(),
                                   scheme_id=scheme)
-    out.print(f"cycle {cycle.year} opened for {t.code} with scheme {cycle.scheme_id} {cycle.scheme_version}")
+    scheme_text = f"{cycle.scheme_id} {cycle.scheme_version}"
+    out.print(tr(f"{t.code} 已开启 {cycle.year} 考核年度，方案 {scheme_text}",
+                 f"cycle {cycle.year} opened for {t.code} with scheme {scheme_text}"))
 
 
 @cycle_app.command("list")
 @handled
-def cycle_list(tenant: TenantOpt = None) -> None:
-    """List a tenant's cycles."""
+def cycle_list(tenant: TenantOpt = None, format: FormatOpt = OutputFormat.table) -> None:
+    """List a tenant's cycles and where each stands (进行中 / 待领导审核 / 已发布, by its annual results)."""
     with Session(_engine()) as session:
         t = tenants.resolve_tenant(session, tenant)
-        table = Table("year", "name", "scheme", "version", "status", "opened")
-        for c in session.exec(select(Cycle).where(Cycle.tenant_id == t.id).order_by(Cycle.year)):
-            table.add_row(str(c.year), c.name, c.scheme_id, c.scheme_version, c.status, f"{c.opened_at:%Y-%m-%d}")
-    out.print(table)
+        found = list(session.exec(select(Cycle).where(Cycle.tenant_id == t.id).order_by(Cycle.year)))
+        states = cycles.cycle_states(session, found)
+    rows = [{"year": c.year, "name": c.name, "scheme_id": c.scheme_id, "scheme_version": c.scheme_version,
+             "status": states[c.id], "opened_at": c.opened_at.date()} for c in found]
+    emit(out, format, CYCLE_FIELDS, rows)
+
+
+CYCLE_FIELDS = (
+    Field("year", "年度", "Year", "code"),
+    Field("name", "名称", "Name", optional=True),
+    Field("scheme_id", "方案", "Scheme", "code"),
+    Field("scheme_version", "版本", "Version", "code"),
+    Field("status", "状态", "Status", words=words.CYCLE_STATUS),
+    Field("opened_at", "开启日期", "Opened", "code"),
+)
 
 
 @target_app.command("set")
@@ -352,7 +403,8 @@ def target_set(
     with db.transaction(engine) as session:
         cycles.set_target(session, cycle=c, indicator_code=indicator, value=value, reason=reason,
                           actor=current_actor(), org_code=org, category=category)
-    out.print(f"target of {indicator} for {org or category} set to {value:g}")
+    out.print(tr(f"{org or category} 的 {indicator} 目标值已设为 {value:g}",
+                 f"target of {indicator} for {org or category} set to {value:g}"))
 
 
 # --- scoring and results -------------------------------------------------------------------
@@ -363,10 +415,12 @@ def target_set(
 def score(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
     """Score a period now (draft results, replacing the period's earlier drafts)."""
     engine = _engine()
-    _, c = _context(engine, tenant, year)
+    _, c = _context(engine, tenant, year, period=period)
     summary = scoring.score_period(engine, cycle=c, period_key=period, registry=_registry(), actor=current_actor())
-    out.print(f"scored {summary.period}: {summary.organizations} branches, mean {summary.mean_total:.2f}, "
-              f"{summary.advanced} eligible for advanced (先进), {summary.vetoed} vetoed (一票否决)")
+    out.print(tr(f"已评分 {summary.period}：{summary.organizations} 个党支部，平均 {summary.mean_total:.2f} 分，"
+                 f"{summary.advanced} 个可评先进，{summary.vetoed} 个一票否决",
+                 f"scored {summary.period}: {summary.organizations} branches, mean {summary.mean_total:.2f}, "
+                 f"{summary.advanced} eligible for advanced (先进), {summary.vetoed} vetoed (一票否决)"))
 
 
 @app.command()
@@ -374,9 +428,9 @@ def score(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = No
 def publish(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
     """Publish a scored period and apply the scheme's incentive policies (奖惩)."""
     engine = _engine()
-    _, c = _context(engine, tenant, year)
+    _, c = _context(engine, tenant, year, period=period)
     awards = scoring.publish_period(engine, cycle=c, period_key=period, registry=_registry(), actor=current_actor())
-    out.print(f"published {period or c.year}: {awards} incentive(s) recorded")
+    out.print(tr(f"已发布 {period or c.year}：记录奖惩 {awards} 项", f"published {period or c.year}: {awards} incentive(s) recorded"))
 
 
 @app.command()
@@ -392,11 +446,10 @@ def results(
     with engine.connect() as conn:
         frame = read_results(conn, c.id, key)
     if frame.empty:
-        raise BastionError(f"period {key} has no results yet: run `bastion score --period {key}`")
-    if format == OutputFormat.json:
-        sys.stdout.write(json.dumps(results_records(frame), ensure_ascii=False, indent=2) + "\n")
-        return
-    out.print(ranking_table(frame, title=f"{c.name} · {key}"))
+        raise BastionError(tr(f"{key} 还没有考核结果：先运行 `bastion score --period {key}`",
+                              f"period {key} has no results yet: run `bastion score --period {key}`"))
+    records = results_records(frame)
+    emit(out, format, RANKING, records, data=records, title=f"{c.name} · {key}", style=ranking_style)
 
 
 @app.command()
@@ -411,13 +464,13 @@ def incentives(
     engine, c, key = _period(tenant, year, period)
     with engine.connect() as conn:
         frame = read_incentives(conn, c.id, key)
-    if format == OutputFormat.json:
-        sys.stdout.write(json.dumps(incentive_records(frame), ensure_ascii=False, indent=2) + "\n")
+    records = incentive_records(frame)
+    if frame.empty and format is OutputFormat.table:
+        out.print(tr(f"{key} 没有奖惩兑现（是否已发布？`bastion publish --period {key}`）",
+                     f"period {key} brought no incentives (is it published? `bastion publish --period {key}`)"))
         return
-    if frame.empty:
-        out.print(f"period {key} brought no incentives (is it published? `bastion publish --period {key}`)")
-        return
-    out.print(incentives_table(frame, title=f"{c.name} · {key} 奖惩兑现"))
+    emit(out, format, INCENTIVES, records, data=records, title=f"{c.name} · {key} {tr('奖惩兑现', 'incentives')}",
+         style=incentive_style)
 
 
 @app.command()
@@ -429,14 +482,16 @@ def explain(
     period: PeriodOpt = None,
     format: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Why a branch got its score: every indicator's points, rule, reason and evidence."""
+    """Why a branch got its score: every indicator's points, rule, reason and evidence (csv: one line each)."""
     engine, c, key = _period(tenant, year, period)
     with engine.connect() as conn:
         ex = explain_result(conn, cycle=c, period=key, org_code=org)
-    if format == OutputFormat.json:
-        sys.stdout.write(json.dumps(ex.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
-        return
-    out.print(explanation_text(ex, key))
+    if format is OutputFormat.json:
+        write_json(ex.as_dict(), sys.stdout)
+    elif format is OutputFormat.csv:
+        write_csv([{"org_code": ex.org["code"], "period": key, **line} for line in ex.lines], sys.stdout)
+    else:
+        out.print(explanation_text(ex, key))
 
 
 # --- the calendar: stages, schedules, bulletins ----------------------------------------------
@@ -458,23 +513,28 @@ def correct(
     from bastion.core.corrections import correct_points
 
     engine = _engine()
-    t, cycle = _context(engine, tenant, year, results=True)
+    t, cycle = _context(engine, tenant, year, results=True, period=period)
     with Session(engine) as session:
         who = users.principal_of(session, users.find_user(session, t.id, as_user))
     done = correct_points(engine, who, cycle=cycle, period=scoring.period_in_cycle(cycle, period).key, org_code=org,
                           indicator_code=indicator, points=points, reason=reason, registry=_registry())
-    out.print(f"{org} {indicator}: {done.old_points:g} → {done.new_points:g} points; "
-              f"{len(done.changed)} result(s) changed; {done.awards} award(s) after the policies ran again")
+    changed = len(done.changed)
+    out.print(tr(f"{org} {indicator}：{done.old_points:g} → {done.new_points:g} 分；{changed} 个结果随之变化；"
+                 f"重新兑现奖惩后共 {done.awards} 项",
+                 f"{org} {indicator}: {done.old_points:g} → {done.new_points:g} points; "
+                 f"{changed} result(s) changed; {done.awards} award(s) after the policies ran again"))
     for r in done.changed.itertuples():
-        out.print(f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, "
-                  f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
+        out.print(tr(f"  {r.code}：总分 {r.total_old:g} → {r.total_new:g}，排名 {r.rank_old} → {r.rank_new}，",
+                     f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, ")
+                  + f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
 
 
 def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise BastionError(f"not a day: {value!r} (expected YYYY-MM-DD)") from None
+        raise BadValue(tr(f"--on {value}：不是日期，应为 YYYY-MM-DD（如 2026-03-31）",
+                          f"--on {value}: not a day; expected YYYY-MM-DD (e.g. 2026-03-31)")) from None
 
 
 @app.command("run")
@@ -489,14 +549,18 @@ def run_stage(
     from bastion.core.stages import STAGES
 
     if stage not in STAGES:
-        raise BastionError(f"no stage {stage!r}; stages: {', '.join(STAGES)}")
+        raise BadValue(tr(f"没有阶段 {stage!r}：应为 {'、'.join(STAGES)}", f"no stage {stage!r}; stages: {', '.join(STAGES)}"))
     day = _day(on)
+    if period is not None:
+        Period.parse(period)
     with Session(_engine()) as session:
         code = tenants.resolve_tenant(session, tenant).code
     from bastion.flows.stages import stage_flow
 
     summary = stage_flow(code, stage, period=period, on=day)
-    out.print(f"{code} {stage}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if not isinstance(v, list)))
+    status = words.word(words.STAGE_STATUS, summary["status"]) if "key" in summary else ""
+    said = tr("，", ", ").join(filter(None, (status, stage_summary(summary))))
+    out.print(f"{code} {words.word(words.STAGE, stage)} {summary.get('key', '')}".rstrip() + tr("：", ": ") + said)
 
 
 @app.command()
@@ -506,34 +570,47 @@ def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = 
     from bastion.core.stages import StageContext, confirm_review
 
     engine = _engine()
-    _, c = _context(engine, tenant, year, results=True)
+    _, c = _context(engine, tenant, year, results=True, period=period)
     ctx = StageContext(engine, _registry(), Settings.from_env().home, current_actor())
     run = confirm_review(ctx, c, period or str(c.year))
-    out.print(f"{run.key}: published, {run.detail.get('awards', 0)} incentive(s); bulletin {run.detail.get('bulletin')}")
+    awards, bulletin = run.detail.get("awards", 0), run.detail.get("bulletin")
+    out.print(tr(f"{run.key}：已发布，奖惩 {awards} 项；通报 {bulletin}",
+                 f"{run.key}: published, {awards} incentive(s); bulletin {bulletin}"))
+
+
+STAGE_RUN_FIELDS = (
+    Field("key", "阶段", "Stage", "code"),
+    Field("stage", "", "", hidden=True),
+    Field("period", "", "", hidden=True),
+    Field("status", "状态", "Status", words=words.STAGE_STATUS),
+    Field("attempts", "次数", "Tries", "number", show=lambda n: tr(f"{n} 次", f"{n} tries") if n > 1 else "",
+          optional=True),
+    Field("started_at", "", "", hidden=True),
+    Field("finished_at", "完成时间", "Finished", "code", show=lambda t: f"{t:%m-%d %H:%M}"),
+    Field("flow_run_id", "Prefect 运行", "Flow run", "code", show=lambda v: v[:8], optional=True),
+    Field("result", "结果", "Result", "prose"),
+    Field("detail", "", "", hidden=True),
+)
 
 
 @app.command("stages")
 @handled
-def stage_runs(tenant: TenantOpt = None, year: YearOpt = None) -> None:
-    """The stage runs of a tenant: what ran, when, how often, with what result (and the Prefect flow run)."""
+def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
+    """The stage runs of a tenant: what ran, when, with what result; the tries when there was more than one,
+    and the Prefect flow run (blank when the stage ran directly, e.g. a leader's confirmation)."""
     from bastion.core.stages import read_runs
 
     engine = _engine()
     with Session(engine) as session:
         t = tenants.resolve_tenant(session, tenant)
-    table = Table("stage", "status", "tries", "finished", "flow run", "result")
-    table.columns[0].no_wrap = True
-    for run in read_runs(engine, t.id, year):
-        result = run.error or ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in run.detail.items()
-                                        if k not in ("bulletin", "table", "checks", "period"))
-        table.add_row(run.key, run.status, str(run.attempts), f"{run.finished_at:%m-%d %H:%M}" if run.finished_at else "",
-                      (run.flow_run_id or "—")[:8], result)
-    out.print(table)
+    rows = [{**run.model_dump(), "result": run.error or stage_summary(run.detail)}
+            for run in read_runs(engine, t.id, year)]
+    emit(out, format, STAGE_RUN_FIELDS, rows)
 
 
 @app.command()
 @handled
-def bulletins(tenant: TenantOpt = None, year: YearOpt = None) -> None:
+def bulletins(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
     from bastion.core.models import Bulletin
 
@@ -541,11 +618,20 @@ def bulletins(tenant: TenantOpt = None, year: YearOpt = None) -> None:
     _, c = _context(engine, tenant, year, results=True)
     with Session(engine) as session:
         rows = session.exec(select(Bulletin).where(Bulletin.cycle_id == c.id).order_by(Bulletin.created_at)).all()
+    if format is not OutputFormat.table:
+        emit(out, format, BULLETIN_FIELDS, [b.model_dump() for b in rows])
+        return
     if not rows:
-        out.print(f"no bulletins yet for {c.year}: they are written when a period is published by its stage "
-                  "(`bastion run quarterly --period …`)")
-    for b in rows:
+        out.print(tr(f"{c.year} 年度还没有通报：阶段发布一个时期时写出（`bastion run quarterly --period …`）",
+                     f"no bulletins yet for {c.year}: they are written when a period is published by its stage "
+                     "(`bastion run quarterly --period …`)"))
+    for b in rows:  # paths whole, one per line, so that they can be copied
         out.print(f"{b.period}  {b.title}\n    {b.docx_path}\n    {b.xlsx_path}", soft_wrap=True)
+
+
+BULLETIN_FIELDS = (Field("period", "时期", "Period", "code"), Field("title", "标题", "Title"),
+                   Field("docx_path", "通报", "Bulletin", "code"), Field("xlsx_path", "表格", "Table", "code"),
+                   Field("created_at", "写出时间", "Written", "code"))
 
 
 @app.command()
@@ -558,11 +644,8 @@ def serve(tenant: TenantOpt = None) -> None:
 
     schedule = calendar(_engine(), _registry(), tenant)
     if not schedule:
-        raise BastionError("no tenant has a scheme with a calendar yet: create a tenant and open a cycle first")
-    table = Table("deployment", "cron (Asia/Shanghai)", "what")
-    for item in schedule:
-        table.add_row(item.name, item.cron, item.description)
-    out.print(table)
+        raise BastionError(NO_CALENDAR())
+    emit(out, OutputFormat.table, SCHEDULE_FIELDS, [vars(item) for item in schedule])
     prefect_serve(*deployments(schedule))
 
 
@@ -579,11 +662,22 @@ def deploy(
 
     schedule = calendar(_engine(), _registry(), tenant)
     if not schedule:
-        raise BastionError("no tenant has a scheme with a calendar yet: create a tenant and open a cycle first")
+        raise BastionError(NO_CALENDAR())
     ids = prefect_deploy(*deployments(schedule, work_pool=pool), work_pool_name=pool, build=False, push=False,
                          print_next_steps_message=False)
-    out.print(f"{len(ids)} deployments registered for work pool {pool}: "
-              + ", ".join(item.name for item in schedule) + f"; start a worker with `prefect worker start --pool {pool}`")
+    names = ", ".join(item.name for item in schedule)
+    out.print(tr(f"已为工作池 {pool} 注册 {len(ids)} 个部署：{names}；启动工作进程：`prefect worker start --pool {pool}`",
+                 f"{len(ids)} deployments registered for work pool {pool}: {names}; "
+                 f"start a worker with `prefect worker start --pool {pool}`"))
+
+
+def NO_CALENDAR() -> str:  # noqa: N802 - a message, rendered when raised
+    return tr("还没有单位的方案带考核日历：先创建单位并开启考核年度",
+              "no tenant has a scheme with a calendar yet: create a tenant and open a cycle first")
+
+
+SCHEDULE_FIELDS = (Field("name", "部署", "Deployment", "code"), Field("cron", "cron（北京时间）", "cron (Asia/Shanghai)", "code"),
+                   Field("description", "内容", "What", "prose"))
 
 
 # --- rectification notices ------------------------------------------------------------------
@@ -599,18 +693,34 @@ def rectification_list(
     status: Annotated[str | None, typer.Option(help="issued, responded, verified, reopened or overdue.")] = None,
     org: Annotated[str | None, typer.Option("--org", "-o", help="One organisation's notices.")] = None,
     tenant: TenantOpt = None,
+    format: FormatOpt = OutputFormat.table,
 ) -> None:
     """The tenant's notices by deadline: number, organisation, problem, deadline, status."""
+    if status is not None and status not in words.NOTICE_STATUS:
+        raise BadValue(tr(f"--status {status}：无法识别，应为 {'、'.join(words.NOTICE_STATUS)}",
+                          f"--status {status}: not a notice status; expected {', '.join(words.NOTICE_STATUS)}"))
     engine = _engine()
     with Session(engine) as session:
         t = tenants.resolve_tenant(session, tenant)
     with engine.connect() as conn:
         frame = rectifications.read_notices(conn, t.id, status=status, org_code=org)
-    table = Table("notice", "org", "problem", "deadline", "status", title=f"{t.name} · 整改通知书 ({len(frame)})")
-    table.columns[0].no_wrap = True
-    for r in frame.itertuples():
-        table.add_row(r.notice_no, r.code, r.problem, f"{r.deadline:%Y-%m-%d}", r.status)
-    out.print(table)
+    emit(out, format, NOTICE_FIELDS, frame.to_dict("records"),
+         title=f"{t.name} · {tr('整改通知书', 'rectification notices')} ({len(frame)})")
+
+
+NOTICE_FIELDS = (
+    Field("notice_no", "编号", "Notice", "code"),
+    Field("code", "组织", "Org", "code"),
+    Field("name", "组织名称", "Organisation", optional=True),
+    Field("problem", "问题", "Problem", "prose"),
+    Field("deadline", "整改期限", "Deadline", "code", show=lambda d: f"{d:%Y-%m-%d}"),
+    Field("status", "状态", "Status", words=words.NOTICE_STATUS),
+    Field("requirement", "", "", hidden=True),
+    Field("issued_at", "", "", hidden=True),
+    Field("response", "", "", hidden=True),
+    Field("verifier", "", "", hidden=True),
+    Field("verification_note", "", "", hidden=True),
+)
 
 
 @rectify_app.command("respond")
@@ -625,7 +735,14 @@ def rectification_respond(
         t = tenants.resolve_tenant(session, tenant)
         done = rectifications.respond(session, tenant_id=t.id, notice_no=notice, response=response,
                                       actor=current_actor())
-    out.print(f"notice {done.notice_no} answered: {done.status}")
+    out.print(tr(f"整改通知书 {done.notice_no} 已反馈：{_notice_status(done.status)}",
+                 f"notice {done.notice_no} answered: {_notice_status(done.status)}"))
+
+
+def _notice_status(code: str) -> str:
+    """A notice's status in words, with its code (which `rectification list --status` takes)."""
+    said = words.word(words.NOTICE_STATUS, code)
+    return said if said == code else f"{said} ({code})"
 
 
 @rectify_app.command("verify")
@@ -642,7 +759,8 @@ def rectification_verify(
         t = tenants.resolve_tenant(session, tenant)
         done = rectifications.verify(session, tenant_id=t.id, notice_no=notice, passed=passed, note=note,
                                      verifier=current_actor(), new_deadline=_day(deadline))
-    out.print(f"notice {done.notice_no}: {done.status}" + ("" if passed else f", due {done.deadline:%Y-%m-%d}"))
+    due = "" if passed else tr(f"，期限 {done.deadline:%Y-%m-%d}", f", due {done.deadline:%Y-%m-%d}")
+    out.print(tr(f"整改通知书 {done.notice_no}：", f"notice {done.notice_no}: ") + _notice_status(done.status) + due)
 
 
 # --- graded leader review ------------------------------------------------------------------
@@ -669,24 +787,37 @@ def review_add(
         review = reviews.add_review(session, cycle=c, org_code=org, period=Period.parse(key), reviewer=reviewer,
                                     achievements=achievements, problems=problems, direction=direction,
                                     actor=current_actor())
-    out.print(f"review #{review.id} of {org} for {key} recorded")
+    out.print(tr(f"已记录对 {org} 的 {key} 点评（#{review.id}）", f"review #{review.id} of {org} for {key} recorded"))
 
 
 @review_app.command("list")
 @handled
-def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+                format: FormatOpt = OutputFormat.table) -> None:
     """The reviews of a cycle (of one period with --period)."""
     engine = _engine()
-    _, c = _context(engine, tenant, year, results=True)
+    _, c = _context(engine, tenant, year, results=True, period=period)
     key = scoring.period_in_cycle(c, period).key if period else None
     with engine.connect() as conn:
         frame = reviews.read_reviews(conn, c.id, key)
-    out.print(f"[bold]{c.name} · 分级点评[/] ({len(frame)})")
-    for r in frame.itertuples():
-        out.print(f"\n{r.period} · {r.code} {r.name} · 点评人 {r.reviewer} · {r.created_at:%Y-%m-%d}")
-        for label, text in (("成绩", r.achievements), ("问题", r.problems), ("方向", r.direction)):
-            if text:
-                out.print(f"  {label}：{text}")
+    if format is not OutputFormat.table:
+        emit(out, format, REVIEW_FIELDS, frame.to_dict("records"))
+        return
+    out.print(f"[bold]{rich_escape(c.name)} · {tr('分级点评', 'graded leader review')}[/] ({len(frame)})")
+    for r in frame.itertuples():  # prose, a paragraph each: wrapped by the terminal, whole when piped
+        out.print(f"\n{r.period} · {r.code} {r.name} · {tr('点评人', 'reviewer')} {r.reviewer} · {r.created_at:%Y-%m-%d}",
+                  markup=False)
+        for field in REVIEW_FIELDS[-3:]:
+            if text := getattr(r, field.key):
+                out.print(f"  {field.header}{tr('：', ': ')}{text}", markup=False)
+
+
+REVIEW_FIELDS = (
+    Field("period", "时期", "Period", "code"), Field("code", "组织", "Org", "code"), Field("name", "组织名称", "Organisation"),
+    Field("reviewer", "点评人", "Reviewer"), Field("created_at", "日期", "Date", "code"),
+    Field("achievements", "成绩", "Achievements", "prose"), Field("problems", "问题", "Problems", "prose"),
+    Field("direction", "方向", "Direction", "prose"),
+)
 
 
 # --- plugins -------------------------------------------------------------------------------
@@ -694,19 +825,29 @@ def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOp
 
 @plugins_app.command("list")
 @handled
-def plugins_list() -> None:
+def plugins_list(format: FormatOpt = OutputFormat.table) -> None:
     """Installed plugins: name, version, what each contributes, which tenants enable it."""
     registry = _registry()
     with Session(_engine()) as session:
         enabling = tenants.tenants_enabling(session)
-    table = Table("plugin", "version", "kind", "contributes", "tenants")
-    for name, info in sorted(registry.infos.items()):
-        contributes = "; ".join(f"{k}: {', '.join(v)}" for k, v in registry.contributions_of(name).items())
-        table.add_row(name, info.version, "built-in" if info.builtin else "installed", contributes,
-                      ", ".join(enabling.get(name, [])))
-    out.print(table)
-    for problem in registry.problems:
-        out.print(f"[red]{problem}[/]")
+    rows = [{"plugin": name, "version": info.version, "builtin": info.builtin,
+             "contributes": registry.contributions_of(name), "tenants": enabling.get(name, [])}
+            for name, info in sorted(registry.infos.items())]
+    emit(out, format, PLUGIN_FIELDS, rows)
+    if format is OutputFormat.table:
+        for problem in registry.problems:
+            out.print(f"[red]{rich_escape(str(problem))}[/]", soft_wrap=True)
+
+
+PLUGIN_FIELDS = (
+    Field("plugin", "插件", "Plugin", "code"),
+    Field("version", "版本", "Version", "code"),
+    Field("builtin", "类型", "Kind", show=lambda b: tr("内置", "built-in") if b else tr("已安装", "installed"),
+          optional=True),
+    Field("contributes", "提供", "Contributes", "prose",
+          show=lambda c: "; ".join(f"{k}: {', '.join(v)}" for k, v in c.items())),
+    Field("tenants", "启用单位", "Tenants", show=", ".join),
+)
 
 
 @plugins_app.command("check")
@@ -716,11 +857,12 @@ def plugins_check() -> None:
     registry = default_registry()
     problems = registry.check()
     for problem in problems:
-        out.print(f"[red]{problem}[/]")
+        out.print(f"[red]{rich_escape(str(problem))}[/]", soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     schemes = registry.schemes()
-    out.print(f"{len(registry.infos)} plugins and {len(schemes)} schemes are valid: "
+    out.print(tr(f"{len(registry.infos)} 个插件、{len(schemes)} 个方案均有效：",
+                 f"{len(registry.infos)} plugins and {len(schemes)} schemes are valid: ")
               + ", ".join(f"{sid} {c.item.version} ({c.plugin})" for sid, c in sorted(schemes.items())))
 
 
@@ -773,9 +915,10 @@ def import_template(
     from bastion.core.importing import KINDS, write_template
 
     if kind not in KINDS:
-        raise BastionError(f"no import kind {kind!r}; choose one of {', '.join(KINDS)}")
+        raise BadValue(tr(f"没有导入类型 {kind!r}：应为 {'、'.join(KINDS)}",
+                          f"no import kind {kind!r}; choose one of {', '.join(KINDS)}"))
     write_template(kind, path, registry=_registry())
-    out.print(f"template for {kind} written to {path}")
+    out.print(tr(f"{kind} 导入模板已写到 {path}", f"template for {kind} written to {path}"), soft_wrap=True)
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -803,7 +946,8 @@ def demo(
              home=Settings.from_env().home)
     if not no_ui:
         _serve_ui("127.0.0.1", port, open_browser=True,
-                  login=f"log in as leader (or admin, inspector, secretary, rater), password {DEMO_PASSWORD}")
+                  login=tr(f"以 leader（或 admin、inspector、secretary、rater）登录，密码 {DEMO_PASSWORD}",
+                           f"log in as leader (or admin, inspector, secretary, rater), password {DEMO_PASSWORD}"))
 
 
 # --- the UI --------------------------------------------------------------------------------
@@ -813,11 +957,13 @@ def _serve_ui(address: str, port: int, *, open_browser: bool, login: str) -> Non
     from bastion.ui.launch import serve
 
     def announce(url: str) -> None:
-        out.print(f"Dashboard (领导驾驶舱): {url}/dashboard — {login}. Ctrl-C stops it.")
+        out.print(tr(f"领导驾驶舱：{url}/dashboard — {login}。按 Ctrl-C 停止。",
+                     f"Dashboard (领导驾驶舱): {url}/dashboard — {login}. Ctrl-C stops it."))
 
     code = serve(address=address, port=port, open_browser=open_browser, announce=announce)
     if code:
-        raise BastionError(f"the UI server stopped with exit code {code} (is port {port} taken? try --port)")
+        raise BastionError(tr(f"界面服务已退出，退出码 {code}（端口 {port} 被占用？试试 --port）",
+                              f"the UI server stopped with exit code {code} (is port {port} taken? try --port)"))
 
 
 @app.command("ui")
@@ -832,6 +978,8 @@ def ui(
     engine = _engine()
     with engine.connect() as conn:
         if users.count_users(conn) == 0:
-            raise BastionError("no user can log in yet: create the first administrator with "
-                               "`bastion user add admin --role admin` (or run `bastion demo`)")
-    _serve_ui(address, port, open_browser=not no_browser, login="log in with your user")
+            raise BastionError(tr("还没有可登录的用户：先创建管理员 `bastion user add admin --role admin`"
+                                  "（或运行 `bastion demo`）",
+                                  "no user can log in yet: create the first administrator with "
+                                  "`bastion user add admin --role admin` (or run `bastion demo`)"))
+    _serve_ui(address, port, open_browser=not no_browser, login=tr("用你的账号登录", "log in with your user"))

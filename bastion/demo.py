@@ -32,7 +32,10 @@ from bastion.core.results import read_incentives, read_results
 from bastion.core.scheme import Scheme
 from bastion.core.stages import PERIOD_MONTHS, StageContext, confirm_review, last_completed, open_year, run_stage
 from bastion.synthetic import Generated, build_tree, generate_facts
-from bastion.tables import AWARD_KIND_LABELS, ranking_table
+from bastion.core import words
+from bastion.core.i18n import tr
+from bastion.core.results import results_records
+from bastion.tables import award_counts, ranking_table, stage_summary
 
 DEMO_TENANT = "demo"
 DEMO_NAME = "示范集团有限公司"
@@ -40,8 +43,7 @@ BASE_PLUGINS = ("standard-rules", "standard-ledgers", "log-notifier")
 ACTOR = "demo"
 
 
-STAGE_LABELS = {"spot_check": "随机抽查", "monthly": "月评价", "quarterly": "季通报", "half_year": "半年检查",
-                "annual": "年终考核", "rectification": "整改跟踪"}
+DEMO_STAGES = ("spot_check", "monthly", "quarterly", "half_year", "annual", "rectification")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def timeline(scheme: Scheme, year: int) -> list[Step]:
     each half-year and annual stage."""
     steps = []
     for entry in scheme.calendar:
-        if entry.stage not in STAGE_LABELS:
+        if entry.stage not in DEMO_STAGES:
             continue
         days = [t.date() for t in _fires(entry.cron, year)]
         if entry.stage == "spot_check":
@@ -81,16 +83,6 @@ def _fires(cron: str, year: int):
     it = CronSim(cron, datetime(year, 1, 1))
     while (fired := next(it)) < datetime(year + 1, 2, 1):
         yield fired
-
-
-def _said(summary: dict) -> str:
-    if summary.get("status") == "already succeeded":
-        return "已完成（不重复执行）"
-    if "drawn" in summary:
-        return f"抽取 {summary['drawn']}/{summary['of']} 个党支部：{'、'.join(summary['sample'])}（种子 {summary['seed']}）"
-    if "issued" in summary:
-        return f"下发整改通知书 {len(summary['issued'])} 份，逾期 {len(summary['overdue'])} 份"
-    return f"{summary['organizations']} 个党支部，奖惩 {summary['awards']} 项，通报 {Path(summary['bulletin']).name}"
 
 
 @dataclass(frozen=True)
@@ -196,17 +188,17 @@ def run_year(engine: Engine, *, registry: Registry, home: Path, sample: Sample, 
                   console=console, transient=False, disable=console is None) as progress:
         bar = progress.add_task("考核日历", total=len(steps))
         for step in steps:
-            progress.update(bar, description=f"{step.on:%Y-%m-%d} {STAGE_LABELS[step.stage]} {step.period or ''}")
+            progress.update(bar, description=f"{step.on:%Y-%m-%d} {words.word(words.STAGE, step.stage)} {step.period or ''}")
             summary = runner(step, year)
             said = ""
             if summary.get("status") == StageStatus.awaiting_review:
                 ctx = StageContext(engine, registry, home, ACTOR)
                 run = confirm_review(ctx, cycle, step.period, today=step.on)
-                summary, said = {"status": run.status, **run.detail}, "领导审核确认后发布，"
+                summary, said = {"status": run.status, **run.detail}, tr("领导审核确认后发布，", "published once the leaders confirmed: ")
             progress.advance(bar)
             if console is not None:
-                what = STAGE_LABELS[step.stage] + (f" {step.period}" if step.period else "")
-                console.print(f"{step.on:%Y-%m-%d} {what}：{said}{_said(summary)}")
+                what = words.word(words.STAGE, step.stage) + (f" {step.period}" if step.period else "")
+                console.print(f"{step.on:%Y-%m-%d} {what}{tr('：', ': ')}{said}{stage_summary(summary)}")
 
 
 def open_next_year(sample: Sample, runner: StepRunner) -> int:
@@ -224,27 +216,32 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     started = time.perf_counter()
     sample = build_sample(engine, registry=registry, branches=branches, seed=seed, year=year, scheme_id=scheme_id)
     made, cycle = sample.made, sample.cycle
-    console.print(f"示范企业 {DEMO_NAME}: {made.branches} 个党支部, {made.ledger_entries} 条台账, "
-                  f"{made.findings} 条检查发现, {made.ratings} 张测评票 ({year})")
+    console.print(tr(f"示范企业 {DEMO_NAME}：{made.branches} 个党支部，{made.ledger_entries} 条台账，"
+                     f"{made.findings} 条检查发现，{made.ratings} 张测评票（{year}）",
+                     f"sample enterprise {DEMO_NAME}: {made.branches} branches, {made.ledger_entries} ledger entries, "
+                     f"{made.findings} findings, {made.ratings} ballots ({year})"))
     runner = flow_runner()
     run_year(engine, registry=registry, home=home, sample=sample, runner=runner, console=console)
 
     with engine.connect() as conn:
         frame = read_results(conn, cycle.id, str(year))
         awards = read_incentives(conn, cycle.id, str(year))
-    console.print(ranking_table(frame, title=f"{cycle.name} · {year} 排名"))
+    console.print(ranking_table(results_records(frame), title=f"{cycle.name} · {year} {tr('排名', 'ranking')}",
+                                width=console.width))
     if not awards.empty:
-        counts = awards.groupby(["kind", "award"], sort=False).agg(title=("title", "first"), n=("id", "size"))
-        console.print(f"{year} 奖惩兑现：" + "；".join(f"{AWARD_KIND_LABELS.get(k, k)} {r.n} 项（如：{r.title}）"
-                                                  for (k, _), r in counts.iterrows()))
+        console.print(tr(f"{year} 奖惩兑现：", f"{year} incentives: ") + award_counts(awards))
     following = open_next_year(sample, runner)
-    console.print(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账")
+    console.print(tr(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账",
+                     f"{following}-01-01 the {following} cycle opened: branches record their ledgers in the workspace"))
     people = demo_users(engine, sample.tenant)
     assigned = demo_ballots(engine, sample, following)
-    console.print(f"测评代表 rater 有 {assigned} 张 {following} 年度测评票待填写")
-    console.print("演示账号（密码均为 " + DEMO_PASSWORD + "）：" +
-                  "，".join(f"{p.username}（{p.display_name}）" for p in people))
-    best = frame.iloc[0]["code"]
-    console.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `bastion results --format json`, "
-                  f"`bastion explain --org {best}`, `bastion ui`.")
+    console.print(tr(f"测评代表 rater 有 {assigned} 张 {following} 年度测评票待填写",
+                     f"the rater has {assigned} ballots of {following} to fill in"))
+    console.print(tr(f"演示账号（密码均为 {DEMO_PASSWORD}）：", f"demo users (password {DEMO_PASSWORD} for all): ") +
+                  tr("，", ", ").join(f"{p.username}（{p.display_name}）" for p in people))
+    best, took = frame.iloc[0]["code"], time.perf_counter() - started
+    console.print(tr(f"用时 {took:.1f} 秒。接下来：`bastion results --format json`、`bastion explain --org {best}`、"
+                     "`bastion ui`。",
+                     f"Done in {took:.1f} s. Next: `bastion results --format json`, `bastion explain --org {best}`, "
+                     "`bastion ui`."))
     return sample

@@ -1,72 +1,82 @@
-"""Terminal tables shared by the CLI commands and the demo."""
+"""Terminal tables shared by the CLI commands and the demo: what each listing shows (its
+:class:`~bastion.listings.Field` s) and how its rows are read from core's frames."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from bastion.core import words
+from bastion.core.i18n import tr
 from bastion.core.results import Explanation
+from bastion.core.words import word
+from bastion.listings import Field, table
+
+RANKING = (
+    Field("rank", "排名", "Rank", "number"),
+    Field("org_code", "编码", "Code", "code"),
+    Field("org_name", "党支部", "Branch"),
+    Field("category", "类别", "Category", optional=True),
+    Field("total", "总分", "Total", "number", show=lambda v: f"{v:.2f}"),
+    Field("grade", "等次", "Grade"),
+    Field("tier", "档次", "Tier"),
+    Field("vetoes", "一票否决", "Veto", "prose", show=lambda v: "；".join(r.split("：")[0] for r in v)),
+)
 
 
-def ranking_table(frame: pd.DataFrame, *, title: str) -> Table:
-    """A period's ranking: advanced-eligible branches in green, vetoed ones in red."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("排名", justify="right", no_wrap=True)
-    table.add_column("编码", no_wrap=True)
-    table.add_column("党支部", min_width=10)
-    table.add_column("类别", no_wrap=True)
-    table.add_column("总分", justify="right", no_wrap=True)
-    table.add_column("等次", no_wrap=True)
-    table.add_column("档次", no_wrap=True)
-    table.add_column("一票否决")
-    for r in frame.itertuples():
-        style = "red" if r.vetoed else ("green" if r.advanced_eligible else None)
-        vetoes = "；".join(v.split("：")[0] for v in r.veto_reasons)
-        table.add_row(str(r.rank), r.code, r.name, r.category, f"{r.total:.2f}", r.grade, r.tier, vetoes, style=style)
-    return table
+def ranking_style(record: dict[str, Any]) -> str | None:
+    """Advanced-eligible branches in green, vetoed ones in red."""
+    return "red" if record["vetoed"] else ("green" if record["advanced_eligible"] else None)
 
 
-AWARD_KIND_LABELS = {"reward": "奖励", "sanction": "惩戒", "talk": "约谈", "rectification": "整改",
-                     "multiplier": "乘数"}
+def ranking_table(records: list[dict[str, Any]], *, title: str, width: int) -> Table:
+    """A period's ranking (the records of ``core.results.results_records``)."""
+    return table(RANKING, records, width=width, title=title, style=ranking_style)
 
 
-def incentives_table(frame: pd.DataFrame, *, title: str) -> Table:
-    """The incentives of a period, one row each: whom, what kind, what, until when."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for name, justify in (("排名", "right"), ("编码", "left"), ("党支部", "left"), ("档次", "left"), ("类别", "left"),
-                          ("内容", "left"), ("有效期至", "left")):
-        wraps = name in ("党支部", "内容")
-        table.add_column(name, justify=justify, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
-    for r in frame.itertuples():
-        style = {"reward": "green", "sanction": "red", "talk": "yellow"}.get(r.kind)
-        until = "" if r.effective_until is None or pd.isna(r.effective_until) else str(r.effective_until)[:10]
-        rank = "" if pd.isna(r.rank) else str(int(r.rank))
-        table.add_row(rank, r.code, r.name, r.tier or "", AWARD_KIND_LABELS.get(r.kind, r.kind), r.title, until,
-                      style=style)
-    return table
+INCENTIVES = (
+    Field("rank", "排名", "Rank", "number"),
+    Field("org_code", "编码", "Code", "code"),
+    Field("org_name", "党支部", "Branch"),
+    Field("tier", "档次", "Tier", optional=True),
+    Field("kind", "类别", "Kind", words=words.AWARD_KIND),
+    Field("title", "内容", "What", "prose"),
+    Field("effective_until", "有效期至", "Until", "code"),
+)
+
+
+def incentive_style(record: dict[str, Any]) -> str | None:
+    return {"reward": "green", "sanction": "red", "talk": "yellow"}.get(record["kind"])
+
+
+def incentives_table(records: list[dict[str, Any]], *, title: str, width: int) -> Table:
+    """The incentives of a period (the records of ``core.results.incentive_records``), one row each."""
+    return table(INCENTIVES, records, width=width, title=title, style=incentive_style)
 
 
 def _ids(kind: str, ids: list[int], limit: int = 8) -> str:
     shown = " ".join(f"#{i}" for i in ids[:limit])
-    more = f" …（共 {len(ids)} 条）" if len(ids) > limit else ""
-    return f"{KIND_LABELS.get(kind, kind)} {shown}{more}"
-
-
-KIND_LABELS = {"ledger": "台账", "finding": "检查发现", "rating": "测评票"}
+    more = tr(f" …（共 {len(ids)} 条）", f" … ({len(ids)} in all)") if len(ids) > limit else ""
+    return f"{word(words.EVIDENCE_KIND, kind)} {shown}{more}"
 
 
 def explanation_text(ex: Explanation, period: str) -> Text:
     """Why a branch got its score, block by block, each indicator with its rule, reason and evidence."""
     ev = ex.evaluation
     text = Text()
-    text.append(f"{ex.org['name']} ({ex.org['code']}) · {period} · 方案 {ev['scheme_id']} {ev['scheme_version']}\n",
-                style="bold")
-    text.append(f"总分 {ev['total']:.2f} = 基本分 {ev['base_points']:.2f} + 加分 {ev['bonus_points']:.2f}；"
-                f"等次 {ev['grade']}；排名 {ev['rank']}；档次 {ev['tier']}；状态 {ev['status']}\n")
+    text.append(f"{ex.org['name']} ({ex.org['code']}) · {period} · {tr('方案', 'scheme')} "
+                f"{ev['scheme_id']} {ev['scheme_version']}\n", style="bold")
+    status = word(words.RESULT_STATUS, ev["status"])
+    text.append(tr(f"总分 {ev['total']:.2f} = 基本分 {ev['base_points']:.2f} + 加分 {ev['bonus_points']:.2f}；"
+                   f"等次 {ev['grade']}；排名 {ev['rank']}；档次 {ev['tier']}；状态 {status}\n",
+                   f"total {ev['total']:.2f} = base {ev['base_points']:.2f} + bonus {ev['bonus_points']:.2f}; "
+                   f"grade {ev['grade']}; rank {ev['rank']}; tier {ev['tier']}; status {status}\n"))
     for reason in ev["veto_reasons"]:
-        text.append(f"一票否决：{reason}\n", style="bold red")
+        text.append(tr(f"一票否决：{reason}\n", f"veto: {reason}\n"), style="bold red")
     block = None
     for line in ex.lines:
         if line["block_code"] != block:
@@ -80,5 +90,37 @@ def explanation_text(ex: Explanation, period: str) -> Text:
                     f"  [{line['rule']}]\n", style=style)
         text.append(f"      {line['reason']}\n")
         for kind, ids in line["evidence"].items():
-            text.append(f"      依据 {_ids(kind, ids)}\n", style="dim")
+            text.append(f"      {tr('依据', 'evidence')} {_ids(kind, ids)}\n", style="dim")
     return text
+
+
+def award_counts(awards: pd.DataFrame) -> str:
+    """A published period's incentives in one sentence: how many of each, with an example."""
+    counts = awards.groupby(["kind", "award"], sort=False).agg(title=("title", "first"), n=("id", "size"))
+    return tr("；", "; ").join(tr(f"{word(words.AWARD_KIND, k)} {r.n} 项（如：{r.title}）",
+                                 f"{word(words.AWARD_KIND, k)}: {r.n} (e.g. {r.title})")
+                              for (k, _), r in counts.iterrows())
+
+
+def stage_summary(detail: dict[str, Any]) -> str:
+    """What a stage run did, in a sentence (its ``detail``, or a flow's summary of it)."""
+    if detail.get("status") == "already succeeded":
+        return tr("已完成（不重复执行）", "already done (not run again)")
+    if "drawn" in detail:
+        sample = tr("、", ", ").join(detail["sample"])
+        return tr(f"抽取 {detail['drawn']}/{detail['of']} 个党支部：{sample}（种子 {detail['seed']}）",
+                  f"drew {detail['drawn']} of {detail['of']} branches: {sample} (seed {detail['seed']})")
+    if "issued" in detail:
+        issued, overdue = len(detail["issued"]), len(detail.get("overdue", []))
+        return tr(f"下发整改通知书 {issued} 份，逾期 {overdue} 份", f"{issued} notice(s) issued, {overdue} overdue")
+    if "scheme" in detail:
+        scheme = f"{detail['scheme']} {detail.get('version', '')}".strip()
+        return tr(f"方案 {scheme}" + ("（年度此前已开启）" if detail.get("already_open") else ""),
+                  f"scheme {scheme}" + (" (opened before)" if detail.get("already_open") else ""))
+    if "awaiting" in detail:
+        return tr("待领导审核", "awaiting the leaders' review")
+    if "organizations" in detail:
+        bulletin = Path(detail["bulletin"]).name if detail.get("bulletin") else ""
+        return tr(f"{detail['organizations']} 个党支部，奖惩 {detail.get('awards', 0)} 项，通报 {bulletin}",
+                  f"{detail['organizations']} branches, {detail.get('awards', 0)} incentive(s), bulletin {bulletin}")
+    return ""

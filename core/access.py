@@ -22,7 +22,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .errors import BastionError, NotFound
-from .models import Cycle, Organization, Role
+from .models import Cycle, Organization, Role, code_is
 
 
 T = TypeVar("T")
@@ -147,7 +147,7 @@ def org_by_code(session: Session, principal: Principal, action: Action, code: st
     ``what`` names the field in the message (``parent: no organisation 'X' in this tenant``).
     """
     org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
-                                                        Organization.code == code.strip())).first()
+                                                        code_is(Organization.code, code))).first()
     if org is None:
         raise NotFound(f"{what}: no organisation {code!r} in this tenant")
     require(session.connection(), principal, action, org.id)

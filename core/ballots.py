@@ -40,6 +40,7 @@ from .models import (
     RatingSource,
     Role,
     User,
+    org_code_key,
     utcnow,
 )
 from .registry import Registry
@@ -159,11 +160,11 @@ def _rater(session: Session, tenant_id: int, username: str) -> User:
 
 
 def _branches(session: Session, tenant_id: int, org_codes: Iterable[str]) -> list[Organization]:
-    codes = list(dict.fromkeys(c.strip() for c in org_codes if c.strip()))
+    codes = list(dict.fromkeys(org_code_key(c) for c in org_codes if c.strip()))
     if not codes:
         raise BastionError("organisations: name at least one branch to rate")
-    found = {o.code: o for o in session.exec(select_model(Organization).where(
-        Organization.tenant_id == tenant_id, Organization.code.in_(codes))).all()}
+    found = {org_code_key(o.code): o for o in session.exec(select_model(Organization).where(
+        Organization.tenant_id == tenant_id, func.upper(Organization.code).in_(codes))).all()}
     missing = [c for c in codes if c not in found]
     if missing:
         raise NotFound(f"organisations: no organisation {', '.join(missing)} in this tenant")

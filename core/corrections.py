@@ -26,7 +26,7 @@ from .cycles import cycle_scheme
 from .db import transaction
 from .engine import EVALUATION_COLUMNS, conclude
 from .errors import BastionError, Conflict, NotFound
-from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant
+from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant, code_is
 from .registry import Registry
 from .scheme import POINTS_EPSILON
 from .scoring import apply_policies, period_in_cycle
@@ -63,7 +63,7 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
         e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
         target = conn.execute(select(e.id, e.org_id, e.status).join_from(Evaluation.__table__, Organization.__table__,
                                                                           o.id == e.org_id)
-                              .where(e.cycle_id == cycle.id, e.period == key.key, o.code == org_code,
+                              .where(e.cycle_id == cycle.id, e.period == key.key, code_is(o.code, org_code),
                                      o.tenant_id == principal.tenant_id)).first()
         if target is None:
             raise NotFound(f"{org_code} has no result for {key.key}")

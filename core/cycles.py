@@ -6,8 +6,9 @@ from sqlmodel import Session, select
 
 from . import audit
 from .contributions import CycleEvent
-from .errors import Ambiguous, BastionError, Conflict, NotFound
-from .models import Cycle, Evaluation, Indicator, Organization, Target, Tenant
+from .engine import Period
+from .errors import Ambiguous, BadValue, BastionError, Conflict, NotFound
+from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is
 from .registry import Registry
 from .scheme import Scheme
 from .tenants import enabled_plugins
@@ -66,13 +67,27 @@ def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registr
     return cycle
 
 
-def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, with_results: bool = False) -> Cycle:
-    """The tenant's cycle for ``year``; without a year, its only cycle.
+def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, with_results: bool = False,
+                  period: str | None = None) -> Cycle:
+    """The tenant's cycle for ``year``; without a year, the cycle of ``period`` (2026-Q1: the 2026 cycle), else
+    its only cycle.
 
     With ``with_results`` (commands that read results), several cycles are no longer ambiguous:
     the latest one with results is meant — in January, last year's, while the new one is open.
+    A ``period`` that is not a period, or not of ``year``, is a :class:`BadValue`.
     """
     query = select(Cycle).where(Cycle.tenant_id == tenant.id)
+    if period is not None:
+        named = Period.parse(period)
+        if year is not None and named.year != year:
+            raise BadValue(f"period {named.key} is not in the {year} cycle: name a period of {year}, or leave out --year")
+        if year is None:
+            cycle = session.exec(query.where(Cycle.year == named.year)).first()
+            if cycle is None:
+                years = ", ".join(str(c.year) for c in session.exec(query.order_by(Cycle.year))) or "none"
+                raise NotFound(f"period {named.key}: tenant {tenant.code} has no cycle for {named.year} "
+                               f"(cycles: {years}); open one with `bastion cycle open --year {named.year}`")
+            return cycle
     if year is not None:
         cycle = session.exec(query.where(Cycle.year == year)).first()
         if cycle is None:
@@ -89,6 +104,23 @@ def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, 
         raise Ambiguous(f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(str(c.year) for c in cycles)}): "
                         "name one with --year")
     return cycles[0]
+
+
+def cycle_states(session: Session, cycles: list[Cycle]) -> dict[int, str]:
+    """Where each cycle stands, by its annual results (a :data:`core.words.CYCLE_STATUS` code): ``published``
+    once the year's results are published, ``awaiting_review`` while they wait for the leaders' review
+    (领导审核), else ``open``. (``Cycle.status`` is not kept up to date: this is the state.)"""
+    e = Evaluation.__table__.c
+    found: dict[int, set[str]] = {c.id: set() for c in cycles}
+    years = {c.id: str(c.year) for c in cycles}
+    rows = session.connection().execute(select(e.cycle_id, e.period, e.status).where(e.cycle_id.in_(list(found)))
+                                        .distinct()).all()
+    for cycle_id, period, status in rows:
+        if period == years[cycle_id]:
+            found[cycle_id].add(status)
+    return {cycle_id: "published" if EvaluationStatus.published in statuses
+            else "awaiting_review" if EvaluationStatus.reviewed in statuses else "open"
+            for cycle_id, statuses in found.items()}
 
 
 def cycle_scheme(cycle: Cycle) -> Scheme:
@@ -110,7 +142,7 @@ def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: fl
     org_id = None
     if org_code is not None:
         org = session.exec(select(Organization).where(Organization.tenant_id == cycle.tenant_id,
-                                                      Organization.code == org_code)).first()
+                                                      code_is(Organization.code, org_code))).first()
         if org is None:
             raise NotFound(f"no organisation {org_code!r}")
         org_id = org.id

@@ -40,6 +40,7 @@ from .models import (
     RectificationStatus,
     Role,
     Tenant,
+    code_is,
 )
 from .results import Explanation, explain
 from .words import period_name
@@ -496,7 +497,7 @@ def explain_branch(conn: Connection, principal: Principal, *, cycle_id: int, per
     principal = _viewer(conn, principal)
     cycle = _cycle(conn, principal, cycle_id)
     o, e = Organization.__table__.c, Evaluation.__table__.c
-    org_id = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, o.code == org_code)).scalar()
+    org_id = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, code_is(o.code, org_code))).scalar()
     if org_id is None:
         raise NotFound(f"no organisation {org_code!r} in this tenant")
     require(conn, principal, Action.view_results, org_id)

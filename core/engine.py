@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from .errors import BastionError
+from .errors import BadValue, BastionError
 from .models import IndicatorKind
 from .scheme import IndicatorSpec, Scheme
 
@@ -65,9 +65,9 @@ class Period:
 
     @classmethod
     def parse(cls, key: str) -> Period:
-        m = _PERIOD.match(key.strip())
+        m = _PERIOD.match(key.strip().upper())  # 2026-h1 is 2026-H1
         if not m:
-            raise ValueError(f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)")
+            raise BadValue(f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)")
         year = int(m["year"])
         if m["half"]:
             return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)

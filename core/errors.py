@@ -15,3 +15,8 @@ class Ambiguous(BastionError):
 
 class Conflict(BastionError):
     """The action would contradict what is already there (a cycle for that year, a published period …)."""
+
+
+class BadValue(BastionError, ValueError):
+    """A value the user typed is not one the option takes (a period, a format …): the CLI exits 2, as for a
+    usage error. Also a ``ValueError``, so code that parses and catches ``ValueError`` still does."""

@@ -51,6 +51,7 @@ from .models import (
     Rating,
     RatingSource,
     Tenant,
+    org_code_key,
     utcnow,
 )
 from .registry import Registry
@@ -683,11 +684,17 @@ def _org_ids(session: Session, tenant_id: int) -> dict[str, int]:
 
 
 def _resolve_orgs(context: _Context, records: list[_Record]) -> dict[str, int]:
-    """Org code → id for the tenant; a row naming an unknown organisation is an error."""
-    org_ids = _org_ids(context.session, context.tenant.id)
+    """Org code as the file spells it → id (codes match by :func:`org_code_key`: ``zb01`` is ``ZB01``); a row
+    naming an unknown organisation is an error."""
+    by_key = {org_code_key(code): org_id for code, org_id in _org_ids(context.session, context.tenant.id).items()}
+    org_ids: dict[str, int] = {}
     for record in records:
         code = record["org_code"]
-        if code is not None and code not in org_ids:
+        if code is None:
+            continue
+        if org_code_key(code) in by_key:
+            org_ids[code] = by_key[org_code_key(code)]
+        else:
             record.bad.add("org_code")
             context.problems.add(record.row, "org_code", f"no organisation {code!r} in tenant {context.tenant.code}; "
                                  "import it with the organizations file first")
@@ -734,12 +741,25 @@ PARENT_LEVELS: dict[str, set[str | None]] = {
 }
 
 
+def _spell_codes_as_stored(stored: Mapping[str, Any], records: list[_Record]) -> None:
+    """Codes match by :func:`org_code_key`: a file's ``zb01`` updates the stored ``ZB01`` (and a code new to
+    the tenant is spelled as the file first spells it), so no two organisations differ only in case."""
+    spelled = {org_code_key(code): code for code in stored}
+    for record in records:
+        if record["code"] is not None:
+            record["code"] = spelled.setdefault(org_code_key(record["code"]), record["code"])
+    for record in records:
+        if record["parent_code"] is not None:
+            record["parent_code"] = spelled.get(org_code_key(record["parent_code"]), record["parent_code"])
+
+
 def _import_organizations(context: _Context, records: list[_Record]) -> ImportReport:
     session, problems = context.session, context.problems
     o = Organization.__table__.c
     stored = {row.code: row for row in session.execute(
         select(Organization.__table__).where(o.tenant_id == context.tenant.id)).all()}
     code_of = {row.id: code for code, row in stored.items()}
+    _spell_codes_as_stored(stored, records)
     ok = [r for r in records if r.ok("code")]
     _flag_duplicates(context, [(r, (r["code"],)) for r in ok], ("code",))
     in_file = {r["code"]: r for r in ok if r.ok(DUPLICATE)}

@@ -16,7 +16,8 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel
 
 
@@ -125,6 +126,17 @@ class Organization(SQLModel, table=True):
     staff_count: int = 0
     party_staff_count: int = 0  # 党务工作人员 (structural check: 1–2% of staff)
     active: bool = True
+
+
+def org_code_key(code: str) -> str:
+    """The one rule by which an organisation code is looked up: surrounding blanks and the case of its ASCII
+    letters don't count (``zb00006`` names ``ZB00006``). Codes are stored as typed; lookups compare keys."""
+    return "".join(c.upper() if c.isascii() else c for c in code.strip())
+
+
+def code_is(column: Any, code: str) -> ColumnElement[bool]:
+    """SQL: ``column`` (an organisation's code) names ``code`` by the rule of :func:`org_code_key`."""
+    return func.upper(column) == func.upper(code.strip())
 
 
 # --- cycles, frozen schemes, targets --------------------------------------------------------

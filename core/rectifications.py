@@ -16,8 +16,8 @@ from sqlmodel import select as select_model
 
 from . import audit
 from .errors import BastionError, Conflict, NotFound
-from .models import Organization, Rectification, RectificationStatus, utcnow
 from .frames import read_frame
+from .models import Organization, Rectification, RectificationStatus, code_is, utcnow
 
 ANSWERABLE = (RectificationStatus.issued, RectificationStatus.overdue, RectificationStatus.reopened)
 
@@ -77,5 +77,5 @@ def read_notices(conn: Connection, tenant_id: int, *, status: str | None = None,
     if status is not None:
         query = query.where(r.status == status)
     if org_code is not None:
-        query = query.where(o.code == org_code)
+        query = query.where(code_is(o.code, org_code))
     return read_frame(query, conn)

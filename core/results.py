@@ -23,6 +23,7 @@ from .models import (
     LedgerEntry,
     Organization,
     Rating,
+    code_is,
 )
 
 EVIDENCE_KINDS = ("ledger", "finding", "rating")
@@ -141,7 +142,7 @@ class Explanation:
 def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str) -> Explanation:
     o = Organization.__table__.c
     org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary)
-                       .where(o.tenant_id == cycle.tenant_id, o.code == org_code)).mappings().first()
+                       .where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).mappings().first()
     if org is None:
         raise NotFound(f"no organisation {org_code!r}")
     e = Evaluation.__table__.c

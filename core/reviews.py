@@ -15,8 +15,8 @@ from sqlmodel import select as select_model
 from . import audit
 from .engine import Period
 from .errors import BastionError, NotFound
-from .models import Cycle, Organization, ReviewComment
 from .frames import read_frame
+from .models import Cycle, Organization, ReviewComment, code_is
 
 
 def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period, reviewer: str, achievements: str,
@@ -29,7 +29,7 @@ def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period,
     if not any(text.strip() for text in (achievements, problems, direction)):
         raise BastionError("a review needs at least one of achievements (成绩), problems (问题) or direction (方向)")
     org = session.exec(select_model(Organization).where(Organization.tenant_id == cycle.tenant_id,
-                                                  Organization.code == org_code)).first()
+                                                  code_is(Organization.code, org_code))).first()
     if org is None:
         raise NotFound(f"no organisation {org_code!r}")
     review = ReviewComment(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=org.id, period=period.key,

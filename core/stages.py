@@ -118,6 +118,17 @@ def _start(ctx: StageContext, tenant_id: int, year: int, cycle_id: int | None, s
     return run
 
 
+def _resume(ctx: StageContext, run: StageRun) -> StageRun:
+    """Carry on a run that waited (for the leaders' review): the same try, still linked to the flow run that
+    scored it, unless a flow run carries it on."""
+    with transaction(ctx.engine) as session:
+        run = session.merge(run)
+        run.status, run.error, run.finished_at = StageStatus.running.value, None, None
+        run.flow_run_id = ctx.flow_run_id or run.flow_run_id
+        session.add(run)
+    return run
+
+
 def finish_run(session: Session, run: StageRun, detail: dict[str, Any],
                status: StageStatus = StageStatus.succeeded) -> StageRun:
     run = session.merge(run)
@@ -330,7 +341,7 @@ def confirm_review(ctx: StageContext, cycle: Cycle, period_key: str, *, today: d
     if run is None or run.status != StageStatus.awaiting_review:
         state = "has not run" if run is None else f"is {run.status}"
         raise BastionError(f"nothing awaits review for {period.key}: the annual stage {state}")
-    run = start_run(ctx, cycle, "annual", period.key)
+    run = _resume(ctx, run)
 
     def body() -> StageRun:
         confirm_step(ctx, cycle, period)

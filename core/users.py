@@ -17,8 +17,8 @@ from sqlmodel import select as select_model
 from . import audit
 from .access import Action, Forbidden, Principal, hash_password, password_matches, require, visible
 from .errors import BastionError, Conflict, NotFound
-from .models import Grant, Organization, Role, Tenant, User, utcnow
 from .frames import read_frame
+from .models import Grant, Organization, Role, Tenant, User, code_is, utcnow
 
 MIN_PASSWORD = 8
 
@@ -44,7 +44,7 @@ def _org_id(session: Session, tenant_id: int, org_code: str | None) -> int:
             raise BastionError("name the organisation the role is granted on (--org CODE): the tenant has "
                                f"{len(tops)} top organisations")
         return tops[0]
-    found = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, o.code == org_code)).first()
+    found = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, code_is(o.code, org_code))).first()
     if found is None:
         raise NotFound(f"no organisation {org_code!r} in this tenant")
     return found

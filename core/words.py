@@ -45,6 +45,30 @@ STAGE_STATUS: dict[str, Pair] = {
     "failed": ("失败", "failed"),
 }
 
+STAGE: dict[str, Pair] = {
+    "open_cycle": ("开启考核年度", "open the cycle"),
+    "spot_check": ("随机抽查", "spot check"),
+    "monthly": ("月评价", "monthly evaluation"),
+    "quarterly": ("季通报", "quarterly bulletin"),
+    "half_year": ("半年检查", "half-year check"),
+    "annual": ("年终考核", "year-end assessment"),
+    "rectification": ("整改跟踪", "rectification follow-up"),
+}
+
+AWARD_KIND: dict[str, Pair] = {
+    "reward": ("奖励", "reward"),
+    "sanction": ("惩戒", "sanction"),
+    "talk": ("约谈", "talk"),
+    "rectification": ("整改", "rectification"),
+    "multiplier": ("乘数", "multiplier"),
+}
+
+EVIDENCE_KIND: dict[str, Pair] = {
+    "ledger": ("台账", "ledger"),
+    "finding": ("检查发现", "finding"),
+    "rating": ("测评票", "ballot"),
+}
+
 RESULT_STATUS: dict[str, Pair] = {
     "draft": ("草稿", "draft"),
     "reviewed": ("已审核", "reviewed"),
@@ -142,17 +166,6 @@ def word(table: dict[str, Pair], code: str | None) -> str:
         return ""
     pair = table.get(str(code))
     return tr(*pair) if pair else str(code)
-
-
-STAGE: dict[str, Pair] = {
-    "open_cycle": ("开启考核年度", "open the cycle"),
-    "spot_check": ("随机抽查", "spot check"),
-    "monthly": ("月评价", "monthly evaluation"),
-    "quarterly": ("季通报", "quarterly bulletin"),
-    "half_year": ("半年检查", "half-year check"),
-    "annual": ("年终考核", "year-end assessment"),
-    "rectification": ("整改跟踪", "rectification follow-up"),
-}
 
 _WEEKDAYS = (("日", "Sunday"), ("一", "Monday"), ("二", "Tuesday"), ("三", "Wednesday"), ("四", "Thursday"),
              ("五", "Friday"), ("六", "Saturday"))

@@ -5,48 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bastion.cli import app
 from bastion.core import db
-
-runner = CliRunner()
-
-
-def bastion(*args: str, ok: bool = True, input: str | None = None):
-    result = runner.invoke(app, list(args), input=input)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-@dataclass
-class Demo:
-    home: Path
-    output: str
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Demo:
-    """One demo run, shared by the read-only tests of this module."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BASTION_HOME", str(home))
-        mp.delenv("BASTION_DATABASE_URL", raising=False)
-        result = bastion("demo", "--no-ui")
-    return Demo(home, result.output)
-
-
-@pytest.fixture
-def in_demo(demo, monkeypatch) -> Demo:
-    monkeypatch.setenv("BASTION_HOME", str(demo.home))
-    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
-    return demo
-
+from tests.app.conftest import bastion
 
 def test_help_lists_every_command():
     out = bastion("--help").output
@@ -86,7 +50,7 @@ def test_demo_is_reproducible(in_demo):
     assert strip == [{k: v for k, v in r.items() if k != "org_id"} for r in again]
 
 
-def test_explain_prints_every_indicator_with_rule_reason_and_evidence(in_demo):
+def test_explain_prints_every_indicator_with_rule_reason_and_evidence(in_demo, zh):
     rows = json.loads(bastion("results", "--format", "json").stdout)
     vetoed = next(r for r in rows if r["vetoes"])
     out = bastion("explain", "--org", vetoed["org_code"]).output
@@ -158,7 +122,7 @@ def test_incentives_lists_the_awards_of_the_published_year(in_demo):
     assert {a["org_code"] for a in rectify} == unqualified
     assert {a["effective_until"] for a in rectify} == {"2026-12-31"}
     table = " ".join(bastion("incentives").output.split())
-    assert "奖惩兑现" in table and all(code in table for code in advanced | unqualified)
+    assert "incentives" in table and all(code in table for code in advanced | unqualified)
     assert "no incentives" in bastion("incentives", "--period", "2025-H1").output
 
 
@@ -192,7 +156,7 @@ def test_tenant_enable_and_disable_from_the_cli(home):
     ("study-education", "整改通知书"),
     ("organisational-life", None),
 ])
-def test_the_demo_runs_on_every_seed_scheme(home, scheme, incentive):
+def test_the_demo_runs_on_every_seed_scheme(home, zh, scheme, incentive):
     out = " ".join(bastion("demo", "--no-ui", "--scheme", scheme).output.split())
     assert "40 个党支部" in out and "排名" in out
     rows = json.loads(bastion("results", "--format", "json").stdout)
@@ -258,10 +222,10 @@ def _demo_cycle(store):
 
 def test_run_a_stage_now_through_prefect_and_again_does_nothing(in_demo):
     out = " ".join(bastion("run", "quarterly", "--period", "2025-Q3").output.split())
-    assert "status succeeded" in out and "organizations 40" in out
-    assert "already succeeded" in bastion("run", "quarterly", "--period", "2025-Q3").output
+    assert "demo quarterly bulletin 2025:quarterly:2025-Q3: done, 40 branches" in out
+    assert "already done (not run again)" in bastion("run", "quarterly", "--period", "2025-Q3").output
     out = bastion("run", "weekly", ok=False)
-    assert out.exit_code == 1 and "no stage 'weekly'" in out.output
+    assert out.exit_code == 2 and "no stage 'weekly'" in out.output
     out = bastion("confirm", ok=False)
     assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
 
@@ -271,7 +235,8 @@ def test_a_notice_is_answered_then_re_verified_failed_and_passed(in_demo):
     number = next(word for word in notices.split() if word.startswith("ZG2025-"))
     out = bastion("rectification", "verify", number, "--passed", ok=False)
     assert out.exit_code == 1 and "only an answered notice is re-verified" in " ".join(out.output.split())
-    assert "responded" in bastion("rectification", "respond", number, "--response", "已召开专题组织生活会，补齐台账").output
+    assert "answered, to re-verify (responded)" in bastion("rectification", "respond", number, "--response",
+                                                            "已召开专题组织生活会，补齐台账").output
     out = bastion("rectification", "verify", number, "--failed", ok=False)
     assert out.exit_code == 1 and "give a new deadline" in " ".join(out.output.split())
     reopened = bastion("rectification", "verify", number, "--failed", "--note", "台账仍不完整", "--deadline", "2099-06-30")

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bastion.core import cycles, db, tenants, users
 from bastion.core.results import explain
 from bastion.core.settings import Settings
-from tests.app.test_cli import bastion
+from tests.app.conftest import bastion
 
 
 def _tenant_with_tree(tmp_path) -> None:
@@ -29,7 +29,7 @@ def _tenant_with_tree(tmp_path) -> None:
 def test_the_first_administrator_is_created_from_the_cli_and_can_log_in(home, tmp_path):
     _tenant_with_tree(tmp_path)
     result = bastion("user", "add", "admin", "--role", "admin", "--name", "管理员", "--password", "s3cret-pass")
-    assert "admin created in acme: admin on the whole tenant" in result.output
+    assert "user admin created in acme: Administrator on the whole tenant" in result.output
     bastion("user", "add", "sec1", "--role", "secretary", "--org", "ZB1", input="pass-word-1\npass-word-1\n")
     listed = bastion("user", "list").output
     assert "admin" in listed and "secretary" in listed and "ZB1" in listed
@@ -70,8 +70,11 @@ def test_ui_serves_the_app(home, tmp_path):
             assert time.monotonic() < deadline and process.poll() is None, "".join(said)
             if select.select([process.stdout], [], [], 1)[0]:
                 said.append(process.stdout.readline())
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-            assert b"<div id=\"root\">" in response.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard", timeout=5) as response:
+            assert response.url.endswith("/login?next=/dashboard")  # the app, behind its login page
+            assert 'name="password"' in response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
+            assert response.status == 200
     finally:
         process.terminate()
         process.communicate(timeout=20)
@@ -103,6 +106,6 @@ def test_ballots_are_assigned_from_the_cli_once_each(home, tmp_path):
     bastion("user", "add", "r1", "--role", "rater", "--password", "rater-pass-1")
     first = bastion("ballots", "assign", "--rater", "r1", "--source", "members", "--org", "ZB1").output
     again = bastion("ballots", "assign", "--rater", "r1", "--source", "members", "--org", "ZB1").output
-    assert "1 new ballot(s) for r1 (members)" in first and "0 new ballot(s)" in again
+    assert "1 new ballot(s) for r1 (members and staff)" in first and "0 new ballot(s)" in again
     assert "no user 'ghost'" in bastion("ballots", "assign", "--rater", "ghost", "--source", "members", "--org", "ZB1",
                                         ok=False).output

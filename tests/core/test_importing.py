@@ -220,6 +220,19 @@ def test_ledger_imports_codes_and_chinese_type_names(engine, registry, tenant, t
     assert entries[0].note == "研究年度计划" and entries[1].note == ""
 
 
+def test_codes_match_in_any_case_and_keep_their_stored_spelling(engine, registry, tenant, tree, tmp_path):
+    path = write_csv(tmp_path / "orgs.csv", ["code", "name", "parent_code", "level"],
+                     [["zb01", "机关第一党支部（更名）", "zz1", "branch"], ["xz01", "第一党小组", "ZB01", "group"]])
+    report = run(engine, registry, tenant, "organizations", path)
+    assert (report.inserted, report.updated) == (1, 1)
+    stored = orgs(engine, tenant)
+    assert stored["ZB01"].name == "机关第一党支部（更名）" and "zb01" not in stored
+    assert stored["xz01"].parent_id == tree["ZB01"]
+    ledger = write_csv(tmp_path / "ledger.csv", LEDGER_HEADER, [["zb02", "党课", "2026-03-20", "", "党课", ""]])
+    assert run(engine, registry, tenant, "ledger", ledger).inserted == 1
+    assert rows_of(engine, LedgerEntry)[0].org_id == tree["ZB02"]
+
+
 def test_ledger_reimport_skips_stored_rows(engine, registry, tenant, tree, tmp_path):
     rows = [["ZB01", "党课", "2026-03-20", "", "党课：学习党章", ""], ["ZB02", "党课", "2026-03-21", "", "党课", ""]]
     run(engine, registry, tenant, "ledger", write_csv(tmp_path / "q1.csv", LEDGER_HEADER, rows))

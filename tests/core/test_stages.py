@@ -139,15 +139,38 @@ def test_a_failing_stage_is_recorded_with_its_reason(engine, registry, ctx, monk
     assert (run.status, run.attempts, run.error) == ("failed", 1, "RuntimeError: rule database unreachable")
 
 
+def state_of(engine, cycle) -> str:
+    with Session(engine) as session:
+        return cycles.cycle_states(session, [cycle])[cycle.id]
+
+
+def test_a_cycle_is_open_until_its_year_is_published_and_a_period_finds_its_cycle(engine, registry, ctx):
+    tenant, cycle = enterprise(engine, registry, "acme")
+    stages.run_stage(ctx, cycle, "half_year", period="2026-H1", on=date(2026, 7, 10))
+    next_year = factories.cycle(engine, registry, tenant, year=2027, scheme_id="study-education")
+    assert state_of(engine, cycle) == "open"  # a published half-year is not the year
+    with Session(engine) as session:
+        assert cycles.resolve_cycle(session, tenant, period="2027-Q1").id == next_year.id
+        assert cycles.resolve_cycle(session, tenant, period="2026-h1", with_results=True).id == cycle.id
+        with pytest.raises(cycles.BadValue, match="not a period: '2026H1'"):
+            cycles.resolve_cycle(session, tenant, period="2026H1")
+        with pytest.raises(cycles.BadValue, match="period 2027-Q1 is not in the 2026 cycle"):
+            cycles.resolve_cycle(session, tenant, 2026, period="2027-Q1")
+        with pytest.raises(cycles.NotFound, match=r"no cycle for 2028 \(cycles: 2026, 2027\)"):
+            cycles.resolve_cycle(session, tenant, period="2028")
+
+
 def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatically(engine, registry, ctx):
     tenant, cycle = enterprise(engine, registry, "acme")
     run = stages.run_stage(ctx, cycle, "annual", period="2026", on=date(2027, 1, 15))
     assert run.status == "awaiting_review"
     assert {r[-1] for r in results_of(engine, cycle, "2026")} == {"reviewed"} and awards_of(engine, cycle) == []
     waiting = stages.run_stage(ctx, cycle, "annual", period="2026")  # the calendar fires again: still waiting
-    assert waiting.status == "awaiting_review"
+    assert waiting.status == "awaiting_review" and state_of(engine, cycle) == "awaiting_review"
     done = stages.confirm_review(ctx, cycle, "2026", today=date(2027, 1, 16))
     assert done.status == "succeeded" and {r[-1] for r in results_of(engine, cycle, "2026")} == {"published"}
+    assert state_of(engine, cycle) == "published"
+    assert done.attempts == waiting.attempts  # the leaders' confirmation carries the waiting try on: not a retry
     assert awards_of(engine, cycle)
     with pytest.raises(stages.BastionError, match="nothing awaits review"):
         stages.confirm_review(ctx, cycle, "2026")

@@ -17,6 +17,7 @@ from bastion.core.cycles import cycle_scheme
 from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node, evidence_rows
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
+from bastion.core.words import EVIDENCE_KIND, LEVEL, word
 from bastion.ui import context
 from bastion.ui import dashboard_data as data
 from bastion.ui.charts import bar, heatmap_chart, trend_chart
@@ -25,17 +26,8 @@ from bastion.ui.tables import grid, sheet
 
 CHOICES = 200  # a drill-down level with more organisations than this is searched first
 
-LEVELS = {
-    OrgLevel.committee.value: ("党委", "Committee"),
-    OrgLevel.general_branch.value: ("党总支", "General branch"),
-    OrgLevel.branch.value: ("党支部", "Branch"),
-    OrgLevel.group.value: ("党小组", "Party group"),
-}
-
-
 def _level(level: str) -> str:
-    zh, en = LEVELS.get(level, ("党组织", "Organisation"))
-    return tr(zh, en)
+    return word(LEVEL, level) or tr("党组织", "Organisation")
 
 
 def ranking_headers() -> dict[str, str]:
@@ -172,9 +164,6 @@ def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> No
 
 # --- one branch --------------------------------------------------------------------------------
 
-KINDS = {"ledger": ("台账", "Ledger"), "finding": ("督查发现", "Finding"), "rating": ("测评", "Rating")}
-
-
 def ledger_type_names() -> dict[str, str]:
     """The ledger types' names, as the plugins contributing them give them."""
     return {code: tr(c.item.name, c.item.name_en or c.item.name) for code, c in context.registry().ledger_types().items()}
@@ -203,7 +192,7 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     if evidence.empty:
         st.caption(tr("没有引用具体记录的得分。", "No points cite a record."))
     else:
-        evidence = evidence.assign(kind=evidence["kind"].map(lambda k: tr(*KINDS.get(k, (k, k)))),
+        evidence = evidence.assign(kind=evidence["kind"].map(lambda k: word(EVIDENCE_KIND, k)),
                                    type=evidence["type"].map(ledger_type_names()).fillna(evidence["type"]))
         grid(evidence.rename(columns={"indicator_code": tr("编码", "Code"), "indicator": tr("指标", "Indicator"),
                                               "kind": tr("来源", "Source"), "id": tr("记录号", "Record"),
