@@ -20,6 +20,7 @@ from . import cycles, tenants, users
 from .access import Action, Forbidden, Principal, org_by_code, require, tenant_cycle
 from .cycles import cycle_scheme
 from .errors import BastionError
+from .i18n import tr
 from .models import AuditEvent, Cycle, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
@@ -34,7 +35,7 @@ def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
 
 def _org_in_scope(session: Session, principal: Principal, org_code: str | None) -> None:
     if not (org_code or "").strip():
-        raise BastionError("organisation: name the organisation the role is granted on")
+        raise BastionError(tr("组织：请指定授予该角色的组织", "organisation: name the organisation the role is granted on"))
     org_by_code(session, principal, Action.administer, org_code)
 
 
@@ -66,7 +67,8 @@ def revoke_role(session: Session, principal: Principal, *, username: str, role: 
     """Take a role back; administrators cannot take away their own administration (ask another one)."""
     user = _managed_user(session, principal, username)
     if user.id == principal.user_id and role == Role.admin.value:
-        raise Forbidden("role: you cannot revoke your own administrator role; ask another administrator")
+        raise Forbidden(tr("角色：不能撤销自己的管理员角色，请由其他管理员操作",
+                           "role: you cannot revoke your own administrator role; ask another administrator"))
     _org_in_scope(session, principal, org_code)
     users.revoke(session, user=user, role=role, org_code=org_code.strip(), actor=principal.username)
 
@@ -74,7 +76,8 @@ def revoke_role(session: Session, principal: Principal, *, username: str, role: 
 def set_user_active(session: Session, principal: Principal, *, username: str, active: bool) -> None:
     user = _managed_user(session, principal, username)
     if user.id == principal.user_id and not active:
-        raise Forbidden("user: you cannot deactivate yourself; ask another administrator")
+        raise Forbidden(tr("用户：不能停用自己的账号，请由其他管理员操作",
+                           "user: you cannot deactivate yourself; ask another administrator"))
     if user.active != active:
         users.set_active(session, user=user, active=active, actor=principal.username)
 
@@ -188,7 +191,7 @@ def read_audit(conn: Connection, principal: Principal, *, entity: str | None = N
     """The tenant's latest audit events (审计日志), of one entity kind or one actor if asked."""
     require_tenant_admin(conn, principal)
     if limit < 1:
-        raise BastionError("limit: show at least one event")
+        raise BastionError(tr("条数：至少显示一条记录", "limit: show at least one event"))
     a = AuditEvent.__table__.c
     query = (select(a.at, a.actor, a.action, a.entity, a.entity_id, a.old, a.new, a.note)
              .where(a.tenant_id == principal.tenant_id).order_by(a.at.desc(), a.id.desc()).limit(limit))

@@ -81,6 +81,17 @@ CHECK_KIND: dict[str, Pair] = {
     "patrol": ("巡查", "patrol check"),
 }
 
+ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as a refusal names it
+    "view_results": ("查看考核结果", "view results"),
+    "view_drafts": ("查看未发布的考核结果", "view drafts"),
+    "review": ("点评和审核", "review"),
+    "record_ledger": ("记录台账", "record ledger"),
+    "self_assess": ("自评", "self assess"),
+    "answer_notice": ("反馈整改", "answer notice"),
+    "inspect": ("督查", "inspect"),
+    "administer": ("管理", "administer"),
+}
+
 AUDIT_ACTION: dict[str, Pair] = {
     "activate": ("启用", "activated"),
     "adjust": ("调整", "adjusted"),

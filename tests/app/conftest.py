@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english() -> Iterator[None]:
+    """The command line's tests read its English output, so they run in English: core's messages follow
+    BASTION_LANG (set before any module-scoped fixture, such as the shared demo, runs a command)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BASTION_LANG", "en")
+        yield
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from sqlmodel import Session, select
 
-from bastion.core import admin, stages, users
+from bastion.core import admin, i18n, stages, users
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -66,18 +66,20 @@ def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, w
     assert actions == ["create", "grant", "grant", "revoke", "deactivate", "activate", "set_password"]
 
 
-@pytest.mark.parametrize(("values", "error", "message"), [
-    ({"role": "king"}, BastionError, "no role 'king'"),
-    ({"password": "short"}, BastionError, "at least 8 characters"),
-    ({"username": "sec_a"}, Conflict, "already exists"),
-    ({"org_code": "NOPE"}, NotFound, "organisation: no organisation 'NOPE'"),
-    ({"org_code": None}, BastionError, "organisation: name the organisation"),
+@pytest.mark.parametrize(("values", "error", "message", "english"), [
+    ({"role": "king"}, BastionError, "没有角色 'king'（可用角色：admin（管理员）", "no role 'king'"),
+    ({"password": "short"}, BastionError, "密码至少需要 8 个字符", "at least 8 characters"),
+    ({"username": "sec_a"}, Conflict, "用户 'sec_a' 已存在", "already exists"),
+    ({"org_code": "NOPE"}, NotFound, "组织：本单位没有组织 'NOPE'", "organisation: no organisation 'NOPE'"),
+    ({"org_code": None}, BastionError, "组织：请指定授予该角色的组织", "organisation: name the organisation"),
 ])
-def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message):
+def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message, english):
     before = _count_users(engine)
     arguments = {"username": "newbie", "password": "long-enough", "display_name": "", "role": "inspector",
                  "org_code": "A"} | values
     with pytest.raises(error, match=message), transaction(engine) as session:
+        admin.create_user(session, world["admin"], **arguments)
+    with i18n.using("en"), pytest.raises(error, match=english), transaction(engine) as session:
         admin.create_user(session, world["admin"], **arguments)
     assert _count_users(engine) == before
 
@@ -112,14 +114,14 @@ def test_a_subtree_admin_manages_only_users_and_roles_inside_it(engine, world):
 
 def test_an_admin_does_not_lock_themselves_out_and_others_may_not_administer(engine, world):
     with transaction(engine) as session:
-        with pytest.raises(Forbidden, match="cannot deactivate yourself"):
+        with pytest.raises(Forbidden, match="不能停用自己的账号"):
             admin.set_user_active(session, world["admin"], username="boss", active=False)
-        with pytest.raises(Forbidden, match="cannot revoke your own administrator role"):
+        with pytest.raises(Forbidden, match="不能撤销自己的管理员角色"):
             admin.revoke_role(session, world["admin"], username="boss", role="admin", org_code="DW")
     for role in ("leader", "sec_a"):
-        with engine.connect() as conn, pytest.raises(Forbidden, match="may not administer"):
+        with engine.connect() as conn, pytest.raises(Forbidden, match="无权管理"):
             admin.read_users(conn, world[role])
-        with transaction(engine) as session, pytest.raises(Forbidden, match="may not administer"):
+        with transaction(engine) as session, pytest.raises(Forbidden, match="无权管理"):
             admin.create_user(session, world[role], username="x", password="long-enough", display_name="",
                               role="leader", org_code="DW")
 
@@ -129,11 +131,11 @@ def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine
         shown = admin.read_plugins(session, world["sub"], registry).set_index("plugin")
     assert shown.loc["target-table", "enabled"] and not shown.loc["study-education", "enabled"]
     assert "schemes: target-table" in shown.loc["target-table", "contributes"]
-    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+    with transaction(engine) as session, pytest.raises(Forbidden, match="需要全单位的管理员"):
         admin.enable_plugin(session, world["sub"], registry, "study-education")
     with transaction(engine) as session:
         assert admin.enable_plugin(session, world["admin"], registry, "study-education") == ["study-education"]
-    with transaction(engine) as session, pytest.raises(NotFound, match="not installed"):
+    with transaction(engine) as session, pytest.raises(NotFound, match="插件未安装"):
         admin.enable_plugin(session, world["admin"], registry, "no-such-plugin")
     with transaction(engine) as session:
         admin.disable_plugin(session, world["admin"], "study-education")
@@ -143,12 +145,12 @@ def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine
 
 
 def test_the_next_cycle_opens_with_last_years_scheme_and_shows_its_calendar(engine, registry, tenant, cycle, world):
-    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+    with transaction(engine) as session, pytest.raises(Forbidden, match="需要全单位的管理员"):
         admin.open_next_cycle(session, world["sub"], registry)
     with transaction(engine) as session:
         opened = admin.open_next_cycle(session, world["admin"], registry)
     assert (opened.year, opened.scheme_id, opened.opened_by) == (2027, "target-table", "boss")
-    with transaction(engine) as session, pytest.raises(Conflict, match="already has a cycle for 2027"):
+    with transaction(engine) as session, pytest.raises(Conflict, match="已有 2027 考核年度"):
         admin.open_next_cycle(session, world["admin"], registry, year=2027)
     with Session(engine) as session:
         listed = admin.read_cycles(session, world["admin"])
@@ -174,7 +176,7 @@ def test_stage_runs_and_the_audit_trail_are_the_tenants_own(engine, registry, te
         trail = admin.read_audit(conn, world["admin"])
         draws = admin.read_audit(conn, world["admin"], entity="spot_check", actor="督查组")
         entities = admin.audit_entities(conn, world["admin"])
-        with pytest.raises(Forbidden, match="whole tenant"):
+        with pytest.raises(Forbidden, match="需要全单位的管理员"):
             admin.read_audit(conn, world["sub"])
         with pytest.raises(Forbidden):
             admin.read_stage_runs(conn, world["leader"])
