@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bastion.core import admin, i18n, stages, users
+from bastion.core import admin, i18n, organizations, stages, users
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -203,3 +204,72 @@ def test_another_tenants_admin_cannot_touch_this_tenants_users(engine, registry,
             admin.grant_role(session, stranger, username="sec_a", role="leader", org_code="DW")
     with Session(engine) as session:
         assert len(session.exec(select(Grant).where(Grant.user_id == _user(engine, "sec_a").id)).all()) == 1
+
+
+def test_the_audit_trail_reads_in_words_in_one_language(engine, tenant, world):
+    boss = world["admin"]
+    with transaction(engine) as session:
+        admin.create_user(session, boss, username="newbie", password="long-enough", display_name="新人",
+                          role="inspector", org_code="ZZ1")
+        admin.grant_role(session, boss, username="newbie", role="secretary", org_code="A")
+        admin.set_user_active(session, boss, username="newbie", active=False)
+        organizations.update_organization(session, boss, code="A", secretary="王五", member_count=31)
+    a = people.get_org(engine, tenant, "A")
+    with engine.connect() as conn:
+        trail = admin.read_audit_trail(conn, boss, actor="boss")
+    granted = [(r.old, r.new) for r in trail.itertuples() if (r.action, r.entity) == ("授权", "用户")]
+    assert granted == [("", f"角色：支部书记；组织：A {a.name}"), ("", "角色：督查人员；组织：ZZ1 ZZ1党组织")]
+    rows = {(r.action, r.entity): r for r in trail.itertuples()}
+    assert (rows["停用", "用户"].old, rows["停用", "用户"].new) == ("启用：是", "启用：否")
+    edited = rows["修改", "组织"]
+    assert edited.object == f"A {a.name}" and edited.new == "书记：王五；党员人数：31"
+    assert edited.note == "edited in the UI (A)"  # a note is stored text, shown as it was written
+    shown = " ".join(trail["old"]) + " ".join(trail["new"])
+    assert "None" not in shown and "{" not in shown and '"' not in shown
+
+    with i18n.using("en"), engine.connect() as conn:
+        english = admin.read_audit_trail(conn, boss, actor="boss")
+    rows = {(r.action, r.entity): r for r in english.itertuples()}
+    assert f"role: Branch secretary; organisation: A {a.name}" in set(english["new"])
+    assert rows["deactivated", "user"].new == "active: no"
+    assert rows["updated", "organisation"].new == "secretary: 王五; member_count: 31"
+
+
+def test_a_role_on_the_whole_tenant_and_an_empty_value_read_as_words():
+    assert admin.describe_values({"role": "leader", "org_id": None}, entity="user") == "角色：领导；组织：全单位"
+    assert admin.describe_values({"parent_code": None}, entity="organization") == "上级组织编码：无（最高层组织）"
+    assert admin.describe_values({"category": None, "note": "", "plugins": []}, entity="organization") == ""
+    assert admin.describe_values({"status": "responded", "response": "已整改"}, entity="rectification") == \
+        "状态：已反馈，待复验；整改情况：已整改"
+    assert admin.describe_values({"period": "2026", "scores": {"None": 90.0, "B1-1": 85.5}}, entity="self_assessment") \
+        == "考核期：2026；评分：总体评分 90，B1-1 85.5"
+    assert admin.describe_values({"kind": "spot"}, entity="check") == "类型：不定期抽查"
+    assert admin.describe_values({"kind": "ledger", "inserted": 3}, entity="ledger") == "类型：台账；新增：3"
+    with i18n.using("en"):
+        assert admin.describe_values({"role": "leader", "org_id": None}, entity="user") == \
+            "role: Leader; organisation: the whole tenant"
+        assert admin.describe_values({"results_changed": [{"code": "A", "total_old": 80.0, "total_new": 85.0}]},
+                                     entity="evaluation") == "results changed: (code: A; total (old): 80; total (new): 85)"
+
+
+def test_the_audit_trail_in_words_takes_the_same_queries_for_few_events_or_many(engine, world):
+    """Organisations are named in one query, not one per event."""
+    boss = world["admin"]
+
+    def statements() -> int:
+        seen = []
+        with engine.connect() as conn:
+            listen = lambda *args: seen.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+            event.listen(conn, "before_cursor_execute", listen)
+            trail = admin.read_audit_trail(conn, boss, actor="boss")
+            event.remove(conn, "before_cursor_execute", listen)
+        assert all(value for value in trail["new"])
+        return len(seen)
+
+    with transaction(engine) as session:
+        admin.grant_role(session, boss, username="sec_a", role="inspector", org_code="A")
+    few = statements()
+    with transaction(engine) as session:
+        for code in ("B", "C", "ZZ1", "ZZ2"):
+            admin.grant_role(session, boss, username="sec_c", role="inspector", org_code=code)
+    assert statements() == few

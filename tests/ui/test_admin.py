@@ -152,3 +152,23 @@ def test_an_admin_assigns_ballots_that_the_rater_then_finds_on_their_page(app, u
     assert {"ZB00002", "ZB00003"} <= {branch.split()[0] for branch in quorum.iloc[:, 0]}
     rater_page = app("rater", "ratings.py")
     assert not rater_page.exception and "ZB00002" in " ".join(e.label for e in rater_page.expander)
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_audit_trail_shows_words_not_codes_or_json(app, locale):
+    at = app("admin", PAGE)
+    at.selectbox(key="move_org").select("ZB00001").run()
+    at.selectbox(key="move_parent").select("ZZ01").run()
+    at.button(key="move_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at = app("admin", PAGE, locale=locale)
+    assert not at.exception, at.exception
+    about = "操作对象" if locale == "zh" else "About"
+    trail = next(frame.value for frame in at.dataframe if about in frame.value.columns)
+    moved = trail.iloc[0]  # the latest event first
+    action, entity, new = ("操作", "对象", "新值") if locale == "zh" else ("Action", "Entity", "New")
+    assert (moved[action], moved[entity]) == (("调整隶属", "组织") if locale == "zh" else ("moved", "organisation"))
+    assert moved[about].startswith("ZB00001 ")
+    assert moved[new] == ("上级组织编码：ZZ01" if locale == "zh" else "parent_code: ZZ01")
+    texts = " ".join(trail[new].astype(str))
+    assert "{" not in texts and "None" not in texts

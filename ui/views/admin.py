@@ -5,7 +5,6 @@ administrators of the whole tenant)."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -19,7 +18,7 @@ from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.importing import LEVEL_NAMES, write_template
 from bastion.core.models import Role
-from bastion.core.words import SOURCE
+from bastion.core.words import AUDIT_ENTITY, SOURCE, word
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import role_label, source_label, tr
@@ -388,21 +387,17 @@ def audit_tab(who: Principal) -> None:
         return
     left, middle, right = st.columns(3)
     entity = left.selectbox(tr("对象", "Entity"), [None, *entities], key="audit_entity",
-                            format_func=lambda e: tr("全部", "All") if e is None else e)
+                            format_func=lambda e: tr("全部", "All") if e is None else word(AUDIT_ENTITY, e))
     actor = middle.text_input(tr("操作人", "Actor"), key="audit_actor")
     limit = right.number_input(tr("条数", "Events"), min_value=10, max_value=5000, value=200, step=50,
                                key="audit_limit")
     with context.engine().connect() as conn:
-        events = admin.read_audit(conn, who, entity=entity, actor=actor or None, limit=int(limit))
+        events = admin.read_audit_trail(conn, who, entity=entity, actor=actor or None, limit=int(limit))
     st.dataframe(pd.DataFrame({
         tr("时间", "At"): events["at"], tr("操作人", "Actor"): events["actor"], tr("操作", "Action"): events["action"],
-        tr("对象", "Entity"): events["entity"], tr("编号", "Id"): events["entity_id"],
-        tr("原值", "Old"): events["old"].map(as_text), tr("新值", "New"): events["new"].map(as_text),
+        tr("对象", "Entity"): events["entity"], tr("操作对象", "About"): events["object"],
+        tr("原值", "Old"): events["old"], tr("新值", "New"): events["new"],
         tr("备注", "Note"): events["note"]}), hide_index=True, width="stretch")
-
-
-def as_text(value: Any) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def render() -> None:
