@@ -22,7 +22,9 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .errors import BastionError, NotFound
+from .i18n import tr
 from .models import Cycle, Organization, Role, code_is
+from .words import ACCESS_ACTION, ROLE, word
 
 
 T = TypeVar("T")
@@ -133,23 +135,27 @@ def allows(conn: Connection, principal: Principal, action: Action, org_id: int) 
 def require(conn: Connection, principal: Principal, action: Action, org_id: int | None = None) -> None:
     """Refuse unless ``principal`` may ``action`` (on ``org_id``, when given)."""
     if not principal.may(action):
-        raise Forbidden(f"{principal.username} may not {action.value.replace('_', ' ')} "
-                        f"(roles: {', '.join(sorted(principal.roles)) or 'none'})")
+        roles = sorted(principal.roles)
+        named = "、".join(word(ROLE, r) for r in roles) or "无"
+        raise Forbidden(tr(f"{principal.username} 无权{word(ACCESS_ACTION, action.value)}（角色：{named}）",
+                           f"{principal.username} may not {action.value.replace('_', ' ')} "
+                           f"(roles: {', '.join(roles) or 'none'})"))
     if org_id is not None and not allows(conn, principal, action, org_id):
-        raise Forbidden(f"{principal.username} may not {action.value.replace('_', ' ')} for organisation {org_id}: "
-                        "it is outside the organisations granted to them")
+        raise Forbidden(tr(f"{principal.username} 无权对组织 {org_id} {word(ACCESS_ACTION, action.value)}：该组织不在授予其的组织范围内",
+                           f"{principal.username} may not {action.value.replace('_', ' ')} for organisation {org_id}: "
+                           "it is outside the organisations granted to them"))
 
 
 def org_by_code(session: Session, principal: Principal, action: Action, code: str,
-                what: str = "organisation") -> Organization:
+                what: tuple[str, str] = ("组织", "organisation")) -> Organization:
     """The organisation ``code`` of the principal's tenant, refused unless ``action`` reaches it.
 
-    ``what`` names the field in the message (``parent: no organisation 'X' in this tenant``).
+    ``what`` names the field in the message, in Chinese and English (``parent: no organisation 'X' in this tenant``).
     """
     org = session.exec(select_model(Organization).where(Organization.tenant_id == principal.tenant_id,
                                                         code_is(Organization.code, code))).first()
     if org is None:
-        raise NotFound(f"{what}: no organisation {code!r} in this tenant")
+        raise NotFound(tr(f"{what[0]}：本单位没有组织 {code!r}", f"{what[1]}: no organisation {code!r} in this tenant"))
     require(session.connection(), principal, action, org.id)
     return org
 
@@ -158,15 +164,16 @@ def tenant_cycle(session: Session, principal: Principal, cycle_id: int) -> Cycle
     """The cycle ``cycle_id`` if it is the principal's tenant's."""
     cycle = session.get(Cycle, cycle_id)
     if cycle is None or cycle.tenant_id != principal.tenant_id:
-        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
+        raise NotFound(tr(f"考核年度：本单位没有考核年度 #{cycle_id}", f"cycle: no assessment cycle #{cycle_id} in this tenant"))
     return cycle
 
 
-def org_row(session: Session, principal: Principal, action: Action, model: type[T], row_id: int, what: str) -> T:
+def org_row(session: Session, principal: Principal, action: Action, model: type[T], row_id: int,
+            what: tuple[str, str]) -> T:
     """Row ``row_id`` of ``model`` (a table with ``tenant_id`` and ``org_id``) if it is the principal's tenant's
-    and ``action`` reaches its organisation; ``what`` names it in the message."""
+    and ``action`` reaches its organisation; ``what`` names it in the message, in Chinese and English."""
     row = session.get(model, row_id)
     if row is None or row.tenant_id != principal.tenant_id:
-        raise NotFound(f"{what}: no {what} #{row_id} in this tenant")
+        raise NotFound(tr(f"{what[0]}：本单位没有{what[0]} #{row_id}", f"{what[1]}: no {what[1]} #{row_id} in this tenant"))
     require(session.connection(), principal, action, row.org_id)
     return row

@@ -8,22 +8,38 @@ administrator of the whole tenant (:func:`~bastion.core.organizations.require_te
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 from cronsim import CronSim, CronSimError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 from sqlmodel import Session
 
 from . import cycles, tenants, users
 from .access import Action, Forbidden, Principal, org_by_code, require, tenant_cycle
 from .cycles import cycle_scheme
 from .errors import BastionError
-from .models import AuditEvent, Cycle, Role, StageRun, Tenant, User
+from .i18n import tr
+from .importing import ORGANIZATIONS
+from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
 from .frames import read_frame
+from .words import (
+    AUDIT_ACTION,
+    AUDIT_DETAIL,
+    AUDIT_ENTITY,
+    CHECK_KIND,
+    CHECK_STATUS,
+    IMPORT_KIND,
+    LEVEL,
+    NOTICE_STATUS,
+    ROLE,
+    SOURCE,
+    word,
+)
 
 # --- users and roles --------------------------------------------------------------------------
 
@@ -35,7 +51,7 @@ def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:
 
 def _org_in_scope(session: Session, principal: Principal, org_code: str | None) -> None:
     if not (org_code or "").strip():
-        raise BastionError("organisation: name the organisation the role is granted on")
+        raise BastionError(tr("组织：请指定授予该角色的组织", "organisation: name the organisation the role is granted on"))
     org_by_code(session, principal, Action.administer, org_code)
 
 
@@ -67,7 +83,8 @@ def revoke_role(session: Session, principal: Principal, *, username: str, role: 
     """Take a role back; administrators cannot take away their own administration (ask another one)."""
     user = _managed_user(session, principal, username)
     if user.id == principal.user_id and role == Role.admin.value:
-        raise Forbidden("role: you cannot revoke your own administrator role; ask another administrator")
+        raise Forbidden(tr("角色：不能撤销自己的管理员角色，请由其他管理员操作",
+                           "role: you cannot revoke your own administrator role; ask another administrator"))
     _org_in_scope(session, principal, org_code)
     users.revoke(session, user=user, role=role, org_code=org_code.strip(), actor=principal.username)
 
@@ -75,7 +92,8 @@ def revoke_role(session: Session, principal: Principal, *, username: str, role: 
 def set_user_active(session: Session, principal: Principal, *, username: str, active: bool) -> None:
     user = _managed_user(session, principal, username)
     if user.id == principal.user_id and not active:
-        raise Forbidden("user: you cannot deactivate yourself; ask another administrator")
+        raise Forbidden(tr("用户：不能停用自己的账号，请由其他管理员操作",
+                           "user: you cannot deactivate yourself; ask another administrator"))
     if user.active != active:
         users.set_active(session, user=user, active=active, actor=principal.username)
 
@@ -189,7 +207,7 @@ def read_audit(conn: Connection, principal: Principal, *, entity: str | None = N
     """The tenant's latest audit events (审计日志), of one entity kind or one actor if asked."""
     require_tenant_admin(conn, principal)
     if limit < 1:
-        raise BastionError("limit: show at least one event")
+        raise BastionError(tr("条数：至少显示一条记录", "limit: show at least one event"))
     a = AuditEvent.__table__.c
     query = (select(a.at, a.actor, a.action, a.entity, a.entity_id, a.old, a.new, a.note)
              .where(a.tenant_id == principal.tenant_id).order_by(a.at.desc(), a.id.desc()).limit(limit))
@@ -198,6 +216,130 @@ def read_audit(conn: Connection, principal: Principal, *, entity: str | None = N
     if actor:
         query = query.where(a.actor == actor.strip())
     return read_frame(query, conn)
+
+
+# Keys whose values are organisation ids, and entities whose entity_id is an organisation's id.
+_ORG_ID_KEYS = ("org_id",)
+_ORG_ENTITIES = ("organization", "self_assessment")
+
+
+def read_audit_trail(conn: Connection, principal: Principal, *, entity: str | None = None, actor: str | None = None,
+                     limit: int = 200) -> pd.DataFrame:
+    """The audit trail (:func:`read_audit`) in words in the current language, for a person to read.
+
+    Columns ``at``, ``actor``, ``action``, ``entity``, ``object`` (what the event is about: an organisation by
+    code and name, else its id), ``old``, ``new`` (the values as phrases, :func:`describe_values`) and ``note``.
+    The organisations the events name are read in one query, whatever the number of events.
+    """
+    events = read_audit(conn, principal, entity=entity, actor=actor, limit=limit)
+    orgs = _org_names(conn, principal.tenant_id, events)
+    rows = []
+    for event in events.itertuples(index=False):
+        subject = _text(event.entity_id)
+        if event.entity in _ORG_ENTITIES and subject.isdigit():
+            subject = orgs.get(int(subject), subject)
+        rows.append({"at": event.at, "actor": event.actor,
+                     "action": word(AUDIT_ACTION, event.action), "entity": word(AUDIT_ENTITY, event.entity),
+                     "object": subject, "old": describe_values(_values(event.old), entity=event.entity, orgs=orgs),
+                     "new": describe_values(_values(event.new), entity=event.entity, orgs=orgs),
+                     "note": _text(event.note)})
+    return pd.DataFrame(rows, columns=["at", "actor", "action", "entity", "object", "old", "new", "note"])
+
+
+def _values(value: object) -> dict | None:
+    return value if isinstance(value, dict) else None  # None, NaN from the frame: no values
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value)
+
+
+def _org_names(conn: Connection, tenant_id: int, events: pd.DataFrame) -> dict[int | str, str]:
+    """Organisation id (and code) → "code name" for every organisation the events name: one query."""
+    ids: set[int] = set()
+    codes: set[str] = set()
+    for event in events.itertuples(index=False):
+        if event.entity in _ORG_ENTITIES and _text(event.entity_id).isdigit():
+            ids.add(int(event.entity_id))
+        for values in (_values(event.old), _values(event.new)):
+            for key, value in (values or {}).items():
+                if key in _ORG_ID_KEYS and isinstance(value, int):
+                    ids.add(value)
+                elif key == "org" and isinstance(value, str):
+                    codes.add(value)
+    if not ids and not codes:
+        return {}
+    o = Organization.__table__.c
+    found = conn.execute(select(o.id, o.code, o.name).where(o.tenant_id == tenant_id,
+                                                            or_(o.id.in_(ids), o.code.in_(codes))))
+    names: dict[int | str, str] = {}
+    for org_id, code, name in found:
+        names[org_id] = names[code] = f"{code} {name}"
+    return names
+
+
+def describe_values(values: dict | None, *, entity: str, orgs: Mapping[int | str, str] | None = None) -> str:
+    """An audit event's old or new values as a phrase: ``角色：支部书记；组织：ZB00006 第六党支部``.
+
+    Keys are named through :data:`~bastion.core.words.AUDIT_DETAIL` (an organisation's fields as the
+    organisations template heads them), codes through :mod:`~bastion.core.words` (roles, sources, statuses,
+    check kinds, levels), organisation ids and codes through ``orgs`` ("code name"). Empty values are left out;
+    an organisation id of None on a role is the whole tenant.
+    """
+    orgs = orgs or {}
+    parts = []
+    for key, value in (values or {}).items():
+        shown = _value_words(key, value, entity, orgs)
+        if shown:
+            parts.append(tr(f"{_key_words(key, entity)}：{shown}", f"{_key_words(key, entity)}: {shown}"))
+    return tr("；", "; ").join(parts)
+
+
+def _key_words(key: str, entity: str) -> str:
+    for suffix, pair in (("_old", ("（原）", " (old)")), ("_new", ("（新）", " (new)"))):
+        if key.endswith(suffix) and key.removesuffix(suffix) in AUDIT_DETAIL:
+            return _key_words(key.removesuffix(suffix), entity) + tr(*pair)
+    if entity == "organization" and any(c.key == key for c in ORGANIZATIONS.columns):
+        return ORGANIZATIONS.field_name(key)
+    return word(AUDIT_DETAIL, key)
+
+
+def _value_words(key: str, value: object, entity: str, orgs: Mapping[int | str, str]) -> str:
+    if key in _ORG_ID_KEYS:
+        return tr("全单位", "the whole tenant") if value is None else orgs.get(value, str(value))
+    if key == "parent_code" and value is None:
+        return tr("无（最高层组织）", "none (top level)")
+    if value is None or value == "" or value != value or value == [] or value == {}:
+        return ""
+    if isinstance(value, bool):
+        return tr("是", "yes") if value else tr("否", "no")
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return tr("、", ", ").join(filter(None, (_value_words(key, item, entity, orgs) for item in value)))
+    if isinstance(value, dict):
+        if key == "scores":  # a self-assessment's scores by indicator; the key "None" is the overall score
+            return tr("，", ", ").join(f"{tr('总体评分', 'overall') if code == 'None' else code} "
+                                       f"{_value_words(key, score, entity, orgs)}" for code, score in value.items())
+        return tr("（", "(") + describe_values(value, entity=entity, orgs=orgs) + tr("）", ")")
+    table = _CODED.get((key, entity)) or _CODED.get((key, None))
+    if table is not None:
+        return word(table, str(value))
+    if key == "org":
+        return orgs.get(value, str(value))
+    return str(value)
+
+
+# Values that are codes, by key (and entity where the same key means different things).
+_CODED: dict[tuple[str, str | None], dict] = {
+    ("role", None): ROLE,
+    ("source", None): SOURCE,
+    ("status", "rectification"): NOTICE_STATUS,
+    ("status", "check"): CHECK_STATUS,
+    ("kind", "check"): CHECK_KIND,
+    ("level", "organization"): LEVEL,
+    **{("kind", kind): IMPORT_KIND for kind in IMPORT_KIND},
+}
 
 
 def audit_entities(conn: Connection, principal: Principal) -> list[str]:

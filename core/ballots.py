@@ -28,6 +28,7 @@ from .access import Action, Forbidden, Principal, allows, require, visible
 from .cycles import cycle_scheme
 from .engine import Period
 from .errors import BastionError, Conflict, NotFound
+from .i18n import tr
 from .models import (
     Ballot,
     Cycle,
@@ -46,6 +47,7 @@ from .models import (
 from .registry import Registry
 from .tenants import enabled_plugins
 from .frames import read_frame
+from .words import SOURCE, word
 
 CLOSED_STATUSES = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
@@ -135,42 +137,48 @@ def _source(source: str) -> str:
     try:
         return RatingSource(source).value
     except ValueError:
-        raise BastionError(f"source: no rating source {source!r} "
-                           f"(sources: {', '.join(s.value for s in RatingSource)})") from None
+        raise BastionError(tr(f"测评来源：没有测评来源 {source!r}（可选：{'、'.join(s.value for s in RatingSource)}）",
+                              f"source: no rating source {source!r} "
+                              f"(sources: {', '.join(s.value for s in RatingSource)})")) from None
 
 
 def _period(cycle: Cycle, key: str) -> Period:
     try:
         period = Period.parse(key)
     except ValueError as exc:
-        raise BastionError(f"period: {exc}") from None
+        raise BastionError(tr(f"考核期：{exc}", f"period: {exc}")) from None
     if period.year != cycle.year:
-        raise BastionError(f"period: {period.key} is outside the {cycle.year} cycle")
+        raise BastionError(tr(f"考核期：{period.key} 不在 {cycle.year} 考核年度内",
+                              f"period: {period.key} is outside the {cycle.year} cycle"))
     return period
 
 
 def _rater(session: Session, tenant_id: int, username: str) -> User:
     user = session.exec(select_model(User).where(User.tenant_id == tenant_id, User.username == username)).first()
     if user is None:
-        raise NotFound(f"rater: no user {username!r} in this tenant")
+        raise NotFound(tr(f"测评人：本单位没有用户 {username!r}", f"rater: no user {username!r} in this tenant"))
     roles = session.exec(select_model(Grant.role).where(Grant.user_id == user.id)).all()
     if Role.rater.value not in roles:
-        raise BastionError(f"rater: {username} does not have the rater role (测评人): grant it first")
+        raise BastionError(tr(f"测评人：{username} 没有测评人角色，请先授予",
+                              f"rater: {username} does not have the rater role (测评人): grant it first"))
     return user
 
 
 def _branches(session: Session, tenant_id: int, org_codes: Iterable[str]) -> list[Organization]:
     codes = list(dict.fromkeys(org_code_key(c) for c in org_codes if c.strip()))
     if not codes:
-        raise BastionError("organisations: name at least one branch to rate")
+        raise BastionError(tr("组织：请至少指定一个被测评的党支部", "organisations: name at least one branch to rate"))
     found = {org_code_key(o.code): o for o in session.exec(select_model(Organization).where(
         Organization.tenant_id == tenant_id, func.upper(Organization.code).in_(codes))).all()}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise NotFound(f"organisations: no organisation {', '.join(missing)} in this tenant")
+        raise NotFound(tr(f"组织：本单位没有组织 {'、'.join(missing)}",
+                          f"organisations: no organisation {', '.join(missing)} in this tenant"))
     not_branches = [c for c in codes if found[c].level != OrgLevel.branch.value]
     if not_branches:
-        raise BastionError(f"organisations: {', '.join(not_branches)} are not branches (党支部): only branches are rated")
+        raise BastionError(tr(f"组织：{'、'.join(not_branches)} 不是党支部，只有党支部参加测评",
+                              f"organisations: {', '.join(not_branches)} are not branches (党支部): only branches "
+                              f"are rated"))
     return [found[c] for c in codes]
 
 
@@ -205,13 +213,15 @@ def assign(session: Session, principal: Principal, *, cycle: Cycle, period: str,
     conn = session.connection()
     require(conn, principal, Action.administer)
     if cycle.tenant_id != principal.tenant_id:
-        raise Forbidden(f"{principal.username} may not assign ballots of another tenant")
+        raise Forbidden(tr(f"{principal.username} 无权分配其他单位的测评票",
+                           f"{principal.username} may not assign ballots of another tenant"))
     codes = list(org_codes)
     orgs = _branches(session, cycle.tenant_id, codes)
     outside = [o.code for o in orgs if not allows(conn, principal, Action.administer, o.id)]
     if outside:
-        raise Forbidden(f"{principal.username} may not assign ballots for {', '.join(outside)}: "
-                        "outside the organisations granted to them")
+        raise Forbidden(tr(f"{principal.username} 无权为 {'、'.join(outside)} 分配测评票：不在授予其的组织范围内",
+                           f"{principal.username} may not assign ballots for {', '.join(outside)}: "
+                           "outside the organisations granted to them"))
     return assign_ballots(session, actor=principal.username, cycle=cycle, period=period, source=source,
                           rater_username=rater_username, org_codes=codes)
 
@@ -242,7 +252,8 @@ def my_ballots(conn: Connection, principal: Principal, *, cycle_id: int | None =
 def _own_ballot(session: Session, principal: Principal, ballot_id: int) -> Ballot:
     ballot = session.get(Ballot, ballot_id)
     if ballot is None or ballot.tenant_id != principal.tenant_id or ballot.rater_id != principal.user_id:
-        raise Forbidden(f"ballot {ballot_id} is not assigned to {principal.username}")
+        raise Forbidden(tr(f"测评票 {ballot_id} 未分配给 {principal.username}",
+                           f"ballot {ballot_id} is not assigned to {principal.username}"))
     return ballot
 
 
@@ -262,12 +273,14 @@ def period_closed(conn: Connection, cycle_id: int, period: str) -> bool:
 def _answer(question: Question, score: float | None, level: str | None) -> tuple[float | None, str | None]:
     if question.qualitative:
         if level not in question.levels:
-            raise BastionError(f"level: choose one of {'、'.join(question.levels)} for {question.label}")
+            raise BastionError(tr(f"等次：请为“{question.label}”选择 {'、'.join(question.levels)} 之一",
+                                 f"level: choose one of {'、'.join(question.levels)} for {question.label}"))
         return None, level
     if score is None:
-        raise BastionError(f"score: give a score from 0 to 100 for {question.label}")
+        raise BastionError(tr(f"分数：请为“{question.label}”打 0–100 分",
+                              f"score: give a score from 0 to 100 for {question.label}"))
     if not 0 <= float(score) <= 100:
-        raise BastionError(f"score: {score:g} is outside 0–100")
+        raise BastionError(tr(f"分数：{score:g} 不在 0–100 之间", f"score: {score:g} is outside 0–100"))
     return float(score), None
 
 
@@ -281,16 +294,20 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     """
     ballot = _own_ballot(session, principal, ballot_id)
     if ballot.submitted_at is not None:
-        raise Conflict(f"ballot {ballot_id} was submitted already: a ballot is submitted once")
+        raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",
+                          f"ballot {ballot_id} was submitted already: a ballot is submitted once"))
     conn = session.connection()
     if period_closed(conn, ballot.cycle_id, ballot.period):
-        raise Conflict(f"ballot {ballot_id}: the results of {ballot.period} are under review or published; "
-                       "the ballot is closed")
+        raise Conflict(tr(f"测评票 {ballot_id}：{ballot.period} 的考核结果已在审核或已发布，测评已截止",
+                          f"ballot {ballot_id}: the results of {ballot.period} are under review or published; "
+                          "the ballot is closed"))
     cycle = session.get(Cycle, ballot.cycle_id)
     asked = {q.indicator_code: q for q in questions(conn, cycle, ballot.source, registry)}
     if indicator_code not in asked:
-        raise BastionError(f"indicator: the {ballot.source} ballot does not ask about {indicator_code!r} "
-                           f"(it asks: {', '.join(q.label for q in asked.values())})")
+        raise BastionError(tr(f"指标：{word(SOURCE, ballot.source)}测评票不含 {indicator_code!r}"
+                              f"（测评项目：{'、'.join(q.label for q in asked.values())}）",
+                              f"indicator: the {ballot.source} ballot does not ask about {indicator_code!r} "
+                              f"(it asks: {', '.join(q.label for q in asked.values())})"))
     score, level = _answer(asked[indicator_code], score, level)
     rating = Rating(tenant_id=ballot.tenant_id, org_id=ballot.org_id, source=ballot.source,
                     rater=principal.username, indicator_code=indicator_code, score=score, level=level,
@@ -301,7 +318,8 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     taken = conn.execute(update(Ballot.__table__).where(b.id == ballot.id, b.rating_id.is_(None))
                          .values(rating_id=rating.id, submitted_at=utcnow())).rowcount
     if taken != 1:  # submitted meanwhile in another session: this transaction is rolled back by the caller
-        raise Conflict(f"ballot {ballot_id} was submitted already: a ballot is submitted once")
+        raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",
+                          f"ballot {ballot_id} was submitted already: a ballot is submitted once"))
     session.expire(ballot)
     audit.record(session, tenant_id=ballot.tenant_id, actor=principal.username, action="submit", entity="ballot",
                  entity_id=ballot.id, new={"rating_id": rating.id, "source": ballot.source, "period": ballot.period,

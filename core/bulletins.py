@@ -26,6 +26,7 @@ from sqlmodel import select as select_model
 
 from .cycles import cycle_scheme
 from .engine import Period
+from .i18n import tr
 from .models import Bulletin, Cycle, Organization, Rectification, RectificationStatus, Tenant
 from .results import read_results
 
@@ -56,7 +57,8 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
     tenant = session.get(Tenant, cycle.tenant_id)
     results = read_results(conn, cycle.id, period.key)
     if results.empty:
-        raise ValueError(f"period {period.key} has no results to publish a bulletin of")
+        raise ValueError(tr(f"考核期 {period.key} 没有可发布通报的考核结果",
+                            f"period {period.key} has no results to publish a bulletin of"))
     open_notices = read_open_rectifications(conn, cycle.id)
     title = f"{tenant.name}{period.label}党建工作考核通报"
     folder = archive_dir(home, tenant.code, cycle.year)

@@ -26,6 +26,7 @@ from .cycles import cycle_scheme
 from .db import transaction
 from .engine import EVALUATION_COLUMNS, conclude
 from .errors import BastionError, Conflict, NotFound
+from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant, code_is
 from .registry import Registry
 from .scheme import POINTS_EPSILON
@@ -49,15 +50,18 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
                    points: float, reason: str, registry: Registry) -> Correction:
     """Set one indicator's points of one branch's published result, and conclude the period again."""
     if not reason.strip():
-        raise BastionError("a correction needs its reason (更正理由)")
+        raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
     key = period_in_cycle(cycle, period)
     spec = next((s for s in cycle_scheme(cycle).indicators() if s.code == indicator_code), None)
     if spec is None:
-        raise NotFound(f"the {cycle.year} scheme has no indicator {indicator_code!r}")
+        raise NotFound(tr(f"{cycle.year} 年度方案没有指标 {indicator_code!r}",
+                          f"the {cycle.year} scheme has no indicator {indicator_code!r}"))
     if spec.kind == IndicatorKind.veto:
-        raise BastionError(f"{indicator_code} is a veto item: correct the finding behind it instead")
+        raise BastionError(tr(f"{indicator_code} 是一票否决项：请更正其依据的督查发现",
+                              f"{indicator_code} is a veto item: correct the finding behind it instead"))
     if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
-        raise BastionError(f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}")
+        raise BastionError(tr(f"{indicator_code} 的分值为 0 至 {spec.points:g} 分，不能是 {points:g} 分",
+                              f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}"))
     with transaction(engine) as session:
         conn = session.connection()
         e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
@@ -66,14 +70,16 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
                               .where(e.cycle_id == cycle.id, e.period == key.key, code_is(o.code, org_code),
                                      o.tenant_id == principal.tenant_id)).first()
         if target is None:
-            raise NotFound(f"{org_code} has no result for {key.key}")
+            raise NotFound(tr(f"{org_code} 没有 {key.key} 的考核结果", f"{org_code} has no result for {key.key}"))
         require(conn, principal, Action.administer, target.org_id)
         if target.status != EvaluationStatus.published:
-            raise Conflict(f"the {key.key} results are not published: rescore the period instead of correcting it")
+            raise Conflict(tr(f"{key.key} 的考核结果尚未发布：请重新评分，而不是更正",
+                          f"the {key.key} results are not published: rescore the period instead of correcting it"))
         old = conn.execute(select(line.id, line.points, line.reason)
                            .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
         if old is None:
-            raise NotFound(f"{org_code}'s {key.key} result has no line for {indicator_code}")
+            raise NotFound(tr(f"{org_code} 的 {key.key} 考核结果中没有指标 {indicator_code}",
+                          f"{org_code}'s {key.key} result has no line for {indicator_code}"))
         note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
         conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
         changed = _conclude_again(conn, cycle, key.key)

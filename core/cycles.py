@@ -8,6 +8,7 @@ from . import audit
 from .contributions import CycleEvent
 from .engine import Period
 from .errors import Ambiguous, BadValue, BastionError, Conflict, NotFound
+from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is
 from .registry import Registry
 from .scheme import Scheme
@@ -24,23 +25,31 @@ def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registr
     enabled = enabled_plugins(session, tenant.id)
     schemes = registry.schemes(enabled)
     if not schemes:
-        raise NotFound(f"tenant {tenant.code} enables no plugin that contributes a scheme: enable one with "
-                       "`bastion tenant enable PLUGIN` (`bastion plugins list` shows them)")
+        raise NotFound(tr(f"单位 {tenant.code} 未启用任何提供考核方案的插件：请用 `bastion tenant enable PLUGIN` 启用"
+                          "（`bastion plugins list` 列出可用插件）",
+                          f"tenant {tenant.code} enables no plugin that contributes a scheme: enable one with "
+                          "`bastion tenant enable PLUGIN` (`bastion plugins list` shows them)"))
     if scheme_id is None:
         if len(schemes) != 1:
-            names = ", ".join(sorted(schemes)) or "none"
-            raise Ambiguous(f"tenant {tenant.code} enables {len(schemes)} schemes ({names}): name one with --scheme")
+            names = sorted(schemes)
+            raise Ambiguous(tr(f"单位 {tenant.code} 启用了 {len(schemes)} 个方案（{'、'.join(names) or '无'}）：请用 --scheme 指定",
+                               f"tenant {tenant.code} enables {len(schemes)} schemes ({', '.join(names) or 'none'}): "
+                               "name one with --scheme"))
         scheme_id = next(iter(schemes))
     if scheme_id not in schemes:
-        raise NotFound(f"scheme {scheme_id!r} is not contributed by any plugin tenant {tenant.code} enables "
-                       f"(enabled schemes: {', '.join(sorted(schemes)) or 'none'})")
+        raise NotFound(tr(f"单位 {tenant.code} 已启用的插件都不提供方案 {scheme_id!r}"
+                          f"（已启用的方案：{'、'.join(sorted(schemes)) or '无'}）",
+                          f"scheme {scheme_id!r} is not contributed by any plugin tenant {tenant.code} enables "
+                          f"(enabled schemes: {', '.join(sorted(schemes)) or 'none'})"))
     contribution = schemes[scheme_id]
     scheme = contribution.item
     faults = registry.check_scheme(scheme, enabled)
     if faults:
-        raise InvalidScheme(f"scheme {scheme_id} of plugin {contribution.plugin} cannot be used: " + "; ".join(faults))
+        raise InvalidScheme(tr(f"插件 {contribution.plugin} 的方案 {scheme_id} 无法使用：" + "；".join(faults),
+                               f"scheme {scheme_id} of plugin {contribution.plugin} cannot be used: "
+                               f"" + "; ".join(faults)))
     if session.exec(select(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year == year)).first():
-        raise Conflict(f"tenant {tenant.code} already has a cycle for {year}")
+        raise Conflict(tr(f"单位 {tenant.code} 已有 {year} 考核年度", f"tenant {tenant.code} already has a cycle for {year}"))
 
     cycle = Cycle(tenant_id=tenant.id, year=year, name=name or f"{year}年度{scheme.name}", scheme_id=scheme.id,
                   scheme_version=scheme.version, scheme_plugin=contribution.plugin,
@@ -91,18 +100,22 @@ def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, 
     if year is not None:
         cycle = session.exec(query.where(Cycle.year == year)).first()
         if cycle is None:
-            raise NotFound(f"tenant {tenant.code} has no cycle for {year}; open one with `bastion cycle open --year {year}`")
+            raise NotFound(tr(f"单位 {tenant.code} 没有 {year} 考核年度；请用 `bastion cycle open --year {year}` 开启",
+                              f"tenant {tenant.code} has no cycle for {year}; open one with `bastion cycle open "
+                              f"--year {year}`"))
         return cycle
     cycles = session.exec(query.order_by(Cycle.year)).all()
     if not cycles:
-        raise NotFound(f"tenant {tenant.code} has no cycle yet: open one with `bastion cycle open --year YEAR`")
+        raise NotFound(tr(f"单位 {tenant.code} 还没有考核年度：请用 `bastion cycle open --year YEAR` 开启",
+                          f"tenant {tenant.code} has no cycle yet: open one with `bastion cycle open --year YEAR`"))
     if len(cycles) > 1 and with_results:
         for cycle in reversed(cycles):
             if session.exec(select(Evaluation.id).where(Evaluation.cycle_id == cycle.id).limit(1)).first():
                 return cycle
     if len(cycles) > 1:
-        raise Ambiguous(f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(str(c.year) for c in cycles)}): "
-                        "name one with --year")
+        years = [str(c.year) for c in cycles]
+        raise Ambiguous(tr(f"单位 {tenant.code} 有 {len(cycles)} 个考核年度（{'、'.join(years)}）：请用 --year 指定",
+                           f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(years)}): name one with --year"))
     return cycles[0]
 
 
@@ -132,19 +145,21 @@ def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: fl
                org_code: str | None = None, category: str | None = None) -> Target:
     """Adjust a target for one branch (or one category), recording why (因地制宜调整目标)."""
     if not reason.strip():
-        raise BastionError("a target adjustment needs a reason")
+        raise BastionError(tr("调整目标值须写明理由", "a target adjustment needs a reason"))
     if (org_code is None) == (category is None):
-        raise BastionError("adjust a target either for one organisation (--org) or for one category (--category)")
+        raise BastionError(tr("目标值只能按一个组织（--org）或一个类别（--category）调整",
+                              "adjust a target either for one organisation (--org) or for one category (--category)"))
     indicator = session.exec(select(Indicator).where(Indicator.cycle_id == cycle.id,
                                                      Indicator.code == indicator_code)).first()
     if indicator is None:
-        raise NotFound(f"the cycle's scheme has no indicator {indicator_code!r}")
+        raise NotFound(tr(f"该考核年度的方案没有指标 {indicator_code!r}",
+                          f"the cycle's scheme has no indicator {indicator_code!r}"))
     org_id = None
     if org_code is not None:
         org = session.exec(select(Organization).where(Organization.tenant_id == cycle.tenant_id,
                                                       code_is(Organization.code, org_code))).first()
         if org is None:
-            raise NotFound(f"no organisation {org_code!r}")
+            raise NotFound(tr(f"没有组织 {org_code!r}", f"no organisation {org_code!r}"))
         org_id = org.id
     existing = session.exec(select(Target).where(Target.cycle_id == cycle.id, Target.indicator_id == indicator.id,
                                                  Target.org_id == org_id, Target.category == category)).first()

@@ -43,7 +43,7 @@ from .models import (
     code_is,
 )
 from .results import Explanation, explain
-from .words import period_name
+from .words import ROLE, period_name, word
 
 OPEN_NOTICES = (RectificationStatus.issued.value, RectificationStatus.responded.value,
                 RectificationStatus.reopened.value, RectificationStatus.overdue.value)
@@ -109,8 +109,10 @@ def _viewer(conn: Connection, principal: Principal) -> Principal:
     """
     grants = tuple((role, org) for role, org in principal.grants if role in DASHBOARD_ROLES)
     if not grants:
-        raise Forbidden(f"{principal.username} may not open the leaders' dashboard "
-                        f"(roles: {', '.join(sorted(principal.roles)) or 'none'})")
+        roles = sorted(principal.roles)
+        raise Forbidden(tr(f"{principal.username} 无权打开领导驾驶舱（角色：{'、'.join(word(ROLE, r) for r in roles) or '无'}）",
+                           f"{principal.username} may not open the leaders' dashboard "
+                           f"(roles: {', '.join(roles) or 'none'})"))
     narrowed = replace(principal, grants=grants)
     require(conn, narrowed, Action.view_results)
     return narrowed
@@ -151,7 +153,7 @@ def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: 
 def _cycle(conn: Connection, principal: Principal, cycle_id: int) -> Cycle:
     cycle = Session(bind=conn).get(Cycle, cycle_id)
     if cycle is None or cycle.tenant_id != principal.tenant_id:
-        raise NotFound(f"no cycle {cycle_id} in this tenant")
+        raise NotFound(tr(f"本单位没有考核年度 {cycle_id}", f"no cycle {cycle_id} in this tenant"))
     return cycle
 
 
@@ -251,13 +253,15 @@ def _matches(search: str):
 
 def _offset(offset: int) -> int:
     if offset < 0:
-        raise BastionError(f"a page cannot start before the first row (offset {offset})")
+        raise BastionError(tr(f"分页不能从第一行之前开始（offset {offset}）",
+                              f"a page cannot start before the first row (offset {offset})"))
     return offset
 
 
 def _limit(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BastionError(f"page size must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+        raise BastionError(tr(f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间，不能是 {limit}",
+                              f"page size must be between 1 and {MAX_PAGE_SIZE}, not {limit}"))
     return limit
 
 
@@ -343,7 +347,8 @@ def distribution(conn: Connection, principal: Principal, *, cycle_id: int, perio
                  under: int | None = None) -> pd.DataFrame:
     """How many branches in each grade (等次) or tier (档次), in the scheme's order, empty ones included."""
     if by not in ("grade", "tier"):
-        raise BastionError(f"a distribution is by grade or tier, not {by!r}")
+        raise BastionError(tr(f"分布只能按等次（grade）或档次（tier）统计，不能按 {by!r}",
+                              f"a distribution is by grade or tier, not {by!r}"))
     principal = _viewer(conn, principal)
     scheme = cycle_scheme(_cycle(conn, principal, cycle_id))
     column = Evaluation.__table__.c[by]
@@ -499,12 +504,13 @@ def explain_branch(conn: Connection, principal: Principal, *, cycle_id: int, per
     o, e = Organization.__table__.c, Evaluation.__table__.c
     org_id = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, code_is(o.code, org_code))).scalar()
     if org_id is None:
-        raise NotFound(f"no organisation {org_code!r} in this tenant")
+        raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
     require(conn, principal, Action.view_results, org_id)
     status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
                                                  e.org_id == org_id)).scalar()
     if status is not None and status != EvaluationStatus.published.value and not principal.may(Action.view_drafts):
-        raise Forbidden(f"{principal.username} may not see {org_code}'s {period} result before it is published")
+        raise Forbidden(tr(f"{principal.username} 无权在发布前查看 {org_code} 的 {period} 考核结果",
+                           f"{principal.username} may not see {org_code}'s {period} result before it is published"))
     return explain(conn, cycle=cycle, period=period, org_code=org_code)
 
 
@@ -534,8 +540,9 @@ def _require_whole_tenant(conn: Connection, principal: Principal) -> Principal:
     """A bulletin names organisations across the enterprise: only for those who see all of it."""
     principal = _viewer(conn, principal)
     if not sees_whole_tenant(conn, principal):
-        raise Forbidden(f"{principal.username} may not read the bulletins: they cover the whole enterprise and "
-                        "the roles granted reach only part of it")
+        raise Forbidden(tr(f"{principal.username} 无权阅读通报：通报涵盖整个企业，而其被授予的角色只涉及其中一部分",
+                           f"{principal.username} may not read the bulletins: they cover the whole enterprise and "
+                           "the roles granted reach only part of it"))
     return principal
 
 
@@ -564,7 +571,8 @@ def bulletin_file(conn: Connection, principal: Principal, *, bulletin_id: int, k
     home moved elsewhere still finds its files, and no row can point outside the archive.
     """
     if kind not in BULLETIN_KINDS:
-        raise BastionError(f"a bulletin file is {' or '.join(BULLETIN_KINDS)}, not {kind!r}")
+        raise BastionError(tr(f"通报文件只能是 {' 或 '.join(BULLETIN_KINDS)}，不能是 {kind!r}",
+                              f"a bulletin file is {' or '.join(BULLETIN_KINDS)}, not {kind!r}"))
     principal = _require_whole_tenant(conn, principal)
     b, c, t = Bulletin.__table__.c, Cycle.__table__.c, Tenant.__table__.c
     row = conn.execute(select(b.docx_path, b.xlsx_path, b.period, c.year, t.code)
@@ -572,11 +580,12 @@ def bulletin_file(conn: Connection, principal: Principal, *, bulletin_id: int, k
                        .join(Tenant.__table__, t.id == b.tenant_id)
                        .where(b.id == bulletin_id, b.tenant_id == principal.tenant_id)).first()
     if row is None:
-        raise NotFound(f"no bulletin {bulletin_id} in this tenant")
+        raise NotFound(tr(f"本单位没有通报 {bulletin_id}", f"no bulletin {bulletin_id} in this tenant"))
     stored = row.docx_path if kind == "docx" else row.xlsx_path
     path = archive_dir(home, row.code, row.year) / Path(stored).name
     if not path.is_file():
-        raise NotFound(f"the bulletin's {kind} file is missing from the archive: {path}")
+        raise NotFound(tr(f"档案中缺少该通报的 {kind} 文件：{path}",
+                          f"the bulletin's {kind} file is missing from the archive: {path}"))
     return path.name, path.read_bytes()
 
 

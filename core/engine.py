@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from .errors import BadValue, BastionError
+from .i18n import tr
 from .models import IndicatorKind
 from .scheme import IndicatorSpec, Scheme
 
@@ -67,7 +68,8 @@ class Period:
     def parse(cls, key: str) -> Period:
         m = _PERIOD.match(key.strip().upper())  # 2026-h1 is 2026-H1
         if not m:
-            raise BadValue(f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)")
+            raise BadValue(tr(f"{key!r} 不是考核期（应为 2026、2026-H1、2026-Q3 或 2026-07 这样的写法）",
+                              f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)"))
         year = int(m["year"])
         if m["half"]:
             return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)
@@ -273,8 +275,8 @@ class RuleError(BastionError):
 
     def __init__(self, rule: str, plugin: str | None, message: str) -> None:
         self.rule, self.plugin = rule, plugin
-        owner = f" (plugin {plugin})" if plugin else ""
-        super().__init__(f"rule type {rule!r}{owner}: {message}")
+        super().__init__(tr(f"规则类型 {rule!r}" + (f"（插件 {plugin}）" if plugin else "") + f"：{message}",
+                            f"rule type {rule!r}" + (f" (plugin {plugin})" if plugin else "") + f": {message}"))
 
 
 # --- helpers for rule types ----------------------------------------------------------------
@@ -680,7 +682,7 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
         rule = rule_types.get(rule_name)
         owner = rule_owners.get(rule_name)
         if rule is None:
-            raise RuleError(rule_name, None, "is not contributed by any enabled plugin")
+            raise RuleError(rule_name, None, tr("未由任何已启用的插件提供", "is not contributed by any enabled plugin"))
         codes = rows["indicator_code"].unique()
         batch = RuleBatch(
             rows=rows.drop(columns=["rule", "position", "block_code"]),
@@ -691,7 +693,8 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
         try:
             out = rule.evaluate(batch)
         except Exception as exc:  # a plugin's fault must name the plugin, not crash opaquely
-            raise RuleError(rule_name, owner, f"raised {type(exc).__name__}: {exc}") from exc
+            raise RuleError(rule_name, owner, tr(f"抛出异常 {type(exc).__name__}: {exc}",
+                                                 f"raised {type(exc).__name__}: {exc}")) from exc
         outputs.append(_checked(out, rows, rule_name, owner))
 
     lines = grid.join(pd.concat(outputs).sort_index())  # each rule's rows back in the grid's order: no realignment
@@ -714,23 +717,26 @@ def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType]) -> dict[
     for spec in scheme.indicators():
         rule = rule_types.get(spec.rule)
         if rule is None:
-            raise RuleError(spec.rule, None, f"used by indicator {spec.code} is not contributed by any enabled plugin")
+            raise RuleError(spec.rule, None, tr(f"（指标 {spec.code} 使用）未由任何已启用的插件提供",
+                                                f"used by indicator {spec.code} is not contributed by any "
+                                                f"enabled plugin"))
         out[spec.code] = rule.Params.model_validate(spec.params)
     return out
 
 
 def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None) -> pd.DataFrame:
     if not isinstance(out, pd.DataFrame):
-        raise RuleError(rule, owner, f"returned {type(out).__name__}, not a DataFrame")
+        raise RuleError(rule, owner, tr(f"返回了 {type(out).__name__}，而不是 DataFrame",
+                                        f"returned {type(out).__name__}, not a DataFrame"))
     missing = {"points", "reason"} - set(out.columns)
     if missing:
-        raise RuleError(rule, owner, f"returned no column(s) {sorted(missing)}")
+        raise RuleError(rule, owner, tr(f"返回结果缺少列 {sorted(missing)}", f"returned no column(s) {sorted(missing)}"))
     if not out.index.equals(rows.index) and not out.index.sort_values().equals(rows.index.sort_values()):
-        raise RuleError(rule, owner, "returned rows that do not match the batch's index")
+        raise RuleError(rule, owner, tr("返回的行与本批数据的索引不一致", "returned rows that do not match the batch's index"))
     result = pd.DataFrame(index=out.index)  # the caller puts the rows in order, for every rule at once
     result["points"] = pd.to_numeric(out["points"], errors="raise").astype(float).fillna(0.0)
     if not np.isfinite(result["points"]).all():
-        raise RuleError(rule, owner, "returned points that are not finite numbers")
+        raise RuleError(rule, owner, tr("返回的分值不是有限数值", "returned points that are not finite numbers"))
     result["reason"] = out["reason"].astype(TEXT).fillna("")
     result["value"] = out["value"].astype(float) if "value" in out else np.nan
     result["period_target"] = out["target"].astype(float) if "target" in out else np.nan

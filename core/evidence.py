@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from . import audit
 from .errors import BastionError
+from .i18n import tr
 from .models import Evidence
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -33,14 +34,16 @@ def store(session: Session, *, home: Path, tenant_id: int, tenant_code: str, fil
     name = Path(filename).name
     suffix = Path(name).suffix.lower()
     if (ledger_entry_id is None) == (finding_id is None):
-        raise BastionError("evidence backs exactly one ledger entry or one finding")
+        raise BastionError(tr("佐证材料只能对应一条台账或一条督查发现", "evidence backs exactly one ledger entry or one finding"))
     if not data:
-        raise BastionError(f"{name}: the file is empty")
+        raise BastionError(tr(f"{name}：文件为空", f"{name}: the file is empty"))
     if len(data) > MAX_BYTES:
-        raise BastionError(f"{name}: {len(data) / 1e6:.1f} MB is more than the {MAX_BYTES // 2**20} MB allowed")
+        raise BastionError(tr(f"{name}：{len(data) / 1e6:.1f} MB 超过允许的 {MAX_BYTES // 2**20} MB",
+                              f"{name}: {len(data) / 1e6:.1f} MB is more than the {MAX_BYTES // 2**20} MB allowed"))
     if suffix not in ALLOWED_SUFFIXES:
-        raise BastionError(f"{name}: files of type {suffix or '(none)'} are not accepted "
-                           f"(accepted: {', '.join(sorted(ALLOWED_SUFFIXES))})")
+        raise BastionError(tr(f"{name}：不接受 {suffix or '（无扩展名）'} 类型的文件（可接受：{'、'.join(sorted(ALLOWED_SUFFIXES))}）",
+                              f"{name}: files of type {suffix or '(none)'} are not accepted "
+                              f"(accepted: {', '.join(sorted(ALLOWED_SUFFIXES))})"))
     digest = hashlib.sha256(data).hexdigest()
     path = evidence_root(home, tenant_code) / digest[:2] / f"{digest}{suffix}"
     if not path.exists():

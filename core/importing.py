@@ -39,6 +39,7 @@ from sqlmodel import Session
 from . import audit
 from .db import transaction
 from .errors import BastionError, NotFound
+from .i18n import tr
 from .models import (
     Check,
     CheckKind,
@@ -69,16 +70,26 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in an import file. ``row`` is the Excel row (header = 1); None for the whole file."""
+    """One problem in an import file. ``row`` is the Excel row (header = 1); None for the whole file.
+
+    ``field`` and ``reason`` are in the language of whoever imported: the field is named by its template
+    header (上级组织编码 in Chinese, ``parent_code`` in English; :meth:`Kind.field_name`). ``key`` is the
+    field's key whatever the language (``parent_code``, ``org_code+type``), for code that sorts or filters.
+    """
 
     file: str
     row: int | None
     field: str
     reason: str
+    key: str = ""
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        return f"{self.file}, {where}" + (f", {self.field}" if self.field else "") + f": {self.reason}"
+        if self.row is None:
+            return (tr(f"{self.file}，整个文件", f"{self.file}, file") + (tr(f"，{self.field}", f", {self.field}")
+                    if self.field else "") + tr(f"：{self.reason}", f": {self.reason}"))
+        return (tr(f"{self.file}，第 {self.row} 行", f"{self.file}, row {self.row}")
+                + (tr(f"，{self.field}",
+                      f", {self.field}") if self.field else "") + tr(f"：{self.reason}", f": {self.reason}"))
 
 
 class ImportRejected(BastionError):
@@ -92,11 +103,14 @@ class ImportRejected(BastionError):
 def _rejection_message(errors: list[RowError]) -> str:
     files = sorted({e.file for e in errors})
     rows = {(e.file, e.row) for e in errors if e.row is not None}
-    head = (f"{', '.join(files)} was not imported (nothing was written): {len(errors)} problem(s)"
-            + (f" in {len(rows)} row(s)" if rows else "") + ". Fix them and import the file again.")
+    head = tr(f"{'、'.join(files)} 未导入（没有写入任何数据）：共 {len(errors)} 处问题"
+              + (f"，涉及 {len(rows)} 行" if rows else "") + "。请改正后重新导入。",
+              f"{', '.join(files)} was not imported (nothing was written): {len(errors)} problem(s)"
+              + (f" in {len(rows)} row(s)" if rows else "") + ". Fix them and import the file again.")
     lines = [f"  {e}" for e in errors[:MAX_LISTED_ERRORS]]
     if len(errors) > MAX_LISTED_ERRORS:
-        lines.append(f"  … and {len(errors) - MAX_LISTED_ERRORS} more problem(s)")
+        more = len(errors) - MAX_LISTED_ERRORS
+        lines.append(tr(f"  … 另有 {more} 处问题", f"  … and {more} more problem(s)"))
     return "\n".join([head, *lines])
 
 
@@ -112,19 +126,30 @@ class ImportReport:
     checks_created: int = 0  # findings only: the inspections (检查) the findings were attached to
 
     def __str__(self) -> str:
-        text = f"{self.kind} from {self.file}: {self.inserted} inserted, {self.updated} updated, {self.skipped} skipped"
-        return text + (f", {self.checks_created} check(s) created" if self.checks_created else "")
+        title = _KINDS[self.kind].title if self.kind in _KINDS else self.kind
+        text = tr(f"{title}（{self.file}）：新增 {self.inserted} 条，更新 {self.updated} 条，跳过 {self.skipped} 条",
+                  f"{self.kind} from {self.file}: {self.inserted} inserted, {self.updated} updated, "
+                  f"{self.skipped} skipped")
+        if self.checks_created:
+            text += tr(f"，新建检查 {self.checks_created} 次", f", {self.checks_created} check(s) created")
+        return text
 
 
 class _Problems:
-    """Collects row errors for one file."""
+    """Collects row errors for one file of one kind; a field is given by its key (or keys) and named by its header."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, kind: Kind) -> None:
         self.file = file
+        self.kind = kind
         self.items: list[RowError] = []
 
-    def add(self, row: int | None, field: str, reason: str) -> None:
-        self.items.append(RowError(self.file, row, field, reason))
+    def add(self, row: int | None, key: str | Sequence[str], reason: str, *, field: str | None = None) -> None:
+        """A problem with the field ``key`` (a column key, several keys, or "" for the row or file);
+        ``field`` names it when it is not a column of the kind (a header the file made up, a cell without one)."""
+        keys = (key,) if isinstance(key, str) else tuple(key)
+        if field is None:
+            field = "+".join(self.kind.field_name(k) for k in keys if k)
+        self.items.append(RowError(self.file, row, field, reason, "+".join(keys)))
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -155,7 +180,15 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
                    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
-DATE_HINT = "use 2026-03-05, 2026/3/5, 2026年3月5日 or an Excel date"
+
+
+def _date_hint() -> str:
+    return tr("请写成 2026-03-05、2026/3/5、2026年3月5日 或 Excel 日期",
+              "use 2026-03-05, 2026/3/5, 2026年3月5日 or an Excel date")
+
+
+def _not_a_date(value: Any) -> ValueError:
+    return ValueError(tr(f"{value!r} 不是日期（{_date_hint()}）", f"{value!r} is not a date ({_date_hint()})"))
 
 
 def parse_date(value: Any) -> date:
@@ -170,10 +203,10 @@ def parse_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a date ({DATE_HINT})")
+        raise _not_a_date(value)
     if isinstance(value, int | float):
         if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a date ({DATE_HINT})")
+            raise _not_a_date(value)
         if value == int(value) and 19000101 <= value <= 29991231:  # 20260305 typed as a number
             value = str(int(value))
         else:
@@ -183,22 +216,22 @@ def parse_date(value: Any) -> date:
         return _excel_serial(float(text))
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a date ({DATE_HINT})")
+        raise _not_a_date(text)
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
-        raise ValueError(f"{text!r} is not a real calendar date") from None
+        raise ValueError(tr(f"{text!r} 不是实际存在的日期", f"{text!r} is not a real calendar date")) from None
 
 
 def _excel_serial(number: float) -> date:
     if not 1 <= number < 2958466:
-        raise ValueError(f"{number!r} is not a date ({DATE_HINT})")
+        raise _not_a_date(number)
     return from_excel(number).date()
 
 
 def parse_number(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(tr(f"{value!r} 不是数字", f"{value!r} is not a number"))
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -206,9 +239,9 @@ def parse_number(value: Any) -> float:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise ValueError(tr(f"{text!r} 不是数字", f"{text!r} is not a number")) from None
     if not math.isfinite(number):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(tr(f"{value!r} 不是数字", f"{value!r} is not a number"))
     return number
 
 
@@ -216,9 +249,9 @@ def _number_in(*, minimum: float | None = None, maximum: float | None = None) ->
     def parse(value: Any) -> float:
         number = parse_number(value)
         if minimum is not None and number < minimum:
-            raise ValueError(f"{number:g} is below {minimum:g}")
+            raise ValueError(tr(f"{number:g} 小于 {minimum:g}", f"{number:g} is below {minimum:g}"))
         if maximum is not None and number > maximum:
-            raise ValueError(f"{number:g} is above {maximum:g}")
+            raise ValueError(tr(f"{number:g} 大于 {maximum:g}", f"{number:g} is above {maximum:g}"))
         return number
     return parse
 
@@ -227,19 +260,19 @@ def parse_count(value: Any) -> int:
     """A head count: a whole number ≥ 0."""
     number = parse_number(value)
     if not number.is_integer() or number < 0:
-        raise ValueError(f"{parse_text(value)!r} is not a whole number ≥ 0")
+        raise ValueError(tr(f"{parse_text(value)!r} 不是 ≥ 0 的整数", f"{parse_text(value)!r} is not a whole number ≥ 0"))
     return int(number)
 
 
-def _choice(aliases: Mapping[str, str], what: str, hint: str) -> Callable[[Any], str]:
-    """A parser mapping any alias (case-insensitive) to its canonical value."""
+def _choice(aliases: Mapping[str, str], what: tuple[str, str], hint: tuple[str, str]) -> Callable[[Any], str]:
+    """A parser mapping any alias (case-insensitive) to its canonical value; ``what`` and ``hint`` are (zh, en)."""
     table = {k.casefold(): str(v) for k, v in aliases.items()}  # plain str, not the StrEnum member
 
     def parse(value: Any) -> str:
         text = parse_text(value)
         found = table.get(text.casefold())
         if found is None:
-            raise ValueError(f"{text!r} is not a {what}; use {hint}")
+            raise ValueError(tr(f"{text!r} 不是有效的{what[0]}；可填：{hint[0]}", f"{text!r} is not a {what[1]}; use {hint[1]}"))
         return found
     return parse
 
@@ -286,10 +319,12 @@ def _chinese_first(names: Mapping[Any, str]) -> str:
     return "；".join(f"{name} {key.value}" for key, name in names.items())
 
 
-parse_level = _choice(LEVEL_ALIASES, "level", _pairs(LEVEL_NAMES))
-parse_check_kind = _choice(CHECK_KIND_ALIASES, "check kind", _pairs(CHECK_KIND_NAMES))
-parse_source = _choice(SOURCE_ALIASES, "rating source", _pairs(SOURCE_NAMES))
-parse_rating_level = _choice({level: level for level in RATING_LEVELS}, "rating level", "/".join(RATING_LEVELS))
+parse_level = _choice(LEVEL_ALIASES, ("层级", "level"), (_chinese_first(LEVEL_NAMES), _pairs(LEVEL_NAMES)))
+parse_check_kind = _choice(CHECK_KIND_ALIASES, ("检查方式", "check kind"),
+                           (_chinese_first(CHECK_KIND_NAMES), _pairs(CHECK_KIND_NAMES)))
+parse_source = _choice(SOURCE_ALIASES, ("测评来源", "rating source"), (_chinese_first(SOURCE_NAMES), _pairs(SOURCE_NAMES)))
+parse_rating_level = _choice({level: level for level in RATING_LEVELS}, ("等次", "rating level"),
+                             ("/".join(RATING_LEVELS),) * 2)
 
 
 # --- columns and kinds ---------------------------------------------------------------------
@@ -313,10 +348,16 @@ class Column:
         """The template header, e.g. ``组织编码 code``: readable in Chinese, exact in English."""
         return f"{self.label} {self.key}"
 
+    @property
+    def name(self) -> str:
+        """The column as a person reads it in the current language: its header's Chinese label, or its key."""
+        return tr(self.label, self.key)
+
     def value(self, raw: Any) -> Any:
         value = self.parse(raw)
         if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
-            raise ValueError(f"is {len(value)} characters long; at most {self.max_length} are allowed")
+            raise ValueError(tr(f"长 {len(value)} 个字符，最多允许 {self.max_length} 个",
+                                f"is {len(value)} characters long; at most {self.max_length} are allowed"))
         return value
 
 
@@ -329,6 +370,11 @@ class Kind:
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
+
+    def field_name(self, key: str) -> str:
+        """The field ``key`` named by its template header in the current language (:attr:`Column.name`);
+        a key that is no column of the kind as it is."""
+        return next((c.name for c in self.columns if c.key == key), key)
 
 
 def _org_code() -> Column:
@@ -422,7 +468,8 @@ def kind_spec(kind: str) -> Kind:
     try:
         return _KINDS[kind]
     except KeyError:
-        raise BastionError(f"unknown import kind {kind!r}; use one of: {', '.join(KINDS)}") from None
+        raise BastionError(tr(f"没有导入类型 {kind!r}；可用：{'、'.join(KINDS)}",
+                              f"unknown import kind {kind!r}; use one of: {', '.join(KINDS)}")) from None
 
 
 # --- reading files -------------------------------------------------------------------------
@@ -436,16 +483,17 @@ class _Sheet:
 
 def _read(path: Path, problems: _Problems) -> _Sheet:
     if not path.exists():
-        raise NotFound(f"no file {path}")
+        raise NotFound(tr(f"找不到文件 {path}", f"no file {path}"))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         sheet = _read_csv(path, problems)
     elif suffix in EXCEL_SUFFIXES:
         sheet = _read_excel(path, problems)
     elif suffix == ".xls":
-        raise BastionError(f"{path.name}: old .xls workbooks are not read; save it as .xlsx (Excel 工作簿) or CSV")
+        raise BastionError(tr(f"{path.name}：不读取旧版 .xls 工作簿，请另存为 .xlsx（Excel 工作簿）或 CSV",
+                              f"{path.name}: old .xls workbooks are not read; save it as .xlsx (Excel 工作簿) or CSV"))
     else:
-        raise BastionError(f"{path.name}: import .csv or .xlsx files")
+        raise BastionError(tr(f"{path.name}：请导入 .csv 或 .xlsx 文件", f"{path.name}: import .csv or .xlsx files"))
     problems.raise_if_any()
     return sheet
 
@@ -464,14 +512,15 @@ def _read_csv(path: Path, problems: _Problems) -> _Sheet:
     try:
         text = decode_csv(path.read_bytes())
     except UnicodeDecodeError:
-        problems.add(None, "", "cannot read the text: save the CSV as UTF-8 or GBK (Excel: CSV UTF-8)")
+        problems.add(None, "", tr("无法读取文字：请将 CSV 保存为 UTF-8 或 GBK 编码（Excel：CSV UTF-8）",
+                                  "cannot read the text: save the CSV as UTF-8 or GBK (Excel: CSV UTF-8)"))
         return _Sheet([], [])
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        problems.add(None, "", f"is not a readable CSV file ({exc})")
+        problems.add(None, "", tr(f"不是可读取的 CSV 文件（{exc}）", f"is not a readable CSV file ({exc})"))
         return _Sheet([], [])
     if not records:
         return _Sheet([], [])
@@ -482,7 +531,8 @@ def _read_excel(path: Path, problems: _Problems) -> _Sheet:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        problems.add(None, "", f"cannot open it as an Excel workbook ({type(exc).__name__}: {exc})")
+        problems.add(None, "", tr(f"无法作为 Excel 工作簿打开（{type(exc).__name__}: {exc}）",
+                                  f"cannot open it as an Excel workbook ({type(exc).__name__}: {exc})"))
         return _Sheet([], [])
     try:
         sheets = [ws for ws in workbook.worksheets if ws.title != GUIDE_SHEET] or workbook.worksheets
@@ -535,7 +585,8 @@ class _Layout:
 
 def _layout(kind: Kind, header: Sequence[Any], problems: _Problems) -> _Layout:
     if not any(not _is_blank(h) for h in header):
-        problems.add(1, "", "the file has no header row; write the templates with `bastion import template`")
+        problems.add(1, "", tr("文件没有表头行；请用 `bastion import template` 生成导入模板",
+                               "the file has no header row; write the templates with `bastion import template`"))
         problems.raise_if_any()
     layout = _Layout([], [])
     seen: dict[str, str] = {}
@@ -546,17 +597,20 @@ def _layout(kind: Kind, header: Sequence[Any], problems: _Problems) -> _Layout:
         text = parse_text(raw)
         column = match_header(kind, text)
         if column is None:
-            problems.add(1, text, f"unknown column {text!r} for a {kind.name} import; the columns are: "
-                         + ", ".join(c.header for c in kind.columns))
+            columns = ", ".join(c.header for c in kind.columns)
+            problems.add(1, text, tr(f"{kind.title}导入不认识列 {text!r}；可用的列：{columns}",
+                                     f"unknown column {text!r} for a {kind.name} import; the columns are: {columns}"))
         elif column.key in seen:
-            problems.add(1, column.key, f"column {text!r} repeats column {seen[column.key]!r}")
+            problems.add(1, column.key, tr(f"列 {text!r} 与列 {seen[column.key]!r} 重复",
+                                           f"column {text!r} repeats column {seen[column.key]!r}"))
         else:
             seen[column.key] = text
             layout.columns.append((index, column))
     missing = [c for c in kind.columns if c.required and c.key not in seen]
     if missing:
-        problems.add(1, ", ".join(c.key for c in missing),
-                     "required column(s) missing: " + ", ".join(c.header for c in missing))
+        headers = ", ".join(c.header for c in missing)
+        problems.add(1, [c.key for c in missing], tr(f"缺少必填列：{headers}", f"required column(s) missing: {headers}"),
+                     field="、".join(c.name for c in missing))
     problems.raise_if_any()
     return layout
 
@@ -628,7 +682,7 @@ def _records(sheet: _Sheet, layout: _Layout, problems: _Problems) -> list[_Recor
                 record[key] = None
                 if required:
                     record.bad.add(key)
-                    problems.add(row, key, "is required")
+                    problems.add(row, key, tr("必填", "is required"))
                 continue
             value = parse(raw)
             if value.__class__ is _Bad:
@@ -639,7 +693,9 @@ def _records(sheet: _Sheet, layout: _Layout, problems: _Problems) -> list[_Recor
                 record[key] = value
         for index in layout.unnamed:
             if index < width and not _is_blank(cells[index]):
-                problems.add(row, f"column {get_column_letter(index + 1)}", "has a value but no header")
+                letter = get_column_letter(index + 1)
+                problems.add(row, f"column {letter}", tr("有内容但没有表头", "has a value but no header"),
+                             field=tr(f"第 {letter} 列", f"column {letter}"))
         records.append(record)
     return records
 
@@ -663,7 +719,7 @@ def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, regist
     """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`)."""
     spec = kind_spec(kind)
     path = Path(path)
-    problems = _Problems(path.name)
+    problems = _Problems(path.name, spec)
     sheet = _read(path, problems)
     layout = _layout(spec, sheet.header, problems)
     records = _records(sheet, layout, problems)
@@ -696,8 +752,10 @@ def _resolve_orgs(context: _Context, records: list[_Record]) -> dict[str, int]:
             org_ids[code] = by_key[org_code_key(code)]
         else:
             record.bad.add("org_code")
-            context.problems.add(record.row, "org_code", f"no organisation {code!r} in tenant {context.tenant.code}; "
-                                 "import it with the organizations file first")
+            context.problems.add(record.row, "org_code", tr(
+                f"单位 {context.tenant.code} 没有组织编码 {code!r}；请先用组织机构文件导入该组织",
+                f"no organisation {code!r} in tenant {context.tenant.code}; import it with the organizations "
+                f"file first"))
     return org_ids
 
 
@@ -720,8 +778,10 @@ def _flag_duplicates(context: _Context, keyed: list[tuple[_Record, tuple]], fiel
     for record, key in keyed:
         if key in first:
             record.bad.add(DUPLICATE)
-            context.problems.add(record.row, "+".join(fields), f"duplicates row {first[key]} of this file "
-                                 f"(same {', '.join(fields)})")
+            names = [context.problems.kind.field_name(f) for f in fields]
+            context.problems.add(record.row, fields, tr(f"与本文件第 {first[key]} 行重复（{'、'.join(names)}相同）",
+                                                        f"duplicates row {first[key]} of this file "
+                                                        f"(same {', '.join(fields)})"))
         else:
             first[key] = record.row
 
@@ -786,11 +846,14 @@ def _check_parents(context: _Context, in_file: dict[str, _Record], parent_of: di
         if not record.ok("parent_code"):
             continue
         if parent is not None and parent not in parent_of:
-            context.problems.add(record.row, "parent_code", f"no organisation {parent!r} in this file or in tenant "
-                                 f"{context.tenant.code}")
+            context.problems.add(record.row, "parent_code", tr(
+                f"本文件和单位 {context.tenant.code} 中都没有组织编码 {parent!r}",
+                f"no organisation {parent!r} in this file or in tenant {context.tenant.code}"))
             continue
         if code in looping:
-            context.problems.add(record.row, "parent_code", "the parent chain loops back: " + _chain(code, parent_of))
+            chain = _chain(code, parent_of)
+            context.problems.add(record.row, "parent_code", tr(f"上级关系形成循环：{chain}",
+                                                               f"the parent chain loops back: {chain}"))
             continue
         level, parent_level = level_of.get(code), None if parent is None else level_of.get(parent)
         if level is None or (parent is not None and parent_level is None):
@@ -800,12 +863,15 @@ def _check_parents(context: _Context, in_file: dict[str, _Record], parent_of: di
 
 
 def _level_reason(level: str, parent: str | None, parent_level: str | None) -> str:
-    allowed = " or ".join(f"{LEVEL_NAMES[p]} {p}" for p in PARENT_LEVELS[level] if p)
+    parents = [p for p in PARENT_LEVELS[level] if p]
+    allowed = " or ".join(f"{LEVEL_NAMES[p]} {p}" for p in parents)
+    allowed_zh = "或".join(LEVEL_NAMES[p] for p in parents)
     name = f"{LEVEL_NAMES[level]} ({level})"
     if parent is None:
-        return f"a {name} needs a parent organisation: {allowed}"
-    return (f"a {name} cannot be under {parent!r}, a {LEVEL_NAMES[parent_level]} ({parent_level}); "
-            f"its parent must be {allowed}")
+        return tr(f"{LEVEL_NAMES[level]}须有上级组织：{allowed_zh}", f"a {name} needs a parent organisation: {allowed}")
+    return tr(f"{LEVEL_NAMES[level]}不能隶属于 {parent!r}（{LEVEL_NAMES[parent_level]}）；其上级须为{allowed_zh}",
+              f"a {name} cannot be under {parent!r}, a {LEVEL_NAMES[parent_level]} ({parent_level}); "
+              f"its parent must be {allowed}")
 
 
 def _check_children(context: _Context, in_file: dict[str, _Record], stored: dict[str, Any], code_of: dict[int, str],
@@ -816,9 +882,10 @@ def _check_children(context: _Context, in_file: dict[str, _Record], stored: dict
         if code in in_file or parent not in in_file or level_of.get(parent) is None:
             continue
         if row.level in PARENT_LEVELS and level_of[parent] not in PARENT_LEVELS[row.level]:
-            context.problems.add(in_file[parent].row, "level",
-                                 f"stored organisation {code!r}, a {LEVEL_NAMES[row.level]} ({row.level}), is under "
-                                 f"{parent!r} and cannot be under a {LEVEL_NAMES[level_of[parent]]}")
+            context.problems.add(in_file[parent].row, "level", tr(
+                f"系统中已有的{LEVEL_NAMES[row.level]} {code!r} 隶属于 {parent!r}，不能隶属于{LEVEL_NAMES[level_of[parent]]}",
+                f"stored organisation {code!r}, a {LEVEL_NAMES[row.level]} ({row.level}), is under "
+                f"{parent!r} and cannot be under a {LEVEL_NAMES[level_of[parent]]}"))
 
 
 def _cycles(parent_of: Mapping[str, str | None]) -> set[str]:
@@ -946,14 +1013,17 @@ def _import_ledger(context: _Context, records: list[_Record]) -> ImportReport:
             ledger_type = types.get(record["type"].casefold())
             if ledger_type is None:
                 record.bad.add("type")
-                context.problems.add(record.row, "type", f"{record['type']!r} is not a ledger type enabled for "
-                                     f"tenant {context.tenant.code}; use one of: {hint or 'none are enabled'}")
+                context.problems.add(record.row, "type", tr(
+                    f"{record['type']!r} 不是单位 {context.tenant.code} 已启用的台账类型；可用：{hint or '尚未启用任何台账类型'}",
+                    f"{record['type']!r} is not a ledger type enabled for tenant {context.tenant.code}; "
+                    f"use one of: {hint or 'none are enabled'}"))
             else:
                 record["type"] = ledger_type.code
                 if ledger_type.quantity_required and record["quantity"] is None and record.ok("quantity"):
                     record.bad.add("quantity")
-                    context.problems.add(record.row, "quantity", f"is required for {ledger_type.code} "
-                                         f"({ledger_type.name}), in {ledger_type.unit}")
+                    context.problems.add(record.row, "quantity", tr(
+                        f"{ledger_type.name}（{ledger_type.code}）必须填写数量，单位：{ledger_type.unit}",
+                        f"is required for {ledger_type.code} ({ledger_type.name}), in {ledger_type.unit}"))
         if record.ok("org_code", "type", "date", "quantity"):
             keyed.append((record, (org_ids[record["org_code"]], record["type"], record["date"], record["title"] or "",
                                    record["quantity"])))
@@ -1001,13 +1071,16 @@ def _check_indicators(context: _Context, records: list[_Record]) -> dict[int, in
         year = record["date"].year
         if year not in cycles:
             record.bad.add("indicator_code")
-            context.problems.add(record.row, "indicator_code", f"tenant {context.tenant.code} has no assessment cycle "
-                                 f"for {year}, so indicator {code!r} cannot be checked; open the {year} cycle first "
-                                 "or leave the indicator code empty")
+            context.problems.add(record.row, "indicator_code", tr(
+                f"单位 {context.tenant.code} 没有 {year} 考核年度，无法核对指标 {code!r}；请先开启 {year} 考核年度，"
+                "或将指标编码留空",
+                f"tenant {context.tenant.code} has no assessment cycle for {year}, so indicator {code!r} cannot be "
+                f"checked; open the {year} cycle first or leave the indicator code empty"))
         elif code not in codes.get(cycles[year][0], set()):
             record.bad.add("indicator_code")
-            context.problems.add(record.row, "indicator_code", f"{code!r} is not an indicator of the {year} cycle "
-                                 f"(scheme {cycles[year][1]})")
+            context.problems.add(record.row, "indicator_code", tr(
+                f"{code!r} 不是 {year} 考核年度（方案 {cycles[year][1]}）的指标",
+                f"{code!r} is not an indicator of the {year} cycle (scheme {cycles[year][1]})"))
     return {year: cycle_id for year, (cycle_id, _) in cycles.items()}
 
 
@@ -1075,8 +1148,9 @@ def _import_ratings(context: _Context, records: list[_Record]) -> ImportReport:
     for record in records:
         if record["score"] is None and record["level"] is None and record.ok("score", "level"):
             record.bad.add("score")
-            context.problems.add(record.row, "score", "give a score (0–100) or a level (" + "/".join(RATING_LEVELS)
-                                 + "), or both")
+            levels = "/".join(RATING_LEVELS)
+            context.problems.add(record.row, "score", tr(f"请填写分数（0–100）或等次（{levels}），或两者都填",
+                                                         f"give a score (0–100) or a level ({levels}), or both"))
     keyed = [(r, (org_ids[r["org_code"]], r["source"], r["rater"] or "", r["indicator_code"], r["date"]))
              for r in records if r.ok("org_code", "source", "indicator_code", "date", "score", "level")]
     _flag_duplicates(context, keyed, RATING_KEY)
@@ -1122,7 +1196,8 @@ def write_template(kind: str, path: Path, *, registry: Registry | None = None) -
     elif suffix in EXCEL_SUFFIXES:
         _write_excel_template(spec, path, registry)
     else:
-        raise BastionError(f"{path.name}: a template is written as .xlsx or .csv")
+        raise BastionError(tr(f"{path.name}：模板只能写成 .xlsx 或 .csv",
+                              f"{path.name}: a template is written as .xlsx or .csv"))
     return path
 
 

@@ -19,6 +19,7 @@ from sqlmodel import select as select_model
 from . import audit, rectifications
 from .access import Action, Principal, org_by_code, org_row, require, tenant_cycle, visible
 from .errors import BastionError, Conflict, NotFound
+from .i18n import tr
 from .evidence import store
 from .models import (
     Check,
@@ -44,7 +45,7 @@ def _cycle_year(conn: Connection, principal: Principal, cycle_id: int) -> int:
     c = Cycle.__table__.c
     year = conn.execute(select(c.year).where(c.id == cycle_id, c.tenant_id == principal.tenant_id)).scalar()
     if year is None:
-        raise NotFound(f"cycle: no assessment cycle #{cycle_id} in this tenant")
+        raise NotFound(tr(f"考核年度：本单位没有考核年度 #{cycle_id}", f"cycle: no assessment cycle #{cycle_id} in this tenant"))
     return year
 
 
@@ -118,8 +119,9 @@ def _indicator(session: Session, cycle: Cycle, code: str) -> Indicator:
     found = session.exec(select_model(Indicator).where(Indicator.cycle_id == cycle.id,
                                                        Indicator.code == code.strip())).first()
     if found is None:
-        raise BastionError(f"indicator: {code!r} is not an indicator of the {cycle.year} cycle (scheme "
-                           f"{cycle.scheme_id} {cycle.scheme_version})")
+        raise BastionError(tr(f"指标：{code!r} 不是 {cycle.year} 考核年度（方案 {cycle.scheme_id} {cycle.scheme_version}）的指标",
+                              f"indicator: {code!r} is not an indicator of the {cycle.year} cycle (scheme "
+                              f"{cycle.scheme_id} {cycle.scheme_version})"))
     return found
 
 
@@ -130,14 +132,15 @@ def _check_for(session: Session, principal: Principal, cycle: Cycle, org: Organi
     if check_id is not None:
         check = session.get(Check, check_id)
         if check is None or check.tenant_id != principal.tenant_id or check.org_id != org.id:
-            raise NotFound(f"check: no check #{check_id} of {org.code}")
+            raise NotFound(tr(f"督查：{org.code} 没有督查 #{check_id}", f"check: no check #{check_id} of {org.code}"))
     else:
         check = session.exec(select_model(Check).where(Check.tenant_id == principal.tenant_id,
                                                        Check.org_id == org.id, Check.date == on,
                                                        Check.status == "planned").order_by(Check.id)).first()
     if check is None:
         if kind not in {k.value for k in CheckKind}:
-            raise BastionError(f"check kind: {kind!r} is not one of {', '.join(k.value for k in CheckKind)}")
+            raise BastionError(tr(f"检查方式：{kind!r} 不是以下之一：{'、'.join(k.value for k in CheckKind)}",
+                                  f"check kind: {kind!r} is not one of {', '.join(k.value for k in CheckKind)}"))
         check = Check(tenant_id=principal.tenant_id, cycle_id=cycle.id, org_id=org.id, kind=kind, date=on,
                       inspector=principal.display_name, status="done", note="督查记录")
         session.add(check)
@@ -162,14 +165,17 @@ def record_finding(session: Session, principal: Principal, *, cycle_id: int, org
     indicator = _indicator(session, cycle, indicator_code)
     today = today or date.today()
     if not description.strip():
-        raise BastionError("description: say what was found (问题描述)")
+        raise BastionError(tr("问题描述：请写明发现的问题", "description: say what was found (问题描述)"))
     if on.year != cycle.year:
-        raise BastionError(f"date: {on.isoformat()} is not in the {cycle.year} cycle")
+        raise BastionError(tr(f"日期：{on.isoformat()} 不在 {cycle.year} 考核年度内",
+                              f"date: {on.isoformat()} is not in the {cycle.year} cycle"))
     if on > today:
-        raise BastionError(f"date: {on.isoformat()} is in the future; record a finding once it is found")
+        raise BastionError(tr(f"日期：{on.isoformat()} 是将来的日期；请在发现问题后再记录",
+                              f"date: {on.isoformat()} is in the future; record a finding once it is found"))
     if not 0 <= deduction <= indicator.points:
-        raise BastionError(f"deduction: {deduction:g} is not between 0 and the {indicator.points:g} points of "
-                           f"{indicator.code} ({indicator.name})")
+        raise BastionError(tr(f"扣分：{deduction:g} 不在 0 与 {indicator.code}（{indicator.name}）的分值 {indicator.points:g} 分之间",
+                              f"deduction: {deduction:g} is not between 0 and the {indicator.points:g} points of "
+                              f"{indicator.code} ({indicator.name})"))
     check = _check_for(session, principal, cycle, org, on, kind, check_id)
     finding = Finding(tenant_id=principal.tenant_id, check_id=check.id, org_id=org.id, date=on,
                       indicator_code=indicator.code, deduction=float(deduction), description=description.strip())
@@ -185,14 +191,14 @@ def record_finding(session: Session, principal: Principal, *, cycle_id: int, org
 def attach_evidence(session: Session, principal: Principal, *, finding_id: int, filename: str, data: bytes,
                     home: Path) -> Evidence:
     """Keep a file (photo, minutes …) as evidence of a finding the principal may inspect."""
-    finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
+    finding = org_row(session, principal, Action.inspect, Finding, finding_id, ("督查发现", "finding"))
     tenant = session.get(Tenant, principal.tenant_id)
     return store(session, home=home, tenant_id=tenant.id, tenant_code=tenant.code, filename=filename, data=data,
                  actor=principal.username, finding_id=finding.id)
 
 
 def finding_evidence(session: Session, principal: Principal, *, finding_id: int) -> list[Evidence]:
-    finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
+    finding = org_row(session, principal, Action.inspect, Finding, finding_id, ("督查发现", "finding"))
     return list(session.exec(select_model(Evidence).where(Evidence.finding_id == finding.id)
                              .order_by(Evidence.id)).all())
 
@@ -226,17 +232,22 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
     cycle = tenant_cycle(session, principal, cycle_id)
     today = today or date.today()
     if (finding_id is None) == (org_code is None):
-        raise BastionError("a notice is issued either for a finding or against an organisation, not both")
+        raise BastionError(tr("整改通知书要么针对一条督查发现，要么针对一个组织，不能两者兼有",
+                              "a notice is issued either for a finding or against an organisation, not both"))
     if deadline <= today:
-        raise BastionError(f"deadline: {deadline.isoformat()} is not after today ({today.isoformat()})")
+        raise BastionError(tr(f"整改期限：{deadline.isoformat()} 须晚于今天（{today.isoformat()}）",
+                              f"deadline: {deadline.isoformat()} is not after today ({today.isoformat()})"))
     if finding_id is not None:
-        finding = org_row(session, principal, Action.inspect, Finding, finding_id, "finding")
+        finding = org_row(session, principal, Action.inspect, Finding, finding_id, ("督查发现", "finding"))
         if finding.date.year != cycle.year:
-            raise BastionError(f"finding #{finding.id} of {finding.date.isoformat()} is not in the {cycle.year} cycle")
+            raise BastionError(tr(f"{finding.date.isoformat()} 的督查发现 #{finding.id} 不在 {cycle.year} 考核年度内",
+                                  f"finding #{finding.id} of {finding.date.isoformat()} is not in the "
+                                  f"{cycle.year} cycle"))
         existing = session.exec(select_model(Rectification.notice_no)
                                 .where(Rectification.finding_id == finding.id)).first()
         if existing is not None:
-            raise Conflict(f"finding #{finding.id} already has notice {existing}: a finding gets one notice")
+            raise Conflict(tr(f"督查发现 #{finding.id} 已有整改通知书 {existing}：一条督查发现只下发一份整改通知书",
+                              f"finding #{finding.id} already has notice {existing}: a finding gets one notice"))
         names = {i.code: i.name for i in session.exec(select_model(Indicator).where(Indicator.cycle_id == cycle.id))}
         org_id = finding.org_id
         indicator_name = names.get(finding.indicator_code, finding.indicator_code)
@@ -245,7 +256,7 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
     else:
         org_id = org_by_code(session, principal, Action.inspect, org_code).id
         if not problem.strip():
-            raise BastionError("problem: say what is to be rectified (存在问题)")
+            raise BastionError(tr("存在问题：请写明需要整改的问题", "problem: say what is to be rectified (存在问题)"))
         problem = problem.strip()
         requirement = requirement.strip() or "针对存在问题限期整改，整改情况书面反馈，期满复验"
     (number,) = notice_numbers(session, principal.tenant_id, cycle.year, 1)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from . import audit
 from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, visible
 from .errors import BastionError, Conflict
+from .i18n import tr
 from .importing import ORGANIZATIONS, PARENT_LEVELS, ImportReport, _chain, _cycles, _level_reason, import_file
 from .models import Organization, Tenant
 from .registry import Registry
@@ -35,8 +36,9 @@ def require_tenant_admin(conn: Connection, principal: Principal) -> None:
     """Refuse unless the principal administers every top organisation of its tenant (the whole tenant)."""
     require(conn, principal, Action.administer)
     if not covers_tenant(conn, principal.tenant_id, principal.roots(Action.administer)):
-        raise Forbidden(f"{principal.username} administers part of the tenant only: this needs an administrator "
-                        "of the whole tenant")
+        raise Forbidden(tr(f"{principal.username} 只管理本单位的一部分：此操作需要全单位的管理员",
+                           f"{principal.username} administers part of the tenant only: this needs an administrator "
+                           "of the whole tenant"))
 
 
 def read_tree(conn: Connection, principal: Principal) -> pd.DataFrame:
@@ -79,12 +81,17 @@ def _value(key: str, raw: Any) -> Any:
     """A field's new value, parsed and checked as the organisations import would (blank: none)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if key == "name":
-            raise BastionError("name: an organisation needs a name")
+            raise BastionError(tr("组织名称：组织须有名称", "name: an organisation needs a name"))
         return {"category": "", "member_count": 0, "staff_count": 0, "party_staff_count": 0}.get(key)
     try:
         return ORGANIZATIONS.column(key).value(raw)
     except ValueError as exc:
-        raise BastionError(f"{key}: {exc}") from None
+        raise BastionError(tr(f"{ORGANIZATIONS.field_name(key)}：{exc}", f"{key}: {exc}")) from None
+
+
+def _names(keys: Any) -> list[str]:
+    """Fields named as the organisations template heads them, in the current language."""
+    return [ORGANIZATIONS.field_name(key) for key in keys]
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,14 +102,16 @@ def update_organization(session: Session, principal: Principal, *, code: str, **
     """Edit an organisation's name, category, secretary and term, first secretary and head counts."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise BastionError(f"{', '.join(unknown)}: not editable here (editable: {', '.join(EDITABLE)})")
+        raise BastionError(tr(f"{'、'.join(_names(unknown))}：此处不能修改（可修改：{'、'.join(_names(EDITABLE))}）",
+                              f"{', '.join(unknown)}: not editable here (editable: {', '.join(EDITABLE)})"))
     require(session.connection(), principal, Action.administer)
     org = org_by_code(session, principal, Action.administer, code)
     new = {key: _value(key, raw) for key, raw in changes.items()}
     start = new.get("secretary_term_start", org.secretary_term_start)
     end = new.get("secretary_term_end", org.secretary_term_end)
     if start is not None and end is not None and end < start:
-        raise BastionError(f"secretary_term_end: {end.isoformat()} is before the term's start {start.isoformat()}")
+        raise BastionError(tr(f"{_names(['secretary_term_end'])[0]}：{end.isoformat()} 早于任期开始日期 {start.isoformat()}",
+                              f"secretary_term_end: {end.isoformat()} is before the term's start {start.isoformat()}"))
     changed = {key: value for key, value in new.items() if getattr(org, key) != value}
     if not changed:
         return org
@@ -132,15 +141,17 @@ def move_organization(session: Session, principal: Principal, *, code: str, pare
     itself or its own descendants."""
     require(session.connection(), principal, Action.administer)
     org = org_by_code(session, principal, Action.administer, code)
-    parent = org_by_code(session, principal, Action.administer, parent_code, "parent")
+    parent = org_by_code(session, principal, Action.administer, parent_code, ("上级组织", "parent"))
     if org.parent_id == parent.id:
-        raise Conflict(f"parent: {org.code} is already under {parent.code}")
+        raise Conflict(tr(f"上级组织：{org.code} 已隶属于 {parent.code}", f"parent: {org.code} is already under {parent.code}"))
     parent_of = _ancestors(session, parent) | {org.code: parent.code}
     if org.code in _cycles(parent_of):
-        raise BastionError(f"parent: {parent.code} is under {org.code}, so the parent chain would loop back: "
-                           + _chain(org.code, parent_of))
+        chain = _chain(org.code, parent_of)
+        raise BastionError(tr(f"上级组织：{parent.code} 隶属于 {org.code}，上级关系将形成循环：{chain}",
+                              f"parent: {parent.code} is under {org.code}, so the parent chain would loop back: "
+                              f"{chain}"))
     if org.level in PARENT_LEVELS and parent.level not in PARENT_LEVELS[org.level]:
-        raise BastionError("parent: " + _level_reason(org.level, parent.code, parent.level))
+        raise BastionError(tr("上级组织：", "parent: ") + _level_reason(org.level, parent.code, parent.level))
     old_parent = session.get(Organization, org.parent_id) if org.parent_id is not None else None
     org.parent_id = parent.id
     session.add(org)
@@ -162,7 +173,7 @@ def import_organizations(engine: Engine, principal: Principal, *, filename: str,
         require_tenant_admin(conn, principal)
     name = Path(filename).name
     if not name:
-        raise BastionError("file: the upload has no name")
+        raise BastionError(tr("文件：上传的文件没有文件名", "file: the upload has no name"))
     with Session(engine) as session:
         tenant = session.get(Tenant, principal.tenant_id)
     with tempfile.TemporaryDirectory(prefix="bastion-import-") as folder:

@@ -17,7 +17,9 @@ from sqlmodel import select as select_model
 from . import audit
 from .errors import BastionError, Conflict, NotFound
 from .frames import read_frame
+from .i18n import tr
 from .models import Organization, Rectification, RectificationStatus, code_is, utcnow
+from .words import NOTICE_STATUS, word
 
 ANSWERABLE = (RectificationStatus.issued, RectificationStatus.overdue, RectificationStatus.reopened)
 
@@ -27,17 +29,20 @@ def notice_by_number(session: Session, tenant_id: int, notice_no: str) -> Rectif
     notice = session.exec(select_model(Rectification).where(Rectification.tenant_id == tenant_id,
                                                             Rectification.notice_no == notice_no)).first()
     if notice is None:
-        raise NotFound(f"no rectification notice {notice_no!r}")
+        raise NotFound(tr(f"没有整改通知书 {notice_no!r}", f"no rectification notice {notice_no!r}"))
     return notice
 
 
 def respond(session: Session, *, tenant_id: int, notice_no: str, response: str, actor: str) -> Rectification:
     """The branch's answer to a notice: what it rectified and how."""
     if not response.strip():
-        raise BastionError("an answer needs the rectification done (整改情况)")
+        raise BastionError(tr("整改反馈须写明整改情况", "an answer needs the rectification done (整改情况)"))
     notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status not in ANSWERABLE:
-        raise Conflict(f"notice {notice_no} is {notice.status}: only an issued, overdue or reopened notice is answered")
+        raise Conflict(tr(f"整改通知书 {notice_no} 的状态为“{word(NOTICE_STATUS, notice.status)}”："
+                          "只有待整改、逾期或复验未通过的整改通知书才能反馈",
+                          f"notice {notice_no} is {notice.status}: only an issued, overdue or reopened notice "
+                          f"is answered"))
     old = {"status": notice.status, "response": notice.response}
     notice.response, notice.responded_at, notice.status = response, utcnow(), RectificationStatus.responded.value
     session.add(notice)
@@ -51,9 +56,11 @@ def verify(session: Session, *, tenant_id: int, notice_no: str, passed: bool, no
     """Re-verification (复验) of an answered notice: closed when it passed, reopened with a new deadline when not."""
     notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status != RectificationStatus.responded:
-        raise Conflict(f"notice {notice_no} is {notice.status}: only an answered notice is re-verified")
+        raise Conflict(tr(f"整改通知书 {notice_no} 的状态为“{word(NOTICE_STATUS, notice.status)}”：只有已反馈的整改通知书才能复验",
+                          f"notice {notice_no} is {notice.status}: only an answered notice is re-verified"))
     if not passed and (new_deadline is None or new_deadline <= date.today()):
-        raise BastionError("a failed re-verification reopens the notice: give a new deadline in the future")
+        raise BastionError(tr("复验未通过将重新打开整改通知书：请给出一个将来的新整改期限",
+                              "a failed re-verification reopens the notice: give a new deadline in the future"))
     old = {"status": notice.status, "deadline": notice.deadline.isoformat()}
     notice.verified_at, notice.verifier, notice.verification_note = utcnow(), verifier, note
     notice.status = (RectificationStatus.verified if passed else RectificationStatus.reopened).value

@@ -22,6 +22,7 @@ from . import hookspecs
 from .contributions import CycleEvent, IncentivePolicy, LedgerType
 from .engine import RuleType
 from .errors import BastionError
+from .i18n import tr
 from .models import RatingSource
 from .scheme import Scheme
 
@@ -49,7 +50,8 @@ class PluginProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"plugin {self.plugin!r}, {self.where}: {self.message}"
+        return tr(f"插件 {self.plugin!r}，{self.where}：{self.message}",
+                  f"plugin {self.plugin!r}, {self.where}: {self.message}")
 
 
 class PluginConflict(BastionError, ValueError):
@@ -82,7 +84,7 @@ class Registry:
                 try:
                     plugin = ep.load()
                 except Exception as exc:
-                    reg.problems.append(PluginProblem(ep.name, "import", f"{type(exc).__name__}: {exc}"))
+                    reg.problems.append(PluginProblem(ep.name, tr("导入", "import"), f"{type(exc).__name__}: {exc}"))
                     log.error("plugin %s failed to load: %s", ep.name, exc)
                     continue
                 version = getattr(plugin, "__version__", "") or (ep.dist.version if ep.dist else "")
@@ -93,12 +95,12 @@ class Registry:
 
     def register(self, name: str, plugin: object, *, version: str = "") -> None:
         if name in self.infos:
-            raise PluginConflict(f"two plugins are named {name!r}")
+            raise PluginConflict(tr(f"有两个插件都名为 {name!r}", f"two plugins are named {name!r}"))
         module = getattr(plugin, "__name__", type(plugin).__module__)
         try:
             self.pm.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            self.problems.append(PluginProblem(name, "register", str(exc)))
+            self.problems.append(PluginProblem(name, tr("注册", "register"), str(exc)))
             return
         version = version or getattr(plugin, "__version__", "") or ""
         self.infos[name] = PluginInfo(name, version, module, module.startswith(BUILTIN_PREFIX))
@@ -117,7 +119,8 @@ class Registry:
             try:
                 results.append((impl.plugin_name, impl.function(**kwargs)))
             except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, hook, f"raised {type(exc).__name__}: {exc}")
+                problem = PluginProblem(impl.plugin_name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
+                                                                    f"raised {type(exc).__name__}: {exc}"))
                 self.problems.append(problem)
                 log.error("%s", problem)
         return results
@@ -129,13 +132,15 @@ class Registry:
         for plugin, items in self._each(hook):
             for item in items or []:
                 if not isinstance(item, kind):
-                    self.problems.append(PluginProblem(plugin, hook, f"returned {item!r}, not a {kind.__name__}"))
+                    self.problems.append(PluginProblem(plugin, hook, tr(f"返回了 {item!r}，而不是 {kind.__name__}",
+                                                                          f"returned {item!r}, not a {kind.__name__}")))
                     continue
                 name = getattr(item, key)
                 if name in found:
-                    raise PluginConflict(
+                    raise PluginConflict(tr(
+                        f"{hook}：{key} {name!r} 同时由插件 {found[name].plugin!r} 和 {plugin!r} 提供",
                         f"{hook}: {key} {name!r} is contributed by both {found[name].plugin!r} and {plugin!r}"
-                    )
+                    ))
                 found[name] = Contribution(plugin, item)
         self._cache[hook] = found
         return found
@@ -160,15 +165,18 @@ class Registry:
                         scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
                     except ValidationError as exc:
                         sid = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
-                        self.problems.append(PluginProblem(plugin, f"scheme {sid}", scheme_faults(raw, exc)))
+                        self.problems.append(PluginProblem(plugin, tr(f"方案 {sid}",
+                                                                      f"scheme {sid}"), scheme_faults(raw, exc)))
                         continue
                     if scheme.id in found:
-                        raise PluginConflict(
+                        raise PluginConflict(tr(
+                            f"方案编号 {scheme.id!r} 同时由插件 {found[scheme.id].plugin!r} 和 {plugin!r} 提供",
                             f"scheme id {scheme.id!r} is contributed by both {found[scheme.id].plugin!r} and {plugin!r}"
-                        )
+                        ))
                     faults = self.check_scheme(scheme)
                     if faults:
-                        self.problems.append(PluginProblem(plugin, f"scheme {scheme.id}", "; ".join(faults)))
+                        self.problems.append(PluginProblem(plugin, tr(f"方案 {scheme.id}", f"scheme {scheme.id}"),
+                                                           tr("；", "; ").join(faults)))
                         continue
                     found[scheme.id] = Contribution(plugin, scheme)
             self._cache["schemes"] = found
@@ -183,23 +191,30 @@ class Registry:
         for spec in scheme.indicators():
             rule = rules.get(spec.rule)
             if rule is None:
-                faults.append(f"indicator {spec.code}: rule type {spec.rule!r} is not contributed by any enabled plugin")
+                faults.append(tr(f"指标 {spec.code}：已启用的插件都不提供规则类型 {spec.rule!r}",
+                                 f"indicator {spec.code}: rule type {spec.rule!r} is not contributed by any "
+                                 f"enabled plugin"))
                 continue
             try:
                 params = rule.item.Params.model_validate(spec.params)
             except ValidationError as exc:
-                faults.append(f"indicator {spec.code}: parameters for {spec.rule!r} are invalid: {_short(exc)}")
+                faults.append(tr(f"指标 {spec.code}：规则 {spec.rule!r} 的参数无效：{_short(exc)}",
+                                 f"indicator {spec.code}: parameters for {spec.rule!r} are invalid: {_short(exc)}"))
                 continue
             ledger_type = getattr(params, "ledger_type", None)
             if ledger_type is not None and ledger_type not in ledgers:
-                faults.append(f"indicator {spec.code}: ledger type {ledger_type!r} is not contributed by any enabled plugin")
+                faults.append(tr(f"指标 {spec.code}：已启用的插件都不提供台账类型 {ledger_type!r}",
+                                 f"indicator {spec.code}: ledger type {ledger_type!r} is not contributed by any "
+                                 f"enabled plugin"))
             unknown = sorted(set(getattr(params, "sources", None) or ()) - KNOWN_SOURCES)
             if unknown:
-                faults.append(f"indicator {spec.code}: unknown rating source(s) {', '.join(unknown)} "
-                              f"(known: {', '.join(sorted(KNOWN_SOURCES))})")
+                faults.append(tr(f"指标 {spec.code}：未知的测评来源 {'、'.join(unknown)}（可用：{'、'.join(sorted(KNOWN_SOURCES))}）",
+                                 f"indicator {spec.code}: unknown rating source(s) {', '.join(unknown)} "
+                                 f"(known: {', '.join(sorted(KNOWN_SOURCES))})"))
         for name in scheme.policies:
             if name not in policies:
-                faults.append(f"incentive policy {name!r} is not contributed by any enabled plugin")
+                faults.append(tr(f"已启用的插件都不提供激励政策 {name!r}",
+                                 f"incentive policy {name!r} is not contributed by any enabled plugin"))
         return faults
 
     def check(self) -> list[PluginProblem]:
@@ -208,12 +223,12 @@ class Registry:
         Faulty schemes, hooks that raise and contributions of the wrong type are problems already;
         a name contributed twice, which makes loading fail, is reported here as a problem too.
         """
-        for kind, gather in (("schemes", self.schemes), ("rule types", self.rule_types),
-                             ("ledger types", self.ledger_types), ("policies", self.policies)):
+        for kind, gather in ((("方案", "schemes"), self.schemes), (("规则类型", "rule types"), self.rule_types),
+                             (("台账类型", "ledger types"), self.ledger_types), (("激励政策", "policies"), self.policies)):
             try:
                 gather()
             except PluginConflict as exc:
-                self.problems.append(PluginProblem("(several)", kind, str(exc)))
+                self.problems.append(PluginProblem(tr("（多个插件）", "(several)"), tr(*kind), str(exc)))
         return list(self.problems)
 
     def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
@@ -224,7 +239,8 @@ class Registry:
             try:
                 impl.function(event=event)
             except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, "bastion_cycle_event", f"raised {type(exc).__name__}: {exc}")
+                problem = PluginProblem(impl.plugin_name, "bastion_cycle_event",
+                                        tr(f"抛出异常 {type(exc).__name__}: {exc}", f"raised {type(exc).__name__}: {exc}"))
                 self.problems.append(problem)
                 log.error("%s", problem)
 
@@ -262,14 +278,14 @@ def scheme_faults(raw: object, exc: ValidationError) -> str:
                 where.append(str(key))
                 continue
             if isinstance(node, Mapping) and "code" in node and isinstance(key, int):
-                kind = "indicator" if "kind" in node or "rule" in node else "block"
+                kind = tr("指标", "indicator") if "kind" in node or "rule" in node else tr("板块", "block")
                 where.append(f"{kind} {node['code']}")
             elif not isinstance(key, int):
                 where.append(str(key))
-        place = ", ".join(w for w in where if w not in ("blocks", "indicators")) or "scheme"
+        place = tr("，", ", ").join(w for w in where if w not in ("blocks", "indicators")) or tr("方案", "scheme")
         message = error["msg"].removeprefix("Value error, ")
-        faults.append(f"{place}: {message}")
-    return "; ".join(faults)
+        faults.append(tr(f"{place}：{message}", f"{place}: {message}"))
+    return tr("；", "; ").join(faults)
 
 
 def _short(exc: ValidationError) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from .contributions import HISTORY_COLUMNS
 from .engine import Period
 from .errors import NotFound
+from .i18n import tr
 from .models import (
     Cycle,
     Evaluation,
@@ -144,12 +145,13 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str) -> Ex
     org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary)
                        .where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).mappings().first()
     if org is None:
-        raise NotFound(f"no organisation {org_code!r}")
+        raise NotFound(tr(f"没有组织 {org_code!r}", f"no organisation {org_code!r}"))
     e = Evaluation.__table__.c
     ev = conn.execute(select(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period,
                                                          e.org_id == org["id"])).mappings().first()
     if ev is None:
-        raise NotFound(f"{org_code} has no result for {period}: run `bastion score --period {period}` first")
+        raise NotFound(tr(f"{org_code} 没有 {period} 的考核结果：请先运行 `bastion score --period {period}`",
+                          f"{org_code} has no result for {period}: run `bastion score --period {period}` first"))
     line, ind = EvaluationLine.__table__.c, Indicator.__table__.c
     rows = conn.execute(
         select(line.indicator_code, ind.name, ind.block_code, ind.block_name, ind.kind, line.points,

@@ -16,6 +16,7 @@ from . import audit
 from .engine import Period
 from .errors import BastionError, NotFound
 from .frames import read_frame
+from .i18n import tr
 from .models import Cycle, Organization, ReviewComment, code_is
 
 
@@ -23,15 +24,17 @@ def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period,
                problems: str, direction: str, actor: str) -> ReviewComment:
     """Record a leader's review of one organisation for a period of the cycle."""
     if period.year != cycle.year:
-        raise BastionError(f"period {period.key} is outside the {cycle.year} cycle")
+        raise BastionError(tr(f"考核期 {period.key} 不在 {cycle.year} 考核年度内",
+                              f"period {period.key} is outside the {cycle.year} cycle"))
     if not reviewer.strip():
-        raise BastionError("a review needs the reviewer's name (点评人)")
+        raise BastionError(tr("点评须写明点评人姓名", "a review needs the reviewer's name (点评人)"))
     if not any(text.strip() for text in (achievements, problems, direction)):
-        raise BastionError("a review needs at least one of achievements (成绩), problems (问题) or direction (方向)")
+        raise BastionError(tr("点评须至少写明成绩、问题或方向中的一项",
+                              "a review needs at least one of achievements (成绩), problems (问题) or direction (方向)"))
     org = session.exec(select_model(Organization).where(Organization.tenant_id == cycle.tenant_id,
                                                   code_is(Organization.code, org_code))).first()
     if org is None:
-        raise NotFound(f"no organisation {org_code!r}")
+        raise NotFound(tr(f"没有组织 {org_code!r}", f"no organisation {org_code!r}"))
     review = ReviewComment(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=org.id, period=period.key,
                            reviewer=reviewer, achievements=achievements, problems=problems, direction=direction)
     session.add(review)

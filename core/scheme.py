@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .i18n import tr
 from .models import IndicatorKind, RatingSource
 
 POINTS_EPSILON = 1e-6
@@ -47,11 +48,12 @@ class IndicatorSpec(_Strict):
     @model_validator(mode="after")
     def _kind_rules(self) -> IndicatorSpec:
         if self.kind == IndicatorKind.veto and self.points != 0:
-            raise ValueError(f"a veto indicator carries 0 points, not {self.points:g}")
+            raise ValueError(tr(f"否定指标的分值为 0，不能是 {self.points:g}",
+                                f"a veto indicator carries 0 points, not {self.points:g}"))
         if self.kind != IndicatorKind.veto and self.points <= 0:
-            raise ValueError("an indicator that is not a veto must carry more than 0 points")
+            raise ValueError(tr("否定指标以外的指标分值须大于 0", "an indicator that is not a veto must carry more than 0 points"))
         if self.tolerance is not None and self.kind != IndicatorKind.flexible:
-            raise ValueError("only flexible indicators have a tolerance")
+            raise ValueError(tr("只有弹性指标才有允许波动范围（tolerance）", "only flexible indicators have a tolerance"))
         return self
 
 
@@ -104,16 +106,18 @@ class TierRule(_Strict):
     def _consistent(self) -> TierRule:
         if self.method == "rank_share":
             if any(b.share is None for b in self.bands):
-                raise ValueError("tiers by rank_share need a share on every band")
+                raise ValueError(tr("按排名比例（rank_share）划分档次时，每一档都须有比例（share）",
+                                    "tiers by rank_share need a share on every band"))
             if abs(sum(b.share or 0 for b in self.bands) - 1) > POINTS_EPSILON:
-                raise ValueError("tier shares must add up to 1")
+                raise ValueError(tr("各档次的比例之和须为 1", "tier shares must add up to 1"))
         else:
             mins = [b.min_score for b in self.bands]
             if any(m is None for m in mins[:-1]):
-                raise ValueError("tiers by score need a min_score on every band but the last")
+                raise ValueError(tr("按分数（score）划分档次时，除最后一档外每一档都须有最低分（min_score）",
+                                    "tiers by score need a min_score on every band but the last"))
             given = [m for m in mins if m is not None]
             if given != sorted(given, reverse=True):
-                raise ValueError("tier min_scores must descend")
+                raise ValueError(tr("各档次的最低分（min_score）须从高到低排列", "tier min_scores must descend"))
         return self
 
 
@@ -150,23 +154,29 @@ class Scheme(_Strict):
         codes = [i.code for i in self.indicators()]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
-            raise ValueError(f"indicator codes are not unique: {', '.join(dupes)}")
+            raise ValueError(tr(f"指标编码重复：{'、'.join(dupes)}", f"indicator codes are not unique: {', '.join(dupes)}"))
         scored = sum(b.points for b in self.blocks)
         if abs(scored - self.total_points) > POINTS_EPSILON:
-            raise ValueError(
+            raise ValueError(tr(
+                f"各板块分值合计 {scored:g} 分，与方案总分（total_points）{self.total_points:g} 分不符",
                 f"the blocks' points add up to {scored:g}, not the scheme's total_points {self.total_points:g}"
-            )
+            ))
         mins = [g.min_score for g in self.grades]
         if mins != sorted(mins, reverse=True):
-            raise ValueError("grade bands must be listed from the highest min_score down")
+            raise ValueError(tr("等次须按最低分（min_score）从高到低排列",
+                                "grade bands must be listed from the highest min_score down"))
         if self.source_weights and abs(sum(self.source_weights.values()) - 1) > POINTS_EPSILON:
-            raise ValueError(f"source_weights add up to {sum(self.source_weights.values()):g}, not 1")
+            total = sum(self.source_weights.values())
+            raise ValueError(tr(f"各测评来源权重（source_weights）之和为 {total:g}，不是 1",
+                                f"source_weights add up to {total:g}, not 1"))
         unknown = sorted(set(self.source_weights) - {s.value for s in RatingSource})
         if unknown:
-            raise ValueError(f"source_weights name unknown rating sources {', '.join(unknown)} "
-                             f"(known: {', '.join(s.value for s in RatingSource)})")
+            known = [s.value for s in RatingSource]
+            raise ValueError(tr(f"测评来源权重（source_weights）中有未知的测评来源 {'、'.join(unknown)}（可用：{'、'.join(known)}）",
+                                f"source_weights name unknown rating sources {', '.join(unknown)} "
+                                f"(known: {', '.join(known)})"))
         if any(w < 0 for w in self.source_weights.values()):
-            raise ValueError("source_weights must not be negative")
+            raise ValueError(tr("测评来源权重（source_weights）不能为负数", "source_weights must not be negative"))
         return self
 
     def indicators(self) -> Iterator[IndicatorSpec]:

@@ -47,6 +47,7 @@ from .cycles import cycle_scheme
 from .db import bulk_insert, database_file, read_columns, release_free_memory, transaction
 from .engine import LINE_COLUMNS, Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
 from .errors import BastionError, Conflict
+from .i18n import tr
 from .models import (
     Cycle,
     Evaluation,
@@ -81,7 +82,8 @@ class ScoreSummary:
 def period_in_cycle(cycle: Cycle, key: str | None) -> Period:
     period = Period.parse(key or str(cycle.year))
     if period.year != cycle.year:
-        raise BastionError(f"period {period.key} is outside the {cycle.year} cycle")
+        raise BastionError(tr(f"考核期 {period.key} 不在 {cycle.year} 考核年度内",
+                              f"period {period.key} is outside the {cycle.year} cycle"))
     return period
 
 
@@ -177,7 +179,8 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     with engine.connect() as conn:
         orgs = read_branches(conn, cycle.tenant_id)
         if orgs.empty:
-            raise BastionError("there are no active branches (党支部) to score: import organisations first")
+            raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
+                                  "there are no active branches (党支部) to score: import organisations first"))
         facts = read_facts(conn, cycle.tenant_id, period)
         target_rows = read_target_rows(conn, cycle.id)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners)
@@ -222,7 +225,9 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     published = conn.execute(select(func.count()).select_from(ev_t).where(
         ev_t.c.cycle_id == cycle.id, ev_t.c.period == period, ev_t.c.status == EvaluationStatus.published.value)).scalar()
     if published:
-        raise Conflict(f"period {period} of the {cycle.year} cycle is published; its results can no longer be rescored")
+        raise Conflict(tr(f"{cycle.year} 考核年度的考核期 {period} 已发布，其考核结果不能再重新评分",
+                          f"period {period} of the {cycle.year} cycle is published; its results can no longer "
+                          f"be rescored"))
     old_ids = select(ev_t.c.id).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period).scalar_subquery()
     conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
@@ -351,7 +356,9 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
         count = conn.execute(select(func.count()).select_from(ev_t).where(
             ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)).scalar()
         if not count:
-            raise BastionError(f"period {period.key} has not been scored: run `bastion score --period {period.key}` first")
+            raise BastionError(tr(f"考核期 {period.key} 尚未评分：请先运行 `bastion score --period {period.key}`",
+                                  f"period {period.key} has not been scored: run `bastion score --period "
+                                  f"{period.key}` first"))
         awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
                                  tenant_code=tenant.code)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
@@ -370,7 +377,8 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
     policies = registry.policies(enabled)
     missing = [p for p in scheme.policies if p not in policies]
     if missing:
-        raise BastionError(f"incentive policies {', '.join(missing)} named by the scheme are not enabled")
+        raise BastionError(tr(f"方案指定的激励政策 {'、'.join(missing)} 未启用",
+                              f"incentive policies {', '.join(missing)} named by the scheme are not enabled"))
     results = read_results(conn, cycle.id, period.key)
     context = PolicyContext(tenant_code, cycle.year, period, scheme.id, scheme.version,
                             read_history(conn, cycle.tenant_id, period))
@@ -381,8 +389,9 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
             made = contribution.item.apply(results, context)
             made = _checked_awards(made, results)
         except Exception as exc:
-            raise BastionError(f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
-                               f"{type(exc).__name__}: {exc}") from exc
+            raise BastionError(tr(f"激励政策 {name!r}（插件 {contribution.plugin}）出错：{type(exc).__name__}: {exc}",
+                                  f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
+                                  f"{type(exc).__name__}: {exc}")) from exc
         awards.append(made.assign(policy=name))
     evaluation_ids = dict(zip(results["org_id"], results["evaluation_id"]))
     rows = [
@@ -433,17 +442,21 @@ def _day(value: object) -> date | None:
 
 def _checked_awards(made: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(made, pd.DataFrame):
-        raise TypeError(f"returned {type(made).__name__}, not a DataFrame")
+        raise TypeError(tr(f"返回了 {type(made).__name__}，而不是 DataFrame",
+                           f"returned {type(made).__name__}, not a DataFrame"))
     missing = set(AWARD_COLUMNS) - set(made.columns)
     if missing:
-        raise TypeError(f"returned no column(s) {sorted(missing)}")
+        raise TypeError(tr(f"返回结果缺少列 {sorted(missing)}", f"returned no column(s) {sorted(missing)}"))
     bad_kind = set(made["kind"]) - set(AWARD_KINDS)
     if bad_kind:
-        raise TypeError(f"returned award kinds {sorted(bad_kind)}; allowed: {', '.join(AWARD_KINDS)}")
+        raise TypeError(tr(f"返回了不允许的奖惩类型 {sorted(bad_kind)}；可用：{'、'.join(AWARD_KINDS)}",
+                           f"returned award kinds {sorted(bad_kind)}; allowed: {', '.join(AWARD_KINDS)}"))
     bad_until = [v for v in made["effective_until"] if not (v is None or pd.isna(v) or isinstance(v, date))]
     if bad_until:
-        raise TypeError(f"returned effective_until values that are not dates: {bad_until[:3]}")
+        raise TypeError(tr(f"返回的有效期（effective_until）不是日期：{bad_until[:3]}",
+                           f"returned effective_until values that are not dates: {bad_until[:3]}"))
     unknown = set(made["org_id"]) - set(results["org_id"])
     if unknown:
-        raise TypeError(f"returned awards for organisations without results: {sorted(unknown)[:5]}")
+        raise TypeError(tr(f"为没有考核结果的组织返回了奖惩：{sorted(unknown)[:5]}",
+                           f"returned awards for organisations without results: {sorted(unknown)[:5]}"))
     return made[AWARD_COLUMNS]

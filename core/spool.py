@@ -31,6 +31,7 @@ import pyarrow.ipc as ipc
 from sqlalchemy import Connection, Table
 
 from .errors import BastionError
+from .i18n import tr
 
 WORKER = f"{__package__}.spool_worker"
 ATTACHED = "bastion_spool_attached"  # keys of the pool record's ``info``
@@ -148,7 +149,8 @@ class Spool:
             self.attached.append(name)
             cursor.execute(f'INSERT INTO "{self.table.name}" ({columns}) SELECT {columns} FROM {name}.rows')
             if cursor.rowcount != rows:
-                self._fail(f"{path.name} gave {cursor.rowcount} rows, not {rows}")
+                self._fail(tr(f"{path.name} 写入了 {cursor.rowcount} 行，而不是 {rows} 行",
+                              f"{path.name} gave {cursor.rowcount} rows, not {rows}"))
         finally:
             cursor.close()
         self.copied_rows += rows
@@ -158,8 +160,10 @@ class Spool:
         with open(self.directory / "worker.log", "rb") as log:
             said = log.read().decode(errors="replace").strip().splitlines()[-3:]
         code = self.process.returncode
-        raise BastionError(f"the bulk writer (spool) of {self.table.name} failed: "
-                           + "; ".join(filter(None, [why, f"its helper exited with {code}" if code else "", *said])))
+        exited = tr(f"辅助进程退出码 {code}", f"its helper exited with {code}") if code else ""
+        details = "; ".join(filter(None, [why, exited, *said]))
+        raise BastionError(tr(f"{self.table.name} 的批量写入（spool）失败：{details}",
+                              f"the bulk writer (spool) of {self.table.name} failed: {details}"))
 
     def _stop(self) -> None:
         if self.process.poll() is None:

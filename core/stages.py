@@ -40,6 +40,7 @@ from .cycles import cycle_scheme
 from .db import transaction
 from .engine import Period
 from .errors import BastionError, NotFound
+from .i18n import tr
 from .models import (
     Check,
     CheckKind,
@@ -57,6 +58,7 @@ from .models import (
 )
 from .registry import Registry
 from .tenants import enabled_plugins
+from .words import STAGE_STATUS, word
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
 STAGES = ("open_cycle", "spot_check", *PERIOD_MONTHS, "rectification")
@@ -93,7 +95,7 @@ def get_run(engine: Engine, run_id: int) -> StageRun:
     with Session(engine) as session:
         run = session.get(StageRun, run_id)
     if run is None:
-        raise NotFound(f"no stage run #{run_id}")
+        raise NotFound(tr(f"没有阶段运行记录 #{run_id}", f"no stage run #{run_id}"))
     return run
 
 
@@ -150,7 +152,8 @@ def guarded(ctx: StageContext, run: StageRun, action: Callable[[], StageRun]) ->
         return action()
     except Exception as exc:
         fail_run(ctx.engine, run, exc)
-        raise StageFailed(f"stage {run.key} failed (attempt {run.attempts}): {type(exc).__name__}: {exc}") from exc
+        raise StageFailed(tr(f"阶段 {run.key} 失败（第 {run.attempts} 次尝试）：{type(exc).__name__}: {exc}",
+                             f"stage {run.key} failed (attempt {run.attempts}): {type(exc).__name__}: {exc}")) from exc
 
 
 def _tenant(engine: Engine, tenant_id: int) -> Tenant:
@@ -216,7 +219,7 @@ def spot_check(ctx: StageContext, cycle: Cycle, on: date, *, share: float = 0.1,
         with ctx.engine.connect() as conn:
             branches = scoring.read_branches(conn, cycle.tenant_id).sort_values("code")
         if branches.empty:
-            raise BastionError("there are no active branches to draw from")
+            raise BastionError(tr("没有可供抽取的在用党支部", "there are no active branches to draw from"))
         drawn_seed = draw_seed(tenant.code, on) if seed is None else seed
         n = min(len(branches), size or max(1, math.ceil(share * len(branches))))
         picked = np.random.default_rng(drawn_seed).choice(len(branches), size=n, replace=False)
@@ -252,7 +255,8 @@ def last_completed(stage: str, day: date) -> Period:
 def period_of_stage(stage: str, cycle: Cycle, period_key: str) -> Period:
     period = scoring.period_in_cycle(cycle, period_key)
     if stage in PERIOD_MONTHS and period.months != PERIOD_MONTHS[stage]:
-        raise BastionError(f"stage {stage} assesses periods of {PERIOD_MONTHS[stage]} month(s), not {period.key}")
+        raise BastionError(tr(f"阶段 {stage} 考核的是 {PERIOD_MONTHS[stage]} 个月的考核期，不是 {period.key}",
+                              f"stage {stage} assesses periods of {PERIOD_MONTHS[stage]} month(s), not {period.key}"))
     return period
 
 
@@ -339,8 +343,11 @@ def confirm_review(ctx: StageContext, cycle: Cycle, period_key: str, *, today: d
     key = stage_key(cycle.year, "annual", period.key)
     run = find_run(ctx.engine, cycle.tenant_id, key)
     if run is None or run.status != StageStatus.awaiting_review:
-        state = "has not run" if run is None else f"is {run.status}"
-        raise BastionError(f"nothing awaits review for {period.key}: the annual stage {state}")
+        if run is None:
+            raise BastionError(tr(f"{period.key} 没有待审核的结果：年度考核阶段尚未运行",
+                                  f"nothing awaits review for {period.key}: the annual stage has not run"))
+        raise BastionError(tr(f"{period.key} 没有待审核的结果：年度考核阶段的状态为“{word(STAGE_STATUS, run.status)}”",
+                              f"nothing awaits review for {period.key}: the annual stage is {run.status}"))
     run = _resume(ctx, run)
 
     def body() -> StageRun:
@@ -441,11 +448,13 @@ def run_stage(ctx: StageContext, cycle: Cycle, stage: str, *, period: str | None
         return spot_check(ctx, cycle, today)
     if stage in PERIOD_MONTHS:
         if period is None:
-            raise BastionError(f"stage {stage} needs a period (e.g. {cycle.year}-Q1, {cycle.year}-H1, {cycle.year})")
+            raise BastionError(tr(f"阶段 {stage} 需要指定考核期（如 {cycle.year}-Q1、{cycle.year}-H1、{cycle.year}）",
+                                  f"stage {stage} needs a period (e.g. {cycle.year}-Q1, {cycle.year}-H1, "
+                                  f"{cycle.year})"))
         return evaluate_period(ctx, cycle, stage, period, today=today)
     if stage == "rectification":
         return follow_up_rectifications(ctx, cycle, today)
-    raise NotFound(f"no stage {stage!r}; stages: {', '.join(STAGES)}")
+    raise NotFound(tr(f"没有考核阶段 {stage!r}；可用：{'、'.join(STAGES)}", f"no stage {stage!r}; stages: {', '.join(STAGES)}"))
 
 
 def read_runs(engine: Engine, tenant_id: int, year: int | None = None) -> list[StageRun]:

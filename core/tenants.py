@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from . import audit
 from .errors import Ambiguous, Conflict, NotFound
+from .i18n import tr
 from .models import (
     AuditEvent,
     Ballot,
@@ -37,15 +38,21 @@ from .models import (
 from .registry import Registry
 
 
+def _not_installed(unknown: Iterable[str], registry: Registry) -> str:
+    names, installed = list(unknown), sorted(registry.infos)
+    return tr(f"插件未安装：{'、'.join(names)}（已安装：{'、'.join(installed)}）",
+              f"plugin(s) not installed: {', '.join(names)} (installed: {', '.join(installed)})")
+
+
 def create_tenant(session: Session, *, code: str, name: str, plugins: Iterable[str], registry: Registry,
                   actor: str) -> Tenant:
     """A new tenant with ``plugins`` enabled (each must be installed)."""
     if session.exec(select(Tenant).where(Tenant.code == code)).first():
-        raise Conflict(f"tenant {code!r} already exists")
+        raise Conflict(tr(f"单位 {code!r} 已存在", f"tenant {code!r} already exists"))
     plugins = sorted(set(plugins))
     unknown = [p for p in plugins if p not in registry.infos]
     if unknown:
-        raise NotFound(f"plugin(s) not installed: {', '.join(unknown)} (installed: {', '.join(sorted(registry.infos))})")
+        raise NotFound(_not_installed(unknown, registry))
     tenant = Tenant(code=code, name=name)
     session.add(tenant)
     session.flush()
@@ -60,14 +67,18 @@ def resolve_tenant(session: Session, code: str | None = None) -> Tenant:
     if code is not None:
         tenant = session.exec(select(Tenant).where(Tenant.code == code)).first()
         if tenant is None:
-            raise NotFound(f"no tenant {code!r}; `bastion tenant list` shows the tenants")
+            raise NotFound(tr(f"没有单位 {code!r}；`bastion tenant list` 列出所有单位",
+                              f"no tenant {code!r}; `bastion tenant list` shows the tenants"))
         return tenant
     tenants = session.exec(select(Tenant).order_by(Tenant.code)).all()
     if not tenants:
-        raise NotFound("there is no tenant yet: create one with `bastion tenant create CODE --name NAME` "
-                       "(or run `bastion demo`)")
+        raise NotFound(tr("还没有任何单位：请用 `bastion tenant create CODE --name NAME` 创建（或运行 `bastion demo`）",
+                          "there is no tenant yet: create one with `bastion tenant create CODE --name NAME` "
+                          "(or run `bastion demo`)"))
     if len(tenants) > 1:
-        raise Ambiguous(f"{len(tenants)} tenants exist ({', '.join(t.code for t in tenants)}): name one with --tenant")
+        codes = [t.code for t in tenants]
+        raise Ambiguous(tr(f"共有 {len(tenants)} 个单位（{'、'.join(codes)}）：请用 --tenant 指定",
+                           f"{len(tenants)} tenants exist ({', '.join(codes)}): name one with --tenant"))
     return tenants[0]
 
 
@@ -81,7 +92,7 @@ def enable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *, 
     wanted = sorted(set(plugins))
     unknown = [p for p in wanted if p not in registry.infos]
     if unknown:
-        raise NotFound(f"plugin(s) not installed: {', '.join(unknown)} (installed: {', '.join(sorted(registry.infos))})")
+        raise NotFound(_not_installed(unknown, registry))
     before = enabled_plugins(session, tenant.id)
     added = [p for p in wanted if p not in before]
     session.add_all(TenantPlugin(tenant_id=tenant.id, plugin=p) for p in added)
@@ -100,7 +111,9 @@ def disable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *,
     before = enabled_plugins(session, tenant.id)
     unknown = sorted(set(plugins) - set(before))
     if unknown:
-        raise NotFound(f"tenant {tenant.code} does not enable {', '.join(unknown)} (enabled: {', '.join(before) or 'none'})")
+        raise NotFound(tr(f"单位 {tenant.code} 未启用 {'、'.join(unknown)}（已启用：{'、'.join(before) or '无'}）",
+                          f"tenant {tenant.code} does not enable {', '.join(unknown)} (enabled: "
+                          f"{', '.join(before) or 'none'})"))
     removed = sorted(set(plugins))
     session.connection().execute(delete(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id,
                                                             TenantPlugin.plugin.in_(removed)))

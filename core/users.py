@@ -18,21 +18,24 @@ from . import audit
 from .access import Action, Forbidden, Principal, hash_password, password_matches, require, visible
 from .errors import BastionError, Conflict, NotFound
 from .frames import read_frame
+from .i18n import tr
 from .models import Grant, Organization, Role, Tenant, User, code_is, utcnow
+from .words import ROLE, word
 
 MIN_PASSWORD = 8
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise BastionError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise BastionError(tr(f"密码至少需要 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters"))
 
 
 def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise BastionError(f"no role {role!r} (roles: {', '.join(r.value for r in Role)})") from None
+        raise BastionError(tr(f"没有角色 {role!r}（可用角色：{'、'.join(f'{r.value}（{word(ROLE, r.value)}）' for r in Role)}）",
+                              f"no role {role!r} (roles: {', '.join(r.value for r in Role)})")) from None
 
 
 def _org_id(session: Session, tenant_id: int, org_code: str | None) -> int:
@@ -41,12 +44,13 @@ def _org_id(session: Session, tenant_id: int, org_code: str | None) -> int:
     if org_code is None:
         tops = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, o.parent_id.is_(None))).all()
         if len(tops) != 1:
-            raise BastionError("name the organisation the role is granted on (--org CODE): the tenant has "
-                               f"{len(tops)} top organisations")
+            raise BastionError(tr(f"请指定授予该角色的组织（--org CODE）：本单位有 {len(tops)} 个最高层组织",
+                                  "name the organisation the role is granted on (--org CODE): the tenant has "
+                                  f"{len(tops)} top organisations"))
         return tops[0]
     found = session.exec(select_model(o.id).where(o.tenant_id == tenant_id, code_is(o.code, org_code))).first()
     if found is None:
-        raise NotFound(f"no organisation {org_code!r} in this tenant")
+        raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
     return found
 
 
@@ -55,10 +59,10 @@ def create_user(session: Session, *, tenant: Tenant, username: str, password: st
     """A new user of ``tenant`` with ``grants`` as ``(role, org_code)`` (None: the top organisation)."""
     username = username.strip()
     if not username:
-        raise BastionError("a user needs a username")
+        raise BastionError(tr("用户须有用户名", "a user needs a username"))
     _check_password(password)
     if session.exec(select_model(User).where(User.username == username)).first():
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(tr(f"用户 {username!r} 已存在", f"user {username!r} already exists"))
     user = User(tenant_id=tenant.id, username=username, display_name=display_name or username,
                 password_hash=hash_password(password))
     session.add(user)
@@ -73,7 +77,7 @@ def create_user(session: Session, *, tenant: Tenant, username: str, password: st
 def find_user(session: Session, tenant_id: int, username: str) -> User:
     user = session.exec(select_model(User).where(User.tenant_id == tenant_id, User.username == username)).first()
     if user is None:
-        raise NotFound(f"no user {username!r} in this tenant")
+        raise NotFound(tr(f"本单位没有用户 {username!r}", f"no user {username!r} in this tenant"))
     return user
 
 
@@ -84,7 +88,8 @@ def grant(session: Session, *, user: User, role: str, org_code: str | None, acto
     exists = session.exec(select_model(Grant).where(Grant.user_id == user.id, Grant.role == role.value,
                                                     Grant.org_id == org_id)).first()
     if exists:
-        raise Conflict(f"{user.username} already has {role.value} on {org_code or 'the whole tenant'}")
+        raise Conflict(tr(f"{user.username} 已在{org_code or '全单位'}拥有{word(ROLE, role.value)}角色",
+                          f"{user.username} already has {role.value} on {org_code or 'the whole tenant'}"))
     row = Grant(user_id=user.id, role=role.value, org_id=org_id)
     session.add(row)
     session.flush()
@@ -99,7 +104,8 @@ def revoke(session: Session, *, user: User, role: str, org_code: str | None, act
     gone = session.connection().execute(delete(Grant).where(Grant.user_id == user.id, Grant.role == role.value,
                                                             Grant.org_id == org_id)).rowcount
     if not gone:
-        raise NotFound(f"{user.username} has no {role.value} on {org_code or 'the whole tenant'}")
+        raise NotFound(tr(f"{user.username} 在{org_code or '全单位'}没有{word(ROLE, role.value)}角色",
+                          f"{user.username} has no {role.value} on {org_code or 'the whole tenant'}"))
     audit.record(session, tenant_id=user.tenant_id, actor=actor, action="revoke", entity="user", entity_id=user.id,
                  old={"role": role.value, "org_id": org_id})
 
@@ -140,7 +146,7 @@ def authenticate(session: Session, username: str, password: str) -> Principal:
     """
     user = session.exec(select_model(User).where(User.username == username.strip())).first()
     if user is None or not user.active or not password_matches(user.password_hash, password):
-        raise Forbidden("wrong username or password, or the user is deactivated")
+        raise Forbidden(tr("用户名或密码错误，或该用户已停用", "wrong username or password, or the user is deactivated"))
     user.last_login_at = utcnow()
     session.add(user)
     audit.record(session, tenant_id=user.tenant_id, actor=user.username, action="login", entity="user",
@@ -176,14 +182,16 @@ def require_admin_over(conn: Connection, principal: Principal, user: User) -> No
     """An administrator manages users of their tenant whose grants lie in their subtree (or who have none)."""
     require(conn, principal, Action.administer)
     if user.tenant_id != principal.tenant_id:
-        raise Forbidden(f"{principal.username} may not manage users of another tenant")
+        raise Forbidden(tr(f"{principal.username} 无权管理其他单位的用户",
+                           f"{principal.username} may not manage users of another tenant"))
     rows = conn.execute(select(Grant.__table__.c.org_id).where(Grant.__table__.c.user_id == user.id)).scalars().all()
     o = Organization.__table__.c
     for org_id in rows:
         inside = conn.execute(select(o.id).where(o.id == org_id,
                                                  visible(conn, principal, Action.administer, o.id))).first()
         if inside is None:
-            raise Forbidden(f"{user.username} holds a role outside {principal.username}'s organisations")
+            raise Forbidden(tr(f"{user.username} 拥有 {principal.username} 管理范围以外的组织的角色",
+                               f"{user.username} holds a role outside {principal.username}'s organisations"))
 
 
 def count_users(conn: Connection) -> int:

@@ -28,6 +28,7 @@ from .contributions import LedgerType
 from .cycles import cycle_scheme
 from .engine import UNIT_MONTHS, Period
 from .errors import BastionError, Conflict, NotFound
+from .i18n import tr
 from .models import (
     Cycle,
     Evaluation,
@@ -63,9 +64,10 @@ def branch(conn: Connection, principal: Principal, org_id: int, action: Action) 
     row = conn.execute(select(o.id, o.code, o.name, o.category, o.level, o.member_count, o.staff_count)
                        .where(o.id == org_id, o.tenant_id == principal.tenant_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no organisation {org_id}")
+        raise NotFound(tr(f"没有组织 {org_id}", f"no organisation {org_id}"))
     if row["level"] != OrgLevel.branch.value:
-        raise BastionError(f"{row['code']} is not a branch (党支部): the workspace is a branch's")
+        raise BastionError(tr(f"{row['code']} 不是党支部：支部工作台只供党支部使用",
+                              f"{row['code']} is not a branch (党支部): the workspace is a branch's"))
     return dict(row)
 
 
@@ -161,7 +163,8 @@ def read_targets(conn: Connection, principal: Principal, *, cycle: Cycle, org_id
 
 def _same_tenant(principal: Principal, cycle: Cycle) -> None:
     if cycle.tenant_id != principal.tenant_id:
-        raise Forbidden(f"{principal.username} may not read another tenant's cycle")
+        raise Forbidden(tr(f"{principal.username} 无权查看其他单位的考核年度",
+                           f"{principal.username} may not read another tenant's cycle"))
 
 
 def progress_window(cycle: Cycle, today: date | None = None) -> tuple[date, date]:
@@ -297,21 +300,26 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
     _same_tenant(principal, cycle)
     kind = ledger_types(conn, principal.tenant_id, registry).get(ledger_type)
     if kind is None:
-        raise BastionError(f"type: {ledger_type!r} is not a ledger type of this tenant's enabled plugins")
+        raise BastionError(tr(f"台账类型：{ledger_type!r} 不是本单位已启用插件提供的台账类型",
+                              f"type: {ledger_type!r} is not a ledger type of this tenant's enabled plugins"))
     if day.year != cycle.year:
-        raise BastionError(f"date: {day.isoformat()} is outside the {cycle.year} cycle")
+        raise BastionError(tr(f"日期：{day.isoformat()} 不在 {cycle.year} 考核年度内",
+                              f"date: {day.isoformat()} is outside the {cycle.year} cycle"))
     if _closed(conn, cycle, str(cycle.year)):
-        raise Conflict(f"the {cycle.year} results are under review or published: the year's ledgers are closed")
+        raise Conflict(tr(f"{cycle.year} 年度考核结果已在审核或已发布：该年度台账已关闭",
+                          f"the {cycle.year} results are under review or published: the year's ledgers are closed"))
     title = title.strip()
     if not title:
-        raise BastionError("title: a ledger entry needs a title (e.g. the meeting's subject)")
+        raise BastionError(tr("标题：台账须有标题（如会议主题）", "title: a ledger entry needs a title (e.g. the meeting's subject)"))
     if len(title) > MAX_TITLE:
-        raise BastionError(f"title: at most {MAX_TITLE} characters")
+        raise BastionError(tr(f"标题：最多 {MAX_TITLE} 个字符", f"title: at most {MAX_TITLE} characters"))
     if kind.quantity_required:
         if quantity is None or quantity <= 0:
-            raise BastionError(f"quantity: {kind.name} needs a quantity in {kind.unit} greater than 0")
+            raise BastionError(tr(f"数量：{kind.name}须填写大于 0 的数量（单位：{kind.unit}）",
+                                  f"quantity: {kind.name} needs a quantity in {kind.unit} greater than 0"))
     elif quantity is not None:
-        raise BastionError(f"quantity: {kind.name} entries count one each and take no quantity")
+        raise BastionError(tr(f"数量：{kind.name}每条计为一次，不填数量",
+                              f"quantity: {kind.name} entries count one each and take no quantity"))
     entry = LedgerEntry(tenant_id=principal.tenant_id, org_id=org_id, type=ledger_type, date=day,
                         quantity=None if quantity is None else float(quantity), title=title, note=note.strip(),
                         recorded_by=principal.username, source="ui")
@@ -327,7 +335,7 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
 def attach_evidence(session: Session, principal: Principal, *, entry_id: int, filename: str, data: bytes,
                     home) -> Evidence:
     """Keep a file as evidence (佐证材料) of one of the branch's ledger entries."""
-    entry = org_row(session, principal, Action.record_ledger, LedgerEntry, entry_id, "ledger entry")
+    entry = org_row(session, principal, Action.record_ledger, LedgerEntry, entry_id, ("台账", "ledger entry"))
     tenant = session.get(Tenant, principal.tenant_id)
     return evidence.store(session, home=home, tenant_id=tenant.id, tenant_code=tenant.code, filename=filename,
                           data=data, actor=principal.username, ledger_entry_id=entry.id)
@@ -364,8 +372,8 @@ def evidence_file(session: Session, principal: Principal, evidence_id: int) -> t
     """An evidence file of a ledger entry the principal may see: its name and content."""
     row = session.get(Evidence, evidence_id)
     if row is None or row.tenant_id != principal.tenant_id or row.ledger_entry_id is None:
-        raise NotFound(f"no evidence {evidence_id}")
-    org_row(session, principal, Action.record_ledger, LedgerEntry, row.ledger_entry_id, "ledger entry")
+        raise NotFound(tr(f"没有佐证材料 {evidence_id}", f"no evidence {evidence_id}"))
+    org_row(session, principal, Action.record_ledger, LedgerEntry, row.ledger_entry_id, ("台账", "ledger entry"))
     return row.filename, evidence.read_bytes(row)
 
 
@@ -401,7 +409,8 @@ def _self_rows(session: Session, tenant_id: int, org_id: int, day: date) -> list
 
 def _may_read_self(conn: Connection, principal: Principal, org_id: int) -> None:
     if not (allows(conn, principal, Action.self_assess, org_id) or allows(conn, principal, Action.record_ledger, org_id)):
-        raise Forbidden(f"{principal.username} may not read the self-assessment of organisation {org_id}")
+        raise Forbidden(tr(f"{principal.username} 无权查看组织 {org_id} 的自评",
+                           f"{principal.username} may not read the self-assessment of organisation {org_id}"))
 
 
 def self_indicators(conn: Connection, cycle: Cycle, registry: Registry) -> list[tuple[str, str]]:
@@ -428,8 +437,9 @@ def read_self_assessment(session: Session, principal: Principal, *, cycle: Cycle
 
 def _check_period(cycle: Cycle, period: str) -> None:
     if period not in cycle_periods(cycle):
-        raise BastionError(f"period: {period!r} is not a period of the {cycle.year} cycle "
-                           f"(periods: {', '.join(cycle_periods(cycle))})")
+        raise BastionError(tr(f"考核期：{period!r} 不是 {cycle.year} 考核年度的考核期（可选：{'、'.join(cycle_periods(cycle))}）",
+                              f"period: {period!r} is not a period of the {cycle.year} cycle "
+                              f"(periods: {', '.join(cycle_periods(cycle))})"))
 
 
 def _closed(conn: Connection, cycle: Cycle, period: str) -> bool:
@@ -438,11 +448,13 @@ def _closed(conn: Connection, cycle: Cycle, period: str) -> bool:
                                            e.status.in_(CLOSED_STATUSES)).limit(1)).first() is not None
 
 
-def _score(field: str, value: float | None) -> float | None:
+def _score(field: tuple[str, str], value: float | None) -> float | None:
+    """``value`` as a score 0–100; ``field`` names it in the message, in Chinese and English."""
     if value is None:
         return None
     if not 0 <= float(value) <= 100:
-        raise BastionError(f"{field}: {float(value):g} is outside 0–100")
+        raise BastionError(tr(f"{field[0]}：{float(value):g} 不在 0–100 之间",
+                              f"{field[1]}: {float(value):g} is outside 0–100"))
     return float(value)
 
 
@@ -459,19 +471,22 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     _same_tenant(principal, cycle)
     _check_period(cycle, period)
     if _closed(conn, cycle, period):
-        raise Conflict(f"period: the results of {period} are under review or published; "
-                       "its self-assessment can no longer be changed")
+        raise Conflict(tr(f"考核期：{period} 的考核结果已在审核或已发布，其自评不能再修改",
+                          f"period: the results of {period} are under review or published; "
+                          "its self-assessment can no longer be changed"))
     wanted: dict[str | None, float] = {}
-    if (value := _score("overall", overall)) is not None:
+    if (value := _score(("总体评分", "overall"), overall)) is not None:
         wanted[None] = value
     known = {s.code for s in cycle_scheme(cycle).indicators()}
     for code, raw in (indicators or {}).items():
         if code not in known:
-            raise BastionError(f"indicator: the {cycle.year} scheme has no indicator {code!r}")
-        if (value := _score(f"indicator {code}", raw)) is not None:
+            raise BastionError(tr(f"指标：{cycle.year} 年度方案没有指标 {code!r}",
+                                  f"indicator: the {cycle.year} scheme has no indicator {code!r}"))
+        if (value := _score((f"指标 {code}", f"indicator {code}"), raw)) is not None:
             wanted[code] = value
     if not wanted:
-        raise BastionError("score: give an overall score or a score for at least one indicator (0–100)")
+        raise BastionError(tr("分数：请填写总体评分，或至少一项指标的评分（0–100）",
+                              "score: give an overall score or a score for at least one indicator (0–100)"))
     day = self_assessment_day(period)
     existing = {r.indicator_code: r for r in _self_rows(session, principal.tenant_id, org_id, day)}
     old = {str(k): r.score for k, r in existing.items()}
@@ -555,5 +570,6 @@ def explain(conn: Connection, principal: Principal, *, cycle: Cycle, period: str
     status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
                                                  e.org_id == org_id)).scalar()
     if status is None or status not in _result_statuses(principal):
-        raise NotFound(f"{org['code']} has no published result for {period} yet")
+        raise NotFound(tr(f"{org['code']} 还没有已发布的 {period} 考核结果",
+                          f"{org['code']} has no published result for {period} yet"))
     return results.explain(conn, cycle=cycle, period=period, org_code=org["code"])

@@ -21,6 +21,8 @@ from tests import factories
 # (the demo) starts one temporary server there.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bastion-test-prefect-"))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its INFO lines at exit hit pytest's closed streams
+# Tests speak the default language (zh-CN) whatever the shell says; English is asked for with i18n.using("en").
+os.environ.pop("BASTION_LANG", None)
 
 PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -7,6 +7,7 @@ of the Chinese a user sees by default set ``BASTION_LANG`` themselves (fixture `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,15 @@ def bastion(*args: str, ok: bool = True, input: str | None = None):
     if ok:
         assert result.exit_code == 0, result.output
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english() -> Iterator[None]:
+    """The command line's tests read its English output, so they run in English: core's messages follow
+    BASTION_LANG (set before any module-scoped fixture, such as the shared demo, runs a command)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BASTION_LANG", "en")
+        yield
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bastion.core import users
+from bastion.core import i18n, users
 from bastion.core.access import Action, Forbidden, allows, hash_password, password_matches, require, visible
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict
@@ -58,9 +58,11 @@ def test_passwords_are_kept_as_argon2_hashes():
 def test_a_login_checks_the_password_and_the_user_being_active(engine, tenant, tree):
     who = _user(engine, tenant, "zhang", ("leader", None))
     assert who.roles == {"leader"} and who.tenant_id == tenant.id
-    with Session(engine) as session, pytest.raises(Forbidden, match="wrong username or password"):
+    with Session(engine) as session, pytest.raises(Forbidden, match="用户名或密码错误"):
         users.authenticate(session, "zhang", "wrong password")
-    with Session(engine) as session, pytest.raises(Forbidden, match="wrong username or password"):
+    with Session(engine) as session, pytest.raises(Forbidden, match="用户名或密码错误"):
+        users.authenticate(session, "nobody", PASSWORD)
+    with i18n.using("en"), Session(engine) as session, pytest.raises(Forbidden, match="wrong username or password"):
         users.authenticate(session, "nobody", PASSWORD)
     with transaction(engine) as session:
         users.set_active(session, user=users.find_user(session, tenant.id, "zhang"), active=False, actor="test")
@@ -82,9 +84,9 @@ def test_require_refuses_outside_the_subtree_and_outside_the_roles(engine, tenan
     secretary = _user(engine, tenant, "sec-a", ("secretary", "A"))
     with engine.connect() as conn:
         require(conn, secretary, Action.record_ledger, tree["A"])
-        with pytest.raises(Forbidden, match="outside the organisations granted"):
+        with pytest.raises(Forbidden, match="不在授予其的组织范围内"):
             require(conn, secretary, Action.record_ledger, tree["B"])
-        with pytest.raises(Forbidden, match="may not administer"):
+        with pytest.raises(Forbidden, match="无权管理"):
             require(conn, secretary, Action.administer)
         assert not allows(conn, secretary, Action.view_drafts, tree["A"])
 
@@ -105,9 +107,9 @@ def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
     with transaction(engine) as session:
         li = users.find_user(session, tenant.id, "li")
         users.grant(session, user=li, role="inspector", org_code="ZZ2", actor="admin")
-        with pytest.raises(Conflict, match="already has inspector on ZZ2"):
+        with pytest.raises(Conflict, match="已在ZZ2拥有督查人员角色"):
             users.grant(session, user=li, role="inspector", org_code="ZZ2", actor="admin")
-        with pytest.raises(BastionError, match="no role 'boss'"):
+        with pytest.raises(BastionError, match="没有角色 'boss'"):
             users.grant(session, user=li, role="boss", org_code=None, actor="admin")
     with transaction(engine) as session:
         who = users.authenticate(session, "li", PASSWORD)
@@ -122,10 +124,10 @@ def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
 
 
 def test_short_passwords_and_duplicate_usernames_are_refused(engine, tenant, tree):
-    with transaction(engine) as session, pytest.raises(BastionError, match="at least 8 characters"):
+    with transaction(engine) as session, pytest.raises(BastionError, match="密码至少需要 8 个字符"):
         users.create_user(session, tenant=tenant, username="wang", password="short", actor="test")
     _user(engine, tenant, "wang", ("leader", None))
-    with transaction(engine) as session, pytest.raises(Conflict, match="already exists"):
+    with transaction(engine) as session, pytest.raises(Conflict, match="已存在"):
         users.create_user(session, tenant=tenant, username="wang", password=PASSWORD, actor="test")
 
 
@@ -138,7 +140,7 @@ def test_an_administrator_of_a_subtree_sees_only_the_users_inside_it(engine, ten
     assert listed == {"sec-a", "admin-zz1"}
     with Session(engine) as session:
         sec_c = users.find_user(session, tenant.id, "sec-c")
-        with pytest.raises(Forbidden, match="outside"):
+        with pytest.raises(Forbidden, match="管理范围以外"):
             users.require_admin_over(session.connection(), zz1_admin, sec_c)
 
 

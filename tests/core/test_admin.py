@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bastion.core import admin, stages, users
+from bastion.core import admin, i18n, organizations, stages, users
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -66,18 +67,20 @@ def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, w
     assert actions == ["create", "grant", "grant", "revoke", "deactivate", "activate", "set_password"]
 
 
-@pytest.mark.parametrize(("values", "error", "message"), [
-    ({"role": "king"}, BastionError, "no role 'king'"),
-    ({"password": "short"}, BastionError, "at least 8 characters"),
-    ({"username": "sec_a"}, Conflict, "already exists"),
-    ({"org_code": "NOPE"}, NotFound, "organisation: no organisation 'NOPE'"),
-    ({"org_code": None}, BastionError, "organisation: name the organisation"),
+@pytest.mark.parametrize(("values", "error", "message", "english"), [
+    ({"role": "king"}, BastionError, "没有角色 'king'（可用角色：admin（管理员）", "no role 'king'"),
+    ({"password": "short"}, BastionError, "密码至少需要 8 个字符", "at least 8 characters"),
+    ({"username": "sec_a"}, Conflict, "用户 'sec_a' 已存在", "already exists"),
+    ({"org_code": "NOPE"}, NotFound, "组织：本单位没有组织 'NOPE'", "organisation: no organisation 'NOPE'"),
+    ({"org_code": None}, BastionError, "组织：请指定授予该角色的组织", "organisation: name the organisation"),
 ])
-def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message):
+def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message, english):
     before = _count_users(engine)
     arguments = {"username": "newbie", "password": "long-enough", "display_name": "", "role": "inspector",
                  "org_code": "A"} | values
     with pytest.raises(error, match=message), transaction(engine) as session:
+        admin.create_user(session, world["admin"], **arguments)
+    with i18n.using("en"), pytest.raises(error, match=english), transaction(engine) as session:
         admin.create_user(session, world["admin"], **arguments)
     assert _count_users(engine) == before
 
@@ -112,14 +115,14 @@ def test_a_subtree_admin_manages_only_users_and_roles_inside_it(engine, world):
 
 def test_an_admin_does_not_lock_themselves_out_and_others_may_not_administer(engine, world):
     with transaction(engine) as session:
-        with pytest.raises(Forbidden, match="cannot deactivate yourself"):
+        with pytest.raises(Forbidden, match="不能停用自己的账号"):
             admin.set_user_active(session, world["admin"], username="boss", active=False)
-        with pytest.raises(Forbidden, match="cannot revoke your own administrator role"):
+        with pytest.raises(Forbidden, match="不能撤销自己的管理员角色"):
             admin.revoke_role(session, world["admin"], username="boss", role="admin", org_code="DW")
     for role in ("leader", "sec_a"):
-        with engine.connect() as conn, pytest.raises(Forbidden, match="may not administer"):
+        with engine.connect() as conn, pytest.raises(Forbidden, match="无权管理"):
             admin.read_users(conn, world[role])
-        with transaction(engine) as session, pytest.raises(Forbidden, match="may not administer"):
+        with transaction(engine) as session, pytest.raises(Forbidden, match="无权管理"):
             admin.create_user(session, world[role], username="x", password="long-enough", display_name="",
                               role="leader", org_code="DW")
 
@@ -129,11 +132,11 @@ def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine
         shown = admin.read_plugins(session, world["sub"], registry).set_index("plugin")
     assert shown.loc["target-table", "enabled"] and not shown.loc["study-education", "enabled"]
     assert "schemes: target-table" in shown.loc["target-table", "contributes"]
-    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+    with transaction(engine) as session, pytest.raises(Forbidden, match="需要全单位的管理员"):
         admin.enable_plugin(session, world["sub"], registry, "study-education")
     with transaction(engine) as session:
         assert admin.enable_plugin(session, world["admin"], registry, "study-education") == ["study-education"]
-    with transaction(engine) as session, pytest.raises(NotFound, match="not installed"):
+    with transaction(engine) as session, pytest.raises(NotFound, match="插件未安装"):
         admin.enable_plugin(session, world["admin"], registry, "no-such-plugin")
     with transaction(engine) as session:
         admin.disable_plugin(session, world["admin"], "study-education")
@@ -143,12 +146,12 @@ def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine
 
 
 def test_the_next_cycle_opens_with_last_years_scheme_and_shows_its_calendar(engine, registry, tenant, cycle, world):
-    with transaction(engine) as session, pytest.raises(Forbidden, match="whole tenant"):
+    with transaction(engine) as session, pytest.raises(Forbidden, match="需要全单位的管理员"):
         admin.open_next_cycle(session, world["sub"], registry)
     with transaction(engine) as session:
         opened = admin.open_next_cycle(session, world["admin"], registry)
     assert (opened.year, opened.scheme_id, opened.opened_by) == (2027, "target-table", "boss")
-    with transaction(engine) as session, pytest.raises(Conflict, match="already has a cycle for 2027"):
+    with transaction(engine) as session, pytest.raises(Conflict, match="已有 2027 考核年度"):
         admin.open_next_cycle(session, world["admin"], registry, year=2027)
     with Session(engine) as session:
         listed = admin.read_cycles(session, world["admin"])
@@ -174,7 +177,7 @@ def test_stage_runs_and_the_audit_trail_are_the_tenants_own(engine, registry, te
         trail = admin.read_audit(conn, world["admin"])
         draws = admin.read_audit(conn, world["admin"], entity="spot_check", actor="督查组")
         entities = admin.audit_entities(conn, world["admin"])
-        with pytest.raises(Forbidden, match="whole tenant"):
+        with pytest.raises(Forbidden, match="需要全单位的管理员"):
             admin.read_audit(conn, world["sub"])
         with pytest.raises(Forbidden):
             admin.read_stage_runs(conn, world["leader"])
@@ -201,3 +204,72 @@ def test_another_tenants_admin_cannot_touch_this_tenants_users(engine, registry,
             admin.grant_role(session, stranger, username="sec_a", role="leader", org_code="DW")
     with Session(engine) as session:
         assert len(session.exec(select(Grant).where(Grant.user_id == _user(engine, "sec_a").id)).all()) == 1
+
+
+def test_the_audit_trail_reads_in_words_in_one_language(engine, tenant, world):
+    boss = world["admin"]
+    with transaction(engine) as session:
+        admin.create_user(session, boss, username="newbie", password="long-enough", display_name="新人",
+                          role="inspector", org_code="ZZ1")
+        admin.grant_role(session, boss, username="newbie", role="secretary", org_code="A")
+        admin.set_user_active(session, boss, username="newbie", active=False)
+        organizations.update_organization(session, boss, code="A", secretary="王五", member_count=31)
+    a = people.get_org(engine, tenant, "A")
+    with engine.connect() as conn:
+        trail = admin.read_audit_trail(conn, boss, actor="boss")
+    granted = [(r.old, r.new) for r in trail.itertuples() if (r.action, r.entity) == ("授权", "用户")]
+    assert granted == [("", f"角色：支部书记；组织：A {a.name}"), ("", "角色：督查人员；组织：ZZ1 ZZ1党组织")]
+    rows = {(r.action, r.entity): r for r in trail.itertuples()}
+    assert (rows["停用", "用户"].old, rows["停用", "用户"].new) == ("启用：是", "启用：否")
+    edited = rows["修改", "组织"]
+    assert edited.object == f"A {a.name}" and edited.new == "书记：王五；党员人数：31"
+    assert edited.note == "edited in the UI (A)"  # a note is stored text, shown as it was written
+    shown = " ".join(trail["old"]) + " ".join(trail["new"])
+    assert "None" not in shown and "{" not in shown and '"' not in shown
+
+    with i18n.using("en"), engine.connect() as conn:
+        english = admin.read_audit_trail(conn, boss, actor="boss")
+    rows = {(r.action, r.entity): r for r in english.itertuples()}
+    assert f"role: Branch secretary; organisation: A {a.name}" in set(english["new"])
+    assert rows["deactivated", "user"].new == "active: no"
+    assert rows["updated", "organisation"].new == "secretary: 王五; member_count: 31"
+
+
+def test_a_role_on_the_whole_tenant_and_an_empty_value_read_as_words():
+    assert admin.describe_values({"role": "leader", "org_id": None}, entity="user") == "角色：领导；组织：全单位"
+    assert admin.describe_values({"parent_code": None}, entity="organization") == "上级组织编码：无（最高层组织）"
+    assert admin.describe_values({"category": None, "note": "", "plugins": []}, entity="organization") == ""
+    assert admin.describe_values({"status": "responded", "response": "已整改"}, entity="rectification") == \
+        "状态：已反馈，待复验；整改情况：已整改"
+    assert admin.describe_values({"period": "2026", "scores": {"None": 90.0, "B1-1": 85.5}}, entity="self_assessment") \
+        == "考核期：2026；评分：总体评分 90，B1-1 85.5"
+    assert admin.describe_values({"kind": "spot"}, entity="check") == "类型：不定期抽查"
+    assert admin.describe_values({"kind": "ledger", "inserted": 3}, entity="ledger") == "类型：台账；新增：3"
+    with i18n.using("en"):
+        assert admin.describe_values({"role": "leader", "org_id": None}, entity="user") == \
+            "role: Leader; organisation: the whole tenant"
+        assert admin.describe_values({"results_changed": [{"code": "A", "total_old": 80.0, "total_new": 85.0}]},
+                                     entity="evaluation") == "results changed: (code: A; total (old): 80; total (new): 85)"
+
+
+def test_the_audit_trail_in_words_takes_the_same_queries_for_few_events_or_many(engine, world):
+    """Organisations are named in one query, not one per event."""
+    boss = world["admin"]
+
+    def statements() -> int:
+        seen = []
+        with engine.connect() as conn:
+            listen = lambda *args: seen.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+            event.listen(conn, "before_cursor_execute", listen)
+            trail = admin.read_audit_trail(conn, boss, actor="boss")
+            event.remove(conn, "before_cursor_execute", listen)
+        assert all(value for value in trail["new"])
+        return len(seen)
+
+    with transaction(engine) as session:
+        admin.grant_role(session, boss, username="sec_a", role="inspector", org_code="A")
+    few = statements()
+    with transaction(engine) as session:
+        for code in ("B", "C", "ZZ1", "ZZ2"):
+            admin.grant_role(session, boss, username="sec_c", role="inspector", org_code=code)
+    assert statements() == few

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import ballots, scoring
+from bastion.core import ballots, i18n, scoring
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -50,22 +50,24 @@ def test_ballots_are_assigned_once_per_rater_branch_and_source(engine, registry,
 
 
 BAD_ASSIGNMENTS = [
-    ({"period": "2025"}, BastionError, "period: 2025 is outside the 2026 cycle"),
-    ({"period": "2026-13"}, BastionError, "period: not a period"),
-    ({"source": "crowd"}, BastionError, "source: no rating source 'crowd'"),
-    ({"rater": "nobody"}, NotFound, "rater: no user 'nobody'"),
-    ({"rater": "sec-a"}, BastionError, "rater: sec-a does not have the rater role"),
-    ({"codes": ("ZZ1",)}, BastionError, "ZZ1 are not branches"),
-    ({"codes": ("A", "Q")}, NotFound, "no organisation Q"),
-    ({"codes": ()}, BastionError, "name at least one branch"),
+    ({"period": "2025"}, BastionError, "考核期：2025 不在 2026 考核年度内", "period: 2025 is outside the 2026 cycle"),
+    ({"period": "2026-13"}, BastionError, "考核期：'2026-13' 不是考核期", "period: not a period"),
+    ({"source": "crowd"}, BastionError, "测评来源：没有测评来源 'crowd'", "source: no rating source 'crowd'"),
+    ({"rater": "nobody"}, NotFound, "测评人：本单位没有用户 'nobody'", "rater: no user 'nobody'"),
+    ({"rater": "sec-a"}, BastionError, "测评人：sec-a 没有测评人角色", "rater: sec-a does not have the rater role"),
+    ({"codes": ("ZZ1",)}, BastionError, "ZZ1 不是党支部", "ZZ1 are not branches"),
+    ({"codes": ("A", "Q")}, NotFound, "本单位没有组织 Q", "no organisation Q"),
+    ({"codes": ()}, BastionError, "请至少指定一个被测评的党支部", "name at least one branch"),
 ]
 
 
 def test_a_bad_assignment_is_refused_by_field(engine, registry, cycle, folks):
-    for change, error, message in BAD_ASSIGNMENTS:
+    for change, error, message, english in BAD_ASSIGNMENTS:
         change = dict(change)
         codes = change.pop("codes", ("A",))
         with pytest.raises(error, match=message):
+            assign(engine, cycle, *codes, **change)
+        with i18n.using("en"), pytest.raises(error, match=english):
             assign(engine, cycle, *codes, **change)
     with Session(engine) as session:
         assert not session.exec(select(Ballot)).all()
@@ -104,11 +106,11 @@ def test_a_rater_sees_and_submits_only_their_own_ballots_once(engine, registry, 
         "rater", "members", folks.ids["A"], 87.5, None, date(2026, 5, 1))
     assert (event.actor, event.entity_id, event.new["score"]) == ("rater", str(mine[0].id), 87.5)
 
-    with pytest.raises(Conflict, match="submitted once"):
+    with pytest.raises(Conflict, match="每张测评票只能提交一次"):
         submit(engine, folks.rater, mine[0].id, registry, score=10)
     for who, ballot_id in ((second, mine[1].id), (folks.rater, theirs[0].id), (folks.admin, mine[1].id),
                            (folks.stranger, mine[1].id), (folks.rater, 999_999)):
-        with pytest.raises(Forbidden, match="is not assigned to"):
+        with pytest.raises(Forbidden, match="未分配给"):
             submit(engine, who, ballot_id, registry, score=50)
     with engine.connect() as conn:
         seen = ballots.my_ballots(conn, folks.rater).set_index("ballot_id")
@@ -124,13 +126,13 @@ def test_the_answer_follows_what_the_scheme_asks_of_the_source(engine, registry,
     with engine.connect() as conn:
         asked = ballots.questions(conn, cycle, "superior", registry)
     assert [(q.indicator_code, q.qualitative) for q in asked] == [(None, False), ("B1-4", True)]
-    with pytest.raises(BastionError, match="level: choose one of 优秀、良好"):
+    with pytest.raises(BastionError, match="等次：请为“.*”选择 优秀、良好"):
         submit(engine, folks.rater, superior.id, registry, indicator_code="B1-4", score=90)
-    with pytest.raises(BastionError, match="score: 120 is outside 0–100"):
+    with pytest.raises(BastionError, match="分数：120 不在 0–100 之间"):
         submit(engine, folks.rater, superior.id, registry, score=120)
-    with pytest.raises(BastionError, match="score: give a score"):
+    with pytest.raises(BastionError, match="分数：请为"):
         submit(engine, folks.rater, superior.id, registry)
-    with pytest.raises(BastionError, match="does not ask about 'B2-1'"):
+    with pytest.raises(BastionError, match="测评票不含 'B2-1'"):
         submit(engine, folks.rater, superior.id, registry, indicator_code="B2-1", score=80)
     rating = submit(engine, folks.rater, superior.id, registry, indicator_code="B1-4", level="良好")
     assert (rating.indicator_code, rating.level, rating.score) == ("B1-4", "良好", None)
@@ -142,7 +144,7 @@ def test_a_ballot_of_a_published_period_is_closed_and_ratings_are_dated_inside_t
     (year,) = assign(engine, cycle, "B", period="2026")
     scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
-    with pytest.raises(Conflict, match="ballot is closed"):
+    with pytest.raises(Conflict, match="测评已截止"):
         submit(engine, folks.rater, half.id, registry, score=80)
     with transaction(engine) as session:
         rating = ballots.submit_ballot(session, folks.rater, ballot_id=year.id, registry=registry, score=80,

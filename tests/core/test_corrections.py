@@ -114,14 +114,14 @@ def test_corrections_are_refused_unless_allowed_and_sensible(engine, registry, p
     kwargs = dict(cycle=sample.cycle, period="2025", org_code=first, registry=registry)
     with pytest.raises(Forbidden):
         correct_points(engine, people["leader"], indicator_code=code, points=0, reason="x", **kwargs)
-    with pytest.raises(BastionError, match="needs its reason"):
+    with pytest.raises(BastionError, match="更正须写明更正理由"):
         correct_points(engine, people["admin"], indicator_code=code, points=0, reason=" ", **kwargs)
-    with pytest.raises(BastionError, match=f"worth 0 to {max_points:g} points"):
+    with pytest.raises(BastionError, match=f"的分值为 0 至 {max_points:g} 分"):
         correct_points(engine, people["admin"], indicator_code=code, points=max_points + 1, reason="x", **kwargs)
-    with pytest.raises(BastionError, match="veto item"):
+    with pytest.raises(BastionError, match="一票否决项"):
         correct_points(engine, people["admin"], indicator_code=veto, points=0, reason="x", **kwargs)
     scoring.score_period(engine, cycle=sample.cycle, period_key="2025-H1", registry=registry, actor="test")
-    with pytest.raises(Conflict, match="not published"):
+    with pytest.raises(Conflict, match="尚未发布"):
         correct_points(engine, people["admin"], indicator_code=code, points=0, reason="x",
                        **{**kwargs, "period": "2025-H1"})
     with Session(engine) as session:

@@ -219,9 +219,9 @@ def test_bad_pages_are_refused_with_the_reason(world):
     with world.engine.connect() as conn:
         with pytest.raises(BastionError, match="offset -1"):
             dashboard.ranking(conn, world.who(ADMIN), cycle_id=world.cycle_id, period="2026", offset=-1)
-        with pytest.raises(BastionError, match="page size"):
+        with pytest.raises(BastionError, match="每页条数"):
             dashboard.ranking(conn, world.who(ADMIN), cycle_id=world.cycle_id, period="2026", limit=0)
-        with pytest.raises(BastionError, match="by grade or tier"):
+        with pytest.raises(BastionError, match="分布只能按等次"):
             dashboard.distribution(conn, world.who(ADMIN), cycle_id=world.cycle_id, period="2026", by="rank")
 
 
@@ -351,7 +351,7 @@ def test_a_secretary_or_a_rater_is_refused(world, role):
                      lambda: dashboard.drill_roots(conn, who),
                      lambda: dashboard.explain_branch(conn, who, cycle_id=world.cycle_id, period="2026",
                                                       org_code="B11")):
-            with pytest.raises(Forbidden, match="leaders' dashboard"):
+            with pytest.raises(Forbidden, match="无权打开领导驾驶舱"):
                 call()
 
 
@@ -371,7 +371,7 @@ def test_drafts_only_for_those_who_may_see_them(world):
 
         assert q3(world.who(LEADER)) == ["B11"] and q3(world.who(ADMIN)) == ["B11"]
         assert q3(world.who(INSPECTOR)) == []
-        with pytest.raises(Forbidden, match="before it is published"):
+        with pytest.raises(Forbidden, match="无权在发布前查看"):
             dashboard.explain_branch(conn, world.who(INSPECTOR), cycle_id=world.cycle_id, period="2026-Q3",
                                      org_code="B11")
         assert dashboard.explain_branch(conn, world.who(LEADER), cycle_id=world.cycle_id, period="2026-Q3",
@@ -424,9 +424,9 @@ def test_the_latest_bulletins_files_come_from_the_archive(world):
         assert (name, data) == ("考核结果-2026.xlsx", b"xlsx acme 2026")
         assert dashboard.bulletin_file(conn, world.who(ADMIN), bulletin_id=latest.id, kind="docx",
                                        home=world.home)[1] == b"docx acme 2026"
-        with pytest.raises(BastionError, match="docx or xlsx"):
+        with pytest.raises(BastionError, match="docx 或 xlsx"):
             dashboard.bulletin_file(conn, world.who(ADMIN), bulletin_id=latest.id, kind="pdf", home=world.home)
-        with pytest.raises(NotFound, match="missing from the archive"):
+        with pytest.raises(NotFound, match="档案中缺少该通报的"):
             dashboard.bulletin_file(conn, world.who(ADMIN), bulletin_id=latest.id, kind="docx",
                                     home=world.home / "nowhere")
 

@@ -64,10 +64,13 @@ def test_a_word_for_every_code_and_nothing_for_none():
     assert words.word(words.STAGE_STATUS, "something-new") == "something-new"
     assert words.word(words.STAGE_STATUS, None) == ""
     assert words.word(words.STAGE_STATUS, float("nan")) == ""
-    from bastion.core.models import EvaluationStatus, RectificationStatus, Role, StageStatus
+    from bastion.core.access import Action
+    from bastion.core.importing import KINDS
+    from bastion.core.models import CheckKind, EvaluationStatus, RectificationStatus, Role, StageStatus
 
     for table, enum in [(words.ROLE, Role), (words.NOTICE_STATUS, RectificationStatus),
-                        (words.STAGE_STATUS, StageStatus), (words.RESULT_STATUS, EvaluationStatus)]:
+                        (words.STAGE_STATUS, StageStatus), (words.RESULT_STATUS, EvaluationStatus),
+                        (words.CHECK_KIND, CheckKind), (words.ACCESS_ACTION, Action)]:
         assert set(table) == {e.value for e in enum}
 
 
@@ -85,3 +88,41 @@ def test_a_calendar_cron_reads_as_words(cron, zh, en):
         assert words.cron_text(cron) == zh
     with i18n.using("en"):
         assert words.cron_text(cron) == en
+    assert tuple(words.IMPORT_KIND) == KINDS
+
+
+def _audited_codes() -> tuple[set[str], set[str]]:
+    """Every action and entity core writes to the audit trail: the literals given to ``audit.record`` (both arms
+    of a conditional), and the import kinds, which the importer writes as the entity of an import."""
+    import ast
+    from pathlib import Path
+
+    from bastion.core.importing import KINDS
+
+    core = Path(words.__file__).parent
+    found: dict[str, set[str]] = {"action": set(), "entity": set()}
+    for path in sorted(core.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg not in found:
+                    continue
+                value = keyword.value
+                arms = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+                for arm in arms:
+                    if isinstance(arm, ast.Constant) and isinstance(arm.value, str):
+                        found[keyword.arg].add(arm.value)
+                    else:  # only the importer names its entity by a variable: the kind imported
+                        assert (path.name, keyword.arg, ast.unparse(arm)) == ("importing.py", "entity", "kind")
+                        found["entity"].update(KINDS)
+    return found["action"], found["entity"]
+
+
+def test_every_audited_action_and_entity_has_a_word():
+    actions, entities = _audited_codes()
+    assert {"grant", "activate", "deactivate", "import", "draw"} <= actions  # the scan sees them all
+    assert {"user", "self_assessment", "ledger", "ratings"} <= entities
+    assert actions - set(words.AUDIT_ACTION) == set()
+    assert entities - set(words.AUDIT_ENTITY) == set()

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import event, func, select
 from sqlmodel import Session
 
-from bastion.core import importing
+from bastion.core import i18n, importing
 from bastion.core.errors import BastionError
 from bastion.core.importing import ImportRejected, import_file, write_template
 from bastion.core.models import AuditEvent, Check, Finding, LedgerEntry, Organization, Rating
@@ -69,7 +69,8 @@ def orgs(engine, tenant) -> dict[str, Organization]:
 
 
 def problems(excinfo) -> set[tuple[int | None, str]]:
-    return {(e.row, e.field) for e in excinfo.value.errors}
+    """(row, field key) of every problem: the same in either language."""
+    return {(e.row, e.key) for e in excinfo.value.errors}
 
 
 @pytest.fixture
@@ -175,9 +176,30 @@ def test_organizations_reject_missing_parents_cycles_and_wrong_levels(engine, re
     assert problems(excinfo) == {(2, "parent_code"), (3, "parent_code"), (4, "parent_code"), (5, "level"),
                                  (6, "level"), (7, "level"), (8, "parent_code"), (9, "level"), (10, "level")}
     message = str(excinfo.value)
-    assert "bad.csv" in message and "row 4, parent_code" in message and "'NOPE'" in message
-    assert "A1 → A2 → A1" in message
+    assert "bad.csv" in message and "第 4 行，上级组织编码" in message and "'NOPE'" in message
+    assert "上级关系形成循环：A1 → A2 → A1" in message
     assert count(engine, Organization) == 4  # nothing written
+
+
+def test_a_bad_parent_code_is_reported_by_its_header_in_the_users_language(engine, registry, tenant, tmp_path):
+    """The row error names the file, the Excel row, the column as the template heads it, and why, in one language."""
+    header = ["组织编码 code", "组织名称 name", "上级组织编码 parent_code", "层级 level"]
+    path = write_csv(tmp_path / "组织.csv", header, [["X1", "丙", "NOPE", "党支部"]])
+    with pytest.raises(ImportRejected) as excinfo:
+        run(engine, registry, tenant, "organizations", path)
+    [error] = excinfo.value.errors
+    assert (error.file, error.row, error.field, error.key) == ("组织.csv", 2, "上级组织编码", "parent_code")
+    assert error.reason == f"本文件和单位 {tenant.code} 中都没有组织编码 'NOPE'"
+    assert str(error) == f"组织.csv，第 2 行，上级组织编码：本文件和单位 {tenant.code} 中都没有组织编码 'NOPE'"
+    assert str(excinfo.value).startswith("组织.csv 未导入（没有写入任何数据）：共 1 处问题，涉及 1 行。")
+
+    with i18n.using("en"):
+        with pytest.raises(ImportRejected) as excinfo:
+            run(engine, registry, tenant, "organizations", path)
+        [error] = excinfo.value.errors
+        assert (error.file, error.row, error.field, error.key) == ("组织.csv", 2, "parent_code", "parent_code")
+        assert str(error) == f"组织.csv, row 2, parent_code: no organisation 'NOPE' in this file or in tenant {tenant.code}"
+    assert str(excinfo.value).startswith("组织.csv was not imported (nothing was written): 1 problem(s) in 1 row(s).")
 
 
 def test_duplicate_codes_in_one_file_are_errors(engine, registry, tenant, tmp_path):
@@ -185,7 +207,7 @@ def test_duplicate_codes_in_one_file_are_errors(engine, registry, tenant, tmp_pa
     with pytest.raises(ImportRejected) as excinfo:
         run(engine, registry, tenant, "organizations", path)
     assert problems(excinfo) == {(3, "code")}
-    assert "duplicates row 2" in str(excinfo.value)
+    assert "与本文件第 2 行重复（组织编码相同）" in str(excinfo.value)
 
 
 # --- ledgers -------------------------------------------------------------------------------
@@ -268,9 +290,15 @@ def test_a_bad_ledger_file_is_rejected_whole_naming_every_bad_row(engine, regist
                                  (11, "title")}
     assert all(e.file == "bad.csv" for e in excinfo.value.errors)
     message = str(excinfo.value)
-    assert "nothing was written" in message and "row 3, org_code" in message and "'ZB99'" in message
-    assert "volunteer_service" in message and "duplicates row 2" in message
+    assert "没有写入任何数据" in message and "第 3 行，组织编码" in message and "'ZB99'" in message
+    assert "volunteer_service" in message and "第 10 行，组织编码+台账类型+日期+标题+数量：与本文件第 2 行重复" in message
     assert count(engine, LedgerEntry) == 0 and count(engine, AuditEvent) == audits
+
+    with i18n.using("en"), pytest.raises(ImportRejected) as excinfo:
+        run(engine, registry, tenant, "ledger", path)
+    message = str(excinfo.value)
+    assert "nothing was written" in message and "row 3, org_code" in message and "'ZB99'" in message
+    assert "row 10, org_code+type+date+title+quantity: duplicates row 2" in message
 
 
 @pytest.mark.parametrize("kind", ["ledger", "findings"])
@@ -367,7 +395,10 @@ def test_unknown_and_missing_columns_are_errors(engine, registry, tenant, tree, 
     with pytest.raises(ImportRejected) as excinfo:
         run(engine, registry, tenant, "ledger", path)
     assert problems(excinfo) == {(1, "地点"), (1, "标题 note"), (1, "type")}
-    assert "required column(s) missing: 台账类型 type" in str(excinfo.value)
+    assert "第 1 行，台账类型：缺少必填列：台账类型 type" in str(excinfo.value)
+    with i18n.using("en"), pytest.raises(ImportRejected) as excinfo:
+        run(engine, registry, tenant, "ledger", path)
+    assert "row 1, type: required column(s) missing: 台账类型 type" in str(excinfo.value)
 
 
 def test_values_in_a_column_without_header_are_errors(engine, registry, tenant, tree, tmp_path):
@@ -376,12 +407,15 @@ def test_values_in_a_column_without_header_are_errors(engine, registry, tenant, 
     with pytest.raises(ImportRejected) as excinfo:
         run(engine, registry, tenant, "ledger", path)
     assert problems(excinfo) == {(2, "column G")}
+    assert [e.field for e in excinfo.value.errors] == ["第 G 列"]
 
 
 def test_an_empty_file_is_rejected(engine, registry, tenant, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    with pytest.raises(ImportRejected, match="no header row"):
+    with pytest.raises(ImportRejected, match="文件没有表头行"):
+        run(engine, registry, tenant, "ledger", path)
+    with i18n.using("en"), pytest.raises(ImportRejected, match="no header row"):
         run(engine, registry, tenant, "ledger", path)
 
 
@@ -397,8 +431,8 @@ def test_long_error_lists_are_capped(engine, registry, tenant, tree, tmp_path):
         run(engine, registry, tenant, "ledger", write_csv(tmp_path / "many.csv", LEDGER_HEADER, rows))
     assert len(excinfo.value.errors) == 45
     message = str(excinfo.value)
-    assert f"… and {45 - importing.MAX_LISTED_ERRORS} more" in message
-    assert "row 31, date" in message and "row 32, date" not in message
+    assert f"… 另有 {45 - importing.MAX_LISTED_ERRORS} 处问题" in message
+    assert "第 31 行，日期" in message and "第 32 行，日期" not in message
 
 
 # --- findings ------------------------------------------------------------------------------
@@ -453,8 +487,9 @@ def test_findings_indicator_codes_are_checked_against_the_cycle_of_their_year(en
 
     assert problems(excinfo) == {(2, "indicator_code"), (3, "indicator_code"), (4, "check_kind"), (4, "deduction"),
                                  (4, "description")}
-    reasons = {(e.row, e.field): e.reason for e in excinfo.value.errors}
+    reasons = {(e.row, e.key): e.reason for e in excinfo.value.errors}
     assert "2025" in reasons[(3, "indicator_code")]
+    assert reasons[(4, "check_kind")].startswith("'检查' 不是有效的检查方式；可填：日常督查 daily")
     assert "'B9-9'" in reasons[(2, "indicator_code")] and "2026" in reasons[(2, "indicator_code")]
     assert count(engine, Finding) == 0 and count(engine, Check) == 0
 
@@ -569,19 +604,29 @@ def test_csv_template_is_utf8_with_bom(tmp_path):
 
 
 def test_template_and_kind_errors(tmp_path):
-    with pytest.raises(BastionError, match="unknown import kind"):
+    with pytest.raises(BastionError, match="没有导入类型 'members'"):
         write_template("members", tmp_path / "m.xlsx")
-    with pytest.raises(BastionError, match=r"\.xlsx or \.csv"):
+    with pytest.raises(BastionError, match=r"模板只能写成 \.xlsx 或 \.csv"):
         write_template("ledger", tmp_path / "m.txt")
+    with i18n.using("en"):
+        with pytest.raises(BastionError, match="unknown import kind"):
+            write_template("members", tmp_path / "m.xlsx")
+        with pytest.raises(BastionError, match=r"\.xlsx or \.csv"):
+            write_template("ledger", tmp_path / "m.txt")
 
 
 def test_unsupported_files(engine, registry, tenant, tmp_path):
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(BastionError, match="save it as .xlsx"):
+    with pytest.raises(BastionError, match="另存为 .xlsx"):
         run(engine, registry, tenant, "ledger", tmp_path / "old.xls")
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
-    with pytest.raises(ImportRejected, match="cannot open it as an Excel workbook"):
+    with pytest.raises(ImportRejected, match="无法作为 Excel 工作簿打开"):
         run(engine, registry, tenant, "ledger", tmp_path / "broken.xlsx")
+    with i18n.using("en"):
+        with pytest.raises(BastionError, match="save it as .xlsx"):
+            run(engine, registry, tenant, "ledger", tmp_path / "old.xls")
+        with pytest.raises(ImportRejected, match="cannot open it as an Excel workbook"):
+            run(engine, registry, tenant, "ledger", tmp_path / "broken.xlsx")
 
 
 # --- cell values ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bastion.core import inspection, rectifications, stages
+from bastion.core import i18n, inspection, rectifications, stages
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -77,29 +77,31 @@ def test_without_a_planned_check_a_finding_creates_one(engine, cycle, world):
     assert (check.kind, check.status, check.org_id, check.inspector) == ("covert", "done", world["ids"]["C"], "chief")
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"indicator_code": "NOPE"}, "indicator: 'NOPE' is not an indicator of the 2026 cycle"),
-    ({"deduction": 7.0}, "deduction: 7 is not between 0 and the 6 points of B6-1"),
-    ({"deduction": -1.0}, "deduction: -1 is not between"),
-    ({"on": date(2026, 7, 1)}, "date: 2026-07-01 is in the future"),
-    ({"on": date(2025, 12, 31)}, "date: 2025-12-31 is not in the 2026 cycle"),
-    ({"description": "  "}, "description:"),
-    ({"org": "ZZZ"}, "organisation: no organisation 'ZZZ'"),
-    ({"kind": "party"}, "check kind: 'party' is not one of"),
+@pytest.mark.parametrize(("overrides", "message", "english"), [
+    ({"indicator_code": "NOPE"}, "指标：'NOPE' 不是 2026 考核年度（方案 ", "indicator: 'NOPE' is not an indicator of the 2026 cycle"),
+    ({"deduction": 7.0}, r"扣分：7 不在 0 与 B6-1（.*）的分值 6 分之间", "deduction: 7 is not between 0 and the 6 points of B6-1"),
+    ({"deduction": -1.0}, "扣分：-1 不在 0 与", "deduction: -1 is not between"),
+    ({"on": date(2026, 7, 1)}, "日期：2026-07-01 是将来的日期", "date: 2026-07-01 is in the future"),
+    ({"on": date(2025, 12, 31)}, "日期：2025-12-31 不在 2026 考核年度内", "date: 2025-12-31 is not in the 2026 cycle"),
+    ({"description": "  "}, "问题描述：", "description:"),
+    ({"org": "ZZZ"}, "组织：本单位没有组织 'ZZZ'", "organisation: no organisation 'ZZZ'"),
+    ({"kind": "party"}, "检查方式：'party' 不是以下之一", "check kind: 'party' is not one of"),
 ])
-def test_a_bad_finding_is_refused_and_nothing_is_written(engine, cycle, world, overrides, message):
+def test_a_bad_finding_is_refused_and_nothing_is_written(engine, cycle, world, overrides, message, english):
     values = {"org": "A"} | overrides
     with pytest.raises(BastionError, match=message):
+        _record(engine, world["inspector"], cycle, **values)
+    with i18n.using("en"), pytest.raises(BastionError, match=english):
         _record(engine, world["inspector"], cycle, **values)
     with Session(engine) as session:
         assert session.exec(select(Finding)).all() == [] and session.exec(select(Check)).all() == []
 
 
 def test_an_inspector_records_only_within_their_branches_and_other_roles_not_at_all(engine, cycle, world):
-    with pytest.raises(Forbidden, match="outside the organisations granted"):
+    with pytest.raises(Forbidden, match="不在授予其的组织范围内"):
         _record(engine, world["inspector"], cycle, org="C")
     for role in ("leader", "secretary", "rater"):
-        with pytest.raises(Forbidden, match="may not inspect"):
+        with pytest.raises(Forbidden, match="无权督查"):
             _record(engine, world[role], cycle)
         with engine.connect() as conn, pytest.raises(Forbidden):
             inspection.read_notices(conn, world[role])
@@ -132,7 +134,7 @@ def test_a_finding_gets_one_notice_numbered_as_the_stage_numbers_them(engine, re
                                          deadline=deadline, today=TODAY)
     assert (notice.notice_no, notice.deadline, notice.issued_at) == ("ZG2026-00001", deadline, TODAY)
     assert notice.problem == "支部工作记录规范：支委会记录缺签到"
-    with transaction(engine) as session, pytest.raises(Conflict, match="already has notice ZG2026-00001"):
+    with transaction(engine) as session, pytest.raises(Conflict, match="已有整改通知书 ZG2026-00001"):
         inspection.issue_notice(session, world["chief"], cycle_id=cycle.id, finding_id=finding.id,
                                 deadline=deadline, today=TODAY)
     ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
@@ -149,10 +151,10 @@ def test_a_free_text_notice_is_issued_within_scope_with_a_future_deadline(engine
         with pytest.raises(Forbidden):
             inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="C", problem="台账不全",
                                     deadline=later, today=TODAY)
-        with pytest.raises(BastionError, match="deadline: 2026-06-30 is not after today"):
+        with pytest.raises(BastionError, match=r"整改期限：2026-06-30 须晚于今天"):
             inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem="台账不全",
                                     deadline=TODAY, today=TODAY)
-        with pytest.raises(BastionError, match="problem:"):
+        with pytest.raises(BastionError, match="存在问题："):
             inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem=" ",
                                     deadline=later, today=TODAY)
         notice = inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A",

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from bastion.core import organizations
+from bastion.core import i18n, organizations
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -48,7 +48,7 @@ def test_the_tree_comes_in_tree_order_with_depths_and_only_the_admins_subtree(en
     assert list(zip(part["code"], part["depth"], part["parent_code"])) == [("ZZ1", 0, "DW"), ("A", 1, "ZZ1"),
                                                                           ("B", 1, "ZZ1")]
     for role in ("leader", "inspector", "secretary"):
-        with engine.connect() as conn, pytest.raises(Forbidden, match="may not administer"):
+        with engine.connect() as conn, pytest.raises(Forbidden, match="无权管理"):
             organizations.read_tree(conn, world[role])
 
 
@@ -65,23 +65,27 @@ def test_an_edit_is_parsed_as_the_import_parses_it_and_audited(engine, tenant, w
     assert (event.actor, event.old["secretary"], event.new["secretary_term_start"]) == ("sub", "A书记", "2026-01-01")
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"name": "  "}, "name: an organisation needs a name"),
-    ({"member_count": -3}, "member_count: '-3' is not a whole number"),
-    ({"staff_count": "many"}, "staff_count: 'many' is not a number"),
-    ({"secretary_term_end": date(2023, 1, 1)}, "secretary_term_end: 2023-01-01 is before the term's start"),
-    ({"level": "group"}, "level: not editable here"),
-    ({"name": "x" * 201}, "name: is 201 characters long"),
+@pytest.mark.parametrize(("changes", "message", "english"), [
+    ({"name": "  "}, "组织名称：组织须有名称", "name: an organisation needs a name"),
+    ({"member_count": -3}, "党员人数：'-3' 不是 ≥ 0 的整数", "member_count: '-3' is not a whole number"),
+    ({"staff_count": "many"}, "职工人数：'many' 不是数字", "staff_count: 'many' is not a number"),
+    ({"secretary_term_end": date(2023, 1, 1)}, "任期结束：2023-01-01 早于任期开始日期",
+     "secretary_term_end: 2023-01-01 is before the term's start"),
+    ({"level": "group"}, "层级：此处不能修改", "level: not editable here"),
+    ({"name": "x" * 201}, "组织名称：长 201 个字符", "name: is 201 characters long"),
 ])
-def test_a_bad_edit_is_refused_with_the_field(engine, tenant, world, changes, message):
+def test_a_bad_edit_is_refused_with_the_field(engine, tenant, world, changes, message, english):
+    """The field is named as the organisations template heads it, in the user's language."""
     with transaction(engine) as session, pytest.raises(BastionError, match=message):
+        organizations.update_organization(session, world["admin"], code="A", **changes)
+    with i18n.using("en"), transaction(engine) as session, pytest.raises(BastionError, match=english):
         organizations.update_organization(session, world["admin"], code="A", **changes)
     assert people.get_org(engine, tenant, "A").name == "A党组织"
 
 
 def test_a_subtree_admin_edits_and_moves_only_inside_it(engine, tenant, world):
     with transaction(engine) as session:
-        with pytest.raises(Forbidden, match="outside the organisations granted"):
+        with pytest.raises(Forbidden, match="不在授予其的组织范围内"):
             organizations.update_organization(session, world["sub"], code="C", name="丙")
         with pytest.raises(Forbidden):
             organizations.move_organization(session, world["sub"], code="A", parent_code="ZZ2")
@@ -93,17 +97,17 @@ def test_a_subtree_admin_edits_and_moves_only_inside_it(engine, tenant, world):
 def test_a_move_is_audited_and_refuses_loops_and_levels_that_do_not_fit(engine, tenant, world):
     admin = world["admin"]
     with transaction(engine) as session:
-        with pytest.raises(BastionError, match="would loop back: ZZ1 → A → ZZ1"):
+        with pytest.raises(BastionError, match="上级关系将形成循环：ZZ1 → A → ZZ1"):
             organizations.move_organization(session, admin, code="ZZ1", parent_code="A")
-        with pytest.raises(BastionError, match="would loop back: DW → ZZ2 → DW"):
+        with pytest.raises(BastionError, match="上级关系将形成循环：DW → ZZ2 → DW"):
             organizations.move_organization(session, admin, code="DW", parent_code="ZZ2")
-        with pytest.raises(BastionError, match=r"a 党总支 \(general_branch\) cannot be under 'ZZ2', a 党总支"):
+        with pytest.raises(BastionError, match="党总支不能隶属于 'ZZ2'（党总支）"):
             organizations.move_organization(session, admin, code="ZZ1", parent_code="ZZ2")
-        with pytest.raises(BastionError, match=r"a 党支部 \(branch\) cannot be under 'B', a 党支部"):
+        with pytest.raises(BastionError, match="党支部不能隶属于 'B'（党支部）"):
             organizations.move_organization(session, admin, code="A", parent_code="B")
-        with pytest.raises(Conflict, match="already under ZZ1"):
+        with pytest.raises(Conflict, match="已隶属于 ZZ1"):
             organizations.move_organization(session, admin, code="A", parent_code="ZZ1")
-        with pytest.raises(NotFound, match="parent: no organisation 'ZZ9'"):
+        with pytest.raises(NotFound, match="上级组织：本单位没有组织 'ZZ9'"):
             organizations.move_organization(session, admin, code="A", parent_code="ZZ9")
         organizations.move_organization(session, admin, code="A", parent_code="ZZ2")
     assert _parent_code(engine, tenant, "A") == "ZZ2"
@@ -126,7 +130,7 @@ def test_an_import_writes_all_or_nothing_and_names_each_bad_row(engine, registry
         organizations.import_organizations(engine, world["admin"], filename="组织.csv", data=BAD.encode(),
                                            registry=registry)
     problems = {(e.file, e.row, e.field) for e in rejected.value.errors}
-    assert problems == {("组织.csv", 2, "member_count"), ("组织.csv", 3, "parent_code"), ("组织.csv", 4, "level")}
+    assert problems == {("组织.csv", 2, "党员人数"), ("组织.csv", 3, "上级组织编码"), ("组织.csv", 4, "层级")}
     with Session(engine) as session:
         assert len(session.exec(select(Organization).where(Organization.tenant_id == tenant.id)).all()) == 6
 
@@ -137,8 +141,12 @@ def test_an_import_writes_all_or_nothing_and_names_each_bad_row(engine, registry
 
 
 def test_only_an_admin_of_the_whole_tenant_imports(engine, registry, tenant, world):
-    for who, error in (("sub", "needs an administrator of the whole tenant"), ("leader", "may not administer")):
+    for who, error, english in (("sub", "此操作需要全单位的管理员", "needs an administrator of the whole tenant"),
+                                ("leader", "lead 无权管理（角色：领导）", r"lead may not administer \(roles: leader\)")):
         with pytest.raises(Forbidden, match=error):
+            organizations.import_organizations(engine, world[who], filename="组织.csv", data=GOOD.encode(),
+                                               registry=registry)
+        with i18n.using("en"), pytest.raises(Forbidden, match=english):
             organizations.import_organizations(engine, world[who], filename="组织.csv", data=GOOD.encode(),
                                                registry=registry)
     with Session(engine) as session:

@@ -30,10 +30,10 @@ def test_answer_reverify_reopen_and_close_a_notice(engine, registry, tenant, cyc
     assert notice.problem == "支部工作记录规范：支部工作记录不全" and notice.deadline == date(2026, 6, 2)
 
     with transaction(engine) as session:
-        with pytest.raises(Conflict, match="only an answered notice"):
+        with pytest.raises(Conflict, match="只有已反馈的整改通知书才能复验"):
             rectifications.verify(session, tenant_id=tenant.id, notice_no=number, passed=True, note="", verifier="x")
         rectifications.respond(session, tenant_id=tenant.id, notice_no=number, response="已补齐记录", actor="A书记")
-        with pytest.raises(BastionError, match="new deadline in the future"):
+        with pytest.raises(BastionError, match="请给出一个将来的新整改期限"):
             rectifications.verify(session, tenant_id=tenant.id, notice_no=number, passed=False, note="", verifier="x")
         later = date.today() + timedelta(days=30)
         reopened = rectifications.verify(session, tenant_id=tenant.id, notice_no=number, passed=False,
@@ -43,7 +43,7 @@ def test_answer_reverify_reopen_and_close_a_notice(engine, registry, tenant, cyc
         closed = rectifications.verify(session, tenant_id=tenant.id, notice_no=number, passed=True, note="复验通过",
                                        verifier="督查组")
         assert closed.status == "verified"
-        with pytest.raises(Conflict, match="is verified"):
+        with pytest.raises(Conflict, match="状态为“复验通过”"):
             rectifications.respond(session, tenant_id=tenant.id, notice_no=number, response="再次", actor="A书记")
     with Session(engine) as session:
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "rectification")).all()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bastion import hookimpl
-from bastion.core import hookspecs
+from bastion.core import hookspecs, i18n
 from bastion.core.contributions import CycleEvent, LedgerType
 from bastion.core.engine import RuleType
 from bastion.core.registry import PluginConflict, Registry
@@ -124,7 +124,15 @@ def test_a_raising_plugin_is_reported_by_name_and_the_rest_still_load(caplog):
     rules = reg.rule_types()
     assert "ledger_target" in rules  # the built-ins are all there
     reg.notify(CycleEvent("scored", "acme", 2026))
-    messages = [str(p) for p in reg.problems]
+    assert [str(p) for p in reg.problems] == [
+        "插件 'flaky'，bastion_rule_types：抛出异常 RuntimeError: database of rules unreachable",
+        "插件 'flaky'，bastion_cycle_event：抛出异常 RuntimeError: mail server down",
+    ]
+    with i18n.using("en"):
+        reg = load(("flaky", Raising()))
+        reg.rule_types()
+        reg.notify(CycleEvent("scored", "acme", 2026))
+        messages = [str(p) for p in reg.problems]
     assert messages == [
         "plugin 'flaky', bastion_rule_types: raised RuntimeError: database of rules unreachable",
         "plugin 'flaky', bastion_cycle_event: raised RuntimeError: mail server down",
@@ -144,6 +152,12 @@ def test_an_invalid_scheme_is_refused_naming_the_plugin_and_the_fault():
     reg = load(("bad", BadScheme()))
     assert "broken" not in reg.schemes()
     (problem,) = reg.problems
+    assert problem.plugin == "bad" and problem.where == "方案 broken"
+    assert "各板块分值合计 11 分，与方案总分（total_points）100 分不符" in problem.message
+    with i18n.using("en"):
+        reg = load(("bad", BadScheme()))
+        reg.schemes()
+        (problem,) = reg.problems
     assert problem.plugin == "bad" and problem.where == "scheme broken"
     assert "add up to 11, not the scheme's total_points 100" in problem.message
 
@@ -163,18 +177,29 @@ def test_scheme_faults_name_the_block_and_indicator():
     assert "mislabelled" not in reg.schemes()
     (problem,) = reg.problems
     assert str(problem) == (
-        "plugin 'mislabelled', scheme mislabelled: block B1, indicator B1-V: a veto indicator carries 0 points, "
-        "not 5; block B3, indicator B3-1: only flexible indicators have a tolerance"
+        "插件 'mislabelled'，方案 mislabelled：板块 B1，指标 B1-V：否定指标的分值为 0，不能是 5；"
+        "板块 B3，指标 B3-1：只有弹性指标才有允许波动范围（tolerance）"
     )
+    with i18n.using("en"):
+        reg = load(("mislabelled", MislabelledScheme()))
+        reg.schemes()
+        (problem,) = reg.problems
+        assert str(problem) == (
+            "plugin 'mislabelled', scheme mislabelled: block B1, indicator B1-V: a veto indicator carries 0 points, "
+            "not 5; block B3, indicator B3-1: only flexible indicators have a tolerance"
+        )
 
 
 def test_check_scheme_finds_unknown_rules_ledger_types_and_bad_params(registry):
     scheme = registry.schemes()["target-table"].item
     assert registry.check_scheme(scheme) == []
     faults = registry.check_scheme(scheme, enabled=["target-table", "standard-rules"])
-    assert "indicator B1-1: ledger type 'organizational_life' is not contributed by any enabled plugin" in faults
-    faults = registry.check_scheme(scheme, enabled=["target-table", "standard-ledgers"])
-    assert "indicator B1-1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults
+    assert "指标 B1-1：已启用的插件都不提供台账类型 'organizational_life'" in faults
+    with i18n.using("en"):
+        faults = registry.check_scheme(scheme, enabled=["target-table", "standard-rules"])
+        assert "indicator B1-1: ledger type 'organizational_life' is not contributed by any enabled plugin" in faults
+        faults = registry.check_scheme(scheme, enabled=["target-table", "standard-ledgers"])
+        assert "indicator B1-1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults
 
 
 class Twin:
@@ -185,7 +210,9 @@ class Twin:
 
 def test_two_plugins_contributing_one_scheme_id_is_a_clear_error():
     reg = load(("twin", Twin()))
-    with pytest.raises(PluginConflict, match="scheme id 'target-table' is contributed by both"):
+    with pytest.raises(PluginConflict, match="方案编号 'target-table' 同时由插件 'twin' 和 'target-table' 提供"):
+        reg.schemes()
+    with i18n.using("en"), pytest.raises(PluginConflict, match="scheme id 'target-table' is contributed by both"):
         reg.schemes()
 
 
@@ -211,6 +238,10 @@ def test_a_scheme_is_checked_against_the_installed_plugins_when_loaded():
     reg = load(("dangling", Dangling()))
     assert "dangling" not in reg.schemes() and "target-table" in reg.schemes()
     (problem,) = reg.check()
+    assert problem.where == "方案 dangling" and problem.message.startswith(
+        "指标 B1-1：已启用的插件都不提供规则类型 'moon_phase'；指标 B1-2：已启用的插件都不提供台账类型 'séance'；")
+    with i18n.using("en"):
+        (problem,) = load(("dangling", Dangling())).check()
     assert problem.plugin == "dangling" and problem.where == "scheme dangling"
     assert problem.message == (
         "indicator B1-1: rule type 'moon_phase' is not contributed by any enabled plugin; "
@@ -224,12 +255,14 @@ def test_source_weights_must_name_known_sources():
     raw = dict(SCHEME, id="weights", source_weights={"members": 0.5, "neighbours": 0.5})
     reg = load(("weights", type("P", (), {"bastion_schemes": hookimpl(lambda self: [raw])})()))
     assert "weights" not in reg.schemes()
-    assert "source_weights name unknown rating sources neighbours" in reg.problems[0].message
+    assert "测评来源权重（source_weights）中有未知的测评来源 neighbours" in reg.problems[0].message
 
 
 def test_check_reports_a_name_contributed_twice_instead_of_failing():
     reg = load(("twin", Twin()))
-    problems = reg.check()
+    assert [(p.plugin, p.where) for p in reg.check()] == [("（多个插件）", "方案")]
+    with i18n.using("en"):
+        problems = load(("twin", Twin())).check()
     assert [(p.plugin, p.where) for p in problems] == [("(several)", "schemes")]
     message = problems[0].message
     assert message.startswith("scheme id 'target-table' is contributed by both ")

@@ -32,9 +32,9 @@ def test_reviews_are_kept_per_period_and_audited(engine, tenant, cycle):
 def test_a_review_outside_the_cycle_or_without_content_is_refused(engine, tenant, cycle):
     factories.org_tree(engine, tenant, {"A": "机关"})
     with transaction(engine) as session:
-        with pytest.raises(BastionError, match="outside the 2026 cycle"):
+        with pytest.raises(BastionError, match="不在 2026 考核年度内"):
             reviews.add_review(session, cycle=cycle, org_code="A", period=Period.parse("2025"), reviewer="x",
                                achievements="好", problems="", direction="", actor="admin")
-        with pytest.raises(BastionError, match="needs the reviewer"):
+        with pytest.raises(BastionError, match="点评须写明点评人姓名"):
             reviews.add_review(session, cycle=cycle, org_code="A", period=Period.parse("2026"), reviewer=" ",
                                achievements="好", problems="", direction="", actor="admin")

@@ -98,7 +98,7 @@ def test_rescoring_replaces_drafts_and_publishing_locks_them(engine, registry, c
         assert conn.execute(select(func.count()).select_from(Evaluation)).scalar() == 3
     awards = scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     assert awards == 3  # with so few facts every branch is 不合格 (below 70): three rectifications
-    with pytest.raises(Conflict, match="published"):
+    with pytest.raises(Conflict, match="已发布，其考核结果不能再重新评分"):
         scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     # Publishing again gives the same awards, not twice as many.
     scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
@@ -116,16 +116,16 @@ def test_a_failing_rule_names_its_plugin_and_leaves_results_untouched(engine, re
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(rule, "evaluate", broken)
-    with pytest.raises(BastionError, match=r"ballot_score.*plugin standard-rules.*ZeroDivisionError: boom"):
+    with pytest.raises(BastionError, match=r"规则类型 'ballot_score'（插件 standard-rules）：抛出异常 ZeroDivisionError: boom"):
         scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with engine.connect() as conn:
         assert len(read_results(conn, cycle.id, "2026")) == 3
 
 
 def test_period_outside_cycle_and_unscored_publish_are_refused(engine, registry, cycle, scored):
-    with pytest.raises(BastionError, match="outside the 2026 cycle"):
+    with pytest.raises(BastionError, match="不在 2026 考核年度内"):
         scoring.score_period(engine, cycle=cycle, period_key="2025-Q1", registry=registry, actor="test")
-    with pytest.raises(BastionError, match="has not been scored"):
+    with pytest.raises(BastionError, match="尚未评分"):
         scoring.publish_period(engine, cycle=cycle, period_key="2026-Q2", registry=registry, actor="test")
 
 
@@ -293,7 +293,7 @@ def test_policy_dates_are_stored_as_days_and_bad_ones_name_the_policy(engine, re
         return timestamps(results, context).assign(effective_until="2027-06-30")
 
     monkeypatch.setattr(policy, "apply", text_dates)
-    with pytest.raises(BastionError, match=r"target-table-awards.*plugin target-table.*not dates: \['2027-06-30'"):
+    with pytest.raises(BastionError, match=r"激励政策 'target-table-awards'（插件 target-table）出错.*不是日期：\['2027-06-30'"):
         scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
 
 

@@ -67,7 +67,7 @@ def test_rows_arrive_in_order_in_the_callers_transaction(sqlite_engine):
 def test_a_helper_that_dies_fails_the_write_and_nothing_is_kept(sqlite_engine):
     engine = sqlite_engine
     table = scratch_table(engine)
-    with pytest.raises(BastionError, match="bulk writer .*spooled"), engine.begin() as conn:
+    with pytest.raises(BastionError, match="spooled 的批量写入（spool）失败"), engine.begin() as conn:
         with spool.Spool(conn, table, expected_rows=100_000, batch_rows=1_000) as s:
             s.put(batch(0, 1_000))
             os.kill(s.process.pid, signal.SIGKILL)

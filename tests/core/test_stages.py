@@ -90,7 +90,7 @@ def test_a_period_stage_publishes_its_standings_and_bulletin_once(engine, regist
     before = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
     assert stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1") is None
     assert (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle)) == before
-    with pytest.raises(stages.BastionError, match="periods of 3 month"):
+    with pytest.raises(stages.BastionError, match="考核的是 3 个月的考核期"):
         stages.run_stage(ctx, cycle, "quarterly", period="2026-H1")
 
 
@@ -133,7 +133,7 @@ def test_a_failing_stage_is_recorded_with_its_reason(engine, registry, ctx, monk
         raise RuntimeError("rule database unreachable")
 
     monkeypatch.setattr(scoring, "score_period", broken)
-    with pytest.raises(stages.StageFailed, match="2026:monthly:2026-02 failed .*RuntimeError: rule database unreachable"):
+    with pytest.raises(stages.StageFailed, match="阶段 2026:monthly:2026-02 失败（第 1 次尝试）：.*RuntimeError: rule database unreachable"):
         stages.run_stage(ctx, cycle, "monthly", period="2026-02")
     (run,) = stages.read_runs(engine, tenant.id)
     assert (run.status, run.attempts, run.error) == ("failed", 1, "RuntimeError: rule database unreachable")
@@ -172,7 +172,7 @@ def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatical
     assert state_of(engine, cycle) == "published"
     assert done.attempts == waiting.attempts  # the leaders' confirmation carries the waiting try on: not a retry
     assert awards_of(engine, cycle)
-    with pytest.raises(stages.BastionError, match="nothing awaits review"):
+    with pytest.raises(stages.BastionError, match="没有待审核的结果"):
         stages.confirm_review(ctx, cycle, "2026")
 
     _, auto = enterprise(engine, registry, "auto", auto_confirm=True)
@@ -246,7 +246,7 @@ def test_a_spot_check_killed_in_its_transaction_draws_again_the_same_sample(engi
 
 def test_opening_the_year_keeps_last_years_scheme_among_several(engine, registry, ctx):
     tenant = factories.tenant(engine, registry, code="two", plugins=(*PLUGINS, "target-table"))
-    with pytest.raises(stages.StageFailed, match="enables 2 schemes"):
+    with pytest.raises(stages.StageFailed, match="启用了 2 个方案"):
         stages.open_year(ctx, tenant, 2026)  # no earlier cycle and two schemes: it must be told which
     first = stages.open_year(ctx, tenant, 2026, scheme_id="study-education")
     assert first.attempts == 2 and first.detail["scheme"] == "study-education"

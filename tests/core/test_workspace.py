@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import cycles, scoring, users, workspace
+from bastion.core import cycles, i18n, scoring, users, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.engine import resolve_targets
@@ -158,14 +158,18 @@ def test_a_ledger_entry_is_recorded_audited_and_bad_input_refused_by_field(engin
         a, "volunteer_service", 3.0, "社区志愿服务", "sec-a", "ui")
     assert [(e.actor, e.action, e.entity_id) for e in events] == [("sec-a", "create", str(entry.id))]
     cases = [
-        ({"kind": "no_such_type"}, "type: 'no_such_type' is not a ledger type"),
-        ({"day": date(2025, 12, 31)}, "date: 2025-12-31 is outside the 2026 cycle"),
-        ({"title": "  "}, "title: a ledger entry needs a title"),
-        ({"kind": "volunteer_service"}, "quantity: 志愿服务 needs a quantity in 小时"),
-        ({"quantity": 2}, "quantity: 支委会 entries count one each"),
+        ({"kind": "no_such_type"}, "台账类型：'no_such_type' 不是本单位已启用插件提供的台账类型",
+         "type: 'no_such_type' is not a ledger type"),
+        ({"day": date(2025, 12, 31)}, "日期：2025-12-31 不在 2026 考核年度内", "date: 2025-12-31 is outside the 2026 cycle"),
+        ({"title": "  "}, "标题：台账须有标题", "title: a ledger entry needs a title"),
+        ({"kind": "volunteer_service"}, "数量：志愿服务须填写大于 0 的数量（单位：小时）",
+         "quantity: 志愿服务 needs a quantity in 小时"),
+        ({"quantity": 2}, "数量：支委会每条计为一次", "quantity: 支委会 entries count one each"),
     ]
-    for change, message in cases:
+    for change, message, english in cases:
         with pytest.raises(BastionError, match=message):
+            record(engine, folks.secretary, cycle, registry, a, **change)
+        with i18n.using("en"), pytest.raises(BastionError, match=english):
             record(engine, folks.secretary, cycle, registry, a, **change)
     with Session(engine) as session:
         assert len(session.exec(select(LedgerEntry)).all()) == 1
@@ -192,7 +196,7 @@ def test_evidence_is_stored_for_an_entry_and_read_back_by_its_branch_only(engine
         with pytest.raises(Forbidden):
             workspace.attach_evidence(session, folks.other_secretary, entry_id=entry.id, filename="x.pdf",
                                       data=b"x", home=tmp_path)
-        with pytest.raises(BastionError, match="not accepted"):
+        with pytest.raises(BastionError, match="不接受 .exe 类型的文件"):
             workspace.attach_evidence(session, folks.secretary, entry_id=entry.id, filename="x.exe", data=b"x",
                                       home=tmp_path)
     with Session(engine) as session:
@@ -232,21 +236,21 @@ def test_a_self_assessment_out_of_range_empty_or_after_publication_is_refused(en
     write = lambda **kw: workspace.write_self_assessment(  # noqa: E731
         session, folks.secretary, cycle=cycle, org_id=a, **({"period": "2026", "overall": None, "note": ""} | kw))
     with transaction(engine) as session:
-        with pytest.raises(BastionError, match="overall: 101 is outside 0–100"):
+        with pytest.raises(BastionError, match="总体评分：101 不在 0–100 之间"):
             write(overall=101)
-        with pytest.raises(BastionError, match="indicator B1-2: -1 is outside"):
+        with pytest.raises(BastionError, match="指标 B1-2：-1 不在 0–100 之间"):
             write(indicators={"B1-2": -1})
-        with pytest.raises(BastionError, match="indicator: the 2026 scheme has no indicator 'Z9'"):
+        with pytest.raises(BastionError, match="指标：2026 年度方案没有指标 'Z9'"):
             write(indicators={"Z9": 50})
-        with pytest.raises(BastionError, match="give an overall score"):
+        with pytest.raises(BastionError, match="请填写总体评分"):
             write()
-        with pytest.raises(BastionError, match="period: '2026-Q1' is not a period"):
+        with pytest.raises(BastionError, match="考核期：'2026-Q1' 不是 2026 考核年度的考核期"):
             write(period="2026-Q1", overall=90)
         write(period="2026-H1", overall=90)
     scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     with transaction(engine) as session:
-        with pytest.raises(Conflict, match="under review or published"):
+        with pytest.raises(Conflict, match="已在审核或已发布"):
             write(period="2026-H1", overall=95)
         assert not workspace.read_self_assessment(session, folks.secretary, cycle=cycle, period="2026-H1",
                                                   org_id=a).editable
@@ -297,7 +301,7 @@ def test_a_secretary_sees_published_results_only_and_an_admin_the_drafts_too(eng
         shown = workspace.read_history(conn, folks.secretary, org_id=a)
         drafts = workspace.read_history(conn, folks.admin, org_id=a)
         explained = workspace.explain(conn, folks.secretary, cycle=cycle, period="2026-H1", org_id=a)
-        with pytest.raises(NotFound, match="no published result for 2026"):
+        with pytest.raises(NotFound, match="还没有已发布的 2026 考核结果"):
             workspace.explain(conn, folks.secretary, cycle=cycle, period="2026", org_id=a)
         assert workspace.explain(conn, folks.admin, cycle=cycle, period="2026", org_id=a).org["code"] == "A"
     assert shown[["period", "status", "branches"]].values.tolist() == [["2026-H1", "published", 2]]
@@ -363,7 +367,7 @@ def test_a_tenant_never_reaches_another_tenant_s_branches_or_cycle(engine, regis
             workspace.read_history(conn, stranger, org_id=a)
         assert workspace.branches_in_scope(conn, stranger)["code"].tolist() == ["X"]
         own = workspace.branches_in_scope(conn, stranger)["org_id"].item()
-        with pytest.raises(Forbidden, match="another tenant"):
+        with pytest.raises(Forbidden, match="无权查看其他单位的考核年度"):
             workspace.read_targets(conn, stranger, cycle=cycle, org_id=own)
     with transaction(engine) as session:
         with pytest.raises(Forbidden):
@@ -386,5 +390,5 @@ def test_no_ledger_entry_is_recorded_once_the_year_is_published(engine, registry
     record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))  # late, for the year
     scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
-    with pytest.raises(Conflict, match="the 2026 results are under review or published"):
+    with pytest.raises(Conflict, match="2026 年度考核结果已在审核或已发布"):
         record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 12, 1))

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bastion.core import i18n
 from bastion.core.contributions import AWARD_COLUMNS, AWARD_KINDS, PolicyContext
 from bastion.core.engine import Facts, Period, score
 from bastion.core.registry import Registry
@@ -65,7 +66,9 @@ def site(tmp_path_factory) -> Path:
 
 def run(site: Path, home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("BASTION_DATABASE_URL", "PYTHONPATH")}
-    env.update(PYTHONPATH=str(site), BASTION_HOME=str(home), BASTION_USER="港务集团党委组织部", COLUMNS="400")
+    # The command line's English output is what these assertions read (core's messages follow BASTION_LANG).
+    env.update(PYTHONPATH=str(site), BASTION_HOME=str(home), BASTION_USER="港务集团党委组织部", COLUMNS="400",
+               BASTION_LANG="en")
     done = subprocess.run([sys.executable, "-m", "bastion", *args], capture_output=True, text=True, env=env,
                           cwd=home.parent)
     if ok:
@@ -246,7 +249,10 @@ def test_the_registry_takes_every_contribution(port_registry):
 def test_the_scheme_needs_the_built_ins_enabled_too(port_registry):
     scheme = port_registry.schemes()["port-group"].item
     faults = port_registry.check_scheme(scheme, enabled=[PLUGIN])
-    assert "indicator O1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults
+    assert "指标 O1：已启用的插件都不提供规则类型 'ledger_target'" in faults
+    with i18n.using("en"):
+        faults_en = port_registry.check_scheme(scheme, enabled=[PLUGIN])
+    assert "indicator O1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults_en
     assert not any("S1" in f for f in faults)  # its own rule type and ledger type are there
     assert port_registry.check_scheme(scheme, enabled=["standard-rules", "standard-ledgers", PLUGIN]) == []
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bastion.core import i18n
 from bastion.core.engine import ScoreResult
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
@@ -38,15 +39,19 @@ def test_every_block_says_what_it_is():
 
 
 def run_guide(*, mutate: tuple[str, str] | None = None) -> dict:
-    """Run every python block in order in one fresh namespace (a module, so pydantic finds its classes)."""
+    """Run every python block in order in one fresh namespace (a module, so pydantic finds its classes).
+
+    The guide is written in English, so it runs in English: the messages it shows are core's English ones.
+    """
     module = types.ModuleType("plugin_guide")
     sys.modules["plugin_guide"] = module
     try:
-        for line, body in python_blocks():
-            if mutate and mutate[0] in body:
-                body = body.replace(*mutate)
-            # Pad with blank lines so a traceback's line numbers are the guide's own.
-            exec(compile("\n" * (line) + body, str(GUIDE), "exec"), module.__dict__)
+        with i18n.using("en"):
+            for line, body in python_blocks():
+                if mutate and mutate[0] in body:
+                    body = body.replace(*mutate)
+                # Pad with blank lines so a traceback's line numbers are the guide's own.
+                exec(compile("\n" * (line) + body, str(GUIDE), "exec"), module.__dict__)
     finally:
         sys.modules.pop("plugin_guide", None)
     return module.__dict__

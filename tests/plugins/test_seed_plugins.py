@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bastion import hookimpl
-from bastion.core import cycles, scoring, tenants
+from bastion.core import cycles, i18n, scoring, tenants
 from bastion.core.db import transaction
 from bastion.core.engine import Period
 from bastion.core.errors import NotFound
@@ -142,18 +142,20 @@ def test_tenants_enable_and_disable_plugins_with_an_audit_trail(engine, registry
         assert tenants.enable_plugins(session, tenant, ["study-education", "standard-rules"], registry=registry,
                                       actor="admin") == ["study-education"]
     with transaction(engine) as session:
-        with pytest.raises(NotFound, match="not installed: nope"):
+        with pytest.raises(NotFound, match="插件未安装：nope"):
+            tenants.enable_plugins(session, tenant, ["nope"], registry=registry, actor="admin")
+        with i18n.using("en"), pytest.raises(NotFound, match="not installed: nope"):
             tenants.enable_plugins(session, tenant, ["nope"], registry=registry, actor="admin")
     with Session(engine) as session:
         assert tenants.enabled_plugins(session, tenant.id) == ["standard-ledgers", "standard-rules", "study-education"]
     with transaction(engine) as session:
         assert tenants.disable_plugins(session, tenant, ["study-education"], actor="admin") == ["study-education"]
-        with pytest.raises(NotFound, match="does not enable target-table"):
+        with pytest.raises(NotFound, match="单位 .* 未启用 target-table"):
             tenants.disable_plugins(session, tenant, ["target-table"], actor="admin")
     with Session(engine) as session:
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "tenant")).all()
         assert actions == ["create", "enable", "disable"]
-        with pytest.raises(NotFound, match="enables no plugin that contributes a scheme"):
+        with pytest.raises(NotFound, match="未启用任何提供考核方案的插件"):
             cycles.open_cycle(session, tenant=tenant, year=2026, registry=registry, actor="t", scheme_id="study-education")
 
 

@@ -46,7 +46,7 @@ def test_a_bad_file_shows_its_row_errors_and_writes_nothing_then_a_good_one_impo
     assert "2 处问题，文件未导入" in at.error[0].value
     errors = next(frame.value for frame in at.dataframe if "文件" in frame.value.columns)
     assert list(zip(errors["文件"], errors["行"], errors["字段"], strict=True)) == \
-        [("新组织.csv", 2, "member_count"), ("新组织.csv", 3, "parent_code")]
+        [("新组织.csv", 2, "党员人数"), ("新组织.csv", 3, "上级组织编码")]
     assert _orgs(ui_engine, sample_db.tenant_id).keys() == before.keys()
 
     at = _upload(at, "新组织.csv", GOOD)
@@ -70,7 +70,7 @@ def test_an_admin_moves_and_edits_an_organisation(app, ui_engine, sample_db):
     at.selectbox(key="move_org").select("ZZ01").run()
     at.selectbox(key="move_parent").select("ZB00001").run()
     at.button(key="move_submit").click().run()
-    assert "would loop back" in at.error[0].value
+    assert "上级关系将形成循环" in at.error[0].value
     assert _orgs(ui_engine, sample_db.tenant_id)["ZZ01"].parent_id == before["DW"].id
 
     at.selectbox(key="edit_org").select("ZB00001").run()
@@ -112,7 +112,7 @@ def test_a_refused_user_shows_why_and_writes_nothing(app, ui_engine, login):
     at.text_input(key="user_username").input("shorty")
     at.text_input(key="user_password").input("short")
     at.button(key="user_submit").click().run()
-    assert "at least 8 characters" in at.error[0].value
+    assert "密码至少需要 8 个字符" in at.error[0].value
     with ui_engine.connect() as conn:
         assert "shorty" not in set(admin.read_users(conn, login("admin"))["username"])
 
@@ -152,3 +152,23 @@ def test_an_admin_assigns_ballots_that_the_rater_then_finds_on_their_page(app, u
     assert {"ZB00002", "ZB00003"} <= {branch.split()[0] for branch in quorum.iloc[:, 0]}
     rater_page = app("rater", "ratings.py")
     assert not rater_page.exception and "ZB00002" in " ".join(e.label for e in rater_page.expander)
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_audit_trail_shows_words_not_codes_or_json(app, locale):
+    at = app("admin", PAGE)
+    at.selectbox(key="move_org").select("ZB00001").run()
+    at.selectbox(key="move_parent").select("ZZ01").run()
+    at.button(key="move_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at = app("admin", PAGE, locale=locale)
+    assert not at.exception, at.exception
+    about = "操作对象" if locale == "zh" else "About"
+    trail = next(frame.value for frame in at.dataframe if about in frame.value.columns)
+    moved = trail.iloc[0]  # the latest event first
+    action, entity, new = ("操作", "对象", "新值") if locale == "zh" else ("Action", "Entity", "New")
+    assert (moved[action], moved[entity]) == (("调整隶属", "组织") if locale == "zh" else ("moved", "organisation"))
+    assert moved[about].startswith("ZB00001 ")
+    assert moved[new] == ("上级组织编码：ZZ01" if locale == "zh" else "parent_code: ZZ01")
+    texts = " ".join(trail[new].astype(str))
+    assert "{" not in texts and "None" not in texts

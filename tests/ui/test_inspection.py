@@ -70,7 +70,7 @@ def test_a_refused_finding_shows_why_and_writes_nothing(app, ui_engine, login, s
     at = _fill_finding(app("inspector", PAGE), deduction=9.0)
     at.button(key="finding_submit").click().run()
     assert not at.exception
-    assert "deduction: 9 is not between 0 and the 6 points of B6-1" in at.error[0].value
+    assert "扣分：9 不在 0 与 B6-1" in at.error[0].value
     with ui_engine.connect() as conn:
         findings = inspection.read_findings(conn, login("inspector"), cycle_id=_cycle_2026(ui_engine, sample_db))
     assert "三月支委会记录缺签到" not in set(findings["description"])

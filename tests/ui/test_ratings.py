@@ -84,7 +84,7 @@ def test_a_score_left_empty_is_refused(app, ui_engine):
     assign(ui_engine, ["ZB00005"])
     at = app("rater", PAGE)
     button(at, "提交测评票").click().run()
-    assert "score: give a score" in at.error[0].value
+    assert "分数：请为" in at.error[0].value
     with Session(ui_engine) as session:
         assert not session.exec(select(Rating).where(Rating.rater == "rater")).all()
 

@@ -79,7 +79,7 @@ def test_a_ledger_entry_without_a_title_is_refused_and_nothing_is_written(app, u
     at.file_uploader(key="ws_ledger_files").set_value(("纪要.pdf", b"%PDF", "application/pdf"))
     button(at, "保存台账").click().run()
     assert not at.exception
-    assert "title: a ledger entry needs a title" in at.error[0].value
+    assert "标题：台账须有标题" in at.error[0].value
     with Session(ui_engine) as session:
         assert len(session.exec(select(LedgerEntry.id)).all()) == before
 
@@ -147,7 +147,7 @@ def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
     at.text_input(key="ws_ledger_title").input("补记支委会")
     button(at, "保存台账").click().run()
     assert not at.exception
-    assert "the 2025 results are under review or published" in at.error[0].value
+    assert "2025 年度考核结果已在审核或已发布" in at.error[0].value
     with Session(ui_engine) as session:
         assert len(session.exec(select(LedgerEntry.id)).all()) == before
 

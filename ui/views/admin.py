@@ -5,7 +5,6 @@ administrators of the whole tenant)."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -376,16 +375,12 @@ def audit_tab(who: Principal) -> None:
     limit = right.number_input(tr("条数", "Events"), min_value=10, max_value=5000, value=200, step=50,
                                key="audit_limit")
     with context.engine().connect() as conn:
-        events = admin.read_audit(conn, who, entity=entity, actor=actor or None, limit=int(limit))
-    st.dataframe(pd.DataFrame({
+        events = admin.read_audit_trail(conn, who, entity=entity, actor=actor or None, limit=int(limit))
+    grid(pd.DataFrame({
         tr("时间", "At"): events["at"], tr("操作人", "Actor"): events["actor"], tr("操作", "Action"): events["action"],
-        tr("对象", "Entity"): events["entity"], tr("编号", "Id"): events["entity_id"],
-        tr("原值", "Old"): events["old"].map(as_text), tr("新值", "New"): events["new"].map(as_text),
-        tr("备注", "Note"): events["note"]}), hide_index=True, width="stretch")
-
-
-def as_text(value: Any) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+        tr("对象", "Entity"): events["entity"], tr("操作对象", "About"): events["object"],
+        tr("原值", "Old"): events["old"], tr("新值", "New"): events["new"],
+        tr("备注", "Note"): events["note"]}), long_text=[tr("原值", "Old"), tr("新值", "New")])
 
 
 def render() -> None:
