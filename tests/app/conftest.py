@@ -26,10 +26,11 @@ def bastion(*args: str, ok: bool = True, input: str | None = None):
     return result
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def english() -> Iterator[None]:
     """The command line's tests read its English output, so they run in English: core's messages follow
-    BASTION_LANG (set before any module-scoped fixture, such as the shared demo, runs a command)."""
+    BASTION_LANG (set before any module-scoped fixture, such as the shared demo, runs a command). Package
+    scope: the tests outside tests/app that run after these must not inherit it."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BASTION_LANG", "en")
         yield

@@ -10,6 +10,7 @@ import json
 import pytest
 from rich.cells import cell_len
 
+from bastion.core import i18n
 from bastion.listings import Field, Wrapped, csv_text, records, table, widths
 from tests.app.conftest import bastion
 
@@ -171,6 +172,7 @@ def test_optional_fields_go_when_narrow_or_empty():
               Field("extra", "附加", "Extra", optional=True), Field("secret", "", "", hidden=True))
     rows = [{"code": "A1", "note": "x", "extra": None, "secret": 1}]
     headers = lambda t: [c.header for c in t.columns]  # noqa: E731
-    assert headers(table(fields, rows, width=120)) == ["编码", "备注"]
-    assert headers(table(fields, rows, width=80)) == ["编码"]
+    with i18n.using("zh"):
+        assert headers(table(fields, rows, width=120)) == ["编码", "备注"]
+        assert headers(table(fields, rows, width=80)) == ["编码"]
     assert records(fields, rows) == [{"code": "A1", "note": "x", "extra": None, "secret": 1}]

@@ -392,7 +392,8 @@ def render() -> None:
         if report:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("测评票", "Ballots"),
-                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")])
+                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")],
+                   key="admin_tabs")  # a key keeps the tab across the rerun after a save
     shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab, audit_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:

@@ -222,7 +222,7 @@ def self_form(who, cycle: Cycle, org: dict, period: str, found, counted: dict[st
         except BastionError as exc:
             refused(exc)
             return
-        succeeded(tr(f"已保存 {period} 自评。", f"Self-assessment for {period} saved."))
+        succeeded(tr(f"已保存{period_name(period)}自评。", f"Self-assessment for {period_name(period)} saved."))
 
 
 # --- rectification notices -----------------------------------------------------------------------
@@ -330,7 +330,8 @@ def render() -> None:
         return
     st.subheader(f"{org['code']} {org['name']} · {cycle.name}")
     tabs = st.tabs([tr("目标与进度", "Targets"), tr("台账", "Ledgers"), tr("自评", "Self-assessment"),
-                    tr("整改", "Rectification"), tr("考核结果", "Results")])
+                    tr("整改", "Rectification"), tr("考核结果", "Results")],
+                   key="ws_tabs")  # a key keeps the tab across the rerun after a save
     with tabs[0]:
         show_progress(who, cycle, org)
     with tabs[1]:

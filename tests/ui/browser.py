@@ -1,0 +1,152 @@
+"""Driving the served app in Debian's Chromium (Playwright, never a downloaded browser), as a person would.
+
+The journeys (``test_journeys.py``) and the browser tests share these: the server, a page per person,
+the login, Streamlit's widgets by their labels, and :func:`looks_right` — no exception box, no
+traceback and no raw "None"/"NaN"/"null" anywhere on the page — checked after every step, with a
+screenshot kept in ``$BASTION_SCREENSHOT_DIR`` (CI keeps them as artifacts).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bastion.demo import DEMO_PASSWORD
+from bastion.ui.launch import command, wait_healthy
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SLOW = 60_000  # ms: the first run of a page on a busy 2-core machine
+RAW_MISSING = re.compile(r"(?<![\w.])(None|NaN|nan|null|NaT)(?![\w.])")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(home: Path) -> Iterator[str]:
+    """``bastion ui``'s server on a free port over ``home``; its address."""
+    port = free_port()
+    env = {**os.environ, "BASTION_HOME": str(home)}
+    env.pop("BASTION_DATABASE_URL", None)
+    process = subprocess.Popen(command(address="127.0.0.1", port=port), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_healthy(url, process), process.stderr.read().decode(errors="replace") if process.poll() else ""
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def screenshots(fallback: Path) -> Path:
+    folder = Path(os.environ.get("BASTION_SCREENSHOT_DIR") or fallback) / "journeys"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Person:
+    """One person's browser tab on the app: log in, use widgets by their labels, check and photograph each step."""
+
+    def __init__(self, browser, base: str, shots: Path, name: str, *, locale: str = "zh-CN") -> None:
+        self.base, self.shots, self.name = base, shots, name
+        self.context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale=locale,
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.page.on("request", self._request)
+        self.step = 0
+
+    def _request(self, request) -> None:
+        if not request.url.startswith((self.base, "data:", "blob:", "about:")):
+            self.outside.append(request.url)
+
+    def close(self) -> None:
+        self.context.close()
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def log_in(self, username: str, *, path: str = "/", heading: str) -> None:
+        from playwright.sync_api import expect
+
+        self.page.goto(self.base + path, wait_until="domcontentloaded")
+        self.page.get_by_label("用户名").fill(username)
+        self.page.get_by_label("密码").fill(DEMO_PASSWORD)
+        self.page.get_by_role("button", name="登录").click()
+        self.sees_heading(heading)
+
+    def sees_heading(self, heading: str) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_role("heading", name=heading).first).to_be_visible(timeout=SLOW)
+        self.settled()
+
+    def settled(self) -> None:
+        """Wait until Streamlit has finished running the script (its status widget gone)."""
+        self.page.wait_for_timeout(300)
+        self.page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|运行/)",
+            timeout=SLOW)
+        self.page.wait_for_timeout(300)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+        self.settled()
+
+    def sees(self, text: str, *, exact: bool = False) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_text(text, exact=exact).first).to_be_visible(timeout=SLOW)
+
+    def sees_cell(self, text: str) -> None:
+        """A table cell (Streamlit draws its grid on a canvas; the cells are there for assistive technology)."""
+        self.page.locator("[role=gridcell]").filter(has_text=text).first.wait_for(state="attached", timeout=SLOW)
+
+    # --- widgets ------------------------------------------------------------------------------
+
+    def fill(self, label: str, value: str) -> None:
+        field = self.page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.evaluate("element => element.blur()")  # commits it, without moving focus onto the next widget
+
+    def choose(self, label: str, option: str) -> None:
+        """A select box: open it by its label and click the option whose text contains ``option``."""
+        self.page.get_by_role("combobox", name=label, exact=True).click()
+        self.page.get_by_role("option").filter(has_text=option).first.click()
+        self.settled()
+
+    def upload(self, label: str, path: Path) -> None:
+        uploader = self.page.locator("[data-testid='stFileUploader']").filter(has_text=label)
+        uploader.locator("input[type=file]").set_input_files(str(path))
+        self.page.wait_for_timeout(500)
+
+    def press(self, button: str) -> None:
+        self.page.get_by_role("button", name=button, exact=True).click()
+        self.settled()
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    def looks_right(self, what: str) -> None:
+        """No exception, no traceback, no raw missing value on the page; a screenshot of the step."""
+        self.step += 1
+        self.page.mouse.move(0, 0)
+        self.page.screenshot(path=str(self.shots / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True)
+        assert self.page.locator("[data-testid='stException']").count() == 0, f"{what}: an exception is shown"
+        text = self.page.locator("body").inner_text()
+        assert "Traceback" not in text, f"{what}: a traceback is shown"
+        raw = RAW_MISSING.findall(text)
+        assert not raw, f"{what}: {raw} on the page"
+        assert not self.outside, f"{what}: requests left the server: {self.outside}"
