@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bastion.core import dashboard
+from bastion.core import dashboard, scoring
 from bastion.core.access import Forbidden, Principal
 from bastion.core.bulletins import archive_dir
 from bastion.core.errors import BastionError, NotFound
@@ -122,6 +122,7 @@ def world(engine, registry, tmp_path) -> World:
                             title="三月支部党员大会")
         session.add(entry)
         session.flush()
+        scored = []
         for code, (total, grade, tier, rank, vetoed, advanced) in RESULTS_2026.items():
             evaluation = _evaluation(session, acme.id, cycle.id, "2026", ids[code], total, grade, tier, rank, vetoed,
                                      advanced)
@@ -129,6 +130,9 @@ def world(engine, registry, tmp_path) -> World:
                 evidence = f"ledger:{entry.id}" if (code, indicator) == ("B11", "B1-1") else ""
                 session.add(EvaluationLine(evaluation_id=evaluation.id, indicator_code=indicator, points=points,
                                            reason=f"{indicator} → {points} 分", evidence=evidence))
+            scored.append(evaluation.id)
+        session.flush()
+        scoring.store_block_subtotals(session.connection(), scored)  # lines written by hand, not by scoring
         _evaluation(session, acme.id, cycle.id, "2026-H1", ids["B11"], 90.0, rank=1)
         _evaluation(session, acme.id, cycle.id, "2026-H1", ids["B21"], 70.0, rank=2)
         _evaluation(session, acme.id, cycle.id, "2026-Q3", ids["B11"], 60.0, status="draft")
