@@ -456,11 +456,17 @@ def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: st
     for r in page:
         n, by_block = _subtree_blocks(conn, principal, cycle_id, period, int(r.id))
         for b in block_frame.itertuples():
-            average = round(by_block.get(b.block_code, 0.0) / n, 4) if n else float("nan")
+            average = round(round(by_block.get(b.block_code, 0.0), SUM_PLACES) / n, 4) if n else float("nan")
             share = round(average / b.max_points, 4) if n else float("nan")
             records.append([int(r.id), r.code, r.name, b.block_code, b.block_name, n, average, b.max_points, share])
     return Heatmap(_heat_frame(records), rows.total, limit, offset)
 
+
+SUM_PLACES = 6
+"""A block's points summed over a subtree are rounded to this many places before they are averaged: lines
+have two (``engine.ROUND``), so this undoes only the floating-point noise of the sum, whose order differs
+between databases and between summing lines and summing subtotals; an average on a rounding boundary
+(13.07375) then shows the same fourth place whichever way it was summed."""
 
 HEATMAP_COLUMNS = ["org_id", "code", "name", "block_code", "block_name", "evaluations", "average", "max_points",
                    "share"]

@@ -470,7 +470,8 @@ def test_the_results_stamp_changes_when_the_results_do(world):
 def _heatmap_from_lines(conn, cycle_id: int, period: str, node_id: int) -> pd.DataFrame:
     """The heatmap computed from the lines, as the dashboard did before block subtotals: for each child of
     ``node_id``, the points of every line of the evaluations in its subtree, summed per block of the line's
-    indicator, over the evaluations, over the block's maximum (veto indicators give none), to 4 places."""
+    indicator (to 6 places: ``dashboard.SUM_PLACES``), over the evaluations, over the block's maximum (veto
+    indicators give none), to 4 places."""
     o, e, ln, ind = (Organization.__table__.c, Evaluation.__table__.c, EvaluationLine.__table__.c,
                      Indicator.__table__.c)
     orgs = pd.read_sql(select(o.id, o.parent_id, o.code).order_by(o.code), conn)
@@ -490,7 +491,7 @@ def _heatmap_from_lines(conn, cycle_id: int, period: str, node_id: int) -> pd.Da
         n = len(evaluated & subtree)
         sums = lines[lines["org_id"].isin(subtree)].groupby("block_code")["points"].sum()
         for block, maximum in maxima[maxima > 0].items():  # Python's round, not numpy's (half to even)
-            average = round(float(sums.get(block, 0.0)) / n, 4) if n else float("nan")
+            average = round(round(float(sums.get(block, 0.0)), 6) / n, 4) if n else float("nan")
             records.append((child.code, block, n, average, round(average / float(maximum), 4) if n else float("nan")))
     return pd.DataFrame(records, columns=["code", "block_code", "evaluations", "average", "share"])
 
