@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from sqlalchemy import Connection, case, func, or_, select, true
+from sqlalchemy import Connection, Float, String, case, cast, func, null, or_, select, true, union_all
 from sqlmodel import Session
 
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
@@ -480,7 +480,12 @@ def _heat_frame(records: list[list]) -> pd.DataFrame:
 
 def _subtree_blocks(conn: Connection, principal: Principal, cycle_id: int, period: str,
                     row_id: int) -> tuple[int, dict[str, float]]:
-    """How many evaluations the subtree of ``row_id`` has, and the points per block they add up to."""
+    """How many evaluations the subtree of ``row_id`` has, and the points per block they add up to.
+
+    One statement per row: the subtree's evaluations are found once (a CTE used twice, which both
+    databases materialise) and give their count (the row whose block is NULL) and their block
+    subtotals summed per block. An evaluation without subtotals (no lines) counts, with no points.
+    """
     o = Organization.__table__
     tree = select(o.c.id.label("org_id")).where(o.c.tenant_id == principal.tenant_id, o.c.id == row_id) \
         .cte("heat_row", recursive=True)
@@ -491,13 +496,18 @@ def _subtree_blocks(conn: Connection, principal: Principal, cycle_id: int, perio
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
     where.append(e.org_id.in_(select(tree.c.org_id)))  # not a join: SQLite would start from all the evaluations
-    count = conn.execute(select(func.count()).select_from(Evaluation.__table__).where(*where)).scalar_one()
-    if not count:
-        return 0, {}
-    sums = conn.execute(select(block.block_code, func.sum(block.points))
-                        .join_from(Evaluation.__table__, BlockSubtotal.__table__, block.evaluation_id == e.id)
-                        .where(*where).group_by(block.block_code)).all()
-    return int(count), {code: float(points) for code, points in sums}
+    found = select(e.id).where(*where).cte("heat_evaluations")
+    count = select(cast(null(), String).label("block_code"), cast(func.count(), Float).label("points")) \
+        .select_from(found)
+    sums = (select(block.block_code, func.sum(block.points))
+            .join_from(found, BlockSubtotal.__table__, block.evaluation_id == found.c.id).group_by(block.block_code))
+    n, by_block = 0, {}
+    for code, value in conn.execute(union_all(count, sums)).all():
+        if code is None:
+            n = int(value)
+        else:
+            by_block[code] = float(value)
+    return n, by_block
 
 
 # --- one branch --------------------------------------------------------------------------------
