@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bastion.core import cycles, db, stages, tenants
     from bastion.core.db import transaction
-    from bastion.core.models import Bulletin, Evaluation, EvaluationLine, Incentive, StageRun, Tenant
+    from bastion.core.models import BlockSubtotal, Bulletin, Evaluation, EvaluationLine, Incentive, StageRun, Tenant
     from bastion.core.registry import default_registry
     from bastion.core.settings import Settings
     from bastion.synthetic import build_tree, generate_facts
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             conn = session.connection()
             conn.execute(delete(Incentive.__table__).where(Incentive.cycle_id == cycle.id, Incentive.period == "2026"))
             ids = select(e.c.id).where(e.c.cycle_id == cycle.id, e.c.period == "2026")
+            conn.execute(delete(BlockSubtotal.__table__).where(BlockSubtotal.evaluation_id.in_(ids)))
             conn.execute(delete(line).where(line.c.evaluation_id.in_(ids)))
             conn.execute(delete(e).where(e.c.cycle_id == cycle.id, e.c.period == "2026"))
             conn.execute(delete(Bulletin.__table__).where(Bulletin.cycle_id == cycle.id, Bulletin.period == "2026"))

@@ -289,12 +289,13 @@ def stage_floor(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clear_drafts(engine, cycle_id: int, period: str) -> None:
-    from bastion.core.models import Evaluation, EvaluationLine
+    from bastion.core.models import BlockSubtotal, Evaluation, EvaluationLine
     from sqlalchemy import delete, select
 
-    ev_t, line_t = Evaluation.__table__, EvaluationLine.__table__
+    ev_t, line_t, block_t = Evaluation.__table__, EvaluationLine.__table__, BlockSubtotal.__table__
     with engine.begin() as conn:
         old_ids = select(ev_t.c.id).where(ev_t.c.cycle_id == cycle_id, ev_t.c.period == period).scalar_subquery()
+        conn.execute(delete(block_t).where(block_t.c.evaluation_id.in_(old_ids)))
         conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
         conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle_id, ev_t.c.period == period))
 

@@ -3,10 +3,10 @@
 Published evaluations are read-only: rescoring refuses them. When a published point is wrong —
 an appeal upheld, a finding recorded against the wrong branch — an administrator corrects one
 indicator's points of one branch, with the reason. The line keeps the correction and the reason
-in its explanation; the period's totals, grades, ranks and tiers are concluded again from the
-stored lines by the engine, the incentive policies are applied again (awards already made keep
-their ids), and the audit trail holds the line and every changed result, old → new. All of it in
-one transaction.
+in its explanation, and its evaluation's block subtotals follow it; the period's totals, grades,
+ranks and tiers are concluded again from the stored lines by the engine, the incentive policies
+are applied again (awards already made keep their ids), and the audit trail holds the line and
+every changed result, old → new. All of it in one transaction.
 
 A veto is not corrected here: it comes from a finding, and is lifted by correcting the finding
 and rescoring the period before publication.
@@ -30,7 +30,7 @@ from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant, code_is
 from .registry import Registry
 from .scheme import POINTS_EPSILON
-from .scoring import apply_policies, period_in_cycle
+from .scoring import apply_policies, period_in_cycle, store_block_subtotals
 from .tenants import enabled_plugins
 
 CONCLUDED = ["base_points", "bonus_points", "total", "grade", "advanced_eligible", "rank", "tier"]
@@ -82,6 +82,7 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
                           f"{org_code}'s {key.key} result has no line for {indicator_code}"))
         note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
         conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
+        store_block_subtotals(conn, [target.id])
         changed = _conclude_again(conn, cycle, key.key)
         tenant = session.get(Tenant, cycle.tenant_id)
         awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,

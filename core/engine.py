@@ -628,6 +628,16 @@ def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
     return sums
 
 
+def block_subtotals(lines: pd.DataFrame, *, by: str = "org_id") -> pd.DataFrame:
+    """The points of ``lines`` per (``by``, ``block_code``), every line counted (veto lines give none),
+    as columns ``by``, ``block_code``, ``points``, in that order: what the dashboard's heatmap sums.
+
+    ``by`` names the column that tells results apart: ``org_id`` in the engine's lines,
+    ``evaluation_id`` in stored ones (``scoring.store_block_subtotals``)."""
+    sums = lines.groupby([by, "block_code"], sort=True, observed=True)["points"].sum()
+    return sums.reset_index()[[by, "block_code", "points"]]
+
+
 def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
     """Totals, grades, ranks and tiers of every organisation, from the :func:`subtotals` of all slices."""
     ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")

@@ -324,6 +324,21 @@ class EvaluationLine(SQLModel, table=True):
     evidence: str = ""
 
 
+class BlockSubtotal(SQLModel, table=True):
+    """An evaluation's points in one block of its scheme: the sum of its lines there (``engine.block_subtotals``).
+
+    Written with the lines, in the same transaction, and rewritten when a correction changes a
+    line (``scoring.store_block_subtotals``); gone with its evaluation. The heatmap sums these
+    (a few per evaluation) instead of the lines. On SQLite the table is clustered by its key.
+    """
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    evaluation_id: int = Field(foreign_key="evaluation.id", primary_key=True, ondelete="CASCADE")
+    block_code: str = Field(max_length=64, primary_key=True)
+    points: float
+
+
 class ReviewComment(SQLModel, table=True):
     """Graded leader review (分级点评): achievements, problems and direction."""
 

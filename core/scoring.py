@@ -45,10 +45,22 @@ from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
 from .db import bulk_insert, database_file, read_columns, release_free_memory, transaction
-from .engine import LINE_COLUMNS, Facts, Inputs, Period, conclude, prepare, score_slices, subtotals, validate_params
+from .engine import (
+    LINE_COLUMNS,
+    Facts,
+    Inputs,
+    Period,
+    block_subtotals,
+    conclude,
+    prepare,
+    score_slices,
+    subtotals,
+    validate_params,
+)
 from .errors import BastionError, Conflict
 from .i18n import tr
 from .models import (
+    BlockSubtotal,
     Cycle,
     Evaluation,
     EvaluationLine,
@@ -216,11 +228,13 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     Lines are written slice by slice as the engine produces them (``slices`` defaults to
     :func:`engine.score_slices`), so a period of 100k branches never has all its lines in
     memory. Each branch's evaluation row is inserted first — the lines need its id — and gets
-    its total, grade, rank and tier in one bulk update once every slice is scored. Returns the
-    evaluations (:func:`engine.conclude`).
+    its total, grade, rank and tier in one bulk update once every slice is scored. The block
+    subtotals (:func:`engine.block_subtotals` of each slice, a few rows per branch) are inserted
+    in bulk after the last slice, while the spool's helper still writes the last lines. Returns
+    the evaluations (:func:`engine.conclude`).
     """
     conn = session.connection()
-    ev_t, line_t = Evaluation.__table__, EvaluationLine.__table__
+    ev_t, line_t, block_t = Evaluation.__table__, EvaluationLine.__table__, BlockSubtotal.__table__
     period = inputs.period.key
     published = conn.execute(select(func.count()).select_from(ev_t).where(
         ev_t.c.cycle_id == cycle.id, ev_t.c.period == period, ev_t.c.status == EvaluationStatus.published.value)).scalar()
@@ -229,16 +243,21 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
                           f"period {period} of the {cycle.year} cycle is published; its results can no longer "
                           f"be rescored"))
     old_ids = select(ev_t.c.id).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period).scalar_subquery()
+    conn.execute(delete(block_t).where(block_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
 
     ids = _insert_evaluations(conn, cycle, inputs)
-    sums = []
+    sums, blocks = [], []
     with _line_writer(conn, line_t, ids, len(inputs.orgs) * len(inputs.params)) as write:
         for lines in score_slices(inputs) if slices is None else slices:
             write(lines)
             sums.append(subtotals(lines))
+            blocks.append(block_subtotals(lines))
             del lines
+        if blocks:
+            blocks = pd.concat(blocks, ignore_index=True)
+            _insert_block_subtotals(conn, blocks.assign(evaluation_id=blocks["org_id"].map(ids)))
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
     evaluations = conclude(inputs.scheme, inputs.orgs, sums)
     _update_evaluations(conn, ev_t, evaluations, ids)
@@ -313,6 +332,30 @@ def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, *, ids: 
     for start in range(0, batch.num_rows, LINE_BATCH):
         part = batch.slice(start, LINE_BATCH)
         bulk_insert(conn, line_t, {name: part.column(name).to_pylist() for name in part.schema.names})
+
+
+def _insert_block_subtotals(conn: Connection, rows: pd.DataFrame) -> None:
+    """Insert :func:`engine.block_subtotals` rows keyed by ``evaluation_id``, in one bulk insert."""
+    bulk_insert(conn, BlockSubtotal.__table__, {
+        "evaluation_id": rows["evaluation_id"].astype("int64").tolist(),
+        "block_code": rows["block_code"].astype(str).tolist(),
+        "points": rows["points"].astype(float).tolist(),
+    })
+
+
+def store_block_subtotals(conn: Connection, evaluation_ids: Iterable[int]) -> None:
+    """Replace the block subtotals of these evaluations with those of their stored lines, in ``conn``'s
+    transaction: after a line's points changed (a correction), or lines were written otherwise than by
+    :func:`write_scores`. A line's block is its indicator's in the evaluation's cycle."""
+    wanted = sorted({int(i) for i in evaluation_ids})
+    e, line, ind, block_t = (Evaluation.__table__.c, EvaluationLine.__table__.c, Indicator.__table__.c,
+                             BlockSubtotal.__table__)
+    conn.execute(delete(block_t).where(block_t.c.evaluation_id.in_(wanted)))
+    lines = pd.read_sql(select(line.evaluation_id, ind.block_code, line.points)
+                        .join_from(EvaluationLine.__table__, Evaluation.__table__, e.id == line.evaluation_id)
+                        .join(Indicator.__table__, (ind.cycle_id == e.cycle_id) & (ind.code == line.indicator_code))
+                        .where(line.evaluation_id.in_(wanted)), conn)
+    _insert_block_subtotals(conn, block_subtotals(lines, by="evaluation_id"))
 
 
 def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame, ids: pd.Series) -> None:

@@ -14,6 +14,7 @@ from .i18n import tr
 from .models import (
     AuditEvent,
     Ballot,
+    BlockSubtotal,
     Bulletin,
     Check,
     Cycle,
@@ -145,6 +146,7 @@ def delete_tenant(session: Session, tenant: Tenant) -> None:
     conn = session.connection()
     cycle_ids = select(Cycle.id).where(Cycle.tenant_id == tenant.id)
     evaluation_ids = select(Evaluation.id).where(Evaluation.tenant_id == tenant.id)
+    conn.execute(delete(BlockSubtotal).where(BlockSubtotal.evaluation_id.in_(evaluation_ids)))
     conn.execute(delete(EvaluationLine).where(EvaluationLine.evaluation_id.in_(evaluation_ids)))
     conn.execute(delete(Ballot).where(Ballot.tenant_id == tenant.id))
     conn.execute(delete(Grant).where(Grant.user_id.in_(select(User.id).where(User.tenant_id == tenant.id))))

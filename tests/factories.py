@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import Session
 
 from bastion.core import cycles, tenants
 from bastion.core.db import transaction
 from bastion.core.engine import Facts
-from bastion.core.models import Cycle, Organization, Tenant
+from bastion.core.models import BlockSubtotal, Cycle, Evaluation, EvaluationLine, Indicator, Organization, Tenant
 from bastion.core.registry import Registry
 
 BUILTINS = ("standard-rules", "standard-ledgers", "target-table")
@@ -49,6 +49,19 @@ def org_tree(engine: Engine, tenant: Tenant, branches: dict[str, str]) -> dict[s
             ids[code] = org.id
         session.commit()
     return ids
+
+
+def block_subtotals(conn: Connection) -> tuple[dict, dict]:
+    """Every stored block subtotal, and the sums of the stored lines per (evaluation, block of the line's
+    indicator) computed here in SQL: both as ``{(evaluation_id, block_code): points}``, rounded to 6 places."""
+    b, e, line, ind = BlockSubtotal.__table__.c, Evaluation.__table__.c, EvaluationLine.__table__.c, Indicator.__table__.c
+    stored = conn.execute(select(b.evaluation_id, b.block_code, b.points)).all()
+    summed = conn.execute(select(line.evaluation_id, ind.block_code, func.sum(line.points))
+                          .join_from(EvaluationLine.__table__, Evaluation.__table__, e.id == line.evaluation_id)
+                          .join(Indicator.__table__, (ind.cycle_id == e.cycle_id) & (ind.code == line.indicator_code))
+                          .group_by(line.evaluation_id, ind.block_code)).all()
+    return ({(int(i), code): round(float(p), 6) for i, code, p in stored},
+            {(int(i), code): round(float(p), 6) for i, code, p in summed})
 
 
 class FactBook:

@@ -16,6 +16,8 @@ from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, EvaluationLine, Incentive
 from bastion.core.results import explain, read_results
 
+from tests import factories
+
 pytestmark = pytest.mark.storage
 
 
@@ -87,6 +89,26 @@ def _stored_lines(conn, cycle):
     frame["veto"] = frame["veto"].astype(bool)
     frame["veto_reason"] = None
     return frame
+
+
+def test_the_corrected_lines_block_subtotal_follows_it(engine, registry, published):
+    sample, people = published
+    with engine.connect() as conn:
+        before, _ = factories.block_subtotals(conn)
+        results = read_results(conn, sample.cycle.id, "2025")
+    branch = results[~results["vetoed"]].iloc[0]
+    code, old_points, max_points = _room(engine, sample.cycle, branch["code"])
+    block = cycle_scheme(sample.cycle).block_of()[code].code
+    key = (int(branch["evaluation_id"]), block)
+
+    correct_points(engine, people["admin"], cycle=sample.cycle, period="2025", org_code=branch["code"],
+                   indicator_code=code, points=max_points, reason="申诉成立", registry=registry)
+
+    with engine.connect() as conn:
+        after, summed = factories.block_subtotals(conn)
+    assert after == summed
+    assert after[key] == pytest.approx(before[key] + max_points - old_points) and after[key] != before[key]
+    assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
 
 
 def test_incentives_follow_the_corrected_results_and_keep_their_ids(engine, registry, published):

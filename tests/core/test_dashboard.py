@@ -20,14 +20,18 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 import pytest
-from bastion.core import dashboard
+from bastion import demo
+from bastion.core import dashboard, scoring
 from bastion.core.access import Forbidden, Principal
 from bastion.core.bulletins import archive_dir
+from bastion.core.corrections import correct_points
 from bastion.core.errors import BastionError, NotFound
+from bastion.core.results import explain, read_results
 from bastion.core.models import (
     Bulletin,
     Evaluation,
     EvaluationLine,
+    Indicator,
     LedgerEntry,
     Organization,
     Rectification,
@@ -123,6 +127,7 @@ def world(engine, registry, tmp_path) -> World:
                             title="三月支部党员大会")
         session.add(entry)
         session.flush()
+        scored = []
         for code, (total, grade, tier, rank, vetoed, advanced) in RESULTS_2026.items():
             evaluation = _evaluation(session, acme.id, cycle.id, "2026", ids[code], total, grade, tier, rank, vetoed,
                                      advanced)
@@ -130,6 +135,9 @@ def world(engine, registry, tmp_path) -> World:
                 evidence = f"ledger:{entry.id}" if (code, indicator) == ("B11", "B1-1") else ""
                 session.add(EvaluationLine(evaluation_id=evaluation.id, indicator_code=indicator, points=points,
                                            reason=f"{indicator} → {points} 分", evidence=evidence))
+            scored.append(evaluation.id)
+        session.flush()
+        scoring.store_block_subtotals(session.connection(), scored)  # lines written by hand, not by scoring
         _evaluation(session, acme.id, cycle.id, "2026-H1", ids["B11"], 90.0, rank=1)
         _evaluation(session, acme.id, cycle.id, "2026-H1", ids["B21"], 70.0, rank=2)
         _evaluation(session, acme.id, cycle.id, "2026-Q3", ids["B11"], 60.0, status="draft")
@@ -290,6 +298,21 @@ def test_heatmap_rows_are_paged(world):
     assert _shares(heat, "B2") == {"B23": 0.15}
 
 
+def test_a_row_without_results_keeps_its_place_with_no_evaluations_and_no_share(world):
+    """In 2026-H1 B11 has a result (and no points) and B12 none: B12's cells are 0 evaluations and NaN, not 0."""
+    with world.engine.connect() as conn:
+        heat = dashboard.heatmap(conn, world.who(ADMIN), cycle_id=world.cycle_id, period="2026-H1",
+                                 node_id=world.ids["ZZ1"])
+    cells = heat.cells.set_index(["code", "block_code"])
+    assert heat.total_rows == 2 and cells.index.get_level_values("code").unique().tolist() == ["B11", "B12"]
+    assert cells.loc["B11", "evaluations"].eq(1).all() and cells.loc["B11", "share"].eq(0.0).all()
+    assert cells.loc["B12", "evaluations"].eq(0).all()
+    assert cells.loc["B12", ["average", "share"]].isna().all().all()
+    assert cells.loc["B12", "max_points"].gt(0).all()
+    assert {c: str(heat.cells[c].dtype) for c in ("evaluations", "average", "share")} == {
+        "evaluations": "int64", "average": "float64", "share": "float64"}
+
+
 def test_a_leader_of_one_general_branch_starts_the_drill_down_there(world):
     with world.engine.connect() as conn:
         who = world.who(LEADER_ZZ1)
@@ -444,3 +467,92 @@ def test_the_results_stamp_changes_when_the_results_do(world):
         session.add(draft)
         session.commit()
     assert stamp() != before
+
+
+# --- the heatmap against the lines -----------------------------------------------------------------
+
+
+def _heatmap_from_lines(conn, cycle_id: int, period: str, node_id: int) -> pd.DataFrame:
+    """The heatmap computed from the lines, as the dashboard did before block subtotals: for each child of
+    ``node_id``, the points of every line of the evaluations in its subtree, summed per block of the line's
+    indicator (to 6 places: ``dashboard.SUM_PLACES``), over the evaluations, over the block's maximum (veto
+    indicators give none), to 4 places."""
+    o, e, ln, ind = (Organization.__table__.c, Evaluation.__table__.c, EvaluationLine.__table__.c,
+                     Indicator.__table__.c)
+    orgs = pd.read_sql(select(o.id, o.parent_id, o.code).order_by(o.code), conn)
+    evaluated = set(pd.read_sql(select(e.org_id).where(e.cycle_id == cycle_id, e.period == period), conn)["org_id"])
+    lines = pd.read_sql(select(e.org_id, ind.block_code, ind.kind, ind.points.label("max_points"), ln.points)
+                        .join_from(EvaluationLine.__table__, Evaluation.__table__, e.id == ln.evaluation_id)
+                        .join(Indicator.__table__, (ind.cycle_id == e.cycle_id) & (ind.code == ln.indicator_code))
+                        .where(e.cycle_id == cycle_id, e.period == period), conn)
+    scheme = pd.read_sql(select(ind.block_code, ind.kind, ind.points).where(ind.cycle_id == cycle_id), conn)
+    maxima = scheme["points"].where(scheme["kind"] != "veto", 0.0).groupby(scheme["block_code"]).sum()
+    records = []
+    for child in orgs[orgs["parent_id"] == node_id].itertuples():
+        subtree, frontier = {child.id}, {child.id}
+        while frontier:
+            frontier = set(orgs.loc[orgs["parent_id"].isin(frontier), "id"])
+            subtree |= frontier
+        n = len(evaluated & subtree)
+        sums = lines[lines["org_id"].isin(subtree)].groupby("block_code")["points"].sum()
+        for block, maximum in maxima[maxima > 0].items():  # Python's round, not numpy's (half to even)
+            average = round(round(float(sums.get(block, 0.0)), 6) / n, 4) if n else float("nan")
+            records.append((child.code, block, n, average, round(average / float(maximum), 4) if n else float("nan")))
+    return pd.DataFrame(records, columns=["code", "block_code", "evaluations", "average", "share"])
+
+
+def _assert_heatmap_is_the_lines(engine, who, cycle_id: int, period: str, node_id: int) -> pd.DataFrame:
+    with engine.connect() as conn:
+        cells = dashboard.heatmap(conn, who, cycle_id=cycle_id, period=period, node_id=node_id, limit=1000).cells
+        expected = _heatmap_from_lines(conn, cycle_id, period, node_id)
+    got = cells[["code", "block_code", "evaluations", "average", "share"]]
+    got = got.sort_values(["code", "block_code"]).reset_index(drop=True)
+    expected = expected.sort_values(["code", "block_code"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=False, atol=5e-5, rtol=0)
+    return cells
+
+
+def test_the_heatmap_is_the_sum_of_the_lines_after_scoring_a_rescore_and_a_correction(engine, registry):
+    """On the demo's sample (24 branches, and a general branch with none): the heatmap of the committee and
+    of each general branch is what the lines add up to, after each path that changes the lines' points."""
+    sample = demo.build_sample(engine, registry=registry, branches=24, seed=5, year=2026)
+    tenant, cycle = sample.tenant, sample.cycle
+    with Session(engine) as session:
+        ids = dict(session.exec(select(Organization.code, Organization.id)
+                                .where(Organization.tenant_id == tenant.id)).all())
+        session.add(Organization(tenant_id=tenant.id, code="ZZ09", name="新设党总支", level="general_branch",
+                                 parent_id=ids["DW"]))
+        session.commit()
+    admin = Principal(user_id=1, username="admin", display_name="", tenant_id=tenant.id, grants=(("admin", ids["DW"]),))
+    nodes = [ids["DW"], *(ids[code] for code in ("ZZ01", "ZZ02", "ZZ03", "ZZ04"))]
+
+    def check() -> pd.DataFrame:
+        cells = [_assert_heatmap_is_the_lines(engine, admin, cycle.id, "2026", node) for node in nodes]
+        return cells[0].set_index(["code", "block_code"])
+
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    scored = check()
+    assert scored.loc["ZZ09", "evaluations"].eq(0).all() and scored.loc["ZZ09", "share"].isna().all()
+    assert scored.drop(index="ZZ09")["evaluations"].groupby(level="code").first().sum() == 24
+    assert scored["share"].dropna().between(0, 1).all() and scored["share"].dropna().gt(0).any()
+
+    with Session(engine) as session:  # a year of committee meetings for every branch of ZZ01: its points rise
+        branches = session.exec(select(Organization.id).where(Organization.parent_id == ids["ZZ01"])).all()
+        session.add_all(LedgerEntry(tenant_id=tenant.id, org_id=org, type="committee_meeting",
+                                    date=date(2026, month, 20), title="支委会") for org in branches
+                        for month in range(1, 13) for _ in range(2))
+        session.commit()
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    rescored = check()
+    assert not rescored.loc["ZZ01", "average"].equals(scored.loc["ZZ01", "average"])
+
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        branch = read_results(conn, cycle.id, "2026").iloc[-1]
+        line = next(r for r in explain(conn, cycle=cycle, period="2026", org_code=branch["code"]).lines
+                    if r["kind"] == "controllable" and r["points"] < r["max_points"])
+    correct_points(engine, admin, cycle=cycle, period="2026", org_code=branch["code"],
+                   indicator_code=line["indicator_code"], points=line["max_points"], reason="申诉成立",
+                   registry=registry)
+    corrected = check()
+    assert (corrected["average"] - rescored["average"]).abs().max() > 0

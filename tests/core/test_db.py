@@ -1,10 +1,13 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from bastion.core import db
+from bastion.core.cycles import cycle_scheme
+from bastion.core.models import Evaluation, EvaluationLine
 from bastion.core.settings import Settings
+from tests import factories
 
 
 def test_migrations_match_the_models(engine):
@@ -33,3 +36,35 @@ def test_database_url_overrides_home(tmp_path):
     settings = Settings.from_env({"BASTION_HOME": str(tmp_path), "BASTION_DATABASE_URL": "postgresql+psycopg://x@h/db"})
     assert settings.database_url == "postgresql+psycopg://x@h/db"
     assert Settings.from_env({"BASTION_HOME": str(tmp_path)}).database_url == f"sqlite:///{tmp_path / 'bastion.db'}"
+
+
+def test_the_block_subtotals_of_existing_results_are_filled_from_their_lines(tmp_path, registry):
+    """0007 adds ``blocksubtotal`` and fills it from the lines scored before it (lines written as 0006 had them)."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        db.upgrade(engine, "0006")
+        tenant = factories.tenant(engine, registry)
+        cycle = factories.cycle(engine, registry, tenant)
+        ids = factories.org_tree(engine, tenant, {"A": "机关", "B": "生产一线"})
+        scheme = cycle_scheme(cycle)
+        codes = [i.code for i in scheme.indicators()]
+        with Session(engine) as session:
+            for n, org in enumerate(("A", "B")):
+                evaluation = Evaluation(tenant_id=tenant.id, cycle_id=cycle.id, period="2026", org_id=ids[org],
+                                        scheme_id=scheme.id, scheme_version=scheme.version, base_points=0,
+                                        bonus_points=0, total=0, grade="", rank=n + 1, tier="")
+                session.add(evaluation)
+                session.flush()
+                session.add_all(EvaluationLine(evaluation_id=evaluation.id, indicator_code=code, points=(k % 4) * 0.5 + n,
+                                               reason="") for k, code in enumerate(codes))
+            session.commit()
+        assert "blocksubtotal" not in inspect(engine).get_table_names()
+
+        db.upgrade(engine)
+
+        with engine.connect() as conn:
+            stored, summed = factories.block_subtotals(conn)
+        assert stored == summed and len(stored) == 2 * len(scheme.blocks)
+        assert any(points > 0 for points in stored.values())
+    finally:
+        engine.dispose()

@@ -53,6 +53,27 @@ def test_score_writes_one_evaluation_per_branch_and_a_line_per_indicator(engine,
     assert lines == 3 * indicators
 
 
+def test_block_subtotals_are_the_sums_of_the_lines_after_scoring_and_rescoring(engine, registry, tenant, cycle,
+                                                                              scored):
+    with engine.connect() as conn:
+        first, summed = factories.block_subtotals(conn)
+        evaluations = set(conn.execute(select(Evaluation.id)).scalars())
+    blocks = {b.code for b in cycles.cycle_scheme(cycle).blocks}
+    assert first == summed and {i for i, _ in first} == evaluations and {c for _, c in first} == blocks
+    assert any(points > 0 for points in first.values())
+
+    with Session(engine) as session:  # C holds its committee meetings: the rescore changes its points
+        session.add_all(LedgerEntry(tenant_id=tenant.id, org_id=scored["C"], type="committee_meeting",
+                                    date=date(2026, month, 5), title=f"{month}月支委会") for month in range(1, 13))
+        session.commit()
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        again, summed = factories.block_subtotals(conn)
+        evaluations = set(conn.execute(select(Evaluation.id)).scalars())
+    assert again == summed and {i for i, _ in again} == evaluations and len(again) == 3 * len(blocks)
+    assert again != first
+
+
 def test_slices_written_one_by_one_give_the_same_results_and_lines(engine, registry, cycle, scored):
     """write_scores with one branch per slice: evaluation rows first, lines per slice, figures at the end."""
 

@@ -15,6 +15,7 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Evaluation, EvaluationLine
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, select, text
 
+from tests import factories
 from tests.core.test_scoring import scored  # noqa: F401  (fixture)
 
 
@@ -114,5 +115,9 @@ def test_a_spooled_scoring_stores_exactly_the_lines_of_a_direct_one(sqlite_engin
         scoring.write_scores(session, cycle=cycle, inputs=inputs, slices=score_slices(inputs, slice_size=1))
     assert len(started) == 1 and started[0].copied_rows == len(direct)
     pd.testing.assert_frame_equal(stored_lines(engine), direct)
+    with engine.connect() as conn:
+        stored, summed = factories.block_subtotals(conn)
+        evaluations = set(conn.execute(select(Evaluation.id)).scalars())
+    assert stored == summed and {i for i, _ in stored} == evaluations  # the subtotals, written beside the spool
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
