@@ -21,6 +21,7 @@ from bastion.core.db import bulk_insert
 from bastion.core.engine import UNIT_MONTHS, resolve_targets
 from bastion.core.models import Check, Finding, LedgerEntry, Organization, OrgLevel, Rating
 from bastion.core.scheme import Scheme
+from bastion.plugins.standard_ledgers import LEDGER_TYPES
 
 CATEGORIES = ("机关", "生产一线", "经营服务", "离退休")
 CATEGORY_WEIGHTS = (0.3, 0.4, 0.2, 0.1)
@@ -200,11 +201,14 @@ def _dates(year: int, unit_months: int, unit_idx: np.ndarray, rng: np.random.Gen
     return [date(year, int(m), int(d)) for m, d in zip(month, day)]
 
 
+TITLES = {kind.code: f"{kind.name}记录" for kind in LEDGER_TYPES}  # what a secretary would title the entry
+
+
 def _ledger(org_ids: np.ndarray, ledger_type: str, year: int, unit_months: int, unit_idx: np.ndarray,
             rng: np.random.Generator, quantity: np.ndarray | None) -> pd.DataFrame:
     return pd.DataFrame({
         "org_id": org_ids, "type": ledger_type, "date": _dates(year, unit_months, unit_idx, rng),
-        "quantity": quantity if quantity is not None else None, "title": ledger_type,
+        "quantity": quantity if quantity is not None else None, "title": TITLES.get(ledger_type, ledger_type),
     })
 
 

@@ -32,6 +32,7 @@ from .words import (
     AUDIT_DETAIL,
     AUDIT_ENTITY,
     CHECK_KIND,
+    CONTRIBUTION,
     CHECK_STATUS,
     IMPORT_KIND,
     LEVEL,
@@ -114,8 +115,23 @@ def read_plugins(session: Session, principal: Principal, registry: Registry) -> 
     for name, info in sorted(registry.infos.items()):
         contributes = registry.contributions_of(name)
         rows.append({"plugin": name, "version": info.version, "builtin": info.builtin, "enabled": name in enabled,
-                     "contributes": "; ".join(f"{kind}: {', '.join(items)}" for kind, items in contributes.items())})
+                     "contributes": "；".join(f"{word(CONTRIBUTION, kind)}：{'、'.join(_named(registry, kind, items))}"
+                                             for kind, items in contributes.items())})
     return pd.DataFrame(rows, columns=["plugin", "version", "builtin", "enabled", "contributes"])
+
+
+def _named(registry: Registry, kind: str, codes: list[str]) -> list[str]:
+    """A plugin's contributions by the names people know them by: a scheme by its title, a ledger type by its
+    name in the current language; rule types and policies by their codes."""
+    if kind == "schemes":
+        found = registry.schemes()
+        return [found[c].item.name for c in codes]
+    if kind == "ledger types":
+        found = registry.ledger_types()
+        return [tr(found[c].item.name, found[c].item.name_en or found[c].item.name) for c in codes]
+    if kind == "events":
+        return [tr("考核事件", "cycle events")]
+    return codes
 
 
 def enable_plugin(session: Session, principal: Principal, registry: Registry, plugin: str) -> list[str]:

@@ -89,13 +89,16 @@ def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, 
     if period is not None:
         named = Period.parse(period)
         if year is not None and named.year != year:
-            raise BadValue(f"period {named.key} is not in the {year} cycle: name a period of {year}, or leave out --year")
+            raise BadValue(tr(f"考核期 {named.key} 不属于 {year} 考核年度：请写 {year} 年的考核期，或去掉 --year",
+                              f"period {named.key} is not in the {year} cycle: name a period of {year}, or leave out --year"))
         if year is None:
             cycle = session.exec(query.where(Cycle.year == named.year)).first()
             if cycle is None:
-                years = ", ".join(str(c.year) for c in session.exec(query.order_by(Cycle.year))) or "none"
-                raise NotFound(f"period {named.key}: tenant {tenant.code} has no cycle for {named.year} "
-                               f"(cycles: {years}); open one with `bastion cycle open --year {named.year}`")
+                years = tr("、", ", ").join(str(c.year) for c in session.exec(query.order_by(Cycle.year))) or tr("无", "none")
+                raise NotFound(tr(f"考核期 {named.key}：单位 {tenant.code} 没有 {named.year} 考核年度（已有：{years}）；"
+                                  f"请用 `bastion cycle open --year {named.year}` 开启",
+                                  f"period {named.key}: tenant {tenant.code} has no cycle for {named.year} "
+                                  f"(cycles: {years}); open one with `bastion cycle open --year {named.year}`"))
             return cycle
     if year is not None:
         cycle = session.exec(query.where(Cycle.year == year)).first()

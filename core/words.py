@@ -69,6 +69,14 @@ EVIDENCE_KIND: dict[str, Pair] = {
     "rating": ("测评票", "ballot"),
 }
 
+CONTRIBUTION: dict[str, Pair] = {  # core.registry.Registry.contributions_of
+    "schemes": ("考核方案", "schemes"),
+    "rule types": ("计分规则", "rule types"),
+    "ledger types": ("台账类型", "ledger types"),
+    "policies": ("激励政策", "incentive policies"),
+    "events": ("事件处理", "event handlers"),
+}
+
 RESULT_STATUS: dict[str, Pair] = {
     "draft": ("草稿", "draft"),
     "reviewed": ("已审核", "reviewed"),

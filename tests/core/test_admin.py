@@ -131,7 +131,9 @@ def test_plugins_are_enabled_and_disabled_by_an_admin_of_the_whole_tenant(engine
     with Session(engine) as session:
         shown = admin.read_plugins(session, world["sub"], registry).set_index("plugin")
     assert shown.loc["target-table", "enabled"] and not shown.loc["study-education", "enabled"]
-    assert "schemes: target-table" in shown.loc["target-table", "contributes"]
+    assert "考核方案：党委（支部）建设目标管理考核表" in shown.loc["target-table", "contributes"]
+    ledgers = shown.loc["standard-ledgers", "contributes"]
+    assert ledgers.startswith("台账类型：") and "支委会" in ledgers and "committee_meeting" not in ledgers
     with transaction(engine) as session, pytest.raises(Forbidden, match="需要全单位的管理员"):
         admin.enable_plugin(session, world["sub"], registry, "study-education")
     with transaction(engine) as session:

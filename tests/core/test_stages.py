@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from bastion.core import bulletins, cycles, scoring, stages
+from bastion.core import bulletins, cycles, i18n, scoring, stages
 from bastion.core.db import transaction
 from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun, Tenant
 from bastion.core.results import read_results
@@ -152,11 +152,13 @@ def test_a_cycle_is_open_until_its_year_is_published_and_a_period_finds_its_cycl
     with Session(engine) as session:
         assert cycles.resolve_cycle(session, tenant, period="2027-Q1").id == next_year.id
         assert cycles.resolve_cycle(session, tenant, period="2026-h1", with_results=True).id == cycle.id
-        with pytest.raises(cycles.BadValue, match="not a period: '2026H1'"):
+        with pytest.raises(cycles.BadValue, match="'2026H1' 不是考核期"):
             cycles.resolve_cycle(session, tenant, period="2026H1")
-        with pytest.raises(cycles.BadValue, match="period 2027-Q1 is not in the 2026 cycle"):
+        with pytest.raises(cycles.BadValue, match="考核期 2027-Q1 不属于 2026 考核年度"):
             cycles.resolve_cycle(session, tenant, 2026, period="2027-Q1")
-        with pytest.raises(cycles.NotFound, match=r"no cycle for 2028 \(cycles: 2026, 2027\)"):
+        with pytest.raises(cycles.NotFound, match="没有 2028 考核年度（已有：2026、2027）"):
+            cycles.resolve_cycle(session, tenant, period="2028")
+        with i18n.using("en"), pytest.raises(cycles.NotFound, match=r"no cycle for 2028 \(cycles: 2026, 2027\)"):
             cycles.resolve_cycle(session, tenant, period="2028")
 
 

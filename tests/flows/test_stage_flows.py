@@ -146,7 +146,7 @@ def test_bastion_serve_registers_each_tenants_deployments_with_the_server(tenant
     assert "acme-quarterly" in output and "0 9 5 1,4,7,10 *" in output
 
 
-def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle):
+def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle, monkeypatch):
     from prefect.client.schemas.actions import WorkPoolCreate
     from typer.testing import CliRunner
 
@@ -157,6 +157,7 @@ def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle):
             await client.create_work_pool(WorkPoolCreate(name="bastion-test", type="process"), overwrite=True)
 
     asyncio.run(make_pool())
+    monkeypatch.setenv("BASTION_LANG", "en")  # the assertions read the English
     result = CliRunner().invoke(app, ["deploy", "--pool", "bastion-test"])
     assert result.exit_code == 0, result.output
     assert "6 deployments registered for work pool bastion-test" in " ".join(result.output.split())

@@ -88,13 +88,15 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 
 def test_plugins_list_shows_the_installed_package_with_its_version_and_contributions(site, tmp_path):
-    out = run(site, tmp_path / "home", "plugins", "list").stdout
-    line = next(row for row in out.splitlines() if f" {PLUGIN} " in row)
-    cells = [c.strip() for c in line.strip("│ ").split("│")]
-    assert cells[:3] == [PLUGIN, "0.1.0", "installed"]
-    assert cells[3] == ("schemes: port-group; rule types: monthly_streak; ledger types: safety_patrol; "
-                        "policies: port-red-flag")
-    assert "standard-rules" in out and "built-in" in out
+    listed = {p["plugin"]: p for p in json.loads(run(site, tmp_path / "home", "plugins", "list", "--format",
+                                                     "json").stdout)}
+    mine = listed[PLUGIN]
+    assert (mine["version"], mine["builtin"]) == ("0.1.0", False)
+    assert mine["contributes"] == {"schemes": ["port-group"], "rule types": ["monthly_streak"],
+                                   "ledger types": ["safety_patrol"], "policies": ["port-red-flag"]}
+    assert listed["standard-rules"]["builtin"] is True
+    table = run(site, tmp_path / "home", "plugins", "list").stdout  # and for people, a table naming it
+    assert PLUGIN in table and "monthly_streak" in table
 
 
 def test_plugins_check_validates_the_packages_scheme(site, tmp_path):

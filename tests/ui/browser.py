@@ -124,8 +124,17 @@ class Person:
 
     def choose(self, label: str, option: str) -> None:
         """A select box: open it by its label and click the option whose text contains ``option``."""
-        self.page.get_by_role("combobox", name=label, exact=True).click()
-        self.page.get_by_role("option").filter(has_text=option).first.click()
+        box = self.page.get_by_role("combobox", name=label, exact=True)
+        wanted = self.page.get_by_role("option").filter(has_text=option).first
+        for _ in range(3):  # a rerun that lands as the list opens closes it again: open it once more
+            box.click()
+            try:
+                wanted.wait_for(timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - Playwright's timeout; retried, then reported by the click below
+                self.page.keyboard.press("Escape")
+                self.settled()
+        wanted.click()
         self.settled()
 
     def upload(self, label: str, path: Path) -> None:

@@ -7,42 +7,20 @@ Logs in as the sample's leader and loads the dashboard; the screenshot is kept i
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from bastion.demo import DEMO_PASSWORD
-from bastion.ui.launch import command, wait_healthy
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, served
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
 
 
 @pytest.fixture
 def server(ui_home: Path):
-    port = _free_port()
-    env = {**os.environ, "BASTION_HOME": str(ui_home)}
-    process = subprocess.Popen(command(address="127.0.0.1", port=port), env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_healthy(url, process), process.stderr.read().decode(errors="replace") if process.poll() else ""
+    with served(ui_home) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, tmp_path):

@@ -85,7 +85,7 @@ def import_section(who: Principal) -> None:
     left, right = st.columns(2)
     if left.button(tr("导入", "Import"), type="primary", key="org_import", disabled=upload is None):
         attempt(lambda: import_upload(who, upload), tr("已导入组织机构。", "The organisations are imported."))
-    right.download_button(tr("下载导入模板", "Download the template"), data=template(), file_name="组织机构模板.xlsx",
+    right.download_button(tr("下载导入模板", "Download the template"), data=template(), file_name="组织机构模板.xlsx", on_click="ignore",
                           key="org_template")
 
 

@@ -106,7 +106,8 @@ def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> Non
     st.download_button(tr("下载排名表（.xlsx）", "Download the ranking (.xlsx)"),
                        data.ranking_xlsx(who, cycle_id=cycle.id, period=period, search=search, under=under,
                                          headers=headers),
-                       file_name=f"ranking-{period}.xlsx", key="ranking_xlsx", icon=":material/download:",
+                       file_name=f"ranking-{period}.xlsx", key="ranking_xlsx", on_click="ignore",
+                       icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -233,7 +234,7 @@ def bulletin(who: Principal) -> None:
         except BastionError as error:
             column.warning(str(error))
             continue
-        column.download_button(label, content, file_name=name, mime=mime, key=f"bulletin_{kind}",
+        column.download_button(label, content, file_name=name, mime=mime, key=f"bulletin_{kind}", on_click="ignore",
                                icon=":material/download:")
 
 

@@ -132,7 +132,7 @@ def evidence_of(who, findings: pd.DataFrame) -> None:
         if not files:
             st.caption(tr("没有佐证材料。", "No evidence."))
         for item in files:
-            st.download_button(item.filename, data=read_bytes(item), file_name=item.filename,
+            st.download_button(item.filename, data=read_bytes(item), file_name=item.filename, on_click="ignore",
                                key=f"evidence_{item.id}")
 
 

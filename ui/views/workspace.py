@@ -147,7 +147,7 @@ def evidence_of(who: Principal, entry_id: int, files: pd.DataFrame) -> None:
     with Session(context.engine()) as session:
         for row in files.itertuples():
             name, data = workspace.evidence_file(session, who, int(row.id))
-            st.download_button(f"⬇ {name}", data=data, file_name=name, key=f"ws_download_{row.id}")
+            st.download_button(f"⬇ {name}", data=data, file_name=name, key=f"ws_download_{row.id}", on_click="ignore")
     with st.form(f"ws_more_evidence_{entry_id}", clear_on_submit=True):
         more = st.file_uploader(tr("补充佐证材料", "Add evidence"), accept_multiple_files=True,
                                 type=sorted(s.lstrip(".") for s in evidence.ALLOWED_SUFFIXES),

@@ -1,0 +1,133 @@
+"""Benchmark: how long a leader waits, from clicking 登录 to the dashboard's first chart, on the demo.
+
+    python benchmarks/bench_first_chart.py [--python PYTHON ...] [--runs 7]
+
+Each ``--python`` is the interpreter of a virtual environment with one version of Bastion installed
+(default: this one); giving two — the previous code's and this code's — measures them in the same
+run, alternately. For each, the demo enterprise is built once in a temporary ``BASTION_HOME``
+(``python -m bastion demo --no-ui``) and ``bastion ui`` serves it; Debian's Chromium (Playwright,
+``executable_path``) then logs in as ``leader`` in a fresh browser context ``--runs`` times, timing
+the click on 登录 until the first chart is drawn (a canvas or svg in a Vega-Lite element) and until
+the headline figures show. The first login of each server is a warm-up and not counted (Streamlit
+compiles the pages on first use). Prints the medians and writes
+``benchmarks/results/first-chart-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "bastion-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_demo(python: str, home: Path) -> None:
+    env = {**os.environ, "BASTION_HOME": str(home)}
+    env.pop("BASTION_DATABASE_URL", None)
+    subprocess.run([python, "-m", "bastion", "demo", "--no-ui"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def serve(python: str, home: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "BASTION_HOME": str(home)}
+    env.pop("BASTION_DATABASE_URL", None)
+    process = subprocess.Popen([python, "-m", "bastion", "ui", "--no-browser", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"{python}: the UI did not answer")
+
+
+def login_once(browser, url: str) -> tuple[float, float]:
+    """Seconds from the click on 登录 to the headline figures and to the first drawn chart."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/dashboard", wait_until="domcontentloaded")
+        page.get_by_label("用户名").fill("leader")
+        page.get_by_label("密码").fill(PASSWORD)
+        start = time.perf_counter()
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("参评党支部").first.wait_for(timeout=60_000)
+        headline = time.perf_counter() - start
+        page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
+            timeout=60_000)
+        return headline, time.perf_counter() - start
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", help="an interpreter with Bastion installed (repeatable)")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    pythons = args.python or [sys.executable]
+
+    from playwright.sync_api import sync_playwright
+
+    servers = []
+    with tempfile.TemporaryDirectory(prefix="bastion-bench-ui-") as scratch:
+        try:
+            for n, python in enumerate(pythons):
+                home = Path(scratch) / f"home-{n}"
+                print(f"building the demo with {python} …", flush=True)
+                build_demo(python, home)
+                servers.append((python, *serve(python, home)))
+            timings: dict[str, dict[str, list[float]]] = {p: {"headline": [], "chart": []} for p in pythons}
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                for _, _, url in servers:
+                    login_once(browser, url)  # warm-up
+                for _ in range(args.runs):
+                    for python, _, url in servers:  # alternately, so both meet the same machine
+                        headline, chart = login_once(browser, url)
+                        timings[python]["headline"].append(headline)
+                        timings[python]["chart"].append(chart)
+                browser.close()
+        finally:
+            for _, process, _ in servers:
+                process.terminate()
+                process.wait(timeout=20)
+    print(f"\n{'interpreter':<48} {'headline (median)':>18} {'first chart (median)':>22} {'first chart (min–max)':>22}")
+    for python, found in timings.items():
+        chart = found["chart"]
+        print(f"{python:<48} {statistics.median(found['headline']):>17.2f}s {statistics.median(chart):>21.2f}s "
+              f"{min(chart):>10.2f}–{max(chart):.2f}s")
+    out = HERE / "results" / f"first-chart-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"machine": platform.node(), "load": os.getloadavg(), "runs": args.runs,
+                               "timings": timings}, indent=2))
+    print(f"\nwritten {out}")
+
+
+if __name__ == "__main__":
+    main()
