@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import anyio
+import streamlit
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import Engine
 from starlette.requests import Request
@@ -112,7 +113,7 @@ def request_locale(request: Request) -> str:
 
 PAGE = """<!doctype html>
 <html lang="{html_lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="icon" href="/favicon.png">
+<title>{title}</title><link rel="icon" href="/favicon.png">{prefetch}
 <style>
 body {{ margin: 0; font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
        background: #f5f6f8; color: #262730; }}
@@ -155,7 +156,7 @@ def login_page(*, lang: str, next_path: str, username: str = "", error: str = ""
             switch_href=html.escape(f"/login?lang={other}&next={quote(next_path)}"),
             switch_label=i18n.LOCALES[other], message=message, next=html.escape(next_path),
             username_label=i18n.tr("用户名", "Username"), password_label=i18n.tr("密码", "Password"),
-            username=html.escape(username), submit=i18n.tr("登录", "Log in"))
+            username=html.escape(username), submit=i18n.tr("登录", "Log in"), prefetch=prefetch_links())
 
 
 def _html(body: str, status: int = 200) -> HTMLResponse:
@@ -225,6 +226,28 @@ ROUTES = [Route("/login", login_get, methods=["GET"]), Route("/login", login_pos
           Route("/logout", logout, methods=["GET", "POST"]), Route("/favicon.png", favicon, methods=["GET"])]
 
 
+# --- the app's assets, fetched while the login page is open --------------------------------------
+
+STREAMLIT_STATIC = Path(streamlit.__file__).parent / "static"  # what Streamlit serves under /static/
+MAX_ASSETS = 400
+_assets: dict[str, None] = {}  # insertion-ordered set of the /static/ files pages have loaded in this process
+
+
+def note_asset(path: str) -> None:
+    """Remember a Streamlit asset a page loaded (only files that exist: a made-up path is not kept)."""
+    if path in _assets or len(_assets) >= MAX_ASSETS or ".." in path:
+        return
+    if (STREAMLIT_STATIC / path.lstrip("/")).is_file():
+        _assets[path] = None
+
+
+def prefetch_links() -> str:
+    """``<link rel=prefetch>`` for the assets the app's pages loaded before: the browser fetches them while
+    the person types the password (they are cached for a year, by name), so the page after the login
+    draws without waiting for them. Empty until a page has been served once by this process."""
+    return "".join(f'<link rel="prefetch" href="{html.escape(path)}">' for path in _assets)
+
+
 # --- the gate --------------------------------------------------------------------------------------
 
 
@@ -250,6 +273,8 @@ class LoginGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(OPEN_PREFIXES):
+            if scope["type"] == "http" and scope["path"].startswith("/static/"):
+                note_asset(scope["path"])
             await self.app(scope, receive, send)
             return
         request = Request(scope)

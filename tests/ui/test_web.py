@@ -87,3 +87,14 @@ def test_the_login_page_speaks_the_language_asked_for(client):
     assert "Log in" in client.get("/login").text  # the language cookie it set
     client.cookies.set(web.LANG_COOKIE, "zh")
     assert "登录" in client.get("/login").text
+
+
+def test_the_login_page_prefetches_the_assets_pages_loaded_and_nothing_made_up(client):
+    real = next(web.STREAMLIT_STATIC.glob("static/js/*.js"))
+    path = "/" + real.relative_to(web.STREAMLIT_STATIC).as_posix()
+    web.note_asset(path)
+    web.note_asset("/static/js/not-a-file.js")
+    web.note_asset("/static/../../etc/passwd")
+    page = client.get("/login").text
+    assert f'<link rel="prefetch" href="{path}">' in page
+    assert "not-a-file" not in page and "passwd" not in page
