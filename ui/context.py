@@ -25,6 +25,7 @@ from bastion.ui.i18n import KEY as LOCALE_KEY
 from bastion.ui.i18n import frozen, role_label, tr
 
 TOKEN = "session_token"  # AppTest cannot send cookies: a test hands the run its session token here
+PRINCIPAL = "principal"
 
 
 def settings() -> Settings:
@@ -49,9 +50,6 @@ def registry() -> Registry:
 def session_token() -> str | None:
     """The token of this browser's login session: from the signed cookie, or the one a test handed over."""
     return web.unsign(st.context.cookies.get(web.COOKIE), settings()) or st.session_state.get(TOKEN)
-
-
-PRINCIPAL = "principal"
 
 
 def resolve_principal() -> Principal | None:

@@ -18,6 +18,7 @@ The signing key is ``BASTION_SECRET_KEY``, else a random key kept in ``$BASTION_
 from __future__ import annotations
 
 import html
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -48,16 +49,26 @@ OPEN_PREFIXES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static
 
 def secret_key(settings: Settings) -> bytes:
     """``BASTION_SECRET_KEY``, else the key kept in ``$BASTION_HOME/secret.key`` (made on first use, mode 0600)."""
-    import os
-
     if key := os.environ.get("BASTION_SECRET_KEY"):
         return key.encode()
-    path = settings.home / "secret.key"
+    return _home_key(settings.home)
+
+
+@lru_cache(maxsize=8)
+def _home_key(home: Path) -> bytes:
+    path = home / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # whole or not at all; a second server starting at once keeps the first key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode()
 
 
