@@ -26,6 +26,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 SLOW = 60_000  # ms: the first run of a page on a busy 2-core machine
 RAW_MISSING = re.compile(r"(?<![\w.])(None|NaN|nan|null|NaT)(?![\w.])")
+ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?: [a-z]{2,}){2,}\b")  # three English words in a row: a sentence
 
 
 def free_port() -> int:
@@ -62,6 +63,7 @@ class Person:
 
     def __init__(self, browser, base: str, shots: Path, name: str, *, locale: str = "zh-CN") -> None:
         self.base, self.shots, self.name = base, shots, name
+        self.chinese = locale.startswith("zh")
         self.context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale=locale,
                                            accept_downloads=True)
         self.page = self.context.new_page()
@@ -149,7 +151,8 @@ class Person:
     # --- checks ---------------------------------------------------------------------------------
 
     def looks_right(self, what: str) -> None:
-        """No exception, no traceback, no raw missing value on the page; a screenshot of the step."""
+        """No exception, no traceback, no raw missing value, no English sentence in the Chinese UI and no
+        request gone elsewhere; a screenshot of the step."""
         self.step += 1
         self.page.mouse.move(0, 0)
         self.page.screenshot(path=str(self.shots / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True)
@@ -158,4 +161,9 @@ class Person:
         assert "Traceback" not in text, f"{what}: a traceback is shown"
         raw = RAW_MISSING.findall(text)
         assert not raw, f"{what}: {raw} on the page"
+        shown = " ".join(self.page.locator("[data-testid='stMain'], [data-testid='stSidebar']").all_inner_texts())
+        english = [m.group(0) for m in ENGLISH.finditer(shown)] if self.chinese else []  # Streamlit's own
+        # accessibility link ("Skip to main content") is outside both
+        assert shown.strip(), f"{what}: the page shows nothing"
+        assert not english, f"{what}: English in the Chinese UI: {english[:3]}"
         assert not self.outside, f"{what}: requests left the server: {self.outside}"

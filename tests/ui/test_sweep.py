@@ -12,6 +12,7 @@ from bastion.core.models import Role
 from bastion.ui.navigation import PAGES
 
 MISSING = re.compile(r"\b(None|NaN|nan|null|NaT)\b")
+ENGLISH = re.compile(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b")  # three English words in a row: a sentence, not a code
 USERS = {Role.admin: "admin", Role.leader: "leader", Role.inspector: "inspector", Role.secretary: "secretary",
          Role.rater: "rater"}
 CASES = [(USERS[role], page.file) for page in PAGES for role in sorted(page.roles)]
@@ -21,6 +22,24 @@ def elements(node):
     yield node
     for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
         yield from elements(child)
+
+
+def english_in_chinese(at) -> list[str]:
+    """Sentences of English on a page in the Chinese UI (texts, labels, options and table cells)."""
+    found = []
+    for root in (at.main, at.sidebar):
+        for node in elements(root):
+            kind = getattr(node, "type", "")
+            if kind in ("dataframe", "table"):
+                cells = [str(v) for v in node.value.to_numpy().ravel()] + [str(c) for c in node.value.columns]
+                found += [c for c in cells if ENGLISH.search(c)]
+            elif "chart" not in kind and getattr(node, "proto", None) is not None:
+                text = str(node.proto).encode().decode("unicode_escape", errors="ignore")
+                found += [m.group(0) for m in ENGLISH.finditer(text) if not m.group(0).startswith(IGNORED)]
+    return found
+
+
+IGNORED = ("data ",)  # protobuf field names
 
 
 def shown_problems(at) -> list[str]:
@@ -55,3 +74,5 @@ def test_a_page_shows_no_raw_missing_value(app, username, page, locale):
     at = app(username, page, locale=locale)
     assert not at.exception, at.exception
     assert not shown_problems(at)
+    if locale == "zh":
+        assert not english_in_chinese(at)
