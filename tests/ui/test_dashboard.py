@@ -147,3 +147,12 @@ def test_the_dashboard_in_english(app):
     assert [h.value for h in at.subheader] == ["Ranking", "Blocks heatmap", "Latest bulletin"]
     assert at.dataframe[0].value.columns.tolist()[:3] == ["Rank", "Code", "Organisation"]
     assert at.selectbox(key="drill_0").options[0] == "All"
+
+
+def test_english_mode_names_every_choice_in_english(app):
+    """A reported slip: "全部" stayed Chinese in English mode (a label read outside the run's language)."""
+    at = app("leader", PAGE, locale="en")
+    assert not at.exception
+    assert at.selectbox(key="drill_0").options[0] == "All"
+    assert at.selectbox(key="drill_0").value is None  # reading the value maps the label back: no error
+    assert at.sidebar.selectbox(key="period").options[0] in ("2025", "2025 H1")
