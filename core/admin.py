@@ -21,12 +21,12 @@ from . import cycles, tenants, users
 from .access import Action, Forbidden, Principal, org_by_code, require, tenant_cycle
 from .cycles import cycle_scheme
 from .errors import BastionError
+from .frames import read_frame
 from .i18n import tr
 from .importing import ORGANIZATIONS
 from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
-from .frames import read_frame
 from .words import (
     AUDIT_ACTION,
     AUDIT_DETAIL,

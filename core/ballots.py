@@ -28,6 +28,7 @@ from .access import Action, Forbidden, Principal, allows, require, visible
 from .cycles import cycle_scheme
 from .engine import Period
 from .errors import BastionError, Conflict, NotFound
+from .frames import read_frame
 from .i18n import tr
 from .models import (
     Ballot,
@@ -46,7 +47,6 @@ from .models import (
 )
 from .registry import Registry
 from .tenants import enabled_plugins
-from .frames import read_frame
 from .words import SOURCE, word
 
 CLOSED_STATUSES = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)

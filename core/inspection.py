@@ -19,6 +19,7 @@ from sqlmodel import select as select_model
 from . import audit, rectifications
 from .access import Action, Principal, org_by_code, org_row, require, tenant_cycle, visible
 from .errors import BastionError, Conflict, NotFound
+from .frames import read_frame
 from .i18n import tr
 from .evidence import store
 from .models import (
@@ -35,7 +36,6 @@ from .models import (
     Tenant,
 )
 from .stages import FINDING_REQUIREMENT, NOTICE_DAYS, notice_numbers
-from .frames import read_frame
 
 OPEN_STATUSES = (RectificationStatus.issued.value, RectificationStatus.reopened.value,
                  RectificationStatus.overdue.value)  # waiting for the branch's answer

@@ -28,6 +28,7 @@ from .contributions import LedgerType
 from .cycles import cycle_scheme
 from .engine import UNIT_MONTHS, Period
 from .errors import BastionError, Conflict, NotFound
+from .frames import read_frame
 from .i18n import tr
 from .models import (
     Cycle,
@@ -48,7 +49,6 @@ from .models import (
 )
 from .registry import Registry
 from .stages import PERIOD_MONTHS
-from .frames import read_frame
 
 MAX_TITLE = 300
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
