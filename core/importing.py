@@ -36,7 +36,7 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlmodel import Session
 
-from . import audit
+from . import audit, words
 from .db import transaction
 from .errors import BastionError, NotFound
 from .i18n import tr
@@ -282,8 +282,7 @@ LEVEL_ALIASES = {
     "党委": OrgLevel.committee, "党总支": OrgLevel.general_branch, "直属党组织": OrgLevel.general_branch,
     "党支部": OrgLevel.branch, "党小组": OrgLevel.group,
 }
-LEVEL_NAMES = {OrgLevel.committee: "党委", OrgLevel.general_branch: "党总支", OrgLevel.branch: "党支部",
-               OrgLevel.group: "党小组"}
+LEVEL_NAMES = {OrgLevel(code): zh for code, (zh, _) in words.LEVEL.items()}  # as people name them (core.words)
 
 CHECK_KIND_ALIASES = {
     **{kind.value: kind.value for kind in CheckKind}, "self_check": CheckKind.self_check,
@@ -291,9 +290,7 @@ CHECK_KIND_ALIASES = {
     "暗访": CheckKind.covert, "半年检查": CheckKind.half_year, "自查": CheckKind.self_check,
     "互查": CheckKind.mutual, "巡查": CheckKind.patrol, "年终考核": CheckKind.year_end,
 }
-CHECK_KIND_NAMES = {CheckKind.daily: "日常督查", CheckKind.spot: "抽查", CheckKind.open: "明察",
-                    CheckKind.covert: "暗访", CheckKind.half_year: "半年检查", CheckKind.self_check: "自查",
-                    CheckKind.mutual: "互查", CheckKind.patrol: "巡查", CheckKind.year_end: "年终考核"}
+CHECK_KIND_NAMES = {CheckKind(code): zh for code, (zh, _) in words.CHECK_KIND.items()}
 
 SOURCE_ALIASES = {
     **{source.value: source.value for source in RatingSource},
@@ -427,7 +424,7 @@ FINDINGS = Kind("findings", "检查发现", (
     Column("date", "检查日期", required=True, parse=parse_date, example=date(2026, 4, 18), aliases=("日期",),
            allowed="检查日期；其年度决定所属考核周期"),
     Column("check_kind", "检查方式", required=True, parse=parse_check_kind, example="日常督查",
-           allowed=_chinese_first(CHECK_KIND_NAMES) + "（也可写“不定期抽查”）"),
+           allowed=_chinese_first(CHECK_KIND_NAMES) + "（也可写“抽查”）"),
     Column("inspector", "检查人", max_length=100, example="公司党委督查组", allowed="检查人或检查组"),
     Column("indicator_code", "指标编码", max_length=64, example="B6-1",
            allowed="可空；填写时须为检查日期所在年度考核周期方案中的指标编码（扣分计入该指标）"),

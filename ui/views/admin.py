@@ -16,9 +16,9 @@ import streamlit as st
 from bastion.core import admin, ballots, organizations, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
-from bastion.core.importing import LEVEL_NAMES, write_template
+from bastion.core.importing import write_template
 from bastion.core.models import Role
-from bastion.core.words import AUDIT_ENTITY, CYCLE_STATUS, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
+from bastion.core.words import AUDIT_ENTITY, CYCLE_STATUS, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import frozen, role_label, source_label, tr
@@ -41,7 +41,7 @@ def org_choice(label: str, names: dict[str, str], key: str, *, where: Any = st, 
 
 
 def level_label(level: str) -> str:
-    return tr(LEVEL_NAMES.get(level, level), level.replace("_", " "))
+    return word(LEVEL, level)
 
 
 def tenant_wide(what: Callable[[], Any]) -> Any:
