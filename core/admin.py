@@ -128,7 +128,7 @@ def _named(registry: Registry, kind: str, codes: list[str]) -> list[str]:
         return [found[c].item.name for c in codes]
     if kind == "ledger types":
         found = registry.ledger_types()
-        return [tr(found[c].item.name, found[c].item.name_en or found[c].item.name) for c in codes]
+        return [found[c].item.label for c in codes]
     if kind == "events":
         return [tr("考核事件", "cycle events")]
     return codes

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from .engine import Period
+from .i18n import tr
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class LedgerType:
     unit: str = "次"
     quantity_required: bool = False
     description: str = ""
+
+    @property
+    def label(self) -> str:
+        """The type's name in the current language (its Chinese name where it has no English one)."""
+        return tr(self.name, self.name_en or self.name)
 
 
 AWARD_COLUMNS = ["org_id", "kind", "code", "title", "effect", "effective_until"]

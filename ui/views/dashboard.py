@@ -167,7 +167,7 @@ def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> No
 
 def ledger_type_names() -> dict[str, str]:
     """The ledger types' names, as the plugins contributing them give them."""
-    return {code: tr(c.item.name, c.item.name_en or c.item.name) for code, c in context.registry().ledger_types().items()}
+    return {code: c.item.label for code, c in context.registry().ledger_types().items()}
 
 
 def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:

@@ -17,7 +17,7 @@ from bastion.core.rectifications import ANSWERABLE
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
 from bastion.core.words import NOTICE_STATUS, period_name, word
-from bastion.ui.i18n import frozen, locale, tr
+from bastion.ui.i18n import frozen, tr
 from bastion.ui.tables import grid, sheet
 from sqlmodel import Session
 
@@ -72,10 +72,6 @@ def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
 # --- ledgers and evidence ----------------------------------------------------------------------
 
 
-def _type_label(kind) -> str:
-    return kind.name if locale() == "zh" or not kind.name_en else kind.name_en
-
-
 def _default_day(cycle: Cycle) -> date:
     today = date.today()
     return min(max(today, date(cycle.year, 1, 1)), date(cycle.year, 12, 31))
@@ -87,7 +83,7 @@ def ledger_form(who: Principal, cycle: Cycle, org: dict) -> None:
     if not types:
         st.info(tr("本单位启用的插件没有提供台账类型。", "The enabled plugins contribute no ledger type."))
         return
-    labels = {c: _type_label(kind) for c, kind in types.items()}  # format_func must not read the locale itself
+    labels = {c: kind.label for c, kind in types.items()}  # format_func must not read the locale itself
     code = st.selectbox(tr("台账类型", "Ledger type"), list(types), format_func=labels.__getitem__, key="ws_ledger_type")
     kind = types[code]
     if kind.description:
@@ -130,7 +126,7 @@ def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
     counts = files.groupby("ledger_entry_id").size()
     grid(pd.DataFrame({
         tr("日期", "Date"): entries["date"],
-        tr("类型", "Type"): entries["type"].map(lambda c: _type_label(types[c]) if c in types else c),
+        tr("类型", "Type"): entries["type"].map(lambda c: types[c].label if c in types else c),
         tr("标题", "Title"): entries["title"],
         tr("数量", "Quantity"): entries["quantity"],
         tr("佐证", "Evidence"): entries["id"].map(counts).fillna(0).astype(int),
