@@ -15,24 +15,15 @@ import streamlit as st
 from bastion.core import i18n, words
 from bastion.core.i18n import LOCALES, tr
 
-__all__ = ["LOCALES", "frozen", "locale", "locale_switch", "role_label", "source_label", "tr"]
+__all__ = ["LOCALES", "frozen", "locale_switch", "role_label", "source_label", "tr"]
 
 KEY = "locale"
 
 
-def locale() -> str:
-    return i18n.locale()
-
-
-def apply_locale() -> None:
-    """Make the session's language core's current locale for this run (the default: ``BASTION_LANG``)."""
-    st.session_state.setdefault(KEY, i18n.env_locale())
-    i18n.set_locale(st.session_state[KEY])
-
-
 def locale_switch(on_change=None) -> None:
-    """The language switch at the top of the sidebar; ``on_change`` runs when the user switches."""
-    apply_locale()
+    """The language switch at the top of the sidebar (default: the session's language, else ``BASTION_LANG``),
+    made core's current locale for the rest of this run; ``on_change`` runs when the user switches."""
+    st.session_state.setdefault(KEY, i18n.env_locale())
     st.sidebar.radio("语言 / Language", list(LOCALES), format_func=LOCALES.__getitem__, key=KEY, horizontal=True,
                      on_change=on_change)
     i18n.set_locale(st.session_state[KEY])
