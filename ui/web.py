@@ -276,7 +276,7 @@ class LoginGate:
     """Pure ASGI middleware: a page request without a live session goes to the login page first.
 
     Only full page loads are gated (GET of a page path); Streamlit's own endpoints, its websocket and
-    assets pass, and every script run checks the session again (``ui.context.principal``).
+    assets pass, and every script run checks the session again (``ui.context.resolve_principal``).
     """
 
     def __init__(self, app: ASGIApp) -> None:
