@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion import __version__
-from bastion.core import cycles, db, i18n, rectifications, reviews, scoring, tenants, users, words
+from bastion.core import cycles, db, i18n, periods, reviews, scoring, tenants, users, words
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.core.engine import Period
 from bastion.core.errors import BadValue, BastionError
 from bastion.core.i18n import tr
@@ -111,7 +112,7 @@ def _period(tenant_code: str | None, year: int | None, period: str | None) -> tu
     """The engine, the cycle and the period key a read-only command works on."""
     engine = _engine()
     _, cycle = _context(engine, tenant_code, year, results=True, period=period)
-    return engine, cycle, scoring.period_in_cycle(cycle, period).key
+    return engine, cycle, periods.in_cycle(cycle, period).key
 
 
 def _version(value: bool) -> None:
@@ -335,7 +336,7 @@ def ballots_assign(
     _, cycle = _context(engine, tenant, year, period=period)
     with db.transaction(engine) as session:
         made = ballots.assign_ballots(session, actor=current_actor(), cycle=cycle,
-                                      period=scoring.period_in_cycle(cycle, period).key, source=source,
+                                      period=periods.in_cycle(cycle, period).key, source=source,
                                       rater_username=rater, org_codes=org)
     kept, what = len(org) - len(made), words.word(words.SOURCE, source)
     out.print(tr(f"已为 {rater} 新分配 {len(made)} 张测评票（{what}）；{kept} 张此前已分配",
@@ -516,7 +517,7 @@ def correct(
     t, cycle = _context(engine, tenant, year, results=True, period=period)
     with Session(engine) as session:
         who = users.principal_of(session, users.find_user(session, t.id, as_user))
-    done = correct_points(engine, who, cycle=cycle, period=scoring.period_in_cycle(cycle, period).key, org_code=org,
+    done = correct_points(engine, who, cycle=cycle, period=periods.in_cycle(cycle, period).key, org_code=org,
                           indicator_code=indicator, points=points, reason=reason, registry=_registry())
     changed = len(done.changed)
     out.print(tr(f"{org} {indicator}：{done.old_points:g} → {done.new_points:g} 分；{changed} 个结果随之变化；"
@@ -546,10 +547,9 @@ def run_stage(
     tenant: TenantOpt = None,
 ) -> None:
     """Run a stage of the calendar now, as a Prefect flow (a stage that already succeeded does nothing)."""
-    from bastion.core.stages import STAGES
+    from bastion.core.stages.service import stage_named
 
-    if stage not in STAGES:
-        raise BadValue(tr(f"没有阶段 {stage!r}：应为 {'、'.join(STAGES)}", f"no stage {stage!r}; stages: {', '.join(STAGES)}"))
+    stage_named(stage)
     day = _day(on)
     if period is not None:
         Period.parse(period)
@@ -567,7 +567,7 @@ def run_stage(
 @handled
 def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
     """Confirm the annual results under the leaders' review: publish them, their incentives and the bulletin."""
-    from bastion.core.stages import StageContext, confirm_review
+    from bastion.core.stages.service import StageContext, confirm_review
 
     engine = _engine()
     _, c = _context(engine, tenant, year, results=True, period=period)
@@ -598,7 +598,7 @@ STAGE_RUN_FIELDS = (
 def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """The stage runs of a tenant: what ran, when, with what result; the tries when there was more than one,
     and the Prefect flow run (blank when the stage ran directly, e.g. a leader's confirmation)."""
-    from bastion.core.stages import read_runs
+    from bastion.core.stages.queries import read_runs
 
     engine = _engine()
     with Session(engine) as session:
@@ -640,7 +640,8 @@ def serve(tenant: TenantOpt = None) -> None:
     """Serve every tenant's calendar as Prefect deployments with cron schedules (Asia/Shanghai) until stopped."""
     from prefect import serve as prefect_serve
 
-    from bastion.flows.calendar import calendar, deployments
+    from bastion.core.stages.queries import calendar
+    from bastion.flows.calendar import deployments
 
     schedule = calendar(_engine(), _registry(), tenant)
     if not schedule:
@@ -658,7 +659,8 @@ def deploy(
     """Register every tenant's calendar with a standing Prefect server, for the workers of a work pool."""
     from prefect import deploy as prefect_deploy
 
-    from bastion.flows.calendar import calendar, deployments
+    from bastion.core.stages.queries import calendar
+    from bastion.flows.calendar import deployments
 
     schedule = calendar(_engine(), _registry(), tenant)
     if not schedule:
@@ -703,7 +705,7 @@ def rectification_list(
     with Session(engine) as session:
         t = tenants.resolve_tenant(session, tenant)
     with engine.connect() as conn:
-        frame = rectifications.read_notices(conn, t.id, status=status, org_code=org)
+        frame = rectification_queries.read_notices(conn, t.id, status=status, org_code=org)
     emit(out, format, NOTICE_FIELDS, frame.to_dict("records"),
          title=f"{t.name} · {tr('整改通知书', 'rectification notices')} ({len(frame)})")
 
@@ -733,7 +735,7 @@ def rectification_respond(
     """A branch answers a notice."""
     with db.transaction(_engine()) as session:
         t = tenants.resolve_tenant(session, tenant)
-        done = rectifications.respond(session, tenant_id=t.id, notice_no=notice, response=response,
+        done = rectification_service.respond(session, tenant_id=t.id, notice_no=notice, response=response,
                                       actor=current_actor())
     out.print(tr(f"整改通知书 {done.notice_no} 已反馈：{_notice_status(done.status)}",
                  f"notice {done.notice_no} answered: {_notice_status(done.status)}"))
@@ -757,7 +759,7 @@ def rectification_verify(
     """Re-verify (复验) an answered notice: --passed closes it, --failed reopens it with a new deadline."""
     with db.transaction(_engine()) as session:
         t = tenants.resolve_tenant(session, tenant)
-        done = rectifications.verify(session, tenant_id=t.id, notice_no=notice, passed=passed, note=note,
+        done = rectification_service.verify(session, tenant_id=t.id, notice_no=notice, passed=passed, note=note,
                                      verifier=current_actor(), new_deadline=_day(deadline))
     due = "" if passed else tr(f"，期限 {done.deadline:%Y-%m-%d}", f", due {done.deadline:%Y-%m-%d}")
     out.print(tr(f"整改通知书 {done.notice_no}：", f"notice {done.notice_no}: ") + _notice_status(done.status) + due)
@@ -797,7 +799,7 @@ def review_list(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOp
     """The reviews of a cycle (of one period with --period)."""
     engine = _engine()
     _, c = _context(engine, tenant, year, results=True, period=period)
-    key = scoring.period_in_cycle(c, period).key if period else None
+    key = periods.in_cycle(c, period).key if period else None
     with engine.connect() as conn:
         frame = reviews.read_reviews(conn, c.id, key)
     if format is not OutputFormat.table:

@@ -30,7 +30,8 @@ from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tena
 from bastion.core.registry import Registry
 from bastion.core.results import read_incentives, read_results
 from bastion.core.scheme import Scheme
-from bastion.core.stages import PERIOD_MONTHS, StageContext, confirm_review, last_completed, open_year, run_stage
+from bastion.core.periods import STAGE_MONTHS, last_completed
+from bastion.core.stages.service import StageContext, confirm_review, open_year, run_stage
 from bastion.synthetic import Generated, build_tree, generate_facts
 from bastion.core import words
 from bastion.core.i18n import tr
@@ -68,9 +69,9 @@ def timeline(scheme: Scheme, year: int) -> list[Step]:
                 if day.year == year:
                     firsts.setdefault((day.month - 1) // 3, day)
             steps += [Step(day, "spot_check") for day in firsts.values()]
-        elif entry.stage in PERIOD_MONTHS:
+        elif entry.stage in STAGE_MONTHS:
             for day in days:
-                period = last_completed(entry.stage, day)
+                period = last_completed(STAGE_MONTHS[entry.stage], day)
                 if period.year == year:
                     steps.append(Step(day, entry.stage, period.key))
                     if entry.stage in ("half_year", "annual"):

@@ -10,7 +10,7 @@
    took: paid once per process, not per stage.
 3. Times the annual stage (score, review confirmed, publish with incentives, bulletin) called
    directly (``core.stages.run_stage``), then, after undoing its results, through the Prefect flow
-   (``flows.stages.stage_flow``: start, score and conclude tasks) — alternately, ``--repeat`` times
+   (``flows.stages.stage_flow``: begin, score and conclude tasks) — alternately, ``--repeat`` times
    each — and reports the fastest of each and the difference: Prefect's overhead.
 
 Prints a table and writes ``benchmarks/results/flows-<backend>-<N>-<time>.json`` (git-ignored).
@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import delete, select
     from sqlmodel import Session
 
-    from bastion.core import cycles, db, stages, tenants
+    from bastion.core import cycles, db, tenants
+    from bastion.core.stages import service as stages
     from bastion.core.db import transaction
     from bastion.core.models import BlockSubtotal, Bulletin, Evaluation, EvaluationLine, Incentive, StageRun, Tenant
     from bastion.core.registry import default_registry

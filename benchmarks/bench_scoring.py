@@ -308,7 +308,7 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
     is the time spent producing the slices (the engine and the rule types), ``write`` the rest
     (inserting evaluations and lines, subtotals, ranking, the final update, the commit).
     """
-    from bastion.core import scoring, spool
+    from bastion.core import periods, scoring, spool
     from bastion.core.db import transaction
     from bastion.core.engine import score_slices
     from bastion.core.models import Cycle, EvaluationLine
@@ -320,7 +320,7 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
     with Session(engine, expire_on_commit=False) as session:
         cycle = session.get(Cycle, cfg["cycle_id"])
         session.expunge(cycle)
-    period = scoring.period_in_cycle(cycle, str(cfg["year"]))
+    period = periods.in_cycle(cycle, str(cfg["year"]))
     _clear_drafts(engine, cycle.id, period.key)
     profile = cfg.get("profile")
     phases = Phases(profile, Path(cfg["profile_dir"]) if profile else None, tag=cfg.get("tag", "pipeline"))

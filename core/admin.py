@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from cronsim import CronSim, CronSimError
 from sqlalchemy import Connection, or_, select
 from sqlmodel import Session
 
@@ -27,6 +26,7 @@ from .importing import ORGANIZATIONS
 from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
 from .organizations import require_tenant_admin
 from .registry import Registry
+from .stages import queries as stage_queries
 from .words import (
     AUDIT_ACTION,
     AUDIT_DETAIL,
@@ -184,22 +184,14 @@ class CalendarLine:
 
 def read_calendar(session: Session, principal: Principal, *, cycle_id: int,
                   now: datetime | None = None) -> list[CalendarLine]:
-    """The check calendar (考核日历) of the cycle's scheme: each stage's cron and when it fires next.
-
-    The flows add a daily rectification follow-up and the opening of each year on 1 January
-    (``flows/calendar.py``).
-    """
+    """The check calendar (考核日历) of the cycle's scheme as ``bastion serve`` schedules it — the scheme's
+    stages and those every tenant runs — each with its cron and when it fires next."""
     require(session.connection(), principal, Action.administer)
     cycle = tenant_cycle(session, principal, cycle_id)
+    tenant = session.get(Tenant, principal.tenant_id)
     now = now or datetime.now()
-    lines = []
-    for entry in cycle_scheme(cycle).calendar:
-        try:
-            upcoming = next(CronSim(entry.cron, now))
-        except (CronSimError, StopIteration):
-            upcoming = None
-        lines.append(CalendarLine(entry.stage, entry.cron, entry.description, upcoming))
-    return lines
+    return [CalendarLine(item.stage, item.cron, item.description, item.next_run(now))
+            for item in stage_queries.scheme_calendar(tenant.code, cycle_scheme(cycle))]
 
 
 def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None = None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from pydantic import ValidationError
@@ -26,15 +26,13 @@ from sqlmodel import select as select_model
 from . import audit
 from .access import Action, Forbidden, Principal, allows, require, visible
 from .cycles import cycle_scheme
-from .engine import Period
+from . import periods
 from .errors import BastionError, Conflict, NotFound
 from .frames import read_frame
 from .i18n import tr
 from .models import (
     Ballot,
     Cycle,
-    Evaluation,
-    EvaluationStatus,
     Grant,
     Organization,
     OrgLevel,
@@ -48,8 +46,6 @@ from .models import (
 from .registry import Registry
 from .tenants import enabled_plugins
 from .words import SOURCE, word
-
-CLOSED_STATUSES = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
 
 # --- what the scheme reads -------------------------------------------------------------------
@@ -142,17 +138,6 @@ def _source(source: str) -> str:
                               f"(sources: {', '.join(s.value for s in RatingSource)})")) from None
 
 
-def _period(cycle: Cycle, key: str) -> Period:
-    try:
-        period = Period.parse(key)
-    except ValueError as exc:
-        raise BastionError(tr(f"考核期：{exc}", f"period: {exc}")) from None
-    if period.year != cycle.year:
-        raise BastionError(tr(f"考核期：{period.key} 不在 {cycle.year} 考核年度内",
-                              f"period: {period.key} is outside the {cycle.year} cycle"))
-    return period
-
-
 def _rater(session: Session, tenant_id: int, username: str) -> User:
     user = session.exec(select_model(User).where(User.tenant_id == tenant_id, User.username == username)).first()
     if user is None:
@@ -190,7 +175,7 @@ def assign_ballots(session: Session, *, actor: str, cycle: Cycle, period: str, s
     only what is new. Returns the ballots created. Unscoped (the CLI and the demo); the UI calls
     :func:`assign`.
     """
-    period_key = _period(cycle, period).key
+    period_key = periods.in_cycle(cycle, period).key
     source = _source(source)
     rater = _rater(session, cycle.tenant_id, rater_username)
     orgs = _branches(session, cycle.tenant_id, org_codes)
@@ -257,19 +242,6 @@ def _own_ballot(session: Session, principal: Principal, ballot_id: int) -> Ballo
     return ballot
 
 
-def rating_day(period: Period, today: date | None = None) -> date:
-    """The day a rating is dated: today, kept inside the period so that the period's scoring counts it."""
-    today = today or date.today()
-    return min(max(today, period.start), period.end - timedelta(days=1))
-
-
-def period_closed(conn: Connection, cycle_id: int, period: str) -> bool:
-    """Whether the period's results are under the leaders' review or published: ratings no longer count."""
-    e = Evaluation.__table__.c
-    return conn.execute(select(e.id).where(e.cycle_id == cycle_id, e.period == period,
-                                           e.status.in_(CLOSED_STATUSES)).limit(1)).first() is not None
-
-
 def _answer(question: Question, score: float | None, level: str | None) -> tuple[float | None, str | None]:
     if question.qualitative:
         if level not in question.levels:
@@ -297,7 +269,7 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
         raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",
                           f"ballot {ballot_id} was submitted already: a ballot is submitted once"))
     conn = session.connection()
-    if period_closed(conn, ballot.cycle_id, ballot.period):
+    if periods.is_closed(conn, ballot.cycle_id, ballot.period):
         raise Conflict(tr(f"测评票 {ballot_id}：{ballot.period} 的考核结果已在审核或已发布，测评已截止",
                           f"ballot {ballot_id}: the results of {ballot.period} are under review or published; "
                           "the ballot is closed"))
@@ -311,7 +283,7 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     score, level = _answer(asked[indicator_code], score, level)
     rating = Rating(tenant_id=ballot.tenant_id, org_id=ballot.org_id, source=ballot.source,
                     rater=principal.username, indicator_code=indicator_code, score=score, level=level,
-                    date=rating_day(Period.parse(ballot.period), today), note=note.strip())
+                    date=periods.dated_inside(periods.Period.parse(ballot.period), today), note=note.strip())
     session.add(rating)
     session.flush()
     b = Ballot.__table__.c

@@ -25,9 +25,10 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .cycles import cycle_scheme
-from .engine import Period
+from .periods import Period
 from .i18n import tr
-from .models import Bulletin, Cycle, Organization, Rectification, RectificationStatus, Tenant
+from .models import Bulletin, Cycle, Organization, Rectification, Tenant
+from .rectification.service import OPEN
 from .results import read_results
 
 FONT = "宋体"
@@ -84,7 +85,7 @@ def read_open_rectifications(conn: Connection, cycle_id: int) -> pd.DataFrame:
     r, o = Rectification.__table__.c, Organization.__table__.c
     query = (select(r.notice_no, o.code, o.name, r.problem, r.deadline, r.status)
              .join_from(Rectification.__table__, Organization.__table__, r.org_id == o.id)
-             .where(r.cycle_id == cycle_id, r.status != RectificationStatus.verified.value)
+             .where(r.cycle_id == cycle_id, r.status.in_(OPEN))
              .order_by(r.deadline, r.notice_no))
     return pd.read_sql(query, conn)
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from .engine import Period
+from .periods import Period
 from .i18n import tr
 
 

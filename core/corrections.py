@@ -30,7 +30,8 @@ from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant, code_is
 from .registry import Registry
 from .scheme import POINTS_EPSILON
-from .scoring import apply_policies, period_in_cycle, store_block_subtotals
+from .periods import in_cycle
+from .scoring import apply_policies, store_block_subtotals
 from .tenants import enabled_plugins
 
 CONCLUDED = ["base_points", "bonus_points", "total", "grade", "advanced_eligible", "rank", "tier"]
@@ -51,7 +52,7 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     """Set one indicator's points of one branch's published result, and conclude the period again."""
     if not reason.strip():
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
-    key = period_in_cycle(cycle, period)
+    key = in_cycle(cycle, period)
     spec = next((s for s in cycle_scheme(cycle).indicators() if s.code == indicator_code), None)
     if spec is None:
         raise NotFound(tr(f"{cycle.year} 年度方案没有指标 {indicator_code!r}",

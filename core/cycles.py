@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from . import audit
 from .contributions import CycleEvent
-from .engine import Period
+from .periods import Period
 from .errors import Ambiguous, BadValue, BastionError, Conflict, NotFound
 from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is

@@ -23,10 +23,11 @@ from sqlmodel import Session
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
 from .bulletins import archive_dir
 from .cycles import cycle_scheme
-from .engine import Period
+from .periods import Period, time_order
 from .errors import BastionError, NotFound
 from .exports import xlsx
 from .i18n import tr
+from .rectification.queries import count_notices
 from .models import (
     BlockSubtotal,
     Bulletin,
@@ -37,7 +38,6 @@ from .models import (
     IndicatorKind,
     Organization,
     Rectification,
-    RectificationStatus,
     Role,
     Tenant,
     code_is,
@@ -45,8 +45,6 @@ from .models import (
 from .results import Explanation, explain
 from .words import ROLE, period_name, word
 
-OPEN_NOTICES = (RectificationStatus.issued.value, RectificationStatus.responded.value,
-                RectificationStatus.reopened.value, RectificationStatus.overdue.value)
 RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "grade", "tier", "vetoed", "vetoes", "status")
 PAGE_SIZE = 50
 HEATMAP_ROWS = 40
@@ -278,12 +276,11 @@ def headline(conn: Connection, principal: Principal, *, cycle_id: int, period: s
                               _count(e.vetoed | (e.grade == unqualified_grade)))
                        .where(*_evaluations(conn, principal, cycle_id, period, under))).one()
     today = today or date.today()
-    notices = conn.execute(select(func.count(), _count(r.deadline < today))
-                           .where(r.tenant_id == principal.tenant_id, r.cycle_id == cycle_id,
-                                  r.status.in_(OPEN_NOTICES), _scope(conn, principal, under, r.org_id))).one()
+    open_notices, overdue_notices = count_notices(conn, tenant_id=principal.tenant_id, cycle_id=cycle_id,
+                                                  today=today, where=_scope(conn, principal, under, r.org_id))
     return Headline(branches=int(row[0]), average=None if row[1] is None else round(float(row[1]), 2),
-                    advanced=int(row[2]), unqualified=int(row[3]), open_notices=int(notices[0]),
-                    overdue_notices=int(notices[1]))
+                    advanced=int(row[2]), unqualified=int(row[3]), open_notices=open_notices,
+                    overdue_notices=overdue_notices)
 
 
 def _ranking_query(conn: Connection, principal: Principal, cycle_id: int, period: str, search: str,
@@ -579,7 +576,7 @@ def latest_bulletin(conn: Connection, principal: Principal) -> BulletinInfo | No
     found = [BulletinInfo(*row) for row in conn.execute(query).all()]
     if not found:
         return None
-    return max(found, key=lambda i: (Period.parse(i.period).end, Period.parse(i.period).months, i.created_at))
+    return max(found, key=lambda i: (*time_order(i.period), i.created_at))
 
 
 def bulletin_file(conn: Connection, principal: Principal, *, bulletin_id: int, kind: str,

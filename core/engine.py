@@ -30,10 +30,8 @@ How a period is scored
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -43,65 +41,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from .errors import BadValue, BastionError
+from .errors import BastionError
 from .i18n import tr
 from .models import IndicatorKind
+from .periods import UNIT_MONTHS, Period  # noqa: F401  (plugins name them from the engine)
 from .scheme import IndicatorSpec, Scheme
 
 ROUND = 2
-
-# --- periods -------------------------------------------------------------------------------
-
-_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
-
-
-@dataclass(frozen=True)
-class Period:
-    """An assessment period: a year (2026), a half (2026-H1), a quarter (2026-Q3) or a month (2026-07)."""
-
-    key: str
-    year: int
-    first_month: int
-    months: int
-
-    @classmethod
-    def parse(cls, key: str) -> Period:
-        m = _PERIOD.match(key.strip().upper())  # 2026-h1 is 2026-H1
-        if not m:
-            raise BadValue(tr(f"{key!r} 不是考核期（应为 2026、2026-H1、2026-Q3 或 2026-07 这样的写法）",
-                              f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)"))
-        year = int(m["year"])
-        if m["half"]:
-            return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)
-        if m["quarter"]:
-            return cls(m.group(0), year, 1 + 3 * (int(m["quarter"][1]) - 1), 3)
-        if m["month"]:
-            return cls(m.group(0), year, int(m["month"]), 1)
-        return cls(m.group(0), year, 1, 12)
-
-    @property
-    def start(self) -> date:
-        return date(self.year, self.first_month, 1)
-
-    @property
-    def end(self) -> date:
-        """The first day after the period."""
-        last = self.first_month + self.months
-        return date(self.year + (last - 1) // 12, (last - 1) % 12 + 1, 1)
-
-    @property
-    def label(self) -> str:
-        """The period in Chinese, as bulletins name it."""
-        if self.months == 12:
-            return f"{self.year}年度"
-        if self.months == 6:
-            return f"{self.year}年{'上' if self.first_month == 1 else '下'}半年"
-        if self.months == 3:
-            return f"{self.year}年第{(self.first_month + 2) // 3}季度"
-        return f"{self.year}年{self.first_month}月"
-
-
-UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 
 # --- facts ---------------------------------------------------------------------------------
 

@@ -1,24 +1,24 @@
 """What inspectors (督查人员) do: the day's checks and the spot-check samples, findings recorded against the
-indicators of the cycle's scheme, rectification notices (整改通知书) and their re-verification (复验).
+indicators of the cycle's scheme. Their rectification notices (整改通知书) and re-verification (复验) are
+:mod:`bastion.core.rectification`'s.
 
 Every function takes the :class:`~bastion.core.access.Principal` first and reaches only the organisations
-its ``inspect`` grants cover, in its own tenant. Notices are numbered as the rectification stage numbers
-them (:func:`~bastion.core.stages.notice_numbers`), and a finding has at most one notice, whoever issues it.
+its ``inspect`` grants cover, in its own tenant.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, rectifications
+from . import audit
 from .access import Action, Principal, org_by_code, org_row, require, tenant_cycle, visible
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, NotFound
 from .frames import read_frame
 from .i18n import tr
 from .evidence import store
@@ -31,14 +31,9 @@ from .models import (
     Indicator,
     Organization,
     Rectification,
-    RectificationStatus,
     StageRun,
     Tenant,
 )
-from .stages import FINDING_REQUIREMENT, NOTICE_DAYS, notice_numbers
-
-OPEN_STATUSES = (RectificationStatus.issued.value, RectificationStatus.reopened.value,
-                 RectificationStatus.overdue.value)  # waiting for the branch's answer
 
 
 def _cycle_year(conn: Connection, principal: Principal, cycle_id: int) -> int:
@@ -218,92 +213,3 @@ def read_findings(conn: Connection, principal: Principal, *, cycle_id: int) -> p
                     f.date < date(year + 1, 1, 1), visible(conn, principal, Action.inspect, f.org_id))
              .order_by(f.date.desc(), f.id.desc()))
     return read_frame(query, conn)
-
-
-# --- rectification notices ----------------------------------------------------------------------
-
-
-def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadline: date,
-                 finding_id: int | None = None, org_code: str | None = None, problem: str = "",
-                 requirement: str = "", today: date | None = None) -> Rectification:
-    """Issue a rectification notice (整改通知书) with a deadline: for a finding (one notice per finding), or
-    against an organisation with the problem in free text."""
-    require(session.connection(), principal, Action.inspect)
-    cycle = tenant_cycle(session, principal, cycle_id)
-    today = today or date.today()
-    if (finding_id is None) == (org_code is None):
-        raise BastionError(tr("整改通知书要么针对一条督查发现，要么针对一个组织，不能两者兼有",
-                              "a notice is issued either for a finding or against an organisation, not both"))
-    if deadline <= today:
-        raise BastionError(tr(f"整改期限：{deadline.isoformat()} 须晚于今天（{today.isoformat()}）",
-                              f"deadline: {deadline.isoformat()} is not after today ({today.isoformat()})"))
-    if finding_id is not None:
-        finding = org_row(session, principal, Action.inspect, Finding, finding_id, ("督查发现", "finding"))
-        if finding.date.year != cycle.year:
-            raise BastionError(tr(f"{finding.date.isoformat()} 的督查发现 #{finding.id} 不在 {cycle.year} 考核年度内",
-                                  f"finding #{finding.id} of {finding.date.isoformat()} is not in the "
-                                  f"{cycle.year} cycle"))
-        existing = session.exec(select_model(Rectification.notice_no)
-                                .where(Rectification.finding_id == finding.id)).first()
-        if existing is not None:
-            raise Conflict(tr(f"督查发现 #{finding.id} 已有整改通知书 {existing}：一条督查发现只下发一份整改通知书",
-                              f"finding #{finding.id} already has notice {existing}: a finding gets one notice"))
-        names = {i.code: i.name for i in session.exec(select_model(Indicator).where(Indicator.cycle_id == cycle.id))}
-        org_id = finding.org_id
-        indicator_name = names.get(finding.indicator_code, finding.indicator_code)
-        problem = problem.strip() or f"{indicator_name}：{finding.description}"
-        requirement = requirement.strip() or FINDING_REQUIREMENT
-    else:
-        org_id = org_by_code(session, principal, Action.inspect, org_code).id
-        if not problem.strip():
-            raise BastionError(tr("存在问题：请写明需要整改的问题", "problem: say what is to be rectified (存在问题)"))
-        problem = problem.strip()
-        requirement = requirement.strip() or "针对存在问题限期整改，整改情况书面反馈，期满复验"
-    (number,) = notice_numbers(session, principal.tenant_id, cycle.year, 1)
-    notice = Rectification(tenant_id=principal.tenant_id, cycle_id=cycle.id, org_id=org_id, finding_id=finding_id,
-                           notice_no=number, problem=problem, requirement=requirement, issued_at=today,
-                           deadline=deadline)
-    session.add(notice)
-    session.flush()
-    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="issue",
-                 entity="rectification", entity_id=notice.id,
-                 new={"notice_no": number, "org_id": org_id, "finding_id": finding_id, "problem": problem,
-                      "deadline": deadline.isoformat()})
-    return notice
-
-
-def default_deadline(today: date | None = None) -> date:
-    """The deadline the rectification stage gives a finding's notice."""
-    return (today or date.today()) + timedelta(NOTICE_DAYS)
-
-
-def read_notices(conn: Connection, principal: Principal, *, cycle_id: int | None = None, status: str | None = None,
-                 today: date | None = None) -> pd.DataFrame:
-    """The notices of the principal's organisations (of one cycle, of one status) by deadline; ``overdue`` flags
-    those still unanswered past their deadline."""
-    require(conn, principal, Action.inspect)
-    r, o = Rectification.__table__.c, Organization.__table__.c
-    today = today or date.today()
-    late = case((r.status.in_(OPEN_STATUSES) & (r.deadline < today), True), else_=False).label("overdue")
-    query = (select(r.notice_no, o.code, o.name, r.problem, r.requirement, r.issued_at, r.deadline, r.status, late,
-                    r.response, r.responded_at, r.verifier, r.verification_note, r.finding_id)
-             .join_from(Rectification.__table__, Organization.__table__, r.org_id == o.id)
-             .where(r.tenant_id == principal.tenant_id, visible(conn, principal, Action.inspect, r.org_id))
-             .order_by(r.deadline, r.notice_no))
-    if cycle_id is not None:
-        query = query.where(r.cycle_id == cycle_id)
-    if status is not None:
-        query = query.where(r.status == status)
-    frame = read_frame(query, conn)
-    frame["overdue"] = frame["overdue"].astype(bool)
-    return frame
-
-
-def reverify(session: Session, principal: Principal, *, notice_no: str, passed: bool, note: str,
-             new_deadline: date | None = None) -> Rectification:
-    """Re-verify (复验) an answered notice of the principal's organisations: closed, or reopened with a new deadline."""
-    require(session.connection(), principal, Action.inspect)
-    notice = rectifications.notice_by_number(session, principal.tenant_id, notice_no)
-    require(session.connection(), principal, Action.inspect, notice.org_id)
-    return rectifications.verify(session, tenant_id=principal.tenant_id, notice_no=notice_no, passed=passed,
-                                 note=note, verifier=principal.username, new_deadline=new_deadline)

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from .contributions import HISTORY_COLUMNS
-from .engine import Period
+from .periods import Period, in_time_order
 from .errors import NotFound
 from .i18n import tr
 from .models import (
@@ -56,7 +56,7 @@ def result_periods(conn: Connection, cycle_id: int, *, published_only: bool = Fa
     if published_only:
         query = query.where(e.status == EvaluationStatus.published.value)
     keys = conn.execute(query).scalars().all()
-    return sorted(keys, key=lambda k: (Period.parse(k).end, Period.parse(k).months), reverse=True)
+    return in_time_order(keys, latest_first=True)
 
 
 def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit
-from .engine import Period
+from .periods import Period
 from .errors import BastionError, NotFound
 from .frames import read_frame
 from .i18n import tr

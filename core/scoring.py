@@ -75,6 +75,7 @@ from .models import (
     Target,
     Tenant,
 )
+from .periods import in_cycle
 from .registry import Registry
 from .results import read_history, read_results
 from .spool import Spool
@@ -89,14 +90,6 @@ class ScoreSummary:
     vetoed: int
     advanced: int
     mean_total: float
-
-
-def period_in_cycle(cycle: Cycle, key: str | None) -> Period:
-    period = Period.parse(key or str(cycle.year))
-    if period.year != cycle.year:
-        raise BastionError(tr(f"考核期 {period.key} 不在 {cycle.year} 考核年度内",
-                              f"period {period.key} is outside the {cycle.year} cycle"))
-    return period
 
 
 # --- bulk reads ----------------------------------------------------------------------------
@@ -201,7 +194,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
 def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
                  actor: str) -> ScoreSummary:
     """Score a period and store it as draft results, replacing the period's earlier drafts."""
-    period = period_in_cycle(cycle, period_key)
+    period = in_cycle(cycle, period_key)
     inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
     with transaction(engine) as session:
         evaluations = write_scores(session, cycle=cycle, inputs=inputs)
@@ -389,7 +382,7 @@ def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame
 def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
                    actor: str) -> int:
     """Publish a scored period and apply the scheme's incentive policies; returns the awards made."""
-    period = period_in_cycle(cycle, period_key)
+    period = in_cycle(cycle, period_key)
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)

@@ -332,7 +332,7 @@ def cron_text(cron: str) -> str:
 
 def period_name(key: str) -> str:
     """A period in words: 2025年度 / 2025 (year), 2025年上半年 / 2025 H1, 2025年第3季度 / 2025 Q3, 2025年7月 / July 2025."""
-    from .engine import Period  # the engine defines periods; words only names them
+    from .periods import Period
 
     try:
         period = Period.parse(key)

@@ -20,13 +20,13 @@ from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, evidence, rectifications, results
+from . import audit, evidence, periods, results
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
-from .ballots import CLOSED_STATUSES, rating_readers
+from .ballots import rating_readers
 from .tenants import enabled_plugins
 from .contributions import LedgerType
 from .cycles import cycle_scheme
-from .engine import UNIT_MONTHS, Period
+from .periods import UNIT_MONTHS, Period
 from .errors import BastionError, Conflict, NotFound
 from .frames import read_frame
 from .i18n import tr
@@ -43,12 +43,10 @@ from .models import (
     OrgLevel,
     Rating,
     RatingSource,
-    Rectification,
     Target,
     Tenant,
 )
 from .registry import Registry
-from .stages import PERIOD_MONTHS
 
 MAX_TITLE = 300
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
@@ -85,28 +83,6 @@ def branches_in_scope(conn: Connection, principal: Principal, *, action: Action 
         like = f"%{search.strip()}%"
         query = query.where(o.code.ilike(like) | o.name.ilike(like))
     return read_frame(query, conn)
-
-
-def cycle_periods(cycle: Cycle) -> list[str]:
-    """The periods the cycle's calendar assesses (months, quarters, halves) and the year, in time order."""
-    scheme = cycle_scheme(cycle)
-    lengths = {PERIOD_MONTHS[e.stage] for e in scheme.calendar if e.stage in PERIOD_MONTHS} | {12}
-    keys = []
-    for months in sorted(lengths):
-        for n in range(12 // months):
-            if months == 12:
-                keys.append(str(cycle.year))
-            else:
-                suffix = {1: f"{n + 1:02d}", 3: f"Q{n + 1}", 6: f"H{n + 1}"}[months]
-                keys.append(f"{cycle.year}-{suffix}")
-    return sorted(keys, key=lambda k: (Period.parse(k).end, Period.parse(k).months))
-
-
-def current_period(cycle: Cycle, today: date | None = None) -> str:
-    """The shortest assessed period that contains ``today`` (the year when today is outside the cycle)."""
-    today = today or date.today()
-    inside = [k for k in cycle_periods(cycle) if Period.parse(k).start <= today < Period.parse(k).end]
-    return min(inside, key=lambda k: Period.parse(k).months) if inside else str(cycle.year)
 
 
 # --- targets and progress ----------------------------------------------------------------------
@@ -305,7 +281,7 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
     if day.year != cycle.year:
         raise BastionError(tr(f"日期：{day.isoformat()} 不在 {cycle.year} 考核年度内",
                               f"date: {day.isoformat()} is outside the {cycle.year} cycle"))
-    if _closed(conn, cycle, str(cycle.year)):
+    if periods.is_closed(conn, cycle.id, str(cycle.year)):
         raise Conflict(tr(f"{cycle.year} 年度考核结果已在审核或已发布：该年度台账已关闭",
                           f"the {cycle.year} results are under review or published: the year's ledgers are closed"))
     title = title.strip()
@@ -398,7 +374,7 @@ def self_assessment_day(period: str) -> date:
 
     Periods ending on the same day (2026-Q2 and 2026-H1) share one self-assessment.
     """
-    return Period.parse(period).end - timedelta(days=1)
+    return Period.parse(period).last_day
 
 
 def _self_rows(session: Session, tenant_id: int, org_id: int, day: date) -> list[Rating]:
@@ -424,7 +400,7 @@ def read_self_assessment(session: Session, principal: Principal, *, cycle: Cycle
     conn = session.connection()
     _may_read_self(conn, principal, org_id)
     _same_tenant(principal, cycle)
-    _check_period(cycle, period)
+    periods.assessed_in_cycle(cycle, period)
     rows = _self_rows(session, principal.tenant_id, org_id, self_assessment_day(period))
     if not rows:
         return None
@@ -432,20 +408,7 @@ def read_self_assessment(session: Session, principal: Principal, *, cycle: Cycle
     return SelfAssessment(period=period, day=rows[0].date, overall=None if overall is None else overall.score,
                           indicators={r.indicator_code: r.score for r in rows if r.indicator_code is not None},
                           note=(overall or rows[0]).note, rater=(overall or rows[0]).rater,
-                          editable=not _closed(conn, cycle, period))
-
-
-def _check_period(cycle: Cycle, period: str) -> None:
-    if period not in cycle_periods(cycle):
-        raise BastionError(tr(f"考核期：{period!r} 不是 {cycle.year} 考核年度的考核期（可选：{'、'.join(cycle_periods(cycle))}）",
-                              f"period: {period!r} is not a period of the {cycle.year} cycle "
-                              f"(periods: {', '.join(cycle_periods(cycle))})"))
-
-
-def _closed(conn: Connection, cycle: Cycle, period: str) -> bool:
-    e = Evaluation.__table__.c
-    return conn.execute(select(e.id).where(e.cycle_id == cycle.id, e.period == period,
-                                           e.status.in_(CLOSED_STATUSES)).limit(1)).first() is not None
+                          editable=not periods.is_closed(conn, cycle.id, period))
 
 
 def _score(field: tuple[str, str], value: float | None) -> float | None:
@@ -469,8 +432,8 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     conn = session.connection()
     branch(conn, principal, org_id, Action.self_assess)
     _same_tenant(principal, cycle)
-    _check_period(cycle, period)
-    if _closed(conn, cycle, period):
+    periods.assessed_in_cycle(cycle, period)
+    if periods.is_closed(conn, cycle.id, period):
         raise Conflict(tr(f"考核期：{period} 的考核结果已在审核或已发布，其自评不能再修改",
                           f"period: the results of {period} are under review or published; "
                           "its self-assessment can no longer be changed"))
@@ -507,31 +470,6 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
                           rater=principal.username, editable=True)
 
 
-# --- rectification notices (整改通知书) ---------------------------------------------------------
-
-NOTICE_COLUMNS = ["notice_no", "problem", "requirement", "issued_at", "deadline", "status", "response",
-                  "responded_at", "verifier", "verification_note"]
-
-
-def read_notices(conn: Connection, principal: Principal, *, org_id: int) -> pd.DataFrame:
-    """The branch's rectification notices, open ones first, by deadline."""
-    branch(conn, principal, org_id, Action.answer_notice)
-    r = Rectification.__table__.c
-    answerable = [s.value for s in rectifications.ANSWERABLE]
-    query = (select(*(r[c] for c in NOTICE_COLUMNS))
-             .where(r.tenant_id == principal.tenant_id, r.org_id == org_id)
-             .order_by(r.status.not_in(answerable), r.deadline, r.notice_no))
-    return read_frame(query, conn)
-
-
-def answer_notice(session: Session, principal: Principal, *, notice_no: str, response: str) -> Rectification:
-    """The branch's answer to one of its notices (整改情况), through :func:`rectifications.respond`."""
-    notice = rectifications.notice_by_number(session, principal.tenant_id, notice_no)
-    require(session.connection(), principal, Action.answer_notice, notice.org_id)
-    return rectifications.respond(session, tenant_id=principal.tenant_id, notice_no=notice_no, response=response,
-                                  actor=principal.username)
-
-
 # --- results -----------------------------------------------------------------------------------
 
 HISTORY_COLUMNS = ["cycle_id", "year", "period", "total", "rank", "branches", "grade", "tier", "vetoed", "status"]
@@ -557,7 +495,7 @@ def read_history(conn: Connection, principal: Principal, *, org_id: int) -> pd.D
              .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.status.in_(_result_statuses(principal))))
     frame = read_frame(query, conn)
     frame["vetoed"] = frame["vetoed"].astype(bool)
-    order = frame["period"].map(lambda k: (Period.parse(k).end, Period.parse(k).months))
+    order = frame["period"].map(periods.time_order)
     return frame.assign(_order=order).sort_values("_order").drop(columns="_order").reset_index(drop=True)[
         HISTORY_COLUMNS]
 

@@ -1,20 +1,22 @@
-"""The calendar's stages as Prefect flows: each task a thin call of a plain ``bastion.core.stages`` function.
+"""The calendar's stages as one Prefect flow: a generic loop over ``bastion.core.stages``' table, a task per step.
 
-One flow, ``bastion-stage``, runs any stage of any tenant: ``spot_check``, ``monthly``,
-``quarterly``, ``half_year``, ``annual`` or ``rectification``. A period stage runs as three tasks —
-start (record the run, or stop if it already succeeded), score, conclude (review or publish, the
-bulletin) — so the Prefect UI shows where a run is and where one failed. Tasks get plain values
-(tenant code, year, period …) and open the database themselves, so a task can be retried, or run
-on another worker, without shipping connections around. Branches are batched inside the core
-functions (one scoring call per period), never one task per branch.
+One flow, ``bastion-stage``, runs any stage of any tenant. It asks core what the request acts on
+(:func:`~bastion.core.stages.service.plan`), then for each subject starts its run (or stops if it
+already succeeded) and runs the stage's steps in order, each a task — so the Prefect UI shows where a
+run is and where one failed, and a failing step is retried on its own. This module names no stage:
+the steps, their order and what they act on are core's, and ``run_stage`` runs the very same ones
+in-process. Tasks get plain values (the subject) and open the database themselves, so a task can be
+retried, or run on another worker, without shipping connections around. Branches are batched
+inside the core functions (one scoring call per period), never one task per branch.
 
-A scheduled run names no period: the flow assesses the last period of the stage's length that
-ended before the run (a quarterly run on 5 April assesses Q1; the annual run in January, last
-year). Days are reckoned in Asia/Shanghai.
+A scheduled run names no period: core assesses the last period of the stage's length that ended
+before the run (a quarterly run on 5 April assesses Q1; the annual run in January, last year). Days
+are reckoned in Asia/Shanghai.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -24,15 +26,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from bastion.core import cycles, db, scoring, stages, tenants
-from bastion.core.engine import Period
-from bastion.core.models import Cycle
+from bastion.core import db
 from bastion.core.registry import default_registry
 from bastion.core.settings import Settings, current_actor
+from bastion.core.stages import service as stages
+from bastion.core.stages.queries import TIME_ZONE
 
-TIME_ZONE = "Asia/Shanghai"
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
 
@@ -54,66 +54,26 @@ def context() -> stages.StageContext:
                                flow_run_id=str(run_id) if run_id else None)
 
 
-def _cycle(ctx: stages.StageContext, tenant_code: str, year: int) -> Cycle:
-    with Session(ctx.engine) as session:
-        tenant = tenants.resolve_tenant(session, tenant_code)
-        return cycles.resolve_cycle(session, tenant, year)
-
-
-def cycle_years(tenant_code: str, day: date) -> list[int]:
-    """The years of the tenant's cycles a follow-up on ``day`` looks after: last year's and this year's."""
-    ctx = context()
-    with Session(ctx.engine) as session:
-        t = tenants.resolve_tenant(session, tenant_code)
-        found = session.exec(select(Cycle.year).where(Cycle.tenant_id == t.id,
-                                                      Cycle.year.in_([day.year - 1, day.year]))).all()
-    return sorted(found)
-
-
-def _summary(run) -> dict[str, Any]:
+def summary(run) -> dict[str, Any]:
+    """What a run tells whoever ran it: its key, status and attempts, and what it did."""
     if run is None:
         return {"status": "already succeeded"}
     return {"key": run.key, "status": run.status, "attempts": run.attempts, **run.detail}
 
 
-@task(name="start", cache_policy=NO_CACHE)
-def start_task(tenant: str, year: int, stage: str, period: str) -> int | None:
-    """Record the stage run as started; None when it already succeeded."""
-    ctx = context()
-    run = stages.start_run(ctx, _cycle(ctx, tenant, year), stage, period)
+@task(name="begin", cache_policy=NO_CACHE)
+def begin_task(subject: dict[str, Any]) -> int | None:
+    """Record the subject's run as started; None when it already succeeded."""
+    run = stages.begin(context(), stages.Subject(**subject))
     return None if run is None else run.id
 
 
-@task(name="score", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-def score_task(tenant: str, year: int, period: str) -> bool:
+@task(cache_policy=NO_CACHE)
+def step_task(subject: dict[str, Any], step: str, run_id: int) -> dict[str, Any] | None:
+    """One step of the subject's stage; what the run tells when the stage ends with it, else None."""
     ctx = context()
-    cycle = _cycle(ctx, tenant, year)
-    return stages.score_step(ctx, cycle, scoring.period_in_cycle(cycle, period))
-
-
-@task(name="conclude", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-def conclude_task(tenant: str, year: int, stage: str, period: str, run_id: int, on: date) -> dict[str, Any]:
-    """Publish (after the review, for the annual stage) and write the bulletin."""
-    ctx = context()
-    cycle = _cycle(ctx, tenant, year)
-    run = stages.get_run(ctx.engine, run_id)
-    return _summary(stages.conclude_step(ctx, cycle, stage, scoring.period_in_cycle(cycle, period), run, on))
-
-
-@task(name="open", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-def open_task(tenant: str, year: int) -> dict[str, Any]:
-    """Open the tenant's cycle of the year (its scheme frozen), unless it is open already."""
-    ctx = context()
-    with Session(ctx.engine) as session:
-        t = tenants.resolve_tenant(session, tenant)
-    return _summary(stages.open_year(ctx, t, year))
-
-
-@task(name="run", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-def single_task(tenant: str, year: int, stage: str, on: date) -> dict[str, Any]:
-    """A stage that writes in one transaction (spot check, rectification follow-up)."""
-    ctx = context()
-    return _summary(stages.run_stage(ctx, _cycle(ctx, tenant, year), stage, on=on))
+    done = stages.do_step(ctx, stages.Subject(**subject), step, stages.get_run(ctx.engine, run_id))
+    return None if done is None else summary(done)
 
 
 def _run_name() -> str:
@@ -124,40 +84,20 @@ def _run_name() -> str:
 @flow(name="bastion-stage", flow_run_name=_run_name, log_prints=True)
 def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | None = None,
                year: int | None = None) -> dict[str, Any]:
-    """Run one stage of a tenant's calendar (see the module docstring).
-
-    ``open_cycle`` opens the cycle of ``year`` (default: the day's year). A spot check acts in the
-    cycle of ``year`` (default: the day's year). The rectification
-    follow-up does so too when given a year; scheduled, it follows up this year's cycle and last
-    year's (the annual notices fall due in the next year).
-    """
+    """Run one stage of a tenant's calendar (see the module docstring); what the last subject's run tells."""
     logger = get_run_logger()
-    day = on or today()
-    if stage not in stages.STAGES:
-        raise ValueError(f"no stage {stage!r}; stages: {', '.join(stages.STAGES)}")
-    if stage == "open_cycle":
-        opened = year or (Period.parse(period).year if period else day.year)
-        summary = open_task(tenant, opened)
-        logger.info("%s open_cycle %s: %s", tenant, opened, summary)
-        return summary
-    if stage not in stages.PERIOD_MONTHS:
-        years = [year] if year else ([day.year] if stage == "spot_check" else cycle_years(tenant, day))
-        summary = {}
-        for cycle_year in years:
-            summary = single_task(tenant, cycle_year, stage, day)
-            logger.info("%s %s %s (%s cycle): %s", tenant, stage, day, cycle_year, summary)
-        return summary
-    assessed = Period.parse(period) if period else stages.last_completed(stage, day)
-    run_id = start_task(tenant, assessed.year, stage, assessed.key)
-    if run_id is None:
-        logger.info("%s %s %s already succeeded: nothing to do", tenant, stage, assessed.key)
-        return {"status": "already succeeded"}
-    try:
-        score_task(tenant, assessed.year, assessed.key)
-        summary = conclude_task(tenant, assessed.year, stage, assessed.key, run_id, day)
-    except Exception as exc:
-        ctx = context()
-        stages.fail_run(ctx.engine, stages.get_run(ctx.engine, run_id), exc)
-        raise
-    logger.info("%s %s %s: %s", tenant, stage, assessed.key, summary)
-    return summary
+    out: dict[str, Any] = {}
+    for subject in stages.plan(context(), tenant, stage, period=period, on=on or today(), year=year):
+        values = asdict(subject)
+        run_id = begin_task(values)
+        if run_id is None:
+            logger.info("%s: already succeeded, nothing to do", subject.run_key)
+            out = summary(None)
+            continue
+        for step in stages.STAGES[stage].steps:
+            out = step_task.with_options(name=step.name, retries=RETRIES,
+                                         retry_delay_seconds=RETRY_DELAY_SECONDS)(values, step.name, run_id)
+            if out is not None:
+                break
+        logger.info("%s: %s", subject.run_key, out)
+    return out

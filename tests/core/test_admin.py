@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bastion.core import admin, i18n, organizations, stages, users
+from bastion.core import admin, i18n, organizations, users
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
 from bastion.core.models import AuditEvent, Grant, User
+from bastion.core.stages import service as stages
 from tests import factories
 from tests.core import people
 

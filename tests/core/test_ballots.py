@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import ballots, i18n, scoring
+from bastion.core import ballots, i18n, periods, scoring
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
@@ -150,7 +150,7 @@ def test_a_ballot_of_a_published_period_is_closed_and_ratings_are_dated_inside_t
         rating = ballots.submit_ballot(session, folks.rater, ballot_id=year.id, registry=registry, score=80,
                                        today=date(2027, 1, 3))
     assert rating.date == date(2026, 12, 31)
-    assert ballots.rating_day(scoring.period_in_cycle(cycle, "2026-H1"), date(2025, 11, 1)) == date(2026, 1, 1)
+    assert periods.dated_inside(periods.Period.parse("2026-H1"), date(2025, 11, 1)) == date(2026, 1, 1)
 
 
 def test_the_quorum_counts_submitted_against_assigned_and_shows_the_scheme_s_quorum(engine, registry, folks):

@@ -86,7 +86,7 @@ def _audited_codes() -> tuple[set[str], set[str]]:
 
     core = Path(words.__file__).parent
     found: dict[str, set[str]] = {"action": set(), "entity": set()}
-    for path in sorted(core.glob("*.py")):
+    for path in sorted(core.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit"):

@@ -8,12 +8,14 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bastion.core import i18n, inspection, rectifications, stages
+from bastion.core import i18n, inspection
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
 from bastion.core.evidence import read_bytes
 from bastion.core.models import AuditEvent, Check, Finding, Rectification
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
+from bastion.core.stages import service as stages
 from tests import factories
 from tests.core import people
 
@@ -104,7 +106,7 @@ def test_an_inspector_records_only_within_their_branches_and_other_roles_not_at_
         with pytest.raises(Forbidden, match="无权督查"):
             _record(engine, world[role], cycle)
         with engine.connect() as conn, pytest.raises(Forbidden):
-            inspection.read_notices(conn, world[role])
+            rectification_queries.read_notices(conn, world[role])
     assert _record(engine, world["admin"], cycle, org="C").id
 
 
@@ -130,12 +132,12 @@ def test_a_finding_gets_one_notice_numbered_as_the_stage_numbers_them(engine, re
     other = _record(engine, world["inspector"], cycle, org="B", description="党课记录缺失")
     deadline = TODAY + timedelta(days=20)
     with transaction(engine) as session:
-        notice = inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
+        notice = rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
                                          deadline=deadline, today=TODAY)
     assert (notice.notice_no, notice.deadline, notice.issued_at) == ("ZG2026-00001", deadline, TODAY)
     assert notice.problem == "支部工作记录规范：支委会记录缺签到"
     with transaction(engine) as session, pytest.raises(Conflict, match="已有整改通知书 ZG2026-00001"):
-        inspection.issue_notice(session, world["chief"], cycle_id=cycle.id, finding_id=finding.id,
+        rectification_service.issue_notice(session, world["chief"], cycle_id=cycle.id, finding_id=finding.id,
                                 deadline=deadline, today=TODAY)
     ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
     issued = stages.run_stage(ctx, cycle, "rectification", on=TODAY).detail["issued"]
@@ -149,21 +151,21 @@ def test_a_free_text_notice_is_issued_within_scope_with_a_future_deadline(engine
     later = TODAY + timedelta(days=10)
     with transaction(engine) as session:
         with pytest.raises(Forbidden):
-            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="C", problem="台账不全",
+            rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="C", problem="台账不全",
                                     deadline=later, today=TODAY)
         with pytest.raises(BastionError, match=r"整改期限：2026-06-30 须晚于今天"):
-            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem="台账不全",
+            rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem="台账不全",
                                     deadline=TODAY, today=TODAY)
         with pytest.raises(BastionError, match="存在问题："):
-            inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem=" ",
+            rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A", problem=" ",
                                     deadline=later, today=TODAY)
-        notice = inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A",
+        notice = rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, org_code="A",
                                          problem="台账不全", deadline=later, today=TODAY)
     assert notice.notice_no == "ZG2026-00001" and notice.finding_id is None
     with engine.connect() as conn:
-        before = inspection.read_notices(conn, world["inspector"], today=TODAY)
-        after = inspection.read_notices(conn, world["inspector"], today=later + timedelta(days=1))
-        outside = inspection.read_notices(conn, people.person(engine, tenant, "c-insp", ("inspector", "ZZ2")))
+        before = rectification_queries.read_notices(conn, world["inspector"], today=TODAY)
+        after = rectification_queries.read_notices(conn, world["inspector"], today=later + timedelta(days=1))
+        outside = rectification_queries.read_notices(conn, people.person(engine, tenant, "c-insp", ("inspector", "ZZ2")))
     assert list(before["overdue"]) == [False] and list(after["overdue"]) == [True]
     assert outside.empty
 
@@ -171,40 +173,40 @@ def test_a_free_text_notice_is_issued_within_scope_with_a_future_deadline(engine
 def test_reverification_is_scoped_and_closes_or_reopens(engine, cycle, world):
     later = date.today() + timedelta(days=30)
     with transaction(engine) as session:
-        notice = inspection.issue_notice(session, world["chief"], cycle_id=cycle.id, org_code="C", problem="台账不全",
+        notice = rectification_service.issue_notice(session, world["chief"], cycle_id=cycle.id, org_code="C", problem="台账不全",
                                          deadline=later)
-        rectifications.respond(session, tenant_id=cycle.tenant_id, notice_no=notice.notice_no, response="已补齐",
+        rectification_service.respond(session, tenant_id=cycle.tenant_id, notice_no=notice.notice_no, response="已补齐",
                                actor="sec")
     with transaction(engine) as session, pytest.raises(Forbidden):
-        inspection.reverify(session, world["inspector"], notice_no=notice.notice_no, passed=True, note="好")
+        rectification_service.reverify(session, world["inspector"], notice_no=notice.notice_no, passed=True, note="好")
     with transaction(engine) as session, pytest.raises(NotFound):
-        inspection.reverify(session, world["inspector"], notice_no="ZG2026-99999", passed=True, note="好")
+        rectification_service.reverify(session, world["inspector"], notice_no="ZG2026-99999", passed=True, note="好")
     with transaction(engine) as session:
-        reopened = inspection.reverify(session, world["chief"], notice_no=notice.notice_no, passed=False,
+        reopened = rectification_service.reverify(session, world["chief"], notice_no=notice.notice_no, passed=False,
                                        note="仍不全", new_deadline=later + timedelta(days=5))
     assert (reopened.status, reopened.verifier) == ("reopened", "chief")
     with engine.connect() as conn:
-        shown = inspection.read_notices(conn, world["chief"], cycle_id=cycle.id, status="reopened")
+        shown = rectification_queries.read_notices(conn, world["chief"], cycle_id=cycle.id, status="reopened")
     assert list(shown["notice_no"]) == [notice.notice_no]
 
 
 def test_another_tenant_sees_and_touches_nothing_of_this_one(engine, registry, cycle, world):
     finding = _record(engine, world["inspector"], cycle)
     with transaction(engine) as session:
-        inspection.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
+        rectification_service.issue_notice(session, world["inspector"], cycle_id=cycle.id, finding_id=finding.id,
                                 deadline=TODAY + timedelta(days=5), today=TODAY)
     other = factories.tenant(engine, registry, code="other")
     other_cycle = factories.cycle(engine, registry, other)
     people.tree(engine, other)  # the same codes in another tenant
     stranger = people.person(engine, other, "stranger", ("inspector", "DW"))
     with engine.connect() as conn:
-        assert inspection.read_notices(conn, stranger).empty
+        assert rectification_queries.read_notices(conn, stranger).empty
         assert inspection.read_findings(conn, stranger, cycle_id=other_cycle.id).empty
         with pytest.raises(NotFound):
             inspection.read_findings(conn, stranger, cycle_id=cycle.id)
     with transaction(engine) as session:
         with pytest.raises(NotFound):
-            inspection.issue_notice(session, stranger, cycle_id=other_cycle.id, finding_id=finding.id,
+            rectification_service.issue_notice(session, stranger, cycle_id=other_cycle.id, finding_id=finding.id,
                                     deadline=TODAY + timedelta(days=5), today=TODAY)
         with pytest.raises(NotFound):
             _record(engine, stranger, cycle)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import cycles, db, scoring
+from bastion.core import cycles, db, periods, scoring
 from bastion.core.db import transaction
 from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
@@ -88,7 +88,7 @@ def test_slices_written_one_by_one_give_the_same_results_and_lines(engine, regis
         return results.drop(columns=[c for c in results.columns if c in ("id", "scored_at")]), lines
 
     whole = stored()
-    period = scoring.period_in_cycle(cycle, "2026")
+    period = periods.in_cycle(cycle, "2026")
     inputs = scoring.read_inputs(engine, cycle=cycle, period=period, registry=registry)
     with transaction(engine) as session:
         evaluations = scoring.write_scores(session, cycle=cycle, inputs=inputs,

@@ -12,10 +12,13 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from bastion.core import bulletins, cycles, i18n, scoring, stages
+from bastion.core import bulletins, cycles, i18n, scoring
 from bastion.core.db import transaction
 from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun, Tenant
 from bastion.core.results import read_results
+from bastion.core.errors import BastionError
+from bastion.core.models import Finding
+from bastion.core.stages import queries as stage_queries, service as stages, steps
 from bastion.synthetic import build_tree, generate_facts
 from tests import factories
 
@@ -53,14 +56,14 @@ def awards_of(engine, cycle) -> list[tuple]:
 
 
 def runs_of(engine, tenant) -> dict[str, tuple]:
-    return {r.key: (r.status, r.attempts) for r in stages.read_runs(engine, tenant.id)}
+    return {r.key: (r.status, r.attempts) for r in stage_queries.read_runs(engine, tenant.id)}
 
 
 def test_a_spot_check_draws_a_recorded_seeded_sample_once(engine, registry, ctx):
     tenant, cycle = enterprise(engine, registry, "acme")
     run = stages.spot_check(ctx, cycle, date(2026, 3, 2))
     detail = run.detail
-    assert detail["seed"] == stages.draw_seed("acme", date(2026, 3, 2)) and detail["of"] == 20
+    assert detail["seed"] == steps.draw_seed("acme", date(2026, 3, 2)) and detail["of"] == 20
     assert detail["drawn"] == math.ceil(0.1 * 20) == len(detail["sample"]) == len(set(detail["sample"]))
     assert stages.spot_check(ctx, cycle, date(2026, 3, 2)) is None  # the day's draw is done
     with Session(engine) as session:
@@ -90,11 +93,11 @@ def test_a_period_stage_publishes_its_standings_and_bulletin_once(engine, regist
     before = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
     assert stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1") is None
     assert (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle)) == before
-    with pytest.raises(stages.BastionError, match="考核的是 3 个月的考核期"):
+    with pytest.raises(BastionError, match="考核的是 3 个月的考核期"):
         stages.run_stage(ctx, cycle, "quarterly", period="2026-H1")
 
 
-@pytest.mark.parametrize("crash", ["scoring.publish_period", "stages.write_bulletin", "scoring.score_period"])
+@pytest.mark.parametrize("crash", ["scoring.publish_period", "steps.write_bulletin", "scoring.score_period"])
 def test_a_period_stage_killed_half_way_and_rerun_leaves_what_a_clean_run_leaves(engine, registry, ctx,
                                                                                  monkeypatch, crash):
     _, clean = enterprise(engine, registry, "clean")
@@ -104,7 +107,7 @@ def test_a_period_stage_killed_half_way_and_rerun_leaves_what_a_clean_run_leaves
     q1 = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
 
     module, name = crash.split(".")
-    target = {"scoring": scoring, "stages": stages}[module]
+    target = {"scoring": scoring, "steps": steps}[module]
     real = getattr(target, name)
 
     def killed(*args, **kwargs):
@@ -135,7 +138,7 @@ def test_a_failing_stage_is_recorded_with_its_reason(engine, registry, ctx, monk
     monkeypatch.setattr(scoring, "score_period", broken)
     with pytest.raises(stages.StageFailed, match="阶段 2026:monthly:2026-02 失败（第 1 次尝试）：.*RuntimeError: rule database unreachable"):
         stages.run_stage(ctx, cycle, "monthly", period="2026-02")
-    (run,) = stages.read_runs(engine, tenant.id)
+    (run,) = stage_queries.read_runs(engine, tenant.id)
     assert (run.status, run.attempts, run.error) == ("failed", 1, "RuntimeError: rule database unreachable")
 
 
@@ -174,7 +177,7 @@ def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatical
     assert state_of(engine, cycle) == "published"
     assert done.attempts == waiting.attempts  # the leaders' confirmation carries the waiting try on: not a retry
     assert awards_of(engine, cycle)
-    with pytest.raises(stages.BastionError, match="没有待审核的结果"):
+    with pytest.raises(BastionError, match="没有待审核的结果"):
         stages.confirm_review(ctx, cycle, "2026")
 
     _, auto = enterprise(engine, registry, "auto", auto_confirm=True)
@@ -188,7 +191,7 @@ def test_rectification_notices_are_issued_once_then_followed_up(engine, registry
     stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
     with Session(engine) as session:
         to_rectify = session.exec(select(Incentive).where(Incentive.kind == "rectification")).all()
-        findings = session.exec(select(stages.Finding).where(stages.Finding.tenant_id == tenant.id)).all()
+        findings = session.exec(select(Finding).where(Finding.tenant_id == tenant.id)).all()
     first = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
     assert len(first.detail["issued"]) == len(to_rectify) + len(findings) > 0
     assert stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20)) is None
@@ -214,7 +217,7 @@ def test_a_rectification_stage_killed_in_its_transaction_writes_nothing(engine, 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(stages, "finish_run", killed)
+    monkeypatch.setattr(steps, "finish_run", killed)
     with pytest.raises(KeyboardInterrupt):
         stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
     monkeypatch.undo()
@@ -234,14 +237,14 @@ def test_a_spot_check_killed_in_its_transaction_draws_again_the_same_sample(engi
     def killed(*args, **kwargs):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(stages, "finish_run", killed)
+    monkeypatch.setattr(steps, "finish_run", killed)
     with pytest.raises(KeyboardInterrupt):
         stages.spot_check(ctx, cycle, date(2026, 5, 4))
     monkeypatch.undo()
     with Session(engine) as session:
         assert session.exec(select(Check).where(Check.kind == "spot")).all() == []
     run = stages.spot_check(ctx, cycle, date(2026, 5, 4))
-    assert run.attempts == 2 and run.detail["seed"] == stages.draw_seed("acme", date(2026, 5, 4))
+    assert run.attempts == 2 and run.detail["seed"] == steps.draw_seed("acme", date(2026, 5, 4))
     with Session(engine) as session:
         assert len(session.exec(select(Check).where(Check.kind == "spot")).all()) == run.detail["drawn"]
 
@@ -263,7 +266,7 @@ def test_opening_the_year_killed_in_its_transaction_opens_nothing_then_once(engi
     def killed(*args, **kwargs):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(stages, "finish_run", killed)
+    monkeypatch.setattr(steps, "finish_run", killed)
     with pytest.raises(KeyboardInterrupt):
         stages.open_year(ctx, tenant, 2026)
     monkeypatch.undo()

@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import cycles, i18n, scoring, users, workspace
+from bastion.core import cycles, i18n, periods, scoring, users, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.engine import resolve_targets
@@ -26,6 +26,7 @@ from bastion.core.models import (
 )
 from bastion.core.registry import Registry
 from bastion.core.scoring import read_target_rows
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -274,17 +275,17 @@ def test_a_secretary_answers_the_notices_of_their_branch(engine, registry, cycle
     notice(engine, cycle, folks.ids["A"], "ZG-A")
     notice(engine, cycle, folks.ids["B"], "ZG-B")
     with engine.connect() as conn:
-        mine = workspace.read_notices(conn, folks.secretary, org_id=folks.ids["A"])
+        mine = rectification_queries.read_notices(conn, folks.secretary, org_id=folks.ids["A"])
     assert mine["notice_no"].tolist() == ["ZG-A"]
     with transaction(engine) as session:
-        answered = workspace.answer_notice(session, folks.secretary, notice_no="ZG-A", response="已补齐台账")
+        answered = rectification_service.answer_notice(session, folks.secretary, notice_no="ZG-A", response="已补齐台账")
         assert (answered.status, answered.response) == ("responded", "已补齐台账")
         with pytest.raises(Forbidden):
-            workspace.answer_notice(session, folks.secretary, notice_no="ZG-B", response="越权")
+            rectification_service.answer_notice(session, folks.secretary, notice_no="ZG-B", response="越权")
         with pytest.raises(NotFound):
-            workspace.answer_notice(session, folks.stranger, notice_no="ZG-B", response="别家")
+            rectification_service.answer_notice(session, folks.stranger, notice_no="ZG-B", response="别家")
         with pytest.raises(Forbidden):
-            workspace.answer_notice(session, folks.leader, notice_no="ZG-B", response="领导")
+            rectification_service.answer_notice(session, folks.leader, notice_no="ZG-B", response="领导")
     with Session(engine) as session:
         assert session.exec(select(Rectification.status).where(Rectification.notice_no == "ZG-B")).one() == "issued"
 
@@ -322,7 +323,7 @@ def test_a_secretary_reaches_nothing_of_another_branch(engine, registry, cycle, 
                      lambda: workspace.read_progress(conn, sec, cycle=cycle, org_id=b, registry=registry),
                      lambda: workspace.read_entries(conn, sec, cycle=cycle, org_id=b),
                      lambda: workspace.read_evidence(conn, sec, org_id=b, entry_ids=[entry.id]),
-                     lambda: workspace.read_notices(conn, sec, org_id=b),
+                     lambda: rectification_queries.read_notices(conn, sec, org_id=b),
                      lambda: workspace.read_history(conn, sec, org_id=b),
                      lambda: workspace.explain(conn, sec, cycle=cycle, period="2026", org_id=b)):
             with pytest.raises(Forbidden):
@@ -376,12 +377,12 @@ def test_a_tenant_never_reaches_another_tenant_s_branches_or_cycle(engine, regis
 
 
 def test_the_cycle_s_periods_follow_its_calendar(engine, registry, cycle):
-    assert workspace.cycle_periods(cycle) == ["2026-H1", "2026-H2", "2026"]
-    assert workspace.current_period(cycle, date(2026, 3, 1)) == "2026-H1"
-    assert workspace.current_period(cycle, date(2027, 3, 1)) == "2026"
+    assert periods.cycle_periods(cycle) == ["2026-H1", "2026-H2", "2026"]
+    assert periods.current_period(cycle, date(2026, 3, 1)) == "2026-H1"
+    assert periods.current_period(cycle, date(2027, 3, 1)) == "2026"
     quarterly = Cycle(tenant_id=1, year=2026, name="x", scheme_id="x", scheme_version="1", scheme_plugin="x",
                       scheme=cycle.scheme | {"calendar": [{"stage": "quarterly", "cron": "0 9 5 1,4,7,10 *"}]})
-    assert workspace.cycle_periods(quarterly) == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026"]
+    assert periods.cycle_periods(quarterly) == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026"]
 
 
 def test_no_ledger_entry_is_recorded_once_the_year_is_published(engine, registry, cycle, folks):

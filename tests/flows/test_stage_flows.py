@@ -10,10 +10,12 @@ import pytest
 from prefect.client.orchestration import get_client
 from sqlmodel import Session, select
 
-from bastion.core import cycles, db, scoring, stages, tenants
+from bastion.core import cycles, db, scoring, tenants
 from bastion.core.db import transaction
 from bastion.core.models import Evaluation, StageRun
 from bastion.core.registry import default_registry
+from bastion.core.periods import STAGE_MONTHS, last_completed
+from bastion.core.stages import queries as stage_queries, service as stages, steps
 from bastion.flows import calendar, stages as stage_flows
 from bastion.synthetic import build_tree, generate_facts
 
@@ -40,7 +42,7 @@ def tenant_cycle(flow_home):
     (date(2026, 12, 31), "quarterly", "2026-Q3"),
 ])
 def test_a_scheduled_run_assesses_the_last_completed_period(day, stage, period):
-    assert stages.last_completed(stage, day).key == period
+    assert last_completed(STAGE_MONTHS[stage], day).key == period
 
 
 def test_a_stage_flow_records_its_flow_run_and_acts_once(tenant_cycle):
@@ -48,7 +50,7 @@ def test_a_stage_flow_records_its_flow_run_and_acts_once(tenant_cycle):
     state = stage_flows.stage_flow("acme", "quarterly", on=date(2026, 4, 5), return_state=True)
     summary = state.result()
     assert summary["status"] == "succeeded" and summary["period"] == "2026-Q1" and summary["organizations"] == 12
-    (run,) = stages.read_runs(engine, tenant.id)
+    (run,) = stage_queries.read_runs(engine, tenant.id)
     assert run.flow_run_id == str(state.state_details.flow_run_id)
     assert stage_flows.stage_flow("acme", "quarterly", on=date(2026, 4, 6)) == {"status": "already succeeded"}
     with Session(engine) as session:
@@ -64,10 +66,10 @@ def test_a_failing_task_fails_the_flow_records_why_and_a_rerun_recovers(tenant_c
         raise ConnectionError("rule service unreachable")
 
     monkeypatch.setattr(scoring, "score_period", unreachable)
-    monkeypatch.setattr(stage_flows, "score_task", stage_flows.score_task.with_options(retries=0))
+    monkeypatch.setattr(stage_flows, "RETRIES", 0)
     state = stage_flows.stage_flow("acme", "half_year", period="2026-H1", return_state=True)
     assert state.is_failed()
-    (run,) = stages.read_runs(engine, tenant.id)
+    (run,) = stage_queries.read_runs(engine, tenant.id)
     assert (run.status, run.error) == ("failed", "ConnectionError: rule service unreachable")
     monkeypatch.setattr(scoring, "score_period", real)
     summary = stage_flows.stage_flow("acme", "half_year", period="2026-H1")
@@ -88,11 +90,11 @@ def test_spot_checks_and_rectification_run_as_one_task(tenant_cycle):
 
 def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cycle):
     engine, tenant, cycle = tenant_cycle
-    schedule = calendar.calendar(engine, default_registry())
+    schedule = stage_queries.calendar(engine, default_registry())
     assert [(s.name, s.cron) for s in schedule] == [
         ("acme-spot_check", "0 9 * * 2"), ("acme-quarterly", "0 9 5 1,4,7,10 *"), ("acme-half_year", "0 9 10 7 *"),
-        ("acme-annual", "0 9 15 1 *"), ("acme-rectification", calendar.RECTIFICATION_CRON),
-        ("acme-open_cycle", calendar.OPEN_CYCLE_CRON),
+        ("acme-annual", "0 9 15 1 *"), ("acme-open_cycle", stages.STAGES["open_cycle"].cron),
+        ("acme-rectification", stages.STAGES["rectification"].cron),
     ]
 
     built = calendar.deployments(schedule)  # outside the event loop: to_deployment is sync here
@@ -182,3 +184,59 @@ def test_the_new_year_opens_with_last_years_scheme_once(tenant_cycle):
     with Session(engine) as session:
         years = sorted(session.exec(select(cycles.Cycle.year).where(cycles.Cycle.tenant_id == tenant.id)).all())
     assert years == [2026, 2027]
+
+
+def _records(engine, tenant_id: int) -> list[tuple]:
+    """A tenant's stage runs as comparable values: ids, paths and times left out, the rest as recorded."""
+    ignored = {"cycle", "checks", "bulletin", "table"}
+    return [(r.key, r.stage, r.period, r.status, r.attempts,
+             {k: v for k, v in r.detail.items() if k not in ignored})
+            for r in stage_queries.read_runs(engine, tenant_id)]
+
+
+def _outcome(engine, tenant_id: int) -> dict[str, list]:
+    from bastion.core.models import Check, Incentive, Organization, Rectification
+
+    with Session(engine) as session:
+        code = dict(session.exec(select(Organization.id, Organization.code)).all())
+        evaluations = session.exec(select(Evaluation).where(Evaluation.tenant_id == tenant_id)).all()
+        return {
+            "evaluations": sorted((code[e.org_id], e.period, e.status, e.total, e.rank, e.grade, e.tier)
+                                  for e in evaluations),
+            "incentives": sorted((code[i.org_id], i.period, i.code) for i in session.exec(
+                select(Incentive).where(Incentive.tenant_id == tenant_id)).all()),
+            "notices": sorted((code[n.org_id], n.notice_no, n.status, n.deadline) for n in session.exec(
+                select(Rectification).where(Rectification.tenant_id == tenant_id)).all()),
+            "checks": sorted((code[c.org_id], c.date, c.kind) for c in session.exec(
+                select(Check).where(Check.tenant_id == tenant_id)).all()),
+        }
+
+
+def test_run_stage_and_the_flow_leave_the_same_records_for_every_stage(tenant_cycle, flow_home):
+    """The same calendar, once through the Prefect flow and once through core's ``run_stage`` on a twin
+    enterprise: every stage of the table leaves the same runs, results, incentives, notices and checks."""
+    engine, tenant, cycle = tenant_cycle
+    registry = default_registry()
+    with transaction(engine) as session:
+        twin = tenants.create_tenant(session, code="twin", name="某集团", plugins=PLUGINS, registry=registry, actor="t")
+        twin_cycle = cycles.open_cycle(session, tenant=twin, year=2026, registry=registry, actor="t")
+    orgs = build_tree(engine, tenant_id=twin.id, branches=12, seed=9, year=2026)
+    generate_facts(engine, tenant_id=twin.id, scheme=cycles.cycle_scheme(twin_cycle), branches=orgs, year=2026,
+                   seed=9)
+    ctx = stages.StageContext(engine, registry, flow_home, "调度")
+    calendar_of_both = [
+        ("spot_check", None, date(2026, 3, 2)), ("monthly", "2026-02", date(2026, 3, 3)),
+        ("quarterly", None, date(2026, 4, 5)),
+        ("half_year", "2026-H1", date(2026, 7, 10)), ("rectification", None, date(2026, 7, 11)),
+        ("annual", None, date(2027, 1, 15)), ("confirm", "2026", date(2027, 1, 16)),
+        ("rectification", None, date(2027, 3, 1)), ("open_cycle", None, date(2027, 1, 1)),
+    ]
+    assert {stage for stage, _, _ in calendar_of_both} == set(stages.STAGES)
+    for stage, period, on in calendar_of_both:
+        stage_flows.stage_flow("acme", stage, period=period, on=on)
+        options = {"seed": steps.draw_seed("acme", on)} if stage == "spot_check" else {}
+        for subject in stages.plan(ctx, "twin", stage, period=period, on=on, options=options):
+            stages.run_subject(ctx, subject)
+    assert _records(engine, twin.id) == _records(engine, tenant.id)
+    assert _outcome(engine, twin.id) == _outcome(engine, tenant.id)
+    assert any(r[1] == "annual" and r[3] == "succeeded" for r in _records(engine, tenant.id))

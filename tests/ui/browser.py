@@ -81,7 +81,6 @@ class Person:
     # --- navigation ---------------------------------------------------------------------------
 
     def log_in(self, username: str, *, path: str = "/", heading: str) -> None:
-        from playwright.sync_api import expect
 
         self.page.goto(self.base + path, wait_until="domcontentloaded")
         self.page.get_by_label("用户名").fill(username)

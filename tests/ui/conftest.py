@@ -23,7 +23,7 @@ from bastion import demo
 from bastion.core import db, sessions, users
 from bastion.core.access import Principal
 from bastion.core.registry import Registry
-from bastion.core.stages import StageContext
+from bastion.core.stages.service import StageContext
 from bastion.ui import context
 
 APP = Path(bastion.ui.__file__).parent / "app.py"

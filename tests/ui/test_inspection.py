@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bastion.core import inspection, rectifications, users
+from bastion.core import inspection, users
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, Tenant
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.demo import DEMO_PASSWORD
 
 PAGE = "inspection.py"
@@ -60,7 +61,7 @@ def test_an_inspector_records_a_finding_with_evidence_and_issues_its_notice(app,
     at.button(key="notice_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with ui_engine.connect() as conn:
-        notices = inspection.read_notices(conn, who)
+        notices = rectification_queries.read_notices(conn, who)
     issued = notices[notices["finding_id"] == finding_id]
     assert len(issued) == 1 and issued["notice_no"].iat[0].startswith("ZG2026-")
     assert issued["deadline"].iat[0] == date.today() + timedelta(days=20)
@@ -80,9 +81,9 @@ def test_an_inspector_reverifies_an_answered_notice(app, ui_engine, login, sampl
     who = login("inspector")
     cycle_id = _cycle_2026(ui_engine, sample_db)
     with transaction(ui_engine) as session:
-        notice = inspection.issue_notice(session, who, cycle_id=cycle_id, org_code="ZB00003", problem="党课记录缺失",
+        notice = rectification_service.issue_notice(session, who, cycle_id=cycle_id, org_code="ZB00003", problem="党课记录缺失",
                                          deadline=date.today() + timedelta(days=10))
-        rectifications.respond(session, tenant_id=who.tenant_id, notice_no=notice.notice_no, response="已补上党课记录",
+        rectification_service.respond(session, tenant_id=who.tenant_id, notice_no=notice.notice_no, response="已补上党课记录",
                                actor="secretary")
     at = app("inspector", PAGE)
     at.selectbox(key="verify_notice").select(notice.notice_no)
@@ -91,7 +92,7 @@ def test_an_inspector_reverifies_an_answered_notice(app, ui_engine, login, sampl
     at.button(key="verify_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with ui_engine.connect() as conn:
-        verified = inspection.read_notices(conn, who, status="verified")
+        verified = rectification_queries.read_notices(conn, who, status="verified")
     assert list(verified["notice_no"]) == [notice.notice_no] and verified["verifier"].iat[0] == "inspector"
 
 

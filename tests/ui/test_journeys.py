@@ -15,9 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from bastion.core import ballots, cycles, inspection, tenants, workspace
+from bastion.core import ballots, cycles, tenants
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, LedgerEntry, Organization, Rating, Rectification, User
+from bastion.core.rectification import service as rectification_service
 from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, Person, screenshots, served
 
 pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
@@ -67,7 +68,7 @@ def _issue(engine, login, sample_db) -> str:
     """A notice for the secretary's branch, issued as the inspection page issues one; its number."""
     cycle = _open_cycle(engine, sample_db.tenant_id)
     with transaction(engine) as session:
-        inspection.issue_notice(session, login("inspector"), cycle_id=cycle.id, finding_id=None, org_code="ZB00001",
+        rectification_service.issue_notice(session, login("inspector"), cycle_id=cycle.id, finding_id=None, org_code="ZB00001",
                                 problem="三月支委会记录不全", requirement="补齐会议记录", deadline=date.today() + timedelta(20))
     with Session(engine) as session:
         issued = session.exec(select(Rectification).order_by(Rectification.id.desc())).first()
@@ -133,7 +134,7 @@ def test_an_inspector_records_a_finding_issues_its_notice_and_reverifies_an_answ
         person, ui_engine, login, sample_db, tmp_path):
     answered = _issue(ui_engine, login, sample_db)
     with transaction(ui_engine) as session:
-        workspace.answer_notice(session, login("secretary"), notice_no=answered, response="已整改到位")
+        rectification_service.answer_notice(session, login("secretary"), notice_no=answered, response="已整改到位")
     me = person("inspector")
     me.log_in("inspector", path="/inspection", heading="督查检查")
     me.looks_right("checks")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from bastion.core import workspace
+from bastion.core import periods, workspace
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, LedgerEntry, Organization, Rectification
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from sqlmodel import Session, select
 
 PAGE = "workspace.py"
@@ -86,7 +87,7 @@ def test_a_ledger_entry_without_a_title_is_refused_and_nothing_is_written(app, u
 
 def test_a_secretary_writes_the_self_assessment_of_the_current_period(app, ui_engine, login):
     cycle = open_cycle(ui_engine)
-    period = workspace.current_period(cycle)
+    period = periods.current_period(cycle)
     at = app("secretary", PAGE)
     at.number_input(key=f"ws_self_overall_{period}").set_value(92)
     at.number_input(key=f"ws_self_{period}_B1-2").set_value(95)
@@ -121,7 +122,7 @@ def test_a_secretary_answers_a_notice_of_their_branch(app, ui_engine, login):
     assert not at.exception and not at.error
     assert at.success[0].value == "已反馈整改通知 ZG-TEST-1。"
     with ui_engine.connect() as conn:
-        notices = workspace.read_notices(conn, login("secretary"), org_id=org_id(ui_engine, "ZB00001"))
+        notices = rectification_queries.read_notices(conn, login("secretary"), org_id=org_id(ui_engine, "ZB00001"))
     answered = notices.set_index("notice_no").loc["ZG-TEST-1"]
     assert (answered.status, answered.response) == ("responded", "已补齐三月支委会记录")
     assert not any(b.label == "提交反馈" for b in at.button)  # answered: no form any more
@@ -155,7 +156,6 @@ def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
 @pytest.mark.parametrize("locale", ["zh", "en"])
 def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, ui_engine, login, locale):
     """A reported traceback: an empty note read back as NaN was concatenated on the rectification tab."""
-    from bastion.core import inspection
 
     cycle = open_cycle(ui_engine)
     branch = org_id(ui_engine, "ZB00001")
@@ -165,9 +165,9 @@ def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, 
                                       notice_no=f"ZG-TEST-{n}", problem="支委会记录不全", issued_at=date(2026, 3, 1),
                                       deadline=date(2026, 4, 1)))
     with transaction(ui_engine) as session:
-        workspace.answer_notice(session, login("secretary"), notice_no="ZG-TEST-1", response="已整改")
+        rectification_service.answer_notice(session, login("secretary"), notice_no="ZG-TEST-1", response="已整改")
     with transaction(ui_engine) as session:
-        inspection.reverify(session, login("inspector"), notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
+        rectification_service.reverify(session, login("inspector"), notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
                             new_deadline=date.today() + timedelta(days=30))
     at = app("secretary", PAGE, locale=locale)
     assert not at.exception

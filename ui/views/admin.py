@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, ballots, organizations, workspace
+from bastion.core import admin, ballots, organizations, periods
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
@@ -255,11 +255,11 @@ def ballots_tab(who: Principal) -> None:
         st.info(tr("尚未开启考核年度。", "No assessment cycle has been opened yet."))
         return
     cycle = st.selectbox(tr("考核年度", "Cycle"), found, format_func=lambda c: f"{c.year} {c.name}", key="ballot_cycle")
-    periods = workspace.cycle_periods(cycle)
-    current = workspace.current_period(cycle)
-    period = st.selectbox(tr("考核期", "Period"), periods, key="ballot_period",
-                          index=periods.index(current) if current in periods else 0,
-                          format_func=frozen(period_name, periods))
+    keys = periods.cycle_periods(cycle)
+    current = periods.current_period(cycle)
+    period = st.selectbox(tr("考核期", "Period"), keys, key="ballot_period",
+                          index=keys.index(current) if current in keys else 0,
+                          format_func=frozen(period_name, keys))
     source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE if s != "self"],
                           format_func=frozen(source_label, SOURCE), key="ballot_source")
     with context.engine().connect() as conn:
@@ -340,9 +340,7 @@ def cycles_tab(who: Principal) -> None:
                            tr("说明", "Description"): [x.description for x in lines],
                            tr("下次执行", "Next run"): [x.next_run for x in lines]}),
              long_text=[tr("说明", "Description")])
-        st.caption(tr("另有每天 8:00 的整改跟踪和每年 1 月 1 日开启新年度（bastion serve 按此排程）。",
-                      "Besides, a rectification follow-up daily at 8:00 and the new cycle on 1 January "
-                      "(bastion serve schedules them)."))
+        st.caption(tr("bastion serve 按此排程（北京时间）。", "bastion serve schedules these (Beijing time)."))
     st.subheader(tr("最近的运行记录", "Recent stage runs"))
     with context.engine().connect() as conn:
         runs = admin.read_stage_runs(conn, who)

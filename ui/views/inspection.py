@@ -1,6 +1,6 @@
 """督查检查 — inspection: today's checks and the spot-check samples, findings against the cycle's indicators,
-rectification notices and their re-verification (复验). Everything through :mod:`bastion.core.inspection`,
-within the inspector's organisations."""
+rectification notices and their re-verification (复验). Everything through :mod:`bastion.core.inspection`
+and :mod:`bastion.core.rectification`, within the inspector's organisations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 from bastion.core import inspection
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.core.db import transaction
 from bastion.core.evidence import ALLOWED_SUFFIXES, read_bytes
 from bastion.core.models import CheckKind, Cycle, RectificationStatus
@@ -159,7 +160,7 @@ def notice_tab(who, cycle: Cycle) -> None:
             problem = st.text_area(tr("存在问题", "Problem"), key="notice_problem")
         requirement = st.text_area(tr("整改要求（可空，用默认要求）", "Requirement (blank: the usual one)"),
                                    key="notice_requirement")
-        deadline = st.date_input(tr("整改期限", "Deadline"), value=inspection.default_deadline(), key="notice_deadline")
+        deadline = st.date_input(tr("整改期限", "Deadline"), value=rectification_service.default_deadline(), key="notice_deadline")
         submitted = st.form_submit_button(tr("下发整改通知书", "Issue the notice"), type="primary", key="notice_submit")
     if submitted:
         if finding_id is None and org is None:
@@ -172,15 +173,15 @@ def notice_tab(who, cycle: Cycle) -> None:
                           format_func=frozen(lambda s: tr("全部", "All") if s is None else status_label(s),
                                              [None, *NOTICE_STATUS]))
     with context.engine().connect() as conn:  # every year's: a notice stays open work after its year is published
-        notices = inspection.read_notices(conn, who, status=status)
+        notices = rectification_queries.read_notices(conn, who, status=status)
     notices_table(notices)
 
 
 def issue(who, cycle: Cycle, finding_id: int | None, org: str | None, problem: str, requirement: str,
           deadline: date) -> None:
     with transaction(context.engine()) as session:
-        inspection.issue_notice(session, who, cycle_id=cycle.id, finding_id=finding_id, org_code=org, problem=problem,
-                                requirement=requirement, deadline=deadline)
+        rectification_service.issue_notice(session, who, cycle_id=cycle.id, finding_id=finding_id, org_code=org, problem=problem,
+                               requirement=requirement, deadline=deadline)
 
 
 def notices_table(notices: pd.DataFrame) -> None:
@@ -199,7 +200,7 @@ def notices_table(notices: pd.DataFrame) -> None:
 
 def verify_tab(who, cycle: Cycle) -> None:
     with context.engine().connect() as conn:
-        answered = inspection.read_notices(conn, who, status=RectificationStatus.responded.value)
+        answered = rectification_queries.read_notices(conn, who, status=RectificationStatus.responded.value)
     if answered.empty:
         st.caption(tr("没有待复验的整改通知书。", "No answered notices wait for re-verification."))
         return
@@ -213,7 +214,7 @@ def verify_tab(who, cycle: Cycle) -> None:
                                              else tr("未通过，重新整改", "Failed: reopen"), [True, False]))
         note = st.text_area(tr("复验意见", "Note"), key="verify_note")
         new_deadline = st.date_input(tr("新的整改期限（未通过时）", "New deadline (when failed)"),
-                                     value=inspection.default_deadline(), key="verify_deadline")
+                                     value=rectification_service.default_deadline(), key="verify_deadline")
         submitted = st.form_submit_button(tr("提交复验", "Record the re-verification"), type="primary",
                                           key="verify_submit")
     st.caption(tr("整改情况：", "Answer: ") + str(answers[notice_no].response or ""))
@@ -224,8 +225,8 @@ def verify_tab(who, cycle: Cycle) -> None:
 
 def reverify(who, notice_no: str, passed: bool, note: str, new_deadline: date) -> None:
     with transaction(context.engine()) as session:
-        inspection.reverify(session, who, notice_no=notice_no, passed=passed, note=note,
-                            new_deadline=None if passed else new_deadline)
+        rectification_service.reverify(session, who, notice_no=notice_no, passed=passed, note=note,
+                           new_deadline=None if passed else new_deadline)
 
 
 def render() -> None:

@@ -8,12 +8,12 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
-from bastion.core import evidence, workspace
+from bastion.core import evidence, periods, workspace
 from bastion.core.access import Action, Principal
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
-from bastion.core.rectifications import ANSWERABLE
+from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
 from bastion.core.words import NOTICE_STATUS, period_name, word
@@ -165,10 +165,10 @@ def evidence_of(who: Principal, entry_id: int, files: pd.DataFrame) -> None:
 
 
 def self_assessment(who: Principal, cycle: Cycle, org: dict) -> None:
-    periods = workspace.cycle_periods(cycle)
-    current = workspace.current_period(cycle)
-    labels = {k: period_name(k) for k in periods}
-    period = st.selectbox(tr("考核期", "Period"), periods, index=periods.index(current), format_func=labels.__getitem__,
+    keys = periods.cycle_periods(cycle)
+    current = periods.current_period(cycle)
+    labels = {k: period_name(k) for k in keys}
+    period = st.selectbox(tr("考核期", "Period"), keys, index=keys.index(current), format_func=labels.__getitem__,
                           key="ws_self_period")
     with Session(context.engine()) as session:
         found = workspace.read_self_assessment(session, who, cycle=cycle, period=period, org_id=org["id"])
@@ -228,11 +228,11 @@ def notices(who: Principal, org: dict) -> None:
     if not who.may(Action.answer_notice):
         return
     with context.engine().connect() as conn:
-        found = workspace.read_notices(conn, who, org_id=org["id"])
+        found = rectification_queries.read_notices(conn, who, org_id=org["id"])
     if found.empty:
         st.info(tr("本支部没有整改通知。", "No rectification notices for this branch."))
         return
-    answerable = {s.value for s in ANSWERABLE}
+    answerable = set(rectification_service.AWAITING_ANSWER)
     for row in found[found["status"].isin(answerable)].itertuples():
         with st.expander(f"{row.notice_no} · {word(NOTICE_STATUS, row.status)} · "
                          f"{tr('期限', 'due')} {row.deadline}", expanded=True):
@@ -247,7 +247,7 @@ def notices(who: Principal, org: dict) -> None:
             if sent:
                 try:
                     with transaction(context.engine()) as session:
-                        workspace.answer_notice(session, who, notice_no=row.notice_no, response=response)
+                        rectification_service.answer_notice(session, who, notice_no=row.notice_no, response=response)
                 except BastionError as exc:
                     refused(exc)
                     continue

@@ -1,0 +1,171 @@
+"""Assessment periods (考核期) and their rules: the one home of what a period is and where it stands.
+
+A period is a year (``2026``), a half (``2026-H1``), a quarter (``2026-Q3``) or a month
+(``2026-07``). A cycle (考核年度) assesses the periods of its year that its scheme's calendar names —
+months for 月评价, quarters for 季通报, halves for 半年检查 — and always the year itself (年终考核).
+
+Where a period stands comes from its results: it is **open** while it has none or only drafts,
+**under review** (领导审核) once its drafts were put to the leaders, and **published** after. A
+period under review or published is **closed**: nothing recorded for it counts any more (ratings,
+self-assessments, ledger entries of a closed year). Every page, stage, importer and command asks
+these functions, never the evaluation table itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, select
+
+from .errors import BadValue, BastionError
+from .i18n import tr
+from .models import Cycle, Evaluation, EvaluationStatus
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+
+#: The length of a target's unit (ledger rules count "per month", "per quarter" …), in months.
+UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+
+#: The period each assessing stage of a calendar assesses, by its length in months.
+STAGE_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
+
+
+@dataclass(frozen=True)
+class Period:
+    """An assessment period: a year (2026), a half (2026-H1), a quarter (2026-Q3) or a month (2026-07)."""
+
+    key: str
+    year: int
+    first_month: int
+    months: int
+
+    @classmethod
+    def parse(cls, key: str) -> Period:
+        m = _PERIOD.match(key.strip().upper())  # 2026-h1 is 2026-H1
+        if not m:
+            raise BadValue(tr(f"{key!r} 不是考核期（应为 2026、2026-H1、2026-Q3 或 2026-07 这样的写法）",
+                              f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)"))
+        year = int(m["year"])
+        if m["half"]:
+            return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)
+        if m["quarter"]:
+            return cls(m.group(0), year, 1 + 3 * (int(m["quarter"][1]) - 1), 3)
+        if m["month"]:
+            return cls(m.group(0), year, int(m["month"]), 1)
+        return cls(m.group(0), year, 1, 12)
+
+    @classmethod
+    def of(cls, year: int, first_month: int, months: int) -> Period:
+        """The period of ``months`` months that starts in ``first_month`` of ``year``."""
+        key = {12: f"{year}", 6: f"{year}-H{first_month // 6 + 1}", 3: f"{year}-Q{first_month // 3 + 1}",
+               1: f"{year}-{first_month:02d}"}[months]
+        return cls.parse(key)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.first_month, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the period."""
+        last = self.first_month + self.months
+        return date(self.year + (last - 1) // 12, (last - 1) % 12 + 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        """The period in Chinese, as bulletins name it."""
+        if self.months == 12:
+            return f"{self.year}年度"
+        if self.months == 6:
+            return f"{self.year}年{'上' if self.first_month == 1 else '下'}半年"
+        if self.months == 3:
+            return f"{self.year}年第{(self.first_month + 2) // 3}季度"
+        return f"{self.year}年{self.first_month}月"
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+
+def time_order(key: str) -> tuple[date, int]:
+    """The sort key of a period in time: by its end, a shorter period before a longer one ending with it
+    (2026-06, 2026-Q2, 2026-H1)."""
+    period = Period.parse(key)
+    return period.end, period.months
+
+
+def in_time_order(keys: Iterable[str], *, latest_first: bool = False) -> list[str]:
+    return sorted(keys, key=time_order, reverse=latest_first)
+
+
+# --- a cycle's periods --------------------------------------------------------------------------
+
+
+def in_cycle(cycle: Cycle, key: str | None) -> Period:
+    """The period ``key`` of the cycle (its year when ``key`` is None); refused when it is of another year."""
+    try:
+        period = Period.parse(key or str(cycle.year))
+    except BadValue as exc:
+        raise BadValue(tr(f"考核期：{exc}", f"period: {exc}")) from None
+    if period.year != cycle.year:
+        raise BastionError(tr(f"考核期：{period.key} 不在 {cycle.year} 考核年度内",
+                              f"period: {period.key} is outside the {cycle.year} cycle"))
+    return period
+
+
+def cycle_periods(cycle: Cycle) -> list[str]:
+    """The periods the cycle's calendar assesses (months, quarters, halves) and the year, in time order."""
+    from .cycles import cycle_scheme  # cycles reads periods too: imported when asked
+
+    lengths = {STAGE_MONTHS[e.stage] for e in cycle_scheme(cycle).calendar if e.stage in STAGE_MONTHS} | {12}
+    return in_time_order(Period.of(cycle.year, 1 + n * months, months).key
+                         for months in lengths for n in range(12 // months))
+
+
+def assessed_in_cycle(cycle: Cycle, key: str) -> Period:
+    """``key`` as one of the periods the cycle assesses; refused, listing them, when it is not one."""
+    keys = cycle_periods(cycle)
+    if key not in keys:
+        raise BastionError(tr(f"考核期：{key!r} 不是 {cycle.year} 考核年度的考核期（可选：{'、'.join(keys)}）",
+                              f"period: {key!r} is not a period of the {cycle.year} cycle (periods: {', '.join(keys)})"))
+    return Period.parse(key)
+
+
+def current_period(cycle: Cycle, today: date | None = None) -> str:
+    """The shortest assessed period that contains ``today`` (the year when today is outside the cycle)."""
+    today = today or date.today()
+    inside = [Period.parse(k) for k in cycle_periods(cycle) if Period.parse(k).contains(today)]
+    return min(inside, key=lambda p: p.months).key if inside else str(cycle.year)
+
+
+def last_completed(months: int, day: date) -> Period:
+    """The last period of ``months`` months that ended on or before ``day`` (what a scheduled run assesses)."""
+    index = (day.year * 12 + day.month - 1) // months - 1  # the period before the one ``day`` is in
+    year, first = divmod(index * months, 12)
+    return Period.of(year, first + 1, months)
+
+
+def dated_inside(period: Period, today: date | None = None) -> date:
+    """Today, kept inside the period: the day a rating given now is dated so that the period's scoring counts it."""
+    today = today or date.today()
+    return min(max(today, period.start), period.last_day)
+
+
+# --- where a period stands ------------------------------------------------------------------------
+
+
+def statuses(conn: Connection, cycle_id: int, key: str) -> set[str]:
+    """The statuses of the period's results (empty before it is scored)."""
+    e = Evaluation.__table__.c
+    return set(conn.execute(select(e.status).where(e.cycle_id == cycle_id, e.period == key).distinct()).scalars())
+
+
+def is_closed(conn: Connection, cycle_id: int, key: str) -> bool:
+    """Whether the period is under the leaders' review or published: what is recorded for it no longer counts."""
+    return bool(statuses(conn, cycle_id, key) & {EvaluationStatus.reviewed.value, EvaluationStatus.published.value})

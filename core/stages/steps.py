@@ -1,0 +1,197 @@
+"""What each step of a stage does (the table in :mod:`.service` names them).
+
+Every step gets the context, the subject, its cycle and the run; it returns the finished run when
+the stage ends with it, None to go on to the next step.
+
+- ``open_cycle``: the year's cycle opened with its scheme frozen (a cycle opened by hand is kept);
+- ``draw_sample``: a random sample of branches (seeded; the seed and the sample recorded) and their checks
+  (不定期抽查);
+- ``score`` then ``conclude``: the period scored from the facts recorded so far, then published with its
+  bulletin (月评价、季通报、半年检查) — or, for the year, put to the leaders' review first (年终考核);
+- ``confirm`` then ``publish``: a leader's confirmation of the year under review, then its publication;
+- ``follow_up``: notices issued, reminded, marked overdue, called for re-verification
+  (:func:`bastion.core.rectification.service.follow_up`).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from .. import audit, cycles, periods, scoring
+from ..bulletins import write_bulletin
+from ..contributions import CycleEvent
+from ..db import transaction
+from ..errors import BastionError
+from ..i18n import tr
+from ..models import Check, CheckKind, Cycle, Evaluation, EvaluationStatus, StageRun, StageStatus, Tenant
+from ..periods import Period
+from ..rectification import service as rectification
+from ..tenants import enabled_plugins
+from .runs import StageContext, finish_run
+
+if TYPE_CHECKING:
+    from .service import Subject
+
+
+def _tenant(ctx: StageContext, tenant_id: int) -> Tenant:
+    with Session(ctx.engine) as session:
+        return session.get(Tenant, tenant_id)
+
+
+def _notify(ctx: StageContext, cycle: Cycle, name: str, period: str | None, detail: dict[str, Any]) -> None:
+    with Session(ctx.engine) as session:
+        enabled = enabled_plugins(session, cycle.tenant_id)
+        tenant = session.get(Tenant, cycle.tenant_id)
+    ctx.registry.notify(CycleEvent(name, tenant.code, cycle.year, period, detail=detail), enabled)
+
+
+# --- opening the year -----------------------------------------------------------------------------
+
+
+def open_cycle(ctx: StageContext, subject: Subject, cycle: Cycle | None, run: StageRun) -> StageRun:
+    """Open the tenant's cycle of the subject's year: its enabled scheme frozen as it is now, with its targets.
+
+    The scheme is the subject's ``scheme_id`` option, else the one the previous year's cycle ran if
+    the tenant still enables it, else the only scheme the tenant enables. A cycle already opened (by
+    hand) is kept.
+    """
+    with transaction(ctx.engine) as session:
+        tenant = session.exec(select_model(Tenant).where(Tenant.code == subject.tenant)).one()
+        cycle = session.exec(select_model(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year == subject.year)).first()
+        existing = cycle is not None
+        if cycle is None:
+            previous = session.exec(select_model(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year < subject.year)
+                                    .order_by(Cycle.year.desc())).first()
+            enabled = ctx.registry.schemes(enabled_plugins(session, tenant.id))
+            chosen = subject.options.get("scheme_id") or (
+                previous.scheme_id if previous and previous.scheme_id in enabled else None)
+            cycle = cycles.open_cycle(session, tenant=tenant, year=subject.year, registry=ctx.registry,
+                                      actor=ctx.actor, scheme_id=chosen)
+        run = session.merge(run)
+        run.cycle_id = cycle.id
+        return finish_run(session, run, {"cycle": cycle.id, "scheme": cycle.scheme_id,
+                                         "version": cycle.scheme_version, "already_open": existing})
+
+
+# --- spot checks ------------------------------------------------------------------------------------
+
+
+def draw_seed(tenant_code: str, on: date) -> int:
+    """The default seed of a day's draw: fixed by tenant and day, so a rerun draws the same sample."""
+    return zlib.crc32(f"{tenant_code}:{on.isoformat()}".encode())
+
+
+def draw_sample(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
+    """Draw ``size`` branches (default ``share`` of them, 10 %) at random and create their checks for the day.
+
+    Options: ``share``, ``size``, ``seed`` (default :func:`draw_seed`), ``inspector``.
+    """
+    on, options = subject.on, subject.options
+    with ctx.engine.connect() as conn:
+        branches = scoring.read_branches(conn, cycle.tenant_id).sort_values("code")
+    if branches.empty:
+        raise BastionError(tr("没有可供抽取的在用党支部", "there are no active branches to draw from"))
+    drawn_seed = draw_seed(subject.tenant, on) if options.get("seed") is None else int(options["seed"])
+    n = min(len(branches), options.get("size") or max(1, math.ceil(options.get("share", 0.1) * len(branches))))
+    picked = np.random.default_rng(drawn_seed).choice(len(branches), size=n, replace=False)
+    sample = branches.iloc[np.sort(picked)]
+    with transaction(ctx.engine) as session:
+        checks = [Check(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=int(org), kind=CheckKind.spot.value,
+                        date=on, inspector=options.get("inspector", "督查组"), status="planned",
+                        note=f"随机抽查（种子 {drawn_seed}）")
+                  for org in sample["org_id"]]
+        session.add_all(checks)
+        session.flush()
+        detail = {"seed": drawn_seed, "drawn": n, "of": len(branches), "sample": list(sample["code"]),
+                  "checks": [c.id for c in checks]}
+        audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="draw", entity="spot_check",
+                     entity_id=on.isoformat(), new=detail)
+        return finish_run(session, run, detail)
+
+
+# --- assessing a period -----------------------------------------------------------------------------
+
+
+def score(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> None:
+    """Score the period unless it is under review or published already."""
+    with ctx.engine.connect() as conn:
+        closed = periods.is_closed(conn, cycle.id, subject.key)
+    if not closed:
+        scoring.score_period(ctx.engine, cycle=cycle, period_key=subject.key, registry=ctx.registry, actor=ctx.actor)
+    return None
+
+
+def conclude(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
+    """After scoring: the leaders' review for the year (unless the tenant confirms automatically), else publish."""
+    period = Period.parse(subject.key)
+    with ctx.engine.connect() as conn:
+        published = EvaluationStatus.published in periods.statuses(conn, cycle.id, period.key)
+    if period.months == 12 and not published:
+        if not _tenant(ctx, cycle.tenant_id).auto_confirm_review:
+            return _put_to_review(ctx, cycle, period, run)
+        confirm(ctx, subject, cycle, run)
+    return publish(ctx, subject, cycle, run)
+
+
+def _put_to_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
+    """The drafts wait as ``reviewed`` for the leaders' review (领导审核) until a leader confirms them."""
+    with transaction(ctx.engine) as session:
+        _mark_reviewed(session, cycle, period)
+        done = finish_run(session, run, {"period": period.key, "awaiting": "leader review (领导审核)"},
+                          StageStatus.awaiting_review)
+    _notify(ctx, cycle, "awaiting_review", period.key, {"stage": run.stage})
+    return done
+
+
+def _mark_reviewed(session: Session, cycle: Cycle, period: Period) -> None:
+    e = Evaluation.__table__.c
+    session.connection().execute(update(Evaluation.__table__)
+                                 .where(e.cycle_id == cycle.id, e.period == period.key,
+                                        e.status == EvaluationStatus.draft.value)
+                                 .values(status=EvaluationStatus.reviewed.value))
+
+
+def confirm(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> None:
+    """A leader's confirmation of the results under review (audited); publication follows."""
+    with transaction(ctx.engine) as session:
+        _mark_reviewed(session, cycle, Period.parse(subject.key))
+        audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="confirm", entity="cycle",
+                     entity_id=cycle.id, new={"period": subject.key})
+    return None
+
+
+def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
+    """Publish the period — ranks, tiers, incentives — and write its bulletin."""
+    period = Period.parse(subject.key)
+    awards = scoring.publish_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry,
+                                    actor=ctx.actor)
+    with transaction(ctx.engine) as session:
+        bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on)
+        organizations = session.exec(select(func.count()).select_from(Evaluation).where(
+            Evaluation.cycle_id == cycle.id, Evaluation.period == period.key)).one()[0]
+        return finish_run(session, run, {"period": period.key, "organizations": organizations, "awards": awards,
+                                         "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path})
+
+
+# --- rectification follow-up -------------------------------------------------------------------------
+
+
+def follow_up(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
+    """The day's rectification follow-up of the cycle, then the reminders it calls for."""
+    with transaction(ctx.engine) as session:
+        done = rectification.follow_up(session, cycle, subject.on, actor=ctx.actor,
+                                       **{k: v for k, v in subject.options.items() if k == "remind_days"})
+        finished = finish_run(session, run, done.detail())
+    for name, notices in (("rectification_due", done.due_soon), ("rectification_overdue", done.overdue),
+                          ("reverification_due", done.to_reverify)):
+        if notices:
+            _notify(ctx, cycle, name, None, {"notices": notices, "on": subject.on.isoformat()})
+    return finished
