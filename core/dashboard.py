@@ -40,7 +40,6 @@ from .models import (
     Rectification,
     Role,
     Tenant,
-    code_is,
 )
 from .results import Explanation, explain
 from .words import ROLE, period_name, word
@@ -513,40 +512,9 @@ def _subtree_blocks(conn: Connection, principal: Principal, cycle_id: int, perio
 
 def explain_branch(conn: Connection, principal: Principal, *, cycle_id: int, period: str,
                    org_code: str) -> Explanation:
-    """Why a branch got its score (each indicator's line and the records behind it), for a principal who
-    may see that branch; a result not yet published only for those who may see drafts."""
+    """Why a branch got its score, for a principal whose dashboard roles reach it (:func:`results.explain`)."""
     principal = _viewer(conn, principal)
-    cycle = _cycle(conn, principal, cycle_id)
-    o, e = Organization.__table__.c, Evaluation.__table__.c
-    org_id = conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id, code_is(o.code, org_code))).scalar()
-    if org_id is None:
-        raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
-    require(conn, principal, Action.view_results, org_id)
-    status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
-                                                 e.org_id == org_id)).scalar()
-    if status is not None and status != EvaluationStatus.published.value and not principal.may(Action.view_drafts):
-        raise Forbidden(tr(f"{principal.username} 无权在发布前查看 {org_code} 的 {period} 考核结果",
-                           f"{principal.username} may not see {org_code}'s {period} result before it is published"))
-    return explain(conn, cycle=cycle, period=period, org_code=org_code)
-
-
-EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),
-                   "rating": ("source", "score", "level", "rater")}
-
-
-def evidence_rows(explanation: Explanation) -> pd.DataFrame:
-    """The records behind each indicator's points, one row per (indicator, record): the explanation flattened."""
-    records = []
-    for line in explanation.lines:
-        for kind, ids in line["evidence"].items():
-            found = explanation.evidence.get(kind, {})
-            for record_id in ids:
-                fact = found.get(record_id, {})
-                detail = " · ".join(str(fact[k]) for k in EVIDENCE_DETAIL.get(kind, ()) if fact.get(k) not in (None, ""))
-                records.append({"indicator_code": line["indicator_code"], "indicator": line["name"], "kind": kind,
-                                "id": record_id, "date": fact.get("date"), "type": fact.get("type", ""),
-                                "detail": detail})
-    return pd.DataFrame(records, columns=["indicator_code", "indicator", "kind", "id", "date", "type", "detail"])
+    return explain(conn, cycle=_cycle(conn, principal, cycle_id), period=period, org_code=org_code, viewer=principal)
 
 
 # --- bulletins -----------------------------------------------------------------------------------

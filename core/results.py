@@ -1,4 +1,9 @@
-"""Reading results back: the ranking of a period and the explanation of one organisation's score."""
+"""Reading results back: the ranking of a period, an organisation's history and the explanation of its score.
+
+The one home of who may read a result (:func:`visible_statuses`): a result is seen once published
+(发布后), before that only by those who may see drafts. The workspace, the dashboard, the CLI and
+the incentive policies all read results through this module.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
+from .access import Action, Forbidden, Principal, require
 from .contributions import HISTORY_COLUMNS
-from .periods import Period, in_time_order
+from .periods import Period, in_time_order, time_order
 from .errors import NotFound
 from .i18n import tr
 from .models import (
@@ -59,26 +65,65 @@ def result_periods(conn: Connection, cycle_id: int, *, published_only: bool = Fa
     return in_time_order(keys, latest_first=True)
 
 
-def read_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:
-    """The tenant's published results of the periods before ``period``, this year and the last.
+def visible_statuses(viewer: Principal | None) -> tuple[str, ...]:
+    """The statuses of results ``viewer`` may read: published ones, and every status for those who may
+    see drafts (and for ``None``, the platform itself: the CLI's operator, a stage)."""
+    if viewer is None or viewer.may(Action.view_drafts):
+        return tuple(s.value for s in EvaluationStatus)
+    return (EvaluationStatus.published.value,)
 
-    What an incentive policy may look back on (:attr:`PolicyContext.history`): e.g. the level a
-    branch was graded last year, to take it away when it relapses (提档升级). Only periods that end
-    no later than ``period`` and are not ``period`` itself count, so publishing again gives the
-    same history.
+
+RESULT_HISTORY_COLUMNS = ["org_id", "cycle_id", "year", "period", "total", "rank", "branches", "grade", "tier",
+                          "vetoed", "status"]
+
+
+def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None, before: Period | None = None,
+                 viewer: Principal | None = None, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Results across periods and cycles, in time order (then by rank), with ``branches`` ranked beside each.
+
+    ``org_id`` narrows to one organisation, which ``viewer`` (when given) must be allowed to read; the
+    statuses are those the viewer may see unless given. ``before`` keeps what an incentive policy may
+    look back on (:attr:`PolicyContext.history`): the periods of that year and the last that end no
+    later than ``before`` and are not ``before`` itself, so that publishing again sees the same history.
     """
+    if viewer is not None:
+        if viewer.tenant_id != tenant_id or org_id is None:
+            raise Forbidden(tr(f"{viewer.username} 只能查看本单位某个组织的考核结果",
+                               f"{viewer.username} may read the results of one organisation of their tenant"))
+        require(conn, viewer, Action.view_results, org_id)
     e, c = Evaluation.__table__.c, Cycle.__table__.c
-    query = (select(e.org_id, c.year, e.period, e.total, e.grade, e.rank, e.tier, e.vetoed)
-             .join_from(Evaluation.__table__, Cycle.__table__, e.cycle_id == c.id)
-             .where(e.tenant_id == tenant_id, e.status == EvaluationStatus.published.value,
-                    c.year.in_([period.year - 1, period.year])))
+    ranked = (select(e.cycle_id, e.period, func.count().label("branches"))
+              .where(e.tenant_id == tenant_id).group_by(e.cycle_id, e.period))
+    query = (select(e.org_id, e.cycle_id, c.year, e.period, e.total, e.rank, e.grade, e.tier, e.vetoed, e.status)
+             .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
+             .where(e.tenant_id == tenant_id, e.status.in_(statuses or visible_statuses(viewer))))
+    if org_id is not None:
+        mine = Evaluation.__table__.alias("mine")
+        query = query.where(e.org_id == org_id)
+        ranked = ranked.where(e.cycle_id.in_(select(mine.c.cycle_id).where(mine.c.org_id == org_id)))
+    if before is not None:
+        years = select(c.id).where(c.tenant_id == tenant_id, c.year.in_([before.year - 1, before.year]))
+        query, ranked = query.where(e.cycle_id.in_(years)), ranked.where(e.cycle_id.in_(years))
     frame = pd.read_sql(query, conn)
     if frame.empty:
-        return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
-    ends = frame["period"].map({key: Period.parse(key).end for key in frame["period"].unique()})
-    earlier = (ends <= period.end) & (frame["period"] != period.key)
-    frame = frame[earlier].assign(vetoed=lambda f: f["vetoed"].astype(bool))
-    return frame.sort_values(["year", "period", "rank"]).reset_index(drop=True)[HISTORY_COLUMNS]
+        return pd.DataFrame({name: [] for name in RESULT_HISTORY_COLUMNS})
+    if before is not None:
+        ends = frame["period"].map({key: Period.parse(key).end for key in frame["period"].unique()})
+        frame = frame[(ends <= before.end) & (frame["period"] != before.key)]
+    counts = pd.read_sql(ranked, conn)
+    frame = frame.merge(counts, on=["cycle_id", "period"], how="left")
+    frame["vetoed"] = frame["vetoed"].astype(bool)
+    order = frame["period"].map(time_order)
+    return (frame.assign(_order=order).sort_values(["_order", "rank"], kind="stable").drop(columns="_order")
+            .reset_index(drop=True)[RESULT_HISTORY_COLUMNS])
+
+
+def policy_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataFrame:
+    """What an incentive policy may look back on when ``period`` is published: the tenant's published
+    results before it, this year and the last (e.g. the level a branch was graded last year, to take it
+    away when it relapses, 提档升级)."""
+    frame = read_history(conn, tenant_id, before=period, statuses=(EvaluationStatus.published.value,))
+    return frame[HISTORY_COLUMNS]
 
 
 def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -140,18 +185,31 @@ class Explanation:
                 "evidence": {k: {str(i): v for i, v in d.items()} for k, d in self.evidence.items()}}
 
 
-def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str) -> Explanation:
+def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
+            viewer: Principal | None = None) -> Explanation:
+    """Why ``org_code`` got its score in ``period``: each indicator's line and the records behind it.
+
+    With a ``viewer``, only an organisation they may read the results of, and a result not yet
+    published only if they may see drafts (:func:`visible_statuses`).
+    """
     o = Organization.__table__.c
+    if viewer is not None and viewer.tenant_id != cycle.tenant_id:
+        raise NotFound(tr(f"本单位没有考核年度 {cycle.id}", f"no cycle {cycle.id} in this tenant"))
     org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary)
                        .where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).mappings().first()
     if org is None:
-        raise NotFound(tr(f"没有组织 {org_code!r}", f"no organisation {org_code!r}"))
+        raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
+    if viewer is not None:
+        require(conn, viewer, Action.view_results, org["id"])
     e = Evaluation.__table__.c
     ev = conn.execute(select(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period,
                                                          e.org_id == org["id"])).mappings().first()
     if ev is None:
         raise NotFound(tr(f"{org_code} 没有 {period} 的考核结果：请先运行 `bastion score --period {period}`",
                           f"{org_code} has no result for {period}: run `bastion score --period {period}` first"))
+    if ev["status"] not in visible_statuses(viewer):
+        raise Forbidden(tr(f"{viewer.username} 无权在发布前查看 {org_code} 的 {period} 考核结果",
+                           f"{viewer.username} may not see {org_code}'s {period} result before it is published"))
     line, ind = EvaluationLine.__table__.c, Indicator.__table__.c
     rows = conn.execute(
         select(line.indicator_code, ind.name, ind.block_code, ind.block_name, ind.kind, line.points,
@@ -164,6 +222,25 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str) -> Ex
     evaluation = dict(ev)
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
     return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+
+
+EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),
+                   "rating": ("source", "score", "level", "rater")}
+
+
+def evidence_rows(explanation: Explanation) -> pd.DataFrame:
+    """The records behind each indicator's points, one row per (indicator, record): the explanation flattened."""
+    records = []
+    for line in explanation.lines:
+        for kind, ids in line["evidence"].items():
+            found = explanation.evidence.get(kind, {})
+            for record_id in ids:
+                fact = found.get(record_id, {})
+                detail = " · ".join(str(fact[k]) for k in EVIDENCE_DETAIL.get(kind, ()) if fact.get(k) not in (None, ""))
+                records.append({"indicator_code": line["indicator_code"], "indicator": line["name"], "kind": kind,
+                                "id": record_id, "date": fact.get("date"), "type": fact.get("type", ""),
+                                "detail": detail})
+    return pd.DataFrame(records, columns=["indicator_code", "indicator", "kind", "id", "date", "type", "detail"])
 
 
 def _evidence(conn: Connection, wanted: dict[str, list[int]]) -> dict[str, dict[int, dict[str, Any]]]:

@@ -77,7 +77,7 @@ from .models import (
 )
 from .periods import in_cycle
 from .registry import Registry
-from .results import read_history, read_results
+from .results import policy_history, read_results
 from .spool import Spool
 from .tenants import enabled_plugins
 
@@ -417,7 +417,7 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
                               f"incentive policies {', '.join(missing)} named by the scheme are not enabled"))
     results = read_results(conn, cycle.id, period.key)
     context = PolicyContext(tenant_code, cycle.year, period, scheme.id, scheme.version,
-                            read_history(conn, cycle.tenant_id, period))
+                            policy_history(conn, cycle.tenant_id, period))
     awards = []
     for name in scheme.policies:
         contribution = policies[name]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, evidence, periods, results
+from . import audit, evidence, periods
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
 from .ballots import rating_readers
 from .tenants import enabled_plugins
@@ -32,8 +32,6 @@ from .frames import read_frame
 from .i18n import tr
 from .models import (
     Cycle,
-    Evaluation,
-    EvaluationStatus,
     Evidence,
     Finding,
     Indicator,
@@ -468,46 +466,3 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     return SelfAssessment(period=period, day=day, overall=wanted.get(None),
                           indicators={k: v for k, v in wanted.items() if k is not None}, note=note.strip(),
                           rater=principal.username, editable=True)
-
-
-# --- results -----------------------------------------------------------------------------------
-
-HISTORY_COLUMNS = ["cycle_id", "year", "period", "total", "rank", "branches", "grade", "tier", "vetoed", "status"]
-
-
-def _result_statuses(principal: Principal) -> tuple[str, ...]:
-    if principal.may(Action.view_drafts):
-        return tuple(s.value for s in EvaluationStatus)
-    return (EvaluationStatus.published.value,)
-
-
-def read_history(conn: Connection, principal: Principal, *, org_id: int) -> pd.DataFrame:
-    """The branch's results across periods and cycles, in time order: published ones only, unless the
-    principal may see drafts. ``branches`` is how many were ranked in that period."""
-    branch(conn, principal, org_id, Action.view_results)
-    e, c = Evaluation.__table__.c, Cycle.__table__.c
-    peers = Evaluation.__table__.alias("peers")
-    ranked = (select(func.count()).where(peers.c.cycle_id == e.cycle_id, peers.c.period == e.period)
-              .scalar_subquery())
-    query = (select(e.cycle_id, c.year, e.period, e.total, e.rank, ranked.label("branches"), e.grade, e.tier,
-                    e.vetoed, e.status)
-             .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
-             .where(e.tenant_id == principal.tenant_id, e.org_id == org_id, e.status.in_(_result_statuses(principal))))
-    frame = read_frame(query, conn)
-    frame["vetoed"] = frame["vetoed"].astype(bool)
-    order = frame["period"].map(periods.time_order)
-    return frame.assign(_order=order).sort_values("_order").drop(columns="_order").reset_index(drop=True)[
-        HISTORY_COLUMNS]
-
-
-def explain(conn: Connection, principal: Principal, *, cycle: Cycle, period: str, org_id: int) -> results.Explanation:
-    """Why the branch got its score in ``period`` (published results only, unless drafts may be seen)."""
-    org = branch(conn, principal, org_id, Action.view_results)
-    _same_tenant(principal, cycle)
-    e = Evaluation.__table__.c
-    status = conn.execute(select(e.status).where(e.cycle_id == cycle.id, e.period == period,
-                                                 e.org_id == org_id)).scalar()
-    if status is None or status not in _result_statuses(principal):
-        raise NotFound(tr(f"{org['code']} 还没有已发布的 {period} 考核结果",
-                          f"{org['code']} has no published result for {period} yet"))
-    return results.explain(conn, cycle=cycle, period=period, org_code=org["code"])

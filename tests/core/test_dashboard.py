@@ -21,7 +21,7 @@ import pandas as pd
 from openpyxl import load_workbook
 import pytest
 from bastion import demo
-from bastion.core import dashboard, scoring
+from bastion.core import dashboard, results, scoring
 from bastion.core.access import Forbidden, Principal
 from bastion.core.bulletins import archive_dir
 from bastion.core.corrections import correct_points
@@ -335,7 +335,7 @@ def test_a_branch_is_explained_with_the_records_behind_its_points(world):
     assert explanation.evaluation["total"] == 96.0
     assert [(line["indicator_code"], line["points"]) for line in explanation.lines] == [
         ("B1-1", 5.0), ("B1-2", 6.0), ("B2-1", 5.0)]
-    evidence = dashboard.evidence_rows(explanation)
+    evidence = results.evidence_rows(explanation)
     assert evidence[["indicator_code", "kind", "type", "detail"]].values.tolist() == [
         ["B1-1", "ledger", "三会一课", "三月支部党员大会"]]
 

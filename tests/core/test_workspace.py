@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import cycles, i18n, periods, scoring, users, workspace
+from bastion.core import cycles, i18n, periods, results, scoring, users, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.engine import resolve_targets
@@ -299,12 +299,12 @@ def test_a_secretary_sees_published_results_only_and_an_admin_the_drafts_too(eng
     scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with engine.connect() as conn:
-        shown = workspace.read_history(conn, folks.secretary, org_id=a)
-        drafts = workspace.read_history(conn, folks.admin, org_id=a)
-        explained = workspace.explain(conn, folks.secretary, cycle=cycle, period="2026-H1", org_id=a)
-        with pytest.raises(NotFound, match="还没有已发布的 2026 考核结果"):
-            workspace.explain(conn, folks.secretary, cycle=cycle, period="2026", org_id=a)
-        assert workspace.explain(conn, folks.admin, cycle=cycle, period="2026", org_id=a).org["code"] == "A"
+        shown = results.read_history(conn, cycle.tenant_id, org_id=a, viewer=folks.secretary)
+        drafts = results.read_history(conn, cycle.tenant_id, org_id=a, viewer=folks.admin)
+        explained = results.explain(conn, cycle=cycle, period="2026-H1", org_code="A", viewer=folks.secretary)
+        with pytest.raises(Forbidden, match="无权在发布前查看 A 的 2026 考核结果"):
+            results.explain(conn, cycle=cycle, period="2026", org_code="A", viewer=folks.secretary)
+        assert results.explain(conn, cycle=cycle, period="2026", org_code="A", viewer=folks.admin).org["code"] == "A"
     assert shown[["period", "status", "branches"]].values.tolist() == [["2026-H1", "published", 2]]
     assert drafts["period"].tolist() == ["2026-H1", "2026"]
     assert explained.evaluation["total"] == shown["total"].item() and explained.lines
@@ -324,8 +324,8 @@ def test_a_secretary_reaches_nothing_of_another_branch(engine, registry, cycle, 
                      lambda: workspace.read_entries(conn, sec, cycle=cycle, org_id=b),
                      lambda: workspace.read_evidence(conn, sec, org_id=b, entry_ids=[entry.id]),
                      lambda: rectification_queries.read_notices(conn, sec, org_id=b),
-                     lambda: workspace.read_history(conn, sec, org_id=b),
-                     lambda: workspace.explain(conn, sec, cycle=cycle, period="2026", org_id=b)):
+                     lambda: results.read_history(conn, cycle.tenant_id, org_id=b, viewer=sec),
+                     lambda: results.explain(conn, cycle=cycle, period="2026", org_code="B", viewer=sec)):
             with pytest.raises(Forbidden):
                 read()
         assert workspace.branches_in_scope(conn, sec)["code"].tolist() == ["A"]
@@ -356,7 +356,7 @@ def test_roles_without_the_secretary_s_rights_are_refused(engine, registry, cycl
                                        day=date(2026, 1, 5), title="x", registry=registry)
     if role == "rater":
         with engine.connect() as conn, pytest.raises(Forbidden):
-            workspace.read_history(conn, who, org_id=a)
+            results.read_history(conn, cycle.tenant_id, org_id=a, viewer=who)
 
 
 def test_a_tenant_never_reaches_another_tenant_s_branches_or_cycle(engine, registry, cycle, folks):
@@ -365,7 +365,7 @@ def test_a_tenant_never_reaches_another_tenant_s_branches_or_cycle(engine, regis
         with pytest.raises(Forbidden):
             workspace.read_entries(conn, stranger, cycle=cycle, org_id=a)
         with pytest.raises(Forbidden):
-            workspace.read_history(conn, stranger, org_id=a)
+            results.read_history(conn, cycle.tenant_id, org_id=a, viewer=stranger)
         assert workspace.branches_in_scope(conn, stranger)["code"].tolist() == ["X"]
         own = workspace.branches_in_scope(conn, stranger)["org_id"].item()
         with pytest.raises(Forbidden, match="无权查看其他单位的考核年度"):

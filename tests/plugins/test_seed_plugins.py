@@ -17,7 +17,7 @@ from bastion.core.engine import Period
 from bastion.core.errors import NotFound
 from bastion.core.models import AuditEvent
 from bastion.core.registry import Registry
-from bastion.core.results import read_history, read_incentives, read_results
+from bastion.core.results import policy_history, read_incentives, read_results
 from bastion.plugins.target_table import SCHEME as TARGET_TABLE
 from bastion.synthetic import build_tree, generate_facts
 from tests import factories
@@ -127,7 +127,7 @@ def test_a_relapse_after_grading_is_read_from_the_published_history(engine, regi
         scoring.publish_period(engine, cycle=cycle, period_key=period, registry=registry, actor="test")
     with engine.connect() as conn:
         q1 = read_results(conn, cycle.id, "2027-Q1")
-        history = read_history(conn, tenant.id, Period.parse("2027-Q2"))
+        history = policy_history(conn, tenant.id, Period.parse("2027-Q2"))
         revoked = {p: set(read_incentives(conn, cycle.id, p).query("award == 'level_revoked'")["org_id"])
                    for p in ("2027-Q1", "2027-Q2")}
     relapsed_q1 = first & set(q1.loc[q1["tier"] == "第三档", "org_id"])

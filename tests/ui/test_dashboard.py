@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pyarrow as pa
-from bastion.core import dashboard, users
+from bastion.core import dashboard, results, users
 from bastion.core.db import transaction
 from bastion.core.models import Organization, Tenant
 from sqlalchemy import select
@@ -104,7 +104,7 @@ def test_a_leader_drills_down_to_a_branch_and_sees_its_explanation(app, login, u
     lines = at.table[0].value
     assert lines["编码"].tolist() == [line["indicator_code"] for line in explained.lines]
     evidence = at.dataframe[0].value
-    assert len(evidence) == len(dashboard.evidence_rows(explained)) > 0
+    assert len(evidence) == len(results.evidence_rows(explained)) > 0
     assert set(evidence["来源"]) <= {"台账", "检查发现", "测评票"} and "支委会" in set(evidence["类型"])
     assert (lines["目标值"] == "").any() and not lines.isin(["None", "nan", "NaN"]).any().any()  # blank when unset
 

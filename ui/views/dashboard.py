@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 from bastion.core.access import Action, Principal
 from bastion.core.cycles import cycle_scheme
-from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node, evidence_rows
+from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node
+from bastion.core.results import evidence_rows
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
 from bastion.core.words import EVIDENCE_KIND, LEVEL, word

@@ -8,7 +8,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
-from bastion.core import evidence, periods, workspace
+from bastion.core import evidence, periods, results, workspace
 from bastion.core.access import Action, Principal
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
@@ -266,7 +266,7 @@ def notices(who: Principal, org: dict) -> None:
 
 def branch_results(who: Principal, org: dict) -> None:
     with context.engine().connect() as conn:
-        history = workspace.read_history(conn, who, org_id=org["id"])
+        history = results.read_history(conn, who.tenant_id, org_id=org["id"], viewer=who)
     if history.empty:
         st.info(tr("还没有已发布的考核结果。", "No published results yet."))
         return
@@ -284,7 +284,7 @@ def branch_results(who: Principal, org: dict) -> None:
     with Session(context.engine()) as session:
         cycle = session.get(Cycle, int(row["cycle_id"]))
     with context.engine().connect() as conn:
-        explained = workspace.explain(conn, who, cycle=cycle, period=row["period"], org_id=org["id"])
+        explained = results.explain(conn, cycle=cycle, period=row["period"], org_code=org["code"], viewer=who)
     if explained.evaluation["veto_reasons"]:
         st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
     lines = pd.DataFrame(explained.lines)
