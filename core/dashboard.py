@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -21,16 +21,16 @@ from sqlalchemy import Connection, Float, String, case, cast, func, null, or_, s
 from sqlmodel import Session
 
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
-from .bulletins import archive_dir
+from .bulletins import queries as bulletin_queries
+from .bulletins.queries import BulletinInfo
 from .cycles import cycle_scheme
-from .periods import Period, time_order
+from .periods import Period
 from .errors import BastionError, NotFound
 from .exports import xlsx
 from .i18n import tr
 from .rectification.queries import count_notices
 from .models import (
     BlockSubtotal,
-    Bulletin,
     Cycle,
     Evaluation,
     EvaluationStatus,
@@ -39,7 +39,6 @@ from .models import (
     Organization,
     Rectification,
     Role,
-    Tenant,
 )
 from .results import Explanation, explain
 from .words import ROLE, period_name, word
@@ -48,7 +47,6 @@ RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "grade",
 PAGE_SIZE = 50
 HEATMAP_ROWS = 40
 MAX_PAGE_SIZE = 1000
-BULLETIN_KINDS = ("docx", "xlsx")
 DASHBOARD_ROLES = frozenset({Role.admin.value, Role.leader.value, Role.inspector.value})
 
 
@@ -83,16 +81,6 @@ class Page:
     total: int
     limit: int
     offset: int
-
-
-@dataclass(frozen=True)
-class BulletinInfo:
-    id: int
-    cycle_id: int
-    year: int
-    period: str
-    title: str
-    created_at: datetime
 
 
 # --- scope ----------------------------------------------------------------------------------
@@ -532,45 +520,14 @@ def _require_whole_tenant(conn: Connection, principal: Principal) -> Principal:
 
 def latest_bulletin(conn: Connection, principal: Principal) -> BulletinInfo | None:
     """The tenant's bulletin (通报) of the latest period, among those whose results the principal may see."""
-    principal = _require_whole_tenant(conn, principal)
-    b, c, e = Bulletin.__table__.c, Cycle.__table__.c, Evaluation.__table__.c
-    query = (select(b.id, b.cycle_id, c.year, b.period, b.title, b.created_at)
-             .join_from(Bulletin.__table__, Cycle.__table__, b.cycle_id == c.id)
-             .where(b.tenant_id == principal.tenant_id))
-    if not principal.may(Action.view_drafts):
-        published = (select(e.id).where(e.cycle_id == b.cycle_id, e.period == b.period,
-                                         e.status == EvaluationStatus.published.value).exists())
-        query = query.where(published)
-    found = [BulletinInfo(*row) for row in conn.execute(query).all()]
-    if not found:
-        return None
-    return max(found, key=lambda i: (*time_order(i.period), i.created_at))
+    return bulletin_queries.latest(conn, _require_whole_tenant(conn, principal))
 
 
 def bulletin_file(conn: Connection, principal: Principal, *, bulletin_id: int, kind: str,
                   home: Path) -> tuple[str, bytes]:
-    """A bulletin's Word document or Excel table, as ``(filename, bytes)``, read from the archive under ``home``.
-
-    Only the stored file's name is used, inside the tenant's archive folder of the cycle's year: a
-    home moved elsewhere still finds its files, and no row can point outside the archive.
-    """
-    if kind not in BULLETIN_KINDS:
-        raise BastionError(tr(f"通报文件只能是 {' 或 '.join(BULLETIN_KINDS)}，不能是 {kind!r}",
-                              f"a bulletin file is {' or '.join(BULLETIN_KINDS)}, not {kind!r}"))
+    """A bulletin's Word document or Excel table, as ``(filename, bytes)`` (:func:`bulletins.queries.read_file`)."""
     principal = _require_whole_tenant(conn, principal)
-    b, c, t = Bulletin.__table__.c, Cycle.__table__.c, Tenant.__table__.c
-    row = conn.execute(select(b.docx_path, b.xlsx_path, b.period, c.year, t.code)
-                       .join_from(Bulletin.__table__, Cycle.__table__, b.cycle_id == c.id)
-                       .join(Tenant.__table__, t.id == b.tenant_id)
-                       .where(b.id == bulletin_id, b.tenant_id == principal.tenant_id)).first()
-    if row is None:
-        raise NotFound(tr(f"本单位没有通报 {bulletin_id}", f"no bulletin {bulletin_id} in this tenant"))
-    stored = row.docx_path if kind == "docx" else row.xlsx_path
-    path = archive_dir(home, row.code, row.year) / Path(stored).name
-    if not path.is_file():
-        raise NotFound(tr(f"档案中缺少该通报的 {kind} 文件：{path}",
-                          f"the bulletin's {kind} file is missing from the archive: {path}"))
-    return path.name, path.read_bytes()
+    return bulletin_queries.read_file(conn, principal.tenant_id, bulletin_id=bulletin_id, kind=kind, home=home)
 
 
 def _as_list(value: object) -> list[str]:

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .. import audit, cycles, periods, scoring
-from ..bulletins import write_bulletin
+from ..bulletins.service import write_bulletin
 from ..contributions import CycleEvent
 from ..db import transaction
 from ..errors import BastionError

@@ -23,7 +23,7 @@ import pytest
 from bastion import demo
 from bastion.core import dashboard, results, scoring
 from bastion.core.access import Forbidden, Principal
-from bastion.core.bulletins import archive_dir
+from bastion.core.bulletins.service import archive_dir
 from bastion.core.corrections import correct_points
 from bastion.core.errors import BastionError, NotFound
 from bastion.core.results import explain, read_results

@@ -12,7 +12,8 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from bastion.core import bulletins, cycles, i18n, scoring
+from bastion.core import cycles, i18n, scoring
+from bastion.core.bulletins import service as bulletins
 from bastion.core.db import transaction
 from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun, Tenant
 from bastion.core.results import read_results

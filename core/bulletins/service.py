@@ -24,12 +24,12 @@ from sqlalchemy import Connection, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from .cycles import cycle_scheme
-from .periods import Period
-from .i18n import tr
-from .models import Bulletin, Cycle, Organization, Rectification, Tenant
-from .rectification.service import OPEN
-from .results import read_results
+from ..cycles import cycle_scheme
+from ..periods import Period
+from ..i18n import tr
+from ..models import Bulletin, Cycle, Organization, Rectification, Tenant
+from ..rectification.service import OPEN
+from ..results import read_results
 
 FONT = "宋体"
 TOP = 10
