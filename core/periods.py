@@ -113,10 +113,24 @@ def in_cycle(cycle: Cycle, key: str | None) -> Period:
         period = Period.parse(key or str(cycle.year))
     except BadValue as exc:
         raise BadValue(tr(f"考核期：{exc}", f"period: {exc}")) from None
-    if period.year != cycle.year:
-        raise BastionError(tr(f"考核期：{period.key} 不在 {cycle.year} 考核年度内",
-                              f"period: {period.key} is outside the {cycle.year} cycle"))
+    return of_year(period, cycle.year)
+
+
+def of_year(period: Period, year: int) -> Period:
+    """``period``, refused when it is not of the ``year`` assessed (考核年度)."""
+    if period.year != year:
+        raise BastionError(tr(f"考核期：{period.key} 不在 {year} 考核年度内",
+                              f"period: {period.key} is outside the {year} cycle"))
     return period
+
+
+def date_of_year(day: date, year: int) -> date:
+    """``day``, refused when it is not in the ``year`` assessed (考核年度): what is recorded for a cycle
+    happened in its year."""
+    if day.year != year:
+        raise BastionError(tr(f"日期：{day.isoformat()} 不在 {year} 考核年度内",
+                              f"date: {day.isoformat()} is outside the {year} cycle"))
+    return day
 
 
 def cycle_periods(cycle: Cycle) -> list[str]:

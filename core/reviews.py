@@ -13,7 +13,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit
-from .periods import Period
+from .periods import Period, of_year
 from .errors import BastionError, NotFound
 from .frames import read_frame
 from .i18n import tr
@@ -23,9 +23,7 @@ from .models import Cycle, Organization, ReviewComment, code_is
 def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period, reviewer: str, achievements: str,
                problems: str, direction: str, actor: str) -> ReviewComment:
     """Record a leader's review of one organisation for a period of the cycle."""
-    if period.year != cycle.year:
-        raise BastionError(tr(f"考核期 {period.key} 不在 {cycle.year} 考核年度内",
-                              f"period {period.key} is outside the {cycle.year} cycle"))
+    of_year(period, cycle.year)
     if not reviewer.strip():
         raise BastionError(tr("点评须写明点评人姓名", "a review needs the reviewer's name (点评人)"))
     if not any(text.strip() for text in (achievements, problems, direction)):

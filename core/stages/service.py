@@ -124,9 +124,8 @@ def _assessed_period(months: int) -> Callable[..., list[tuple[int, str]]]:
         if assessed.months != months:
             raise BastionError(tr(f"考核的是 {months} 个月的考核期，不是 {assessed.key}",
                                   f"assesses periods of {months} month(s), not {assessed.key}"))
-        if year is not None and assessed.year != year:
-            raise BastionError(tr(f"考核期：{assessed.key} 不在 {year} 考核年度内",
-                                  f"period: {assessed.key} is outside the {year} cycle"))
+        if year is not None:
+            periods.of_year(assessed, year)
         return [(assessed.year, assessed.key)]
 
     return subjects
@@ -135,9 +134,8 @@ def _assessed_period(months: int) -> Callable[..., list[tuple[int, str]]]:
 def _period_to_confirm(ctx: StageContext, tenant: Tenant, period: str | None, on: date,
                        year: int | None) -> list[tuple[int, str]]:
     assessed = Period.parse(period or str(year or on.year))
-    if year is not None and assessed.year != year:
-        raise BastionError(tr(f"考核期：{assessed.key} 不在 {year} 考核年度内",
-                              f"period: {assessed.key} is outside the {year} cycle"))
+    if year is not None:
+        periods.of_year(assessed, year)
     return [(assessed.year, assessed.key)]
 
 
