@@ -2,9 +2,9 @@
 
 One pluggy ``PluginManager`` holds every installed plugin: Bastion's built-ins and third-party
 packages alike are loaded from the entry-point group ``bastion`` (core never imports ``plugins/``).
-Contributions are gathered plugin by plugin, so a plugin that fails to import, raises in a hook or
-contributes something invalid is recorded as a :class:`PluginProblem` with its name and left
-out, and the others still load.
+Every hook is called through pluggy, plugin by plugin (:meth:`Registry.call`), so a plugin that
+fails to import, raises in a hook or contributes something invalid is recorded as a
+:class:`PluginProblem` with its name and left out, and the others still load.
 """
 
 from __future__ import annotations
@@ -113,24 +113,51 @@ class Registry:
 
     # --- calling hooks plugin by plugin ----------------------------------------------------
 
-    def _each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        results = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+    def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook`` through pluggy, plugin by plugin: ``(plugin name, result)`` in pluggy's call order.
+
+        ``pm.hook.<name>(…)`` calls every implementation in one go, stops at the first exception and
+        returns results that do not say which plugin returned what. Bastion needs both: a contribution
+        belongs to a plugin, and a plugin that raises is reported by name (a :class:`PluginProblem`)
+        while the others still run. So each plugin is called through a hook caller that holds it alone
+        (``pm.subset_hook_caller``), in the order pluggy itself would call them (last registered first,
+        ``tryfirst``/``trylast`` honoured). pluggy still passes each implementation only the arguments
+        it asks for, and hook-call monitoring (``pm.add_hookcall_monitoring``) sees every call.
+
+        ``enabled`` (names) limits the call to those plugins: a tenant's. ``None`` results are dropped,
+        as pluggy drops them; for a ``firstresult`` hook the first plugin returning something wins.
+        """
+        caller = getattr(self.pm.hook, hook)
+        allowed = None if enabled is None else set(enabled)
+        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        plugins = self.pm.list_name_plugin()
+        order = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls()))
+        results: list[tuple[str, Any]] = []
+        for name in order:
+            if allowed is not None and name not in allowed:
+                continue
+            alone = self.pm.subset_hook_caller(hook, remove_plugins=[p for n, p in plugins if n != name])
             try:
-                results.append((impl.plugin_name, impl.function(**kwargs)))
+                returned = alone(**kwargs)
             except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
-                                                                    f"raised {type(exc).__name__}: {exc}"))
+                problem = PluginProblem(name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
+                                                       f"raised {type(exc).__name__}: {exc}"))
                 self.problems.append(problem)
                 log.error("%s", problem)
+                continue
+            if first:
+                if returned is not None:
+                    return [(name, returned)]
+                continue
+            results.extend((name, result) for result in returned)
         return results
 
     def _gather(self, hook: str, kind: type[T], key: str) -> dict[str, Contribution[T]]:
         if hook in self._cache:
             return self._cache[hook]
         found: dict[str, Contribution[T]] = {}
-        for plugin, items in self._each(hook):
-            for item in items or []:
+        for plugin, items in self.call(hook):
+            for item in items:
                 if not isinstance(item, kind):
                     self.problems.append(PluginProblem(plugin, hook, tr(f"返回了 {item!r}，而不是 {kind.__name__}",
                                                                           f"returned {item!r}, not a {kind.__name__}")))
@@ -159,8 +186,8 @@ class Registry:
     def schemes(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Scheme]]:
         if "schemes" not in self._cache:
             found: dict[str, Contribution[Scheme]] = {}
-            for plugin, items in self._each("bastion_schemes"):
-                for raw in items or []:
+            for plugin, items in self.call("bastion_schemes"):
+                for raw in items:
                     try:
                         scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
                     except ValidationError as exc:
@@ -232,17 +259,8 @@ class Registry:
         return list(self.problems)
 
     def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
-        allowed = None if enabled is None else set(enabled)
-        for impl in reversed(self.pm.hook.bastion_cycle_event.get_hookimpls()):
-            if allowed is not None and impl.plugin_name not in allowed:
-                continue
-            try:
-                impl.function(event=event)
-            except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, "bastion_cycle_event",
-                                        tr(f"抛出异常 {type(exc).__name__}: {exc}", f"raised {type(exc).__name__}: {exc}"))
-                self.problems.append(problem)
-                log.error("%s", problem)
+        """Tell the ``enabled`` plugins (all if ``None``) of ``event``; one that raises is a problem, not a failure."""
+        self.call("bastion_cycle_event", enabled, event=event)
 
     def contributions_of(self, plugin: str) -> dict[str, list[str]]:
         """What one plugin contributes, by kind: for ``bastion plugins list``."""

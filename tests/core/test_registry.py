@@ -13,6 +13,7 @@ import pytest
 
 from bastion import hookimpl
 from bastion.core import hookspecs, i18n
+from bastion.core.hookspecs import hookspec
 from bastion.core.contributions import CycleEvent, LedgerType
 from bastion.core.engine import RuleType
 from bastion.core.registry import PluginConflict, Registry
@@ -267,3 +268,89 @@ def test_check_reports_a_name_contributed_twice_instead_of_failing():
     message = problems[0].message
     assert message.startswith("scheme id 'target-table' is contributed by both ")
     assert sorted(re.findall(r"'([^']+)'", message.split("both ", 1)[1])) == ["target-table", "twin"]
+
+
+# --- calling hooks through pluggy ------------------------------------------------------------
+
+def monitored(reg: Registry) -> list[tuple[str, list[str]]]:
+    """(hook, plugin names) of every call pluggy makes from now on."""
+    calls: list[tuple[str, list[str]]] = []
+    reg.pm.add_hookcall_monitoring(lambda hook, impls, kwargs: calls.append((hook, [i.plugin_name for i in impls])),
+                                   lambda outcome, hook, impls, kwargs: None)
+    return calls
+
+
+def test_every_hook_call_goes_through_pluggy_one_plugin_at_a_time():
+    plugin = Contrib()
+    reg = load(("contrib", plugin))
+    calls = monitored(reg)
+    reg.rule_types()
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["contrib", "target-table"])
+    implementing = {impl.plugin_name for impl in reg.pm.hook.bastion_rule_types.get_hookimpls()}
+    assert {"contrib", "standard-rules"} <= implementing
+    assert sorted(p for hook, (p,) in calls if hook == "bastion_rule_types") == sorted(implementing)
+    assert [c for c in calls if c[0] == "bastion_cycle_event"] == [("bastion_cycle_event", ["contrib"])]
+    assert len(plugin.events) == 1
+
+
+def test_results_come_in_pluggys_own_order():
+    """Last registered first, ``tryfirst`` first of all: the order of a plain ``pm.hook`` call."""
+
+    def ledgers(code, **opts):
+        return type("P", (), {"bastion_ledger_types": hookimpl(**opts)(lambda self: [LedgerType(code, code)])})()
+
+    reg = Registry.load(entry_points=False, extra=[("a", ledgers("a")), ("b", ledgers("b", tryfirst=True)),
+                                                   ("c", ledgers("c")), ("d", ledgers("d", trylast=True))])
+    called = reg.call("bastion_ledger_types")
+    assert [plugin for plugin, _ in called] == ["b", "c", "a", "d"]
+    assert [items for _, items in called] == reg.pm.hook.bastion_ledger_types()
+    assert list(reg.ledger_types()) == ["b", "c", "a", "d"]
+
+
+class Forgetful:
+    """Written when ``bastion_cycle_event`` took no argument: pluggy passes only what it asks for."""
+
+    def __init__(self) -> None:
+        self.told = 0
+
+    @hookimpl
+    def bastion_cycle_event(self):
+        self.told += 1
+
+
+def test_an_implementation_may_omit_arguments_its_hook_has():
+    plugin = Forgetful()
+    reg = load(("forgetful", plugin))
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["forgetful"])
+    reg.notify(CycleEvent("published", "acme", 2026, "2026"))
+    assert plugin.told == 2
+    assert reg.problems == []
+
+
+class PickOne:
+    """A ``firstresult`` hook, as a future "pick one" hook would be declared."""
+
+    @hookspec(firstresult=True)
+    def bastion_pick(self, number):
+        """Pick something for ``number``."""
+
+
+def picking(name, answer):
+    def bastion_pick(self, number):
+        if isinstance(answer, Exception):
+            raise answer
+        return answer if answer is None else f"{answer}{number}"
+    return name, type(name, (), {"bastion_pick": hookimpl(bastion_pick)})()
+
+
+def test_a_firstresult_hook_gives_the_first_answer_and_skips_a_raising_plugin():
+    reg = Registry.load(entry_points=False)
+    reg.pm.add_hookspecs(PickOne)
+    for name, plugin in (picking("late", "late"), picking("sure", "sure"), picking("unsure", None),
+                         picking("broken", RuntimeError("no idea"))):
+        reg.register(name, plugin)
+    assert reg.call("bastion_pick", number=7) == [("sure", "sure7")]
+    assert reg.call("bastion_pick", ["late", "unsure"], number=8) == [("late", "late8")]
+    assert reg.call("bastion_pick", ["unsure"], number=9) == []
+    assert [(p.plugin, p.where) for p in reg.problems] == [("broken", "bastion_pick")]
+
