@@ -4,16 +4,20 @@ One pluggy ``PluginManager`` holds every installed plugin: Bastion's built-ins a
 packages alike are loaded from the entry-point group ``bastion`` (core never imports ``plugins/``).
 Every hook is called through pluggy, plugin by plugin (:meth:`Registry.call`), so a plugin that
 fails to import, raises in a hook or contributes something invalid is recorded as a
-:class:`PluginProblem` with its name and left out, and the others still load.
+:class:`PluginProblem` with its name and left out, and the others still load. With
+``BASTION_TRACE_PLUGINS=1`` in the environment every hook call is written to stderr.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 import pluggy
 from pydantic import ValidationError
@@ -29,6 +33,7 @@ from .scheme import Scheme
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "bastion"
+TRACE_ENV = "BASTION_TRACE_PLUGINS"
 KNOWN_SOURCES = frozenset(s.value for s in RatingSource)
 BUILTIN_PREFIX = "bastion.plugins"
 
@@ -78,6 +83,8 @@ class Registry:
         """Every plugin installed under the ``bastion`` entry-point group, plus ``extra`` (name, plugin)."""
         pm = pluggy.PluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
+        if tracing_requested():
+            trace_hook_calls(pm)
         reg = cls(pm=pm, infos={})
         if entry_points:
             for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -122,7 +129,7 @@ class Registry:
         while the others still run. So each plugin is called through a hook caller that holds it alone
         (``pm.subset_hook_caller``), in the order pluggy itself would call them (last registered first,
         ``tryfirst``/``trylast`` honoured). pluggy still passes each implementation only the arguments
-        it asks for, and hook-call monitoring (``pm.add_hookcall_monitoring``) sees every call.
+        it asks for, and hook-call monitoring (``BASTION_TRACE_PLUGINS``) sees every call.
 
         ``enabled`` (names) limits the call to those plugins: a tenant's. ``None`` results are dropped,
         as pluggy drops them; for a ``firstresult`` hook the first plugin returning something wins.
@@ -310,6 +317,36 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'scheme'}: {e['msg']}" for e in exc.errors(include_url=False)
     )
+
+
+def tracing_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``BASTION_TRACE_PLUGINS`` asks for hook tracing (set, and not ``0``/``false``/``no``/``off``)."""
+    value = (os.environ if environ is None else environ).get(TRACE_ENV, "")
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def trace_hook_calls(pm: pluggy.PluginManager, stream: TextIO | None = None) -> Callable[[], None]:
+    """Write a line per hook call to ``stream`` (stderr when it is written): hook, arguments, plugins, time.
+
+    Registered with ``pm.add_hookcall_monitoring``, so it sees every call pluggy makes, plugin by
+    plugin as :meth:`Registry.call` makes them. Returns pluggy's undo function. Argument values are
+    left out: a future hook may well be given a frame of 100 000 branches.
+    """
+    started: list[float] = []  # a stack: a hook implementation may itself call a hook
+
+    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]) -> None:
+        started.append(time.perf_counter())
+
+    def after(outcome: pluggy.Result[Any], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
+              kwargs: Mapping[str, object]) -> None:
+        ms = (time.perf_counter() - started.pop()) * 1000
+        plugins = ", ".join(dict.fromkeys(impl.plugin_name for impl in reversed(hook_impls))) or "(no plugin)"
+        line = f"[bastion trace] {hook_name}({', '.join(kwargs)}) {plugins}: {ms:.2f} ms"
+        if outcome.exception is not None:
+            line += f", raised {type(outcome.exception).__name__}: {outcome.exception}"
+        print(line, file=stream or sys.stderr, flush=True)
+
+    return pm.add_hookcall_monitoring(before, after)
 
 
 _default: Registry | None = None

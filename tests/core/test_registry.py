@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -354,3 +357,54 @@ def test_a_firstresult_hook_gives_the_first_answer_and_skips_a_raising_plugin():
     assert reg.call("bastion_pick", ["unsure"], number=9) == []
     assert [(p.plugin, p.where) for p in reg.problems] == [("broken", "bastion_pick")]
 
+
+# --- BASTION_TRACE_PLUGINS -------------------------------------------------------------------
+
+TRACE_LINE = re.compile(r"^\[bastion trace\] (?P<hook>bastion_\w+)\((?P<args>[\w, ]*)\) (?P<plugins>.+): "
+                        r"(?P<ms>\d+\.\d\d) ms(?P<error>, raised .*)?$")
+
+
+def traced(stderr: str) -> list[dict[str, str | None]]:
+    return [m.groupdict() for m in map(TRACE_LINE.match, stderr.splitlines()) if m]
+
+
+def test_tracing_writes_each_hook_call_to_stderr(monkeypatch, capsys):
+    monkeypatch.setenv("BASTION_TRACE_PLUGINS", "1")
+    reg = load(("contrib", Contrib()), ("flaky", Raising()))
+    reg.rule_types()
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["contrib"])
+    captured = capsys.readouterr()
+    lines = traced(captured.err)
+    assert captured.out == "" and len(lines) == len(captured.err.splitlines())
+    rules = {line["plugins"]: line for line in lines if line["hook"] == "bastion_rule_types"}
+    assert {"contrib", "flaky", "standard-rules"} <= set(rules)
+    assert rules["flaky"]["error"] == ", raised RuntimeError: database of rules unreachable"
+    assert rules["contrib"]["args"] == "" and rules["contrib"]["error"] is None
+    assert [(line["hook"], line["args"], line["plugins"]) for line in lines[-1:]] == [
+        ("bastion_cycle_event", "event", "contrib")]
+
+
+def test_tracing_is_off_unless_asked_for(monkeypatch, capsys):
+    for value in (None, "", "0", "false", "off"):
+        if value is None:
+            monkeypatch.delenv("BASTION_TRACE_PLUGINS", raising=False)
+        else:
+            monkeypatch.setenv("BASTION_TRACE_PLUGINS", value)
+        load(("contrib", Contrib())).rule_types()
+        assert capsys.readouterr().err == "", value
+
+
+def test_tracing_from_the_environment_of_a_fresh_process():
+    script = ("from bastion.core.contributions import CycleEvent\n"
+              "from bastion.core.registry import default_registry\n"
+              "registry = default_registry()\n"
+              "registry.schemes()\n"
+              "registry.notify(CycleEvent('opened', 'acme', 2026), enabled=['log-notifier'])\n")
+    env = {**os.environ, "BASTION_TRACE_PLUGINS": "1"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = traced(done.stderr)
+    assert {(line["hook"], line["plugins"]) for line in lines} >= {
+        ("bastion_schemes", "target-table"), ("bastion_rule_types", "standard-rules"),
+        ("bastion_cycle_event", "log-notifier")}
+    assert done.stdout == ""
