@@ -10,6 +10,12 @@ All hooks but ``bastion_cycle_event`` are *registry* hooks: they return lists th
 gathers once at start-up; a name contributed twice is an error naming both plugins. A hook that
 raises is reported with its plugin's name and that plugin's contribution is left out; the rest of
 the platform runs on.
+
+Bastion calls each hook through pluggy, one plugin at a time (``Registry.call``). An
+implementation declares only the arguments it uses and pluggy passes those by name, so a hook
+may gain an argument without breaking a plugin. ``BASTION_TRACE_PLUGINS=1`` writes every hook call
+to stderr. Each hook here has its row in the table of ``docs/plugins.md``, section 2, with the
+same arguments (``tests/test_docs.py``).
 """
 
 from __future__ import annotations

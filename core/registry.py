@@ -2,18 +2,22 @@
 
 One pluggy ``PluginManager`` holds every installed plugin: Bastion's built-ins and third-party
 packages alike are loaded from the entry-point group ``bastion`` (core never imports ``plugins/``).
-Contributions are gathered plugin by plugin, so a plugin that fails to import, raises in a hook or
-contributes something invalid is recorded as a :class:`PluginProblem` with its name and left
-out, and the others still load.
+Every hook is called through pluggy, plugin by plugin (:meth:`Registry.call`), so a plugin that
+fails to import, raises in a hook or contributes something invalid is recorded as a
+:class:`PluginProblem` with its name and left out, and the others still load. With
+``BASTION_TRACE_PLUGINS=1`` in the environment every hook call is written to stderr.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 import pluggy
 from pydantic import ValidationError
@@ -29,6 +33,7 @@ from .scheme import Scheme
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "bastion"
+TRACE_ENV = "BASTION_TRACE_PLUGINS"
 KNOWN_SOURCES = frozenset(s.value for s in RatingSource)
 BUILTIN_PREFIX = "bastion.plugins"
 
@@ -78,6 +83,8 @@ class Registry:
         """Every plugin installed under the ``bastion`` entry-point group, plus ``extra`` (name, plugin)."""
         pm = pluggy.PluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
+        if tracing_requested():
+            trace_hook_calls(pm)
         reg = cls(pm=pm, infos={})
         if entry_points:
             for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -113,24 +120,51 @@ class Registry:
 
     # --- calling hooks plugin by plugin ----------------------------------------------------
 
-    def _each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        results = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+    def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook`` through pluggy, plugin by plugin: ``(plugin name, result)`` in pluggy's call order.
+
+        ``pm.hook.<name>(…)`` calls every implementation in one go, stops at the first exception and
+        returns results that do not say which plugin returned what. Bastion needs both: a contribution
+        belongs to a plugin, and a plugin that raises is reported by name (a :class:`PluginProblem`)
+        while the others still run. So each plugin is called through a hook caller that holds it alone
+        (``pm.subset_hook_caller``), in the order pluggy itself would call them (last registered first,
+        ``tryfirst``/``trylast`` honoured). pluggy still passes each implementation only the arguments
+        it asks for, and hook-call monitoring (``BASTION_TRACE_PLUGINS``) sees every call.
+
+        ``enabled`` (names) limits the call to those plugins: a tenant's. ``None`` results are dropped,
+        as pluggy drops them; for a ``firstresult`` hook the first plugin returning something wins.
+        """
+        caller = getattr(self.pm.hook, hook)
+        allowed = None if enabled is None else set(enabled)
+        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        plugins = self.pm.list_name_plugin()
+        order = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls()))
+        results: list[tuple[str, Any]] = []
+        for name in order:
+            if allowed is not None and name not in allowed:
+                continue
+            alone = self.pm.subset_hook_caller(hook, remove_plugins=[p for n, p in plugins if n != name])
             try:
-                results.append((impl.plugin_name, impl.function(**kwargs)))
+                returned = alone(**kwargs)
             except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
-                                                                    f"raised {type(exc).__name__}: {exc}"))
+                problem = PluginProblem(name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
+                                                       f"raised {type(exc).__name__}: {exc}"))
                 self.problems.append(problem)
                 log.error("%s", problem)
+                continue
+            if first:
+                if returned is not None:
+                    return [(name, returned)]
+                continue
+            results.extend((name, result) for result in returned)
         return results
 
     def _gather(self, hook: str, kind: type[T], key: str) -> dict[str, Contribution[T]]:
         if hook in self._cache:
             return self._cache[hook]
         found: dict[str, Contribution[T]] = {}
-        for plugin, items in self._each(hook):
-            for item in items or []:
+        for plugin, items in self.call(hook):
+            for item in items:
                 if not isinstance(item, kind):
                     self.problems.append(PluginProblem(plugin, hook, tr(f"返回了 {item!r}，而不是 {kind.__name__}",
                                                                           f"returned {item!r}, not a {kind.__name__}")))
@@ -159,8 +193,8 @@ class Registry:
     def schemes(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Scheme]]:
         if "schemes" not in self._cache:
             found: dict[str, Contribution[Scheme]] = {}
-            for plugin, items in self._each("bastion_schemes"):
-                for raw in items or []:
+            for plugin, items in self.call("bastion_schemes"):
+                for raw in items:
                     try:
                         scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
                     except ValidationError as exc:
@@ -232,17 +266,8 @@ class Registry:
         return list(self.problems)
 
     def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
-        allowed = None if enabled is None else set(enabled)
-        for impl in reversed(self.pm.hook.bastion_cycle_event.get_hookimpls()):
-            if allowed is not None and impl.plugin_name not in allowed:
-                continue
-            try:
-                impl.function(event=event)
-            except Exception as exc:
-                problem = PluginProblem(impl.plugin_name, "bastion_cycle_event",
-                                        tr(f"抛出异常 {type(exc).__name__}: {exc}", f"raised {type(exc).__name__}: {exc}"))
-                self.problems.append(problem)
-                log.error("%s", problem)
+        """Tell the ``enabled`` plugins (all if ``None``) of ``event``; one that raises is a problem, not a failure."""
+        self.call("bastion_cycle_event", enabled, event=event)
 
     def contributions_of(self, plugin: str) -> dict[str, list[str]]:
         """What one plugin contributes, by kind: for ``bastion plugins list``."""
@@ -292,6 +317,36 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'scheme'}: {e['msg']}" for e in exc.errors(include_url=False)
     )
+
+
+def tracing_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``BASTION_TRACE_PLUGINS`` asks for hook tracing (set, and not ``0``/``false``/``no``/``off``)."""
+    value = (os.environ if environ is None else environ).get(TRACE_ENV, "")
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def trace_hook_calls(pm: pluggy.PluginManager, stream: TextIO | None = None) -> Callable[[], None]:
+    """Write a line per hook call to ``stream`` (stderr when it is written): hook, arguments, plugins, time.
+
+    Registered with ``pm.add_hookcall_monitoring``, so it sees every call pluggy makes, plugin by
+    plugin as :meth:`Registry.call` makes them. Returns pluggy's undo function. Argument values are
+    left out: a future hook may well be given a frame of 100 000 branches.
+    """
+    started: list[float] = []  # a stack: a hook implementation may itself call a hook
+
+    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]) -> None:
+        started.append(time.perf_counter())
+
+    def after(outcome: pluggy.Result[Any], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
+              kwargs: Mapping[str, object]) -> None:
+        ms = (time.perf_counter() - started.pop()) * 1000
+        plugins = ", ".join(dict.fromkeys(impl.plugin_name for impl in reversed(hook_impls))) or "(no plugin)"
+        line = f"[bastion trace] {hook_name}({', '.join(kwargs)}) {plugins}: {ms:.2f} ms"
+        if outcome.exception is not None:
+            line += f", raised {type(outcome.exception).__name__}: {outcome.exception}"
+        print(line, file=stream or sys.stderr, flush=True)
+
+    return pm.add_hookcall_monitoring(before, after)
 
 
 _default: Registry | None = None

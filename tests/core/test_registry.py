@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +16,7 @@ import pytest
 
 from bastion import hookimpl
 from bastion.core import hookspecs, i18n
+from bastion.core.hookspecs import hookspec
 from bastion.core.contributions import CycleEvent, LedgerType
 from bastion.core.engine import RuleType
 from bastion.core.registry import PluginConflict, Registry
@@ -267,3 +271,140 @@ def test_check_reports_a_name_contributed_twice_instead_of_failing():
     message = problems[0].message
     assert message.startswith("scheme id 'target-table' is contributed by both ")
     assert sorted(re.findall(r"'([^']+)'", message.split("both ", 1)[1])) == ["target-table", "twin"]
+
+
+# --- calling hooks through pluggy ------------------------------------------------------------
+
+def monitored(reg: Registry) -> list[tuple[str, list[str]]]:
+    """(hook, plugin names) of every call pluggy makes from now on."""
+    calls: list[tuple[str, list[str]]] = []
+    reg.pm.add_hookcall_monitoring(lambda hook, impls, kwargs: calls.append((hook, [i.plugin_name for i in impls])),
+                                   lambda outcome, hook, impls, kwargs: None)
+    return calls
+
+
+def test_every_hook_call_goes_through_pluggy_one_plugin_at_a_time():
+    plugin = Contrib()
+    reg = load(("contrib", plugin))
+    calls = monitored(reg)
+    reg.rule_types()
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["contrib", "target-table"])
+    implementing = {impl.plugin_name for impl in reg.pm.hook.bastion_rule_types.get_hookimpls()}
+    assert {"contrib", "standard-rules"} <= implementing
+    assert sorted(p for hook, (p,) in calls if hook == "bastion_rule_types") == sorted(implementing)
+    assert [c for c in calls if c[0] == "bastion_cycle_event"] == [("bastion_cycle_event", ["contrib"])]
+    assert len(plugin.events) == 1
+
+
+def test_results_come_in_pluggys_own_order():
+    """Last registered first, ``tryfirst`` first of all: the order of a plain ``pm.hook`` call."""
+
+    def ledgers(code, **opts):
+        return type("P", (), {"bastion_ledger_types": hookimpl(**opts)(lambda self: [LedgerType(code, code)])})()
+
+    reg = Registry.load(entry_points=False, extra=[("a", ledgers("a")), ("b", ledgers("b", tryfirst=True)),
+                                                   ("c", ledgers("c")), ("d", ledgers("d", trylast=True))])
+    called = reg.call("bastion_ledger_types")
+    assert [plugin for plugin, _ in called] == ["b", "c", "a", "d"]
+    assert [items for _, items in called] == reg.pm.hook.bastion_ledger_types()
+    assert list(reg.ledger_types()) == ["b", "c", "a", "d"]
+
+
+class Forgetful:
+    """Written when ``bastion_cycle_event`` took no argument: pluggy passes only what it asks for."""
+
+    def __init__(self) -> None:
+        self.told = 0
+
+    @hookimpl
+    def bastion_cycle_event(self):
+        self.told += 1
+
+
+def test_an_implementation_may_omit_arguments_its_hook_has():
+    plugin = Forgetful()
+    reg = load(("forgetful", plugin))
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["forgetful"])
+    reg.notify(CycleEvent("published", "acme", 2026, "2026"))
+    assert plugin.told == 2
+    assert reg.problems == []
+
+
+class PickOne:
+    """A ``firstresult`` hook, as a future "pick one" hook would be declared."""
+
+    @hookspec(firstresult=True)
+    def bastion_pick(self, number):
+        """Pick something for ``number``."""
+
+
+def picking(name, answer):
+    def bastion_pick(self, number):
+        if isinstance(answer, Exception):
+            raise answer
+        return answer if answer is None else f"{answer}{number}"
+    return name, type(name, (), {"bastion_pick": hookimpl(bastion_pick)})()
+
+
+def test_a_firstresult_hook_gives_the_first_answer_and_skips_a_raising_plugin():
+    reg = Registry.load(entry_points=False)
+    reg.pm.add_hookspecs(PickOne)
+    for name, plugin in (picking("late", "late"), picking("sure", "sure"), picking("unsure", None),
+                         picking("broken", RuntimeError("no idea"))):
+        reg.register(name, plugin)
+    assert reg.call("bastion_pick", number=7) == [("sure", "sure7")]
+    assert reg.call("bastion_pick", ["late", "unsure"], number=8) == [("late", "late8")]
+    assert reg.call("bastion_pick", ["unsure"], number=9) == []
+    assert [(p.plugin, p.where) for p in reg.problems] == [("broken", "bastion_pick")]
+
+
+# --- BASTION_TRACE_PLUGINS -------------------------------------------------------------------
+
+TRACE_LINE = re.compile(r"^\[bastion trace\] (?P<hook>bastion_\w+)\((?P<args>[\w, ]*)\) (?P<plugins>.+): "
+                        r"(?P<ms>\d+\.\d\d) ms(?P<error>, raised .*)?$")
+
+
+def traced(stderr: str) -> list[dict[str, str | None]]:
+    return [m.groupdict() for m in map(TRACE_LINE.match, stderr.splitlines()) if m]
+
+
+def test_tracing_writes_each_hook_call_to_stderr(monkeypatch, capsys):
+    monkeypatch.setenv("BASTION_TRACE_PLUGINS", "1")
+    reg = load(("contrib", Contrib()), ("flaky", Raising()))
+    reg.rule_types()
+    reg.notify(CycleEvent("opened", "acme", 2026), enabled=["contrib"])
+    captured = capsys.readouterr()
+    lines = traced(captured.err)
+    assert captured.out == "" and len(lines) == len(captured.err.splitlines())
+    rules = {line["plugins"]: line for line in lines if line["hook"] == "bastion_rule_types"}
+    assert {"contrib", "flaky", "standard-rules"} <= set(rules)
+    assert rules["flaky"]["error"] == ", raised RuntimeError: database of rules unreachable"
+    assert rules["contrib"]["args"] == "" and rules["contrib"]["error"] is None
+    assert [(line["hook"], line["args"], line["plugins"]) for line in lines[-1:]] == [
+        ("bastion_cycle_event", "event", "contrib")]
+
+
+def test_tracing_is_off_unless_asked_for(monkeypatch, capsys):
+    for value in (None, "", "0", "false", "off"):
+        if value is None:
+            monkeypatch.delenv("BASTION_TRACE_PLUGINS", raising=False)
+        else:
+            monkeypatch.setenv("BASTION_TRACE_PLUGINS", value)
+        load(("contrib", Contrib())).rule_types()
+        assert capsys.readouterr().err == "", value
+
+
+def test_tracing_from_the_environment_of_a_fresh_process():
+    script = ("from bastion.core.contributions import CycleEvent\n"
+              "from bastion.core.registry import default_registry\n"
+              "registry = default_registry()\n"
+              "registry.schemes()\n"
+              "registry.notify(CycleEvent('opened', 'acme', 2026), enabled=['log-notifier'])\n")
+    env = {**os.environ, "BASTION_TRACE_PLUGINS": "1"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = traced(done.stderr)
+    assert {(line["hook"], line["plugins"]) for line in lines} >= {
+        ("bastion_schemes", "target-table"), ("bastion_rule_types", "standard-rules"),
+        ("bastion_cycle_event", "log-notifier")}
+    assert done.stdout == ""
