@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bastion import __version__
 from bastion.core import cycles, db, i18n, periods, reviews, scoring, tenants, users, words
@@ -103,9 +103,7 @@ def _context(engine: Engine, tenant_code: str | None, year: int | None, *, resul
              period: str | None = None) -> tuple[Tenant, Cycle]:
     """The tenant and the cycle a command acts on: ``--year``'s, else ``--period``'s (2026-Q1: 2026's);
     ``results``: a command about results, which without either means the latest cycle that has some."""
-    with Session(engine) as session:
-        tenant = tenants.resolve_tenant(session, tenant_code)
-        return tenant, cycles.resolve_cycle(session, tenant, year, with_results=results, period=period)
+    return cycles.lookup_cycle(engine, tenant_code, year, with_results=results, period=period)
 
 
 def _period(tenant_code: str | None, year: int | None, period: str | None) -> tuple[Engine, Cycle, str]:
@@ -213,9 +211,8 @@ def tenant_disable(
 @handled
 def tenant_list(format: FormatOpt = OutputFormat.table) -> None:
     """List the tenants and their enabled plugins."""
-    with Session(_engine()) as session:
-        rows = [{"code": t.code, "name": t.name, "plugins": tenants.enabled_plugins(session, t.id)}
-                for t in session.exec(select(Tenant).order_by(Tenant.code))]
+    with _engine().connect() as conn:
+        rows = tenants.read_tenants(conn)
     emit(out, format, TENANT_FIELDS, rows)
 
 
@@ -300,8 +297,7 @@ def user_passwd(username: Annotated[str, typer.Argument()], password: PasswordOp
 def user_list(tenant: TenantOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """List the tenant's users and their roles."""
     engine = _engine()
-    with Session(engine) as session:
-        t = tenants.resolve_tenant(session, tenant)
+    t = tenants.lookup_tenant(engine, tenant)
     with engine.connect() as conn:
         frame = users.read_user_grants(conn, t.id)
     rows = [{"username": r.username, "display_name": r.display_name, "active": bool(r.active), "role": r.role,
@@ -368,12 +364,10 @@ def cycle_open(
 @handled
 def cycle_list(tenant: TenantOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """List a tenant's cycles and where each stands (进行中 / 待领导审核 / 已发布, by its annual results)."""
-    with Session(_engine()) as session:
-        t = tenants.resolve_tenant(session, tenant)
-        found = list(session.exec(select(Cycle).where(Cycle.tenant_id == t.id).order_by(Cycle.year)))
-        states = cycles.cycle_states(session, found)
+    engine = _engine()
+    t = tenants.lookup_tenant(engine, tenant)
     rows = [{"year": c.year, "name": c.name, "scheme_id": c.scheme_id, "scheme_version": c.scheme_version,
-             "status": states[c.id], "opened_at": c.opened_at.date()} for c in found]
+             "status": status, "opened_at": c.opened_at.date()} for c, status in cycles.list_cycles(engine, t.id)]
     emit(out, format, CYCLE_FIELDS, rows)
 
 
@@ -515,8 +509,7 @@ def correct(
 
     engine = _engine()
     t, cycle = _context(engine, tenant, year, results=True, period=period)
-    with Session(engine) as session:
-        who = users.principal_of(session, users.find_user(session, t.id, as_user))
+    who = users.lookup_principal(engine, t.id, as_user)
     done = correct_points(engine, who, cycle=cycle, period=periods.in_cycle(cycle, period).key, org_code=org,
                           indicator_code=indicator, points=points, reason=reason, registry=_registry())
     changed = len(done.changed)
@@ -553,8 +546,7 @@ def run_stage(
     day = _day(on)
     if period is not None:
         Period.parse(period)
-    with Session(_engine()) as session:
-        code = tenants.resolve_tenant(session, tenant).code
+    code = tenants.lookup_tenant(_engine(), tenant).code
     from bastion.flows.stages import stage_flow
 
     summary = stage_flow(code, stage, period=period, on=day)
@@ -601,8 +593,7 @@ def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt
     from bastion.core.stages.queries import read_runs
 
     engine = _engine()
-    with Session(engine) as session:
-        t = tenants.resolve_tenant(session, tenant)
+    t = tenants.lookup_tenant(engine, tenant)
     rows = [{**run.model_dump(), "result": run.error or stage_summary(run.detail)}
             for run in read_runs(engine, t.id, year)]
     emit(out, format, STAGE_RUN_FIELDS, rows)
@@ -612,12 +603,11 @@ def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt
 @handled
 def bulletins(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
-    from bastion.core.models import Bulletin
+    from bastion.core.bulletins import read_bulletins
 
     engine = _engine()
     _, c = _context(engine, tenant, year, results=True)
-    with Session(engine) as session:
-        rows = session.exec(select(Bulletin).where(Bulletin.cycle_id == c.id).order_by(Bulletin.created_at)).all()
+    rows = read_bulletins(engine, c.id)
     if format is not OutputFormat.table:
         emit(out, format, BULLETIN_FIELDS, [b.model_dump() for b in rows])
         return
@@ -702,8 +692,7 @@ def rectification_list(
         raise BadValue(tr(f"--status {status}：无法识别，应为 {'、'.join(words.NOTICE_STATUS)}",
                           f"--status {status}: not a notice status; expected {', '.join(words.NOTICE_STATUS)}"))
     engine = _engine()
-    with Session(engine) as session:
-        t = tenants.resolve_tenant(session, tenant)
+    t = tenants.lookup_tenant(engine, tenant)
     with engine.connect() as conn:
         frame = rectification_queries.read_notices(conn, t.id, status=status, org_code=org)
     emit(out, format, NOTICE_FIELDS, frame.to_dict("records"),
@@ -830,8 +819,8 @@ REVIEW_FIELDS = (
 def plugins_list(format: FormatOpt = OutputFormat.table) -> None:
     """Installed plugins: name, version, what each contributes, which tenants enable it."""
     registry = _registry()
-    with Session(_engine()) as session:
-        enabling = tenants.tenants_enabling(session)
+    with _engine().connect() as conn:
+        enabling = tenants.tenants_enabling(conn)
     rows = [{"plugin": name, "version": info.version, "builtin": info.builtin,
              "contributes": registry.contributions_of(name), "tenants": enabling.get(name, [])}
             for name, info in sorted(registry.infos.items())]
@@ -881,8 +870,7 @@ def _import(kind: str, path: Path, tenant_code: str | None) -> None:
     from bastion.core.importing import import_file
 
     engine = _engine()
-    with Session(engine) as session:
-        tenant = tenants.resolve_tenant(session, tenant_code)
+    tenant = tenants.lookup_tenant(engine, tenant_code)
     report = import_file(engine, tenant=tenant, kind=kind, path=path, registry=_registry(), actor=current_actor())
     out.print(str(report))
 
