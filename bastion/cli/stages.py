@@ -1,4 +1,4 @@
-"""The calendar: ``run`` (a Prefect flow), ``confirm``, ``stages``, ``bulletins``, ``serve`` and ``deploy``."""
+"""The calendar: ``run`` and ``confirm`` (each a Prefect flow), ``stages``, ``bulletins``, ``serve`` and ``deploy``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from bastion.core import tenants, words
 from bastion.core.errors import BastionError
 from bastion.core.i18n import tr
 from bastion.core.periods import Period
-from bastion.core.settings import Settings, current_actor
 from bastion.listings import Field, OutputFormat, emit
 from bastion.tables import stage_summary
 
@@ -48,16 +47,15 @@ def run_stage(
 @app.command()
 @handled
 def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
-    """Confirm the annual results under the leaders' review: publish them, their incentives and the bulletin."""
-    from bastion.core.stages.service import StageContext, confirm_review
+    """Confirm the annual results under the leaders' review, as a Prefect flow: publish them, their incentives
+    and the bulletin."""
+    t, c = context(engine(), tenant, year, results=True, period=period)
+    from bastion.flows.stages import stage_flow
 
-    store = engine()
-    _, c = context(store, tenant, year, results=True, period=period)
-    ctx = StageContext(store, registry(), Settings.from_env().home, current_actor())
-    run = confirm_review(ctx, c, period or str(c.year))
-    awards, bulletin = run.detail.get("awards", 0), run.detail.get("bulletin")
-    out.print(tr(f"{run.key}：已发布，奖惩 {awards} 项；通报 {bulletin}",
-                 f"{run.key}: published, {awards} incentive(s); bulletin {bulletin}"))
+    summary = stage_flow(t.code, "confirm", period=period or str(c.year), year=c.year)
+    awards, bulletin = summary.get("awards", 0), summary.get("bulletin")
+    out.print(tr(f"{summary['key']}：已发布，奖惩 {awards} 项；通报 {bulletin}",
+                 f"{summary['key']}: published, {awards} incentive(s); bulletin {bulletin}"))
 
 
 STAGE_RUN_FIELDS = (
@@ -79,7 +77,7 @@ STAGE_RUN_FIELDS = (
 @handled
 def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """The stage runs of a tenant: what ran, when, with what result; the tries when there was more than one,
-    and the Prefect flow run (blank when the stage ran directly, e.g. a leader's confirmation)."""
+    and the Prefect flow run (blank when the stage ran in-process, without Prefect)."""
     from bastion.core.stages.queries import read_runs
 
     store = engine()
