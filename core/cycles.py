@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from . import audit
@@ -12,7 +13,7 @@ from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is
 from .registry import Registry
 from .scheme import Scheme
-from .tenants import enabled_plugins
+from .tenants import enabled_plugins, resolve_tenant
 
 
 class InvalidScheme(BastionError):
@@ -120,6 +121,23 @@ def resolve_cycle(session: Session, tenant: Tenant, year: int | None = None, *, 
         raise Ambiguous(tr(f"单位 {tenant.code} 有 {len(cycles)} 个考核年度（{'、'.join(years)}）：请用 --year 指定",
                            f"tenant {tenant.code} has {len(cycles)} cycles ({', '.join(years)}): name one with --year"))
     return cycles[0]
+
+
+def lookup_cycle(engine: Engine, tenant_code: str | None, year: int | None = None, *, with_results: bool = False,
+                 period: str | None = None) -> tuple[Tenant, Cycle]:
+    """The tenant named ``tenant_code`` (the only one without) and its cycle (:func:`resolve_cycle`), for a
+    caller that holds no session (a command): read in a session of their own."""
+    with Session(engine) as session:
+        tenant = resolve_tenant(session, tenant_code)
+        return tenant, resolve_cycle(session, tenant, year, with_results=with_results, period=period)
+
+
+def list_cycles(engine: Engine, tenant_id: int) -> list[tuple[Cycle, str]]:
+    """The tenant's cycles by year, each with where it stands (:func:`cycle_states`)."""
+    with Session(engine) as session:
+        found = list(session.exec(select(Cycle).where(Cycle.tenant_id == tenant_id).order_by(Cycle.year)))
+        states = cycle_states(session, found)
+    return [(cycle, states[cycle.id]) for cycle in found]
 
 
 def cycle_states(session: Session, cycles: list[Cycle]) -> dict[int, str]:

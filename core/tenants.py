@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy import select as select_core
 from sqlmodel import Session, select
 
@@ -83,6 +84,12 @@ def resolve_tenant(session: Session, code: str | None = None) -> Tenant:
     return tenants[0]
 
 
+def lookup_tenant(engine: Engine, code: str | None = None) -> Tenant:
+    """:func:`resolve_tenant`, for a caller that holds no session (a command): read in a session of its own."""
+    with Session(engine) as session:
+        return resolve_tenant(session, code)
+
+
 def enable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *, registry: Registry,
                    actor: str) -> list[str]:
     """Enable installed ``plugins`` for ``tenant``; returns the ones that were not enabled yet.
@@ -132,9 +139,18 @@ def enabled_plugins(db: Session | Connection, tenant_id: int) -> list[str]:
     return sorted(db.execute(select_core(t.plugin).where(t.tenant_id == tenant_id)).scalars())
 
 
-def tenants_enabling(session: Session) -> dict[str, list[str]]:
+def read_tenants(conn: Connection) -> list[dict[str, Any]]:
+    """Every tenant by code: its code, its name and the plugins it enables."""
+    t = Tenant.__table__.c
+    return [{"code": row.code, "name": row.name, "plugins": enabled_plugins(conn, row.id)}
+            for row in conn.execute(select_core(t.id, t.code, t.name).order_by(t.code)).all()]
+
+
+def tenants_enabling(conn: Connection) -> dict[str, list[str]]:
     """Plugin name → codes of the tenants that enable it."""
-    rows = session.exec(select(TenantPlugin.plugin, Tenant.code).join(Tenant, Tenant.id == TenantPlugin.tenant_id)).all()
+    p, t = TenantPlugin.__table__.c, Tenant.__table__.c
+    rows = conn.execute(select_core(p.plugin, t.code).join_from(TenantPlugin.__table__, Tenant.__table__,
+                                                                 t.id == p.tenant_id)).all()
     out: dict[str, list[str]] = {}
     for plugin, code in rows:
         out.setdefault(plugin, []).append(code)

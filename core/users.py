@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
@@ -137,6 +137,13 @@ def principal_of(session: Session, user: User) -> Principal:
                         .order_by(Grant.role, Grant.org_id)).all()
     return Principal(user_id=user.id, username=user.username, display_name=user.display_name or user.username,
                      tenant_id=user.tenant_id, grants=tuple((role, org) for role, org in rows))
+
+
+def lookup_principal(engine: Engine, tenant_id: int, username: str) -> Principal:
+    """The principal of the tenant's user ``username`` (who acts, in ``bastion correct --as``), read in a
+    session of its own."""
+    with Session(engine) as session:
+        return principal_of(session, find_user(session, tenant_id, username))
 
 
 def authenticate(session: Session, username: str, password: str) -> Principal:

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
@@ -78,6 +78,13 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
     session.add(bulletin)
     session.flush()
     return bulletin
+
+
+def read_bulletins(engine: Engine, cycle_id: int) -> list[Bulletin]:
+    """The bulletins in a cycle's archive, in the order they were written."""
+    with Session(engine) as session:
+        return list(session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle_id)
+                                 .order_by(Bulletin.created_at)).all())
 
 
 def read_open_rectifications(conn: Connection, cycle_id: int) -> pd.DataFrame:

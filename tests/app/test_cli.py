@@ -230,6 +230,48 @@ def test_run_a_stage_now_through_prefect_and_again_does_nothing(in_demo):
     assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
 
 
+def test_confirm_runs_through_prefect_like_run_and_leaves_its_flow_run_on_the_annual_run(home):
+    from sqlmodel import Session
+
+    from bastion.core import cycles, tenants
+    from bastion.core.settings import Settings
+    from bastion.synthetic import build_tree, generate_facts
+
+    bastion("tenant", "create", "acme", "--name", "某集团公司", "--plugin", "standard-rules", "--plugin",
+            "standard-ledgers", "--plugin", "responsibility-system")
+    bastion("cycle", "open", "--year", "2025")
+    store = db.connect(Settings.from_env())
+    with Session(store) as session:
+        tenant = tenants.resolve_tenant(session, "acme")
+        cycle = cycles.resolve_cycle(session, tenant, 2025)
+    orgs = build_tree(store, tenant_id=tenant.id, branches=6, seed=3, year=2025)
+    generate_facts(store, tenant_id=tenant.id, scheme=cycles.cycle_scheme(cycle), branches=orgs, year=2025, seed=3)
+    store.dispose()
+    assert "awaiting" in bastion("run", "annual", "--period", "2025").output
+    scored = {r["key"]: r for r in json.loads(bastion("stages", "--format", "json").stdout)}["2025:annual:2025"]
+    assert scored["status"] == "awaiting_review" and scored["flow_run_id"]
+    out = " ".join(bastion("confirm").output.split())
+    assert out.startswith("2025:annual:2025: published,") and "incentive(s); bulletin" in out
+    confirmed = {r["key"]: r for r in json.loads(bastion("stages", "--format", "json").stdout)}["2025:annual:2025"]
+    assert confirmed["status"] == "succeeded" and confirmed["flow_run_id"] not in (None, scored["flow_run_id"])
+    assert _flow_run_parameters(confirmed["flow_run_id"])["stage"] == "confirm"
+    out = bastion("confirm", ok=False)
+    assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
+
+
+def _flow_run_parameters(flow_run_id: str) -> dict:
+    import asyncio
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    async def read() -> dict:
+        async with get_client() as client:
+            return (await client.read_flow_run(UUID(flow_run_id))).parameters
+
+    return asyncio.run(read())
+
+
 def test_a_notice_is_answered_then_re_verified_failed_and_passed(in_demo):
     notices = bastion("rectification", "list", "--status", "issued").output
     number = next(word for word in notices.split() if word.startswith("ZG2025-"))

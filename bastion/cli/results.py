@@ -1,0 +1,135 @@
+"""Scoring and results: ``score``, ``publish``, ``results``, ``incentives``, ``explain`` and ``correct``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from bastion.core import periods, scoring, users
+from bastion.core.errors import BastionError
+from bastion.core.i18n import tr
+from bastion.core.results import explain as explain_result
+from bastion.core.results import incentive_records, read_incentives, read_results, results_records
+from bastion.core.settings import current_actor
+from bastion.listings import OutputFormat, emit, write_csv, write_json
+from bastion.tables import INCENTIVES, RANKING, explanation_text, incentive_style, ranking_style
+
+from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
+                     registry)
+
+app = typer.Typer()  # top-level commands, merged into ``bastion``
+
+
+@app.command()
+@handled
+def score(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """Score a period now (draft results, replacing the period's earlier drafts)."""
+    store = engine()
+    _, c = context(store, tenant, year, period=period)
+    summary = scoring.score_period(store, cycle=c, period_key=period, registry=registry(), actor=current_actor())
+    out.print(tr(f"已评分 {summary.period}：{summary.organizations} 个党支部，平均 {summary.mean_total:.2f} 分，"
+                 f"{summary.advanced} 个可评先进，{summary.vetoed} 个一票否决",
+                 f"scored {summary.period}: {summary.organizations} branches, mean {summary.mean_total:.2f}, "
+                 f"{summary.advanced} eligible for advanced (先进), {summary.vetoed} vetoed (一票否决)"))
+
+
+@app.command()
+@handled
+def publish(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None) -> None:
+    """Publish a scored period and apply the scheme's incentive policies (奖惩)."""
+    store = engine()
+    _, c = context(store, tenant, year, period=period)
+    awards = scoring.publish_period(store, cycle=c, period_key=period, registry=registry(), actor=current_actor())
+    out.print(tr(f"已发布 {period or c.year}：记录奖惩 {awards} 项", f"published {period or c.year}: {awards} incentive(s) recorded"))
+
+
+@app.command()
+@handled
+def results(
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """The ranking of a period: total, grade, rank, tier, vetoes."""
+    store, c, key = period_context(tenant, year, period)
+    with store.connect() as conn:
+        frame = read_results(conn, c.id, key)
+    if frame.empty:
+        raise BastionError(tr(f"{key} 还没有考核结果：先运行 `bastion score --period {key}`",
+                              f"period {key} has no results yet: run `bastion score --period {key}`"))
+    records = results_records(frame)
+    emit(out, format, RANKING, records, data=records, title=f"{c.name} · {key}", style=ranking_style)
+
+
+@app.command()
+@handled
+def incentives(
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现)."""
+    store, c, key = period_context(tenant, year, period)
+    with store.connect() as conn:
+        frame = read_incentives(conn, c.id, key)
+    records = incentive_records(frame)
+    if frame.empty and format is OutputFormat.table:
+        out.print(tr(f"{key} 没有奖惩兑现（是否已发布？`bastion publish --period {key}`）",
+                     f"period {key} brought no incentives (is it published? `bastion publish --period {key}`)"))
+        return
+    emit(out, format, INCENTIVES, records, data=records, title=f"{c.name} · {key} {tr('奖惩兑现', 'incentives')}",
+         style=incentive_style)
+
+
+@app.command()
+@handled
+def explain(
+    org: Annotated[str, typer.Option("--org", "-o", help="Organisation code.")],
+    tenant: TenantOpt = None,
+    year: YearOpt = None,
+    period: PeriodOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """Why a branch got its score: every indicator's points, rule, reason and evidence (csv: one line each)."""
+    store, c, key = period_context(tenant, year, period)
+    with store.connect() as conn:
+        ex = explain_result(conn, cycle=c, period=key, org_code=org)
+    if format is OutputFormat.json:
+        write_json(ex.as_dict(), sys.stdout)
+    elif format is OutputFormat.csv:
+        write_csv([{"org_code": ex.org["code"], "period": key, **line} for line in ex.lines], sys.stdout)
+    else:
+        out.print(explanation_text(ex, key))
+
+
+@app.command()
+@handled
+def correct(
+    org: Annotated[str, typer.Option("--org", help="The branch whose published result is corrected.")],
+    indicator: Annotated[str, typer.Option("--indicator", "-i", help="The indicator's code.")],
+    points: Annotated[float, typer.Option("--points", help="The corrected points.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (更正理由): kept in the explanation and the audit.")],
+    as_user: Annotated[str, typer.Option("--as", help="The administrator making the correction (a user).")],
+    tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+) -> None:
+    """Correct one indicator's points of a published result (更正); ranks, tiers and awards follow, audited."""
+    from bastion.core.corrections import correct_points
+
+    store = engine()
+    t, cycle = context(store, tenant, year, results=True, period=period)
+    who = users.lookup_principal(store, t.id, as_user)
+    done = correct_points(store, who, cycle=cycle, period=periods.in_cycle(cycle, period).key, org_code=org,
+                          indicator_code=indicator, points=points, reason=reason, registry=registry())
+    changed = len(done.changed)
+    out.print(tr(f"{org} {indicator}：{done.old_points:g} → {done.new_points:g} 分；{changed} 个结果随之变化；"
+                 f"重新兑现奖惩后共 {done.awards} 项",
+                 f"{org} {indicator}: {done.old_points:g} → {done.new_points:g} points; "
+                 f"{changed} result(s) changed; {done.awards} award(s) after the policies ran again"))
+    for r in done.changed.itertuples():
+        out.print(tr(f"  {r.code}：总分 {r.total_old:g} → {r.total_new:g}，排名 {r.rank_old} → {r.rank_new}，",
+                     f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, ")
+                  + f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
