@@ -96,7 +96,7 @@ BULLETIN_FIELDS = (Field("period", "时期", "Period", "code"), Field("title", "
 @handled
 def bulletins(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
     """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
-    from bastion.core.bulletins import read_bulletins
+    from bastion.core.bulletins.queries import read_bulletins
 
     store = engine()
     _, c = context(store, tenant, year, results=True)

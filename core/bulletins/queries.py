@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
 
 from ..access import Principal
 from ..errors import BastionError, NotFound
@@ -33,6 +35,13 @@ class BulletinInfo:
     period: str
     title: str
     created_at: datetime
+
+
+def read_bulletins(engine: Engine, cycle_id: int) -> list[Bulletin]:
+    """The bulletins in a cycle's archive, in the order they were written."""
+    with Session(engine) as session:
+        return list(session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle_id)
+                                 .order_by(Bulletin.created_at)).all())
 
 
 def latest(conn: Connection, viewer: Principal) -> BulletinInfo | None:

@@ -20,14 +20,14 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from ..cycles import cycle_scheme
 from ..periods import Period
 from ..i18n import tr
-from ..models import Bulletin, Cycle, Organization, Rectification, Tenant
+from ..models import Bulletin, Cycle, Tenant
+from ..rectification.queries import read_notices
 from ..rectification.service import OPEN
 from ..results import read_results
 
@@ -60,7 +60,8 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
     if results.empty:
         raise ValueError(tr(f"考核期 {period.key} 没有可发布通报的考核结果",
                             f"period {period.key} has no results to publish a bulletin of"))
-    open_notices = read_open_rectifications(conn, cycle.id)
+    open_notices = (read_notices(conn, cycle.tenant_id, cycle_id=cycle.id, status=OPEN, today=today)
+                    .sort_values(["deadline", "notice_no"], kind="stable"))
     title = f"{tenant.name}{period.label}党建工作考核通报"
     folder = archive_dir(home, tenant.code, cycle.year)
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,23 +79,6 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
     session.add(bulletin)
     session.flush()
     return bulletin
-
-
-def read_bulletins(engine: Engine, cycle_id: int) -> list[Bulletin]:
-    """The bulletins in a cycle's archive, in the order they were written."""
-    with Session(engine) as session:
-        return list(session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle_id)
-                                 .order_by(Bulletin.created_at)).all())
-
-
-def read_open_rectifications(conn: Connection, cycle_id: int) -> pd.DataFrame:
-    """The cycle's rectification notices not yet verified: number, organisation, problem, deadline, status."""
-    r, o = Rectification.__table__.c, Organization.__table__.c
-    query = (select(r.notice_no, o.code, o.name, r.problem, r.deadline, r.status)
-             .join_from(Rectification.__table__, Organization.__table__, r.org_id == o.id)
-             .where(r.cycle_id == cycle_id, r.status.in_(OPEN))
-             .order_by(r.deadline, r.notice_no))
-    return pd.read_sql(query, conn)
 
 
 def _styled(document: Document) -> Document:

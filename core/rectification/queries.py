@@ -18,7 +18,7 @@ COLUMNS = ["notice_no", "code", "name", "problem", "requirement", "issued_at", "
 
 
 def read_notices(conn: Connection, viewer: Principal | int, *, org_id: int | None = None,
-                 org_code: str | None = None, cycle_id: int | None = None, status: str | None = None,
+                 org_code: str | None = None, cycle_id: int | None = None, status: str | tuple[str, ...] | None = None,
                  today: date | None = None) -> pd.DataFrame:
     """Notices — those awaiting an answer first, then by deadline — with ``overdue`` by the rule.
 
@@ -52,7 +52,7 @@ def read_notices(conn: Connection, viewer: Principal | int, *, org_id: int | Non
     if cycle_id is not None:
         query = query.where(r.cycle_id == cycle_id)
     if status is not None:
-        query = query.where(r.status == status)
+        query = query.where(r.status.in_((status,) if isinstance(status, str) else status))
     frame = read_frame(query, conn)
     frame["overdue"] = frame["overdue"].astype(bool)
     return frame[COLUMNS]
