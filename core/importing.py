@@ -57,6 +57,7 @@ from .models import (
 )
 from .registry import Registry
 from .tenants import enabled_plugins
+from .tree import LEVEL_NAMES, PARENT_LEVELS, chain, level_reason, looping
 
 KINDS = ("organizations", "ledger", "findings", "ratings")
 
@@ -282,7 +283,6 @@ LEVEL_ALIASES = {
     "党委": OrgLevel.committee, "党总支": OrgLevel.general_branch, "直属党组织": OrgLevel.general_branch,
     "党支部": OrgLevel.branch, "党小组": OrgLevel.group,
 }
-LEVEL_NAMES = {OrgLevel(code): zh for code, (zh, _) in words.LEVEL.items()}  # as people name them (core.words)
 
 CHECK_KIND_ALIASES = {
     **{kind.value: kind.value for kind in CheckKind}, "self_check": CheckKind.self_check,
@@ -789,15 +789,6 @@ ORG_FIELDS = ("name", "level", "category", "secretary", "secretary_term_start", 
               "first_secretary", "member_count", "staff_count", "party_staff_count")
 _ORG_BLANK = {"category": "", "member_count": 0, "staff_count": 0, "party_staff_count": 0}
 
-# Who may sit above whom (一级抓一级); None: the organisation may be a root of the tenant's tree.
-PARENT_LEVELS: dict[str, set[str | None]] = {
-    OrgLevel.committee: {None, OrgLevel.committee},
-    OrgLevel.general_branch: {None, OrgLevel.committee},
-    OrgLevel.branch: {None, OrgLevel.committee, OrgLevel.general_branch},
-    OrgLevel.group: {OrgLevel.branch},
-}
-
-
 def _spell_codes_as_stored(stored: Mapping[str, Any], records: list[_Record]) -> None:
     """Codes match by :func:`org_code_key`: a file's ``zb01`` updates the stored ``ZB01`` (and a code new to
     the tenant is spelled as the file first spells it), so no two organisations differ only in case."""
@@ -837,7 +828,7 @@ def _import_organizations(context: _Context, records: list[_Record]) -> ImportRe
 
 def _check_parents(context: _Context, in_file: dict[str, _Record], parent_of: dict[str, str | None],
                    level_of: dict[str, str | None]) -> None:
-    looping = _cycles(parent_of)
+    loops = looping(parent_of)
     for code, record in in_file.items():
         parent = parent_of.get(code)
         if not record.ok("parent_code"):
@@ -847,28 +838,16 @@ def _check_parents(context: _Context, in_file: dict[str, _Record], parent_of: di
                 f"本文件和单位 {context.tenant.code} 中都没有组织编码 {parent!r}",
                 f"no organisation {parent!r} in this file or in tenant {context.tenant.code}"))
             continue
-        if code in looping:
-            chain = _chain(code, parent_of)
-            context.problems.add(record.row, "parent_code", tr(f"上级关系形成循环：{chain}",
-                                                               f"the parent chain loops back: {chain}"))
+        if code in loops:
+            links = chain(code, parent_of)
+            context.problems.add(record.row, "parent_code", tr(f"上级关系形成循环：{links}",
+                                                               f"the parent chain loops back: {links}"))
             continue
         level, parent_level = level_of.get(code), None if parent is None else level_of.get(parent)
         if level is None or (parent is not None and parent_level is None):
             continue
         if parent_level not in PARENT_LEVELS[level]:
-            context.problems.add(record.row, "level", _level_reason(level, parent, parent_level))
-
-
-def _level_reason(level: str, parent: str | None, parent_level: str | None) -> str:
-    parents = [p for p in PARENT_LEVELS[level] if p]
-    allowed = " or ".join(f"{LEVEL_NAMES[p]} {p}" for p in parents)
-    allowed_zh = "或".join(LEVEL_NAMES[p] for p in parents)
-    name = f"{LEVEL_NAMES[level]} ({level})"
-    if parent is None:
-        return tr(f"{LEVEL_NAMES[level]}须有上级组织：{allowed_zh}", f"a {name} needs a parent organisation: {allowed}")
-    return tr(f"{LEVEL_NAMES[level]}不能隶属于 {parent!r}（{LEVEL_NAMES[parent_level]}）；其上级须为{allowed_zh}",
-              f"a {name} cannot be under {parent!r}, a {LEVEL_NAMES[parent_level]} ({parent_level}); "
-              f"its parent must be {allowed}")
+            context.problems.add(record.row, "level", level_reason(level, parent, parent_level))
 
 
 def _check_children(context: _Context, in_file: dict[str, _Record], stored: dict[str, Any], code_of: dict[int, str],
@@ -883,32 +862,6 @@ def _check_children(context: _Context, in_file: dict[str, _Record], stored: dict
                 f"系统中已有的{LEVEL_NAMES[row.level]} {code!r} 隶属于 {parent!r}，不能隶属于{LEVEL_NAMES[level_of[parent]]}",
                 f"stored organisation {code!r}, a {LEVEL_NAMES[row.level]} ({row.level}), is under "
                 f"{parent!r} and cannot be under a {LEVEL_NAMES[level_of[parent]]}"))
-
-
-def _cycles(parent_of: Mapping[str, str | None]) -> set[str]:
-    """The codes that sit on a loop of the parent relation."""
-    state: dict[str, int] = {}  # 1: on the current walk, 2: settled
-    looping: set[str] = set()
-    for start in parent_of:
-        walk: list[str] = []
-        node: str | None = start
-        while node is not None and node in parent_of and node not in state:
-            state[node] = 1
-            walk.append(node)
-            node = parent_of[node]
-        if node is not None and state.get(node) == 1:
-            looping.update(walk[walk.index(node):])
-        for visited in walk:
-            state[visited] = 2
-    return looping
-
-
-def _chain(code: str, parent_of: Mapping[str, str | None]) -> str:
-    chain, node = [code], parent_of.get(code)
-    while node is not None and node not in chain:
-        chain.append(node)
-        node = parent_of.get(node)
-    return " → ".join([*chain, node or ""])
 
 
 def _org_values(record: _Record, present: set[str]) -> dict[str, Any]:
