@@ -1,4 +1,4 @@
-"""Imports of organisations, ledgers, findings and ratings from CSV and Excel (core/importing.py)."""
+"""Imports of organisations, ledgers, findings and ratings from CSV and Excel (core/importing/)."""
 
 from __future__ import annotations
 
