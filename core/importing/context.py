@@ -1,8 +1,10 @@
 """What the importer of each kind shares: the import's context, the organisations a file names, same-fact keys
-and duplicates, the stored facts a re-import skips, the bulk insert.
+and duplicates, the stored facts a re-import skips, the bulk insert, a concept's rule reported against a row.
 
 Each kind's importer checks every row first — its values, then against the database in a few bulk
-queries — and reports every problem with its row. Only a file without problems is written, in bulk.
+queries and with the concept's own rule, the one every other entry point applies (the branch workspace,
+the inspectors' form, a ballot) — and reports every problem with its row. Only a file without problems
+is written, in bulk.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from ..errors import Problem
 from ..i18n import tr
-from ..models import Cycle, Indicator, Organization, Tenant, org_code_key
+from ..models import Organization, Tenant, org_code_key
 from ..registry import Registry
 from .report import RowErrors
 from .rows import Record
@@ -31,6 +34,7 @@ class Context:
     registry: Registry
     errors: RowErrors
     present: set[str]
+    today: date  # what is later is the future (findings)
 
 
 def stored_org_ids(session: Session, tenant_id: int) -> dict[str, int]:
@@ -96,31 +100,15 @@ def stored_keys(context: Context, model: Any, columns: Sequence[str], records: l
     return {tuple(row) for row in context.session.execute(query)}
 
 
-def check_indicators(context: Context, records: list[Record]) -> dict[int, int]:
-    """Indicator codes must be in the scheme of the cycle of the row's year; returns year → cycle id."""
-    c, i = Cycle.__table__.c, Indicator.__table__.c
-    cycles = {year: (cycle_id, scheme) for cycle_id, year, scheme in context.session.execute(
-        select(c.id, c.year, c.scheme_id).where(c.tenant_id == context.tenant.id))}
-    codes: dict[int, set[str]] = {}
-    if cycles:
-        for cycle_id, code in context.session.execute(
-                select(i.cycle_id, i.code).where(i.cycle_id.in_([v[0] for v in cycles.values()]))):
-            codes.setdefault(cycle_id, set()).add(code)
-    for record in records:
-        code = record["indicator_code"]
-        if code is None or record["date"] is None:
-            continue
-        year = record["date"].year
-        if year not in cycles:
-            record.bad.add("indicator_code")
-            context.errors.add(record.row, "indicator_code", tr(
-                f"单位 {context.tenant.code} 没有 {year} 考核年度，无法核对指标 {code!r}；请先开启 {year} 考核年度，"
-                "或将指标编码留空",
-                f"tenant {context.tenant.code} has no assessment cycle for {year}, so indicator {code!r} cannot be "
-                f"checked; open the {year} cycle first or leave the indicator code empty"))
-        elif code not in codes.get(cycles[year][0], set()):
-            record.bad.add("indicator_code")
-            context.errors.add(record.row, "indicator_code", tr(
-                f"{code!r} 不是 {year} 考核年度（方案 {cycles[year][1]}）的指标",
-                f"{code!r} is not an indicator of the {year} cycle (scheme {cycles[year][1]})"))
-    return {year: cycle_id for year, (cycle_id, _) in cycles.items()}
+def years(records: Iterable[Record]) -> set[int]:
+    """The years the file's rows are dated in: the cycles a concept's rule reads."""
+    return {r["date"].year for r in records if r["date"] is not None}
+
+
+def reject(context: Context, record: Record, problems: Iterable[Problem]) -> None:
+    """Report what a concept's rule finds wrong with ``record``, each problem under its field; a field already
+    reported for the row (a value that could not be read) is not reported again."""
+    for problem in problems:
+        if problem.key not in record.bad:
+            record.bad.add(problem.key)
+            context.errors.add(record.row, problem.key, problem.reason)

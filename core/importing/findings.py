@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from ..models import Check, Finding
-from .context import Context, check_indicators, date_range, flag_duplicates, insert_rows, resolve_orgs, stored_keys
+from ..inspection.service import finding_problems, finding_rules
+from .context import Context, date_range, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
 from .rows import Record
 
@@ -15,8 +16,16 @@ FINDING_KEY = ("org_code", "date", "indicator_code", "description")  # the same 
 
 
 def import_findings(context: Context, records: list[Record]) -> ImportReport:
+    """Each row a finding, valid by the inspection's own rule (:mod:`bastion.core.inspection.service`)."""
     org_ids = resolve_orgs(context, records)
-    cycle_of_year = check_indicators(context, records)
+    rules = finding_rules(context.session, context.tenant.id, context.registry, years=years(records),
+                          today=context.today)
+    for record in records:
+        if record.ok("indicator_code"):  # a code that could not be read is not "no indicator"
+            problems = finding_problems(rules, day=record["date"], indicator_code=record["indicator_code"],
+                                        deduction=record["deduction"], description=record["description"])
+            reject(context, record, problems)
+    cycle_of_year = {year: cycle.id for year, cycle in rules.years.cycles.items()}
     keyed = [(r, (org_ids[r["org_code"]], r["date"], r["indicator_code"], r["description"]))
              for r in records if r.ok("org_code", "date", "indicator_code", "description")]
     flag_duplicates(context, keyed, FINDING_KEY)

@@ -112,23 +112,26 @@ LEDGER = Kind("ledger", "台账", (
            allowed="本企业已启用插件提供的台账类型，填编码或中文名称，如 branch_assembly（支部党员大会）、"
                    "committee_meeting（支委会）、party_lecture（党课）、volunteer_service（志愿服务）"),
     Column("date", "日期", required=True, parse=parse_date, example=date(2026, 3, 5),
-           allowed="活动日期：2026-03-05、2026/3/5 或 Excel 日期"),
+           allowed="活动日期：2026-03-05、2026/3/5 或 Excel 日期；须在本单位已开启、结果尚未审核或发布的考核年度内"),
     Column("quantity", "数量", parse=number_in(minimum=0), example=24,
-           allowed="数字 ≥ 0；台账类型有计量单位时必填（如志愿服务的小时数、发展党员的人数）"),
-    Column("title", "标题", max_length=300, example="“学雷锋”社区志愿服务", allowed="活动名称或主题"),
+           allowed="台账类型有计量单位时必填，须大于 0（如志愿服务的小时数、发展党员的人数）；其他类型每条计为一次，不填数量"),
+    Column("title", "标题", required=True, max_length=300, example="“学雷锋”社区志愿服务",
+           allowed="活动名称或主题，最多 300 个字符"),
     Column("note", "备注", example="12名党员参加，每人2小时", allowed="可空"),
 ))
 
 FINDINGS = Kind("findings", "检查发现", (
     _org_code(),
     Column("date", "检查日期", required=True, parse=parse_date, example=date(2026, 4, 18), aliases=("日期",),
-           allowed="检查日期；其年度决定所属考核周期"),
+           allowed="检查日期，不晚于今天；须在本单位已开启、结果尚未审核或发布的考核年度内"),
     Column("check_kind", "检查方式", required=True, parse=parse_check_kind, example="日常督查",
            allowed=chinese_first(CHECK_KIND_NAMES) + "（也可写“抽查”）"),
     Column("inspector", "检查人", max_length=100, example="公司党委督查组", allowed="检查人或检查组"),
     Column("indicator_code", "指标编码", max_length=64, example="B6-1",
-           allowed="可空；填写时须为检查日期所在年度考核周期方案中的指标编码（扣分计入该指标）"),
-    Column("deduction", "扣分", parse=number_in(minimum=0), example=1, allowed="数字 ≥ 0，空为 0"),
+           allowed="可空；填写时须为检查日期所在年度方案中计入检查发现的指标（评分规则读取检查发现，"
+                   "如 finding_deduction、veto_on_finding），扣分计入该指标"),
+    Column("deduction", "扣分", parse=number_in(minimum=0), example=1,
+           allowed="数字，0 至该指标的分值；空为 0；未填指标时不扣分"),
     Column("description", "问题描述", required=True, example="支部工作记录不规范：3月支委会记录缺少参会人员签到",
            allowed="发现的问题"),
 ), notes=(
@@ -143,13 +146,13 @@ RATINGS = Kind("ratings", "测评", (
     Column("rater", "测评人", max_length=100, example="党委组织部",
            allowed="测评人或票号；匿名测评请填票号（同一组织、来源、测评人、指标、日期只能有一条）"),
     Column("indicator_code", "指标编码", max_length=64, example="B1-4",
-           allowed="可空（总体评价）；填写时须为测评日期所在年度考核周期方案中的指标编码"),
+           allowed="可空（总体评价）；填写时须为测评日期所在年度方案中读取该来源测评的指标"),
     Column("score", "分数", parse=number_in(minimum=0, maximum=100), example=None,
-           allowed="0–100；分数与等次至少填一项"),
+           allowed="0–100；打分的测评项目（总体评价、按分数评分的指标）必填"),
     Column("level", "等次", parse=parse_rating_level, example="优秀", aliases=("等级",),
-           allowed="/".join(RATING_LEVELS) + "；分数与等次至少填一项"),
+           allowed="/".join(RATING_LEVELS) + "；定性评定的指标必填，须为其评分规则的等次"),
     Column("date", "测评日期", required=True, parse=parse_date, example=date(2026, 12, 20), aliases=("日期",),
-           allowed="测评日期；其年度决定所属考核周期"),
+           allowed="测评日期；须在本单位已开启、结果尚未审核或发布的考核年度内"),
     Column("note", "备注", example="年终考评：班子团结，工作扎实", allowed="可空"),
 ), notes=(
     "组织、测评来源、测评人、指标编码、测评日期相同的视为同一条测评：重复导入自动跳过，同一文件内重复则报错。"

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
+from ..contributions import LedgerType
 from ..i18n import tr
+from ..ledger.service import entry_problems, entry_rules
 from ..models import LedgerEntry, utcnow
-from ..tenants import enabled_plugins
-from .context import Context, flag_duplicates, insert_rows, resolve_orgs, stored_keys
+from .context import Context, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
 from .rows import Record
 
 LEDGER_KEY = ("org_code", "type", "date", "title", "quantity")  # the same fact: a re-import skips it
 
 
-def _ledger_type_lookup(context: Context) -> tuple[dict[str, Any], str]:
+def _ledger_type_lookup(types: Mapping[str, LedgerType]) -> tuple[dict[str, LedgerType], str]:
     """Alias (code, Chinese name, English name; case-insensitive) → LedgerType, and a hint listing them."""
-    types = context.registry.ledger_types(enabled_plugins(context.session, context.tenant.id))
-    table: dict[str, Any] = {}
-    names: dict[str, list[Any]] = {}
-    for contribution in types.values():
-        item = contribution.item
+    table: dict[str, LedgerType] = {}
+    names: dict[str, list[LedgerType]] = {}
+    for item in types.values():
         for name in (item.name, item.name_en):
             if name:
                 names.setdefault(name.casefold(), []).append(item)
     table.update({name: items[0] for name, items in names.items() if len(items) == 1})
-    table.update({code.casefold(): c.item for code, c in types.items()})  # codes win over names
-    hint = ", ".join(f"{code} ({c.item.name})" for code, c in sorted(types.items()))
+    table.update({code.casefold(): item for code, item in types.items()})  # codes win over names
+    hint = ", ".join(f"{code} ({item.name})" for code, item in sorted(types.items()))
     return table, hint
 
 
 def import_ledger(context: Context, records: list[Record]) -> ImportReport:
+    """Each row a ledger entry, valid by the ledger's own rule (:mod:`bastion.core.ledger.service`)."""
     org_ids = resolve_orgs(context, records)
-    types, hint = _ledger_type_lookup(context)
+    rules = entry_rules(context.session, context.tenant.id, context.registry, years=years(records))
+    types, hint = _ledger_type_lookup(rules.types)
     keyed = []
     for record in records:
         if record["type"] is not None:
@@ -45,13 +46,10 @@ def import_ledger(context: Context, records: list[Record]) -> ImportReport:
                     f"use one of: {hint or 'none are enabled'}"))
             else:
                 record["type"] = ledger_type.code
-                if ledger_type.quantity_required and record["quantity"] is None and record.ok("quantity"):
-                    record.bad.add("quantity")
-                    context.errors.add(record.row, "quantity", tr(
-                        f"{ledger_type.name}（{ledger_type.code}）必须填写数量，单位：{ledger_type.unit}",
-                        f"is required for {ledger_type.code} ({ledger_type.name}), in {ledger_type.unit}"))
-        if record.ok("org_code", "type", "date", "quantity"):
-            keyed.append((record, (org_ids[record["org_code"]], record["type"], record["date"], record["title"] or "",
+        reject(context, record, entry_problems(rules, ledger_type=record["type"] if record.ok("type") else None,
+                                               day=record["date"], title=record["title"], quantity=record["quantity"]))
+        if record.ok("org_code", "type", "date", "title", "quantity"):
+            keyed.append((record, (org_ids[record["org_code"]], record["type"], record["date"], record["title"],
                                    record["quantity"])))
     flag_duplicates(context, keyed, LEDGER_KEY)
     context.errors.raise_if_any()

@@ -1,4 +1,4 @@
-"""Importing organisations (组织机构): upserted by code, the tree checked whole (:mod:`bastion.core.tree`).
+"""Importing organisations (组织机构): upserted by code, the tree checked whole by its rules (:mod:`bastion.core.tree`).
 
 A file may list children before their parents, and a parent may be in the file or already stored. Every
 organisation an import changes is audited old → new.
@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select, update
 from .. import audit
 from ..i18n import tr
 from ..models import Organization, org_code_key
-from ..tree import LEVEL_NAMES, PARENT_LEVELS, chain, level_reason, looping
-from .context import DUPLICATE, Context, flag_duplicates, insert_rows, stored_org_ids
+from ..tree import LEVEL_NAMES, PARENT_LEVELS, chain, level_reason, looping, term_problems
+from .context import DUPLICATE, Context, flag_duplicates, insert_rows, reject, stored_org_ids
 from .report import ImportReport
 from .rows import Record
 
@@ -58,6 +58,7 @@ def import_organizations(context: Context, records: list[Record]) -> ImportRepor
 
     _check_parents(context, in_file, parent_of, level_of)
     _check_children(context, in_file, stored, code_of, level_of)
+    _check_terms(context, in_file, stored)
     errors.raise_if_any()
     return _write_organizations(context, in_file, stored, code_of, parent_of)
 
@@ -98,6 +99,17 @@ def _check_children(context: Context, in_file: dict[str, Record], stored: dict[s
                 f"系统中已有的{LEVEL_NAMES[row.level]} {code!r} 隶属于 {parent!r}，不能隶属于{LEVEL_NAMES[level_of[parent]]}",
                 f"stored organisation {code!r}, a {LEVEL_NAMES[row.level]} ({row.level}), is under "
                 f"{parent!r} and cannot be under a {LEVEL_NAMES[level_of[parent]]}"))
+
+
+def _check_terms(context: Context, in_file: dict[str, Record], stored: dict[str, Any]) -> None:
+    """A secretary's term ends on or after its start (:func:`~bastion.core.tree.term_problems`); a date whose
+    column the file leaves out is the stored one."""
+    for code, record in in_file.items():
+        if not record.ok("secretary_term_start", "secretary_term_end"):
+            continue
+        start, end = (record[key] if key in context.present else getattr(stored.get(code), key, None)
+                      for key in ("secretary_term_start", "secretary_term_end"))
+        reject(context, record, term_problems(start, end))
 
 
 def _org_values(record: Record, present: set[str]) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ..i18n import tr
+from ..ballots import rating_problems, rating_rules
 from ..models import Rating
-from .cells import RATING_LEVELS
-from .context import Context, check_indicators, flag_duplicates, insert_rows, resolve_orgs, stored_keys
+from .context import Context, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
 from .rows import Record
 
@@ -13,14 +12,15 @@ RATING_KEY = ("org_code", "source", "rater", "indicator_code", "date")  # the sa
 
 
 def import_ratings(context: Context, records: list[Record]) -> ImportReport:
+    """Each row a rating, valid by the ballots' own rule (:func:`bastion.core.ballots.rating_problems`)."""
     org_ids = resolve_orgs(context, records)
-    check_indicators(context, records)
+    rules = rating_rules(context.session, context.tenant.id, context.registry, years=years(records))
     for record in records:
-        if record["score"] is None and record["level"] is None and record.ok("score", "level"):
-            record.bad.add("score")
-            levels = "/".join(RATING_LEVELS)
-            context.errors.add(record.row, "score", tr(f"请填写分数（0–100）或等次（{levels}），或两者都填",
-                                                       f"give a score (0–100) or a level ({levels}), or both"))
+        if record.ok("indicator_code"):  # a code that could not be read is not an overall rating
+            problems = rating_problems(rules, source=record["source"], day=record["date"],
+                                       indicator_code=record["indicator_code"], score=record["score"],
+                                       level=record["level"])
+            reject(context, record, problems)
     keyed = [(r, (org_ids[r["org_code"]], r["source"], r["rater"] or "", r["indicator_code"], r["date"]))
              for r in records if r.ok("org_code", "source", "indicator_code", "date", "score", "level")]
     flag_duplicates(context, keyed, RATING_KEY)

@@ -80,7 +80,7 @@ def read_layout(kind: Kind, header: Sequence[Any], errors: RowErrors) -> Layout:
     if missing:
         headers = ", ".join(c.header for c in missing)
         errors.add(1, [c.key for c in missing], tr(f"缺少必填列：{headers}", f"required column(s) missing: {headers}"),
-                   field="、".join(c.name for c in missing))
+                   field=tr("、", ", ").join(c.name for c in missing))
     errors.raise_if_any()
     return layout
 

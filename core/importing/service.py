@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -30,8 +31,11 @@ IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
 
 
 def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, registry: Registry,
-                actor: str) -> ImportReport:
-    """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`)."""
+                actor: str, today: date | None = None) -> ImportReport:
+    """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`).
+
+    ``today`` (the real day unless given) is the day after which a finding would be in the future.
+    """
     spec = kind_spec(kind)
     path = Path(path)
     errors = RowErrors(path.name, spec)
@@ -39,7 +43,8 @@ def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, regist
     layout = read_layout(spec, sheet.header, errors)
     records = read_records(sheet, layout, errors)
     with transaction(engine) as session:
-        context = Context(session, tenant, path.name, actor, registry, errors, layout.present)
+        context = Context(session, tenant, path.name, actor, registry, errors, layout.present,
+                          today or date.today())
         report = IMPORTERS[kind](context, records)
         audit.record(session, tenant_id=tenant.id, actor=actor, action="import", entity=kind,
                      new={"file": path.name, "kind": kind, "rows": len(records), "inserted": report.inserted,
