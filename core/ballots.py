@@ -159,7 +159,7 @@ def answer_problems(question: Question, score: float | None, level: str | None) 
         return [_problem("score", f"请为“{question.label}”打 0–100 分",
                          f"give a score from 0 to 100 for {question.label}")]
     if not 0 <= float(score) <= 100:
-        return [_problem("score", f"{score:g} 不在 0–100 之间", f"{score:g} is outside 0–100")]
+        return [_problem("score", f"{score:.10g} 不在 0–100 之间", f"{score:.10g} is outside 0–100")]
     return []
 
 

@@ -106,17 +106,6 @@ def parse_number(value: Any) -> float:
     return number
 
 
-def number_in(*, minimum: float | None = None, maximum: float | None = None) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        number = parse_number(value)
-        if minimum is not None and number < minimum:
-            raise ValueError(tr(f"{number:g} 小于 {minimum:g}", f"{number:g} is below {minimum:g}"))
-        if maximum is not None and number > maximum:
-            raise ValueError(tr(f"{number:g} 大于 {maximum:g}", f"{number:g} is above {maximum:g}"))
-        return number
-    return parse
-
-
 def parse_count(value: Any) -> int:
     """A head count: a whole number ≥ 0."""
     number = parse_number(value)

@@ -1,4 +1,9 @@
-"""The four kinds of import file and their columns: key, Chinese label, parser, what each allows."""
+"""The four kinds of import file and their columns: key, Chinese label, parser, what each allows.
+
+A column's parser reads a cell as text, a number, a date or one of a list; what makes the value valid
+beyond that (a quantity above 0, a deduction within the indicator's points, a title's length …) is the
+concept's own rule, applied to the record (:mod:`.context`), so the importer gives the reasons every
+other entry point gives."""
 
 from __future__ import annotations
 
@@ -14,11 +19,11 @@ from .cells import (
     RATING_LEVELS,
     SOURCE_NAMES,
     chinese_first,
-    number_in,
     parse_check_kind,
     parse_count,
     parse_date,
     parse_level,
+    parse_number,
     parse_rating_level,
     parse_source,
     parse_text,
@@ -113,9 +118,9 @@ LEDGER = Kind("ledger", "台账", (
                    "committee_meeting（支委会）、party_lecture（党课）、volunteer_service（志愿服务）"),
     Column("date", "日期", required=True, parse=parse_date, example=date(2026, 3, 5),
            allowed="活动日期：2026-03-05、2026/3/5 或 Excel 日期；须在本单位已开启、结果尚未审核或发布的考核年度内"),
-    Column("quantity", "数量", parse=number_in(minimum=0), example=24,
+    Column("quantity", "数量", parse=parse_number, example=24,
            allowed="台账类型有计量单位时必填，须大于 0（如志愿服务的小时数、发展党员的人数）；其他类型每条计为一次，不填数量"),
-    Column("title", "标题", required=True, max_length=300, example="“学雷锋”社区志愿服务",
+    Column("title", "标题", required=True, example="“学雷锋”社区志愿服务",
            allowed="活动名称或主题，最多 300 个字符"),
     Column("note", "备注", example="12名党员参加，每人2小时", allowed="可空"),
 ))
@@ -130,7 +135,7 @@ FINDINGS = Kind("findings", "检查发现", (
     Column("indicator_code", "指标编码", max_length=64, example="B6-1",
            allowed="可空；填写时须为检查日期所在年度方案中计入检查发现的指标（评分规则读取检查发现，"
                    "如 finding_deduction、veto_on_finding），扣分计入该指标"),
-    Column("deduction", "扣分", parse=number_in(minimum=0), example=1,
+    Column("deduction", "扣分", parse=parse_number, example=1,
            allowed="数字，0 至该指标的分值；空为 0；未填指标时不扣分"),
     Column("description", "问题描述", required=True, example="支部工作记录不规范：3月支委会记录缺少参会人员签到",
            allowed="发现的问题"),
@@ -147,7 +152,7 @@ RATINGS = Kind("ratings", "测评", (
            allowed="测评人或票号；匿名测评请填票号（同一组织、来源、测评人、指标、日期只能有一条）"),
     Column("indicator_code", "指标编码", max_length=64, example="B1-4",
            allowed="可空（总体评价）；填写时须为测评日期所在年度方案中读取该来源测评的指标"),
-    Column("score", "分数", parse=number_in(minimum=0, maximum=100), example=None,
+    Column("score", "分数", parse=parse_number, example=None,
            allowed="0–100；打分的测评项目（总体评价、按分数评分的指标）必填"),
     Column("level", "等次", parse=parse_rating_level, example="优秀", aliases=("等级",),
            allowed="/".join(RATING_LEVELS) + "；定性评定的指标必填，须为其评分规则的等次"),

@@ -118,13 +118,13 @@ def finding_problems(rules: FindingRules, *, day: date | None, indicator_code: s
             limit = target
     if deduction is not None:
         if limit is not None and not 0 <= deduction <= limit.points:
-            found.append(_problem("deduction", f"{deduction:g} 不在 0 与 {limit.code}（{limit.name}）的分值 "
-                                               f"{limit.points:g} 分之间",
-                                  f"{deduction:g} is not between 0 and the {limit.points:g} points of "
+            found.append(_problem("deduction", f"{deduction:.10g} 不在 0 与 {limit.code}（{limit.name}）的分值 "
+                                               f"{limit.points:.10g} 分之间",
+                                  f"{deduction:.10g} is not between 0 and the {limit.points:.10g} points of "
                                   f"{limit.code} ({limit.name})"))
         elif indicator_code is None and deduction != 0:
-            found.append(_problem("deduction", f"{deduction:g}：未填指标，无从扣分；请填写指标，或不扣分",
-                                  f"{deduction:g}: there is no indicator to deduct it from; name the indicator, "
+            found.append(_problem("deduction", f"{deduction:.10g}：未填指标，无从扣分；请填写指标，或不扣分",
+                                  f"{deduction:.10g}: there is no indicator to deduct it from; name the indicator, "
                                   "or deduct nothing"))
     if not (description or "").strip():
         found.append(_problem("description", "请写明发现的问题", "say what was found (问题描述)"))

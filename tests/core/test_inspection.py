@@ -217,3 +217,20 @@ def test_another_tenant_sees_and_touches_nothing_of_this_one(engine, registry, c
             _record(engine, stranger, cycle)
     mine = _record(engine, stranger, other_cycle)  # "A" is the other tenant's own A
     assert mine.org_id == people.get_org(engine, other, "A").id != world["ids"]["A"]
+
+
+def test_the_form_offers_only_the_indicators_that_take_findings(engine, registry, cycle, world):
+    with engine.connect() as conn:
+        every = inspection.scheme_indicators(conn, world["inspector"], cycle_id=cycle.id)
+        offered = inspection.scheme_indicators(conn, world["inspector"], cycle_id=cycle.id, registry=registry)
+    assert set(offered["rule"]) == {"finding_deduction", "veto_on_finding"} < set(every["rule"])
+    assert list(offered["code"]) == ["B1-V", "B3-V", "B3-2", "B6-V", "B6-1"]
+
+
+def test_no_finding_is_recorded_once_the_year_is_published(engine, registry, cycle, world):
+    from bastion.core import scoring
+
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with pytest.raises(Conflict, match="日期：2026 年度考核结果已在审核或已发布：该年度检查发现已关闭"):
+        _record(engine, world["inspector"], cycle)
