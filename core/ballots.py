@@ -13,7 +13,7 @@ source (:func:`rating_readers`) ask an overall score (0–100), a score on one i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,11 +23,10 @@ from sqlalchemy import Connection, func, or_, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit
+from . import audit, periods
 from .access import Action, Forbidden, Principal, allows, require, visible
 from .cycles import cycle_scheme
-from . import periods
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, Conflict, NotFound, Problem, refuse
 from .frames import read_frame
 from .i18n import tr
 from .models import (
@@ -111,7 +110,12 @@ def questions(conn: Connection, cycle: Cycle, source: str, registry: Registry) -
 
     When no rule of the scheme reads the source, the overall score is still asked (and recorded).
     """
-    readers = [r for r in rating_readers(conn, cycle, registry) if source in r.sources]
+    return asked_of(rating_readers(conn, cycle, registry), source)
+
+
+def asked_of(readers: Iterable[Reader], source: str) -> list[Question]:
+    """:func:`questions` from the cycle's readers (:func:`rating_readers`), read once for every source."""
+    readers = [r for r in readers if source in r.sources]
     out: list[Question] = []
     if not readers or any(not r.per_indicator for r in readers):
         out.append(Question(None, "总体评价（0–100 分）"))
@@ -124,6 +128,91 @@ def source_quorum(readers: Iterable[Reader], source: str) -> int | None:
     """The largest quorum a rule reading ``source`` asks for; None when none of them has one."""
     quorums = [r.quorum for r in readers if source in r.sources and r.quorum is not None]
     return max(quorums) if quorums else None
+
+
+# --- what makes a valid rating ------------------------------------------------------------------
+#
+# A rating answers a question the cycle's scheme asks of its source (:func:`questions`): the overall
+# score, a score on an indicator whose rule reads ratings on it, or a level (优秀/良好/…) of a qualitative
+# indicator — a score 0–100 for a scored question, one of the rule's levels for a qualitative one. A
+# rating dated outside any open year of the tenant is refused (:func:`bastion.core.periods.years`). A ballot is
+# answered through :func:`submit_ballot`; an imported rating through :func:`rating_problems`.
+
+WHAT = ("测评", "ratings")
+FIELDS = {"date": ("日期", "date"), "indicator_code": ("指标", "indicator"), "score": ("分数", "score"),
+          "level": ("等次", "level")}
+
+
+def _problem(key: str, zh: str, en: str) -> Problem:
+    return Problem(key, tr(*FIELDS[key]), tr(zh, en))
+
+
+def answer_problems(question: Question, score: float | None, level: str | None) -> list[Problem]:
+    """What is wrong with an answer to ``question``: a level of its levels, or a score 0–100."""
+    if question.qualitative:
+        if level not in question.levels:
+            return [_problem("level", f"请为“{question.label}”选择 {'、'.join(question.levels)} 之一",
+                             f"choose one of {'、'.join(question.levels)} for {question.label}")]
+        return []
+    if score is None:
+        return [_problem("score", f"请为“{question.label}”打 0–100 分",
+                         f"give a score from 0 to 100 for {question.label}")]
+    if not 0 <= float(score) <= 100:
+        return [_problem("score", f"{score:.10g} 不在 0–100 之间", f"{score:.10g} is outside 0–100")]
+    return []
+
+
+def _not_asked(source: str, indicator_code: str | None, asked: Iterable[Question]) -> Problem:
+    what = tr("总体评价", "the overall score") if indicator_code is None else repr(indicator_code)
+    labels = [q.label for q in asked]
+    return _problem("indicator_code", f"{word(SOURCE, source)}测评票不含 {what}（测评项目：{'、'.join(labels)}）",
+                    f"the {source} ballot does not ask about {what} (it asks: {', '.join(labels)})")
+
+
+@dataclass(frozen=True)
+class RatingRules:
+    """What a rating is checked against: where the tenant's years stand, each cycle's indicator codes and
+    the questions it asks of each source (cycle id, source → indicator code or None → question)."""
+
+    years: periods.Years
+    indicators: Mapping[int, frozenset[str]]
+    asked: Mapping[tuple[int, str], Mapping[str | None, Question]]
+
+
+def rating_rules(session: Session, tenant_id: int, registry: Registry, *, within: Cycle | None = None,
+                 years: Iterable[int] | None = None) -> RatingRules:
+    """The rules for ratings of ``tenant_id``: ``within`` one cycle, or in any of its cycles (of ``years``)."""
+    dated = periods.years(session, tenant_id, within=within, only=years)
+    conn = session.connection()
+    indicators, asked = {}, {}
+    for cycle in dated.cycles.values():
+        indicators[cycle.id] = frozenset(s.code for s in cycle_scheme(cycle).indicators())
+        readers = rating_readers(conn, cycle, registry)
+        for source in RatingSource:
+            asked[(cycle.id, source.value)] = {q.indicator_code: q for q in asked_of(readers, source.value)}
+    return RatingRules(dated, indicators, asked)
+
+
+def rating_problems(rules: RatingRules, *, source: str | None, indicator_code: str | None, score: float | None,
+                    level: str | None, day: date | None) -> list[Problem]:
+    """What is wrong with a rating, field by field (empty when it is valid). A source or date of None was
+    already refused by the caller (it could not read it) and is not checked again."""
+    found = periods.date_problems(rules.years, day, what=WHAT, field=FIELDS["date"])
+    cycle = rules.years.cycle(day)
+    if cycle is None or source is None:
+        return found
+    asked = rules.asked.get((cycle.id, source), {})
+    if indicator_code is not None and indicator_code not in rules.indicators.get(cycle.id, ()):
+        found.append(_problem("indicator_code",
+                              f"{indicator_code!r} 不是 {cycle.year} 考核年度（方案 {cycle.scheme_id} "
+                              f"{cycle.scheme_version}）的指标",
+                              f"{indicator_code!r} is not an indicator of the {cycle.year} cycle (scheme "
+                              f"{cycle.scheme_id} {cycle.scheme_version})"))
+    elif indicator_code not in asked:
+        found.append(_not_asked(source, indicator_code, asked.values()))
+    else:
+        found += answer_problems(asked[indicator_code], score, level)
+    return found
 
 
 # --- assigning -------------------------------------------------------------------------------
@@ -243,17 +332,8 @@ def _own_ballot(session: Session, principal: Principal, ballot_id: int) -> Ballo
 
 
 def _answer(question: Question, score: float | None, level: str | None) -> tuple[float | None, str | None]:
-    if question.qualitative:
-        if level not in question.levels:
-            raise BastionError(tr(f"等次：请为“{question.label}”选择 {'、'.join(question.levels)} 之一",
-                                 f"level: choose one of {'、'.join(question.levels)} for {question.label}"))
-        return None, level
-    if score is None:
-        raise BastionError(tr(f"分数：请为“{question.label}”打 0–100 分",
-                              f"score: give a score from 0 to 100 for {question.label}"))
-    if not 0 <= float(score) <= 100:
-        raise BastionError(tr(f"分数：{score:g} 不在 0–100 之间", f"score: {score:g} is outside 0–100"))
-    return float(score), None
+    refuse(answer_problems(question, score, level))
+    return (None, level) if question.qualitative else (float(score), None)
 
 
 def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, registry: Registry,
@@ -276,10 +356,7 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     cycle = session.get(Cycle, ballot.cycle_id)
     asked = {q.indicator_code: q for q in questions(conn, cycle, ballot.source, registry)}
     if indicator_code not in asked:
-        raise BastionError(tr(f"指标：{word(SOURCE, ballot.source)}测评票不含 {indicator_code!r}"
-                              f"（测评项目：{'、'.join(q.label for q in asked.values())}）",
-                              f"indicator: the {ballot.source} ballot does not ask about {indicator_code!r} "
-                              f"(it asks: {', '.join(q.label for q in asked.values())})"))
+        raise _not_asked(ballot.source, indicator_code, asked.values()).error()
     score, level = _answer(asked[indicator_code], score, level)
     rating = Rating(tenant_id=ballot.tenant_id, org_id=ballot.org_id, source=ballot.source,
                     rater=principal.username, indicator_code=indicator_code, score=score, level=level,

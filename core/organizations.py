@@ -2,9 +2,9 @@
 
 Each function takes the :class:`~bastion.core.access.Principal` first. An administrator reaches the
 organisations under their grants; importing a file, which may touch any organisation of the tenant,
-needs an administrator of the whole tenant. Moves and edits are checked with the import's own rules
-(the parent levels of :data:`~bastion.core.importing.PARENT_LEVELS`, its loop detection, its column
-parsers), so the tree a move leaves is one an import would have accepted.
+needs an administrator of the whole tenant. Moves and edits are checked with the tree's rules
+(:mod:`bastion.core.tree`: parent levels, no loops, a term that ends after it starts) and the import's
+column parsers, as an import is, so the tree a move or an edit leaves is one an import would have accepted.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from sqlmodel import Session
 
 from . import audit
 from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, visible
-from .errors import BastionError, Conflict
+from .errors import BastionError, Conflict, refuse
 from .i18n import tr
-from .importing import ORGANIZATIONS, PARENT_LEVELS, ImportReport, _chain, _cycles, _level_reason, import_file
+from .importing import ORGANIZATIONS, ImportReport, import_file
 from .models import Organization, Tenant
 from .registry import Registry
+from .tree import PARENT_LEVELS, chain, level_reason, looping, term_problems
 
 EDITABLE = ("name", "category", "secretary", "secretary_term_start", "secretary_term_end", "first_secretary",
             "member_count", "staff_count", "party_staff_count")
@@ -107,11 +108,8 @@ def update_organization(session: Session, principal: Principal, *, code: str, **
     require(session.connection(), principal, Action.administer)
     org = org_by_code(session, principal, Action.administer, code)
     new = {key: _value(key, raw) for key, raw in changes.items()}
-    start = new.get("secretary_term_start", org.secretary_term_start)
-    end = new.get("secretary_term_end", org.secretary_term_end)
-    if start is not None and end is not None and end < start:
-        raise BastionError(tr(f"{_names(['secretary_term_end'])[0]}：{end.isoformat()} 早于任期开始日期 {start.isoformat()}",
-                              f"secretary_term_end: {end.isoformat()} is before the term's start {start.isoformat()}"))
+    refuse(term_problems(new.get("secretary_term_start", org.secretary_term_start),
+                         new.get("secretary_term_end", org.secretary_term_end)))
     changed = {key: value for key, value in new.items() if getattr(org, key) != value}
     if not changed:
         return org
@@ -145,13 +143,13 @@ def move_organization(session: Session, principal: Principal, *, code: str, pare
     if org.parent_id == parent.id:
         raise Conflict(tr(f"上级组织：{org.code} 已隶属于 {parent.code}", f"parent: {org.code} is already under {parent.code}"))
     parent_of = _ancestors(session, parent) | {org.code: parent.code}
-    if org.code in _cycles(parent_of):
-        chain = _chain(org.code, parent_of)
-        raise BastionError(tr(f"上级组织：{parent.code} 隶属于 {org.code}，上级关系将形成循环：{chain}",
+    if org.code in looping(parent_of):
+        links = chain(org.code, parent_of)
+        raise BastionError(tr(f"上级组织：{parent.code} 隶属于 {org.code}，上级关系将形成循环：{links}",
                               f"parent: {parent.code} is under {org.code}, so the parent chain would loop back: "
-                              f"{chain}"))
+                              f"{links}"))
     if org.level in PARENT_LEVELS and parent.level not in PARENT_LEVELS[org.level]:
-        raise BastionError(tr("上级组织：", "parent: ") + _level_reason(org.level, parent.code, parent.level))
+        raise BastionError(tr("上级组织：", "parent: ") + level_reason(org.level, parent.code, parent.level))
     old_parent = session.get(Organization, org.parent_id) if org.parent_id is not None else None
     org.parent_id = parent.id
     session.add(org)

@@ -14,13 +14,15 @@ these functions, never the evaluation table itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
 
-from .errors import BadValue, BastionError
+from .errors import BadValue, BastionError, Problem
 from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationStatus
 
@@ -124,15 +126,6 @@ def of_year(period: Period, year: int) -> Period:
     return period
 
 
-def date_of_year(day: date, year: int) -> date:
-    """``day``, refused when it is not in the ``year`` assessed (考核年度): what is recorded for a cycle
-    happened in its year."""
-    if day.year != year:
-        raise BastionError(tr(f"日期：{day.isoformat()} 不在 {year} 考核年度内",
-                              f"date: {day.isoformat()} is outside the {year} cycle"))
-    return day
-
-
 def cycle_periods(cycle: Cycle) -> list[str]:
     """The periods the cycle's calendar assesses (months, quarters, halves) and the year, in time order."""
     from .cycles import cycle_scheme  # cycles reads periods too: imported when asked
@@ -183,3 +176,71 @@ def statuses(conn: Connection, cycle_id: int, key: str) -> set[str]:
 def is_closed(conn: Connection, cycle_id: int, key: str) -> bool:
     """Whether the period is under the leaders' review or published: what is recorded for it no longer counts."""
     return bool(statuses(conn, cycle_id, key) & {EvaluationStatus.reviewed.value, EvaluationStatus.published.value})
+
+
+# --- dating facts: into which years a ledger entry, a finding or a rating may still be recorded ------------
+#
+# The rule every recorded fact shares — ledger entries (台账), findings (检查发现), ratings (测评): its date.
+#
+# A fact counts for the periods its date falls in, all of one year. So it is taken only into a year the
+# tenant assesses (a cycle, 考核年度, is open for it) and only while that year's own results are neither
+# under the leaders' review nor published (:func:`is_closed`). A fact late for a
+# half-year already published is taken: it still counts for the year.
+#
+# An entry point working inside one cycle (the branch workspace, the inspectors' form) takes facts of that
+# cycle's year only; the importer takes any year the tenant has a cycle for. Each concept's rule
+# (:mod:`bastion.core.ledger.service`, :mod:`bastion.core.inspection.service`, :mod:`bastion.core.ballots`)
+# starts with this one.
+
+DATE = ("日期", "date")
+
+
+@dataclass(frozen=True)
+class Years:
+    """Where the tenant's years stand: the cycle of each year, the years closed to new facts and, for an entry
+    point working inside one cycle, that cycle's year (the only one it takes)."""
+
+    cycles: Mapping[int, Cycle]
+    closed: frozenset[int]
+    within: int | None = None
+
+    def cycle(self, day: date | None) -> Cycle | None:
+        """The cycle ``day`` falls in, if the tenant has one for its year."""
+        return None if day is None else self.cycles.get(day.year)
+
+
+def years(session: Session, tenant_id: int, *, within: Cycle | None = None,
+          only: Iterable[int] | None = None) -> Years:
+    """The tenant's years: ``within`` one cycle, or every cycle (of the years ``only``, when given)."""
+    if within is not None:
+        cycles = {within.year: within}
+    else:
+        query = select_model(Cycle).where(Cycle.tenant_id == tenant_id)
+        if only is not None:
+            query = query.where(Cycle.year.in_(sorted(set(only))))
+        cycles = {c.year: c for c in session.exec(query).all()}
+    conn = session.connection()
+    closed = frozenset(year for year, c in cycles.items() if is_closed(conn, c.id, str(year)))
+    return Years(cycles, closed, None if within is None else within.year)
+
+
+def date_problems(years: Years, day: date | None, *, what: tuple[str, str], field: tuple[str, str] = DATE,
+                  key: str = "date") -> list[Problem]:
+    """What is wrong with a fact dated ``day`` (nothing when ``day`` is None: the caller reported it).
+
+    ``what`` names the facts in both languages (台账 / ledgers), ``field`` the date field.
+    """
+    if day is None:
+        return []
+    if years.within is not None and day.year != years.within:
+        return [Problem(key, tr(*field), tr(f"{day.isoformat()} 不在 {years.within} 考核年度内",
+                                             f"{day.isoformat()} is outside the {years.within} cycle"))]
+    if day.year not in years.cycles:
+        return [Problem(key, tr(*field), tr(f"{day.isoformat()}：本单位没有 {day.year} 考核年度，请先开启该年度",
+                                             f"{day.isoformat()}: there is no {day.year} cycle in this tenant; "
+                                             f"open the {day.year} cycle first"))]
+    if day.year in years.closed:
+        return [Problem(key, tr(*field), tr(f"{day.year} 年度考核结果已在审核或已发布：该年度{what[0]}已关闭",
+                                             f"the {day.year} results are under review or published: "
+                                             f"the year's {what[1]} are closed"), conflict=True)]
+    return []

@@ -23,6 +23,7 @@ from sqlmodel import select as select_model
 from . import audit, evidence, periods
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
 from .ballots import rating_readers
+from .ledger import service as ledger_service
 from .tenants import enabled_plugins
 from .contributions import LedgerType
 from .cycles import cycle_scheme
@@ -46,7 +47,6 @@ from .models import (
 )
 from .registry import Registry
 
-MAX_TITLE = 300
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
 
 
@@ -264,46 +264,17 @@ def ledger_types(conn: Connection, tenant_id: int, registry: Registry) -> dict[s
 
 def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id: int, ledger_type: str, day: date,
                  title: str, registry: Registry, quantity: float | None = None, note: str = "") -> LedgerEntry:
-    """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field.
+    """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field
+    by the ledger's one rule (:mod:`bastion.core.ledger.service`).
 
     Entries may be recorded late for a half-year already published (they count for the year), but
     not once the year's own results are under review or published.
     """
-    conn = session.connection()
-    branch(conn, principal, org_id, Action.record_ledger)
+    branch(session.connection(), principal, org_id, Action.record_ledger)
     _same_tenant(principal, cycle)
-    kind = ledger_types(conn, principal.tenant_id, registry).get(ledger_type)
-    if kind is None:
-        raise BastionError(tr(f"台账类型：{ledger_type!r} 不是本单位已启用插件提供的台账类型",
-                              f"type: {ledger_type!r} is not a ledger type of this tenant's enabled plugins"))
-    if day.year != cycle.year:
-        raise BastionError(tr(f"日期：{day.isoformat()} 不在 {cycle.year} 考核年度内",
-                              f"date: {day.isoformat()} is outside the {cycle.year} cycle"))
-    if periods.is_closed(conn, cycle.id, str(cycle.year)):
-        raise Conflict(tr(f"{cycle.year} 年度考核结果已在审核或已发布：该年度台账已关闭",
-                          f"the {cycle.year} results are under review or published: the year's ledgers are closed"))
-    title = title.strip()
-    if not title:
-        raise BastionError(tr("标题：台账须有标题（如会议主题）", "title: a ledger entry needs a title (e.g. the meeting's subject)"))
-    if len(title) > MAX_TITLE:
-        raise BastionError(tr(f"标题：最多 {MAX_TITLE} 个字符", f"title: at most {MAX_TITLE} characters"))
-    if kind.quantity_required:
-        if quantity is None or quantity <= 0:
-            raise BastionError(tr(f"数量：{kind.name}须填写大于 0 的数量（单位：{kind.unit}）",
-                                  f"quantity: {kind.name} needs a quantity in {kind.unit} greater than 0"))
-    elif quantity is not None:
-        raise BastionError(tr(f"数量：{kind.name}每条计为一次，不填数量",
-                              f"quantity: {kind.name} entries count one each and take no quantity"))
-    entry = LedgerEntry(tenant_id=principal.tenant_id, org_id=org_id, type=ledger_type, date=day,
-                        quantity=None if quantity is None else float(quantity), title=title, note=note.strip(),
-                        recorded_by=principal.username, source="ui")
-    session.add(entry)
-    session.flush()
-    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="create",
-                 entity="ledger_entry", entity_id=entry.id,
-                 new={"org_id": org_id, "type": ledger_type, "date": day.isoformat(), "quantity": entry.quantity,
-                      "title": title})
-    return entry
+    return ledger_service.record_entry(session, cycle=cycle, org_id=org_id, ledger_type=ledger_type, day=day,
+                                       title=title, registry=registry, actor=principal.username, quantity=quantity,
+                                       note=note, source="ui")
 
 
 def attach_evidence(session: Session, principal: Principal, *, entry_id: int, filename: str, data: bytes,

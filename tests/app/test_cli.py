@@ -107,7 +107,7 @@ def test_import_round_trip_from_templates(home, tmp_path):
     out = bastion("import", "organizations", str(tmp_path / "organizations.xlsx")).output
     assert "organizations from organizations.xlsx: 1 inserted, 0 updated, 0 skipped" in out
     bad = tmp_path / "bad.csv"
-    bad.write_text("org_code,type,date\nNOPE,study_session,2026-13-01\n", encoding="utf-8")
+    bad.write_text("org_code,type,date,title\nNOPE,study_session,2026-13-01,集中学习\n", encoding="utf-8")
     out = bastion("import", "ledger", str(bad), ok=False)
     assert out.exit_code == 1 and "bad.csv" in out.output and "row 2" in out.output
 

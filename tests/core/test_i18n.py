@@ -100,7 +100,8 @@ def _audited_codes() -> tuple[set[str], set[str]]:
                     if isinstance(arm, ast.Constant) and isinstance(arm.value, str):
                         found[keyword.arg].add(arm.value)
                     else:  # only the importer names its entity by a variable: the kind imported
-                        assert (path.name, keyword.arg, ast.unparse(arm)) == ("importing.py", "entity", "kind")
+                        assert (path.relative_to(core).as_posix(), keyword.arg, ast.unparse(arm)) == (
+                            "importing/service.py", "entity", "kind")
                         found["entity"].update(KINDS)
     return found["action"], found["entity"]
 

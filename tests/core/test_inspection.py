@@ -14,6 +14,7 @@ from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict, NotFound
 from bastion.core.evidence import read_bytes
 from bastion.core.models import AuditEvent, Check, Finding, Rectification
+from bastion.core.registry import default_registry
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.core.stages import service as stages
 from tests import factories
@@ -41,7 +42,7 @@ def world(engine, tenant, cycle):
 
 def _record(engine, who, cycle, org="A", **overrides):
     values = {"cycle_id": cycle.id, "org_code": org, "indicator_code": "B6-1", "deduction": 1.0,
-              "description": "支委会记录缺签到", "on": ON, "today": TODAY} | overrides
+              "description": "支委会记录缺签到", "on": ON, "today": TODAY, "registry": default_registry()} | overrides
     with transaction(engine) as session:
         return inspection.record_finding(session, who, **values)
 
@@ -84,8 +85,12 @@ def test_without_a_planned_check_a_finding_creates_one(engine, cycle, world):
     ({"deduction": 7.0}, r"扣分：7 不在 0 与 B6-1（.*）的分值 6 分之间", "deduction: 7 is not between 0 and the 6 points of B6-1"),
     ({"deduction": -1.0}, "扣分：-1 不在 0 与", "deduction: -1 is not between"),
     ({"on": date(2026, 7, 1)}, "日期：2026-07-01 是将来的日期", "date: 2026-07-01 is in the future"),
-    ({"on": date(2025, 12, 31)}, "日期：2025-12-31 不在 2026 考核年度内", "date: 2025-12-31 is not in the 2026 cycle"),
+    ({"on": date(2025, 12, 31)}, "日期：2025-12-31 不在 2026 考核年度内", "date: 2025-12-31 is outside the 2026 cycle"),
     ({"description": "  "}, "问题描述：", "description:"),
+    ({"indicator_code": "B1-4"}, "指标：B1-4（班子建设上级考评）按 level_score 评分，不计检查发现",
+     r"indicator: B1-4 \(班子建设上级考评\) is scored by level_score, which reads no findings"),
+    ({"indicator_code": "B1-V", "deduction": 1.0}, "扣分：1 不在 0 与 B1-V（班子团结）的分值 0 分之间",
+     "deduction: 1 is not between 0 and the 0 points of B1-V"),
     ({"org": "ZZZ"}, "组织：本单位没有组织 'ZZZ'", "organisation: no organisation 'ZZZ'"),
     ({"kind": "party"}, "检查方式：'party' 不是以下之一", "check kind: 'party' is not one of"),
 ])
@@ -212,3 +217,20 @@ def test_another_tenant_sees_and_touches_nothing_of_this_one(engine, registry, c
             _record(engine, stranger, cycle)
     mine = _record(engine, stranger, other_cycle)  # "A" is the other tenant's own A
     assert mine.org_id == people.get_org(engine, other, "A").id != world["ids"]["A"]
+
+
+def test_the_form_offers_only_the_indicators_that_take_findings(engine, registry, cycle, world):
+    with engine.connect() as conn:
+        every = inspection.scheme_indicators(conn, world["inspector"], cycle_id=cycle.id)
+        offered = inspection.scheme_indicators(conn, world["inspector"], cycle_id=cycle.id, registry=registry)
+    assert set(offered["rule"]) == {"finding_deduction", "veto_on_finding"} < set(every["rule"])
+    assert list(offered["code"]) == ["B1-V", "B3-V", "B3-2", "B6-V", "B6-1"]
+
+
+def test_no_finding_is_recorded_once_the_year_is_published(engine, registry, cycle, world):
+    from bastion.core import scoring
+
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with pytest.raises(Conflict, match="日期：2026 年度考核结果已在审核或已发布：该年度检查发现已关闭"):
+        _record(engine, world["inspector"], cycle)

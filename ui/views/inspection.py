@@ -79,7 +79,7 @@ def checks_tab(who, cycle: Cycle) -> None:
 
 def finding_tab(who, cycle: Cycle) -> None:
     with context.engine().connect() as conn:
-        indicators = inspection.scheme_indicators(conn, who, cycle_id=cycle.id)
+        indicators = inspection.scheme_indicators(conn, who, cycle_id=cycle.id, registry=context.registry())
     names = {r.code: f"{r.code} {r.name}（{r.points:g} {tr('分', 'pts')}）" for r in indicators.itertuples()}
     with st.form("finding_form"):
         org = org_picker(who, tr("被检查党组织", "Organisation inspected"), "finding_org")
@@ -119,7 +119,8 @@ def record(who, cycle: Cycle, org: str, indicator: str, kind: str, on: date, ded
     """The finding and its evidence in one transaction: a refused file writes no finding either."""
     with transaction(context.engine()) as session:
         finding = inspection.record_finding(session, who, cycle_id=cycle.id, org_code=org, indicator_code=indicator,
-                                            deduction=float(deduction), description=description, on=on, kind=kind)
+                                            deduction=float(deduction), description=description, on=on, kind=kind,
+                                            registry=context.registry())
         for upload in files:
             inspection.attach_evidence(session, who, finding_id=finding.id, filename=upload.name,
                                        data=upload.getvalue(), home=context.settings().home)
