@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
-from bastion.core.db import bulk_insert
+from bastion.core.bulk_write import bulk_insert
 from bastion.core.engine import UNIT_MONTHS, resolve_targets
 from bastion.core.models import Check, Finding, LedgerEntry, Organization, OrgLevel, Rating
 from bastion.core.scheme import Scheme

@@ -25,144 +25,49 @@ How a period is scored
    before bonus) descending, then organisation code ascending. Ranks are therefore a permutation
    1..n; equal totals are visible as such in the results.
 7. Tiers: see :class:`bastion.core.scheme.TierRule`.
+
+Where the rest lives
+====================
+The rule types' contract is here (:class:`RuleBatch`, :class:`RuleType`, :class:`RuleError`); what
+they read and the helpers they share have their own modules, and are named from here too:
+``core.facts`` (:class:`Facts`), ``core.rule_helpers`` (:func:`achievement`, :func:`per_row`,
+:func:`combine_sources`), ``core.reasons`` (reasons and evidence as Arrow text: :func:`fmt`,
+:func:`concat`, :func:`choose`, :func:`join_text`, :func:`evidence_ids` …). Reading the facts and
+writing the lines in bulk is ``core.scoring``'s, through ``core.bulk_read`` and ``core.bulk_write``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from .errors import BastionError
+from .facts import FINDING_COLUMNS, LEDGER_COLUMNS, NUMERIC_FACTS, RATING_COLUMNS, Facts
 from .i18n import tr
 from .models import IndicatorKind
-from .periods import UNIT_MONTHS, Period  # noqa: F401  (plugins name them from the engine)
-from .scheme import IndicatorSpec, Scheme
+from .periods import UNIT_MONTHS, Period
+from .reasons import TEXT, choose, concat, evidence_ids, fmt, formatted, join_text, points_text, text_series
+from .rule_helpers import SOURCE_LABELS, achievement, combine_sources, per_row
+from .scheme import ROUND, IndicatorSpec, Scheme
 
-ROUND = 2
-
-# --- facts ---------------------------------------------------------------------------------
-
-LEDGER_COLUMNS = ("id", "org_id", "type", "date", "quantity")
-FINDING_COLUMNS = ("id", "org_id", "indicator_code", "date", "deduction", "description")
-RATING_COLUMNS = ("id", "org_id", "source", "indicator_code", "score", "level", "date")
-NUMERIC_FACTS = {"id": "int64", "org_id": "int64", "quantity": "float64", "deduction": "float64", "score": "float64"}
-
-
-def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
-    if data is None:
-        data = pd.DataFrame({c: [] for c in columns})
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(f"fact frame lacks columns {missing}")
-    data = data.loc[:, list(columns)]  # copy-on-write: the caller's frame is left as it was, nothing is copied
-    if not pd.api.types.is_datetime64_any_dtype(data["date"]):
-        data["date"] = pd.to_datetime(data["date"])
-    for column in columns:
-        wanted = NUMERIC_FACTS.get(column)
-        if wanted is None or data[column].dtype == wanted:
-            continue
-        if wanted == "int64" and isinstance(data[column].dtype, np.dtype) and data[column].dtype.kind == "i":
-            continue  # int32 ids as read (db.read_columns): the same values in half the memory
-        data[column] = pd.to_numeric(data[column]).astype(wanted)
-    return data
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What was recorded: ledger entries, check findings and ratings, one frame each.
-
-    Columns: ledger ``id, org_id, type, date, quantity``; findings ``id, org_id,
-    indicator_code, date, deduction, description``; ratings ``id, org_id, source,
-    indicator_code, score, level, date``. ``id`` and ``org_id`` are signed integers (int32 as
-    ``core.scoring`` reads them when the values fit, else int64), ``date`` a datetime.
-    """
-
-    ledger: pd.DataFrame
-    findings: pd.DataFrame
-    ratings: pd.DataFrame
-
-    @classmethod
-    def of(cls, ledger: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
-           ratings: pd.DataFrame | None = None) -> Facts:
-        return cls(_frame(LEDGER_COLUMNS, ledger), _frame(FINDING_COLUMNS, findings),
-                   _frame(RATING_COLUMNS, ratings))
-
-    def within(self, period: Period) -> Facts:
-        start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-
-        def cut(df: pd.DataFrame) -> pd.DataFrame:
-            dates = df["date"]
-            if dates.empty or (dates.min() >= start and dates.max() < end):
-                return df  # read for this period already: no copy of millions of rows
-            return df[(dates >= start) & (dates < end)]
-
-        return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
-
-    def sorted_by_org(self) -> Facts:
-        """The frames ordered by ``org_id`` (stable), built a column at a time to keep memory flat."""
-
-        def ordered(df: pd.DataFrame) -> pd.DataFrame:
-            ids = df["org_id"].to_numpy()
-            if len(ids) < 2 or bool((ids[1:] >= ids[:-1]).all()):
-                return df
-            order = np.argsort(ids, kind="stable")
-            return pd.DataFrame({name: pd.Series(df[name].to_numpy()[order], dtype=df[name].dtype)
-                                 for name in df.columns})
-
-        return Facts(*(ordered(f) for f in (self.ledger, self.findings, self.ratings)))
-
-    def for_orgs(self, lo: int, hi: int) -> Facts:
-        """The facts of organisations ``lo``…``hi`` (ids, inclusive); the frames must be sorted by org."""
-
-        def cut(df: pd.DataFrame) -> pd.DataFrame:
-            ids = df["org_id"].to_numpy()
-            return df.iloc[np.searchsorted(ids, _same_type(ids, lo), "left"):
-                           np.searchsorted(ids, _same_type(ids, hi), "right")]
-
-        return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
-
-    @cached_property
-    def _ledger_by_type(self) -> dict[str, pd.DataFrame]:
-        """The entries of each type, in their order here: one stable sort by type, cut into blocks."""
-        codes, types = pd.factorize(self.ledger["type"])
-        codes = codes.astype(np.int16) if len(types) <= np.iinfo(np.int16).max else codes  # int16: radix-sorted
-        order = np.argsort(codes, kind="stable")
-        by_type = self.ledger.take(order)
-        bounds = np.searchsorted(codes[order], np.arange(len(types) + 1))
-        return {t: by_type.iloc[bounds[n]:bounds[n + 1]] for n, t in enumerate(types)}
-
-    @cached_property
-    def _ledger_evidence(self) -> dict[str, pd.Series]:
-        return {}
-
-    def ledger_of_type(self, ledger_type: str) -> pd.DataFrame:
-        """The ledger entries of one type (split once per period, shared by every rule type)."""
-        return self._ledger_by_type.get(ledger_type, self.ledger.iloc[0:0])
-
-    def ledger_evidence(self, ledger_type: str) -> pd.Series:
-        """``ledger:id,…`` per ``org_id`` for the entries of one type (built once)."""
-        if ledger_type not in self._ledger_evidence:
-            entries = self.ledger_of_type(ledger_type)
-            self._ledger_evidence[ledger_type] = (evidence_ids(entries, ["org_id"], "ledger") if len(entries)
-                                                  else pd.Series(dtype=object))
-        return self._ledger_evidence[ledger_type]
-
-
-def _same_type(ids: np.ndarray, bound: int) -> np.generic:
-    """``bound`` as a scalar of the ids' own type, clipped to its range (which keeps its position
-    among them): searching for any other scalar, numpy converts the whole array first (36 ms for
-    28 M int32 ids, at every slice)."""
-    info = np.iinfo(ids.dtype)
-    return ids.dtype.type(min(max(int(bound), info.min), info.max))
+__all__ = [
+    # the engine's steps and what they take and give
+    "Inputs", "ScoreResult", "LINE_COLUMNS", "EVALUATION_COLUMNS", "prepare", "score_slices", "subtotals",
+    "block_subtotals", "conclude", "score", "indicator_frame", "resolve_targets", "validate_params",
+    "assign_grades", "rank", "assign_tiers", "ROUND",
+    # the rule-type contract
+    "RuleBatch", "RuleType", "RuleError", "NoParams",
+    # named from here by plugins, defined elsewhere (see "Where the rest lives")
+    "Facts", "LEDGER_COLUMNS", "FINDING_COLUMNS", "RATING_COLUMNS", "NUMERIC_FACTS", "Period", "UNIT_MONTHS",
+    "achievement", "per_row", "combine_sources", "SOURCE_LABELS",
+    "TEXT", "text_series", "fmt", "formatted", "concat", "choose", "points_text", "join_text", "evidence_ids",
+]
 
 
 # --- the rule-type contract ----------------------------------------------------------------
@@ -223,212 +128,6 @@ class RuleError(BastionError):
         self.rule, self.plugin = rule, plugin
         super().__init__(tr(f"规则类型 {rule!r}" + (f"（插件 {plugin}）" if plugin else "") + f"：{message}",
                             f"rule type {rule!r}" + (f" (plugin {plugin})" if plugin else "") + f": {message}"))
-
-
-# --- helpers for rule types ----------------------------------------------------------------
-
-
-def achievement(value: pd.Series, target: pd.Series, tolerance: pd.Series | float | None = None) -> pd.Series:
-    """Share of the target reached, in [0, 1]; a missing or zero target counts as reached.
-
-    With a tolerance (flexible indicators), a shortfall of at most ``tolerance × target`` counts
-    as reached in full; below the band the share is the plain ratio.
-    """
-    value = value.astype(float)
-    target = target.astype(float)
-    ratio = (value / target.where(target > 0)).clip(upper=1.0)
-    ratio = ratio.where(target > 0, 1.0).fillna(1.0)
-    if tolerance is not None:
-        tol = tolerance if isinstance(tolerance, pd.Series) else pd.Series(tolerance, index=value.index)
-        tol = tol.astype(float).fillna(0.0)
-        within_band = value >= target * (1 - tol) - 1e-9
-        ratio = ratio.where(~within_band, 1.0)
-    return ratio
-
-
-def join_text(frame: pd.DataFrame, keys: list[str], texts: pd.Series, sep: str, *, order: list[str] | None = None,
-              prefix: str = "") -> pd.Series:
-    """``texts`` joined with ``sep`` per group of ``keys`` (rows ordered by ``keys`` then ``order``).
-
-    Built without a Python object per row or per group (a scoring run has millions of small
-    groups): the texts, sorted by group, become one Arrow list per group, joined in one call.
-    ``texts`` may hold numbers (ids): they are turned into text by Arrow too. Returns Arrow strings
-    indexed by the group keys.
-    """
-    if frame.empty:
-        return pd.Series(dtype=object)
-    sort_keys = [_sortable(frame[c]) for c in (*keys, *(order or []))]
-    positions = _lexical_order(sort_keys)
-    continues = np.zeros(len(positions), dtype=bool)  # the row belongs to the same group as the previous one
-    continues[1:] = True
-    for codes in sort_keys[:len(keys)]:  # compared as sort codes: no Python object per row
-        codes = codes[positions]
-        continues[1:] &= codes[1:] == codes[:-1]
-    starts = np.flatnonzero(~continues)
-    key_values = [frame[k].array.take(positions[starts]) for k in keys]
-    values = pa.array(texts, from_pandas=True)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not pa.types.is_string(values.type):
-        values = pc.cast(values, pa.string())
-    values = pc.fill_null(values.take(pa.array(positions)), "")
-    offsets = pa.array(np.append(starts, len(positions)), type=pa.int32())
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
-    if prefix:
-        joined = pc.binary_join_element_wise(prefix, joined, "")
-    index = (pd.Index(key_values[0], name=keys[0]) if len(keys) == 1
-             else pd.MultiIndex.from_arrays(key_values, names=keys))
-    return text_series(joined, index)
-
-
-def _sortable(column: pd.Series) -> np.ndarray:
-    """Numbers as they are; anything else as the codes of its sorted distinct values."""
-    if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return column.to_numpy()
-    codes, distinct = pd.factorize(column, sort=True, use_na_sentinel=False)
-    return codes.astype(np.int16) if len(distinct) <= np.iinfo(np.int16).max else codes  # int16: radix-sorted
-
-
-def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
-    """The stable order of the rows by ``keys[0]``, then ``keys[1]`` … (``np.lexsort`` with the keys reversed).
-
-    Rows mostly come ordered by the trailing keys already (facts are read in id order and sorted
-    by branch, a ledger type's rows are cut out in that order): then only the leading keys are
-    sorted, each by one stable sort, much faster than a lexsort over all of them.
-    """
-    first = next((i for i in range(len(keys)) if _ordered_by(keys[i:])), len(keys))
-    positions = np.arange(len(keys[0]))
-    for key in reversed(keys[:first]):
-        positions = positions[np.argsort(key[positions], kind="stable")]
-    return positions
-
-
-def _ordered_by(keys: list[np.ndarray]) -> bool:
-    """Whether the rows are in ascending lexical order of ``keys``."""
-    ascending = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)
-    tied = ~ascending
-    for key in keys:
-        ascending |= tied & (key[1:] > key[:-1])
-        tied &= key[1:] == key[:-1]
-    return bool((ascending | tied).all())
-
-
-def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Series:
-    """A per-organisation series (indexed by ``org_id``) laid onto rows by their ``org_ids``.
-
-    Organisations without a value get ``fill`` (left missing when ``fill`` is None). The result
-    keeps the rows' index, so it lines up with the batch's rows.
-    """
-    mapped = pd.Series(values.reindex(org_ids.to_numpy()).array, index=org_ids.index)
-    if isinstance(fill, str) and not isinstance(mapped.dtype, pd.StringDtype):
-        mapped = mapped.astype(object)
-    return mapped.fillna(fill) if fill is not None else mapped
-
-
-def points_text(points: pd.Series, max_points: pd.Series) -> pd.Series:
-    """`` → 8/10 分``: the ending of a line's reason, as the built-in rule types write it."""
-    return concat(" → ", fmt(points), "/", fmt(max_points), " 分")
-
-
-TEXT = pd.StringDtype("pyarrow")  # reasons and evidence: Arrow strings, no Python object per line
-
-
-def text_series(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
-    """Arrow strings as a text Series (dtype :data:`TEXT`) on ``index``."""
-    if not pa.types.is_large_string(values.type):
-        values = pc.cast(values, pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
-
-
-def choose(condition: pd.Series, yes: pd.Series | str | None, no: pd.Series | str | None) -> pd.Series:
-    """Texts: ``yes`` where ``condition`` holds, else ``no`` — each a text Series on ``condition``'s
-    index, a str or None (missing) — picked in one Arrow call, unlike ``np.where``, which turns
-    Arrow strings into Python objects."""
-    index = condition.index
-    mask = pa.array(np.asarray(condition, dtype=bool))
-    return text_series(pc.if_else(mask, _arrow_text(yes, index), _arrow_text(no, index)), index)
-
-
-def _arrow_text(value: pd.Series | str | None, index: pd.Index) -> pa.Scalar | pa.Array | pa.ChunkedArray:
-    if value is None or isinstance(value, str):
-        return pa.scalar(value, pa.large_string())
-    if not value.index.equals(index):
-        value = value.reindex(index)
-    return pa.array(value.astype(TEXT))
-
-
-def formatted(series: pd.Series, format: Callable[[Any], str]) -> pd.Series:
-    """``format`` of each value as text, called once per distinct value (reasons repeat few values)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    texts = pa.array([format(u) for u in uniques], pa.large_string())
-    return text_series(texts.take(pa.array(codes)), series.index)
-
-
-def evidence_ids(facts: pd.DataFrame, keys: list[str], kind: str) -> pd.Series:
-    """``kind:id,id,…`` per group of ``keys``: the ids of the facts behind a line, ascending."""
-    if facts.empty:
-        return pd.Series(dtype=object)
-    return join_text(facts, keys, facts["id"], ",", order=["id"], prefix=kind + ":")
-
-
-def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1) -> pd.DataFrame:
-    """Weighted multi-source combination of ballot scores, per organisation (多方评价加权).
-
-    Each source's score is the mean of its ballots; a source with fewer than ``quorum`` ballots,
-    or without a weight, does not count. The combined score is ``Σ wₛ·meanₛ / Σ wₛ`` over the
-    sources that count, so a missing source's weight is shared out in proportion.
-
-    Returns, indexed by ``org_id``: ``combined`` (NaN when no source counts), ``ballots`` and
-    ``detail`` (the per-source means, weights and ballot counts, in words).
-    """
-    scored = ratings[ratings["score"].notna() & ratings["source"].isin(list(weights))]
-    if scored.empty:
-        return pd.DataFrame({"combined": [], "ballots": [], "detail": []}, index=pd.Index([], name="org_id"))
-    per = scored.groupby(["org_id", "source"], sort=True)["score"].agg(["mean", "count"]).reset_index()
-    per = per[per["count"] >= quorum].copy()
-    per["weight"] = per["source"].map(weights).astype(float)
-    per["weighted"] = per["weight"] * per["mean"]
-    by_org = per.groupby("org_id").agg(wsum=("weight", "sum"), wmean=("weighted", "sum"), ballots=("count", "sum"))
-    combined = (by_org["wmean"] / by_org["wsum"].where(by_org["wsum"] > 0))
-    names = formatted(per["source"], lambda s: SOURCE_LABELS.get(s, s))
-    per["text"] = (names + " " + formatted(per["mean"].round(ROUND), "{:g}".format) + "（权重 "
-                   + formatted(per["weight"], "{:g}".format) + "，" + formatted(per["count"], str) + " 票）")
-    detail = join_text(per, ["org_id"], per["text"], "；", order=["source"])
-    return pd.DataFrame({"combined": combined, "ballots": by_org["ballots"], "detail": detail})
-
-
-SOURCE_LABELS = {
-    "self": "自评",
-    "members": "党员群众",
-    "peers": "其他支部书记",
-    "superior": "上级机关",
-    "work_report": "述职评议",
-    "questionnaire": "问卷调查",
-    "forum": "座谈会",
-}
-
-
-def fmt(series: pd.Series) -> pd.Series:
-    """Numbers as short text for reasons (12, 3.5, 0.25), as text (:data:`TEXT`).
-
-    Arrow converts each distinct value once (told apart by their bits, so ``-0`` stays ``-0``):
-    reasons repeat few values, and its float-to-text conversion is the costly part.
-    """
-    numbers = series.astype(float).round(ROUND).to_numpy()
-    codes, distinct = pd.factorize(numbers.view(np.int64), use_na_sentinel=False)
-    texts = pc.cast(pa.array(distinct.view(np.float64), from_pandas=True), pa.large_string())
-    return text_series(texts.take(pa.array(codes)), series.index)
-
-
-def concat(*parts: pd.Series | str) -> pd.Series:
-    """Texts joined element-wise — text Series on one index, and str — in one Arrow call.
-
-    The same as ``a + b + …``, which copies the text built so far at every ``+``: the built-in
-    rule types build their reasons (a dozen parts, millions of lines) this way.
-    """
-    index = next(p.index for p in parts if isinstance(p, pd.Series))
-    separator = pa.scalar("", pa.large_string())
-    return text_series(pc.binary_join_element_wise(*(_arrow_text(p, index) for p in parts), separator), index)
 
 
 # --- targets -------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ from .i18n import tr
 from .models import IndicatorKind, RatingSource
 
 POINTS_EPSILON = 1e-6
+ROUND = 2
+"""Points are kept to this many decimals (0.01): the engine rounds each line's points to them, and reasons
+show numbers the same way."""
 
 
 class _Strict(BaseModel):

@@ -3,48 +3,32 @@
 A scoring run reads the cycle's branches, targets and the period's facts in a handful of queries
 (:func:`read_inputs`), then replaces the period's draft results in one transaction
 (:func:`write_scores`), writing each slice of lines as the engine yields it: a failed run leaves
-the previous results as they were. Published results are never overwritten.
+the previous results as they were. Published results are never overwritten. Publishing
+(:func:`publish_period`) applies the scheme's incentive policies to the results and marks them
+published, in one transaction.
+
+How rows are read and written at that scale — the SQLite planner's hints, reads by key range,
+the spool's helper process, temporary tables — is ``core.bulk_read``'s and ``core.bulk_write``'s.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Connection,
-    Date,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    delete,
-    func,
-    literal,
-    select,
-    type_coerce,
-    update,
-)
-from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from . import audit
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
 from .cycles import cycle_scheme
-from .db import bulk_insert, database_file, read_columns, release_free_memory, transaction
+from .bulk_read import read_window
+from .bulk_write import batch_writer, bulk_insert, update_by_key
+from .db import transaction
 from .engine import (
     LINE_COLUMNS,
     Facts,
@@ -78,7 +62,6 @@ from .models import (
 from .periods import in_cycle
 from .registry import Registry
 from .results import policy_history, read_results
-from .spool import Spool
 from .tenants import enabled_plugins
 
 
@@ -92,7 +75,7 @@ class ScoreSummary:
     mean_total: float
 
 
-# --- bulk reads ----------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------
 
 
 def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
@@ -109,56 +92,23 @@ def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
 
 
 def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
-    """The period's ledger entries, findings and ratings, one streamed query each.
+    """The period's ledger entries, findings and ratings, one streamed query each (``bulk_read.read_window``).
 
-    Millions of rows are read in chunks straight into typed columns: dates as days since 1970
-    (computed by PostgreSQL, parsed from SQLite's text by ``db.read_columns``), ids as int32 when they fit, the ledger's ``type`` as a
-    categorical, and each distinct text value is one shared string, so no Python object per
-    value outlives the chunk it was fetched in. A half-year or longer covers most of a tenant's
-    rows: there the filter is written on ``tenant_id + 0`` and ``+date`` (SQLite; ``date(date)``
-    elsewhere), which keeps the planner off the (tenant, date) index — whose order can be far
-    from the table's when facts were imported in bulk — so the table is scanned in its own order
-    (2–3× faster on SQLite in the benchmark), and on SQLite by key ranges (``db.read_columns``),
-    queried on :data:`FACT_READERS` threads.
+    Millions of rows are read in chunks straight into typed columns: ids as int32 when they fit, the
+    ledger's ``type`` as a categorical, and each distinct text value is one shared string, so no
+    Python object per value outlives the chunk it was fetched in. Rows come ordered by branch, the
+    engine's order (no sorted copy later). A half-year or longer covers most of a tenant's rows: its
+    facts are read by a table scan.
     """
-    window = (period.start, period.end)
-    days = functools.partial(_epoch_days, dialect=conn.dialect.name)
-
     def facts_of(model: type, *columns: str, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
-        t = model.__table__
-        picked = [days(t.c.date) if name == "date" else t.c[name] for name in columns]
-        tenant, when = t.c.tenant_id, t.c.date
-        scan = period.months >= 6
-        if scan and conn.dialect.name == "sqlite":
-            tenant, when = tenant + 0, _no_index(when)  # SQLite's unary +: no index, no function per row
-        elif scan:
-            tenant, when = tenant + 0, func.date(when, type_=Date)
-        query = select(*picked).where(tenant == tenant_id, when >= window[0], when < window[1])
-        # sort_by: the engine's order, no sorted copy later; by_key_range: the table is scanned anyway
-        return read_columns(conn, query, sort_by="org_id", by_key_range=scan, readers=FACT_READERS,
-                            categorical=categorical)
+        return read_window(conn, model.__table__, columns, tenant_id=tenant_id, start=period.start, end=period.end,
+                           most_rows=period.months >= 6, sort_by="org_id", categorical=categorical)
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
         facts_of(Finding, "id", "org_id", "indicator_code", "date", "deduction", "description"),
         facts_of(Rating, "id", "org_id", "source", "indicator_code", "score", "level", "date"),
     )
-
-
-FACT_READERS = min(4, os.cpu_count() or 1)
-"""Threads reading a long period's facts on SQLite (``db.read_columns``): one per core, at most four."""
-
-
-def _no_index(column: ColumnElement) -> ColumnElement:
-    """``+column``: the same value, which SQLite's planner does not look up in an index."""
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
-
-
-def _epoch_days(column: ColumnElement, *, dialect: str) -> ColumnElement:
-    """Days since 1970 on PostgreSQL; on SQLite the stored text, which ``db.read_columns`` parses."""
-    if dialect == "sqlite":
-        return column.label("date")
-    return type_coerce(column - literal(date(1970, 1, 1), Date), Integer).label("date")
 
 
 def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
@@ -242,7 +192,8 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
 
     ids = _insert_evaluations(conn, cycle, inputs)
     sums, blocks = [], []
-    with _line_writer(conn, line_t, ids, len(inputs.orgs) * len(inputs.params)) as write:
+    with batch_writer(conn, line_t, expected_rows=len(inputs.orgs) * len(inputs.params),
+                      to_batch=functools.partial(_line_batch, ids=ids)) as write:
         for lines in score_slices(inputs) if slices is None else slices:
             write(lines)
             sums.append(subtotals(lines))
@@ -253,7 +204,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
             _insert_block_subtotals(conn, blocks.assign(evaluation_id=blocks["org_id"].map(ids)))
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
     evaluations = conclude(inputs.scheme, inputs.orgs, sums)
-    _update_evaluations(conn, ev_t, evaluations, ids)
+    _update_evaluations(conn, evaluations, ids)
     return evaluations
 
 
@@ -275,29 +226,6 @@ def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Se
     return pd.Series(dict(rows), dtype="int64")
 
 
-LINE_BATCH = 50_000
-SPOOL_MIN_LINES = 300_000
-"""From this many lines on, lines go to SQLite through ``core.spool``: a helper process binds them
-on the other core while the engine scores the next slice (below it, starting the helper costs
-more than it saves)."""
-
-
-@contextmanager
-def _line_writer(conn: Connection, line_t: Table, ids: pd.Series,
-                 expected: int) -> Iterator[Callable[[pd.DataFrame], None]]:
-    """How a run writes each slice's lines: through a spool for a large run on an SQLite file, else directly."""
-    if (conn.dialect.name == "sqlite" and expected >= SPOOL_MIN_LINES and database_file(conn)
-            and os.name == "posix"):  # the spool waits on its helper's pipe with select()
-        def spooled(lines: pd.DataFrame) -> None:
-            spool.put(_line_batch(lines, ids))
-            release_free_memory()  # the slice's texts: Arrow's allocator would keep their pages
-
-        with Spool(conn, line_t, expected_rows=expected, batch_rows=LINE_BATCH) as spool:
-            yield spooled
-    else:
-        yield functools.partial(_insert_lines, conn, line_t, ids=ids)
-
-
 def _line_batch(lines: pd.DataFrame, ids: pd.Series) -> pa.RecordBatch:
     """A slice's lines as the columns of ``EvaluationLine`` (NaN values and targets as NULL)."""
     def floats(column: str) -> pa.Array:
@@ -313,18 +241,6 @@ def _line_batch(lines: pd.DataFrame, ids: pd.Series) -> pa.RecordBatch:
         "reason": pa.array(lines["reason"].array),
         "evidence": pa.array(lines["evidence"].fillna("").array),
     })
-
-
-def _insert_lines(conn: Connection, line_t: Table, lines: pd.DataFrame, *, ids: pd.Series) -> None:
-    """Insert a slice's lines (:func:`_line_batch`), ``LINE_BATCH`` at a time.
-
-    Reasons and evidence stay Arrow strings until their batch is inserted, so few of them are
-    alive as Python strings at once (each also holds the UTF-8 copy the driver makes).
-    """
-    batch = _line_batch(lines, ids)
-    for start in range(0, batch.num_rows, LINE_BATCH):
-        part = batch.slice(start, LINE_BATCH)
-        bulk_insert(conn, line_t, {name: part.column(name).to_pylist() for name in part.schema.names})
 
 
 def _insert_block_subtotals(conn: Connection, rows: pd.DataFrame) -> None:
@@ -351,18 +267,10 @@ def store_block_subtotals(conn: Connection, evaluation_ids: Iterable[int]) -> No
     _insert_block_subtotals(conn, block_subtotals(lines, by="evaluation_id"))
 
 
-def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame, ids: pd.Series) -> None:
-    """Set every evaluation's figures in one statement, from a temporary table filled in bulk."""
-    scores = Table(
-        "bastion_scores", MetaData(),
-        Column("id", Integer, primary_key=True), Column("base_points", Float), Column("bonus_points", Float),
-        Column("total", Float), Column("vetoed", Boolean), Column("veto_reasons", JSON), Column("grade", String),
-        Column("advanced_eligible", Boolean), Column("rank", Integer), Column("tier", String),
-        prefixes=["TEMPORARY"],
-    )
-    scores.create(conn)
+def _update_evaluations(conn: Connection, evaluations: pd.DataFrame, ids: pd.Series) -> None:
+    """Set every evaluation's figures (:func:`engine.conclude`) in one statement."""
     ev = evaluations
-    bulk_insert(conn, scores, {
+    update_by_key(conn, Evaluation.__table__, {
         "id": ev["org_id"].map(ids).astype("int64").tolist(),
         "base_points": ev["base_points"].astype(float).tolist(), "bonus_points": ev["bonus_points"].astype(float).tolist(),
         "total": ev["total"].astype(float).tolist(), "vetoed": ev["vetoed"].astype(bool).tolist(),
@@ -370,10 +278,6 @@ def _update_evaluations(conn: Connection, ev_t: Table, evaluations: pd.DataFrame
         "advanced_eligible": ev["advanced_eligible"].astype(bool).tolist(), "rank": ev["rank"].astype(int).tolist(),
         "tier": ev["tier"].tolist(),
     })
-    figures = ("base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade", "advanced_eligible", "rank",
-               "tier")
-    conn.execute(update(ev_t).where(ev_t.c.id == scores.c.id).values({name: scores.c[name] for name in figures}))
-    scores.drop(conn)
 
 
 # --- publication ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from bastion.core import cycles, db, periods, scoring
+from bastion.core import bulk_read, cycles, periods, scoring
 from bastion.core.db import transaction
 from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
@@ -178,10 +178,10 @@ def test_read_facts_streams_typed_columns_of_the_period_only(engine, tenant, cyc
         session.commit()
     with engine.connect() as conn:
         facts = scoring.read_facts(conn, tenant.id, scoring.Period.parse("2026"))
-        chunked = db.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
+        chunked = bulk_read.read_columns(conn, select(LedgerEntry.__table__.c.type), chunk=1)
         r = Rating.__table__.c
         # A chunk whose text column is all NULL, then one with a value.
-        levels = db.read_columns(conn, select(r.level, r.score).order_by(r.score.desc()), chunk=1)
+        levels = bulk_read.read_columns(conn, select(r.level, r.score).order_by(r.score.desc()), chunk=1)
     ledger = facts.ledger.sort_values("date")
     assert ledger["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-05", "2026-12-31"]
     assert ledger["type"].tolist() == ["volunteer_service", "party_lecture"]
@@ -203,7 +203,7 @@ def test_read_columns_sorts_by_a_column_stably_across_chunks(engine, tenant):
         session.commit()
     le = LedgerEntry.__table__.c
     with engine.connect() as conn:
-        rows = db.read_columns(conn, select(le.org_id, le.type).order_by(le.date), chunk=2, sort_by="org_id")
+        rows = bulk_read.read_columns(conn, select(le.org_id, le.type).order_by(le.date), chunk=2, sort_by="org_id")
     expected = sorted([(ids[o], f"t{d}") for o, d in [("B", 1), ("A", 2), ("B", 3), ("A", 4), ("B", 5)]],
                       key=lambda r: r[0])  # stable: each branch's rows keep their date order
     assert list(zip(rows["org_id"], rows["type"], strict=True)) == expected
@@ -222,9 +222,9 @@ def test_read_columns_by_key_range_gives_the_rows_of_the_plain_read(engine, tena
     le = LedgerEntry.__table__.c
     query = select(le.id, le.org_id, le.source, le.quantity, le.type).where(le.tenant_id + 0 == tenant.id)
     with engine.connect() as conn:
-        plain = db.read_columns(conn, query, chunk=3, sort_by="org_id")
-        ranged = db.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True)
-        threaded = db.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True, readers=2)
+        plain = bulk_read.read_columns(conn, query, chunk=3, sort_by="org_id")
+        ranged = bulk_read.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True)
+        threaded = bulk_read.read_columns(conn, query, chunk=3, sort_by="org_id", by_key_range=True, readers=2)
     pd.testing.assert_frame_equal(ranged, plain)
     pd.testing.assert_frame_equal(threaded, plain)
     assert ranged["source"].tolist()[:4] == [t for n, t in enumerate(types) if n % 3 == 0]  # NULL kept as None
@@ -249,7 +249,7 @@ def test_read_columns_by_key_range_skips_gaps_in_the_keys(engine, tenant, reader
     le = LedgerEntry.__table__.c
     query = select(le.id, le.type).where(le.tenant_id + 0 == tenant.id)
     with engine.connect() as conn:
-        read = db.read_columns(conn, query, chunk=2, sort_by="id", by_key_range=True, readers=readers)
+        read = bulk_read.read_columns(conn, query, chunk=2, sort_by="id", by_key_range=True, readers=readers)
     assert read["id"].tolist() == [k for k in keys if k != 40]
     assert read["type"].tolist() == [f"t{k}" for k in keys if k != 40]
 
@@ -268,7 +268,7 @@ def test_read_columns_parses_dates_by_key_range_and_row_by_row(engine, tenant):
 
     def read(**options) -> list[pd.Timestamp]:
         with engine.connect() as conn:
-            return db.read_columns(conn, query, chunk=2, sort_by="id", **options)["date"].tolist()
+            return bulk_read.read_columns(conn, query, chunk=2, sort_by="id", **options)["date"].tolist()
 
     assert read() == expected and read(by_key_range=True) == expected
     if engine.dialect.name == "sqlite":  # not the fixed-width text the key-range read parses: read row by row
@@ -288,7 +288,7 @@ def test_read_columns_keeps_int32_until_a_value_does_not_fit(engine, tenant):
     big = (cast(le.id, BigInteger) * 2**28).label("big")  # 2**28 fits in int32, 9 * 2**28 does not
     with engine.connect() as conn:
         for by_key_range in (False, True):
-            read = db.read_columns(conn, select(big, le.org_id), chunk=1, by_key_range=by_key_range)
+            read = bulk_read.read_columns(conn, select(big, le.org_id), chunk=1, by_key_range=by_key_range)
             assert sorted(read["big"]) == [2**28, 9 * 2**28] and str(read["big"].dtype) == "int64"
             assert str(read["org_id"].dtype) == "int32"
 

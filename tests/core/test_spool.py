@@ -8,7 +8,7 @@ import signal
 import pandas as pd
 import pyarrow as pa
 import pytest
-from bastion.core import periods, scoring, spool
+from bastion.core import bulk_write, periods, scoring, spool
 from bastion.core.db import transaction
 from bastion.core.engine import score_slices
 from bastion.core.errors import BastionError
@@ -106,7 +106,7 @@ def test_a_spooled_scoring_stores_exactly_the_lines_of_a_direct_one(sqlite_engin
                                                                    monkeypatch):
     engine = sqlite_engine
     direct = stored_lines(engine)
-    monkeypatch.setattr(scoring, "SPOOL_MIN_LINES", 0)
+    monkeypatch.setattr(bulk_write, "SPOOL_MIN_ROWS", 0)
     period = periods.in_cycle(cycle, "2026")
     inputs = scoring.read_inputs(engine, cycle=cycle, period=period, registry=registry)
     started = []
