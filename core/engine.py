@@ -116,6 +116,9 @@ class RuleType:
     description: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
     inputs: ClassVar[tuple[str, ...]] = ()  # which facts it reads: ledger, findings, ratings, orgs
+    #: Scored only once the period is over (ballots cast at its end, a term measured at its last day):
+    #: a branch's progress so far shows 考核期末评分 instead of a partial score.
+    at_period_end: ClassVar[bool] = False
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:  # pragma: no cover - interface
         raise NotImplementedError

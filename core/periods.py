@@ -87,9 +87,11 @@ class Period:
             return f"{self.year}年度"
         if self.months == 6:
             return f"{self.year}年{'上' if self.first_month == 1 else '下'}半年"
-        if self.months == 3:
+        if self.months == 3 and self.first_month % 3 == 1:
             return f"{self.year}年第{(self.first_month + 2) // 3}季度"
-        return f"{self.year}年{self.first_month}月"
+        if self.months == 1:
+            return f"{self.year}年{self.first_month}月"
+        return f"{self.year}年{self.first_month}—{self.first_month + self.months - 1}月"
 
     def contains(self, day: date) -> bool:
         return self.start <= day < self.end
@@ -149,6 +151,14 @@ def current_period(cycle: Cycle, today: date | None = None) -> str:
     today = today or date.today()
     inside = [Period.parse(k) for k in cycle_periods(cycle) if Period.parse(k).contains(today)]
     return min(inside, key=lambda p: p.months).key if inside else str(cycle.year)
+
+
+def year_to_date(year: int, today: date) -> Period:
+    """``year`` from January to the month of ``today`` (all of it once over, January before it begins):
+    what a branch's progress so far is scored over. Not a period of the calendar, so its key is its own
+    (``2026-01~05``) and is never stored."""
+    months = 12 if today.year > year else 1 if today.year < year else today.month
+    return Period(f"{year}-01~{months:02d}", year, 1, months)
 
 
 def last_completed(months: int, day: date) -> Period:

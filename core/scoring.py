@@ -78,20 +78,22 @@ class ScoreSummary:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_branches(conn: Connection, tenant_id: int) -> pd.DataFrame:
-    """The branches (党支部) a cycle scores: active organisations at branch level."""
+def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None) -> pd.DataFrame:
+    """The branches (党支部) a cycle scores: active organisations at branch level (only ``org_id``, when given)."""
     o = Organization.__table__.c
     query = (select(o.id.label("org_id"), o.code, o.name, o.category, o.parent_id, o.secretary,
                     o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count, o.party_staff_count)
              .where(o.tenant_id == tenant_id, o.level == OrgLevel.branch.value, o.active.is_(True))
              .order_by(o.code))
+    if org_id is not None:
+        query = query.where(o.id == org_id)
     orgs = pd.read_sql(query, conn)
     orgs["secretary_term_end"] = pd.to_datetime(orgs["secretary_term_end"])
     orgs["category"] = orgs["category"].fillna("")
     return orgs
 
 
-def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
+def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int | None = None) -> Facts:
     """The period's ledger entries, findings and ratings, one streamed query each (``bulk_read.read_window``).
 
     Millions of rows are read in chunks straight into typed columns: ids as int32 when they fit, the
@@ -102,7 +104,8 @@ def read_facts(conn: Connection, tenant_id: int, period: Period) -> Facts:
     """
     def facts_of(model: type, *columns: str, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
         return read_window(conn, model.__table__, columns, tenant_id=tenant_id, start=period.start, end=period.end,
-                           most_rows=period.months >= 6, sort_by="org_id", categorical=categorical)
+                           most_rows=period.months >= 6, sort_by="org_id", categorical=categorical,
+                           org_id=org_id)
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
@@ -122,8 +125,12 @@ def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
 # --- scoring -------------------------------------------------------------------------------
 
 
-def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry) -> Inputs:
-    """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types."""
+def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry,
+                org_id: int | None = None) -> Inputs:
+    """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types.
+
+    ``org_id`` reads one branch's only: its progress so far (``workspace.read_progress``) is scored
+    by the same steps as a stage scores the whole tenant."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
     scheme = cycle_scheme(cycle)
@@ -132,11 +139,11 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     owners = {name: c.plugin for name, c in contributions.items()}
     params = validate_params(scheme, rules)
     with engine.connect() as conn:
-        orgs = read_branches(conn, cycle.tenant_id)
+        orgs = read_branches(conn, cycle.tenant_id, org_id=org_id)
         if orgs.empty:
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))
-        facts = read_facts(conn, cycle.tenant_id, period)
+        facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id)
         target_rows = read_target_rows(conn, cycle.id)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners)
 

@@ -11,30 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
-from pydantic import ValidationError
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, evidence, periods
+from . import audit, evidence, periods, scoring
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
+from .engine import score_slices
 from .ballots import rating_readers
 from .ledger import service as ledger_service
 from .tenants import enabled_plugins
 from .contributions import LedgerType
 from .cycles import cycle_scheme
-from .periods import UNIT_MONTHS, Period
+from .periods import Period
 from .errors import BastionError, Conflict, NotFound
 from .frames import read_frame
 from .i18n import tr
 from .models import (
     Cycle,
     Evidence,
-    Finding,
     Indicator,
     IndicatorKind,
     LedgerEntry,
@@ -141,117 +140,42 @@ def _same_tenant(principal: Principal, cycle: Cycle) -> None:
                            f"{principal.username} may not read another tenant's cycle"))
 
 
-def progress_window(cycle: Cycle, today: date | None = None) -> tuple[date, date]:
-    """From the cycle's first day to today (inclusive), within the cycle's year; ``end`` is exclusive."""
-    today = today or date.today()
-    start, year_end = date(cycle.year, 1, 1), date(cycle.year + 1, 1, 1)
-    return start, max(start, min(today + timedelta(days=1), year_end))
-
-
 PROGRESS_COLUMNS = [*TARGET_COLUMNS, "measured", "goal", "share", "detail", "measurable"]
 
 
 def read_progress(conn: Connection, principal: Principal, *, cycle: Cycle, org_id: int, registry: Registry,
                   today: date | None = None) -> pd.DataFrame:
-    """The branch's targets and what it has done so far this cycle, per indicator.
+    """The branch's targets and its year so far (目标与进度), per indicator, scored by the tenant's own rule types.
 
-    Measured honestly where the rule's facts can be counted before the period ends: ledger entries
-    of the indicator's type (counted, or their quantities summed), the units (months, quarters)
-    already meeting a per-unit target, ledger coverage of the members, findings against the
-    indicator. Ballots, levels and the secretary's term are scored at period end (考核期末评分).
-    ``goal`` is the target for the whole year; ``share`` the part of it reached.
+    The year to date (:func:`periods.year_to_date`: January to this month) is scored for this branch
+    alone exactly as a stage scores a period — the cycle's frozen scheme, its targets, the enabled
+    rule types, the facts dated so far: ``measured`` is what the rule measured, ``goal`` what it
+    measured against for these months, ``share`` the points earned of the indicator's, ``detail``
+    the rule's reason. A rule type scored at period end (``RuleType.at_period_end``: ballots, levels,
+    a secretary's term) says so instead (考核期末评分).
     """
     targets = read_targets(conn, principal, cycle=cycle, org_id=org_id)
-    org = branch(conn, principal, org_id, Action.record_ledger)
-    start, end = progress_window(cycle, today)
-    entries = _entries_between(conn, org_id, start, end)
-    f = Finding.__table__.c
-    findings = read_frame(select(f.indicator_code, func.count().label("n"))
-                           .where(f.tenant_id == principal.tenant_id, f.org_id == org_id, f.date >= start,
-                                  f.date < end).group_by(f.indicator_code), conn)
-    found = dict(zip(findings["indicator_code"], findings["n"].astype(int)))
-    rules = registry.rule_types(enabled_plugins(conn, cycle.tenant_id))
-    specs = {s.code: s for s in cycle_scheme(cycle).indicators()}
+    branch(conn, principal, org_id, Action.record_ledger)
+    period = periods.year_to_date(cycle.year, today or date.today())
+    inputs = scoring.read_inputs(conn.engine, cycle=cycle, period=period, registry=registry, org_id=org_id)
+    scored = list(score_slices(inputs))
+    lines = pd.concat(scored).set_index("indicator_code") if scored else pd.DataFrame()
     rows = []
     for row in targets.to_dict("records"):
-        rule = rules.get(row["rule"])
-        params = _params(rule, specs[row["indicator_code"]].params)
-        spec = specs[row["indicator_code"]]
-        measure = _measure(row | {"tolerance": spec.tolerance}, params, rule.item.inputs if rule else (), entries,
-                           found, org, start, end)
-        rows.append(row | measure)
+        code, rule = row["indicator_code"], inputs.rule_types.get(row["rule"])
+        if rule is None or rule.at_period_end or code not in lines.index:
+            rows.append(row | {"measured": None, "goal": None, "share": None,
+                               "detail": tr("考核期末评分", "scored at the period's end"), "measurable": False})
+            continue
+        line = lines.loc[code]
+        share = None if row["kind"] == IndicatorKind.veto or not row["points"] else float(line["points"]) / row["points"]
+        rows.append(row | {"measured": _number(line["value"]), "goal": _number(line["target"]), "share": share,
+                           "detail": line["reason"], "measurable": True})
     return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
 
 
-def _params(rule: Any, raw: Mapping[str, Any]) -> Any:
-    if rule is None:
-        return None
-    try:
-        return rule.item.Params.model_validate(raw)
-    except ValidationError:
-        return None
-
-
-def _entries_between(conn: Connection, org_id: int, start: date, end: date) -> pd.DataFrame:
-    e = LedgerEntry.__table__.c
-    frame = read_frame(select(e.type, e.date, e.quantity).where(e.org_id == org_id, e.date >= start, e.date < end),
-                        conn)
-    frame["date"] = pd.to_datetime(frame["date"])
-    frame["quantity"] = pd.to_numeric(frame["quantity"]).astype(float)
-    return frame
-
-
-def _measure(row: Mapping[str, Any], params: Any, inputs: tuple[str, ...], entries: pd.DataFrame,
-             findings: Mapping[str, int], org: Mapping[str, Any], start: date, end: date) -> dict[str, Any]:
-    nothing = {"measured": None, "goal": None, "share": None, "detail": "考核期末评分", "measurable": False}
-    ledger_type = getattr(params, "ledger_type", None)
-    target = row["target"]
-    if ledger_type is not None:
-        mine = entries[entries["type"] == ledger_type]
-        if getattr(params, "per_item", None) is not None:
-            count = float(len(mine))
-            earned = min(count * params.per_item, row["points"])
-            return {"measured": count, "goal": None, "share": earned / row["points"] if row["points"] else None,
-                    "detail": f"{count:g} 项 × {params.per_item:g} 分，已得 {earned:g}/{row['points']:g} 分",
-                    "measurable": True}
-        if getattr(params, "of", None) is not None:
-            covered = float(mine["quantity"].fillna(0.0).sum())
-            whole = float(org.get(params.of) or 0)
-            share_target = 1.0 if target is None else float(target)
-            goal = whole * share_target
-            return {"measured": covered, "goal": goal or None, "share": min(covered / goal, 1.0) if goal else None,
-                    "detail": f"已覆盖 {covered:g}/{whole:g} 人，目标 {share_target * 100:g}%", "measurable": True}
-        return _ledger_target(row, params, mine, start, end)
-    if "findings" in inputs:
-        n = int(findings.get(row["indicator_code"], 0))
-        if row["kind"] == IndicatorKind.veto:
-            detail = f"检查发现否决事项 {n} 项" if n else "未触及否决事项"
-        else:
-            detail = f"检查发现问题 {n} 项" if n else "检查未发现问题"
-        return {"measured": float(n), "goal": None, "share": None, "detail": detail, "measurable": True}
-    return nothing
-
-
-def _ledger_target(row: Mapping[str, Any], params: Any, mine: pd.DataFrame, start: date, end: date) -> dict[str, Any]:
-    """Entries counted (or quantities summed) against a target set per month, quarter, half or year."""
-    amount = mine["quantity"].fillna(0.0) if getattr(params, "aggregate", "count") == "sum" else pd.Series(
-        1.0, index=mine.index)
-    done = float(amount.sum())
-    per = getattr(params, "per", "year")
-    unit = UNIT_MONTHS.get(per, 12)
-    target = row["target"]
-    if target is None or target <= 0:
-        return {"measured": done, "goal": None, "share": None, "detail": f"已完成 {done:g}，未设目标", "measurable": True}
-    goal = float(target) * 12 / unit
-    detail = f"已完成 {done:g}，全年目标 {goal:g}"
-    if unit < 12:
-        elapsed = max(0, ((end - timedelta(days=1)).month - 1) // unit + 1) if end > start else 0
-        per_unit = amount.groupby((mine["date"].dt.month - 1) // unit).sum()
-        enough = float(target) * (1 - (row.get("tolerance") or 0.0)) - 1e-9
-        met = sum(1 for u in range(elapsed) if per_unit.get(u, 0.0) >= enough)
-        running = f"（含当前{UNIT_LABELS[per]}）" if end < date(start.year + 1, 1, 1) else ""
-        detail = f"每{UNIT_LABELS[per]} {float(target):g}，已达标 {met}/{elapsed} 个{UNIT_LABELS[per]}{running}；{detail}"
-    return {"measured": done, "goal": goal, "share": min(done / goal, 1.0), "detail": detail, "measurable": True}
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 # --- ledger entries and evidence -------------------------------------------------------------

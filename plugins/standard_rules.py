@@ -223,6 +223,7 @@ class BallotScore(RuleType):
     name = "ballot_score"
     description = "民主测评：各评价主体票均分（百分制）按方案权重加权，折算为指标分值"
     inputs = ("ratings",)
+    at_period_end = True  # ballots are cast at the period's end
 
     class Params(_Params):
         sources: list[str] | None = Field(
@@ -269,6 +270,7 @@ class LevelScore(RuleType):
     name = "level_score"
     description = "定性评定：优秀/良好/一般/较差（或 A–D）折算为指标分值的比例，多份评定取平均"
     inputs = ("ratings",)
+    at_period_end = True
 
     class Params(_Params):
         levels: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LEVELS))
@@ -294,6 +296,7 @@ class SecretaryTerm(RuleType):
     name = "secretary_term"
     description = "届任制：支部书记任期在考核期末未届满（或已按期换届）得满分，届满未换届或未登记任期不得分"
     inputs = ("orgs",)
+    at_period_end = True  # the term is measured on the period's last day
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         rows, out = batch.rows, _result(batch.rows)

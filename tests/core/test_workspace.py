@@ -11,7 +11,7 @@ import pytest
 from bastion.core import cycles, i18n, periods, results, scoring, users, workspace
 from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
-from bastion.core.engine import resolve_targets
+from bastion.core.engine import resolve_targets, score_slices
 from bastion.core.errors import BastionError, Conflict, NotFound
 from bastion.core.models import (
     AuditEvent,
@@ -132,17 +132,23 @@ def test_progress_counts_what_was_recorded_so_far_and_says_what_waits_for_period
     with engine.connect() as conn:
         progress = workspace.read_progress(conn, folks.secretary, cycle=cycle, org_id=a, registry=registry,
                                            today=TODAY).set_index("indicator_code")
-    meetings = progress.loc["B1-2"]
-    assert (meetings["measured"], meetings["goal"]) == (3, 12)
-    assert "已达标 2/3 个月" in meetings["detail"]  # January and February met; March not yet
-    assert meetings["share"] == pytest.approx(3 / 12)
-    hours = progress.loc["B2-4"]
-    assert hours["measured"] == pytest.approx(16.5) and hours["goal"] == 120
+    meetings = progress.loc["B1-2"]  # one a month: January and February met, March not yet
+    assert (meetings["measured"], meetings["goal"]) == (3, 3)
+    assert "按月考核 2/3 个月达标" in meetings["detail"] and meetings["share"] == pytest.approx(4 / 6)
+    hours = progress.loc["B2-4"]  # 120 hours a year: 30 by March
+    assert hours["measured"] == pytest.approx(16.5) and hours["goal"] == 30
     assert progress.loc["BX-2", "measured"] == 1 and progress.loc["BX-2", "share"] == pytest.approx(0.5)
-    assert progress.loc["B6-1", "detail"] == "检查发现问题 1 项"
-    assert progress.loc["B1-V", "detail"] == "未触及否决事项"
-    for waiting in ("B1-4", "B5-3", "B6-3", "B6-4"):
+    assert progress.loc["B6-1", "detail"].startswith("检查发现问题 1 项")
+    assert progress.loc["B1-V", "detail"] == "未触及否决事项" and pd.isna(progress.loc["B1-V", "share"])
+    for waiting in ("B1-4", "B5-3", "B6-3", "B6-4"):  # ballots, levels, the term: rule types scored at period end
         assert progress.loc[waiting, "detail"] == "考核期末评分" and not progress.loc[waiting, "measurable"]
+
+    # the same figures as the tenant's rule types give when the whole tenant is scored over those months
+    inputs = scoring.read_inputs(engine, cycle=cycle, period=periods.year_to_date(2026, TODAY), registry=registry)
+    lines = pd.concat(list(score_slices(inputs)))
+    mine = lines[lines["org_id"] == a].set_index("indicator_code")
+    measurable = progress[progress["measurable"].astype(bool) & (progress["kind"] != "veto")]
+    assert (measurable["share"] * measurable["points"]).round(2).to_dict() == mine.loc[measurable.index, "points"].to_dict()
 
 
 # --- ledger entries and evidence -------------------------------------------------------------

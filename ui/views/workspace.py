@@ -50,9 +50,11 @@ def pick_branch(who: Principal) -> dict | None:
 def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
     with context.engine().connect() as conn:
         progress = workspace.read_progress(conn, who, cycle=cycle, org_id=org["id"], registry=context.registry())
-    start, end = workspace.progress_window(cycle)
-    st.caption(tr(f"统计区间：{start} 至 {end}（不含）。目标优先取本支部调整值，其次类别目标，再次方案默认值。",
-                  f"Counted from {start} to {end} (exclusive). A target is this branch's own, else its category's, "
+    so_far = periods.year_to_date(cycle.year, date.today())
+    st.caption(tr(f"按本单位的评分规则对 {so_far.label}（年初至本月）评分，得分率为已得分占该项分值的比例。"
+                  "目标优先取本支部调整值，其次类别目标，再次方案默认值。",
+                  f"{so_far.label} (January to this month) scored by the scheme's own rules; 'Reached' is the share "
+                  "of the indicator's points earned so far. A target is this branch's own, else its category's, "
                   "else the scheme default."))
     table = pd.DataFrame({
         tr("指标", "Indicator"): progress["indicator_code"] + " " + progress["name"],
@@ -60,13 +62,13 @@ def show_progress(who: Principal, cycle: Cycle, org: dict) -> None:
         tr("分值", "Points"): progress["points"],
         tr("目标", "Target"): pd.to_numeric(progress["target"]),
         tr("目标来源", "Target from"): progress["target_from"].map(lambda k: word(TARGET_FROM, k)),
-        tr("已完成", "Done"): pd.to_numeric(progress["measured"]),
-        tr("全年目标", "Year goal"): pd.to_numeric(progress["goal"]),
-        tr("完成率", "Reached"): progress["share"] * 100,
+        tr("实际", "Measured"): pd.to_numeric(progress["measured"]),
+        tr("至本月目标", "Goal so far"): pd.to_numeric(progress["goal"]),
+        tr("得分率", "Reached"): pd.to_numeric(progress["share"]) * 100,
         tr("说明", "Detail"): progress["detail"],
     })
     grid(table, long_text=[tr("说明", "Detail")], column_config={
-        tr("完成率", "Reached"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")})
+        tr("得分率", "Reached"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")})
 
 
 # --- ledgers and evidence ----------------------------------------------------------------------
