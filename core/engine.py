@@ -137,7 +137,7 @@ class RuleError(BastionError):
 
 
 def resolve_targets(scheme: Scheme, orgs: pd.DataFrame, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each organisation's target per indicator: own row, else its category's, else the default.
+    """Each organisation's target per indicator (step 1): own row, else its category's, else the default.
 
     ``orgs`` has ``org_id`` and ``category``. Scheme defaults come from ``IndicatorSpec.targets``
     (``'*'`` for every category). ``overrides`` (from the cycle's Target rows) has
@@ -259,7 +259,8 @@ def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.Data
 
 
 def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
-    """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``vetoed`` and ``veto_reasons``."""
+    """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``vetoed`` and ``veto_reasons``
+    (steps 3–4)."""
     is_bonus = lines["kind"] == IndicatorKind.bonus
     sums = pd.DataFrame({
         "org_id": lines["org_id"],
@@ -287,7 +288,7 @@ def block_subtotals(lines: pd.DataFrame, *, by: str = "org_id") -> pd.DataFrame:
 
 
 def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
-    """Totals, grades, ranks and tiers of every organisation, from the :func:`subtotals` of all slices."""
+    """Totals, grades, ranks and tiers of every organisation (steps 3–7), from the :func:`subtotals` of all slices."""
     ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")
     ev["base_points"] = ev["base"].fillna(0.0).round(ROUND)
     ev["bonus_points"] = np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap).round(ROUND)
@@ -333,7 +334,8 @@ def score(
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],
                  ind: pd.DataFrame, orgs: pd.DataFrame, facts: Facts, period: Period, targets: pd.DataFrame,
                  params: Mapping[str, Any], rule_owners: Mapping[str, str]) -> pd.DataFrame:
-    """The lines of one slice of organisations."""
+    """The lines of one slice of organisations: the grid (step 1), the rule types (2), the points clipped
+    and rounded (3)."""
     grid = _grid(orgs, ind).merge(targets, on=["org_id", "indicator_code"], how="left")  # a left merge keeps the order
     outputs = []
     for rule_name, rows in grid.groupby("rule", sort=True):
@@ -407,7 +409,7 @@ def _checked(out: pd.DataFrame, rows: pd.DataFrame, rule: str, owner: str | None
 
 
 def assign_grades(scheme: Scheme, total: pd.Series, vetoed: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Grade per organisation (等次): the first band reached; vetoed ones get ``veto_grade``."""
+    """Grade per organisation (等次, step 5): the first band reached; vetoed ones get ``veto_grade``."""
     mins = np.array([g.min_score for g in scheme.grades], dtype=float)
     # Number of bands (listed descending) whose min_score is above the total = index of the band reached.
     idx = (total.to_numpy()[:, None] < mins[None, :] - 1e-9).sum(axis=1)
@@ -428,6 +430,7 @@ def rank(ev: pd.DataFrame) -> pd.Series:
 
 
 def assign_tiers(scheme: Scheme, ranks: pd.Series, total: pd.Series, vetoed: pd.Series) -> pd.Series:
+    """Tier per organisation (step 7): by rank share or by score band; vetoed ones in the last tier."""
     bands = scheme.tiers.bands
     names = np.array([b.name for b in bands], dtype=object)
     n = len(ranks)
