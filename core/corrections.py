@@ -1,12 +1,15 @@
-"""Audited corrections (更正) of published results.
+"""Audited corrections (更正) of results, in whatever state the period is (``core.lifecycle``).
 
-Published evaluations are read-only: rescoring refuses them. When a published point is wrong —
-an appeal upheld, a finding recorded against the wrong branch — an administrator corrects one
-indicator's points of one branch, with the reason. The line keeps the correction and the reason
-in its explanation, and its evaluation's block subtotals follow it; the period's totals, grades,
+Published evaluations are read-only: rescoring refuses them, as it refuses results under the
+leaders' review. When a point is wrong — an appeal upheld, a finding recorded against the wrong
+branch — an administrator corrects one indicator's points of one branch, with the reason. The
+line keeps the correction and the reason in its explanation, and its evaluation's block subtotals
+follow it; the period's totals, grades,
 ranks and tiers are concluded again from the stored lines by the engine, the incentive policies
-are applied again (awards already made keep their ids), and the audit trail holds the line and
-every changed result, old → new. All of it in one transaction.
+are applied again if the period is published (awards already made keep their ids; an award no
+longer given is withdrawn with its rectification notice), and the audit trail holds the line and
+every changed result, old → new. All of it in one transaction, under the period's lease. (A
+draft corrected is still a draft: scoring the period again replaces it.)
 
 A veto is not corrected here: it comes from a finding, and is lifted by correcting the finding
 and rescoring the period before publication.
@@ -20,17 +23,25 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
-from . import audit
+from . import audit, lifecycle
 from .access import Action, Principal, require
 from .cycles import cycle_scheme
 from .db import transaction
 from .engine import EVALUATION_COLUMNS, conclude
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, NotFound
 from .i18n import tr
-from .models import Cycle, Evaluation, EvaluationLine, EvaluationStatus, IndicatorKind, Organization, Tenant, code_is
+from .models import (
+    Cycle,
+    Evaluation,
+    EvaluationLine,
+    IndicatorKind,
+    Organization,
+    Tenant,
+    code_is,
+)
+from .periods import in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
-from .periods import in_cycle
 from .scoring import apply_policies, store_block_subtotals
 from .tenants import enabled_plugins
 
@@ -63,19 +74,18 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
         raise BastionError(tr(f"{indicator_code} 的分值为 0 至 {spec.points:g} 分，不能是 {points:g} 分",
                               f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}"))
-    with transaction(engine) as session:
+    with lifecycle.changing(engine, cycle, key.key, "correct", actor=principal.username), \
+            transaction(engine) as session:
         conn = session.connection()
+        status = lifecycle.fence(conn, cycle, key.key, "correct")
         e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
-        target = conn.execute(select(e.id, e.org_id, e.status).join_from(Evaluation.__table__, Organization.__table__,
-                                                                          o.id == e.org_id)
+        target = conn.execute(select(e.id, e.org_id).join_from(Evaluation.__table__, Organization.__table__,
+                                                               o.id == e.org_id)
                               .where(e.cycle_id == cycle.id, e.period == key.key, code_is(o.code, org_code),
                                      o.tenant_id == principal.tenant_id)).first()
         if target is None:
             raise NotFound(tr(f"{org_code} 没有 {key.key} 的考核结果", f"{org_code} has no result for {key.key}"))
         require(conn, principal, Action.administer, target.org_id)
-        if target.status != EvaluationStatus.published:
-            raise Conflict(tr(f"{key.key} 的考核结果尚未发布：请重新评分，而不是更正",
-                          f"the {key.key} results are not published: rescore the period instead of correcting it"))
         old = conn.execute(select(line.id, line.points, line.reason)
                            .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
         if old is None:
@@ -85,13 +95,16 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
         conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
         store_block_subtotals(conn, [target.id])
         changed = _conclude_again(conn, cycle, key.key)
-        tenant = session.get(Tenant, cycle.tenant_id)
-        awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
-                                enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code)
+        awards = 0
+        if status == lifecycle.PUBLISHED:  # the incentives follow the corrected results
+            tenant = session.get(Tenant, cycle.tenant_id)
+            awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
+                                    enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code,
+                                    actor=principal.username)
         audit.record(session, tenant_id=cycle.tenant_id, actor=principal.username, action="correct",
                      entity="evaluation", entity_id=target.id, note=reason.strip(),
                      old={"indicator": indicator_code, "points": old.points},
-                     new={"indicator": indicator_code, "points": points, "period": key.key,
+                     new={"indicator": indicator_code, "points": points, "period": key.key, "status": status,
                           "results_changed": changed[["code", *[f"{c}_old" for c in CONCLUDED],
                                                       *[f"{c}_new" for c in CONCLUDED]]]
                           .astype(object).to_dict("records")})

@@ -21,8 +21,10 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from . import spool
+from . import (
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    spool,
+)
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -87,9 +89,36 @@ def database_file(conn: Connection) -> bool:
     return bool(url.database) and url.database != ":memory:" and "mode=memory" not in str(url.query)
 
 
+def _take_write_lock(conn: Connection) -> None:
+    """On SQLite, take the database's write lock now (``BEGIN IMMEDIATE``), waiting up to the busy timeout.
+
+    SQLite's driver starts a transaction at its first write: a transaction that read first and then
+    writes fails at once ("database is locked") if another writer committed in between, and a check
+    read before the write may be stale by then. A write transaction that holds the lock from its
+    first statement reads what is committed and cannot be overtaken. PostgreSQL's writers use row
+    locks and leases (``core.locks``) instead.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed together at the end, or not at all."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    """A session whose work is committed together at the end, or not at all (a write transaction)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        _take_write_lock(session.connection())
+        yield session
+
+
+@contextmanager
+def begin(engine: Engine) -> Iterator[Connection]:
+    """``engine.begin()`` for a write transaction: committed at the end, rolled back on an error, and on SQLite
+    holding the write lock from its first statement (:func:`_take_write_lock`)."""
+    with engine.connect() as conn:
+        _take_write_lock(conn)
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()

@@ -82,6 +82,7 @@ class RectificationStatus(StrEnum):
     verified = "verified"  # 复验通过
     reopened = "reopened"  # 复验未通过
     overdue = "overdue"  # 逾期
+    withdrawn = "withdrawn"  # 已撤销：its award was withdrawn by a correction
 
 
 # --- tenants and organisations -------------------------------------------------------------
@@ -432,6 +433,24 @@ class StageRun(SQLModel, table=True):
     finished_at: datetime | None = _when(default=None)
     detail: dict[str, Any] = _json(nullable=False, default_factory=dict)
     error: str | None = None
+    lease_token: str | None = Field(default=None, max_length=32)  # the runner's lease on it (``core.locks``)
+
+
+class Lease(SQLModel, table=True):
+    """A named lock that holds across processes and machines (``core.locks``): who holds it, and until when.
+
+    A holder renews its lease while it works (a heartbeat) and deletes it when done; a lease whose
+    holder died — past ``expires_at``, or its process gone on the same host — may be taken over.
+    """
+
+    name: str = Field(primary_key=True, max_length=200)
+    token: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    purpose: str = Field(default="", max_length=100)
+    host: str = Field(max_length=100)
+    pid: int
+    acquired_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when()
 
 
 class Bulletin(SQLModel, table=True):
@@ -521,7 +540,8 @@ class Ballot(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who changed what, when: old → new."""
+    """Who changed what, when: old → new. Append-only (database triggers refuse UPDATE and DELETE), and each
+    tenant's rows form a hash chain that ``bastion audit verify`` checks."""
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True)
@@ -533,3 +553,21 @@ class AuditEvent(SQLModel, table=True):
     old: dict[str, Any] | None = _json(nullable=True, default=None)
     new: dict[str, Any] | None = _json(nullable=True, default=None)
     note: str = ""
+    prev_hash: str | None = Field(default=None, max_length=64)  # the hash of the tenant's row before (``core.audit``)
+    hash: str | None = Field(default=None, max_length=64)  # of this row and ``prev_hash``: the chain
+
+
+class ImportRecord(SQLModel, table=True):
+    """A file imported (导入记录): by its content's SHA-256 per tenant and kind, so the same file is not taken twice."""
+
+    __tablename__ = "import_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    kind: str = Field(max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    filename: str = Field(max_length=255)
+    rows: int = 0
+    actor: str = Field(max_length=100)
+    again: bool = False  # imported although the same file had been before (asked for explicitly)
+    at: datetime = _when(default_factory=utcnow)

@@ -20,14 +20,14 @@ from datetime import date, datetime
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlmodel import Session
 
-from . import audit
-from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
-from .cycles import cycle_scheme
+from . import audit, lifecycle
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
+from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
+from .cycles import cycle_scheme
 from .db import transaction
 from .engine import (
     LINE_COLUMNS,
@@ -41,7 +41,7 @@ from .engine import (
     subtotals,
     validate_params,
 )
-from .errors import BastionError, Conflict
+from .errors import BastionError
 from .i18n import tr
 from .models import (
     BlockSubtotal,
@@ -56,6 +56,8 @@ from .models import (
     Organization,
     OrgLevel,
     Rating,
+    Rectification,
+    RectificationStatus,
     Target,
     Tenant,
 )
@@ -152,11 +154,13 @@ def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regist
                  actor: str) -> ScoreSummary:
     """Score a period and store it as draft results, replacing the period's earlier drafts."""
     period = in_cycle(cycle, period_key)
-    inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
-    with transaction(engine) as session:
-        evaluations = write_scores(session, cycle=cycle, inputs=inputs)
-        audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="score", entity="cycle",
-                     entity_id=cycle.id, new={"period": period.key, "organizations": len(evaluations)})
+    with lifecycle.changing(engine, cycle, period.key, "score", actor=actor):
+        inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
+        with transaction(engine) as session:
+            lifecycle.fence(session.connection(), cycle, period.key, "score")
+            evaluations = write_scores(session, cycle=cycle, inputs=inputs)
+            audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="score", entity="cycle",
+                         entity_id=cycle.id, new={"period": period.key, "organizations": len(evaluations)})
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)
@@ -186,12 +190,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     conn = session.connection()
     ev_t, line_t, block_t = Evaluation.__table__, EvaluationLine.__table__, BlockSubtotal.__table__
     period = inputs.period.key
-    published = conn.execute(select(func.count()).select_from(ev_t).where(
-        ev_t.c.cycle_id == cycle.id, ev_t.c.period == period, ev_t.c.status == EvaluationStatus.published.value)).scalar()
-    if published:
-        raise Conflict(tr(f"{cycle.year} 考核年度的考核期 {period} 已发布，其考核结果不能再重新评分",
-                          f"period {period} of the {cycle.year} cycle is published; its results can no longer "
-                          f"be rescored"))
+    lifecycle.check(conn, cycle, period, "score")
     old_ids = select(ev_t.c.id).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period).scalar_subquery()
     conn.execute(delete(block_t).where(block_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
@@ -291,25 +290,28 @@ def _update_evaluations(conn: Connection, evaluations: pd.DataFrame, ids: pd.Ser
 
 
 def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
-                   actor: str) -> int:
-    """Publish a scored period and apply the scheme's incentive policies; returns the awards made."""
+                   actor: str, confirming: bool = False) -> int:
+    """Publish a scored period and apply the scheme's incentive policies; returns the awards made.
+
+    Drafts are published (``publish``); results under the leaders' review only by a leader's
+    confirmation (``confirming``, the ``confirm`` stage). A period already published raises
+    :class:`lifecycle.AlreadyDone`: nothing is applied again."""
     period = in_cycle(cycle, period_key)
+    action = "confirm" if confirming else "publish"
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
         tenant = session.get(Tenant, cycle.tenant_id)
-    with transaction(engine) as session:
+    with lifecycle.changing(engine, cycle, period.key, action, actor=actor), transaction(engine) as session:
         conn = session.connection()
+        lifecycle.fence(conn, cycle, period.key, action)
         ev_t = Evaluation.__table__
-        count = conn.execute(select(func.count()).select_from(ev_t).where(
-            ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)).scalar()
-        if not count:
-            raise BastionError(tr(f"考核期 {period.key} 尚未评分：请先运行 `bastion score --period {period.key}`",
-                                  f"period {period.key} has not been scored: run `bastion score --period "
-                                  f"{period.key}` first"))
         awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
-                                 tenant_code=tenant.code)
+                                 tenant_code=tenant.code, actor=actor)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
                      .values(status=EvaluationStatus.published.value))
+        if confirming:
+            audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="confirm", entity="cycle",
+                         entity_id=cycle.id, new={"period": period.key})
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
                      entity_id=cycle.id, new={"period": period.key, "awards": awarded})
     registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": awarded}), enabled)
@@ -317,9 +319,10 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
 
 
 def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: Registry, enabled: list[str],
-                   tenant_code: str) -> int:
+                   tenant_code: str, actor: str) -> int:
     """Run the scheme's incentive policies on the period's results and store their awards, in ``conn``'s
-    transaction; an award made before keeps its row and id. Returns how many awards there are."""
+    transaction; an award made before keeps its row and id, one no longer given is withdrawn with its
+    rectification notice (:func:`_replace_awards`). Returns how many awards there are."""
     scheme = cycle_scheme(cycle)
     policies = registry.policies(enabled)
     missing = [p for p in scheme.policies if p not in policies]
@@ -348,36 +351,58 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
          "effective_until": _day(a["effective_until"])}
         for frame in awards for a in frame.to_dict("records")
     ]
-    _replace_awards(conn, cycle, period, rows)
+    _replace_awards(conn, cycle, period, rows, actor=actor)
     return len(rows)
 
 
 AWARD_KEY = ("org_id", "policy", "code")
 
 
-def _replace_awards(conn: Connection, cycle: Cycle, period: Period, rows: list[dict]) -> None:
+def _replace_awards(conn: Connection, cycle: Cycle, period: Period, rows: list[dict], *, actor: str) -> None:
     """Make the period's incentives exactly ``rows``, keeping the ones that stay (matched on org, policy, code).
 
-    Publishing again therefore changes nothing: an incentive a rectification notice refers to keeps
-    its id; only awards no longer given are deleted and new ones inserted.
+    Applying the policies again therefore changes nothing: an incentive a rectification notice refers
+    to keeps its id. An award no longer given (a correction lifted a branch out of 不合格) is deleted,
+    and the notice issued for it is withdrawn (撤销) — kept, no longer open, its link to the award
+    cleared — both audited; new awards are inserted.
     """
     inc_t = Incentive.__table__
     in_period = (inc_t.c.cycle_id == cycle.id) & (inc_t.c.period == period.key)
-    existing = {tuple(r[:3]): r.id for r in conn.execute(
-        select(inc_t.c.org_id, inc_t.c.policy, inc_t.c.code, inc_t.c.id).where(in_period))}
+    existing = {tuple(r[:3]): r for r in conn.execute(
+        select(inc_t.c.org_id, inc_t.c.policy, inc_t.c.code, inc_t.c.id, inc_t.c.title, inc_t.c.kind).where(in_period))}
     wanted = {tuple(row[k] for k in AWARD_KEY): row for row in rows}
     gone = [existing[k] for k in existing.keys() - wanted.keys()]
     if gone:
-        conn.execute(delete(inc_t).where(inc_t.c.id.in_(gone)))
+        _withdraw(conn, cycle, period, gone, actor=actor)
+        conn.execute(delete(inc_t).where(inc_t.c.id.in_([g.id for g in gone])))
     fresh = [row for k, row in wanted.items() if k not in existing]
     if fresh:
         conn.execute(inc_t.insert(), fresh)
     changing = ("evaluation_id", "kind", "title", "effect", "effective_until")
-    kept = [{"incentive_id": existing[k], **{f"new_{name}": row[name] for name in changing}}
+    kept = [{"incentive_id": existing[k].id, **{f"new_{name}": row[name] for name in changing}}
             for k, row in wanted.items() if k in existing]
     if kept:
         conn.execute(update(inc_t).where(inc_t.c.id == bindparam("incentive_id"))
                      .values({name: bindparam(f"new_{name}") for name in changing}), kept)
+
+
+def _withdraw(conn: Connection, cycle: Cycle, period: Period, gone: list, *, actor: str) -> None:
+    """Audit the awards no longer given, and withdraw the rectification notices issued for them."""
+    r = Rectification.__table__
+    notices = conn.execute(select(r.c.id, r.c.notice_no, r.c.status, r.c.incentive_id)
+                           .where(r.c.incentive_id.in_([g.id for g in gone]))).all()
+    if notices:
+        conn.execute(update(r).where(r.c.id.in_([n.id for n in notices]))
+                     .values(status=RectificationStatus.withdrawn.value, incentive_id=None))
+    audit.record_many(conn, [
+        *({"tenant_id": cycle.tenant_id, "actor": actor, "action": "withdraw", "entity": "incentive",
+           "entity_id": g.id, "old": {"org_id": g.org_id, "policy": g.policy, "code": g.code, "kind": g.kind,
+                                       "title": g.title, "period": period.key}} for g in gone),
+        *({"tenant_id": cycle.tenant_id, "actor": actor, "action": "withdraw", "entity": "rectification",
+           "entity_id": n.id, "old": {"notice_no": n.notice_no, "status": n.status, "incentive_id": n.incentive_id},
+           "new": {"status": RectificationStatus.withdrawn.value, "incentive_id": None},
+           "note": "考核结果更正后不再适用"} for n in notices),
+    ])
 
 
 def _day(value: object) -> date | None:

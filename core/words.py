@@ -35,6 +35,7 @@ NOTICE_STATUS: dict[str, Pair] = {
     "responded": ("已反馈，待复验", "answered, to re-verify"),
     "verified": ("复验通过", "verified"),
     "reopened": ("复验未通过", "reopened"),
+    "withdrawn": ("已撤销", "withdrawn"),
     "overdue": ("逾期", "overdue"),
 }
 
@@ -160,6 +161,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "open": ("开启", "opened"),
     "overdue": ("标记逾期", "marked overdue"),
     "publish": ("发布", "published"),
+    "put_to_review": ("提交领导审核", "put to the leaders' review"),
     "record": ("记录", "recorded"),
     "respond": ("反馈", "answered"),
     "review": ("点评", "reviewed"),
@@ -170,6 +172,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "update": ("修改", "updated"),
     "upload": ("上传", "uploaded"),
     "verify": ("复验", "re-verified"),
+    "withdraw": ("撤销", "withdrawn"),
 }
 
 AUDIT_ENTITY: dict[str, Pair] = {
@@ -179,6 +182,7 @@ AUDIT_ENTITY: dict[str, Pair] = {
     "evaluation": ("考核结果", "result"),
     "evidence": ("佐证材料", "evidence"),
     "finding": ("督查发现", "finding"),
+    "incentive": ("奖惩", "incentive"),
     "ledger_entry": ("台账", "ledger entry"),
     "organization": ("组织", "organisation"),
     "rectification": ("整改通知书", "rectification notice"),

@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import Engine
 
-from bastion.core import db
+from bastion.core import db, locks
 from bastion.core.registry import default_registry
 from bastion.core.settings import Settings, current_actor
 from bastion.core.stages import service as stages
@@ -62,17 +62,21 @@ def summary(run) -> dict[str, Any]:
 
 
 @task(name="begin", cache_policy=NO_CACHE)
-def begin_task(subject: dict[str, Any]) -> int | None:
-    """Record the subject's run as started; None when it already succeeded."""
-    run = stages.begin(context(), stages.Subject(**subject))
-    return None if run is None else run.id
+def begin_task(subject: dict[str, Any]) -> dict[str, Any]:
+    """Record the subject's run as started under this runner's lease: its id and the lease's token; or why there
+    is nothing to do (it already succeeded, or another runner has it in hand)."""
+    try:
+        run = stages.begin(context(), stages.Subject(**subject))
+    except locks.Held as held:
+        return {"held": str(held)}
+    return {} if run is None else {"id": run.id, "token": run.lease_token}
 
 
 @task(cache_policy=NO_CACHE)
-def step_task(subject: dict[str, Any], step: str, run_id: int) -> dict[str, Any] | None:
+def step_task(subject: dict[str, Any], step: str, run_id: int, token: str) -> dict[str, Any] | None:
     """One step of the subject's stage; what the run tells when the stage ends with it, else None."""
     ctx = context()
-    done = stages.do_step(ctx, stages.Subject(**subject), step, stages.get_run(ctx.engine, run_id))
+    done = stages.do_step(ctx, stages.Subject(**subject), step, stages.get_run(ctx.engine, run_id), token=token)
     return None if done is None else summary(done)
 
 
@@ -89,14 +93,18 @@ def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | No
     out: dict[str, Any] = {}
     for subject in stages.plan(context(), tenant, stage, period=period, on=on or today(), year=year):
         values = asdict(subject)
-        run_id = begin_task(values)
-        if run_id is None:
+        started = begin_task(values)
+        if "held" in started:
+            logger.warning("%s: %s", subject.run_key, started["held"])
+            out = {"status": "held elsewhere", "detail": started["held"]}
+            continue
+        if not started:
             logger.info("%s: already succeeded, nothing to do", subject.run_key)
             out = summary(None)
             continue
         for step in stages.STAGES[stage].steps:
-            out = step_task.with_options(name=step.name, retries=RETRIES,
-                                         retry_delay_seconds=RETRY_DELAY_SECONDS)(values, step.name, run_id)
+            out = step_task.with_options(name=step.name, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)(
+                values, step.name, started["id"], started["token"])
             if out is not None:
                 break
         logger.info("%s: %s", subject.run_key, out)

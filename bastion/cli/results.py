@@ -9,6 +9,7 @@ import typer
 
 from bastion.core import periods, scoring, users
 from bastion.core.errors import BastionError
+from bastion.core.lifecycle import AlreadyDone
 from bastion.core.i18n import tr
 from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
@@ -41,7 +42,12 @@ def publish(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = 
     """Publish a scored period and apply the scheme's incentive policies (奖惩)."""
     store = engine()
     _, c = context(store, tenant, year, period=period)
-    awards = scoring.publish_period(store, cycle=c, period_key=period, registry=registry(), actor=current_actor())
+    try:
+        awards = scoring.publish_period(store, cycle=c, period_key=period, registry=registry(),
+                                        actor=current_actor())
+    except AlreadyDone as done:  # the same request twice acts once
+        out.print(tr(f"{done}：无需再次发布", f"{done}: nothing to do"))
+        return
     out.print(tr(f"已发布 {period or c.year}：记录奖惩 {awards} 项", f"published {period or c.year}: {awards} incentive(s) recorded"))
 
 

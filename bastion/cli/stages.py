@@ -39,6 +39,8 @@ def run_stage(
     from bastion.flows.stages import stage_flow
 
     summary = stage_flow(code, stage, period=period, on=on_day)
+    if summary.get("status") == "held elsewhere":
+        raise BastionError(summary["detail"])
     status = words.word(words.STAGE_STATUS, summary["status"]) if "key" in summary else ""
     said = tr("，", ", ").join(filter(None, (status, stage_summary(summary))))
     out.print(f"{code} {words.word(words.STAGE, stage)} {summary.get('key', '')}".rstrip() + tr("：", ": ") + said)
@@ -53,6 +55,12 @@ def confirm(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = 
     from bastion.flows.stages import stage_flow
 
     summary = stage_flow(t.code, "confirm", period=period or str(c.year), year=c.year)
+    if summary.get("status") == "held elsewhere":
+        raise BastionError(summary["detail"])
+    if "key" not in summary:  # confirmed before: the same request twice acts once
+        out.print(tr(f"{period or c.year}：已确认并发布，无需再次确认",
+                     f"{period or c.year}: already confirmed and published; nothing to do"))
+        return
     awards, bulletin = summary.get("awards", 0), summary.get("bulletin")
     out.print(tr(f"{summary['key']}：已发布，奖惩 {awards} 项；通报 {bulletin}",
                  f"{summary['key']}: published, {awards} incentive(s); bulletin {bulletin}"))

@@ -25,7 +25,7 @@ from typing import Any
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from .. import periods, tenants
+from .. import locks, periods, tenants
 from . import steps
 from .runs import StageContext, StageFailed, fail_run, find_run, get_run, stage_key
 from ..cycles import resolve_cycle
@@ -189,15 +189,35 @@ def _tenant_and_cycle(ctx: StageContext, subject: Subject, needs_cycle: bool) ->
         return tenant, resolve_cycle(session, tenant, subject.year)
 
 
-def begin(ctx: StageContext, subject: Subject) -> StageRun | None:
+def begin(ctx: StageContext, subject: Subject, *, wait: float = locks.WAIT_SECONDS) -> StageRun | None:
     """Record that the subject's run starts (a new try); None when it already succeeded: nothing to do again.
 
-    A confirmation carries on the annual run that waits for the leaders' review, as the same try.
+    The run is taken under its lease (``core.locks``), held until the run finishes: a second runner
+    of the same subject waits up to ``wait`` seconds, then finds it done, or is refused with a
+    :class:`~bastion.core.locks.Held` naming the runner. A run left ``running`` by a runner that is
+    gone (killed, its machine lost) is taken over and run again. A confirmation carries on the
+    annual run that waits for the leaders' review, as the same try.
     """
     spec = STAGES[subject.stage]
     tenant, cycle = _tenant_and_cycle(ctx, subject, spec.needs_cycle)
-    if spec.resumes:
-        return _resume(ctx, tenant, subject)
+    holding = locks.acquire(ctx.engine, run_lease(tenant.id, subject.run_key), actor=ctx.actor,
+                            purpose=tr(f"阶段 {subject.run_key}", f"stage {subject.run_key}"), wait=wait)
+    try:
+        run = _resume(ctx, tenant, subject, holding) if spec.resumes else _start(ctx, tenant, cycle, subject, holding)
+    except BaseException:
+        locks.release(ctx.engine, holding)
+        raise
+    if run is None:
+        locks.release(ctx.engine, holding)
+    return run
+
+
+def run_lease(tenant_id: int, run_key: str) -> str:
+    return f"stage:{tenant_id}:{run_key}"
+
+
+def _start(ctx: StageContext, tenant: Tenant, cycle: Cycle | None, subject: Subject,
+           holding: locks.Holding) -> StageRun | None:
     with transaction(ctx.engine) as session:
         run = session.exec(select_model(StageRun).where(StageRun.tenant_id == tenant.id,
                                                         StageRun.key == subject.run_key)).first()
@@ -208,46 +228,68 @@ def begin(ctx: StageContext, subject: Subject) -> StageRun | None:
                               status=StageStatus.running)
         run.status, run.attempts, run.error = StageStatus.running.value, run.attempts + 1, None
         run.flow_run_id, run.started_at, run.finished_at = ctx.flow_run_id, utcnow(), None
+        run.lease_token = holding.token
         session.add(run)
     return run
 
 
-def _resume(ctx: StageContext, tenant: Tenant, subject: Subject) -> StageRun:
+def _resume(ctx: StageContext, tenant: Tenant, subject: Subject, holding: locks.Holding) -> StageRun | None:
+    """The annual run a confirmation carries on: waiting for the review, or left running or failed by a confirmation
+    that did not finish (whether its results are still under review is the lifecycle's to say, at its step)."""
     run = find_run(ctx.engine, tenant.id, subject.run_key)
     if run is None:
         raise BastionError(tr(f"{subject.key} 没有待审核的结果：年度考核阶段尚未运行",
                               f"nothing awaits review for {subject.key}: the annual stage has not run"))
-    if run.status != StageStatus.awaiting_review:
+    if run.status == StageStatus.succeeded:
+        return None
+    if run.status not in (StageStatus.awaiting_review, StageStatus.running, StageStatus.failed) or (
+            run.status != StageStatus.awaiting_review and not run.detail.get("confirming")):
         raise BastionError(tr(f"{subject.key} 没有待审核的结果：年度考核阶段的状态为“{word(STAGE_STATUS, run.status)}”",
                               f"nothing awaits review for {subject.key}: the annual stage is {run.status}"))
     with transaction(ctx.engine) as session:
         run = session.merge(run)
         run.status, run.error, run.finished_at = StageStatus.running.value, None, None
         run.flow_run_id = ctx.flow_run_id or run.flow_run_id  # still linked to the flow run that scored it
+        run.lease_token, run.detail = holding.token, {**run.detail, "confirming": True}
         session.add(run)
     return run
 
 
-def do_step(ctx: StageContext, subject: Subject, step: str, run: StageRun) -> StageRun | None:
+def do_step(ctx: StageContext, subject: Subject, step: str, run: StageRun, *, token: str | None = None) -> StageRun | None:
     """Run one step of the subject's stage; the finished run when the stage ends there, else None.
 
-    A step that raises records the failure on the run and raises :class:`StageFailed`; a retried
-    step carries the same try on.
+    The step runs under the run's lease (``token``: this runner's, from :func:`begin`; a retried step
+    or the next task carries it on). A runner whose lease was taken over stops without touching the
+    run. A step that raises records the failure on the run and raises :class:`StageFailed`; the lease
+    is released when the run finishes or fails, so it can be run again at once.
     """
     spec = STAGES[subject.stage]
     act = next(s.act for s in spec.steps if s.name == step)
-    try:
-        _, cycle = _tenant_and_cycle(ctx, subject, spec.needs_cycle)
-        if run.status == StageStatus.failed:  # a retry of this step: the run goes on
-            with transaction(ctx.engine) as session:
-                run = session.merge(run)
-                run.status, run.error, run.finished_at = StageStatus.running.value, None, None
-                session.add(run)
-        return act(ctx, subject, cycle, run)
-    except Exception as exc:
-        fail_run(ctx.engine, run, exc)
-        raise StageFailed(tr(f"阶段 {run.key} 失败（第 {run.attempts} 次尝试）：{type(exc).__name__}: {exc}",
-                             f"stage {run.key} failed (attempt {run.attempts}): {type(exc).__name__}: {exc}")) from exc
+    token = token or run.lease_token
+    name = run_lease(run.tenant_id, run.key)
+    with locks.hold(ctx.engine, name, actor=ctx.actor, purpose=tr(f"阶段 {run.key}", f"stage {run.key}"), wait=0,
+                    token=token, keep=True) as holding:
+        current = get_run(ctx.engine, run.id)
+        if current.lease_token != holding.token:
+            raise locks.LeaseLost(tr(f"阶段 {run.key} 已由其他运行者接管", f"stage {run.key} was taken over by another runner"))
+        try:
+            _, cycle = _tenant_and_cycle(ctx, subject, spec.needs_cycle)
+            if current.status == StageStatus.failed:  # a retry of this step: the run goes on
+                with transaction(ctx.engine) as session:
+                    current.status, current.error, current.finished_at = StageStatus.running.value, None, None
+                    session.add(session.merge(current))
+            done = act(ctx, subject, cycle, current)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # interrupted (Ctrl-C, a cancelled flow): the run is left to be rerun
+                locks.release(ctx.engine, holding)
+                raise
+            fail_run(ctx.engine, current, exc)
+            locks.release(ctx.engine, holding)
+            raise StageFailed(tr(f"阶段 {run.key} 失败（第 {current.attempts} 次尝试）：{type(exc).__name__}: {exc}",
+                                 f"stage {run.key} failed (attempt {current.attempts}): {type(exc).__name__}: {exc}")) from exc
+        if done is not None:
+            locks.release(ctx.engine, holding)
+        return done
 
 
 def run_subject(ctx: StageContext, subject: Subject) -> StageRun | None:
@@ -255,8 +297,9 @@ def run_subject(ctx: StageContext, subject: Subject) -> StageRun | None:
     run = begin(ctx, subject)
     if run is None:
         return None
+    token = run.lease_token
     for step in STAGES[subject.stage].steps:
-        done = do_step(ctx, subject, step.name, run)
+        done = do_step(ctx, subject, step.name, run, token=token)
         if done is not None:
             return done
         run = get_run(ctx.engine, run.id)

@@ -25,13 +25,14 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from .. import audit, cycles, periods, scoring
+from .. import audit, cycles, lifecycle, scoring
 from ..bulletins.service import write_bulletin
 from ..contributions import CycleEvent
 from ..db import transaction
 from ..errors import BastionError
 from ..i18n import tr
-from ..models import Check, CheckKind, Cycle, Evaluation, EvaluationStatus, StageRun, StageStatus, Tenant
+from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Incentive, StageRun, StageStatus,
+                      Tenant)
 from ..periods import Period
 from ..rectification import service as rectification
 from ..tenants import enabled_plugins
@@ -123,60 +124,76 @@ def draw_sample(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun
 def score(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> None:
     """Score the period unless it is under review or published already."""
     with ctx.engine.connect() as conn:
-        closed = periods.is_closed(conn, cycle.id, subject.key)
-    if not closed:
+        now = lifecycle.state(conn, cycle.id, subject.key)
+    if now in (lifecycle.UNSCORED, lifecycle.DRAFT):
         scoring.score_period(ctx.engine, cycle=cycle, period_key=subject.key, registry=ctx.registry, actor=ctx.actor)
     return None
 
 
 def conclude(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
-    """After scoring: the leaders' review for the year (unless the tenant confirms automatically), else publish."""
+    """After scoring: the leaders' review for the year (unless the tenant confirms automatically), else publish.
+
+    Run again after a failure, it carries on from where the period stands: results already put to
+    the review wait for it, published ones get their bulletin."""
     period = Period.parse(subject.key)
     with ctx.engine.connect() as conn:
-        published = EvaluationStatus.published in periods.statuses(conn, cycle.id, period.key)
-    if period.months == 12 and not published:
-        if not _tenant(ctx, cycle.tenant_id).auto_confirm_review:
-            return _put_to_review(ctx, cycle, period, run)
-        confirm(ctx, subject, cycle, run)
+        now = lifecycle.state(conn, cycle.id, period.key)
+    if now == lifecycle.REVIEWED:
+        return _awaiting_review(ctx, cycle, period, run)
+    if now == lifecycle.DRAFT and period.months == 12 and not _tenant(ctx, cycle.tenant_id).auto_confirm_review:
+        return _put_to_review(ctx, cycle, period, run)
     return publish(ctx, subject, cycle, run)
 
 
 def _put_to_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
     """The drafts wait as ``reviewed`` for the leaders' review (领导审核) until a leader confirms them."""
+    with lifecycle.changing(ctx.engine, cycle, period.key, "review", actor=ctx.actor), \
+            transaction(ctx.engine) as session:
+        conn = session.connection()
+        lifecycle.fence(conn, cycle, period.key, "review")
+        e = Evaluation.__table__.c
+        marked = conn.execute(update(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period.key)
+                              .values(status=EvaluationStatus.reviewed.value)).rowcount
+        audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="put_to_review", entity="cycle",
+                     entity_id=cycle.id, new={"period": period.key, "organizations": marked})
+    return _awaiting_review(ctx, cycle, period, run)
+
+
+def _awaiting_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
     with transaction(ctx.engine) as session:
-        _mark_reviewed(session, cycle, period)
         done = finish_run(session, run, {"period": period.key, "awaiting": "leader review (领导审核)"},
                           StageStatus.awaiting_review)
     _notify(ctx, cycle, "awaiting_review", period.key, {"stage": run.stage})
     return done
 
 
-def _mark_reviewed(session: Session, cycle: Cycle, period: Period) -> None:
-    e = Evaluation.__table__.c
-    session.connection().execute(update(Evaluation.__table__)
-                                 .where(e.cycle_id == cycle.id, e.period == period.key,
-                                        e.status == EvaluationStatus.draft.value)
-                                 .values(status=EvaluationStatus.reviewed.value))
-
-
 def confirm(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> None:
-    """A leader's confirmation of the results under review (audited); publication follows."""
-    with transaction(ctx.engine) as session:
-        _mark_reviewed(session, cycle, Period.parse(subject.key))
-        audit.record(session, tenant_id=cycle.tenant_id, actor=ctx.actor, action="confirm", entity="cycle",
-                     entity_id=cycle.id, new={"period": subject.key})
+    """A leader's confirmation: the results must await the review (or be published by this confirmation already,
+    when a killed confirmation runs again). The next step publishes them."""
+    with ctx.engine.connect() as conn:
+        try:
+            lifecycle.check(conn, cycle, subject.key, "confirm")
+        except lifecycle.AlreadyDone:
+            pass
     return None
 
 
 def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
-    """Publish the period — ranks, tiers, incentives — and write its bulletin."""
+    """Publish the period — ranks, tiers, incentives — and write its bulletin; a leader's confirmation publishes
+    the results under review. Already published (a rerun), it only makes sure the bulletin is there."""
     period = Period.parse(subject.key)
-    awards = scoring.publish_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry,
-                                    actor=ctx.actor)
+    try:
+        scoring.publish_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry,
+                               actor=ctx.actor, confirming=subject.stage == "confirm")
+    except lifecycle.AlreadyDone:
+        pass
     with transaction(ctx.engine) as session:
         bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on)
-        organizations = session.exec(select(func.count()).select_from(Evaluation).where(
-            Evaluation.cycle_id == cycle.id, Evaluation.period == period.key)).one()[0]
+        i, e = Incentive.__table__.c, Evaluation.__table__.c
+        awards = session.connection().execute(select(func.count()).where(i.cycle_id == cycle.id,
+                                                                         i.period == period.key)).scalar()
+        organizations = session.connection().execute(select(func.count()).where(e.cycle_id == cycle.id,
+                                                                                e.period == period.key)).scalar()
         return finish_run(session, run, {"period": period.key, "organizations": organizations, "awards": awards,
                                          "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path})
 

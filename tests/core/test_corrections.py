@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from sqlmodel import Session
-
-from bastion import demo
 from bastion.core import engine as scoring_engine
 from bastion.core import scoring, users
 from bastion.core.access import Forbidden
 from bastion.core.corrections import correct_points
 from bastion.core.cycles import cycle_scheme
-from bastion.core.errors import BastionError, Conflict
+from bastion.core.errors import BastionError
 from bastion.core.models import AuditEvent, EvaluationLine, Incentive
 from bastion.core.results import explain, read_results
+from sqlalchemy import select
+from sqlmodel import Session
 
+from bastion import demo
 from tests import factories
 
 pytestmark = pytest.mark.storage
@@ -78,7 +77,6 @@ def test_a_correction_changes_the_line_and_concludes_the_period_again(engine, re
 def _stored_lines(conn, cycle):
     """The period's lines as the engine's subtotals want them (vetoes with their reasons from the results)."""
     import pandas as pd
-
     from bastion.core.models import Evaluation, Indicator
 
     e, ln, ind = Evaluation.__table__.c, EvaluationLine.__table__.c, Indicator.__table__.c
@@ -142,8 +140,7 @@ def test_corrections_are_refused_unless_allowed_and_sensible(engine, registry, p
         correct_points(engine, people["admin"], indicator_code=code, points=max_points + 1, reason="x", **kwargs)
     with pytest.raises(BastionError, match="一票否决项"):
         correct_points(engine, people["admin"], indicator_code=veto, points=0, reason="x", **kwargs)
-    scoring.score_period(engine, cycle=sample.cycle, period_key="2025-H1", registry=registry, actor="test")
-    with pytest.raises(Conflict, match="尚未发布"):
+    with pytest.raises(BastionError, match="考核期 2025-H1 尚未评分"):
         correct_points(engine, people["admin"], indicator_code=code, points=0, reason="x",
                        **{**kwargs, "period": "2025-H1"})
     with Session(engine) as session:

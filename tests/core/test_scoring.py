@@ -10,6 +10,9 @@ from bastion.core import bulk_read, cycles, periods, scoring
 from bastion.core.db import transaction
 from bastion.core.engine import score_slices as engine_slices
 from bastion.core.errors import BastionError, Conflict
+from bastion.core.lifecycle import AlreadyDone
+from bastion.core.periods import Period
+from bastion.core.tenants import enabled_plugins
 from bastion.core.models import AuditEvent, Check, Evaluation, EvaluationLine, Finding, Incentive, LedgerEntry, Rating, Tenant
 from bastion.core.results import explain, read_results
 from sqlalchemy import BigInteger, cast, func, literal_column, select
@@ -121,13 +124,14 @@ def test_rescoring_replaces_drafts_and_publishing_locks_them(engine, registry, c
     assert awards == 3  # with so few facts every branch is 不合格 (below 70): three rectifications
     with pytest.raises(Conflict, match="已发布，其考核结果不能再重新评分"):
         scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
-    # Publishing again gives the same awards, not twice as many.
-    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    # Publishing again acts not at all: the same awards, not twice as many, and one publication.
+    with pytest.raises(AlreadyDone, match="考核期 2026 已发布"):
+        scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with Session(engine) as session:
         incentives = session.exec(select(Incentive)).scalars().all()
         assert sorted((i.org_id, i.code) for i in incentives) == [(org, "unqualified_rectify") for org in (3, 4, 5)]
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).scalars()]
-    assert actions.count("score") == 2 and actions.count("publish") == 2
+    assert actions.count("score") == 2 and actions.count("publish") == 1
 
 
 def test_a_failing_rule_names_its_plugin_and_leaves_results_untouched(engine, registry, cycle, scored, monkeypatch):
@@ -314,15 +318,24 @@ def test_policy_dates_are_stored_as_days_and_bad_ones_name_the_policy(engine, re
         return timestamps(results, context).assign(effective_until="2027-06-30")
 
     monkeypatch.setattr(policy, "apply", text_dates)
+    scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     with pytest.raises(BastionError, match=r"激励政策 'target-table-awards'（插件 target-table）出错.*不是日期：\['2027-06-30'"):
-        scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+        scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
 
 
-def test_publishing_again_keeps_each_incentive_and_its_id(engine, registry, cycle, scored):
+def _apply_policies_again(engine, registry, cycle) -> int:
+    """The policies applied to the published 2026 results again, as a correction does."""
+    with transaction(engine) as session:
+        return scoring.apply_policies(session.connection(), cycle=cycle, period=Period.parse("2026"),
+                                      registry=registry, enabled=enabled_plugins(session, cycle.tenant_id),
+                                      tenant_code="acme", actor="test")
+
+
+def test_applying_the_policies_again_keeps_each_incentive_and_its_id(engine, registry, cycle, scored):
     scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with Session(engine) as session:
         first = {(i.org_id, i.code): (i.id, i.title) for i in session.exec(select(Incentive)).scalars()}
-    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    assert _apply_policies_again(engine, registry, cycle) == 3
     with Session(engine) as session:
         again = {(i.org_id, i.code): (i.id, i.title) for i in session.exec(select(Incentive)).scalars()}
     assert again == first and len(first) == 3
@@ -341,7 +354,7 @@ def test_awards_no_longer_given_go_and_changed_ones_are_updated_in_place(engine,
         return made[made["org_id"] == min(before)].assign(title="改写的标题")
 
     monkeypatch.setattr(policy, "apply", fewer)
-    scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    _apply_policies_again(engine, registry, cycle)
     with Session(engine) as session:
         after = [(i.org_id, i.id, i.title) for i in session.exec(select(Incentive)).scalars()]
     assert after == [(min(before), before[min(before)], "改写的标题")]

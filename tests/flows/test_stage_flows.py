@@ -136,12 +136,13 @@ def test_bastion_serve_registers_each_tenants_deployments_with_the_server(tenant
     server = subprocess.Popen([sys.executable, "-m", "bastion", "serve"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "acme-open_cycle" not in asyncio.run(names()):
+        expected = {"acme-open_cycle", "acme-spot_check", "acme-quarterly", "acme-half_year", "acme-annual",
+                    "acme-rectification"}
+        deadline = time.monotonic() + 90  # serve registers them one by one: wait for them all
+        while time.monotonic() < deadline and not expected <= asyncio.run(names()):
             assert server.poll() is None, server.stdout.read()
             time.sleep(1)
-        assert {"acme-spot_check", "acme-quarterly", "acme-half_year", "acme-annual",
-                "acme-rectification"} <= asyncio.run(names())
+        assert expected <= asyncio.run(names())
     finally:
         server.terminate()
         output = server.communicate(timeout=60)[0]
