@@ -113,7 +113,7 @@ _STATE_WORDS = {UNSCORED: ("未评分", "not scored"), DRAFT: ("草稿", "drafts
 
 @contextmanager
 def changing(engine: Engine, cycle: Cycle, key: str, action: str, *, actor: str,
-             wait: float = locks.WAIT_SECONDS) -> Iterator[str]:
+             wait: float | None = None) -> Iterator[str]:
     """Hold the period's lease for ``action`` and check it may start; yields the state it starts from.
 
     The writing transaction inside should begin with :func:`fence` (it re-checks the lease and, on

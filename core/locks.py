@@ -43,7 +43,12 @@ from .models import Lease, utcnow
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 120.0  # a holder that has not renewed for this long is taken to be gone
-WAIT_SECONDS = 30.0  # how long a second caller waits for the holder before it is refused
+WAIT_SECONDS = 30.0  # how long a second caller waits for the holder before it is refused (BASTION_LOCK_WAIT)
+
+
+def wait_seconds() -> float:
+    """How long a second caller waits for a lease's holder: ``BASTION_LOCK_WAIT`` seconds, else 30."""
+    return float(os.environ.get("BASTION_LOCK_WAIT") or WAIT_SECONDS)
 
 
 class Held(Conflict):
@@ -129,13 +134,13 @@ def _try_acquire(engine: Engine, name: str, token: str, actor: str, purpose: str
     return None
 
 
-def acquire(engine: Engine, name: str, *, actor: str, purpose: str, wait: float = WAIT_SECONDS,
+def acquire(engine: Engine, name: str, *, actor: str, purpose: str, wait: float | None = None,
             ttl: float = TTL_SECONDS, token: str | None = None) -> Holding:
     """Take the lease ``name``, waiting up to ``wait`` seconds for its holder; :class:`Held` if still held.
 
     ``token`` re-attaches to a lease this work took before (a stage's next step, in another task)."""
     token = token or secrets.token_hex(16)
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + (wait_seconds() if wait is None else wait)
     pause = 0.05
     while True:
         holder = _try_acquire(engine, name, token, actor, purpose, ttl)
@@ -199,7 +204,7 @@ class _Heartbeat(threading.Thread):
 
 
 @contextmanager
-def hold(engine: Engine, name: str, *, actor: str, purpose: str, wait: float = WAIT_SECONDS,
+def hold(engine: Engine, name: str, *, actor: str, purpose: str, wait: float | None = None,
          ttl: float = TTL_SECONDS, token: str | None = None, keep: bool = False) -> Iterator[Holding]:
     """Hold the lease ``name`` for the ``with`` block (re-entrant), renewed by a heartbeat, released at the end.
 

@@ -96,3 +96,22 @@ class FactBook:
 
     def facts(self) -> Facts:
         return Facts.of(*(pd.DataFrame(rows) if rows else None for rows in (self.ledger, self.findings, self.ratings)))
+
+
+ENTERPRISE_PLUGINS = ("standard-rules", "standard-ledgers", "study-education")
+
+
+def enterprise(engine: Engine, registry: Registry, code: str, *, auto_confirm: bool = False, branches: int = 20):
+    """A tenant on the study-education scheme with a 2026 cycle, a synthetic tree and a year of facts."""
+    from bastion.synthetic import build_tree, generate_facts
+
+    made = tenant(engine, registry, code=code, plugins=ENTERPRISE_PLUGINS)
+    if auto_confirm:
+        with transaction(engine) as session:
+            row = session.get(Tenant, made.id)
+            row.auto_confirm_review = True
+            session.add(row)
+    opened = cycle(engine, registry, made, year=2026, scheme_id="study-education")
+    orgs = build_tree(engine, tenant_id=made.id, branches=branches, seed=5, year=2026)
+    generate_facts(engine, tenant_id=made.id, scheme=cycles.cycle_scheme(opened), branches=orgs, year=2026, seed=5)
+    return made, opened

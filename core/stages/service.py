@@ -189,7 +189,7 @@ def _tenant_and_cycle(ctx: StageContext, subject: Subject, needs_cycle: bool) ->
         return tenant, resolve_cycle(session, tenant, subject.year)
 
 
-def begin(ctx: StageContext, subject: Subject, *, wait: float = locks.WAIT_SECONDS) -> StageRun | None:
+def begin(ctx: StageContext, subject: Subject, *, wait: float | None = None) -> StageRun | None:
     """Record that the subject's run starts (a new try); None when it already succeeded: nothing to do again.
 
     The run is taken under its lease (``core.locks``), held until the run finishes: a second runner

@@ -14,29 +14,15 @@ from sqlmodel import Session, select
 
 from bastion.core import cycles, i18n, scoring
 from bastion.core.bulletins import service as bulletins
-from bastion.core.db import transaction
-from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun, Tenant
+from bastion.core.models import Bulletin, Check, Incentive, Rectification, StageRun
 from bastion.core.results import read_results
 from bastion.core.errors import BastionError
 from bastion.core.models import Finding
 from bastion.core.stages import queries as stage_queries, service as stages, steps
-from bastion.synthetic import build_tree, generate_facts
 from tests import factories
 
-PLUGINS = ("standard-rules", "standard-ledgers", "study-education")
-
-
-def enterprise(engine, registry, code: str, *, auto_confirm: bool = False, branches: int = 20):
-    tenant = factories.tenant(engine, registry, code=code, plugins=PLUGINS)
-    if auto_confirm:
-        with transaction(engine) as session:
-            row = session.get(Tenant, tenant.id)
-            row.auto_confirm_review = True
-            session.add(row)
-    cycle = factories.cycle(engine, registry, tenant, year=2026, scheme_id="study-education")
-    orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=5, year=2026)
-    generate_facts(engine, tenant_id=tenant.id, scheme=cycles.cycle_scheme(cycle), branches=orgs, year=2026, seed=5)
-    return tenant, cycle
+enterprise = factories.enterprise
+PLUGINS = factories.ENTERPRISE_PLUGINS
 
 
 @pytest.fixture
