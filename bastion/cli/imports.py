@@ -27,18 +27,23 @@ IMPORT_KINDS = {
 }
 
 
-def _import(kind: str, path: Path, tenant_code: str | None) -> None:
+AgainOpt = Annotated[bool, typer.Option(
+    "--again", help="Import the file although the same file (by content) was imported before.")]
+
+
+def _import(kind: str, path: Path, tenant_code: str | None, again: bool) -> None:
     from bastion.core.importing import import_file
 
     store = engine()
     tenant = tenants.lookup_tenant(store, tenant_code)
-    report = import_file(store, tenant=tenant, kind=kind, path=path, registry=registry(), actor=current_actor())
+    report = import_file(store, tenant=tenant, kind=kind, path=path, registry=registry(), actor=current_actor(),
+                         again=again)
     out.print(str(report))
 
 
 def _import_command(kind: str, doc: str) -> None:
-    def command(path: FileArg, tenant: TenantOpt = None) -> None:
-        _import(kind, path, tenant)
+    def command(path: FileArg, tenant: TenantOpt = None, again: AgainOpt = False) -> None:
+        _import(kind, path, tenant, again)
 
     command.__doc__ = doc
     app.command(kind)(handled(command))

@@ -11,7 +11,9 @@ Party-affairs offices keep their records in Excel, so Bastion takes them as they
   names every bad row and field. Only then is everything written, in bulk and in one transaction.
 - Importing the same facts again changes nothing: rows identical to stored ones are skipped and
   counted; identical rows inside one file are errors (usually a copy-paste slip). Organisations
-  are upserted by code, and every changed organisation is audited old → new.
+  are upserted by code, and every changed organisation is audited old → new. The same file (by
+  content) a second time is refused, naming when and by whom it was imported (:mod:`.service`),
+  and a tenant's imports run one at a time, so two copies raced together import it once.
 
 Row numbers are the ones the user sees in Excel: the header is row 1, the first data row row 2.
 
@@ -47,11 +49,11 @@ from .ledger import LEDGER_KEY
 from .ratings import RATING_KEY
 from .report import MAX_LISTED_ERRORS, ImportRejected, ImportReport, RowError
 from .rows import match_header
-from .service import import_file
+from .service import AlreadyImported, import_file
 from .templates import GENERAL_NOTES, write_template
 
 __all__ = [
-    "CHECK_KIND_ALIASES", "EXCEL_SUFFIXES", "FINDINGS", "FINDING_KEY", "GENERAL_NOTES", "GUIDE_SHEET", "KINDS",
+    "CHECK_KIND_ALIASES", "EXCEL_SUFFIXES", "AlreadyImported", "FINDINGS", "FINDING_KEY", "GENERAL_NOTES", "GUIDE_SHEET", "KINDS",
     "LEDGER", "LEDGER_KEY", "LEVEL_ALIASES", "MAX_LISTED_ERRORS", "ORGANIZATIONS", "RATINGS", "RATING_KEY",
     "RATING_LEVELS", "SOURCE_ALIASES", "Column", "ImportRejected", "ImportReport", "Kind", "RowError", "decode_csv",
     "import_file", "kind_spec", "match_header", "parse_check_kind", "parse_count", "parse_date", "parse_level",

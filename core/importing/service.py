@@ -1,16 +1,27 @@
-"""The importer's entry point: one file of one kind for one tenant, imported whole or not at all."""
+"""The importer's entry point: one file of one kind for one tenant, imported whole or not at all, and once.
+
+A file is recorded by the SHA-256 of its content per tenant and kind (``import_record``): the same
+file again is refused, saying when and by whom it was imported, unless asked for explicitly
+(``again``: a correction sheet sent twice on purpose). A tenant's imports run one at a time under
+its lease (``core.locks``), so two copies of one file raced together import it once.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
+from sqlmodel import select as select_model
 
-from .. import audit
+from .. import audit, locks
 from ..db import transaction
-from ..models import Tenant
+from ..errors import Conflict
+from ..i18n import tr
+from ..models import ImportRecord, Tenant
 from ..registry import Registry
 from .context import Context
 from .files import read_sheet
@@ -30,25 +41,52 @@ IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
 }
 
 
+class AlreadyImported(Conflict):
+    """The same file (by content) was imported before for this tenant and kind."""
+
+
 def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, registry: Registry,
-                actor: str, today: date | None = None) -> ImportReport:
-    """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`).
+                actor: str, today: date | None = None, again: bool = False) -> ImportReport:
+    """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`); once
+    (:class:`AlreadyImported`), unless ``again``.
 
     ``today`` (the real day unless given) is the day after which a finding would be in the future.
     """
     spec = kind_spec(kind)
     path = Path(path)
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
     errors = RowErrors(path.name, spec)
     sheet = read_sheet(path, errors)
     layout = read_layout(spec, sheet.header, errors)
     records = read_records(sheet, layout, errors)
-    with transaction(engine) as session:
+    lease = f"import:{tenant.id}"
+    with locks.hold(engine, lease, actor=actor, purpose=tr(f"单位 {tenant.code} 的导入", f"imports of {tenant.code}")), \
+            transaction(engine) as session:
+        locks.fence(session.connection(), lease)
+        _refuse_a_second_time(session, tenant, kind, content, path.name, again)
         context = Context(session, tenant, path.name, actor, registry, errors, layout.present,
                           today or date.today())
         report = IMPORTERS[kind](context, records)
+        session.add(ImportRecord(tenant_id=tenant.id, kind=kind, sha256=content, filename=path.name[:255],
+                                 rows=len(records), actor=actor, again=again))
         audit.record(session, tenant_id=tenant.id, actor=actor, action="import", entity=kind,
                      new={"file": path.name, "kind": kind, "rows": len(records), "inserted": report.inserted,
                           "updated": report.updated, "skipped": report.skipped,
-                          "checks_created": report.checks_created},
+                          "checks_created": report.checks_created, "sha256": content, "again": again},
                      note=f"{kind} import from {path.name}")
     return report
+
+
+def _refuse_a_second_time(session: Session, tenant: Tenant, kind: str, content: str, filename: str,
+                          again: bool) -> None:
+    earlier = session.exec(select_model(ImportRecord).where(
+        ImportRecord.tenant_id == tenant.id, ImportRecord.kind == kind, ImportRecord.sha256 == content)
+        .order_by(ImportRecord.id.desc())).first()
+    if earlier is None or again:
+        return
+    when = earlier.at.strftime("%Y-%m-%d %H:%M")
+    raise AlreadyImported(tr(
+        f"{filename}：内容相同的文件已于 {when} UTC 由 {earlier.actor} 导入（{earlier.filename}，{earlier.rows} 行），"
+        "未再次导入；确需再次导入请使用 --again",
+        f"{filename}: a file with the same content was imported on {when} UTC by {earlier.actor} "
+        f"({earlier.filename}, {earlier.rows} rows) and was not imported again; use --again to import it again"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import csv
 from datetime import date, datetime
 from pathlib import Path
@@ -49,8 +51,8 @@ def write_xlsx(path: Path, header: list[str], rows: list[list]) -> Path:
     return path
 
 
-def run(engine, registry, tenant, kind: str, path: Path, actor: str = "tester"):
-    return import_file(engine, tenant=tenant, kind=kind, path=path, registry=registry, actor=actor)
+def run(engine, registry, tenant, kind: str, path: Path, actor: str = "tester", again: bool = False):
+    return import_file(engine, tenant=tenant, kind=kind, path=path, registry=registry, actor=actor, again=again)
 
 
 def count(engine, model, *where) -> int:
@@ -324,7 +326,7 @@ def test_large_files_are_read_and_written_in_a_few_statements(engine, registry, 
     event.listen(engine, "before_cursor_execute", executed)
     try:
         assert run(engine, registry, tenant, kind, path).inserted == n
-        assert run(engine, registry, tenant, kind, path).skipped == n
+        assert run(engine, registry, tenant, kind, path, again=True).skipped == n  # the same rows again: skipped
     finally:
         event.remove(engine, "before_cursor_execute", executed)
     assert len(statements) < 40  # a handful of look-ups and one insert per table, whatever the row count
@@ -534,7 +536,8 @@ def test_ratings_import_scores_and_levels(engine, registry, tenant, cycle, tree,
 def test_ratings_reject_bad_rows_and_skip_stored_ones(engine, registry, tenant, cycle, tree, tmp_path):
     good = [["ZB01", "自评", "李明", "", "95", "", "2026-12-10", ""]]
     run(engine, registry, tenant, "ratings", write_csv(tmp_path / "a.csv", RATING_HEADER, good))
-    assert run(engine, registry, tenant, "ratings", write_csv(tmp_path / "b.csv", RATING_HEADER, good)).skipped == 1
+    again = run(engine, registry, tenant, "ratings", write_csv(tmp_path / "b.csv", RATING_HEADER, good), again=True)
+    assert again.skipped == 1
 
     bad = [
         ["ZB01", "领导", "x", "", "90", "", "2026-12-10", ""],  # row 2: source
@@ -557,14 +560,16 @@ def test_ratings_reject_bad_rows_and_skip_stored_ones(engine, registry, tenant, 
 
 def test_every_import_writes_one_audit_event_with_counts(engine, registry, tenant, tree, tmp_path):
     rows = [["ZB01", "党课", "2026-03-20", "", "党课", ""]]
-    run(engine, registry, tenant, "ledger", write_csv(tmp_path / "a.csv", LEDGER_HEADER, rows), actor="李明")
-    run(engine, registry, tenant, "ledger", write_csv(tmp_path / "a.csv", LEDGER_HEADER, rows), actor="李明")
+    path = write_csv(tmp_path / "a.csv", LEDGER_HEADER, rows)
+    run(engine, registry, tenant, "ledger", path, actor="李明")
+    run(engine, registry, tenant, "ledger", path, actor="李明", again=True)
 
     events = rows_of(engine, AuditEvent, AuditEvent.action == "import")
     assert [(e.entity, e.actor, e.tenant_id) for e in events] == [("ledger", "李明", tenant.id)] * 2
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     assert events[0].new == {"file": "a.csv", "kind": "ledger", "rows": 1, "inserted": 1, "updated": 0, "skipped": 0,
-                             "checks_created": 0}
-    assert events[1].new["skipped"] == 1 and events[1].new["inserted"] == 0
+                             "checks_created": 0, "sha256": sha256, "again": False}
+    assert events[1].new["skipped"] == 1 and events[1].new["inserted"] == 0 and events[1].new["again"] is True
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -582,8 +587,8 @@ def test_templates_import_back_cleanly(engine, registry, tenant, cycle, tmp_path
         report = run(engine, registry, tenant, kind, paths[kind])
         assert (report.inserted, report.skipped) == (1, 0), kind
     assert count(engine, LedgerEntry) == count(engine, Finding) == count(engine, Rating) == 1
-    for kind in importing.KINDS:  # and once more: nothing new
-        assert run(engine, registry, tenant, kind, paths[kind]).inserted == 0
+    for kind in importing.KINDS:  # and once more, asked for explicitly: nothing new
+        assert run(engine, registry, tenant, kind, paths[kind], again=True).inserted == 0
 
 
 def test_excel_template_has_bilingual_headers_an_example_and_a_guide(tmp_path, registry):
