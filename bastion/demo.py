@@ -1,7 +1,9 @@
 """``bastion demo``: a sample enterprise, a year of its party work, and the year run through the calendar.
 
-The sample tenant ``demo`` (示范集团) is rebuilt from its seed on each run, in whatever database
-is configured (the embedded one by default); other tenants are left alone. Its year then runs as
+The sample tenant ``demo`` (示范集团) is built from its seed in the configured database (the
+embedded one by default), other tenants alongside. Run again, it is rebuilt in a fresh database,
+never by deleting: the embedded database is kept as it was beside the new one
+(:func:`fresh_database`), any other is refused unless it holds no demo yet. Its year then runs as
 the flows would run it, fast-forwarded: every stage of the scheme's calendar on its day, as a
 Prefect flow — against the Prefect server configured (``PREFECT_API_URL``) or, without one, a
 local server Prefect starts once for the whole demo. The leaders' review of the annual results is
@@ -24,8 +26,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bastion.core import ballots, cycles, tenants, users
+from bastion.core import db
 from bastion.core.db import transaction
-from bastion.core.errors import NotFound
+from bastion.core.settings import Settings
+from bastion.core.errors import Conflict, NotFound
 from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tenant
 from bastion.core.registry import Registry
 from bastion.core.results import read_incentives, read_results
@@ -105,6 +109,31 @@ class DemoUser:
 DEMO_PASSWORD = "bastion-demo"
 
 
+def fresh_database(engine: Engine, settings: Settings) -> tuple[Engine, Path | None]:
+    """The database the demo is built in: the configured one while it holds no demo tenant; else, for the
+    embedded database, a new one — the previous file kept as it is beside it (its history and audit trail
+    intact), whose path is returned; any other database is refused: give the demo an empty one."""
+    with Session(engine) as session:
+        if session.exec(select(Tenant.id).where(Tenant.code == DEMO_TENANT)).first() is None:
+            return engine, None
+    embedded = Settings(home=settings.home, database_url=f"sqlite:///{settings.home / 'bastion.db'}")
+    if settings.database_url != embedded.database_url:
+        raise Conflict(tr(f"{engine.url.render_as_string()} 中已有演示单位 {DEMO_TENANT}：演示只在新数据库中重建"
+                          "（历史与审计日志从不删除）；请为演示指定一个空数据库",
+                          f"{engine.url.render_as_string()} already holds the demo tenant {DEMO_TENANT}: the demo is "
+                          "rebuilt only in a fresh database (history and the audit trail are never deleted); give "
+                          "it an empty one"))
+    engine.dispose()
+    current = settings.home / "bastion.db"
+    kept = settings.home / f"bastion-{datetime.now():%Y%m%d-%H%M%S}.db"
+    current.rename(kept)
+    for suffix in ("-wal", "-shm"):  # WAL files are checkpointed and removed when the last connection closes
+        leftover = current.with_name(current.name + suffix)
+        if leftover.exists():
+            leftover.rename(kept.with_name(kept.name + suffix))
+    return db.connect(settings), kept
+
+
 def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int, year: int,
                  scheme_id: str = "target-table") -> Sample:
     """The sample tenant (rebuilt from scratch), its organisation tree and a year of facts."""
@@ -113,9 +142,10 @@ def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int
         raise NotFound(f"no installed plugin contributes a scheme {scheme_id!r} (schemes: {', '.join(sorted(schemes))})")
     plugins = {*BASE_PLUGINS, schemes[scheme_id].plugin} & set(registry.infos)
     with transaction(engine) as session:
-        existing = session.exec(select(Tenant).where(Tenant.code == DEMO_TENANT)).first()
-        if existing is not None:
-            tenants.delete_tenant(session, existing)
+        if session.exec(select(Tenant).where(Tenant.code == DEMO_TENANT)).first() is not None:
+            raise Conflict(tr(f"数据库中已有演示单位 {DEMO_TENANT}：演示只在新数据库中重建（历史与审计日志从不删除）",
+                              f"the database already holds the demo tenant {DEMO_TENANT}: the demo is rebuilt only "
+                              f"in a fresh database (history and the audit trail are never deleted)"))
         tenant = tenants.create_tenant(session, code=DEMO_TENANT, name=DEMO_NAME, plugins=plugins,
                                        registry=registry, actor=ACTOR)
         cycle = cycles.open_cycle(session, tenant=tenant, year=year, registry=registry, actor=ACTOR,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
+from bastion.core import audit, db
 from bastion.core.bulk_write import bulk_insert
 from bastion.core.engine import UNIT_MONTHS, resolve_targets
 from bastion.core.models import Check, Finding, LedgerEntry, Organization, OrgLevel, Rating
@@ -53,11 +54,15 @@ def _name(rng: np.random.Generator) -> str:
     return SURNAMES[rng.integers(len(SURNAMES))] + "".join(GIVEN[i] for i in rng.integers(len(GIVEN), size=2))
 
 
+ACTOR = "demo"
+NOTE = "synthetic sample data (示范数据)"
+
+
 def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year: int,
                general_branches: int = 4) -> pd.DataFrame:
     """Committee → general branches → branches; returns the branches (org_id, code, category, diligence)."""
     rng = np.random.default_rng(seed)
-    with engine.begin() as conn:
+    with db.begin(engine) as conn:
         org = Organization.__table__
         committee_id = conn.execute(insert(org).returning(org.c.id), {
             "tenant_id": tenant_id, "code": "DW", "name": "集团公司党委", "level": OrgLevel.committee.value,
@@ -93,6 +98,8 @@ def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year
             })
             used[cat] += 1
         ids = conn.execute(insert(org).returning(org.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        audit.record(conn, tenant_id=tenant_id, actor=ACTOR, action="create", entity="organization",
+                     new={"generated": 1 + general_branches + len(ids), "seed": seed}, note=NOTE)
     return pd.DataFrame({"org_id": ids, "code": [r["code"] for r in rows], "category": [r["category"] for r in rows],
                          "member_count": members, "diligence": rng.uniform(0.45, 1.0, size=branches) ** 0.6})
 
@@ -184,7 +191,7 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
     ledger = pd.concat(ledger_parts, ignore_index=True) if ledger_parts else pd.DataFrame()
     findings = pd.concat(finding_parts, ignore_index=True) if finding_parts else pd.DataFrame()
     ratings = pd.concat(rating_parts, ignore_index=True) if rating_parts else pd.DataFrame()
-    with engine.begin() as conn:
+    with db.begin(engine) as conn:
         if not ledger.empty:
             _bulk(conn, LedgerEntry, ledger.assign(tenant_id=tenant_id, note="", recorded_by="demo", source="synthetic"))
         if not findings.empty:
@@ -192,6 +199,10 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
             _bulk(conn, Finding, findings.assign(tenant_id=tenant_id, check_id=check_ids))
         if not ratings.empty:
             _bulk(conn, Rating, ratings)
+        audit.record_many(conn, [
+            {"tenant_id": tenant_id, "actor": ACTOR, "action": "import", "entity": kind, "note": NOTE,
+             "new": {"rows": rows, "seed": seed, "year": year}}
+            for kind, rows in (("ledger", len(ledger)), ("findings", len(findings)), ("ratings", len(ratings))) if rows])
     return Generated(n, len(ledger), len(findings), len(ratings))
 
 

@@ -13,29 +13,8 @@ from . import audit
 from .errors import Ambiguous, Conflict, NotFound
 from .i18n import tr
 from .models import (
-    AuditEvent,
-    Ballot,
-    BlockSubtotal,
-    Bulletin,
-    Check,
-    Cycle,
-    Evaluation,
-    EvaluationLine,
-    Evidence,
-    Finding,
-    Grant,
-    Incentive,
-    Indicator,
-    LedgerEntry,
-    Organization,
-    Rating,
-    Rectification,
-    ReviewComment,
-    StageRun,
-    Target,
     Tenant,
     TenantPlugin,
-    User,
 )
 from .registry import Registry
 
@@ -155,24 +134,3 @@ def tenants_enabling(conn: Connection) -> dict[str, list[str]]:
     for plugin, code in rows:
         out.setdefault(plugin, []).append(code)
     return {k: sorted(v) for k, v in out.items()}
-
-
-def delete_tenant(session: Session, tenant: Tenant) -> None:
-    """Remove a tenant and everything it owns (used to rebuild the demo; not offered for real tenants)."""
-    conn = session.connection()
-    cycle_ids = select(Cycle.id).where(Cycle.tenant_id == tenant.id)
-    evaluation_ids = select(Evaluation.id).where(Evaluation.tenant_id == tenant.id)
-    conn.execute(delete(BlockSubtotal).where(BlockSubtotal.evaluation_id.in_(evaluation_ids)))
-    conn.execute(delete(EvaluationLine).where(EvaluationLine.evaluation_id.in_(evaluation_ids)))
-    conn.execute(delete(Ballot).where(Ballot.tenant_id == tenant.id))
-    conn.execute(delete(Grant).where(Grant.user_id.in_(select(User.id).where(User.tenant_id == tenant.id))))
-    conn.execute(delete(User).where(User.tenant_id == tenant.id))
-    for model in (Rectification, Incentive, ReviewComment, Evidence, Finding, Check, Rating, LedgerEntry, Evaluation,
-                  StageRun, Bulletin):
-        conn.execute(delete(model).where(model.tenant_id == tenant.id))
-    conn.execute(delete(Target).where(Target.cycle_id.in_(cycle_ids)))
-    conn.execute(delete(Indicator).where(Indicator.cycle_id.in_(cycle_ids)))
-    for model in (Cycle, Organization, AuditEvent, TenantPlugin):
-        conn.execute(delete(model).where(model.tenant_id == tenant.id))
-    conn.execute(delete(Tenant).where(Tenant.id == tenant.id))
-    session.expunge(tenant)

@@ -177,6 +177,7 @@ AUDIT_ACTION: dict[str, Pair] = {
 
 AUDIT_ENTITY: dict[str, Pair] = {
     "ballot": ("测评票", "ballot"),
+    "bulletin": ("通报", "bulletin"),
     "check": ("督查", "check"),
     "cycle": ("考核年度", "cycle"),
     "evaluation": ("考核结果", "result"),

@@ -18,7 +18,7 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (ballots, cycles, database, imports, plugins, rectification, results, reviews, stages, tenants, ui,
+from . import (audit, ballots, cycles, database, imports, plugins, rectification, results, reviews, stages, tenants, ui,
                users)
 from .common import err, out
 
@@ -38,6 +38,7 @@ app.add_typer(ballots.app, name="ballots")
 app.add_typer(rectification.app, name="rectification")
 app.add_typer(reviews.app, name="review")
 app.add_typer(imports.app, name="import")
+app.add_typer(audit.app, name="audit")
 
 __all__ = ["app"]
 

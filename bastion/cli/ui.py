@@ -31,10 +31,16 @@ def demo(
     port: PortOpt = 8501,
 ) -> None:
     """Build a sample enterprise, run its year's assessment, print the ranking and open the dashboard."""
-    from bastion.demo import DEMO_PASSWORD, run_demo
+    from bastion.demo import DEMO_PASSWORD, fresh_database, run_demo
 
-    run_demo(engine(), registry=registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out,
-             home=Settings.from_env().home)
+    settings = Settings.from_env()
+    store, kept = fresh_database(engine(), settings)
+    if kept is not None:
+        out.print(tr(f"上一次演示的数据库原样保留为 {kept}；本次演示使用新数据库",
+                     f"the previous demo's database is kept as it was in {kept}; this demo uses a fresh one"),
+                  soft_wrap=True)
+    run_demo(store, registry=registry(), branches=branches, seed=seed, year=year, scheme_id=scheme, console=out,
+             home=settings.home)
     if not no_ui:
         _serve_ui("127.0.0.1", port, open_browser=True,
                   login=tr(f"以 leader（或 admin、inspector、secretary、rater）登录，密码 {DEMO_PASSWORD}",

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
+from .. import audit
 from ..cycles import cycle_scheme
 from ..periods import Period
 from ..i18n import tr
@@ -52,7 +53,8 @@ def archive_dir(home: Path, tenant_code: str, year: int) -> Path:
     return home / "archive" / tenant_code / str(year)
 
 
-def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date) -> Bulletin:
+def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date,
+                   actor: str) -> Bulletin:
     """Write (or rewrite) the period's bulletin files and record them in the archive."""
     conn = session.connection()
     tenant = session.get(Tenant, cycle.tenant_id)
@@ -75,9 +77,14 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
                                                          Bulletin.period == period.key)).first()
     bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
                                     docx_path="", xlsx_path="")
+    old = None if bulletin.id is None else {"title": bulletin.title, "docx": bulletin.docx_path,
+                                            "xlsx": bulletin.xlsx_path}
     bulletin.title, bulletin.docx_path, bulletin.xlsx_path = title, str(files.docx), str(files.xlsx)
     session.add(bulletin)
     session.flush()
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="issue", entity="bulletin",
+                 entity_id=bulletin.id, old=old, new={"period": period.key, "title": title, "docx": str(files.docx),
+                                                      "xlsx": str(files.xlsx)})
     return bulletin
 
 

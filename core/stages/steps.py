@@ -188,7 +188,8 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
     except lifecycle.AlreadyDone:
         pass
     with transaction(ctx.engine) as session:
-        bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on)
+        bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on,
+                                  actor=ctx.actor)
         i, e = Incentive.__table__.c, Evaluation.__table__.c
         awards = session.connection().execute(select(func.count()).where(i.cycle_id == cycle.id,
                                                                          i.period == period.key)).scalar()
