@@ -124,6 +124,9 @@ def fresh_database(engine: Engine, settings: Settings) -> tuple[Engine, Path | N
                           "rebuilt only in a fresh database (history and the audit trail are never deleted); give "
                           "it an empty one"))
     engine.dispose()
+    from bastion.flows.stages import forget_engines
+
+    forget_engines()  # a flow run earlier in this process must not write into the file kept
     current = settings.home / "bastion.db"
     kept = settings.home / f"bastion-{datetime.now():%Y%m%d-%H%M%S}.db"
     current.rename(kept)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,9 +40,21 @@ def today() -> date:
     return datetime.now(ZoneInfo(TIME_ZONE)).date()
 
 
-@lru_cache(maxsize=4)
+_engines: dict[str, Engine] = {}
+
+
 def _engine(url: str) -> Engine:
-    return db.connect(Settings(home=Settings.from_env().home, database_url=url))
+    """One engine per database URL for this process's flows (its pool shared by their tasks)."""
+    if url not in _engines:
+        _engines[url] = db.connect(Settings(home=Settings.from_env().home, database_url=url))
+    return _engines[url]
+
+
+def forget_engines() -> None:
+    """Close the engines this process keeps for its flows: the database behind a URL was replaced (the demo
+    rebuilt in a fresh embedded database), and the next flow must open the new one."""
+    while _engines:
+        _engines.popitem()[1].dispose()
 
 
 def context() -> stages.StageContext:

@@ -115,14 +115,14 @@ def explain(
 @app.command()
 @handled
 def correct(
-    org: Annotated[str, typer.Option("--org", help="The branch whose published result is corrected.")],
+    org: Annotated[str, typer.Option("--org", help="The branch whose result is corrected.")],
     indicator: Annotated[str, typer.Option("--indicator", "-i", help="The indicator's code.")],
     points: Annotated[float, typer.Option("--points", help="The corrected points.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (更正理由): kept in the explanation and the audit.")],
     as_user: Annotated[str, typer.Option("--as", help="The administrator making the correction (a user).")],
     tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
 ) -> None:
-    """Correct one indicator's points of a published result (更正); ranks, tiers and awards follow, audited."""
+    """Correct one indicator's points of a result (更正), in any state; ranks, tiers and awards follow, audited."""
     from bastion.core.corrections import correct_points
 
     store = engine()

@@ -213,8 +213,8 @@ def test_another_tenant_sees_and_touches_nothing_of_this_one(engine, registry, c
         with pytest.raises(NotFound):
             rectification_service.issue_notice(session, stranger, cycle_id=other_cycle.id, finding_id=finding.id,
                                     deadline=TODAY + timedelta(days=5), today=TODAY)
-        with pytest.raises(NotFound):
-            _record(engine, stranger, cycle)
+    with pytest.raises(NotFound):
+        _record(engine, stranger, cycle)
     mine = _record(engine, stranger, other_cycle)  # "A" is the other tenant's own A
     assert mine.org_id == people.get_org(engine, other, "A").id != world["ids"]["A"]
 

@@ -214,9 +214,10 @@ def test_the_plugins_own_reward_was_given(published):
     }]
 
 
-def test_publishing_again_gives_the_same_awards(published):
+def test_publishing_again_acts_once(published):
     before = _json(*published, "incentives")
-    assert "1 incentive(s) recorded" in run(*published, "publish", "--period", "2026-H1").stdout
+    assert "period 2026-H1 is already published: nothing to do" in run(*published, "publish", "--period",
+                                                                        "2026-H1").stdout
     assert _json(*published, "incentives") == before
 
 
