@@ -55,7 +55,7 @@ def _name(rng: np.random.Generator) -> str:
 
 
 ACTOR = "demo"
-NOTE = "synthetic sample data (示范数据)"
+NOTE = "示范数据（synthetic data）"  # the audit note of every generated row; data, so in the data's language
 
 
 def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year: int,

@@ -9,6 +9,7 @@ start. Reading and writing rows at cycle scale is ``core.bulk_read`` and ``core.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,7 +106,7 @@ def _take_write_lock(conn: Connection) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed together at the end, or not at all (a write transaction)."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with _one_writer(engine), Session(engine, expire_on_commit=False) as session, session.begin():
         _take_write_lock(session.connection())
         yield session
 
@@ -114,7 +115,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def begin(engine: Engine) -> Iterator[Connection]:
     """``engine.begin()`` for a write transaction: committed at the end, rolled back on an error, and on SQLite
     holding the write lock from its first statement (:func:`_take_write_lock`)."""
-    with engine.connect() as conn:
+    with _one_writer(engine), engine.connect() as conn:
         _take_write_lock(conn)
         try:
             yield conn
@@ -122,3 +123,28 @@ def begin(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
             raise
         conn.commit()
+
+
+_writing: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("bastion_writing", default=frozenset())
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    """Refuse, at once, a write transaction opened inside another on the same SQLite database.
+
+    The outer one holds the database's write lock, so the inner one would wait for it until the busy
+    timeout and then fail with a bare "database is locked": a deadlock of the caller with itself. The
+    caller has to finish (or pass on) the outer transaction instead.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        yield
+        return
+    name = engine.url.database
+    if name in _writing.get():
+        raise RuntimeError(f"a write transaction on {name} was opened inside another one on the same database: "
+                           "it would wait for itself (pass the open session or connection on instead)")
+    reset = _writing.set(_writing.get() | {name})
+    try:
+        yield
+    finally:
+        _writing.reset(reset)

@@ -226,8 +226,10 @@ def test_run_a_stage_now_through_prefect_and_again_does_nothing(in_demo):
     assert "already done (not run again)" in bastion("run", "quarterly", "--period", "2025-Q3").output
     out = bastion("run", "weekly", ok=False)
     assert out.exit_code == 2 and "no stage 'weekly'" in out.output
-    out = bastion("confirm", ok=False)
-    assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
+    out = bastion("confirm")
+    assert "already confirmed and published; nothing to do" in " ".join(out.output.split())
+    out = bastion("confirm", "--year", "2026", ok=False)
+    assert out.exit_code == 1 and "nothing awaits review for 2026" in " ".join(out.output.split())
 
 
 def test_confirm_runs_through_prefect_like_run_and_leaves_its_flow_run_on_the_annual_run(home):
@@ -255,8 +257,10 @@ def test_confirm_runs_through_prefect_like_run_and_leaves_its_flow_run_on_the_an
     confirmed = {r["key"]: r for r in json.loads(bastion("stages", "--format", "json").stdout)}["2025:annual:2025"]
     assert confirmed["status"] == "succeeded" and confirmed["flow_run_id"] not in (None, scored["flow_run_id"])
     assert _flow_run_parameters(confirmed["flow_run_id"])["stage"] == "confirm"
-    out = bastion("confirm", ok=False)
-    assert out.exit_code == 1 and "nothing awaits review for 2025" in " ".join(out.output.split())
+    out = " ".join(bastion("confirm").output.split())  # confirming twice acts once
+    assert "already confirmed and published; nothing to do" in out
+    again = {r["key"]: r for r in json.loads(bastion("stages", "--format", "json").stdout)}["2025:annual:2025"]
+    assert again["flow_run_id"] == confirmed["flow_run_id"] and again["status"] == "succeeded"
 
 
 def _flow_run_parameters(flow_run_id: str) -> dict:

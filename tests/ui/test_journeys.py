@@ -67,8 +67,9 @@ def _open_cycle(engine, tenant_id: int):
 def _issue(engine, login, sample_db) -> str:
     """A notice for the secretary's branch, issued as the inspection page issues one; its number."""
     cycle = _open_cycle(engine, sample_db.tenant_id)
+    inspector = login("inspector")  # before the transaction: logging in writes (its own transaction)
     with transaction(engine) as session:
-        rectification_service.issue_notice(session, login("inspector"), cycle_id=cycle.id, finding_id=None, org_code="ZB00001",
+        rectification_service.issue_notice(session, inspector, cycle_id=cycle.id, finding_id=None, org_code="ZB00001",
                                 problem="三月支委会记录不全", requirement="补齐会议记录", deadline=date.today() + timedelta(20))
     with Session(engine) as session:
         issued = session.exec(select(Rectification).order_by(Rectification.id.desc())).first()
@@ -133,8 +134,9 @@ def test_a_secretary_records_the_branchs_work_answers_a_notice_and_reads_the_res
 def test_an_inspector_records_a_finding_issues_its_notice_and_reverifies_an_answer(
         person, ui_engine, login, sample_db, tmp_path):
     answered = _issue(ui_engine, login, sample_db)
+    secretary = login("secretary")
     with transaction(ui_engine) as session:
-        rectification_service.answer_notice(session, login("secretary"), notice_no=answered, response="已整改到位")
+        rectification_service.answer_notice(session, secretary, notice_no=answered, response="已整改到位")
     me = person("inspector")
     me.log_in("inspector", path="/inspection", heading="督查检查")
     me.looks_right("checks")

@@ -164,10 +164,11 @@ def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, 
             session.add(Rectification(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=branch,
                                       notice_no=f"ZG-TEST-{n}", problem="支委会记录不全", issued_at=date(2026, 3, 1),
                                       deadline=date(2026, 4, 1)))
+    secretary, inspector = login("secretary"), login("inspector")  # logging in writes: not inside a transaction
     with transaction(ui_engine) as session:
-        rectification_service.answer_notice(session, login("secretary"), notice_no="ZG-TEST-1", response="已整改")
+        rectification_service.answer_notice(session, secretary, notice_no="ZG-TEST-1", response="已整改")
     with transaction(ui_engine) as session:
-        rectification_service.reverify(session, login("inspector"), notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
+        rectification_service.reverify(session, inspector, notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
                             new_deadline=date.today() + timedelta(days=30))
     at = app("secretary", PAGE, locale=locale)
     assert not at.exception
