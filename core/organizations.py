@@ -161,8 +161,9 @@ def move_organization(session: Session, principal: Principal, *, code: str, pare
 
 
 def import_organizations(engine: Engine, principal: Principal, *, filename: str, data: bytes,
-                         registry: Registry) -> ImportReport:
-    """Import an uploaded organisations file (.xlsx or .csv) whole or not at all.
+                         registry: Registry, again: bool = False) -> ImportReport:
+    """Import an uploaded organisations file (.xlsx or .csv) whole or not at all; a file imported before is
+    refused (:class:`~bastion.core.importing.AlreadyImported`) unless ``again``.
 
     The file is saved under its own name in a temporary folder, so that the row errors
     (:class:`~bastion.core.importing.ImportRejected`) name the file the user chose.
@@ -178,4 +179,4 @@ def import_organizations(engine: Engine, principal: Principal, *, filename: str,
         path = Path(folder) / name
         path.write_bytes(data)
         return import_file(engine, tenant=tenant, kind="organizations", path=path, registry=registry,
-                           actor=principal.username)
+                           actor=principal.username, again=again)

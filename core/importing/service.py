@@ -87,6 +87,7 @@ def _refuse_a_second_time(session: Session, tenant: Tenant, kind: str, content: 
     when = earlier.at.strftime("%Y-%m-%d %H:%M")
     raise AlreadyImported(tr(
         f"{filename}：内容相同的文件已于 {when} UTC 由 {earlier.actor} 导入（{earlier.filename}，{earlier.rows} 行），"
-        "未再次导入；确需再次导入请使用 --again",
+        "未再次导入；确需再次导入，请勾选“再次导入同一文件”（命令行：--again）",
         f"{filename}: a file with the same content was imported on {when} UTC by {earlier.actor} "
-        f"({earlier.filename}, {earlier.rows} rows) and was not imported again; use --again to import it again"))
+        f"({earlier.filename}, {earlier.rows} rows) and was not imported again; to import it again, tick "
+        "“Import the same file again” (on the command line: --again)"))

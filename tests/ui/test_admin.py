@@ -57,6 +57,24 @@ def test_a_bad_file_shows_its_row_errors_and_writes_nothing_then_a_good_one_impo
         ("新建第一支部", 15, before["ZZ01"].id)
 
 
+def test_the_same_file_again_is_refused_naming_the_first_import_unless_asked_for(app, ui_engine, sample_db):
+    at = _upload(app("admin", PAGE), "新组织.csv", GOOD)
+    assert at.success[0].value == "已导入组织机构。"
+    at = _upload(at, "又一份.csv", GOOD)
+    assert not at.exception and not at.success
+    refused = at.error[0].value
+    assert refused.startswith("未保存：又一份.csv：内容相同的文件已于") and "由 admin 导入（新组织.csv，1 行）" in refused
+    assert "再次导入同一文件" in refused
+    at.checkbox(key="org_again").check()
+    at = _upload(at, "又一份.csv", GOOD)
+    assert not at.error and at.success[0].value == "已导入组织机构。"
+    with Session(ui_engine) as session:
+        imports = session.exec(select(AuditEvent).where(AuditEvent.tenant_id == sample_db.tenant_id,
+                                                        AuditEvent.action == "import",
+                                                        AuditEvent.entity == "organizations")).all()
+    assert [(e.new["file"], e.new["again"]) for e in imports][-2:] == [("新组织.csv", False), ("又一份.csv", True)]
+
+
 def test_an_admin_moves_and_edits_an_organisation(app, ui_engine, sample_db):
     before = _orgs(ui_engine, sample_db.tenant_id)
     assert before["ZB00001"].parent_id != before["ZZ01"].id

@@ -82,16 +82,18 @@ def import_section(who: Principal) -> None:
     st.subheader(tr("导入组织机构", "Import organisations"))
     upload = st.file_uploader(tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file"), type=["xlsx", "csv"],
                               key="org_upload")
+    again = st.checkbox(tr("再次导入同一文件", "Import the same file again"), key="org_again",
+                        help=tr("内容相同的文件导入过一次后默认不再导入", "A file with the same content is imported once unless this is ticked"))
     left, right = st.columns(2)
     if left.button(tr("导入", "Import"), type="primary", key="org_import", disabled=upload is None):
-        attempt(lambda: import_upload(who, upload), tr("已导入组织机构。", "The organisations are imported."))
+        attempt(lambda: import_upload(who, upload, again), tr("已导入组织机构。", "The organisations are imported."))
     right.download_button(tr("下载导入模板", "Download the template"), data=template(), file_name="组织机构模板.xlsx", on_click="ignore",
                           key="org_template")
 
 
-def import_upload(who: Principal, upload) -> None:
+def import_upload(who: Principal, upload, again: bool) -> None:
     report = organizations.import_organizations(context.engine(), who, filename=upload.name, data=upload.getvalue(),
-                                                registry=context.registry())
+                                                registry=context.registry(), again=again)
     st.session_state["admin_import_report"] = str(report)
 
 
