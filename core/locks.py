@@ -13,7 +13,9 @@ then taken over at once, so a killed command can simply be run again.
 Writes made under a lease are *fenced*: :func:`fence`, the first statement of the writing
 transaction, renews the lease only if the token is still ours, and fails otherwise. On SQLite that
 statement also takes the database's write lock for the transaction; on PostgreSQL it locks the
-lease row until commit, so a takeover waits for the write to end.
+lease row until commit, so a takeover waits for the write to end. A fence checks every lease the
+work holds, so a write nested under a stage run's lease and its period's is refused if either was
+taken over.
 
 Holding is re-entrant within a thread of work (a stage that scores holds the period it scores).
 """
@@ -174,13 +176,21 @@ def release(engine: Engine, holding: Holding) -> None:
         conn.execute(delete(_table).where(_table.c.name == holding.name, _table.c.token == holding.token))
 
 
-def fence(conn: Connection, name: str) -> None:
+def fence(conn: Connection, name: str, holding: Holding | None = None) -> None:
     """Check, as the first statement of a writing transaction, that the lease ``name`` this work holds is still
-    ours (and renew it); :class:`LeaseLost` if it was taken over. A no-op when this work holds no such lease."""
-    holding = (_held.get() or {}).get(name)
-    if holding is not None and _renew(conn, holding) != 1:
-        raise LeaseLost(tr(f"{holding.purpose}：租约已被其他进程接管，本次写入已放弃",
-                           f"{holding.purpose}: the lease was taken over by another process; this write was abandoned"))
+    ours (and renew it); :class:`LeaseLost` if it was taken over. A no-op when this work holds no lease.
+
+    ``holding``: the lease as :func:`acquire` returned it, for work that holds it outside :func:`hold`.
+    Every other lease this work holds is fenced too, outermost first: a write made under nested leases
+    (a stage run's, then the period it publishes) is made only while all of them are still ours — a
+    runner taken to be gone writes nothing when it wakes, whichever lease its write names."""
+    held = dict(_held.get() or {})
+    if holding is not None or name in held:
+        held[name] = holding or held[name]  # in its place when held already: outermost first
+    for each in held.values():
+        if _renew(conn, each) != 1:
+            raise LeaseLost(tr(f"{each.purpose}：租约已被其他进程接管，本次写入已放弃",
+                               f"{each.purpose}: the lease was taken over by another process; this write was abandoned"))
 
 
 def holds(name: str) -> bool:

@@ -83,11 +83,22 @@ def begin_task(subject: dict[str, Any]) -> dict[str, Any]:
     return {} if run is None else {"id": run.id, "token": run.lease_token}
 
 
+def held_elsewhere(why: Exception) -> dict[str, Any]:
+    """What a flow tells when another runner has the run in hand."""
+    return {"status": "held elsewhere", "detail": str(why)}
+
+
 @task(cache_policy=NO_CACHE)
 def step_task(subject: dict[str, Any], step: str, run_id: int, token: str) -> dict[str, Any] | None:
-    """One step of the subject's stage; what the run tells when the stage ends with it, else None."""
+    """One step of the subject's stage; what the run tells when the stage ends with it, else None.
+
+    A runner taken over (its lease expired while it was away, and another runner has the run now)
+    ends here, having written nothing: the task is not retried, the run is the other's."""
     ctx = context()
-    done = stages.do_step(ctx, stages.Subject(**subject), step, stages.get_run(ctx.engine, run_id), token=token)
+    try:
+        done = stages.do_step(ctx, stages.Subject(**subject), step, stages.get_run(ctx.engine, run_id), token=token)
+    except (locks.LeaseLost, locks.Held) as taken:
+        return held_elsewhere(taken)
     return None if done is None else summary(done)
 
 
@@ -118,5 +129,5 @@ def stage_flow(tenant: str, stage: str, period: str | None = None, on: date | No
                 values, step.name, started["id"], started["token"])
             if out is not None:
                 break
-        logger.info("%s: %s", subject.run_key, out)
+        (logger.warning if out.get("status") == "held elsewhere" else logger.info)("%s: %s", subject.run_key, out)
     return out

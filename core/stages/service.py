@@ -27,7 +27,7 @@ from sqlmodel import select as select_model
 
 from .. import locks, periods, tenants
 from . import steps
-from .runs import StageContext, StageFailed, fail_run, find_run, get_run, stage_key
+from .runs import StageContext, StageFailed, fail_run, fence, find_run, get_run, run_lease, stage_key
 from ..cycles import resolve_cycle
 from ..db import transaction
 from ..errors import BadValue, BastionError
@@ -212,13 +212,10 @@ def begin(ctx: StageContext, subject: Subject, *, wait: float | None = None) -> 
     return run
 
 
-def run_lease(tenant_id: int, run_key: str) -> str:
-    return f"stage:{tenant_id}:{run_key}"
-
-
 def _start(ctx: StageContext, tenant: Tenant, cycle: Cycle | None, subject: Subject,
            holding: locks.Holding) -> StageRun | None:
     with transaction(ctx.engine) as session:
+        locks.fence(session.connection(), holding.name, holding)
         run = session.exec(select_model(StageRun).where(StageRun.tenant_id == tenant.id,
                                                         StageRun.key == subject.run_key)).first()
         if run is not None and run.status == StageStatus.succeeded:
@@ -247,6 +244,7 @@ def _resume(ctx: StageContext, tenant: Tenant, subject: Subject, holding: locks.
         raise BastionError(tr(f"{subject.key} 没有待审核的结果：年度考核阶段的状态为“{word(STAGE_STATUS, run.status)}”",
                               f"nothing awaits review for {subject.key}: the annual stage is {run.status}"))
     with transaction(ctx.engine) as session:
+        locks.fence(session.connection(), holding.name, holding)
         run = session.merge(run)
         run.status, run.error, run.finished_at = StageStatus.running.value, None, None
         run.flow_run_id = ctx.flow_run_id or run.flow_run_id  # still linked to the flow run that scored it
@@ -259,9 +257,12 @@ def do_step(ctx: StageContext, subject: Subject, step: str, run: StageRun, *, to
     """Run one step of the subject's stage; the finished run when the stage ends there, else None.
 
     The step runs under the run's lease (``token``: this runner's, from :func:`begin`; a retried step
-    or the next task carries it on). A runner whose lease was taken over stops without touching the
-    run. A step that raises records the failure on the run and raises :class:`StageFailed`; the lease
-    is released when the run finishes or fails, so it can be run again at once.
+    or the next task carries it on), and each of its writes is fenced by it (:func:`.runs.fence`). A
+    runner whose lease was taken over — before the step, or while it worked — stops with
+    :class:`~bastion.core.locks.LeaseLost` having written nothing, and leaves the run to the runner
+    that has it now. A step that raises records the failure on the run and raises
+    :class:`StageFailed`; the lease is released when the run finishes or fails, so it can be run
+    again at once.
     """
     spec = STAGES[subject.stage]
     act = next(s.act for s in spec.steps if s.name == step)
@@ -270,20 +271,31 @@ def do_step(ctx: StageContext, subject: Subject, step: str, run: StageRun, *, to
     with locks.hold(ctx.engine, name, actor=ctx.actor, purpose=tr(f"阶段 {run.key}", f"stage {run.key}"), wait=0,
                     token=token, keep=True) as holding:
         current = get_run(ctx.engine, run.id)
-        if current.lease_token != holding.token:
-            raise locks.LeaseLost(tr(f"阶段 {run.key} 已由其他运行者接管", f"stage {run.key} was taken over by another runner"))
         try:
+            if current.lease_token != holding.token:
+                raise locks.LeaseLost(tr(f"阶段 {run.key} 已由其他运行者接管",
+                                         f"stage {run.key} was taken over by another runner"))
             _, cycle = _tenant_and_cycle(ctx, subject, spec.needs_cycle)
             if current.status == StageStatus.failed:  # a retry of this step: the run goes on
                 with transaction(ctx.engine) as session:
+                    fence(session, current)
                     current.status, current.error, current.finished_at = StageStatus.running.value, None, None
                     session.add(session.merge(current))
             done = act(ctx, subject, cycle, current)
+        except locks.LeaseLost:
+            # The run is another runner's now: nothing is recorded on it. The lease goes only if it is still
+            # ours (re-taken by this late step after the new runner had finished and let it go).
+            locks.release(ctx.engine, holding)
+            raise
         except BaseException as exc:
             if not isinstance(exc, Exception):  # interrupted (Ctrl-C, a cancelled flow): the run is left to be rerun
                 locks.release(ctx.engine, holding)
                 raise
-            fail_run(ctx.engine, current, exc)
+            try:
+                fail_run(ctx.engine, current, exc)
+            except locks.LeaseLost as lost:  # taken over while it failed: the run is not this runner's to record
+                locks.release(ctx.engine, holding)
+                raise lost from exc
             locks.release(ctx.engine, holding)
             raise StageFailed(tr(f"阶段 {run.key} 失败（第 {current.attempts} 次尝试）：{type(exc).__name__}: {exc}",
                                  f"stage {run.key} failed (attempt {current.attempts}): {type(exc).__name__}: {exc}")) from exc

@@ -1,7 +1,9 @@
 """What each step of a stage does (the table in :mod:`.service` names them).
 
 Every step gets the context, the subject, its cycle and the run; it returns the finished run when
-the stage ends with it, None to go on to the next step.
+the stage ends with it, None to go on to the next step. Each transaction a step writes in begins
+with the run's fence (:func:`.runs.fence`; scoring and publishing fence the run's lease with their
+period's, ``core.locks.fence``): a runner taken over while it worked writes nothing.
 
 - ``open_cycle``: the year's cycle opened with its scheme frozen (a cycle opened by hand is kept);
 - ``draw_sample``: a random sample of branches (seeded; the seed and the sample recorded) and their checks
@@ -36,7 +38,7 @@ from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Inc
 from ..periods import Period
 from ..rectification import service as rectification
 from ..tenants import enabled_plugins
-from .runs import StageContext, finish_run
+from .runs import StageContext, fence, finish_run
 
 if TYPE_CHECKING:
     from .service import Subject
@@ -65,6 +67,7 @@ def open_cycle(ctx: StageContext, subject: Subject, cycle: Cycle | None, run: St
     hand) is kept.
     """
     with transaction(ctx.engine) as session:
+        fence(session, run)
         tenant = session.exec(select_model(Tenant).where(Tenant.code == subject.tenant)).one()
         cycle = session.exec(select_model(Cycle).where(Cycle.tenant_id == tenant.id, Cycle.year == subject.year)).first()
         existing = cycle is not None
@@ -76,10 +79,8 @@ def open_cycle(ctx: StageContext, subject: Subject, cycle: Cycle | None, run: St
                 previous.scheme_id if previous and previous.scheme_id in enabled else None)
             cycle = cycles.open_cycle(session, tenant=tenant, year=subject.year, registry=ctx.registry,
                                       actor=ctx.actor, scheme_id=chosen)
-        run = session.merge(run)
-        run.cycle_id = cycle.id
         return finish_run(session, run, {"cycle": cycle.id, "scheme": cycle.scheme_id,
-                                         "version": cycle.scheme_version, "already_open": existing})
+                                         "version": cycle.scheme_version, "already_open": existing}, cycle_id=cycle.id)
 
 
 # --- spot checks ------------------------------------------------------------------------------------
@@ -105,6 +106,7 @@ def draw_sample(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun
     picked = np.random.default_rng(drawn_seed).choice(len(branches), size=n, replace=False)
     sample = branches.iloc[np.sort(picked)]
     with transaction(ctx.engine) as session:
+        fence(session, run)
         checks = [Check(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=int(org), kind=CheckKind.spot.value,
                         date=on, inspector=options.get("inspector", "督查组"), status="planned",
                         note=f"随机抽查（种子 {drawn_seed}）")
@@ -150,6 +152,7 @@ def _put_to_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRu
     with lifecycle.changing(ctx.engine, cycle, period.key, "review", actor=ctx.actor), \
             transaction(ctx.engine) as session:
         conn = session.connection()
+        fence(conn, run)
         lifecycle.fence(conn, cycle, period.key, "review")
         e = Evaluation.__table__.c
         marked = conn.execute(update(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period.key)
@@ -161,6 +164,7 @@ def _put_to_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRu
 
 def _awaiting_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRun) -> StageRun:
     with transaction(ctx.engine) as session:
+        fence(session, run)
         done = finish_run(session, run, {"period": period.key, "awaiting": "leader review (领导审核)"},
                           StageStatus.awaiting_review)
     _notify(ctx, cycle, "awaiting_review", period.key, {"stage": run.stage})
@@ -188,6 +192,7 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
     except lifecycle.AlreadyDone:
         pass
     with transaction(ctx.engine) as session:
+        fence(session, run)
         bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on,
                                   actor=ctx.actor)
         i, e = Incentive.__table__.c, Evaluation.__table__.c
@@ -205,6 +210,7 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
 def follow_up(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
     """The day's rectification follow-up of the cycle, then the reminders it calls for."""
     with transaction(ctx.engine) as session:
+        fence(session, run)
         done = rectification.follow_up(session, cycle, subject.on, actor=ctx.actor,
                                        **{k: v for k, v in subject.options.items() if k == "remind_days"})
         finished = finish_run(session, run, done.detail())

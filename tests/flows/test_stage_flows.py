@@ -76,6 +76,30 @@ def test_a_failing_task_fails_the_flow_records_why_and_a_rerun_recovers(tenant_c
     assert summary["status"] == "succeeded" and summary["attempts"] == 2
 
 
+def test_a_step_of_a_runner_taken_over_ends_its_flow_held_elsewhere_writing_nothing(tenant_cycle):
+    """Runner A started the run and went away; its lease ran out and B ran the stage to the end. A's next
+    task neither fails nor retries nor writes: it tells the run is held elsewhere, and keeps no lease."""
+    from dataclasses import asdict
+
+    from sqlalchemy import update
+
+    from bastion.core.models import Lease, utcnow
+
+    engine, tenant, cycle = tenant_cycle
+    ctx = stage_flows.context()
+    (subject,) = stages.plan(ctx, "acme", "half_year", period="2026-H1")
+    started = stage_flows.begin_task.fn(asdict(subject))
+    with engine.begin() as conn:
+        conn.execute(update(Lease).values(expires_at=utcnow().replace(year=2000)))
+    by_b = stages.run_subject(stages.StageContext(engine, ctx.registry, ctx.home, "runner-b"), subject)
+    told = stage_flows.step_task.fn(asdict(subject), "score", started["id"], started["token"])
+    assert told["status"] == "held elsewhere" and "已由其他运行者接管" in told["detail"]
+    (run,) = stage_queries.read_runs(engine, tenant.id)
+    assert (run.status, run.attempts, run.lease_token) == ("succeeded", 2, by_b.lease_token)
+    with engine.connect() as conn:
+        assert conn.execute(select(Lease)).all() == []
+
+
 def test_spot_checks_and_rectification_run_as_one_task(tenant_cycle):
     engine, tenant, cycle = tenant_cycle
     drawn = stage_flows.stage_flow("acme", "spot_check", on=date(2026, 3, 2))
