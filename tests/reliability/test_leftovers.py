@@ -15,12 +15,16 @@ import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table
 
 from bastion.core import db, spool
+from bastion.core.settings import Settings
+from tests import factories
 
 HOLD_A_SPOOL = """
 import sys, time
 import pyarrow as pa
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table
 from bastion.core import db, spool
+from bastion.core.settings import Settings
+from tests import factories
 
 engine = db.make_engine(sys.argv[1])
 table = Table("spooled", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer),
@@ -73,3 +77,57 @@ def test_a_killed_spool_runs_folder_is_removed_at_the_next_run_and_a_live_ones_k
         engine.dispose()
     spool.sweep(tmp_path)
     assert spool_dirs(tmp_path) == []
+
+
+PREFECT_SERVER = "prefect.server.api.server:create_app"
+
+
+def listening(process: psutil.Process) -> bool:
+    try:
+        return any(c.status == psutil.CONN_LISTEN for c in process.net_connections(kind="inet"))
+    except psutil.Error:
+        return False
+
+
+def test_a_killed_bastion_run_leaves_no_prefect_server_running(engine, registry, tmp_path):
+    """``bastion run`` with no Prefect server configured, killed with SIGKILL once its temporary server listens:
+    within seconds no process of that server is left."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the database is not what is tested")
+    home = tmp_path / "home"
+    store = db.connect(Settings(home=home, database_url=f"sqlite:///{home / 'bastion.db'}"))
+    factories.tenant(store, registry, "acme")
+    store.dispose()
+    env = {**os.environ, "BASTION_HOME": str(home), "BASTION_DATABASE_URL": f"sqlite:///{home / 'bastion.db'}",
+           "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    env.pop("PREFECT_API_URL", None)
+    with (tmp_path / "run.log").open("wb") as log:
+        cli = subprocess.Popen([sys.executable, "-m", "bastion", "run", "spot_check", "--tenant", "acme"], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    servers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and cli.poll() is None:
+            try:
+                tree = psutil.Process(cli.pid).children(recursive=True)
+                servers = [p for p in tree if PREFECT_SERVER in " ".join(p.cmdline())]
+            except psutil.Error:
+                servers = []
+            if servers and listening(servers[0]):
+                break
+            time.sleep(0.2)
+        assert servers and cli.poll() is None, (tmp_path / "run.log").read_text(errors="replace")
+        os.kill(cli.pid, signal.SIGKILL)
+        cli.wait()
+        _, left = psutil.wait_procs(servers, timeout=20)
+        assert left == [], f"the temporary Prefect server outlived the killed command: {left}"
+    finally:
+        for process in servers:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
