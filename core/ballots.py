@@ -42,6 +42,7 @@ from .models import (
     org_code_key,
     utcnow,
 )
+from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
 from .tenants import enabled_plugins
 from .words import SOURCE, word
@@ -94,9 +95,12 @@ def rating_readers(conn: Connection, cycle: Cycle, registry: Registry) -> list[R
         if rule is None or "ratings" not in rule.item.inputs:
             continue
         try:
-            params = rule.item.Params.model_validate(spec.params)
-        except ValidationError:
-            continue
+            with plugin_code(rule.plugin, spec.rule):
+                params = rule.item.Params.model_validate(spec.params)
+        except PluginFault as fault:
+            if isinstance(fault.error, ValidationError):
+                continue
+            raise
         levels = tuple(getattr(params, "levels", None) or ())
         sources = tuple(getattr(params, "sources", None) or scheme.source_weights)
         found.append(Reader(spec.code, spec.name, spec.rule, sources,

@@ -45,13 +45,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import BastionError
 from .facts import FINDING_COLUMNS, LEDGER_COLUMNS, NUMERIC_FACTS, RATING_COLUMNS, Facts
 from .i18n import tr
 from .models import IndicatorKind
 from .periods import UNIT_MONTHS, Period
+from .plugin_faults import PluginFault, plugin_code
 from .reasons import TEXT, choose, concat, evidence_ids, fmt, formatted, join_text, points_text, text_series
 from .rule_helpers import SOURCE_LABELS, achievement, combine_sources, per_row
 from .scheme import ROUND, IndicatorSpec, Scheme
@@ -235,7 +236,7 @@ def prepare(
     if orgs["org_id"].duplicated().any():
         raise ValueError("duplicate org_id in orgs")
     if params is None:
-        params = validate_params(scheme, rule_types)
+        params = validate_params(scheme, rule_types, rule_owners)
     orgs = orgs.sort_values("org_id", kind="stable").reset_index(drop=True)
     return Inputs(scheme, rule_types, orgs, facts.within(period).sorted_by_org(), period, target_rows, params,
                   rule_owners or {})
@@ -350,11 +351,11 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
             params={c: params[c] for c in codes},
             facts=facts, orgs=orgs, period=period, source_weights=scheme.source_weights,
         )
-        try:
-            out = rule.evaluate(batch)
-        except Exception as exc:  # a plugin's fault must name the plugin, not crash opaquely
-            raise RuleError(rule_name, owner, tr(f"抛出异常 {type(exc).__name__}: {exc}",
-                                                 f"raised {type(exc).__name__}: {exc}")) from exc
+        try:  # a plugin's fault (SystemExit too) must name the plugin, not crash opaquely
+            with plugin_code(owner or "?", rule_name):
+                out = rule.evaluate(batch)
+        except PluginFault as fault:
+            raise RuleError(rule_name, owner, fault.reason) from fault.error
         outputs.append(_checked(out, rows, rule_name, owner))
 
     lines = grid.join(pd.concat(outputs).sort_index())  # each rule's rows back in the grid's order: no realignment
@@ -371,8 +372,10 @@ def _grid(orgs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([left, ind.iloc[np.tile(np.arange(k), n)].reset_index(drop=True)], axis=1)
 
 
-def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType]) -> dict[str, Any]:
-    """Each indicator's parameters, validated against its rule type's ``Params`` model."""
+def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType],
+                    rule_owners: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Each indicator's parameters, validated against its rule type's ``Params`` model (the plugin's code: a
+    validator that raises anything but a validation error is a :class:`RuleError` naming the plugin)."""
     out = {}
     for spec in scheme.indicators():
         rule = rule_types.get(spec.rule)
@@ -380,7 +383,14 @@ def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType]) -> dict[
             raise RuleError(spec.rule, None, tr(f"（指标 {spec.code} 使用）未由任何已启用的插件提供",
                                                 f"used by indicator {spec.code} is not contributed by any "
                                                 f"enabled plugin"))
-        out[spec.code] = rule.Params.model_validate(spec.params)
+        owner = (rule_owners or {}).get(spec.rule)
+        try:
+            with plugin_code(owner or "?", spec.rule):
+                out[spec.code] = rule.Params.model_validate(spec.params)
+        except PluginFault as fault:
+            if isinstance(fault.error, ValidationError):  # the scheme's fault, raised as before
+                raise fault.error from None
+            raise RuleError(spec.rule, owner, fault.reason) from fault.error
     return out
 
 

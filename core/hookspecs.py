@@ -7,9 +7,10 @@ tenant enables the plugins it uses; contributions of plugins a tenant has not en
 to it.
 
 All hooks but ``bastion_cycle_event`` are *registry* hooks: they return lists that Bastion
-gathers once at start-up; a name contributed twice is an error naming both plugins. A hook that
-raises is reported with its plugin's name and that plugin's contribution is left out; the rest of
-the platform runs on.
+gathers once at start-up; a plugin contributing a name another plugin contributes too is left out
+whole, with a fault naming both (a built-in keeps its names). A hook that raises — any exception,
+``SystemExit`` included — is reported with its plugin's name and that plugin's contribution is left
+out; the rest of the platform runs on (``core/plugin_faults.py``).
 
 Bastion calls each hook through pluggy, one plugin at a time (``Registry.call``). An
 implementation declares only the arguments it uses and pluggy passes those by name, so a hook
@@ -78,6 +79,8 @@ def bastion_incentive_policies() -> list[IncentivePolicy]:
 def bastion_cycle_event(event: CycleEvent) -> None:
     """React to a cycle event (opened, scored, published …): notify, export, log.
 
-    Called for every enabled plugin implementing it; the return value is ignored. An exception is
-    reported with the plugin's name and does not undo the event.
+    Called for every enabled plugin implementing it; the return value is ignored. An exception
+    (``SystemExit`` included) is reported with the plugin's name once every other plugin has been
+    told, and the stage run that raised the event ends ``failed`` with that fault; what the event
+    reported stays done, and the run can be run again.
     """

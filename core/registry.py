@@ -2,10 +2,13 @@
 
 One pluggy ``PluginManager`` holds every installed plugin: Bastion's built-ins and third-party
 packages alike are loaded from the entry-point group ``bastion`` (core never imports ``plugins/``).
-Every hook is called through pluggy, plugin by plugin (:meth:`Registry.call`), so a plugin that
-fails to import, raises in a hook or contributes something invalid is recorded as a
-:class:`PluginProblem` with its name and left out, and the others still load. With
-``BASTION_TRACE_PLUGINS=1`` in the environment every hook call is written to stderr.
+Every hook is called through pluggy, plugin by plugin (:meth:`Registry.call`), and all plugin code
+runs inside :func:`~.plugin_faults.plugin_code`, so a plugin that fails to import, raises in a hook
+(``SystemExit`` included) or contributes something invalid is recorded as a :class:`PluginProblem`
+with its name and left out, and the others still load. A plugin whose contribution clashes with
+another's (the same ledger-type code, scheme id …) is left out whole with the fault; the one kept is
+a built-in over an installed plugin, else the one registered first. With ``BASTION_TRACE_PLUGINS=1``
+in the environment every hook call is written to stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Generic, TextIO, TypeVar
@@ -28,6 +31,7 @@ from .engine import RuleType
 from .errors import BastionError
 from .i18n import tr
 from .models import RatingSource
+from .plugin_faults import PluginFault, describe, plugin_code
 from .scheme import Scheme
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,7 @@ class Registry:
     pm: pluggy.PluginManager
     infos: dict[str, PluginInfo]
     problems: list[PluginProblem] = field(default_factory=list)
+    left_out: dict[str, list[PluginProblem]] = field(default_factory=dict)  # plugin: why (a clash)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     # --- loading ---------------------------------------------------------------------------
@@ -89,10 +94,11 @@ class Registry:
         if entry_points:
             for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
                 try:
-                    plugin = ep.load()
-                except Exception as exc:
-                    reg.problems.append(PluginProblem(ep.name, tr("导入", "import"), f"{type(exc).__name__}: {exc}"))
-                    log.error("plugin %s failed to load: %s", ep.name, exc)
+                    with plugin_code(ep.name, tr("导入", "import")):
+                        plugin = ep.load()
+                except PluginFault as fault:
+                    reg.problems.append(PluginProblem(ep.name, fault.where, describe(fault.error)))
+                    log.error("plugin %s failed to load: %s", ep.name, fault.error)
                     continue
                 version = getattr(plugin, "__version__", "") or (ep.dist.version if ep.dist else "")
                 reg.register(ep.name, plugin, version=version)
@@ -134,87 +140,137 @@ class Registry:
         ``enabled`` (names) limits the call to those plugins: a tenant's. ``None`` results are dropped,
         as pluggy drops them; for a ``firstresult`` hook the first plugin returning something wins.
         """
-        caller = getattr(self.pm.hook, hook)
-        allowed = None if enabled is None else set(enabled)
-        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
-        plugins = self.pm.list_name_plugin()
-        order = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls()))
         results: list[tuple[str, Any]] = []
-        for name in order:
-            if allowed is not None and name not in allowed:
+        for name, returned in self._each(hook, enabled, kwargs):
+            if isinstance(returned, PluginFault):
+                self.problems.append(PluginProblem(name, hook, returned.reason))
+                log.error("%s", returned)
                 continue
-            alone = self.pm.subset_hook_caller(hook, remove_plugins=[p for n, p in plugins if n != name])
-            try:
-                returned = alone(**kwargs)
-            except Exception as exc:
-                problem = PluginProblem(name, hook, tr(f"抛出异常 {type(exc).__name__}: {exc}",
-                                                       f"raised {type(exc).__name__}: {exc}"))
-                self.problems.append(problem)
-                log.error("%s", problem)
-                continue
-            if first:
+            if self._first(hook):
                 if returned is not None:
                     return [(name, returned)]
                 continue
             results.extend((name, result) for result in returned)
         return results
 
-    def _gather(self, hook: str, kind: type[T], key: str) -> dict[str, Contribution[T]]:
-        if hook in self._cache:
-            return self._cache[hook]
-        found: dict[str, Contribution[T]] = {}
-        for plugin, items in self.call(hook):
-            for item in items:
-                if not isinstance(item, kind):
-                    self.problems.append(PluginProblem(plugin, hook, tr(f"返回了 {item!r}，而不是 {kind.__name__}",
-                                                                          f"returned {item!r}, not a {kind.__name__}")))
-                    continue
-                name = getattr(item, key)
-                if name in found:
-                    raise PluginConflict(tr(
-                        f"{hook}：{key} {name!r} 同时由插件 {found[name].plugin!r} 和 {plugin!r} 提供",
-                        f"{hook}: {key} {name!r} is contributed by both {found[name].plugin!r} and {plugin!r}"
-                    ))
-                found[name] = Contribution(plugin, item)
-        self._cache[hook] = found
+    def _first(self, hook: str) -> bool:
+        caller = getattr(self.pm.hook, hook)
+        return bool(caller.spec and caller.spec.opts.get("firstresult"))
+
+    def _each(self, hook: str, enabled: Iterable[str] | None, kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """Each plugin's answer to ``hook``, alone and guarded: ``(name, returned)`` or ``(name, PluginFault)``."""
+        caller = getattr(self.pm.hook, hook)
+        allowed = None if enabled is None else set(enabled)
+        plugins = self.pm.list_name_plugin()
+        order = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls()))
+        for name in order:
+            if allowed is not None and name not in allowed:
+                continue
+            alone = self.pm.subset_hook_caller(hook, remove_plugins=[p for n, p in plugins if n != name])
+            try:
+                with plugin_code(name, hook):
+                    returned = alone(**kwargs)
+            except PluginFault as fault:
+                yield name, fault
+                continue
+            yield name, returned
+
+    # --- contributions: offered, then settled --------------------------------------------------
+
+    def _offered(self) -> list[tuple[str, _Kind, str, Any]]:
+        """Every well-formed contribution of every plugin, ``(plugin, kind, name, item)`` in call order.
+
+        A hook that raises, returns something other than a list, an item of the wrong type or a
+        scheme that is not a valid scheme document is a problem; that item (or hook) is left out."""
+        offered = []
+        for kind in KINDS:
+            for plugin, items in self.call(kind.hook):
+                if not isinstance(items, (list, tuple)):
+                    items = [items]
+                for raw in items:
+                    item = raw
+                    if kind.type is Scheme and isinstance(raw, Mapping):
+                        try:
+                            with plugin_code(plugin, kind.hook):
+                                item = Scheme.model_validate(raw)
+                        except PluginFault as fault:
+                            sid = raw.get("id", "?")
+                            error = fault.error
+                            message = scheme_faults(raw, error) if isinstance(error, ValidationError) else fault.reason
+                            self.problems.append(PluginProblem(plugin, tr(f"方案 {sid}", f"scheme {sid}"), message))
+                            continue
+                    if not isinstance(item, kind.type):
+                        self.problems.append(PluginProblem(plugin, kind.hook, tr(
+                            f"返回了 {raw!r}，而不是 {kind.type.__name__}", f"returned {raw!r}, not a {kind.type.__name__}")))
+                        continue
+                    offered.append((plugin, kind, getattr(item, kind.key), item))
+        return offered
+
+    def _settled(self) -> dict[str, dict[str, Contribution[Any]]]:
+        """The contributions in use, by kind (``schemes``, ``rule types`` …), each name to its plugin's item.
+
+        A plugin that contributes a name another plugin contributes too (or twice itself) is left out
+        whole, with the fault naming both: the plugins are taken built-ins first, then in the order they
+        were registered, and the first to contribute a name keeps it. A scheme that needs what no plugin
+        contributes is then left out on its own (:meth:`check_scheme`)."""
+        if "settled" in self._cache:
+            return self._cache["settled"]
+        offered = self._offered()
+        by_plugin: dict[str, list[tuple[_Kind, str, Any]]] = {}
+        for plugin, kind, name, item in offered:
+            by_plugin.setdefault(plugin, []).append((kind, name, item))
+        registered = list(self.infos)
+        ranked = sorted(by_plugin, key=lambda p: (not self.infos[p].builtin if p in self.infos else True,
+                                                  registered.index(p) if p in registered else len(registered)))
+        taken: dict[tuple[str, str], str] = {}
+        self.left_out = {}
+        for plugin in ranked:
+            own: set[tuple[str, str]] = set()
+            clashes = []
+            for kind, name, _ in by_plugin[plugin]:
+                other = taken.get((kind.label, name)) or (plugin if (kind.label, name) in own else None)
+                if other is not None:
+                    clashes.append(PluginProblem(plugin, tr(f"{kind.zh} {name!r}", f"{kind.en} {name!r}"), tr(
+                        f"插件 {other!r} 也提供了它，本插件被排除（未启用其任何贡献）" if other != plugin
+                        else "本插件提供了两次，本插件被排除（未启用其任何贡献）",
+                        f"plugin {other!r} contributes it too; this plugin is left out (none of its contributions "
+                        f"is used)" if other != plugin else
+                        "this plugin contributes it twice; it is left out (none of its contributions is used)")))
+                own.add((kind.label, name))
+            if clashes:
+                self.problems.extend(clashes)
+                self.left_out[plugin] = clashes
+                for problem in clashes:
+                    log.error("%s", problem)
+                continue
+            taken.update(((kind.label, name), plugin) for kind, name, _ in by_plugin[plugin])
+        found: dict[str, dict[str, Contribution[Any]]] = {kind.label: {} for kind in KINDS}
+        for plugin, kind, name, item in offered:  # in pluggy's call order, as a plain hook call returns them
+            if plugin not in self.left_out:
+                found[kind.label][name] = Contribution(plugin, item)
+        self._cache["settled"] = found
+        schemes = found["schemes"]
+        for sid, contribution in sorted(schemes.items()):
+            faults = self.check_scheme(contribution.item)
+            if faults:
+                self.problems.append(PluginProblem(contribution.plugin, tr(f"方案 {sid}", f"scheme {sid}"),
+                                                   tr("；", "; ").join(faults)))
+                del schemes[sid]
         return found
 
     # --- registries --------------------------------------------------------------------------
 
     def rule_types(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[RuleType]]:
-        return _only(self._gather("bastion_rule_types", RuleType, "name"), enabled)
+        return _only(self._settled()["rule types"], enabled)
 
     def ledger_types(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[LedgerType]]:
-        return _only(self._gather("bastion_ledger_types", LedgerType, "code"), enabled)
+        return _only(self._settled()["ledger types"], enabled)
 
     def policies(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[IncentivePolicy]]:
-        return _only(self._gather("bastion_incentive_policies", IncentivePolicy, "name"), enabled)
+        return _only(self._settled()["policies"], enabled)
 
     def schemes(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Scheme]]:
-        if "schemes" not in self._cache:
-            found: dict[str, Contribution[Scheme]] = {}
-            for plugin, items in self.call("bastion_schemes"):
-                for raw in items:
-                    try:
-                        scheme = raw if isinstance(raw, Scheme) else Scheme.model_validate(raw)
-                    except ValidationError as exc:
-                        sid = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
-                        self.problems.append(PluginProblem(plugin, tr(f"方案 {sid}",
-                                                                      f"scheme {sid}"), scheme_faults(raw, exc)))
-                        continue
-                    if scheme.id in found:
-                        raise PluginConflict(tr(
-                            f"方案编号 {scheme.id!r} 同时由插件 {found[scheme.id].plugin!r} 和 {plugin!r} 提供",
-                            f"scheme id {scheme.id!r} is contributed by both {found[scheme.id].plugin!r} and {plugin!r}"
-                        ))
-                    faults = self.check_scheme(scheme)
-                    if faults:
-                        self.problems.append(PluginProblem(plugin, tr(f"方案 {scheme.id}", f"scheme {scheme.id}"),
-                                                           tr("；", "; ").join(faults)))
-                        continue
-                    found[scheme.id] = Contribution(plugin, scheme)
-            self._cache["schemes"] = found
-        return _only(self._cache["schemes"], enabled)
+        return _only(self._settled()["schemes"], enabled)
 
     def check_scheme(self, scheme: Scheme, enabled: Iterable[str] | None = None) -> list[str]:
         """Faults that need the other plugins: unknown rule types, ledger types, policies, bad params."""
@@ -230,8 +286,13 @@ class Registry:
                                  f"enabled plugin"))
                 continue
             try:
-                params = rule.item.Params.model_validate(spec.params)
-            except ValidationError as exc:
+                with plugin_code(rule.plugin, tr(f"规则类型 {spec.rule!r} 的参数", f"parameters of {spec.rule!r}")):
+                    params = rule.item.Params.model_validate(spec.params)
+            except PluginFault as fault:
+                if not isinstance(fault.error, ValidationError):
+                    faults.append(tr(f"指标 {spec.code}：{fault}", f"indicator {spec.code}: {fault}"))
+                    continue
+                exc = fault.error
                 faults.append(tr(f"指标 {spec.code}：规则 {spec.rule!r} 的参数无效：{_short(exc)}",
                                  f"indicator {spec.code}: parameters for {spec.rule!r} are invalid: {_short(exc)}"))
                 continue
@@ -252,34 +313,75 @@ class Registry:
         return faults
 
     def check(self) -> list[PluginProblem]:
-        """Load every contribution of every plugin and return all that is wrong (``bastion plugins check``).
-
-        Faulty schemes, hooks that raise and contributions of the wrong type are problems already;
-        a name contributed twice, which makes loading fail, is reported here as a problem too.
-        """
-        for kind, gather in ((("方案", "schemes"), self.schemes), (("规则类型", "rule types"), self.rule_types),
-                             (("台账类型", "ledger types"), self.ledger_types), (("激励政策", "policies"), self.policies)):
-            try:
-                gather()
-            except PluginConflict as exc:
-                self.problems.append(PluginProblem(tr("（多个插件）", "(several)"), tr(*kind), str(exc)))
+        """Load every contribution of every plugin and return all that is wrong (``bastion plugins check``):
+        plugins that failed to import, hooks that raised, contributions of the wrong type, invalid schemes and
+        plugins left out because a name they contribute clashes with another plugin's."""
+        self._settled()
         return list(self.problems)
 
     def notify(self, event: CycleEvent, enabled: Iterable[str] | None = None) -> None:
-        """Tell the ``enabled`` plugins (all if ``None``) of ``event``; one that raises is a problem, not a failure."""
-        self.call("bastion_cycle_event", enabled, event=event)
+        """Tell the ``enabled`` plugins (all if ``None``) of ``event``, each of them, even when one raises.
+
+        A plugin that raises (``SystemExit`` included) makes this raise its :class:`PluginFault` once
+        the others have been told: the stage run that raised the event is then recorded ``failed``
+        naming the plugin, and can be run again. Several faults are raised as one naming each plugin.
+        A plugin left out (:meth:`_settled`) is not told."""
+        self._settled()
+        allowed = [n for n in (self.infos if enabled is None else enabled) if n not in self.left_out]
+        faults = [r for _, r in self._each("bastion_cycle_event", allowed, {"event": event})
+                  if isinstance(r, PluginFault)]
+        for fault in faults:
+            log.error("%s", fault)
+        if len(faults) == 1:
+            raise faults[0]
+        if faults:
+            raise PluginFaults(faults)
 
     def contributions_of(self, plugin: str) -> dict[str, list[str]]:
-        """What one plugin contributes, by kind: for ``bastion plugins list``."""
+        """What one plugin contributes, by kind: for ``bastion plugins list`` (nothing for a plugin left out)."""
         out: dict[str, list[str]] = {}
-        for kind, registry in (("schemes", self.schemes()), ("rule types", self.rule_types()),
-                               ("ledger types", self.ledger_types()), ("policies", self.policies())):
+        for kind, registry in self._settled().items():
             names = [name for name, c in registry.items() if c.plugin == plugin]
             if names:
                 out[kind] = sorted(names)
-        if any(impl.plugin_name == plugin for impl in self.pm.hook.bastion_cycle_event.get_hookimpls()):
+        if plugin not in self.left_out and any(
+                impl.plugin_name == plugin for impl in self.pm.hook.bastion_cycle_event.get_hookimpls()):
             out["events"] = ["cycle events"]
         return out
+
+    def faults_of(self, plugin: str) -> list[str]:
+        """The problems recorded against one plugin, as they read."""
+        return [str(p) for p in self.problems if p.plugin == plugin]
+
+
+class PluginFaults(PluginFault):
+    """Several plugins raised at one call (a cycle event told to each): one error naming every one of them."""
+
+    def __init__(self, faults: list[PluginFault]) -> None:
+        first = faults[0]
+        super().__init__(first.plugin, first.where, first.error)
+        self.faults = faults
+        self.args = (tr("；", "; ").join(str(f) for f in faults),)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """A kind of registry contribution: its label, the hook that contributes it, its type and naming attribute."""
+
+    label: str
+    hook: str
+    type: type
+    key: str
+    zh: str
+    en: str
+
+
+KINDS = (
+    _Kind("schemes", "bastion_schemes", Scheme, "id", "方案", "scheme"),
+    _Kind("rule types", "bastion_rule_types", RuleType, "name", "规则类型", "rule type"),
+    _Kind("ledger types", "bastion_ledger_types", LedgerType, "code", "台账类型", "ledger type"),
+    _Kind("policies", "bastion_incentive_policies", IncentivePolicy, "name", "激励政策", "incentive policy"),
+)
 
 
 def _only(found: dict[str, Contribution[T]], enabled: Iterable[str] | None) -> dict[str, Contribution[T]]:

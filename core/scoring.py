@@ -62,6 +62,7 @@ from .models import (
     Tenant,
 )
 from .periods import in_cycle
+from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
 from .results import policy_history, read_results
 from .tenants import enabled_plugins
@@ -139,7 +140,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     contributions = registry.rule_types(enabled)
     rules = {name: c.item for name, c in contributions.items()}
     owners = {name: c.plugin for name, c in contributions.items()}
-    params = validate_params(scheme, rules)
+    params = validate_params(scheme, rules, owners)
     with engine.connect() as conn:
         orgs = read_branches(conn, cycle.tenant_id, org_id=org_id)
         if orgs.empty:
@@ -336,9 +337,11 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
     for name in scheme.policies:
         contribution = policies[name]
         try:
-            made = contribution.item.apply(results, context)
-            made = _checked_awards(made, results)
-        except Exception as exc:
+            with plugin_code(contribution.plugin, name):
+                made = contribution.item.apply(results, context)
+                made = _checked_awards(made, results)
+        except PluginFault as fault:
+            exc = fault.error
             raise BastionError(tr(f"激励政策 {name!r}（插件 {contribution.plugin}）出错：{type(exc).__name__}: {exc}",
                                   f"incentive policy {name!r} (plugin {contribution.plugin}) failed: "
                                   f"{type(exc).__name__}: {exc}")) from exc

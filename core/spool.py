@@ -12,14 +12,24 @@ caller goes on with its own work (scoring the next slice).
 A database attached in a transaction cannot be detached before the transaction ends: the pool
 does that when the connection comes back (:func:`release`, registered by ``db.make_engine``),
 and deletes the scratch files then.
+
+A process killed mid-write (``kill -9``, a lost machine) never gets there, and its scratch folder
+(tens of MB) would stay for good. So each folder is named after its owner
+(``.bastion-spool-<host>-<pid>-…``) and holds ``owner.lock``, locked (``flock``) by the owner for
+as long as the folder is in use; the kernel drops the lock when the owner dies, however it dies.
+Each new spool first removes the folders beside the database whose lock it can take: those of dead
+runs (:func:`sweep`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import shutil
+import socket
 import sqlite3
+import time
 import subprocess
 import sys
 import tempfile
@@ -36,6 +46,9 @@ from .i18n import tr
 WORKER = f"{__package__}.spool_worker"
 ATTACHED = "bastion_spool_attached"  # keys of the pool record's ``info``
 DIRECTORIES = "bastion_spool_directories"
+PREFIX = ".bastion-spool-"
+OWNER_LOCK = "owner.lock"
+UNOWNED_GRACE_SECONDS = 3600  # a folder without a lock (made before folders had one): removed once this old
 
 
 class Spool:
@@ -58,8 +71,9 @@ class Spool:
         self.driver = conn.connection.driver_connection
         record = conn.connection.info
         database = Path(conn.engine.url.database).resolve()
-        self.directory = Path(tempfile.mkdtemp(prefix=".bastion-spool-", dir=database.parent))
-        record.setdefault(DIRECTORIES, []).append(self.directory)
+        sweep(database.parent)
+        self.directory, owner = claim(database.parent)
+        record.setdefault(DIRECTORIES, []).append((self.directory, owner))
         self.attached: list[str] = record.setdefault(ATTACHED, [])
         self.max_parts = max(1, self.driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - len(self.attached) - 1)
         rows_per_part = max(-(-expected_rows // self.max_parts), batch_rows)
@@ -185,5 +199,72 @@ def release(dbapi_connection: Any, record: Any) -> None:
                 dbapi_connection.execute(f"DETACH DATABASE {name}")
             except sqlite3.Error:
                 pass
-    for directory in directories:
+    for directory, owner in directories:
         shutil.rmtree(directory, ignore_errors=True)
+        os.close(owner)  # the lock goes last: a sweep never sees the folder unowned while it is in use
+
+
+def claim(parent: Path) -> tuple[Path, int]:
+    """A new scratch folder in ``parent``, named after this process, and the descriptor of its locked
+    ``owner.lock`` (held until :func:`release`; the kernel lets go of it if the process dies)."""
+    directory = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{_host()}-{os.getpid()}-", dir=parent))
+    owner = os.open(directory / OWNER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(owner, fcntl.LOCK_EX)
+    return directory, owner
+
+
+def sweep(parent: Path) -> list[Path]:
+    """Remove the scratch folders in ``parent`` left by runs that are dead; the folders removed.
+
+    A folder is dead when its ``owner.lock`` can be locked (its owner would hold it). A folder without
+    one is another process's, caught between making it and locking it — unless that process, named in
+    the folder's name, is gone from this host — or one made before folders had owners, removed after
+    :data:`UNOWNED_GRACE_SECONDS`."""
+    removed = []
+    for directory in parent.glob(f"{PREFIX}*"):
+        if directory.is_dir() and _dead(directory):
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
+
+
+def _dead(directory: Path) -> bool:
+    try:
+        fd = os.open(directory / OWNER_LOCK, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        host, pid = _owner_named(directory.name)
+        if host == _host() and pid is not None:
+            return not _alive(pid)
+        try:
+            return time.time() - directory.stat().st_mtime > UNOWNED_GRACE_SECONDS
+        except FileNotFoundError:
+            return False
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # its owner holds it: in use
+    finally:
+        os.close(fd)  # closing drops the lock taken just now: removing the folder needs none
+    return True
+
+
+def _owner_named(name: str) -> tuple[str | None, int | None]:
+    """The host and pid a folder's name gives (``.bastion-spool-<host>-<pid>-<random>``), else Nones."""
+    host, _, rest = name.removeprefix(PREFIX).rpartition("-")[0].rpartition("-")
+    return (host, int(rest)) if host and rest.isdigit() else (None, None)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _host() -> str:
+    return socket.gethostname().replace("-", "_") or "host"

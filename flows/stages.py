@@ -36,6 +36,20 @@ RETRIES = 2
 RETRY_DELAY_SECONDS = 10
 
 
+def _tie_temporary_server() -> None:
+    """With no Prefect server configured, the temporary one Prefect starts for these flows dies with this process,
+    even when it is killed (:mod:`.server`)."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        from .server import tie_temporary_server
+
+        tie_temporary_server()
+
+
+_tie_temporary_server()
+
+
 def today() -> date:
     return datetime.now(ZoneInfo(TIME_ZONE)).date()
 

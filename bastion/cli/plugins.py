@@ -22,18 +22,21 @@ PLUGIN_FIELDS = (
     Field("contributes", "提供", "Contributes", "prose",
           show=lambda c: "; ".join(f"{k}: {', '.join(v)}" for k, v in c.items())),
     Field("tenants", "启用单位", "Tenants", show=", ".join),
+    Field("faults", "问题", "Faults", "prose", hidden=True),  # a table prints them under itself
 )
 
 
 @app.command("list")
 @handled
 def plugins_list(format: FormatOpt = OutputFormat.table) -> None:
-    """Installed plugins: name, version, what each contributes, which tenants enable it."""
+    """Installed plugins: name, version, what each contributes, which tenants enable it; then every fault (a plugin
+    left out, a hook that raised), which is not a failure of the listing."""
     installed = registry()
     with engine().connect() as conn:
         enabling = tenants.tenants_enabling(conn)
     rows = [{"plugin": name, "version": info.version, "builtin": info.builtin,
-             "contributes": installed.contributions_of(name), "tenants": enabling.get(name, [])}
+             "contributes": installed.contributions_of(name), "tenants": enabling.get(name, []),
+             "faults": installed.faults_of(name)}
             for name, info in sorted(installed.infos.items())]
     emit(out, format, PLUGIN_FIELDS, rows)
     if format is OutputFormat.table:

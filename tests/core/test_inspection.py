@@ -59,12 +59,12 @@ def test_a_finding_completes_the_planned_check_and_keeps_its_evidence(engine, cy
     finding = _record(engine, world["inspector"], cycle)
     with transaction(engine) as session:
         inspection.attach_evidence(session, world["inspector"], finding_id=finding.id, filename="记录.jpg",
-                                   data=b"photo", home=tmp_path)
+                                   data=b"\xff\xd8\xff\xe0 photo", home=tmp_path)
     with Session(engine) as session:
         assert session.get(Check, planned.id).status == "done"
         assert session.get(Finding, finding.id).check_id == planned.id
         (kept,) = inspection.finding_evidence(session, world["inspector"], finding_id=finding.id)
-        assert read_bytes(kept) == b"photo"
+        assert read_bytes(kept) == b"\xff\xd8\xff\xe0 photo"
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity.in_(["check", "finding"]))).all()
     assert sorted(actions) == ["complete", "record"]
     with engine.connect() as conn:

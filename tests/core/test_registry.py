@@ -19,7 +19,7 @@ from bastion.core import hookspecs, i18n
 from bastion.core.hookspecs import hookspec
 from bastion.core.contributions import CycleEvent, LedgerType
 from bastion.core.engine import RuleType
-from bastion.core.registry import PluginConflict, Registry
+from bastion.core.registry import PluginFault, Registry
 from bastion.plugins.target_table import SCHEME
 
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("bastion_"))
@@ -124,23 +124,23 @@ class Raising:
 
 def test_a_raising_plugin_is_reported_by_name_and_the_rest_still_load(caplog):
     caplog.set_level(logging.ERROR)
-    reg = load(("flaky", Raising()))
+    told = Contrib()
+    reg = load(("flaky", Raising()), ("told", told))
     rules = reg.rule_types()
-    assert "ledger_target" in rules  # the built-ins are all there
-    reg.notify(CycleEvent("scored", "acme", 2026))
+    assert "ledger_target" in rules and "streak" in rules  # the built-ins and the other plugin are all there
+    with pytest.raises(PluginFault, match="插件 'flaky'，bastion_cycle_event：抛出异常 RuntimeError: mail server down"):
+        reg.notify(CycleEvent("scored", "acme", 2026))
+    assert len(told.events) == 1  # the others are told all the same
     assert [str(p) for p in reg.problems] == [
         "插件 'flaky'，bastion_rule_types：抛出异常 RuntimeError: database of rules unreachable",
-        "插件 'flaky'，bastion_cycle_event：抛出异常 RuntimeError: mail server down",
     ]
     with i18n.using("en"):
         reg = load(("flaky", Raising()))
         reg.rule_types()
-        reg.notify(CycleEvent("scored", "acme", 2026))
+        with pytest.raises(PluginFault, match="plugin 'flaky', bastion_cycle_event: raised RuntimeError: mail server"):
+            reg.notify(CycleEvent("scored", "acme", 2026))
         messages = [str(p) for p in reg.problems]
-    assert messages == [
-        "plugin 'flaky', bastion_rule_types: raised RuntimeError: database of rules unreachable",
-        "plugin 'flaky', bastion_cycle_event: raised RuntimeError: mail server down",
-    ]
+    assert messages == ["plugin 'flaky', bastion_rule_types: raised RuntimeError: database of rules unreachable"]
     assert "flaky" in caplog.text
 
 
@@ -212,12 +212,17 @@ class Twin:
         return [SCHEME]
 
 
-def test_two_plugins_contributing_one_scheme_id_is_a_clear_error():
+def test_two_plugins_contributing_one_scheme_id_leaves_the_newcomer_out_naming_both():
     reg = load(("twin", Twin()))
-    with pytest.raises(PluginConflict, match="方案编号 'target-table' 同时由插件 'twin' 和 'target-table' 提供"):
+    assert reg.schemes()["target-table"].plugin == "target-table"  # the built-in keeps it
+    (problem,) = reg.problems
+    assert str(problem) == ("插件 'twin'，方案 'target-table'：插件 'target-table' 也提供了它，"
+                            "本插件被排除（未启用其任何贡献）")
+    with i18n.using("en"):
+        reg = load(("twin", Twin()))
         reg.schemes()
-    with i18n.using("en"), pytest.raises(PluginConflict, match="scheme id 'target-table' is contributed by both"):
-        reg.schemes()
+        assert str(reg.problems[0]) == ("plugin 'twin', scheme 'target-table': plugin 'target-table' contributes it "
+                                        "too; this plugin is left out (none of its contributions is used)")
 
 
 def test_contributions_of_a_plugin(registry):
@@ -264,13 +269,8 @@ def test_source_weights_must_name_known_sources():
 
 def test_check_reports_a_name_contributed_twice_instead_of_failing():
     reg = load(("twin", Twin()))
-    assert [(p.plugin, p.where) for p in reg.check()] == [("（多个插件）", "方案")]
-    with i18n.using("en"):
-        problems = load(("twin", Twin())).check()
-    assert [(p.plugin, p.where) for p in problems] == [("(several)", "schemes")]
-    message = problems[0].message
-    assert message.startswith("scheme id 'target-table' is contributed by both ")
-    assert sorted(re.findall(r"'([^']+)'", message.split("both ", 1)[1])) == ["target-table", "twin"]
+    assert [(p.plugin, p.where) for p in reg.check()] == [("twin", "方案 'target-table'")]
+    assert reg.contributions_of("twin") == {} and "twin" in reg.left_out
 
 
 # --- calling hooks through pluggy ------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_the_page_renders_for_each_role_that_sees_it(app, username, locale):
 
 def test_an_inspector_records_a_finding_with_evidence_and_issues_its_notice(app, ui_engine, login, sample_db):
     at = _fill_finding(app("inspector", PAGE))
-    at.file_uploader(key="finding_files").set_value(("签到表.jpg", b"a photo of the sign-in sheet", "image/jpeg"))
+    at.file_uploader(key="finding_files").set_value(("签到表.jpg", b"\xff\xd8\xff\xe0 a photo of the sign-in sheet", "image/jpeg"))
     at.button(key="finding_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.success[0].value == "已记录检查发现。"
