@@ -47,10 +47,13 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
 
 def write_csv(stream: IO[str], rows: Iterable[Iterable[Any]], *, bom: bool = True) -> None:
     """``rows`` (the header first) as CSV of safe cells, with a UTF-8 BOM so that Excel reads the Chinese
-    (the stream is opened as UTF-8, or is a text stream such as stdout)."""
+    (the stream is opened as UTF-8 with ``newline=""``, or is a text stream such as stdout).
+
+    Lines end in CRLF (RFC 4180): the writer then quotes a cell holding a lone CR, which a reader would
+    otherwise take for the end of the line — and the rest of the cell for a new line's first cell."""
     if bom:
         stream.write("\ufeff")
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = csv.writer(stream, lineterminator="\r\n")
     for row in rows:
         writer.writerow([_csv_cell(v) for v in row])
 

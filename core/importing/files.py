@@ -83,14 +83,16 @@ def _guess(data: bytes) -> str | None:
     return "gb18030" if cjk in GB else cjk or matches[0].encoding
 
 
-def _refusal(found: str | None, detail: str = "") -> Undecodable:
-    what_zh = f"文字编码像是 {_label(found)}，" if found else "文字编码无法识别，"
-    what_en = f"the text seems to be encoded in {_label(found)}, " if found else "its text encoding is not one we can tell, "
-    return Undecodable(tr(
-        f"{what_zh}不是 UTF-8 或 GB18030（GBK）{detail}：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”，"
-        "或在记事本中另存为 UTF-8 编码，再重新导入",
-        f"{what_en}not UTF-8 or GB18030 (GBK){detail}: save it from Excel as “CSV UTF-8 (Comma delimited)”, "
-        "or from a text editor as UTF-8, and import it again"))
+_RESAVE = ("请在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或在记事本中另存为 UTF-8 编码，再重新导入",
+           "save it from Excel as “CSV UTF-8 (Comma delimited)”, or from a text editor as UTF-8, and import it again")
+
+
+def _refusal(found: str | None) -> Undecodable:
+    if found is None:
+        return Undecodable(tr(f"文字编码无法识别，不是 UTF-8 或 GB18030（GBK）：{_RESAVE[0]}",
+                              f"its text encoding cannot be told and is not UTF-8 or GB18030 (GBK): {_RESAVE[1]}"))
+    return Undecodable(tr(f"文字编码像是 {_label(found)}，不是 UTF-8 或 GB18030（GBK）：{_RESAVE[0]}",
+                          f"the text seems to be encoded in {_label(found)}, not UTF-8 or GB18030 (GBK): {_RESAVE[1]}"))
 
 
 def decode_csv(data: bytes) -> str:
@@ -100,9 +102,10 @@ def decode_csv(data: bytes) -> str:
         try:
             return data[len(codecs.BOM_UTF8):].decode("utf-8")
         except UnicodeDecodeError as exc:
-            offset = exc.start + len(codecs.BOM_UTF8)
-            raise _refusal(None, tr(f"（以 UTF-8 标记开头，但第 {offset} 字节起不是 UTF-8）",
-                                    f" (it starts with a UTF-8 mark, but byte {offset} on is not UTF-8)")) from None
+            at = exc.start + len(codecs.BOM_UTF8) + 1
+            raise Undecodable(tr(f"文件以 UTF-8 标记开头，但从第 {at} 个字节起不是 UTF-8 文字：{_RESAVE[0]}",
+                                 f"it starts with the UTF-8 mark, but byte {at} on is not UTF-8 text: {_RESAVE[1]}")
+                              ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
