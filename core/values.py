@@ -31,6 +31,9 @@ MAX_NUMBER = 1e15
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+forbidden_in = _FORBIDDEN.search  # a match object when a text holds a forbidden character: for hot loops
+
+
 def text_problem(text: str) -> str | None:
     """Why ``text`` may not be stored (the first forbidden character, by code point and position), or None."""
     found = _FORBIDDEN.search(text)
