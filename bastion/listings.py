@@ -18,7 +18,6 @@ injection).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -36,6 +35,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from bastion.core import exports
 from bastion.core.exports import safe_cell
 from bastion.core.i18n import tr
 from bastion.core.words import Pair, word
@@ -218,11 +218,14 @@ def csv_text(value: Any) -> str:
 def write_csv(data: Sequence[Mapping[str, Any]], stream: IO[str], columns: Sequence[str] | None = None) -> None:
     """``data`` as CSV (a header of the keys, then one line per record), with a BOM for Excel."""
     columns = list(columns or (data[0].keys() if data else []))
-    stream.write("\ufeff")
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(columns)
-    for record in data:
-        writer.writerow([csv_text(record.get(c)) for c in columns])
+    exports.write_csv(stream, [columns, *([_csv_value(record.get(c)) for c in columns] for record in data)])
+
+
+def _csv_value(value: Any) -> Any:
+    """A number as it is (the CSV writer keeps it a number), anything else :func:`csv_text`."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and not _blank(value):
+        return value
+    return csv_text(value)
 
 
 def write_json(data: Any, stream: IO[str]) -> None:

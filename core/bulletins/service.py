@@ -18,13 +18,12 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .. import audit
 from ..cycles import cycle_scheme
+from ..exports import xlsx
 from ..periods import Period
 from ..i18n import tr
 from ..models import Bulletin, Cycle, Tenant
@@ -158,20 +157,8 @@ STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "�
 
 
 def _write_xlsx(path: Path, results: pd.DataFrame, *, title: str) -> None:
+    """The full table, every text a safe cell (an organisation named ``=HYPERLINK(…)`` stays text)."""
     table = results.assign(vetoes=results["veto_reasons"].map("；".join))[list(TABLE_COLUMNS)]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "考核结果"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(list(TABLE_COLUMNS.values()))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-        cell.alignment = Alignment(horizontal="center")
-    for row in table.itertuples(index=False):
-        sheet.append([None if pd.isna(v) else v for v in row])
-    sheet.freeze_panes = "A3"
-    for letter, width in zip("ABCDEFGHIJK", (6, 10, 28, 18, 10, 8, 8, 8, 8, 8, 40)):
-        sheet.column_dimensions[letter].width = width
-    book.save(path)
+    path.write_bytes(xlsx(sheet_name="考核结果", title=title, headers=list(TABLE_COLUMNS.values()),
+                          rows=([None if pd.isna(v) else v for v in row] for row in table.itertuples(index=False)),
+                          header_fill="DDDDDD"))

@@ -18,6 +18,7 @@ from .. import words
 from ..i18n import tr
 from ..models import CheckKind, OrgLevel, RatingSource
 from ..tree import LEVEL_NAMES
+from ..values import number_problem
 
 
 def is_blank(value: Any) -> bool:
@@ -90,27 +91,43 @@ def _excel_serial(number: float) -> date:
     return from_excel(number).date()
 
 
-def parse_number(value: Any) -> float:
+def _number(value: Any) -> float:
+    """A cell as a float; NaN and infinity refused (:func:`bastion.core.values.number_problem`)."""
     if isinstance(value, bool):
         raise ValueError(tr(f"{value!r} 不是数字", f"{value!r} is not a number"))
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip().replace(",", "").replace("，", "")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(tr(f"{text!r} 不是数字", f"{text!r} is not a number")) from None
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        else:
+            text = str(value).strip().replace(",", "").replace("，", "")
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(tr(f"{text!r} 不是数字", f"{text!r} is not a number")) from None
+    except OverflowError:  # an integer beyond any float (a crafted workbook)
+        number = math.inf
     if not math.isfinite(number):
-        raise ValueError(tr(f"{value!r} 不是数字", f"{value!r} is not a number"))
+        raise ValueError(number_problem(number, shown=parse_text(value)[:40]))
+    return number
+
+
+def parse_number(value: Any) -> float:
+    """A number, finite and within range (:func:`bastion.core.values.number_problem`)."""
+    number = _number(value)
+    problem = number_problem(number, shown=parse_text(value)[:40])
+    if problem is not None:
+        raise ValueError(problem)
     return number
 
 
 def parse_count(value: Any) -> int:
-    """A head count: a whole number ≥ 0."""
-    number = parse_number(value)
+    """A head count: a whole number ≥ 0 that its INTEGER column holds (:data:`bastion.core.values.MAX_INT`)."""
+    number = _number(value)
     if not number.is_integer() or number < 0:
         raise ValueError(tr(f"{parse_text(value)!r} 不是 ≥ 0 的整数", f"{parse_text(value)!r} is not a whole number ≥ 0"))
+    problem = number_problem(number, whole=True, shown=parse_text(value)[:40])
+    if problem is not None:
+        raise ValueError(problem)
     return int(number)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import BastionError
 from ..i18n import tr
+from ..values import check_text
 from .cells import (
     CHECK_KIND_NAMES,
     RATING_LEVELS,
@@ -56,7 +57,11 @@ class Column:
         return tr(self.label, self.key)
 
     def value(self, raw: Any) -> Any:
+        """The cell parsed; a text also free of control characters (:mod:`bastion.core.values`) and within
+        ``max_length``."""
         value = self.parse(raw)
+        if value.__class__ is str:
+            check_text(value)
         if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
             raise ValueError(tr(f"长 {len(value)} 个字符，最多允许 {self.max_length} 个",
                                 f"is {len(value)} characters long; at most {self.max_length} are allowed"))

@@ -47,7 +47,8 @@ def import_ledger(context: Context, records: list[Record]) -> ImportReport:
             else:
                 record["type"] = ledger_type.code
         reject(context, record, entry_problems(rules, ledger_type=record["type"] if record.ok("type") else None,
-                                               day=record["date"], title=record["title"], quantity=record["quantity"]))
+                                               day=record["date"], title=record["title"], quantity=record["quantity"],
+                                               note=record["note"]))
         if record.ok("org_code", "type", "date", "title", "quantity"):
             keyed.append((record, (org_ids[record["org_code"]], record["type"], record["date"], record["title"],
                                    record["quantity"])))

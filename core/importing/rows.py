@@ -13,8 +13,9 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ..i18n import tr
+from ..values import forbidden_in
 from .cells import is_blank, parse_text
-from .files import Sheet
+from .files import Sheet, Unevaluated
 from .kinds import Column, Kind
 from .report import RowErrors
 
@@ -64,6 +65,10 @@ def read_layout(kind: Kind, header: Sequence[Any], errors: RowErrors) -> Layout:
         if is_blank(raw):
             layout.unnamed.append(index)
             continue
+        if raw.__class__ is Unevaluated:
+            letter = get_column_letter(index + 1)
+            errors.add(1, "", raw.reason, field=tr(f"第 {letter} 列表头", f"header of column {letter}"))
+            continue
         text = parse_text(raw)
         column = match_header(kind, text)
         if column is None:
@@ -112,14 +117,24 @@ class _Bad:
 
 
 def _cell_parser(column: Column) -> Callable[[Any], Any]:
-    """``column.value`` returning :class:`_Bad` instead of raising, memoised: dates, kinds, levels repeat a lot."""
+    """``column.value`` returning :class:`_Bad` instead of raising, memoised: dates, kinds, levels repeat a lot.
+
+    A formula cell without its computed value (:class:`~.files.Unevaluated`) is bad whatever the column."""
     if column.parse is parse_text:  # free text: nothing to memoise
+        limit = column.max_length
+
         def text(raw: Any) -> Any:
+            if raw.__class__ is str:  # the common case, inline: 100k rows × each text column
+                value = raw.strip()
+                if forbidden_in(value) is None and (limit is None or len(value) <= limit):
+                    return value
+            elif raw.__class__ is Unevaluated:
+                return _Bad(raw.reason)
             try:
                 return column.value(raw)
             except ValueError as exc:
                 return _Bad(str(exc))
-        return parse_text if column.max_length is None else text
+        return text
     cache: dict[Any, Any] = {}
 
     def parse(raw: Any) -> Any:
@@ -128,6 +143,8 @@ def _cell_parser(column: Column) -> Callable[[Any], Any]:
             return cache[key]
         except KeyError:
             pass
+        if raw.__class__ is Unevaluated:
+            return _Bad(raw.reason)
         try:
             value = column.value(raw)
         except ValueError as exc:
@@ -138,8 +155,17 @@ def _cell_parser(column: Column) -> Callable[[Any], Any]:
     return parse
 
 
+def _no_header(errors: RowErrors, row: int, index: int) -> None:
+    letter = get_column_letter(index + 1)
+    errors.add(row, f"column {letter}", tr("有内容但没有表头", "has a value but no header"),
+               field=tr(f"第 {letter} 列", f"column {letter}"))
+
+
 def read_records(sheet: Sheet, layout: Layout, errors: RowErrors) -> list[Record]:
+    """Each non-blank data row parsed by its columns; every bad cell, and every value in a column without a
+    header (blank, or beyond the header's last cell), a row error."""
     parsers = [(index, column.key, column.required, _cell_parser(column)) for index, column in layout.columns]
+    headed = len(sheet.header)
     records = []
     for row, cells in sheet.rows:
         if not any(cells) or all(is_blank(v) for v in cells):
@@ -163,8 +189,9 @@ def read_records(sheet: Sheet, layout: Layout, errors: RowErrors) -> list[Record
                 record[key] = value
         for index in layout.unnamed:
             if index < width and not is_blank(cells[index]):
-                letter = get_column_letter(index + 1)
-                errors.add(row, f"column {letter}", tr("有内容但没有表头", "has a value but no header"),
-                           field=tr(f"第 {letter} 列", f"column {letter}"))
+                _no_header(errors, row, index)
+        for index in range(headed, width):
+            if not is_blank(cells[index]):
+                _no_header(errors, row, index)
         records.append(record)
     return records

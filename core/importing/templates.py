@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..errors import BastionError
+from ..exports import append_row, write_csv
 from ..i18n import tr
 from ..registry import Registry
 from .files import EXCEL_SUFFIXES, GUIDE_SHEET
@@ -52,10 +52,8 @@ def _example_text(value: Any) -> str:
 
 
 def _write_csv_template(spec: Kind, path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow([c.header for c in spec.columns])
-        writer.writerow([_example_text(c.example) for c in spec.columns])
+    with path.open("w", encoding="utf-8", newline="") as out:
+        write_csv(out, [[c.header for c in spec.columns], [_example_text(c.example) for c in spec.columns]])
 
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -67,8 +65,8 @@ def _write_excel_template(spec: Kind, path: Path, registry: Registry | None) -> 
     workbook = Workbook()
     data = workbook.active
     data.title = spec.title
-    data.append([c.header for c in spec.columns])
-    data.append([c.example for c in spec.columns])
+    append_row(data, [c.header for c in spec.columns])
+    append_row(data, [c.example for c in spec.columns])
     for index, column in enumerate(spec.columns, start=1):
         letter = get_column_letter(index)
         header = data.cell(row=1, column=index)
@@ -87,7 +85,7 @@ def _write_excel_template(spec: Kind, path: Path, registry: Registry | None) -> 
 
 
 def _write_guide(sheet: Any, spec: Kind, registry: Registry | None) -> None:
-    sheet.append(["列标题", "字段", "中文名", "必填", "说明与允许值"])
+    append_row(sheet, ["列标题", "字段", "中文名", "必填", "说明与允许值"])
     for cell in sheet[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     for column in spec.columns:
@@ -96,10 +94,10 @@ def _write_guide(sheet: Any, spec: Kind, registry: Registry | None) -> None:
             allowed += "。已安装的台账类型：" + "；".join(
                 f"{c.item.code} {c.item.name}" + (f"（数量必填，单位：{c.item.unit}）" if c.item.quantity_required else "")
                 for c in sorted(registry.ledger_types().values(), key=lambda c: c.item.code))
-        sheet.append([column.header, column.key, column.label, "是" if column.required else "否", allowed])
+        append_row(sheet, [column.header, column.key, column.label, "是" if column.required else "否", allowed])
     sheet.append([])
     for note in (*GENERAL_NOTES, *spec.notes):
-        sheet.append([note])
+        append_row(sheet, [note])
     for letter, width in zip("ABCDE", (24, 22, 14, 6, 90)):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows(min_row=2, max_col=5):

@@ -8,7 +8,7 @@ A finding is valid when
   findings (``"findings"`` in the rule type's ``inputs``, as ``finding_deduction`` and ``veto_on_finding``
   do), so the finding counts in the score; a finding may also name no indicator (it then deducts nothing);
 - its deduction lies between 0 and the indicator's points (0 without an indicator);
-- it says what was found.
+- it says what was found, in text without control characters (:mod:`bastion.core.values`).
 
 :func:`finding_problems` lists what is wrong with a finding; the inspectors' form raises the first
 (:func:`record_finding`), the importer reports every one with the row (:mod:`bastion.core.importing`).
@@ -33,6 +33,7 @@ from ..i18n import tr
 from ..models import Check, CheckKind, Cycle, Evidence, Finding, Indicator, Organization, Tenant
 from ..registry import Registry
 from ..tenants import enabled_plugins
+from ..values import text_problem
 
 WHAT = ("检查发现", "findings")
 FIELDS = {"date": ("日期", "date"), "indicator_code": ("指标", "indicator"), "deduction": ("扣分", "deduction"),
@@ -128,6 +129,8 @@ def finding_problems(rules: FindingRules, *, day: date | None, indicator_code: s
                                   "or deduct nothing"))
     if not (description or "").strip():
         found.append(_problem("description", "请写明发现的问题", "say what was found (问题描述)"))
+    elif (reason := text_problem(description)) is not None:
+        found.append(Problem("description", tr(*FIELDS["description"]), reason))
     return found
 
 

@@ -5,7 +5,9 @@ An entry is valid when
 - its type is one of the tenant's enabled ledger types;
 - its date falls in a year the tenant has a cycle for, whose own results are not yet under review or
   published (:func:`bastion.core.periods.years`);
-- it has a title (the meeting's subject …) of at most :data:`MAX_TITLE` characters;
+- it has a title (the meeting's subject …) of at most :data:`MAX_TITLE` characters, and neither the title nor
+  the note holds a control character (:mod:`bastion.core.values`);
+- a quantity is a finite number within range (:mod:`bastion.core.values`);
 - a type that counts a quantity (volunteer hours, new members) has one, greater than 0; a count-only type
   (a meeting counts one) has none.
 
@@ -28,11 +30,12 @@ from ..i18n import tr
 from ..models import Cycle, LedgerEntry
 from ..registry import Registry
 from ..tenants import enabled_plugins
+from ..values import number_problem, text_problem
 
 MAX_TITLE = 300
 WHAT = ("台账", "ledgers")
 FIELDS = {"type": ("台账类型", "type"), "date": ("日期", "date"), "title": ("标题", "title"),
-          "quantity": ("数量", "quantity")}
+          "quantity": ("数量", "quantity"), "note": ("备注", "note")}
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def _problem(key: str, zh: str, en: str) -> Problem:
 
 
 def entry_problems(rules: EntryRules, *, ledger_type: str | None, day: date | None, title: str | None,
-                   quantity: float | None) -> list[Problem]:
+                   quantity: float | None, note: str | None = None) -> list[Problem]:
     """What is wrong with an entry, field by field (empty when it is valid).
 
     ``ledger_type`` is a type's code; a type or a date of None was already refused by the caller (it could
@@ -79,7 +82,13 @@ def entry_problems(rules: EntryRules, *, ledger_type: str | None, day: date | No
         found.append(_problem("title", "台账须有标题（如会议主题）", "a ledger entry needs a title (e.g. the meeting's subject)"))
     elif len(title) > MAX_TITLE:
         found.append(_problem("title", f"最多 {MAX_TITLE} 个字符", f"at most {MAX_TITLE} characters"))
-    if kind is not None:
+    elif (reason := text_problem(title)) is not None:
+        found.append(Problem("title", tr(*FIELDS["title"]), reason))
+    if note and (reason := text_problem(note)) is not None:
+        found.append(Problem("note", tr(*FIELDS["note"]), reason))
+    if quantity is not None and (reason := number_problem(float(quantity))) is not None:
+        found.append(Problem("quantity", tr(*FIELDS["quantity"]), reason))
+    elif kind is not None:
         if kind.quantity_required:
             if quantity is None or quantity <= 0:
                 found.append(_problem("quantity", f"{kind.name}须填写大于 0 的数量（单位：{kind.unit}）",
@@ -96,7 +105,7 @@ def record_entry(session: Session, *, cycle: Cycle, org_id: int, ledger_type: st
     """Record one ledger entry of ``org_id`` in ``cycle``, audited; an invalid entry is refused by its first
     problem (a closed year as a :class:`~bastion.core.errors.Conflict`). The caller checks who may."""
     rules = entry_rules(session, cycle.tenant_id, registry, within=cycle)
-    refuse(entry_problems(rules, ledger_type=ledger_type, day=day, title=title, quantity=quantity))
+    refuse(entry_problems(rules, ledger_type=ledger_type, day=day, title=title, quantity=quantity, note=note))
     title = title.strip()
     entry = LedgerEntry(tenant_id=cycle.tenant_id, org_id=org_id, type=ledger_type, date=day,
                         quantity=None if quantity is None else float(quantity), title=title, note=note.strip(),
