@@ -90,7 +90,7 @@ def test_an_admin_creates_a_user_and_grants_a_role(app, ui_engine, login, sample
     at = app("admin", PAGE)
     at.text_input(key="user_username").input("zz01-inspector")
     at.text_input(key="user_display_name").input("第一督查组")
-    at.text_input(key="user_password").input("a-good-password")
+    at.text_input(key="user_password").input("A-good-password")
     at.selectbox(key="user_role").select("inspector")
     at.selectbox(key="user_org").select("ZZ01")
     at.button(key="user_submit").click().run()
@@ -102,7 +102,7 @@ def test_an_admin_creates_a_user_and_grants_a_role(app, ui_engine, login, sample
     at.button(key="grant_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with transaction(ui_engine) as session:
-        who = users.authenticate(session, "zz01-inspector", "a-good-password")
+        who = users.authenticate(session, "zz01-inspector", "A-good-password")
     orgs = _orgs(ui_engine, sample_db.tenant_id)
     assert set(who.grants) == {("inspector", orgs["ZZ01"].id), ("secretary", orgs["ZB00004"].id)}
 
