@@ -84,9 +84,11 @@ def resume(session: Session, token: str | None, *, now: datetime | None = None) 
 
 
 def set_locale(session: Session, token: str, locale: str) -> None:
-    """Keep the language the user switched to with their session."""
+    """Keep the language the user switched to with their session (a live one, of an active user: the switch's
+    callback runs before the run that :func:`resume` checks)."""
     row = _live(session, token)
-    if row is not None and row.locale != (locale := i18n.normalise(locale)):
+    user = session.get(User, row.user_id) if row is not None else None
+    if user is not None and user.active and row.locale != (locale := i18n.normalise(locale)):
         row.locale = locale
         session.add(row)
 

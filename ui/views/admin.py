@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 from bastion.core import admin, ballots, organizations, periods
-from bastion.core.access import Forbidden, Principal
+from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
 from bastion.core.models import Role
@@ -42,15 +42,6 @@ def org_choice(label: str, names: dict[str, str], key: str, *, where: Any = st, 
 
 def level_label(level: str) -> str:
     return word(LEVEL, level)
-
-
-def tenant_wide(what: Callable[[], Any]) -> Any:
-    """``what`` for an administrator of the whole tenant; others see why they cannot."""
-    try:
-        return what()
-    except Forbidden:
-        st.info(tr("这一项仅限全企业的管理员。", "This is for administrators of the whole tenant."))
-        return None
 
 
 # --- organisations --------------------------------------------------------------------------------
