@@ -106,7 +106,7 @@ class DemoUser:
     display_name: str
 
 
-DEMO_PASSWORD = "bastion-demo"
+DEMO_PASSWORD = "Bastion@2026"  # meets the password rule (core.users): 8+ characters, 3 kinds
 
 
 def fresh_database(engine: Engine, settings: Settings) -> tuple[Engine, Path | None]:
@@ -168,7 +168,7 @@ def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
                              .order_by(Organization.code)).first()
     people = [DemoUser("admin", "admin", None, "系统管理员"), DemoUser("leader", "leader", None, "党委书记"),
               DemoUser("inspector", "inspector", None, "督查组"), DemoUser("secretary", "secretary", first, "支部书记"),
-              DemoUser("rater", "rater", None, "测评代表")]
+              DemoUser("rater", "rater", None, "测评代表"), DemoUser("auditor", "auditor", None, "审计管理员")]
     with transaction(engine) as session:
         for person in people:
             users.create_user(session, tenant=tenant, username=person.username, password=DEMO_PASSWORD,

@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-PASSWORD = "bastion-demo"
+PASSWORD = "Bastion@2026"
 
 
 def free_port() -> int:

@@ -5,12 +5,16 @@ is scoped here, in core, not by hiding pages: a role granted on an organisation 
 organisation and everything under it, and never another tenant. :class:`Action` names what is
 being done and which roles may do it; :func:`require` refuses with :class:`Forbidden`, and
 :func:`visible` narrows a query to the organisations a principal may see.
+
+A principal is a snapshot: the UI reads it again on every run (``core.sessions.resume``), the
+CLI's ``--as`` when a command starts, and :func:`require` once more inside every write transaction
+(:func:`current_principal`), so a user deactivated or a grant revoked meanwhile writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
 
@@ -21,9 +25,10 @@ from sqlalchemy import ColumnElement, Connection, Select, false, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
+from .db import writing
 from .errors import BastionError, NotFound
 from .i18n import tr
-from .models import Cycle, Organization, Role, code_is
+from .models import Cycle, Grant, Organization, Role, User, code_is
 from .words import ACCESS_ACTION, ROLE, word
 
 
@@ -43,6 +48,8 @@ class Action(StrEnum):
     answer_notice = "answer_notice"  # 整改反馈
     inspect = "inspect"  # checks, findings, notices, 复验
     administer = "administer"  # organisations, users, plugins, cycles, schedules
+    rate = "rate"  # 民主测评: submitting the ballots assigned to oneself
+    read_audit = "read_audit"  # the audit trail (审计日志), read only: nobody edits it
 
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
@@ -54,6 +61,8 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.answer_notice: frozenset({Role.admin, Role.secretary}),
     Action.inspect: frozenset({Role.admin, Role.inspector}),
     Action.administer: frozenset({Role.admin}),
+    Action.rate: frozenset({Role.rater}),
+    Action.read_audit: frozenset({Role.auditor, Role.admin}),
 }
 
 
@@ -132,8 +141,29 @@ def allows(conn: Connection, principal: Principal, action: Action, org_id: int) 
     return conn.execute(query).first() is not None
 
 
+def current_principal(conn: Connection, principal: Principal) -> Principal:
+    """``principal`` as the database has it now: refused unless the user is still active in their tenant, and
+    keeping only the grants the user still holds (a principal narrowed on purpose stays narrowed)."""
+    u, g = User.__table__.c, Grant.__table__.c
+    rows = conn.execute(select(u.active, u.tenant_id, g.role, g.org_id)
+                        .join_from(User.__table__, Grant.__table__, g.user_id == u.id, isouter=True)
+                        .where(u.id == principal.user_id)).all()
+    if not rows or not rows[0].active or rows[0].tenant_id != principal.tenant_id:
+        raise Forbidden(tr(f"{principal.username} 的账号已停用，不能再操作",
+                           f"{principal.username}'s account is deactivated: it can do nothing more"))
+    held = {(row.role, row.org_id) for row in rows if row.role is not None}
+    grants = tuple(grant for grant in principal.grants if grant in held)
+    return principal if grants == principal.grants else replace(principal, grants=grants)
+
+
 def require(conn: Connection, principal: Principal, action: Action, org_id: int | None = None) -> None:
-    """Refuse unless ``principal`` may ``action`` (on ``org_id``, when given)."""
+    """Refuse unless ``principal`` may ``action`` (on ``org_id``, when given).
+
+    In a write transaction (``db.transaction``, ``db.begin``) the principal is read again first
+    (:func:`current_principal`): what the write relies on is the user's state now, not at login.
+    """
+    if writing(conn):
+        principal = current_principal(conn, principal)
     if not principal.may(action):
         roles = sorted(principal.roles)
         named = "、".join(word(ROLE, r) for r in roles) or "无"

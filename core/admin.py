@@ -2,8 +2,10 @@
 
 Every function takes the :class:`~bastion.core.access.Principal` first. An administrator manages the users
 whose roles lie within their subtree (:func:`~bastion.core.users.require_admin_over`) and grants roles only
-there; what concerns the whole tenant — its plugins, opening a cycle, the audit trail — needs an
-administrator of the whole tenant (:func:`~bastion.core.organizations.require_tenant_admin`).
+there; what concerns the whole tenant — its plugins, opening a cycle — needs an administrator of the whole
+tenant (:func:`~bastion.core.organizations.require_tenant_admin`). The audit trail is read by an auditor
+(审计管理员) or an administrator of the whole tenant (:func:`require_audit_reader`); nothing here or
+anywhere edits it (the table refuses UPDATE and DELETE).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import pandas as pd
 from sqlalchemy import Connection, or_, select
 from sqlmodel import Session
 
-from . import cycles, tenants, users
-from .access import Action, Forbidden, Principal, org_by_code, require, tenant_cycle
+from . import audit, cycles, tenants, users
+from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, tenant_cycle
 from .cycles import cycle_scheme
 from .errors import BastionError
 from .frames import read_frame
@@ -102,6 +104,12 @@ def set_user_active(session: Session, principal: Principal, *, username: str, ac
 def reset_password(session: Session, principal: Principal, *, username: str, password: str) -> None:
     user = _managed_user(session, principal, username)
     users.set_password(session, user=user, password=password, actor=principal.username)
+
+
+def unlock_user(session: Session, principal: Principal, *, username: str) -> bool:
+    """End a user's lockout after failed logins; whether they were locked."""
+    user = _managed_user(session, principal, username)
+    return users.unlock(session, user=user, actor=principal.username)
 
 
 # --- plugins ----------------------------------------------------------------------------------
@@ -210,10 +218,25 @@ def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None 
 # --- the audit trail -----------------------------------------------------------------------------
 
 
+def require_audit_reader(conn: Connection, principal: Principal) -> None:
+    """Refuse unless the principal reads the audit trail (an auditor or an administrator) on the whole tenant."""
+    require(conn, principal, Action.read_audit)
+    if not covers_tenant(conn, principal.tenant_id, principal.roots(Action.read_audit)):
+        raise Forbidden(tr(f"{principal.username} 的授权只覆盖本单位的一部分：审计日志需要全单位的审计管理员或管理员查看",
+                           f"{principal.username} holds roles on part of the tenant only: the audit trail is read "
+                           "by an auditor or administrator of the whole tenant"))
+
+
+def verify_audit(conn: Connection, principal: Principal) -> audit.Verification:
+    """Walk the tenant's hash chain (``bastion audit verify``) for an audit reader."""
+    require_audit_reader(conn, principal)
+    return audit.verify(conn, principal.tenant_id)
+
+
 def read_audit(conn: Connection, principal: Principal, *, entity: str | None = None, actor: str | None = None,
                limit: int = 200) -> pd.DataFrame:
     """The tenant's latest audit events (审计日志), of one entity kind or one actor if asked."""
-    require_tenant_admin(conn, principal)
+    require_audit_reader(conn, principal)
     if limit < 1:
         raise BastionError(tr("条数：至少显示一条记录", "limit: show at least one event"))
     a = AuditEvent.__table__.c
@@ -352,7 +375,7 @@ _CODED: dict[tuple[str, str | None], dict] = {
 
 def audit_entities(conn: Connection, principal: Principal) -> list[str]:
     """The entity kinds the tenant's audit trail holds (for a filter)."""
-    require_tenant_admin(conn, principal)
+    require_audit_reader(conn, principal)
     a = AuditEvent.__table__.c
     return list(conn.execute(select(a.entity).where(a.tenant_id == principal.tenant_id).distinct()
                              .order_by(a.entity)).scalars())

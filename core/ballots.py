@@ -346,8 +346,10 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     """Submit one's own ballot, once: the answer is kept as a Rating of the ballot's source, audited.
 
     ``indicator_code`` chooses the question (:func:`questions`; None: the overall score). A
-    ballot already submitted, or whose period is under review or published, is refused.
+    ballot already submitted, or whose period is under review or published, is refused, and so is a
+    rater who no longer holds the rater role (the ballot stays assigned; a new grant reopens it).
     """
+    require(session.connection(), principal, Action.rate)
     ballot = _own_ballot(session, principal, ballot_id)
     if ballot.submitted_at is not None:
         raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",

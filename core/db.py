@@ -10,6 +10,7 @@ start. Reading and writing rows at cycle scale is ``core.bulk_read`` and ``core.
 from __future__ import annotations
 
 import contextvars
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,6 +102,19 @@ def _take_write_lock(conn: Connection) -> None:
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif not conn.in_transaction():
+        conn.begin()
+    _WRITES.add(conn.get_transaction())
+
+
+# The transactions :func:`transaction` and :func:`begin` opened: writes, whose principal ``core.access`` reads again.
+_WRITES: weakref.WeakSet = weakref.WeakSet()
+
+
+def writing(conn: Connection) -> bool:
+    """Whether ``conn`` is in a write transaction (one :func:`transaction` or :func:`begin` opened)."""
+    current = conn.get_transaction()
+    return current is not None and current in _WRITES
 
 
 @contextmanager

@@ -25,6 +25,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A timestamp read back from the database, zone-aware: SQLite returns them naive (they were written in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _when(**kwargs: Any) -> Any:
     """A timezone-aware timestamp column (naive timestamps are a bug factory across SQLite/PG)."""
     return Field(sa_type=DateTime(timezone=True), **kwargs)
@@ -476,6 +481,7 @@ class Role(StrEnum):
     inspector = "inspector"  # 督查人员: checks, findings, notices, re-verification
     secretary = "secretary"  # 支部书记: the branch's ledgers, self-assessment, answers to notices
     rater = "rater"  # 测评人: the ballots assigned to them, nothing else
+    auditor = "auditor"  # 审计管理员: reads the audit trail, nothing else (it cannot be edited by anyone)
 
 
 class User(SQLModel, table=True):
@@ -489,6 +495,18 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = _when(default_factory=utcnow)
     last_login_at: datetime | None = _when(default=None)
+    locked_until: datetime | None = _when(default=None)  # after too many failed logins (core.users.authenticate)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login of an existing user, kept while it counts towards a lockout (core.users.authenticate);
+    the audit trail keeps every failure for good."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    at: datetime = _when(default_factory=utcnow)
 
 
 class Grant(SQLModel, table=True):

@@ -3,17 +3,17 @@
 - The token is 32 random bytes; only its SHA-256 is stored, so the table cannot be replayed.
 - A session carries no rights: :func:`resume` reads the user and their grants again on every page
   run, so a removed grant or a deactivated user takes effect on the next click.
-- A session ends at logout, when its user is deactivated, after :data:`IDLE` without a page run, or
-  :data:`LIFETIME` after the login, whichever comes first; an ended session never resumes.
+- A session ends at logout, when its user is deactivated, after the login policy's ``idle`` time
+  without a page run (``BASTION_SESSION_IDLE_MINUTES``, default 30), or :data:`LIFETIME` after the
+  login, whichever comes first; an ended session never resumes.
 - It keeps the user's language, so a reload or a new tab speaks it too.
 
-Every login, failed login and logout is in the audit trail.
+Every login, failed login, lockout and logout is in the audit trail (``users.authenticate``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -23,9 +23,9 @@ from sqlmodel import Session, select
 from . import audit, i18n, users
 from .access import Forbidden, Principal
 from .db import transaction
-from .models import LoginSession, User, utcnow
+from .models import LoginSession, User, as_utc, utcnow
+from .settings import login_policy
 
-IDLE = timedelta(minutes=int(os.environ.get("BASTION_SESSION_IDLE_MINUTES", "30")))
 LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often, not on every rerun
 
@@ -34,30 +34,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives timestamps back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 def login(engine: Engine, *, username: str, password: str, locale: str) -> tuple[str, Principal]:
     """Check the password and open a session; returns the token (for the cookie) and the principal.
 
-    A wrong password is refused with :class:`Forbidden` and audited as ``login_failed`` (in its own
-    transaction: the refusal writes nothing else).
+    A refused attempt raises :class:`Forbidden` once its count and audit rows (``login_failed``, and
+    ``lockout`` when it locks the account) are committed: ``users.authenticate`` wrote them.
     """
-    try:
-        with transaction(engine) as session:
+    refused: Forbidden | None = None
+    with transaction(engine) as session:
+        try:
             principal = users.authenticate(session, username, password)
+        except Forbidden as exc:
+            refused = exc
+        else:
             token = secrets.token_urlsafe(32)
             session.add(LoginSession(token_hash=_hash(token), user_id=principal.user_id,
                                      tenant_id=principal.tenant_id, locale=i18n.normalise(locale)))
             return token, principal
-    except Forbidden:
-        with transaction(engine) as session:
-            user = session.exec(select(User).where(User.username == username.strip())).first()
-            audit.record(session, tenant_id=user.tenant_id if user else None, actor=username.strip()[:100],
-                         action="login_failed", entity="user", entity_id=user.id if user else None)
-        raise
+    raise refused
 
 
 def _live(session: Session, token: str) -> LoginSession | None:
@@ -78,21 +72,23 @@ def resume(session: Session, token: str | None, *, now: datetime | None = None) 
     now = now or utcnow()
     user = session.get(User, row.user_id)
     reason = ("deactivated" if user is None or not user.active
-              else "idle" if now - _aware(row.last_seen_at) > IDLE
-              else "expired" if now - _aware(row.created_at) > LIFETIME else "")
+              else "idle" if now - as_utc(row.last_seen_at) > login_policy().idle
+              else "expired" if now - as_utc(row.created_at) > LIFETIME else "")
     if reason:
         _end(session, row, reason, actor=user.username if user else "", now=now)
         return None
-    if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+    if now - as_utc(row.last_seen_at) > TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
     return users.principal_of(session, user), row.locale
 
 
 def set_locale(session: Session, token: str, locale: str) -> None:
-    """Keep the language the user switched to with their session."""
+    """Keep the language the user switched to with their session (a live one, of an active user: the switch's
+    callback runs before the run that :func:`resume` checks)."""
     row = _live(session, token)
-    if row is not None and row.locale != (locale := i18n.normalise(locale)):
+    user = session.get(User, row.user_id) if row is not None else None
+    if user is not None and user.active and row.locale != (locale := i18n.normalise(locale)):
         row.locale = locale
         session.add(row)
 

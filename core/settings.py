@@ -3,6 +3,10 @@
 ``BASTION_HOME`` (default ``./.bastion``) holds the embedded SQLite database and the archive of
 generated documents; ``BASTION_DATABASE_URL`` points at any other database instead, e.g.
 ``postgresql+psycopg://user@host/bastion``.
+
+The login policy (等保 2.0 level 3: failed-login handling and session timeout) is read from the
+environment too, on each use, so a changed value needs no restart of a long-lived process
+(:func:`login_policy`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,11 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from .errors import BadValue
+from .i18n import tr
 
 
 @dataclass(frozen=True)
@@ -29,3 +37,45 @@ class Settings:
 def current_actor() -> str:
     """The name written to the audit trail for CLI actions (``BASTION_USER`` or the OS user)."""
     return os.environ.get("BASTION_USER") or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How logins fail and sessions end (登录失败处理与会话超时).
+
+    ``max_failures`` failed logins of one user within ``window`` lock the account for ``lockout``
+    (an administrator can unlock it sooner); a login session unused for ``idle`` ends.
+    """
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=30)
+    lockout: timedelta = timedelta(minutes=30)
+    idle: timedelta = timedelta(minutes=30)
+
+
+# The environment variable of each field and whether it counts minutes (else a plain number).
+_POLICY_ENV = {"max_failures": ("BASTION_LOGIN_MAX_FAILURES", False),
+               "window": ("BASTION_LOGIN_WINDOW_MINUTES", True),
+               "lockout": ("BASTION_LOCKOUT_MINUTES", True),
+               "idle": ("BASTION_SESSION_IDLE_MINUTES", True)}
+
+
+def login_policy(environ: dict[str, str] | None = None) -> LoginPolicy:
+    """The login policy from ``BASTION_LOGIN_MAX_FAILURES`` (default 5), ``BASTION_LOGIN_WINDOW_MINUTES`` (30),
+    ``BASTION_LOCKOUT_MINUTES`` (30) and ``BASTION_SESSION_IDLE_MINUTES`` (30); each a whole number of at least 1."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for field, (name, minutes) in _POLICY_ENV.items():
+        raw = (env.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise BadValue(tr(f"环境变量 {name}={raw!r}：应为不小于 1 的整数{'（分钟）' if minutes else ''}",
+                              f"environment variable {name}={raw!r}: expected a whole number of at least 1"
+                              f"{' (minutes)' if minutes else ''}"))
+        values[field] = timedelta(minutes=number) if minutes else number
+    return LoginPolicy(**values)

@@ -18,6 +18,7 @@ ROLE: dict[str, Pair] = {
     "inspector": ("督查人员", "Inspector"),
     "secretary": ("支部书记", "Branch secretary"),
     "rater": ("测评人", "Rater"),
+    "auditor": ("审计管理员", "Auditor"),
 }
 
 SOURCE: dict[str, Pair] = {
@@ -137,6 +138,8 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "answer_notice": ("反馈整改", "answer notice"),
     "inspect": ("督查", "inspect"),
     "administer": ("管理", "administer"),
+    "rate": ("提交测评票", "rate"),
+    "read_audit": ("查看审计日志", "read the audit trail"),
 }
 
 AUDIT_ACTION: dict[str, Pair] = {
@@ -154,6 +157,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "grant": ("授权", "granted"),
     "import": ("导入", "imported"),
     "issue": ("下发", "issued"),
+    "lockout": ("锁定账号", "locked out"),
     "login": ("登录", "logged in"),
     "login_failed": ("登录失败", "login failed"),
     "logout": ("退出登录", "logged out"),
@@ -169,6 +173,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "score": ("评分", "scored"),
     "set_password": ("修改密码", "password set"),
     "submit": ("提交", "submitted"),
+    "unlock": ("解除锁定", "unlocked"),
     "update": ("修改", "updated"),
     "upload": ("上传", "uploaded"),
     "verify": ("复验", "re-verified"),
@@ -212,6 +217,7 @@ AUDIT_DETAIL: dict[str, Pair] = {  # the keys of an audit event's old and new va
     "description": ("问题描述", "description"),
     "display_name": ("姓名", "display name"),
     "drawn": ("抽取", "drawn"),
+    "failures": ("登录失败次数", "failed logins"),
     "file": ("文件", "file"),
     "filename": ("文件名", "file name"),
     "finding_id": ("督查发现", "finding"),
@@ -221,6 +227,7 @@ AUDIT_DETAIL: dict[str, Pair] = {  # the keys of an audit event's old and new va
     "kind": ("类型", "kind"),
     "ledger_entry_id": ("台账", "ledger entry"),
     "level": ("等次", "level"),
+    "locked_until": ("锁定至", "locked until"),
     "name": ("名称", "name"),
     "note": ("备注", "note"),
     "notice_no": ("通知书编号", "notice number"),

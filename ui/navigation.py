@@ -38,6 +38,8 @@ PAGES = (
              frozenset({Role.rater})),
     PageSpec("admin.py", "admin", "系统管理", "Administration", ":material/settings:",
              frozenset({Role.admin})),
+    PageSpec("audit.py", "audit", "审计日志", "Audit trail", ":material/policy:",
+             frozenset({Role.auditor, Role.admin})),
 )
 
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bastion.core import db, i18n, sessions
 from bastion.core.access import Forbidden
+from bastion.core.users import LockedOut
 from bastion.core.db import transaction
 from bastion.core.settings import Settings
 
@@ -199,12 +200,17 @@ async def login_post(request: Request) -> Response:
     except ValueError:
         lang = i18n.DEFAULT
     settings, engine = _settings_engine()
+
+    def attempt() -> tuple[str, object]:
+        with i18n.using(lang):  # a refusal's message in the user's language
+            return sessions.login(engine, username=username, password=password, locale=lang)
+
     try:
-        token, _ = await anyio.to_thread.run_sync(
-            lambda: sessions.login(engine, username=username, password=password, locale=lang))
-    except Forbidden:
+        token, _ = await anyio.to_thread.run_sync(attempt)
+    except Forbidden as exc:
         with i18n.using(lang):
-            error = i18n.tr("用户名或密码错误，或账号已停用。", "Wrong username or password, or the user is deactivated.")
+            error = (f"{exc}{i18n.tr('。', '.')}" if isinstance(exc, LockedOut) else
+                     i18n.tr("用户名或密码错误，或账号已停用。", "Wrong username or password, or the user is deactivated."))
         return _html(login_page(lang=lang, next_path=next_path, username=username, error=error), status=401)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(COOKIE, sign(token, settings), httponly=True, samesite="lax", secure=_secure(request),

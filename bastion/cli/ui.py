@@ -43,8 +43,8 @@ def demo(
              home=settings.home)
     if not no_ui:
         _serve_ui("127.0.0.1", port, open_browser=True,
-                  login=tr(f"以 leader（或 admin、inspector、secretary、rater）登录，密码 {DEMO_PASSWORD}",
-                           f"log in as leader (or admin, inspector, secretary, rater), password {DEMO_PASSWORD}"))
+                  login=tr(f"以 leader（或 admin、inspector、secretary、rater、auditor）登录，密码 {DEMO_PASSWORD}",
+                           f"log in as leader (or admin, inspector, secretary, rater, auditor), password {DEMO_PASSWORD}"))
 
 
 def _serve_ui(address: str, port: int, *, open_browser: bool, login: str) -> None:

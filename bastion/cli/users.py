@@ -17,14 +17,16 @@ from bastion.listings import Field, OutputFormat, emit
 
 from .common import FormatOpt, TenantOpt, engine, handled, out
 
-app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人).", no_args_is_help=True)
+app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人/审计管理员).",
+                  no_args_is_help=True)
 
-RoleOpt = Annotated[str, typer.Option("--role", "-r", help="admin, leader, inspector, secretary or rater.")]
+RoleOpt = Annotated[str, typer.Option("--role", "-r", help="admin, leader, inspector, secretary, rater or auditor.")]
 OrgOpt = Annotated[str | None, typer.Option(
     "--org", "-o", help="Organisation code the role covers with everything under it (default: the whole tenant).")]
 PasswordOpt = Annotated[str, typer.Option(
     "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="BASTION_NEW_PASSWORD",
-    help="Asked for when not given (or set BASTION_NEW_PASSWORD); at least 8 characters.")]
+    help="Asked for when not given (or set BASTION_NEW_PASSWORD); at least 8 characters, of three of: "
+         "upper-case, lower-case, digits, symbols.")]
 
 
 @app.command("add")
@@ -89,6 +91,16 @@ def user_passwd(username: Annotated[str, typer.Argument()], password: PasswordOp
     out.print(tr(f"{username} 的密码已设置", f"password of {username} set"))
 
 
+@app.command("unlock")
+@handled
+def user_unlock(username: Annotated[str, typer.Argument()], tenant: TenantOpt = None) -> None:
+    """End a user's lockout after too many failed logins."""
+    with _user(username, tenant) as (session, user):
+        was = users.unlock(session, user=user, actor=current_actor())
+    out.print(tr(f"{username} 已解除锁定", f"{username} unlocked") if was
+              else tr(f"{username} 未被锁定", f"{username} was not locked"))
+
+
 USER_FIELDS = (
     Field("username", "用户名", "Username", "code"),
     Field("display_name", "姓名", "Name"),
@@ -97,6 +109,7 @@ USER_FIELDS = (
     Field("org_code", "组织编码", "Org", "code"),
     Field("org_name", "组织", "Organisation", optional=True),
     Field("last_login_at", "最近登录", "Last login", "code", show=lambda v: str(v)[:16], optional=True),
+    Field("locked_until", "锁定至", "Locked until", "code", show=lambda v: str(v)[:16], optional=True),
 )
 
 
@@ -109,6 +122,7 @@ def user_list(tenant: TenantOpt = None, format: FormatOpt = OutputFormat.table) 
     with store.connect() as conn:
         frame = users.read_user_grants(conn, t.id)
     rows = [{"username": r.username, "display_name": r.display_name, "active": bool(r.active), "role": r.role,
-             "org_code": r.org_code, "org_name": r.org_name, "last_login_at": r.last_login_at}
+             "org_code": r.org_code, "org_name": r.org_name, "last_login_at": r.last_login_at,
+             "locked_until": r.locked_until}
             for r in frame.itertuples()]
     emit(out, format, USER_FIELDS, rows)

@@ -28,7 +28,7 @@ def _tenant_with_tree(tmp_path) -> None:
 
 def test_the_first_administrator_is_created_from_the_cli_and_can_log_in(home, tmp_path):
     _tenant_with_tree(tmp_path)
-    result = bastion("user", "add", "admin", "--role", "admin", "--name", "管理员", "--password", "s3cret-pass")
+    result = bastion("user", "add", "admin", "--role", "admin", "--name", "管理员", "--password", "S3cret-pass")
     assert "user admin created in acme: Administrator on the whole tenant" in result.output
     bastion("user", "add", "sec1", "--role", "secretary", "--org", "ZB1", input="pass-word-1\npass-word-1\n")
     listed = bastion("user", "list").output
@@ -44,8 +44,8 @@ def test_bad_user_commands_say_what_is_wrong(home, tmp_path):
     assert "at least 8 characters" in bastion("user", "add", "x", "--role", "admin", "--password", "short",
                                               ok=False).output
     assert "no organisation 'NOPE'" in bastion("user", "add", "x", "--role", "leader", "--org", "NOPE",
-                                               "--password", "long-enough", ok=False).output
-    assert "no role 'chief'" in bastion("user", "add", "x", "--role", "chief", "--password", "long-enough",
+                                               "--password", "Long-enough", ok=False).output
+    assert "no role 'chief'" in bastion("user", "add", "x", "--role", "chief", "--password", "Long-enough",
                                         ok=False).output
 
 
@@ -57,7 +57,7 @@ def test_ui_refuses_to_start_before_anyone_can_log_in(home, tmp_path):
 
 def test_ui_serves_the_app(home, tmp_path):
     _tenant_with_tree(tmp_path)
-    bastion("user", "add", "admin", "--role", "admin", "--password", "s3cret-pass")
+    bastion("user", "add", "admin", "--role", "admin", "--password", "S3cret-pass")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

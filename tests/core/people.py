@@ -15,7 +15,7 @@ from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.models import Organization, Tenant
 
-PASSWORD = "a-long-password"
+PASSWORD = "A-long-password"
 
 
 

@@ -15,7 +15,7 @@ from tests import factories
 
 pytestmark = pytest.mark.storage
 
-PASSWORD = "correct horse"
+PASSWORD = "Correct horse"
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
 
 
 def test_short_passwords_and_duplicate_usernames_are_refused(engine, tenant, tree):
-    with transaction(engine) as session, pytest.raises(BastionError, match="密码至少需要 8 个字符"):
+    with transaction(engine) as session, pytest.raises(BastionError, match="密码：至少 8 个字符"):
         users.create_user(session, tenant=tenant, username="wang", password="short", actor="test")
     _user(engine, tenant, "wang", ("leader", None))
     with transaction(engine) as session, pytest.raises(Conflict, match="已存在"):

@@ -48,7 +48,7 @@ def _grants(engine, username) -> set[tuple[str, str]]:
 def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, world):
     boss = world["admin"]
     with transaction(engine) as session:
-        admin.create_user(session, boss, username="newbie", password="long-enough", display_name="新人",
+        admin.create_user(session, boss, username="newbie", password="Long-enough", display_name="新人",
                           role="inspector", org_code="ZZ1")
         admin.grant_role(session, boss, username="newbie", role="secretary", org_code="A")
     assert _grants(engine, "newbie") == {("inspector", "ZZ1"), ("secretary", "A")}
@@ -57,12 +57,12 @@ def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, w
         admin.set_user_active(session, boss, username="newbie", active=False)
     assert _grants(engine, "newbie") == {("secretary", "A")} and not _user(engine, "newbie").active
     with transaction(engine) as session, pytest.raises(Forbidden):
-        users.authenticate(session, "newbie", "long-enough")
+        users.authenticate(session, "newbie", "Long-enough")
     with transaction(engine) as session:
         admin.set_user_active(session, boss, username="newbie", active=True)
-        admin.reset_password(session, boss, username="newbie", password="another-one")
+        admin.reset_password(session, boss, username="newbie", password="Another-one")
     with transaction(engine) as session:
-        assert users.authenticate(session, "newbie", "another-one").grants
+        assert users.authenticate(session, "newbie", "Another-one").grants
     with Session(engine) as session:
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor == "boss")).all()
     assert actions == ["create", "grant", "grant", "revoke", "deactivate", "activate", "set_password"]
@@ -70,14 +70,14 @@ def test_an_admin_creates_a_user_grants_revokes_deactivates_and_resets(engine, w
 
 @pytest.mark.parametrize(("values", "error", "message", "english"), [
     ({"role": "king"}, BastionError, "没有角色 'king'（可用角色：admin（管理员）", "no role 'king'"),
-    ({"password": "short"}, BastionError, "密码至少需要 8 个字符", "at least 8 characters"),
+    ({"password": "short"}, BastionError, "密码：至少 8 个字符", "at least 8 characters"),
     ({"username": "sec_a"}, Conflict, "用户 'sec_a' 已存在", "already exists"),
     ({"org_code": "NOPE"}, NotFound, "组织：本单位没有组织 'NOPE'", "organisation: no organisation 'NOPE'"),
     ({"org_code": None}, BastionError, "组织：请指定授予该角色的组织", "organisation: name the organisation"),
 ])
 def test_a_bad_new_user_is_refused_and_nothing_is_written(engine, world, values, error, message, english):
     before = _count_users(engine)
-    arguments = {"username": "newbie", "password": "long-enough", "display_name": "", "role": "inspector",
+    arguments = {"username": "newbie", "password": "Long-enough", "display_name": "", "role": "inspector",
                  "org_code": "A"} | values
     with pytest.raises(error, match=message), transaction(engine) as session:
         admin.create_user(session, world["admin"], **arguments)
@@ -98,18 +98,18 @@ def test_a_subtree_admin_manages_only_users_and_roles_inside_it(engine, world):
     assert seen == {"sub", "sec_a"}
     with transaction(engine) as session:
         with pytest.raises(Forbidden):
-            admin.create_user(session, sub, username="x", password="long-enough", display_name="", role="secretary",
+            admin.create_user(session, sub, username="x", password="Long-enough", display_name="", role="secretary",
                               org_code="C")
         with pytest.raises(Forbidden):
             admin.grant_role(session, sub, username="sec_a", role="secretary", org_code="C")
         for action in (lambda: admin.set_user_active(session, sub, username="sec_c", active=False),
-                       lambda: admin.reset_password(session, sub, username="sec_c", password="long-enough"),
+                       lambda: admin.reset_password(session, sub, username="sec_c", password="Long-enough"),
                        lambda: admin.revoke_role(session, sub, username="sec_c", role="secretary", org_code="C"),
                        lambda: admin.set_user_active(session, sub, username="boss", active=False)):
             with pytest.raises(Forbidden):
                 action()
     with transaction(engine) as session:
-        admin.create_user(session, sub, username="b_sec", password="long-enough", display_name="", role="secretary",
+        admin.create_user(session, sub, username="b_sec", password="Long-enough", display_name="", role="secretary",
                           org_code="B")
     assert _grants(engine, "b_sec") == {("secretary", "B")} and _user(engine, "sec_c").active
 
@@ -124,7 +124,7 @@ def test_an_admin_does_not_lock_themselves_out_and_others_may_not_administer(eng
         with engine.connect() as conn, pytest.raises(Forbidden, match="无权管理"):
             admin.read_users(conn, world[role])
         with transaction(engine) as session, pytest.raises(Forbidden, match="无权管理"):
-            admin.create_user(session, world[role], username="x", password="long-enough", display_name="",
+            admin.create_user(session, world[role], username="x", password="Long-enough", display_name="",
                               role="leader", org_code="DW")
 
 
@@ -180,7 +180,7 @@ def test_stage_runs_and_the_audit_trail_are_the_tenants_own(engine, registry, te
         trail = admin.read_audit(conn, world["admin"])
         draws = admin.read_audit(conn, world["admin"], entity="spot_check", actor="督查组")
         entities = admin.audit_entities(conn, world["admin"])
-        with pytest.raises(Forbidden, match="需要全单位的管理员"):
+        with pytest.raises(Forbidden, match="需要全单位的审计管理员或管理员"):
             admin.read_audit(conn, world["sub"])
         with pytest.raises(Forbidden):
             admin.read_stage_runs(conn, world["leader"])
@@ -212,7 +212,7 @@ def test_another_tenants_admin_cannot_touch_this_tenants_users(engine, registry,
 def test_the_audit_trail_reads_in_words_in_one_language(engine, tenant, world):
     boss = world["admin"]
     with transaction(engine) as session:
-        admin.create_user(session, boss, username="newbie", password="long-enough", display_name="新人",
+        admin.create_user(session, boss, username="newbie", password="Long-enough", display_name="新人",
                           role="inspector", org_code="ZZ1")
         admin.grant_role(session, boss, username="newbie", role="secretary", org_code="A")
         admin.set_user_active(session, boss, username="newbie", active=False)

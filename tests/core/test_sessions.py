@@ -11,9 +11,12 @@ from bastion.core import sessions, users
 from bastion.core.access import Forbidden
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, LoginSession, utcnow
+from bastion.core.settings import login_policy
 from tests.core import people
 
 pytestmark = pytest.mark.storage
+
+IDLE = login_policy({}).idle  # the default
 
 
 @pytest.fixture
@@ -51,8 +54,8 @@ def test_a_deactivated_user_s_sessions_end_and_stay_ended(engine, tenant, secret
 
 def test_an_idle_session_times_out(engine, secretary):
     token, _ = sessions.login(engine, username="sec-a", password=people.PASSWORD, locale="zh")
-    assert resume(engine, token, now=utcnow() + sessions.IDLE - timedelta(seconds=5)) is not None
-    later = utcnow() + sessions.IDLE - timedelta(seconds=5) + sessions.IDLE + timedelta(seconds=1)
+    assert resume(engine, token, now=utcnow() + IDLE - timedelta(seconds=5)) is not None
+    later = utcnow() + IDLE - timedelta(seconds=5) + IDLE + timedelta(seconds=1)
     assert resume(engine, token, now=later) is None
     with Session(engine) as session:
         assert session.exec(select(LoginSession.end_reason)).one() == "idle"
@@ -61,7 +64,7 @@ def test_an_idle_session_times_out(engine, secretary):
 def test_activity_keeps_a_session_alive_but_not_past_its_lifetime(engine, secretary):
     token, _ = sessions.login(engine, username="sec-a", password=people.PASSWORD, locale="zh")
     now = utcnow()
-    step = sessions.IDLE - timedelta(minutes=1)
+    step = IDLE - timedelta(minutes=1)
     while now + step < utcnow() + sessions.LIFETIME:
         now += step
         assert resume(engine, token, now=now) is not None

@@ -74,12 +74,13 @@ def ui_engine(ui_home: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def login(ui_engine: Engine) -> Callable[[str], Principal]:
-    """The principal of a sample user, as a login would give it."""
+def login(ui_engine: Engine, sample_db: SampleDb) -> Callable[[str], Principal]:
+    """The principal of a sample user, as a login would give it (read only: a test may call it inside a write
+    transaction, where a login's own writes — its audit row, the failed-login count — would wait for that one)."""
 
     def principal(username: str) -> Principal:
         with Session(ui_engine) as session:
-            return users.authenticate(session, username, demo.DEMO_PASSWORD)
+            return users.principal_of(session, users.find_user(session, sample_db.tenant_id, username))
 
     return principal
 

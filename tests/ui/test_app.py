@@ -58,11 +58,12 @@ def test_the_language_switched_to_is_kept_with_the_session(app, ui_engine):
 
 
 @pytest.mark.parametrize(("username", "pages"), [
-    ("admin", {"dashboard.py", "workspace.py", "inspection.py", "admin.py"}),
+    ("admin", {"dashboard.py", "workspace.py", "inspection.py", "admin.py", "audit.py"}),
     ("leader", {"dashboard.py"}),
     ("inspector", {"dashboard.py", "inspection.py"}),
     ("secretary", {"workspace.py"}),
     ("rater", {"ratings.py"}),
+    ("auditor", {"audit.py"}),
 ])
 def test_each_role_gets_its_pages_and_each_renders(app, username, pages):
     from bastion.ui.navigation import pages_for

@@ -261,7 +261,7 @@ def test_an_administrator_imports_a_bad_file_then_the_fixed_one_adds_a_user_and_
     me.tab("用户与角色")
     me.fill("用户名", "zhangsan")
     me.fill("姓名", "张三")
-    me.fill("初始密码（至少 8 位）", "a-long-password")
+    me.fill("初始密码（至少 8 位）", "A-long-password")
     me.choose("角色", "支部书记")
     me.choose("授权党组织（含下级）", "ZB09001")
     me.press("创建用户")

@@ -68,6 +68,23 @@ def test_a_ballot_is_not_submitted_twice_from_a_page_left_open(app, ui_engine):
     assert [r.score for r in ratings] == [70] and ballot.rating_id == ratings[0].id
 
 
+def test_a_rater_whose_role_is_revoked_while_the_page_is_open_submits_nothing(app, ui_engine, login):
+    from bastion.core import admin
+
+    (ballot_id,) = assign(ui_engine, ["ZB00004"])
+    at = app("rater", PAGE)
+    at.number_input(key=f"ballot_score_{ballot_id}").set_value(80)
+    boss = login("admin")
+    with transaction(ui_engine) as session:
+        admin.revoke_role(session, boss, username="rater", role="rater", org_code="DW")
+    button(at, "提交测评票").click().run()
+    assert not at.exception
+    assert at.warning[0].value == "您的账号还没有分配角色，请联系管理员。"  # the next run reads the grants again
+    with Session(ui_engine) as session:
+        assert session.get(Ballot, ballot_id).submitted_at is None
+        assert not session.exec(select(Rating).where(Rating.rater == "rater")).all()
+
+
 def test_a_qualitative_question_is_answered_with_a_level(app, ui_engine):
     (ballot_id,) = assign(ui_engine, ["ZB00004"], source="superior")
     at = app("rater", PAGE)

@@ -68,6 +68,21 @@ def test_a_wrong_password_is_refused_in_the_users_language_and_audited(client, u
     assert [e.actor for e in failed] == ["secretary", "secretary"]
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_five_wrong_passwords_lock_the_account_and_the_page_says_until_when(client, ui_engine, lang):
+    for _ in range(4):
+        assert "用户名或密码错误" in log_in(client, password="Wrong-pass-1").text
+    locked = log_in(client, password="Wrong-pass-1", lang=lang)
+    said = "账号已锁定至" if lang == "zh" else "the account is locked until"
+    assert locked.status_code == 401 and said in locked.text
+    right = log_in(client, lang=lang)  # the right password, while locked
+    assert right.status_code == 401 and said in right.text and web.COOKIE not in right.headers.get("set-cookie", "")
+    with Session(ui_engine) as session:
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor == "secretary")
+                               .order_by(AuditEvent.id)).all()
+    assert actions[-7:] == ["login_failed"] * 5 + ["lockout", "login_failed"]
+
+
 def test_logout_ends_the_session_on_the_server(client):
     log_in(client)
     kept = client.cookies[web.COOKIE]

@@ -1,5 +1,5 @@
 """系统管理 — administration: the organisation tree (import, edit, move), users and roles, plugins, cycles
-with their calendar and stage runs, the audit trail. Everything through :mod:`bastion.core.organizations`
+with their calendar and stage runs (the audit trail is a page of its own, ``audit.py``). Everything through :mod:`bastion.core.organizations`
 and :mod:`bastion.core.admin`, within the administrator's subtree (the tenant-wide parts for
 administrators of the whole tenant)."""
 
@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 from bastion.core import admin, ballots, organizations, periods
-from bastion.core.access import Forbidden, Principal
+from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
 from bastion.core.models import Role
-from bastion.core.words import AUDIT_ENTITY, CYCLE_STATUS, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
+from bastion.core.words import CYCLE_STATUS, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import frozen, role_label, source_label, tr
@@ -42,15 +42,6 @@ def org_choice(label: str, names: dict[str, str], key: str, *, where: Any = st, 
 
 def level_label(level: str) -> str:
     return word(LEVEL, level)
-
-
-def tenant_wide(what: Callable[[], Any]) -> Any:
-    """``what`` for an administrator of the whole tenant; others see why they cannot."""
-    try:
-        return what()
-    except Forbidden:
-        st.info(tr("这一项仅限全企业的管理员。", "This is for administrators of the whole tenant."))
-        return None
 
 
 # --- organisations --------------------------------------------------------------------------------
@@ -167,7 +158,8 @@ def users_tab(who: Principal) -> None:
         tr("用户名", "Username"): people["username"], tr("姓名", "Name"): people["display_name"],
         tr("启用", "Active"): people["active"].astype(bool),
         tr("角色", "Role"): people["role"].map(lambda r: role_label(r) if isinstance(r, str) else ""),
-        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"]}))
+        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"],
+        tr("锁定至", "Locked until"): people["locked_until"]}))
     orgs = dict(zip(tree["code"], tree["name"], strict=True))
     create_section(who, orgs)
     if not people.empty:
@@ -192,6 +184,9 @@ def create_section(who: Principal, orgs: dict[str, str]) -> None:
         username = st.text_input(tr("用户名", "Username"), key="user_username")
         display_name = st.text_input(tr("姓名", "Name"), key="user_display_name")
         password = st.text_input(tr("初始密码（至少 8 位）", "Password (8 characters or more)"), type="password",
+                                 help=tr("至少 8 位，且包含大写字母、小写字母、数字、符号中的至少三种",
+                                         "8 characters or more, of at least three of: upper-case, lower-case, digits, "
+                                         "symbols"),
                                  key="user_password")
         role = st.selectbox(tr("角色", "Role"), [r.value for r in Role], format_func=frozen(role_label, Role), key="user_role")
         org = org_choice(tr("授权党组织（含下级）", "On (and everything under it)"), orgs, "user_org")
@@ -235,6 +230,9 @@ def manage_section(who: Principal, people: pd.DataFrame, orgs: dict[str, str]) -
             attempt(lambda: change(admin.set_user_active, who, username=username, active=not active),
                     tr(f"已{'停用' if active else '启用'} {username}。",
                        f"{username} is {'deactivated' if active else 'activated'}."))
+        if pd.notna(mine["locked_until"].iat[0]) and st.button(tr("解除锁定", "Unlock"), key="unlock_submit"):
+            attempt(lambda: change(admin.unlock_user, who, username=username),
+                    tr(f"已解除 {username} 的锁定。", f"{username} is unlocked."))
     with password_col:
         password = st.text_input(tr("新密码", "New password"), type="password", key="reset_password")
         if st.button(tr("重置密码", "Reset the password"), key="reset_submit"):
@@ -359,30 +357,6 @@ def open_next(who: Principal) -> None:
         admin.open_next_cycle(session, who, context.registry())
 
 
-# --- the audit trail --------------------------------------------------------------------------------
-
-
-def audit_tab(who: Principal) -> None:
-    with context.engine().connect() as conn:
-        entities = tenant_wide(lambda: admin.audit_entities(conn, who))
-    if entities is None:
-        return
-    left, middle, right = st.columns(3)
-    entity = left.selectbox(tr("对象", "Entity"), [None, *entities], key="audit_entity",
-                            format_func=frozen(lambda e: tr("全部", "All") if e is None else word(AUDIT_ENTITY, e),
-                                               [None, *entities]))
-    actor = middle.text_input(tr("操作人", "Actor"), key="audit_actor")
-    limit = right.number_input(tr("条数", "Events"), min_value=10, max_value=5000, value=200, step=50,
-                               key="audit_limit")
-    with context.engine().connect() as conn:
-        events = admin.read_audit_trail(conn, who, entity=entity, actor=actor or None, limit=int(limit))
-    grid(pd.DataFrame({
-        tr("时间", "At"): events["at"], tr("操作人", "Actor"): events["actor"], tr("操作", "Action"): events["action"],
-        tr("对象", "Entity"): events["entity"], tr("操作对象", "About"): events["object"],
-        tr("原值", "Old"): events["old"], tr("新值", "New"): events["new"],
-        tr("备注", "Note"): events["note"]}), long_text=[tr("原值", "Old"), tr("新值", "New")])
-
-
 def render() -> None:
     who = context.signed_in()
     st.title(tr("系统管理", "Administration"))
@@ -392,9 +366,9 @@ def render() -> None:
         if report:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("测评票", "Ballots"),
-                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("审计日志", "Audit trail")],
+                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules")],
                    key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab, audit_tab)
+    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)
