@@ -42,6 +42,7 @@ NOT_AUDITED = {
     "auditevent": "the trail itself",
     "stagerun": "the calendar's own record of each run; what a run changes is audited by the step",
     "lease": "who holds a lock right now: gone when the work is done",
+    "login_failure": "the failed logins counted towards a lockout; each failure is audited as login_failed",
     "alembic_version": "the schema's revision",
 }
 

@@ -18,15 +18,13 @@ from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 import pytest
-from bastion import demo
-from bastion.core import dashboard, results, scoring
+from bastion.core import dashboard, results, scoring, users
 from bastion.core.access import Forbidden, Principal
 from bastion.core.bulletins.service import archive_dir
 from bastion.core.corrections import correct_points
+from bastion.core.db import transaction
 from bastion.core.errors import BastionError, NotFound
-from bastion.core.results import explain, read_results
 from bastion.core.models import (
     Bulletin,
     Evaluation,
@@ -37,9 +35,12 @@ from bastion.core.models import (
     Rectification,
     Tenant,
 )
+from bastion.core.results import explain, read_results
+from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bastion import demo
 from tests import factories
 
 TODAY = date(2026, 7, 1)
@@ -523,7 +524,11 @@ def test_the_heatmap_is_the_sum_of_the_lines_after_scoring_a_rescore_and_a_corre
         session.add(Organization(tenant_id=tenant.id, code="ZZ09", name="新设党总支", level="general_branch",
                                  parent_id=ids["DW"]))
         session.commit()
-    admin = Principal(user_id=1, username="admin", display_name="", tenant_id=tenant.id, grants=(("admin", ids["DW"]),))
+    with transaction(engine) as session:  # an administrator of the committee (a correction reads the user again)
+        users.create_user(session, tenant=tenant, username="admin", password="Bastion@2026", grants=[("admin", "DW")],
+                          actor="test")
+    with Session(engine) as session:
+        admin = users.principal_of(session, users.find_user(session, tenant.id, "admin"))
     nodes = [ids["DW"], *(ids[code] for code in ("ZZ01", "ZZ02", "ZZ03", "ZZ04"))]
 
     def check() -> pd.DataFrame:
