@@ -215,7 +215,9 @@ def test_two_workers_run_the_same_stage_once(engine, registry, tmp_path):
 
 async def _start_twice(base: str, deployment_id: str) -> list[str]:
     """Start the deployment twice at the same moment, as two people (or a schedule and a person) would."""
-    async with httpx.AsyncClient(base_url=base, timeout=20) as client:
+    # A generous timeout, not a retry: a request that timed out may still have created its flow run. The server's
+    # own SQLite database can keep a write waiting for many seconds on a loaded 2-core machine.
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         async def start() -> str:
             for _ in range(20):  # the server's own SQLite busy for a moment: 503, try again (as Prefect's client does)
                 response = await client.post(f"/deployments/{deployment_id}/create_flow_run",
