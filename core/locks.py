@@ -81,7 +81,8 @@ def _now() -> datetime:
     return utcnow()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (one we may not signal exists too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -94,7 +95,7 @@ def _alive(pid: int) -> bool:
 def _gone(row) -> bool:
     """Whether the lease's holder is gone: past its expiry, or its process dead on this host."""
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=_now().tzinfo)
-    return expires < _now() or (row.host == HOST and row.pid != os.getpid() and not _alive(row.pid))
+    return expires < _now() or (row.host == HOST and row.pid != os.getpid() and not process_alive(row.pid))
 
 
 def describe(row) -> str:

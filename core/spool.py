@@ -42,6 +42,7 @@ from sqlalchemy import Connection, Table
 
 from .errors import BastionError
 from .i18n import tr
+from .locks import process_alive
 
 WORKER = f"{__package__}.spool_worker"
 ATTACHED = "bastion_spool_attached"  # keys of the pool record's ``info``
@@ -234,7 +235,7 @@ def _dead(directory: Path) -> bool:
     except FileNotFoundError:
         host, pid = _owner_named(directory.name)
         if host == _host() and pid is not None:
-            return not _alive(pid)
+            return not process_alive(pid)
         try:
             return time.time() - directory.stat().st_mtime > UNOWNED_GRACE_SECONDS
         except FileNotFoundError:
@@ -254,16 +255,6 @@ def _owner_named(name: str) -> tuple[str | None, int | None]:
     """The host and pid a folder's name gives (``.bastion-spool-<host>-<pid>-<random>``), else Nones."""
     host, _, rest = name.removeprefix(PREFIX).rpartition("-")[0].rpartition("-")
     return (host, int(rest)) if host and rest.isdigit() else (None, None)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _host() -> str:
