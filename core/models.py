@@ -302,6 +302,9 @@ class Evaluation(SQLModel, table=True):
     base_points: float  # the scored indicators, before bonus
     bonus_points: float  # bonus after the scheme's cap
     total: float
+    assessed_points: float = 100  # the points assessed in the period (本期考核分值): lines not assessed left out
+    rate: float = 0  # total ÷ assessed_points × 100 (得分率): what short periods grade and rank by
+    level: str = Field(default="branch", max_length=32)  # OrgLevel of the organisation assessed; ranks are per level
     vetoed: bool = False
     veto_reasons: list[str] = _json(nullable=False, default_factory=list)
     grade: str = Field(max_length=32)
@@ -310,6 +313,7 @@ class Evaluation(SQLModel, table=True):
     tier: str = Field(max_length=32)
     status: str = Field(default="draft", max_length=16)  # EvaluationStatus
     scored_at: datetime = _when(default_factory=utcnow)
+    published_at: datetime | None = _when(default=None, nullable=True)  # first publication; kept when published again
 
 
 class EvaluationLine(SQLModel, table=True):
@@ -326,6 +330,7 @@ class EvaluationLine(SQLModel, table=True):
     value: float | None = None  # what was measured (a count, hours, a ballot average …)
     target: float | None = None
     veto: bool = False
+    assessed: bool = True  # False: not assessed in this period (本期不考核), 0 of 0 points
     reason: str
     evidence: str = ""
 

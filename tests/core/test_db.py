@@ -1,12 +1,13 @@
+from datetime import datetime, timezone
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlmodel import Session, SQLModel
+from sqlalchemy import MetaData, Table, insert, inspect, text
+from sqlmodel import SQLModel
 
 from bastion.core import db
 from bastion.core.cycles import cycle_scheme
-from bastion.core.models import Evaluation, EvaluationLine
 from bastion.core.settings import Settings
 from tests import factories
 
@@ -53,16 +54,19 @@ def test_the_block_subtotals_of_existing_results_are_filled_from_their_lines(tmp
             command.downgrade(config, "0006")
         scheme = cycle_scheme(cycle)
         codes = [i.code for i in scheme.indicators()]
-        with Session(engine) as session:
+        with engine.begin() as conn:  # the tables as 0006 had them, read from the database
+            tables = MetaData()
+            ev_t = Table("evaluation", tables, autoload_with=conn)
+            line_t = Table("evaluationline", tables, autoload_with=conn)
             for n, org in enumerate(("A", "B")):
-                evaluation = Evaluation(tenant_id=tenant.id, cycle_id=cycle.id, period="2026", org_id=ids[org],
-                                        scheme_id=scheme.id, scheme_version=scheme.version, base_points=0,
-                                        bonus_points=0, total=0, grade="", rank=n + 1, tier="")
-                session.add(evaluation)
-                session.flush()
-                session.add_all(EvaluationLine(evaluation_id=evaluation.id, indicator_code=code, points=(k % 4) * 0.5 + n,
-                                               reason="") for k, code in enumerate(codes))
-            session.commit()
+                evaluation_id = conn.execute(insert(ev_t).values(
+                    tenant_id=tenant.id, cycle_id=cycle.id, period="2026", org_id=ids[org], scheme_id=scheme.id,
+                    scheme_version=scheme.version, base_points=0, bonus_points=0, total=0, vetoed=False,
+                    veto_reasons=[], grade="", advanced_eligible=False, rank=n + 1, tier="", status="draft",
+                    scored_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+                conn.execute(insert(line_t), [
+                    {"evaluation_id": evaluation_id, "indicator_code": code, "points": (k % 4) * 0.5 + n,
+                     "veto": False, "reason": "", "evidence": ""} for k, code in enumerate(codes)])
         assert "blocksubtotal" not in inspect(engine).get_table_names()
 
         db.upgrade(engine)
