@@ -39,13 +39,13 @@ from .models import (
     Tenant,
     code_is,
 )
-from .periods import in_cycle
+from .periods import Period, in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
 from .scoring import apply_policies, store_block_subtotals
 from .tenants import enabled_plugins
 
-CONCLUDED = ["base_points", "bonus_points", "total", "grade", "advanced_eligible", "rank", "tier"]
+CONCLUDED = ["base_points", "bonus_points", "total", "rate", "grade", "advanced_eligible", "rank", "tier"]
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,14 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
         if target is None:
             raise NotFound(tr(f"{org_code} 没有 {key.key} 的考核结果", f"{org_code} has no result for {key.key}"))
         require(conn, principal, Action.administer, target.org_id)
-        old = conn.execute(select(line.id, line.points, line.reason)
+        old = conn.execute(select(line.id, line.points, line.reason, line.assessed)
                            .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
         if old is None:
             raise NotFound(tr(f"{org_code} 的 {key.key} 考核结果中没有指标 {indicator_code}",
                           f"{org_code}'s {key.key} result has no line for {indicator_code}"))
+        if not old.assessed:
+            raise BastionError(tr(f"{indicator_code} 在 {key.key} 不考核（本期不考核），没有分值可更正",
+                                  f"{indicator_code} is not assessed in {key.key}: it has no points to correct"))
         note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
         conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
         store_block_subtotals(conn, [target.id])
@@ -122,15 +125,16 @@ def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
                              func.sum(points).filter(bonus).label("bonus"))
                       .where(line.evaluation_id.in_(period_ids)).group_by(line.evaluation_id).subquery())
     sums = pd.read_sql(
-        select(e.id.label("evaluation_id"), e.org_id, o.code, e.vetoed, e.veto_reasons,
+        select(e.id.label("evaluation_id"), e.org_id, o.code, e.level, e.assessed_points, e.vetoed, e.veto_reasons,
                *[e[c].label(f"{c}_old") for c in CONCLUDED], per_evaluation.c.base, per_evaluation.c.bonus)
         .join_from(Evaluation.__table__, per_evaluation, per_evaluation.c.evaluation_id == e.id)
         .join(Organization.__table__, o.id == e.org_id), conn)
     sums["vetoed"] = sums["vetoed"].astype(bool)
     sums[["base", "bonus"]] = sums[["base", "bonus"]].fillna(0.0)
     sums["veto_reasons"] = sums["veto_reasons"].map(lambda v: v if isinstance(v, list) else json.loads(v))
-    concluded = conclude(cycle_scheme(cycle), sums[["org_id", "code"]],
-                         sums.set_index("org_id")[["base", "bonus", "vetoed", "veto_reasons"]])
+    concluded = conclude(cycle_scheme(cycle), sums[["org_id", "code", "level"]],
+                         sums.set_index("org_id")[["base", "bonus", "assessed_points", "vetoed", "veto_reasons"]],
+                         Period.parse(period))
     merged = sums.merge(concluded[EVALUATION_COLUMNS].rename(columns={c: f"{c}_new" for c in CONCLUDED}),
                         on="org_id")
     differs = pd.Series(False, index=merged.index)

@@ -12,19 +12,27 @@ How a period is scored
 2. Each rule type scores, in one vectorised call, every grid row of the indicators that use it
    (:class:`RuleType`). It returns the points, the measured value, a reason in words and the ids
    of the facts behind the points.
-3. Points are clipped to ``[0, indicator points]`` and rounded to 0.01; an organisation's base is
-   the sum of its non-bonus lines, its bonus the sum of its bonus lines capped at
-   ``scheme.bonus_cap``; ``total = base + bonus``. Totals are sums of the rounded lines, so an
-   explanation always adds up.
+   An indicator is scored only in the periods it is assessed in (:func:`assessed_in`: the scheme's
+   ``IndicatorSpec.assessed`` or its rule type's default); elsewhere its line says 本期不考核 and
+   carries 0 of 0 points. An indicator assesses the levels it names (branches by default).
+3. Points are clipped to ``[0, indicator points]`` and rounded half up (四舍五入) to 0.01, decimal-exact
+   (``core.rounding``); an organisation's base is the sum of its non-bonus lines, its bonus the sum of
+   its bonus lines capped at ``scheme.bonus_cap``; ``total = base + bonus``, capped at
+   ``scheme.max_total`` when the scheme has one. Totals are sums of the rounded lines, so an
+   explanation always adds up. ``assessed_points`` are the points of the lines assessed (bonus and
+   veto lines aside) and ``rate = total ÷ assessed_points × 100`` (得分率).
 4. Veto (一票否决): any line flagged veto makes the organisation vetoed; its grade is
    ``scheme.veto_grade`` whatever its points, it is never advanced-eligible, it ranks below
    every organisation that is not vetoed and it is always in the last tier.
-5. Grades: the first band (highest first) whose ``min_score`` the total reaches; below every band,
-   the last band.
-6. Ranking, the tie rule: not vetoed before vetoed, then total descending, then base (the points
-   before bonus) descending, then organisation code ascending. Ranks are therefore a permutation
-   1..n; equal totals are visible as such in the results.
-7. Tiers: see :class:`bastion.core.scheme.TierRule`.
+5. Grades: the first band (highest first) whose ``min_score`` the score reaches; below every band,
+   the last band. The score graded, ranked and tiered is the rate for periods shorter than the year
+   and the total for the year (``Scheme.rank_by`` may say otherwise): a month's grades mean what the
+   year's do.
+6. Ranking, within each level (党支部 with 党支部, 党总支 with 党总支), the tie rule: not vetoed
+   before vetoed, then the score descending, then base (the points before bonus) descending, then
+   organisation code ascending. Ranks are therefore a permutation 1..n per level; equal scores are
+   visible as such in the results.
+7. Tiers, within each level: see :class:`bastion.core.scheme.TierRule`.
 
 Where the rest lives
 ====================
@@ -50,18 +58,19 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import BastionError
 from .facts import FINDING_COLUMNS, LEDGER_COLUMNS, NUMERIC_FACTS, RATING_COLUMNS, Facts
 from .i18n import tr
-from .models import IndicatorKind
+from .models import IndicatorKind, OrgLevel
 from .periods import UNIT_MONTHS, Period
 from .plugin_faults import PluginFault, plugin_code
 from .reasons import TEXT, choose, concat, evidence_ids, fmt, formatted, join_text, points_text, text_series
+from .rounding import ROUND, half_up
 from .rule_helpers import SOURCE_LABELS, achievement, combine_sources, per_row
-from .scheme import ROUND, IndicatorSpec, Scheme
+from .scheme import Assessed, IndicatorSpec, Scheme
 
 __all__ = [
     # the engine's steps and what they take and give
     "Inputs", "ScoreResult", "LINE_COLUMNS", "EVALUATION_COLUMNS", "prepare", "score_slices", "subtotals",
     "block_subtotals", "conclude", "score", "indicator_frame", "resolve_targets", "validate_params",
-    "assign_grades", "rank", "assign_tiers", "ROUND",
+    "assign_grades", "rank", "assign_tiers", "assessed_in", "NOT_ASSESSED", "ROUND", "half_up", "Assessed",
     # the rule-type contract
     "RuleBatch", "RuleType", "RuleError", "NoParams",
     # named from here by plugins, defined elsewhere (see "Where the rest lives")
@@ -84,7 +93,7 @@ class RuleBatch:
 
     ``rows`` has one row per (organisation, indicator) with columns ``org_id``, ``indicator_code``,
     ``max_points``, ``kind``, ``tolerance``, ``target`` (NaN where none is set) and ``category``;
-    its index is the one the result must keep. ``params`` maps each indicator code to its
+    its index is the one the result must keep. Only indicators assessed in the period are in it. ``params`` maps each indicator code to its
     validated parameters (an instance of the rule type's ``Params``).
     """
 
@@ -120,9 +129,21 @@ class RuleType:
     #: Scored only once the period is over (ballots cast at its end, a term measured at its last day):
     #: a branch's progress so far shows 考核期末评分 instead of a partial score.
     at_period_end: ClassVar[bool] = False
+    #: In which periods its indicators are assessed when the scheme does not say (``scheme.Assessed``).
+    assessed: ClassVar[Assessed] = "every"
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def default_assessed(self, params: Any) -> Assessed:
+        """In which periods an indicator with these parameters is assessed by default: ``assessed``, unless
+        the parameters decide (a target set per quarter is assessed from the quarter up)."""
+        return self.assessed
+
+    def rated(self, code: str, params: Any, ratings: pd.DataFrame) -> bool:
+        """For ``assessed: rated``: whether the period's ratings (every branch's) rate indicator ``code``.
+        By default, any rating on it; a rule counting overall ballots says otherwise."""
+        return bool((ratings["indicator_code"] == code).any())
 
 
 class RuleError(BastionError):
@@ -172,7 +193,10 @@ def resolve_targets(scheme: Scheme, orgs: pd.DataFrame, overrides: pd.DataFrame 
 # --- scoring -------------------------------------------------------------------------------
 
 LINE_COLUMNS = ["org_id", "indicator_code", "block_code", "kind", "rule", "points", "max_points",
-                "value", "target", "veto", "veto_reason", "reason", "evidence"]
+                "value", "target", "veto", "veto_reason", "assessed", "reason", "evidence"]
+
+NOT_ASSESSED = "本期不考核"
+"""The reason of a line not assessed in its period."""
 
 
 @dataclass
@@ -190,10 +214,35 @@ class ScoreResult:
 def indicator_frame(scheme: Scheme) -> pd.DataFrame:
     rows = [
         {"indicator_code": i.code, "block_code": block.code, "kind": str(i.kind), "rule": i.rule,
-         "max_points": float(i.points), "tolerance": i.tolerance, "position": n}
+         "max_points": float(i.points), "tolerance": i.tolerance, "position": n,
+         "levels": tuple(str(level) for level in i.levels)}
         for n, (block, i) in enumerate((b, i) for b in scheme.blocks for i in b.indicators)
     ]
     return pd.DataFrame(rows)
+
+
+def assessed_in(assessed: Assessed, period: Period, rated: Any = None) -> bool:
+    """Whether an indicator ``assessed`` so (``scheme.Assessed``) is assessed in ``period``; ``rated`` answers
+    for ``rated`` (a callable, asked only then). A year so far (``Period.to_date``) measures everything."""
+    if period.to_date or assessed == "every":
+        return True
+    if isinstance(assessed, list):
+        return any(month in period.month_numbers for month in assessed)
+    if assessed == "rated":
+        return bool(rated())
+    return period.months >= {"quarter": 3, "half": 6, "year": 12}[assessed]
+
+
+def assessed_indicators(scheme: Scheme, rule_types: Mapping[str, RuleType], params: Mapping[str, Any],
+                        facts: Facts, period: Period) -> dict[str, bool]:
+    """Whether each indicator of the scheme is assessed in ``period`` (step 2): decided once for the period,
+    from every branch's facts, before the branches are scored slice by slice."""
+    out = {}
+    for spec in scheme.indicators():
+        rule = rule_types[spec.rule]
+        assessed = spec.assessed if spec.assessed is not None else rule.default_assessed(params[spec.code])
+        out[spec.code] = assessed_in(assessed, period, lambda: rule.rated(spec.code, params[spec.code], facts.ratings))
+    return out
 
 
 @dataclass(frozen=True)
@@ -213,6 +262,7 @@ class Inputs:
     target_rows: pd.DataFrame | None
     params: Mapping[str, Any]
     rule_owners: Mapping[str, str]
+    assessed: Mapping[str, bool]  # indicator code → assessed in the period (:func:`assessed_indicators`)
 
 
 def prepare(
@@ -238,8 +288,11 @@ def prepare(
     if params is None:
         params = validate_params(scheme, rule_types, rule_owners)
     orgs = orgs.sort_values("org_id", kind="stable").reset_index(drop=True)
-    return Inputs(scheme, rule_types, orgs, facts.within(period).sorted_by_org(), period, target_rows, params,
-                  rule_owners or {})
+    if "level" not in orgs:
+        orgs = orgs.assign(level=OrgLevel.branch.value)
+    facts = facts.within(period).sorted_by_org()
+    assessed = assessed_indicators(scheme, rule_types, params, facts, period)
+    return Inputs(scheme, rule_types, orgs, facts, period, target_rows, params, rule_owners or {}, assessed)
 
 
 def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.DataFrame]:
@@ -256,19 +309,22 @@ def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.Data
         lo, hi = int(part["org_id"].iloc[0]), int(part["org_id"].iloc[-1])
         targets = resolve_targets(scheme, part, inputs.target_rows)
         yield _score_lines(scheme, inputs.rule_types, specs, ind, part, inputs.facts.for_orgs(lo, hi),
-                           inputs.period, targets, inputs.params, inputs.rule_owners)
+                           inputs.period, targets, inputs.params, inputs.rule_owners, inputs.assessed)
 
 
 def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
-    """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``vetoed`` and ``veto_reasons``
-    (steps 3–4)."""
+    """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``assessed_points``, ``vetoed``
+    and ``veto_reasons`` (steps 3–4)."""
     is_bonus = lines["kind"] == IndicatorKind.bonus
+    counts = lines["assessed"].astype(bool) & ~is_bonus & (lines["kind"] != IndicatorKind.veto)
     sums = pd.DataFrame({
         "org_id": lines["org_id"],
         "base": lines["points"].where(~is_bonus, 0.0),
         "bonus": lines["points"].where(is_bonus, 0.0),
+        "assessed_points": lines["max_points"].astype(float).where(counts, 0.0),
         "vetoed": lines["veto"],
-    }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"), vetoed=("vetoed", "any"))
+    }).groupby("org_id").agg(base=("base", "sum"), bonus=("bonus", "sum"),
+                             assessed_points=("assessed_points", "sum"), vetoed=("vetoed", "any"))
     vetoes = lines.loc[lines["veto"], ["org_id", "veto_reason", "indicator_code"]]
     reasons = vetoes["veto_reason"].fillna(vetoes["indicator_code"]).groupby(vetoes["org_id"]).agg(list)
     lists: list[list] = [[] for _ in range(len(sums))]
@@ -288,23 +344,51 @@ def block_subtotals(lines: pd.DataFrame, *, by: str = "org_id") -> pd.DataFrame:
     return sums.reset_index()[[by, "block_code", "points"]]
 
 
-def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
-    """Totals, grades, ranks and tiers of every organisation (steps 3–7), from the :func:`subtotals` of all slices."""
-    ev = orgs[["org_id", "code"]].merge(sums, left_on="org_id", right_index=True, how="left")
-    ev["base_points"] = ev["base"].fillna(0.0).round(ROUND)
-    ev["bonus_points"] = np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap).round(ROUND)
-    ev["total"] = (ev["base_points"] + ev["bonus_points"]).round(ROUND)
+def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Totals, rates, grades, ranks and tiers of every organisation (steps 3–7), from the :func:`subtotals` of
+    all slices. ``orgs`` has ``org_id``, ``code`` and ``level`` (branch when absent)."""
+    columns = ["org_id", "code", *(["level"] if "level" in orgs else [])]
+    ev = orgs[columns].merge(sums, left_on="org_id", right_index=True, how="left")
+    if "level" not in ev:
+        ev["level"] = OrgLevel.branch.value
+    ev["base_points"] = half_up(ev["base"].fillna(0.0))
+    ev["bonus_points"] = half_up(np.minimum(ev["bonus"].fillna(0.0), scheme.bonus_cap))
+    ev["total"] = half_up(ev["base_points"] + ev["bonus_points"])
+    if scheme.max_total is not None:
+        ev["total"] = np.minimum(ev["total"], scheme.max_total)
+    ev["assessed_points"] = half_up(ev["assessed_points"].fillna(0.0).astype(float))
     ev["vetoed"] = ev["vetoed"].fillna(False).astype(bool)
     ev["veto_reasons"] = ev["veto_reasons"].apply(lambda r: r if isinstance(r, list) else [])
-    grade, advanced = assign_grades(scheme, ev["total"], ev["vetoed"])
+    return finish(scheme, ev, period)
+
+
+def finish(scheme: Scheme, ev: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The rate, grade, rank and tier of results whose totals and assessed points are known (steps 3, 5–7):
+    ``ev`` has ``org_id``, ``code``, ``level``, ``base_points``, ``bonus_points``, ``total``, ``assessed_points``,
+    ``vetoed`` and ``veto_reasons``. Ranks and tiers are within each level."""
+    ev = ev.copy()
+    points = ev["assessed_points"].astype(float)
+    ev["rate"] = half_up((ev["total"] / points.where(points > 0) * 100).fillna(0.0))
+    ev["score"] = ev["rate"] if scheme.ranks_by_rate(period.months) else ev["total"]
+    grade, advanced = assign_grades(scheme, ev["score"], ev["vetoed"])
     ev["grade"], ev["advanced_eligible"] = grade, advanced
     ev["rank"] = rank(ev)
-    ev["tier"] = assign_tiers(scheme, ev["rank"], ev["total"], ev["vetoed"])
-    return ev.sort_values("rank")[EVALUATION_COLUMNS].reset_index(drop=True)
+    ev["tier"] = assign_tiers(scheme, ev["rank"], ev["score"], ev["vetoed"], ev["level"])
+    return ev.sort_values(["level", "rank"], key=level_order)[EVALUATION_COLUMNS].reset_index(drop=True)
 
 
-EVALUATION_COLUMNS = ["org_id", "base_points", "bonus_points", "total", "vetoed", "veto_reasons", "grade",
-                      "advanced_eligible", "rank", "tier"]
+def level_order(column: pd.Series) -> pd.Series:
+    """Sort key of results level by level (``sort_values(key=...)``): branches first, then the levels above them, then party groups (a column other than
+    ``level`` as it is)."""
+    if column.name != "level":
+        return column
+    order = {OrgLevel.branch.value: 0, OrgLevel.general_branch.value: 1, OrgLevel.committee.value: 2,
+             OrgLevel.group.value: 3}
+    return column.map(order).fillna(9)
+
+
+EVALUATION_COLUMNS = ["org_id", "level", "base_points", "bonus_points", "total", "assessed_points", "rate", "vetoed",
+                      "veto_reasons", "grade", "advanced_eligible", "rank", "tier"]
 
 
 def score(
@@ -329,17 +413,19 @@ def score(
     parts = list(score_slices(inputs, slice_size=slice_size))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
     sums = pd.concat([subtotals(p) for p in parts]) if parts else subtotals(lines)
-    return ScoreResult(period, scheme.id, scheme.version, conclude(scheme, inputs.orgs, sums), lines)
+    return ScoreResult(period, scheme.id, scheme.version, conclude(scheme, inputs.orgs, sums, inputs.period), lines)
 
 
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],
                  ind: pd.DataFrame, orgs: pd.DataFrame, facts: Facts, period: Period, targets: pd.DataFrame,
-                 params: Mapping[str, Any], rule_owners: Mapping[str, str]) -> pd.DataFrame:
-    """The lines of one slice of organisations: the grid (step 1), the rule types (2), the points clipped
-    and rounded (3)."""
+                 params: Mapping[str, Any], rule_owners: Mapping[str, str],
+                 assessed: Mapping[str, bool]) -> pd.DataFrame:
+    """The lines of one slice of organisations: the grid (step 1), the rule types on the indicators assessed
+    (2), the points clipped and rounded (3)."""
     grid = _grid(orgs, ind).merge(targets, on=["org_id", "indicator_code"], how="left")  # a left merge keeps the order
-    outputs = []
-    for rule_name, rows in grid.groupby("rule", sort=True):
+    grid["assessed"] = grid["indicator_code"].map(assessed).fillna(True).astype(bool)
+    outputs = [_not_assessed(grid[~grid["assessed"]])]
+    for rule_name, rows in grid[grid["assessed"]].groupby("rule", sort=True):
         rule = rule_types.get(rule_name)
         owner = rule_owners.get(rule_name)
         if rule is None:
@@ -360,16 +446,36 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
 
     lines = grid.join(pd.concat(outputs).sort_index())  # each rule's rows back in the grid's order: no realignment
     lines["target"] = lines["period_target"].where(lines["period_target"].notna(), lines["target"])
-    lines["points"] = np.where(lines["kind"] == IndicatorKind.veto, 0.0,
-                               lines["points"].clip(lower=0.0, upper=lines["max_points"])).round(ROUND)
+    lines["target"] = lines["target"].where(lines["assessed"])
+    lines["points"] = half_up(pd.Series(np.where(lines["kind"] == IndicatorKind.veto, 0.0,
+                                                 lines["points"].clip(lower=0.0, upper=lines["max_points"])),
+                                        index=lines.index))
     return lines[LINE_COLUMNS]
 
 
+def _not_assessed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rules' part of the lines not assessed in the period: 0 points, nothing measured, 本期不考核."""
+    out = pd.DataFrame(index=rows.index)
+    out["points"] = 0.0
+    out["reason"] = pd.Series(NOT_ASSESSED, index=rows.index, dtype=TEXT)
+    out["value"] = np.nan
+    out["period_target"] = np.nan
+    out["evidence"] = pd.Series("", index=rows.index, dtype=TEXT)
+    out["veto"] = False
+    out["veto_reason"] = pd.Series(None, index=rows.index, dtype=object)
+    return out
+
+
 def _grid(orgs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
-    """One row per (organisation, indicator), in line order: by ``orgs``' order, then the scheme's."""
+    """One row per (organisation, indicator of its level), in line order: by ``orgs``' order, then the scheme's."""
     n, k = len(orgs), len(ind)
     left = orgs[["org_id", "category"]].iloc[np.repeat(np.arange(n), k)].reset_index(drop=True)
-    return pd.concat([left, ind.iloc[np.tile(np.arange(k), n)].reset_index(drop=True)], axis=1)
+    grid = pd.concat([left, ind.iloc[np.tile(np.arange(k), n)].reset_index(drop=True)], axis=1)
+    levels = orgs["level"].astype(str).to_numpy()
+    if (levels == OrgLevel.branch.value).all() and all(OrgLevel.branch.value in ls for ls in ind["levels"]):
+        return grid.drop(columns="levels")  # the common case: every indicator assesses every branch
+    applies = np.array([[level in ls for ls in ind["levels"]] for level in levels]).reshape(-1)
+    return grid[applies].drop(columns="levels").reset_index(drop=True)
 
 
 def validate_params(scheme: Scheme, rule_types: Mapping[str, RuleType],
@@ -431,25 +537,38 @@ def assign_grades(scheme: Scheme, total: pd.Series, vetoed: pd.Series) -> tuple[
 
 
 def rank(ev: pd.DataFrame) -> pd.Series:
-    """Ranks 1..n by the documented tie rule (module docstring, step 6)."""
-    order = ev.sort_values(["vetoed", "total", "base_points", "code"],
-                           ascending=[True, False, False, True], kind="stable").index
+    """Ranks 1..n within each level by the documented tie rule (module docstring, step 6): ``ev`` has
+    ``vetoed``, ``score`` (``total`` when absent), ``base_points``, ``code`` and optionally ``level``."""
+    score = ev["score"] if "score" in ev else ev["total"]
+    level = ev["level"] if "level" in ev else pd.Series("", index=ev.index)
+    keys = pd.DataFrame({"level": level, "vetoed": ev["vetoed"], "score": score, "base": ev["base_points"],
+                         "code": ev["code"]}, index=ev.index)
+    order = keys.sort_values(["level", "vetoed", "score", "base", "code"],
+                             ascending=[True, True, False, False, True], kind="stable")
     ranks = pd.Series(0, index=ev.index, dtype="int64")
-    ranks.loc[order] = np.arange(1, len(order) + 1)
+    ranks.loc[order.index] = order.groupby("level", sort=False).cumcount().to_numpy() + 1
     return ranks
 
 
-def assign_tiers(scheme: Scheme, ranks: pd.Series, total: pd.Series, vetoed: pd.Series) -> pd.Series:
-    """Tier per organisation (step 7): by rank share or by score band; vetoed ones in the last tier."""
+def assign_tiers(scheme: Scheme, ranks: pd.Series, score: pd.Series, vetoed: pd.Series,
+                 level: pd.Series | None = None) -> pd.Series:
+    """Tier per organisation (step 7), within each level: by rank share, rank count or score band; vetoed
+    ones in the last tier."""
+    if level is not None and level.nunique() > 1:
+        return pd.concat([assign_tiers(scheme, ranks[part.index], score[part.index], vetoed[part.index])
+                          for _, part in level.groupby(level, sort=False)]).reindex(ranks.index)
     bands = scheme.tiers.bands
     names = np.array([b.name for b in bands], dtype=object)
     n = len(ranks)
     if scheme.tiers.method == "rank_share":
         bounds = np.array([math.ceil(round(c * n, 9)) for c in np.cumsum([b.share for b in bands])])
         idx = np.searchsorted(bounds, ranks.to_numpy(), side="left")
+    elif scheme.tiers.method == "rank_count":
+        bounds = np.cumsum([b.count or 0 for b in bands[:-1]])
+        idx = np.searchsorted(bounds, ranks.to_numpy(), side="left")
     else:
         mins = np.array([b.min_score if b.min_score is not None else -np.inf for b in bands], dtype=float)
-        idx = (total.to_numpy()[:, None] < mins[None, :] - 1e-9).sum(axis=1)
+        idx = (score.to_numpy()[:, None] < mins[None, :] - 1e-9).sum(axis=1)
     idx = np.minimum(idx, len(bands) - 1)
     idx = np.where(vetoed.to_numpy(), len(bands) - 1, idx)
     return pd.Series(names[idx], index=ranks.index, dtype=object)

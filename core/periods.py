@@ -43,6 +43,9 @@ class Period:
     year: int
     first_month: int
     months: int
+    #: A year so far (:func:`year_to_date`), not a period of the calendar: every indicator is measured in it,
+    #: against its annual target pro rata, to show a branch its progress.
+    to_date: bool = False
 
     @classmethod
     def parse(cls, key: str) -> Period:
@@ -95,6 +98,11 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day < self.end
+
+    @property
+    def month_numbers(self) -> range:
+        """The months of the year the period covers (1–12)."""
+        return range(self.first_month, self.first_month + self.months)
 
 
 def time_order(key: str) -> tuple[date, int]:
@@ -158,7 +166,7 @@ def year_to_date(year: int, today: date) -> Period:
     what a branch's progress so far is scored over. Not a period of the calendar, so its key is its own
     (``2026-01~05``) and is never stored."""
     months = 12 if today.year > year else 1 if today.year < year else today.month
-    return Period(f"{year}-01~{months:02d}", year, 1, months)
+    return Period(f"{year}-01~{months:02d}", year, 1, months, to_date=True)
 
 
 def last_completed(months: int, day: date) -> Period:

@@ -8,6 +8,7 @@ the incentive policies all read results through this module.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,9 @@ from .contributions import HISTORY_COLUMNS
 from .periods import Period, in_time_order, time_order
 from .errors import NotFound
 from .i18n import tr
+from .engine import level_order
+from .rounding import half_up
+from .scheme import POINTS_EPSILON
 from .models import (
     Cycle,
     Evaluation,
@@ -29,6 +33,7 @@ from .models import (
     Indicator,
     LedgerEntry,
     Organization,
+    OrgLevel,
     Rating,
     code_is,
 )
@@ -36,19 +41,24 @@ from .models import (
 EVIDENCE_KINDS = ("ledger", "finding", "rating")
 
 
-def read_results(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
-    """A period's results with the organisations' names, in rank order."""
+def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | None = OrgLevel.branch.value
+                 ) -> pd.DataFrame:
+    """A period's results of one level (党支部 by default; None: every level, level by level) with the
+    organisations' names, in rank order."""
     e, o = Evaluation.__table__.c, Organization.__table__.c
     parent = Organization.__table__.alias("parent")
-    query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, o.category,
+    query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, e.level, o.category,
                     o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
-                    e.base_points, e.bonus_points, e.total, e.vetoed,
+                    e.base_points, e.bonus_points, e.total, e.assessed_points, e.rate, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
                     e.scheme_version)
              .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
              .outerjoin(parent, parent.c.id == o.parent_id)
-             .where(e.cycle_id == cycle_id, e.period == period).order_by(e.rank))
+             .where(e.cycle_id == cycle_id, e.period == period))
+    if level is not None:
+        query = query.where(e.level == level)
     frame = pd.read_sql(query, conn)
+    frame = frame.sort_values(["level", "rank"], key=level_order, kind="stable").reset_index(drop=True)
     frame["vetoed"] = frame["vetoed"].astype(bool)
     frame["advanced_eligible"] = frame["advanced_eligible"].astype(bool)
     frame["veto_reasons"] = frame["veto_reasons"].map(_as_list)
@@ -129,9 +139,10 @@ def policy_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataF
 def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The JSON shape of ``bastion results --format json``."""
     return [
-        {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "category": r.category,
-         "parent": r.parent_name, "total": float(r.total), "base_points": float(r.base_points),
-         "bonus_points": float(r.bonus_points), "grade": r.grade, "advanced_eligible": bool(r.advanced_eligible),
+        {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "level": r.level, "category": r.category,
+         "parent": r.parent_name, "parent_code": r.parent_code, "total": float(r.total),
+         "base_points": float(r.base_points), "bonus_points": float(r.bonus_points),
+         "assessed_points": float(r.assessed_points), "rate": float(r.rate), "grade": r.grade, "advanced_eligible": bool(r.advanced_eligible),
          "rank": int(r.rank), "tier": r.tier, "vetoed": bool(r.vetoed), "vetoes": list(r.veto_reasons),
          "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}"}
         for r in frame.itertuples()
@@ -213,15 +224,34 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     line, ind = EvaluationLine.__table__.c, Indicator.__table__.c
     rows = conn.execute(
         select(line.indicator_code, ind.name, ind.block_code, ind.block_name, ind.kind, line.points,
-               ind.points.label("max_points"), line.value, line.target, line.veto, ind.rule, line.reason, line.evidence)
+               ind.points.label("max_points"), line.value, line.target, line.veto, line.assessed, ind.rule,
+               line.reason, line.evidence)
         .join_from(EvaluationLine.__table__, Indicator.__table__,
                    (ind.code == line.indicator_code) & (ind.cycle_id == cycle.id))
         .where(line.evaluation_id == ev["id"]).order_by(ind.position)).mappings().all()
-    lines = [dict(r) | {"evidence": parse_evidence(r["evidence"])} for r in rows]
+    # A line not assessed in the period (本期不考核) is out of 0 points: the blocks add up to the points assessed.
+    lines = [dict(r) | {"evidence": parse_evidence(r["evidence"]), "assessed": bool(r["assessed"]),
+                        "max_points": r["max_points"] if r["assessed"] else 0.0} for r in rows]
     wanted = {k: sorted({i for r in lines for i in r["evidence"].get(k, [])}) for k in EVIDENCE_KINDS}
     evaluation = dict(ev)
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
     return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+
+
+def score_statement(evaluation: Mapping[str, Any]) -> str:
+    """A result's figures in one sentence: total = base + bonus, the cap on the total where it bit (总分封顶), and
+    the points assessed in the period with the rate (得分率) where they are not the scheme's whole table."""
+    ev = evaluation
+    raw = half_up(ev["base_points"] + ev["bonus_points"])
+    text = tr(f"总分 {ev['total']:g} = 基本分 {ev['base_points']:g} + 加分 {ev['bonus_points']:g}",
+              f"total {ev['total']:g} = base {ev['base_points']:g} + bonus {ev['bonus_points']:g}")
+    if raw > ev["total"] + POINTS_EPSILON:
+        text = tr(f"总分 {ev['total']:g}（基本分 {ev['base_points']:g} + 加分 {ev['bonus_points']:g} = {raw:g}，"
+                  f"总分封顶 {ev['total']:g} 分）",
+                  f"total {ev['total']:g} (base {ev['base_points']:g} + bonus {ev['bonus_points']:g} = {raw:g}, "
+                  f"capped at {ev['total']:g})")
+    return text + tr(f"；本期考核 {ev['assessed_points']:g} 分，得分率 {ev['rate']:g}%",
+                     f"; {ev['assessed_points']:g} points assessed in the period, rate {ev['rate']:g}%")
 
 
 EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),

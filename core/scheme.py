@@ -18,12 +18,28 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .i18n import tr
-from .models import IndicatorKind, RatingSource
+from .models import IndicatorKind, OrgLevel, RatingSource
+from .rounding import ROUND
+
+__all__ = ["ROUND", "POINTS_EPSILON", "Assessed", "IndicatorSpec", "indicator", "BlockSpec", "GradeBand", "TierBand",
+           "TierRule", "CalendarEntry", "LevelRule", "Scheme"]
 
 POINTS_EPSILON = 1e-6
-ROUND = 2
-"""Points are kept to this many decimals (0.01): the engine rounds each line's points to them, and reasons
-show numbers the same way."""
+
+Assessed = Literal["every", "quarter", "half", "year", "rated"] | list[int]
+"""In which periods an indicator is assessed (考核周期):
+
+- ``every``: every period — months, quarters, halves and the year;
+- ``quarter`` / ``half``: periods of at least a quarter / a half-year, and the year;
+- ``year``: the year only (年终考核);
+- ``rated``: where it is rated — a period in which the tenant's branches were rated on it (ballots
+  and levels are cast in some months only: 民主测评 in June and December, say);
+- a list of months (e.g. ``[6, 12]``): the periods that contain one of them (June: 2026-06, Q2, H1
+  and the year).
+
+An indicator that does not say takes its rule type's default (``RuleType.assessed``): counts per
+month every period, a target set for a quarter from the quarter up, ballots and levels where rated.
+"""
 
 
 class _Strict(BaseModel):
@@ -46,6 +62,15 @@ class IndicatorSpec(_Strict):
         default_factory=dict,
         description="Default target by branch category; the key '*' applies to every category.",
     )
+    assessed: Assessed | None = Field(
+        default=None, description="In which periods the indicator is assessed (see Assessed); None: the rule "
+        "type's default.",
+    )
+    levels: list[OrgLevel] = Field(
+        default_factory=lambda: [OrgLevel.branch], min_length=1,
+        description="The levels of organisation it assesses (党支部 by default; 党总支 … where the scheme assesses "
+        "them by their own indicators, see Scheme.levels).",
+    )
     description: str = ""
 
     @model_validator(mode="after")
@@ -57,17 +82,25 @@ class IndicatorSpec(_Strict):
             raise ValueError(tr("否定指标以外的指标分值须大于 0", "an indicator that is not a veto must carry more than 0 points"))
         if self.tolerance is not None and self.kind != IndicatorKind.flexible:
             raise ValueError(tr("只有弹性指标才有允许波动范围（tolerance）", "only flexible indicators have a tolerance"))
+        if isinstance(self.assessed, list) and (not self.assessed or any(not 1 <= m <= 12 for m in self.assessed)):
+            raise ValueError(tr(f"考核月份（assessed）须为 1 至 12 月，不能是 {self.assessed}",
+                                f"assessed months must be 1 to 12, not {self.assessed}"))
         return self
 
 
 def indicator(code: str, name: str, kind: str, points: float, rule: str, params: dict[str, Any] | None = None,
               targets: dict[str, float] | None = None, *, tolerance: float | None = None,
+              assessed: str | list[int] | None = None, levels: list[str] | None = None,
               description: str = "") -> dict[str, Any]:
     """One indicator of a scheme document, as plain data: a shorthand for plugins writing their table."""
     spec = {"code": code, "name": name, "kind": kind, "points": points, "rule": rule, "params": params or {},
             "targets": targets or {}, "description": description}
     if tolerance is not None:
         spec["tolerance"] = tolerance
+    if assessed is not None:
+        spec["assessed"] = assessed
+    if levels is not None:
+        spec["levels"] = levels
     return spec
 
 
@@ -78,7 +111,12 @@ class BlockSpec(_Strict):
 
     @property
     def points(self) -> float:
-        return sum(i.points for i in self.indicators if i.kind not in (IndicatorKind.veto, IndicatorKind.bonus))
+        """The block's points for branches (党支部): its scored indicators that assess them."""
+        return self.points_of(OrgLevel.branch)
+
+    def points_of(self, level: OrgLevel | str) -> float:
+        return sum(i.points for i in self.indicators
+                   if i.kind not in (IndicatorKind.veto, IndicatorKind.bonus) and level in i.levels)
 
 
 class GradeBand(_Strict):
@@ -91,23 +129,30 @@ class TierBand(_Strict):
     name: str
     share: float | None = Field(default=None, gt=0, le=1, description="For method rank_share.")
     min_score: float | None = Field(default=None, description="For method score.")
+    count: int | None = Field(default=None, ge=1, description="For method rank_count: how many ranks the band holds.")
 
 
 class TierRule(_Strict):
-    """How results fall into tiers (档次): by share of the ranking or by score bands.
+    """How results fall into tiers (档次): by share of the ranking, by fixed rank counts or by score bands.
 
     ``rank_share``: bands in order from the first tier; a branch at rank r of n is in the first band
     whose cumulative share × n reaches r (rounded up), so the first tier is never empty.
+    ``rank_count``: bands in order from the first tier, each holding ``count`` ranks (ranks 1–2, 3–6,
+    7–8: counts 2, 4, 2); the last band also holds every rank after them, and may leave out its count.
     ``score``: bands in descending ``min_score`` order; a branch is in the first band it reaches.
     Either way a vetoed branch is always in the last tier.
     """
 
-    method: Literal["rank_share", "score"]
+    method: Literal["rank_share", "rank_count", "score"]
     bands: list[TierBand] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> TierRule:
-        if self.method == "rank_share":
+        if self.method == "rank_count":
+            if any(b.count is None for b in self.bands[:-1]):
+                raise ValueError(tr("按名次数（rank_count）划分档次时，除最后一档外每一档都须有名次数（count）",
+                                    "tiers by rank_count need a count on every band but the last"))
+        elif self.method == "rank_share":
             if any(b.share is None for b in self.bands):
                 raise ValueError(tr("按排名比例（rank_share）划分档次时，每一档都须有比例（share）",
                                     "tiers by rank_share need a share on every band"))
@@ -132,6 +177,25 @@ class CalendarEntry(_Strict):
     description: str = ""
 
 
+class LevelRule(_Strict):
+    """How the organisations of a level above the branch (党总支、直属党组织、党委) are assessed (一级考一级).
+
+    ``by``: ``own`` — by the scheme's indicators that name the level (``IndicatorSpec.levels``), as a
+    branch is; ``rollup`` — by the results of the branches directly under it, their mean rate
+    (``rollup: mean``) or weighted by member count (``weighted``); ``both`` — ``rollup_share`` of the
+    result from the roll-up, the rest from its own indicators. The result is out of 100 points: a
+    roll-up's total is the branches' mean rate (its ``assessed_points`` 100), a combined one
+    ``(1 − s) × own rate + s × roll-up rate``. The branches of an organisation are those below it in
+    the tree (a 党委's through its 党总支 too). Party groups (党小组) have no branches: only ``own``.
+    Results rank within each level.
+    """
+
+    level: Literal["general_branch", "committee", "group"]
+    by: Literal["own", "rollup", "both"] = "rollup"
+    rollup: Literal["mean", "weighted"] = "mean"
+    rollup_share: float = Field(default=0.5, gt=0, lt=1, description="For by: both.")
+
+
 class Scheme(_Strict):
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1, max_length=64)
@@ -139,6 +203,17 @@ class Scheme(_Strict):
     description: str = ""
     total_points: float = 100
     bonus_cap: float = Field(default=0, ge=0)
+    max_total: float | None = Field(
+        default=None, gt=0,
+        description="A cap on the total after bonus (总分封顶), e.g. 100: total = min(max_total, base + bonus); "
+        "stated in the explanation of a capped result.",
+    )
+    rank_by: Literal["rate", "total"] | None = Field(
+        default=None,
+        description="What grades, tiers, ranks and policies go by: the rate (得分率, total ÷ the points assessed "
+        "in the period × 100) or the total. None: the rate for periods shorter than the year, the total for "
+        "the year — a month's or a quarter's grades then mean what the year's do.",
+    )
     blocks: list[BlockSpec] = Field(min_length=1)
     grades: list[GradeBand] = Field(min_length=1)
     veto_grade: str = "不合格"
@@ -151,6 +226,11 @@ class Scheme(_Strict):
     )
     policies: list[str] = Field(default_factory=list, description="Incentive policies applied on publication.")
     calendar: list[CalendarEntry] = Field(default_factory=list)
+    levels: list[LevelRule] = Field(
+        default_factory=list,
+        description="The levels above the branch the scheme assesses, and how (一级抓一级、一级考一级); branches "
+        "are always assessed.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scheme:
@@ -164,6 +244,7 @@ class Scheme(_Strict):
                 f"各板块分值合计 {scored:g} 分，与方案总分（total_points）{self.total_points:g} 分不符",
                 f"the blocks' points add up to {scored:g}, not the scheme's total_points {self.total_points:g}"
             ))
+        self._levels_consistent()
         mins = [g.min_score for g in self.grades]
         if mins != sorted(mins, reverse=True):
             raise ValueError(tr("等次须按最低分（min_score）从高到低排列",
@@ -182,6 +263,27 @@ class Scheme(_Strict):
             raise ValueError(tr("测评来源权重（source_weights）不能为负数", "source_weights must not be negative"))
         return self
 
+    def _levels_consistent(self) -> None:
+        named = [rule.level for rule in self.levels]
+        if len(set(named)) != len(named):
+            raise ValueError(tr("考核层级（levels）重复", "a level is listed twice in levels"))
+        for rule in self.levels:
+            own = [i.code for i in self.indicators() if rule.level in i.levels]
+            if rule.by in ("own", "both") and not own:
+                raise ValueError(tr(f"层级 {rule.level} 按自身指标考核，但没有指标的 levels 含 {rule.level}",
+                                    f"level {rule.level} is assessed by its own indicators, but no indicator "
+                                    f"lists {rule.level} in its levels"))
+            if rule.level == OrgLevel.group and rule.by != "own":
+                raise ValueError(tr("党小组下没有党支部，只能按自身指标（own）考核",
+                                    "a party group has no branches under it: it is assessed by its own indicators only"))
+        assessed = {OrgLevel.branch.value} | {r.level for r in self.levels if r.by in ("own", "both")}
+        for spec in self.indicators():
+            stray = [str(level) for level in spec.levels if level not in assessed]
+            if stray:
+                raise ValueError(tr(f"指标 {spec.code} 考核层级 {'、'.join(stray)}，但方案的 levels 未规定按自身指标考核该层级",
+                                    f"indicator {spec.code} assesses {', '.join(stray)}, which the scheme's levels "
+                                    f"do not assess by their own indicators"))
+
     def indicators(self) -> Iterator[IndicatorSpec]:
         for block in self.blocks:
             yield from block.indicators
@@ -189,6 +291,10 @@ class Scheme(_Strict):
     def block_of(self) -> dict[str, BlockSpec]:
         return {i.code: b for b in self.blocks for i in b.indicators}
 
-    @property
-    def max_total(self) -> float:
-        return self.total_points + self.bonus_cap
+    def ranks_by_rate(self, months: int) -> bool:
+        """Whether a period of ``months`` months grades, tiers and ranks by the rate (see ``rank_by``)."""
+        return self.rank_by == "rate" if self.rank_by is not None else months < 12
+
+    def assesses(self, level: OrgLevel | str) -> LevelRule | None:
+        """How the scheme assesses ``level`` (None for a level it does not assess above the branch)."""
+        return next((rule for rule in self.levels if rule.level == level), None)

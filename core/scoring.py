@@ -84,7 +84,7 @@ class ScoreSummary:
 def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None) -> pd.DataFrame:
     """The branches (党支部) a cycle scores: active organisations at branch level (only ``org_id``, when given)."""
     o = Organization.__table__.c
-    query = (select(o.id.label("org_id"), o.code, o.name, o.category, o.parent_id, o.secretary,
+    query = (select(o.id.label("org_id"), o.code, o.name, o.level, o.category, o.parent_id, o.secretary,
                     o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count, o.party_staff_count)
              .where(o.tenant_id == tenant_id, o.level == OrgLevel.branch.value, o.active.is_(True))
              .order_by(o.code))
@@ -210,7 +210,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
             blocks = pd.concat(blocks, ignore_index=True)
             _insert_block_subtotals(conn, blocks.assign(evaluation_id=blocks["org_id"].map(ids)))
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
-    evaluations = conclude(inputs.scheme, inputs.orgs, sums)
+    evaluations = conclude(inputs.scheme, inputs.orgs, sums, inputs.period)
     _update_evaluations(conn, evaluations, ids)
     return evaluations
 
@@ -222,6 +222,7 @@ def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Se
     bulk_insert(conn, ev_t, {
         "tenant_id": [cycle.tenant_id] * n, "cycle_id": [cycle.id] * n,
         "org_id": inputs.orgs["org_id"].astype("int64").tolist(), "period": [inputs.period.key] * n,
+        "level": inputs.orgs["level"].astype(str).tolist(), "assessed_points": [0.0] * n, "rate": [0.0] * n,
         "scheme_id": [inputs.scheme.id] * n, "scheme_version": [inputs.scheme.version] * n,
         "base_points": [0.0] * n, "bonus_points": [0.0] * n, "total": [0.0] * n, "vetoed": [False] * n,
         "veto_reasons": [[]] * n, "grade": [""] * n, "advanced_eligible": [False] * n, "rank": [0] * n,
@@ -245,6 +246,7 @@ def _line_batch(lines: pd.DataFrame, ids: pd.Series) -> pa.RecordBatch:
         "value": floats("value"),
         "target": floats("target"),
         "veto": pa.array(lines["veto"].to_numpy(dtype=bool)),
+        "assessed": pa.array(lines["assessed"].to_numpy(dtype=bool)),
         "reason": pa.array(lines["reason"].array),
         "evidence": pa.array(lines["evidence"].fillna("").array),
     })
@@ -281,6 +283,7 @@ def _update_evaluations(conn: Connection, evaluations: pd.DataFrame, ids: pd.Ser
         "id": ev["org_id"].map(ids).astype("int64").tolist(),
         "base_points": ev["base_points"].astype(float).tolist(), "bonus_points": ev["bonus_points"].astype(float).tolist(),
         "total": ev["total"].astype(float).tolist(), "vetoed": ev["vetoed"].astype(bool).tolist(),
+        "assessed_points": ev["assessed_points"].astype(float).tolist(), "rate": ev["rate"].astype(float).tolist(),
         "veto_reasons": [list(r) for r in ev["veto_reasons"]], "grade": ev["grade"].tolist(),
         "advanced_eligible": ev["advanced_eligible"].astype(bool).tolist(), "rank": ev["rank"].astype(int).tolist(),
         "tier": ev["tier"].tolist(),

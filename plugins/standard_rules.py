@@ -1,7 +1,8 @@
 """Built-in plugin ``standard-rules``: the measures most schemes are made of (通用计分规则).
 
 - ``ledger_target``   ledger entries of a type (count, or sum of quantity) against the target,
-                      optionally per month/quarter/half-year unit (三会一课 每季度一次 …)
+                      optionally per month/quarter/half-year unit (三会一课 每季度一次 …) and per member
+                      (人均志愿服务 8 小时); assessed from its unit up, or every period pro rata
 - ``ledger_per_item`` points per ledger entry up to the indicator's points (bonus items)
 - ``finding_deduction`` full points less the deductions of the findings against the indicator
 - ``veto_on_finding`` a veto indicator: any finding against it vetoes the branch (一票否决)
@@ -82,9 +83,23 @@ class LedgerTarget(RuleType):
         per: Literal["month", "quarter", "half", "year"] = Field(
             default="year",
             description="The unit the target is set for. Periods longer than the unit are scored "
-            "unit by unit (each unit's share of its target, averaged); shorter periods get the "
-            "target pro rata.",
+            "unit by unit (each unit's share of its target, averaged). By default the indicator is "
+            "assessed in periods at least as long as its unit (a yearly target at year end only).",
         )
+        prorate: bool = Field(
+            default=False,
+            description="Assess the indicator in every period, shorter ones against the target pro rata "
+            "(a yearly 12 is 1 in a month).",
+        )
+        per_member: bool = Field(
+            default=False,
+            description="The target is per member (人均): × the branch's member count (党员人数).",
+        )
+
+    def default_assessed(self, params: Params) -> str:
+        if params.prorate:
+            return "every"
+        return {"month": "every", "quarter": "quarter", "half": "half", "year": "year"}[params.per]
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
@@ -108,6 +123,11 @@ class LedgerTarget(RuleType):
         for _code, params, sub in batch.by_indicator():
             unit = UNIT_MONTHS[params.per]
             target = sub["target"].astype(float)
+            per_member = ""
+            if params.per_member:
+                members = _org_column(batch, "member_count", sub)
+                per_member = concat("（每名党员 ", fmt(target), "，党员 ", fmt(members), " 人）")
+                target = target * members
             total = per_row(summed(params.ledger_type, params.aggregate, None), sub["org_id"], 0.0).astype(float)
             if unit >= period.months:
                 share = period.months / unit
@@ -136,7 +156,7 @@ class LedgerTarget(RuleType):
                               concat("（容差 ", fmt((sub["tolerance"].astype(float) * 100).round(0)), "%）"), "")
             reason = choose(
                 has_target,
-                concat("完成 ", done, "，目标 ", fmt(period_target), tol_note, detail, "，完成率 ",
+                concat("完成 ", done, "，目标 ", fmt(period_target), per_member, tol_note, detail, "，完成率 ",
                        fmt((ach * 100).round(0)), "%"),
                 concat("完成 ", done, "，未设目标"),
             )
@@ -224,6 +244,7 @@ class BallotScore(RuleType):
     description = "民主测评：各评价主体票均分（百分制）按方案权重加权，折算为指标分值"
     inputs = ("ratings",)
     at_period_end = True  # ballots are cast at the period's end
+    assessed = "rated"  # in the periods a ballot was held (民主测评 in June and December, say)
 
     class Params(_Params):
         sources: list[str] | None = Field(
@@ -236,6 +257,11 @@ class BallotScore(RuleType):
             default=False, description="Count only ballots on this indicator; otherwise overall ballots."
         )
         quorum: int = Field(default=1, ge=1, description="Ballots a source needs to count.")
+
+    def rated(self, code: str, params: Params, ratings: pd.DataFrame) -> bool:
+        """Ballots on this indicator (``per_indicator``) or overall ballots, of a source it counts."""
+        on = (ratings["indicator_code"] == code) if params.per_indicator else ratings["indicator_code"].isna()
+        return bool((on & ratings["score"].notna()).any())
 
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
@@ -271,6 +297,7 @@ class LevelScore(RuleType):
     description = "定性评定：优秀/良好/一般/较差（或 A–D）折算为指标分值的比例，多份评定取平均"
     inputs = ("ratings",)
     at_period_end = True
+    assessed = "rated"  # in the periods the superiors rated it
 
     class Params(_Params):
         levels: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LEVELS))

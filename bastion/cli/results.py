@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 
 from bastion.core import periods, scoring, users
+from bastion.core import words
 from bastion.core.errors import BastionError
+from bastion.core.models import OrgLevel
+from bastion.core.words import word
 from bastion.core.lifecycle import AlreadyDone
 from bastion.core.i18n import tr
 from bastion.core.results import explain as explain_result
@@ -57,13 +60,20 @@ def results(
     tenant: TenantOpt = None,
     year: YearOpt = None,
     period: PeriodOpt = None,
+    level: Annotated[OrgLevel, typer.Option(
+        "--level", "-l", help="Which level's ranking: branch (党支部), general_branch (党总支), committee (党委) "
+        "or group (党小组), where the scheme assesses it.")] = OrgLevel.branch,
     format: FormatOpt = OutputFormat.table,
 ) -> None:
-    """The ranking of a period: total, grade, rank, tier, vetoes."""
+    """The ranking of a period: total, rate, grade, rank, tier, vetoes (of one level: branches by default)."""
     store, c, key = period_context(tenant, year, period)
     with store.connect() as conn:
-        frame = read_results(conn, c.id, key)
+        frame = read_results(conn, c.id, key, level=level.value)
     if frame.empty:
+        if level is not OrgLevel.branch:
+            raise BastionError(tr(f"{key} 没有 {word(words.LEVEL, level.value)} 的考核结果：方案的 levels 是否考核该层级？",
+                                  f"period {key} has no results at level {level.value}: does the scheme's "
+                                  f"levels assess it?"))
         raise BastionError(tr(f"{key} 还没有考核结果：先运行 `bastion score --period {key}`",
                               f"period {key} has no results yet: run `bastion score --period {key}`"))
     records = results_records(frame)

@@ -10,6 +10,7 @@ from bastion.core.corrections import correct_points
 from bastion.core.cycles import cycle_scheme
 from bastion.core.errors import BastionError
 from bastion.core.models import AuditEvent, EvaluationLine, Incentive
+from bastion.core.periods import Period
 from bastion.core.results import explain, read_results
 from sqlalchemy import select
 from sqlmodel import Session
@@ -63,7 +64,8 @@ def test_a_correction_changes_the_line_and_concludes_the_period_again(engine, re
     # The concluded figures are the engine's on the corrected lines.
     with engine.connect() as conn:
         lines = scoring_engine.subtotals(_stored_lines(conn, sample.cycle))
-    expected = scoring_engine.conclude(cycle_scheme(sample.cycle), before.reset_index()[["org_id", "code"]], lines)
+    expected = scoring_engine.conclude(cycle_scheme(sample.cycle), before.reset_index()[["org_id", "code"]], lines,
+                                       Period.parse("2025"))
     assert dict(zip(expected["org_id"], expected["rank"])) == dict(zip(after["org_id"], after["rank"]))
     assert set(done.changed["code"]) >= {second}
 
@@ -80,11 +82,13 @@ def _stored_lines(conn, cycle):
     from bastion.core.models import Evaluation, Indicator
 
     e, ln, ind = Evaluation.__table__.c, EvaluationLine.__table__.c, Indicator.__table__.c
-    frame = pd.read_sql(select(e.org_id, ln.indicator_code, ind.kind, ln.points, ln.veto)
+    frame = pd.read_sql(select(e.org_id, ln.indicator_code, ind.kind, ln.points, ind.points.label("max_points"),
+                               ln.veto, ln.assessed)
                         .join_from(EvaluationLine.__table__, Evaluation.__table__, e.id == ln.evaluation_id)
                         .join(Indicator.__table__, (ind.code == ln.indicator_code) & (ind.cycle_id == cycle.id))
                         .where(e.cycle_id == cycle.id, e.period == "2025"), conn)
     frame["veto"] = frame["veto"].astype(bool)
+    frame["assessed"] = frame["assessed"].astype(bool)
     frame["veto_reason"] = None
     return frame
 

@@ -155,9 +155,18 @@ def test_half_year_scores_its_own_window(registry):
     rules = {name: c.item for name, c in registry.rule_types().items()}
     half = score(Scheme.model_validate(GOLDEN_SCHEME), rules, ORGS, golden_facts(), Period.parse("2026-H1"))
     lines = half.lines.merge(ORGS[["org_id", "code"]], on="org_id").set_index(["code", "indicator_code"])
-    # Q met Q1, missed Q2: 1 of 2 quarters → 10. P's 6 studies in H1 against 10 × 6/12 = 5 → full.
+    # A1 is set per quarter: assessed. Q met Q1, missed Q2: 1 of 2 quarters → 10.
     assert lines.loc[("Q", "A1"), "points"] == 10
-    assert lines.loc[("P", "A2"), "points"] == 10
-    # Q's 6 studies in H1 ≥ 5 as well; ballots are dated December, so none count in H1.
-    assert lines.loc[("Q", "A2"), "points"] == 10
-    assert lines.loc[("P", "B1"), "points"] == 0
+    # A2's target is the year's: not assessed in a half-year (the scheme does not pro-rate it).
+    assert not lines.loc[("P", "A2"), "assessed"] and lines.loc[("P", "A2"), "reason"] == "本期不考核"
+    # Ballots and levels are dated December: nobody was rated in H1, so B1 and B2 are not assessed either.
+    assert not lines.loc[("P", "B1"), "assessed"] and not lines.loc[("P", "B2"), "assessed"]
+    # The findings (June) are: A3 and the veto.
+    assert lines.loc[("Q", "A3"), "points"] == 14 and lines.loc[("S", "BV"), "veto"]
+    ev = half.evaluations.merge(ORGS[["org_id", "code"]], on="org_id").set_index("code")
+    # Out of A1 + A3 = 40 points: Q 10 + 14 = 24 → rate 60 (合格); P 20 + 20 + bonus 2 (a model in April) = 42
+    # → 105; R 20 + 0 + 2 = 22 → 55 (不合格). Graded by the rate: a half-year's grades mean the year's.
+    assert ev["assessed_points"].tolist() == [40.0] * 5
+    assert ev.loc["Q", ["total", "rate", "grade"]].tolist() == [24.0, 60.0, "合格"]
+    assert ev.loc["P", ["total", "rate", "grade"]].tolist() == [42.0, 105.0, "先进"]
+    assert ev.loc["R", ["total", "rate", "grade"]].tolist() == [22.0, 55.0, "不合格"]

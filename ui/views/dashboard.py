@@ -15,7 +15,7 @@ import streamlit as st
 from bastion.core.access import Action, Principal
 from bastion.core.cycles import cycle_scheme
 from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node
-from bastion.core.results import evidence_rows
+from bastion.core.results import evidence_rows, score_statement
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
 from bastion.core.words import EVIDENCE_KIND, LEVEL, word
@@ -181,6 +181,7 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     columns[1].metric(tr("排名", "Rank"), result["rank"])
     columns[2].metric(tr("等次", "Grade"), result["grade"])
     columns[3].metric(tr("档次", "Tier"), result["tier"])
+    st.caption(score_statement(result))
     for reason in result["veto_reasons"]:
         st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))
     lines = pd.DataFrame(explained.lines)

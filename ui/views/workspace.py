@@ -287,6 +287,7 @@ def branch_results(who: Principal, org: dict) -> None:
         cycle = session.get(Cycle, int(row["cycle_id"]))
     with context.engine().connect() as conn:
         explained = results.explain(conn, cycle=cycle, period=row["period"], org_code=org["code"], viewer=who)
+    st.caption(results.score_statement(explained.evaluation))
     if explained.evaluation["veto_reasons"]:
         st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
     lines = pd.DataFrame(explained.lines)
