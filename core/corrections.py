@@ -27,7 +27,7 @@ from . import audit, lifecycle
 from .access import Action, Principal, require
 from .cycles import cycle_scheme
 from .db import transaction
-from .engine import EVALUATION_COLUMNS, conclude
+from .engine import EVALUATION_COLUMNS, ROLLUP, conclude, roll_up
 from .errors import BastionError, NotFound
 from .i18n import tr
 from .models import (
@@ -42,7 +42,7 @@ from .models import (
 from .periods import Period, in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
-from .scoring import apply_policies, store_block_subtotals
+from .scoring import apply_policies, read_tree, store_block_subtotals
 from .tenants import enabled_plugins
 
 CONCLUDED = ["base_points", "bonus_points", "total", "rate", "grade", "advanced_eligible", "rank", "tier"]
@@ -115,26 +115,41 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
 
 
 def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
-    """Conclude the period from its stored lines (vetoes as stored) and write the results that changed."""
+    """Conclude the period from its stored lines (vetoes as stored) and write the results that changed; the
+    levels assessed by their branches' results (``engine.roll_up``) follow, their roll-up lines too."""
+    scheme = cycle_scheme(cycle)
     e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
-    bonus = (line.indicator_code.in_([s.code for s in cycle_scheme(cycle).indicators()
-                                      if s.kind == IndicatorKind.bonus]))
+    bonus = (line.indicator_code.in_([s.code for s in scheme.indicators() if s.kind == IndicatorKind.bonus]))
     period_ids = select(e.id).where(e.cycle_id == cycle.id, e.period == period)
     points = func.coalesce(line.points, 0.0)
     per_evaluation = (select(line.evaluation_id, func.sum(points).filter(~bonus).label("base"),
                              func.sum(points).filter(bonus).label("bonus"))
-                      .where(line.evaluation_id.in_(period_ids)).group_by(line.evaluation_id).subquery())
+                      .where(line.evaluation_id.in_(period_ids), line.indicator_code != ROLLUP)
+                      .group_by(line.evaluation_id).subquery())
     sums = pd.read_sql(
         select(e.id.label("evaluation_id"), e.org_id, o.code, e.level, e.assessed_points, e.vetoed, e.veto_reasons,
                *[e[c].label(f"{c}_old") for c in CONCLUDED], per_evaluation.c.base, per_evaluation.c.bonus)
-        .join_from(Evaluation.__table__, per_evaluation, per_evaluation.c.evaluation_id == e.id)
-        .join(Organization.__table__, o.id == e.org_id), conn)
+        .join_from(Evaluation.__table__, per_evaluation, per_evaluation.c.evaluation_id == e.id, isouter=True)
+        .join(Organization.__table__, o.id == e.org_id).where(e.id.in_(period_ids)), conn)
     sums["vetoed"] = sums["vetoed"].astype(bool)
     sums[["base", "bonus"]] = sums[["base", "bonus"]].fillna(0.0)
     sums["veto_reasons"] = sums["veto_reasons"].map(lambda v: v if isinstance(v, list) else json.loads(v))
-    concluded = conclude(cycle_scheme(cycle), sums[["org_id", "code", "level"]],
+    rolled_levels = [rule.level for rule in scheme.levels if rule.by in ("rollup", "both")]
+    if rolled_levels:  # their stored points assessed are the roll-up's 100: their own lines' are counted again
+        sums = _own_assessed_points(conn, scheme, sums, rolled_levels)
+    concluded = conclude(scheme, sums[["org_id", "code", "level"]],
                          sums.set_index("org_id")[["base", "bonus", "assessed_points", "vetoed", "veto_reasons"]],
                          Period.parse(period))
+    tree = read_tree(conn, cycle.tenant_id) if rolled_levels else None
+    concluded, rolled = roll_up(scheme, concluded, tree, Period.parse(period))
+    if not rolled.empty:
+        ids = dict(zip(sums["org_id"], sums["evaluation_id"]))
+        conn.execute(update(EvaluationLine.__table__)
+                     .where(line.evaluation_id == bindparam("v_id"), line.indicator_code == ROLLUP)
+                     .values(points=bindparam("v_points"), value=bindparam("v_value"), reason=bindparam("v_reason")),
+                     [{"v_id": int(ids[r["org_id"]]), "v_points": float(r["points"]),
+                       "v_value": None if pd.isna(r["value"]) else float(r["value"]), "v_reason": r["reason"]}
+                      for r in rolled.to_dict("records")])
     merged = sums.merge(concluded[EVALUATION_COLUMNS].rename(columns={c: f"{c}_new" for c in CONCLUDED}),
                         on="org_id")
     differs = pd.Series(False, index=merged.index)
@@ -147,6 +162,22 @@ def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
                      [{"v_id": int(r["evaluation_id"]), **{f"v_{c}": _plain(r[f"{c}_new"]) for c in CONCLUDED}}
                       for r in changed.to_dict("records")])
     return changed
+
+
+def _own_assessed_points(conn, scheme, sums: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """``sums`` with the points assessed by their own lines for the organisations at ``levels`` (a few: the levels
+    above the branch), from their stored lines."""
+    line = EvaluationLine.__table__.c
+    mine = sums.loc[sums["level"].isin(levels), "evaluation_id"].astype(int).tolist()
+    if not mine:
+        return sums
+    counted = {s.code: s.points for s in scheme.indicators() if s.kind not in (IndicatorKind.veto, IndicatorKind.bonus)}
+    lines = pd.read_sql(select(line.evaluation_id, line.indicator_code, line.assessed)
+                        .where(line.evaluation_id.in_(mine)), conn)
+    lines["points"] = lines["indicator_code"].map(counted).fillna(0.0).where(lines["assessed"].astype(bool), 0.0)
+    own = lines.groupby("evaluation_id")["points"].sum()
+    at = sums["level"].isin(levels)
+    return sums.assign(assessed_points=sums["assessed_points"].where(~at, sums["evaluation_id"].map(own).fillna(0.0)))
 
 
 def _differs(old: pd.Series, new: pd.Series) -> pd.Series:

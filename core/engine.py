@@ -25,9 +25,10 @@ How a period is scored
    ``scheme.veto_grade`` whatever its points, it is never advanced-eligible, it ranks below
    every organisation that is not vetoed and it is always in the last tier.
 5. Grades: the first band (highest first) whose ``min_score`` the score reaches; below every band,
-   the last band. The score graded, ranked and tiered is the rate for periods shorter than the year
-   and the total for the year (``Scheme.rank_by`` may say otherwise): a month's grades mean what the
-   year's do.
+   the last band. The score graded, ranked and tiered is the total for the year and, for periods
+   shorter than the year, the rate rescaled to the whole table (``rate × total_points / 100``: the rate
+   itself in a 100-point scheme), so a month's grades mean what the year's do (``Scheme.rank_by`` may
+   say otherwise). Organisations above the branch always go by their rate, rescaled alike.
 6. Ranking, within each level (党支部 with 党支部, 党总支 with 党总支), the tie rule: not vetoed
    before vetoed, then the score descending, then base (the points before bonus) descending, then
    organisation code ascending. Ranks are therefore a permutation 1..n per level; equal scores are
@@ -71,6 +72,7 @@ __all__ = [
     "Inputs", "ScoreResult", "LINE_COLUMNS", "EVALUATION_COLUMNS", "prepare", "score_slices", "subtotals",
     "block_subtotals", "conclude", "score", "indicator_frame", "resolve_targets", "validate_params",
     "assign_grades", "rank", "assign_tiers", "assessed_in", "NOT_ASSESSED", "ROUND", "half_up", "Assessed",
+    "roll_up", "rollup_points", "ROLLUP", "level_order",
     # the rule-type contract
     "RuleBatch", "RuleType", "RuleError", "NoParams",
     # named from here by plugins, defined elsewhere (see "Where the rest lives")
@@ -263,6 +265,7 @@ class Inputs:
     params: Mapping[str, Any]
     rule_owners: Mapping[str, str]
     assessed: Mapping[str, bool]  # indicator code → assessed in the period (:func:`assessed_indicators`)
+    tree: pd.DataFrame | None = None  # every active organisation (org_id, code, name, level, parent_id, member_count)
 
 
 def prepare(
@@ -275,10 +278,13 @@ def prepare(
     target_rows: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
+    tree: pd.DataFrame | None = None,
 ) -> Inputs:
     """Check and order the inputs of a period's scoring.
 
-    ``orgs`` needs ``org_id``, ``code`` and ``category`` (more columns are passed to rule types);
+    ``orgs`` needs ``org_id``, ``code`` and ``category``, and ``level`` where organisations other than branches
+    are assessed (more columns are passed to rule types); ``tree`` is every active organisation, for the
+    roll-ups of the levels assessed by their branches' results (``orgs`` when omitted);
     ``target_rows`` has ``indicator_code``, ``category``, ``org_id`` and ``value`` (the cycle's
     Target rows); ``params`` maps indicator code → validated rule parameters (validated here when
     omitted); ``rule_owners`` maps rule name → plugin name, for error messages.
@@ -292,7 +298,8 @@ def prepare(
         orgs = orgs.assign(level=OrgLevel.branch.value)
     facts = facts.within(period).sorted_by_org()
     assessed = assessed_indicators(scheme, rule_types, params, facts, period)
-    return Inputs(scheme, rule_types, orgs, facts, period, target_rows, params, rule_owners or {}, assessed)
+    return Inputs(scheme, rule_types, orgs, facts, period, target_rows, params, rule_owners or {}, assessed,
+                  orgs if tree is None else tree)
 
 
 def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.DataFrame]:
@@ -369,7 +376,10 @@ def finish(scheme: Scheme, ev: pd.DataFrame, period: Period) -> pd.DataFrame:
     ev = ev.copy()
     points = ev["assessed_points"].astype(float)
     ev["rate"] = half_up((ev["total"] / points.where(points > 0) * 100).fillna(0.0))
-    ev["score"] = ev["rate"] if scheme.ranks_by_rate(period.months) else ev["total"]
+    # By the rate, the score graded is the total rescaled to the whole table (折算分: rate × total_points / 100), so
+    # grade bands in points hold for every period; levels above the branch, out of their own points, always.
+    by_rate = scheme.ranks_by_rate(period.months) | (ev["level"] != OrgLevel.branch.value)
+    ev["score"] = np.where(by_rate, half_up(ev["rate"] * scheme.total_points / 100), ev["total"])
     grade, advanced = assign_grades(scheme, ev["score"], ev["vetoed"])
     ev["grade"], ev["advanced_eligible"] = grade, advanced
     ev["rank"] = rank(ev)
@@ -387,6 +397,106 @@ def level_order(column: pd.Series) -> pd.Series:
     return column.map(order).fillna(9)
 
 
+# --- the levels above the branch (一级考一级) ----------------------------------------------------
+
+ROLLUP = "ROLLUP"
+"""The indicator code of a roll-up's line: the branches' results an organisation above them is assessed by."""
+
+
+def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, period: Period
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The results of the levels the scheme assesses by their branches' (``Scheme.levels``: rollup or both).
+
+    ``evaluations`` are :func:`conclude`'s, every level concluded on its own lines; ``tree`` is every active
+    organisation (``org_id``, ``code``, ``name``, ``level``, ``parent_id``, ``member_count``). An organisation's
+    branches are the branches below it. Its roll-up rate is their rates' mean (or weighted by member count);
+    by ``rollup`` its total is that rate, by ``both`` ``(1 − s) × its own rate + s × the roll-up rate``; either
+    way out of 100 points. Returns the evaluations with those organisations' figures replaced, graded, ranked
+    and tiered again within their levels, and one line per such organisation (indicator :data:`ROLLUP`,
+    ``LINE_COLUMNS``) whose reason is the computation, branch by branch."""
+    rules = [rule for rule in scheme.levels if rule.by in ("rollup", "both")]
+    if not rules or evaluations.empty:
+        return evaluations, pd.DataFrame(columns=LINE_COLUMNS)
+    ev = evaluations.merge(tree[["org_id", "code"]], on="org_id", how="left")
+    pairs = _branches_below(tree)
+    branch_ev = ev[ev["level"] == OrgLevel.branch.value]
+    members = tree.set_index("org_id")["member_count"] if "member_count" in tree else pd.Series(dtype=float)
+    pairs = pairs.merge(branch_ev[["org_id", "code", "rate"]], on="org_id")
+    pairs["weight"] = pairs["org_id"].map(members).fillna(0.0).astype(float)
+    lines, replaced = [], []
+    for rule in rules:
+        mine = ev[ev["level"] == rule.level]
+        if mine.empty:
+            continue
+        under = pairs[pairs["ancestor_id"].isin(mine["org_id"])].sort_values(["ancestor_id", "code"])
+        if rule.rollup == "weighted" and (under.groupby("ancestor_id")["weight"].sum() > 0).all():
+            weighted = (under["rate"] * under["weight"]).groupby(under["ancestor_id"]).sum()
+            rolled = weighted / under.groupby("ancestor_id")["weight"].sum()
+            how = tr("按党员人数加权平均", "weighted by members")
+        else:
+            rolled = under.groupby("ancestor_id")["rate"].mean()
+            how = tr("平均", "mean")
+        rolled = half_up(rolled)
+        count = under.groupby("ancestor_id").size()
+        listed = under["code"].astype(str) + " " + under["rate"].map("{:g}".format)
+        detail = listed.groupby(under["ancestor_id"]).agg("、".join)
+        ids = mine["org_id"]
+        roll = ids.map(rolled)
+        text = pd.Series([tr(f"下属 {int(count.get(i, 0))} 个党支部得分率{how} {roll_rate:g}（{detail.get(i, '')}）",
+                             f"{int(count.get(i, 0))} branches below, their rates' {how} {roll_rate:g} "
+                             f"({detail.get(i, '')})") if pd.notna(roll_rate)
+                          else tr("下属没有党支部考核结果", "no branch results below") for i, roll_rate in zip(ids, roll)],
+                         index=mine.index)
+        top = rollup_points(scheme, rule.level)
+        if rule.by == "rollup":
+            total = roll.fillna(0.0)
+            points = total
+        else:
+            share = rule.rollup_share
+            own = mine["rate"]
+            total = half_up((1 - share) * own + share * roll).where(roll.notna(), own)
+            points = half_up(share * roll.fillna(0.0))
+            text = text + [tr(f"；自身指标得分率 {o:g} × {1 - share:.0%} + 汇总 {r:g} × {share:.0%} = {t:g}",
+                              f"; own indicators' rate {o:g} × {1 - share:.0%} + roll-up {r:g} × {share:.0%} = {t:g}")
+                           if pd.notna(r) else "" for o, r, t in zip(own, roll.fillna(0.0), total)]
+        replaced.append(mine.assign(total=total, base_points=total, bonus_points=0.0, assessed_points=100.0))
+        lines.append(pd.DataFrame({
+            "org_id": ids, "indicator_code": ROLLUP, "block_code": ROLLUP, "kind": IndicatorKind.controllable.value,
+            "rule": "rollup", "points": points, "max_points": top, "value": roll, "target": np.nan, "veto": False,
+            "veto_reason": None, "assessed": True, "reason": text, "evidence": "",
+        }, index=mine.index)[LINE_COLUMNS])
+    if not replaced:
+        return evaluations, pd.DataFrame(columns=LINE_COLUMNS)
+    redone = finish(scheme, pd.concat(replaced), period)
+    kept = evaluations[~evaluations["org_id"].isin(redone["org_id"])]
+    merged = pd.concat([kept, redone], ignore_index=True)
+    order = merged.sort_values(["level", "rank"], key=level_order, kind="stable").index
+    return merged.loc[order].reset_index(drop=True), pd.concat(lines, ignore_index=True)
+
+
+def rollup_points(scheme: Scheme, level: str) -> float:
+    """The points a roll-up line of ``level`` carries at most: 100, or the roll-up's share of 100 (by ``both``)."""
+    rule = scheme.assesses(level)
+    return 100.0 if rule is None or rule.by != "both" else half_up(rule.rollup_share * 100)
+
+
+def _branches_below(tree: pd.DataFrame) -> pd.DataFrame:
+    """``ancestor_id, org_id``: each branch with every organisation above it (walking up the parents)."""
+    parent = tree.set_index("org_id")["parent_id"].astype("Int64")
+    branches = tree.loc[tree["level"] == OrgLevel.branch.value, "org_id"].astype("int64")
+    pairs, above = [], branches.map(parent)
+    for _ in range(len(OrgLevel) + 8):  # a tree is a few levels deep; the bound guards against a cycle
+        found = above.notna()
+        if not found.any():
+            break
+        pairs.append(pd.DataFrame({"ancestor_id": above[found].astype("int64").to_numpy(),
+                                   "org_id": branches[found].to_numpy()}))
+        branches, above = branches[found], above[found].map(parent)
+    if not pairs:
+        return pd.DataFrame({"ancestor_id": pd.Series(dtype="int64"), "org_id": pd.Series(dtype="int64")})
+    return pd.concat(pairs, ignore_index=True)
+
+
 EVALUATION_COLUMNS = ["org_id", "level", "base_points", "bonus_points", "total", "assessed_points", "rate", "vetoed",
                       "veto_reasons", "grade", "advanced_eligible", "rank", "tier"]
 
@@ -401,6 +511,7 @@ def score(
     target_rows: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
+    tree: pd.DataFrame | None = None,
     slice_size: int = 5_000,
 ) -> ScoreResult:
     """Score every organisation in ``orgs`` for ``period``, all lines in memory (see :func:`prepare`).
@@ -409,11 +520,14 @@ def score(
     :func:`score_slices`, :func:`subtotals` per slice, :func:`conclude` over all of them.
     """
     inputs = prepare(scheme, rule_types, orgs, facts, period, target_rows=target_rows, params=params,
-                     rule_owners=rule_owners)
+                     rule_owners=rule_owners, tree=tree)
     parts = list(score_slices(inputs, slice_size=slice_size))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
     sums = pd.concat([subtotals(p) for p in parts]) if parts else subtotals(lines)
-    return ScoreResult(period, scheme.id, scheme.version, conclude(scheme, inputs.orgs, sums, inputs.period), lines)
+    evaluations, rolled = roll_up(scheme, conclude(scheme, inputs.orgs, sums, inputs.period), inputs.tree, inputs.period)
+    if not rolled.empty:
+        lines = pd.concat([lines, rolled], ignore_index=True)
+    return ScoreResult(period, scheme.id, scheme.version, evaluations, lines)
 
 
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],

@@ -38,6 +38,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import db
+from .processes import process_alive
 from .errors import BastionError, Conflict
 from .i18n import tr
 from .models import Lease, utcnow
@@ -79,17 +80,6 @@ HOST = socket.gethostname()[:100]
 
 def _now() -> datetime:
     return utcnow()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this host (one we may not signal exists too)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _gone(row) -> bool:

@@ -20,7 +20,8 @@ from .contributions import HISTORY_COLUMNS
 from .periods import Period, in_time_order, time_order
 from .errors import NotFound
 from .i18n import tr
-from .engine import level_order
+from .cycles import cycle_scheme
+from .engine import ROLLUP, level_order, rollup_points
 from .rounding import half_up
 from .scheme import POINTS_EPSILON
 from .models import (
@@ -227,8 +228,10 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
                ind.points.label("max_points"), line.value, line.target, line.veto, line.assessed, ind.rule,
                line.reason, line.evidence)
         .join_from(EvaluationLine.__table__, Indicator.__table__,
-                   (ind.code == line.indicator_code) & (ind.cycle_id == cycle.id))
-        .where(line.evaluation_id == ev["id"]).order_by(ind.position)).mappings().all()
+                   (ind.code == line.indicator_code) & (ind.cycle_id == cycle.id), isouter=True)
+        .where(line.evaluation_id == ev["id"]).order_by(ind.position.is_(None), ind.position)).mappings().all()
+    top = rollup_points(cycle_scheme(cycle), ev["level"])
+    rows = [_rollup_line(r, top) if r["indicator_code"] == ROLLUP else dict(r) for r in rows]
     # A line not assessed in the period (本期不考核) is out of 0 points: the blocks add up to the points assessed.
     lines = [dict(r) | {"evidence": parse_evidence(r["evidence"]), "assessed": bool(r["assessed"]),
                         "max_points": r["max_points"] if r["assessed"] else 0.0} for r in rows]
@@ -236,6 +239,14 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     evaluation = dict(ev)
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
     return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+
+
+def _rollup_line(row: Mapping[str, Any], top: float) -> dict[str, Any]:
+    """What a roll-up line (``engine.roll_up``: an organisation above the branch assessed by its branches' results)
+    shows where an indicator's line shows its indicator: it has none. ``top``: its points at most."""
+    return dict(row) | {"name": tr("下属党支部考核结果汇总", "the branches' results below"), "block_code": ROLLUP,
+                        "block_name": tr("汇总", "Roll-up"), "kind": "controllable", "rule": "rollup",
+                        "max_points": top}
 
 
 def score_statement(evaluation: Mapping[str, Any]) -> str:

@@ -211,8 +211,9 @@ class Scheme(_Strict):
     rank_by: Literal["rate", "total"] | None = Field(
         default=None,
         description="What grades, tiers, ranks and policies go by: the rate (得分率, total ÷ the points assessed "
-        "in the period × 100) or the total. None: the rate for periods shorter than the year, the total for "
-        "the year — a month's or a quarter's grades then mean what the year's do.",
+        "in the period × 100, rescaled to the whole table: × total_points / 100) or the total. None: the rate "
+        "for periods shorter than the year, the total for the year — a month's or a quarter's grades then mean "
+        "what the year's do. Levels above the branch always go by the rate.",
     )
     blocks: list[BlockSpec] = Field(min_length=1)
     grades: list[GradeBand] = Field(min_length=1)

@@ -37,6 +37,7 @@ from .engine import (
     block_subtotals,
     conclude,
     prepare,
+    roll_up,
     score_slices,
     subtotals,
     validate_params,
@@ -81,12 +82,14 @@ class ScoreSummary:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None) -> pd.DataFrame:
-    """The branches (党支部) a cycle scores: active organisations at branch level (only ``org_id``, when given)."""
+def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None,
+                  levels: Iterable[str] = (OrgLevel.branch.value,)) -> pd.DataFrame:
+    """The organisations a cycle scores: active ones at branch level (党支部), and at the other ``levels`` the
+    scheme assesses (only ``org_id``, when given)."""
     o = Organization.__table__.c
     query = (select(o.id.label("org_id"), o.code, o.name, o.level, o.category, o.parent_id, o.secretary,
                     o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count, o.party_staff_count)
-             .where(o.tenant_id == tenant_id, o.level == OrgLevel.branch.value, o.active.is_(True))
+             .where(o.tenant_id == tenant_id, o.level.in_(list(levels)), o.active.is_(True))
              .order_by(o.code))
     if org_id is not None:
         query = query.where(o.id == org_id)
@@ -141,14 +144,24 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     rules = {name: c.item for name, c in contributions.items()}
     owners = {name: c.plugin for name, c in contributions.items()}
     params = validate_params(scheme, rules, owners)
+    levels = [OrgLevel.branch.value, *(rule.level for rule in scheme.levels)]
     with engine.connect() as conn:
-        orgs = read_branches(conn, cycle.tenant_id, org_id=org_id)
-        if orgs.empty:
+        orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels)
+        if not (orgs["level"] == OrgLevel.branch.value).any():
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))
+        tree = read_tree(conn, cycle.tenant_id) if scheme.levels and org_id is None else None
         facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id)
         target_rows = read_target_rows(conn, cycle.id)
-    return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners)
+    return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
+                   tree=tree)
+
+
+def read_tree(conn: Connection, tenant_id: int) -> pd.DataFrame:
+    """Every active organisation of the tenant, for the roll-ups of the levels above the branch (``engine.roll_up``)."""
+    o = Organization.__table__.c
+    return pd.read_sql(select(o.id.label("org_id"), o.code, o.name, o.level, o.parent_id, o.member_count)
+                       .where(o.tenant_id == tenant_id, o.active.is_(True)), conn)
 
 
 def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
@@ -171,7 +184,8 @@ def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regist
 
 
 def summarize(cycle: Cycle, period: Period, evaluations: pd.DataFrame) -> ScoreSummary:
-    ev = evaluations
+    """The branches' results in figures (the levels above them aside)."""
+    ev = evaluations[evaluations["level"] == OrgLevel.branch.value]
     return ScoreSummary(cycle.id, period.key, len(ev), int(ev["vetoed"].sum()), int(ev["advanced_eligible"].sum()),
                         round(float(ev["total"].mean()), 2) if len(ev) else 0.0)
 
@@ -210,9 +224,23 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
             blocks = pd.concat(blocks, ignore_index=True)
             _insert_block_subtotals(conn, blocks.assign(evaluation_id=blocks["org_id"].map(ids)))
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
-    evaluations = conclude(inputs.scheme, inputs.orgs, sums, inputs.period)
+    evaluations, rolled = roll_up(inputs.scheme, conclude(inputs.scheme, inputs.orgs, sums, inputs.period),
+                                  inputs.tree, inputs.period)
+    if not rolled.empty:
+        write_rollup_lines(conn, rolled, ids)
     _update_evaluations(conn, evaluations, ids)
     return evaluations
+
+
+def write_rollup_lines(conn: Connection, rolled: pd.DataFrame, ids: pd.Series) -> None:
+    """Insert the roll-up lines (``engine.roll_up``), one per organisation assessed by its branches' results."""
+    bulk_insert(conn, EvaluationLine.__table__, {
+        "evaluation_id": rolled["org_id"].map(ids).astype("int64").tolist(),
+        "indicator_code": rolled["indicator_code"].tolist(), "points": rolled["points"].astype(float).tolist(),
+        "value": [None if pd.isna(v) else float(v) for v in rolled["value"]], "target": [None] * len(rolled),
+        "veto": [False] * len(rolled), "assessed": [True] * len(rolled), "reason": rolled["reason"].tolist(),
+        "evidence": [""] * len(rolled),
+    })
 
 
 def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Series:

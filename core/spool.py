@@ -42,7 +42,7 @@ from sqlalchemy import Connection, Table
 
 from .errors import BastionError
 from .i18n import tr
-from .locks import process_alive
+from .processes import process_alive
 
 WORKER = f"{__package__}.spool_worker"
 ATTACHED = "bastion_spool_attached"  # keys of the pool record's ``info``
