@@ -33,17 +33,19 @@ from .models import (
     BlockSubtotal,
     Cycle,
     Evaluation,
+    EvaluationLine,
     EvaluationStatus,
-    Indicator,
     IndicatorKind,
     Organization,
+    OrgLevel,
     Rectification,
     Role,
 )
 from .results import Explanation, explain
 from .words import ROLE, period_name, word
 
-RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "grade", "tier", "vetoed", "vetoes", "status")
+RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "rate", "grade", "tier", "vetoed", "vetoes",
+                   "status")
 PAGE_SIZE = 50
 HEATMAP_ROWS = 40
 MAX_PAGE_SIZE = 1000
@@ -120,8 +122,9 @@ def _scope(conn: Connection, principal: Principal, under: int | None, org_column
     return org_column.in_(subtree(principal.tenant_id, [under]))
 
 
-def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: str, under: int | None = None):
-    """The conditions on a period's evaluations the principal may see.
+def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: str, under: int | None = None,
+                 level: str = OrgLevel.branch.value):
+    """The conditions on a period's evaluations of one level (党支部 unless said) the principal may see.
 
     The cycle is checked to be the tenant's once, here, so that the evaluations are filtered on
     (cycle, period) alone: a condition on their tenant too leads SQLite to the tenant's index,
@@ -129,7 +132,7 @@ def _evaluations(conn: Connection, principal: Principal, cycle_id: int, period: 
     """
     _cycle(conn, principal, cycle_id)
     e = Evaluation.__table__.c
-    where = [e.cycle_id == cycle_id, e.period == period, _scope(conn, principal, under, e.org_id)]
+    where = [e.cycle_id == cycle_id, e.period == period, e.level == level, _scope(conn, principal, under, e.org_id)]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
     return where
@@ -255,11 +258,13 @@ def _limit(limit: int) -> int:
 
 def headline(conn: Connection, principal: Principal, *, cycle_id: int, period: str, unqualified_grade: str,
              today: date | None = None, under: int | None = None) -> Headline:
-    """Branches, their average, how many may be named advanced, how many are unqualified (vetoed or graded
-    ``unqualified_grade``), and the cycle's open and overdue rectification notices."""
+    """Branches, their average (of the total for the year, of the rate for a shorter period: what it grades by),
+    how many may be named advanced, how many are unqualified (vetoed or graded ``unqualified_grade``), and the
+    cycle's open and overdue rectification notices."""
     principal = _viewer(conn, principal)
     e, r = Evaluation.__table__.c, Rectification.__table__.c
-    row = conn.execute(select(func.count(), func.avg(e.total), _count(e.advanced_eligible),
+    averaged = e.total if Period.parse(period).months == 12 else e.rate
+    row = conn.execute(select(func.count(), func.avg(averaged), _count(e.advanced_eligible),
                               _count(e.vetoed | (e.grade == unqualified_grade)))
                        .where(*_evaluations(conn, principal, cycle_id, period, under))).one()
     today = today or date.today()
@@ -271,11 +276,11 @@ def headline(conn: Connection, principal: Principal, *, cycle_id: int, period: s
 
 
 def _ranking_query(conn: Connection, principal: Principal, cycle_id: int, period: str, search: str,
-                   under: int | None):
+                   under: int | None, level: str = OrgLevel.branch.value):
     e, o = Evaluation.__table__.c, Organization.__table__.c
     parent = Organization.__table__.alias("parent")
-    where = [*_evaluations(conn, principal, cycle_id, period, under), _matches(search)]
-    rows = (select(e.org_id, e.rank, o.code, o.name, parent.c.name.label("parent"), e.total, e.grade, e.tier,
+    where = [*_evaluations(conn, principal, cycle_id, period, under, level), _matches(search)]
+    rows = (select(e.org_id, e.rank, o.code, o.name, parent.c.name.label("parent"), e.total, e.rate, e.grade, e.tier,
                    e.vetoed, e.veto_reasons, e.status)
             .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
             .outerjoin(parent, parent.c.id == o.parent_id)
@@ -287,39 +292,43 @@ def _ranking_query(conn: Connection, principal: Principal, cycle_id: int, period
 
 def _ranking_frame(conn: Connection, query) -> pd.DataFrame:
     frame = pd.DataFrame(conn.execute(query).all(),
-                         columns=["org_id", "rank", "code", "name", "parent", "total", "grade", "tier", "vetoed",
-                                  "veto_reasons", "status"])
+                         columns=["org_id", "rank", "code", "name", "parent", "total", "rate", "grade", "tier",
+                                  "vetoed", "veto_reasons", "status"])
     frame["vetoed"] = frame["vetoed"].astype(bool)
     frame["total"] = frame["total"].astype(float)
+    frame["rate"] = frame["rate"].astype(float)
     frame["vetoes"] = frame.pop("veto_reasons").map(lambda v: "；".join(_as_list(v)))
     return frame[list(RANKING_COLUMNS)]
 
 
 def ranking(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
-            under: int | None = None, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
-    """One page of the period's ranking (排名) in rank order, searched by the organisation's name or code."""
+            under: int | None = None, limit: int = PAGE_SIZE, offset: int = 0,
+            level: str = OrgLevel.branch.value) -> Page:
+    """One page of the period's ranking (排名) of one level in rank order, searched by the organisation's name or
+    code."""
     principal = _viewer(conn, principal)
-    rows, count = _ranking_query(conn, principal, cycle_id, period, search, under)
+    rows, count = _ranking_query(conn, principal, cycle_id, period, search, under, level)
     total = conn.execute(count).scalar_one()
     frame = _ranking_frame(conn, rows.limit(_limit(limit)).offset(_offset(offset)))
     return Page(rows=frame, total=int(total), limit=limit, offset=offset)
 
 
 def ranking_table(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
-                  under: int | None = None) -> pd.DataFrame:
+                  under: int | None = None, level: str = OrgLevel.branch.value) -> pd.DataFrame:
     """The whole ranking the page shows a page of (for the download)."""
     principal = _viewer(conn, principal)
-    rows, _ = _ranking_query(conn, principal, cycle_id, period, search, under)
+    rows, _ = _ranking_query(conn, principal, cycle_id, period, search, under, level)
     return _ranking_frame(conn, rows)
 
 
 def ranking_xlsx(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
-                 under: int | None = None, headers: dict[str, str] | None = None) -> bytes:
+                 under: int | None = None, headers: dict[str, str] | None = None,
+                 level: str = OrgLevel.branch.value) -> bytes:
     """The ranking as an Excel workbook: a title row naming the cycle and period, then ``headers`` (which
     name and pick the columns, in order) and a row per organisation, columns as wide as their text."""
     principal = _viewer(conn, principal)
     cycle = _cycle(conn, principal, cycle_id)
-    frame = ranking_table(conn, principal, cycle_id=cycle_id, period=period, search=search, under=under)
+    frame = ranking_table(conn, principal, cycle_id=cycle_id, period=period, search=search, under=under, level=level)
     headers = headers or {c: c for c in RANKING_COLUMNS if c != "org_id"}
     name = period_name(period)
     title = tr(f"{cycle.name} · {name}党组织排名", f"{cycle.name} · ranking, {name}") + (f"（{search}）" if search else "")
@@ -351,17 +360,19 @@ PERIOD_KINDS = {12: "year", 6: "half", 3: "quarter", 1: "month"}
 
 
 def trend(conn: Connection, principal: Principal, *, under: int | None = None) -> pd.DataFrame:
-    """The average total of every period of every cycle of the tenant, in time order.
+    """The branches' average rate (得分率: the total where the whole table is assessed) of every period of every
+    cycle of the tenant, in time order: a month is comparable with a year only so.
 
     ``end`` is the period's last day, ``kind`` its length (year, half, quarter, month): months and
     years are different series, not one line.
     """
     principal = _viewer(conn, principal)
     e, c = Evaluation.__table__.c, Cycle.__table__.c
-    where = [c.tenant_id == principal.tenant_id, _scope(conn, principal, under, e.org_id)]
+    where = [c.tenant_id == principal.tenant_id, e.level == OrgLevel.branch.value,
+             _scope(conn, principal, under, e.org_id)]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
-    rows = conn.execute(select(c.year, e.period, func.count(), func.avg(e.total))
+    rows = conn.execute(select(c.year, e.period, func.count(), func.avg(e.rate))
                         .join_from(Evaluation.__table__, Cycle.__table__, e.cycle_id == c.id)
                         .where(*where).group_by(c.year, e.period)).all()
     records = []
@@ -399,18 +410,30 @@ class Heatmap:
     offset: int
 
 
-def blocks(conn: Connection, principal: Principal, cycle_id: int) -> pd.DataFrame:
-    """The cycle's indicator blocks in scheme order with their maximum points (veto indicators count none);
-    blocks that can give no points are left out."""
+def blocks(conn: Connection, principal: Principal, cycle_id: int, period: str | None = None) -> pd.DataFrame:
+    """The cycle's indicator blocks in scheme order with the points their branch indicators carry at most (veto
+    indicators none; in ``period``, only the indicators assessed in it: a month's blocks are out of what the
+    month assesses); blocks that can give no points are left out."""
     principal = _viewer(conn, principal)
-    _cycle(conn, principal, cycle_id)
-    i = Indicator.__table__.c
-    scored = case((i.kind == IndicatorKind.veto.value, 0.0), else_=i.points)
-    rows = conn.execute(select(i.block_code, i.block_name, func.sum(scored), func.min(i.position))
-                        .where(i.cycle_id == cycle_id).group_by(i.block_code, i.block_name)
-                        .order_by(func.min(i.position))).all()
-    return pd.DataFrame([(code, name, float(points)) for code, name, points, _ in rows if points and points > 0],
-                        columns=["block_code", "block_name", "max_points"])
+    scheme = cycle_scheme(_cycle(conn, principal, cycle_id))
+    assessed = None if period is None else _assessed_in(conn, cycle_id, period)
+    rows = []
+    for block in scheme.blocks:
+        points = sum(i.points for i in block.indicators
+                     if i.kind != IndicatorKind.veto and OrgLevel.branch in i.levels
+                     and (assessed is None or assessed.get(i.code, True)))
+        if points > 0:
+            rows.append((block.code, block.name, float(points)))
+    return pd.DataFrame(rows, columns=["block_code", "block_name", "max_points"])
+
+
+def _assessed_in(conn: Connection, cycle_id: int, period: str) -> dict[str, bool]:
+    """Which indicators the period assessed (decided for the whole period, so one branch's lines tell)."""
+    e, line = Evaluation.__table__.c, EvaluationLine.__table__.c
+    first = (select(func.min(e.id)).where(e.cycle_id == cycle_id, e.period == period,
+                                          e.level == OrgLevel.branch.value).scalar_subquery())
+    return {code: bool(assessed) for code, assessed in
+            conn.execute(select(line.indicator_code, line.assessed).where(line.evaluation_id == first)).all()}
 
 
 def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: str, node_id: int | None = None,
@@ -434,7 +457,7 @@ def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: st
     principal = _viewer(conn, principal)
     rows = children(conn, principal, node_id, limit=limit, offset=offset)
     page = list(rows.rows.itertuples())
-    block_frame = blocks(conn, principal, cycle_id)
+    block_frame = blocks(conn, principal, cycle_id, period)
     if not page or block_frame.empty:
         return Heatmap(_heat_frame([]), rows.total, limit, offset)
     records = []
@@ -477,7 +500,8 @@ def _subtree_blocks(conn: Connection, principal: Principal, cycle_id: int, perio
     child = o.alias("child")
     tree = tree.union_all(select(child.c.id).where(child.c.parent_id == tree.c.org_id))
     e, block = Evaluation.__table__.c, BlockSubtotal.__table__.c
-    where = [e.cycle_id == cycle_id, e.period == period]  # the tenant's: the cycle was checked, the tree is
+    # the tenant's: the cycle was checked, the tree is; branches only (a 党总支 in the subtree has its own result)
+    where = [e.cycle_id == cycle_id, e.period == period, e.level == OrgLevel.branch.value]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
     where.append(e.org_id.in_(select(tree.c.org_id)))  # not a join: SQLite would start from all the evaluations

@@ -323,7 +323,7 @@ def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
     """Per organisation of ``lines``: ``base`` and ``bonus`` (before the cap), ``assessed_points``, ``vetoed``
     and ``veto_reasons`` (steps 3–4)."""
     is_bonus = lines["kind"] == IndicatorKind.bonus
-    counts = lines["assessed"].astype(bool) & ~is_bonus & (lines["kind"] != IndicatorKind.veto)
+    counts = lines["assessed"].astype(bool) & ~is_bonus  # veto lines carry 0 points: they add nothing
     sums = pd.DataFrame({
         "org_id": lines["org_id"],
         "base": lines["points"].where(~is_bonus, 0.0),
@@ -536,10 +536,13 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
                  assessed: Mapping[str, bool]) -> pd.DataFrame:
     """The lines of one slice of organisations: the grid (step 1), the rule types on the indicators assessed
     (2), the points clipped and rounded (3)."""
+    ind = ind.assign(assessed=ind["indicator_code"].map(assessed).fillna(True).astype(bool))
     grid = _grid(orgs, ind).merge(targets, on=["org_id", "indicator_code"], how="left")  # a left merge keeps the order
-    grid["assessed"] = grid["indicator_code"].map(assessed).fillna(True).astype(bool)
-    outputs = [_not_assessed(grid[~grid["assessed"]])]
-    for rule_name, rows in grid[grid["assessed"]].groupby("rule", sort=True):
+    outputs, scored = [], grid
+    if not ind["assessed"].all():  # a period shorter than the year: some lines are not assessed (no copies otherwise)
+        outputs.append(_not_assessed(grid[~grid["assessed"]]))
+        scored = grid[grid["assessed"]]
+    for rule_name, rows in scored.groupby("rule", sort=True):
         rule = rule_types.get(rule_name)
         owner = rule_owners.get(rule_name)
         if rule is None:

@@ -103,9 +103,10 @@ def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None,
                                f"{viewer.username} may read the results of one organisation of their tenant"))
         require(conn, viewer, Action.view_results, org_id)
     e, c = Evaluation.__table__.c, Cycle.__table__.c
-    ranked = (select(e.cycle_id, e.period, func.count().label("branches"))
-              .where(e.tenant_id == tenant_id).group_by(e.cycle_id, e.period))
-    query = (select(e.org_id, e.cycle_id, c.year, e.period, e.total, e.rank, e.grade, e.tier, e.vetoed, e.status)
+    ranked = (select(e.cycle_id, e.period, e.level, func.count().label("branches"))
+              .where(e.tenant_id == tenant_id).group_by(e.cycle_id, e.period, e.level))
+    query = (select(e.org_id, e.cycle_id, c.year, e.period, e.level, e.total, e.rank, e.grade, e.tier, e.vetoed,
+                    e.status)
              .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
              .where(e.tenant_id == tenant_id, e.status.in_(statuses or visible_statuses(viewer))))
     if org_id is not None:
@@ -122,7 +123,7 @@ def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None,
         ends = frame["period"].map({key: Period.parse(key).end for key in frame["period"].unique()})
         frame = frame[(ends <= before.end) & (frame["period"] != before.key)]
     counts = pd.read_sql(ranked, conn)
-    frame = frame.merge(counts, on=["cycle_id", "period"], how="left")
+    frame = frame.merge(counts, on=["cycle_id", "period", "level"], how="left")  # ranked among its level
     frame["vetoed"] = frame["vetoed"].astype(bool)
     order = frame["period"].map(time_order)
     return (frame.assign(_order=order).sort_values(["_order", "rank"], kind="stable").drop(columns="_order")
@@ -143,7 +144,8 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "level": r.level, "category": r.category,
          "parent": r.parent_name, "parent_code": r.parent_code, "total": float(r.total),
          "base_points": float(r.base_points), "bonus_points": float(r.bonus_points),
-         "assessed_points": float(r.assessed_points), "rate": float(r.rate), "grade": r.grade, "advanced_eligible": bool(r.advanced_eligible),
+         "assessed_points": float(r.assessed_points), "rate": float(r.rate), "grade": r.grade,
+         "advanced_eligible": bool(r.advanced_eligible),
          "rank": int(r.rank), "tier": r.tier, "vetoed": bool(r.vetoed), "vetoes": list(r.veto_reasons),
          "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}"}
         for r in frame.itertuples()

@@ -54,10 +54,10 @@ def headline(_who: Principal, key: tuple, cycle_id: int, period: str, unqualifie
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def ranking(_who: Principal, key: tuple, cycle_id: int, period: str, search: str, under: int | None, limit: int,
-            offset: int) -> dashboard.Page:
+            offset: int, level: str = "branch") -> dashboard.Page:
     with context.engine().connect() as conn:
         return dashboard.ranking(conn, _who, cycle_id=cycle_id, period=period, search=search, under=under,
-                                 limit=limit, offset=offset)
+                                 limit=limit, offset=offset, level=level)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -117,13 +117,13 @@ def bulletin_file(_who: Principal, key: tuple, bulletin_id: int, kind: str) -> t
 
 
 def ranking_xlsx(who: Principal, *, cycle_id: int, period: str, search: str, under: int | None,
-                 headers: dict[str, str]):
+                 headers: dict[str, str], level: str = "branch"):
     """A callable making the ranking's workbook when the download is clicked (not on every rerun)."""
     engine = context.engine()
 
     def make() -> bytes:
         with engine.connect() as conn:
             return dashboard.ranking_xlsx(conn, who, cycle_id=cycle_id, period=period, search=search, under=under,
-                                          headers=headers)
+                                          headers=headers, level=level)
 
     return make

@@ -35,7 +35,8 @@ FONT = "宋体"
 TOP = 10
 TABLE_COLUMNS = {  # results column → header of the Excel table
     "rank": "排名", "code": "编码", "name": "党组织", "parent_name": "上级党组织", "category": "类别",
-    "total": "总分", "base_points": "基本分", "bonus_points": "加分", "grade": "等次", "tier": "档次",
+    "total": "总分", "base_points": "基本分", "bonus_points": "加分", "assessed_points": "本期考核分值",
+    "rate": "得分率（%）", "grade": "等次", "tier": "档次",
     "vetoes": "一票否决事项",
 }
 
@@ -107,7 +108,11 @@ def _table(document: Document, headers: list[str], rows: list[list[str]]) -> Non
 
 
 def _org_rows(frame: pd.DataFrame) -> list[list[str]]:
-    return [[str(r.rank), r.name, r.parent_name or "", f"{r.total:.2f}", r.grade, r.tier] for r in frame.itertuples()]
+    return [[str(r.rank), r.name, r.parent_name or "", f"{r.total:.2f}", f"{r.rate:.2f}%", r.grade, r.tier]
+            for r in frame.itertuples()]
+
+
+ORG_HEADERS = ["排名", "党组织", "上级党组织", "总分", "得分率", "等次", "档次"]
 
 
 def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
@@ -121,20 +126,22 @@ def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFra
     bottom = results[(results["tier"] == bottom_tier) & ~results["vetoed"]]
     counts = results["grade"].value_counts().reindex(grades, fill_value=0)
     document.add_heading("一、总体情况", level=2)
+    # A year is read by its points; a shorter period by its rate: it is out of the points it assesses (本期考核分值).
+    column, unit, what = ("total", " 分", "平均得分") if period.months == 12 else ("rate", "%", "平均得分率")
     document.add_paragraph(
-        f"{period.label}共考核党组织 {len(results)} 个，平均得分 {results['total'].mean():.2f} 分"
-        f"（未被否决的 {len(scored)} 个平均 {scored['total'].mean() if len(scored) else 0:.2f} 分），"
+        f"{period.label}共考核党组织 {len(results)} 个，{what} {results[column].mean():.2f}{unit}"
+        f"（未被否决的 {len(scored)} 个平均 {scored[column].mean() if len(scored) else 0:.2f}{unit}），"
         f"达到先进标准的 {len(advanced)} 个，一票否决的 {len(vetoed)} 个。"
         f"各等次分布：{'，'.join(f'{g} {n} 个' for g, n in counts.items() if n)}。"
     )
     document.add_heading(f"二、排名前 {min(TOP, len(results))} 位", level=2)
-    _table(document, ["排名", "党组织", "上级党组织", "总分", "等次", "档次"], _org_rows(results.head(TOP)))
+    _table(document, ORG_HEADERS, _org_rows(results.head(TOP)))
     document.add_heading("三、先进党组织", level=2)
     document.add_paragraph("、".join(advanced["name"]) + "。" if len(advanced) else "本期无达到先进标准的党组织。")
     document.add_heading(f"四、{bottom_tier}党组织", level=2)
     if len(bottom):
         document.add_paragraph(f"以下党组织处于{bottom_tier}，请认真查找差距，限期整改：")
-        _table(document, ["排名", "党组织", "上级党组织", "总分", "等次", "档次"], _org_rows(bottom))
+        _table(document, ORG_HEADERS, _org_rows(bottom))
     else:
         document.add_paragraph(f"本期无未被否决的{bottom_tier}党组织。")
     if len(vetoed):

@@ -106,7 +106,8 @@ def _evaluation(session: Session, tenant_id: int, cycle_id: int, period: str, or
                 advanced: bool = False, status: str = "published") -> Evaluation:
     evaluation = Evaluation(tenant_id=tenant_id, cycle_id=cycle_id, period=period, org_id=org_id,
                             scheme_id="target-table", scheme_version="1", base_points=total, bonus_points=0,
-                            total=total, vetoed=vetoed, veto_reasons=["班子不团结：班子成员闹矛盾"] if vetoed else [],
+                            total=total, rate=total, vetoed=vetoed,
+                            veto_reasons=["班子不团结：班子成员闹矛盾"] if vetoed else [],
                             grade=grade, advanced_eligible=advanced, rank=rank, tier=tier, status=status)
     session.add(evaluation)
     session.flush()

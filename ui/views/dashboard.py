@@ -33,7 +33,8 @@ def _level(level: str) -> str:
 
 def ranking_headers() -> dict[str, str]:
     return {"rank": tr("排名", "Rank"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
-            "parent": tr("上级党组织", "Parent"), "total": tr("总分", "Total"), "grade": tr("等次", "Grade"),
+            "parent": tr("上级党组织", "Parent"), "total": tr("总分", "Total"), "rate": tr("得分率（%）", "Rate (%)"),
+            "grade": tr("等次", "Grade"),
             "tier": tr("档次", "Tier"), "vetoes": tr("一票否决事项", "Vetoes")}
 
 
@@ -94,20 +95,25 @@ def headline(who: Principal, cycle: Cycle, period: str, under: int | None) -> No
 
 
 def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> None:
+    levels = [OrgLevel.branch.value, *(rule.level for rule in cycle_scheme(cycle).levels)]
+    level = OrgLevel.branch.value
+    if len(levels) > 1:  # the scheme assesses the levels above the branch too (一级考一级): each ranks on its own
+        level = st.segmented_control(tr("层级", "Level"), levels, default=OrgLevel.branch.value, key="ranking_level",
+                                     format_func=frozen(lambda v: word(LEVEL, v), levels)) or OrgLevel.branch.value
     search = st.text_input(tr("按名称或编码搜索", "Search by name or code"), key="ranking_search")
     key = data.key(who)
-    total = data.ranking(who, key, cycle.id, period, search, under, 1, 0).total
+    total = data.ranking(who, key, cycle.id, period, search, under, 1, 0, level).total
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = st.pagination(pages, key="ranking_page") if pages > 1 else 1
     number = min(number, pages)
-    page = data.ranking(who, key, cycle.id, period, search, under, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    page = data.ranking(who, key, cycle.id, period, search, under, PAGE_SIZE, (number - 1) * PAGE_SIZE, level)
     headers = ranking_headers()
     grid(page.rows[list(headers)].rename(columns=headers), key="ranking_table", long_text=[headers["vetoes"]])
     st.caption(tr(f"共 {page.total} 个，第 {number}/{pages} 页", f"{page.total} in all, page {number} of {pages}"))
     st.download_button(tr("下载排名表（.xlsx）", "Download the ranking (.xlsx)"),
                        data.ranking_xlsx(who, cycle_id=cycle.id, period=period, search=search, under=under,
-                                         headers=headers),
-                       file_name=f"ranking-{period}.xlsx", key="ranking_xlsx", on_click="ignore",
+                                         headers=headers, level=level),
+                       file_name=f"ranking-{period}{'' if level == OrgLevel.branch.value else '-' + level}.xlsx", key="ranking_xlsx", on_click="ignore",
                        icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
