@@ -85,7 +85,10 @@ def rating_readers(conn: Connection, cycle: Cycle, registry: Registry) -> list[R
     """The cycle's indicators whose rule types read ratings, with their validated parameters.
 
     Parameters are read as the rule type declares them (its ``Params``), so defaults count: a
-    ballot rule without ``sources`` reads the sources the scheme weights.
+    ballot rule without ``sources`` reads the sources the scheme weights. By convention ``sources`` are
+    the sources asked; ``levels`` (or, where those are not what a rater chooses from, ``asked_levels``:
+    ``veto_on_rating`` vetoes on some levels of the usual scale) make a qualitative question on the
+    indicator; ``per_indicator`` a score on the indicator rather than the overall score.
     """
     scheme = cycle_scheme(cycle)
     rules = registry.rule_types(enabled_plugins(conn, cycle.tenant_id))
@@ -101,7 +104,7 @@ def rating_readers(conn: Connection, cycle: Cycle, registry: Registry) -> list[R
             if isinstance(fault.error, ValidationError):
                 continue
             raise
-        levels = tuple(getattr(params, "levels", None) or ())
+        levels = tuple(getattr(params, "asked_levels", getattr(params, "levels", None)) or ())
         sources = tuple(getattr(params, "sources", None) or scheme.source_weights)
         found.append(Reader(spec.code, spec.name, spec.rule, sources,
                             per_indicator=bool(levels) or bool(getattr(params, "per_indicator", False)),

@@ -273,7 +273,10 @@ class Registry:
         return _only(self._settled()["schemes"], enabled)
 
     def check_scheme(self, scheme: Scheme, enabled: Iterable[str] | None = None) -> list[str]:
-        """Faults that need the other plugins: unknown rule types, ledger types, policies, bad params."""
+        """Faults that need the other plugins: unknown rule types, ledger types, policies, bad params.
+
+        A rule's parameters are read by convention: ``ledger_type`` (one) and ``ledger_types`` (a list) name
+        ledger types, ``sources`` rating sources."""
         rules = self.rule_types(enabled)
         ledgers = self.ledger_types(enabled)
         policies = self.policies(enabled)
@@ -296,8 +299,8 @@ class Registry:
                 faults.append(tr(f"指标 {spec.code}：规则 {spec.rule!r} 的参数无效：{_short(exc)}",
                                  f"indicator {spec.code}: parameters for {spec.rule!r} are invalid: {_short(exc)}"))
                 continue
-            ledger_type = getattr(params, "ledger_type", None)
-            if ledger_type is not None and ledger_type not in ledgers:
+            named = [getattr(params, "ledger_type", None), *(getattr(params, "ledger_types", None) or ())]
+            for ledger_type in dict.fromkeys(t for t in named if t is not None and t not in ledgers):
                 faults.append(tr(f"指标 {spec.code}：已启用的插件都不提供台账类型 {ledger_type!r}",
                                  f"indicator {spec.code}: ledger type {ledger_type!r} is not contributed by any "
                                  f"enabled plugin"))

@@ -6,6 +6,9 @@
 - ``ledger_per_item`` points per ledger entry up to the indicator's points (bonus items)
 - ``finding_deduction`` full points less the deductions of the findings against the indicator
 - ``veto_on_finding`` a veto indicator: any finding against it vetoes the branch (一票否决)
+- ``veto_on_ledger``  a veto indicator: any ledger entry of the given types (a discipline case, 违纪案件)
+                      recorded for the branch in the period vetoes it
+- ``veto_on_rating``  a veto indicator: a rating on it of a given level (较差, D) or below a score vetoes
 - ``ballot_score``    ballot scores of several rater sources, weighted and scaled to points
 - ``level_score``     qualitative levels (优秀/良好/一般/较差, A–D) mapped to shares of the points
 - ``secretary_term``  the secretary's term has not expired unrenewed (届任制, 按期换届)
@@ -22,12 +25,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bastion import hookimpl
+from bastion.core.i18n import tr
 from bastion.core.engine import (
     UNIT_MONTHS,
     RuleBatch,
+    SOURCE_LABELS,
     RuleType,
     achievement,
     choose,
@@ -35,6 +40,7 @@ from bastion.core.engine import (
     concat,
     evidence_ids,
     fmt,
+    formatted,
     join_text,
     per_row,
     points_text,
@@ -417,7 +423,120 @@ class StaffRatio(RuleType):
         return _combined(parts, batch.rows)
 
 
+def _veto(sub: pd.DataFrame, *, name: str, count: pd.Series, what: pd.Series, evidence: pd.Series,
+          clear: str) -> pd.DataFrame:
+    """One veto indicator's rows: vetoed where ``count`` > 0, ``what`` in the reason and veto reason, 0 points."""
+    vetoed = count > 0
+    return pd.DataFrame({
+        "points": 0.0,
+        "value": count,
+        "veto": vetoed,
+        "veto_reason": choose(vetoed, concat(name, "：", what), None),
+        "reason": choose(vetoed, concat("一票否决（", what, "）"), clear),
+        "evidence": per_row(evidence, sub["org_id"], ""),
+    }, index=sub.index)
+
+
+class VetoOnLedger(RuleType):
+    name = "veto_on_ledger"
+    description = "一票否决：考核期内登记了指定类型的台账（如违纪案件）即否决"
+    inputs = ("ledger",)
+
+    class Params(_Params):
+        ledger_types: list[str] = Field(
+            min_length=1, description="The ledger types whose entries veto (a discipline case, 违纪案件 …).")
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        facts = batch.facts
+        for code, params, sub in batch.by_indicator():
+            types = list(dict.fromkeys(params.ledger_types))
+            entries = pd.concat([facts.ledger_of_type(t).assign(order=n) for n, t in enumerate(types)])
+            count = per_row(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            what = pd.Series(dtype=object)
+            if len(entries):
+                # Per branch and type: "discipline_case 2 条（2026-03-05、2026-07-12）", the types in the
+                # order the indicator lists them, joined by "；".
+                days = join_text(entries, ["org_id", "order"], formatted(entries["date"], _day), "、",
+                                 order=["date", "id"])
+                kinds = entries.groupby(["org_id", "order"]).agg(type=("type", "first"), n=("id", "size"))
+                kinds = kinds.reindex(days.index)
+                kinds = kinds.assign(text=concat(kinds["type"].astype(str), " ", fmt(kinds["n"].astype(float)),
+                                                 " 条（", days, "）")).reset_index()
+                what = join_text(kinds, ["org_id"], kinds["text"], "；", order=["order"])
+            what = per_row(what, sub["org_id"], "")
+            parts.append(_veto(sub, name=batch.indicators[code].name, count=count, what=concat("登记 ", what),
+                               evidence=evidence_ids(entries, ["org_id"], "ledger"),
+                               clear=f"未登记 {'、'.join(types)}，未触及否决事项"))
+        return _combined(parts, batch.rows)
+
+
+def _day(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+class VetoOnRating(RuleType):
+    name = "veto_on_rating"
+    description = "一票否决：该否定指标被评定为指定等次（如较差、D）或评分低于规定分数即否决"
+    inputs = ("ratings",)
+    at_period_end = True  # ratings are given at the period's end
+    assessed = "rated"  # in the periods it was rated
+
+    class Params(_Params):
+        sources: list[str] = Field(default_factory=lambda: ["superior"], min_length=1,
+                                   description="The rating sources whose ratings on the indicator count.")
+        levels: list[str] | None = Field(
+            default=None, min_length=1, description="A rating of one of these levels vetoes (较差, D …).")
+        below: float | None = Field(default=None, gt=0, le=100, description="A rating scored below this vetoes.")
+
+        @model_validator(mode="after")
+        def _something_vetoes(self) -> VetoOnRating.Params:
+            if self.levels is None and self.below is None:
+                raise ValueError(tr("请给出 levels 或 below（或两者）：何种评定否决",
+                                    "give levels, below or both: which ratings veto"))
+            unknown = [level for level in self.levels or () if level not in DEFAULT_LEVELS]
+            if unknown:
+                raise ValueError(tr(f"未知的等次 {'、'.join(unknown)}（可用：{'、'.join(DEFAULT_LEVELS)}）",
+                                    f"unknown level(s) {', '.join(unknown)} (known: {', '.join(DEFAULT_LEVELS)})"))
+            return self
+
+        @property
+        def per_indicator(self) -> bool:
+            """Ballots ask about the indicator itself (``core.ballots``), not the overall score."""
+            return True
+
+        @property
+        def asked_levels(self) -> tuple[str, ...]:
+            """What a ballot asks (``core.ballots``): a level on the usual scale when levels veto, else a score."""
+            return tuple(DEFAULT_LEVELS) if self.levels else ()
+
+    def rated(self, code: str, params: Params, ratings: pd.DataFrame) -> bool:
+        return bool(((ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)).any())
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        ratings = batch.facts.ratings
+        for code, params, sub in batch.by_indicator():
+            mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
+            by_level = mine["level"].isin(params.levels or ())
+            by_score = (mine["score"] < params.below) if params.below is not None else pd.Series(False, index=mine.index)
+            hits = mine[by_level | by_score]
+            count = per_row(hits.groupby("org_id").size(), sub["org_id"], 0).astype(float)
+            what = pd.Series(dtype=object)
+            if len(hits):
+                who = formatted(hits["source"], lambda s: SOURCE_LABELS.get(s, s))
+                below = "" if params.below is None else f"{params.below:g}"
+                said = choose(by_level[hits.index], concat(who, "评定为 ", hits["level"].astype(str)),
+                              concat(who, "评分 ", fmt(hits["score"]), "，低于 ", below))
+                what = join_text(hits, ["org_id"], said, "；", order=["id"])
+            parts.append(_veto(sub, name=batch.indicators[code].name, count=count,
+                               what=per_row(what, sub["org_id"], ""),
+                               evidence=evidence_ids(hits, ["org_id"], "rating"), clear="未触及否决事项"))
+        return _combined(parts, batch.rows)
+
+
 @hookimpl
 def bastion_rule_types() -> list[RuleType]:
     return [LedgerTarget(), LedgerPerItem(), FindingDeduction(), VetoOnFinding(), BallotScore(), LevelScore(),
-            SecretaryTerm(), LedgerCoverage(), StaffRatio()]
+            SecretaryTerm(), LedgerCoverage(), StaffRatio(),
+            VetoOnLedger(), VetoOnRating()]

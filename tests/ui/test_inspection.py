@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bastion.core import inspection, users
+from bastion.core.cycles import cycle_scheme
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, Tenant
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
@@ -107,6 +108,22 @@ def test_an_inspector_of_one_general_branch_picks_only_its_branches(app, ui_engi
     assert options and all(option.startswith(("ZZ02", "ZB00002", "ZB00003", "ZB00006", "ZB00007", "ZB00008",
                                               "ZB00011")) for option in options)
     assert not any(option.startswith("ZB00001") for option in options)
+
+
+def test_the_form_offers_only_the_indicators_whose_rule_reads_findings(app, ui_engine, sample_db, registry):
+    """A finding on any other indicator would count for nothing: the form does not offer it (and the service
+    refuses it, ``tests/core/test_inspection.py``)."""
+    at = app("inspector", PAGE)
+    assert not at.exception
+    with Session(ui_engine) as session:  # the page's cycle: the latest
+        cycle = session.exec(select(Cycle).where(Cycle.tenant_id == sample_db.tenant_id)
+                             .order_by(Cycle.year.desc())).first()
+    rules = registry.rule_types()
+    indicators = list(cycle_scheme(cycle).indicators())
+    reading = [i.code for i in indicators if "findings" in rules[i.rule].item.inputs]
+    offered = [option.split()[0] for option in at.selectbox(key="finding_indicator").options]
+    assert offered == reading and 0 < len(offered) < len(indicators)
+    assert "B1-4" not in offered  # 班子建设上级考评, scored by level_score
 
 
 def _cycle_2026(engine, sample_db) -> int:
