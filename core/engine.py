@@ -106,6 +106,8 @@ class RuleBatch:
     orgs: pd.DataFrame
     period: Period
     source_weights: Mapping[str, float]
+    #: The ledger types' names by code (三会一课 …), for reasons that name a type: the enabled plugins' ledger types.
+    ledger_names: Mapping[str, str] = field(default_factory=dict)
 
     def by_indicator(self) -> Iterator[tuple[str, Any, pd.DataFrame]]:
         """``(code, params, rows)`` for each indicator of the batch: the rows split once."""
@@ -266,6 +268,7 @@ class Inputs:
     rule_owners: Mapping[str, str]
     assessed: Mapping[str, bool]  # indicator code → assessed in the period (:func:`assessed_indicators`)
     tree: pd.DataFrame | None = None  # every active organisation (org_id, code, name, level, parent_id, member_count)
+    ledger_names: Mapping[str, str] = field(default_factory=dict)  # ledger type code → its name (RuleBatch's)
 
 
 def prepare(
@@ -279,6 +282,7 @@ def prepare(
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
     tree: pd.DataFrame | None = None,
+    ledger_names: Mapping[str, str] | None = None,
 ) -> Inputs:
     """Check and order the inputs of a period's scoring.
 
@@ -299,7 +303,7 @@ def prepare(
     facts = facts.within(period).sorted_by_org()
     assessed = assessed_indicators(scheme, rule_types, params, facts, period)
     return Inputs(scheme, rule_types, orgs, facts, period, target_rows, params, rule_owners or {}, assessed,
-                  orgs if tree is None else tree)
+                  orgs if tree is None else tree, dict(ledger_names or {}))
 
 
 def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.DataFrame]:
@@ -316,7 +320,8 @@ def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.Data
         lo, hi = int(part["org_id"].iloc[0]), int(part["org_id"].iloc[-1])
         targets = resolve_targets(scheme, part, inputs.target_rows)
         yield _score_lines(scheme, inputs.rule_types, specs, ind, part, inputs.facts.for_orgs(lo, hi),
-                           inputs.period, targets, inputs.params, inputs.rule_owners, inputs.assessed)
+                           inputs.period, targets, inputs.params, inputs.rule_owners, inputs.assessed,
+                           inputs.ledger_names)
 
 
 def subtotals(lines: pd.DataFrame) -> pd.DataFrame:
@@ -512,6 +517,7 @@ def score(
     params: Mapping[str, Any] | None = None,
     rule_owners: Mapping[str, str] | None = None,
     tree: pd.DataFrame | None = None,
+    ledger_names: Mapping[str, str] | None = None,
     slice_size: int = 5_000,
 ) -> ScoreResult:
     """Score every organisation in ``orgs`` for ``period``, all lines in memory (see :func:`prepare`).
@@ -520,7 +526,7 @@ def score(
     :func:`score_slices`, :func:`subtotals` per slice, :func:`conclude` over all of them.
     """
     inputs = prepare(scheme, rule_types, orgs, facts, period, target_rows=target_rows, params=params,
-                     rule_owners=rule_owners, tree=tree)
+                     rule_owners=rule_owners, tree=tree, ledger_names=ledger_names)
     parts = list(score_slices(inputs, slice_size=slice_size))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
     sums = pd.concat([subtotals(p) for p in parts]) if parts else subtotals(lines)
@@ -533,7 +539,7 @@ def score(
 def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapping[str, IndicatorSpec],
                  ind: pd.DataFrame, orgs: pd.DataFrame, facts: Facts, period: Period, targets: pd.DataFrame,
                  params: Mapping[str, Any], rule_owners: Mapping[str, str],
-                 assessed: Mapping[str, bool]) -> pd.DataFrame:
+                 assessed: Mapping[str, bool], ledger_names: Mapping[str, str]) -> pd.DataFrame:
     """The lines of one slice of organisations: the grid (step 1), the rule types on the indicators assessed
     (2), the points clipped and rounded (3)."""
     ind = ind.assign(assessed=ind["indicator_code"].map(assessed).fillna(True).astype(bool))
@@ -552,7 +558,7 @@ def _score_lines(scheme: Scheme, rule_types: Mapping[str, RuleType], specs: Mapp
             rows=rows.drop(columns=["rule", "position", "block_code"]),
             indicators={c: specs[c] for c in codes},
             params={c: params[c] for c in codes},
-            facts=facts, orgs=orgs, period=period, source_weights=scheme.source_weights,
+            facts=facts, orgs=orgs, period=period, source_weights=scheme.source_weights, ledger_names=ledger_names,
         )
         try:  # a plugin's fault (SystemExit too) must name the plugin, not crash opaquely
             with plugin_code(owner or "?", rule_name):

@@ -144,6 +144,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     rules = {name: c.item for name, c in contributions.items()}
     owners = {name: c.plugin for name, c in contributions.items()}
     params = validate_params(scheme, rules, owners)
+    ledger_names = {code: c.item.name for code, c in registry.ledger_types(enabled).items()}
     levels = [OrgLevel.branch.value, *(rule.level for rule in scheme.levels)]
     with engine.connect() as conn:
         orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels)
@@ -154,7 +155,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
         facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id)
         target_rows = read_target_rows(conn, cycle.id)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
-                   tree=tree)
+                   tree=tree, ledger_names=ledger_names)
 
 
 def read_tree(conn: Connection, tenant_id: int) -> pd.DataFrame:

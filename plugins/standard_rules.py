@@ -455,19 +455,20 @@ class VetoOnLedger(RuleType):
             count = per_row(entries.groupby("org_id").size(), sub["org_id"], 0).astype(float)
             what = pd.Series(dtype=object)
             if len(entries):
-                # Per branch and type: "discipline_case 2 条（2026-03-05、2026-07-12）", the types in the
-                # order the indicator lists them, joined by "；".
+                # Per branch and type: "违纪案件 2 条（2026-03-05、2026-07-12）" (the type's code where no enabled
+                # plugin names it), the types in the order the indicator lists them, joined by "；".
                 days = join_text(entries, ["org_id", "order"], formatted(entries["date"], _day), "、",
                                  order=["date", "id"])
                 kinds = entries.groupby(["org_id", "order"]).agg(type=("type", "first"), n=("id", "size"))
                 kinds = kinds.reindex(days.index)
-                kinds = kinds.assign(text=concat(kinds["type"].astype(str), " ", fmt(kinds["n"].astype(float)),
+                names = kinds["type"].astype(str).map(lambda t: batch.ledger_names.get(t, t))
+                kinds = kinds.assign(text=concat(names, " ", fmt(kinds["n"].astype(float)),
                                                  " 条（", days, "）")).reset_index()
                 what = join_text(kinds, ["org_id"], kinds["text"], "；", order=["order"])
             what = per_row(what, sub["org_id"], "")
             parts.append(_veto(sub, name=batch.indicators[code].name, count=count, what=concat("登记 ", what),
                                evidence=evidence_ids(entries, ["org_id"], "ledger"),
-                               clear=f"未登记 {'、'.join(types)}，未触及否决事项"))
+                               clear=f"未登记 {'、'.join(batch.ledger_names.get(t, t) for t in types)}，未触及否决事项"))
         return _combined(parts, batch.rows)
 
 

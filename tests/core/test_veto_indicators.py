@@ -174,7 +174,7 @@ def test_a_discipline_case_and_a_poor_rating_veto_the_stored_results(engine, reg
     with engine.connect() as conn:
         results = read_results(conn, world["cycle"].id, "2026").set_index("code")
     assert results["vetoed"].to_dict() == {"A": True, "B": True, "C": True}
-    assert results.loc["A", "veto_reasons"] == ["违纪违法案件：登记 discipline_case 1 条（2026-05-12）"]
+    assert results.loc["A", "veto_reasons"] == ["违纪违法案件：登记 违纪案件 1 条（2026-05-12）"]
     assert results.loc["B", "veto_reasons"] == ["上级综合评价：上级机关评定为 较差"]
     assert results.loc["C", "veto_reasons"] == ["党员满意度底线：党员群众评分 58，低于 60"]  # 一般 does not veto
     assert set(results["grade"]) == {"不合格"}
