@@ -206,9 +206,10 @@ def test_corrections_work_in_every_state_the_period_can_be_in(engine, registry, 
     for period, state in (("2026-Q2", "draft"), ("2026", "reviewed"), ("2026-Q1", "published")):
         with engine.connect() as conn:
             assert lifecycle.state(conn, cycle.id, period) == state
-        org_id = _totals(engine, cycle, period)[0][0]
-        org_code, lines = _lines(engine, cycle, period, org_id)
-        line = next(li for li in lines if li["points"] < li["max_points"])
+        # a branch with a point short of full on a line the period assesses
+        org_code, line = next((code, li) for code, lines in (_lines(engine, cycle, period, org_id)
+                                                             for org_id, *_ in _totals(engine, cycle, period))
+                              for li in lines if li["points"] < li["max_points"])
         done = correct_points(engine, admin, cycle=cycle, period=period, org_code=org_code,
                               indicator_code=line["indicator_code"], points=line["max_points"], reason="复核更正",
                               registry=registry)
@@ -224,7 +225,7 @@ def _lines(engine, cycle, period, org_id):
         code = session.get(Organization, org_id).code
     with engine.connect() as conn:
         lines = explain(conn, cycle=cycle, period=period, org_code=code).lines
-    return code, [li for li in lines if li["kind"] in ("controllable", "flexible")]
+    return code, [li for li in lines if li["kind"] in ("controllable", "flexible") and li["assessed"]]
 
 
 def _admin(engine, tenant):
