@@ -437,20 +437,19 @@ def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, perio
         if rule.rollup == "weighted" and (under.groupby("ancestor_id")["weight"].sum() > 0).all():
             weighted = (under["rate"] * under["weight"]).groupby(under["ancestor_id"]).sum()
             rolled = weighted / under.groupby("ancestor_id")["weight"].sum()
-            how = tr("按党员人数加权平均", "weighted by members")
+            how = "按党员人数加权平均"
         else:
             rolled = under.groupby("ancestor_id")["rate"].mean()
-            how = tr("平均", "mean")
+            how = "平均"
         rolled = half_up(rolled)
         count = under.groupby("ancestor_id").size()
         listed = under["code"].astype(str) + " " + under["rate"].map("{:g}".format)
         detail = listed.groupby(under["ancestor_id"]).agg("、".join)
         ids = mine["org_id"]
         roll = ids.map(rolled)
-        text = pd.Series([tr(f"下属 {int(count.get(i, 0))} 个党支部得分率{how} {roll_rate:g}（{detail.get(i, '')}）",
-                             f"{int(count.get(i, 0))} branches below, their rates' {how} {roll_rate:g} "
-                             f"({detail.get(i, '')})") if pd.notna(roll_rate)
-                          else tr("下属没有党支部考核结果", "no branch results below") for i, roll_rate in zip(ids, roll)],
+        # Stored reasons are in Chinese, as the rule types' are: they are the record, read by 公文 and archives.
+        text = pd.Series([f"下属 {int(count.get(i, 0))} 个党支部得分率{how} {roll_rate:g}（{detail.get(i, '')}）"
+                          if pd.notna(roll_rate) else "下属没有党支部考核结果" for i, roll_rate in zip(ids, roll)],
                          index=mine.index)
         top = rollup_points(scheme, rule.level)
         if rule.by == "rollup":
@@ -461,9 +460,8 @@ def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, perio
             own = mine["rate"]
             total = half_up((1 - share) * own + share * roll).where(roll.notna(), own)
             points = half_up(share * roll.fillna(0.0))
-            text = text + [tr(f"；自身指标得分率 {o:g} × {1 - share:.0%} + 汇总 {r:g} × {share:.0%} = {t:g}",
-                              f"; own indicators' rate {o:g} × {1 - share:.0%} + roll-up {r:g} × {share:.0%} = {t:g}")
-                           if pd.notna(r) else "" for o, r, t in zip(own, roll.fillna(0.0), total)]
+            text = text + [f"；自身指标得分率 {o:g} × {1 - share:.0%} + 汇总 {r:g} × {share:.0%} = {t:g}"
+                           if pd.notna(r) else "" for o, r, t in zip(own, roll, total)]
         replaced.append(mine.assign(total=total, base_points=total, bonus_points=0.0, assessed_points=100.0))
         lines.append(pd.DataFrame({
             "org_id": ids, "indicator_code": ROLLUP, "block_code": ROLLUP, "kind": IndicatorKind.controllable.value,

@@ -161,3 +161,17 @@ def test_a_scheme_may_rank_short_periods_by_the_total(rules):
     ev = result.evaluations.merge(ORGS[["org_id", "code"]], on="org_id").set_index("code")
     # By the total, 30 of 100 points is 不合格 (below 60) though it is everything March assessed.
     assert ev.loc["Q", ["total", "rate", "grade"]].tolist() == [30.0, 100.0, "不合格"]
+
+
+def test_the_explanation_states_the_cap_and_the_points_assessed(rules):
+    from bastion.core.i18n import using
+    from bastion.core.results import score_statement
+
+    _, year = scored(rules, "2026")
+    _, march = scored(rules, "2026-03")
+    with using("zh"):
+        # Q's 100 + 10 was capped at the scheme's max_total.
+        assert score_statement(year.loc["Q"]) == ("总分 100（基本分 100 + 加分 10 = 110，总分封顶 100 分）；"
+                                                  "本期考核 100 分，得分率 100%")
+        assert score_statement(year.loc["P"]) == "总分 88.48 = 基本分 78.48 + 加分 10；本期考核 100 分，得分率 88.48%"
+        assert score_statement(march.loc["P"]) == "总分 35 = 基本分 30 + 加分 5；本期考核 30 分，得分率 116.67%"
