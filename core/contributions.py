@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import pandas as pd
 
 from .periods import Period
 from .i18n import tr
+from .scheme import Scheme
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,59 @@ AWARD_KINDS = ("reward", "sanction", "talk", "rectification", "multiplier")
 HISTORY_COLUMNS = ["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"]
 
 
+@dataclass(frozen=True)
+class PolicyCycle:
+    """The cycle (考核年度) a policy is applied in, as plain values: a policy reads it, it cannot write through it.
+    ``scheme_plugin`` is the plugin whose scheme the cycle froze when it opened."""
+
+    id: int
+    year: int
+    name: str = ""
+    scheme_plugin: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class PolicyContext:
-    """Where a policy is applied. ``history`` holds the tenant's earlier published results (this
-    year's earlier periods and last year's: ``org_id, year, period, total, grade, rank, tier,
-    vetoed``), for policies that look back, e.g. a level graded last year and lost on relapse."""
+    """Where a policy is applied: the tenant, the cycle, the period, the cycle's frozen scheme, and the day
+    the period's results were first published (``published_on``, in the tenant's time zone,
+    ``periods.TIME_ZONE``) — what deadlines and bars are counted from (:meth:`after_publication`); a
+    correction applies the policies again with the same day, so it gives the same awards.
+
+    ``history`` holds the tenant's earlier published results (this year's earlier periods and last
+    year's: ``org_id, year, period, total, grade, rank, tier, vetoed``), for policies that look back,
+    e.g. a level graded last year and lost on relapse."""
 
     tenant_code: str
-    year: int
+    cycle: PolicyCycle
     period: Period
-    scheme_id: str
-    scheme_version: str
+    scheme: Scheme
+    published_on: date
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in HISTORY_COLUMNS}))
+
+    @property
+    def year(self) -> int:
+        """The year assessed (the cycle's)."""
+        return self.cycle.year
+
+    @property
+    def scheme_id(self) -> str:
+        return self.scheme.id
+
+    @property
+    def scheme_version(self) -> str:
+        return self.scheme.version
+
+    def after_publication(self, *, days: int = 0, years: int = 0) -> date:
+        """The day ``years`` and ``days`` after publication: a rectification due 30 days after it
+        (``days=30``, 整改通知书限期 30 天), a bar for a year from it (``years=1``, 一年内取消评先资格; a
+        29 February gives 28 February). The one way policies count a deadline or a bar."""
+        day = self.published_on
+        if years:
+            try:
+                day = day.replace(year=day.year + years)
+            except ValueError:  # 29 February, in a year without one
+                day = day.replace(year=day.year + years, day=28)
+        return day + timedelta(days=days)
 
 
 class IncentivePolicy:
@@ -64,8 +106,10 @@ class IncentivePolicy:
     of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
     JSON-able dict (e.g. ``{"bonus_weight": 1.2}``; a ``multiplier`` award carries
     ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment),
-    ``effective_until`` a date or None (e.g. barred from 评先选优 until then). It must be a pure
-    function of its inputs and ``context.history``: publishing twice gives the same awards.
+    ``effective_until`` a date or None (e.g. barred from 评先选优 until then; for a ``rectification``, the
+    day its notice is due), counted from publication (:meth:`PolicyContext.after_publication`), not from
+    the period's end. It must be a pure function of its inputs and ``context``: applying it again (a
+    correction) gives the same awards.
     """
 
     name: ClassVar[str]

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlmodel import Session
@@ -24,7 +25,7 @@ from sqlmodel import select as select_model
 
 from .errors import BadValue, BastionError, Problem
 from .i18n import tr
-from .models import Cycle, Evaluation, EvaluationStatus
+from .models import Cycle, Evaluation, EvaluationStatus, as_utc, utcnow
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
@@ -33,6 +34,10 @@ UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 
 #: The period each assessing stage of a calendar assesses, by its length in months.
 STAGE_MONTHS = {"monthly": 1, "quarterly": 3, "half_year": 6, "annual": 12}
+
+#: Where a tenant's days are reckoned: the calendar's crons fire in it, and a moment (a publication) falls on
+#: the day it is there.
+TIME_ZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,20 @@ def last_completed(months: int, day: date) -> Period:
     index = (day.year * 12 + day.month - 1) // months - 1  # the period before the one ``day`` is in
     year, first = divmod(index * months, 12)
     return Period.of(year, first + 1, months)
+
+
+def day_of(moment: datetime) -> date:
+    """The day ``moment`` falls on in :data:`TIME_ZONE` (a naive moment is UTC, as SQLite gives stored ones back):
+    the day a period was published, as its policies count deadlines from it."""
+    return as_utc(moment).astimezone(ZoneInfo(TIME_ZONE)).date()
+
+
+def moment_on(day: date, now: datetime | None = None) -> datetime:
+    """The moment to record for something done on ``day``: ``now`` (the clock's) when ``day`` is today, else the
+    start of ``day`` in :data:`TIME_ZONE` — a run acting on another day (a stage replayed, the demo's year
+    fast-forwarded) records that day."""
+    now = now or utcnow()
+    return now if day_of(now) == day else datetime.combine(day, time(), ZoneInfo(TIME_ZONE))
 
 
 def dated_inside(period: Period, today: date | None = None) -> date:

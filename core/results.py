@@ -45,14 +45,15 @@ EVIDENCE_KINDS = ("ledger", "finding", "rating")
 def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | None = OrgLevel.branch.value
                  ) -> pd.DataFrame:
     """A period's results of one level (党支部 by default; None: every level, level by level) with the
-    organisations' names, in rank order."""
+    organisations' names, in rank order; ``published_at`` (UTC) is when the period was first published
+    (NaT before)."""
     e, o = Evaluation.__table__.c, Organization.__table__.c
     parent = Organization.__table__.alias("parent")
     query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, e.level, o.category,
                     o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
                     e.base_points, e.bonus_points, e.total, e.assessed_points, e.rate, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
-                    e.scheme_version)
+                    e.scheme_version, e.published_at)
              .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
              .outerjoin(parent, parent.c.id == o.parent_id)
              .where(e.cycle_id == cycle_id, e.period == period))
@@ -63,6 +64,7 @@ def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | N
     frame["vetoed"] = frame["vetoed"].astype(bool)
     frame["advanced_eligible"] = frame["advanced_eligible"].astype(bool)
     frame["veto_reasons"] = frame["veto_reasons"].map(_as_list)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)  # SQLite gives it back naive, in UTC
     return frame
 
 
@@ -147,7 +149,8 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
          "assessed_points": float(r.assessed_points), "rate": float(r.rate), "grade": r.grade,
          "advanced_eligible": bool(r.advanced_eligible),
          "rank": int(r.rank), "tier": r.tier, "vetoed": bool(r.vetoed), "vetoes": list(r.veto_reasons),
-         "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}"}
+         "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}",
+         "published_at": None if pd.isna(r.published_at) else r.published_at.isoformat()}
         for r in frame.itertuples()
     ]
 

@@ -14,19 +14,20 @@ the spool's helper process, temporary tables — is ``core.bulk_read``'s and ``c
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from . import audit, lifecycle
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
-from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext
+from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
 from .cycles import cycle_scheme
 from .db import transaction
 from .engine import (
@@ -45,6 +46,7 @@ from .engine import (
 from .errors import BastionError
 from .i18n import tr
 from .models import (
+    AuditEvent,
     BlockSubtotal,
     Cycle,
     Evaluation,
@@ -61,8 +63,10 @@ from .models import (
     RectificationStatus,
     Target,
     Tenant,
+    as_utc,
+    utcnow,
 )
-from .periods import in_cycle
+from .periods import day_of, in_cycle
 from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
 from .results import policy_history, read_results
@@ -323,12 +327,14 @@ def _update_evaluations(conn: Connection, evaluations: pd.DataFrame, ids: pd.Ser
 
 
 def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
-                   actor: str, confirming: bool = False) -> int:
+                   actor: str, confirming: bool = False, now: datetime | None = None) -> int:
     """Publish a scored period and apply the scheme's incentive policies; returns the awards made.
 
     Drafts are published (``publish``); results under the leaders' review only by a leader's
     confirmation (``confirming``, the ``confirm`` stage). A period already published raises
-    :class:`lifecycle.AlreadyDone`: nothing is applied again."""
+    :class:`lifecycle.AlreadyDone`: nothing is applied again. The results are stamped published at
+    ``now`` (the clock's by default; a stage passes the day it acts on) before the policies run, in
+    the same transaction, so the policies count from the very moment stored (:func:`publication`)."""
     period = in_cycle(cycle, period_key)
     action = "confirm" if confirming else "publish"
     with Session(engine) as session:
@@ -338,6 +344,7 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
         conn = session.connection()
         lifecycle.fence(conn, cycle, period.key, action)
         ev_t = Evaluation.__table__
+        published_at = publication(conn, cycle, period, now=now or utcnow())
         awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
                                  tenant_code=tenant.code, actor=actor)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
@@ -346,25 +353,58 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
             audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="confirm", entity="cycle",
                          entity_id=cycle.id, new={"period": period.key})
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
-                     entity_id=cycle.id, new={"period": period.key, "awards": awarded})
+                     entity_id=cycle.id, new={"period": period.key, "awards": awarded,
+                                              "published_at": published_at.isoformat()})
     registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": awarded}), enabled)
     return awarded
+
+
+def publication(conn: Connection, cycle: Cycle, period: Period, *, now: datetime | None = None) -> datetime:
+    """When the period's results were first published (``evaluation.published_at``), in ``conn``'s transaction.
+
+    Once stored it is kept: publishing stamps it (``now``) only where none is stored, and a correction
+    applying the policies again reads it back — so both count deadlines from one moment. Results
+    published before Bastion stored the moment (revision 0011) are stamped with their first ``publish``
+    in the audit trail (the clock's moment when there is none)."""
+    e = Evaluation.__table__.c
+    mine = (e.cycle_id == cycle.id) & (e.period == period.key)
+    stored = conn.execute(select(func.min(e.published_at)).where(mine)).scalar()
+    if stored is None:
+        stored = as_utc(now or _first_publish_audited(conn, cycle, period) or utcnow()).astimezone(UTC)
+        conn.execute(update(Evaluation.__table__).where(mine, e.published_at.is_(None)).values(published_at=stored))
+    return as_utc(stored)
+
+
+def _first_publish_audited(conn: Connection, cycle: Cycle, period: Period) -> datetime | None:
+    """When the audit trail says the period was first published (its ``publish`` events of the cycle, a few)."""
+    a = AuditEvent.__table__.c
+    events = conn.execute(select(a.at, a.new).where(a.tenant_id == cycle.tenant_id, a.action == "publish",
+                                                    a.entity == "cycle", a.entity_id == str(cycle.id))
+                          .order_by(a.id)).all()
+    for at, new in events:
+        if (json.loads(new) if isinstance(new, str) else new or {}).get("period") == period.key:
+            return at
+    return None
 
 
 def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: Registry, enabled: list[str],
                    tenant_code: str, actor: str) -> int:
     """Run the scheme's incentive policies on the period's results and store their awards, in ``conn``'s
     transaction; an award made before keeps its row and id, one no longer given is withdrawn with its
-    rectification notice (:func:`_replace_awards`). Returns how many awards there are."""
+    rectification notice (:func:`_replace_awards`). Returns how many awards there are.
+
+    The policies get the day of the period's first publication (:func:`publication`): the one being
+    stamped when the period is published, the stored one when they are applied again (a correction)."""
     scheme = cycle_scheme(cycle)
     policies = registry.policies(enabled)
     missing = [p for p in scheme.policies if p not in policies]
     if missing:
         raise BastionError(tr(f"方案指定的激励政策 {'、'.join(missing)} 未启用",
                               f"incentive policies {', '.join(missing)} named by the scheme are not enabled"))
+    published_on = day_of(publication(conn, cycle, period))
     results = read_results(conn, cycle.id, period.key)
-    context = PolicyContext(tenant_code, cycle.year, period, scheme.id, scheme.version,
-                            policy_history(conn, cycle.tenant_id, period))
+    context = PolicyContext(tenant_code, PolicyCycle(cycle.id, cycle.year, cycle.name, cycle.scheme_plugin), period,
+                            scheme, published_on, policy_history(conn, cycle.tenant_id, period))
     awards = []
     for name in scheme.policies:
         contribution = policies[name]

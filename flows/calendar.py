@@ -11,7 +11,8 @@ from __future__ import annotations
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
-from bastion.core.stages.queries import TIME_ZONE, Scheduled
+from bastion.core.periods import TIME_ZONE
+from bastion.core.stages.queries import Scheduled
 
 from .stages import stage_flow
 

@@ -30,7 +30,7 @@ from bastion.core import db, locks
 from bastion.core.registry import default_registry
 from bastion.core.settings import Settings, current_actor
 from bastion.core.stages import service as stages
-from bastion.core.stages.queries import TIME_ZONE
+from bastion.core.periods import TIME_ZONE
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10

@@ -21,14 +21,15 @@ What this plugin invented (the seed gives the method, not the table): the indica
 points (controllable 40, flexible 20, democratic evaluation 40), the targets per category, the
 tolerances, the three layers' weights (members and staff 0.5, peer secretaries 0.2, superior
 staff 0.3), the grade bands (好 ≥ 90, 较好 ≥ 80, 一般 ≥ 65, 差), the tiers (20 % / 60 % / 20 % by
-rank), the bonus weight 1.2 of the first tier, the 30-day rectification deadline and the relapse
-rule: a branch graded in the first tier last year that falls into the bottom tier in a period of
+rank), the bonus weight 1.2 of the first tier, the rectification deadline 30 days after the results are
+published, the bar from the advanced-branch selection for a year from then, and the relapse rule: a
+branch graded in the first tier last year that falls into the bottom tier in a period of
 this year loses its first-tier level from then on (recorded once, the first time).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -125,12 +126,12 @@ class ResponsibilityTiers(IncentivePolicy):
     """Talks and rectification for the bottom tier of every period; tier incentives and levels at year end."""
 
     name = "responsibility-tiers"
-    description = ("每期排名第三档的支部书记约谈、限期整改；年度第一档奖金分配倾斜、评先选优优先，第三档一年内取消先进党支部"
-                   "评选资格；上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
+    description = ("每期排名第三档的支部书记约谈、自结果发布之日起 30 天内整改；年度第一档奖金分配倾斜、评先选优优先，"
+                   "第三档自结果发布之日起一年内取消先进党支部评选资格；上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         period = context.period
-        deadline = period.end + timedelta(days=RECTIFY_DAYS)
+        deadline = context.after_publication(days=RECTIFY_DAYS)
         bottom = results.loc[results["tier"] == BOTTOM, "org_id"]
         parts = [
             _awards(bottom, "talk", "secretary_talk", f"{period.label}排名落后，约谈党支部书记",
@@ -145,7 +146,7 @@ class ResponsibilityTiers(IncentivePolicy):
                         {"bonus_weight": FIRST_TIER_BONUS_WEIGHT, "selection_priority": True, "level": FIRST}, None),
                 _awards(bottom, "sanction", "barred_from_advanced",
                         f"{context.year}年度考核落后，一年内取消参加先进党支部评选资格",
-                        {"barred_from": "先进党支部评选", "level": BOTTOM}, date(context.year + 1, 12, 31)),
+                        {"barred_from": "先进党支部评选", "level": BOTTOM}, context.after_publication(years=1)),
             ]
         else:
             parts.append(self._relapses(results, context))

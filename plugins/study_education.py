@@ -20,7 +20,7 @@ What this plugin invented: the indicators and their points; that each of the fiv
 level the superior assigns; the coverage target of member duties (all members, 10 % tolerance);
 the grade bands (先进 ≥ 90, 合格 ≥ 70, 基本合格 ≥ 60, 不合格) and the tiers by score (先进 ≥ 90,
 达标 ≥ 70, 待整改); that the half-year check's and the year-end assessment's 待整改 branches get a
-notice due 60 days after the period, re-verified once due (monthly evaluations and quarterly
+notice due 60 days after the results are published, re-verified once due (monthly evaluations and quarterly
 bulletins report the standings; their notices come from the supervision findings, which the
 rectification follow-up turns into notices in any month — the seed's 依据督查、抽查或明察暗访); that
 the quarter's 先进 are praised in the bulletin, the half-year's proposed for the 七一 commendation and
@@ -28,8 +28,6 @@ the year's for the year-end commendation.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pandas as pd
 
@@ -120,13 +118,13 @@ class StudyEducationAwards(IncentivePolicy):
     """Notices with deadlines for the 待整改 of the half-year check and the year; praise and commendations."""
 
     name = "study-education-awards"
-    description = ("半年检查、年终考核待整改的党组织下达整改通知书，限期 60 天，期满复验（日常督查发现的问题随时下达）；"
+    description = ("半年检查、年终考核待整改的党组织下达整改通知书，自结果发布之日起限期 60 天，期满复验（日常督查发现的问题随时下达）；"
                    "季度先进通报表扬，半年先进推荐七一表彰，年度先进年度总结表彰")
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         period = context.period
         days = NOTICE_DAYS
-        deadline = period.end + timedelta(days=days)
+        deadline = context.after_publication(days=days)
         weak = results[(results["tier"] == NEEDS_RECTIFICATION) & (period.months >= 6)]
         parts = [pd.DataFrame({
             "org_id": weak["org_id"], "kind": "rectification", "code": "rectification_notice",

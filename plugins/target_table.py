@@ -13,13 +13,11 @@ What this plugin invented (the seed names the blocks, not the indicators): the i
 each block and their points — the weightiest are 作风建设督查 (10) and 发展党员计划 (6), the
 "key and difficult work" —, the targets per branch category, the grade bands below 95
 (良好 ≥ 85, 合格 ≥ 70), the tiers (first 20 %, middle 70 %, last 10 %), the rating-source weights
-(自评 0.1, 党员群众 0.4, 其他支部书记 0.2, 上级机关 0.3), the bonus items (capped at 5) and the
-calendar.
+(自评 0.1, 党员群众 0.4, 其他支部书记 0.2, 上级机关 0.3), the bonus items (capped at 5), the
+calendar, and the 60 days an unqualified branch has to rectify, from the publication of the results.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import pandas as pd
 
@@ -29,6 +27,7 @@ from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 SCHEME_VERSION = "2024.1"
+RECTIFY_DAYS = 60  # an unqualified branch rectifies within 60 days of the results' publication
 
 CATEGORIES = ("机关", "生产一线", "经营服务", "离退休")
 
@@ -124,7 +123,7 @@ class TargetTableAwards(IncentivePolicy):
     """Year-end commendation of advanced branches (≥ 95, not vetoed); unqualified branches rectify."""
 
     name = "target-table-awards"
-    description = "95 分以上且未被否决的支部评为先进党支部，年终表彰；不合格支部限期整改；结果纳入单位整体考核"
+    description = "95 分以上且未被否决的支部评为先进党支部，年终表彰；不合格支部自结果发布之日起 60 天内整改；结果纳入单位整体考核"
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         if context.period.months != 12:
@@ -140,8 +139,8 @@ class TargetTableAwards(IncentivePolicy):
         fixes = pd.DataFrame({
             "org_id": unqualified["org_id"], "kind": "rectification", "code": "unqualified_rectify",
             "title": f"{context.year}年度考核不合格，限期整改",
-            "effect": [{"deadline_days": 60, "unit_assessment": "单位整体考核扣分"}] * len(unqualified),
-            "effective_until": date(context.year + 1, 12, 31),
+            "effect": [{"deadline_days": RECTIFY_DAYS, "unit_assessment": "单位整体考核扣分"}] * len(unqualified),
+            "effective_until": context.after_publication(days=RECTIFY_DAYS),
         })
         return pd.concat([rewards, fixes], ignore_index=True)[AWARD_COLUMNS]
 

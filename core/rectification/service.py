@@ -8,7 +8,7 @@ transaction — whether the daily follow-up issues it for a finding or an incent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session
@@ -18,7 +18,8 @@ from .. import audit
 from ..access import Action, Principal, org_by_code, org_row, require, tenant_cycle
 from ..errors import BastionError, Conflict, NotFound
 from ..i18n import tr
-from ..models import Cycle, Finding, Incentive, Indicator, Rectification, RectificationStatus, utcnow
+from ..models import Cycle, Evaluation, Finding, Incentive, Indicator, Rectification, RectificationStatus, utcnow
+from ..periods import day_of
 from ..words import NOTICE_STATUS, word
 
 NOTICE_DAYS = 30  # a finding's notice is due this many days after it is issued, unless the inspector says otherwise
@@ -56,6 +57,13 @@ def is_due_for_reverification(status: str, deadline: date, today: date) -> bool:
 def default_deadline(today: date | None = None) -> date:
     """The deadline a finding's notice gets by default: :data:`NOTICE_DAYS` after it is issued."""
     return (today or date.today()) + timedelta(NOTICE_DAYS)
+
+
+def award_deadline(effective_until: date | None, published_at: datetime | None, today: date) -> date:
+    """When a rectification award's notice is due: the award's ``effective_until`` (its policy counted it from
+    publication, ``PolicyContext.after_publication``); an award without one, :data:`NOTICE_DAYS` after the day
+    its results were published — not after the day the follow-up happens to issue the notice."""
+    return effective_until or default_deadline(today if published_at is None else day_of(published_at))
 
 
 def notice_numbers(session: Session, tenant_id: int, year: int, count: int) -> list[str]:
@@ -101,9 +109,10 @@ def issue(session: Session, cycle: Cycle, notices: list[Rectification], *, actor
 def issue_due(session: Session, cycle: Cycle, today: date, *, actor: str) -> list[str]:
     """A notice for each rectification incentive of the cycle and each finding of its year that has none yet."""
     conn = session.connection()
-    r, i, f = Rectification.__table__.c, Incentive.__table__.c, Finding.__table__.c
+    r, i, f, e = Rectification.__table__.c, Incentive.__table__.c, Finding.__table__.c, Evaluation.__table__.c
     awards = conn.execute(
-        select(i.id, i.org_id, i.evaluation_id, i.title, i.effect, i.effective_until)
+        select(i.id, i.org_id, i.evaluation_id, i.title, i.effect, i.effective_until, e.published_at)
+        .join_from(Incentive.__table__, Evaluation.__table__, e.id == i.evaluation_id, isouter=True)
         .where(i.cycle_id == cycle.id, i.kind == "rectification",
                i.id.not_in(select(r.incentive_id).where(r.incentive_id.is_not(None))))
         .order_by(i.id)).all()
@@ -118,7 +127,7 @@ def issue_due(session: Session, cycle: Cycle, today: date, *, actor: str) -> lis
     notices = [Rectification(org_id=award.org_id, incentive_id=award.id, evaluation_id=award.evaluation_id,
                              notice_no="", problem=award.title,
                              requirement=str((award.effect or {}).get("requirement") or RESULT_REQUIREMENT),
-                             issued_at=today, deadline=award.effective_until or default_deadline(today))
+                             issued_at=today, deadline=award_deadline(award.effective_until, award.published_at, today))
                for award in awards]
     notices += [Rectification(org_id=finding.org_id, finding_id=finding.id, notice_no="",
                               problem=f"{names.get(finding.indicator_code, finding.indicator_code)}：{finding.description}",

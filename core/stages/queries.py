@@ -24,12 +24,11 @@ from ..registry import Registry
 from ..scheme import Scheme
 from .service import STAGES
 
-TIME_ZONE = "Asia/Shanghai"  # the calendar's crons are read in it
 
 
 @dataclass(frozen=True)
 class Scheduled:
-    """One stage of a tenant's calendar: when it runs (a cron in :data:`TIME_ZONE`), and from which scheme."""
+    """One stage of a tenant's calendar: when it runs (a cron in ``periods.TIME_ZONE``), and from which scheme."""
 
     tenant: str
     stage: str

@@ -35,7 +35,7 @@ from ..errors import BastionError
 from ..i18n import tr
 from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Incentive, StageRun, StageStatus,
                       Tenant)
-from ..periods import Period
+from ..periods import Period, moment_on
 from ..rectification import service as rectification
 from ..tenants import enabled_plugins
 from .runs import StageContext, fence, finish_run
@@ -184,11 +184,12 @@ def confirm(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
 
 def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
     """Publish the period — ranks, tiers, incentives — and write its bulletin; a leader's confirmation publishes
-    the results under review. Already published (a rerun), it only makes sure the bulletin is there."""
+    the results under review. Already published (a rerun), it only makes sure the bulletin is there. The results
+    are published on the day the run acts on (``subject.on``), the day its bulletin is dated."""
     period = Period.parse(subject.key)
     try:
         scoring.publish_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry,
-                               actor=ctx.actor, confirming=subject.stage == "confirm")
+                               actor=ctx.actor, confirming=subject.stage == "confirm", now=moment_on(subject.on))
     except lifecycle.AlreadyDone:
         pass
     with transaction(ctx.engine) as session:

@@ -174,10 +174,11 @@ def test_annual_results_wait_for_the_leaders_review_unless_confirmed_automatical
 
 def test_rectification_notices_are_issued_once_then_followed_up(engine, registry, ctx):
     tenant, cycle = enterprise(engine, registry, "acme")
-    stages.run_stage(ctx, cycle, "half_year", period="2026-H1")
+    stages.run_stage(ctx, cycle, "half_year", period="2026-H1", on=date(2026, 7, 10))  # published that day
     with Session(engine) as session:
         to_rectify = session.exec(select(Incentive).where(Incentive.kind == "rectification")).all()
         findings = session.exec(select(Finding).where(Finding.tenant_id == tenant.id)).all()
+    assert to_rectify and {a.effective_until for a in to_rectify} == {date(2026, 9, 8)}  # 60 days after 10 July
     first = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20))
     assert len(first.detail["issued"]) == len(to_rectify) + len(findings) > 0
     assert stages.run_stage(ctx, cycle, "rectification", on=date(2026, 7, 20)) is None
@@ -187,9 +188,9 @@ def test_rectification_notices_are_issued_once_then_followed_up(engine, registry
         notices = session.exec(select(Rectification)).all()
         by_award = {n.incentive_id: n for n in notices if n.incentive_id}
     assert {a.id for a in to_rectify} == set(by_award)
-    assert all(by_award[a.id].deadline == a.effective_until for a in to_rectify)  # 60 days after the half-year
-    soon = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 8, 25))
-    late = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 9, 1))
+    assert all(by_award[a.id].deadline == a.effective_until for a in to_rectify)
+    soon = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 9, 3))
+    late = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 9, 9))
     due = {n.notice_no for n in by_award.values()}
     assert set(soon.detail["due_soon"]) >= due and set(late.detail["overdue"]) >= due
     with Session(engine) as session:

@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 
 from bastion.core import i18n
-from bastion.core.contributions import AWARD_COLUMNS, AWARD_KINDS, PolicyContext
+from bastion.core.contributions import AWARD_COLUMNS, AWARD_KINDS, PolicyContext, PolicyCycle
 from bastion.core.engine import Facts, Period, score
 from bastion.core.registry import Registry
 from bastion.core.scheme import Scheme
@@ -328,7 +328,7 @@ def test_monthly_streak_within_a_quarter_is_full_at_three_months(port_registry):
     assert empty.lines["points"].tolist() == [0.0] * 8 and set(empty.lines["evidence"]) == {""}
 
 
-def test_red_flag_counts_earlier_holdings_this_year_and_is_pure(example):
+def test_red_flag_counts_earlier_holdings_this_year_and_is_pure(example, port_registry):
     results = pd.DataFrame({
         "org_id": [1, 2, 3, 4, 5], "code": ["P", "Q", "R", "S", "T"], "name": list("PQRST"),
         "category": ["集装箱作业区", "集装箱作业区", "散货作业区", "散货作业区", "机关"],
@@ -342,7 +342,8 @@ def test_red_flag_counts_earlier_holdings_this_year_and_is_pure(example):
         "total": [90.0, 85.0, 99.0, 99.0], "grade": ["红旗党支部"] * 4, "rank": [1, 2, 1, 1], "tier": ["第一档"] * 4,
         "vetoed": [False] * 4,
     })
-    context = PolicyContext("port", 2026, Period.parse("2026-Q2"), "port-group", "2026.1", history)
+    scheme, cycle, q2 = port_registry.schemes()["port-group"].item, PolicyCycle(1, 2026), Period.parse("2026-Q2")
+    context = PolicyContext("port", cycle, q2, scheme, pd.Timestamp("2026-07-05").date(), history)
     policy = example.MobileRedFlag()
     awards = policy.apply(results, context)
     assert list(awards.columns) == AWARD_COLUMNS and set(awards["kind"]) <= set(AWARD_KINDS)
@@ -352,5 +353,5 @@ def test_red_flag_counts_earlier_holdings_this_year_and_is_pure(example):
     assert [e["times_this_year"] for e in awards["effect"]] == [2, 1]
     assert set(awards["effective_until"]) == {pd.Timestamp("2026-09-30").date()}
     pd.testing.assert_frame_equal(policy.apply(results, context), awards)
-    first = policy.apply(results, PolicyContext("port", 2026, Period.parse("2026-Q2"), "port-group", "2026.1"))
+    first = policy.apply(results, PolicyContext("port", cycle, q2, scheme, pd.Timestamp("2026-07-05").date()))
     assert [e["times_this_year"] for e in first["effect"]] == [1, 1]

@@ -6,10 +6,12 @@ W1 counts only the work-report (述职) ballots. T1: party-affairs staff within 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
-from bastion.core.contributions import PolicyContext
+from bastion.core.contributions import PolicyContext, PolicyCycle
 from bastion.core.engine import Period, score
 from bastion.core.scheme import Scheme
 from bastion.plugins.organ_standardisation import SCHEME, OrganStandardisationAwards
@@ -109,7 +111,8 @@ def test_totals_grades_ranks_and_tiers(result):
 
 def test_the_top_ranked_are_named_advanced_and_every_unit_gets_its_multiplier(result):
     results = result.evaluations.merge(ORGS[["org_id", "code"]], on="org_id")
-    context = PolicyContext("nantong", 2026, Period.parse("2026"), "organ-standardisation", "2023.1")
+    scheme = Scheme.model_validate(SCHEME)
+    context = PolicyContext("nantong", PolicyCycle(1, 2026), Period.parse("2026"), scheme, date(2027, 1, 20))
     awards = OrganStandardisationAwards().apply(results, context).merge(ORGS[["org_id", "code"]], on="org_id")
     named = awards[awards["kind"] == "reward"]
     # C is 优秀 too, but not in the first tier: only A is named.
@@ -117,5 +120,5 @@ def test_the_top_ranked_are_named_advanced_and_every_unit_gets_its_multiplier(re
     multipliers = awards[awards["kind"] == "multiplier"]
     assert dict(zip(multipliers["code_y"], multipliers["effect"].map(lambda e: e["multiplier"]))) == {
         "A": 1.05, "B": 0.95, "C": 1.05, "D": 0.90}
-    half = PolicyContext("nantong", 2026, Period.parse("2026-H1"), "organ-standardisation", "2023.1")
+    half = PolicyContext("nantong", PolicyCycle(1, 2026), Period.parse("2026-H1"), scheme, date(2026, 7, 15))
     assert OrganStandardisationAwards().apply(results, half).empty

@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bastion.core.contributions import PolicyContext
+from bastion.core.contributions import PolicyContext, PolicyCycle
 from bastion.core.engine import Period, score
 from bastion.plugins.responsibility_system import SCHEME, ResponsibilityTiers
 from bastion.core.scheme import Scheme
@@ -156,19 +156,29 @@ def awards_of(frame: pd.DataFrame) -> set[tuple]:
     return {(codes[r.org_id], r.kind, r.code, r.effective_until) for r in frame.itertuples()}
 
 
+SCHEME_FROZEN = Scheme.model_validate(SCHEME)
+
+
+def context(year: int, period: str, published_on: date, earlier: pd.DataFrame | None = None) -> PolicyContext:
+    extra = () if earlier is None else (earlier,)
+    return PolicyContext("acme", PolicyCycle(1, year), Period.parse(period), SCHEME_FROZEN, published_on, *extra)
+
+
 def test_annual_incentives_by_tier(result):
-    context = PolicyContext("acme", 2026, Period.parse("2026"), "responsibility-system", "2022.1")
-    awards = ResponsibilityTiers().apply(results_frame(result), context)
-    # Bottom tier (S): talk, rectification due 30 days after the year, barred from the
-    # advanced-branch selection through 2027; first tier (P): bonus tilt and priority.
+    awards = ResponsibilityTiers().apply(results_frame(result), context(2026, "2026", date(2027, 1, 15)))
+    # Published on 15 January 2027. Bottom tier (S): talk, rectification due 30 days after publication
+    # (14 February), barred from the advanced-branch selection for a year from it (15 January 2028);
+    # first tier (P): bonus tilt and priority.
     assert awards_of(awards) == {
         ("S", "talk", "secretary_talk", None),
-        ("S", "rectification", "tier_rectify", date(2027, 1, 31)),
-        ("S", "sanction", "barred_from_advanced", date(2027, 12, 31)),
+        ("S", "rectification", "tier_rectify", date(2027, 2, 14)),
+        ("S", "sanction", "barred_from_advanced", date(2028, 1, 15)),
         ("P", "reward", "first_tier", None),
     }
     first = awards[awards["code"] == "first_tier"].iloc[0]
     assert first["effect"] == {"bonus_weight": 1.2, "selection_priority": True, "level": "第一档"}
+    rectify = awards[awards["code"] == "tier_rectify"].iloc[0]
+    assert rectify["effect"] == {"deadline": "2027-02-14", "deadline_days": 30}
 
 
 def history(*rows: tuple) -> pd.DataFrame:
@@ -182,16 +192,16 @@ def quarter(tiers: dict[int, str]) -> pd.DataFrame:
 def test_a_first_tier_branch_that_relapses_loses_its_level_once():
     policy = ResponsibilityTiers()
     graded = history((1, 2026, "2026", 96.4, "好", 1, "第一档", False), (3, 2026, "2026", 80.4, "较好", 3, "第二档", False))
-    q1 = PolicyContext("acme", 2027, Period.parse("2027-Q1"), "responsibility-system", "2022.1", graded)
+    q1 = context(2027, "2027-Q1", date(2027, 4, 5), graded)  # published on 5 April
     awards = policy.apply(quarter({1: "第三档", 3: "第三档", 5: "第二档"}), q1)
     # Both bottom-tier branches get a talk and a rectification; only P, graded first tier, loses its level.
     assert awards_of(awards) == {
-        ("P", "talk", "secretary_talk", None), ("P", "rectification", "tier_rectify", date(2027, 5, 1)),
-        ("R", "talk", "secretary_talk", None), ("R", "rectification", "tier_rectify", date(2027, 5, 1)),
+        ("P", "talk", "secretary_talk", None), ("P", "rectification", "tier_rectify", date(2027, 5, 5)),
+        ("R", "talk", "secretary_talk", None), ("R", "rectification", "tier_rectify", date(2027, 5, 5)),
         ("P", "sanction", "level_revoked", date(2027, 12, 31)),
     }
     # In Q2 P is bottom again: talked to again, but its level was already taken in Q1.
     after_q1 = pd.concat([graded, history((1, 2027, "2027-Q1", 50.0, "差", 5, "第三档", False))], ignore_index=True)
-    q2 = PolicyContext("acme", 2027, Period.parse("2027-Q2"), "responsibility-system", "2022.1", after_q1)
+    q2 = context(2027, "2027-Q2", date(2027, 7, 5), after_q1)
     codes = set(policy.apply(quarter({1: "第三档"}), q2)["code"])
     assert codes == {"secretary_talk", "tier_rectify"}

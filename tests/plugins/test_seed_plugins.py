@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
+from datetime import UTC, date, datetime
+
 import pandas as pd
 import pytest
 from sqlmodel import Session, select
@@ -46,7 +48,8 @@ def test_every_seed_plugin_is_installed_valid_and_says_what_it_follows_and_inven
 
 def run_year(engine, registry, plugin: str, *, code: str = "acme", year: int = 2026, seed: int = 7,
              branches: int = 20):
-    """A tenant enabling the plugin, a synthetic year of facts, scored and published.
+    """A tenant enabling the plugin, a synthetic year of facts, scored and published: the first half on 10 July,
+    the year on 15 January of the next (09:00 in Beijing).
 
     Returns the tenant, the cycle, the year's results and the year's incentives.
     """
@@ -54,9 +57,10 @@ def run_year(engine, registry, plugin: str, *, code: str = "acme", year: int = 2
     cycle = factories.cycle(engine, registry, tenant, year=year, scheme_id=SEEDS[plugin][0])
     orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=seed, year=year)
     generate_facts(engine, tenant_id=tenant.id, scheme=cycles.cycle_scheme(cycle), branches=orgs, year=year, seed=seed)
-    for period in (f"{year}-H1", str(year)):
+    for period, published in ((f"{year}-H1", datetime(year, 7, 10, 1, tzinfo=UTC)),
+                              (str(year), datetime(year + 1, 1, 15, 1, tzinfo=UTC))):
         scoring.score_period(engine, cycle=cycle, period_key=period, registry=registry, actor="test")
-        scoring.publish_period(engine, cycle=cycle, period_key=period, registry=registry, actor="test")
+        scoring.publish_period(engine, cycle=cycle, period_key=period, registry=registry, actor="test", now=published)
     with engine.connect() as conn:
         return tenant, cycle, read_results(conn, cycle.id, str(year)), read_incentives(conn, cycle.id, str(year))
 
@@ -89,7 +93,7 @@ def test_responsibility_system_talks_bars_and_tilts_by_tier(engine, registry):
     assert by_code["secretary_talk"] == by_code["tier_rectify"] == by_code["barred_from_advanced"] == bottom
     assert by_code["first_tier"] == first
     barred = awards[awards["award"] == "barred_from_advanced"]
-    assert set(barred["effective_until"].astype(str).str[:10]) == {"2027-12-31"}
+    assert set(barred["effective_until"].astype(str).str[:10]) == {"2028-01-15"}  # a year from publication
 
 
 def test_organ_standardisation_gives_every_unit_a_multiplier(engine, registry):
@@ -107,11 +111,11 @@ def test_study_education_issues_notices_with_deadlines(engine, registry):
     _, cycle, results, awards = run_year(engine, registry, "study-education")
     notices = awards[awards["award"] == "rectification_notice"]
     assert set(notices["org_id"]) == set(results.loc[results["tier"] == "待整改", "org_id"]) != set()
-    assert set(notices["effective_until"].astype(str).str[:10]) == {"2027-03-02"}  # 60 days after the year
-    assert all(e["reverify"] == "期满复验" and e["deadline"] == "2027-03-02" for e in notices["effect"])
+    assert set(notices["effective_until"].astype(str).str[:10]) == {"2027-03-16"}  # 60 days after 15 January
+    assert all(e["reverify"] == "期满复验" and e["deadline"] == "2027-03-16" for e in notices["effect"])
     with Session(engine) as session:
         half = read_incentives(session.connection(), cycle.id, "2026-H1")
-    assert set(half.loc[half["award"] == "rectification_notice", "effective_until"].astype(str).str[:10]) <= {"2026-08-30"}
+    assert set(half.loc[half["award"] == "rectification_notice", "effective_until"].astype(str).str[:10]) <= {"2026-09-08"}
 
 
 def test_a_relapse_after_grading_is_read_from_the_published_history(engine, registry):
@@ -194,13 +198,17 @@ def test_a_new_scheme_version_never_changes_a_cycle_already_opened(engine, regis
 
 
 def test_study_education_quarters_praise_and_leave_notices_to_the_findings():
-    from bastion.core.contributions import PolicyContext
-    from bastion.plugins.study_education import StudyEducationAwards
+    from bastion.core.contributions import PolicyContext, PolicyCycle
+    from bastion.core.scheme import Scheme
+    from bastion.plugins.study_education import SCHEME, StudyEducationAwards
 
     results = pd.DataFrame({"org_id": [1, 2, 3], "tier": ["先进", "达标", "待整改"], "grade": ["先进", "合格", "不合格"],
                             "advanced_eligible": [True, False, False]})
-    quarter = StudyEducationAwards().apply(results, PolicyContext("acme", 2026, Period.parse("2026-Q2"), "x", "1"))
+    scheme, cycle = Scheme.model_validate(SCHEME), PolicyCycle(1, 2026)
+    quarter = StudyEducationAwards().apply(results, PolicyContext("acme", cycle, Period.parse("2026-Q2"), scheme,
+                                                                  date(2026, 7, 8)))
     assert list(zip(quarter["org_id"], quarter["code"])) == [(1, "bulletin_praise")]
-    half = StudyEducationAwards().apply(results, PolicyContext("acme", 2026, Period.parse("2026-H1"), "x", "1"))
+    half = StudyEducationAwards().apply(results, PolicyContext("acme", cycle, Period.parse("2026-H1"), scheme,
+                                                               date(2026, 7, 10)))
     assert set(zip(half["org_id"], half["code"])) == {(3, "rectification_notice"), (1, "july_first_commendation")}
-    assert half.loc[half["org_id"] == 3, "effective_until"].item().isoformat() == "2026-08-30"
+    assert half.loc[half["org_id"] == 3, "effective_until"].item().isoformat() == "2026-09-08"  # 60 days after 10 July
