@@ -364,6 +364,7 @@ class LedgerCoverage(RuleType):
     name = "ledger_coverage"
     description = "覆盖率：台账累计人数占党员（或职工）总数的比例对照目标比例，如党员岗位职责覆盖（以岗定责、设岗定责、认岗定责）"
     inputs = ("ledger", "orgs")
+    assessed = "year"  # a coverage accumulates over the year: a month's entries cover a month's share of the members
 
     class Params(_Params):
         ledger_type: str
