@@ -103,6 +103,8 @@ SCHEME = {
         {"name": "先进", "min_score": 90}, {"name": "达标", "min_score": 70}, {"name": NEEDS_RECTIFICATION},
     ]},
     "source_weights": {"members": 1.0},
+    # 一级抓一级、一级考一级: each 党总支 is assessed by its branches' results, and ranked among the 党总支.
+    "levels": [{"level": "general_branch", "by": "rollup"}],
     "policies": ["study-education-awards"],
     "calendar": [
         {"stage": "spot_check", "cron": "0 9 * * 3", "description": "日常抽查、明察暗访"},

@@ -33,8 +33,8 @@ from ..contributions import CycleEvent
 from ..db import transaction
 from ..errors import BastionError
 from ..i18n import tr
-from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Incentive, StageRun, StageStatus,
-                      Tenant)
+from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Incentive, OrgLevel, StageRun,
+                      StageStatus, Tenant)
 from ..periods import Period, moment_on
 from ..rectification import service as rectification
 from ..tenants import enabled_plugins
@@ -199,8 +199,8 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
         i, e = Incentive.__table__.c, Evaluation.__table__.c
         awards = session.connection().execute(select(func.count()).where(i.cycle_id == cycle.id,
                                                                          i.period == period.key)).scalar()
-        organizations = session.connection().execute(select(func.count()).where(e.cycle_id == cycle.id,
-                                                                                e.period == period.key)).scalar()
+        organizations = session.connection().execute(select(func.count()).where(  # the branches, as it is told
+            e.cycle_id == cycle.id, e.period == period.key, e.level == OrgLevel.branch.value)).scalar()
         return finish_run(session, run, {"period": period.key, "organizations": organizations, "awards": awards,
                                          "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path})
 

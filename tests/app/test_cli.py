@@ -290,3 +290,32 @@ def test_a_notice_is_answered_then_re_verified_failed_and_passed(in_demo):
     bastion("rectification", "respond", number, "--response", "台账已补齐")
     assert f"notice {number}: verified" in bastion("rectification", "verify", number, "--passed", "--note", "复验通过").output
     assert number in bastion("rectification", "list", "--status", "verified").output
+
+
+def test_results_by_level_on_a_scheme_assessing_general_branches(home, registry):
+    """study-education (seed 000: 一级考一级) assesses each 党总支 by its branches' results: `--level` prints that
+    level's ranking, and the JSON names each result's level, parent, points assessed and rate."""
+    from bastion.core import scoring
+    from bastion.core.settings import Settings
+    from tests import factories
+
+    store = db.connect(Settings.from_env())
+    try:
+        tenant, cycle = factories.enterprise(store, registry, "levels")
+        scoring.score_period(store, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
+    finally:
+        store.dispose()
+    args = ("--tenant", "levels", "--year", "2026", "--period", "2026-Q1")
+    branches = json.loads(bastion("results", *args, "--format", "json").stdout)
+    general = json.loads(bastion("results", *args, "--level", "general_branch", "--format", "json").stdout)
+    assert {r["level"] for r in branches} == {"branch"} and len(branches) == 20
+    assert {r["level"] for r in general} == {"general_branch"} and sorted(r["rank"] for r in general) == \
+        list(range(1, len(general) + 1))
+    for r in general:  # each the mean of the rates of the branches below it
+        below = [b["rate"] for b in branches if b["parent_code"] == r["org_code"]]
+        assert r["assessed_points"] == 100 and r["rate"] == pytest.approx(sum(below) / len(below), abs=0.006)
+    assert all(0 < b["assessed_points"] < 100 and b["rate"] >= 0 for b in branches)  # a quarter assesses less
+    table = bastion("results", *args, "--level", "general_branch").stdout
+    assert general[0]["org_code"] in table
+    refused = bastion("results", *args, "--level", "committee", ok=False)
+    assert refused.exit_code != 0 and "committee" in refused.output

@@ -143,8 +143,9 @@ def test_results_under_review_are_neither_rescored_nor_published_without_a_leade
 
 def _totals(engine, cycle, period):
     with engine.connect() as conn:
-        return sorted(conn.execute(select(Evaluation.org_id, Evaluation.total)
-                                   .where(Evaluation.cycle_id == cycle.id, Evaluation.period == period)).all())
+        return sorted(conn.execute(select(Evaluation.org_id, Evaluation.total)  # the branches' (the 党总支 roll up)
+                                   .where(Evaluation.cycle_id == cycle.id, Evaluation.period == period,
+                                          Evaluation.level == "branch")).all())
 
 
 @pytest.mark.parametrize("stage", ["half_year", "rectification", "spot_check"])
