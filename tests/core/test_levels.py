@@ -107,3 +107,18 @@ def test_a_correction_of_a_branch_moves_the_roll_ups_above_it(engine, levels_reg
     assert general.loc["ZZ2", "rank"] == 2
     assert committee.loc["DW", "total"] == 94.44
     assert ex.lines[0]["reason"] == "下属 2 个党支部得分率平均 100（A 100、B 100）"
+
+
+def test_the_dashboard_ranks_each_level_on_its_own(engine, scored):
+    from bastion.core import dashboard
+
+    tenant, cycle, ids = scored
+    leader = person(engine, tenant, "levels_leader", ("leader", "DW"))
+    with engine.connect() as conn:
+        branches = dashboard.ranking(conn, leader, cycle_id=cycle.id, period="2026")
+        general = dashboard.ranking(conn, leader, cycle_id=cycle.id, period="2026", level="general_branch")
+        head = dashboard.headline(conn, leader, cycle_id=cycle.id, period="2026", unqualified_grade="一般")
+    assert branches.rows["code"].tolist() == ["A", "C", "B"] and branches.total == 3
+    assert general.rows[["code", "rank", "total", "rate"]].values.tolist() == [["ZZ2", 1, 83.33, 83.33],
+                                                                           ["ZZ1", 2, 75.0, 75.0]]
+    assert head.branches == 3  # the headline counts branches, not the 党总支 ranked beside them
