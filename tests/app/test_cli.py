@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -120,7 +122,12 @@ def test_incentives_lists_the_awards_of_the_published_year(in_demo):
     assert {a["org_code"] for a in awards if a["code"] == "advanced_branch"} == advanced
     rectify = [a for a in awards if a["kind"] == "rectification"]
     assert {a["org_code"] for a in rectify} == unqualified
-    assert {a["effective_until"] for a in rectify} == {"2026-12-31"}
+    # due 60 days after the year's results were published (the demo's confirmation, on 15 January 2026 at 09:00 in
+    # Beijing): 16 March — counted from publication, not from the year's end
+    published = {datetime.fromisoformat(r["published_at"]).astimezone(ZoneInfo("Asia/Shanghai")).date() for r in rows}
+    assert published == {date(2026, 1, 15)}
+    assert {a["effective_until"] for a in rectify} == {(date(2026, 1, 15) + timedelta(days=60)).isoformat()} \
+        == {"2026-03-16"}
     table = " ".join(bastion("incentives").output.split())
     assert "incentives" in table and all(code in table for code in advanced | unqualified)
     assert "no incentives" in bastion("incentives", "--period", "2025-H1").output
