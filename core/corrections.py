@@ -64,6 +64,10 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     if not reason.strip():
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
     key = in_cycle(cycle, period)
+    if indicator_code == ROLLUP:
+        raise BastionError(tr("汇总行（ROLLUP）是下属党支部考核结果的汇总：请更正相应党支部的指标，汇总随之更新",
+                              "a ROLLUP line sums up the branches below: correct the branch's indicator, and the "
+                              "roll-up follows"))
     spec = next((s for s in cycle_scheme(cycle).indicators() if s.code == indicator_code), None)
     if spec is None:
         raise NotFound(tr(f"{cycle.year} 年度方案没有指标 {indicator_code!r}",

@@ -13,6 +13,7 @@ from bastion import hookimpl
 from bastion.core import scoring
 from bastion.core.corrections import correct_points
 from bastion.core.engine import ROLLUP
+from bastion.core.errors import BastionError
 from bastion.core.models import LedgerEntry, Organization
 from bastion.core.registry import Registry
 from bastion.core.results import explain, read_results, results_records
@@ -107,6 +108,9 @@ def test_a_correction_of_a_branch_moves_the_roll_ups_above_it(engine, levels_reg
     assert general.loc["ZZ2", "rank"] == 2
     assert committee.loc["DW", "total"] == 94.44
     assert ex.lines[0]["reason"] == "下属 2 个党支部得分率平均 100（A 100、B 100）"
+    with pytest.raises(BastionError, match="ROLLUP"):  # a roll-up follows its branches: it is not corrected itself
+        correct_points(engine, admin, cycle=cycle, period="2026", org_code="ZZ1", indicator_code=ROLLUP, points=90,
+                       reason="更正", registry=levels_registry)
 
 
 def test_the_dashboard_ranks_each_level_on_its_own(engine, scored):
