@@ -364,8 +364,9 @@ def publication(conn: Connection, cycle: Cycle, period: Period, *, now: datetime
 
     Once stored it is kept: publishing stamps it (``now``) only where none is stored, and a correction
     applying the policies again reads it back — so both count deadlines from one moment. Results
-    published before Bastion stored the moment (revision 0011) are stamped with their first ``publish``
-    in the audit trail (the clock's moment when there is none)."""
+    published before Bastion stored the moment (revision 0011), or whose stamp was lost, are stamped
+    with their first ``publish`` in the audit trail — the moment it names, else the event's own — or
+    the clock's moment when there is none."""
     e = Evaluation.__table__.c
     mine = (e.cycle_id == cycle.id) & (e.period == period.key)
     stored = conn.execute(select(func.min(e.published_at)).where(mine)).scalar()
@@ -382,8 +383,9 @@ def _first_publish_audited(conn: Connection, cycle: Cycle, period: Period) -> da
                                                     a.entity == "cycle", a.entity_id == str(cycle.id))
                           .order_by(a.id)).all()
     for at, new in events:
-        if (json.loads(new) if isinstance(new, str) else new or {}).get("period") == period.key:
-            return at
+        new = json.loads(new) if isinstance(new, str) else new or {}
+        if new.get("period") == period.key:  # the moment it stamped, where it says (a stamp lost since)
+            return datetime.fromisoformat(new["published_at"]) if new.get("published_at") else at
     return None
 
 
