@@ -133,6 +133,8 @@ class OrganStandardisationAwards(IncentivePolicy):
     description = "年度排名前列且评为优秀的评定为党建综合管理先进党组织；按等次确定作用于单位年度考核的乘数（优秀 1.05 … 较差 0.90）"
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
+        # A year-end policy by the seed: the year-end work reports are scored (年底…述职…考评打分), the top-ranked
+        # named advanced and the result multiplies the city's annual assessment (年度考核); mid-year is a survey.
         if context.period.months != 12:
             return pd.DataFrame(columns=AWARD_COLUMNS)
         top = results[(results["tier"] == FIRST_TIER) & results["advanced_eligible"]]

@@ -139,6 +139,8 @@ class ResponsibilityTiers(IncentivePolicy):
             _awards(bottom, "rectification", "tier_rectify", f"{period.label}排名落后，限期整改",
                     {"deadline": deadline.isoformat(), "deadline_days": RECTIFY_DAYS}, deadline),
         ]
+        # By the seed, every period ranks and talks to the bottom (按一定时间段进行排名次…约谈整改, above); the tiers
+        # are cashed (兑现按档次) at the grading on a fixed cycle — the year — and watched for relapses in between.
         if period.months == 12:
             first = results.loc[results["tier"] == FIRST, "org_id"]
             parts += [

@@ -3,7 +3,9 @@
 What the seed says, and this plugin keeps:
 - supervision by regular checks, random spot checks and open or covert visits, reported as a
   monthly evaluation (月评价), a quarterly bulletin (季通报), a half-year check (半年检查) and a
-  year-end assessment (年终考核), all kept in the assessment archive;
+  year-end assessment (年终考核), all kept in the assessment archive — the daily spot checks, the
+  monthly summary (月小结), the quarterly review (季度专评), the half-year check and the year-end
+  assessment;
 - graded leader review (分级点评): review meetings each half-year or year comment on achievements,
   problems and direction;
 - the five ledgers: study (学习情况), review (点评情况), rectification issues (学习情况续改问题),
@@ -16,15 +18,17 @@ What the seed says, and this plugin keeps:
   shallow or ineffective, re-verified after the deadline (复验);
 - rewards: praise in a bulletin (通报表扬), the 七一 commendation and the year-end commendation.
 
-What this plugin invented: the indicators and their points; that each of the five "goods" is a
+What this plugin invented: the indicators and their points; that the monthly study is counted
+month by month from the quarterly review up (季度专评), the monthly summary (月小结) reporting the
+spot checks' findings and what was rated in the month; that each of the five "goods" is a
 level the superior assigns; the coverage target of member duties (all members, 10 % tolerance);
 the grade bands (先进 ≥ 90, 合格 ≥ 70, 基本合格 ≥ 60, 不合格) and the tiers by score (先进 ≥ 90,
-达标 ≥ 70, 待整改); that the half-year check's and the year-end assessment's 待整改 branches get a
-notice due 60 days after the results are published, re-verified once due (monthly evaluations and quarterly
-bulletins report the standings; their notices come from the supervision findings, which the
-rectification follow-up turns into notices in any month — the seed's 依据督查、抽查或明察暗访); that
-the quarter's 先进 are praised in the bulletin, the half-year's proposed for the 七一 commendation and
-the year's for the year-end commendation.
+达标 ≥ 70, 待整改); that every period's 待整改 branches — of the monthly evaluation, the quarterly
+bulletin, the half-year check and the year-end assessment — get a notice due 60 days after the
+results are published, re-verified once due (the seed's 及时下达整改通知书限期整改…复验; the supervision
+findings bring their own notices through the rectification follow-up); that the quarter's 先进 are
+praised in the bulletin, the half-year's proposed for the 七一 commendation and the year's for the
+year-end commendation.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ SCHEME = {
     "blocks": [
         {"code": "L", "name": "学习教育", "indicators": [
             indicator("L1", "集中学习每月一次", "controllable", 10, "ledger_target",
-                      {"ledger_type": "study_session", "per": "month"}, {"*": 1}, description="学习情况台账"),
+                      {"ledger_type": "study_session", "per": "month"}, {"*": 1}, assessed="quarter",
+                      description="学习情况台账；季度专评起逐月考核（月小结只汇总督查、抽查）"),
             indicator("L2", "党课每季度一次", "controllable", 6, "ledger_target",
                       {"ledger_type": "party_lecture", "per": "quarter"}, {"*": 1}),
         ]},
@@ -117,17 +122,17 @@ SCHEME = {
 
 
 class StudyEducationAwards(IncentivePolicy):
-    """Notices with deadlines for the 待整改 of the half-year check and the year; praise and commendations."""
+    """Notices with deadlines for every period's 待整改; praise and commendations."""
 
     name = "study-education-awards"
-    description = ("半年检查、年终考核待整改的党组织下达整改通知书，自结果发布之日起限期 60 天，期满复验（日常督查发现的问题随时下达）；"
-                   "季度先进通报表扬，半年先进推荐七一表彰，年度先进年度总结表彰")
+    description = ("月评价、季通报、半年检查、年终考核待整改的党组织下达整改通知书，自结果发布之日起限期 60 天，期满复验"
+                   "（日常督查发现的问题另行随时下达）；季度先进通报表扬，半年先进推荐七一表彰，年度先进年度总结表彰")
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         period = context.period
         days = NOTICE_DAYS
         deadline = context.after_publication(days=days)
-        weak = results[(results["tier"] == NEEDS_RECTIFICATION) & (period.months >= 6)]
+        weak = results[results["tier"] == NEEDS_RECTIFICATION]
         parts = [pd.DataFrame({
             "org_id": weak["org_id"], "kind": "rectification", "code": "rectification_notice",
             "title": f"{period.label}整改通知书：限 {deadline:%Y年%m月%d日} 前整改到位",

@@ -126,6 +126,9 @@ class TargetTableAwards(IncentivePolicy):
     description = "95 分以上且未被否决的支部评为先进党支部，年终表彰；不合格支部自结果发布之日起 60 天内整改；结果纳入单位整体考核"
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
+        # A year-end policy: the seed commends by the year's scores (年终按照打分结果进行表彰), the appraisal that rates
+        # a branch 先进 or 不合格; the half-year summary (半年总结) reports the standings. The invented rectification
+        # of the unqualified goes with that appraisal.
         if context.period.months != 12:
             return pd.DataFrame(columns=AWARD_COLUMNS)
         advanced = results[results["advanced_eligible"]]

@@ -1,11 +1,17 @@
 """A month is not a small year: on the demo, every seed scheme's months, quarters and halves stand like its year.
 
-Each seed scheme's demo enterprise (40 branches, seed 2025, year 2025: what ``bastion demo --scheme …`` builds)
-is scored for every period its calendar assesses (月评价、季通报、半年检查) with the product's own steps (``scoring.read_inputs``, the engine's
-slices, ``conclude``). For every period shorter than the year: the median rate (得分率) is within 20 points of
-the year's, and the share of unqualified branches — vetoed, or in the scheme's lowest grade — is not above twice
-the year's (when the year has none, at most one branch). Before issue 14 a month was scored as a year: March of
-target-table had a median of 45.5 and all 40 branches 不合格.
+Each seed scheme's demo enterprise (40 branches, seed 2025, year 2025: what ``bastion demo --scheme …`` builds,
+built once per scheme) is scored for every period its calendar assesses (月评价、季通报、半年检查 — the periods
+its stages publish; target-table and organ-standardisation publish only halves, as their seeds assess) with the
+product's own steps (``scoring.read_inputs``, the engine's slices, ``conclude``), not through Prefect. For every
+period shorter than the year:
+
+- the median rate (得分率) is within 20 points of the year's median rate;
+- the share of unqualified branches — vetoed, or in the scheme's lowest grade — is not above twice the year's;
+  when the year has none, a period may have at most one branch or 5 % of them, whichever is more.
+
+Before issue 14 a month was scored as a year: March of target-table had a median of 45.5 and all 40 branches
+不合格; study-education's and responsibility-system's Q1 failed all 40.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from bastion.demo import build_sample
 SCHEMES = ("target-table", "study-education", "responsibility-system", "organ-standardisation",
            "organisational-life")
 YEAR = 2025
+MEDIAN_POINTS = 20
+ZERO_YEAR_SHARE = 0.05  # with a year of no unqualified branch: at most one branch, or 5 % when that is more
 
 
 def standings(engine, registry, cycle, key: str) -> pd.DataFrame:
@@ -38,6 +46,10 @@ def unqualified_share(ev: pd.DataFrame, scheme) -> float:
     return float((ev["vetoed"] | ev["grade"].isin(lowest)).mean())
 
 
+def allowed_share(year_share: float, branches: int) -> float:
+    return 2 * year_share if year_share else max(1 / branches, ZERO_YEAR_SHARE)
+
+
 @pytest.fixture(scope="module", params=SCHEMES)
 def demo(request, tmp_path_factory, registry):
     engine = db.make_engine(f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}")
@@ -47,35 +59,34 @@ def demo(request, tmp_path_factory, registry):
     engine.dispose()
 
 
-def periods_of(engine, registry, sample) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    year = standings(engine, registry, sample.cycle, str(YEAR))
-    shorter = {key: standings(engine, registry, sample.cycle, key)
-               for key in cycle_periods(sample.cycle)[:-1]}  # the months, quarters and halves its calendar assesses
-    return year, shorter
-
-
 @pytest.fixture(scope="module")
 def measured(demo, registry):
     scheme_id, engine, sample = demo
-    return (scheme_id, sample.scheme, *periods_of(engine, registry, sample))
+    year = standings(engine, registry, sample.cycle, str(YEAR))
+    shorter = {key: standings(engine, registry, sample.cycle, key)
+               for key in cycle_periods(sample.cycle)[:-1]}  # the months, quarters and halves its calendar assesses
+    return scheme_id, sample.scheme, year, shorter
 
 
 def test_short_periods_have_the_years_median_rate(measured):
     scheme_id, scheme, year, shorter = measured
     median = statistics.median(year["rate"])
     far = {key: round(statistics.median(ev["rate"]), 1) for key, ev in shorter.items()
-           if abs(statistics.median(ev["rate"]) - median) > 20}
+           if abs(statistics.median(ev["rate"]) - median) > MEDIAN_POINTS}
     assert shorter and not far, f"{scheme_id}: the year's median rate {median:.1f}; periods far from it: {far}"
 
 
-#: Measured on 5 December 2026 (the year's share → the worst short period's): the schemes whose short periods
-#: still fail more branches than twice the year's. Their months and quarters assess a few binary counts (a
-#: monthly study held or not), and the demo's facts miss each month independently of the last (bastion.synthetic),
-#: so one month's rate spreads far wider than a year's average of twelve. Left for the issue's next step.
+#: Measured on 6 December 2026 (the year's share → the short periods above twice it), after the seeds' assessed
+#: periods were set: what is left is not a month or a quarter scored as a year. These short periods assess a few
+#: counts each held or missed (a quarterly assembly, lecture or disclosure) and no ballot (the demo's are in June
+#: and December), and the demo draws each month's and quarter's count independently of the last
+#: (bastion.synthetic), so a weak branch's quarter falls further than its year's average of four. Two seeds grade
+#: only on a fixed cycle and rank in between (002: 分类定级…按一定的时间周期进行评定，保持相对稳定性; 000: 在综合日常督查、
+#: 半年检查和年终考核的基础上评先定等), which the engine cannot say yet: it grades every period.
 SPREAD_WIDER = {
-    "study-education": "year 10 % → months up to 37.5 %, Q1 22.5 %",
-    "responsibility-system": "year 7.5 % → Q1 20 %",
-    "organisational-life": "year 2.5 % → Q1 20 %, Q3 15 %",
+    "study-education": "year 10 % (4 of 40) → Q1 22.5 % (9); months 0–2.5 %",
+    "responsibility-system": "year 7.5 % (3 of 40) → Q1 20 % (8)",
+    "organisational-life": "year 2.5 % (1 of 40) → Q1 20 % (8), Q3 15 % (6)",
 }
 
 
@@ -84,7 +95,13 @@ def test_short_periods_fail_no_more_branches_than_twice_the_year(measured, reque
     if scheme_id in SPREAD_WIDER:
         request.applymarker(pytest.mark.xfail(strict=True, reason=SPREAD_WIDER[scheme_id]))
     share = unqualified_share(year, scheme)
-    allowed = 2 * share if share else 1 / len(year)
+    allowed = allowed_share(share, len(year))
     over = {key: round(unqualified_share(ev, scheme), 3) for key, ev in shorter.items()
             if unqualified_share(ev, scheme) > allowed + 1e-9}
-    assert not over, f"{scheme_id}: the year's unqualified share {share:.3f}; periods above twice it: {over}"
+    assert not over, f"{scheme_id}: the year's unqualified share {share:.3f}; periods above {allowed:.3f}: {over}"
+
+
+def test_the_allowance_of_a_year_without_unqualified_branches():
+    assert allowed_share(0.1, 40) == 0.2
+    assert allowed_share(0.0, 40) == 0.05  # 2 of 40
+    assert allowed_share(0.0, 10) == 0.1  # one branch of 10

@@ -197,7 +197,9 @@ def test_a_new_scheme_version_never_changes_a_cycle_already_opened(engine, regis
     assert cycles.cycle_scheme(next_year).blocks[0].indicators[1].points == 10
 
 
-def test_study_education_quarters_praise_and_leave_notices_to_the_findings():
+def test_study_education_notices_every_periods_weak_and_praises_by_the_period():
+    """Seed 000: 月评价、季通报、半年检查和年终考核 alike, the 待整改 get a notice (及时下达整改通知书限期整改); the
+    quarter's 先进 are praised in the bulletin, the half-year's proposed for the 七一 commendation, a month's not."""
     from bastion.core.contributions import PolicyContext, PolicyCycle
     from bastion.core.scheme import Scheme
     from bastion.plugins.study_education import SCHEME, StudyEducationAwards
@@ -205,10 +207,14 @@ def test_study_education_quarters_praise_and_leave_notices_to_the_findings():
     results = pd.DataFrame({"org_id": [1, 2, 3], "tier": ["先进", "达标", "待整改"], "grade": ["先进", "合格", "不合格"],
                             "advanced_eligible": [True, False, False]})
     scheme, cycle = Scheme.model_validate(SCHEME), PolicyCycle(1, 2026)
-    quarter = StudyEducationAwards().apply(results, PolicyContext("acme", cycle, Period.parse("2026-Q2"), scheme,
-                                                                  date(2026, 7, 8)))
-    assert list(zip(quarter["org_id"], quarter["code"])) == [(1, "bulletin_praise")]
+
+    def awards(period: str, published: date) -> set[tuple]:
+        done = StudyEducationAwards().apply(results, PolicyContext("acme", cycle, Period.parse(period), scheme, published))
+        return set(zip(done["org_id"], done["code"]))
+
+    assert awards("2026-03", date(2026, 4, 3)) == {(3, "rectification_notice")}
+    assert awards("2026-Q2", date(2026, 7, 8)) == {(3, "rectification_notice"), (1, "bulletin_praise")}
+    assert awards("2026-H1", date(2026, 7, 10)) == {(3, "rectification_notice"), (1, "july_first_commendation")}
     half = StudyEducationAwards().apply(results, PolicyContext("acme", cycle, Period.parse("2026-H1"), scheme,
                                                                date(2026, 7, 10)))
-    assert set(zip(half["org_id"], half["code"])) == {(3, "rectification_notice"), (1, "july_first_commendation")}
     assert half.loc[half["org_id"] == 3, "effective_until"].item().isoformat() == "2026-09-08"  # 60 days after 10 July
