@@ -48,6 +48,7 @@ writing the lines in bulk is ``core.scoring``'s, through ``core.bulk_read`` and 
 from __future__ import annotations
 
 import math
+from functools import partial
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -245,7 +246,7 @@ def assessed_indicators(scheme: Scheme, rule_types: Mapping[str, RuleType], para
     for spec in scheme.indicators():
         rule = rule_types[spec.rule]
         assessed = spec.assessed if spec.assessed is not None else rule.default_assessed(params[spec.code])
-        out[spec.code] = assessed_in(assessed, period, lambda: rule.rated(spec.code, params[spec.code], facts.ratings))
+        out[spec.code] = assessed_in(assessed, period, partial(rule.rated, spec.code, params[spec.code], facts.ratings))
     return out
 
 
@@ -595,7 +596,9 @@ def _grid(orgs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
     levels = orgs["level"].astype(str).to_numpy()
     if (levels == OrgLevel.branch.value).all() and all(OrgLevel.branch.value in ls for ls in ind["levels"]):
         return grid.drop(columns="levels")  # the common case: every indicator assesses every branch
-    applies = np.array([[level in ls for ls in ind["levels"]] for level in levels]).reshape(-1)
+    kinds = pd.Categorical(levels)  # a few levels: which indicators apply is decided once per level, not per org
+    table = np.array([[str(level) in ls for ls in ind["levels"]] for level in kinds.categories], dtype=bool)
+    applies = table[kinds.codes].reshape(-1)
     return grid[applies].drop(columns="levels").reset_index(drop=True)
 
 
