@@ -12,7 +12,7 @@ from rich.text import Text
 
 from bastion.core import words
 from bastion.core.i18n import tr
-from bastion.core.results import Explanation, score_statement
+from bastion.core.results import Explanation, grade_label, score_statement
 from bastion.core.words import word
 from bastion.listings import Field, table
 
@@ -23,7 +23,7 @@ RANKING = (
     Field("category", "类别", "Category", optional=True),
     Field("total", "总分", "Total", "number", show=lambda v: f"{v:.2f}"),
     Field("rate", "得分率", "Rate", "number", show=lambda v: f"{v:.2f}%", optional=True),
-    Field("grade", "等次", "Grade"),
+    Field("grade", "等次", "Grade", show=grade_label),
     Field("tier", "档次", "Tier"),
     Field("vetoes", "一票否决", "Veto", "prose", show=lambda v: "；".join(r.split("：")[0] for r in v)),
 )
@@ -72,8 +72,9 @@ def explanation_text(ex: Explanation, period: str) -> Text:
     text.append(f"{ex.org['name']} ({ex.org['code']}) · {period} · {tr('方案', 'scheme')} "
                 f"{ev['scheme_id']} {ev['scheme_version']}\n", style="bold")
     status = word(words.RESULT_STATUS, ev["status"])
-    text.append(score_statement(ev) + tr(f"；等次 {ev['grade']}；排名 {ev['rank']}；档次 {ev['tier']}；状态 {status}\n",
-                                         f"; grade {ev['grade']}; rank {ev['rank']}; tier {ev['tier']}; "
+    grade = grade_label(ev["grade"])
+    text.append(score_statement(ev) + tr(f"；等次 {grade}；排名 {ev['rank']}；档次 {ev['tier']}；状态 {status}\n",
+                                         f"; grade {grade}; rank {ev['rank']}; tier {ev['tier']}; "
                                          f"status {status}\n"))
     for reason in ev["veto_reasons"]:
         text.append(tr(f"一票否决：{reason}\n", f"veto: {reason}\n"), style="bold red")

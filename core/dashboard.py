@@ -41,7 +41,8 @@ from .models import (
     Rectification,
     Role,
 )
-from .results import Explanation, explain
+from .engine import NOT_GRADED
+from .results import Explanation, explain, grade_label
 from .words import ROLE, period_name, word
 
 RANKING_COLUMNS = ("org_id", "rank", "code", "name", "parent", "total", "rate", "grade", "tier", "vetoed", "vetoes",
@@ -298,6 +299,7 @@ def _ranking_frame(conn: Connection, query) -> pd.DataFrame:
     frame["total"] = frame["total"].astype(float)
     frame["rate"] = frame["rate"].astype(float)
     frame["vetoes"] = frame.pop("veto_reasons").map(lambda v: "；".join(_as_list(v)))
+    frame["grade"] = frame["grade"].map(grade_label)
     return frame[list(RANKING_COLUMNS)]
 
 
@@ -338,7 +340,8 @@ def ranking_xlsx(conn: Connection, principal: Principal, *, cycle_id: int, perio
 
 def distribution(conn: Connection, principal: Principal, *, cycle_id: int, period: str, by: str,
                  under: int | None = None) -> pd.DataFrame:
-    """How many branches in each grade (等次) or tier (档次), in the scheme's order, empty ones included."""
+    """How many branches in each grade (等次) or tier (档次), in the scheme's order, empty ones included; no
+    rows by grade for a period the scheme does not grade."""
     if by not in ("grade", "tier"):
         raise BastionError(tr(f"分布只能按等次（grade）或档次（tier）统计，不能按 {by!r}",
                               f"a distribution is by grade or tier, not {by!r}"))
@@ -349,6 +352,9 @@ def distribution(conn: Connection, principal: Principal, *, cycle_id: int, perio
                                .where(*_evaluations(conn, principal, cycle_id, period, under))
                                .group_by(column)).all())
     if by == "grade":
+        counts.pop(NOT_GRADED, None)  # a period its scheme does not grade (Scheme.graded): no grades to count
+        if not counts:
+            return pd.DataFrame({by: [], "branches": []})
         order = [g.name for g in scheme.grades] + [scheme.veto_grade]
     else:
         order = [b.name for b in scheme.tiers.bands]

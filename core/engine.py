@@ -24,11 +24,13 @@ How a period is scored
 4. Veto (一票否决): any line flagged veto makes the organisation vetoed; its grade is
    ``scheme.veto_grade`` whatever its points, it is never advanced-eligible, it ranks below
    every organisation that is not vetoed and it is always in the last tier.
-5. Grades: the first band (highest first) whose ``min_score`` the score reaches; below every band,
-   the last band. The score graded, ranked and tiered is the total for the year and, for periods
-   shorter than the year, the rate rescaled to the whole table (``rate × total_points / 100``: the rate
-   itself in a 100-point scheme), so a month's grades mean what the year's do (``Scheme.rank_by`` may
-   say otherwise). Organisations above the branch always go by their rate, rescaled alike.
+5. Grades, in the periods the scheme grades (``Scheme.graded``; every period unless it says): the
+   first band (highest first) whose ``min_score`` the score reaches; below every band, the last band.
+   Elsewhere the grade is :data:`NOT_GRADED` (a vetoed organisation is marked vetoed, with no grade)
+   and no one is advanced-eligible; ranks and tiers stay. The score graded, ranked and tiered is the
+   total for the year and, for periods shorter than the year, the rate rescaled to the whole table
+   (``rate × total_points / 100``: the rate itself in a 100-point scheme), so a month's grades mean
+   what the year's do (``Scheme.rank_by`` may say otherwise). Organisations above the branch always go by their rate, rescaled alike.
 6. Ranking, within each level (党支部 with 党支部, 党总支 with 党总支), the tie rule: not vetoed
    before vetoed, then the score descending, then base (the points before bonus) descending, then
    organisation code ascending. Ranks are therefore a permutation 1..n per level; equal scores are
@@ -72,7 +74,7 @@ __all__ = [
     # the engine's steps and what they take and give
     "Inputs", "ScoreResult", "LINE_COLUMNS", "EVALUATION_COLUMNS", "prepare", "score_slices", "subtotals",
     "block_subtotals", "conclude", "score", "indicator_frame", "resolve_targets", "validate_params",
-    "assign_grades", "rank", "assign_tiers", "assessed_in", "NOT_ASSESSED", "ROUND", "half_up", "Assessed",
+    "assign_grades", "rank", "assign_tiers", "assessed_in", "NOT_ASSESSED", "NOT_GRADED", "ROUND", "half_up", "Assessed",
     "roll_up", "rollup_points", "ROLLUP", "level_order",
     # the rule-type contract
     "RuleBatch", "RuleType", "RuleError", "NoParams",
@@ -202,6 +204,9 @@ LINE_COLUMNS = ["org_id", "indicator_code", "block_code", "kind", "rule", "point
 
 NOT_ASSESSED = "本期不考核"
 """The reason of a line not assessed in its period."""
+
+NOT_GRADED = ""
+"""The grade of a result in a period its scheme does not grade (``Scheme.graded``): none."""
 
 
 @dataclass
@@ -386,8 +391,10 @@ def finish(scheme: Scheme, ev: pd.DataFrame, period: Period) -> pd.DataFrame:
     # grade bands in points hold for every period; levels above the branch, out of their own points, always.
     by_rate = scheme.ranks_by_rate(period.months) | (ev["level"] != OrgLevel.branch.value)
     ev["score"] = np.where(by_rate, half_up(ev["rate"] * scheme.total_points / 100), ev["total"])
-    grade, advanced = assign_grades(scheme, ev["score"], ev["vetoed"])
-    ev["grade"], ev["advanced_eligible"] = grade, advanced
+    if assessed_in(scheme.graded, period):
+        ev["grade"], ev["advanced_eligible"] = assign_grades(scheme, ev["score"], ev["vetoed"])
+    else:  # a scheme grading on a fixed cycle (Scheme.graded): this period ranks and tiers, and grades no one
+        ev["grade"], ev["advanced_eligible"] = NOT_GRADED, False
     ev["rank"] = rank(ev)
     ev["tier"] = assign_tiers(scheme, ev["rank"], ev["score"], ev["vetoed"], ev["level"])
     return ev.sort_values(["level", "rank"], key=level_order)[EVALUATION_COLUMNS].reset_index(drop=True)

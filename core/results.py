@@ -21,7 +21,7 @@ from .periods import Period, in_time_order, time_order
 from .errors import NotFound
 from .i18n import tr
 from .cycles import cycle_scheme
-from .engine import ROLLUP, level_order, rollup_points
+from .engine import NOT_GRADED, ROLLUP, level_order, rollup_points
 from .rounding import half_up
 from .scheme import POINTS_EPSILON
 from .models import (
@@ -252,6 +252,15 @@ def _rollup_line(row: Mapping[str, Any], top: float) -> dict[str, Any]:
     return dict(row) | {"name": tr("下属党支部考核结果汇总", "the branches' results below"), "block_code": ROLLUP,
                         "block_name": tr("汇总", "Roll-up"), "kind": "controllable", "rule": "rollup",
                         "max_points": top}
+
+
+NOT_GRADED_LABEL = ("不定等次", "not graded")
+"""How a result without a grade (a period its scheme does not grade, ``Scheme.graded``) reads."""
+
+
+def grade_label(grade: str) -> str:
+    """A result's grade as shown: the grade, or :data:`NOT_GRADED_LABEL` in a period not graded."""
+    return tr(*NOT_GRADED_LABEL) if grade == NOT_GRADED else grade
 
 
 def score_statement(evaluation: Mapping[str, Any]) -> str:

@@ -22,7 +22,7 @@ from .models import IndicatorKind, OrgLevel, RatingSource
 from .rounding import ROUND
 
 __all__ = ["ROUND", "POINTS_EPSILON", "Assessed", "IndicatorSpec", "indicator", "BlockSpec", "GradeBand", "TierBand",
-           "TierRule", "CalendarEntry", "LevelRule", "Scheme"]
+           "Graded", "TierRule", "CalendarEntry", "LevelRule", "Scheme"]
 
 POINTS_EPSILON = 1e-6
 
@@ -40,6 +40,11 @@ Assessed = Literal["every", "quarter", "half", "year", "rated"] | list[int]
 An indicator that does not say takes its rule type's default (``RuleType.assessed``): counts per
 month every period, a target set for a quarter from the quarter up, ballots and levels where rated.
 """
+
+Graded = Literal["every", "quarter", "half", "year"] | list[int]
+"""In which periods a scheme gives grades (评定等次), in the words of :data:`Assessed`: ``every`` period,
+periods of at least a ``quarter`` or a ``half``-year, the ``year`` only, or the periods containing one of
+the months listed. Other periods are ranked and tiered by the same score and carry no grade."""
 
 
 class _Strict(BaseModel):
@@ -82,10 +87,15 @@ class IndicatorSpec(_Strict):
             raise ValueError(tr("否定指标以外的指标分值须大于 0", "an indicator that is not a veto must carry more than 0 points"))
         if self.tolerance is not None and self.kind != IndicatorKind.flexible:
             raise ValueError(tr("只有弹性指标才有允许波动范围（tolerance）", "only flexible indicators have a tolerance"))
-        if isinstance(self.assessed, list) and (not self.assessed or any(not 1 <= m <= 12 for m in self.assessed)):
-            raise ValueError(tr(f"考核月份（assessed）须为 1 至 12 月，不能是 {self.assessed}",
-                                f"assessed months must be 1 to 12, not {self.assessed}"))
+        _check_months(self.assessed, "assessed", "考核月份")
         return self
+
+
+def _check_months(value: Any, field: str, label: str) -> None:
+    """A list of months (``Assessed``, ``Graded``) names months 1 to 12, at least one."""
+    if isinstance(value, list) and (not value or any(not 1 <= m <= 12 for m in value)):
+        raise ValueError(tr(f"{label}（{field}）须为 1 至 12 月，不能是 {value}",
+                            f"{field} months must be 1 to 12, not {value}"))
 
 
 def indicator(code: str, name: str, kind: str, points: float, rule: str, params: dict[str, Any] | None = None,
@@ -215,6 +225,12 @@ class Scheme(_Strict):
         "for periods shorter than the year, the total for the year — a month's or a quarter's grades then mean "
         "what the year's do. Levels above the branch always go by the rate.",
     )
+    graded: Graded = Field(
+        default="every",
+        description="In which periods grades (等次) are given (see Graded): a scheme that grades on a fixed "
+        "cycle (分类定级…按一定的时间周期进行评定; 在半年检查和年终考核的基础上评先定等) says \"half\" or \"year\"; its "
+        "other periods are ranked and tiered and carry no grade (nor advanced eligibility).",
+    )
     blocks: list[BlockSpec] = Field(min_length=1)
     grades: list[GradeBand] = Field(min_length=1)
     veto_grade: str = "不合格"
@@ -246,6 +262,7 @@ class Scheme(_Strict):
                 f"the blocks' points add up to {scored:g}, not the scheme's total_points {self.total_points:g}"
             ))
         self._levels_consistent()
+        _check_months(self.graded, "graded", "评定等次的月份")
         mins = [g.min_score for g in self.grades]
         if mins != sorted(mins, reverse=True):
             raise ValueError(tr("等次须按最低分（min_score）从高到低排列",

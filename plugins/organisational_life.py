@@ -11,8 +11,11 @@ What the seed says, and this plugin keeps:
 
 What this plugin invented: the counts each 三会一课 item and the monthly 主题党日 must reach and
 their points, pioneer posts and study as counted ledgers, the weights of questionnaire (0.6) and
-forum (0.4), the deduction per problem reported from below, the grade bands and tiers. It applies
-no incentive policy of its own: an enterprise combining it with a policy plugin names one.
+forum (0.4), the deduction per problem reported from below, the grade bands and tiers, and that grades
+are given at the year-end assessment only: a quarter's check (季度组织生活检查) assesses a few counts,
+each held or missed — one assembly missed is 12 points of the quarter's rate (8 of 69) — so a quarter
+is ranked and tiered, and the year grades. It applies no incentive policy of its own: an enterprise
+combining it with a policy plugin names one.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ SCHEME = {
         {"name": "合格", "min_score": 60},
         {"name": "不合格", "min_score": 0},
     ],
+    "graded": "year",  # quarters rank and tier (see above)
     "tiers": {"method": "rank_share", "bands": [
         {"name": "第一档", "share": 0.3}, {"name": "第二档", "share": 0.5}, {"name": "第三档", "share": 0.2},
     ]},

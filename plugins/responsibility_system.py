@@ -20,7 +20,8 @@ What the seed says, and this plugin keeps:
 What this plugin invented (the seed gives the method, not the table): the indicators and their
 points (controllable 40, flexible 20, democratic evaluation 40), the targets per category, the
 tolerances, the three layers' weights (members and staff 0.5, peer secretaries 0.2, superior
-staff 0.3), the grade bands (好 ≥ 90, 较好 ≥ 80, 一般 ≥ 65, 差), the tiers (20 % / 60 % / 20 % by
+staff 0.3), the grade bands (好 ≥ 90, 较好 ≥ 80, 一般 ≥ 65, 差) given at the year-end assessment only
+(the fixed cycle; quarters and halves rank and tier), the tiers (20 % / 60 % / 20 % by
 rank), the bonus weight 1.2 of the first tier, the rectification deadline 30 days after the results are
 published, the bar from the advanced-branch selection for a year from then, and the relapse rule: a
 branch graded in the first tier last year that falls into the bottom tier in a period of
@@ -103,6 +104,9 @@ SCHEME = {
         {"name": "差", "min_score": 0},
     ],
     "veto_grade": "差",
+    # 分类定级…按一定的时间周期进行评定，保持相对稳定性: the grades at year end; the quarters and halves rank and tier
+    # (按一定时间段进行排名次…约谈整改).
+    "graded": "year",
     "tiers": {"method": "rank_share", "bands": [
         {"name": FIRST, "share": 0.2}, {"name": MIDDLE, "share": 0.6}, {"name": BOTTOM, "share": 0.2},
     ]},

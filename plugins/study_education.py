@@ -22,11 +22,12 @@ What this plugin invented: the indicators and their points; that the monthly stu
 month by month from the quarterly review up (季度专评), the monthly summary (月小结) reporting the
 spot checks' findings and what was rated in the month; that each of the five "goods" is a
 level the superior assigns; the coverage target of member duties (all members, 10 % tolerance);
-the grade bands (先进 ≥ 90, 合格 ≥ 70, 基本合格 ≥ 60, 不合格) and the tiers by score (先进 ≥ 90,
-达标 ≥ 70, 待整改); that every period's 待整改 branches — of the monthly evaluation, the quarterly
+the grade bands (先进 ≥ 90, 合格 ≥ 70, 基本合格 ≥ 60, 不合格), given at the half-year check and the
+year-end assessment (the seed's 在综合日常督查、半年检查和年终考核的基础上评先定等: months and quarters are
+ranked and tiered, not graded), and the tiers by score (先进 ≥ 90, 达标 ≥ 70, 待整改); that every period's 待整改 branches — of the monthly evaluation, the quarterly
 bulletin, the half-year check and the year-end assessment — get a notice due 60 days after the
 results are published, re-verified once due (the seed's 及时下达整改通知书限期整改…复验; the supervision
-findings bring their own notices through the rectification follow-up); that the quarter's 先进 are
+findings bring their own notices through the rectification follow-up); that the quarter's 先进 tier is
 praised in the bulletin, the half-year's proposed for the 七一 commendation and the year's for the
 year-end commendation.
 """
@@ -41,6 +42,7 @@ from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
 
+ADVANCED = "先进"
 NEEDS_RECTIFICATION = "待整改"
 NOTICE_DAYS = 60
 
@@ -99,14 +101,17 @@ SCHEME = {
         ]},
     ],
     "grades": [
-        {"name": "先进", "min_score": 90, "advanced": True},
+        {"name": ADVANCED, "min_score": 90, "advanced": True},
         {"name": "合格", "min_score": 70},
         {"name": "基本合格", "min_score": 60},
         {"name": "不合格", "min_score": 0},
     ],
     "tiers": {"method": "score", "bands": [
-        {"name": "先进", "min_score": 90}, {"name": "达标", "min_score": 70}, {"name": NEEDS_RECTIFICATION},
+        {"name": ADVANCED, "min_score": 90}, {"name": "达标", "min_score": 70}, {"name": NEEDS_RECTIFICATION},
     ]},
+    # 在综合日常督查、半年检查和年终考核的基础上评先定等: months and quarters are evaluated, ranked and tiered
+    # (月评价、季通报); the half-year check and the year-end assessment grade.
+    "graded": "half",
     "source_weights": {"members": 1.0},
     # 一级抓一级、一级考一级: each 党总支 is assessed by its branches' results, and ranked among the 党总支.
     "levels": [{"level": "general_branch", "by": "rollup"}],
@@ -143,7 +148,9 @@ class StudyEducationAwards(IncentivePolicy):
         honour = {12: ("annual_commendation", "年度总结表彰"), 6: ("july_first_commendation", "七一表彰"),
                   3: ("bulletin_praise", "季度通报表扬")}.get(period.months)
         if honour is not None:
-            best = results[results["advanced_eligible"]]
+            # The 先进 tier (90 points and up, never a vetoed branch): the grade where the period grades, the
+            # quarter's praise where it does not.
+            best = results[results["tier"] == ADVANCED]
             code, what = honour
             parts.append(pd.DataFrame({
                 "org_id": best["org_id"], "kind": "reward", "code": code, "title": f"{period.label}先进，推荐{what}",

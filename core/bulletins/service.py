@@ -29,7 +29,8 @@ from ..i18n import tr
 from ..models import Bulletin, Cycle, Tenant
 from ..rectification.queries import read_notices
 from ..rectification.service import OPEN
-from ..results import read_results
+from ..engine import NOT_GRADED
+from ..results import NOT_GRADED_LABEL, read_results
 
 FONT = "宋体"
 TOP = 10
@@ -108,7 +109,8 @@ def _table(document: Document, headers: list[str], rows: list[list[str]]) -> Non
 
 
 def _org_rows(frame: pd.DataFrame) -> list[list[str]]:
-    return [[str(r.rank), r.name, r.parent_name or "", f"{r.total:.2f}", f"{r.rate:.2f}%", r.grade, r.tier]
+    return [[str(r.rank), r.name, r.parent_name or "", f"{r.total:.2f}", f"{r.rate:.2f}%",
+             NOT_GRADED_LABEL[0] if r.grade == NOT_GRADED else r.grade, r.tier]
             for r in frame.itertuples()]
 
 
@@ -125,19 +127,22 @@ def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFra
     vetoed = results[results["vetoed"]]
     bottom = results[(results["tier"] == bottom_tier) & ~results["vetoed"]]
     counts = results["grade"].value_counts().reindex(grades, fill_value=0)
+    graded = bool((results["grade"] != NOT_GRADED).any())  # a period the scheme grades (Scheme.graded)
     document.add_heading("一、总体情况", level=2)
     # A year is read by its points; a shorter period by its rate: it is out of the points it assesses (本期考核分值).
     column, unit, what = ("total", " 分", "平均得分") if period.months == 12 else ("rate", "%", "平均得分率")
     document.add_paragraph(
         f"{period.label}共考核党组织 {len(results)} 个，{what} {results[column].mean():.2f}{unit}"
         f"（未被否决的 {len(scored)} 个平均 {scored[column].mean() if len(scored) else 0:.2f}{unit}），"
-        f"达到先进标准的 {len(advanced)} 个，一票否决的 {len(vetoed)} 个。"
-        f"各等次分布：{'，'.join(f'{g} {n} 个' for g, n in counts.items() if n)}。"
+        + (f"达到先进标准的 {len(advanced)} 个，一票否决的 {len(vetoed)} 个。"
+           f"各等次分布：{'，'.join(f'{g} {n} 个' for g, n in counts.items() if n)}。" if graded else
+           f"一票否决的 {len(vetoed)} 个；本期排名、分档，不评定等次。")
     )
     document.add_heading(f"二、排名前 {min(TOP, len(results))} 位", level=2)
     _table(document, ORG_HEADERS, _org_rows(results.head(TOP)))
     document.add_heading("三、先进党组织", level=2)
-    document.add_paragraph("、".join(advanced["name"]) + "。" if len(advanced) else "本期无达到先进标准的党组织。")
+    document.add_paragraph("、".join(advanced["name"]) + "。" if len(advanced) else
+                           "本期无达到先进标准的党组织。" if graded else "本期不评定等次，不评先进。")
     document.add_heading(f"四、{bottom_tier}党组织", level=2)
     if len(bottom):
         document.add_paragraph(f"以下党组织处于{bottom_tier}，请认真查找差距，限期整改：")
@@ -165,7 +170,8 @@ STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "�
 
 def _write_xlsx(path: Path, results: pd.DataFrame, *, title: str) -> None:
     """The full table, every text a safe cell (an organisation named ``=HYPERLINK(…)`` stays text)."""
-    table = results.assign(vetoes=results["veto_reasons"].map("；".join))[list(TABLE_COLUMNS)]
+    table = results.assign(vetoes=results["veto_reasons"].map("；".join),
+                           grade=results["grade"].replace(NOT_GRADED, NOT_GRADED_LABEL[0]))[list(TABLE_COLUMNS)]
     path.write_bytes(xlsx(sheet_name="考核结果", title=title, headers=list(TABLE_COLUMNS.values()),
                           rows=([None if pd.isna(v) else v for v in row] for row in table.itertuples(index=False)),
                           header_fill="DDDDDD"))

@@ -326,3 +326,28 @@ def test_results_by_level_on_a_scheme_assessing_general_branches(home, registry)
     assert general[0]["org_code"] in table
     refused = bastion("results", *args, "--level", "committee", ok=False)
     assert refused.exit_code != 0 and "committee" in refused.output
+
+
+def test_a_period_its_scheme_does_not_grade_reads_not_graded(home, registry):
+    """study-education grades at the half-year check and the year (Scheme.graded): its quarter is ranked and
+    tiered, every result without a grade; the table, the JSON and the explanation say so, and H1 grades."""
+    from bastion.core import scoring
+    from bastion.core.settings import Settings
+    from tests import factories
+
+    store = db.connect(Settings.from_env())
+    try:
+        _, cycle = factories.enterprise(store, registry, "graded")
+        for key in ("2026-Q1", "2026-H1"):
+            scoring.score_period(store, cycle=cycle, period_key=key, registry=registry, actor="test")
+    finally:
+        store.dispose()
+    args = ("--tenant", "graded", "--year", "2026")
+    quarter = json.loads(bastion("results", *args, "--period", "2026-Q1", "--format", "json").stdout)
+    assert {r["grade"] for r in quarter} == {""} and sorted(r["rank"] for r in quarter) == list(range(1, 21))
+    assert {r["tier"] for r in quarter} <= {"先进", "达标", "待整改"} and len({r["tier"] for r in quarter}) > 1
+    assert "not graded" in bastion("results", *args, "--period", "2026-Q1").stdout
+    first = quarter[0]["org_code"]
+    assert "grade not graded" in bastion("explain", *args, "--period", "2026-Q1", "--org", first).stdout
+    half = json.loads(bastion("results", *args, "--period", "2026-H1", "--format", "json").stdout)
+    assert all(r["grade"] in {"先进", "合格", "基本合格", "不合格"} for r in half)

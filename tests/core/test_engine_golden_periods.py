@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bastion.core.engine import Period, score
+from bastion.core.engine import NOT_GRADED, Period, score
 from bastion.core.scheme import Scheme
 from tests.factories import FactBook
 
@@ -175,3 +175,48 @@ def test_the_explanation_states_the_cap_and_the_points_assessed(rules):
                                                   "本期考核 100 分，得分率 100%")
         assert score_statement(year.loc["P"]) == "总分 88.48 = 基本分 78.48 + 加分 10；本期考核 100 分，得分率 88.48%"
         assert score_statement(march.loc["P"]) == "总分 35 = 基本分 30 + 加分 5；本期考核 30 分，得分率 116.67%"
+
+
+def test_a_scheme_grading_on_a_fixed_cycle_ranks_and_tiers_its_other_periods(rules):
+    scheme = Scheme.model_validate(SCHEME | {"graded": "half"})
+    month = score(scheme, rules, ORGS, facts(), Period.parse("2026-03")).evaluations
+    ev = month.merge(ORGS[["org_id", "code"]], on="org_id").set_index("code")
+    # March is not graded: no grade, no one advanced-eligible; the ranks and tiers are March's as above.
+    assert set(ev["grade"]) == {NOT_GRADED} and not ev["advanced_eligible"].any()
+    assert ev["rank"].to_dict() == {"P": 1, "Q": 2, "R": 3, "T": 4, "S": 5}
+    assert ev["tier"].to_dict() == {"P": "第一档", "Q": "第二档", "R": "第二档", "T": "第二档", "S": "第三档"}
+    # The half-year grades: P 81.76 → 合格, T 0 → 不合格 (as in the test above).
+    half = score(scheme, rules, ORGS, facts(), Period.parse("2026-H2")).evaluations
+    ev = half.merge(ORGS[["org_id", "code"]], on="org_id").set_index("code")
+    assert ev.loc[["P", "T"], "grade"].tolist() == ["合格", "不合格"]
+    # Named months grade the periods containing them: June grades Q2, H1 and the year, not Q1.
+    june = Scheme.model_validate(SCHEME | {"graded": [6]})
+    graded = {key: set(score(june, rules, ORGS, facts(), Period.parse(key)).evaluations["grade"]) != {NOT_GRADED}
+              for key in ("2026-Q1", "2026-Q2", "2026-H1", "2026-H2", "2026")}
+    assert graded == {"2026-Q1": False, "2026-Q2": True, "2026-H1": True, "2026-H2": False, "2026": True}
+
+
+def test_a_vetoed_branch_in_a_period_not_graded_is_marked_vetoed_and_ranked_last(rules):
+    vetoing = dict(SCHEME, blocks=[*SCHEME["blocks"], {"code": "N", "name": "否定指标", "indicators": [
+        {"code": "N1", "name": "党员受党纪处分", "kind": "veto", "points": 0, "rule": "veto_on_finding"}]}])
+    book = FactBook()
+    book.monthly(1, "committee_meeting")
+    book.monthly(2, "committee_meeting")
+    book.finding(1, "N1", text="党员受党纪处分")  # dated 1 June
+    result = score(Scheme.model_validate(vetoing | {"graded": "year"}), rules, ORGS[ORGS["org_id"] < 3],
+                   book.facts(), Period.parse("2026-Q2"))
+    ev = result.evaluations.set_index("org_id")
+    # P held its meetings (30 of 30) but is vetoed: ranked last, in the last tier, marked vetoed with no grade —
+    # the quarter grades no one.
+    assert ev.loc[1, ["total", "vetoed", "grade", "rank", "tier"]].tolist() == [30.0, True, NOT_GRADED, 2, "第三档"]
+    assert ev.loc[2, ["vetoed", "grade", "rank", "tier"]].tolist() == [False, NOT_GRADED, 1, "第一档"]
+
+
+@pytest.mark.parametrize("graded", [[], [0], [13]])
+def test_graded_months_are_1_to_12(graded):
+    from pydantic import ValidationError
+
+    from bastion.core.i18n import using
+
+    with using("en"), pytest.raises(ValidationError, match="graded months must be 1 to 12"):
+        Scheme.model_validate(SCHEME | {"graded": graded})

@@ -75,8 +75,12 @@ def test_a_period_stage_publishes_its_standings_and_bulletin_once(engine, regist
     assert docx.parent == bulletins.archive_dir(ctx.home, "acme", 2026)
     text = "\n".join(p.text for p in Document(docx).paragraphs)
     assert "2026年第1季度党建工作考核通报" in text and "共考核党组织 20 个" in text and "五、整改情况" in text
+    # study-education grades at the half-year check and the year (Scheme.graded): the quarter ranks and tiers.
+    assert "本期排名、分档，不评定等次" in text and "各等次分布" not in text and "本期不评定等次，不评先进" in text
     sheet = openpyxl.load_workbook(xlsx).active
     assert sheet["A2"].value == "排名" and sheet.max_row == 2 + 20
+    grade_column = [c.value for c in sheet[2]].index("等次") + 1
+    assert {sheet.cell(row, grade_column).value for row in range(3, 23)} == {"不定等次"}
     before = (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle))
     assert stages.run_stage(ctx, cycle, "quarterly", period="2026-Q1") is None
     assert (results_of(engine, cycle, "2026-Q1"), awards_of(engine, cycle)) == before

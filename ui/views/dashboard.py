@@ -15,7 +15,7 @@ import streamlit as st
 from bastion.core.access import Action, Principal
 from bastion.core.cycles import cycle_scheme
 from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node
-from bastion.core.results import evidence_rows, score_statement
+from bastion.core.results import evidence_rows, grade_label, score_statement
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
 from bastion.core.words import EVIDENCE_KIND, LEVEL, word
@@ -122,8 +122,11 @@ def distributions(who: Principal, cycle: Cycle, period: str, under: int | None, 
     key = data.key(who)
     columns[0].altair_chart(bar(data.distribution(who, key, cycle.id, period, "tier", under), "tier",
                                 tr("档次", "Tier")), width="stretch")
-    columns[1].altair_chart(bar(data.distribution(who, key, cycle.id, period, "grade", under), "grade",
-                                tr("等次", "Grade")), width="stretch")
+    grades = data.distribution(who, key, cycle.id, period, "grade", under)
+    if grades.empty:
+        columns[1].info(tr("本期排名、分档，不评定等次。", "This period is ranked and tiered, not graded."))
+    else:
+        columns[1].altair_chart(bar(grades, "grade", tr("等次", "Grade")), width="stretch")
 
 
 def trend(who: Principal, under: int | None, column) -> None:
@@ -185,7 +188,7 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     columns = st.columns(4)
     columns[0].metric(tr("总分", "Total"), f"{result['total']:.2f}")
     columns[1].metric(tr("排名", "Rank"), result["rank"])
-    columns[2].metric(tr("等次", "Grade"), result["grade"])
+    columns[2].metric(tr("等次", "Grade"), grade_label(result["grade"]))
     columns[3].metric(tr("档次", "Tier"), result["tier"])
     st.caption(score_statement(result))
     for reason in result["veto_reasons"]:

@@ -279,7 +279,7 @@ def branch_results(who: Principal, org: dict) -> None:
     columns = st.columns(4)
     columns[0].metric(tr("总分", "Total"), f"{row['total']:.2f}")
     columns[1].metric(tr("排名", "Rank"), f"{int(row['rank'])}/{int(row['branches'])}")
-    columns[2].metric(tr("等次", "Grade"), row["grade"])
+    columns[2].metric(tr("等次", "Grade"), results.grade_label(row["grade"]))
     columns[3].metric(tr("档次", "Tier"), row["tier"])
     if row["status"] != "published":
         st.caption(tr("草稿结果，尚未发布。", "A draft, not yet published."))
