@@ -17,14 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from bastion.demo import DEMO_PASSWORD
 from bastion.ui.launch import command, wait_healthy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
+#: CI (``.ci/run``) requires the browser: without Chromium the journeys fail there instead of being skipped.
+BROWSER_REQUIRED = os.environ.get("BASTION_REQUIRE_BROWSER") == "1"
+needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM and not BROWSER_REQUIRED,
+                                    reason="Debian's chromium is not installed (BASTION_REQUIRE_BROWSER=1 fails instead)")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 SLOW = 60_000  # ms: the first run of a page on a busy 2-core machine
+TALLEST = 8_000  # px: the tallest screenshot
 RAW_MISSING = re.compile(r"(?<![\w.])(None|NaN|nan|null|NaT)(?![\w.])")
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?: [a-z]{2,}){2,}\b")  # three English words in a row: a sentence
 
@@ -95,13 +102,15 @@ class Person:
         self.settled()
 
     def settled(self) -> None:
-        """Wait until Streamlit has finished running the script (its status widget gone)."""
+        """Wait until Streamlit has finished running the script and drawing what it sent: the app's script state
+        (``data-test-script-state`` on ``stApp``) is ``notRunning`` and no skeleton (a chart or table still
+        loading) is left. A click's rerun may start a moment after the click: hence the first wait."""
         self.page.wait_for_timeout(300)
         self.page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-            " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|运行/)",
+            "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+            " === 'notRunning' && !document.querySelector('[data-testid=\"stSkeleton\"]')",
             timeout=SLOW)
-        self.page.wait_for_timeout(300)
+        self.page.wait_for_timeout(200)
 
     def tab(self, name: str) -> None:
         self.page.get_by_role("tab", name=name, exact=True).click()
@@ -149,12 +158,27 @@ class Person:
 
     # --- checks ---------------------------------------------------------------------------------
 
+    def _screenshot(self, name: str) -> None:
+        """The whole page: Streamlit scrolls inside its main block, not the document, so the window is made as
+        tall as that block's content for the picture (at most :data:`TALLEST` pixels), then put back."""
+        viewport = self.page.viewport_size
+        height = self.page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+            "[data-testid=\"stSidebarContent\"]')].map(e => e.scrollHeight), window.innerHeight)")
+        self.page.set_viewport_size({"width": viewport["width"], "height": min(int(height), TALLEST)})
+        try:
+            self.page.wait_for_timeout(300)
+            self.page.screenshot(path=str(self.shots / name))
+        finally:
+            self.page.set_viewport_size(viewport)
+
     def looks_right(self, what: str) -> None:
         """No exception, no traceback, no raw missing value, no English sentence in the Chinese UI and no
         request gone elsewhere; a screenshot of the step."""
         self.step += 1
         self.page.mouse.move(0, 0)
-        self.page.screenshot(path=str(self.shots / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True)
+        self.settled()
+        self._screenshot(f"{self.name}-{self.step:02d}-{what}.png")
         assert self.page.locator("[data-testid='stException']").count() == 0, f"{what}: an exception is shown"
         text = self.page.locator("body").inner_text()
         assert "Traceback" not in text, f"{what}: a traceback is shown"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bastion.demo import DEMO_PASSWORD
-from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, served
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, served
 
-pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from bastion.core import ballots, cycles, tenants
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, LedgerEntry, Organization, Rating, Rectification, User
 from bastion.core.rectification import service as rectification_service
-from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, Person, screenshots, served
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, Person, needs_chromium, screenshots, served
 
-pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from bastion.core import db, sessions
 from bastion.core.registry import Registry
 from bastion.core.stages.service import StageContext
 from bastion.ui import context
-from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, Person, screenshots, served
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, Person, needs_chromium, screenshots, served
 from tests.ui.conftest import APP
 
 
@@ -81,7 +81,7 @@ def test_a_quarter_the_scheme_does_not_grade_shows_ranks_and_tiers_and_says_so(l
     assert not any("不评定等次" in info.value for info in at.info)
 
 
-@pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
+@needs_chromium
 def test_a_leader_reads_the_general_branches_ranking_and_an_ungraded_quarter_in_the_browser(levels_home, tmp_path):
     """The same, as a leader does it in Chromium: the 层级 switch to 党总支, then the first quarter, which
     study-education ranks and tiers without grading; every step without an error, a raw missing value or English."""
