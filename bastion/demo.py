@@ -219,7 +219,9 @@ def run_year(engine: Engine, *, registry: Registry, home: Path, sample: Sample, 
     year, cycle = sample.cycle.year, sample.cycle
     steps = timeline(sample.scheme, year)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False, disable=console is None) as progress:
+                  console=console, transient=False,
+                  # piped, each stage's line says the progress: no bar frames in the output
+                  disable=console is None or not console.is_terminal) as progress:
         bar = progress.add_task("考核日历", total=len(steps))
         for step in steps:
             progress.update(bar, description=f"{step.on:%Y-%m-%d} {words.word(words.STAGE, step.stage)} {step.period or ''}")

@@ -27,7 +27,8 @@ from .errors import BadValue, BastionError, Problem
 from .i18n import tr
 from .models import Cycle, Evaluation, EvaluationStatus, as_utc, utcnow
 
-_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+# 2026, 2026-H1, 2026-Q3, 2026-07; a half or a quarter may leave out the dash (2026H1), as people write it.
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-?(?P<half>H[12])|-?(?P<quarter>Q[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
 
 #: The length of a target's unit (ledger rules count "per month", "per quarter" …), in months.
 UNIT_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
@@ -54,18 +55,18 @@ class Period:
 
     @classmethod
     def parse(cls, key: str) -> Period:
-        m = _PERIOD.match(key.strip().upper())  # 2026-h1 is 2026-H1
+        m = _PERIOD.match(key.strip().upper())  # 2026-h1 and 2026H1 are 2026-H1
         if not m:
             raise BadValue(tr(f"{key!r} 不是考核期（应为 2026、2026-H1、2026-Q3 或 2026-07 这样的写法）",
                               f"not a period: {key!r} (expected 2026, 2026-H1, 2026-Q3 or 2026-07)"))
         year = int(m["year"])
         if m["half"]:
-            return cls(m.group(0), year, 1 + 6 * (int(m["half"][1]) - 1), 6)
+            return cls(f"{year}-{m['half']}", year, 1 + 6 * (int(m["half"][1]) - 1), 6)
         if m["quarter"]:
-            return cls(m.group(0), year, 1 + 3 * (int(m["quarter"][1]) - 1), 3)
+            return cls(f"{year}-{m['quarter']}", year, 1 + 3 * (int(m["quarter"][1]) - 1), 3)
         if m["month"]:
-            return cls(m.group(0), year, int(m["month"]), 1)
-        return cls(m.group(0), year, 1, 12)
+            return cls(f"{year}-{m['month']}", year, int(m["month"]), 1)
+        return cls(str(year), year, 1, 12)
 
     @classmethod
     def of(cls, year: int, first_month: int, months: int) -> Period:

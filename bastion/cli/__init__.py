@@ -21,9 +21,10 @@ from bastion.core import i18n
 from . import (audit, ballots, cycles, database, imports, plugins, rectification, results, reviews, stages, tenants, ui,
                users)
 from .common import err, out
+from .usage import OneLineGroup
 
 app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).",
-                  no_args_is_help=True, rich_markup_mode=None)
+                  no_args_is_help=True, rich_markup_mode=None, cls=OneLineGroup)
 
 # Top-level commands: score … correct, run … deploy, demo and ui.
 for commands in (results.app, stages.app, ui.app):

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def bastion(*args: str, ok: bool = True, input: str | None = None):
-    result = runner.invoke(app, list(args), input=input)
+    result = runner.invoke(app, list(args), input=input, prog_name="bastion")
     if ok:
         assert result.exit_code == 0, result.output
     return result

@@ -189,6 +189,7 @@ def test_graded_leader_review_is_recorded_and_listed(in_demo):
 def test_the_demo_runs_its_year_through_the_flows_and_archives_the_bulletins(in_demo):
     out = " ".join(in_demo.output.split())
     assert "随机抽查" in out and "半年检查 2025-H1" in out and "年终考核 2025" in out and "整改跟踪" in out
+    assert "━" not in in_demo.output  # not a terminal: each stage's line, no progress bar's frames
     runs = " ".join(bastion("stages").output.split())
     for key in ("2025:half_year:2025-H1", "2025:annual:2025", "2025:rectification:2026-01-16"):
         assert key in runs

@@ -31,8 +31,14 @@ def _fits(output: str, width: int = 80) -> None:
 
 
 def test_a_period_that_is_not_one_is_one_line_and_exit_2(in_demo, zh):
-    out = _one_line_error(bastion("results", "--period", "2025H1", ok=False), "错误：", "2025H1", "2026-H1", code=2)
+    out = _one_line_error(bastion("results", "--period", "2025-H3", ok=False), "错误：", "2025-H3", "2026-H1", code=2)
     assert out.startswith("错误：")
+
+
+def test_a_half_or_a_quarter_may_be_written_without_the_dash(in_demo):
+    as_written = json.loads(bastion("results", "--period", "2025H1", "--format", "json").stdout)
+    assert as_written == json.loads(bastion("results", "--period", "2025-H1", "--format", "json").stdout)
+    assert len(as_written) == 40 and as_written != json.loads(bastion("results", "--period", "2025", "--format", "json").stdout)
 
 
 def test_a_period_alone_finds_its_cycle(in_demo):
@@ -106,7 +112,23 @@ def test_an_unknown_language_is_one_line_and_exit_2(in_demo, monkeypatch):
 
 def test_a_bad_status_or_format_is_exit_2(in_demo):
     _one_line_error(bastion("rectification", "list", "--status", "late", ok=False), "--status late", "overdue", code=2)
-    assert bastion("results", "--format", "xml", ok=False).exit_code == 2
+    _one_line_error(bastion("results", "--format", "xml", ok=False),
+                    "Error: --format xml is not valid: expected one of table, json, csv (see bastion results --help)",
+                    code=2)
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("results", "--format", "xml"), "错误：--format xml 无效：应为 table、json、csv 之一（见 bastion results --help）"),
+    (("results", "--year", "abc"), "错误：--year abc 无效：应为整数（见 bastion results --help）"),
+    (("results", "--perod", "2025"), "错误：没有选项 --perod，是否想用 --period"),
+    (("explain",), "错误：缺少 --org（见 bastion explain --help）"),
+    (("results", "--period"), "错误：选项 --period 需要一个值"),
+    (("nosuch",), "错误：没有命令 nosuch（见 bastion --help）"),
+])
+def test_what_the_parser_refuses_is_one_line_in_the_users_language_and_exit_2(in_demo, zh, args, said):
+    """Typer's own four English lines (usage, hint, blank, pydantic's wording) are one line, as every error."""
+    out = _one_line_error(bastion(*args, ok=False), said, code=2)
+    assert "Usage:" not in out and "Input should be" not in out
 
 
 # --- formats ----------------------------------------------------------------------------------

@@ -146,8 +146,9 @@ def test_a_cycle_is_open_until_its_year_is_published_and_a_period_finds_its_cycl
     with Session(engine) as session:
         assert cycles.resolve_cycle(session, tenant, period="2027-Q1").id == next_year.id
         assert cycles.resolve_cycle(session, tenant, period="2026-h1", with_results=True).id == cycle.id
-        with pytest.raises(cycles.BadValue, match="'2026H1' 不是考核期"):
-            cycles.resolve_cycle(session, tenant, period="2026H1")
+        assert cycles.resolve_cycle(session, tenant, period="2026H1", with_results=True).id == cycle.id
+        with pytest.raises(cycles.BadValue, match="'2026H3' 不是考核期"):
+            cycles.resolve_cycle(session, tenant, period="2026H3")
         with pytest.raises(cycles.BadValue, match="考核期 2027-Q1 不属于 2026 考核年度"):
             cycles.resolve_cycle(session, tenant, 2026, period="2027-Q1")
         with pytest.raises(cycles.NotFound, match="没有 2028 考核年度（已有：2026、2027）"):
