@@ -53,6 +53,15 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class ExportFormat(StrEnum):
+    """The formats of a listing an office takes away as a workbook too (``bastion incentives``)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 Kind = Literal["code", "number", "text", "prose"]
 
 
@@ -226,6 +235,26 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool) and not _blank(value):
         return value
     return csv_text(value)
+
+
+def xlsx_bytes(fields: Sequence[Field], rows: Iterable[Mapping[str, Any]], *, title: str, sheet_name: str,
+               footer: Sequence[Any] | None = None) -> bytes:
+    """The rows as a one-sheet workbook (``core.exports.xlsx``: formula-safe cells): a column per field but the hidden
+    ones, headed in the current language; numbers and codes as raw values, so a sum in Excel adds them, coded fields
+    in words, the rest as the table shows them. ``footer``: a last row (a total), by the same columns."""
+    shown = [f for f in fields if not f.hidden]
+    cells = [[_xlsx_value(f, r.get(f.key)) for f in shown] for r in rows]
+    if footer is not None:
+        cells.append(list(footer))
+    return exports.xlsx(sheet_name=sheet_name, title=title, headers=[f.header for f in shown], rows=cells)
+
+
+def _xlsx_value(field: Field, value: Any) -> Any:
+    if _blank(value):
+        return None
+    if field.kind in ("number", "code") and not isinstance(value, list | tuple | dict):
+        return _raw(value)
+    return field.text(value)
 
 
 def write_json(data: Any, stream: IO[str]) -> None:

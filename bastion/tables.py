@@ -50,6 +50,34 @@ INCENTIVES = (
 )
 
 
+BRANCH_INCENTIVES = (
+    Field("rank", "排名", "Rank", "number"),
+    Field("org_code", "编码", "Code", "code"),
+    Field("org_name", "党支部", "Branch"),
+    Field("grade", "等次", "Grade", show=grade_label, optional=True),
+    Field("tier", "档次", "Tier", optional=True),
+    Field("member_count", "党员人数", "Members", "number"),
+    Field("bonus_weight", "分配系数", "Coefficient", "number", show=lambda v: f"{v:g}"),
+    Field("weight", "分配权数", "Weight", "number", show=lambda v: f"{v:g}", optional=True),
+    Field("share", "占比", "Share", "number", show=lambda v: f"{v:.2f}%", optional=True),
+    Field("amount", "金额（元）", "Amount (yuan)", "number", show=lambda v: f"{v:,.2f}"),
+    Field("multiplier", "年度考核乘数", "Multiplier", "number", show=lambda v: f"×{v:.2f}"),
+    Field("barred_until", "取消评先资格至", "Barred until", "code"),
+)
+"""What each branch's awards of a period bind (``core.incentives.branch_table``): its bonus coefficient and, given a
+pool, its amount; the multiplier on its unit's annual assessment; the bar its results brought."""
+
+
+def branch_incentive_fields(records: list[dict[str, Any]], *, pool: bool, by_members: bool) -> tuple[Field, ...]:
+    """The columns of :data:`BRANCH_INCENTIVES` a table shows: the amounts only given a pool (and then whatever the
+    terminal's width), the members only when the pool is shared by them, a multiplier or a bar only where a branch
+    has one."""
+    wanted = {"amount": pool, "share": pool, "weight": pool, "member_count": by_members,
+              "multiplier": any(r["multiplier"] is not None for r in records),
+              "barred_until": any(r["barred_until"] is not None for r in records)}
+    return tuple(f for f in BRANCH_INCENTIVES if wanted.get(f.key, True))
+
+
 def incentive_style(record: dict[str, Any]) -> str | None:
     return {"reward": "green", "sanction": "red", "talk": "yellow"}.get(record["kind"])
 
@@ -78,6 +106,8 @@ def explanation_text(ex: Explanation, period: str) -> Text:
                                          f"status {status}\n"))
     for reason in ev["veto_reasons"]:
         text.append(tr(f"一票否决：{reason}\n", f"veto: {reason}\n"), style="bold red")
+    for bar in ev.get("bars", []):
+        text.append(tr(f"不可评先进：{bar}\n", f"not eligible for advanced (先进): {bar}\n"), style="bold yellow")
     block = None
     for line in ex.lines:
         if line["block_code"] != block:

@@ -96,24 +96,45 @@ class PolicyContext:
         return day + timedelta(days=days)
 
 
+BARRED_FROM = "barred_from"
+"""An award's effect key that bars the organisation from the advanced selection (取消评先资格): a text naming the
+selection (``"先进党支部评选"``), with the bar's last day in ``effective_until``. See ``core.incentives``."""
+BONUS_WEIGHT = "bonus_weight"
+"""An award's effect key giving the branch's coefficient in the period's bonus pool (奖金分配系数, e.g. 1.2 for the
+first tier's tilt; 1.0 without one). See ``core.incentives``."""
+MULTIPLIER = "multiplier"
+"""A ``multiplier`` award's effect key: the factor applied to the unit's annual assessment (e.g. 1.05)."""
+EFFECT_KEYS = (BARRED_FROM, BONUS_WEIGHT, MULTIPLIER)
+"""The effect keys that bind: Bastion acts on them (``core.incentives``); any other key is a label it keeps."""
+
+
 class IncentivePolicy:
     """Turns a period's ranked, graded results into rewards and sanctions (奖惩).
 
     ``apply`` receives the published results, one row per organisation with ``org_id``, ``code``,
     ``name``, ``category``, ``parent_id``, ``parent_code``, ``parent_name`` (the general branch or
-    committee above), ``total``, ``grade``, ``advanced_eligible``, ``rank``, ``tier``, ``vetoed``
-    and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
+    committee above), ``total``, ``grade``, ``advanced_eligible``, ``barred`` (barred from
+    the advanced selection in this period by an earlier award, :data:`BARRED_FROM`), ``rank``, ``tier``,
+    ``vetoed`` and ``veto_reasons``, and returns a frame with :data:`AWARD_COLUMNS`: ``kind`` one
     of :data:`AWARD_KINDS`, ``code`` a short stable identifier, ``title`` in Chinese, ``effect`` a
-    JSON-able dict (e.g. ``{"bonus_weight": 1.2}``; a ``multiplier`` award carries
-    ``{"multiplier": 1.05}``, the factor applied to the unit's annual assessment),
-    ``effective_until`` a date or None (e.g. barred from 评先选优 until then; for a ``rectification``, the
+    JSON-able dict, ``effective_until`` a date or None (for a bar, its last day; for a ``rectification``, the
     day its notice is due), counted from publication (:meth:`PolicyContext.after_publication`), not from
     the period's end. It must be a pure function of its inputs and ``context``: applying it again (a
     correction) gives the same awards.
+
+    Three effect keys bind (:data:`EFFECT_KEYS`, ``core.incentives``): ``barred_from`` (with ``effective_until``)
+    makes the organisation not advanced-eligible in every later period ending by that day, and its explanation
+    says why (the award's ``title``, and the effect's ``reason`` where given); ``bonus_weight`` is the branch's
+    coefficient when the period's bonus pool is shared out (``bastion incentives --pool``); ``multiplier`` (kind
+    ``multiplier``) is listed per unit as the factor on its annual assessment. Other keys are kept as labels.
+
+    ``bonus_per_member``: whether the bonus pool is shared by coefficient × member count (a branch of 30 members
+    gets three times the share of one of 10 at the same coefficient) instead of by coefficient alone.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    bonus_per_member: ClassVar[bool] = False
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:  # pragma: no cover
         raise NotImplementedError

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
-from . import audit, lifecycle
+from . import audit, incentives, lifecycle
 from .access import Action, Principal, require
 from .cycles import cycle_scheme
 from .db import transaction
@@ -119,8 +119,9 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
 
 
 def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
-    """Conclude the period from its stored lines (vetoes as stored) and write the results that changed; the
-    levels assessed by their branches' results (``engine.roll_up``) follow, their roll-up lines too."""
+    """Conclude the period from its stored lines (vetoes as stored, bars as scoring reads them) and write the
+    results that changed; the levels assessed by their branches' results (``engine.roll_up``) follow, their roll-up
+    lines too."""
     scheme = cycle_scheme(cycle)
     e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
     bonus = (line.indicator_code.in_([s.code for s in scheme.indicators() if s.kind == IndicatorKind.bonus]))
@@ -141,11 +142,12 @@ def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
     rolled_levels = [rule.level for rule in scheme.levels if rule.by in ("rollup", "both")]
     if rolled_levels:  # their stored points assessed are the roll-up's 100: their own lines' are counted again
         sums = _own_assessed_points(conn, scheme, sums, rolled_levels)
+    barred = incentives.barred_orgs(conn, cycle.tenant_id, Period.parse(period))  # as scoring reads them
     concluded = conclude(scheme, sums[["org_id", "code", "level"]],
                          sums.set_index("org_id")[["base", "bonus", "assessed_points", "vetoed", "veto_reasons"]],
-                         Period.parse(period))
+                         Period.parse(period), barred)
     tree = read_tree(conn, cycle.tenant_id) if rolled_levels else None
-    concluded, rolled = roll_up(scheme, concluded, tree, Period.parse(period))
+    concluded, rolled = roll_up(scheme, concluded, tree, Period.parse(period), barred)
     if not rolled.empty:
         ids = dict(zip(sums["org_id"], sums["evaluation_id"]))
         conn.execute(update(EvaluationLine.__table__)

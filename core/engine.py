@@ -27,7 +27,9 @@ How a period is scored
 5. Grades, in the periods the scheme grades (``Scheme.graded``; every period unless it says): the
    first band (highest first) whose ``min_score`` the score reaches; below every band, the last band.
    Elsewhere the grade is :data:`NOT_GRADED` (a vetoed organisation is marked vetoed, with no grade)
-   and no one is advanced-eligible; ranks and tiers stay. The score graded, ranked and tiered is the
+   and no one is advanced-eligible; ranks and tiers stay. An organisation barred from the advanced
+   selection in the period (``Inputs.barred``: an earlier award's bar still in force, ``core.incentives``)
+   is not advanced-eligible either; its grade stays the one its score reaches. The score graded, ranked and tiered is the
    total for the year and, for periods shorter than the year, the rate rescaled to the whole table
    (``rate × total_points / 100``: the rate itself in a 100-point scheme), so a month's grades mean
    what the year's do (``Scheme.rank_by`` may say otherwise). Organisations above the branch always go by their rate, rescaled alike.
@@ -51,7 +53,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -275,6 +277,7 @@ class Inputs:
     assessed: Mapping[str, bool]  # indicator code → assessed in the period (:func:`assessed_indicators`)
     tree: pd.DataFrame | None = None  # every active organisation (org_id, code, name, level, parent_id, member_count)
     ledger_names: Mapping[str, str] = field(default_factory=dict)  # ledger type code → its name (RuleBatch's)
+    barred: frozenset[int] = frozenset()  # organisations barred from the advanced selection in the period (step 5)
 
 
 def prepare(
@@ -289,6 +292,7 @@ def prepare(
     rule_owners: Mapping[str, str] | None = None,
     tree: pd.DataFrame | None = None,
     ledger_names: Mapping[str, str] | None = None,
+    barred: Iterable[int] = (),
 ) -> Inputs:
     """Check and order the inputs of a period's scoring.
 
@@ -297,7 +301,8 @@ def prepare(
     roll-ups of the levels assessed by their branches' results (``orgs`` when omitted);
     ``target_rows`` has ``indicator_code``, ``category``, ``org_id`` and ``value`` (the cycle's
     Target rows); ``params`` maps indicator code → validated rule parameters (validated here when
-    omitted); ``rule_owners`` maps rule name → plugin name, for error messages.
+    omitted); ``rule_owners`` maps rule name → plugin name, for error messages; ``barred``: the ids of the
+    organisations barred from the advanced selection in the period (``core.incentives.barred_orgs``).
     """
     if orgs["org_id"].duplicated().any():
         raise ValueError("duplicate org_id in orgs")
@@ -309,7 +314,7 @@ def prepare(
     facts = facts.within(period).sorted_by_org()
     assessed = assessed_indicators(scheme, rule_types, params, facts, period)
     return Inputs(scheme, rule_types, orgs, facts, period, target_rows, params, rule_owners or {}, assessed,
-                  orgs if tree is None else tree, dict(ledger_names or {}))
+                  orgs if tree is None else tree, dict(ledger_names or {}), frozenset(int(o) for o in barred))
 
 
 def score_slices(inputs: Inputs, *, slice_size: int = 5_000) -> Iterator[pd.DataFrame]:
@@ -362,9 +367,11 @@ def block_subtotals(lines: pd.DataFrame, *, by: str = "org_id") -> pd.DataFrame:
     return sums.reset_index()[[by, "block_code", "points"]]
 
 
-def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame, period: Period) -> pd.DataFrame:
+def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame, period: Period,
+             barred: Collection[int] = frozenset()) -> pd.DataFrame:
     """Totals, rates, grades, ranks and tiers of every organisation (steps 3–7), from the :func:`subtotals` of
-    all slices. ``orgs`` has ``org_id``, ``code`` and ``level`` (branch when absent)."""
+    all slices. ``orgs`` has ``org_id``, ``code`` and ``level`` (branch when absent); ``barred``: the organisations
+    barred from the advanced selection (step 5)."""
     columns = ["org_id", "code", *(["level"] if "level" in orgs else [])]
     ev = orgs[columns].merge(sums, left_on="org_id", right_index=True, how="left")
     if "level" not in ev:
@@ -377,13 +384,14 @@ def conclude(scheme: Scheme, orgs: pd.DataFrame, sums: pd.DataFrame, period: Per
     ev["assessed_points"] = half_up(ev["assessed_points"].fillna(0.0).astype(float))
     ev["vetoed"] = ev["vetoed"].fillna(False).astype(bool)
     ev["veto_reasons"] = ev["veto_reasons"].apply(lambda r: r if isinstance(r, list) else [])
-    return finish(scheme, ev, period)
+    return finish(scheme, ev, period, barred)
 
 
-def finish(scheme: Scheme, ev: pd.DataFrame, period: Period) -> pd.DataFrame:
+def finish(scheme: Scheme, ev: pd.DataFrame, period: Period, barred: Collection[int] = frozenset()) -> pd.DataFrame:
     """The rate, grade, rank and tier of results whose totals and assessed points are known (steps 3, 5–7):
     ``ev`` has ``org_id``, ``code``, ``level``, ``base_points``, ``bonus_points``, ``total``, ``assessed_points``,
-    ``vetoed`` and ``veto_reasons``. Ranks and tiers are within each level."""
+    ``vetoed`` and ``veto_reasons``; ``barred`` organisations are not advanced-eligible. Ranks and tiers are within
+    each level."""
     ev = ev.copy()
     points = ev["assessed_points"].astype(float)
     ev["rate"] = half_up((ev["total"] / points.where(points > 0) * 100).fillna(0.0))
@@ -393,6 +401,8 @@ def finish(scheme: Scheme, ev: pd.DataFrame, period: Period) -> pd.DataFrame:
     ev["score"] = np.where(by_rate, half_up(ev["rate"] * scheme.total_points / 100), ev["total"])
     if assessed_in(scheme.graded, period):
         ev["grade"], ev["advanced_eligible"] = assign_grades(scheme, ev["score"], ev["vetoed"])
+        if barred:  # a bar takes away the selection, not the grade (core.incentives)
+            ev["advanced_eligible"] &= ~ev["org_id"].isin(barred)
     else:  # a scheme grading on a fixed cycle (Scheme.graded): this period ranks and tiers, and grades no one
         ev["grade"], ev["advanced_eligible"] = NOT_GRADED, False
     ev["rank"] = rank(ev)
@@ -416,8 +426,8 @@ ROLLUP = "ROLLUP"
 """The indicator code of a roll-up's line: the branches' results an organisation above them is assessed by."""
 
 
-def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, period: Period
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, period: Period,
+            barred: Collection[int] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The results of the levels the scheme assesses by their branches' (``Scheme.levels``: rollup or both).
 
     ``evaluations`` are :func:`conclude`'s, every level concluded on its own lines; ``tree`` is every active
@@ -425,7 +435,7 @@ def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, perio
     branches are the branches below it. Its roll-up rate is their rates' mean (or weighted by member count);
     by ``rollup`` its total is that rate, by ``both`` ``(1 − s) × its own rate + s × the roll-up rate``; either
     way out of 100 points. Returns the evaluations with those organisations' figures replaced, graded, ranked
-    and tiered again within their levels, and one line per such organisation (indicator :data:`ROLLUP`,
+    and tiered again within their levels (``barred`` ones not advanced-eligible), and one line per such organisation (indicator :data:`ROLLUP`,
     ``LINE_COLUMNS``) whose reason is the computation, branch by branch."""
     rules = [rule for rule in scheme.levels if rule.by in ("rollup", "both")]
     if not rules or evaluations.empty:
@@ -478,7 +488,7 @@ def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, perio
         }, index=mine.index)[LINE_COLUMNS])
     if not replaced:
         return evaluations, pd.DataFrame(columns=LINE_COLUMNS)
-    redone = finish(scheme, pd.concat(replaced), period)
+    redone = finish(scheme, pd.concat(replaced), period, barred)
     kept = evaluations[~evaluations["org_id"].isin(redone["org_id"])]
     merged = pd.concat([kept, redone], ignore_index=True)
     order = merged.sort_values(["level", "rank"], key=level_order, kind="stable").index
@@ -524,6 +534,7 @@ def score(
     rule_owners: Mapping[str, str] | None = None,
     tree: pd.DataFrame | None = None,
     ledger_names: Mapping[str, str] | None = None,
+    barred: Iterable[int] = (),
     slice_size: int = 5_000,
 ) -> ScoreResult:
     """Score every organisation in ``orgs`` for ``period``, all lines in memory (see :func:`prepare`).
@@ -532,11 +543,12 @@ def score(
     :func:`score_slices`, :func:`subtotals` per slice, :func:`conclude` over all of them.
     """
     inputs = prepare(scheme, rule_types, orgs, facts, period, target_rows=target_rows, params=params,
-                     rule_owners=rule_owners, tree=tree, ledger_names=ledger_names)
+                     rule_owners=rule_owners, tree=tree, ledger_names=ledger_names, barred=barred)
     parts = list(score_slices(inputs, slice_size=slice_size))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
     sums = pd.concat([subtotals(p) for p in parts]) if parts else subtotals(lines)
-    evaluations, rolled = roll_up(scheme, conclude(scheme, inputs.orgs, sums, inputs.period), inputs.tree, inputs.period)
+    evaluations, rolled = roll_up(scheme, conclude(scheme, inputs.orgs, sums, inputs.period, inputs.barred),
+                                  inputs.tree, inputs.period, inputs.barred)
     if not rolled.empty:
         lines = pd.concat([lines, rolled], ignore_index=True)
     return ScoreResult(period, scheme.id, scheme.version, evaluations, lines)

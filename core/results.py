@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from . import incentives
 from .access import Action, Forbidden, Principal, require
 from .contributions import HISTORY_COLUMNS
 from .periods import Period, in_time_order, time_order
@@ -243,7 +244,18 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     wanted = {k: sorted({i for r in lines for i in r["evidence"].get(k, [])}) for k in EVIDENCE_KINDS}
     evaluation = dict(ev)
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
+    evaluation["bars"] = bar_reasons(conn, cycle, period, evaluation)
     return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+
+
+def bar_reasons(conn: Connection, cycle: Cycle, period: str, evaluation: Mapping[str, Any]) -> list[str]:
+    """Why a result is not advanced-eligible although not vetoed: the bars from the advanced selection in force in
+    its period (``incentives.bars_in_force``), each as "一年内取消参加先进党支部评选资格（2025年度考核落后，至
+    2027-01-15）". None for a result that is advanced-eligible (scored before the bar was given)."""
+    if evaluation["advanced_eligible"] or evaluation["vetoed"]:
+        return []
+    bars = incentives.bars_in_force(conn, cycle.tenant_id, Period.parse(period), org_id=evaluation["org_id"])
+    return bars["text"].tolist()
 
 
 def _rollup_line(row: Mapping[str, Any], top: float) -> dict[str, Any]:

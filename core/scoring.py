@@ -24,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import audit, lifecycle
+from . import audit, incentives, lifecycle
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -137,7 +137,8 @@ def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
 
 def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry,
                 org_id: int | None = None) -> Inputs:
-    """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types.
+    """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types, and the
+    organisations barred from the advanced selection in the period (``incentives.barred_orgs``).
 
     ``org_id`` reads one branch's only: its progress so far (``workspace.read_progress``) is scored
     by the same steps as a stage scores the whole tenant."""
@@ -158,8 +159,9 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
         tree = read_tree(conn, cycle.tenant_id) if scheme.levels and org_id is None else None
         facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id)
         target_rows = read_target_rows(conn, cycle.id)
+        barred = incentives.barred_orgs(conn, cycle.tenant_id, period)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
-                   tree=tree, ledger_names=ledger_names)
+                   tree=tree, ledger_names=ledger_names, barred=barred)
 
 
 def read_tree(conn: Connection, tenant_id: int) -> pd.DataFrame:
@@ -229,8 +231,8 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
             blocks = pd.concat(blocks, ignore_index=True)
             _insert_block_subtotals(conn, blocks.assign(evaluation_id=blocks["org_id"].map(ids)))
     sums = pd.concat(sums) if sums else subtotals(pd.DataFrame(columns=LINE_COLUMNS))
-    evaluations, rolled = roll_up(inputs.scheme, conclude(inputs.scheme, inputs.orgs, sums, inputs.period),
-                                  inputs.tree, inputs.period)
+    evaluations, rolled = roll_up(inputs.scheme, conclude(inputs.scheme, inputs.orgs, sums, inputs.period,
+                                                          inputs.barred), inputs.tree, inputs.period, inputs.barred)
     if not rolled.empty:
         write_rollup_lines(conn, rolled, ids)
     _update_evaluations(conn, evaluations, ids)
@@ -396,7 +398,8 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
     rectification notice (:func:`_replace_awards`). Returns how many awards there are.
 
     The policies get the day of the period's first publication (:func:`publication`): the one being
-    stamped when the period is published, the stored one when they are applied again (a correction)."""
+    stamped when the period is published, the stored one when they are applied again (a correction); and each
+    result's ``barred`` (``incentives.barred_orgs``: the bars in force, as scoring read them)."""
     scheme = cycle_scheme(cycle)
     policies = registry.policies(enabled)
     missing = [p for p in scheme.policies if p not in policies]
@@ -405,6 +408,7 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
                               f"incentive policies {', '.join(missing)} named by the scheme are not enabled"))
     published_on = day_of(publication(conn, cycle, period))
     results = read_results(conn, cycle.id, period.key)
+    results["barred"] = results["org_id"].isin(incentives.barred_orgs(conn, cycle.tenant_id, period))
     context = PolicyContext(tenant_code, PolicyCycle(cycle.id, cycle.year, cycle.name, cycle.scheme_plugin), period,
                             scheme, published_on, policy_history(conn, cycle.tenant_id, period))
     awards = []
@@ -508,4 +512,5 @@ def _checked_awards(made: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise TypeError(tr(f"为没有考核结果的组织返回了奖惩：{sorted(unknown)[:5]}",
                            f"returned awards for organisations without results: {sorted(unknown)[:5]}"))
+    incentives.check_effects(made)
     return made[AWARD_COLUMNS]

@@ -19,7 +19,8 @@ What the seed says, and this plugin keeps:
 What this plugin invented: the indicators and their points, the items of the responsibility
 lists (the seed names the lists, not their items), the grade bands (优秀 ≥ 90, 良好 ≥ 80, 一般 ≥ 60,
 较差), the tiers (前列 15 %, 中间 70 %, 后列 15 % by rank), that "top-ranked" means in the first tier
-and graded 优秀, and the multipliers by grade (优秀 1.05, 良好 1.00, 一般 0.95, 较差 0.90).
+and graded 优秀 (advanced-eligible: a unit barred from the selection is not named), and the multipliers
+by grade (优秀 1.05, 良好 1.00, 一般 0.95, 较差 0.90), each unit's listed by ``bastion incentives --by-branch``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bastion import hookimpl
-from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
+from bastion.core.contributions import AWARD_COLUMNS, MULTIPLIER, IncentivePolicy, LedgerType, PolicyContext
 from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
@@ -147,7 +148,7 @@ class OrganStandardisationAwards(IncentivePolicy):
         multipliers = pd.DataFrame({
             "org_id": results["org_id"], "kind": "multiplier", "code": "unit_assessment_multiplier",
             "title": f"{context.year}年度党建考核乘数 ×" + factor.map("{:.2f}".format),
-            "effect": [{"multiplier": float(f), "applies_to": "市委对机关各单位的年度考核"} for f in factor],
+            "effect": [{MULTIPLIER: float(f), "applies_to": "市委对机关各单位的年度考核"} for f in factor],
             "effective_until": None,
         })
         return pd.concat([named, multipliers], ignore_index=True)[AWARD_COLUMNS]

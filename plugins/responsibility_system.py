@@ -22,10 +22,13 @@ points (controllable 40, flexible 20, democratic evaluation 40), the targets per
 tolerances, the three layers' weights (members and staff 0.5, peer secretaries 0.2, superior
 staff 0.3), the grade bands (好 ≥ 90, 较好 ≥ 80, 一般 ≥ 65, 差) given at the year-end assessment only
 (the fixed cycle; quarters and halves rank and tier), the tiers (20 % / 60 % / 20 % by
-rank), the bonus weight 1.2 of the first tier, the rectification deadline 30 days after the results are
-published, the bar from the advanced-branch selection for a year from then, and the relapse rule: a
-branch graded in the first tier last year that falls into the bottom tier in a period of
-this year loses its first-tier level from then on (recorded once, the first time).
+rank), the bonus weight 1.2 of the first tier (the other branches 1.0), a bonus pool shared by
+coefficient × member count (奖金分配 is the staff's: a branch's members share its tilt), the
+rectification deadline 30 days after the results are published, the bar from the advanced-branch
+selection for a year from then — binding: the branch is not advanced-eligible in the periods that end
+by then, and a barred branch in the first tier gets the bonus tilt but not the priority in 评先选优 —,
+and the relapse rule: a branch graded in the first tier last year that falls into the bottom tier in a
+period of this year loses its first-tier level from then on (recorded once, the first time).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from datetime import date
 import pandas as pd
 
 from bastion import hookimpl
-from bastion.core.contributions import AWARD_COLUMNS, IncentivePolicy, LedgerType, PolicyContext
+from bastion.core.contributions import (AWARD_COLUMNS, BARRED_FROM, BONUS_WEIGHT, IncentivePolicy, LedgerType,
+                                         PolicyContext)
 from bastion.core.scheme import Scheme, indicator
 
 __version__ = "1.0.0"
@@ -130,8 +134,10 @@ class ResponsibilityTiers(IncentivePolicy):
     """Talks and rectification for the bottom tier of every period; tier incentives and levels at year end."""
 
     name = "responsibility-tiers"
-    description = ("每期排名第三档的支部书记约谈、自结果发布之日起 30 天内整改；年度第一档奖金分配倾斜、评先选优优先，"
-                   "第三档自结果发布之日起一年内取消先进党支部评选资格；上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
+    description = ("每期排名第三档的支部书记约谈、自结果发布之日起 30 天内整改；年度第一档奖金分配倾斜（系数 1.2，按党员人数分配）、"
+                   "评先选优优先（取消评先资格期内的除外），第三档自结果发布之日起一年内取消先进党支部评选资格；"
+                   "上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
+    bonus_per_member = True
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
         period = context.period
@@ -146,13 +152,20 @@ class ResponsibilityTiers(IncentivePolicy):
         # By the seed, every period ranks and talks to the bottom (按一定时间段进行排名次…约谈整改, above); the tiers
         # are cashed (兑现按档次) at the grading on a fixed cycle — the year — and watched for relapses in between.
         if period.months == 12:
-            first = results.loc[results["tier"] == FIRST, "org_id"]
+            # A branch still barred from the selection (an earlier year's bar, ``results["barred"]``) gets the tilt
+            # but not the priority in 评先选优.
+            barred = results["barred"] if "barred" in results else pd.Series(False, index=results.index)
+            first = results["tier"] == FIRST
             parts += [
-                _awards(first, "reward", "first_tier", f"{context.year}年度第一档次：奖金分配倾斜、评先选优优先",
-                        {"bonus_weight": FIRST_TIER_BONUS_WEIGHT, "selection_priority": True, "level": FIRST}, None),
-                _awards(bottom, "sanction", "barred_from_advanced",
-                        f"{context.year}年度考核落后，一年内取消参加先进党支部评选资格",
-                        {"barred_from": "先进党支部评选", "level": BOTTOM}, context.after_publication(years=1)),
+                _awards(results.loc[first & ~barred, "org_id"], "reward", "first_tier",
+                        f"{context.year}年度第一档次：奖金分配倾斜、评先选优优先",
+                        {BONUS_WEIGHT: FIRST_TIER_BONUS_WEIGHT, "selection_priority": True, "level": FIRST}, None),
+                _awards(results.loc[first & barred, "org_id"], "reward", "first_tier",
+                        f"{context.year}年度第一档次：奖金分配倾斜（取消评先资格期内，不予评先选优优先）",
+                        {BONUS_WEIGHT: FIRST_TIER_BONUS_WEIGHT, "selection_priority": False, "level": FIRST}, None),
+                _awards(bottom, "sanction", "barred_from_advanced", "一年内取消参加先进党支部评选资格",
+                        {BARRED_FROM: "先进党支部评选", "reason": f"{context.year}年度考核落后", "level": BOTTOM},
+                        context.after_publication(years=1)),
             ]
         else:
             parts.append(self._relapses(results, context))
@@ -170,7 +183,7 @@ class ResponsibilityTiers(IncentivePolicy):
         relapsed = now[now.isin(graded_first) & ~now.isin(relapsed_before)]
         return _awards(relapsed, "sanction", "level_revoked",
                        f"{context.period.label}出现反弹，取消{context.year - 1}年度评定的第一档次",
-                       {"revoked_level": FIRST, "bonus_weight": 1.0}, date(context.year, 12, 31))
+                       {"revoked_level": FIRST}, date(context.year, 12, 31))
 
 
 @hookimpl

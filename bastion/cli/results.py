@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
+from bastion.core import incentives as binding
 from bastion.core import periods, scoring, users
 from bastion.core import words
-from bastion.core.errors import BastionError
+from bastion.core.errors import BadValue, BastionError
 from bastion.core.models import OrgLevel
 from bastion.core.words import word
 from bastion.core.lifecycle import AlreadyDone
@@ -17,8 +21,8 @@ from bastion.core.i18n import tr
 from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
 from bastion.core.settings import current_actor
-from bastion.listings import OutputFormat, emit, write_csv, write_json
-from bastion.tables import INCENTIVES, RANKING, explanation_text, incentive_style, ranking_style
+from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
+from bastion.tables import BRANCH_INCENTIVES, INCENTIVES, branch_incentive_fields, RANKING, explanation_text, incentive_style, ranking_style
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
                      registry)
@@ -86,19 +90,86 @@ def incentives(
     tenant: TenantOpt = None,
     year: YearOpt = None,
     period: PeriodOpt = None,
-    format: FormatOpt = OutputFormat.table,
+    format: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="table (for people), json, csv or xlsx (json, csv: stable codes and raw values; "
+        "xlsx needs --output).")] = ExportFormat.table,
+    pool: Annotated[str | None, typer.Option(
+        "--pool", help="A bonus pool in yuan (500000, 100000.01): each branch's amount, in proportion to its "
+        "coefficient (× its members where the policy says so), in fen that add up to the pool.")] = None,
+    by_branch: Annotated[bool, typer.Option(
+        "--by-branch", help="One row per branch: its bonus coefficient, its unit's multiplier and its bar "
+        "(implied by --pool).")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Write the json, csv or xlsx to this file instead of the terminal.", dir_okay=False)] = None,
 ) -> None:
-    """The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现)."""
+    """The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现); with
+    --by-branch or --pool, what they bind per branch: coefficients, the pool's amounts, multipliers, bars."""
+    if format is ExportFormat.xlsx and output is None:
+        raise BadValue(tr("--format xlsx 需要 --output 文件名（如 --output 奖金分配.xlsx）",
+                          "--format xlsx needs --output FILE (e.g. --output bonus.xlsx)"))
+    if format is ExportFormat.table and output is not None:
+        raise BadValue(tr("--output 需要 --format json、csv 或 xlsx", "--output needs --format json, csv or xlsx"))
+    amount = binding.parse_pool(pool) if pool is not None else None
     store, c, key = period_context(tenant, year, period)
+    if amount is not None or by_branch:
+        _branch_incentives(store, c, key, amount, format, output)
+        return
     with store.connect() as conn:
         frame = read_incentives(conn, c.id, key)
     records = incentive_records(frame)
-    if frame.empty and format is OutputFormat.table:
+    if frame.empty and format is ExportFormat.table:
         out.print(tr(f"{key} 没有奖惩兑现（是否已发布？`bastion publish --period {key}`）",
                      f"period {key} brought no incentives (is it published? `bastion publish --period {key}`)"))
         return
-    emit(out, format, INCENTIVES, records, data=records, title=f"{c.name} · {key} {tr('奖惩兑现', 'incentives')}",
-         style=incentive_style)
+    title = f"{c.name} · {key} {tr('奖惩兑现', 'incentives')}"
+    _export(format, INCENTIVES, records, title=title, sheet=tr("奖惩兑现", "incentives"), output=output,
+            style=incentive_style)
+
+
+def _branch_incentives(store, c, key: str, pool: Decimal | None, format: ExportFormat, output: Path | None) -> None:
+    """``incentives --by-branch`` / ``--pool``: each branch's coefficient, amount, multiplier and bar."""
+    from bastion.core.tenants import enabled_plugins
+
+    with Session(store) as session:
+        by_members = binding.per_member(c, registry(), enabled_plugins(session, c.tenant_id))
+    with store.connect() as conn:
+        frame = binding.branch_table(conn, c, periods.Period.parse(key), pool=pool, by_members=by_members)
+    records = binding.table_records(frame)
+    basis = tr("系数 × 党员人数", "coefficient × members") if by_members else tr("系数", "coefficient")
+    if pool is None:
+        title = f"{c.name} · {key} {tr('各党支部奖惩兑现', 'incentives by branch')}"
+        footer = None
+    else:
+        title = (f"{c.name} · {key} " + tr(f"奖金分配：奖金池 {pool:,.2f} 元，按{basis}分配",
+                                           f"bonus: a pool of {pool:,.2f} yuan shared by {basis}"))
+        total = {"org_name": tr("合计", "total"), "amount": float(pool)}
+        footer = [total.get(f.key) for f in BRANCH_INCENTIVES if not f.hidden]
+    fields = BRANCH_INCENTIVES if format is not ExportFormat.table else branch_incentive_fields(
+        records, pool=pool is not None, by_members=by_members)
+    _export(format, fields, records, title=title, sheet=tr("奖金分配", "bonus"), output=output, footer=footer)
+    if pool is not None and format is ExportFormat.table:
+        out.print(tr(f"合计 {sum(Decimal(str(r['amount'])) for r in records):,.2f} 元，{len(records)} 个党支部",
+                     f"total {sum(Decimal(str(r['amount'])) for r in records):,.2f} yuan, {len(records)} branches"))
+
+
+def _export(format: ExportFormat, fields, records: list[dict], *, title: str, sheet: str, output: Path | None,
+            style=None, footer: list | None = None) -> None:
+    """A listing in ``format``: a table on the terminal; json, csv or xlsx on stdout or into ``output``."""
+    if format is ExportFormat.table:
+        emit(out, OutputFormat.table, fields, records, data=records, title=title, style=style)
+        return
+    if format is ExportFormat.xlsx:
+        output.write_bytes(xlsx_bytes(fields, records, title=title, sheet_name=sheet, footer=footer))
+    elif output is None:
+        emit(out, OutputFormat(format.value), fields, records, data=records)
+        return
+    elif format is ExportFormat.json:
+        with output.open("w", encoding="utf-8") as stream:
+            write_json(records, stream)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as stream:
+            write_csv(records, stream, None if records else [f.key for f in fields])
+    out.print(tr(f"已写入 {output}", f"written to {output}"))
 
 
 @app.command()

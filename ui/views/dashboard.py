@@ -193,6 +193,8 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     st.caption(score_statement(result))
     for reason in result["veto_reasons"]:
         st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))
+    for bar in result.get("bars", []):
+        st.warning(tr(f"不可评先进：{bar}", f"Not eligible for advanced (先进): {bar}"))
     lines = pd.DataFrame(explained.lines)
     sheet(lines[["block_name", "indicator_code", "name", "points", "max_points", "value", "target", "reason"]]
                  .rename(columns={"block_name": tr("板块", "Block"), "indicator_code": tr("编码", "Code"),

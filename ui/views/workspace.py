@@ -290,6 +290,8 @@ def branch_results(who: Principal, org: dict) -> None:
     st.caption(results.score_statement(explained.evaluation))
     if explained.evaluation["veto_reasons"]:
         st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
+    for bar in explained.evaluation.get("bars", []):
+        st.warning(tr(f"不可评先进：{bar}", f"Not eligible for advanced (先进): {bar}"))
     lines = pd.DataFrame(explained.lines)
     sheet(pd.DataFrame({
         tr("指标", "Indicator"): lines["indicator_code"] + " " + lines["name"],
