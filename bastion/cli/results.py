@@ -140,16 +140,18 @@ def _branch_incentives(store, c, key: str, pool: Decimal | None, format: ExportF
         title = f"{c.name} · {key} {tr('各党支部奖惩兑现', 'incentives by branch')}"
         footer = None
     else:
-        title = (f"{c.name} · {key} " + tr(f"奖金分配：奖金池 {pool:,.2f} 元，按{basis}分配",
-                                           f"bonus: a pool of {pool:,.2f} yuan shared by {basis}"))
+        title = f"{c.name} · {key} {tr('奖金分配', 'bonus')}"
         total = {"org_name": tr("合计", "total"), "amount": float(pool)}
         footer = [total.get(f.key) for f in BRANCH_INCENTIVES if not f.hidden]
+    shared = tr(f"奖金池 {pool:,.2f} 元，按{basis}分配", f"pool {pool:,.2f} yuan, shared by {basis}") if pool else ""
     fields = BRANCH_INCENTIVES if format is not ExportFormat.table else branch_incentive_fields(
         records, pool=pool is not None, by_members=by_members)
-    _export(format, fields, records, title=title, sheet=tr("奖金分配", "bonus"), output=output, footer=footer)
+    _export(format, fields, records, title=f"{title}（{shared}）" if shared and format is ExportFormat.xlsx else title,
+            sheet=tr("奖金分配", "bonus"), output=output, footer=footer)
     if pool is not None and format is ExportFormat.table:
-        out.print(tr(f"合计 {sum(Decimal(str(r['amount'])) for r in records):,.2f} 元，{len(records)} 个党支部",
-                     f"total {sum(Decimal(str(r['amount'])) for r in records):,.2f} yuan, {len(records)} branches"))
+        given = sum(Decimal(str(r["amount"])) for r in records)
+        out.print(shared)
+        out.print(tr(f"合计 {given:,.2f} 元，{len(records)} 个党支部", f"total {given:,.2f} yuan, {len(records)} branches"))
 
 
 def _export(format: ExportFormat, fields, records: list[dict], *, title: str, sheet: str, output: Path | None,

@@ -133,6 +133,53 @@ def test_incentives_lists_the_awards_of_the_published_year(in_demo):
     assert "no incentives" in bastion("incentives", "--period", "2025-H1").output
 
 
+def test_incentives_share_a_pool_out_in_every_format(in_demo, tmp_path):
+    """The demo's target-table gives no coefficients: every branch 1.0, the pool shared per branch, in fen that add
+    up to it — on the terminal, as JSON, CSV and a workbook."""
+    rows = json.loads(bastion("incentives", "--pool", "500000", "--format", "json").stdout)
+    assert len(rows) == 40 and {r["bonus_weight"] for r in rows} == {1.0}
+    assert sum(round(r["amount"] * 100) for r in rows) == 50_000_000
+    assert {r["amount"] for r in rows} == {12500.0}
+    # An awkward pool: 10 000 001 fen over 40 branches — 250 000 fen each and one left over, to the first code.
+    rows = json.loads(bastion("incentives", "--pool", "100000.01", "--format", "json").stdout)
+    assert sum(round(r["amount"] * 100) for r in rows) == 10_000_001
+    first = min(r["org_code"] for r in rows)
+    assert {r["org_code"]: r["amount"] for r in rows if r["amount"] != 2500.0} == {first: 2500.01}
+    # One fen per branch, and fewer fen than branches.
+    rows = json.loads(bastion("incentives", "--pool", "0.40", "--format", "json").stdout)
+    assert {r["amount"] for r in rows} == {0.01}
+    rows = json.loads(bastion("incentives", "--pool", "0.03", "--format", "json").stdout)
+    assert sorted(r["org_code"] for r in rows if r["amount"]) == sorted(r["org_code"] for r in rows)[:3]
+
+    csv_rows = bastion("incentives", "--pool", "500000", "--format", "csv").stdout.lstrip("\ufeff").splitlines()
+    header = csv_rows[0].split(",")
+    assert header[:3] == ["org_id", "org_code", "org_name"] and "amount" in header
+    assert sum(float(line.split(",")[header.index("amount")]) for line in csv_rows[1:]) == pytest.approx(500000)
+
+    table = " ".join(bastion("incentives", "--pool", "500000").output.split())
+    assert "12,500.00" in table and "total 500,000.00 yuan, 40 branches" in table
+
+    from openpyxl import load_workbook
+
+    out = bastion("incentives", "--pool", "500000", "--format", "xlsx", "--output", str(tmp_path / "bonus.xlsx"))
+    assert "bonus.xlsx" in out.output
+    sheet = load_workbook(tmp_path / "bonus.xlsx").active
+    cells = list(sheet.iter_rows(values_only=True))
+    assert "500,000.00" in cells[0][0]  # the title names the pool
+    amount = cells[1].index("Amount (yuan)")
+    assert [row[amount] for row in cells[2:-1]] == [12500.0] * 40
+    assert cells[-1][amount] == 500000.0 and "total" in cells[-1]  # the last row adds them up
+
+    # Refused, in one line, exit 2: a pool beyond the fen, xlsx without a file.
+    bad = bastion("incentives", "--pool", "1.005", ok=False)
+    assert bad.exit_code == 2 and "whole fen" in bad.output
+    bad = bastion("incentives", "--format", "xlsx", ok=False)
+    assert bad.exit_code == 2 and "--output" in bad.output
+    # Per branch without a pool: the coefficients, no amounts.
+    rows = json.loads(bastion("incentives", "--by-branch", "--format", "json").stdout)
+    assert {r["amount"] for r in rows} == {None} and {r["bonus_weight"] for r in rows} == {1.0}
+
+
 def test_plugins_check_validates_every_installed_plugin(home):
     out = " ".join(bastion("plugins", "check").output.split())
     for scheme in ("target-table 2024.1", "responsibility-system 2022.1", "organ-standardisation 2023.1",

@@ -97,6 +97,25 @@ def test_incentives_at_80_columns_do_not_break_words(in_demo):
     out = bastion("incentives").output
     _fits(out)
     assert "Rank" in out and "reward" in out and "2026-03-16" in out  # 60 days after the year's publication
+    out = bastion("incentives", "--pool", "500000").output
+    _fits(out)
+    assert "Amount (yuan)" in out and "12,500.00" in out  # the amounts stay, however narrow the terminal
+    _one_line_error(bastion("incentives", "--format", "xml", ok=False),
+                    "--format xml is not valid: expected one of table, json, csv, xlsx", code=2)
+
+
+def test_an_explanation_says_why_a_branch_is_not_advanced():
+    from bastion.core.results import Explanation
+    from bastion.tables import explanation_text
+
+    bar = "一年内取消参加先进党支部评选资格（2025年度考核落后，至 2027-01-15）"
+    ex = Explanation(org={"code": "E", "name": "E党支部"}, lines=[], evaluation={
+        "scheme_id": "s", "scheme_version": "1", "status": "published", "grade": "好", "rank": 1, "tier": "第一档",
+        "total": 100.0, "base_points": 100.0, "bonus_points": 0.0, "assessed_points": 100.0, "rate": 100.0,
+        "veto_reasons": [], "bars": [bar]})
+    assert f"not eligible for advanced (先进): {bar}" in explanation_text(ex, "2026").plain
+    with i18n.using("zh"):
+        assert f"不可评先进：{bar}" in explanation_text(ex, "2026").plain
 
 
 def test_the_demo_output_is_not_broken_when_piped(in_demo):
