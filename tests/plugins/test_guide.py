@@ -73,10 +73,11 @@ def test_the_guides_main_path_ran_and_holds(guide):
     ev = guide["result"].evaluations
     assert ev.loc[ev["rank"] == 1, "total"].tolist() == [102.0]
     awards = guide["awards"]
-    assert isinstance(awards, pd.DataFrame) and len(awards) == 5
-    assert sorted(awards["kind"]) == ["rectification", "reward", "reward", "talk", "talk"]
+    assert isinstance(awards, pd.DataFrame) and len(awards) == 7
+    assert sorted(awards["kind"]) == ["rectification", "reward", "reward", "sanction", "sanction", "talk", "talk"]
     assert guide["registry"].problems == []
-    assert guide["EVENTS"] == ["port 2026-H1: 5 项奖惩已发布"]
+    assert guide["EVENTS"] == ["port 2026-H1: 7 项奖惩已发布"]
+    assert guide["fen"] == [538_259, 461_741, 0, 0]
 
 
 def test_a_broken_example_fails():
