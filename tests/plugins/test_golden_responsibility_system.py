@@ -179,6 +179,19 @@ def test_annual_incentives_by_tier(result):
     assert first["effect"] == {"bonus_weight": 1.2, "selection_priority": True, "level": "第一档"}
     rectify = awards[awards["code"] == "tier_rectify"].iloc[0]
     assert rectify["effect"] == {"deadline": "2027-02-14", "deadline_days": 30}
+    bar = awards[awards["code"] == "barred_from_advanced"].iloc[0]  # the bar binds (core.incentives): its key and day
+    assert (bar["title"], bar["effect"]) == ("一年内取消参加先进党支部评选资格",
+                                             {"barred_from": "先进党支部评选", "reason": "2026年度考核落后", "level": "第三档"})
+
+
+def test_a_first_tier_branch_still_barred_gets_the_tilt_but_not_the_priority(result):
+    # P, first tier in 2026, is still under a bar from an earlier year (results["barred"], as Bastion passes it).
+    barred = results_frame(result).assign(barred=lambda r: r["code"] == "P")
+    awards = ResponsibilityTiers().apply(barred, context(2026, "2026", date(2027, 1, 15)))
+    first = awards[awards["code"] == "first_tier"].iloc[0]
+    assert first["effect"] == {"bonus_weight": 1.2, "selection_priority": False, "level": "第一档"}
+    assert first["title"] == "2026年度第一档次：奖金分配倾斜（取消评先资格期内，不予评先选优优先）"
+    assert ResponsibilityTiers.bonus_per_member  # its pool is shared by coefficient × members
 
 
 def history(*rows: tuple) -> pd.DataFrame:
