@@ -64,8 +64,8 @@ BRANCH_INCENTIVES = (
     Field("multiplier", "年度考核乘数", "Multiplier", "number", show=lambda v: f"×{v:.2f}"),
     Field("barred_until", "取消评先资格至", "Barred until", "code"),
 )
-"""What each branch's awards of a period bind (``core.incentives.branch_table``): its bonus coefficient and, given a
-pool, its amount; the multiplier on its unit's annual assessment; the bar its results brought."""
+"""What each branch's awards of a period bind (``core.results.read_branch_incentives``): its bonus coefficient and,
+given a pool, its amount; the multiplier on its unit's annual assessment; the bar its results brought."""
 
 
 def branch_incentive_fields(records: list[dict[str, Any]], *, pool: bool, by_members: bool) -> tuple[Field, ...]:

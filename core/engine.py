@@ -29,8 +29,8 @@ How a period is scored
    Elsewhere the grade is :data:`NOT_GRADED` (a vetoed organisation is marked vetoed, with no grade)
    and no one is advanced-eligible; ranks and tiers stay. An organisation barred from the advanced
    selection in the period (``Inputs.barred``: an earlier award's bar still in force, ``core.incentives``)
-   is not advanced-eligible either; its grade stays the one its score reaches. The score graded, ranked and tiered is the
-   total for the year and, for periods shorter than the year, the rate rescaled to the whole table
+   is not advanced-eligible either; its grade stays the one its score reaches. The score graded, ranked
+   and tiered is the total for the year and, for periods shorter than the year, the rate rescaled to the whole table
    (``rate × total_points / 100``: the rate itself in a 100-point scheme), so a month's grades mean
    what the year's do (``Scheme.rank_by`` may say otherwise). Organisations above the branch always go by their rate, rescaled alike.
 6. Ranking, within each level (党支部 with 党支部, 党总支 with 党总支), the tie rule: not vetoed
@@ -435,8 +435,8 @@ def roll_up(scheme: Scheme, evaluations: pd.DataFrame, tree: pd.DataFrame, perio
     branches are the branches below it. Its roll-up rate is their rates' mean (or weighted by member count);
     by ``rollup`` its total is that rate, by ``both`` ``(1 − s) × its own rate + s × the roll-up rate``; either
     way out of 100 points. Returns the evaluations with those organisations' figures replaced, graded, ranked
-    and tiered again within their levels (``barred`` ones not advanced-eligible), and one line per such organisation (indicator :data:`ROLLUP`,
-    ``LINE_COLUMNS``) whose reason is the computation, branch by branch."""
+    and tiered again within their levels (``barred`` ones not advanced-eligible), and one line per such organisation
+    (indicator :data:`ROLLUP`, ``LINE_COLUMNS``) whose reason is the computation, branch by branch."""
     rules = [rule for rule in scheme.levels if rule.by in ("rollup", "both")]
     if not rules or evaluations.empty:
         return evaluations, pd.DataFrame(columns=LINE_COLUMNS)

@@ -18,13 +18,13 @@ the same, the policies get them as ``results["barred"]`` (a barred first-tier br
 
 **A bonus coefficient** — ``bonus_weight``, a number ≥ 0 (奖金分配系数: 1.2 for the first tier's tilt). A branch's
 coefficient in a period is the product of the ``bonus_weight`` of that period's awards to it, 1.0 where none gives
-one. :func:`branch_table` shares a pool out over the period's branches in proportion to coefficient — or to
-coefficient × member count where one of the scheme's policies says so (``IncentivePolicy.bonus_per_member``) — in
-whole fen (0.01 yuan) that add up exactly to the pool (:func:`allocate`).
+one. ``results.read_branch_incentives`` shares a pool out over the period's branches in proportion to coefficient —
+or to coefficient × member count where one of the scheme's policies says so (:func:`per_member`) — in whole fen
+(0.01 yuan) that add up exactly to the pool (:func:`allocate`).
 
 **A multiplier** — ``multiplier``, a number > 0 on an award of kind ``multiplier``: the factor applied to the unit's
-annual assessment (乘数效应: organ-standardisation's ×1.05 for 优秀). :func:`branch_table` lists each unit's (the
-product, where several policies give one).
+annual assessment (乘数效应: organ-standardisation's ×1.05 for 优秀). ``results.read_branch_incentives`` lists each
+unit's (the product, where several policies give one: :func:`products`).
 
 :func:`check_effects` refuses a policy's awards whose binding keys are malformed, naming the award.
 """
@@ -43,15 +43,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from . import results as result_reads
 from .contributions import BARRED_FROM, BONUS_WEIGHT, MULTIPLIER
 from .cycles import cycle_scheme
-from .errors import BadValue, BastionError
+from .errors import BadValue
 from .i18n import tr
-from .models import Cycle, EvaluationStatus, Incentive, Organization
+from .models import Cycle, Incentive
 from .periods import Period
 from .registry import Registry
-from .rounding import half_up
 
 BAR_COLUMNS = ["org_id", "period", "policy", "code", "title", "until", "text"]
 
@@ -75,7 +73,7 @@ def bars_in_force(conn: Connection, tenant_id: int, period: Period, *, org_id: i
         effect = _effect(r.effect)
         if not effect.get(BARRED_FROM) or Period.parse(r.period).last_day >= period.last_day:
             continue
-        until = _as_date(r.effective_until)
+        until = as_date(r.effective_until)
         why = effect.get("reason") or f"{Period.parse(r.period).label}考核结果"
         rows.append({"org_id": int(r.org_id), "period": r.period, "policy": r.policy, "code": r.code,
                      "title": r.title, "until": until, "text": f"{r.title}（{why}，至 {until.isoformat()}）"})
@@ -139,18 +137,21 @@ def allocate(total: int, weights: Sequence[Fraction | int], keys: Sequence[str])
         raise ValueError("total must not be negative")
     if len(weights) != len(keys):
         raise ValueError("one key per weight")
-    weights = [Fraction(w) for w in weights]
-    if any(w < 0 for w in weights):
+    fractions = [w if isinstance(w, Fraction) else Fraction(w) for w in weights]
+    if any(w.numerator < 0 for w in fractions):
         raise ValueError("weights must not be negative")
-    whole = sum(weights, Fraction(0))
+    scale = math.lcm(*(w.denominator for w in fractions)) if fractions else 1
+    whole_weights = [w.numerator * (scale // w.denominator) for w in fractions]  # the same ratios, in integers
+    whole = sum(whole_weights)
     if whole == 0:
         if total == 0:
-            return [0] * len(weights)
+            return [0] * len(fractions)
         raise ValueError("the weights add up to 0: nothing to share by")
-    exact = [total * w / whole for w in weights]
-    amounts = [math.floor(x) for x in exact]
+    # share n is total × w / whole: its floor and remainder (over ``whole``) in integer arithmetic
+    amounts, remainders = zip(*(divmod(total * w, whole) for w in whole_weights), strict=True)
+    amounts = list(amounts)
     left = total - sum(amounts)
-    order = sorted(range(len(exact)), key=lambda n: (-(exact[n] - amounts[n]), keys[n]))
+    order = sorted(range(len(amounts)), key=lambda n: (-remainders[n], keys[n]))
     for n in order[:left]:
         amounts[n] += 1
     return amounts
@@ -182,69 +183,7 @@ def per_member(cycle: Cycle, registry: Registry, enabled: Iterable[str]) -> bool
     return any(policies[name].item.bonus_per_member for name in cycle_scheme(cycle).policies if name in policies)
 
 
-TABLE_COLUMNS = ["org_id", "code", "name", "rank", "grade", "tier", "member_count", "bonus_weight", "weight", "share",
-                 "amount", "multiplier", "barred_until"]
-
-
-def branch_table(conn: Connection, cycle: Cycle, period: Period, *, pool: Decimal | None = None,
-                 by_members: bool = False) -> pd.DataFrame:
-    """The branches of a published period, in rank order, with what their awards bind (:data:`TABLE_COLUMNS`):
-    ``bonus_weight`` (the coefficient, 1.0 where no award gives one), ``multiplier`` (None where none), the last day
-    of the bar the period's awards gave (``barred_until``), and — given a ``pool`` in yuan — ``weight``
-    (coefficient, × ``member_count`` when ``by_members``), ``share`` of the pool (%, 四舍五入 to 0.01) and ``amount``
-    in yuan (:func:`allocate`: whole fen that add up to the pool)."""
-    results = result_reads.read_results(conn, cycle.id, period.key)
-    if results.empty or (results["status"] != EvaluationStatus.published.value).any():
-        raise BastionError(tr(f"{period.key} 的考核结果尚未发布：奖惩随发布兑现（`bastion publish --period {period.key}`）",
-                              f"{period.key}'s results are not published: incentives come with publication "
-                              f"(`bastion publish --period {period.key}`)"))
-    awards = result_reads.read_incentives(conn, cycle.id, period.key)
-    o = Organization.__table__.c
-    members = dict(conn.execute(select(o.id, o.member_count).where(o.id.in_(results["org_id"].astype(int).tolist()))).all())
-    weights = _products(awards, BONUS_WEIGHT)
-    multipliers = _products(awards, MULTIPLIER)
-    bars = awards[awards["effect"].map(lambda e: bool(e.get(BARRED_FROM)))]
-    barred_until = bars.groupby("org_id")["effective_until"].max().map(lambda d: _as_date(d).isoformat())
-    table = pd.DataFrame({
-        "org_id": results["org_id"].astype(int), "code": results["code"], "name": results["name"],
-        "rank": results["rank"].astype(int), "grade": results["grade"], "tier": results["tier"],
-        "member_count": results["org_id"].map(members).fillna(0).astype(int),
-        "bonus_weight": results["org_id"].map(lambda i: weights.get(i, Fraction(1))),
-        "multiplier": results["org_id"].map(lambda i: float(multipliers[i]) if i in multipliers else None),
-        "barred_until": results["org_id"].map(barred_until).astype(object),
-    })
-    table["barred_until"] = table["barred_until"].where(table["barred_until"].notna(), None)
-    exact = table["bonus_weight"] * (table["member_count"] if by_members else 1)
-    if pool is not None:
-        if sum(exact, Fraction(0)) == 0:
-            raise BastionError(tr(f"{period.key} 各党支部的分配权数（系数 × 党员人数）之和为 0：无从分配（党员人数是否已导入？）",
-                                  f"{period.key}: the branches' weights (coefficient × members) add up to 0: nothing to "
-                                  f"share by (are the member counts imported?)"))
-        fen = allocate(int(pool * 100), list(exact), table["code"].astype(str).tolist())
-        table["amount"] = [float(Decimal(f) / 100) for f in fen]
-        table["share"] = half_up(pd.Series([float(w / sum(exact, Fraction(0)) * 100) for w in exact],
-                                           index=table.index))
-    else:
-        table["amount"], table["share"] = None, None
-    table["weight"] = [float(w) for w in exact]
-    table["bonus_weight"] = [float(w) for w in table["bonus_weight"]]
-    return table[TABLE_COLUMNS].reset_index(drop=True)
-
-
-def table_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The JSON shape of ``bastion incentives --by-branch`` / ``--pool``: one record per branch."""
-    return [
-        {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "rank": int(r.rank), "grade": r.grade,
-         "tier": r.tier, "member_count": int(r.member_count), "bonus_weight": float(r.bonus_weight),
-         "weight": float(r.weight), "share": None if _blank(r.share) else float(r.share),
-         "amount": None if _blank(r.amount) else float(r.amount),
-         "multiplier": None if _blank(r.multiplier) else float(r.multiplier),
-         "barred_until": None if _blank(r.barred_until) else r.barred_until}
-        for r in frame.itertuples()
-    ]
-
-
-def _products(awards: pd.DataFrame, key: str) -> dict[int, Fraction]:
+def products(awards: pd.DataFrame, key: str) -> dict[int, Fraction]:
     """Per organisation, the product of ``key`` over its awards that give one, exactly (a float as the decimal it
     reads as: 1.2 is 6/5)."""
     out: dict[int, Fraction] = {}
@@ -260,7 +199,8 @@ def _effect(value: Any) -> dict[str, Any]:
     return dict(value or {})
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
+    """A stored day (a date, a datetime, a Timestamp or ISO text) as a date."""
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
     if isinstance(value, pd.Timestamp):

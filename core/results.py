@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +19,9 @@ from sqlalchemy import Connection, func, select
 
 from . import incentives
 from .access import Action, Forbidden, Principal, require
-from .contributions import HISTORY_COLUMNS
+from .contributions import BARRED_FROM, BONUS_WEIGHT, HISTORY_COLUMNS, MULTIPLIER
 from .periods import Period, in_time_order, time_order
-from .errors import NotFound
+from .errors import BastionError, NotFound
 from .i18n import tr
 from .cycles import cycle_scheme
 from .engine import NOT_GRADED, ROLLUP, level_order, rollup_points
@@ -180,6 +182,68 @@ def incentive_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+BRANCH_INCENTIVE_COLUMNS = ["org_id", "code", "name", "rank", "grade", "tier", "member_count", "bonus_weight",
+                            "weight", "share", "amount", "multiplier", "barred_until"]
+
+
+def read_branch_incentives(conn: Connection, cycle: Cycle, period: Period, *, pool: Decimal | None = None,
+                           by_members: bool = False) -> pd.DataFrame:
+    """The branches of a published period, in rank order, with what their awards bind (``core.incentives``,
+    :data:`BRANCH_INCENTIVE_COLUMNS`): ``bonus_weight`` (the coefficient, 1.0 where no award gives one),
+    ``multiplier`` (None where none), the last day of the bar the period's awards gave (``barred_until``), and —
+    given a ``pool`` in yuan — ``weight`` (coefficient, × ``member_count`` when ``by_members``), ``share`` of the
+    pool (%, 四舍五入 to 0.01) and ``amount`` in yuan (``incentives.allocate``: whole fen that add up to the pool)."""
+    results = read_results(conn, cycle.id, period.key)
+    if results.empty or (results["status"] != EvaluationStatus.published.value).any():
+        raise BastionError(tr(f"{period.key} 的考核结果尚未发布：奖惩随发布兑现（`bastion publish --period {period.key}`）",
+                              f"{period.key}'s results are not published: incentives come with publication "
+                              f"(`bastion publish --period {period.key}`)"))
+    awards = read_incentives(conn, cycle.id, period.key)
+    o = Organization.__table__.c
+    members = dict(conn.execute(select(o.id, o.member_count).where(o.tenant_id == cycle.tenant_id)).all())
+    weights = incentives.products(awards, BONUS_WEIGHT)
+    multipliers = incentives.products(awards, MULTIPLIER)
+    bars = awards[awards["effect"].map(lambda e: bool(e.get(BARRED_FROM)))]
+    barred_until = bars.groupby("org_id")["effective_until"].max().map(lambda d: incentives.as_date(d).isoformat())
+    table = pd.DataFrame({
+        "org_id": results["org_id"].astype(int), "code": results["code"], "name": results["name"],
+        "rank": results["rank"].astype(int), "grade": results["grade"], "tier": results["tier"],
+        "member_count": results["org_id"].map(members).fillna(0).astype(int),
+        "bonus_weight": results["org_id"].map(lambda i: weights.get(i, Fraction(1))),
+        "multiplier": results["org_id"].map(lambda i: float(multipliers[i]) if i in multipliers else None),
+        "barred_until": results["org_id"].map(barred_until).astype(object),
+    })
+    table["barred_until"] = table["barred_until"].where(table["barred_until"].notna(), None)
+    exact = table["bonus_weight"] * (table["member_count"] if by_members else 1)
+    whole = sum(exact, Fraction(0))
+    if pool is not None:
+        if whole == 0:
+            raise BastionError(tr(f"{period.key} 各党支部的分配权数（系数 × 党员人数）之和为 0：无从分配（党员人数是否已导入？）",
+                                  f"{period.key}: the branches' weights (coefficient × members) add up to 0: nothing to "
+                                  f"share by (are the member counts imported?)"))
+        fen = incentives.allocate(int(pool * 100), list(exact), table["code"].astype(str).tolist())
+        table["amount"] = [float(Decimal(f) / 100) for f in fen]
+        table["share"] = half_up(pd.Series([float(w / whole * 100) for w in exact], index=table.index))
+    else:
+        table["amount"], table["share"] = None, None
+    table["weight"] = [float(w) for w in exact]
+    table["bonus_weight"] = [float(w) for w in table["bonus_weight"]]
+    return table[BRANCH_INCENTIVE_COLUMNS].reset_index(drop=True)
+
+
+def branch_incentive_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The JSON shape of ``bastion incentives --by-branch`` / ``--pool``: one record per branch."""
+    return [
+        {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "rank": int(r.rank), "grade": r.grade,
+         "tier": r.tier, "member_count": int(r.member_count), "bonus_weight": float(r.bonus_weight),
+         "weight": float(r.weight), "share": None if _missing(r.share) else float(r.share),
+         "amount": None if _missing(r.amount) else float(r.amount),
+         "multiplier": None if _missing(r.multiplier) else float(r.multiplier),
+         "barred_until": None if _missing(r.barred_until) else r.barred_until}
+        for r in frame.itertuples()
+    ]
+
+
 def parse_evidence(text: str) -> dict[str, list[int]]:
     """``ledger:1,2;finding:7`` → ``{"ledger": [1, 2], "finding": [7]}``."""
     out: dict[str, list[int]] = {}
@@ -326,6 +390,10 @@ def _evidence(conn: Connection, wanted: dict[str, list[int]]) -> dict[str, dict[
             found.update({r["id"]: {c: r[c] for c in columns} for r in conn.execute(query).mappings()})
         out[kind] = found
     return out
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _as_list(value: object) -> list[str]:

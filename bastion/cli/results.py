@@ -19,10 +19,12 @@ from bastion.core.words import word
 from bastion.core.lifecycle import AlreadyDone
 from bastion.core.i18n import tr
 from bastion.core.results import explain as explain_result
-from bastion.core.results import incentive_records, read_incentives, read_results, results_records
+from bastion.core.results import (branch_incentive_records, incentive_records, read_branch_incentives,
+                                  read_incentives, read_results, results_records)
 from bastion.core.settings import current_actor
 from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
-from bastion.tables import BRANCH_INCENTIVES, INCENTIVES, branch_incentive_fields, RANKING, explanation_text, incentive_style, ranking_style
+from bastion.tables import (BRANCH_INCENTIVES, INCENTIVES, RANKING, branch_incentive_fields, explanation_text,
+                            incentive_style, ranking_style)
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
                      registry)
@@ -133,8 +135,8 @@ def _branch_incentives(store, c, key: str, pool: Decimal | None, format: ExportF
     with Session(store) as session:
         by_members = binding.per_member(c, registry(), enabled_plugins(session, c.tenant_id))
     with store.connect() as conn:
-        frame = binding.branch_table(conn, c, periods.Period.parse(key), pool=pool, by_members=by_members)
-    records = binding.table_records(frame)
+        frame = read_branch_incentives(conn, c, periods.Period.parse(key), pool=pool, by_members=by_members)
+    records = branch_incentive_records(frame)
     basis = tr("系数 × 党员人数", "coefficient × members") if by_members else tr("系数", "coefficient")
     if pool is None:
         title = f"{c.name} · {key} {tr('各党支部奖惩兑现', 'incentives by branch')}"

@@ -20,18 +20,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bastion import hookimpl
 from bastion.core import i18n, incentives, scoring
 from bastion.core.corrections import correct_points
 from bastion.core.engine import Facts, Period, score
 from bastion.core.errors import BadValue, BastionError
-from bastion.core.incentives import allocate, bars_in_force, barred_orgs, branch_table, check_effects, parse_pool
+from bastion.core.incentives import allocate, bars_in_force, barred_orgs, check_effects, parse_pool
 from bastion.core.models import Incentive, LedgerEntry, Organization
 from bastion.core.periods import moment_on
 from bastion.core.registry import Registry
-from bastion.core.results import explain, read_incentives, read_results
+from bastion.core.results import explain, read_branch_incentives, read_incentives, read_results
 from bastion.core.scheme import Scheme
 from bastion.core.tenants import enabled_plugins
 from bastion.plugins import standard_rules
@@ -179,7 +179,7 @@ def test_a_pool_shared_per_member_adds_up_to_the_pool(engine, barred):
     with Session(engine) as session:
         assert incentives.per_member(first, registry, enabled_plugins(session, tenant.id))  # the policy says so
     with engine.connect() as conn:
-        table = branch_table(conn, first, Period.parse("2025"), pool=Decimal("100000.01"), by_members=True)
+        table = read_branch_incentives(conn, first, Period.parse("2025"), pool=Decimal("100000.01"), by_members=True)
     table = table.set_index("code")
     # 2025's first tier is A (rank 1 by code among the 100s): 1.2 × 10 members = 12; B 20, C 30, D 40, E 50 → 152.
     assert table["bonus_weight"].to_dict() == {"A": 1.2, "B": 1.0, "C": 1.0, "D": 1.0, "E": 1.0}
@@ -194,11 +194,11 @@ def test_a_pool_shared_per_member_adds_up_to_the_pool(engine, barred):
     # By branch: 1.2 : 1 : 1 : 1 : 1 of 1 fen per branch (0.05) — A's 1.2/5.2 of 5 fen is 1.15 fen, the others' 0.96:
     # A's 1 rounded down, the 4 fen left over to the others' larger remainders, one fen each.
     with engine.connect() as conn:
-        equal = branch_table(conn, first, Period.parse("2025"), pool=Decimal("0.05"))
+        equal = read_branch_incentives(conn, first, Period.parse("2025"), pool=Decimal("0.05"))
         assert equal["amount"].tolist() == [0.01] * 5
         # A period not published has no incentives to share out.
         with pytest.raises(BastionError, match="尚未发布"):
-            branch_table(conn, second, Period.parse("2026"), pool=Decimal("1"))
+            read_branch_incentives(conn, second, Period.parse("2026"), pool=Decimal("1"))
 
 
 # --- the arithmetic, without a database ------------------------------------------------------------
