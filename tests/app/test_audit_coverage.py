@@ -26,6 +26,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "evaluation": {("cycle", "score")},
     "evaluationline": {("cycle", "score")},
     "blocksubtotal": {("cycle", "score")},
+    "orgsnapshot": {("cycle", "score")},
     "incentive": {("cycle", "publish")},
     "rectification": {("rectification", "issue")},
     "bulletin": {("bulletin", "issue")},
