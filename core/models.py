@@ -502,6 +502,24 @@ class Bulletin(SQLModel, table=True):
     docx_path: str
     xlsx_path: str
     created_at: datetime = _when(default_factory=utcnow)
+    # The issue in force: 1, then one more each time a correction re-issues it (更正后重新印发); the issues it
+    # replaced are kept as SupersededBulletin rows, their files in the archive.
+    version: int = 1
+    reason: str = Field(default="", max_length=500)  # why this issue replaced the last (a correction's reason)
+
+
+class SupersededBulletin(SQLModel, table=True):
+    """An issue of a bulletin that a later one replaced (已作废): what it was, and its files, kept in the archive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulletin_id: int = Field(foreign_key="bulletin.id", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=500)  # why this issue had replaced the one before it
+    docx_path: str
+    xlsx_path: str
+    issued_at: datetime = _when()
+    superseded_at: datetime = _when(default_factory=utcnow)
 
 
 class Role(StrEnum):

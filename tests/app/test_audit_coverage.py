@@ -30,6 +30,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "incentive": {("cycle", "publish")},
     "rectification": {("rectification", "issue")},
     "bulletin": {("bulletin", "issue")},
+    "supersededbulletin": {("bulletin", "reissue")},
     "user": {("user", "create")},
     "grant": {("user", "grant"), ("user", "create")},
     "ballot": {("ballot", "assign")},
