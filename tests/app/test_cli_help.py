@@ -69,7 +69,7 @@ def test_top_level_help_is_chinese(zh):
     out = bastion("--help").output
     assert out.startswith("用法：bastion [选项] 命令 [参数]...\n\n  Bastion — 党支部目标管理考核。\n")
     for line in ("选项：", "命令：", "  --version             显示版本号并退出。",
-                 "  --install-completion  为当前 shell 安装命令补全。", "  --help                显示本帮助并退出。",
+                 "  --install-completion  为当前 shell 安装命令补全。", "  -h, --help            显示本帮助并退出。",
                  "  score          立即对考核期评分", "  results        查看考核期排名",
                  "  rectification  整改通知书：列表、反馈、复验", "  review         对组织的分级点评"):
         assert line in out.splitlines()
@@ -79,6 +79,12 @@ def test_top_level_help_is_chinese(zh):
 def test_bastion_alone_shows_the_chinese_help(zh):
     result = bastion()
     assert "用法：bastion [选项] 命令 [参数]..." in result.output and "命令：" in result.output
+
+
+def test_h_is_help_too(zh):
+    assert bastion("results", "-h").output == bastion("results", "--help").output
+    assert "  -h, --help                      显示本帮助并退出。" in bastion("results", "-h").output.splitlines()
+    assert bastion("-h").output.startswith("用法：bastion [选项] 命令 [参数]...")
 
 
 def test_a_sub_app_help_is_chinese(zh):
