@@ -23,6 +23,7 @@ from .contributions import BARRED_FROM, BONUS_WEIGHT, HISTORY_COLUMNS, MULTIPLIE
 from .periods import Period, in_time_order, time_order
 from .errors import BastionError, NotFound
 from .i18n import tr
+from . import snapshots
 from .cycles import cycle_scheme
 from .engine import NOT_GRADED, ROLLUP, level_order, rollup_points
 from .rounding import half_up
@@ -38,6 +39,7 @@ from .models import (
     LedgerEntry,
     Organization,
     OrgLevel,
+    OrgSnapshot,
     Rating,
     code_is,
 )
@@ -48,17 +50,18 @@ EVIDENCE_KINDS = ("ledger", "finding", "rating")
 def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | None = OrgLevel.branch.value
                  ) -> pd.DataFrame:
     """A period's results of one level (党支部 by default; None: every level, level by level) with the
-    organisations' names, in rank order; ``published_at`` (UTC) is when the period was first published
+    organisations' names, categories and parents as they were when it was scored (``core.snapshots``), in rank
+    order; ``published_at`` (UTC) is when the period was first published
     (NaT before)."""
-    e, o = Evaluation.__table__.c, Organization.__table__.c
-    parent = Organization.__table__.alias("parent")
+    e = Evaluation.__table__.c
+    joined, org, parent = snapshots.named(Evaluation.__table__)
+    o = org.c
     query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, e.level, o.category,
                     o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
                     e.base_points, e.bonus_points, e.total, e.assessed_points, e.rate, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
                     e.scheme_version, e.published_at)
-             .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
-             .outerjoin(parent, parent.c.id == o.parent_id)
+             .select_from(joined)
              .where(e.cycle_id == cycle_id, e.period == period))
     if level is not None:
         query = query.where(e.level == level)
@@ -159,12 +162,17 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def read_incentives(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
-    """The incentives a published period brought, with the organisations' names, by rank then kind."""
-    i, o, e = Incentive.__table__.c, Organization.__table__.c, Evaluation.__table__.c
-    query = (select(i.id, i.org_id, o.code, o.name, e.rank, e.total, e.grade, e.tier, i.policy, i.kind, i.code.label("award"),
-                    i.title, i.effect, i.effective_until)
-             .join_from(Incentive.__table__, Organization.__table__, i.org_id == o.id)
-             .outerjoin(Evaluation.__table__, e.id == i.evaluation_id)
+    """The incentives a published period brought, with the organisations' names as they were (``core.snapshots``),
+    by rank then kind."""
+    i, e, live = Incentive.__table__.c, Evaluation.__table__.c, Organization.__table__.c
+    joined, org, _ = snapshots.named(Evaluation.__table__)
+    o = org.c
+    # An award made without a result (none today, the column allows it) names the organisation as it is now.
+    query = (select(i.id, i.org_id, func.coalesce(o.code, live.code).label("code"),
+                    func.coalesce(o.name, live.name).label("name"), e.rank, e.total, e.grade, e.tier, i.policy,
+                    i.kind, i.code.label("award"), i.title, i.effect, i.effective_until)
+             .select_from(Incentive.__table__.join(Organization.__table__, live.id == i.org_id)
+                          .outerjoin(joined, e.id == i.evaluation_id))
              .where(i.cycle_id == cycle_id, i.period == period).order_by(e.rank, i.kind, i.id))
     frame = pd.read_sql(query, conn)
     frame["effect"] = frame["effect"].map(lambda v: json.loads(v) if isinstance(v, str) else (v or {}))
@@ -191,16 +199,18 @@ def read_branch_incentives(conn: Connection, cycle: Cycle, period: Period, *, po
     """The branches of a published period, in rank order, with what their awards bind (``core.incentives``,
     :data:`BRANCH_INCENTIVE_COLUMNS`): ``bonus_weight`` (the coefficient, 1.0 where no award gives one),
     ``multiplier`` (None where none), the last day of the bar the period's awards gave (``barred_until``), and —
-    given a ``pool`` in yuan — ``weight`` (coefficient, × ``member_count`` when ``by_members``), ``share`` of the
-    pool (%, 四舍五入 to 0.01) and ``amount`` in yuan (``incentives.allocate``: whole fen that add up to the pool)."""
+    given a ``pool`` in yuan — ``weight`` (coefficient, × ``member_count`` as the period's snapshot has it when
+    ``by_members``), ``share`` of the pool (%, 四舍五入 to 0.01) and ``amount`` in yuan (``incentives.allocate``:
+    whole fen that add up to the pool)."""
     results = read_results(conn, cycle.id, period.key)
     if results.empty or (results["status"] != EvaluationStatus.published.value).any():
         raise BastionError(tr(f"{period.key} 的考核结果尚未发布：奖惩随发布兑现（`bastion publish --period {period.key}`）",
                               f"{period.key}'s results are not published: incentives come with publication "
                               f"(`bastion publish --period {period.key}`)"))
     awards = read_incentives(conn, cycle.id, period.key)
-    o = Organization.__table__.c
-    members = dict(conn.execute(select(o.id, o.member_count).where(o.tenant_id == cycle.tenant_id)).all())
+    snap = OrgSnapshot.__table__.c  # member counts as they were when the period was scored
+    members = dict(conn.execute(select(snap.org_id, snap.member_count)
+                                .where(snap.cycle_id == cycle.id, snap.period == period.key)).all())
     weights = incentives.products(awards, BONUS_WEIGHT)
     multipliers = incentives.products(awards, MULTIPLIER)
     bars = awards[awards["effect"].map(lambda e: bool(e.get(BARRED_FROM)))]
@@ -274,11 +284,18 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     With a ``viewer``, only an organisation they may read the results of, and a result not yet
     published only if they may see drafts (:func:`visible_statuses`).
     """
-    o = Organization.__table__.c
+    o, snap = Organization.__table__.c, OrgSnapshot.__table__.c
     if viewer is not None and viewer.tenant_id != cycle.tenant_id:
         raise NotFound(tr(f"本单位没有考核年度 {cycle.id}", f"no cycle {cycle.id} in this tenant"))
-    org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary)
-                       .where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).mappings().first()
+    # The organisation as it was in the period (its code then), else the one with that code now (renamed since).
+    named = (select(snap.org_id.label("id"), snap.code, snap.name, snap.category, snap.secretary)
+             .where(snap.cycle_id == cycle.id, snap.period == period))
+    org = conn.execute(named.where(code_is(snap.code, org_code))).mappings().first()
+    if org is None:
+        now = conn.execute(select(o.id).where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).scalar()
+        org = None if now is None else conn.execute(named.where(snap.org_id == now)).mappings().first()
+        if org is None and now is not None:  # no snapshot of the period for it: it has no result there either
+            org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary).where(o.id == now)).mappings().first()
     if org is None:
         raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
     if viewer is not None:

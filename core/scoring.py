@@ -24,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import audit, incentives, lifecycle
+from . import audit, incentives, lifecycle, snapshots
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -219,6 +219,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
 
     ids = _insert_evaluations(conn, cycle, inputs)
+    snapshots.take(conn, tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period)
     sums, blocks = [], []
     with batch_writer(conn, line_t, expected_rows=len(inputs.orgs) * len(inputs.params),
                       to_batch=functools.partial(_line_batch, ids=ids)) as write:
