@@ -75,8 +75,9 @@ ZH: dict[str, str] = {
     "and the Prefect flow run (blank when the stage ran in-process, without Prefect).":
         "查看单位的阶段运行记录。列出运行了什么、何时运行、结果如何；尝试多次的列出次数；"
         "以及 Prefect 流程运行（在本进程内运行、未经 Prefect 的留空）。",
-    "The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx.":
-        "查看考核年度归档中的通报。列出考核期、标题及 .docx 和 .xlsx 文件。",
+    "The bulletins (通报) in a cycle's archive, every version a correction re-issued: period, version, in force "
+    "or superseded, title, the .docx and the .xlsx.":
+        "查看考核年度归档中的通报，含更正后重新印发的各版。列出考核期、版次、现行或已作废、标题及 .docx 和 .xlsx 文件。",
     "Serve every tenant's calendar as Prefect deployments with cron schedules (Asia/Shanghai) until stopped.":
         "按各单位的考核日历定时运行各阶段，直至停止。以 Prefect 部署运行，cron 定时按北京时间。",
     "Register every tenant's calendar with a standing Prefect server, for the workers of a work pool.":

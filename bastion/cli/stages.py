@@ -106,7 +106,8 @@ BULLETIN_FIELDS = (Field("period", "时期", "Period", "code"), Field("version",
 @app.command()
 @handled
 def bulletins(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
-    """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
+    """The bulletins (通报) in a cycle's archive, every version a correction re-issued: period, version, in force
+    or superseded, title, the .docx and the .xlsx."""
     from bastion.core.bulletins.queries import read_bulletins
 
     store = engine()
