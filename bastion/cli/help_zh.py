@@ -48,8 +48,20 @@ ZH: dict[str, str] = {
     "where the scheme assesses it.":
         "哪一层级的排名：branch（党支部）、general_branch（党总支）、committee（党委）或 group（党小组），"
         "须为方案考核的层级。",
-    "The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现).":
-        "查看已发布考核期的奖惩兑现。列出奖励、处罚、约谈、整改和系数。",
+    "The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现); with "
+    "--by-branch or --pool, what they bind per branch: coefficients, the pool's amounts, multipliers, bars.":
+        "查看已发布考核期的奖惩兑现。列出奖励、处罚、约谈、整改和系数；加 --by-branch 或 --pool 时按党支部列出奖惩的"
+        "实际效力：奖金分配系数、奖金池分配金额、年度考核乘数和取消评先资格的期限。",
+    "table (for people), json, csv or xlsx (json, csv: stable codes and raw values; xlsx needs --output).":
+        "table（供人阅读）、json、csv 或 xlsx（json、csv 为稳定的编码和原始值；xlsx 须给出 --output）。",
+    "A bonus pool in yuan (500000, 100000.01): each branch's amount, in proportion to its coefficient (× its "
+    "members where the policy says so), in fen that add up to the pool.":
+        "奖金池金额（元，如 500000 或 100000.01）：按各党支部的分配系数（政策规定按人数分配的，再乘以党员人数）"
+        "分配，精确到分，合计恰为奖金池金额。",
+    "One row per branch: its bonus coefficient, its unit's multiplier and its bar (implied by --pool).":
+        "每个党支部一行：奖金分配系数、单位年度考核乘数和取消评先资格的期限（--pool 时亦然）。",
+    "Write the json, csv or xlsx to this file instead of the terminal.":
+        "将 json、csv 或 xlsx 写入该文件，而不是输出到终端。",
     "Why a branch got its score: every indicator's points, rule, reason and evidence (csv: one line each).":
         "说明党支部的得分。逐项列出各指标的得分、评分规则、理由和依据（csv：每项一行）。",
     "Organisation code.": "组织编码。",
