@@ -13,6 +13,7 @@ import re
 import sys
 from typing import Any
 
+import typer
 from typer.core import TyperGroup
 
 from bastion.core.i18n import tr
@@ -55,7 +56,7 @@ class OneLineGroup(TyperGroup):
         except parser_errors.ClickException as exc:
             fail(usage_message(exc), exc.exit_code)
             sys.exit(exc.exit_code)
-        except parser_errors.Abort:
+        except typer.Abort:  # Ctrl-C or EOF at a prompt
             fail(tr("已中止", "aborted"), 1)
             sys.exit(1)
         # Not standalone, Typer returns the code of an Exit raised by a command, else the command's value.

@@ -217,3 +217,16 @@ def test_optional_fields_go_when_narrow_or_empty():
         assert headers(table(fields, rows, width=120)) == ["编码", "备注"]
         assert headers(table(fields, rows, width=80)) == ["编码"]
     assert records(fields, rows) == [{"code": "A1", "note": "x", "extra": None, "secret": 1}]
+
+
+def test_an_unexpected_error_is_not_hidden_by_the_usage_errors_handler(in_demo, monkeypatch):
+    """Only the parser's refusals are turned into one line: anything else reaches the caller as itself."""
+    from bastion.cli import results as results_cli
+
+    def broken(*args, **kwargs):
+        raise LookupError("broken on purpose")
+
+    monkeypatch.setattr(results_cli, "read_results", broken, raising=False)
+    monkeypatch.setattr(results_cli.scoring, "read_results", broken, raising=False)
+    out = bastion("results", ok=False)
+    assert out.exit_code != 0 and isinstance(out.exception, LookupError), out.output
