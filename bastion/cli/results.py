@@ -1,4 +1,4 @@
-"""Scoring and results: ``score``, ``publish``, ``results``, ``incentives``, ``explain`` and ``correct``."""
+"""Scoring and results: ``score``, ``publish``, ``results``, ``incentives``, ``explain``, ``correct`` and ``verify``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
 from bastion.core.settings import current_actor
 from bastion.listings import OutputFormat, emit, write_csv, write_json
-from bastion.tables import INCENTIVES, RANKING, explanation_text, incentive_style, ranking_style
+from bastion.core.verify import DIFFERENCE_COLUMNS, verify_period
+from bastion.tables import DIFFERENCES, INCENTIVES, RANKING, explanation_text, incentive_style, ranking_style
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
                      registry)
@@ -149,3 +150,34 @@ def correct(
         out.print(tr(f"  {r.code}：总分 {r.total_old:g} → {r.total_new:g}，排名 {r.rank_old} → {r.rank_new}，",
                      f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, ")
                   + f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
+
+
+@app.command()
+@handled
+def verify(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+           format: FormatOpt = OutputFormat.table) -> None:
+    """Score a published period again from its frozen inputs and scheme and compare it with its stored results,
+    line by line: 一致 / identical, or each difference (exit 1). Reads only."""
+    store, c, key = period_context(tenant, year, period)
+    found = verify_period(store, cycle=c, period_key=key, registry=registry())
+    if format is OutputFormat.json:
+        write_json(found.as_dict(), sys.stdout)
+    elif format is OutputFormat.csv:
+        write_csv(found.as_dict()["differences"], sys.stdout, list(DIFFERENCE_COLUMNS))
+    elif found.identical:
+        out.print(tr(f"一致：{c.year} 考核年度考核期 {key} 的 {found.organizations} 个考核结果、{found.lines} 行，"
+                     f"按截至 {found.facts_until:%Y-%m-%d %H:%M:%S} UTC 记录的依据和方案 {found.scheme_id} "
+                     f"{found.scheme_version} 重新计算，与已存结果相同"
+                     + (f"（含 {found.corrections} 处更正）" if found.corrections else ""),
+                     f"identical: the {found.organizations} results and {found.lines} lines of period {key} of the "
+                     f"{c.year} cycle, scored again from the facts recorded up to {found.facts_until:%Y-%m-%d %H:%M:%S}"
+                     f" UTC with scheme {found.scheme_id} {found.scheme_version}, are as stored"
+                     + (f" ({found.corrections} correction(s) applied)" if found.corrections else "")))
+    else:
+        records = found.differences.to_dict("records")
+        emit(out, format, DIFFERENCES, records,
+             title=tr(f"不一致：{c.year} 考核年度考核期 {key} 有 {len(records)} 处差异（已存 → 重算）",
+                      f"not identical: period {key} of the {c.year} cycle differs in {len(records)} place(s) "
+                      "(stored → recomputed)"))
+    if not found.identical:
+        raise typer.Exit(1)

@@ -97,7 +97,7 @@ def test_unknown_organisation_is_a_clear_error(in_demo):
 
 def test_db_upgrade_and_current(home):
     head = db.head_revision()
-    assert head == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))
+    assert head[:4] == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))  # 0013_frozen_inputs
     assert f"database at revision {head}" in bastion("db", "upgrade").output
     assert f"current: {head}  head: {head}" in bastion("db", "current").output
 

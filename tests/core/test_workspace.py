@@ -394,7 +394,9 @@ def test_the_cycle_s_periods_follow_its_calendar(engine, registry, cycle):
 def test_no_ledger_entry_is_recorded_once_the_year_is_published(engine, registry, cycle, folks):
     scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
-    record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))  # late, for the year
+    with pytest.raises(Conflict, match="2026-03-01 在考核期 2026-H1（2026年上半年）内"):  # late for the half-year
+        record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))
+    record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 9, 1))  # the second half is open
     scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with pytest.raises(Conflict, match="2026 年度考核结果已在审核或已发布"):
