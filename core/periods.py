@@ -7,8 +7,8 @@ months for 月评价, quarters for 季通报, halves for 半年检查 — and al
 Where a period stands comes from its results: it is **open** while it has none or only drafts,
 **under review** (领导审核) once its drafts were put to the leaders, and **published** after. A
 period under review or published is **closed**: it is scored from the facts recorded up to its scoring, and a
-fact dated in it is refused (ratings, self-assessments, ledger entries, findings: :func:`date_problems`). Every page, stage, importer and command asks
-these functions, never the evaluation table itself.
+fact dated in it is refused (ratings, self-assessments, ledger entries, findings: :func:`date_problems`). Every
+page, stage, importer and command asks these functions, never the evaluation table itself.
 """
 
 from __future__ import annotations

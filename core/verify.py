@@ -197,48 +197,38 @@ def _corrected(lines: pd.DataFrame, corrections: pd.DataFrame) -> tuple[pd.DataF
 
 def _line_differences(stored: pd.DataFrame, recomputed: pd.DataFrame) -> pd.DataFrame:
     """The lines of one side only, and the figures of lines on both sides that differ."""
-    key = ["org_id", "indicator_code"]
-    both = stored[[*key, *LINE_FIGURES]].merge(recomputed[[*key, *LINE_FIGURES]].astype({"org_id": "int64"}),
-                                               on=key, how="outer", suffixes=("_stored", "_recomputed"),
-                                               indicator=True)
-    out = []
-    alone = both[both["_merge"] != "both"]
-    if not alone.empty:
-        out.append(pd.DataFrame({"org_id": alone["org_id"], "indicator_code": alone["indicator_code"], "field": LINE,
-                                 "stored": np.where(alone["_merge"] == "left_only", alone["points_stored"], None),
-                                 "recomputed": np.where(alone["_merge"] == "right_only", alone["points_recomputed"],
-                                                        None)}))
-    both = both[both["_merge"] == "both"]
-    for name in LINE_FIGURES:
-        old, new = both[f"{name}_stored"], both[f"{name}_recomputed"]
-        differs = _differs(old, new)
-        if differs.any():
-            out.append(pd.DataFrame({"org_id": both["org_id"][differs], "indicator_code": both["indicator_code"][differs],
-                                     "field": name, "stored": old[differs], "recomputed": new[differs]}))
-    return pd.concat(out, ignore_index=True) if out else _empty()
+    return _differences(stored.astype({"org_id": "int64"}), recomputed.astype({"org_id": "int64"}),
+                        key=["org_id", "indicator_code"], figures=LINE_FIGURES, alone=LINE, shown="points")
 
 
 def _result_differences(stored: pd.DataFrame, recomputed: pd.DataFrame) -> pd.DataFrame:
     """The organisations with a result on one side only, and the figures of the others that differ."""
-    both = stored[["org_id", *FIGURES]].merge(recomputed[["org_id", *FIGURES]], on="org_id", how="outer",
-                                              suffixes=("_stored", "_recomputed"), indicator=True)
+    return _differences(stored, recomputed, key=["org_id"], figures=FIGURES, alone=RESULT, shown="total")
+
+
+def _differences(stored: pd.DataFrame, recomputed: pd.DataFrame, *, key: list[str], figures: Iterable[str],
+                 alone: str, shown: str) -> pd.DataFrame:
+    """Rows on one side only (as field ``alone``, telling their ``shown``), and the ``figures`` that differ of the rows
+    on both sides (matched on ``key``)."""
+    figures = list(figures)
+    both = stored[[*key, *figures]].merge(recomputed[[*key, *figures]], on=key, how="outer",
+                                          suffixes=("_stored", "_recomputed"), indicator=True)
+
+    def told(rows: pd.DataFrame, field: str, old: Any, new: Any) -> pd.DataFrame:
+        out = rows[key].assign(field=field, stored=old, recomputed=new)
+        return out if "indicator_code" in out else out.assign(indicator_code="")
+
     out = []
-    alone = both[both["_merge"] != "both"]
-    if not alone.empty:
-        out.append(pd.DataFrame({"org_id": alone["org_id"], "indicator_code": "", "field": RESULT,
-                                 "stored": np.where(alone["_merge"] == "left_only", alone["total_stored"], None),
-                                 "recomputed": np.where(alone["_merge"] == "right_only", alone["total_recomputed"],
-                                                        None)}))
+    only = both[both["_merge"] != "both"]
+    if not only.empty:
+        out.append(told(only, alone, np.where(only["_merge"] == "left_only", only[f"{shown}_stored"], None),
+                        np.where(only["_merge"] == "right_only", only[f"{shown}_recomputed"], None)))
     both = both[both["_merge"] == "both"]
-    for name in FIGURES:
+    for name in figures:
         old, new = both[f"{name}_stored"], both[f"{name}_recomputed"]
-        if name == "veto_reasons":
-            differs = pd.Series([list(a) != list(b) for a, b in zip(old, new)], index=both.index, dtype=bool)
-        else:
-            differs = _differs(old, new)
+        differs = _differs(old, new)
         if differs.any():
-            out.append(pd.DataFrame({"org_id": both["org_id"][differs], "indicator_code": "", "field": name,
-                                     "stored": old[differs], "recomputed": new[differs]}))
+            out.append(told(both[differs], name, old[differs], new[differs]))
     return pd.concat(out, ignore_index=True) if out else _empty()
 
 
@@ -249,7 +239,7 @@ def _differs(old: pd.Series, new: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(old) and pd.api.types.is_numeric_dtype(new):
         a, b = old.astype(float), new.astype(float)
         return ((a - b).abs() > POINTS_EPSILON) & ~(a.isna() & b.isna()) | (a.isna() != b.isna())
-    return old.astype(str) != new.astype(str)
+    return old.astype(str) != new.astype(str)  # texts, and lists (veto reasons) as they print
 
 
 def _empty() -> pd.DataFrame:

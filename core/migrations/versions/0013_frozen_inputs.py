@@ -20,8 +20,6 @@ Revises: 0011
 Create Date: 2026-12-06 10:00:00
 """
 
-from datetime import datetime, timezone
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,20 +28,23 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-#: The recording moment of the facts whose moment the database cannot tell: before anything was scored.
-LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
-
 _WHEN = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # Added NOT NULL with a constant default, the one way SQLite adds such a column in place: rebuilding the table
+    # (batch mode) would drop it, which the foreign keys to it (ballot → rating, evidence → finding) refuse inside
+    # the migration's transaction. PostgreSQL drops the default afterwards; on SQLite it stays (a row inserted
+    # without the moment by hand, past the services, reads as recorded long ago).
+    postgres = op.get_bind().dialect.name == "postgresql"
+    long_ago = "2000-01-01 00:00:00+00" if postgres else "2000-01-01 00:00:00"  # a string: a constant to SQLite
     for table in ("finding", "rating"):
         with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("recorded_at", _WHEN, nullable=True))
+            batch.add_column(sa.Column("recorded_at", _WHEN, nullable=False, server_default=long_ago))
     _fill_recorded_at()
-    for table in ("finding", "rating"):
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column("recorded_at", existing_type=_WHEN, nullable=False)
+    if postgres:
+        for table in ("finding", "rating"):
+            op.alter_column(table, "recorded_at", server_default=None)
     for table in ("ledgerentry", "finding", "rating"):
         op.create_index(f"ix_{table}_tenant_recorded", table, ["tenant_id", "recorded_at"], unique=False)
 
@@ -56,6 +57,8 @@ def _fill_recorded_at() -> None:
     ballot = sa.table("ballot", sa.column("rating_id", sa.Integer), sa.column("submitted_at", _WHEN))
     audit = sa.table("auditevent", sa.column("tenant_id", sa.Integer), sa.column("action", sa.String),
                      sa.column("entity", sa.String), sa.column("entity_id", sa.String), sa.column("at", _WHEN))
+    # A ballot's rating: the ballot's submission; a finding of the inspectors' form: its record in the audit trail.
+    # Every other row keeps the column's default, 2000-01-01 00:00 UTC.
     submitted = (sa.select(ballot.c.submitted_at)
                  .where(ballot.c.rating_id == rating.c.id, ballot.c.submitted_at.is_not(None)).scalar_subquery())
     conn.execute(sa.update(rating).values(recorded_at=submitted)
@@ -66,13 +69,10 @@ def _fill_recorded_at() -> None:
     conn.execute(sa.update(finding).values(recorded_at=recorded.c.at)
                  .where(recorded.c.tenant_id == finding.c.tenant_id,
                         recorded.c.entity_id == sa.cast(finding.c.id, sa.String)))
-    for table in (finding, rating):
-        conn.execute(sa.update(table).values(recorded_at=LONG_AGO).where(table.c.recorded_at.is_(None)))
 
 
 def downgrade() -> None:
     for table in ("ledgerentry", "finding", "rating"):
         op.drop_index(f"ix_{table}_tenant_recorded", table_name=table)
-    for table in ("finding", "rating"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("recorded_at")
+    for table in ("finding", "rating"):  # in place (SQLite ≥ 3.35): a rebuild would break the foreign keys to it
+        op.drop_column(table, "recorded_at")
