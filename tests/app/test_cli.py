@@ -352,3 +352,43 @@ def test_a_period_its_scheme_does_not_grade_reads_not_graded(home, registry):
     assert "grade not graded" in bastion("explain", *args, "--period", "2026-Q1", "--org", first).stdout
     half = json.loads(bastion("results", *args, "--period", "2026-H1", "--format", "json").stdout)
     assert all(r["grade"] in {"先进", "合格", "基本合格", "不合格"} for r in half)
+
+
+def test_verify_says_identical_or_lists_each_difference_and_exits_1(home, registry, zh):
+    """`bastion verify` scores a published period again from its frozen inputs: 一致, or each difference named
+    (organisation, indicator, stored → recomputed) with exit 1; `--format json` carries the same."""
+    from sqlalchemy import update
+
+    from bastion.core import scoring
+    from bastion.core.models import Rating
+    from bastion.core.settings import Settings
+    from tests import factories
+
+    store = db.connect(Settings.from_env())
+    try:
+        _, cycle = factories.enterprise(store, registry, "frozen", branches=6)
+        for act in (scoring.score_period, scoring.publish_period):
+            act(store, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
+    finally:
+        store.dispose()
+    args = ("--tenant", "frozen", "--period", "2026-H1")
+    said = bastion("verify", *args).stdout
+    assert said.startswith("一致：2026 考核年度考核期 2026-H1 的") and "与已存结果相同" in said
+    assert json.loads(bastion("verify", *args, "--format", "json").stdout)["identical"] is True
+    draft = bastion("verify", "--tenant", "frozen", "--period", "2026-Q2", ok=False)
+    assert draft.exit_code == 1 and "考核期 2026-Q2 尚未评分" in draft.output
+
+    first = json.loads(bastion("results", *args, "--format", "json").stdout)[0]
+    store = db.connect(Settings.from_env())
+    try:
+        with store.begin() as conn:  # a ballot's score changed behind the application's back
+            conn.execute(update(Rating.__table__).where(Rating.__table__.c.org_id == first["org_id"]).values(score=1))
+    finally:
+        store.dispose()
+    differs = bastion("verify", *args, ok=False)
+    assert differs.exit_code == 1
+    assert "不一致：2026 考核年度考核期 2026-H1 有" in differs.stdout and first["org_code"] in differs.stdout
+    found = json.loads(bastion("verify", *args, "--format", "json", ok=False).stdout)
+    assert found["identical"] is False and found["organizations"] >= 6
+    total = next(d for d in found["differences"] if d["org_code"] == first["org_code"] and d["field"] == "total")
+    assert total["indicator_code"] == "" and total["stored"] == first["total"] and total["recomputed"] < first["total"]
