@@ -139,11 +139,15 @@ def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int 
     )
 
 
-def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
+def read_target_rows(conn: Connection, cycle_id: int, *, set_until: datetime | None = None) -> pd.DataFrame:
+    """The cycle's target rows in the order they were set (the latest of a kind wins, ``engine.resolve_targets``);
+    ``set_until``: those set up to that moment (a closed period's, :func:`facts_until`)."""
     t, i = Target.__table__.c, Indicator.__table__.c
     query = (select(i.code.label("indicator_code"), t.category, t.org_id, t.value)
              .join_from(Target.__table__, Indicator.__table__, t.indicator_id == i.id)
              .where(t.cycle_id == cycle_id).order_by(t.id))
+    if set_until is not None:
+        query = query.where(t.set_at <= set_until)
     return pd.read_sql(query, conn)
 
 
@@ -155,8 +159,8 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types.
 
     A closed period — under the leaders' review or published — is read from its frozen inputs: the facts
-    recorded up to the moment its results took theirs (:func:`facts_until`), for the organisations its
-    results are of; an open one from everything recorded. ``org_id`` reads one branch's only: its progress so
+    recorded and the targets set up to the moment its results took theirs (:func:`facts_until`), for the
+    organisations its results are of; an open one from everything recorded. ``org_id`` reads one branch's only: its progress so
     far (``workspace.read_progress``) is scored by the same steps as a stage scores the whole tenant."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
@@ -176,7 +180,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
                                   "there are no active branches (党支部) to score: import organisations first"))
         tree = read_tree(conn, cycle.tenant_id, evaluated=evaluated) if scheme.levels and org_id is None else None
         facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id, recorded_until=until)
-        target_rows = read_target_rows(conn, cycle.id)
+        target_rows = read_target_rows(conn, cycle.id, set_until=until)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
                    tree=tree, ledger_names=ledger_names)
 
@@ -218,9 +222,11 @@ def facts_until(conn: Connection, cycle: Cycle, period: Period) -> datetime | No
     return None if until is None else as_utc(until)
 
 
-FACT_TABLES = (("ledger", LedgerEntry, ("条台账", "ledger entr(ies)")),
-               ("finding", Finding, ("条检查发现", "finding(s)")),
-               ("rating", Rating, ("条测评", "rating(s)")))
+FACT_TABLES = (("ledger", LedgerEntry, ("该期的 {n} 条台账", "{n} ledger entr(ies) of the period")),
+               ("finding", Finding, ("该期的 {n} 条检查发现", "{n} finding(s) of the period")),
+               ("rating", Rating, ("该期的 {n} 条测评", "{n} rating(s) of the period")))
+_SINCE = {kind: what for kind, _, what in FACT_TABLES} | {
+    "target": ("本年度 {n} 次目标值调整", "{n} target adjustment(s) of the cycle")}
 
 
 def recorded_since(conn: Connection, tenant_id: int, period: Period, since: datetime) -> dict[str, int]:
@@ -241,24 +247,27 @@ def recorded_since(conn: Connection, tenant_id: int, period: Period, since: date
 
 def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: str) -> None:
     """Refuse to publish the period's drafts, or to put them to the leaders' review (``action``), when a fact of
-    the period was recorded after they were scored: :class:`Outdated`, saying what and how to score again."""
+    the period was recorded, or a target of the cycle adjusted, after they were scored: :class:`Outdated`, saying
+    what and how to score again."""
     e = Evaluation.__table__.c
     scored = conn.execute(select(func.max(e.scored_at)).where(e.cycle_id == cycle.id, e.period == period.key)).scalar()
     if scored is None:
         return
     scored = as_utc(scored)
     newer = recorded_since(conn, cycle.tenant_id, period, scored)
+    t = Target.__table__.c
+    if adjusted := conn.execute(select(func.count()).where(t.cycle_id == cycle.id, t.set_at > scored)).scalar():
+        newer["target"] = int(adjusted)
     if not newer:
         return
-    words = {kind: what for kind, _, what in FACT_TABLES}
-    zh = "、".join(f"{n} {words[kind][0]}" for kind, n in newer.items())
-    en = ", ".join(f"{n} {words[kind][1]}" for kind, n in newer.items())
+    zh = "、".join(_SINCE[kind][0].format(n=n) for kind, n in newer.items())
+    en = ", ".join(_SINCE[kind][1].format(n=n) for kind, n in newer.items())
     verb = lifecycle.PURPOSES[action]
-    raise Outdated(tr(f"考核期 {period.key} 的考核结果评分于 {scored:%Y-%m-%d %H:%M:%S} UTC，其后又记录了该期的 {zh}："
+    raise Outdated(tr(f"考核期 {period.key} 的考核结果评分于 {scored:%Y-%m-%d %H:%M:%S} UTC，其后又记录了{zh}："
                       f"请先重新评分（bastion score --period {period.key}），再{verb[0]}",
-                      f"the results of period {period.key} were scored at {scored:%Y-%m-%d %H:%M:%S} UTC and "
-                      f"{en} of the period were recorded since: score it again (bastion score --period "
-                      f"{period.key}) before {verb[1]}"))
+                      f"the results of period {period.key} were scored at {scored:%Y-%m-%d %H:%M:%S} UTC, and "
+                      f"{en} were recorded since: score it again (bastion score --period {period.key}) before "
+                      f"{verb[1]}"))
 
 
 def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,

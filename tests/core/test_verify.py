@@ -10,10 +10,11 @@ from sqlalchemy import create_engine, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from bastion.core import scoring
+from bastion.core import cycles, scoring
 from bastion.core.corrections import correct_points
 from bastion.core.cycles import cycle_scheme
 from bastion.core.db import transaction
+from bastion.core.engine import resolve_targets
 from bastion.core.errors import BastionError
 from bastion.core.ledger import service as ledger_service
 from bastion.core.models import (AuditEvent, Evaluation, EvaluationLine, LedgerEntry, Lease, Organization, Rating,
@@ -320,3 +321,28 @@ def test_the_facts_recorded_before_the_migration_get_the_moment_the_database_can
         assert ratings == {rated[0]: submitted, rated[1]: LONG_AGO}
     finally:
         engine.dispose()
+
+
+def test_a_target_adjusted_after_publication_counts_in_the_open_periods_only(engine, registry):
+    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=6)
+    publish(engine, registry, cycle, "2026-H1")
+    code, indicator, _, points = _ledger_line(engine, cycle, "2026-H1")
+    with transaction(engine) as session:
+        cycles.set_target(session, cycle=cycle, indicator_code=indicator, value=999, reason="年中上调", actor="admin",
+                          org_code=code)
+
+    assert verify_period(engine, cycle=cycle, period_key="2026-H1", registry=registry).identical
+    org = _org_id(engine, code)
+
+    def target(key: str) -> float:
+        inputs = scoring.read_inputs(engine, cycle=cycle, period=Period.parse(key), registry=registry)
+        found = resolve_targets(inputs.scheme, inputs.orgs, inputs.target_rows)
+        return found[(found["org_id"] == org) & (found["indicator_code"] == indicator)]["target"].item()
+
+    assert target("2026-H1") != 999 and target("2026") == 999
+    scoring.score_period(engine, cycle=cycle, period_key="2026-Q3", registry=registry, actor="test")
+    with transaction(engine) as session:
+        cycles.set_target(session, cycle=cycle, indicator_code=indicator, value=998, reason="再调", actor="admin",
+                          org_code=code)
+    with pytest.raises(scoring.Outdated, match="其后又记录了本年度 1 次目标值调整"):
+        scoring.publish_period(engine, cycle=cycle, period_key="2026-Q3", registry=registry, actor="test")
