@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from . import audit, lifecycle
 from .access import Action, Principal, require
+from .bulletins.service import reissue_bulletin
 from .cycles import cycle_scheme
 from .db import transaction
 from .engine import EVALUATION_COLUMNS, ROLLUP, conclude, roll_up
@@ -38,8 +41,9 @@ from .models import (
     Organization,
     Tenant,
     code_is,
+    utcnow,
 )
-from .periods import Period, in_cycle
+from .periods import Period, day_of, in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
 from .scoring import apply_policies, read_tree, store_block_subtotals
@@ -56,11 +60,15 @@ class Correction:
     new_points: float
     changed: pd.DataFrame  # org_id, code and the old and new figures of every result that changed
     awards: int
+    bulletin_version: int | None = None  # the period's bulletin as re-issued, when it was
 
 
 def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, org_code: str, indicator_code: str,
-                   points: float, reason: str, registry: Registry) -> Correction:
-    """Set one indicator's points of one branch's published result, and conclude the period again."""
+                   points: float, reason: str, registry: Registry, home: Path | None = None,
+                   today: date | None = None) -> Correction:
+    """Set one indicator's points of one branch's published result, and conclude the period again. With the
+    archive's ``home``, a published period's bulletin is re-issued in the same transaction (dated ``today``,
+    the tenant's day by default): a new version that says why, the old one kept (``reissue_bulletin``)."""
     if not reason.strip():
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
     key = in_cycle(cycle, period)
@@ -102,12 +110,16 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
         conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
         store_block_subtotals(conn, [target.id])
         changed = _conclude_again(conn, cycle, key.key)
-        awards = 0
+        awards, reissued = 0, None
         if status == lifecycle.PUBLISHED:  # the incentives follow the corrected results
             tenant = session.get(Tenant, cycle.tenant_id)
             awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
                                     enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code,
                                     actor=principal.username)
+            if home is not None:
+                reissued = reissue_bulletin(session, cycle=cycle, period=key, home=home,
+                                            today=today or day_of(utcnow()), actor=principal.username,
+                                            reason=reason.strip())
         audit.record(session, tenant_id=cycle.tenant_id, actor=principal.username, action="correct",
                      entity="evaluation", entity_id=target.id, note=reason.strip(),
                      old={"indicator": indicator_code, "points": old.points},
@@ -115,7 +127,8 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
                           "results_changed": changed[["code", *[f"{c}_old" for c in CONCLUDED],
                                                       *[f"{c}_new" for c in CONCLUDED]]]
                           .astype(object).to_dict("records")})
-    return Correction(org_code, indicator_code, float(old.points), points, changed, awards)
+    return Correction(org_code, indicator_code, float(old.points), points, changed, awards,
+                      None if reissued is None else reissued.version)
 
 
 def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Float, String, case, cast, func, null, or_, s
 from sqlmodel import Session
 
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
+from . import snapshots
 from .bulletins import queries as bulletin_queries
 from .bulletins.queries import BulletinInfo
 from .cycles import cycle_scheme
@@ -38,6 +39,7 @@ from .models import (
     IndicatorKind,
     Organization,
     OrgLevel,
+    OrgSnapshot,
     Rectification,
     Role,
 )
@@ -231,11 +233,13 @@ def node(conn: Connection, principal: Principal, org_id: int) -> Node:
     return _node(conn.execute(select(*_org_columns()).where(o.id == org_id)).one())
 
 
-def _matches(search: str):
+def _matches(search: str, named=None):
+    """Whether an organisation's name or code contains ``search`` (``named``: the table whose ``name`` and
+    ``code`` to search, the organisations as they are by default)."""
     text = (search or "").strip()
     if not text:
         return true()
-    o = Organization.__table__.c
+    o = (Organization.__table__ if named is None else named).c
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(o.name.ilike(pattern, escape="\\"), o.code.ilike(pattern, escape="\\"))
 
@@ -278,16 +282,14 @@ def headline(conn: Connection, principal: Principal, *, cycle_id: int, period: s
 
 def _ranking_query(conn: Connection, principal: Principal, cycle_id: int, period: str, search: str,
                    under: int | None, level: str = OrgLevel.branch.value):
-    e, o = Evaluation.__table__.c, Organization.__table__.c
-    parent = Organization.__table__.alias("parent")
-    where = [*_evaluations(conn, principal, cycle_id, period, under, level), _matches(search)]
+    e = Evaluation.__table__.c
+    joined, org, parent = snapshots.named(Evaluation.__table__)  # named as they were when scored
+    o = org.c
+    where = [*_evaluations(conn, principal, cycle_id, period, under, level), _matches(search, org)]
     rows = (select(e.org_id, e.rank, o.code, o.name, parent.c.name.label("parent"), e.total, e.rate, e.grade, e.tier,
                    e.vetoed, e.veto_reasons, e.status)
-            .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
-            .outerjoin(parent, parent.c.id == o.parent_id)
-            .where(*where).order_by(e.rank, o.code))
-    count = (select(func.count()).select_from(Evaluation.__table__)
-             .join(Organization.__table__, e.org_id == o.id).where(*where))
+            .select_from(joined).where(*where).order_by(e.rank, o.code))
+    count = select(func.count()).select_from(joined).where(*where)
     return rows, count
 
 
@@ -454,6 +456,9 @@ def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: st
     is 0 there and ``average`` and ``share`` are NaN (the columns stay float) — no result, which
     is not 0 points; a page leaves those cells blank.
 
+    The rows and their subtrees are the tree as it was when the period was scored (``core.snapshots``): a
+    general branch renamed, moved or merged since keeps its row, its name and its branches there.
+
     Rows are paged (by code) before anything is summed, so a general branch of 25 000 branches costs
     a page of them. The points come from the evaluations' block subtotals (``BlockSubtotal``, a few
     rows per evaluation, written with its lines), not from the lines: at the top of 100 000
@@ -461,7 +466,7 @@ def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: st
     (a root or under one), and so is everything below it.
     """
     principal = _viewer(conn, principal)
-    rows = children(conn, principal, node_id, limit=limit, offset=offset)
+    rows = _heat_rows(conn, principal, cycle_id, period, node_id, limit=limit, offset=offset)
     page = list(rows.rows.itertuples())
     block_frame = blocks(conn, principal, cycle_id, period)
     if not page or block_frame.empty:
@@ -474,6 +479,21 @@ def heatmap(conn: Connection, principal: Principal, *, cycle_id: int, period: st
             share = round(average / b.max_points, 4) if n else float("nan")
             records.append([int(r.id), r.code, r.name, b.block_code, b.block_name, n, average, b.max_points, share])
     return Heatmap(_heat_frame(records), rows.total, limit, offset)
+
+
+def _heat_rows(conn: Connection, principal: Principal, cycle_id: int, period: str, node_id: int | None, *,
+               limit: int, offset: int) -> Page:
+    """The heatmap's rows: the organisations one level below ``node_id`` (the principal's roots when None) in the
+    period's snapshot, by code, a page of them with the total."""
+    require(conn, principal, Action.view_results, node_id)
+    s = OrgSnapshot.__table__.c
+    where = [s.cycle_id == cycle_id, s.period == period,
+             s.org_id.in_([n.id for n in drill_roots(conn, principal)]) if node_id is None else s.parent_id == node_id]
+    total = conn.execute(select(func.count()).select_from(OrgSnapshot.__table__).where(*where)).scalar_one()
+    rows = conn.execute(select(s.org_id.label("id"), s.code, s.name, s.level, s.parent_id).where(*where)
+                        .order_by(s.code).limit(_limit(limit)).offset(_offset(offset))).all()
+    frame = pd.DataFrame([_node(r).__dict__ for r in rows], columns=["id", "code", "name", "level", "parent_id"])
+    return Page(rows=frame, total=int(total), limit=limit, offset=offset)
 
 
 SUM_PLACES = 6
@@ -500,13 +520,14 @@ def _subtree_blocks(conn: Connection, principal: Principal, cycle_id: int, perio
     databases materialise) and give their count (the row whose block is NULL) and their block
     subtotals summed per block. An evaluation without subtotals (no lines) counts, with no points.
     """
-    o = Organization.__table__
-    tree = select(o.c.id.label("org_id")).where(o.c.tenant_id == principal.tenant_id, o.c.id == row_id) \
+    snap = OrgSnapshot.__table__
+    tree = select(snap.c.org_id).where(snap.c.cycle_id == cycle_id, snap.c.period == period, snap.c.org_id == row_id) \
         .cte("heat_row", recursive=True)
-    child = o.alias("child")
-    tree = tree.union_all(select(child.c.id).where(child.c.parent_id == tree.c.org_id))
+    child = snap.alias("child")  # the subtree as it was when the period was scored
+    tree = tree.union_all(select(child.c.org_id).where(child.c.cycle_id == cycle_id, child.c.period == period,
+                                                      child.c.parent_id == tree.c.org_id))
     e, block = Evaluation.__table__.c, BlockSubtotal.__table__.c
-    # the tenant's: the cycle was checked, the tree is; branches only (a 党总支 in the subtree has its own result)
+    # the tenant's: the cycle was checked, and its snapshot is the tenant's; branches only (a 党总支 in the subtree has its own result)
     where = [e.cycle_id == cycle_id, e.period == period, e.level == OrgLevel.branch.value]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)

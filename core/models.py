@@ -345,6 +345,32 @@ class EvaluationLine(SQLModel, table=True):
     evidence: str = ""
 
 
+class OrgSnapshot(SQLModel, table=True):
+    """An organisation as it was when a period was scored (组织快照): the tree the period's results belong to.
+
+    Written with the period's results, in the same transaction, for every active organisation of the
+    tenant (the branches scored and the levels above them), and replaced only when the period is scored
+    again — never once it is published, since a published period is not rescored. Every reader of a
+    period's results (the ranking, explanations, the heatmap, bulletins, incentives) names organisations,
+    parents and categories from here, so a rename, a move or a merge later does not rewrite the past.
+    """
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
+    period: str = Field(max_length=16, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=32)
+    parent_id: int | None = Field(default=None)  # the parent as it was: its own row of the same snapshot
+    category: str = Field(default="", max_length=64)
+    member_count: int = 0
+    secretary: str | None = Field(default=None, max_length=100)
+    secretary_term_start: date | None = None
+    secretary_term_end: date | None = None
+
+
 class BlockSubtotal(SQLModel, table=True):
     """An evaluation's points in one block of its scheme: the sum of its lines there (``engine.block_subtotals``).
 
@@ -486,6 +512,24 @@ class Bulletin(SQLModel, table=True):
     docx_path: str
     xlsx_path: str
     created_at: datetime = _when(default_factory=utcnow)
+    # The issue in force: 1, then one more each time a correction re-issues it (更正后重新印发); the issues it
+    # replaced are kept as SupersededBulletin rows, their files in the archive.
+    version: int = 1
+    reason: str = Field(default="", max_length=500)  # why this issue replaced the last (a correction's reason)
+
+
+class SupersededBulletin(SQLModel, table=True):
+    """An issue of a bulletin that a later one replaced (已作废): what it was, and its files, kept in the archive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulletin_id: int = Field(foreign_key="bulletin.id", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=500)  # why this issue had replaced the one before it
+    docx_path: str
+    xlsx_path: str
+    issued_at: datetime = _when()
+    superseded_at: datetime = _when(default_factory=utcnow)
 
 
 class Role(StrEnum):

@@ -20,6 +20,7 @@ from .contributions import HISTORY_COLUMNS
 from .periods import Period, in_time_order, time_order
 from .errors import NotFound
 from .i18n import tr
+from . import snapshots
 from .cycles import cycle_scheme
 from .engine import NOT_GRADED, ROLLUP, level_order, rollup_points
 from .rounding import half_up
@@ -35,6 +36,7 @@ from .models import (
     LedgerEntry,
     Organization,
     OrgLevel,
+    OrgSnapshot,
     Rating,
     code_is,
 )
@@ -45,17 +47,18 @@ EVIDENCE_KINDS = ("ledger", "finding", "rating")
 def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | None = OrgLevel.branch.value
                  ) -> pd.DataFrame:
     """A period's results of one level (党支部 by default; None: every level, level by level) with the
-    organisations' names, in rank order; ``published_at`` (UTC) is when the period was first published
+    organisations' names, categories and parents as they were when it was scored (``core.snapshots``), in rank
+    order; ``published_at`` (UTC) is when the period was first published
     (NaT before)."""
-    e, o = Evaluation.__table__.c, Organization.__table__.c
-    parent = Organization.__table__.alias("parent")
+    e = Evaluation.__table__.c
+    joined, org, parent = snapshots.named(Evaluation.__table__)
+    o = org.c
     query = (select(e.id.label("evaluation_id"), e.org_id, o.code, o.name, e.level, o.category,
                     o.parent_id, parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
                     e.base_points, e.bonus_points, e.total, e.assessed_points, e.rate, e.vetoed,
                     e.veto_reasons, e.grade, e.advanced_eligible, e.rank, e.tier, e.status, e.scheme_id,
                     e.scheme_version, e.published_at)
-             .join_from(Evaluation.__table__, Organization.__table__, e.org_id == o.id)
-             .outerjoin(parent, parent.c.id == o.parent_id)
+             .select_from(joined)
              .where(e.cycle_id == cycle_id, e.period == period))
     if level is not None:
         query = query.where(e.level == level)
@@ -156,12 +159,17 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def read_incentives(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
-    """The incentives a published period brought, with the organisations' names, by rank then kind."""
-    i, o, e = Incentive.__table__.c, Organization.__table__.c, Evaluation.__table__.c
-    query = (select(i.id, i.org_id, o.code, o.name, e.rank, e.total, e.grade, e.tier, i.policy, i.kind, i.code.label("award"),
-                    i.title, i.effect, i.effective_until)
-             .join_from(Incentive.__table__, Organization.__table__, i.org_id == o.id)
-             .outerjoin(Evaluation.__table__, e.id == i.evaluation_id)
+    """The incentives a published period brought, with the organisations' names as they were (``core.snapshots``),
+    by rank then kind."""
+    i, e, live = Incentive.__table__.c, Evaluation.__table__.c, Organization.__table__.c
+    joined, org, _ = snapshots.named(Evaluation.__table__)
+    o = org.c
+    # An award made without a result (none today, the column allows it) names the organisation as it is now.
+    query = (select(i.id, i.org_id, func.coalesce(o.code, live.code).label("code"),
+                    func.coalesce(o.name, live.name).label("name"), e.rank, e.total, e.grade, e.tier, i.policy,
+                    i.kind, i.code.label("award"), i.title, i.effect, i.effective_until)
+             .select_from(Incentive.__table__.join(Organization.__table__, live.id == i.org_id)
+                          .outerjoin(joined, e.id == i.evaluation_id))
              .where(i.cycle_id == cycle_id, i.period == period).order_by(e.rank, i.kind, i.id))
     frame = pd.read_sql(query, conn)
     frame["effect"] = frame["effect"].map(lambda v: json.loads(v) if isinstance(v, str) else (v or {}))
@@ -209,11 +217,18 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     With a ``viewer``, only an organisation they may read the results of, and a result not yet
     published only if they may see drafts (:func:`visible_statuses`).
     """
-    o = Organization.__table__.c
+    o, snap = Organization.__table__.c, OrgSnapshot.__table__.c
     if viewer is not None and viewer.tenant_id != cycle.tenant_id:
         raise NotFound(tr(f"本单位没有考核年度 {cycle.id}", f"no cycle {cycle.id} in this tenant"))
-    org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary)
-                       .where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).mappings().first()
+    # The organisation as it was in the period (its code then), else the one with that code now (renamed since).
+    named = (select(snap.org_id.label("id"), snap.code, snap.name, snap.category, snap.secretary)
+             .where(snap.cycle_id == cycle.id, snap.period == period))
+    org = conn.execute(named.where(code_is(snap.code, org_code))).mappings().first()
+    if org is None:
+        now = conn.execute(select(o.id).where(o.tenant_id == cycle.tenant_id, code_is(o.code, org_code))).scalar()
+        org = None if now is None else conn.execute(named.where(snap.org_id == now)).mappings().first()
+        if org is None and now is not None:  # no snapshot of the period for it: it has no result there either
+            org = conn.execute(select(o.id, o.code, o.name, o.category, o.secretary).where(o.id == now)).mappings().first()
     if org is None:
         raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
     if viewer is not None:

@@ -24,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import audit, lifecycle
+from . import audit, lifecycle, snapshots
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -58,6 +58,7 @@ from .models import (
     LedgerEntry,
     Organization,
     OrgLevel,
+    OrgSnapshot,
     Rating,
     Rectification,
     RectificationStatus,
@@ -93,24 +94,25 @@ def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None
     scheme assesses (only ``org_id``, when given).
 
     ``evaluated`` (a cycle id and a period key): the organisations the period's stored results are of instead,
-    active or not since, at the level they were assessed at — a closed period's (:func:`facts_until`)."""
+    as they were when it was scored (``core.snapshots``: code, name, level, parent, category, member count,
+    secretary and term; their first secretary and staff counts, which the snapshot does not keep, as they are
+    now) — a closed period's (:func:`facts_until`)."""
     o = Organization.__table__.c
-    level = o.level
-    if evaluated is not None:
-        e = Evaluation.__table__.c
-        level = e.level
-    query = (select(o.id.label("org_id"), o.code, o.name, level.label("level"), o.category, o.parent_id,
-                    o.secretary, o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count,
-                    o.party_staff_count)
-             .where(o.tenant_id == tenant_id).order_by(o.code))
+    kept = ("code", "name", "level", "category", "parent_id", "secretary", "secretary_term_end", "member_count")
+    live = ("first_secretary", "staff_count", "party_staff_count")
     if evaluated is None:
-        query = query.where(o.level.in_(list(levels)), o.active.is_(True))
+        query = (select(o.id.label("org_id"), *(o[c] for c in kept), *(o[c] for c in live))
+                 .where(o.tenant_id == tenant_id, o.level.in_(list(levels)), o.active.is_(True)))
     else:
-        query = query.join(Evaluation.__table__, e.org_id == o.id).where(e.cycle_id == evaluated[0],
-                                                                        e.period == evaluated[1])
+        e, snap = Evaluation.__table__.c, OrgSnapshot.__table__.c
+        query = (select(o.id.label("org_id"), *(snap[c] for c in kept), *(o[c] for c in live))
+                 .join_from(Evaluation.__table__, OrgSnapshot.__table__,
+                            (snap.cycle_id == e.cycle_id) & (snap.period == e.period) & (snap.org_id == e.org_id))
+                 .join(Organization.__table__, o.id == e.org_id)
+                 .where(e.cycle_id == evaluated[0], e.period == evaluated[1]))
     if org_id is not None:
         query = query.where(o.id == org_id)
-    orgs = pd.read_sql(query, conn)
+    orgs = pd.read_sql(query.order_by(query.selected_columns.code), conn)
     orgs["secretary_term_end"] = pd.to_datetime(orgs["secretary_term_end"])
     orgs["category"] = orgs["category"].fillna("")
     return orgs
@@ -187,14 +189,16 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
 
 def read_tree(conn: Connection, tenant_id: int, *, evaluated: tuple[int, str] | None = None) -> pd.DataFrame:
     """Every active organisation of the tenant, for the roll-ups of the levels above the branch (``engine.roll_up``);
-    with ``evaluated`` (a cycle id and a period key), those the period's stored results are of too, active or not."""
-    o = Organization.__table__.c
-    alive = o.active.is_(True)
+    with ``evaluated`` (a cycle id and a period key), the tree as it was when that period was scored
+    (``core.snapshots``)."""
+    columns = ("code", "name", "level", "parent_id", "member_count")
     if evaluated is not None:
-        e = Evaluation.__table__.c
-        alive = alive | o.id.in_(select(e.org_id).where(e.cycle_id == evaluated[0], e.period == evaluated[1]))
-    return pd.read_sql(select(o.id.label("org_id"), o.code, o.name, o.level, o.parent_id, o.member_count)
-                       .where(o.tenant_id == tenant_id, alive), conn)
+        snap = OrgSnapshot.__table__.c
+        return pd.read_sql(select(snap.org_id, *(snap[c] for c in columns))
+                           .where(snap.cycle_id == evaluated[0], snap.period == evaluated[1]), conn)
+    o = Organization.__table__.c
+    return pd.read_sql(select(o.id.label("org_id"), *(o[c] for c in columns))
+                       .where(o.tenant_id == tenant_id, o.active.is_(True)), conn)
 
 
 # --- frozen inputs -----------------------------------------------------------------------------
@@ -322,6 +326,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
 
     ids = _insert_evaluations(conn, cycle, inputs, scored_at or utcnow())
+    snapshots.take(conn, tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period)
     sums, blocks = [], []
     with batch_writer(conn, line_t, expected_rows=len(inputs.orgs) * len(inputs.params),
                       to_batch=functools.partial(_line_batch, ids=ids)) as write:

@@ -10,8 +10,8 @@ correction started from.
 
 A difference names the organisation, the indicator (none for a result's own figures) and the field, stored →
 recomputed: a fact changed or removed behind the application's back, a rule type whose code changed since, an
-organisation edited since (its category, its secretary's term …: what the period's results keep of it is
-the organisation as it is now).
+organisation's staff counts or first secretary edited since (the rest of it — code, name, parent, category,
+member count, secretary and term — is read as the period's snapshot keeps it, ``core.snapshots``).
 
 Nothing is written and nothing is locked: verifying reads what is committed, in the same set-based steps as
 scoring (``scoring.read_inputs``, ``engine.score_slices``, ``engine.conclude``, ``engine.roll_up``), comparing

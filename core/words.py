@@ -79,6 +79,11 @@ CONTRIBUTION: dict[str, Pair] = {  # core.registry.Registry.contributions_of
     "events": ("事件处理", "event handlers"),
 }
 
+BULLETIN_STATUS: dict[str, Pair] = {  # bulletins.queries.IN_FORCE / SUPERSEDED
+    "in_force": ("现行", "in force"),
+    "superseded": ("已作废", "superseded"),
+}
+
 RESULT_STATUS: dict[str, Pair] = {
     "draft": ("草稿", "draft"),
     "reviewed": ("已审核", "reviewed"),
@@ -187,6 +192,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "publish": ("发布", "published"),
     "put_to_review": ("提交领导审核", "put to the leaders' review"),
     "record": ("记录", "recorded"),
+    "reissue": ("重新印发", "re-issued"),
     "respond": ("反馈", "answered"),
     "review": ("点评", "reviewed"),
     "revoke": ("撤销授权", "revoked"),

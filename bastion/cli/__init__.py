@@ -24,7 +24,8 @@ from .common import err, out
 from .usage import OneLineGroup
 
 app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).",
-                  no_args_is_help=True, rich_markup_mode=None, cls=OneLineGroup)
+                  no_args_is_help=True, rich_markup_mode=None, cls=OneLineGroup,
+                  context_settings={"help_option_names": ["-h", "--help"]})  # every command's, inherited
 
 # Top-level commands: score … correct, run … deploy, demo and ui.
 for commands in (results.app, stages.app, ui.app):

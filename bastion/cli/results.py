@@ -13,6 +13,7 @@ from bastion.core.errors import BastionError
 from bastion.core.models import OrgLevel
 from bastion.core.words import word
 from bastion.core.lifecycle import AlreadyDone
+from bastion.core.settings import Settings
 from bastion.core.i18n import tr
 from bastion.core.results import explain as explain_result
 from bastion.core.results import incentive_records, read_incentives, read_results, results_records
@@ -140,7 +141,8 @@ def correct(
     t, cycle = context(store, tenant, year, results=True, period=period)
     who = users.lookup_principal(store, t.id, as_user)
     done = correct_points(store, who, cycle=cycle, period=periods.in_cycle(cycle, period).key, org_code=org,
-                          indicator_code=indicator, points=points, reason=reason, registry=registry())
+                          indicator_code=indicator, points=points, reason=reason, registry=registry(),
+                          home=Settings.from_env().home)
     changed = len(done.changed)
     out.print(tr(f"{org} {indicator}：{done.old_points:g} → {done.new_points:g} 分；{changed} 个结果随之变化；"
                  f"重新兑现奖惩后共 {done.awards} 项",
@@ -150,6 +152,10 @@ def correct(
         out.print(tr(f"  {r.code}：总分 {r.total_old:g} → {r.total_new:g}，排名 {r.rank_old} → {r.rank_new}，",
                      f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, ")
                   + f"{r.grade_old} → {r.grade_new}, {r.tier_old} → {r.tier_new}")
+    if done.bulletin_version is not None:
+        out.print(tr(f"通报已更正后重新印发：第 {done.bulletin_version} 版（原版作废，保留在考核档案中；`bastion bulletins` 可查）",
+                     f"the bulletin is re-issued: version {done.bulletin_version} (the one it replaces is kept in the "
+                     "archive; see `bastion bulletins`)"))
 
 
 @app.command()

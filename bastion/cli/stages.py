@@ -9,6 +9,7 @@ import typer
 from bastion.core import tenants, words
 from bastion.core.errors import BastionError
 from bastion.core.i18n import tr
+from bastion.core.words import word
 from bastion.core.periods import Period
 from bastion.listings import Field, OutputFormat, emit
 from bastion.tables import stage_summary
@@ -95,29 +96,35 @@ def stage_runs(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt
     emit(out, format, STAGE_RUN_FIELDS, rows)
 
 
-BULLETIN_FIELDS = (Field("period", "时期", "Period", "code"), Field("title", "标题", "Title"),
+BULLETIN_FIELDS = (Field("period", "时期", "Period", "code"), Field("version", "版次", "Version", "number"),
+                   Field("status", "状态", "Status", words=words.BULLETIN_STATUS), Field("title", "标题", "Title"),
+                   Field("reason", "重新印发原因", "Re-issued because", "prose"),
                    Field("docx_path", "通报", "Bulletin", "code"), Field("xlsx_path", "表格", "Table", "code"),
-                   Field("created_at", "写出时间", "Written", "code"))
+                   Field("issued_at", "印发时间", "Issued", "code"))
 
 
 @app.command()
 @handled
 def bulletins(tenant: TenantOpt = None, year: YearOpt = None, format: FormatOpt = OutputFormat.table) -> None:
-    """The bulletins (通报) in a cycle's archive: period, title, the .docx and the .xlsx."""
+    """The bulletins (通报) in a cycle's archive, every version a correction re-issued: period, version, in force
+    or superseded, title, the .docx and the .xlsx."""
     from bastion.core.bulletins.queries import read_bulletins
 
     store = engine()
     _, c = context(store, tenant, year, results=True)
     rows = read_bulletins(store, c.id)
     if format is not OutputFormat.table:
-        emit(out, format, BULLETIN_FIELDS, [b.model_dump() for b in rows])
+        emit(out, format, BULLETIN_FIELDS, rows)
         return
     if not rows:
         out.print(tr(f"{c.year} 年度还没有通报：阶段发布一个时期时写出（`bastion run quarterly --period …`）",
                      f"no bulletins yet for {c.year}: they are written when a period is published by its stage "
                      "(`bastion run quarterly --period …`)"))
     for b in rows:  # paths whole, one per line, so that they can be copied
-        out.print(f"{b.period}  {b.title}\n    {b.docx_path}\n    {b.xlsx_path}", soft_wrap=True)
+        issue = tr(f"第 {b['version']} 版", f"version {b['version']}") + " · " + word(words.BULLETIN_STATUS, b["status"])
+        why = tr(f"（{b['reason']}）", f" ({b['reason']})") if b["reason"] else ""
+        out.print(f"{b['period']}  {b['title']}  {issue}{why}\n    {b['docx_path']}\n    {b['xlsx_path']}",
+                  soft_wrap=True)
 
 
 def NO_CALENDAR() -> str:  # noqa: N802 - a message, rendered when raised

@@ -4,6 +4,7 @@ user's language, exit 2, like every other error of the command line (:func:`.com
 Typer prints a parser's error as four English lines (usage, a hint, a blank line, "Error: …" with pydantic's
 wording). :class:`OneLineGroup` is the command group of ``bastion``: it runs the command line as Typer does
 and says such an error itself, from what the error knows (the option, the value given, what was expected).
+Before it parses, it gives the tree its help in the user's language (:func:`.helptext.localise`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typer.core import TyperGroup
 from bastion.core.i18n import tr
 
 from .common import fail
+from .helptext import localise
 
 try:  # Typer ≥ 0.20 carries its own copy of click, whose errors are these
     from typer._click import exceptions as parser_errors
@@ -37,10 +39,12 @@ CHOICES = re.compile(r"is not one of (.*?)\.?$")
 
 
 class OneLineGroup(TyperGroup):
-    """``bastion``'s group: a usage error is one line on stderr (exit 2); the rest runs as Typer runs it."""
+    """``bastion``'s group: its help in the user's language; a usage error is one line on stderr (exit 2); the
+    rest runs as Typer runs it."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        localise(self)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:

@@ -9,17 +9,16 @@ one of a period whose results are not published only by those who may see drafts
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
-from sqlmodel import Session
-from sqlmodel import select as select_model
 
 from ..access import Principal
 from ..errors import BastionError, NotFound
 from ..i18n import tr
-from ..models import Bulletin, Cycle, Evaluation, EvaluationStatus, Tenant
+from ..models import Bulletin, Cycle, Evaluation, EvaluationStatus, SupersededBulletin, Tenant, as_utc
 from ..periods import time_order
 from ..results import visible_statuses
 from .service import archive_dir
@@ -37,11 +36,29 @@ class BulletinInfo:
     created_at: datetime
 
 
-def read_bulletins(engine: Engine, cycle_id: int) -> list[Bulletin]:
-    """The bulletins in a cycle's archive, in the order they were written."""
-    with Session(engine) as session:
-        return list(session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle_id)
-                                 .order_by(Bulletin.created_at)).all())
+IN_FORCE, SUPERSEDED = "in_force", "superseded"
+"""A bulletin issue's status: the one in force (现行), or replaced by a later one after a correction (已作废)."""
+
+
+def read_bulletins(engine: Engine, cycle_id: int) -> list[dict[str, Any]]:
+    """Every issue of the cycle's bulletins, in the order they were issued: ``period``, ``version``, ``status``
+    (:data:`IN_FORCE` or :data:`SUPERSEDED`), ``title``, ``reason`` (why it replaced the last), the .docx and
+    the .xlsx, ``issued_at``."""
+    b, old = Bulletin.__table__.c, SupersededBulletin.__table__.c
+    with engine.connect() as conn:
+        current = conn.execute(select(b.id, b.period, b.version, b.title, b.reason, b.docx_path, b.xlsx_path,
+                                      b.created_at).where(b.cycle_id == cycle_id)).mappings().all()
+        replaced = conn.execute(select(b.period, old.version, old.title, old.reason, old.docx_path, old.xlsx_path,
+                                       old.issued_at)
+                                .join_from(SupersededBulletin.__table__, Bulletin.__table__, b.id == old.bulletin_id)
+                                .where(b.cycle_id == cycle_id)).mappings().all()
+    rows = [{"period": r["period"], "version": r["version"], "status": IN_FORCE, "title": r["title"],
+             "reason": r["reason"], "docx_path": r["docx_path"], "xlsx_path": r["xlsx_path"],
+             "issued_at": as_utc(r["created_at"])} for r in current]
+    rows += [{"period": r["period"], "version": r["version"], "status": SUPERSEDED, "title": r["title"],
+              "reason": r["reason"], "docx_path": r["docx_path"], "xlsx_path": r["xlsx_path"],
+              "issued_at": as_utc(r["issued_at"])} for r in replaced]
+    return sorted(rows, key=lambda r: (time_order(r["period"]), r["version"]))
 
 
 def latest(conn: Connection, viewer: Principal) -> BulletinInfo | None:

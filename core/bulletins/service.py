@@ -4,13 +4,15 @@ Each monthly evaluation, quarterly bulletin, half-year check and annual assessme
 Chinese: the overall figures, the top of the ranking, the advanced (先进), the bottom tier, the
 vetoed and the open rectification notices with their deadlines. Both files are kept in the
 tenant's assessment archive (考核档案) and listed in the ``bulletin`` table; writing a period's
-bulletin again replaces its files and its row, so a stage run twice leaves one bulletin.
+bulletin again replaces its files and its row, so a stage run twice leaves one bulletin. A correction of
+published results re-issues it instead (:func:`reissue_bulletin`): a new version that says why, the one it
+replaces kept with its files as ``SupersededBulletin``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +28,7 @@ from ..cycles import cycle_scheme
 from ..exports import xlsx
 from ..periods import Period
 from ..i18n import tr
-from ..models import Bulletin, Cycle, Tenant
+from ..models import Bulletin, Cycle, SupersededBulletin, Tenant
 from ..rectification.queries import read_notices
 from ..rectification.service import OPEN
 from ..engine import NOT_GRADED
@@ -56,7 +58,36 @@ def archive_dir(home: Path, tenant_code: str, year: int) -> Path:
 
 def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date,
                    actor: str) -> Bulletin:
-    """Write (or rewrite) the period's bulletin files and record them in the archive."""
+    """Write (or rewrite) the period's bulletin files and record them in the archive: the issue in force is
+    rewritten (a stage run again leaves one bulletin); :func:`reissue_bulletin` makes a new issue instead."""
+    bulletin = _current(session, cycle, period)
+    return _issue(session, cycle=cycle, period=period, home=home, today=today, actor=actor,
+                  bulletin=bulletin, version=1 if bulletin is None else bulletin.version, reason="")
+
+
+def reissue_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date, actor: str,
+                     reason: str) -> Bulletin | None:
+    """Re-issue the period's bulletin after its results changed (更正后重新印发): a new issue, numbered one more,
+    says why and replaces the last, which is kept (``SupersededBulletin``) with its files. None when the period
+    has no bulletin yet (its stage writes the first)."""
+    bulletin = _current(session, cycle, period)
+    if bulletin is None:
+        return None
+    session.add(SupersededBulletin(bulletin_id=bulletin.id, version=bulletin.version, title=bulletin.title,
+                                   reason=bulletin.reason, docx_path=bulletin.docx_path, xlsx_path=bulletin.xlsx_path,
+                                   issued_at=bulletin.created_at))
+    bulletin.created_at = datetime.now(UTC)
+    return _issue(session, cycle=cycle, period=period, home=home, today=today, actor=actor, bulletin=bulletin,
+                  version=bulletin.version + 1, reason=reason)
+
+
+def _current(session: Session, cycle: Cycle, period: Period) -> Bulletin | None:
+    return session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle.id,
+                                                     Bulletin.period == period.key)).first()
+
+
+def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today: date, actor: str,
+           bulletin: Bulletin | None, version: int, reason: str) -> Bulletin:
     conn = session.connection()
     tenant = session.get(Tenant, cycle.tenant_id)
     results = read_results(conn, cycle.id, period.key)
@@ -68,24 +99,28 @@ def write_bulletin(session: Session, *, cycle: Cycle, period: Period, home: Path
     title = f"{tenant.name}{period.label}党建工作考核通报"
     folder = archive_dir(home, tenant.code, cycle.year)
     folder.mkdir(parents=True, exist_ok=True)
-    files = BulletinFiles(title, folder / f"通报-{period.key}.docx", folder / f"考核结果-{period.key}.xlsx")
+    suffix = "" if version == 1 else f"-v{version}"  # an issue's files are never overwritten by the next
+    files = BulletinFiles(title, folder / f"通报-{period.key}{suffix}.docx",
+                          folder / f"考核结果-{period.key}{suffix}.xlsx")
     scheme = cycle_scheme(cycle)
     grades = [g.name for g in scheme.grades] + [scheme.veto_grade]
+    reissued = f"本通报为第 {version} 版：考核结果更正（{reason}）后重新印发，原通报同时作废。" if version > 1 else ""
     _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
-                grades=list(dict.fromkeys(grades)))
+                grades=list(dict.fromkeys(grades)), reissued=reissued)
     _write_xlsx(files.xlsx, results, title=title)
-    bulletin = session.exec(select_model(Bulletin).where(Bulletin.cycle_id == cycle.id,
-                                                         Bulletin.period == period.key)).first()
     bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
                                     docx_path="", xlsx_path="")
     old = None if bulletin.id is None else {"title": bulletin.title, "docx": bulletin.docx_path,
-                                            "xlsx": bulletin.xlsx_path}
+                                            "xlsx": bulletin.xlsx_path, "version": bulletin.version}
     bulletin.title, bulletin.docx_path, bulletin.xlsx_path = title, str(files.docx), str(files.xlsx)
+    bulletin.version, bulletin.reason = version, reason
     session.add(bulletin)
     session.flush()
-    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="issue", entity="bulletin",
-                 entity_id=bulletin.id, old=old, new={"period": period.key, "title": title, "docx": str(files.docx),
-                                                      "xlsx": str(files.xlsx)})
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor,
+                 action="issue" if old is None or old["version"] == version else "reissue", entity="bulletin",
+                 entity_id=bulletin.id, old=old, note=reason,
+                 new={"period": period.key, "title": title, "docx": str(files.docx), "xlsx": str(files.xlsx),
+                      "version": version})
     return bulletin
 
 
@@ -118,10 +153,12 @@ ORG_HEADERS = ["排名", "党组织", "上级党组织", "总分", "得分率", 
 
 
 def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
-                today: date, bottom_tier: str, grades: list[str]) -> None:
+                today: date, bottom_tier: str, grades: list[str], reissued: str = "") -> None:
     document = _styled(Document())
     heading = document.add_heading(files.title, level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if reissued:
+        document.add_paragraph(reissued).alignment = WD_ALIGN_PARAGRAPH.CENTER
     scored = results[~results["vetoed"]]
     advanced = results[results["advanced_eligible"]]
     vetoed = results[results["vetoed"]]

@@ -97,7 +97,7 @@ def test_unknown_organisation_is_a_clear_error(in_demo):
 
 def test_db_upgrade_and_current(home):
     head = db.head_revision()
-    assert head[:4] == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))  # 0013_frozen_inputs
+    assert head[:4] == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))  # 0014_frozen_inputs
     assert f"database at revision {head}" in bastion("db", "upgrade").output
     assert f"current: {head}  head: {head}" in bastion("db", "current").output
 
@@ -352,6 +352,34 @@ def test_a_period_its_scheme_does_not_grade_reads_not_graded(home, registry):
     assert "grade not graded" in bastion("explain", *args, "--period", "2026-Q1", "--org", first).stdout
     half = json.loads(bastion("results", *args, "--period", "2026-H1", "--format", "json").stdout)
     assert all(r["grade"] in {"先进", "合格", "基本合格", "不合格"} for r in half)
+
+
+def test_a_correction_re_issues_the_bulletin_and_bulletins_lists_every_version(home, registry):
+    from datetime import date
+
+    from bastion.core.settings import Settings
+    from bastion.core.stages import service as stages
+    from tests import factories
+    from tests.core.people import person
+
+    settings = Settings.from_env()
+    store = db.connect(settings)
+    try:
+        tenant, cycle = factories.enterprise(store, registry, "reissue")
+        stages.run_stage(stages.StageContext(store, registry, settings.home, "督查组"), cycle, "half_year",
+                         period="2026-H1", on=date(2026, 7, 10))
+        person(store, tenant, "admin", ("admin", "DW"))
+    finally:
+        store.dispose()
+    first = json.loads(bastion("results", "--period", "2026-H1", "--format", "json").stdout)[0]["org_code"]
+    out = bastion("correct", "--org", first, "--indicator", "L2", "--points", "0", "--reason", "申诉成立",
+                  "--as", "admin", "--period", "2026-H1").stdout
+    assert "the bulletin is re-issued: version 2" in " ".join(out.split())
+    listed = json.loads(bastion("bulletins", "--format", "json").stdout)
+    assert [(b["period"], b["version"], b["status"], b["reason"]) for b in listed] == [
+        ("2026-H1", 1, "superseded", ""), ("2026-H1", 2, "in_force", "申诉成立")]
+    table = " ".join(bastion("bulletins").stdout.split())
+    assert "version 1 · superseded" in table and "version 2 · in force (申诉成立)" in table
 
 
 def test_verify_says_identical_or_lists_each_difference_and_exits_1(home, registry, zh):

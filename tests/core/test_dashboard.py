@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from bastion.core import dashboard, results, scoring, users
+from bastion.core import dashboard, results, scoring, snapshots, users
 from bastion.core.access import Forbidden, Principal
 from bastion.core.bulletins.service import archive_dir
 from bastion.core.corrections import correct_points
@@ -147,6 +147,10 @@ def world(engine, registry, tmp_path) -> World:
         _evaluation(session, acme.id, last_year.id, "2025", ids["B21"], 80.0, rank=1)
         _evaluation(session, other.id, other_cycle.id, "2026", other_ids["B91"], 99.0, "先进", "第一档", 1,
                     advanced=True)
+        for tenant_id, cycle_id, period in session.exec(select(Evaluation.tenant_id, Evaluation.cycle_id,
+                                                               Evaluation.period).distinct()).all():
+            # results written by hand: their tree is snapshot as scoring does it (core.snapshots)
+            snapshots.take(session.connection(), tenant_id=tenant_id, cycle_id=cycle_id, period=period)
         for org, deadline, status, n in ((ids["B12"], date(2026, 6, 1), "issued", 1),
                                          (ids["B21"], date(2026, 8, 1), "responded", 2),
                                          (ids["B22"], date(2026, 5, 1), "verified", 3),

@@ -268,7 +268,7 @@ def test_a_line_removed_from_the_stored_results_is_named(engine, registry):
 
 
 def test_the_facts_recorded_before_the_migration_get_the_moment_the_database_can_tell(tmp_path, registry):
-    """0013 gives a rating of a ballot the ballot's submission, a finding its ``record`` event in the audit trail, and
+    """0014 gives a rating of a ballot the ballot's submission, a finding its ``record`` event in the audit trail, and
     any other fact 2000-01-01 UTC."""
     from alembic import command
     from sqlalchemy import MetaData, Table
@@ -287,9 +287,9 @@ def test_the_facts_recorded_before_the_migration_get_the_moment_the_database_can
         with engine.begin() as conn:
             config = db.alembic_config(engine)
             config.attributes["connection"] = conn
-            command.downgrade(config, "0011")
+            command.downgrade(config, "0013")
         submitted = utcnow().replace(microsecond=0)
-        with db.begin(engine) as conn:  # the tables as 0011 had them
+        with db.begin(engine) as conn:  # the tables as 0013 had them
             tables = MetaData()
             check, finding, rating, ballot, user = (Table(n, tables, autoload_with=conn)
                                                     for n in ("check", "finding", "rating", "ballot", "user"))
@@ -346,3 +346,21 @@ def test_a_target_adjusted_after_publication_counts_in_the_open_periods_only(eng
                           org_code=code)
     with pytest.raises(scoring.Outdated, match="其后又记录了本年度 1 次目标值调整"):
         scoring.publish_period(engine, cycle=cycle, period_key="2026-Q3", registry=registry, actor="test")
+
+
+def test_a_published_period_verifies_identical_after_the_tree_changes(engine, registry):
+    """Re-elections, new categories, renames and moves after publication: the period is scored again on the
+    organisations as its snapshot keeps them (``core.snapshots``), and still reproduces."""
+    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=8)
+    publish(engine, registry, cycle, "2026")
+    o = Organization.__table__.c
+    with engine.begin() as conn:
+        general = conn.execute(select(o.id).where(o.tenant_id == tenant.id, o.level == "general_branch")
+                               .order_by(o.id)).scalars().first()
+        conn.execute(update(Organization.__table__).where(o.tenant_id == tenant.id, o.level == "branch")
+                     .values(secretary_term_end=date(2030, 1, 1), category="新类别", member_count=3,
+                             name=o.name + "（更名）", parent_id=general))
+    assert verify_period(engine, cycle=cycle, period_key="2026", registry=registry).identical
+    scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")  # open: as now
+    with engine.connect() as conn:
+        assert set(read_results(conn, cycle.id, "2026-Q1")["category"]) == {"新类别"}

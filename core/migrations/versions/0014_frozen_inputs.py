@@ -15,16 +15,16 @@ The rows already there get the moment the database can tell:
   Such a fact counts, as it always did, for every period its date falls in; were one of them in truth
   recorded after a period was published, ``bastion verify`` names the difference it makes there.
 
-Revision ID: 0013_frozen_inputs
-Revises: 0011
+Revision ID: 0014_frozen_inputs
+Revises: 0013
 Create Date: 2026-12-06 10:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_frozen_inputs"
-down_revision = "0011"
+revision = "0014_frozen_inputs"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,235 @@
+"""The Chinese of every ``bastion … --help``: each English help text of the command line, and its Chinese.
+
+:data:`ZH` is keyed by the English as the command's docstring or the option's ``help=`` says it (its words one
+space apart), so the English stays where it is written and its Chinese is here, once: a shared option
+(``--tenant``, ``--format`` …) is one entry for every command that takes it. Change an English text and its
+entry no longer matches: ``tests/app/test_cli_help.py`` fails until the Chinese is read again under the new
+English. The entries follow ``bastion --help``: the top level, its commands, then each sub-app.
+
+A tenant is 单位, as in every message of the command line. An option's name, a code and an example value
+(``--period``, ``branch``, ``2026-H1``, ``ZB00006``) stay as they are typed. The first sentence of a command's
+Chinese (up to 。) is what the list of commands shows of it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXTRAS", "HEADINGS", "OPTIONS_METAVAR", "SUBCOMMAND_METAVAR", "USAGE", "ZH"]
+
+# The words click and Typer write around the help texts.
+USAGE = "用法："
+HEADINGS = {"Usage": "用法", "Arguments": "参数", "Options": "选项", "Commands": "命令"}
+EXTRAS = {"default": "默认", "required": "必填", "env var": "环境变量"}  # [default: table; required]
+OPTIONS_METAVAR = "[选项]"
+SUBCOMMAND_METAVAR = "命令 [参数]..."
+
+ZH: dict[str, str] = {
+    # bastion, and the options of every command (common.py; Typer's and click's own)
+    "Bastion — 党支部目标管理考核 (party-branch target-responsibility assessment).": "Bastion — 党支部目标管理考核。",
+    "Show the version and exit.": "显示版本号并退出。",
+    "Install completion for the current shell.": "为当前 shell 安装命令补全。",
+    "Show completion for the current shell, to copy it or customize the installation.":
+        "显示当前 shell 的命令补全脚本，供复制或自行安装。",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Tenant code (default: the only tenant).": "单位编码（默认：唯一的单位）。",
+    "Cycle year (default: the tenant's only cycle).": "考核年度（默认：该单位唯一的考核年度）。",
+    "2026, 2026-H1, 2026-Q3 or 2026-07 (default: the cycle's year).":
+        "考核期：2026、2026-H1、2026-Q3 或 2026-07（默认：整个考核年度）。",
+    "table (for people), json or csv (stable codes and raw values; CSV: UTF-8 with BOM).":
+        "table（供人阅读）、json 或 csv（稳定的编码和原始值；CSV 为带 BOM 的 UTF-8）。",
+
+    # score, publish, results, incentives, explain, correct, verify
+    "Score a period now (draft results, replacing the period's earlier drafts).":
+        "立即对考核期评分。生成草稿结果，替换该考核期此前的草稿。",
+    "Publish a scored period and apply the scheme's incentive policies (奖惩).":
+        "发布已评分的考核期，按方案的奖惩政策兑现奖惩。",
+    "The ranking of a period: total, rate, grade, rank, tier, vetoes (of one level: branches by default).":
+        "查看考核期排名。列出总分、得分率、等次、名次、档次和一票否决（某一层级的排名，默认为党支部）。",
+    "Which level's ranking: branch (党支部), general_branch (党总支), committee (党委) or group (党小组), "
+    "where the scheme assesses it.":
+        "哪一层级的排名：branch（党支部）、general_branch（党总支）、committee（党委）或 group（党小组），"
+        "须为方案考核的层级。",
+    "The rewards, sanctions, talks, rectifications and multipliers a published period brought (奖惩兑现).":
+        "查看已发布考核期的奖惩兑现。列出奖励、处罚、约谈、整改和系数。",
+    "Why a branch got its score: every indicator's points, rule, reason and evidence (csv: one line each).":
+        "说明党支部的得分。逐项列出各指标的得分、评分规则、理由和依据（csv：每项一行）。",
+    "Organisation code.": "组织编码。",
+    "Correct one indicator's points of a result (更正), in any state; ranks, tiers and awards follow, audited.":
+        "更正考核结果中一个指标的得分。任何状态下均可更正，名次、档次和奖惩随之调整，记入审计日志。",
+    "The branch whose result is corrected.": "被更正结果的党支部（组织编码）。",
+    "The indicator's code.": "指标编码。",
+    "The corrected points.": "更正后的得分。",
+    "Why (更正理由): kept in the explanation and the audit.": "更正理由：记入得分说明和审计日志。",
+    "The administrator making the correction (a user).": "作出更正的管理员（用户名）。",
+    "Score a published period again from its frozen inputs and scheme and compare it with its stored results, "
+    "line by line: 一致 / identical, or each difference (exit 1). Reads only.":
+        "核验已发布的考核期。按其冻结的依据（评分时已记录的台账、检查发现、测评和目标值）和本年度方案重新计算，"
+        "与已存结果逐行比对：一致，或列出每处差异（退出码 1）。只读。",
+
+    # run, confirm, stages, bulletins, serve, deploy
+    "Run a stage of the calendar now, as a Prefect flow (a stage that already succeeded does nothing).":
+        "立即运行考核日历中的一个阶段。以 Prefect 流程运行；已成功完成的阶段不再重复运行。",
+    "spot_check, monthly, quarterly, half_year, annual or rectification.":
+        "阶段：spot_check（随机抽查）、monthly（月评价）、quarterly（季通报）、half_year（半年检查）、"
+        "annual（年终考核）或 rectification（整改跟踪）。",
+    "The day the stage acts on, YYYY-MM-DD (default: today).": "阶段所依据的日期，格式 YYYY-MM-DD（默认：今天）。",
+    "Confirm the annual results under the leaders' review, as a Prefect flow: publish them, their incentives "
+    "and the bulletin.":
+        "确认领导审核中的年度考核结果。以 Prefect 流程运行：发布结果、奖惩兑现和通报。",
+    "The stage runs of a tenant: what ran, when, with what result; the tries when there was more than one, "
+    "and the Prefect flow run (blank when the stage ran in-process, without Prefect).":
+        "查看单位的阶段运行记录。列出运行了什么、何时运行、结果如何；尝试多次的列出次数；"
+        "以及 Prefect 流程运行（在本进程内运行、未经 Prefect 的留空）。",
+    "The bulletins (通报) in a cycle's archive, every version a correction re-issued: period, version, in force "
+    "or superseded, title, the .docx and the .xlsx.":
+        "查看考核年度归档中的通报，含更正后重新印发的各版。列出考核期、版次、现行或已作废、标题及 .docx 和 .xlsx 文件。",
+    "Serve every tenant's calendar as Prefect deployments with cron schedules (Asia/Shanghai) until stopped.":
+        "按各单位的考核日历定时运行各阶段，直至停止。以 Prefect 部署运行，cron 定时按北京时间。",
+    "Register every tenant's calendar with a standing Prefect server, for the workers of a work pool.":
+        "向常驻的 Prefect 服务器注册各单位的考核日历。由指定工作池的工作进程运行各阶段。",
+    "The Prefect work pool whose workers run the stages.": "运行各阶段的 Prefect 工作池。",
+
+    # demo, ui
+    "Build a sample enterprise, run its year's assessment, print the ranking and open the dashboard.":
+        "构建示范企业并完成其年度考核。打印排名，并打开领导驾驶舱。",
+    "Do everything but open the dashboard, then exit.": "完成其余各步，不打开领导驾驶舱，随即退出。",
+    "How many branches (党支部) the sample enterprise has.": "示范企业的党支部数量。",
+    "Random seed: the same seed gives the same enterprise and results.": "随机种子：种子相同，生成的企业和考核结果也相同。",
+    "The assessment year to run.": "要运行的考核年度。",
+    "The scheme the sample enterprise runs (see `bastion plugins list`).": "示范企业采用的方案（见 `bastion plugins list`）。",
+    "Port of the UI server.": "界面服务的端口。",
+    "Start the web UI (dashboard and workspaces) on the configured database.":
+        "启动 Web 界面（领导驾驶舱和各工作台）。使用已配置的数据库。",
+    "Address to listen on (0.0.0.0: every interface).": "监听地址（0.0.0.0：所有网络接口）。",
+    "Don't open a browser page.": "不打开浏览器页面。",
+
+    # db
+    "The database: migrations.": "数据库迁移。",
+    "Migrate the database to the latest schema (or REVISION).": "将数据库迁移到最新结构（或指定的 REVISION）。",
+    "Target revision.": "目标版本。",
+    "Show the database's schema revision and the latest one.": "显示数据库当前的结构版本和最新版本。",
+
+    # tenant
+    "Tenants (enterprises).": "单位（租户，即企业）。",
+    "Create a tenant and enable its plugins.": "创建单位并启用其插件。",
+    "Short code, e.g. sinopec-sc.": "单位简码，如 sinopec-sc。",
+    "The enterprise's name.": "单位名称。",
+    "Plugin to enable (repeat); default: every built-in.": "要启用的插件（可重复）；默认：全部内置插件。",
+    "Enable plugins for a tenant: their schemes, rule types, ledger types and policies become its own.":
+        "为单位启用插件。插件提供的方案、规则类型、台账类型和奖惩政策即为该单位所用。",
+    "Installed plugin names (see `bastion plugins list`).": "已安装的插件名（见 `bastion plugins list`）。",
+    "Disable plugins for a tenant (cycles already opened keep their frozen scheme).":
+        "为单位停用插件。已开启的考核年度仍沿用其冻结的方案。",
+    "Plugin names the tenant enables.": "该单位已启用的插件名。",
+    "List the tenants and their enabled plugins.": "列出各单位及其已启用的插件。",
+
+    # cycle, target
+    "Assessment cycles (考核年度).": "考核年度。",
+    "Open a year's cycle: freeze the scheme version and its targets.": "开启考核年度，冻结方案版本及其目标值。",
+    "The assessment year.": "考核年份。",
+    "Scheme id (default: the tenant's only scheme).": "方案 ID（默认：该单位唯一的方案）。",
+    "List a tenant's cycles and where each stands (进行中 / 待领导审核 / 已发布, by its annual results).":
+        "列出单位的考核年度及其进度。进度以年度结果为准：进行中 / 待领导审核 / 已发布。",
+    "Targets (目标值) of a cycle.": "考核年度的目标值。",
+    "Adjust a target for one branch or one category (因地制宜), with the reason.":
+        "调整一个党支部或一类党支部的目标值（因地制宜），并说明理由。",
+    "Indicator code.": "指标编码。",
+    "The new target.": "新的目标值。",
+    "Why (recorded in the audit trail).": "调整理由（记入审计日志）。",
+    "Organisation code (one branch).": "组织编码（单个党支部）。",
+    "Branch category (every branch of it).": "党支部类别（该类别的全部党支部）。",
+
+    # plugins
+    "Installed plugins.": "已安装的插件。",
+    "Installed plugins: name, version, what each contributes, which tenants enable it; then every fault "
+    "(a plugin left out, a hook that raised), which is not a failure of the listing.":
+        "列出已安装的插件。列出名称、版本、各自提供的内容、启用它的单位；随后列出每个问题"
+        "（未加载的插件、出错的钩子），列出问题不算命令失败。",
+    "Validate every installed plugin and scheme; exit 1 naming each fault (plugin, where, what).":
+        "校验全部已安装的插件和方案。有问题时逐条列出（插件、位置、问题），退出码为 1。",
+
+    # user
+    "Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人/审计管理员).":
+        "系统用户及其角色。角色有管理员、领导、督查人员、支部书记、测评人、审计管理员。",
+    "Create a user with a role (the first administrator: `bastion user add admin --role admin`).":
+        "创建用户并授予角色。第一个管理员：`bastion user add admin --role admin`。",
+    "Login name, unique across tenants.": "登录名，在所有单位中唯一。",
+    "admin, leader, inspector, secretary, rater or auditor.":
+        "角色：admin（管理员）、leader（领导）、inspector（督查人员）、secretary（支部书记）、rater（测评人）"
+        "或 auditor（审计管理员）。",
+    "Asked for when not given (or set BASTION_NEW_PASSWORD); at least 8 characters, of three of: upper-case, "
+    "lower-case, digits, symbols.":
+        "未给出时提示输入（或设置 BASTION_NEW_PASSWORD）；至少 8 个字符，含大写字母、小写字母、数字、符号中的三类。",
+    "Organisation code the role covers with everything under it (default: the whole tenant).":
+        "角色所管的组织编码，含其全部下级（默认：全单位）。",
+    "Name shown in the UI.": "界面上显示的姓名。",
+    "Grant a user another role (on an organisation's subtree).": "为用户增加角色（可限于某一组织及其下级）。",
+    "Take a role back.": "撤销用户的角色。",
+    "Set a user's password.": "设置用户密码。",
+    "End a user's lockout after too many failed logins.": "解除用户因多次登录失败而被锁定的状态。",
+    "List the tenant's users and their roles.": "列出单位的用户及其角色。",
+
+    # ballots
+    "Ballots (测评票) assigned to raters, filled in on the UI's ratings page.":
+        "分配给测评人的测评票，在系统的民主测评页面填写。",
+    "Assign a rater a ballot for each branch; ballots assigned before are kept (not duplicated).":
+        "为测评人分配各党支部的测评票。此前已分配的保留，不重复分配。",
+    "The rater's username (a user with the rater role).": "测评人的用户名（须为具有测评人角色的用户）。",
+    "members, peers, superior, work_report …":
+        "测评来源：members（党员群众测评）、peers（其他支部书记互评）、superior（上级机关考评）、"
+        "work_report（述职评议）等。",
+    "A branch to rate (repeat).": "被测评的党支部（可重复）。",
+
+    # rectification
+    "Rectification notices (整改通知书): list, answer, re-verify (复验).": "整改通知书：列表、反馈、复验。",
+    "The tenant's notices by deadline: number, organisation, problem, deadline, status.":
+        "按整改期限列出单位的整改通知书。列出编号、组织、问题、整改期限和状态。",
+    "issued, responded, verified, reopened or overdue.":
+        "状态：issued（待整改）、responded（已反馈，待复验）、verified（复验通过）、reopened（复验未通过）"
+        "或 overdue（逾期）。",
+    "One organisation's notices.": "只列某一组织的整改通知书。",
+    "A branch answers a notice.": "党支部反馈整改通知书的整改情况。",
+    "The notice number, e.g. ZG2026-00012.": "整改通知书编号，如 ZG2026-00012。",
+    "What was rectified, and how (整改情况).": "整改情况：整改了什么、如何整改。",
+    "Re-verify (复验) an answered notice: --passed closes it, --failed reopens it with a new deadline.":
+        "复验已反馈的整改通知书。--passed 通过并办结，--failed 不通过并重新限期整改。",
+    "The notice number.": "整改通知书编号。",
+    "The re-verification's result.": "复验结果。",
+    "What the re-verification found.": "复验情况。",
+    "New deadline (YYYY-MM-DD) when it failed.": "复验不通过时新的整改期限（YYYY-MM-DD）。",
+
+    # review
+    "Graded leader review (分级点评) of organisations.": "对组织的分级点评。",
+    "Record a leader's review of an organisation: achievements, problems, direction.":
+        "记录领导对组织的点评：成绩、问题、今后努力方向。",
+    "The organisation reviewed.": "被点评的组织（组织编码）。",
+    "Who reviews (点评人), e.g. 党委书记 王建国.": "点评人，如 党委书记 王建国。",
+    "成绩.": "成绩。",
+    "问题.": "问题。",
+    "今后努力方向.": "今后努力方向。",
+    "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
+
+    # import
+    "Import organisations, ledger entries, findings or ratings from CSV or Excel.":
+        "从 CSV 或 Excel 导入组织、台账、督查发现或测评。",
+    "Organisations (党委/党总支/党支部/党小组): added, or updated by code.":
+        "导入组织（党委/党总支/党支部/党小组）。按编码新增或更新。",
+    "A .csv or .xlsx file (see `bastion import template`).": "一个 .csv 或 .xlsx 文件（见 `bastion import template`）。",
+    "Import the file although the same file (by content) was imported before.":
+        "即使同一文件（按内容判断）此前已导入过，仍然导入。",
+    "Ledger entries (台账): meetings, study, volunteer hours, deeds …": "导入台账。会议、学习、志愿服务时长、先进事迹等。",
+    "Check findings (检查发现): deductions and veto items against indicators.":
+        "导入督查发现（检查发现）。对照指标的扣分项和一票否决项。",
+    "Ratings (测评): ballot scores or levels from members, peers, superiors …":
+        "导入测评。党员群众、其他支部书记、上级等所投测评票的分数或评价等级。",
+    "Write an import template (header, an example row and, in Excel, a sheet 说明 of the columns).":
+        "生成导入模板。含表头和一行示例；Excel 模板另有说明各列的“说明”工作表。",
+    "organizations, ledger, findings or ratings.":
+        "导入类型：organizations（组织）、ledger（台账）、findings（督查发现）或 ratings（测评）。",
+    "Where to write it: .xlsx or .csv.": "模板写到哪里：.xlsx 或 .csv 文件。",
+
+    # audit
+    "The audit trail: verify its hash chain.": "审计日志：核验其哈希链。",
+    "Recompute the audit trail's hash chain: exit 1 naming the first row that was changed or removed.":
+        "重新计算审计日志的哈希链。有记录被修改或删除时，指出第一条，退出码为 1。",
+    "Every tenant's chain (and the rows of no tenant).": "核验所有单位的哈希链（以及不属于任何单位的记录）。",
+}
