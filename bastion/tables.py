@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ INCENTIVES = (
 
 def _figure(value: Any) -> str:
     """A stored or recomputed figure of a verified period: — where there is none, a list joined, a number as it is."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, bool):
         return tr("是", "yes") if value else tr("否", "no")

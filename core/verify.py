@@ -286,5 +286,3 @@ def summary(found: Verification, *, first: int = 10) -> dict[str, Any]:
             "lines": done["lines"], "corrections": done["corrections"], "differences": len(found.differences),
             "first": done["differences"][:first]}
 
-
-__all__: Iterable[str] = ("Verification", "verify_period", "summary", "DIFFERENCE_COLUMNS")

@@ -3,7 +3,7 @@ again it gives what is stored — or each difference, named."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, update
@@ -17,8 +17,16 @@ from bastion.core.db import transaction
 from bastion.core.engine import resolve_targets
 from bastion.core.errors import BastionError
 from bastion.core.ledger import service as ledger_service
-from bastion.core.models import (AuditEvent, Evaluation, EvaluationLine, LedgerEntry, Lease, Organization, Rating,
-                                 utcnow)
+from bastion.core.models import (
+    AuditEvent,
+    Evaluation,
+    EvaluationLine,
+    Lease,
+    LedgerEntry,
+    Organization,
+    Rating,
+    utcnow,
+)
 from bastion.core.periods import Period
 from bastion.core.results import explain, read_results
 from bastion.core.stages import service as stages
@@ -71,7 +79,7 @@ def line_of(engine, cycle, key: str, org_code: str, indicator: str) -> float:
 
 
 def test_the_published_periods_of_a_year_verify_identical_reading_only(engine, registry, ctx):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", auto_confirm=True, branches=12)
+    _, cycle = factories.enterprise(engine, registry, "acme", auto_confirm=True, branches=12)
     for stage, key, on in (("quarterly", "2026-Q1", date(2026, 4, 3)), ("half_year", "2026-H1", date(2026, 7, 3)),
                            ("annual", "2026", date(2027, 1, 10))):
         assert stages.run_stage(ctx, cycle, stage, period=key, on=on).status == "succeeded"
@@ -92,7 +100,7 @@ def test_the_published_periods_of_a_year_verify_identical_reading_only(engine, r
 
 
 def test_the_annual_stage_ends_by_verifying_and_records_the_outcome(engine, registry, ctx):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=8)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=8)
     assert stages.run_stage(ctx, cycle, "annual", period="2026", on=date(2027, 1, 10)).status == "awaiting_review"
     with engine.connect() as conn:
         first = read_results(conn, cycle.id, "2026").iloc[0]
@@ -129,7 +137,7 @@ def _org_id(engine, code: str) -> int:
 
 @pytest.mark.parametrize("tamper", ["delete", "update"])
 def test_a_fact_changed_behind_a_published_score_is_named(engine, registry, tamper):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=10)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=10)
     publish(engine, registry, cycle, "2026-H1")
     code, indicator, ledger_type, points = _ledger_line(engine, cycle, "2026-H1")
     e = LedgerEntry.__table__.c
@@ -198,7 +206,7 @@ def test_a_fact_recorded_after_publication_changes_nothing_published_and_correct
 
 
 def test_drafts_a_fact_recorded_since_outdates_are_not_published(engine, registry):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=6)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=6)
     scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
     org = int(read_results(engine.connect(), cycle.id, "2026-Q1").iloc[0].org_id)
     with transaction(engine) as session:
@@ -217,7 +225,7 @@ def test_drafts_a_fact_recorded_since_outdates_are_not_published(engine, registr
                                                           ("annual", "2026", date(2027, 1, 10), False)])
 def test_a_stage_scores_again_when_a_fact_comes_in_while_it_scores(engine, registry, ctx, monkeypatch, stage, key,
                                                                    on, auto):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=6, auto_confirm=auto)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=6, auto_confirm=auto)
     real, calls = scoring.score_period, []
 
     def score_and_a_fact_arrives(*args, **kwargs):
@@ -244,7 +252,7 @@ def test_a_stage_scores_again_when_a_fact_comes_in_while_it_scores(engine, regis
 
 
 def test_only_a_closed_period_is_verified(engine, registry):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=4)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=4)
     with pytest.raises(BastionError, match="考核期 2026-Q2 尚未评分"):
         verify_period(engine, cycle=cycle, period_key="2026-Q2", registry=registry)
     scoring.score_period(engine, cycle=cycle, period_key="2026-Q2", registry=registry, actor="test")
@@ -253,7 +261,7 @@ def test_only_a_closed_period_is_verified(engine, registry):
 
 
 def test_a_line_removed_from_the_stored_results_is_named(engine, registry):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=5)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=5)
     publish(engine, registry, cycle, "2026")
     line, ev = EvaluationLine.__table__.c, Evaluation.__table__.c
     with engine.begin() as conn:
@@ -276,7 +284,7 @@ def test_the_facts_recorded_before_the_migration_get_the_moment_the_database_can
     from bastion.core import audit, db
     from bastion.core.models import Finding, as_utc
 
-    LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:
@@ -324,9 +332,9 @@ def test_the_facts_recorded_before_the_migration_get_the_moment_the_database_can
 
 
 def test_a_target_adjusted_after_publication_counts_in_the_open_periods_only(engine, registry):
-    tenant, cycle = factories.enterprise(engine, registry, "acme", branches=6)
+    _, cycle = factories.enterprise(engine, registry, "acme", branches=6)
     publish(engine, registry, cycle, "2026-H1")
-    code, indicator, _, points = _ledger_line(engine, cycle, "2026-H1")
+    code, indicator, _, _ = _ledger_line(engine, cycle, "2026-H1")
     with transaction(engine) as session:
         cycles.set_target(session, cycle=cycle, indicator_code=indicator, value=999, reason="年中上调", actor="admin",
                           org_code=code)
