@@ -280,9 +280,10 @@ def _plain(value: Any) -> Any:
 
 
 def summary(found: Verification, *, first: int = 10) -> dict[str, Any]:
-    """A short account for a stage run's detail: identical or not, how many differences and the first few."""
+    """A short account for a stage run's detail: identical or not, how many differences and the first few (no moment:
+    the same stage run twice records the same account)."""
     done = found.as_dict()
-    return {"identical": done["identical"], "facts_until": done["facts_until"], "organizations": done["organizations"],
-            "lines": done["lines"], "corrections": done["corrections"], "differences": len(found.differences),
+    return {"identical": done["identical"], "organizations": done["organizations"], "lines": done["lines"],
+            "corrections": done["corrections"], "differences": len(found.differences),
             "first": done["differences"][:first]}
 
