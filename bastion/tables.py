@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,27 @@ def branch_incentive_fields(records: list[dict[str, Any]], *, pool: bool, by_mem
               "multiplier": any(r["multiplier"] is not None for r in records),
               "barred_until": any(r["barred_until"] is not None for r in records)}
     return tuple(f for f in BRANCH_INCENTIVES if wanted.get(f.key, True))
+
+
+def _figure(value: Any) -> str:
+    """A stored or recomputed figure of a verified period: — where there is none, a list joined, a number as it is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return tr("是", "yes") if value else tr("否", "no")
+    if isinstance(value, (list, tuple)):
+        return "；".join(str(v) for v in value) or "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+DIFFERENCES = (
+    Field("org_code", "编码", "Code", "code"),
+    Field("org_name", "组织", "Organisation"),
+    Field("indicator_code", "指标", "Indicator", "code"),
+    Field("field", "项目", "Field", words=words.VERIFIED_FIELD),
+    Field("stored", "已存", "Stored", "prose", show=_figure),
+    Field("recomputed", "重算", "Recomputed", "prose", show=_figure),
+)
 
 
 def incentive_style(record: dict[str, Any]) -> str | None:
@@ -153,5 +175,19 @@ def stage_summary(detail: dict[str, Any]) -> str:
     if "organizations" in detail:
         bulletin = Path(detail["bulletin"]).name if detail.get("bulletin") else ""
         return tr(f"{detail['organizations']} 个党支部，奖惩 {detail.get('awards', 0)} 项，通报 {bulletin}",
-                  f"{detail['organizations']} branches, {detail.get('awards', 0)} incentive(s), bulletin {bulletin}")
+                  f"{detail['organizations']} branches, {detail.get('awards', 0)} incentive(s), bulletin {bulletin}") \
+            + verified_summary(detail.get("verify"))
     return ""
+
+
+def verified_summary(verified: dict[str, Any] | None) -> str:
+    """How the annual stage's verification of its published results came out (``core.verify.summary``), as a
+    clause of :func:`stage_summary`: empty when there was none."""
+    if not verified:
+        return ""
+    if verified.get("error"):
+        return tr(f"；核验未完成：{verified['error']}", f"; not verified: {verified['error']}")
+    if verified["identical"]:
+        return tr("；核验一致", "; verified: identical")
+    return tr(f"；核验不一致：{verified['differences']} 处差异（bastion verify 列出）",
+              f"; verified: {verified['differences']} difference(s) (bastion verify lists them)")

@@ -142,8 +142,9 @@ def source_quorum(readers: Iterable[Reader], source: str) -> int | None:
 # A rating answers a question the cycle's scheme asks of its source (:func:`questions`): the overall
 # score, a score on an indicator whose rule reads ratings on it, or a level (优秀/良好/…) of a qualitative
 # indicator — a score 0–100 for a scored question, one of the rule's levels for a qualitative one. A
-# rating dated outside any open year of the tenant is refused (:func:`bastion.core.periods.years`). A ballot is
-# answered through :func:`submit_ballot`; an imported rating through :func:`rating_problems`.
+# rating dated outside the tenant's open years, or in a period whose results are under review or published, is
+# refused (:func:`bastion.core.periods.date_problems`). A ballot is answered through :func:`submit_ballot`; an
+# imported rating through :func:`rating_problems`.
 
 WHAT = ("测评", "ratings")
 FIELDS = {"date": ("日期", "date"), "indicator_code": ("指标", "indicator"), "score": ("分数", "score"),
@@ -350,7 +351,10 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
 
     ``indicator_code`` chooses the question (:func:`questions`; None: the overall score). A
     ballot already submitted, or whose period is under review or published, is refused, and so is a
-    rater who no longer holds the rater role (the ballot stays assigned; a new grant reopens it).
+    rater who no longer holds the rater role (the ballot stays assigned; a new grant reopens it). The rating
+    is dated today, kept inside the ballot's period (:func:`periods.dated_inside`); a day that falls in a
+    shorter period already closed (the year's ballot once its fourth quarter is published) is refused by the
+    rule every fact is dated by (:func:`periods.date_problems`).
     """
     require(session.connection(), principal, Action.rate)
     ballot = _own_ballot(session, principal, ballot_id)
@@ -367,14 +371,18 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     if indicator_code not in asked:
         raise _not_asked(ballot.source, indicator_code, asked.values()).error()
     score, level = _answer(asked[indicator_code], score, level)
+    day = periods.dated_inside(periods.Period.parse(ballot.period), today)
+    refuse(periods.date_problems(periods.years(session, ballot.tenant_id, within=cycle), day, what=WHAT,
+                                 field=FIELDS["date"]))
+    now = utcnow()
     rating = Rating(tenant_id=ballot.tenant_id, org_id=ballot.org_id, source=ballot.source,
                     rater=principal.username, indicator_code=indicator_code, score=score, level=level,
-                    date=periods.dated_inside(periods.Period.parse(ballot.period), today), note=note.strip())
+                    date=day, note=note.strip(), recorded_at=now)
     session.add(rating)
     session.flush()
     b = Ballot.__table__.c
     taken = conn.execute(update(Ballot.__table__).where(b.id == ballot.id, b.rating_id.is_(None))
-                         .values(rating_id=rating.id, submitted_at=utcnow())).rowcount
+                         .values(rating_id=rating.id, submitted_at=now)).rowcount
     if taken != 1:  # submitted meanwhile in another session: this transaction is rolled back by the caller
         raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",
                           f"ballot {ballot_id} was submitted already: a ballot is submitted once"))

@@ -159,7 +159,7 @@ def _conclude_again(conn, cycle: Cycle, period: str) -> pd.DataFrame:
     concluded = conclude(scheme, sums[["org_id", "code", "level"]],
                          sums.set_index("org_id")[["base", "bonus", "assessed_points", "vetoed", "veto_reasons"]],
                          Period.parse(period), barred)
-    tree = read_tree(conn, cycle.tenant_id) if rolled_levels else None
+    tree = read_tree(conn, cycle.tenant_id, evaluated=(cycle.id, period)) if rolled_levels else None
     concluded, rolled = roll_up(scheme, concluded, tree, Period.parse(period), barred)
     if not rolled.empty:
         ids = dict(zip(sums["org_id"], sums["evaluation_id"]))

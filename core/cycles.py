@@ -10,7 +10,7 @@ from .contributions import CycleEvent
 from .periods import Period
 from .errors import Ambiguous, BadValue, BastionError, Conflict, NotFound
 from .i18n import tr
-from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is
+from .models import Cycle, Evaluation, EvaluationStatus, Indicator, Organization, Target, Tenant, code_is, utcnow
 from .registry import Registry
 from .scheme import Scheme
 from .tenants import enabled_plugins, resolve_tenant
@@ -164,7 +164,11 @@ def cycle_scheme(cycle: Cycle) -> Scheme:
 
 def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: float, reason: str, actor: str,
                org_code: str | None = None, category: str | None = None) -> Target:
-    """Adjust a target for one branch (or one category), recording why (因地制宜调整目标)."""
+    """Adjust a target for one branch (or one category), recording why (因地制宜调整目标).
+
+    Each adjustment is a row of its own, stamped when it was set; the latest one wins
+    (``engine.resolve_targets``). A period under review or published keeps the targets set up to its scoring
+    (``scoring.facts_until``): an adjustment counts in the periods still open."""
     if not reason.strip():
         raise BastionError(tr("调整目标值须写明理由", "a target adjustment needs a reason"))
     if (org_code is None) == (category is None):
@@ -182,12 +186,12 @@ def set_target(session: Session, *, cycle: Cycle, indicator_code: str, value: fl
         if org is None:
             raise NotFound(tr(f"没有组织 {org_code!r}", f"no organisation {org_code!r}"))
         org_id = org.id
-    existing = session.exec(select(Target).where(Target.cycle_id == cycle.id, Target.indicator_id == indicator.id,
-                                                 Target.org_id == org_id, Target.category == category)).first()
-    old = None if existing is None else {"value": existing.value, "reason": existing.reason}
-    target = existing or Target(cycle_id=cycle.id, indicator_id=indicator.id, org_id=org_id, category=category,
-                                value=value)
-    target.value, target.reason, target.set_by = value, reason, actor
+    latest = session.exec(select(Target).where(Target.cycle_id == cycle.id, Target.indicator_id == indicator.id,
+                                               Target.org_id == org_id, Target.category == category)
+                          .order_by(Target.id.desc())).first()
+    old = None if latest is None else {"value": latest.value, "reason": latest.reason}
+    target = Target(cycle_id=cycle.id, indicator_id=indicator.id, org_id=org_id, category=category, value=value,
+                    reason=reason, set_by=actor, set_at=utcnow())
     session.add(target)
     session.flush()
     audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="adjust", entity="target", entity_id=target.id,

@@ -13,6 +13,9 @@ A period's results move one way::
   drafts (the periods that need no review, or an office publishing by hand); it does not publish
   reviewed results — that takes a leader's ``confirm``.
 - ``correct`` changes a point in any state but unscored, as an audited correction.
+- ``publish`` and ``review`` close the period to new facts: they refuse drafts that a fact of the period
+  recorded (or a target adjusted) since they were scored outdates (``scoring.refuse_outdated``), so a closed
+  period stands on the facts recorded up to its closing — its frozen inputs (``scoring.facts_until``).
 
 Publishing or confirming what is already published is not an error: the same request twice acts
 once. Every transition holds the period's lease (:func:`changing`, ``core.locks``) from its first

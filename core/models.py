@@ -207,9 +207,14 @@ class Target(SQLModel, table=True):
 
 
 class LedgerEntry(SQLModel, table=True):
-    """A ledger record (台账): a meeting, study session, volunteer hours, a deed, a model …"""
+    """A ledger record (台账): a meeting, study session, volunteer hours, a deed, a model …
 
-    __table_args__ = (Index("ix_ledgerentry_tenant_date", "tenant_id", "date"),)
+    Like every fact (findings, ratings), it carries when it was recorded (``recorded_at``, UTC, set by the
+    service that writes it, never by the user): a closed period is scored from the facts recorded up to its
+    scoring (``scoring.frozen_inputs``)."""
+
+    __table_args__ = (Index("ix_ledgerentry_tenant_date", "tenant_id", "date"),
+                      Index("ix_ledgerentry_tenant_recorded", "tenant_id", "recorded_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
@@ -255,7 +260,8 @@ class Check(SQLModel, table=True):
 class Finding(SQLModel, table=True):
     """A problem found by a check; it may deduct points from an indicator or trigger a veto."""
 
-    __table_args__ = (Index("ix_finding_tenant_date", "tenant_id", "date"),)
+    __table_args__ = (Index("ix_finding_tenant_date", "tenant_id", "date"),
+                      Index("ix_finding_tenant_recorded", "tenant_id", "recorded_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
@@ -265,12 +271,14 @@ class Finding(SQLModel, table=True):
     indicator_code: str | None = Field(default=None, max_length=64)
     deduction: float = 0.0
     description: str = ""
+    recorded_at: datetime = _when(default_factory=utcnow)  # when it was recorded (UTC), as a ledger entry's
 
 
 class Rating(SQLModel, table=True):
     """A ballot or appraisal of a branch (民主测评/互评/考评/述职评议): a score or a level."""
 
-    __table_args__ = (Index("ix_rating_tenant_date", "tenant_id", "date"),)
+    __table_args__ = (Index("ix_rating_tenant_date", "tenant_id", "date"),
+                      Index("ix_rating_tenant_recorded", "tenant_id", "recorded_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
@@ -282,6 +290,7 @@ class Rating(SQLModel, table=True):
     level: str | None = Field(default=None, max_length=16)  # e.g. 优秀/良好/一般/较差 or A–D
     date: date
     note: str = ""
+    recorded_at: datetime = _when(default_factory=utcnow)  # when it was recorded (UTC), as a ledger entry's
 
 
 # --- results -------------------------------------------------------------------------------
@@ -312,6 +321,7 @@ class Evaluation(SQLModel, table=True):
     rank: int
     tier: str = Field(max_length=32)
     status: str = Field(default="draft", max_length=16)  # EvaluationStatus
+    # When the run took its facts: it scored those recorded up to this moment (a closed period's frozen inputs).
     scored_at: datetime = _when(default_factory=utcnow)
     published_at: datetime | None = _when(default=None, nullable=True)  # first publication; kept when published again
 

@@ -6,16 +6,16 @@ months for 月评价, quarters for 季通报, halves for 半年检查 — and al
 
 Where a period stands comes from its results: it is **open** while it has none or only drafts,
 **under review** (领导审核) once its drafts were put to the leaders, and **published** after. A
-period under review or published is **closed**: nothing recorded for it counts any more (ratings,
-self-assessments, ledger entries of a closed year). Every page, stage, importer and command asks
-these functions, never the evaluation table itself.
+period under review or published is **closed**: it is scored from the facts recorded up to its scoring, and a
+fact dated in it is refused (ratings, self-assessments, ledger entries, findings: :func:`date_problems`). Every
+page, stage, importer and command asks these functions, never the evaluation table itself.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -216,35 +216,60 @@ def is_closed(conn: Connection, cycle_id: int, key: str) -> bool:
     return bool(statuses(conn, cycle_id, key) & {EvaluationStatus.reviewed.value, EvaluationStatus.published.value})
 
 
-# --- dating facts: into which years a ledger entry, a finding or a rating may still be recorded ------------
+# --- dating facts: into which years and periods a ledger entry, a finding or a rating may still be recorded ------
 #
-# The rule every recorded fact shares — ledger entries (台账), findings (检查发现), ratings (测评): its date.
+# The rule every recorded fact shares — ledger entries (台账), findings (检查发现), ratings (测评), self-assessments
+# (自评): its date.
 #
 # A fact counts for the periods its date falls in, all of one year. So it is taken only into a year the
-# tenant assesses (a cycle, 考核年度, is open for it) and only while that year's own results are neither
-# under the leaders' review nor published (:func:`is_closed`). A fact late for a
-# half-year already published is taken: it still counts for the year.
+# tenant assesses (a cycle, 考核年度, is open for it), and only while no period its date falls in is closed —
+# under the leaders' review or published (:func:`is_closed`): a closed period is scored from the facts
+# recorded up to the moment its results took them (``scoring.facts_until``), so a fact recorded for it later
+# would never count there, and is refused with the reason — a ledger entry of March once the first quarter is
+# published, say, although the half-year and the year are still open. (What such a period should have counted
+# is put right by a correction, ``bastion correct``.)
 #
-# An entry point working inside one cycle (the branch workspace, the inspectors' form) takes facts of that
-# cycle's year only; the importer takes any year the tenant has a cycle for. Each concept's rule
-# (:mod:`bastion.core.ledger.service`, :mod:`bastion.core.inspection.service`, :mod:`bastion.core.ballots`)
-# starts with this one.
+# An entry point working inside one cycle (the branch workspace, the inspectors' form, a ballot) takes facts of
+# that cycle's year only; the importer takes any year the tenant has a cycle for. Each concept's rule
+# (:mod:`bastion.core.ledger.service`, :mod:`bastion.core.inspection.service`, :mod:`bastion.core.ballots`) starts
+# with this one.
 
 DATE = ("日期", "date")
+
+_CLOSED = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
 
 @dataclass(frozen=True)
 class Years:
-    """Where the tenant's years stand: the cycle of each year, the years closed to new facts and, for an entry
-    point working inside one cycle, that cycle's year (the only one it takes)."""
+    """Where the tenant's years stand: the cycle of each year, the years closed to new facts, the periods
+    closed to them (year → its periods under review or published, in time order) and, for an entry point
+    working inside one cycle, that cycle's year (the only one it takes)."""
 
     cycles: Mapping[int, Cycle]
     closed: frozenset[int]
     within: int | None = None
+    closed_periods: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)
 
     def cycle(self, day: date | None) -> Cycle | None:
         """The cycle ``day`` falls in, if the tenant has one for its year."""
         return None if day is None else self.cycles.get(day.year)
+
+    def closed_for(self, day: date) -> list[Period]:
+        """The closed periods ``day`` falls in (a fact dated ``day`` would be late for them)."""
+        return [p for p in self.closed_periods.get(day.year, ()) if p.contains(day)]
+
+
+def closed_periods(conn: Connection, cycle_ids: Iterable[int]) -> dict[int, tuple[Period, ...]]:
+    """Cycle id → its periods whose results are under the leaders' review or published, in time order."""
+    ids = sorted(set(cycle_ids))
+    if not ids:
+        return {}
+    e = Evaluation.__table__.c
+    found: dict[int, list[str]] = {}
+    for cycle_id, key in conn.execute(select(e.cycle_id, e.period).where(e.cycle_id.in_(ids), e.status.in_(_CLOSED))
+                                      .distinct()):
+        found.setdefault(cycle_id, []).append(key)
+    return {cycle_id: tuple(Period.parse(k) for k in in_time_order(keys)) for cycle_id, keys in found.items()}
 
 
 def years(session: Session, tenant_id: int, *, within: Cycle | None = None,
@@ -257,9 +282,10 @@ def years(session: Session, tenant_id: int, *, within: Cycle | None = None,
         if only is not None:
             query = query.where(Cycle.year.in_(sorted(set(only))))
         cycles = {c.year: c for c in session.exec(query).all()}
-    conn = session.connection()
-    closed = frozenset(year for year, c in cycles.items() if is_closed(conn, c.id, str(year)))
-    return Years(cycles, closed, None if within is None else within.year)
+    by_cycle = closed_periods(session.connection(), (c.id for c in cycles.values()))
+    shut = {year: by_cycle.get(c.id, ()) for year, c in cycles.items()}
+    closed = frozenset(year for year, keys in shut.items() if any(p.months == 12 for p in keys))
+    return Years(cycles, closed, None if within is None else within.year, shut)
 
 
 def date_problems(years: Years, day: date | None, *, what: tuple[str, str], field: tuple[str, str] = DATE,
@@ -281,4 +307,13 @@ def date_problems(years: Years, day: date | None, *, what: tuple[str, str], fiel
         return [Problem(key, tr(*field), tr(f"{day.year} 年度考核结果已在审核或已发布：该年度{what[0]}已关闭",
                                              f"the {day.year} results are under review or published: "
                                              f"the year's {what[1]} are closed"), conflict=True)]
+    late = years.closed_for(day)
+    if late:
+        keys = "、".join(f"{p.key}（{p.label}）" for p in late)
+        return [Problem(key, tr(*field), tr(
+            f"{day.isoformat()} 在考核期 {keys}内，该期考核结果已在审核或已发布：结果依据当时已记录的{what[0]}，"
+            f"不再接受该期迟到的{what[0]}（该期结果如有错误，请用 bastion correct 更正）",
+            f"{day.isoformat()} falls in period {', '.join(p.key for p in late)}, whose results are under review "
+            f"or published: they stand on the {what[1]} recorded by then, and a late one is not taken for it "
+            f"(correct a wrong result with bastion correct)"), conflict=True)]
     return []

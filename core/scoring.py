@@ -43,7 +43,7 @@ from .engine import (
     subtotals,
     validate_params,
 )
-from .errors import BastionError
+from .errors import BastionError, Conflict
 from .i18n import tr
 from .models import (
     AuditEvent,
@@ -58,6 +58,7 @@ from .models import (
     LedgerEntry,
     Organization,
     OrgLevel,
+    OrgSnapshot,
     Rating,
     Rectification,
     RectificationStatus,
@@ -87,35 +88,51 @@ class ScoreSummary:
 
 
 def read_branches(conn: Connection, tenant_id: int, *, org_id: int | None = None,
-                  levels: Iterable[str] = (OrgLevel.branch.value,)) -> pd.DataFrame:
+                  levels: Iterable[str] = (OrgLevel.branch.value,),
+                  evaluated: tuple[int, str] | None = None) -> pd.DataFrame:
     """The organisations a cycle scores: active ones at branch level (党支部), and at the other ``levels`` the
-    scheme assesses (only ``org_id``, when given)."""
+    scheme assesses (only ``org_id``, when given).
+
+    ``evaluated`` (a cycle id and a period key): the organisations the period's stored results are of instead,
+    as they were when it was scored (``core.snapshots``: code, name, level, parent, category, member count,
+    secretary and term; their first secretary and staff counts, which the snapshot does not keep, as they are
+    now) — a closed period's (:func:`facts_until`)."""
     o = Organization.__table__.c
-    query = (select(o.id.label("org_id"), o.code, o.name, o.level, o.category, o.parent_id, o.secretary,
-                    o.secretary_term_end, o.first_secretary, o.member_count, o.staff_count, o.party_staff_count)
-             .where(o.tenant_id == tenant_id, o.level.in_(list(levels)), o.active.is_(True))
-             .order_by(o.code))
+    kept = ("code", "name", "level", "category", "parent_id", "secretary", "secretary_term_end", "member_count")
+    live = ("first_secretary", "staff_count", "party_staff_count")
+    if evaluated is None:
+        query = (select(o.id.label("org_id"), *(o[c] for c in kept), *(o[c] for c in live))
+                 .where(o.tenant_id == tenant_id, o.level.in_(list(levels)), o.active.is_(True)))
+    else:
+        e, snap = Evaluation.__table__.c, OrgSnapshot.__table__.c
+        query = (select(o.id.label("org_id"), *(snap[c] for c in kept), *(o[c] for c in live))
+                 .join_from(Evaluation.__table__, OrgSnapshot.__table__,
+                            (snap.cycle_id == e.cycle_id) & (snap.period == e.period) & (snap.org_id == e.org_id))
+                 .join(Organization.__table__, o.id == e.org_id)
+                 .where(e.cycle_id == evaluated[0], e.period == evaluated[1]))
     if org_id is not None:
         query = query.where(o.id == org_id)
-    orgs = pd.read_sql(query, conn)
+    orgs = pd.read_sql(query.order_by(query.selected_columns.code), conn)
     orgs["secretary_term_end"] = pd.to_datetime(orgs["secretary_term_end"])
     orgs["category"] = orgs["category"].fillna("")
     return orgs
 
 
-def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int | None = None) -> Facts:
+def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int | None = None,
+               recorded_until: datetime | None = None) -> Facts:
     """The period's ledger entries, findings and ratings, one streamed query each (``bulk_read.read_window``).
 
     Millions of rows are read in chunks straight into typed columns: ids as int32 when they fit, the
     ledger's ``type`` as a categorical, and each distinct text value is one shared string, so no
     Python object per value outlives the chunk it was fetched in. Rows come ordered by branch, the
     engine's order (no sorted copy later). A half-year or longer covers most of a tenant's rows: its
-    facts are read by a table scan.
+    facts are read by a table scan. ``recorded_until``: only the facts recorded up to that moment (a
+    closed period's frozen inputs, :func:`facts_until`).
     """
     def facts_of(model: type, *columns: str, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
         return read_window(conn, model.__table__, columns, tenant_id=tenant_id, start=period.start, end=period.end,
                            most_rows=period.months >= 6, sort_by="org_id", categorical=categorical,
-                           org_id=org_id)
+                           org_id=org_id, recorded_until=recorded_until)
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
@@ -124,11 +141,15 @@ def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int 
     )
 
 
-def read_target_rows(conn: Connection, cycle_id: int) -> pd.DataFrame:
+def read_target_rows(conn: Connection, cycle_id: int, *, set_until: datetime | None = None) -> pd.DataFrame:
+    """The cycle's target rows in the order they were set (the latest of a kind wins, ``engine.resolve_targets``);
+    ``set_until``: those set up to that moment (a closed period's, :func:`facts_until`)."""
     t, i = Target.__table__.c, Indicator.__table__.c
     query = (select(i.code.label("indicator_code"), t.category, t.org_id, t.value)
              .join_from(Target.__table__, Indicator.__table__, t.indicator_id == i.id)
              .where(t.cycle_id == cycle_id).order_by(t.id))
+    if set_until is not None:
+        query = query.where(t.set_at <= set_until)
     return pd.read_sql(query, conn)
 
 
@@ -140,8 +161,10 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types, and the
     organisations barred from the advanced selection in the period (``incentives.barred_orgs``).
 
-    ``org_id`` reads one branch's only: its progress so far (``workspace.read_progress``) is scored
-    by the same steps as a stage scores the whole tenant."""
+    A closed period — under the leaders' review or published — is read from its frozen inputs: the facts
+    recorded and the targets set up to the moment its results took theirs (:func:`facts_until`), for the
+    organisations its results are of; an open one from everything recorded. ``org_id`` reads one branch's only: its progress so
+    far (``workspace.read_progress``) is scored by the same steps as a stage scores the whole tenant."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
     scheme = cycle_scheme(cycle)
@@ -152,34 +175,120 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     ledger_names = {code: c.item.name for code, c in registry.ledger_types(enabled).items()}
     levels = [OrgLevel.branch.value, *(rule.level for rule in scheme.levels)]
     with engine.connect() as conn:
-        orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels)
+        until = None if period.to_date else facts_until(conn, cycle, period)
+        evaluated = None if until is None else (cycle.id, period.key)
+        orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels, evaluated=evaluated)
         if not (orgs["level"] == OrgLevel.branch.value).any():
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))
-        tree = read_tree(conn, cycle.tenant_id) if scheme.levels and org_id is None else None
-        facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id)
-        target_rows = read_target_rows(conn, cycle.id)
+        tree = read_tree(conn, cycle.tenant_id, evaluated=evaluated) if scheme.levels and org_id is None else None
+        facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id, recorded_until=until)
+        target_rows = read_target_rows(conn, cycle.id, set_until=until)
         barred = incentives.barred_orgs(conn, cycle.tenant_id, period)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
                    tree=tree, ledger_names=ledger_names, barred=barred)
 
 
-def read_tree(conn: Connection, tenant_id: int) -> pd.DataFrame:
-    """Every active organisation of the tenant, for the roll-ups of the levels above the branch (``engine.roll_up``)."""
+def read_tree(conn: Connection, tenant_id: int, *, evaluated: tuple[int, str] | None = None) -> pd.DataFrame:
+    """Every active organisation of the tenant, for the roll-ups of the levels above the branch (``engine.roll_up``);
+    with ``evaluated`` (a cycle id and a period key), the tree as it was when that period was scored
+    (``core.snapshots``)."""
+    columns = ("code", "name", "level", "parent_id", "member_count")
+    if evaluated is not None:
+        snap = OrgSnapshot.__table__.c
+        return pd.read_sql(select(snap.org_id, *(snap[c] for c in columns))
+                           .where(snap.cycle_id == evaluated[0], snap.period == evaluated[1]), conn)
     o = Organization.__table__.c
-    return pd.read_sql(select(o.id.label("org_id"), o.code, o.name, o.level, o.parent_id, o.member_count)
+    return pd.read_sql(select(o.id.label("org_id"), *(o[c] for c in columns))
                        .where(o.tenant_id == tenant_id, o.active.is_(True)), conn)
+
+
+# --- frozen inputs -----------------------------------------------------------------------------
+
+CLOSED = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
+
+
+class Outdated(Conflict):
+    """Drafts scored before a fact of their period was recorded: scored again before they are published or put to
+    the leaders' review (:func:`refuse_outdated`)."""
+
+
+def facts_until(conn: Connection, cycle: Cycle, period: Period) -> datetime | None:
+    """The moment up to which a closed period's facts count; None while the period is open.
+
+    A period under the leaders' review or published is scored — verified (``core.verify``), or rescored by
+    whatever path — from its *frozen inputs*: the facts recorded up to the moment the run that scored its
+    results took its facts (``evaluation.scored_at``). Nothing recorded later counts there: a fact dated in it
+    is refused from then on (``periods.date_problems``), and its drafts are published, or put to the review,
+    only when no fact of the period was recorded after them (:func:`refuse_outdated`) — so these are the facts
+    recorded up to its publication. Drafts and unscored periods are scored from everything recorded."""
+    e = Evaluation.__table__.c
+    until = conn.execute(select(func.max(e.scored_at)).where(e.cycle_id == cycle.id, e.period == period.key,
+                                                             e.status.in_(CLOSED))).scalar()
+    return None if until is None else as_utc(until)
+
+
+FACT_TABLES = (("ledger", LedgerEntry, ("该期的 {n} 条台账", "{n} ledger entr(ies) of the period")),
+               ("finding", Finding, ("该期的 {n} 条检查发现", "{n} finding(s) of the period")),
+               ("rating", Rating, ("该期的 {n} 条测评", "{n} rating(s) of the period")))
+_SINCE = {kind: what for kind, _, what in FACT_TABLES} | {
+    "target": ("本年度 {n} 次目标值调整", "{n} target adjustment(s) of the cycle")}
+
+
+def recorded_since(conn: Connection, tenant_id: int, period: Period, since: datetime) -> dict[str, int]:
+    """How many of the period's facts of each kind (ledger, finding, rating) were recorded after ``since``.
+
+    Through each fact table's ``(tenant_id, recorded_at)`` index: the few rows recorded since, not the period's."""
+    found = {}
+    for kind, model, _ in FACT_TABLES:
+        table = model.__table__
+        t = table.c
+        query = (select(func.count()).select_from(table)
+                 .where(t.tenant_id == tenant_id, t.recorded_at > since, t.date >= period.start, t.date < period.end)
+                 .with_hint(table, f"INDEXED BY ix_{table.name}_tenant_recorded", "sqlite"))
+        if n := conn.execute(query).scalar():
+            found[kind] = int(n)
+    return found
+
+
+def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: str) -> None:
+    """Refuse to publish the period's drafts, or to put them to the leaders' review (``action``), when a fact of
+    the period was recorded, or a target of the cycle adjusted, after they were scored: :class:`Outdated`, saying
+    what and how to score again."""
+    e = Evaluation.__table__.c
+    scored = conn.execute(select(func.max(e.scored_at)).where(e.cycle_id == cycle.id, e.period == period.key)).scalar()
+    if scored is None:
+        return
+    scored = as_utc(scored)
+    newer = recorded_since(conn, cycle.tenant_id, period, scored)
+    t = Target.__table__.c
+    if adjusted := conn.execute(select(func.count()).where(t.cycle_id == cycle.id, t.set_at > scored)).scalar():
+        newer["target"] = int(adjusted)
+    if not newer:
+        return
+    zh = "、".join(_SINCE[kind][0].format(n=n) for kind, n in newer.items())
+    en = ", ".join(_SINCE[kind][1].format(n=n) for kind, n in newer.items())
+    verb = lifecycle.PURPOSES[action]
+    raise Outdated(tr(f"考核期 {period.key} 的考核结果评分于 {scored:%Y-%m-%d %H:%M:%S} UTC，其后又记录了{zh}："
+                      f"请先重新评分（bastion score --period {period.key}），再{verb[0]}",
+                      f"the results of period {period.key} were scored at {scored:%Y-%m-%d %H:%M:%S} UTC, and "
+                      f"{en} were recorded since: score it again (bastion score --period {period.key}) before "
+                      f"{verb[1]}"))
 
 
 def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
                  actor: str) -> ScoreSummary:
-    """Score a period and store it as draft results, replacing the period's earlier drafts."""
+    """Score a period and store it as draft results, replacing the period's earlier drafts.
+
+    The results are stamped with the moment the run took its facts (``scored_at``), taken before reading them:
+    publishing them later is refused if a fact of the period was recorded after it (:func:`refuse_outdated`)."""
     period = in_cycle(cycle, period_key)
     with lifecycle.changing(engine, cycle, period.key, "score", actor=actor):
+        taken = utcnow()
         inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
         with transaction(engine) as session:
             lifecycle.fence(session.connection(), cycle, period.key, "score")
-            evaluations = write_scores(session, cycle=cycle, inputs=inputs)
+            evaluations = write_scores(session, cycle=cycle, inputs=inputs, scored_at=taken)
             audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="score", entity="cycle",
                          entity_id=cycle.id, new={"period": period.key, "organizations": len(evaluations)})
     with Session(engine) as session:
@@ -198,7 +307,7 @@ def summarize(cycle: Cycle, period: Period, evaluations: pd.DataFrame) -> ScoreS
 
 
 def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
-                 slices: Iterable[pd.DataFrame] | None = None) -> pd.DataFrame:
+                 slices: Iterable[pd.DataFrame] | None = None, scored_at: datetime | None = None) -> pd.DataFrame:
     """Score ``inputs`` and replace the period's draft results with them, in ``session``'s transaction.
 
     Lines are written slice by slice as the engine produces them (``slices`` defaults to
@@ -207,7 +316,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     its total, grade, rank and tier in one bulk update once every slice is scored. The block
     subtotals (:func:`engine.block_subtotals` of each slice, a few rows per branch) are inserted
     in bulk after the last slice, while the spool's helper still writes the last lines. Returns
-    the evaluations (:func:`engine.conclude`).
+    the evaluations (:func:`engine.conclude`). ``scored_at``: the moment ``inputs`` were read (now by default).
     """
     conn = session.connection()
     ev_t, line_t, block_t = Evaluation.__table__, EvaluationLine.__table__, BlockSubtotal.__table__
@@ -218,7 +327,7 @@ def write_scores(session: Session, *, cycle: Cycle, inputs: Inputs,
     conn.execute(delete(line_t).where(line_t.c.evaluation_id.in_(old_ids)))
     conn.execute(delete(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period))
 
-    ids = _insert_evaluations(conn, cycle, inputs)
+    ids = _insert_evaluations(conn, cycle, inputs, scored_at or utcnow())
     snapshots.take(conn, tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period)
     sums, blocks = [], []
     with batch_writer(conn, line_t, expected_rows=len(inputs.orgs) * len(inputs.params),
@@ -251,7 +360,7 @@ def write_rollup_lines(conn: Connection, rolled: pd.DataFrame, ids: pd.Series) -
     })
 
 
-def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Series:
+def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs, scored_at: datetime) -> pd.Series:
     """A draft evaluation per branch, its figures still empty; returns the ids by ``org_id``."""
     ev_t = Evaluation.__table__
     n = len(inputs.orgs)
@@ -263,7 +372,7 @@ def _insert_evaluations(conn: Connection, cycle: Cycle, inputs: Inputs) -> pd.Se
         "base_points": [0.0] * n, "bonus_points": [0.0] * n, "total": [0.0] * n, "vetoed": [False] * n,
         "veto_reasons": [[]] * n, "grade": [""] * n, "advanced_eligible": [False] * n, "rank": [0] * n,
         "tier": [""] * n, "status": [EvaluationStatus.draft.value] * n,
-        "scored_at": [pd.Timestamp.now(tz="UTC").to_pydatetime()] * n,
+        "scored_at": [as_utc(scored_at).astimezone(UTC)] * n,
     })
     rows = conn.execute(select(ev_t.c.org_id, ev_t.c.id).where(ev_t.c.cycle_id == cycle.id,
                                                                ev_t.c.period == inputs.period.key)).all()
@@ -346,6 +455,8 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
     with lifecycle.changing(engine, cycle, period.key, action, actor=actor), transaction(engine) as session:
         conn = session.connection()
         lifecycle.fence(conn, cycle, period.key, action)
+        if action == "publish":  # confirmed results were reviewed as they are: no fact of theirs came since
+            refuse_outdated(conn, cycle, period, action=action)
         ev_t = Evaluation.__table__
         published_at = publication(conn, cycle, period, now=now or utcnow())
         awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,

@@ -90,6 +90,26 @@ RESULT_STATUS: dict[str, Pair] = {
     "published": ("已发布", "published"),
 }
 
+VERIFIED_FIELD: dict[str, Pair] = {  # what a difference of a verified period names (core.verify)
+    "result": ("考核结果", "result"),
+    "line": ("考核行", "line"),
+    "points": ("得分", "points"),
+    "points_before_correction": ("更正前得分", "points before the correction"),
+    "veto": ("否决", "veto"),
+    "assessed": ("本期考核", "assessed"),
+    "base_points": ("基本分", "base points"),
+    "bonus_points": ("加分", "bonus points"),
+    "total": ("总分", "total"),
+    "assessed_points": ("本期考核分值", "points assessed"),
+    "rate": ("得分率", "rate"),
+    "grade": ("等次", "grade"),
+    "advanced_eligible": ("可评先进", "advanced eligible"),
+    "rank": ("名次", "rank"),
+    "tier": ("档次", "tier"),
+    "vetoed": ("一票否决", "vetoed"),
+    "veto_reasons": ("否决理由", "veto reasons"),
+}
+
 CYCLE_STATUS: dict[str, Pair] = {
     "open": ("进行中", "open"),
     "awaiting_review": ("待领导审核", "awaiting review"),

@@ -28,7 +28,7 @@ from .tenants import enabled_plugins
 from .contributions import LedgerType
 from .cycles import cycle_scheme
 from .periods import Period
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
 from .models import (
@@ -43,10 +43,12 @@ from .models import (
     RatingSource,
     Target,
     Tenant,
+    utcnow,
 )
 from .registry import Registry
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
+SELF_ASSESSMENTS = ("自评", "self-assessments")
 
 
 # --- the branch --------------------------------------------------------------------------------
@@ -191,8 +193,8 @@ def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id
     """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field
     by the ledger's one rule (:mod:`bastion.core.ledger.service`).
 
-    Entries may be recorded late for a half-year already published (they count for the year), but
-    not once the year's own results are under review or published.
+    An entry dated in a period whose results are under review or published (a quarter, a half-year, the year)
+    is refused: that period is scored from the entries recorded by then (``periods.date_problems``).
     """
     branch(session.connection(), principal, org_id, Action.record_ledger)
     _same_tenant(principal, cycle)
@@ -319,8 +321,9 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
                           note: str = "") -> SelfAssessment:
     """Write (or rewrite) the branch's self-assessment for ``period`` as ratings of source ``self``.
 
-    One per period: writing again updates it in place. Refused once the period's results are under
-    the leaders' review or published.
+    One per period: writing again updates it in place, recorded anew. Refused once the period's results are
+    under the leaders' review or published, and when its day (the period's last) falls in another period that
+    is (``periods.date_problems``: the year's, dated 31 December, once the fourth quarter is published).
     """
     conn = session.connection()
     branch(conn, principal, org_id, Action.self_assess)
@@ -330,7 +333,11 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
         raise Conflict(tr(f"考核期：{period} 的考核结果已在审核或已发布，其自评不能再修改",
                           f"period: the results of {period} are under review or published; "
                           "its self-assessment can no longer be changed"))
+    day = self_assessment_day(period)
+    refuse(periods.date_problems(periods.years(session, principal.tenant_id, within=cycle), day,
+                                 what=SELF_ASSESSMENTS, field=("自评日期", "date")))
     wanted: dict[str | None, float] = {}
+    now = utcnow()
     if (value := _score(("总体评分", "overall"), overall)) is not None:
         wanted[None] = value
     known = {s.code for s in cycle_scheme(cycle).indicators()}
@@ -343,13 +350,13 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     if not wanted:
         raise BastionError(tr("分数：请填写总体评分，或至少一项指标的评分（0–100）",
                               "score: give an overall score or a score for at least one indicator (0–100)"))
-    day = self_assessment_day(period)
     existing = {r.indicator_code: r for r in _self_rows(session, principal.tenant_id, org_id, day)}
     old = {str(k): r.score for k, r in existing.items()}
     for code, value in wanted.items():
         row = existing.pop(code, None) or Rating(tenant_id=principal.tenant_id, org_id=org_id,
                                                  source=RatingSource.self_.value, indicator_code=code, date=day)
         row.score, row.level, row.rater, row.note = value, None, principal.username, note.strip()
+        row.recorded_at = now  # rewritten: recorded again (drafts scored before it are outdated)
         session.add(row)
     for gone in existing.values():
         session.delete(gone)

@@ -37,7 +37,7 @@ ZH: dict[str, str] = {
     "table (for people), json or csv (stable codes and raw values; CSV: UTF-8 with BOM).":
         "table（供人阅读）、json 或 csv（稳定的编码和原始值；CSV 为带 BOM 的 UTF-8）。",
 
-    # score, publish, results, incentives, explain, correct
+    # score, publish, results, incentives, explain, correct, verify
     "Score a period now (draft results, replacing the period's earlier drafts).":
         "立即对考核期评分。生成草稿结果，替换该考核期此前的草稿。",
     "Publish a scored period and apply the scheme's incentive policies (奖惩).":
@@ -72,6 +72,10 @@ ZH: dict[str, str] = {
     "The corrected points.": "更正后的得分。",
     "Why (更正理由): kept in the explanation and the audit.": "更正理由：记入得分说明和审计日志。",
     "The administrator making the correction (a user).": "作出更正的管理员（用户名）。",
+    "Score a published period again from its frozen inputs and scheme and compare it with its stored results, "
+    "line by line: 一致 / identical, or each difference (exit 1). Reads only.":
+        "核验已发布的考核期。按其冻结的依据（评分时已记录的台账、检查发现、测评和目标值）和本年度方案重新计算，"
+        "与已存结果逐行比对：一致，或列出每处差异（退出码 1）。只读。",
 
     # run, confirm, stages, bulletins, serve, deploy
     "Run a stage of the calendar now, as a Prefect flow (a stage that already succeeded does nothing).":

@@ -1,4 +1,4 @@
-"""Scoring and results: ``score``, ``publish``, ``results``, ``incentives``, ``explain`` and ``correct``."""
+"""Scoring and results: ``score``, ``publish``, ``results``, ``incentives``, ``explain``, ``correct`` and ``verify``."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ from bastion.core.results import explain as explain_result
 from bastion.core.results import (branch_incentive_records, incentive_records, read_branch_incentives,
                                   read_incentives, read_results, results_records)
 from bastion.core.settings import current_actor
+from bastion.core.verify import DIFFERENCE_COLUMNS, verify_period
 from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
-from bastion.tables import (BRANCH_INCENTIVES, INCENTIVES, RANKING, branch_incentive_fields, explanation_text,
-                            incentive_style, ranking_style)
+from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, RANKING, branch_incentive_fields,
+                            explanation_text, incentive_style, ranking_style)
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
                      registry)
@@ -230,3 +231,34 @@ def correct(
         out.print(tr(f"通报已更正后重新印发：第 {done.bulletin_version} 版（原版作废，保留在考核档案中；`bastion bulletins` 可查）",
                      f"the bulletin is re-issued: version {done.bulletin_version} (the one it replaces is kept in the "
                      "archive; see `bastion bulletins`)"))
+
+
+@app.command()
+@handled
+def verify(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+           format: FormatOpt = OutputFormat.table) -> None:
+    """Score a published period again from its frozen inputs and scheme and compare it with its stored results,
+    line by line: 一致 / identical, or each difference (exit 1). Reads only."""
+    store, c, key = period_context(tenant, year, period)
+    found = verify_period(store, cycle=c, period_key=key, registry=registry())
+    if format is OutputFormat.json:
+        write_json(found.as_dict(), sys.stdout)
+    elif format is OutputFormat.csv:
+        write_csv(found.as_dict()["differences"], sys.stdout, list(DIFFERENCE_COLUMNS))
+    elif found.identical:
+        out.print(tr(f"一致：{c.year} 考核年度考核期 {key} 的 {found.organizations} 个考核结果、{found.lines} 行，"
+                     f"按截至 {found.facts_until:%Y-%m-%d %H:%M:%S} UTC 记录的依据和方案 {found.scheme_id} "
+                     f"{found.scheme_version} 重新计算，与已存结果相同"
+                     + (f"（含 {found.corrections} 处更正）" if found.corrections else ""),
+                     f"identical: the {found.organizations} results and {found.lines} lines of period {key} of the "
+                     f"{c.year} cycle, scored again from the facts recorded up to {found.facts_until:%Y-%m-%d %H:%M:%S}"
+                     f" UTC with scheme {found.scheme_id} {found.scheme_version}, are as stored"
+                     + (f" ({found.corrections} correction(s) applied)" if found.corrections else "")))
+    else:
+        records = found.differences.to_dict("records")
+        emit(out, format, DIFFERENCES, records,
+             title=tr(f"不一致：{c.year} 考核年度考核期 {key} 有 {len(records)} 处差异（已存 → 重算）",
+                      f"not identical: period {key} of the {c.year} cycle differs in {len(records)} place(s) "
+                      "(stored → recomputed)"))
+    if not found.identical:
+        raise typer.Exit(1)

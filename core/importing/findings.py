@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from ..models import Check, Finding
+from ..models import Check, Finding, utcnow
 from ..inspection.service import finding_problems, finding_rules
 from .context import Context, date_range, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
@@ -34,9 +34,10 @@ def import_findings(context: Context, records: list[Record]) -> ImportReport:
     stored = stored_keys(context, Finding, ("org_id", "date", "indicator_code", "description"), records)
     new = [(record, key) for record, key in keyed if key not in stored]
     check_ids, created = _checks_for(context, [record for record, _ in new], org_ids, cycle_of_year)
+    now = utcnow()
     rows = [{"tenant_id": context.tenant.id, "check_id": check_ids[_check_key(record, org_ids)], "org_id": key[0],
              "date": key[1], "indicator_code": key[2], "deduction": record["deduction"] or 0.0,
-             "description": key[3]} for record, key in new]
+             "description": key[3], "recorded_at": now} for record, key in new]
     insert_rows(context.session, Finding.__table__, rows)
     return ImportReport("findings", context.file, inserted=len(rows), skipped=len(keyed) - len(new),
                         checks_created=created)

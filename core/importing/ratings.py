@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..ballots import rating_problems, rating_rules
-from ..models import Rating
+from ..models import Rating, utcnow
 from .context import Context, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
 from .rows import Record
@@ -27,8 +27,9 @@ def import_ratings(context: Context, records: list[Record]) -> ImportReport:
     context.errors.raise_if_any()
 
     stored = stored_keys(context, Rating, ("org_id", "source", "rater", "indicator_code", "date"), records)
+    now = utcnow()
     rows = [{"tenant_id": context.tenant.id, "org_id": key[0], "source": key[1], "rater": key[2],
              "indicator_code": key[3], "score": record["score"], "level": record["level"], "date": key[4],
-             "note": record["note"] or ""} for record, key in keyed if key not in stored]
+             "note": record["note"] or "", "recorded_at": now} for record, key in keyed if key not in stored]
     insert_rows(context.session, Rating.__table__, rows)
     return ImportReport("ratings", context.file, inserted=len(rows), skipped=len(keyed) - len(rows))

@@ -2,8 +2,9 @@
 
 A finding is valid when
 
-- its date falls in a year the tenant has a cycle for, whose own results are not yet under review or
-  published (:func:`bastion.core.periods.years`), and is not in the future (a problem is recorded once found);
+- its date falls in a year the tenant has a cycle for, in no period of it whose results are under review or
+  published (:func:`bastion.core.periods.date_problems`), and is not in the future (a problem is recorded once
+  found);
 - the indicator it names is one of that cycle's scheme and *takes findings*: its rule type reads
   findings (``"findings"`` in the rule type's ``inputs``, as ``finding_deduction`` and ``veto_on_finding``
   do), so the finding counts in the score; a finding may also name no indicator (it then deducts nothing);

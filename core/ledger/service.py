@@ -3,8 +3,8 @@
 An entry is valid when
 
 - its type is one of the tenant's enabled ledger types;
-- its date falls in a year the tenant has a cycle for, whose own results are not yet under review or
-  published (:func:`bastion.core.periods.years`);
+- its date falls in a year the tenant has a cycle for, in no period of it whose results are under review or
+  published (:func:`bastion.core.periods.date_problems`);
 - it has a title (the meeting's subject …) of at most :data:`MAX_TITLE` characters, and neither the title nor
   the note holds a control character (:mod:`bastion.core.values`);
 - a quantity is a finite number within range (:mod:`bastion.core.values`);

@@ -10,7 +10,9 @@ period's, ``core.locks.fence``): a runner taken over while it worked writes noth
   (不定期抽查);
 - ``score`` then ``conclude``: the period scored from the facts recorded so far, then published with its
   bulletin (月评价、季通报、半年检查) — or, for the year, put to the leaders' review first (年终考核);
-- ``confirm`` then ``publish``: a leader's confirmation of the year under review, then its publication;
+- ``confirm`` then ``publish``: a leader's confirmation of the year under review, then its publication, which the
+  annual stage ends by verifying (``core.verify``: scored again from its frozen inputs, the outcome in the run's
+  detail);
 - ``follow_up``: notices issued, reminded, marked overdue, called for re-verification
   (:func:`bastion.core.rectification.service.follow_up`).
 """
@@ -38,6 +40,8 @@ from ..models import (Check, CheckKind, Cycle, Evaluation, EvaluationStatus, Inc
 from ..periods import Period, moment_on
 from ..rectification import service as rectification
 from ..tenants import enabled_plugins
+from ..verify import summary as verification_summary
+from ..verify import verify_period
 from .runs import StageContext, fence, finish_run
 
 if TYPE_CHECKING:
@@ -132,11 +136,26 @@ def score(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> N
     return None
 
 
+#: How often a stage scores its period again when a fact of it was recorded while it was being scored.
+RESCORES = 3
+
+
 def conclude(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
     """After scoring: the leaders' review for the year (unless the tenant confirms automatically), else publish.
 
     Run again after a failure, it carries on from where the period stands: results already put to
-    the review wait for it, published ones get their bulletin."""
+    the review wait for it, published ones get their bulletin. Drafts a fact of the period recorded since
+    they were scored outdates (``scoring.Outdated``) are scored again first."""
+    for _ in range(RESCORES):
+        try:
+            return _conclude(ctx, subject, cycle, run)
+        except scoring.Outdated:
+            scoring.score_period(ctx.engine, cycle=cycle, period_key=subject.key, registry=ctx.registry,
+                                 actor=ctx.actor)
+    return _conclude(ctx, subject, cycle, run)
+
+
+def _conclude(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) -> StageRun:
     period = Period.parse(subject.key)
     with ctx.engine.connect() as conn:
         now = lifecycle.state(conn, cycle.id, period.key)
@@ -154,6 +173,7 @@ def _put_to_review(ctx: StageContext, cycle: Cycle, period: Period, run: StageRu
         conn = session.connection()
         fence(conn, run)
         lifecycle.fence(conn, cycle, period.key, "review")
+        scoring.refuse_outdated(conn, cycle, period, action="review")
         e = Evaluation.__table__.c
         marked = conn.execute(update(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period.key)
                               .values(status=EvaluationStatus.reviewed.value)).rowcount
@@ -192,6 +212,7 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
                                actor=ctx.actor, confirming=subject.stage == "confirm", now=moment_on(subject.on))
     except lifecycle.AlreadyDone:
         pass
+    verified = _verified(ctx, cycle, period) if period.months == 12 else None
     with transaction(ctx.engine) as session:
         fence(session, run)
         bulletin = write_bulletin(session, cycle=cycle, period=period, home=ctx.home, today=subject.on,
@@ -201,8 +222,20 @@ def publish(ctx: StageContext, subject: Subject, cycle: Cycle, run: StageRun) ->
                                                                          i.period == period.key)).scalar()
         organizations = session.connection().execute(select(func.count()).where(  # the branches, as it is told
             e.cycle_id == cycle.id, e.period == period.key, e.level == OrgLevel.branch.value)).scalar()
-        return finish_run(session, run, {"period": period.key, "organizations": organizations, "awards": awards,
-                                         "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path})
+        detail = {"period": period.key, "organizations": organizations, "awards": awards,
+                  "bulletin": bulletin.docx_path, "table": bulletin.xlsx_path}
+        return finish_run(session, run, detail if verified is None else detail | {"verify": verified})
+
+
+def _verified(ctx: StageContext, cycle: Cycle, period: Period) -> dict[str, Any]:
+    """The year's published results verified against their frozen inputs (``core.verify``), for the run's detail:
+    the annual stage ends with it. A difference is recorded, not raised: the results are published, and
+    ``bastion verify`` lists every difference."""
+    try:
+        found = verify_period(ctx.engine, cycle=cycle, period_key=period.key, registry=ctx.registry)
+    except BastionError as exc:
+        return {"identical": None, "error": str(exc)}
+    return verification_summary(found)
 
 
 # --- rectification follow-up -------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_unknown_organisation_is_a_clear_error(in_demo):
 
 def test_db_upgrade_and_current(home):
     head = db.head_revision()
-    assert head == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))
+    assert head[:4] == max(path.name[:4] for path in (db.MIGRATIONS / "versions").glob("0*.py"))  # 0014_frozen_inputs
     assert f"database at revision {head}" in bastion("db", "upgrade").output
     assert f"current: {head}  head: {head}" in bastion("db", "current").output
 
@@ -427,3 +427,43 @@ def test_a_correction_re_issues_the_bulletin_and_bulletins_lists_every_version(h
         ("2026-H1", 1, "superseded", ""), ("2026-H1", 2, "in_force", "申诉成立")]
     table = " ".join(bastion("bulletins").stdout.split())
     assert "version 1 · superseded" in table and "version 2 · in force (申诉成立)" in table
+
+
+def test_verify_says_identical_or_lists_each_difference_and_exits_1(home, registry, zh):
+    """`bastion verify` scores a published period again from its frozen inputs: 一致, or each difference named
+    (organisation, indicator, stored → recomputed) with exit 1; `--format json` carries the same."""
+    from sqlalchemy import update
+
+    from bastion.core import scoring
+    from bastion.core.models import Rating
+    from bastion.core.settings import Settings
+    from tests import factories
+
+    store = db.connect(Settings.from_env())
+    try:
+        _, cycle = factories.enterprise(store, registry, "frozen", branches=6)
+        for act in (scoring.score_period, scoring.publish_period):
+            act(store, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
+    finally:
+        store.dispose()
+    args = ("--tenant", "frozen", "--period", "2026-H1")
+    said = bastion("verify", *args).stdout
+    assert said.startswith("一致：2026 考核年度考核期 2026-H1 的") and "与已存结果相同" in said
+    assert json.loads(bastion("verify", *args, "--format", "json").stdout)["identical"] is True
+    draft = bastion("verify", "--tenant", "frozen", "--period", "2026-Q2", ok=False)
+    assert draft.exit_code == 1 and "考核期 2026-Q2 尚未评分" in draft.output
+
+    first = json.loads(bastion("results", *args, "--format", "json").stdout)[0]
+    store = db.connect(Settings.from_env())
+    try:
+        with store.begin() as conn:  # a ballot's score changed behind the application's back
+            conn.execute(update(Rating.__table__).where(Rating.__table__.c.org_id == first["org_id"]).values(score=1))
+    finally:
+        store.dispose()
+    differs = bastion("verify", *args, ok=False)
+    assert differs.exit_code == 1
+    assert "不一致：2026 考核年度考核期 2026-H1 有" in differs.stdout and first["org_code"] in differs.stdout
+    found = json.loads(bastion("verify", *args, "--format", "json", ok=False).stdout)
+    assert found["identical"] is False and found["organizations"] >= 6
+    total = next(d for d in found["differences"] if d["org_code"] == first["org_code"] and d["field"] == "total")
+    assert total["indicator_code"] == "" and total["stored"] == first["total"] and total["recomputed"] < first["total"]

@@ -58,7 +58,7 @@ class Case:
     enter: Callable[[World, Session, dict[str, str]], object]
     key: str  # the field the importer names
     same_reason: bool = True
-    closed: bool = False  # the 2026 results are published first
+    closed: str = ""  # the period whose results are published first (2026, 2026-H1)
 
 
 def _day(text: str) -> date:
@@ -128,7 +128,8 @@ CASES = {
     "ledger: no title": Case("ledger", ENTRY | {"title": ""}, _entry, "title", same_reason=False),
     "ledger: a year without a cycle": Case("ledger", ENTRY | {"date": "2025-12-31"}, _entry, "date",
                                            same_reason=False),
-    "ledger: a published year": Case("ledger", ENTRY, _entry, "date", closed=True),
+    "ledger: a published year": Case("ledger", ENTRY, _entry, "date", closed="2026"),
+    "ledger: a published half-year": Case("ledger", ENTRY, _entry, "date", closed="2026-H1"),
     "finding: a deduction of 1 000 000 on a 6-point indicator": finding("deduction", deduction="1000000"),
     "finding: a negative deduction": finding("deduction", deduction="-1"),
     "finding: a deduction on a veto indicator": finding("deduction", indicator_code="B1-V"),
@@ -137,14 +138,16 @@ CASES = {
     "finding: on an indicator not in the scheme": finding("indicator_code", indicator_code="B9-9"),
     "finding: a year without a cycle": Case("findings", FINDING | {"date": "2025-11-02"}, _finding, "date",
                                             same_reason=False),
-    "finding: a published year": Case("findings", FINDING, _finding, "date", closed=True),
+    "finding: a published year": Case("findings", FINDING, _finding, "date", closed="2026"),
+    "finding: a published half-year": Case("findings", FINDING, _finding, "date", closed="2026-H1"),
     "finding: no description": Case("findings", FINDING | {"description": ""}, _finding, "description",
                                     same_reason=False),
     "rating: a score for a qualitative indicator": rating("level", indicator_code="B1-4"),
     "rating: an overall rating without a score": rating("score", score="", level="优秀"),
     "rating: a score above 100": rating("score", score="120"),
     "rating: an indicator the source is not asked about": rating("indicator_code", indicator_code="B2-1"),
-    "rating: a published year": Case("ratings", RATING, _ballot, "date", same_reason=False, closed=True),
+    "rating: a published year": Case("ratings", RATING, _ballot, "date", same_reason=False, closed="2026"),
+    "rating: a published half-year": Case("ratings", RATING, _ballot, "date", closed="2026-H1"),
     "organisation: a term that ends before it starts": Case(
         "organizations", ORG | {"secretary_term_end": "2025-12-31"}, _edit, "secretary_term_end"),
 }
@@ -192,10 +195,10 @@ def test_the_importer_refuses_what_the_entry_point_refuses(world, case, language
     else:
         monkeypatch.setenv("BASTION_LANG", "en")
     if case.closed:
-        scoring.score_period(world.engine, cycle=world.cycles[2026], period_key="2026", registry=world.registry,
+        scoring.score_period(world.engine, cycle=world.cycles[2026], period_key=case.closed, registry=world.registry,
                              actor="test")
-        scoring.publish_period(world.engine, cycle=world.cycles[2026], period_key="2026", registry=world.registry,
-                               actor="test")
+        scoring.publish_period(world.engine, cycle=world.cycles[2026], period_key=case.closed,
+                               registry=world.registry, actor="test")
     before = _stored(world.engine)
 
     with pytest.raises(BastionError) as refused, transaction(world.engine) as session:

@@ -266,6 +266,12 @@ def test_a_self_assessment_out_of_range_empty_or_after_publication_is_refused(en
             "select l.reason from evaluationline l join evaluation e on e.id = l.evaluation_id "
             f"where e.org_id = {a} and e.period = '2026-H1' and l.indicator_code = 'B6-4'").scalar()
     assert "自评 90" in line  # the period's scoring counted the self-assessment
+    with transaction(engine) as session:
+        write(overall=85)  # the year's, dated 31 December: taken while the second half is open
+    scoring.score_period(engine, cycle=cycle, period_key="2026-H2", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026-H2", registry=registry, actor="test")
+    with transaction(engine) as session, pytest.raises(Conflict, match="自评日期：2026-12-31 在考核期 2026-H2（2026年下半年）内"):
+        write(overall=95)  # rewriting it now would change what the published second half stands on
 
 
 # --- notices ---------------------------------------------------------------------------------
@@ -394,7 +400,9 @@ def test_the_cycle_s_periods_follow_its_calendar(engine, registry, cycle):
 def test_no_ledger_entry_is_recorded_once_the_year_is_published(engine, registry, cycle, folks):
     scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
-    record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))  # late, for the year
+    with pytest.raises(Conflict, match="2026-03-01 在考核期 2026-H1（2026年上半年）内"):  # late for the half-year
+        record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 3, 1))
+    record(engine, folks.secretary, cycle, registry, folks.ids["A"], day=date(2026, 9, 1))  # the second half is open
     scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
     with pytest.raises(Conflict, match="2026 年度考核结果已在审核或已发布"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from bastion.core import periods, workspace
+from bastion.core import periods, scoring, workspace
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, LedgerEntry, Organization, Rectification
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
@@ -149,6 +149,22 @@ def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
     button(at, "保存台账").click().run()
     assert not at.exception
     assert "2025 年度考核结果已在审核或已发布" in at.error[0].value
+    with Session(ui_engine) as session:
+        assert len(session.exec(select(LedgerEntry.id)).all()) == before
+
+
+def test_an_entry_late_for_a_published_half_year_is_refused_and_nothing_is_written(app, ui_engine, registry):
+    cycle = open_cycle(ui_engine)
+    for act in (scoring.score_period, scoring.publish_period):
+        act(ui_engine, cycle=cycle, period_key=f"{cycle.year}-H1", registry=registry, actor="test")
+    with Session(ui_engine) as session:
+        before = len(session.exec(select(LedgerEntry.id)).all())
+    at = app("secretary", PAGE)
+    at.date_input(key="ws_ledger_day").set_value(date(cycle.year, 3, 10))
+    at.text_input(key="ws_ledger_title").input("补记三月支委会")
+    button(at, "保存台账").click().run()
+    assert not at.exception
+    assert f"日期：{cycle.year}-03-10 在考核期 {cycle.year}-H1（{cycle.year}年上半年）内" in at.error[0].value
     with Session(ui_engine) as session:
         assert len(session.exec(select(LedgerEntry.id)).all()) == before
 
