@@ -145,13 +145,20 @@ def login_form() -> None:
 
 
 def warm_up() -> None:
-    """Out of sight while the person types: one element of each kind the first pages draw, so the browser has
-    loaded and compiled their code (and the chart library) before the login, not after it."""
-    st.html("<style>.st-key-warm_up {position: absolute; left: -10000px; width: 600px; visibility: hidden}</style>")
-    with st.container(key="warm_up"):
+    """Out of sight while the person types: one element of each kind the first pages draw slowest, so the
+    browser has loaded and compiled their code (and drawn once with the chart library) before the login,
+    not after it.
+
+    In a container one pixel high, in the sidebar right under the language switch: clipped from the first
+    frame on, and hidden (out of the tab order too) once the rule in it applies. The run after the login
+    puts an element there first thing (:func:`who_box`'s name), which drops the container and all in it at
+    once: a container there would keep these elements inside, shown faded, until that run ended.
+    """
+    with st.sidebar.container(key="warm_up", height=1, border=False):
+        st.markdown("<style>.st-key-warm_up {visibility: hidden}</style>", unsafe_allow_html=True)
         frame = pd.DataFrame({"x": ["a", "b"], "y": [1, 2]})
         st.metric("·", 1)
-        st.selectbox("·", ["·"], key="warm_up_choice", label_visibility="collapsed")
+        st.selectbox("·", ["·"], key="warm_up_choice", label_visibility="collapsed", disabled=True)
         st.altair_chart(alt.Chart(frame).mark_bar().encode(x="x:N", y="y:Q"), width="stretch")
         st.dataframe(frame)
 

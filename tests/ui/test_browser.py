@@ -25,6 +25,30 @@ from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, Person, scr
 
 pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
 
+# Every frame until the dashboard is complete: the login form's warm-up (ui.context.warm_up: a metric "·", a
+# chart and a table in the sidebar, beside a select box like the sidebar's own) is never on screen — the topmost thing at any of its corners
+# or its middle — before the login nor while the page follows.
+WARM_UP_NEVER_SHOWN = """
+window.warmUpSeen = [];
+const onScreen = el => {
+  const box = el.getBoundingClientRect();
+  if (!(box.width > 0 && box.height > 0)) return false;
+  return [[.5, .5], [.05, .05], [.95, .05], [.05, .95], [.95, .95]].some(([x, y]) => {
+    const top = document.elementFromPoint(box.left + x * box.width, box.top + y * box.height);
+    return top && (top === el || el.contains(top));
+  });
+};
+const look = () => {
+  const seen = [...document.querySelectorAll("[data-testid=stSidebar] :is([data-testid=stMetric], "
+    + "[data-testid=stVegaLiteChart], [data-testid=stDataFrame])")].filter(onScreen)
+    .concat([...document.querySelectorAll("[data-testid=stMetricLabel]")].filter(el => el.innerText.trim() === "·"
+      && onScreen(el)));
+  if (seen.length) window.warmUpSeen.push([Math.round(performance.now()), seen.map(el => el.dataset.testid)]);
+  requestAnimationFrame(look);
+};
+requestAnimationFrame(look);
+"""
+
 
 @pytest.fixture
 def server(ui_home: Path):
@@ -40,15 +64,19 @@ def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
+        page.add_init_script(WARM_UP_NEVER_SHOWN)
         try:
             page.goto(server, wait_until="domcontentloaded")
             page.get_by_label("用户名").fill("leader")
             page.get_by_label("密码").fill(DEMO_PASSWORD)
+            page.wait_for_timeout(1000)  # the warm-up drawn, out of sight
             page.get_by_role("button", name="登录").click()
             expect(page.get_by_role("heading", name="领导驾驶舱")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("参评党支部")).to_be_visible(timeout=30_000)
             charts = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
             expect(charts.first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.evaluate("() => window.warmUpSeen") == [], "the login form's warm-up was shown"
             page.mouse.move(0, 0)  # no hover toolbar over the figures
             page.wait_for_timeout(1500)  # let the charts finish drawing before the picture
             page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
