@@ -20,10 +20,10 @@ from bastion.core.models import Cycle, Tenant
 from bastion.core.registry import Registry, default_registry
 from bastion.core.results import result_periods
 from bastion.core.settings import Settings
+from bastion.core.users import LockedOut
 from bastion.core.words import period_name
 from bastion.ui import web
 from bastion.ui.i18n import KEY as LOCALE_KEY
-from bastion.core.users import LockedOut
 from bastion.ui.i18n import frozen, role_label, tr
 
 TOKEN = "session_token"  # the tab's login session: set by the login form (and by a test: AppTest sends no cookie)
