@@ -28,6 +28,7 @@ from .access import (
     current_principal,
     hash_password,
     password_matches,
+    password_needs_rehash,
     require,
     visible,
 )
@@ -219,6 +220,8 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
         raise _locked(until)
     user.last_login_at = now
     user.locked_until = None
+    if password_needs_rehash(user.password_hash):  # made with other parameters (access.PASSWORD_HASHING)
+        user.password_hash = hash_password(password)
     session.add(user)
     _forget_failures(session, user)
     audit.record(session, tenant_id=user.tenant_id, actor=user.username, action="login", entity="user",

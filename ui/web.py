@@ -1,48 +1,56 @@
-"""The web server around the Streamlit app: the login page, the session cookie and the gate.
+"""The web side of the login: the session cookie, set and dropped by the app's own page.
 
-Streamlit runs its script over a websocket and cannot set a cookie, so logging in happens on a
-plain page served beside it (``/login``, ``/logout``; ``ui/server.py`` mounts them with ``st.App``):
+Streamlit runs its script over a websocket and cannot set a cookie, and a page of the server's own
+would make the app start afresh after the login (about a second). So the login form is part of the
+app (``ui.context.login_form``) and its page stays open across the login:
 
-- ``POST /login`` checks the password (``core.sessions.login``), sets the cookie ``bastion_session``
-  — HttpOnly, SameSite=Lax, signed with the server's key, naming the server-side session and
-  nothing else — and sends the browser on to the page it asked for (deep links survive the login).
-- The gate sends any page request without a live session to ``/login?next=<the page>``.
-- Each script run reads the cookie (``st.context.cookies``) and resumes the session
-  (:func:`session_token`, ``ui.context.principal``), so F5 or a second tab stays logged in until the
-  session is ended (logout, deactivation, idle timeout).
+1. The run the form submits checks the password (``core.sessions.login``), keeps the session's token
+   in the tab's ``st.session_state`` (the server's memory) and goes straight on to the page asked for:
+   the address still names it, so deep links survive the login.
+2. The same run hands the page a *ticket* (:func:`issue_ticket`: random, single use, valid
+   :data:`TICKET_SECONDS`, kept in this process), and a script on the page posts it to ``POST /login``
+   (a ``fetch``: nothing reloads), which answers with the cookie ``bastion_session`` — HttpOnly,
+   SameSite=Lax, signed with the server's key, naming the server-side session and nothing else. The
+   session's token never reaches the page's scripts; the ticket names it for a minute, once.
+3. Every later page load (F5, a second tab, a link) sends the cookie on the websocket, and every script
+   run resumes its session (``ui.context.resolve_principal``) until it ends (logout, deactivation,
+   idle timeout): the cookie carries no rights.
+4. Logging out ends the session on the server; the page then posts to ``/logout`` to drop the cookie.
 
-The signing key is ``BASTION_SECRET_KEY``, else a random key kept in ``$BASTION_HOME/secret.key``
-(every UI server of one deployment must share it).
+A ticket lives in the memory of the process that served the login, like the tab's session itself
+(Streamlit keeps a tab on one process: a deployment with several needs sticky sessions anyway). The
+signing key is ``BASTION_SECRET_KEY``, else a random key kept in ``$BASTION_HOME/secret.key`` (every UI
+server of one deployment must share it).
 """
 
 from __future__ import annotations
 
-import html
+import hashlib
+import json
 import os
 import secrets
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
-import streamlit
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import Engine
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bastion.core import db, i18n, sessions
-from bastion.core.access import Forbidden
-from bastion.core.users import LockedOut
 from bastion.core.db import transaction
 from bastion.core.settings import Settings
 
 COOKIE = "bastion_session"
 LANG_COOKIE = "bastion_lang"
-OPEN_PREFIXES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", "/login", "/logout",
-                 "/favicon")
+HEADER = "X-Bastion-Login"  # a page's fetch sends it; a form or a link from another site cannot
+TICKET_SECONDS = 60
+MAX_TICKETS = 10_000
 
 
 # --- the cookie ------------------------------------------------------------------------------------
@@ -91,7 +99,54 @@ def unsign(value: str | None, settings: Settings) -> str | None:
         return None
 
 
-# --- the pages -------------------------------------------------------------------------------------
+# --- tickets: from the run that logged in to the cookie ---------------------------------------------
+
+
+_tickets: dict[str, tuple[str, str, float]] = {}  # sha256(ticket) → (session token, language, expiry)
+_tickets_lock = threading.Lock()
+
+
+def _ticket_hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_ticket(token: str, *, lang: str) -> str:
+    """A one-time ticket for the page to exchange for the cookie naming session ``token``."""
+    ticket = secrets.token_urlsafe(32)
+    now = time.monotonic()
+    with _tickets_lock:
+        for stale in [key for key, (_, _, expiry) in _tickets.items() if expiry < now]:
+            del _tickets[stale]
+        if len(_tickets) >= MAX_TICKETS:
+            _tickets.pop(next(iter(_tickets)))
+        _tickets[_ticket_hash(ticket)] = (token, lang, now + TICKET_SECONDS)
+    return ticket
+
+
+def redeem_ticket(ticket: str) -> tuple[str, str] | None:
+    """The session token and language a live ticket names (the ticket is spent); None otherwise."""
+    with _tickets_lock:
+        found = _tickets.pop(_ticket_hash(ticket), None)
+    if found is None or found[2] < time.monotonic():
+        return None
+    return found[0], found[1]
+
+
+def cookie_script(ticket: str) -> str:
+    """The script the page runs once after the login: the ticket posted, the cookie set, nothing reloaded."""
+    body = json.dumps({"ticket": ticket})
+    return (f'<script>fetch("/login", {{method: "POST", credentials: "same-origin", headers: '
+            f'{{"Content-Type": "application/json", "{HEADER}": "1"}}, body: {json.dumps(body)}}})'
+            f'.catch(() => {{}});</script>')
+
+
+def logout_script() -> str:
+    """The script the page runs after a logout: the cookie dropped (its session has already ended)."""
+    return (f'<script>fetch("/logout", {{method: "POST", credentials: "same-origin", headers: {{"{HEADER}": "1"}}}})'
+            f'.catch(() => {{}});</script>')
+
+
+# --- the routes ------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=4)
@@ -105,121 +160,57 @@ def _settings_engine() -> tuple[Settings, Engine]:
 
 
 def safe_next(value: str | None) -> str:
-    """A same-site path to go on to after the login; anything else (another host, a scheme) is "/"."""
+    """A same-site path to go on to; anything else (another host, a scheme) is "/"."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     parts = urlsplit(value)
     return "/" if parts.scheme or parts.netloc else value
 
 
-def request_locale(request: Request) -> str:
-    """The login page's language: ``?lang=``, else the language cookie (the last one used here), else zh-CN."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        try:
-            if candidate:
-                return i18n.normalise(candidate)
-        except ValueError:
-            pass
-    return i18n.DEFAULT
-
-
-PAGE = """<!doctype html>
-<html lang="{html_lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="icon" href="/favicon.png">{prefetch}
-<style>
-body {{ margin: 0; font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-       background: #f5f6f8; color: #262730; }}
-main {{ max-width: 24rem; margin: 12vh auto; background: #fff; padding: 2rem 2.2rem; border-radius: .6rem;
-       box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
-h1 {{ font-size: 1.35rem; margin: 0 0 .3rem; color: #b71c1c; }}
-p.sub {{ margin: 0 0 1.4rem; color: #6b6f76; font-size: .9rem; }}
-label {{ display: block; margin: .9rem 0 .3rem; font-size: .9rem; }}
-input[type=text], input[type=password] {{ width: 100%; box-sizing: border-box; padding: .55rem .6rem;
-       border: 1px solid #c9ccd1; border-radius: .35rem; font-size: 1rem; }}
-button {{ margin-top: 1.3rem; width: 100%; padding: .6rem; border: 0; border-radius: .35rem; background: #c62828;
-       color: #fff; font-size: 1rem; cursor: pointer; }}
-.error {{ background: #fdecea; color: #8c1d18; padding: .6rem .7rem; border-radius: .35rem; font-size: .9rem; }}
-.info {{ background: #e8f1fb; color: #1a4f85; padding: .6rem .7rem; border-radius: .35rem; font-size: .9rem; }}
-nav {{ text-align: right; font-size: .85rem; margin-bottom: .6rem; }} nav a {{ color: #1a4f85; }}
-</style></head>
-<body><main>
-<nav><a href="{switch_href}">{switch_label}</a></nav>
-<h1>{title}</h1><p class="sub">{subtitle}</p>
-{message}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{next}"><input type="hidden" name="lang" value="{lang}">
-<label for="username">{username_label}</label>
-<input id="username" name="username" type="text" autocomplete="username" value="{username}" autofocus required>
-<label for="password">{password_label}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">{submit}</button>
-</form></main></body></html>"""
-
-
-def login_page(*, lang: str, next_path: str, username: str = "", error: str = "", info: str = "") -> str:
-    with i18n.using(lang):
-        other = "en" if lang == "zh" else "zh"
-        message = (f'<p class="error" role="alert">{html.escape(error)}</p>' if error
-                   else f'<p class="info">{html.escape(info)}</p>' if info else "")
-        return PAGE.format(
-            html_lang="zh-CN" if lang == "zh" else "en", lang=lang,
-            title=i18n.tr("党支部目标管理考核平台", "Party-branch assessment"),
-            subtitle=i18n.tr("请使用您的账号登录", "Log in with your account"),
-            switch_href=html.escape(f"/login?lang={other}&next={quote(next_path)}"),
-            switch_label=i18n.LOCALES[other], message=message, next=html.escape(next_path),
-            username_label=i18n.tr("用户名", "Username"), password_label=i18n.tr("密码", "Password"),
-            username=html.escape(username), submit=i18n.tr("登录", "Log in"), prefetch=prefetch_links())
-
-
-def _html(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def login_get(request: Request) -> Response:
-    lang = request_locale(request)
-    ended = request.query_params.get("ended")
-    with i18n.using(lang):
-        info = (i18n.tr("您已退出登录。", "You have logged out.") if ended == "logout"
-                else i18n.tr("登录已超时或已失效，请重新登录。", "Your session has ended: please log in again.")
-                if ended else "")
-    response = _html(login_page(lang=lang, next_path=safe_next(request.query_params.get("next")), info=info))
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request))
-    return response
+def _from_the_page(request: Request) -> bool:
+    """A fetch by the app's own page: it sends :data:`HEADER` (another site's form cannot, and its fetch
+    would need a CORS answer this server never gives), and the browser does not call it cross-site."""
+    return request.headers.get(HEADER) == "1" and request.headers.get("sec-fetch-site", "same-origin") in (
+        "same-origin", "none")
+
+
+def _no_store(status: int = 204) -> Response:
+    return Response(status_code=status, headers={"Cache-Control": "no-store"})
 
 
 async def login_post(request: Request) -> Response:
-    form = await request.form()
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
-    next_path = safe_next(str(form.get("next", "")))
+    """A ticket (JSON ``{"ticket": …}``) exchanged for the session cookie and the language cookie."""
+    if not _from_the_page(request):
+        return _no_store(403)
     try:
-        lang = i18n.normalise(str(form.get("lang", "")))
-    except ValueError:
-        lang = i18n.DEFAULT
-    settings, engine = _settings_engine()
-
-    def attempt() -> tuple[str, object]:
-        with i18n.using(lang):  # a refusal's message in the user's language
-            return sessions.login(engine, username=username, password=password, locale=lang)
-
-    try:
-        token, _ = await anyio.to_thread.run_sync(attempt)
-    except Forbidden as exc:
-        with i18n.using(lang):
-            error = (f"{exc}{i18n.tr('。', '.')}" if isinstance(exc, LockedOut) else
-                     i18n.tr("用户名或密码错误，或账号已停用。", "Wrong username or password, or the user is deactivated."))
-        return _html(login_page(lang=lang, next_path=next_path, username=username, error=error), status=401)
-    response = RedirectResponse(next_path, status_code=303)
+        ticket = (await request.json())["ticket"]
+    except (ValueError, KeyError, TypeError):
+        return _no_store(400)
+    found = redeem_ticket(ticket) if isinstance(ticket, str) else None
+    if found is None:
+        return _no_store(403)
+    token, lang = found
+    settings, _ = _settings_engine()
+    response = _no_store()
     response.set_cookie(COOKIE, sign(token, settings), httponly=True, samesite="lax", secure=_secure(request),
                         path="/")
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request))
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request), path="/")
     return response
 
 
+def login_get(request: Request) -> Response:
+    """The address of the former login page: the app itself asks for the password, at the page wanted."""
+    return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+
+
 async def logout(request: Request) -> Response:
+    """End the session the cookie names (if it is still live) and drop the cookie; a link (GET) goes on to "/"."""
+    if request.method == "POST" and not _from_the_page(request):
+        return _no_store(403)
     settings, engine = _settings_engine()
     token = unsign(request.cookies.get(COOKIE), settings)
 
@@ -227,8 +218,9 @@ async def logout(request: Request) -> Response:
         with transaction(engine) as session:
             sessions.logout(session, token)
 
-    await anyio.to_thread.run_sync(end)
-    response = RedirectResponse("/login?ended=logout", status_code=303)
+    if token:
+        await anyio.to_thread.run_sync(end)
+    response = _no_store() if request.method == "POST" else RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
 
@@ -243,62 +235,10 @@ ROUTES = [Route("/login", login_get, methods=["GET"]), Route("/login", login_pos
           Route("/logout", logout, methods=["GET", "POST"]), Route("/favicon.png", favicon, methods=["GET"])]
 
 
-# --- the app's assets, fetched while the login page is open --------------------------------------
-
-STREAMLIT_STATIC = Path(streamlit.__file__).parent / "static"  # what Streamlit serves under /static/
-MAX_ASSETS = 400
-_assets: dict[str, None] = {}  # insertion-ordered set of the /static/ files pages have loaded in this process
-
-
-def note_asset(path: str) -> None:
-    """Remember a Streamlit asset a page loaded (only files that exist: a made-up path is not kept)."""
-    if path in _assets or len(_assets) >= MAX_ASSETS or ".." in path:
-        return
-    if (STREAMLIT_STATIC / path.lstrip("/")).is_file():
-        _assets[path] = None
-
-
-def prefetch_links() -> str:
-    """``<link rel=prefetch>`` for the assets the app's pages loaded before: the browser fetches them while
-    the person types the password (they are cached for a year, by name), so the page after the login
-    draws without waiting for them. Empty until a page has been served once by this process."""
-    return "".join(f'<link rel="prefetch" href="{html.escape(path)}">' for path in _assets)
-
-
-# --- the gate --------------------------------------------------------------------------------------
-
-
-def live_session(cookie: str | None) -> bool:
-    """Whether a cookie names a live session (and keeps it alive)."""
-    settings, engine = _settings_engine()
-    token = unsign(cookie, settings)
-    if token is None:
-        return False
-    with transaction(engine) as session:
-        return sessions.resume(session, token) is not None
-
-
-class LoginGate:
-    """Pure ASGI middleware: a page request without a live session goes to the login page first.
-
-    Only full page loads are gated (GET of a page path); Streamlit's own endpoints, its websocket and
-    assets pass, and every script run checks the session again (``ui.context.resolve_principal``).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(OPEN_PREFIXES):
-            if scope["type"] == "http" and scope["path"].startswith("/static/"):
-                note_asset(scope["path"])
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        if await anyio.to_thread.run_sync(live_session, request.cookies.get(COOKIE)):
-            await self.app(scope, receive, send)
-            return
-        target = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
-        ended = "&ended=timeout" if request.cookies.get(COOKIE) else ""
-        response = RedirectResponse(f"/login?next={quote(safe_next(target))}{ended}", status_code=302)
-        await response(scope, receive, send)
+def preferred_locale(cookies: dict[str, str]) -> str:
+    """The language before anyone logs in: the one last used in this browser (its language cookie), else
+    ``BASTION_LANG``'s."""
+    try:
+        return i18n.normalise(cookies.get(LANG_COOKIE)) if cookies.get(LANG_COOKIE) else i18n.env_locale()
+    except ValueError:
+        return i18n.env_locale()

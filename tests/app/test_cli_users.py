@@ -71,8 +71,10 @@ def test_ui_serves_the_app(home, tmp_path):
             if select.select([process.stdout], [], [], 1)[0]:
                 said.append(process.stdout.readline())
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard", timeout=5) as response:
-            assert response.url.endswith("/login?next=/dashboard")  # the app, behind its login page
-            assert 'name="password"' in response.read().decode()
+            assert response.url.endswith("/dashboard")  # the app's page, which asks for the password itself
+            assert '<div id="root">' in response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login?next=/dashboard", timeout=5) as response:
+            assert response.url.endswith("/dashboard")  # the former login page's address goes to the page
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
             assert response.status == 200
     finally:

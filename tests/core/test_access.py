@@ -55,6 +55,35 @@ def test_passwords_are_kept_as_argon2_hashes():
     assert not password_matches(stored, "wrong") and not password_matches("not a hash", PASSWORD)
 
 
+def test_passwords_are_hashed_at_owasps_minimum_or_stronger():
+    from argon2 import Type, extract_parameters
+
+    from bastion.core.access import OWASP_MINIMUM
+
+    used = extract_parameters(hash_password(PASSWORD))
+    assert used.type is Type.ID and used.parallelism >= 1
+    assert any(used.memory_cost >= memory and used.time_cost >= passes for memory, passes in OWASP_MINIMUM), used
+
+
+def test_a_hash_made_with_other_parameters_is_redone_at_the_next_login(engine, tenant, tree):
+    from argon2 import PasswordHasher
+
+    from bastion.core.access import PASSWORD_HASHING, password_needs_rehash
+    from bastion.core.models import User
+
+    _user(engine, tenant, "zhang", ("leader", None))
+    with transaction(engine) as session:  # as argon2-cffi's default made it, before Bastion chose its own
+        user = session.exec(select(User).where(User.username == "zhang")).scalar_one()
+        user.password_hash = PasswordHasher().hash(PASSWORD)
+        session.add(user)
+    with transaction(engine) as session:
+        users.authenticate(session, "zhang", PASSWORD)
+    with Session(engine) as session:
+        stored = session.exec(select(User.password_hash).where(User.username == "zhang")).scalar_one()
+    assert not password_needs_rehash(stored) and password_matches(stored, PASSWORD)
+    assert f"m={PASSWORD_HASHING['memory_cost']},t={PASSWORD_HASHING['time_cost']}," in stored
+
+
 def test_a_login_checks_the_password_and_the_user_being_active(engine, tenant, tree):
     who = _user(engine, tenant, "zhang", ("leader", None))
     assert who.roles == {"leader"} and who.tenant_id == tenant.id

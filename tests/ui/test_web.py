@@ -1,115 +1,124 @@
-"""The login page, the session cookie and the gate (ui/web.py), over HTTP with Starlette's test client."""
+"""The routes that set and drop the session cookie (ui/web.py), over HTTP with Starlette's test client.
+
+The login form itself is the app's (tests/ui/test_app.py); the cookie in a real browser — F5, a second
+tab, logout — is in tests/ui/test_browser.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 from sqlmodel import Session, select
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from bastion.core.models import AuditEvent, LoginSession
-from bastion.demo import DEMO_PASSWORD
+from bastion.core import sessions
+from bastion.core.db import transaction
+from bastion.core.models import LoginSession
 from bastion.ui import web
+
+FROM_THE_PAGE = {web.HEADER: "1", "Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.fixture
 def client(ui_home):
-    page = Route("/{path:path}", lambda request: PlainTextResponse(f"page {request.url.path}"))
-    server = Starlette(routes=[*web.ROUTES, page], middleware=[Middleware(web.LoginGate)])
-    with TestClient(server, base_url="http://127.0.0.1", follow_redirects=False) as c:
+    with TestClient(Starlette(routes=web.ROUTES), base_url="http://127.0.0.1", follow_redirects=False) as c:
         yield c
 
 
-def log_in(client, username="secretary", password=DEMO_PASSWORD, next_path="/workspace", lang="zh"):
-    return client.post("/login", data={"username": username, "password": password, "next": next_path, "lang": lang})
+def exchange(client, ticket: str, headers=FROM_THE_PAGE):
+    return client.post("/login", json={"ticket": ticket}, headers=headers)
 
 
-def test_a_page_without_a_session_goes_to_the_login_page_and_comes_back_after_it(client):
-    gone = client.get("/workspace?tab=2")
-    assert gone.status_code == 302
-    assert gone.headers["location"] == "/login?next=/workspace%3Ftab%3D2"
-    form = client.get(gone.headers["location"])
-    assert form.status_code == 200 and "用户名" in form.text and 'value="/workspace?tab=2"' in form.text
-    answer = log_in(client, next_path="/workspace?tab=2")
-    assert answer.status_code == 303 and answer.headers["location"] == "/workspace?tab=2"
-    cookie = answer.headers["set-cookie"]
-    assert "bastion_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    assert client.get("/workspace").text == "page /workspace"  # the cookie is kept: a reload stays in
+def test_a_ticket_is_exchanged_once_for_an_httponly_signed_cookie_naming_the_session(client, session_token):
+    token = session_token("secretary")
+    answer = exchange(client, web.issue_ticket(token, lang="en"))
+    assert answer.status_code == 204 and answer.headers["cache-control"] == "no-store"
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(f"{web.COOKIE}="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert web.unsign(client.cookies[web.COOKIE], web.Settings.from_env()) == token
+    assert client.cookies[web.LANG_COOKIE] == "en"  # the next login form, in this browser, speaks it
 
 
-def test_the_cookie_names_a_session_and_carries_no_rights(client, ui_engine):
-    log_in(client)
+def test_a_ticket_is_spent_by_its_exchange(client, session_token):
+    ticket = web.issue_ticket(session_token("secretary"), lang="zh")
+    assert exchange(client, ticket).status_code == 204
+    client.cookies.clear()
+    again = exchange(client, ticket)
+    assert again.status_code == 403 and web.COOKIE not in again.headers.get("set-cookie", "")
+
+
+def test_the_cookie_names_a_session_and_carries_no_rights(client, session_token, ui_engine):
+    token = session_token("secretary")
+    exchange(client, web.issue_ticket(token, lang="zh"))
     value = client.cookies[web.COOKIE]
-    token = web.unsign(value, web.Settings.from_env())
-    assert token and "secretary" not in value
+    assert "secretary" not in value and value.startswith(token + ".")  # the token and its signature, nothing else
     with Session(ui_engine) as session:
         row = session.exec(select(LoginSession)).one()
     assert row.token_hash != token and len(row.token_hash) == 64  # only its hash is stored
 
 
-def test_a_forged_or_tampered_cookie_is_not_a_session(client):
-    log_in(client)
-    value = client.cookies[web.COOKIE]
-    client.cookies.set(web.COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
-    assert client.get("/workspace").status_code == 302
+@pytest.mark.parametrize("headers", [
+    {},  # a form posted from anywhere: no header
+    {web.HEADER: "1", "Sec-Fetch-Site": "cross-site"},  # another site's page
+    {web.HEADER: "1", "Sec-Fetch-Site": "same-site"},  # another port or subdomain
+])
+def test_a_ticket_from_anything_but_the_apps_page_sets_nothing(client, session_token, headers):
+    ticket = web.issue_ticket(session_token("secretary"), lang="zh")
+    refused = exchange(client, ticket, headers)
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert exchange(client, ticket).status_code == 204  # not spent by the refusal
 
 
-def test_a_wrong_password_is_refused_in_the_users_language_and_audited(client, ui_engine):
-    refused = log_in(client, password="not-the-password")
-    assert refused.status_code == 401
-    assert "用户名或密码错误" in refused.text and web.COOKIE not in refused.headers.get("set-cookie", "")
-    english = log_in(client, password="not-the-password", lang="en")
-    assert "Wrong username or password" in english.text
-    with Session(ui_engine) as session:
-        failed = session.exec(select(AuditEvent).where(AuditEvent.action == "login_failed")).all()
-    assert [e.actor for e in failed] == ["secretary", "secretary"]
+def test_a_made_up_expired_or_malformed_ticket_sets_nothing(client, session_token, monkeypatch):
+    assert exchange(client, "made-up").status_code == 403
+    monkeypatch.setattr(web, "TICKET_SECONDS", -1)
+    assert exchange(client, web.issue_ticket(session_token("secretary"), lang="zh")).status_code == 403
+    assert client.post("/login", content=b"not json", headers=FROM_THE_PAGE).status_code == 400
+    assert client.post("/login", json=["ticket"], headers=FROM_THE_PAGE).status_code == 400
+    assert web.COOKIE not in client.cookies
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_five_wrong_passwords_lock_the_account_and_the_page_says_until_when(client, ui_engine, lang):
-    for _ in range(4):
-        assert "用户名或密码错误" in log_in(client, password="Wrong-pass-1").text
-    locked = log_in(client, password="Wrong-pass-1", lang=lang)
-    said = "账号已锁定至" if lang == "zh" else "the account is locked until"
-    assert locked.status_code == 401 and said in locked.text
-    right = log_in(client, lang=lang)  # the right password, while locked
-    assert right.status_code == 401 and said in right.text and web.COOKIE not in right.headers.get("set-cookie", "")
-    with Session(ui_engine) as session:
-        actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor == "secretary")
-                               .order_by(AuditEvent.id)).all()
-    assert actions[-7:] == ["login_failed"] * 5 + ["lockout", "login_failed"]
+def test_a_forged_or_tampered_cookie_names_no_session(session_token):
+    settings = web.Settings.from_env()
+    value = web.sign(session_token("secretary"), settings)
+    assert web.unsign(value[:-2] + ("AA" if not value.endswith("AA") else "BB"), settings) is None
+    assert web.unsign("a-token-with-no-signature", settings) is None
+    assert web.unsign(web.Signer(b"another key", salt="bastion-session").sign("x").decode(), settings) is None
 
 
-def test_logout_ends_the_session_on_the_server(client):
-    log_in(client)
-    kept = client.cookies[web.COOKIE]
+def test_logout_ends_the_session_on_the_server_and_drops_the_cookie(client, session_token, ui_engine):
+    token = session_token("secretary")
+    exchange(client, web.issue_ticket(token, lang="zh"))
+    assert client.post("/logout").status_code == 403  # not from the page: nothing ended
+    out = client.post("/logout", headers=FROM_THE_PAGE)
+    assert out.status_code == 204 and f'{web.COOKIE}=""' in out.headers["set-cookie"]
+    with transaction(ui_engine) as session:
+        assert sessions.resume(session, token) is None  # the old cookie, replayed, names an ended session
+
+
+def test_a_logout_link_ends_the_session_and_goes_home(client, session_token, ui_engine):
+    token = session_token("secretary")
+    exchange(client, web.issue_ticket(token, lang="zh"))
     out = client.get("/logout")
-    assert out.status_code == 303 and out.headers["location"] == "/login?ended=logout"
-    client.cookies.set(web.COOKIE, kept)  # the old cookie, replayed
-    assert client.get("/workspace").status_code == 302
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    with transaction(ui_engine) as session:
+        assert sessions.resume(session, token) is None
+
+
+def test_the_former_login_page_address_goes_to_the_page_asked_for(client):
+    assert client.get("/login?next=/workspace%3Ftab%3D2").headers["location"] == "/workspace?tab=2"
+    assert client.get("/login").headers["location"] == "/"
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\\\evil.example", "javascript:x"])
-def test_the_login_never_sends_the_browser_to_another_site(client, target):
-    assert log_in(client, next_path=target).headers["location"] == "/"
+def test_the_former_login_page_never_sends_the_browser_to_another_site(client, target):
+    assert client.get("/login", params={"next": target}).headers["location"] == "/"
 
 
-def test_the_login_page_speaks_the_language_asked_for(client):
-    assert "Log in" in client.get("/login?lang=en").text
-    assert "Log in" in client.get("/login").text  # the language cookie it set
-    client.cookies.set(web.LANG_COOKIE, "zh")
-    assert "登录" in client.get("/login").text
-
-
-def test_the_login_page_prefetches_the_assets_pages_loaded_and_nothing_made_up(client):
-    real = next(web.STREAMLIT_STATIC.glob("static/js/*.js"))
-    path = "/" + real.relative_to(web.STREAMLIT_STATIC).as_posix()
-    web.note_asset(path)
-    web.note_asset("/static/js/not-a-file.js")
-    web.note_asset("/static/../../etc/passwd")
-    page = client.get("/login").text
-    assert f'<link rel="prefetch" href="{path}">' in page
-    assert "not-a-file" not in page and "passwd" not in page
+def test_before_a_login_the_language_is_the_one_last_used_in_this_browser(monkeypatch):
+    monkeypatch.delenv("BASTION_LANG", raising=False)
+    assert web.preferred_locale({web.LANG_COOKIE: "en"}) == "en"
+    assert web.preferred_locale({}) == "zh"
+    assert web.preferred_locale({web.LANG_COOKIE: "klingon"}) == "zh"
+    monkeypatch.setenv("BASTION_LANG", "en")
+    assert web.preferred_locale({}) == "en"
