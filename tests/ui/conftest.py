@@ -112,3 +112,44 @@ def app(session_token: Callable[..., str]) -> Callable[..., AppTest]:
         return at
 
     return run
+
+
+# --- the browser (Debian's Chromium, driven by Playwright) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (``tests.ui.browser``: never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def base(ui_home: Path) -> Iterator[str]:
+    """``bastion ui``'s server over the sample's home, on a free port: its address."""
+    from tests.ui.browser import served
+
+    with served(ui_home) as url:
+        yield url
+
+
+@pytest.fixture
+def person(browser, base, tmp_path):
+    """Open a person's browser tab on the served app (``tests.ui.browser.Person``); closed after the test."""
+    from tests.ui.browser import Person, screenshots
+
+    opened = []
+
+    def open_tab(name: str, **kw):
+        opened.append(Person(browser, base, screenshots(tmp_path), name, **kw))
+        return opened[-1]
+
+    yield open_tab
+    for p in opened:
+        p.close()

@@ -14,14 +14,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from bastion.core.db import transaction
 from bastion.core.models import LoginSession, utcnow
 from bastion.demo import DEMO_PASSWORD
 from bastion.ui import web
-from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, Person, needs_chromium, screenshots, served
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, Person, needs_chromium
 
 pytestmark = needs_chromium
 
@@ -50,13 +49,7 @@ requestAnimationFrame(look);
 """
 
 
-@pytest.fixture
-def server(ui_home: Path):
-    with served(ui_home) as url:
-        yield url
-
-
-def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, tmp_path):
+def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(base, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     shots = Path(os.environ.get("BASTION_SCREENSHOT_DIR") or tmp_path)
@@ -66,7 +59,7 @@ def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, 
         page = browser.new_page(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
         page.add_init_script(WARM_UP_NEVER_SHOWN)
         try:
-            page.goto(server, wait_until="domcontentloaded")
+            page.goto(base, wait_until="domcontentloaded")
             page.get_by_label("用户名").fill("leader")
             page.get_by_label("密码").fill(DEMO_PASSWORD)
             page.wait_for_timeout(1000)  # the warm-up drawn, out of sight
@@ -85,14 +78,14 @@ def test_a_leader_logs_in_and_sees_the_dashboard_in_chinese_with_charts(server, 
     assert (shots / "dashboard.png").stat().st_size > 50_000
 
 
-def test_a_page_address_opened_without_logging_in_shows_the_login_form(server):
+def test_a_page_address_opened_without_logging_in_shows_the_login_form(base):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
         try:
-            page.goto(f"{server}/workspace", wait_until="domcontentloaded")
+            page.goto(f"{base}/workspace", wait_until="domcontentloaded")
             expect(page.get_by_label("用户名")).to_be_visible(timeout=60_000)
             assert page.get_by_text("支部工作台").count() == 0
             assert page.get_by_text("Traceback").count() == 0
@@ -101,29 +94,6 @@ def test_a_page_address_opened_without_logging_in_shows_the_login_form(server):
 
 
 # --- the login session, as the browser keeps it ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def person(browser, server, tmp_path):
-    opened = []
-
-    def open_tab(name: str, **kw) -> Person:
-        opened.append(Person(browser, server, screenshots(tmp_path), name, **kw))
-        return opened[-1]
-
-    yield open_tab
-    for p in opened:
-        p.close()
 
 
 def session_cookie(me: Person, *, present: bool = True, timeout: float = 20) -> dict | None:

@@ -9,9 +9,7 @@ traceback, a raw "None"/"NaN"/"null" or a request that leaves the server. The sc
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
@@ -19,38 +17,9 @@ from bastion.core import ballots, cycles, tenants
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, LedgerEntry, Organization, Rating, Rectification, User
 from bastion.core.rectification import service as rectification_service
-from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, Person, needs_chromium, screenshots, served
+from tests.ui.browser import needs_chromium
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def base(ui_home: Path):
-    with served(ui_home) as url:
-        yield url
-
-
-@pytest.fixture
-def person(browser, base, tmp_path):
-    opened = []
-
-    def open_tab(name: str, **kw) -> Person:
-        opened.append(Person(browser, base, screenshots(tmp_path), name, **kw))
-        return opened[-1]
-
-    yield open_tab
-    for p in opened:
-        p.close()
 
 
 def _org(engine, code: str) -> int:
