@@ -101,6 +101,9 @@ class Tenant(SQLModel, table=True):
     name: str = Field(max_length=200)
     # The annual results wait as ``reviewed`` until a leader confirms them, unless this is set.
     auto_confirm_review: bool = False
+    # A fact dated in a closed period (迟到的台账、检查发现) is refused unless this is set; then the user books it
+    # in the next period or keeps it for a correction (``core.periods.place``).
+    late_facts: bool = False
     created_at: datetime = _when(default_factory=utcnow)
 
 
@@ -227,6 +230,9 @@ class LedgerEntry(SQLModel, table=True):
     recorded_by: str = Field(default="", max_length=100)
     recorded_at: datetime = _when(default_factory=utcnow)
     source: str | None = Field(default=None, max_length=300)  # import file, or the UI
+    # The date it bore when it arrived late (a closed period's, ``core.periods.place``); its ``date`` is then the
+    # first day of the period it was booked in (计入下一考核期), or the same (走更正). None: it came in time.
+    late_date: date | None = None
 
 
 class Evidence(SQLModel, table=True):
@@ -272,6 +278,7 @@ class Finding(SQLModel, table=True):
     deduction: float = 0.0
     description: str = ""
     recorded_at: datetime = _when(default_factory=utcnow)  # when it was recorded (UTC), as a ledger entry's
+    late_date: date | None = None  # the date it bore when it arrived late, as a ledger entry's
 
 
 class Rating(SQLModel, table=True):

@@ -7,7 +7,9 @@ months for 月评价, quarters for 季通报, halves for 半年检查 — and al
 Where a period stands comes from its results: it is **open** while it has none or only drafts,
 **under review** (领导审核) once its drafts were put to the leaders, and **published** after. A
 period under review or published is **closed**: it is scored from the facts recorded up to its scoring, and a
-fact dated in it is refused (ratings, self-assessments, ledger entries, findings: :func:`date_problems`). Every
+fact dated in it is late: refused (ratings, self-assessments: :func:`date_problems`), or — a ledger entry or a
+finding, where the tenant takes late facts — booked in the next period or kept for a correction, the user's choice
+(:func:`place`). Every
 page, stage, importer and command asks these functions, never the evaluation table itself.
 """
 
@@ -17,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
@@ -25,7 +28,7 @@ from sqlmodel import select as select_model
 
 from .errors import BadValue, BastionError, Problem
 from .i18n import tr
-from .models import Cycle, Evaluation, EvaluationStatus, as_utc, utcnow
+from .models import Cycle, Evaluation, EvaluationStatus, Tenant, as_utc, utcnow
 
 # 2026, 2026-H1, 2026-Q3, 2026-07; a half or a quarter may leave out the dash (2026H1), as people write it.
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-?(?P<half>H[12])|-?(?P<quarter>Q[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
@@ -225,30 +228,55 @@ def is_closed(conn: Connection, cycle_id: int, key: str) -> bool:
 # tenant assesses (a cycle, 考核年度, is open for it), and only while no period its date falls in is closed —
 # under the leaders' review or published (:func:`is_closed`): a closed period is scored from the facts
 # recorded up to the moment its results took them (``scoring.facts_until``), so a fact recorded for it later
-# would never count there, and is refused with the reason — a ledger entry of March once the first quarter is
-# published, say, although the half-year and the year are still open. (What such a period should have counted
-# is put right by a correction, ``bastion correct``.)
+# would never count there. Such a fact is *late* (迟到), and is refused with the reason — a ledger entry of March
+# once the first quarter is published, say, although the half-year and the year are still open — unless the
+# tenant takes late facts (``tenant.late_facts``, ``bastion tenant set --late-facts allow``) and the user chose
+# what to do with it (:class:`Late`):
+#
+# - **next** (计入下一考核期): booked on the first day after the closed periods its date falls in (the latest of
+#   their ends; again while that day is itself in a closed period), its own date kept as ``late_date``: it counts
+#   in the next open period, never in the closed one. Past the year's end — the year closed — it is refused:
+#   a fact counts in its own year only, so the correction route is the one left.
+# - **correction** (走更正): kept on its own date (``late_date`` the same): it does not count for the closed
+#   period, whose frozen inputs leave it out by ``recorded_at``, but counts in the open periods its date falls in
+#   (the half-year and the year when only the quarter is published). ``bastion verify --late`` shows what it would
+#   change in the closed period; the office puts that right with ``bastion correct``.
+#
+# Only ledger entries and findings may arrive late. A rating belongs to its ballot round, given for the period
+# the round assesses, and a self-assessment to its period: either one recorded later than its period's results
+# says nothing about another period, and a changed judgement of a closed period is a correction — so they are
+# refused, as every late fact is where the tenant does not take them.
 #
 # An entry point working inside one cycle (the branch workspace, the inspectors' form, a ballot) takes facts of
 # that cycle's year only; the importer takes any year the tenant has a cycle for. Each concept's rule
 # (:mod:`bastion.core.ledger.service`, :mod:`bastion.core.inspection.service`, :mod:`bastion.core.ballots`) starts
-# with this one.
+# with this one: :func:`place` for the facts that may arrive late, :func:`date_problems` for the others.
 
 DATE = ("日期", "date")
 
 _CLOSED = (EvaluationStatus.reviewed.value, EvaluationStatus.published.value)
 
 
+class Late(StrEnum):
+    """What to do with a late fact, the user's choice (:data:`bastion.core.words.LATE` names them)."""
+
+    next = "next"  # 计入下一考核期
+    correction = "correction"  # 走更正
+
+
 @dataclass(frozen=True)
 class Years:
     """Where the tenant's years stand: the cycle of each year, the years closed to new facts, the periods
     closed to them (year → its periods under review or published, in time order) and, for an entry point
-    working inside one cycle, that cycle's year (the only one it takes)."""
+    working inside one cycle, that cycle's year (the only one it takes); whether the tenant takes late facts
+    (``late_facts``) and the user's choice for one (``late``, None when none was made)."""
 
     cycles: Mapping[int, Cycle]
     closed: frozenset[int]
     within: int | None = None
     closed_periods: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)
+    late_facts: bool = False
+    late: Late | None = None
 
     def cycle(self, day: date | None) -> Cycle | None:
         """The cycle ``day`` falls in, if the tenant has one for its year."""
@@ -273,8 +301,9 @@ def closed_periods(conn: Connection, cycle_ids: Iterable[int]) -> dict[int, tupl
 
 
 def years(session: Session, tenant_id: int, *, within: Cycle | None = None,
-          only: Iterable[int] | None = None) -> Years:
-    """The tenant's years: ``within`` one cycle, or every cycle (of the years ``only``, when given)."""
+          only: Iterable[int] | None = None, late: Late | None = None) -> Years:
+    """The tenant's years: ``within`` one cycle, or every cycle (of the years ``only``, when given); ``late``, the
+    user's choice for a late fact (taken only where the tenant takes late facts)."""
     if within is not None:
         cycles = {within.year: within}
     else:
@@ -285,35 +314,142 @@ def years(session: Session, tenant_id: int, *, within: Cycle | None = None,
     by_cycle = closed_periods(session.connection(), (c.id for c in cycles.values()))
     shut = {year: by_cycle.get(c.id, ()) for year, c in cycles.items()}
     closed = frozenset(year for year, keys in shut.items() if any(p.months == 12 for p in keys))
-    return Years(cycles, closed, None if within is None else within.year, shut)
+    t = Tenant.__table__.c
+    takes_late = bool(session.connection().execute(select(t.late_facts).where(t.id == tenant_id)).scalar())
+    return Years(cycles, closed, None if within is None else within.year, shut, takes_late, late)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a fact dated ``given`` goes (:func:`place`): the date to store (``day``), the date it bore when it
+    arrived late (``late_date``, None when it is on time) and what is wrong (nothing when it may be stored)."""
+
+    day: date | None
+    late_date: date | None = None
+    problems: list[Problem] = field(default_factory=list)
+    late: Late | None = None  # the route a late fact took
+
+    def audited(self) -> dict[str, str]:
+        """What the audit row of a late fact adds: the route, the date given and the date booked (nothing when the
+        fact is on time)."""
+        if self.late_date is None or self.late is None or self.day is None:
+            return {}
+        return {"late": self.late.value, "date_given": self.late_date.isoformat(), "date_booked": self.day.isoformat()}
+
+
+def next_open_day(years: Years, day: date) -> date | None:
+    """The first day after the closed periods ``day`` falls in — the latest of their ends, again while that day is
+    itself in a closed period — where a late fact goes to the next period; None past the year's end."""
+    while shut := years.closed_for(day):
+        later = max(p.end for p in shut)
+        if later.year != day.year:
+            return None
+        day = later
+    return day
+
+
+def place(years: Years, day: date | None, *, what: tuple[str, str], field: tuple[str, str] = DATE,
+          key: str = "date", may_be_late: bool = True) -> Placed:
+    """Where a fact dated ``day`` goes, or why it is refused (a date of None: the caller reported it).
+
+    ``what`` names the facts in both languages (台账 / ledgers), ``field`` the date field. ``may_be_late``: the fact
+    is of a kind that may arrive late (a ledger entry, a finding); a late one is then taken where the tenant takes
+    late facts, by the route ``years.late`` (see the comment above :data:`DATE`).
+    """
+    if day is None:
+        return Placed(None)
+
+    def refused(zh: str, en: str) -> Placed:
+        return Placed(day, problems=[Problem(key, tr(*field), tr(zh, en), conflict=True)])
+
+    if years.within is not None and day.year != years.within:
+        return Placed(day, problems=[Problem(key, tr(*field), tr(
+            f"{day.isoformat()} 不在 {years.within} 考核年度内", f"{day.isoformat()} is outside the {years.within} cycle"))])
+    if day.year not in years.cycles:
+        return Placed(day, problems=[Problem(key, tr(*field), tr(
+            f"{day.isoformat()}：本单位没有 {day.year} 考核年度，请先开启该年度",
+            f"{day.isoformat()}: there is no {day.year} cycle in this tenant; open the {day.year} cycle first"))])
+    late = years.closed_for(day)
+    if not late:
+        return Placed(day)
+    where = (f"{day.isoformat()} 在考核期 {'、'.join(f'{p.key}（{p.label}）' for p in late)}内，该期考核结果已在审核或已发布",
+             (f"{day.isoformat()} falls in period {', '.join(p.key for p in late)}, whose results are under review "
+              "or published"))
+    if not (may_be_late and years.late_facts):
+        hint = (tr(f"；本单位不接受迟到的{what[0]}（党建办可允许：bastion tenant set --late-facts allow，"
+                   "之后可选择计入下一考核期或走更正）",
+                   f"; this tenant takes no late {what[1]} (the party-affairs office may allow them: bastion tenant "
+                   "set --late-facts allow; one is then booked in the next period or taken by the correction route)")
+                if may_be_late else "")
+        if day.year in years.closed:
+            return refused(f"{day.year} 年度考核结果已在审核或已发布：该年度{what[0]}已关闭" + hint,
+                           f"the {day.year} results are under review or published: the year's {what[1]} are closed"
+                           + hint)
+        return refused(f"{where[0]}：结果依据当时已记录的{what[0]}，不再接受该期迟到的{what[0]}"
+                       "（该期结果如有错误，请用 bastion correct 更正）" + hint,
+                       f"{where[1]}: they stand on the {what[1]} recorded by then, and a late one is not taken for it "
+                       "(correct a wrong result with bastion correct)" + hint)
+    booked = next_open_day(years, day)
+    if years.late is Late.correction:
+        return Placed(day, day, late=Late.correction)
+    if years.late is Late.next:
+        if booked is None:
+            return refused(f"{where[0]}：{day.year} 年度已关闭，无法计入下一考核期：请走更正（correction）",
+                           f"{where[1]}: the {day.year} year is closed, so it cannot go to a next period: take the "
+                           "correction route (correction)")
+        return Placed(booked, day, late=Late.next)
+    if booked is None:
+        return refused(f"{where[0]}：这是迟到的{what[0]}，{day.year} 年度已关闭，只能走更正（correction）：按原日期记录，"
+                       "不计入已关闭的考核期，由党建办核验（bastion verify --late）后更正",
+                       f"{where[1]}: this is a late one, and the {day.year} year is closed, so only the correction "
+                       "route (correction) is left: kept on its own date, counted in no closed period, for the office "
+                       "to verify (bastion verify --late) and correct")
+    return refused(f"{where[0]}：这是迟到的{what[0]}，请选择计入下一考核期（next：记在 {booked.isoformat()}）"
+                   "或走更正（correction：按原日期记录，不计入已关闭的考核期，由党建办核验后更正）",
+                   f"{where[1]}: this is a late one; choose to book it in the next period (next: on "
+                   f"{booked.isoformat()}) or the correction route (correction: kept on its own date, counted in no "
+                   "closed period, for the office to verify and correct)")
 
 
 def date_problems(years: Years, day: date | None, *, what: tuple[str, str], field: tuple[str, str] = DATE,
                   key: str = "date") -> list[Problem]:
-    """What is wrong with a fact dated ``day`` (nothing when ``day`` is None: the caller reported it).
+    """What is wrong with a fact dated ``day`` that cannot arrive late — a rating, a self-assessment (see the
+    comment above :data:`DATE`): a late one is refused whatever the tenant allows."""
+    return place(years, day, what=what, field=field, key=key, may_be_late=False).problems
 
-    ``what`` names the facts in both languages (台账 / ledgers), ``field`` the date field.
-    """
-    if day is None:
+
+def counted_in(years: Years, day: date) -> list[Period]:
+    """The periods of ``day``'s cycle, assessed and still open, that a fact dated ``day`` counts in."""
+    cycle = years.cycle(day)
+    if cycle is None:
         return []
+    shut = {p.key for p in years.closed_periods.get(day.year, ())}
+    return [p for p in map(Period.parse, cycle_periods(cycle)) if p.contains(day) and p.key not in shut]
+
+
+def late_routes(years: Years, day: date | None) -> dict[Late, str]:
+    """What each route would do with a fact dated ``day`` — shown beside the choice — or nothing when the fact is
+    not late or the tenant takes no late facts (it is then on time, or refused)."""
+    if day is None or not years.late_facts or not years.closed_for(day) or day.year not in years.cycles:
+        return {}
     if years.within is not None and day.year != years.within:
-        return [Problem(key, tr(*field), tr(f"{day.isoformat()} 不在 {years.within} 考核年度内",
-                                             f"{day.isoformat()} is outside the {years.within} cycle"))]
-    if day.year not in years.cycles:
-        return [Problem(key, tr(*field), tr(f"{day.isoformat()}：本单位没有 {day.year} 考核年度，请先开启该年度",
-                                             f"{day.isoformat()}: there is no {day.year} cycle in this tenant; "
-                                             f"open the {day.year} cycle first"))]
-    if day.year in years.closed:
-        return [Problem(key, tr(*field), tr(f"{day.year} 年度考核结果已在审核或已发布：该年度{what[0]}已关闭",
-                                             f"the {day.year} results are under review or published: "
-                                             f"the year's {what[1]} are closed"), conflict=True)]
-    late = years.closed_for(day)
-    if late:
-        keys = "、".join(f"{p.key}（{p.label}）" for p in late)
-        return [Problem(key, tr(*field), tr(
-            f"{day.isoformat()} 在考核期 {keys}内，该期考核结果已在审核或已发布：结果依据当时已记录的{what[0]}，"
-            f"不再接受该期迟到的{what[0]}（该期结果如有错误，请用 bastion correct 更正）",
-            f"{day.isoformat()} falls in period {', '.join(p.key for p in late)}, whose results are under review "
-            f"or published: they stand on the {what[1]} recorded by then, and a late one is not taken for it "
-            f"(correct a wrong result with bastion correct)"), conflict=True)]
-    return []
+        return {}
+    shut = "、".join(p.key for p in years.closed_for(day))
+    shut_en = ", ".join(p.key for p in years.closed_for(day))
+    booked = next_open_day(years, day)
+    if booked is None:
+        on_next = tr(f"不可用：{day.year} 年度已关闭", f"not available: the {day.year} year is closed")
+    else:
+        into = counted_in(years, booked)
+        on_next = tr(f"记在 {booked.isoformat()}，计入 {'、'.join(p.key for p in into)}；不计入已关闭的 {shut}",
+                     f"booked on {booked.isoformat()}, counted in {', '.join(p.key for p in into)}; not in the "
+                     f"closed {shut_en}")
+    still = counted_in(years, day)
+    counted = (tr(f"，计入仍开放的 {'、'.join(p.key for p in still)}", f", counted in the open {', '.join(p.key for p in still)}")
+               if still else "")
+    on_correction = tr(f"按原日期 {day.isoformat()} 记录，不计入已关闭的 {shut}（其结果不变，由党建办核验"
+                       f"（bastion verify --late）后用 bastion correct 更正）{counted}",
+                       f"kept on its own date {day.isoformat()}, not counted in the closed {shut_en} (its results stand "
+                       f"until the office verifies (bastion verify --late) and corrects them with bastion correct)"
+                       f"{counted}")
+    return {Late.next: on_next, Late.correction: on_correction}

@@ -157,14 +157,17 @@ def read_target_rows(conn: Connection, cycle_id: int, *, set_until: datetime | N
 
 
 def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry,
-                org_id: int | None = None) -> Inputs:
+                org_id: int | None = None, late_facts: bool = False) -> Inputs:
     """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types, and the
     organisations barred from the advanced selection in the period (``incentives.barred_orgs``).
 
     A closed period — under the leaders' review or published — is read from its frozen inputs: the facts
     recorded and the targets set up to the moment its results took theirs (:func:`facts_until`), for the
     organisations its results are of; an open one from everything recorded. ``org_id`` reads one branch's only: its progress so
-    far (``workspace.read_progress``) is scored by the same steps as a stage scores the whole tenant."""
+    far (``workspace.read_progress``) is scored by the same steps as a stage scores the whole tenant.
+    ``late_facts``: a closed period with every fact dated in it, recorded up to now — the late ones too
+    (``periods.place``, the correction route) — its organisations and targets still as frozen: what the late facts
+    would change (``verify.verify_period(late=True)``)."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
     scheme = cycle_scheme(cycle)
@@ -182,7 +185,7 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))
         tree = read_tree(conn, cycle.tenant_id, evaluated=evaluated) if scheme.levels and org_id is None else None
-        facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id, recorded_until=until)
+        facts = read_facts(conn, cycle.tenant_id, period, org_id=org_id, recorded_until=None if late_facts else until)
         target_rows = read_target_rows(conn, cycle.id, set_until=until)
         barred = incentives.barred_orgs(conn, cycle.tenant_id, period)
     return prepare(scheme, rules, orgs, facts, period, target_rows=target_rows, params=params, rule_owners=owners,
@@ -251,6 +254,13 @@ def recorded_since(conn: Connection, tenant_id: int, period: Period, since: date
     return found
 
 
+def told(counts: dict[str, int]) -> tuple[str, str]:
+    """Counts of the period's facts by kind (:func:`recorded_since`; ``target``: adjustments) in words, Chinese and
+    English (该期的 2 条台账、1 条检查发现)."""
+    return ("、".join(_SINCE[kind][0].format(n=n) for kind, n in counts.items()),
+            ", ".join(_SINCE[kind][1].format(n=n) for kind, n in counts.items()))
+
+
 def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: str) -> None:
     """Refuse to publish the period's drafts, or to put them to the leaders' review (``action``), when a fact of
     the period was recorded, or a target of the cycle adjusted, after they were scored: :class:`Outdated`, saying
@@ -266,8 +276,7 @@ def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: s
         newer["target"] = int(adjusted)
     if not newer:
         return
-    zh = "、".join(_SINCE[kind][0].format(n=n) for kind, n in newer.items())
-    en = ", ".join(_SINCE[kind][1].format(n=n) for kind, n in newer.items())
+    zh, en = told(newer)
     verb = lifecycle.PURPOSES[action]
     raise Outdated(tr(f"考核期 {period.key} 的考核结果评分于 {scored:%Y-%m-%d %H:%M:%S} UTC，其后又记录了{zh}："
                       f"请先重新评分（bastion score --period {period.key}），再{verb[0]}",

@@ -109,6 +109,19 @@ def disable_plugins(session: Session, tenant: Tenant, plugins: Iterable[str], *,
     return removed
 
 
+def set_late_facts(session: Session, tenant: Tenant, *, allow: bool, actor: str) -> bool:
+    """Whether ``tenant`` takes late facts — a ledger entry or a finding dated in a period whose results are under
+    review or published, booked in the next period or kept for a correction, the user's choice
+    (``periods.place``) — or refuses them; audited. Returns whether it changed."""
+    if tenant.late_facts == allow:
+        return False
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="update", entity="tenant", entity_id=tenant.id,
+                 old={"late_facts": tenant.late_facts}, new={"late_facts": allow})
+    tenant.late_facts = allow
+    session.add(tenant)
+    return True
+
+
 def enabled_plugins(db: Session | Connection, tenant_id: int) -> list[str]:
     """The plugins ``tenant_id`` enables, read in ``db``: a session (with what it has not flushed yet) or a
     connection."""
@@ -119,10 +132,11 @@ def enabled_plugins(db: Session | Connection, tenant_id: int) -> list[str]:
 
 
 def read_tenants(conn: Connection) -> list[dict[str, Any]]:
-    """Every tenant by code: its code, its name and the plugins it enables."""
+    """Every tenant by code: its code, its name, the plugins it enables and whether it takes late facts."""
     t = Tenant.__table__.c
-    return [{"code": row.code, "name": row.name, "plugins": enabled_plugins(conn, row.id)}
-            for row in conn.execute(select_core(t.id, t.code, t.name).order_by(t.code)).all()]
+    return [{"code": row.code, "name": row.name, "plugins": enabled_plugins(conn, row.id),
+             "late_facts": bool(row.late_facts)}
+            for row in conn.execute(select_core(t.id, t.code, t.name, t.late_facts).order_by(t.code)).all()]
 
 
 def tenants_enabling(conn: Connection) -> dict[str, list[str]]:

@@ -13,6 +13,13 @@ recomputed: a fact changed or removed behind the application's back, a rule type
 organisation's staff counts or first secretary edited since (the rest of it — code, name, parent, category,
 member count, secretary and term — is read as the period's snapshot keeps it, ``core.snapshots``).
 
+Verifying *with the late facts* (``late=True``, ``bastion verify --late``) scores the period from every fact dated in
+it recorded up to now — the late ones too, kept for a correction (走更正, ``periods.place``) — its organisations and
+targets as frozen, and compares with what stands: each difference is one the late facts would make, what an office
+needs to decide a correction (``bastion correct``). A line corrected since stands as corrected unless the late facts
+changed what it was scored from; then the difference shows the correction against what the facts now give (once
+the office has corrected it to that, there is none).
+
 Nothing is written and nothing is locked: verifying reads what is committed, in the same set-based steps as
 scoring (``scoring.read_inputs``, ``engine.score_slices``, ``engine.conclude``, ``engine.roll_up``), comparing
 each slice of lines with the stored lines of its organisations as it comes.
@@ -22,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +81,10 @@ class Verification:
     lines: int
     corrections: int
     differences: pd.DataFrame
+    #: Verified with the late facts (``late=True``); ``late_facts``: how many facts of each kind (ledger, finding,
+    #: rating) dated in the period were recorded after ``facts_until``.
+    late: bool = False
+    late_facts: dict[str, int] = field(default_factory=dict)
 
     @property
     def identical(self) -> bool:
@@ -85,13 +96,15 @@ class Verification:
                 "scheme_id": self.scheme_id, "scheme_version": self.scheme_version,
                 "facts_until": self.facts_until.isoformat(), "organizations": self.organizations,
                 "lines": self.lines, "corrections": self.corrections,
+                **({"late": True, "late_facts": dict(self.late_facts)} if self.late else {}),
                 "differences": [{k: _plain(v) for k, v in row.items()}
                                 for row in self.differences.to_dict("records")]}
 
 
-def verify_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry) -> Verification:
-    """Score the closed period ``period_key`` of ``cycle`` again from its frozen inputs and compare it with its
-    stored results (see the module's docstring). Reads only."""
+def verify_period(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
+                  late: bool = False) -> Verification:
+    """Score the closed period ``period_key`` of ``cycle`` again from its frozen inputs — with the late facts too,
+    when ``late`` — and compare it with its stored results (see the module's docstring). Reads only."""
     period = in_cycle(cycle, period_key)
     with engine.connect() as conn:
         status = lifecycle.state(conn, cycle.id, period.key)
@@ -103,13 +116,14 @@ def verify_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regis
                 "review) are verified"))
         stored = read_results(conn, cycle.id, period.key, level=None)
         corrections = _corrections(conn, cycle, period, stored, until)
-    inputs = scoring.read_inputs(engine, cycle=cycle, period=period, registry=registry)
+        recorded_late = scoring.recorded_since(conn, cycle.tenant_id, period, until) if late else {}
+    inputs = scoring.read_inputs(engine, cycle=cycle, period=period, registry=registry, late_facts=late)
     scheme = inputs.scheme
     found, sums, lines_compared = [], [], 0
     with engine.connect() as conn:
         for start, lines in zip(range(0, len(inputs.orgs), SLICE), score_slices(inputs, slice_size=SLICE)):
             part = inputs.orgs["org_id"].iloc[start:start + SLICE]
-            lines, moved = _corrected(lines, corrections)
+            lines, moved = _corrected(lines, corrections, late=late)
             found.append(moved)
             sums.append(subtotals(lines))
             kept = _stored_lines(conn, cycle, period, (int(part.iloc[0]), int(part.iloc[-1])))
@@ -124,7 +138,7 @@ def verify_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regis
     found.append(_result_differences(stored, evaluations))
     differences = _named(pd.concat([f for f in found if not f.empty] or [_empty()], ignore_index=True), stored)
     return Verification(cycle.year, period.key, status, scheme.id, scheme.version, until, len(stored), lines_compared,
-                        len(corrections), differences)
+                        len(corrections), differences, late, recorded_late)
 
 
 _STATE = {lifecycle.UNSCORED: ("尚未评分", "has not been scored"),
@@ -175,18 +189,25 @@ def _corrections(conn: Connection, cycle: Cycle, period: Period, stored: pd.Data
                                                                            from_points=("from_points", "first"))
 
 
-def _corrected(lines: pd.DataFrame, corrections: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _corrected(lines: pd.DataFrame, corrections: pd.DataFrame, *,
+               late: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``lines`` with the corrections of their organisations applied, and the corrected lines whose points, scored
-    again, are not those the correction started from (as differences, :data:`CORRECTED_FROM`)."""
+    again, are not those the correction started from (as differences, :data:`CORRECTED_FROM`).
+
+    ``late`` (lines scored with the late facts): a correction is applied only to a line the late facts left as it
+    started from; a line they changed keeps what they give, to be compared with the correction stored."""
     if corrections.empty or lines.empty:
         return lines, _empty()
     mine = lines[["org_id", "indicator_code", "points"]].reset_index().merge(
         corrections, on=["org_id", "indicator_code"], suffixes=("", "_corrected"))
     if mine.empty:
         return lines, _empty()
+    differs = (mine["points"] - mine["from_points"]).abs() > POINTS_EPSILON
+    if late:
+        mine, differs = mine[~differs], differs[~differs]
     lines = lines.copy()
     lines.loc[mine["index"].to_numpy(), "points"] = mine["points_corrected"].to_numpy()
-    moved = mine[(mine["points"] - mine["from_points"]).abs() > POINTS_EPSILON]
+    moved = mine[differs]
     return lines, pd.DataFrame({"org_id": moved["org_id"], "indicator_code": moved["indicator_code"],
                                 "field": CORRECTED_FROM, "stored": moved["from_points"],
                                 "recomputed": moved["points"]})

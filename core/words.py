@@ -147,6 +147,11 @@ CHECK_STATUS: dict[str, Pair] = {
     "done": ("已检查", "done"),
 }
 
+LATE: dict[str, Pair] = {  # core.periods.Late: where a late ledger entry or finding goes, the user's choice
+    "next": ("计入下一考核期", "book it in the next period"),
+    "correction": ("走更正", "the correction route"),
+}
+
 IMPORT_KIND: dict[str, Pair] = {  # core.importing.KINDS
     "organizations": ("组织机构", "organisations"),
     "ledger": ("台账", "ledger"),

@@ -189,18 +189,21 @@ def ledger_types(conn: Connection, tenant_id: int, registry: Registry) -> dict[s
 
 
 def record_entry(session: Session, principal: Principal, *, cycle: Cycle, org_id: int, ledger_type: str, day: date,
-                 title: str, registry: Registry, quantity: float | None = None, note: str = "") -> LedgerEntry:
+                 title: str, registry: Registry, quantity: float | None = None, note: str = "",
+                 late: periods.Late | None = None) -> LedgerEntry:
     """Record a ledger entry (台账) of the branch in ``cycle``, audited; bad input is refused field by field
     by the ledger's one rule (:mod:`bastion.core.ledger.service`).
 
     An entry dated in a period whose results are under review or published (a quarter, a half-year, the year)
-    is refused: that period is scored from the entries recorded by then (``periods.date_problems``).
+    is late: that period is scored from the entries recorded by then. It is refused, or — where the tenant takes
+    late facts — goes where ``late`` says: the next period, or a correction (``periods.place``; what each route
+    would do: ``periods.late_routes``).
     """
     branch(session.connection(), principal, org_id, Action.record_ledger)
     _same_tenant(principal, cycle)
     return ledger_service.record_entry(session, cycle=cycle, org_id=org_id, ledger_type=ledger_type, day=day,
                                        title=title, registry=registry, actor=principal.username, quantity=quantity,
-                                       note=note, source="ui")
+                                       note=note, source="ui", late=late)
 
 
 def attach_evidence(session: Session, principal: Principal, *, entry_id: int, filename: str, data: bytes,
@@ -212,7 +215,7 @@ def attach_evidence(session: Session, principal: Principal, *, entry_id: int, fi
                           data=data, actor=principal.username, ledger_entry_id=entry.id)
 
 
-ENTRY_COLUMNS = ["id", "type", "date", "quantity", "title", "note", "recorded_by", "recorded_at", "source"]
+ENTRY_COLUMNS = ["id", "type", "date", "late_date", "quantity", "title", "note", "recorded_by", "recorded_at", "source"]
 
 
 def read_entries(conn: Connection, principal: Principal, *, cycle: Cycle, org_id: int,

@@ -73,9 +73,13 @@ ZH: dict[str, str] = {
     "Why (更正理由): kept in the explanation and the audit.": "更正理由：记入得分说明和审计日志。",
     "The administrator making the correction (a user).": "作出更正的管理员（用户名）。",
     "Score a published period again from its frozen inputs and scheme and compare it with its stored results, "
-    "line by line: 一致 / identical, or each difference (exit 1). Reads only.":
+    "line by line: 一致 / identical, or each difference (exit 1). With --late, the late facts too: the differences "
+    "they would make. Reads only.":
         "核验已发布的考核期。按其冻结的依据（评分时已记录的台账、检查发现、测评和目标值）和本年度方案重新计算，"
-        "与已存结果逐行比对：一致，或列出每处差异（退出码 1）。只读。",
+        "与已存结果逐行比对：一致，或列出每处差异（退出码 1）。加 --late 时连同迟到的事实一并计算：列出它们会造成的差异。只读。",
+    "Score it with the late facts too (every fact dated in it, recorded up to now; the correction route): the "
+    "differences they would make, for a correction.":
+        "连同迟到的事实一并计算（日期在该期内、至今已记录的全部事实，即走更正的迟到事实）：列出它们会造成的差异，供决定是否更正。",
 
     # run, confirm, stages, bulletins, serve, deploy
     "Run a stage of the calendar now, as a Prefect flow (a stage that already succeeded does nothing).":
@@ -133,6 +137,12 @@ ZH: dict[str, str] = {
         "为单位停用插件。已开启的考核年度仍沿用其冻结的方案。",
     "Plugin names the tenant enables.": "该单位已启用的插件名。",
     "List the tenants and their enabled plugins.": "列出各单位及其已启用的插件。",
+    "Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现). Audited.":
+        "设置单位的选项：是否接受迟到的台账和检查发现。留痕审计。",
+    "allow: a ledger entry or finding dated in a closed period is taken, booked in the next period or kept for a "
+    "correction (the user chooses); refuse: it is refused (the default).":
+        "allow：日期在已关闭考核期内的台账或检查发现仍予接受，由录入人选择计入下一考核期或走更正；"
+        "refuse：拒绝（默认）。",
 
     # cycle, target
     "Assessment cycles (考核年度).": "考核年度。",
@@ -228,6 +238,10 @@ ZH: dict[str, str] = {
     "A .csv or .xlsx file (see `bastion import template`).": "一个 .csv 或 .xlsx 文件（见 `bastion import template`）。",
     "Import the file although the same file (by content) was imported before.":
         "即使同一文件（按内容判断）此前已导入过，仍然导入。",
+    "Where rows dated in a closed period go, if the tenant takes late facts: next (the next open period) or "
+    "correction (their own date, for the office to correct). Without it they are refused.":
+        "日期在已关闭考核期内的行（迟到的事实）如何处理（须单位接受迟到的事实）：next（计入下一考核期）或 "
+        "correction（走更正：按原日期记录，由党建办更正）。不给出时这些行被拒绝。",
     "Ledger entries (台账): meetings, study, volunteer hours, deeds …": "导入台账。会议、学习、志愿服务时长、先进事迹等。",
     "Check findings (检查发现): deductions and veto items against indicators.":
         "导入督查发现（检查发现）。对照指标的扣分项和一票否决项。",

@@ -10,6 +10,7 @@ import typer
 from bastion.core import tenants
 from bastion.core.errors import BadValue
 from bastion.core.i18n import tr
+from bastion.core.periods import Late
 from bastion.core.settings import current_actor
 
 from .common import TenantOpt, engine, handled, out, registry
@@ -29,21 +30,31 @@ IMPORT_KINDS = {
 
 AgainOpt = Annotated[bool, typer.Option(
     "--again", help="Import the file although the same file (by content) was imported before.")]
+LateOpt = Annotated[Late | None, typer.Option(
+    "--late", help="Where rows dated in a closed period go, if the tenant takes late facts: next (the next open "
+                   "period) or correction (their own date, for the office to correct). Without it they are refused.")]
+
+#: The kinds whose facts may arrive late (``periods.place``): their commands take ``--late``.
+LATE_KINDS = ("ledger", "findings")
 
 
-def _import(kind: str, path: Path, tenant_code: str | None, again: bool) -> None:
+def _import(kind: str, path: Path, tenant_code: str | None, again: bool, late: Late | None = None) -> None:
     from bastion.core.importing import import_file
 
     store = engine()
     tenant = tenants.lookup_tenant(store, tenant_code)
     report = import_file(store, tenant=tenant, kind=kind, path=path, registry=registry(), actor=current_actor(),
-                         again=again)
+                         again=again, late=late)
     out.print(str(report))
 
 
 def _import_command(kind: str, doc: str) -> None:
-    def command(path: FileArg, tenant: TenantOpt = None, again: AgainOpt = False) -> None:
-        _import(kind, path, tenant, again)
+    if kind in LATE_KINDS:
+        def command(path: FileArg, tenant: TenantOpt = None, again: AgainOpt = False, late: LateOpt = None) -> None:
+            _import(kind, path, tenant, again, late)
+    else:
+        def command(path: FileArg, tenant: TenantOpt = None, again: AgainOpt = False) -> None:
+            _import(kind, path, tenant, again)
 
     command.__doc__ = doc
     app.command(kind)(handled(command))

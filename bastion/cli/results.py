@@ -23,7 +23,7 @@ from bastion.core.results import explain as explain_result
 from bastion.core.results import (branch_incentive_records, incentive_records, read_branch_incentives,
                                   read_incentives, read_results, results_records)
 from bastion.core.settings import current_actor
-from bastion.core.verify import DIFFERENCE_COLUMNS, verify_period
+from bastion.core.verify import DIFFERENCE_COLUMNS, Verification, verify_period
 from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
 from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, RANKING, branch_incentive_fields,
                             explanation_text, incentive_style, ranking_style)
@@ -236,15 +236,21 @@ def correct(
 @app.command()
 @handled
 def verify(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+           late: Annotated[bool, typer.Option(
+               "--late", help="Score it with the late facts too (every fact dated in it, recorded up to now; the "
+                              "correction route): the differences they would make, for a correction.")] = False,
            format: FormatOpt = OutputFormat.table) -> None:
     """Score a published period again from its frozen inputs and scheme and compare it with its stored results,
-    line by line: 一致 / identical, or each difference (exit 1). Reads only."""
+    line by line: 一致 / identical, or each difference (exit 1). With --late, the late facts too: the differences
+    they would make. Reads only."""
     store, c, key = period_context(tenant, year, period)
-    found = verify_period(store, cycle=c, period_key=key, registry=registry())
+    found = verify_period(store, cycle=c, period_key=key, registry=registry(), late=late)
     if format is OutputFormat.json:
         write_json(found.as_dict(), sys.stdout)
     elif format is OutputFormat.csv:
         write_csv(found.as_dict()["differences"], sys.stdout, list(DIFFERENCE_COLUMNS))
+    elif late:
+        _told_late(found, c.year, key)
     elif found.identical:
         out.print(tr(f"一致：{c.year} 考核年度考核期 {key} 的 {found.organizations} 个考核结果、{found.lines} 行，"
                      f"按截至 {found.facts_until:%Y-%m-%d %H:%M:%S} UTC 记录的依据和方案 {found.scheme_id} "
@@ -262,3 +268,24 @@ def verify(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = N
                       "(stored → recomputed)"))
     if not found.identical:
         raise typer.Exit(1)
+
+
+def _told_late(found: Verification, year: int, key: str) -> None:
+    """``bastion verify --late`` in a table: the late facts, and the differences they would make."""
+    since = f"{found.facts_until:%Y-%m-%d %H:%M:%S} UTC"
+    zh, en = scoring.told(found.late_facts)
+    facts = (tr(f"结果评分（{since}）之后记录了{zh}", f"{en} were recorded after the results were scored ({since})")
+             if found.late_facts else
+             tr(f"结果评分（{since}）之后没有记录该期的事实", f"no fact of the period was recorded after the results were "
+                                                         f"scored ({since})"))
+    if found.identical:
+        out.print(tr(f"{year} 考核年度考核期 {key}：{facts}；计入它们重新计算，与已存结果相同，无须更正",
+                     f"period {key} of the {year} cycle: {facts}; scored with them, it is as stored: nothing to "
+                     "correct"))
+        return
+    records = found.differences.to_dict("records")
+    emit(out, OutputFormat.table, DIFFERENCES, records,
+         title=tr(f"{year} 考核年度考核期 {key}：{facts}；计入它们，有 {len(records)} 处不同（已存 → 计入迟到事实后）。"
+                  f"如需更正，请用 bastion correct",
+                  f"period {key} of the {year} cycle: {facts}; with them it differs in {len(records)} place(s) "
+                  "(stored → with the late facts). To correct it: bastion correct"))

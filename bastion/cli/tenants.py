@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -64,8 +65,35 @@ def tenant_disable(
                  f"tenant {t.code}: disabled {', '.join(removed)}; plugins now: {', '.join(now) or 'none'}"))
 
 
+class LateFacts(StrEnum):
+    allow = "allow"
+    refuse = "refuse"
+
+
+@app.command("set")
+@handled
+def tenant_set(
+    late_facts: Annotated[LateFacts, typer.Option(
+        "--late-facts", help="allow: a ledger entry or finding dated in a closed period is taken, booked in the next "
+                             "period or kept for a correction (the user chooses); refuse: it is refused (the default).")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现). Audited."""
+    with db.transaction(engine()) as session:
+        t = tenants.resolve_tenant(session, tenant)
+        changed = tenants.set_late_facts(session, t, allow=late_facts is LateFacts.allow, actor=current_actor())
+    state = (tr("接受迟到的台账和检查发现：录入时选择计入下一考核期或走更正",
+                "takes late ledger entries and findings: each is booked in the next period or kept for a correction, "
+                "as the user chooses") if late_facts is LateFacts.allow
+             else tr("不接受迟到的台账和检查发现", "refuses late ledger entries and findings"))
+    out.print(tr(f"单位 {t.code}：{state}" + ("" if changed else "（原已如此）"),
+                 f"tenant {t.code}: {state}" + ("" if changed else " (already so)")))
+
+
 TENANT_FIELDS = (Field("code", "编码", "Code", "code"), Field("name", "名称", "Name"),
-                 Field("plugins", "插件", "Plugins", "prose", show=", ".join))
+                 Field("plugins", "插件", "Plugins", "prose", show=", ".join),
+                 Field("late_facts", "迟到事实", "Late facts",
+                       show=lambda taken: tr("接受", "taken") if taken else tr("拒绝", "refused")))
 
 
 @app.command("list")

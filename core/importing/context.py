@@ -9,17 +9,19 @@ is written, in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from .. import audit
 from ..errors import Problem
 from ..i18n import tr
 from ..models import Organization, Tenant, org_code_key
+from ..periods import Late, Placed
 from ..registry import Registry
 from .report import RowErrors
 from .rows import Record
@@ -35,6 +37,7 @@ class Context:
     errors: RowErrors
     present: set[str]
     today: date  # what is later is the future (findings)
+    late: Late | None = None  # where late ledger entries and findings go, the user's choice (``periods.place``)
 
 
 def stored_org_ids(session: Session, tenant_id: int) -> dict[str, int]:
@@ -89,15 +92,39 @@ def flag_duplicates(context: Context, keyed: list[tuple[Record, tuple]], fields:
             first[key] = record.row
 
 
-def stored_keys(context: Context, model: Any, columns: Sequence[str], records: list[Record]) -> set[tuple]:
-    """Keys of the tenant's stored facts dated within the file's range: one query, compared in Python."""
+def stored_keys(context: Context, model: Any, columns: Sequence[str], records: list[Record], *,
+                through: date | None = None) -> set[tuple]:
+    """Keys of the tenant's stored facts dated within the file's range: one query, compared in Python.
+
+    A fact that may arrive late (a ledger entry, a finding: it has a ``late_date``) is keyed by the date it bore:
+    the same row imported again is the same fact wherever it was booked. ``through``: the latest date a row of the
+    file is booked on (a late one goes to the next period), where such a fact may be stored."""
     span = date_range(records)
     if span is None:
         return set()
     c = model.__table__.c
-    query = (select(*(c[name] for name in columns))
-             .where(c.tenant_id == context.tenant.id, c.date >= span[0], c.date <= span[1]))
+    bore = {"date": func.coalesce(c.late_date, c.date, type_=c.date.type)} if "late_date" in c else {}
+    end = max(span[1], through) if through is not None else span[1]
+    query = (select(*(bore.get(name, c[name]) for name in columns))
+             .where(c.tenant_id == context.tenant.id, c.date >= span[0], c.date <= end))
     return {tuple(row) for row in context.session.execute(query)}
+
+
+def insert_facts(context: Context, table: Any, entity: str, rows: list[tuple[Record, dict[str, Any]]],
+                 placed: Mapping[int, Placed]) -> int:
+    """Insert the facts of a file (each row with its record; ``placed``: where each record's fact goes, by row): those
+    on time in bulk, each late one with its audit row — the route, the date given and the date booked, with the
+    file and the row. Returns how many were late."""
+    insert_rows(context.session, table, [row for record, row in rows if placed[record.row].late_date is None])
+    late = [(record, row) for record, row in rows if placed[record.row].late_date is not None]
+    if late:
+        ids = context.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                      [row for _, row in late]).scalars().all()
+        audit.record_many(context.session, [
+            {"tenant_id": context.tenant.id, "actor": context.actor, "action": "import", "entity": entity,
+             "entity_id": fact_id, "new": {"file": context.file, "row": record.row, **placed[record.row].audited()}}
+            for fact_id, (record, _) in zip(ids, late, strict=True)])
+    return len(late)
 
 
 def years(records: Iterable[Record]) -> set[int]:

@@ -7,19 +7,30 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from ..models import Check, Finding, utcnow
-from ..inspection.service import finding_problems, finding_rules
-from .context import Context, date_range, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
+from ..inspection.service import finding_date, finding_problems, finding_rules
+from .context import (
+    Context,
+    date_range,
+    flag_duplicates,
+    insert_facts,
+    insert_rows,
+    reject,
+    resolve_orgs,
+    stored_keys,
+    years,
+)
 from .report import ImportReport
 from .rows import Record
 
-FINDING_KEY = ("org_code", "date", "indicator_code", "description")  # the same fact: a re-import skips it
+FINDING_KEY = ("org_code", "date", "indicator_code", "description")  # the same fact (by the date it bore): a re-import skips it
 
 
 def import_findings(context: Context, records: list[Record]) -> ImportReport:
-    """Each row a finding, valid by the inspection's own rule (:mod:`bastion.core.inspection.service`)."""
+    """Each row a finding, valid by the inspection's own rule (:mod:`bastion.core.inspection.service`); a late one
+    goes where ``context.late`` says, if the tenant takes late facts (its check keeps the day given)."""
     org_ids = resolve_orgs(context, records)
     rules = finding_rules(context.session, context.tenant.id, context.registry, years=years(records),
-                          today=context.today)
+                          today=context.today, late=context.late)
     for record in records:
         if record.ok("indicator_code"):  # a code that could not be read is not "no indicator"
             problems = finding_problems(rules, day=record["date"], indicator_code=record["indicator_code"],
@@ -31,16 +42,19 @@ def import_findings(context: Context, records: list[Record]) -> ImportReport:
     flag_duplicates(context, keyed, FINDING_KEY)
     context.errors.raise_if_any()
 
-    stored = stored_keys(context, Finding, ("org_id", "date", "indicator_code", "description"), records)
+    placed = {record.row: finding_date(rules, record["date"]) for record, _ in keyed}
+    stored = stored_keys(context, Finding, ("org_id", "date", "indicator_code", "description"), records,
+                         through=max((p.day for p in placed.values()), default=None))
     new = [(record, key) for record, key in keyed if key not in stored]
     check_ids, created = _checks_for(context, [record for record, _ in new], org_ids, cycle_of_year)
     now = utcnow()
-    rows = [{"tenant_id": context.tenant.id, "check_id": check_ids[_check_key(record, org_ids)], "org_id": key[0],
-             "date": key[1], "indicator_code": key[2], "deduction": record["deduction"] or 0.0,
-             "description": key[3], "recorded_at": now} for record, key in new]
-    insert_rows(context.session, Finding.__table__, rows)
+    rows = [(record, {"tenant_id": context.tenant.id, "check_id": check_ids[_check_key(record, org_ids)],
+                      "org_id": key[0], "date": placed[record.row].day, "late_date": placed[record.row].late_date,
+                      "indicator_code": key[2], "deduction": record["deduction"] or 0.0, "description": key[3],
+                      "recorded_at": now}) for record, key in new]
+    late = insert_facts(context, Finding.__table__, "finding", rows, placed)
     return ImportReport("findings", context.file, inserted=len(rows), skipped=len(keyed) - len(new),
-                        checks_created=created)
+                        checks_created=created, late=late)
 
 
 def _check_key(record: Record, org_ids: Mapping[str, int]) -> tuple:

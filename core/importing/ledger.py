@@ -6,13 +6,13 @@ from collections.abc import Mapping
 
 from ..contributions import LedgerType
 from ..i18n import tr
-from ..ledger.service import entry_problems, entry_rules
+from ..ledger.service import entry_date, entry_problems, entry_rules
 from ..models import LedgerEntry, utcnow
-from .context import Context, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
+from .context import Context, flag_duplicates, insert_facts, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
 from .rows import Record
 
-LEDGER_KEY = ("org_code", "type", "date", "title", "quantity")  # the same fact: a re-import skips it
+LEDGER_KEY = ("org_code", "type", "date", "title", "quantity")  # the same fact (by the date it bore): a re-import skips it
 
 
 def _ledger_type_lookup(types: Mapping[str, LedgerType]) -> tuple[dict[str, LedgerType], str]:
@@ -30,9 +30,10 @@ def _ledger_type_lookup(types: Mapping[str, LedgerType]) -> tuple[dict[str, Ledg
 
 
 def import_ledger(context: Context, records: list[Record]) -> ImportReport:
-    """Each row a ledger entry, valid by the ledger's own rule (:mod:`bastion.core.ledger.service`)."""
+    """Each row a ledger entry, valid by the ledger's own rule (:mod:`bastion.core.ledger.service`); a late one goes
+    where ``context.late`` says, if the tenant takes late facts."""
     org_ids = resolve_orgs(context, records)
-    rules = entry_rules(context.session, context.tenant.id, context.registry, years=years(records))
+    rules = entry_rules(context.session, context.tenant.id, context.registry, years=years(records), late=context.late)
     types, hint = _ledger_type_lookup(rules.types)
     keyed = []
     for record in records:
@@ -55,11 +56,14 @@ def import_ledger(context: Context, records: list[Record]) -> ImportReport:
     flag_duplicates(context, keyed, LEDGER_KEY)
     context.errors.raise_if_any()
 
-    stored = stored_keys(context, LedgerEntry, ("org_id", "type", "date", "title", "quantity"), records)
+    placed = {record.row: entry_date(rules, record["date"]) for record, _ in keyed}
+    stored = stored_keys(context, LedgerEntry, ("org_id", "type", "date", "title", "quantity"), records,
+                         through=max((p.day for p in placed.values()), default=None))
     new = [(record, key) for record, key in keyed if key not in stored]
     now = utcnow()
-    rows = [{"tenant_id": context.tenant.id, "org_id": key[0], "type": key[1], "date": key[2], "quantity": key[4],
-             "title": key[3], "note": record["note"] or "", "recorded_by": context.actor, "recorded_at": now,
-             "source": context.file[:300]} for record, key in new]
-    insert_rows(context.session, LedgerEntry.__table__, rows)
-    return ImportReport("ledger", context.file, inserted=len(rows), skipped=len(keyed) - len(rows))
+    rows = [(record, {"tenant_id": context.tenant.id, "org_id": key[0], "type": key[1], "date": placed[record.row].day,
+                      "late_date": placed[record.row].late_date, "quantity": key[4], "title": key[3],
+                      "note": record["note"] or "", "recorded_by": context.actor, "recorded_at": now,
+                      "source": context.file[:300]}) for record, key in new]
+    late = insert_facts(context, LedgerEntry.__table__, "ledger_entry", rows, placed)
+    return ImportReport("ledger", context.file, inserted=len(rows), skipped=len(keyed) - len(rows), late=late)

@@ -69,6 +69,7 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     checks_created: int = 0  # findings only: the inspections (检查) the findings were attached to
+    late: int = 0  # ledger entries and findings: of those inserted, the late ones (``periods.place``)
 
     def __str__(self) -> str:
         title = BY_NAME[self.kind].title if self.kind in BY_NAME else self.kind
@@ -77,6 +78,9 @@ class ImportReport:
                   f"{self.skipped} skipped")
         if self.checks_created:
             text += tr(f"，新建检查 {self.checks_created} 次", f", {self.checks_created} check(s) created")
+        if self.late:
+            text += tr(f"；其中迟到 {self.late} 条（所在考核期已关闭），已按所选方式记录，逐条审计",
+                       f"; {self.late} of them late (their period closed), recorded by the route chosen, each audited")
         return text
 
 

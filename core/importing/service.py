@@ -22,6 +22,7 @@ from ..db import transaction
 from ..errors import Conflict
 from ..i18n import tr
 from ..models import ImportRecord, Tenant
+from ..periods import Late
 from ..registry import Registry
 from .context import Context
 from .files import read_sheet
@@ -46,11 +47,13 @@ class AlreadyImported(Conflict):
 
 
 def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, registry: Registry,
-                actor: str, today: date | None = None, again: bool = False) -> ImportReport:
+                actor: str, today: date | None = None, again: bool = False, late: Late | None = None) -> ImportReport:
     """Import one file of ``kind`` for ``tenant``: all of it, or nothing (:class:`ImportRejected`); once
     (:class:`AlreadyImported`), unless ``again``.
 
-    ``today`` (the real day unless given) is the day after which a finding would be in the future.
+    ``today`` (the real day unless given) is the day after which a finding would be in the future. ``late``: where
+    the late rows of a ledger or findings file go, where the tenant takes late facts (``periods.place``); without
+    it, a late row is refused, as is the file.
     """
     spec = kind_spec(kind)
     path = Path(path)
@@ -65,14 +68,15 @@ def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, regist
         locks.fence(session.connection(), lease)
         _refuse_a_second_time(session, tenant, kind, content, path.name, again)
         context = Context(session, tenant, path.name, actor, registry, errors, layout.present,
-                          today or date.today())
+                          today or date.today(), late)
         report = IMPORTERS[kind](context, records)
         session.add(ImportRecord(tenant_id=tenant.id, kind=kind, sha256=content, filename=path.name[:255],
                                  rows=len(records), actor=actor, again=again))
         audit.record(session, tenant_id=tenant.id, actor=actor, action="import", entity=kind,
                      new={"file": path.name, "kind": kind, "rows": len(records), "inserted": report.inserted,
                           "updated": report.updated, "skipped": report.skipped,
-                          "checks_created": report.checks_created, "sha256": content, "again": again},
+                          "checks_created": report.checks_created, "sha256": content, "again": again,
+                          **({"late": report.late, "late_route": late.value} if report.late else {})},
                      note=f"{kind} import from {path.name}")
     return report
 

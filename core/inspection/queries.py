@@ -109,11 +109,11 @@ def finding_evidence(session: Session, principal: Principal, *, finding_id: int)
 
 def read_findings(conn: Connection, principal: Principal, *, cycle_id: int) -> pd.DataFrame:
     """The findings of the cycle's year within the principal's organisations, the latest first, with their
-    notice (if one was issued)."""
+    notice (if one was issued); ``late_date``: the date a late one bore (``periods.place``)."""
     require(conn, principal, Action.inspect)
     year = _cycle_year(conn, principal, cycle_id)
     f, o, r, c = Finding.__table__.c, Organization.__table__.c, Rectification.__table__.c, Check.__table__.c
-    query = (select(f.id.label("finding_id"), f.date, o.code, o.name, f.indicator_code, f.deduction, f.description,
+    query = (select(f.id.label("finding_id"), f.date, f.late_date, o.code, o.name, f.indicator_code, f.deduction, f.description,
                     c.kind, c.inspector, r.notice_no, r.status.label("notice_status"))
              .join_from(Finding.__table__, Organization.__table__, f.org_id == o.id)
              .join(Check.__table__, c.id == f.check_id)

@@ -3,8 +3,9 @@
 A finding is valid when
 
 - its date falls in a year the tenant has a cycle for, in no period of it whose results are under review or
-  published (:func:`bastion.core.periods.date_problems`), and is not in the future (a problem is recorded once
-  found);
+  published — or, where the tenant takes late facts, the user chose where such a late finding goes: the next
+  period, or a correction (:func:`bastion.core.periods.place`, :func:`finding_date`) — and is not in the future
+  (a problem is recorded once found);
 - the indicator it names is one of that cycle's scheme and *takes findings*: its rule type reads
   findings (``"findings"`` in the rule type's ``inputs``, as ``finding_deduction`` and ``veto_on_finding``
   do), so the finding counts in the score; a finding may also name no indicator (it then deducts nothing);
@@ -72,9 +73,11 @@ def finding_rule_types(conn: Connection, tenant_id: int, registry: Registry) -> 
 
 
 def finding_rules(session: Session, tenant_id: int, registry: Registry, *, within: Cycle | None = None,
-                  years: Iterable[int] | None = None, today: date | None = None) -> FindingRules:
-    """The rules for findings of ``tenant_id``: ``within`` one cycle, or in any of its cycles (of ``years``)."""
-    dated = periods.years(session, tenant_id, within=within, only=years)
+                  years: Iterable[int] | None = None, today: date | None = None,
+                  late: periods.Late | None = None) -> FindingRules:
+    """The rules for findings of ``tenant_id``: ``within`` one cycle, or in any of its cycles (of ``years``);
+    ``late``, the user's choice for a late finding."""
+    dated = periods.years(session, tenant_id, within=within, only=years, late=late)
     reading = finding_rule_types(session.connection(), tenant_id, registry)
     by_id = {c.id: c for c in dated.cycles.values()}
     indicators: dict[int, dict[str, Target]] = {cycle_id: {} for cycle_id in by_id}
@@ -90,6 +93,12 @@ def _problem(key: str, zh: str, en: str) -> Problem:
     return Problem(key, tr(*FIELDS[key]), tr(zh, en))
 
 
+def finding_date(rules: FindingRules, day: date | None) -> periods.Placed:
+    """Where a finding dated ``day`` goes: the date to store and, when it is late, the date it bore
+    (:func:`bastion.core.periods.place`). Its check keeps the day given: the inspection was made then."""
+    return periods.place(rules.years, day, what=WHAT, field=FIELDS["date"])
+
+
 def finding_problems(rules: FindingRules, *, day: date | None, indicator_code: str | None, deduction: float | None,
                      description: str | None) -> list[Problem]:
     """What is wrong with a finding, field by field (empty when it is valid).
@@ -97,7 +106,7 @@ def finding_problems(rules: FindingRules, *, day: date | None, indicator_code: s
     A date of None was already refused by the caller (it could not read it) and is not checked again;
     ``indicator_code`` None is a finding on no indicator.
     """
-    found = periods.date_problems(rules.years, day, what=WHAT, field=FIELDS["date"])
+    found = finding_date(rules, day).problems
     if day is not None and not found and day > rules.today:
         found.append(_problem("date", f"{day.isoformat()} 是将来的日期；请在发现问题后再记录",
                               f"{day.isoformat()} is in the future; record a finding once it is found"))
@@ -171,24 +180,28 @@ def _check_for(session: Session, principal: Principal, cycle: Cycle, org: Organi
 def record_finding(session: Session, principal: Principal, *, cycle_id: int, org_code: str, indicator_code: str,
                    deduction: float, description: str, on: date, registry: Registry,
                    kind: str = CheckKind.daily.value, check_id: int | None = None,
-                   today: date | None = None) -> Finding:
+                   today: date | None = None, late: periods.Late | None = None) -> Finding:
     """A problem found at ``org_code`` on ``on``, deducting ``deduction`` points from an indicator of the cycle;
-    an invalid finding is refused by its first problem (:func:`finding_problems`)."""
+    an invalid finding is refused by its first problem (:func:`finding_problems`). A late finding goes where
+    ``late`` says, if the tenant takes late facts; its audit row says the route, the date given and the date
+    booked."""
     require(session.connection(), principal, Action.inspect)
     cycle = tenant_cycle(session, principal, cycle_id)
     org = org_by_code(session, principal, Action.inspect, org_code)
     code = indicator_code.strip()
-    rules = finding_rules(session, principal.tenant_id, registry, within=cycle, today=today)
+    rules = finding_rules(session, principal.tenant_id, registry, within=cycle, today=today, late=late)
     refuse(finding_problems(rules, day=on, indicator_code=code, deduction=deduction, description=description))
+    placed = finding_date(rules, on)
     check = _check_for(session, principal, cycle, org, on, kind, check_id)
-    finding = Finding(tenant_id=principal.tenant_id, check_id=check.id, org_id=org.id, date=on,
-                      indicator_code=code, deduction=float(deduction), description=description.strip())
+    finding = Finding(tenant_id=principal.tenant_id, check_id=check.id, org_id=org.id, date=placed.day,
+                      late_date=placed.late_date, indicator_code=code, deduction=float(deduction),
+                      description=description.strip())
     session.add(finding)
     session.flush()
     audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="record", entity="finding",
                  entity_id=finding.id, new={"org": org.code, "indicator": code, "deduction": deduction,
-                                            "date": on.isoformat(), "description": finding.description,
-                                            "check": check.id})
+                                            "date": placed.day.isoformat(), "description": finding.description,
+                                            "check": check.id, **placed.audited()})
     return finding
 
 

@@ -4,7 +4,8 @@ An entry is valid when
 
 - its type is one of the tenant's enabled ledger types;
 - its date falls in a year the tenant has a cycle for, in no period of it whose results are under review or
-  published (:func:`bastion.core.periods.date_problems`);
+  published — or, where the tenant takes late facts, the user chose where such a late entry goes: the next period,
+  or a correction (:func:`bastion.core.periods.place`, :func:`entry_date`);
 - it has a title (the meeting's subject …) of at most :data:`MAX_TITLE` characters, and neither the title nor
   the note holds a control character (:mod:`bastion.core.values`);
 - a quantity is a finite number within range (:mod:`bastion.core.values`);
@@ -52,10 +53,17 @@ def ledger_types(session: Session, tenant_id: int, registry: Registry) -> dict[s
 
 
 def entry_rules(session: Session, tenant_id: int, registry: Registry, *, within: Cycle | None = None,
-                years: Iterable[int] | None = None) -> EntryRules:
-    """The rules for entries of ``tenant_id``: ``within`` one cycle, or in any of its cycles (of ``years``)."""
+                years: Iterable[int] | None = None, late: periods.Late | None = None) -> EntryRules:
+    """The rules for entries of ``tenant_id``: ``within`` one cycle, or in any of its cycles (of ``years``); ``late``,
+    the user's choice for a late entry."""
     return EntryRules(ledger_types(session, tenant_id, registry),
-                      periods.years(session, tenant_id, within=within, only=years))
+                      periods.years(session, tenant_id, within=within, only=years, late=late))
+
+
+def entry_date(rules: EntryRules, day: date | None) -> periods.Placed:
+    """Where an entry dated ``day`` goes: the date to store and, when it is late, the date it bore
+    (:func:`bastion.core.periods.place`)."""
+    return periods.place(rules.years, day, what=WHAT, field=FIELDS["date"])
 
 
 def _problem(key: str, zh: str, en: str) -> Problem:
@@ -76,7 +84,7 @@ def entry_problems(rules: EntryRules, *, ledger_type: str | None, day: date | No
         if kind is None:
             found.append(_problem("type", f"{ledger_type!r} 不是本单位已启用插件提供的台账类型",
                                   f"{ledger_type!r} is not a ledger type of this tenant's enabled plugins"))
-    found += periods.date_problems(rules.years, day, what=WHAT, field=FIELDS["date"])
+    found += entry_date(rules, day).problems
     title = (title or "").strip()
     if not title:
         found.append(_problem("title", "台账须有标题（如会议主题）", "a ledger entry needs a title (e.g. the meeting's subject)"))
@@ -101,18 +109,21 @@ def entry_problems(rules: EntryRules, *, ledger_type: str | None, day: date | No
 
 def record_entry(session: Session, *, cycle: Cycle, org_id: int, ledger_type: str, day: date, title: str,
                  registry: Registry, actor: str, quantity: float | None = None, note: str = "",
-                 source: str = "ui") -> LedgerEntry:
+                 source: str = "ui", late: periods.Late | None = None) -> LedgerEntry:
     """Record one ledger entry of ``org_id`` in ``cycle``, audited; an invalid entry is refused by its first
-    problem (a closed year as a :class:`~bastion.core.errors.Conflict`). The caller checks who may."""
-    rules = entry_rules(session, cycle.tenant_id, registry, within=cycle)
+    problem (a closed period as a :class:`~bastion.core.errors.Conflict`). A late entry goes where ``late`` says,
+    if the tenant takes late facts; its audit row says the route, the date given and the date booked. The caller
+    checks who may."""
+    rules = entry_rules(session, cycle.tenant_id, registry, within=cycle, late=late)
     refuse(entry_problems(rules, ledger_type=ledger_type, day=day, title=title, quantity=quantity, note=note))
+    placed = entry_date(rules, day)
     title = title.strip()
-    entry = LedgerEntry(tenant_id=cycle.tenant_id, org_id=org_id, type=ledger_type, date=day,
-                        quantity=None if quantity is None else float(quantity), title=title, note=note.strip(),
-                        recorded_by=actor, source=source)
+    entry = LedgerEntry(tenant_id=cycle.tenant_id, org_id=org_id, type=ledger_type, date=placed.day,
+                        late_date=placed.late_date, quantity=None if quantity is None else float(quantity),
+                        title=title, note=note.strip(), recorded_by=actor, source=source)
     session.add(entry)
     session.flush()
     audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="create", entity="ledger_entry",
-                 entity_id=entry.id, new={"org_id": org_id, "type": ledger_type, "date": day.isoformat(),
-                                          "quantity": entry.quantity, "title": title})
+                 entity_id=entry.id, new={"org_id": org_id, "type": ledger_type, "date": placed.day.isoformat(),
+                                          "quantity": entry.quantity, "title": title, **placed.audited()})
     return entry

@@ -15,8 +15,10 @@ from bastion.core.evidence import ALLOWED_SUFFIXES, read_bytes
 from bastion.core.models import CheckKind, Cycle, RectificationStatus
 from bastion.ui import context
 from bastion.ui.feedback import attempt, show_flash
-from bastion.core.words import CHECK_KIND, NOTICE_STATUS, word
+from bastion.core.periods import Late
+from bastion.core.words import CHECK_KIND, LATE, NOTICE_STATUS, word
 from bastion.ui.i18n import frozen, tr
+from bastion.ui.late import late_choice
 from bastion.ui.tables import grid
 from sqlmodel import Session
 
@@ -81,13 +83,15 @@ def finding_tab(who, cycle: Cycle) -> None:
     with context.engine().connect() as conn:
         indicators = inspection.scheme_indicators(conn, who, cycle_id=cycle.id, registry=context.registry())
     names = {r.code: f"{r.code} {r.name}（{r.points:g} {tr('分', 'pts')}）" for r in indicators.itertuples()}
+    # The date outside the form: a late one (its period closed) asks, in the form, where the finding goes.
+    on = st.date_input(tr("检查日期", "Date"), value=date.today(), key="finding_date")
     with st.form("finding_form"):
+        late = late_choice(who, cycle, on, key="finding_late")
         org = org_picker(who, tr("被检查党组织", "Organisation inspected"), "finding_org")
         indicator = st.selectbox(tr("考核指标", "Indicator"), list(names), format_func=names.get,
                                  key="finding_indicator")
         kind = st.selectbox(tr("检查方式", "Kind of check"), [k.value for k in CheckKind], format_func=frozen(kind_label, CheckKind),
                             key="finding_kind")
-        on = st.date_input(tr("检查日期", "Date"), value=date.today(), key="finding_date")
         deduction = st.number_input(tr("扣分", "Deduction"), min_value=0.0, step=0.5, key="finding_deduction")
         description = st.text_area(tr("问题描述", "What was found"), key="finding_description")
         files = st.file_uploader(tr("佐证材料（可选）", "Evidence (optional)"), accept_multiple_files=True,
@@ -97,14 +101,16 @@ def finding_tab(who, cycle: Cycle) -> None:
         if org is None:
             st.error(tr("请选择被检查党组织。", "Choose the organisation inspected."))
         else:
-            attempt(lambda: record(who, cycle, org, indicator, kind, on, deduction, description, files or []),
-                    tr("已记录检查发现。", "The finding is recorded."))
+            attempt(lambda: record(who, cycle, org, indicator, kind, on, deduction, description, files or [], late),
+                    tr("已记录检查发现。", "The finding is recorded.")
+                    + (tr(f"（迟到：{word(LATE, late)}）", f" (late: {word(LATE, late)})") if late else ""))
     st.subheader(tr("本年度检查发现", "Findings of the cycle"))
     with context.engine().connect() as conn:
         findings = inspection.read_findings(conn, who, cycle_id=cycle.id)
     findings = findings.assign(kind=findings["kind"].map(kind_label),
                                notice_status=findings["notice_status"].map(lambda s: status_label(s) if s else ""))
-    table(findings, {"finding_id": tr("编号", "No."), "date": tr("日期", "Date"), "code": tr("编码", "Code"),
+    table(findings, {"finding_id": tr("编号", "No."), "date": tr("日期", "Date"),
+                     "late_date": tr("迟到，原日期", "Late, dated"), "code": tr("编码", "Code"),
                      "name": tr("党组织", "Organisation"), "indicator_code": tr("指标", "Indicator"),
                      "deduction": tr("扣分", "Deduction"), "description": tr("问题描述", "Description"),
                      "kind": tr("检查方式", "Kind"), "notice_no": tr("整改通知书", "Notice"),
@@ -115,12 +121,12 @@ def finding_tab(who, cycle: Cycle) -> None:
 
 
 def record(who, cycle: Cycle, org: str, indicator: str, kind: str, on: date, deduction: float, description: str,
-           files: list) -> None:
+           files: list, late: Late | None = None) -> None:
     """The finding and its evidence in one transaction: a refused file writes no finding either."""
     with transaction(context.engine()) as session:
         finding = inspection.record_finding(session, who, cycle_id=cycle.id, org_code=org, indicator_code=indicator,
                                             deduction=float(deduction), description=description, on=on, kind=kind,
-                                            registry=context.registry())
+                                            registry=context.registry(), late=late)
         for upload in files:
             inspection.attach_evidence(session, who, finding_id=finding.id, filename=upload.name,
                                        data=upload.getvalue(), home=context.settings().home)

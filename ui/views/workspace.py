@@ -16,8 +16,9 @@ from bastion.core.models import Cycle
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
-from bastion.core.words import NOTICE_STATUS, period_name, word
+from bastion.core.words import LATE, NOTICE_STATUS, period_name, word
 from bastion.ui.i18n import frozen, tr
+from bastion.ui.late import late_choice
 from bastion.ui.tables import grid, sheet
 from sqlmodel import Session
 
@@ -90,9 +91,11 @@ def ledger_form(who: Principal, cycle: Cycle, org: dict) -> None:
     kind = types[code]
     if kind.description:
         st.caption(kind.description)
+    # The date outside the form: a late one (its period closed) asks, in the form, where the entry goes.
+    day = st.date_input(tr("日期", "Date"), value=_default_day(cycle), min_value=date(cycle.year, 1, 1),
+                        max_value=date(cycle.year, 12, 31), key="ws_ledger_day")
     with st.form("ws_ledger", clear_on_submit=True):
-        day = st.date_input(tr("日期", "Date"), value=_default_day(cycle), min_value=date(cycle.year, 1, 1),
-                            max_value=date(cycle.year, 12, 31), key="ws_ledger_day")
+        late = late_choice(who, cycle, day, key="ws_ledger_late")
         quantity = None
         if kind.quantity_required:
             quantity = st.number_input(tr(f"数量（{kind.unit}）", f"Quantity ({kind.unit})"), min_value=0.0,
@@ -106,15 +109,19 @@ def ledger_form(who: Principal, cycle: Cycle, org: dict) -> None:
         try:
             with transaction(context.engine()) as session:
                 entry = workspace.record_entry(session, who, cycle=cycle, org_id=org["id"], ledger_type=code, day=day,
-                                               title=title, quantity=quantity, note=note, registry=context.registry())
+                                               title=title, quantity=quantity, note=note, registry=context.registry(),
+                                               late=late)
                 for upload in files or []:
                     workspace.attach_evidence(session, who, entry_id=entry.id, filename=upload.name,
                                               data=upload.getvalue(), home=context.settings().home)
         except BastionError as exc:
             refused(exc)
             return
-        succeeded(tr(f"已记录台账「{entry.title}」，佐证材料 {len(files or [])} 份。",
-                  f"Recorded “{entry.title}” with {len(files or [])} evidence file(s)."))
+        booked = (tr(f"（迟到：原日期 {entry.late_date}，{word(LATE, late)}，记在 {entry.date}）",
+                     f" (late: dated {entry.late_date}, {word(LATE, late)}, booked on {entry.date})")
+                  if entry.late_date is not None else "")
+        succeeded(tr(f"已记录台账「{entry.title}」{booked}，佐证材料 {len(files or [])} 份。",
+                  f"Recorded “{entry.title}”{booked} with {len(files or [])} evidence file(s)."))
 
 
 def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
@@ -128,6 +135,7 @@ def ledger_list(who: Principal, cycle: Cycle, org: dict) -> None:
     counts = files.groupby("ledger_entry_id").size()
     grid(pd.DataFrame({
         tr("日期", "Date"): entries["date"],
+        tr("迟到，原日期", "Late, dated"): entries["late_date"],
         tr("类型", "Type"): entries["type"].map(lambda c: types[c].label if c in types else c),
         tr("标题", "Title"): entries["title"],
         tr("数量", "Quantity"): entries["quantity"],
