@@ -122,7 +122,8 @@ LEDGER = Kind("ledger", "台账", (
            allowed="本企业已启用插件提供的台账类型，填编码或中文名称，如 branch_assembly（支部党员大会）、"
                    "committee_meeting（支委会）、party_lecture（党课）、volunteer_service（志愿服务）"),
     Column("date", "日期", required=True, parse=parse_date, example=date(2026, 3, 5),
-           allowed="活动日期：2026-03-05、2026/3/5 或 Excel 日期；须在本单位已开启的考核年度内，且不在考核结果已审核或已发布的考核期（月、季度、半年、年度）内"),
+           allowed="活动日期：2026-03-05、2026/3/5 或 Excel 日期；须在本单位已开启的考核年度内，且不在考核结果已审核或已发布的考核期（月、季度、半年、年度）内"
+                   "（单位接受迟到的事实时，这样的行导入时须选择：--late next 计入下一考核期，或 --late correction 走更正）"),
     Column("quantity", "数量", parse=parse_number, example=24,
            allowed="台账类型有计量单位时必填，须大于 0（如志愿服务的小时数、发展党员的人数）；其他类型每条计为一次，不填数量"),
     Column("title", "标题", required=True, example="“学雷锋”社区志愿服务",
@@ -133,7 +134,8 @@ LEDGER = Kind("ledger", "台账", (
 FINDINGS = Kind("findings", "检查发现", (
     _org_code(),
     Column("date", "检查日期", required=True, parse=parse_date, example=date(2026, 4, 18), aliases=("日期",),
-           allowed="检查日期，不晚于今天；须在本单位已开启的考核年度内，且不在考核结果已审核或已发布的考核期（月、季度、半年、年度）内"),
+           allowed="检查日期，不晚于今天；须在本单位已开启的考核年度内，且不在考核结果已审核或已发布的考核期（月、季度、半年、年度）内"
+                   "（单位接受迟到的事实时，这样的行导入时须选择：--late next 计入下一考核期，或 --late correction 走更正）"),
     Column("check_kind", "检查方式", required=True, parse=parse_check_kind, example="日常督查",
            allowed=chinese_first(CHECK_KIND_NAMES) + "（也可写“抽查”）"),
     Column("inspector", "检查人", max_length=100, example="公司党委督查组", allowed="检查人或检查组"),
