@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bastion.core import scoring, tenants
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, Cycle, Finding, LedgerEntry, Tenant
+from tests.ui.browser import needs_chromium
 
 H1_DAY = date(2026, 3, 10)  # in the first half of 2026, published below
 
@@ -96,3 +97,29 @@ def test_an_inspector_keeps_a_late_finding_for_a_correction(app, ui_engine, samp
         finding = session.exec(select(Finding).where(Finding.description == "三月支委会记录缺签到（迟报）")).scalars().one()
     assert (finding.date, finding.late_date) == (H1_DAY, H1_DAY)
     assert audit_of(ui_engine, "finding", finding.id)["late"] == "correction"
+
+
+@needs_chromium
+def test_a_secretary_books_a_late_entry_in_the_next_period_in_the_browser(person, ui_engine, sample_db,
+                                                                           half_published):
+    """The same in Chromium: a date in the published half-year, the choice beside it, 计入下一考核期, saved."""
+    allow(ui_engine, sample_db)
+    me = person("late-secretary")
+    me.log_in("secretary", path="/workspace", heading="支部工作台")
+    me.tab("台账")
+    day = me.page.get_by_role("group", name="日期", exact=True)  # a date field of segments: year, month, day
+    day.get_by_role("spinbutton").first.click()
+    me.page.keyboard.type("20260310")
+    me.page.get_by_role("heading", name="支部工作台").click()  # the field commits its value when it loses focus
+    me.settled()
+    me.sees("这是迟到的记录，请选择处理方式")
+    me.sees("记在 2026-07-01")
+    me.looks_right("late-choice")
+    me.page.get_by_text("计入下一考核期", exact=True).click()
+    me.fill("标题", "补记三月支委会")
+    me.press("保存台账")
+    me.sees("迟到：原日期 2026-03-10，计入下一考核期，记在 2026-07-01")
+    me.looks_right("late-entry-saved")
+    with Session(ui_engine) as session:
+        entry = session.exec(select(LedgerEntry).where(LedgerEntry.title == "补记三月支委会")).scalars().one()
+    assert (entry.date, entry.late_date) == (date(2026, 7, 1), H1_DAY)
