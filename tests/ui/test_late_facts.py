@@ -80,6 +80,18 @@ def test_a_secretary_chooses_where_a_late_entry_goes(app, ui_engine, sample_db, 
     assert audit_of(ui_engine, "ledger_entry", entry.id)["late"] == "next"
 
 
+def test_the_choice_speaks_english(app, ui_engine, sample_db, half_published):
+    allow(ui_engine, sample_db)
+    at = app("secretary", "workspace.py", locale="en")
+    at.date_input(key="ws_ledger_day").set_value(H1_DAY).run()
+    assert not at.exception
+    choice = at.radio(key="ws_ledger_late")
+    assert choice.options == ["book it in the next period", "the correction route"]
+    shown = " ".join(str(c) for c in choice.proto.captions)
+    assert "booked on 2026-07-01" in shown and "kept on its own date 2026-03-10" in shown
+    assert "this record is late; choose where it goes" in at.warning[0].value
+
+
 def test_an_inspector_keeps_a_late_finding_for_a_correction(app, ui_engine, sample_db, half_published):
     allow(ui_engine, sample_db)
     at = app("inspector", "inspection.py")
