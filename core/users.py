@@ -34,11 +34,12 @@ from .access import (
     require,
     visible,
 )
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
 from .models import Grant, LoginFailure, Organization, Role, Tenant, User, as_utc, code_is, utcnow
 from .settings import login_policy
+from .values import text_problems
 from .words import ROLE, word
 
 MIN_PASSWORD = 8
@@ -94,6 +95,7 @@ def create_user(session: Session, *, tenant: Tenant, username: str, password: st
     username = username.strip()
     if not username:
         raise BastionError(tr("用户须有用户名", "a user needs a username"))
+    refuse(text_problems(("username", ("用户名", "username"), username), ("display_name", ("姓名", "name"), display_name)))
     _check_password(password)
     if session.exec(select_model(User).where(User.username == username)).first():
         raise Conflict(tr(f"用户 {username!r} 已存在", f"user {username!r} already exists"))

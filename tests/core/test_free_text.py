@@ -64,3 +64,15 @@ def test_a_notice_its_answer_and_its_reverification_refuse_control_characters(en
         assert (notice.status, notice.response) == ("responded", "已补齐记录")
         assert session.exec(select(AuditEvent.action).where(AuditEvent.entity == "rectification")).all() == \
             ["issue", "respond"]
+
+
+def test_a_user_named_with_a_control_character_is_refused(engine, tenant):
+    from bastion.core import users
+    from bastion.core.models import User
+
+    for username, display_name, field in (("zhang\x00", "张三", "用户名"), ("zhang", "张\x1b三", "姓名")):
+        with transaction(engine) as session, pytest.raises(BastionError, match=f"^{field}：含有控制字符"):
+            users.create_user(session, tenant=tenant, username=username, password="a long password",
+                              display_name=display_name, actor="admin")
+    with Session(engine) as session:
+        assert session.exec(select(User)).all() == []
