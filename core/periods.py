@@ -394,21 +394,31 @@ def place(years: Years, day: date | None, *, what: tuple[str, str], field: tuple
         return Placed(day, day, late=Late.correction)
     if years.late is Late.next:
         if booked is None:
-            return refused(f"{where[0]}：{day.year} 年度已关闭，无法计入下一考核期：请走更正（correction）",
-                           f"{where[1]}: the {day.year} year is closed, so it cannot go to a next period: take the "
-                           "correction route (correction)")
+            zh, en = _no_next(years, day)
+            return refused(f"{where[0]}：{zh}，无法计入下一考核期：请走更正（correction）",
+                           f"{where[1]}: {en}, so it cannot go to a next period: take the correction route (correction)")
         return Placed(booked, day, late=Late.next)
     if booked is None:
-        return refused(f"{where[0]}：这是迟到的{what[0]}，{day.year} 年度已关闭，只能走更正（correction）：按原日期记录，"
+        zh, en = _no_next(years, day)
+        return refused(f"{where[0]}：这是迟到的{what[0]}，{zh}，只能走更正（correction）：按原日期记录，"
                        "不计入已关闭的考核期，由党建办核验（bastion verify --late）后更正",
-                       f"{where[1]}: this is a late one, and the {day.year} year is closed, so only the correction "
-                       "route (correction) is left: kept on its own date, counted in no closed period, for the office "
-                       "to verify (bastion verify --late) and correct")
+                       f"{where[1]}: this is a late one, and {en}, so only the correction route (correction) is left: "
+                       "kept on its own date, counted in no closed period, for the office to verify (bastion verify "
+                       "--late) and correct")
     return refused(f"{where[0]}：这是迟到的{what[0]}，请选择计入下一考核期（next：记在 {booked.isoformat()}）"
                    "或走更正（correction：按原日期记录，不计入已关闭的考核期，由党建办核验后更正）",
                    f"{where[1]}: this is a late one; choose to book it in the next period (next: on "
                    f"{booked.isoformat()}) or the correction route (correction: kept on its own date, counted in no "
                    "closed period, for the office to verify and correct)")
+
+
+def _no_next(years: Years, day: date) -> tuple[str, str]:
+    """Why a fact dated ``day`` has no next period to go to (:func:`next_open_day` gave None), in Chinese and English:
+    its year is closed, or no open period of it follows — a fact counts in its own year only."""
+    if day.year in years.closed:
+        return f"{day.year} 年度已关闭", f"the {day.year} year is closed"
+    return (f"其后 {day.year} 年度已没有未关闭的考核期（事实只计入本年度）",
+            f"no open period of {day.year} follows (a fact counts in its own year only)")
 
 
 def date_problems(years: Years, day: date | None, *, what: tuple[str, str], field: tuple[str, str] = DATE,
@@ -438,7 +448,8 @@ def late_routes(years: Years, day: date | None) -> dict[Late, str]:
     shut_en = ", ".join(p.key for p in years.closed_for(day))
     booked = next_open_day(years, day)
     if booked is None:
-        on_next = tr(f"不可用：{day.year} 年度已关闭", f"not available: the {day.year} year is closed")
+        zh, en = _no_next(years, day)
+        on_next = tr(f"不可用：{zh}", f"not available: {en}")
     else:
         into = counted_in(years, booked)
         on_next = tr(f"记在 {booked.isoformat()}，计入 {'、'.join(p.key for p in into)}；不计入已关闭的 {shut}",

@@ -211,9 +211,14 @@ def test_next_past_the_year_s_end_is_refused_the_correction_route_is_left(engine
     publish(engine, registry, cycle, "2026-Q4")
     allow(engine, tenant)
     org_id, _ = branch(engine, tenant)
-    with pytest.raises(Conflict, match=r"2026-11-20 在考核期 2026-Q4（2026年第4季度）内.*2026 年度已关闭，"
-                                       r"无法计入下一考核期：请走更正"):
+    with pytest.raises(Conflict, match=r"2026-11-20 在考核期 2026-Q4（2026年第4季度）内.*其后 2026 年度已没有未关闭的"
+                                       r"考核期（事实只计入本年度），无法计入下一考核期：请走更正"):
         entry(engine, registry, cycle, org_id, Late.next, day=date(2026, 11, 20))
+    with Session(engine) as session:
+        routes = periods.late_routes(periods.years(session, tenant.id, within=cycle), date(2026, 11, 20))
+    assert routes[Late.next] == "不可用：其后 2026 年度已没有未关闭的考核期（事实只计入本年度）"
+    assert routes[Late.correction].startswith("按原日期 2026-11-20 记录，不计入已关闭的 2026-Q4")
+    assert routes[Late.correction].endswith("计入仍开放的 2026-11、2026-H2、2026")
     kept = entry(engine, registry, cycle, org_id, Late.correction, day=date(2026, 11, 20))
     assert (kept.date, kept.late_date) == (date(2026, 11, 20), date(2026, 11, 20))
     assert kept.id in ledger_ids(engine, registry, cycle, "2026")  # the year is open: it counts there
