@@ -93,7 +93,7 @@ def _apply(service, context: Context, change: list[Record]) -> None:
     elif kind == RestructuringKind.split:
         heirs = [r["code"] for r in change if r["heir"]]
         if len(heirs) > 1:
-            raise service.Refused("heir", tr(f"同一次分设只能有一个新组织承继历史：{'、'.join(heirs)}",
+            raise service.Refused(service.HEIR, tr(f"同一次分设只能有一个新组织承继历史：{'、'.join(heirs)}",
                                              f"one new organisation of a split carries its history: {', '.join(heirs)}"))
         successors = [service.Successor(r["code"], r["name"], r["member_count"], r["category"], r["parent_code"])
                       for r in change]

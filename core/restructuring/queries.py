@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from ..i18n import tr
 from ..models import Organization, OrgLineage, Restructuring
 
 LINEAGE_COLUMNS = ["org_id", "code", "name", "level", "active", "via", "restructuring_id", "kind", "effective_on",
                    "heir", "depth"]
-HISTORY_COLUMNS = ["id", "kind", "effective_on", "recorded_at", "actor", "org_code", "org_name", "predecessors",
-                   "successors", "detail", "note"]
+HISTORY_COLUMNS = ["id", "kind", "effective_on", "recorded_at", "actor", "org_code", "org_name", "change",
+                   "predecessors", "successors", "detail", "note"]
 
 
 def _links(conn: Connection, tenant_id: int, *, until: datetime | None = None, heirs_only: bool = False) -> list:
@@ -163,10 +164,28 @@ def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[i
     frame["org_name"] = frame["detail"].map(lambda d: d.get("name", ""))
     frame["predecessors"] = frame["detail"].map(lambda d: [p["code"] for p in d.get("predecessors", [])])
     frame["successors"] = frame["detail"].map(lambda d: [s["code"] for s in d.get("successors", [])])
+    frame["change"] = [_change(kind, d) for kind, d in zip(frame["kind"], frame["detail"], strict=True)]
     frame["note"] = frame["note"].fillna("")
     frame["effective_on"] = pd.to_datetime(frame["effective_on"]).dt.date
     frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
     return frame[HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def _change(kind: str, detail: dict) -> str:
+    """What a restructuring changed, in a few words: ``ZB01、ZB02 → ZB50``, ``ZZ03 → ZZ01``, ``旧名 → 新名``."""
+    sep = tr("、", ", ")
+    before = sep.join(p["code"] for p in detail.get("predecessors", []))
+    after = sep.join(s["code"] for s in detail.get("successors", []))
+    if kind == "split":
+        heir = next((s["code"] for s in detail.get("successors", []) if s.get("heir")), None)
+        return f"{before} → {after}" + (tr(f"（{heir} 承继历史）", f" ({heir} carries the history)") if heir else "")
+    if kind == "merge":
+        return f"{before} → {after}"
+    if kind == "move":
+        return f"{detail.get('old_parent_code') or '—'} → {detail.get('parent_code')}"
+    if kind == "rename":
+        return f"{detail.get('old_name')} → {detail.get('name')}"
+    return tr(f"{detail.get('code')} 撤销", f"{detail.get('code')} dissolved")
 
 
 def _as_dict(value: object) -> dict:

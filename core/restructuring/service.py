@@ -56,6 +56,9 @@ from ..words import RESTRUCTURING, word
 
 Kind = RestructuringKind
 
+# The fields a refusal names, as the restructure import's columns are keyed (``importing.kinds.RESTRUCTURE``).
+FROM, CODE, NAME, PARENT, DAY, HEIR = "from_codes", "code", "name", "parent_code", "effective_on", "heir"
+
 
 class Refused(BastionError):
     """A restructuring the tree's rules refuse. ``key`` names the field as the restructure import's column does
@@ -159,46 +162,46 @@ def merge_as(session: Session, *, tenant_id: int, actor: str, codes: Sequence[st
              preview: bool = False) -> Outcome:
     """:func:`merge` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
-    sources = _distinct([_find(session, tenant_id, code, "from_codes") for code in codes])
+    sources = _distinct([_find(session, tenant_id, code, FROM) for code in codes])
     if not sources:
-        raise Refused("from_codes", tr("须列出要合并的组织编码", "name the organisations to merge"))
+        raise Refused(FROM, tr("须列出要合并的组织编码", "name the organisations to merge"))
     target = _lookup(session, tenant_id, into)
     gone = [s for s in sources if target is None or s.id != target.id]
     if target is not None and all(not s.active for s in gone) and _merged_into(session, gone, target):
         raise AlreadyDone(tr(f"{'、'.join(s.code for s in gone)} 已合并入 {target.code}：无需再次合并",
                              f"{', '.join(s.code for s in gone)} already merged into {target.code}: nothing to do"))
     for org in sources:
-        _require_active(session, org, "from_codes")
+        _require_active(session, org, FROM)
     if len(gone) + (target is not None) < 2:
-        raise Refused("from_codes", tr("合并须有至少两个组织（合并入已有组织时，至少一个其他组织）",
+        raise Refused(FROM, tr("合并须有至少两个组织（合并入已有组织时，至少一个其他组织）",
                                        "a merge needs two organisations at least (into an existing one: one other)"))
     level = sources[0].level
     every = [*sources, *([target] if target is not None and target not in sources else [])]
     if len({o.level for o in every}) > 1:
         listed = "、".join(f"{o.code}（{LEVEL_NAMES[o.level]}）" for o in every)
-        raise Refused("from_codes", tr(f"不能合并不同层级的组织：{listed}",
+        raise Refused(FROM, tr(f"不能合并不同层级的组织：{listed}",
                                        f"organisations of different levels cannot merge: "
                                        f"{', '.join(f'{o.code} ({o.level})' for o in every)}"))
     _refuse_nested(session, every)
     if target is not None:
-        _require_active(session, target, "code")
+        _require_active(session, target, CODE)
         if parent_code is not None and org_code_key(parent_code) != org_code_key(_code_of(session, target.parent_id)):
-            raise Refused("parent_code", tr(f"合并入已有组织 {target.code} 时其隶属关系不变：如需调整，请另行“调整隶属”",
+            raise Refused(PARENT, tr(f"合并入已有组织 {target.code} 时其隶属关系不变：如需调整，请另行“调整隶属”",
                                             f"merging into the existing {target.code} leaves it where it is: move it "
                                             "separately"))
         if name is not None and name.strip() and name.strip() != target.name:
-            raise Refused("name", tr(f"合并入已有组织 {target.code} 时不改名：如需更名，请另行“更名”",
+            raise Refused(NAME, tr(f"合并入已有组织 {target.code} 时不改名：如需更名，请另行“更名”",
                                      f"merging into the existing {target.code} keeps its name: rename it separately"))
         parent = session.get(Organization, target.parent_id) if target.parent_id is not None else None
     else:
         if not (name or "").strip():
-            raise Refused("name", tr(f"新组织 {into} 须有名称", f"the new organisation {into} needs a name"))
+            raise Refused(NAME, tr(f"新组织 {into} 须有名称", f"the new organisation {into} needs a name"))
         parent = _parent_for(session, tenant_id, parent_code, sources, level)
     members = member_count if member_count is not None else sum(o.member_count for o in every)
     categories = {o.category for o in sources}
     kept_category = category if category is not None else (
         target.category if target is not None else (categories.pop() if len(categories) == 1 else sources[0].category))
-    heir_code = target.code if target is not None else _new_code(session, tenant_id, into, "code")
+    heir_code = target.code if target is not None else _new_code(session, tenant_id, into, CODE)
     children = _active_children(session, gone)
     outcome = Outcome(Kind.merge.value, effective_on,
                       tr(f"合并：{_listed(gone)} → {heir_code} {name or target.name}",
@@ -228,27 +231,27 @@ def split_as(session: Session, *, tenant_id: int, actor: str, code: str, into: S
              preview: bool = False) -> Outcome:
     """:func:`split` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
-    org = _find(session, tenant_id, code, "from_codes")
+    org = _find(session, tenant_id, code, FROM)
     wanted = [org_code_key(s.code) for s in into]
     if not org.active and _split_into(session, org, wanted):
         raise AlreadyDone(tr(f"{org.code} 已分设为 {'、'.join(s.code for s in into)}：无需再次分设",
                              f"{org.code} is already split into {', '.join(s.code for s in into)}: nothing to do"))
-    _require_active(session, org, "from_codes")
+    _require_active(session, org, FROM)
     if len(into) < 2:
-        raise Refused("code", tr(f"分设须有至少两个新组织（{org.code} 只改名时请用“更名”）",
+        raise Refused(CODE, tr(f"分设须有至少两个新组织（{org.code} 只改名时请用“更名”）",
                                  f"a split makes two new organisations at least (to rename {org.code}, rename it)"))
     if len(set(wanted)) < len(wanted):
-        raise Refused("code", tr("新组织编码重复", "a new organisation's code is given twice"))
+        raise Refused(CODE, tr("新组织编码重复", "a new organisation's code is given twice"))
     heir_key = org_code_key(heir) if heir else wanted[0]
     if heir_key not in wanted:
-        raise Refused("heir", tr(f"承继历史的组织 {heir} 不是分设出的新组织之一（{'、'.join(s.code for s in into)}）",
+        raise Refused(HEIR, tr(f"承继历史的组织 {heir} 不是分设出的新组织之一（{'、'.join(s.code for s in into)}）",
                                  f"the heir {heir} is not one of the new organisations "
                                  f"({', '.join(s.code for s in into)})"))
     made = []
     for successor in into:
-        new_code = _new_code(session, tenant_id, successor.code, "code")
+        new_code = _new_code(session, tenant_id, successor.code, CODE)
         if not (successor.name or "").strip():
-            raise Refused("name", tr(f"新组织 {new_code} 须有名称", f"the new organisation {new_code} needs a name"))
+            raise Refused(NAME, tr(f"新组织 {new_code} 须有名称", f"the new organisation {new_code} needs a name"))
         parent = _parent_for(session, tenant_id, successor.parent_code, [org], org.level)
         made.append((successor, new_code, parent))
     heir_code = next(c for s, c, _ in made if org_code_key(c) == heir_key)
@@ -278,20 +281,20 @@ def move_as(session: Session, *, tenant_id: int, actor: str, code: str, parent_c
             note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`move` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
-    org = _find(session, tenant_id, code, "from_codes")
-    parent = _find(session, tenant_id, parent_code, "parent_code")
+    org = _find(session, tenant_id, code, FROM)
+    parent = _find(session, tenant_id, parent_code, PARENT)
     if org.parent_id == parent.id:
         raise AlreadyDone(tr(f"{org.code} 已隶属于 {parent.code}：无需调整", f"{org.code} is already under {parent.code}: "
                                                                           "nothing to do"))
-    _require_active(session, org, "from_codes")
-    _require_active(session, parent, "parent_code")
+    _require_active(session, org, FROM)
+    _require_active(session, parent, PARENT)
     old_parent = _code_of(session, org.parent_id)
     outcome = Outcome(Kind.move.value, effective_on,
                       tr(f"调整隶属：{_listed([org])}，{old_parent or '（无）'} → {parent.code} {parent.name}",
                          f"move: {_listed([org])}, {old_parent or '(none)'} → {parent.code} {parent.name}"),
                       _consequences(session, tenant_id, effective_on, Kind.move, carried=[org.code], heir=parent.code))
     for problem in organizations.move_problems(session, org, parent):
-        raise Refused("parent_code", problem.reason)
+        raise Refused(PARENT, problem.reason)
     if preview:
         return outcome
     organizations.relink(session, org, parent, tenant_id=tenant_id, actor=actor, note=f"moved ({org.code})")
@@ -303,14 +306,14 @@ def rename_as(session: Session, *, tenant_id: int, actor: str, code: str, name: 
               note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`rename` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
-    org = _find(session, tenant_id, code, "from_codes")
+    org = _find(session, tenant_id, code, FROM)
     new_name = _parsed("name", name)
     if not new_name:
-        raise Refused("name", tr("组织须有名称", "an organisation needs a name"))
+        raise Refused(NAME, tr("组织须有名称", "an organisation needs a name"))
     if new_name == org.name:
         raise AlreadyDone(tr(f"{org.code} 已名为“{new_name}”：无需更名", f"{org.code} is already named {new_name}: "
                                                                         "nothing to do"))
-    _require_active(session, org, "from_codes")
+    _require_active(session, org, FROM)
     old_name = org.name
     outcome = Outcome(Kind.rename.value, effective_on,
                       tr(f"更名：{org.code} {old_name} → {new_name}", f"rename: {org.code} {old_name} → {new_name}"),
@@ -326,13 +329,13 @@ def dissolve_as(session: Session, *, tenant_id: int, actor: str, code: str, effe
                 today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`dissolve` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
-    org = _find(session, tenant_id, code, "from_codes")
+    org = _find(session, tenant_id, code, FROM)
     if not org.active and _event_of(session, org, Kind.dissolve) is not None:
         raise AlreadyDone(tr(f"{org.code} 已撤销：无需再次撤销", f"{org.code} is already dissolved: nothing to do"))
-    _require_active(session, org, "from_codes")
+    _require_active(session, org, FROM)
     children = _active_children(session, [org])
     if children:
-        raise Refused("from_codes", tr(
+        raise Refused(FROM, tr(
             f"{org.code} 下仍有在用的组织 {_listed(children)}：请先将其撤销、合并或调整隶属",
             f"{org.code} still has active organisations under it ({_listed(children)}): dissolve, merge or move "
             "them first"))
@@ -351,7 +354,7 @@ def dissolve_as(session: Session, *, tenant_id: int, actor: str, code: str, effe
 def _check_day(effective_on: date, today: date | None) -> None:
     today = today or date.today()
     if effective_on > today:
-        raise Refused("effective_on", tr(
+        raise Refused(DAY, tr(
             f"{effective_on.isoformat()} 晚于今天（{today.isoformat()}）：机构调整自生效之日起登记",
             f"{effective_on.isoformat()} is after today ({today.isoformat()}): a restructuring is recorded once it "
             "takes effect"))
@@ -438,7 +441,7 @@ def _refuse_nested(session: Session, orgs: list[Organization]) -> None:
             seen.add(node)
             if node in ids:
                 upper = session.get(Organization, node)
-                raise Refused("from_codes", tr(f"{org.code} 隶属于 {upper.code}：不能与其上级合并",
+                raise Refused(FROM, tr(f"{org.code} 隶属于 {upper.code}：不能与其上级合并",
                                                f"{org.code} is under {upper.code}: it cannot merge with its parent"))
             node = session.get(Organization, node).parent_id
 
@@ -461,21 +464,21 @@ def _parent_for(session: Session, tenant_id: int, parent_code: str | None, sourc
                 level: str) -> Organization | None:
     """The parent of a new organisation of ``level``: ``parent_code``'s, else the one its predecessors share."""
     if parent_code:
-        parent = _find(session, tenant_id, parent_code, "parent_code")
-        _require_active(session, parent, "parent_code")
+        parent = _find(session, tenant_id, parent_code, PARENT)
+        _require_active(session, parent, PARENT)
     else:
         parents = {o.parent_id for o in sources}
         if len(parents) > 1:
-            raise Refused("parent_code", tr(f"{_listed(sources)} 隶属于不同的上级组织：请指定新组织的上级组织",
+            raise Refused(PARENT, tr(f"{_listed(sources)} 隶属于不同的上级组织：请指定新组织的上级组织",
                                             f"{_listed(sources)} are under different parents: name the new "
                                             "organisation's parent"))
         parent_id = parents.pop()
         parent = session.get(Organization, parent_id) if parent_id is not None else None
     if parent is not None and parent.id in {o.id for o in sources}:
-        raise Refused("parent_code", tr(f"新组织不能隶属于被调整的 {parent.code}",
+        raise Refused(PARENT, tr(f"新组织不能隶属于被调整的 {parent.code}",
                                         f"the new organisation cannot sit under {parent.code}, which is restructured"))
     if (None if parent is None else parent.level) not in PARENT_LEVELS[level]:
-        raise Refused("parent_code", level_reason(level, None if parent is None else parent.code,
+        raise Refused(PARENT, level_reason(level, None if parent is None else parent.code,
                                                   None if parent is None else parent.level))
     return parent
 

@@ -425,3 +425,47 @@ def test_an_open_period_counts_a_merged_branch_s_facts_for_its_successor_without
         one = scoring.read_facts(conn, tenant.id, Period.parse("2026"), org_id=ab.id)
     assert sorted(stored) == sorted([(ids["A"], 3), (ids["B"], 3)])  # the rows keep their organisation
     assert facts.ledger["org_id"].tolist() == [ab.id] * 6 and one.ledger["org_id"].tolist() == [ab.id] * 6
+
+
+# --- the import ---------------------------------------------------------------------------------------------
+
+HEADER = "调整类型 kind,生效日期 effective_on,原组织编码 from_codes,新组织编码 code,新组织名称 name," \
+         "上级组织编码 parent_code,党员人数 member_count,承继历史 heir,说明 note\n"
+GOOD = ("合并,2026-12-01,A、B,AB,联合党支部,,,,党委〔2026〕12号\n"
+        "分设,2026-12-01,C,C1,一支部,,5,,\n"
+        "分设,2026-12-01,C,C2,二支部,,6,是,\n"
+        "调整隶属,2026-12-01,AB,,,ZZ2,,,\n")
+
+
+def test_an_import_restructures_in_the_file_s_order_whole_or_not_at_all(engine, registry, tenant, tree, tmp_path):
+    from bastion.core.importing import ImportRejected, import_file
+
+    ids, _ = tree
+    bad = tmp_path / "机构调整.csv"
+    bad.write_text(HEADER + GOOD + "撤销,2026-12-01,ZZ2,,,,,,\n更名,2026-12-01,NOPE,,新名,,,,\n"
+                   "调整隶属,2026-12-01,C1,,,,,,\n合并,2099-01-01,C1、C2,C9,x,,,,\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as rejected:
+        import_file(engine, tenant=tenant, kind="restructure", path=bad, registry=registry, actor="admin")
+    named = [(e.file, e.row, e.field) for e in rejected.value.errors]
+    assert named == [("机构调整.csv", 6, "原组织编码"), ("机构调整.csv", 7, "原组织编码"),
+                     ("机构调整.csv", 8, "上级组织编码"), ("机构调整.csv", 9, "生效日期")]
+    reasons = [e.reason for e in rejected.value.errors]
+    assert "ZZ2 下仍有在用的组织 AB 联合党支部、C1 一支部、C2 二支部" in reasons[0]  # as the rows before left it
+    assert "本单位没有组织 'NOPE'" in reasons[1] and "调整隶属须填写此项" in reasons[2] and "晚于今天" in reasons[3]
+    with Session(engine) as session:  # nothing written
+        assert session.exec(select(func.count()).select_from(Restructuring)).one() == 0
+        assert all(o.active for o in session.exec(select(Organization)))
+
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + GOOD, encoding="utf-8")
+    report = import_file(engine, tenant=tenant, kind="restructure", path=good, registry=registry, actor="admin")
+    assert (report.inserted, report.skipped) == (3, 0)
+    ab, c1, c2 = (org(engine, tenant, code) for code in ("AB", "C1", "C2"))
+    assert ab.parent_id == ids["ZZ2"] and (c1.member_count, c2.member_count) == (5, 6)
+    with engine.connect() as conn:
+        assert restructuring.heirs(conn, tenant.id) == {ids["A"]: ab.id, ids["B"]: ab.id, ids["C"]: c2.id}
+        history = restructuring.read_restructurings(conn, tenant.id)
+    assert history["kind"].tolist() == ["move", "split", "merge"] and history["note"].iloc[-1] == "党委〔2026〕12号"
+    again = import_file(engine, tenant=tenant, kind="restructure", path=good, registry=registry, actor="admin",
+                        again=True)
+    assert (again.inserted, again.skipped) == (0, 4)
