@@ -4,7 +4,6 @@ says what it does to the periods; ``--dry-run`` says it and changes nothing."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -78,18 +77,6 @@ def org_merge(
             category=category, member_count=members, effective_on=_day(day), note=note)
 
 
-_SUCCESSOR = re.compile(r"^\s*([^:：]+?)\s*[:：]\s*([^:：]+?)\s*(?:[:：]\s*(\d+)\s*)?$")
-
-
-def _successor(text: str) -> restructuring.Successor:
-    found = _SUCCESSOR.match(text)
-    if found is None:
-        raise BadValue(tr(f"--into {text}：应写成 编码:名称 或 编码:名称:党员人数（如 ZB51:一车间党支部:20）",
-                          f"--into {text}: write CODE:NAME or CODE:NAME:MEMBERS (e.g. ZB51:一车间党支部:20)"))
-    code, name, members = found.groups()
-    return restructuring.Successor(code, name, None if members is None else int(members))
-
-
 @app.command("split")
 @handled
 def org_split(
@@ -105,7 +92,7 @@ def org_split(
     day: DateOpt = None, note: NoteOpt = "", dry_run: DryRunOpt = False, tenant: TenantOpt = None,
 ) -> None:
     """Split an organisation (分设): A → A1 + A2, new codes. A becomes inactive; the heir carries its history."""
-    successors = [_successor(text) for text in into]
+    successors = [restructuring.parse_successor(text) for text in into]
     if parent is not None:
         successors = [restructuring.Successor(s.code, s.name, s.member_count, None, parent) for s in successors]
     _change(tenant, as_user, dry_run, restructuring.split, code=code, into=successors, heir=heir,

@@ -20,6 +20,7 @@ from .queries import (
     read_restructurings,
     reassign,
     restructured_since,
+    restructurings_seen,
 )
 from .service import (
     Outcome,
@@ -32,6 +33,7 @@ from .service import (
     merge_as,
     move,
     move_as,
+    parse_successor,
     rename,
     rename_as,
     split,
@@ -39,5 +41,5 @@ from .service import (
 )
 
 __all__ = ["HISTORY_COLUMNS", "LINEAGE_COLUMNS", "Lineage", "Outcome", "Refused", "Successor", "carried", "dissolve",
-           "dissolve_as", "heirs", "kind_label", "lineage", "merge", "merge_as", "move", "move_as",
-           "read_restructurings", "reassign", "rename", "rename_as", "restructured_since", "split", "split_as"]
+           "dissolve_as", "heirs", "kind_label", "lineage", "merge", "merge_as", "move", "move_as", "parse_successor",
+           "read_restructurings", "reassign", "rename", "rename_as", "restructured_since", "restructurings_seen", "split", "split_as"]

@@ -22,8 +22,9 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
+from ..access import Action, Principal, require, visible
 from ..i18n import tr
 from ..models import Organization, OrgLineage, Restructuring
 
@@ -145,7 +146,8 @@ def _described(conn: Connection, rows: list[dict]) -> pd.DataFrame:
     return out[LINEAGE_COLUMNS].sort_values(["depth", "code"], kind="stable").reset_index(drop=True)
 
 
-def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[int] | None = None) -> pd.DataFrame:
+def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[int] | Select | None = None
+                        ) -> pd.DataFrame:
     """The tenant's restructurings, the latest first (:data:`HISTORY_COLUMNS`): each with the organisations as the
     change found and left them (``detail``; ``predecessors`` and ``successors``: codes, in the links' order).
     ``org_ids``: only those that touched one of them (as the organisation changed, a predecessor or a successor)."""
@@ -153,7 +155,7 @@ def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[i
     query = select(r.id, r.kind, r.effective_on, r.recorded_at, r.actor, r.org_id, r.detail, r.note) \
         .where(r.tenant_id == tenant_id).order_by(r.recorded_at.desc(), r.id.desc())
     if org_ids is not None:
-        wanted = list(org_ids)
+        wanted = org_ids if isinstance(org_ids, Select) else list(org_ids)
         linked = select(line.restructuring_id).where(line.predecessor_id.in_(wanted) | line.successor_id.in_(wanted))
         query = query.where(r.org_id.in_(wanted) | r.id.in_(linked))
     frame = pd.read_sql(query, conn)
@@ -169,6 +171,15 @@ def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[i
     frame["effective_on"] = pd.to_datetime(frame["effective_on"]).dt.date
     frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
     return frame[HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def restructurings_seen(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The history list (:func:`read_restructurings`) as an administrator reads it: the restructurings of the
+    organisations they administer (the one changed, or one of its predecessors or successors)."""
+    require(conn, principal, Action.administer)
+    o = Organization.__table__.c
+    mine = select(o.id).where(o.tenant_id == principal.tenant_id, visible(conn, principal, Action.administer, o.id))
+    return read_restructurings(conn, principal.tenant_id, org_ids=mine)
 
 
 def _change(kind: str, detail: dict) -> str:

@@ -24,6 +24,7 @@ snapshot, the frozen inputs and the lineage as recorded up to their scoring — 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,7 @@ from sqlmodel import select as select_model
 
 from .. import audit, organizations
 from ..access import Action, Principal, org_by_code, require
-from ..errors import BastionError, Problem
+from ..errors import BadValue, BastionError, Problem
 from ..i18n import tr
 from ..importing.kinds import ORGANIZATIONS, RESTRUCTURE
 from ..lifecycle import AlreadyDone
@@ -79,6 +80,20 @@ class Successor:
     member_count: int | None = None
     category: str | None = None
     parent_code: str | None = None
+
+
+_SUCCESSOR = re.compile(r"^\s*([^:：,，\s]+)\s*[:：,，]\s*([^:：,，]+?)\s*(?:[:：,，]\s*(\d+)\s*)?$")
+
+
+def parse_successor(text: str) -> Successor:
+    """A new organisation as a person types it — ``编码:名称`` or ``编码:名称:党员人数`` (``ZB51:一车间党支部:20``;
+    a full-width colon or a comma does as well) — on the command line (``--into``) and the administrators' page."""
+    found = _SUCCESSOR.match(text or "")
+    if found is None:
+        raise BadValue(tr(f"{text!r}：应写成 编码:名称 或 编码:名称:党员人数（如 ZB51:一车间党支部:20）",
+                          f"{text!r}: write CODE:NAME or CODE:NAME:MEMBERS (e.g. ZB51:一车间党支部:20)"))
+    code, name, members = found.groups()
+    return Successor(code, name, None if members is None else int(members))
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,9 @@ def test_a_published_year_stays_as_published_and_the_next_follows_the_new_tree(e
     assert set(map(tuple, trend[["code", "period", "inherited"]].values.tolist())) == {
         (p["a"], "2026", True), (p["b"], "2026", True), ("ZB50", "2027", False)}
     assert trend["period"].tolist() == ["2026", "2026", "2027"]
+    with engine.connect() as conn:  # the dashboard's drill-down to the branch too
+        drilled = dashboard.trend(conn, admin, under=merged.id)
+    assert drilled[["period", "branches"]].values.tolist() == [["2026", 2], ["2027", 1]]
     heir = org(engine, tenant, "ZB61")
     with engine.connect() as conn:
         assert read_history(conn, tenant.id, org_id=heir.id)["code"].tolist() == [p["split"], "ZB61"]
