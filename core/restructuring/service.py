@@ -53,12 +53,13 @@ from ..models import (
 )
 from ..periods import Period, in_time_order
 from ..tree import LEVEL_NAMES, PARENT_LEVELS, level_reason
+from ..values import text_problem
 from ..words import RESTRUCTURING, word
 
 Kind = RestructuringKind
 
 # The fields a refusal names, as the restructure import's columns are keyed (``importing.kinds.RESTRUCTURE``).
-FROM, CODE, NAME, PARENT, DAY, HEIR = "from_codes", "code", "name", "parent_code", "effective_on", "heir"
+FROM, CODE, NAME, PARENT, DAY, HEIR, NOTE = "from_codes", "code", "name", "parent_code", "effective_on", "heir", "note"
 
 
 class Refused(BastionError):
@@ -177,6 +178,7 @@ def merge_as(session: Session, *, tenant_id: int, actor: str, codes: Sequence[st
              preview: bool = False) -> Outcome:
     """:func:`merge` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
+    _check_note(note)
     sources = _distinct([_find(session, tenant_id, code, FROM) for code in codes])
     if not sources:
         raise Refused(FROM, tr("须列出要合并的组织编码", "name the organisations to merge"))
@@ -246,6 +248,7 @@ def split_as(session: Session, *, tenant_id: int, actor: str, code: str, into: S
              preview: bool = False) -> Outcome:
     """:func:`split` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
+    _check_note(note)
     org = _find(session, tenant_id, code, FROM)
     wanted = [org_code_key(s.code) for s in into]
     if not org.active and _split_into(session, org, wanted):
@@ -296,6 +299,7 @@ def move_as(session: Session, *, tenant_id: int, actor: str, code: str, parent_c
             note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`move` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
+    _check_note(note)
     org = _find(session, tenant_id, code, FROM)
     parent = _find(session, tenant_id, parent_code, PARENT)
     if org.parent_id == parent.id:
@@ -321,6 +325,7 @@ def rename_as(session: Session, *, tenant_id: int, actor: str, code: str, name: 
               note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`rename` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
+    _check_note(note)
     org = _find(session, tenant_id, code, FROM)
     new_name = _parsed("name", name)
     if not new_name:
@@ -344,6 +349,7 @@ def dissolve_as(session: Session, *, tenant_id: int, actor: str, code: str, effe
                 today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`dissolve` without the principal's access check (see the module's docstring)."""
     _check_day(effective_on, today)
+    _check_note(note)
     org = _find(session, tenant_id, code, FROM)
     if not org.active and _event_of(session, org, Kind.dissolve) is not None:
         raise AlreadyDone(tr(f"{org.code} 已撤销：无需再次撤销", f"{org.code} is already dissolved: nothing to do"))
@@ -373,6 +379,12 @@ def _check_day(effective_on: date, today: date | None) -> None:
             f"{effective_on.isoformat()} 晚于今天（{today.isoformat()}）：机构调整自生效之日起登记",
             f"{effective_on.isoformat()} is after today ({today.isoformat()}): a restructuring is recorded once it "
             "takes effect"))
+
+
+def _check_note(note: str) -> None:
+    """A note is free text: the one rule for text (``values.text_problem``)."""
+    if note and (reason := text_problem(note)) is not None:
+        raise Refused(NOTE, reason)
 
 
 def _lookup(session: Session, tenant_id: int, code: str) -> Organization | None:

@@ -472,3 +472,10 @@ def test_an_import_restructures_in_the_file_s_order_whole_or_not_at_all(engine, 
     again = import_file(engine, tenant=tenant, kind="restructure", path=good, registry=registry, actor="admin",
                         again=True)
     assert (again.inserted, again.skipped) == (0, 4)
+
+
+def test_a_note_with_a_control_character_is_refused_naming_it(engine, tenant, tree):
+    _, admin = tree
+    with pytest.raises(Refused, match="^说明：含有控制字符 U\\+0000") as refused:
+        change(engine, restructuring.dissolve, principal=admin, code="C", effective_on=ON, note="文件\x00")
+    assert refused.value.key == "note" and org(engine, tenant, "C").active
