@@ -9,14 +9,11 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
-from sqlmodel import select as select_model
 
 from bastion.core import db, restructuring, tenants, users, words
-from bastion.core.errors import BadValue, NotFound
+from bastion.core.errors import BadValue
 from bastion.core.i18n import tr
 from bastion.core.lifecycle import AlreadyDone
-from bastion.core.models import Organization, code_is
 from bastion.listings import Field, OutputFormat, emit
 
 from .common import FormatOpt, TenantOpt, engine, handled, out
@@ -157,16 +154,9 @@ def org_history(
     """The restructurings (机构调整记录), the latest first: kind, date, organisations before and after."""
     store = engine()
     t = tenants.lookup_tenant(store, tenant)
-    with Session(store) as session:
-        ids = None
-        if org is not None:
-            found = session.exec(select_model(Organization).where(Organization.tenant_id == t.id,
-                                                                  code_is(Organization.code, org))).first()
-            if found is None:
-                raise NotFound(tr(f"--org：本单位没有组织 {org!r}", f"--org: no organisation {org!r} in this tenant"))
-            line = restructuring.lineage(session.connection(), found.id)
-            ids = [found.id, *line.predecessors["org_id"].astype(int), *line.successors["org_id"].astype(int)]
-        frame = restructuring.read_restructurings(session.connection(), t.id, org_ids=ids)
+    with store.connect() as conn:
+        frame = (restructuring.read_restructurings(conn, t.id) if org is None
+                 else restructuring.history_of(conn, t.id, org))
     rows = frame.assign(effective_on=frame["effective_on"].map(str),
                         recorded_at=frame["recorded_at"].map(lambda t: t.to_pydatetime())).drop(columns="detail")
     emit(out, format, HISTORY_FIELDS, rows.to_dict("records"),

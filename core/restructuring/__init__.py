@@ -16,6 +16,7 @@ from .queries import (
     Lineage,
     carried,
     heirs,
+    history_of,
     lineage,
     read_restructurings,
     reassign,
@@ -41,5 +42,5 @@ from .service import (
 )
 
 __all__ = ["HISTORY_COLUMNS", "LINEAGE_COLUMNS", "Lineage", "Outcome", "Refused", "Successor", "carried", "dissolve",
-           "dissolve_as", "heirs", "kind_label", "lineage", "merge", "merge_as", "move", "move_as", "parse_successor",
+           "dissolve_as", "heirs", "history_of", "kind_label", "lineage", "merge", "merge_as", "move", "move_as", "parse_successor",
            "read_restructurings", "reassign", "rename", "rename_as", "restructured_since", "restructurings_seen", "split", "split_as"]

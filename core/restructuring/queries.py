@@ -25,8 +25,9 @@ import pandas as pd
 from sqlalchemy import Connection, Select, func, select
 
 from ..access import Action, Principal, require, visible
+from ..errors import NotFound
 from ..i18n import tr
-from ..models import Organization, OrgLineage, Restructuring
+from ..models import Organization, OrgLineage, Restructuring, code_is
 
 LINEAGE_COLUMNS = ["org_id", "code", "name", "level", "active", "via", "restructuring_id", "kind", "effective_on",
                    "heir", "depth"]
@@ -171,6 +172,18 @@ def read_restructurings(conn: Connection, tenant_id: int, *, org_ids: Iterable[i
     frame["effective_on"] = pd.to_datetime(frame["effective_on"]).dt.date
     frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
     return frame[HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def history_of(conn: Connection, tenant_id: int, code: str) -> pd.DataFrame:
+    """The restructurings of the lineage of the organisation ``code`` (it, its predecessors and its successors,
+    transitively), as :func:`read_restructurings` lists them; refused for a code the tenant does not have."""
+    o = Organization.__table__.c
+    org_id = conn.execute(select(o.id).where(o.tenant_id == tenant_id, code_is(o.code, code))).scalar()
+    if org_id is None:
+        raise NotFound(tr(f"本单位没有组织 {code!r}", f"no organisation {code!r} in this tenant"))
+    line = lineage(conn, org_id)
+    ids = [org_id, *line.predecessors["org_id"].astype(int), *line.successors["org_id"].astype(int)]
+    return read_restructurings(conn, tenant_id, org_ids=ids)
 
 
 def restructurings_seen(conn: Connection, principal: Principal) -> pd.DataFrame:
