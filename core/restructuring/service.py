@@ -122,6 +122,8 @@ def merge(session: Session, principal: Principal, *, codes: Sequence[str], into:
     """Merge the organisations ``codes`` into ``into`` (合并): a new code (then ``name`` is needed; ``parent_code``
     defaults to theirs when they share one), one of them, or another organisation of their level."""
     _reach(session, principal, [*codes, into, parent_code])
+    if parent_code is None and _lookup(session, principal.tenant_id, into) is None:
+        _reach(session, principal, _parents(session, principal.tenant_id, codes))  # where the new one will sit
     return merge_as(session, tenant_id=principal.tenant_id, actor=principal.username, codes=codes, into=into,
                     effective_on=effective_on, name=name, parent_code=parent_code, category=category,
                     member_count=member_count, note=note, today=today, preview=preview)
@@ -132,6 +134,8 @@ def split(session: Session, principal: Principal, *, code: str, into: Sequence[S
     """Split ``code`` into the new organisations ``into`` (分设); ``heir`` (one of their codes, the first by default)
     carries its history, its open periods' facts and its children."""
     _reach(session, principal, [code, *(s.parent_code for s in into)])
+    if any(s.parent_code is None for s in into):
+        _reach(session, principal, _parents(session, principal.tenant_id, [code]))  # where the new ones will sit
     return split_as(session, tenant_id=principal.tenant_id, actor=principal.username, code=code, into=into,
                     effective_on=effective_on, heir=heir, note=note, today=today, preview=preview)
 
@@ -167,6 +171,12 @@ def _reach(session: Session, principal: Principal, codes: Sequence[str | None]) 
     for code in codes:
         if code and _lookup(session, principal.tenant_id, code) is not None:
             org_by_code(session, principal, Action.administer, code)
+
+
+def _parents(session: Session, tenant_id: int, codes: Sequence[str]) -> list[str]:
+    """The codes of the parents of the organisations ``codes`` names (those that exist)."""
+    found = [_lookup(session, tenant_id, code) for code in codes if code]
+    return sorted({_code_of(session, org.parent_id) for org in found if org is not None and org.parent_id is not None})
 
 
 # --- the five changes, for an actor the caller vouches for (the importer: an administrator of the tenant) --------

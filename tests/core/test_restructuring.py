@@ -479,3 +479,13 @@ def test_a_note_with_a_control_character_is_refused_naming_it(engine, tenant, tr
     with pytest.raises(Refused, match="^说明：含有控制字符 U\\+0000") as refused:
         change(engine, restructuring.dissolve, principal=admin, code="C", effective_on=ON, note="文件\x00")
     assert refused.value.key == "note" and org(engine, tenant, "C").active
+
+
+def test_a_new_organisation_goes_only_where_its_maker_administers(engine, tenant, tree):
+    from bastion.core.access import Forbidden
+
+    part = person(engine, tenant, "branches-only", ("admin", "A"), ("admin", "B"))
+    with pytest.raises(Forbidden):  # A + B → a new branch under ZZ1, which they do not administer
+        change(engine, restructuring.merge, principal=part, codes=["A", "B"], into="AB", name="x", effective_on=ON)
+    change(engine, restructuring.merge, principal=part, codes=["A"], into="B", effective_on=ON)  # into one of theirs
+    assert not org(engine, tenant, "A").active
