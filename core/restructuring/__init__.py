@@ -2,8 +2,9 @@
 audited, with the predecessor → successor links (lineage) that carry a branch's history and, in periods not yet
 closed, its facts across a merge or a split.
 
-- :mod:`.service`: the five changes and their rules (for a principal, and for the importer's actor), each in the
-  caller's transaction, all or nothing, with a preview of what it would do;
+- :mod:`.service`: the five changes (for a principal, and for the importer's actor), each in the caller's
+  transaction, all or nothing, with a preview of what it would do; :mod:`.rules`, what they check and how they
+  refuse; :mod:`.consequences`, what a change means for the periods;
 - :mod:`.queries`: what the rest of Bastion reads — the heirs scoring counts facts for, a branch's lineage, the
   history list.
 
@@ -23,10 +24,9 @@ from .queries import (
     restructured_since,
     restructurings_seen,
 )
+from .rules import Refused, Successor, parse_successor
 from .service import (
     Outcome,
-    Refused,
-    Successor,
     dissolve,
     dissolve_as,
     kind_label,
@@ -34,7 +34,6 @@ from .service import (
     merge_as,
     move,
     move_as,
-    parse_successor,
     rename,
     rename_as,
     split,
