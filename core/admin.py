@@ -34,11 +34,12 @@ from .words import (
     AUDIT_DETAIL,
     AUDIT_ENTITY,
     CHECK_KIND,
-    CONTRIBUTION,
     CHECK_STATUS,
+    CONTRIBUTION,
     IMPORT_KIND,
     LEVEL,
     NOTICE_STATUS,
+    RESTRUCTURING,
     ROLE,
     SOURCE,
     word,
@@ -366,6 +367,7 @@ _CODED: dict[tuple[str, str | None], dict] = {
     ("status", "check"): CHECK_STATUS,
     ("kind", "check"): CHECK_KIND,
     ("level", "organization"): LEVEL,
+    ("kind", "restructuring"): RESTRUCTURING,
     **{("kind", kind): IMPORT_KIND for kind in IMPORT_KIND},
 }
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Float, String, case, cast, func, null, or_, s
 from sqlmodel import Session
 
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
-from . import snapshots
+from . import restructuring, snapshots
 from .bulletins import queries as bulletin_queries
 from .bulletins.queries import BulletinInfo
 from .cycles import cycle_scheme
@@ -372,12 +372,16 @@ def trend(conn: Connection, principal: Principal, *, under: int | None = None) -
     cycle of the tenant, in time order: a month is comparable with a year only so.
 
     ``end`` is the period's last day, ``kind`` its length (year, half, quarter, month): months and
-    years are different series, not one line.
+    years are different series, not one line. ``under``: that organisation's subtree — with the organisations its
+    branches carry (merged into them, or split with them as heirs: :func:`_carried_under`), so a branch's trend
+    crosses its merge or split.
     """
     principal = _viewer(conn, principal)
     e, c = Evaluation.__table__.c, Cycle.__table__.c
-    where = [c.tenant_id == principal.tenant_id, e.level == OrgLevel.branch.value,
-             _scope(conn, principal, under, e.org_id)]
+    scope = _scope(conn, principal, under, e.org_id)
+    if under is not None and (carried := _carried_under(conn, principal.tenant_id, under)):
+        scope = or_(scope, e.org_id.in_(carried))  # 机构调整: the predecessors of the branches here count before
+    where = [c.tenant_id == principal.tenant_id, e.level == OrgLevel.branch.value, scope]
     if not principal.may(Action.view_drafts):
         where.append(e.status == EvaluationStatus.published.value)
     rows = conn.execute(select(c.year, e.period, func.count(), func.avg(e.rate))
@@ -391,6 +395,18 @@ def trend(conn: Connection, principal: Principal, *, under: int | None = None) -
                         "average": round(float(average), 2)})
     frame = pd.DataFrame(records, columns=["year", "period", "kind", "end", "branches", "average"])
     return frame.sort_values(["end", "kind"]).reset_index(drop=True)
+
+
+def _carried_under(conn: Connection, tenant_id: int, under: int) -> list[int]:
+    """The organisations merged away or split whose heir is ``under`` or under it now (``restructuring.heirs``): a
+    branch's trend crosses its merge or split."""
+    heir_of = restructuring.heirs(conn, tenant_id)
+    if not heir_of:
+        return []
+    o = Organization.__table__.c
+    here = set(conn.execute(select(o.id).where(o.id.in_(set(heir_of.values())),
+                                               o.id.in_(subtree(tenant_id, [under])))).scalars())
+    return sorted(p for p, h in heir_of.items() if h in here)
 
 
 def results_stamp(conn: Connection, principal: Principal, *, cycle_id: int, period: str) -> str:

@@ -148,6 +148,52 @@ def code_is(column: Any, code: str) -> ColumnElement[bool]:
     return func.upper(column) == func.upper(code.strip())
 
 
+class RestructuringKind(StrEnum):
+    merge = "merge"  # 合并：A + B → C (C new, or one of them, or another organisation that absorbs them)
+    split = "split"  # 分设（拆分）：A → A1 + A2
+    move = "move"  # 调整隶属关系
+    rename = "rename"  # 更名
+    dissolve = "dissolve"  # 撤销
+
+
+class Restructuring(SQLModel, table=True):
+    """A change of the organisation tree (机构调整), dated and audited: a merge, a split, a move, a rename or a
+    dissolution (``core.restructuring``).
+
+    ``effective_on`` is the day it took effect, as the office dates it; ``recorded_at`` (UTC) when it was
+    recorded: drafts scored before that are outdated (``scoring.refuse_outdated``), and a closed period, whose
+    frozen inputs are those recorded up to its scoring, reads the lineage as it stood then. ``detail`` keeps what
+    the organisations were and became, by code and name as they then were, for the history list. The
+    organisations merged away, split or dissolved are kept, inactive: the results of the past point at them.
+    """
+
+    __table_args__ = (Index("ix_restructuring_tenant_recorded", "tenant_id", "recorded_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    kind: str = Field(max_length=16)  # RestructuringKind
+    # The organisation renamed, moved, dissolved or split; for a merge, the one the others merged into.
+    org_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    effective_on: date
+    actor: str = Field(max_length=100)
+    note: str = ""
+    detail: dict[str, Any] = _json(nullable=False, default_factory=dict)
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
+class OrgLineage(SQLModel, table=True):
+    """A predecessor → successor link of a merge or a split (前身 → 后继), so a branch's trend and archive cross it.
+
+    ``heir``: the successor that carries the predecessor's history and, in periods not yet closed, its facts — every
+    successor of a merge; the one successor of a split the office names (the first by default).
+    """
+
+    restructuring_id: int = Field(foreign_key="restructuring.id", primary_key=True)
+    predecessor_id: int = Field(foreign_key="organization.id", primary_key=True)
+    successor_id: int = Field(foreign_key="organization.id", primary_key=True, index=True)
+    heir: bool = False
+
+
 # --- cycles, frozen schemes, targets --------------------------------------------------------
 
 

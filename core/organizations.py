@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from . import audit
 from .access import Action, Principal, org_by_code, require, require_whole_tenant, visible
-from .errors import BastionError, Conflict, refuse
+from .errors import BastionError, Conflict, Problem, refuse
 from .i18n import tr
 from .importing import ORGANIZATIONS, ImportReport, import_file
 from .models import Organization, Tenant
@@ -104,6 +104,15 @@ def update_organization(session: Session, principal: Principal, *, code: str, **
                               f"{', '.join(unknown)}: not editable here (editable: {', '.join(EDITABLE)})"))
     require(session.connection(), principal, Action.administer)
     org = org_by_code(session, principal, Action.administer, code)
+    return edit(session, org, changes, tenant_id=principal.tenant_id, actor=principal.username,
+                note=f"edited in the UI ({org.code})")
+
+
+def edit(session: Session, org: Organization, changes: dict[str, Any], *, tenant_id: int, actor: str,
+         note: str) -> Organization:
+    """Set ``changes`` (fields of :data:`EDITABLE`, raw as a form or a file gives them) on ``org``, each parsed and
+    checked as the organisations import would, audited old → new with ``note``; nothing when nothing changes.
+    The access to ``org`` is the caller's to check (:func:`update_organization`, ``core.restructuring``)."""
     new = {key: _value(key, raw) for key, raw in changes.items()}
     refuse(term_problems(new.get("secretary_term_start", org.secretary_term_start),
                          new.get("secretary_term_end", org.secretary_term_end)))
@@ -114,9 +123,8 @@ def update_organization(session: Session, principal: Principal, *, code: str, **
     for key, value in changed.items():
         setattr(org, key, value)
     session.add(org)
-    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="update",
-                 entity="organization", entity_id=org.id, old=old,
-                 new={key: _jsonable(value) for key, value in changed.items()}, note=f"edited in the UI ({org.code})")
+    audit.record(session, tenant_id=tenant_id, actor=actor, action="update", entity="organization", entity_id=org.id,
+                 old=old, new={key: _jsonable(value) for key, value in changed.items()}, note=note)
     return org
 
 
@@ -137,30 +145,47 @@ def move_organization(session: Session, principal: Principal, *, code: str, pare
     require(session.connection(), principal, Action.administer)
     org = org_by_code(session, principal, Action.administer, code)
     parent = org_by_code(session, principal, Action.administer, parent_code, ("上级组织", "parent"))
-    if org.parent_id == parent.id:
-        raise Conflict(tr(f"上级组织：{org.code} 已隶属于 {parent.code}", f"parent: {org.code} is already under {parent.code}"))
+    return relink(session, org, parent, tenant_id=principal.tenant_id, actor=principal.username,
+                  note=f"moved in the UI ({org.code})")
+
+
+def move_problems(session: Session, org: Organization, parent: Organization) -> list[Problem]:
+    """What the tree's rules find wrong with putting ``org`` under ``parent``: a loop, or a parent of a level ``org``
+    cannot sit under (the field: the parent, ``parent_code``)."""
+    field = tr("上级组织", "parent")
     parent_of = _ancestors(session, parent) | {org.code: parent.code}
     if org.code in looping(parent_of):
         links = chain(org.code, parent_of)
-        raise BastionError(tr(f"上级组织：{parent.code} 隶属于 {org.code}，上级关系将形成循环：{links}",
-                              f"parent: {parent.code} is under {org.code}, so the parent chain would loop back: "
-                              f"{links}"))
+        return [Problem("parent_code", field, tr(f"{parent.code} 隶属于 {org.code}，上级关系将形成循环：{links}",
+                                                 f"{parent.code} is under {org.code}, so the parent chain would loop "
+                                                 f"back: {links}"))]
     if org.level in PARENT_LEVELS and parent.level not in PARENT_LEVELS[org.level]:
-        raise BastionError(tr("上级组织：", "parent: ") + level_reason(org.level, parent.code, parent.level))
+        return [Problem("parent_code", field, level_reason(org.level, parent.code, parent.level))]
+    return []
+
+
+def relink(session: Session, org: Organization, parent: Organization, *, tenant_id: int, actor: str,
+           note: str) -> Organization:
+    """Put ``org`` (with everything under it) under ``parent`` by the tree's rules (:func:`move_problems`), audited
+    with ``note``. The access to both is the caller's to check (:func:`move_organization`, ``core.restructuring``)."""
+    if org.parent_id == parent.id:
+        raise Conflict(tr(f"上级组织：{org.code} 已隶属于 {parent.code}", f"parent: {org.code} is already under {parent.code}"))
+    refuse(move_problems(session, org, parent))
     old_parent = session.get(Organization, org.parent_id) if org.parent_id is not None else None
     org.parent_id = parent.id
     session.add(org)
-    audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="move",
-                 entity="organization", entity_id=org.id,
+    audit.record(session, tenant_id=tenant_id, actor=actor, action="move", entity="organization", entity_id=org.id,
                  old={"parent_code": None if old_parent is None else old_parent.code},
-                 new={"parent_code": parent.code}, note=f"moved in the UI ({org.code})")
+                 new={"parent_code": parent.code}, note=note)
     return org
 
 
 def import_organizations(engine: Engine, principal: Principal, *, filename: str, data: bytes,
-                         registry: Registry, again: bool = False) -> ImportReport:
-    """Import an uploaded organisations file (.xlsx or .csv) whole or not at all; a file imported before is
-    refused (:class:`~bastion.core.importing.AlreadyImported`) unless ``again``.
+                         registry: Registry, again: bool = False, kind: str = "organizations") -> ImportReport:
+    """Import an uploaded organisations file (.xlsx or .csv) — or, with ``kind`` ``restructure``, a file of
+    restructurings (机构调整: ``core.restructuring``) — whole or not at all; a file imported before is refused
+    (:class:`~bastion.core.importing.AlreadyImported`) unless ``again``. Either changes the tree: it needs an
+    administrator of the whole tenant.
 
     The file is saved under its own name in a temporary folder, so that the row errors
     (:class:`~bastion.core.importing.ImportRejected`) name the file the user chose.
@@ -175,5 +200,5 @@ def import_organizations(engine: Engine, principal: Principal, *, filename: str,
     with tempfile.TemporaryDirectory(prefix="bastion-import-") as folder:
         path = Path(folder) / name
         path.write_bytes(data)
-        return import_file(engine, tenant=tenant, kind="organizations", path=path, registry=registry,
+        return import_file(engine, tenant=tenant, kind=kind, path=path, registry=registry,
                            actor=principal.username, again=again)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from . import incentives
-from .access import Action, Forbidden, Principal, require
+from . import restructuring
+from .access import Action, Forbidden, Principal, allows, require
 from .contributions import BARRED_FROM, BONUS_WEIGHT, HISTORY_COLUMNS, MULTIPLIER
 from .periods import Period, in_time_order, time_order
 from .errors import BastionError, NotFound
@@ -92,18 +93,22 @@ def visible_statuses(viewer: Principal | None) -> tuple[str, ...]:
     return (EvaluationStatus.published.value,)
 
 
-RESULT_HISTORY_COLUMNS = ["org_id", "cycle_id", "year", "period", "total", "rank", "branches", "grade", "tier",
-                          "vetoed", "status"]
+RESULT_HISTORY_COLUMNS = ["org_id", "code", "name", "inherited", "cycle_id", "year", "period", "total", "rank",
+                          "branches", "grade", "tier", "vetoed", "status"]
 
 
 def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None, before: Period | None = None,
                  viewer: Principal | None = None, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Results across periods and cycles, in time order (then by rank), with ``branches`` ranked beside each.
+    """Results across periods and cycles, in time order (then by rank), with ``branches`` ranked beside each, and
+    the organisation's code and name as each period's snapshot has them.
 
-    ``org_id`` narrows to one organisation, which ``viewer`` (when given) must be allowed to read; the
-    statuses are those the viewer may see unless given. ``before`` keeps what an incentive policy may
-    look back on (:attr:`PolicyContext.history`): the periods of that year and the last that end no
-    later than ``before`` and are not ``before`` itself, so that publishing again sees the same history.
+    ``org_id`` narrows to one organisation, which ``viewer`` (when given) must be allowed to read, and the
+    organisations it carries (机构调整: those merged into it, or split with it as their heir, transitively —
+    ``restructuring.carried``): its trend and archive cross a merge or a split, each of their results marked
+    ``inherited`` under its own code and name. The statuses are those the viewer may see unless given. ``before``
+    keeps what an incentive policy may look back on (:attr:`PolicyContext.history`): the periods of that year and the
+    last that end no later than ``before`` and are not ``before`` itself, so that publishing again sees the same
+    history.
     """
     if viewer is not None:
         if viewer.tenant_id != tenant_id or org_id is None:
@@ -113,14 +118,20 @@ def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None,
     e, c = Evaluation.__table__.c, Cycle.__table__.c
     ranked = (select(e.cycle_id, e.period, e.level, func.count().label("branches"))
               .where(e.tenant_id == tenant_id).group_by(e.cycle_id, e.period, e.level))
-    query = (select(e.org_id, e.cycle_id, c.year, e.period, e.level, e.total, e.rank, e.grade, e.tier, e.vetoed,
-                    e.status)
-             .join_from(Evaluation.__table__, Cycle.__table__, c.id == e.cycle_id)
+    if org_id is None:  # every result (a policy's look back, at cycle scale): no names wanted, none joined
+        joined, named = Evaluation.__table__, (literal(None).label("code"), literal(None).label("name"))
+    else:
+        joined, org, _ = snapshots.named(Evaluation.__table__)
+        named = (org.c.code, org.c.name)
+    query = (select(e.org_id, *named, e.cycle_id, c.year, e.period, e.level, e.total, e.rank, e.grade, e.tier,
+                    e.vetoed, e.status)
+             .select_from(joined.join(Cycle.__table__, c.id == e.cycle_id))
              .where(e.tenant_id == tenant_id, e.status.in_(statuses or visible_statuses(viewer))))
     if org_id is not None:
+        ids = restructuring.carried(restructuring.heirs(conn, tenant_id), org_id)
         mine = Evaluation.__table__.alias("mine")
-        query = query.where(e.org_id == org_id)
-        ranked = ranked.where(e.cycle_id.in_(select(mine.c.cycle_id).where(mine.c.org_id == org_id)))
+        query = query.where(e.org_id.in_(ids))
+        ranked = ranked.where(e.cycle_id.in_(select(mine.c.cycle_id).where(mine.c.org_id.in_(ids))))
     if before is not None:
         years = select(c.id).where(c.tenant_id == tenant_id, c.year.in_([before.year - 1, before.year]))
         query, ranked = query.where(e.cycle_id.in_(years)), ranked.where(e.cycle_id.in_(years))
@@ -133,6 +144,7 @@ def read_history(conn: Connection, tenant_id: int, *, org_id: int | None = None,
     counts = pd.read_sql(ranked, conn)
     frame = frame.merge(counts, on=["cycle_id", "period", "level"], how="left")  # ranked among its level
     frame["vetoed"] = frame["vetoed"].astype(bool)
+    frame["inherited"] = False if org_id is None else frame["org_id"] != org_id
     order = frame["period"].map(time_order)
     return (frame.assign(_order=order).sort_values(["_order", "rank"], kind="stable").drop(columns="_order")
             .reset_index(drop=True)[RESULT_HISTORY_COLUMNS])
@@ -299,7 +311,7 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     if org is None:
         raise NotFound(tr(f"本单位没有组织 {org_code!r}", f"no organisation {org_code!r} in this tenant"))
     if viewer is not None:
-        require(conn, viewer, Action.view_results, org["id"])
+        _require_view(conn, viewer, org["id"])
     e = Evaluation.__table__.c
     ev = conn.execute(select(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == period,
                                                          e.org_id == org["id"])).mappings().first()
@@ -327,6 +339,15 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
     evaluation["bars"] = bar_reasons(conn, cycle, period, evaluation)
     return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+
+
+def _require_view(conn: Connection, viewer: Principal, org_id: int) -> None:
+    """Refuse unless ``viewer`` may read the results of ``org_id`` — or of the organisation that carries it now
+    (机构调整: a predecessor's results are part of its heir's archive, :func:`read_history`)."""
+    heir = restructuring.heirs(conn, viewer.tenant_id).get(int(org_id))
+    if heir is not None and allows(conn, viewer, Action.view_results, heir):
+        return
+    require(conn, viewer, Action.view_results, org_id)
 
 
 def bar_reasons(conn: Connection, cycle: Cycle, period: str, evaluation: Mapping[str, Any]) -> list[str]:

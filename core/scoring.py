@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, select, upda
 from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, snapshots
+from .restructuring import queries as restructuring
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -128,11 +129,21 @@ def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int 
     engine's order (no sorted copy later). A half-year or longer covers most of a tenant's rows: its
     facts are read by a table scan. ``recorded_until``: only the facts recorded up to that moment (a
     closed period's frozen inputs, :func:`facts_until`).
+
+    The facts of an organisation merged away or split (机构调整) count for its heir — the organisation that
+    carries it now (``restructuring.heirs``) — by the lineage recorded up to ``recorded_until``: a period closed
+    before the restructuring reads its facts as it scored them; a period scored after it, its predecessors' facts
+    under their heir. The fact rows keep their organisation; only the frames read are re-keyed
+    (``restructuring.reassign``). ``org_id``: that organisation's facts and its predecessors'.
     """
+    heir_of = restructuring.heirs(conn, tenant_id, until=recorded_until)
+    owners = org_id if org_id is None or not heir_of else restructuring.carried(heir_of, org_id)
+
     def facts_of(model: type, *columns: str, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
-        return read_window(conn, model.__table__, columns, tenant_id=tenant_id, start=period.start, end=period.end,
-                           most_rows=period.months >= 6, sort_by="org_id", categorical=categorical,
-                           org_id=org_id, recorded_until=recorded_until)
+        return restructuring.reassign(
+            read_window(conn, model.__table__, columns, tenant_id=tenant_id, start=period.start, end=period.end,
+                        most_rows=period.months >= 6, sort_by="org_id", categorical=categorical,
+                        org_id=owners, recorded_until=recorded_until), heir_of)
 
     return Facts.of(
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
@@ -235,7 +246,9 @@ FACT_TABLES = (("ledger", LedgerEntry, ("该期的 {n} 条台账", "{n} ledger e
                ("finding", Finding, ("该期的 {n} 条检查发现", "{n} finding(s) of the period")),
                ("rating", Rating, ("该期的 {n} 条测评", "{n} rating(s) of the period")))
 _SINCE = {kind: what for kind, _, what in FACT_TABLES} | {
-    "target": ("本年度 {n} 次目标值调整", "{n} target adjustment(s) of the cycle")}
+    "target": ("本年度 {n} 次目标值调整", "{n} target adjustment(s) of the cycle"),
+    "restructuring": ("{n} 次机构调整（合并、分设、调整隶属、更名或撤销）",
+                      "{n} restructuring(s) of the organisation tree (merge, split, move, rename, dissolve)")}
 
 
 def recorded_since(conn: Connection, tenant_id: int, period: Period, since: datetime) -> dict[str, int]:
@@ -263,8 +276,9 @@ def told(counts: dict[str, int]) -> tuple[str, str]:
 
 def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: str) -> None:
     """Refuse to publish the period's drafts, or to put them to the leaders' review (``action``), when a fact of
-    the period was recorded, or a target of the cycle adjusted, after they were scored: :class:`Outdated`, saying
-    what and how to score again."""
+    the period was recorded, a target of the cycle adjusted, or the tenant's tree restructured (机构调整: the period
+    not yet closed follows the new tree) after they were scored: :class:`Outdated`, saying what and how to score
+    again."""
     e = Evaluation.__table__.c
     scored = conn.execute(select(func.max(e.scored_at)).where(e.cycle_id == cycle.id, e.period == period.key)).scalar()
     if scored is None:
@@ -274,6 +288,8 @@ def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: s
     t = Target.__table__.c
     if adjusted := conn.execute(select(func.count()).where(t.cycle_id == cycle.id, t.set_at > scored)).scalar():
         newer["target"] = int(adjusted)
+    if restructured := restructuring.restructured_since(conn, cycle.tenant_id, scored):
+        newer["restructuring"] = restructured
     if not newer:
         return
     zh, en = told(newer)

@@ -18,8 +18,8 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (audit, ballots, cycles, database, imports, plugins, rectification, results, reviews, stages, tenants, ui,
-               users)
+from . import (audit, ballots, cycles, database, imports, organizations, plugins, rectification, results, reviews, stages,
+               tenants, ui, users)
 from .common import err, out
 from .usage import OneLineGroup
 
@@ -32,6 +32,7 @@ for commands in (results.app, stages.app, ui.app):
     app.add_typer(commands)
 app.add_typer(database.app, name="db")
 app.add_typer(tenants.app, name="tenant")
+app.add_typer(organizations.app, name="org")
 app.add_typer(cycles.app, name="cycle")
 app.add_typer(cycles.target_app, name="target")
 app.add_typer(plugins.app, name="plugins")

@@ -231,8 +231,8 @@ ZH: dict[str, str] = {
     "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
 
     # import
-    "Import organisations, ledger entries, findings or ratings from CSV or Excel.":
-        "从 CSV 或 Excel 导入组织、台账、督查发现或测评。",
+    "Import organisations, ledger entries, findings, ratings or restructurings from CSV or Excel.":
+        "从 CSV 或 Excel 导入组织、台账、督查发现、测评或机构调整。",
     "Organisations (党委/党总支/党支部/党小组): added, or updated by code.":
         "导入组织（党委/党总支/党支部/党小组）。按编码新增或更新。",
     "A .csv or .xlsx file (see `bastion import template`).": "一个 .csv 或 .xlsx 文件（见 `bastion import template`）。",
@@ -247,11 +247,52 @@ ZH: dict[str, str] = {
         "导入督查发现（检查发现）。对照指标的扣分项和一票否决项。",
     "Ratings (测评): ballot scores or levels from members, peers, superiors …":
         "导入测评。党员群众、其他支部书记、上级等所投测评票的分数或评价等级。",
+    "Restructurings (机构调整): merges, splits, moves, renames, dissolutions, in the file's order.":
+        "导入机构调整。合并、分设、调整隶属、更名、撤销，按文件中行的先后依次办理。",
     "Write an import template (header, an example row and, in Excel, a sheet 说明 of the columns).":
         "生成导入模板。含表头和一行示例；Excel 模板另有说明各列的“说明”工作表。",
-    "organizations, ledger, findings or ratings.":
-        "导入类型：organizations（组织）、ledger（台账）、findings（督查发现）或 ratings（测评）。",
+    "organizations, ledger, findings, ratings or restructure.":
+        "导入类型：organizations（组织）、ledger（台账）、findings（督查发现）、ratings（测评）或 restructure（机构调整）。",
     "Where to write it: .xlsx or .csv.": "模板写到哪里：.xlsx 或 .csv 文件。",
+
+    # org
+    "Restructure the organisation tree (机构调整): merge, split, move, rename, dissolve, history.":
+        "机构调整：合并、分设、调整隶属、更名、撤销及调整记录。",
+    "Merge organisations into one (合并): A + B → C. They become inactive, C carries their history, their children "
+    "and their facts of the periods not yet closed.":
+        "合并组织：A + B → C。原组织停用，C 接续其历次考核结果、下属组织以及尚未审核或发布考核期的台账等记录。",
+    "An organisation merged (repeat: two or more).": "被合并的组织编码（可重复，至少两个）。",
+    "The code they merge into: a new code, one of them, or another organisation of their level.":
+        "合并后的组织编码：新编码，或其中之一，或同一层级的另一个已有组织。",
+    "The administrator making the change (a user).": "办理调整的管理员（用户名）。",
+    "The new organisation's name (a new code needs one).": "新组织的名称（新编码须填写）。",
+    "The new organisation's parent (default: the one they share).": "新组织的上级组织（默认：原组织共同的上级）。",
+    "Its category (default: theirs).": "新组织的类别（默认：沿用原组织的类别）。",
+    "Its party members (default: their sum).": "新组织的党员人数（默认：各原组织之和）。",
+    "The day it takes effect, YYYY-MM-DD, not after today (default: today).":
+        "生效日期，YYYY-MM-DD，不晚于今天（默认：今天）。",
+    "Why (e.g. the committee's document number): kept with it.": "调整的依据（如党委文件文号），随调整记录保存。",
+    "Say what it would do and change nothing.": "只说明将会怎样调整，不作任何改动。",
+    "Split an organisation (分设): A → A1 + A2, new codes. A becomes inactive; the heir carries its history.":
+        "分设组织：A → A1 + A2，须用新编码。原组织停用，承继历史的新组织接续其历次考核结果。",
+    "The organisation's code.": "组织编码。",
+    "A new organisation, CODE:NAME or CODE:NAME:MEMBERS (repeat: two or more).":
+        "分设出的新组织，写成 编码:名称 或 编码:名称:党员人数（可重复，至少两个）。",
+    "The new organisation that carries the history, children and open periods' facts (default: the first).":
+        "承继原组织历次考核结果、下属组织及尚未发布考核期记录的新组织（默认：第一个）。",
+    "The new organisations' parent (default: the original's).": "新组织的上级组织（默认：原组织的上级）。",
+    "Move an organisation, with everything under it, under another parent (调整隶属关系).":
+        "调整组织的隶属关系。连同其下属组织一并调整到新的上级组织之下。",
+    "The new parent organisation.": "新的上级组织（组织编码）。",
+    "Rename an organisation (更名); published periods keep the name they were published with.":
+        "组织更名。已发布的考核期仍保留发布时的名称。",
+    "The new name.": "新名称。",
+    "Dissolve an organisation without active children (撤销): it becomes inactive, its records are kept.":
+        "撤销组织（其下不得再有在用的下属组织）。组织停用，记录保留。",
+    "The restructurings (机构调整记录), the latest first: kind, date, organisations before and after.":
+        "列出机构调整记录，最近的在前。列出调整类型、生效日期及调整前后的组织。",
+    "Only the changes of this organisation's lineage (its predecessors and successors).":
+        "只列与该组织沿革（其前身和后继组织）有关的调整。",
 
     # audit
     "The audit trail: verify its hash chain.": "审计日志：核验其哈希链。",

@@ -1,4 +1,5 @@
-"""``bastion import``: organisations, ledger entries, findings or ratings from CSV or Excel, and the templates."""
+"""``bastion import``: organisations, ledger entries, findings, ratings or restructurings from CSV or Excel, and the
+templates."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bastion.core.settings import current_actor
 
 from .common import TenantOpt, engine, handled, out, registry
 
-app = typer.Typer(help="Import organisations, ledger entries, findings or ratings from CSV or Excel.",
+app = typer.Typer(help="Import organisations, ledger entries, findings, ratings or restructurings from CSV or Excel.",
                   no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file (see `bastion import template`).")]
@@ -25,6 +26,7 @@ IMPORT_KINDS = {
     "ledger": "Ledger entries (台账): meetings, study, volunteer hours, deeds …",
     "findings": "Check findings (检查发现): deductions and veto items against indicators.",
     "ratings": "Ratings (测评): ballot scores or levels from members, peers, superiors …",
+    "restructure": "Restructurings (机构调整): merges, splits, moves, renames, dissolutions, in the file's order.",
 }
 
 
@@ -67,7 +69,7 @@ for _kind, _doc in IMPORT_KINDS.items():
 @app.command("template")
 @handled
 def import_template(
-    kind: Annotated[str, typer.Argument(help="organizations, ledger, findings or ratings.")],
+    kind: Annotated[str, typer.Argument(help="organizations, ledger, findings, ratings or restructure.")],
     path: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write it: .xlsx or .csv.")],
 ) -> None:
     """Write an import template (header, an example row and, in Excel, a sheet 说明 of the columns)."""

@@ -16,7 +16,7 @@ from openpyxl.utils.datetime import from_excel
 
 from .. import words
 from ..i18n import tr
-from ..models import CheckKind, OrgLevel, RatingSource
+from ..models import CheckKind, OrgLevel, RatingSource, RestructuringKind
 from ..tree import LEVEL_NAMES
 from ..values import number_problem
 
@@ -188,3 +188,37 @@ parse_check_kind = _choice(CHECK_KIND_ALIASES, ("检查方式", "check kind"),
 parse_source = _choice(SOURCE_ALIASES, ("测评来源", "rating source"), (chinese_first(SOURCE_NAMES), pairs(SOURCE_NAMES)))
 parse_rating_level = _choice({level: level for level in RATING_LEVELS}, ("等次", "rating level"),
                              ("/".join(RATING_LEVELS),) * 2)
+
+RESTRUCTURING_ALIASES = {
+    **{kind.value: kind.value for kind in RestructuringKind},
+    "合并": RestructuringKind.merge, "分设": RestructuringKind.split, "拆分": RestructuringKind.split,
+    "调整隶属": RestructuringKind.move, "调整隶属关系": RestructuringKind.move, "划转": RestructuringKind.move,
+    "更名": RestructuringKind.rename, "改名": RestructuringKind.rename, "撤销": RestructuringKind.dissolve,
+}
+RESTRUCTURING_NAMES = {RestructuringKind(code): zh for code, (zh, _) in words.RESTRUCTURING.items()}
+parse_restructuring_kind = _choice(RESTRUCTURING_ALIASES, ("调整类型", "restructuring kind"),
+                                   (chinese_first(RESTRUCTURING_NAMES), pairs(RESTRUCTURING_NAMES)))
+
+_CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def parse_codes(value: Any) -> tuple[str, ...]:
+    """Organisation codes in one cell, separated by 、 , ; or blanks (``ZB01、ZB02``)."""
+    codes = tuple(code for code in _CODE_SEPARATORS.split(parse_text(value)) if code)
+    if not codes:
+        raise ValueError(tr("没有组织编码", "no organisation code"))
+    return codes
+
+
+YES = {"是", "y", "yes", "true", "1", "√", "承继"}
+NO = {"否", "n", "no", "false", "0", ""}
+
+
+def parse_yes(value: Any) -> bool:
+    """是 / 否 (yes / no, true / false, 1 / 0)."""
+    text = parse_text(value).casefold()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(tr(f"{text!r} 应为“是”或“否”", f"{text!r} should be yes or no"))

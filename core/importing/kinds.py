@@ -1,4 +1,4 @@
-"""The four kinds of import file and their columns: key, Chinese label, parser, what each allows.
+"""The kinds of import file and their columns: key, Chinese label, parser, what each allows.
 
 A column's parser reads a cell as text, a number, a date or one of a list; what makes the value valid
 beyond that (a quantity above 0, a deduction within the indicator's points, a title's length …) is the
@@ -20,17 +20,21 @@ from .cells import (
     RATING_LEVELS,
     SOURCE_NAMES,
     chinese_first,
+    RESTRUCTURING_NAMES,
     parse_check_kind,
+    parse_codes,
     parse_count,
     parse_date,
     parse_level,
     parse_number,
     parse_rating_level,
+    parse_restructuring_kind,
     parse_source,
     parse_text,
+    parse_yes,
 )
 
-KINDS = ("organizations", "ledger", "findings", "ratings")
+KINDS = ("organizations", "ledger", "findings", "ratings", "restructure")
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,38 @@ RATINGS = Kind("ratings", "测评", (
     "匿名的党员群众测评请在“测评人”中填写票号。",
 ))
 
-BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS)}
+RESTRUCTURE = Kind("restructure", "机构调整", (
+    Column("kind", "调整类型", required=True, parse=parse_restructuring_kind, example="合并",
+           allowed=chinese_first(RESTRUCTURING_NAMES) + "（也可写“拆分”“划转”“改名”）"),
+    Column("effective_on", "生效日期", required=True, parse=parse_date, example=date(2026, 7, 1),
+           allowed="调整生效的日期，不晚于今天。生效日期落在已审核或已发布的考核期内也可以：这些考核期的结果保持发布时的样子；"
+                   "尚未审核或发布的考核期此后按调整后的组织机构评分"),
+    Column("from_codes", "原组织编码", required=True, parse=parse_codes, example="ZB01、ZB02",
+           allowed="被调整的组织编码。合并：两个或以上，用顿号、逗号或空格分隔；其余类型：一个"),
+    Column("code", "新组织编码", max_length=64, example="ZB50",
+           allowed="合并：合并后的组织编码——新编码（新建该组织），或已有组织的编码（并入该组织）；"
+                   "分设：每个新组织一行，填各自的新编码（不得与已有编码相同）；其余类型不填"),
+    Column("name", "新组织名称", max_length=200, example="机关联合党支部",
+           allowed="合并为新组织、分设出的新组织：必填；更名：新名称；其余不填"),
+    Column("parent_code", "上级组织编码", max_length=64, example=None,
+           allowed="调整隶属：新的上级组织（必填）；合并、分设：新组织的上级，可空（空：沿用原组织的上级）"),
+    Column("category", "类别", max_length=64, example=None, allowed="合并、分设：新组织的类别，可空（空：沿用原组织的类别）"),
+    Column("member_count", "党员人数", parse=parse_count, example=None,
+           allowed="合并、分设：新组织的党员人数，可空（合并空为各原组织之和，分设空为 0）"),
+    Column("heir", "承继历史", parse=parse_yes, example=None,
+           allowed="分设：填“是”的那一行的新组织承继原组织的历次考核结果、下属组织及尚未发布考核期的台账等记录；"
+                   "都不填时为该次分设的第一行"),
+    Column("note", "说明", example="机关党支部合并", allowed="可空：调整的依据，如党委文件文号"),
+), notes=(
+    "每行一项机构调整，按行的先后依次办理：后面的行可以调整前面的行新建的组织。",
+    "分设：原组织相同、生效日期相同的相邻各行为同一次分设，每行一个新组织（至少两行）。",
+    "合并、分设、撤销后的原组织停用（保留记录，已发布的考核结果仍指向它）；合并后的组织接续各原组织的历次考核结果；"
+    "尚未审核或发布的考核期中原组织的台账、检查发现和测评计入合并后的组织（分设时计入承继历史的新组织）。",
+    "撤销：组织下不得再有在用的下属组织；其尚未发布考核期的记录不再计入任何组织。",
+    "与已办理的调整相同的行（如同一文件再次导入）自动跳过。",
+))
+
+BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS, RESTRUCTURE)}
 assert tuple(BY_NAME) == KINDS
 
 

@@ -31,6 +31,7 @@ from .kinds import kind_spec
 from .ledger import import_ledger
 from .organizations import import_organizations
 from .ratings import import_ratings
+from .restructure import import_restructurings
 from .report import ImportReport, RowErrors
 from .rows import Record, read_layout, read_records
 
@@ -39,6 +40,7 @@ IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
     "ledger": import_ledger,
     "findings": import_findings,
     "ratings": import_ratings,
+    "restructure": import_restructurings,
 }
 
 

@@ -58,7 +58,7 @@ def _write_csv_template(spec: Kind, path: Path) -> None:
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="C00000")
-_TEXT_COLUMNS = {"code", "parent_code", "org_code", "indicator_code"}  # keep 001 as 001, not the number 1
+_TEXT_COLUMNS = {"code", "parent_code", "org_code", "indicator_code", "from_codes"}  # keep 001 as 001, not the number 1
 
 
 def _write_excel_template(spec: Kind, path: Path, registry: Registry | None) -> None:

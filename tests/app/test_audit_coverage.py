@@ -37,7 +37,9 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "evidence": {("evidence", "upload")},
     "reviewcomment": {("organization", "review")},
     "login_session": {("session", "login")},
-    "import_record": {(kind, "import") for kind in ("organizations", "ledger", "findings", "ratings")},
+    "import_record": {(kind, "import") for kind in ("organizations", "ledger", "findings", "ratings", "restructure")},
+    "restructuring": {("restructuring", "restructure")},
+    "orglineage": {("restructuring", "restructure")},
 }
 #: tables that are records of the machinery, not of the assessment: what the machinery changed is audited
 NOT_AUDITED = {

@@ -581,9 +581,10 @@ def test_templates_import_back_cleanly(engine, registry, tenant, cycle, tmp_path
 
     assert run(engine, registry, tenant, "organizations", paths["organizations"]).inserted == 1
     # the facts' examples are about branch ZB01, under the committee of the organisations example
-    write_csv(tmp_path / "branch.csv", ["code", "name", "parent_code", "level"], [["ZB01", "第一党支部", "DW", "branch"]])
+    write_csv(tmp_path / "branch.csv", ["code", "name", "parent_code", "level"],
+              [["ZB01", "第一党支部", "DW", "branch"], ["ZB02", "第二党支部", "DW", "branch"]])
     run(engine, registry, tenant, "organizations", tmp_path / "branch.csv")
-    for kind in ("ledger", "findings", "ratings"):
+    for kind in ("ledger", "findings", "ratings", "restructure"):  # the restructuring merges ZB01 and ZB02
         report = run(engine, registry, tenant, kind, paths[kind])
         assert (report.inserted, report.skipped) == (1, 0), kind
     assert count(engine, LedgerEntry) == count(engine, Finding) == count(engine, Rating) == 1

@@ -147,6 +147,17 @@ class Person:
         wanted.click()
         self.settled()
 
+    def add(self, label: str, option: str) -> None:
+        """A multiselect: type ``option`` into the box its label names and pick the first option containing it."""
+        box = self.page.get_by_role("combobox", name=label, exact=True)
+        box.click()
+        box.fill(option)
+        wanted = self.page.get_by_role("option").filter(has_text=option).first
+        wanted.wait_for(timeout=10_000)
+        wanted.click()
+        self.page.keyboard.press("Escape")
+        self.settled()
+
     def upload(self, label: str, path: Path) -> None:
         uploader = self.page.locator("[data-testid='stFileUploader']").filter(has_text=label)
         uploader.locator("input[type=file]").set_input_files(str(path))

@@ -21,9 +21,14 @@ def test_the_audit_trail_shows_words_not_codes_or_json(app, locale):
     assert not at.exception, at.exception
     about = "操作对象" if locale == "zh" else "About"
     trail = next(frame.value for frame in at.dataframe if about in frame.value.columns)
-    moved = trail[trail["操作" if locale == "zh" else "Action"] != ("登录" if locale == "zh" else "logged in")].iloc[0]
-    # the latest event first, after the auditor's login that opened the page
+    events = trail[trail["操作" if locale == "zh" else "Action"] != ("登录" if locale == "zh" else "logged in")]
+    # the latest events first, after the auditor's login that opened the page: the move, a dated restructuring (机构调整),
+    # then the organisation moved
+    restructured, moved = events.iloc[0], events.iloc[1]
     action, entity, new = ("操作", "对象", "新值") if locale == "zh" else ("Action", "Entity", "New")
+    assert (restructured[action], restructured[entity]) == (
+        ("机构调整", "机构调整") if locale == "zh" else ("restructured", "restructuring"))
+    assert restructured[new].startswith("类型：调整隶属；生效日期：" if locale == "zh" else "kind: move; effective on: ")
     assert (moved[action], moved[entity]) == (("调整隶属", "组织") if locale == "zh" else ("moved", "organisation"))
     assert moved[about].startswith("ZB00001 ")
     assert moved[new] == ("上级组织编码：ZZ01" if locale == "zh" else "parent_code: ZZ01")

@@ -1,4 +1,4 @@
-"""系统管理 — administration: the organisation tree (import, edit, move), users and roles, plugins, cycles
+"""系统管理 — administration: the organisation tree (import, edit, move, restructure: 机构调整), users and roles, plugins, cycles
 with their calendar and stage runs (the audit trail is a page of its own, ``audit.py``). Everything through :mod:`bastion.core.organizations`
 and :mod:`bastion.core.admin`, within the administrator's subtree (the tenant-wide parts for
 administrators of the whole tenant)."""
@@ -13,16 +13,18 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, ballots, organizations, periods
+from bastion.core import admin, ballots, organizations, periods, restructuring
 from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
 from bastion.core.models import Role
-from bastion.core.words import CYCLE_STATUS, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name, word
+from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name,
+                                word)
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import frozen, role_label, source_label, tr
 from bastion.ui.quorum import quorum_table
+from bastion.ui.restructuring import history_section, restructure_section
 from bastion.ui.tables import grid
 from sqlmodel import Session
 
@@ -61,37 +63,48 @@ def organizations_tab(who: Principal) -> None:
         tr("编码", "Code"): shown["code"], tr("层级", "Level"): shown["level"].map(level_label),
         tr("类别", "Category"): shown["category"], tr("书记", "Secretary"): shown["secretary"],
         tr("任期届满", "Term ends"): shown["secretary_term_end"], tr("党员", "Members"): shown["member_count"],
-        tr("职工", "Staff"): shown["staff_count"], tr("党务人员", "Party staff"): shown["party_staff_count"]}))
-    st.caption(tr(f"共 {len(tree)} 个党组织", f"{len(tree)} organisations"))
+        tr("职工", "Staff"): shown["staff_count"], tr("党务人员", "Party staff"): shown["party_staff_count"],
+        tr("状态", "State"): shown["active"].map(lambda a: tr("在用", "active") if a else tr("已停用", "inactive"))}))
+    live = tree[tree["active"]]  # merged away, split or dissolved: kept for the past, changed no more
+    st.caption(tr(f"共 {len(tree)} 个党组织（在用 {len(live)} 个）", f"{len(tree)} organisations ({len(live)} active)"))
     import_section(who)
-    if not tree.empty:
-        edit_section(who, tree)
-        move_section(who, tree)
+    if not live.empty:
+        edit_section(who, live)
+        move_section(who, live)
+        restructure_section(who, dict(zip(live["code"], live["name"], strict=True)), org_choice)
+    history_section(who)
+
+
+IMPORT_KINDS = ("organizations", "restructure")
 
 
 def import_section(who: Principal) -> None:
-    st.subheader(tr("导入组织机构", "Import organisations"))
+    st.subheader(tr("导入组织机构或机构调整", "Import organisations or restructurings"))
+    kind = st.radio(tr("文件内容", "The file holds"), IMPORT_KINDS, key="org_import_kind", horizontal=True,
+                    format_func=frozen(lambda k: word(IMPORT_KIND, k), IMPORT_KINDS))
     upload = st.file_uploader(tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file"), type=["xlsx", "csv"],
                               key="org_upload")
     again = st.checkbox(tr("再次导入同一文件", "Import the same file again"), key="org_again",
                         help=tr("内容相同的文件导入过一次后默认不再导入", "A file with the same content is imported once unless this is ticked"))
     left, right = st.columns(2)
+    done = tr("已导入组织机构。", "The organisations are imported.") if kind == "organizations" else \
+        tr("已导入机构调整。", "The restructurings are imported.")
     if left.button(tr("导入", "Import"), type="primary", key="org_import", disabled=upload is None):
-        attempt(lambda: import_upload(who, upload, again), tr("已导入组织机构。", "The organisations are imported."))
-    right.download_button(tr("下载导入模板", "Download the template"), data=template(), file_name="组织机构模板.xlsx", on_click="ignore",
-                          key="org_template")
+        attempt(lambda: import_upload(who, upload, again, kind), done)
+    right.download_button(tr("下载导入模板", "Download the template"), data=template(kind),
+                          file_name=f"{word(IMPORT_KIND, kind)}模板.xlsx", on_click="ignore", key="org_template")
 
 
-def import_upload(who: Principal, upload, again: bool) -> None:
+def import_upload(who: Principal, upload, again: bool, kind: str = "organizations") -> None:
     report = organizations.import_organizations(context.engine(), who, filename=upload.name, data=upload.getvalue(),
-                                                registry=context.registry(), again=again)
+                                                registry=context.registry(), again=again, kind=kind)
     st.session_state["admin_import_report"] = str(report)
 
 
 @st.cache_data(show_spinner=False)
-def template() -> bytes:
+def template(kind: str = "organizations") -> bytes:
     with tempfile.TemporaryDirectory() as folder:
-        return write_template("organizations", Path(folder) / "organizations.xlsx").read_bytes()
+        return write_template(kind, Path(folder) / f"{kind}.xlsx").read_bytes()
 
 
 def edit_section(who: Principal, tree: pd.DataFrame) -> None:
@@ -132,19 +145,23 @@ def save(who: Principal, code: str, values: dict[str, Any]) -> None:
 
 
 def move_section(who: Principal, tree: pd.DataFrame) -> None:
+    """调整隶属关系: a restructuring (``core.restructuring.move``), dated and in the history, done at once."""
     st.subheader(tr("调整隶属关系", "Move an organisation"))
     names = dict(zip(tree["code"], tree["name"], strict=True))
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     code = org_choice(tr("党组织", "Organisation"), names, "move_org", where=left)
-    parent = org_choice(tr("新的上级组织", "New parent"), names, "move_parent", where=right, optional=True,
+    parent = org_choice(tr("新的上级组织", "New parent"), names, "move_parent", where=middle, optional=True,
                         leave_out=code)
+    day = right.date_input(tr("生效日期", "Takes effect on"), value=date.today(), max_value=date.today(),
+                           min_value=date(1949, 10, 1), key="move_day")
     if st.button(tr("移动", "Move"), key="move_submit", disabled=code is None or parent is None):
-        attempt(lambda: move(who, code, parent), tr(f"{code} 已移至 {parent} 之下。", f"{code} is now under {parent}."))
+        attempt(lambda: move(who, code, parent, day),
+                tr(f"{code} 已移至 {parent} 之下。", f"{code} is now under {parent}."))
 
 
-def move(who: Principal, code: str, parent: str) -> None:
+def move(who: Principal, code: str, parent: str, day: date | None = None) -> None:
     with transaction(context.engine()) as session:
-        organizations.move_organization(session, who, code=code, parent_code=parent)
+        restructuring.move(session, who, code=code, parent_code=parent, effective_on=day or date.today())
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -160,7 +177,8 @@ def users_tab(who: Principal) -> None:
         tr("角色", "Role"): people["role"].map(lambda r: role_label(r) if isinstance(r, str) else ""),
         tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"],
         tr("锁定至", "Locked until"): people["locked_until"]}))
-    orgs = dict(zip(tree["code"], tree["name"], strict=True))
+    live = tree[tree["active"]]
+    orgs = dict(zip(live["code"], live["name"], strict=True))
     create_section(who, orgs)
     if not people.empty:
         manage_section(who, people, orgs)
@@ -271,7 +289,7 @@ def ballots_tab(who: Principal) -> None:
                    "No raters yet: create users with the rater role under Users and roles first."))
         return
     rater = st.selectbox(tr("测评人", "Rater"), raters, key="ballot_rater")
-    branches = tree[tree["level"] == "branch"]
+    branches = tree[(tree["level"] == "branch") & tree["active"]]
     names = dict(zip(branches["code"], branches["name"], strict=True))
     if len(names) > MANY:
         typed = st.text_area(tr("党支部编码（空格或逗号分隔）", "Branch codes (separated by spaces or commas)"),

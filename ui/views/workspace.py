@@ -280,10 +280,16 @@ def branch_results(who: Principal, org: dict) -> None:
     if history.empty:
         st.info(tr("还没有已发布的考核结果。", "No published results yet."))
         return
-    keys = [f"{r.year}|{r.period}" for r in history.itertuples()][::-1]
-    chosen = st.selectbox(tr("考核期", "Period"), keys, key="ws_result_period",
-                          format_func=frozen(lambda k: period_name(k.split("|")[1]), keys))
+    # A predecessor's result (机构调整: merged into this branch, or split with it as heir) is named as its own.
+    keys = [f"{r.year}|{r.period}|{r.code}" for r in history.itertuples()][::-1]
+    labels = {f"{r.year}|{r.period}|{r.code}": period_name(r.period) + (f"（{r.code} {r.name}）" if r.inherited else "")
+              for r in history.itertuples()}
+    chosen = st.selectbox(tr("考核期", "Period"), keys, key="ws_result_period", format_func=frozen(labels.get, keys))
     row = history.iloc[len(history) - 1 - keys.index(chosen)]
+    if row["inherited"]:
+        st.caption(tr(f"此为前身组织 {row['code']} {row['name']} 的考核结果（机构调整前）。",
+                      f"A result of {row['code']} {row['name']}, a predecessor of this branch (before the "
+                      "restructuring)."))
     columns = st.columns(4)
     columns[0].metric(tr("总分", "Total"), f"{row['total']:.2f}")
     columns[1].metric(tr("排名", "Rank"), f"{int(row['rank'])}/{int(row['branches'])}")
@@ -294,7 +300,7 @@ def branch_results(who: Principal, org: dict) -> None:
     with Session(context.engine()) as session:
         cycle = session.get(Cycle, int(row["cycle_id"]))
     with context.engine().connect() as conn:
-        explained = results.explain(conn, cycle=cycle, period=row["period"], org_code=org["code"], viewer=who)
+        explained = results.explain(conn, cycle=cycle, period=row["period"], org_code=row["code"], viewer=who)
     st.caption(results.score_statement(explained.evaluation))
     if explained.evaluation["veto_reasons"]:
         st.error(tr("一票否决：", "Vetoed: ") + "；".join(explained.evaluation["veto_reasons"]))
@@ -312,12 +318,18 @@ def branch_results(who: Principal, org: dict) -> None:
 
 def history_chart(history: pd.DataFrame) -> None:
     st.subheader(tr("历次考核", "History"))
-    data = history.assign(order=range(len(history)), label=history["period"].map(period_name))
+    data = history.assign(order=range(len(history)), label=history["period"].map(period_name),
+                          org=history["code"] + " " + history["name"])
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
-        x=alt.X("label:N", sort=list(data["label"]), title=tr("考核期", "Period"), axis=alt.Axis(labelAngle=0)),
+        x=alt.X("label:N", sort=list(dict.fromkeys(data["label"])), title=tr("考核期", "Period"),
+                axis=alt.Axis(labelAngle=0)),
         y=alt.Y("total:Q", title=tr("总分", "Total"), scale=alt.Scale(zero=False)),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("label:N", title=tr("考核期", "Period")), alt.Tooltip("total:Q", title=tr("总分", "Total")),
+        # one line per organisation: the branch's own, and its predecessors' before a merge or split
+        color=alt.Color("org:N", title=tr("党组织", "Organisation"),
+                        legend=alt.Legend(orient="bottom") if data["inherited"].any() else None),
+        tooltip=[alt.Tooltip("org:N", title=tr("党组织", "Organisation")),
+                 alt.Tooltip("label:N", title=tr("考核期", "Period")), alt.Tooltip("total:Q", title=tr("总分", "Total")),
                  alt.Tooltip("rank:Q", title=tr("排名", "Rank")), alt.Tooltip("grade:N", title=tr("等次", "Grade")),
                  alt.Tooltip("tier:N", title=tr("档次", "Tier"))],
     )
