@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.orm import aliased
+from sqlmodel import Session
+from sqlmodel import select as select_model
 
 from . import audit
 from .access import Action, Principal, require, visible
@@ -465,7 +467,7 @@ def _decision_periods(conn: Connection, tenant_id: int, steps: pd.DataFrame
     placed = []
     for cycle_id, key, at in rows:
         if cycle_id not in cycles:
-            cycles[cycle_id] = conn.execute(select(Cycle).where(Cycle.id == cycle_id)).scalar_one()
+            cycles[cycle_id] = Session(bind=conn).get(Cycle, cycle_id)
         period = Period.parse(key)
         if moment(cycle_scheme(cycles[cycle_id]), period) is None:
             continue
@@ -511,8 +513,8 @@ def _revisions(made: pd.DataFrame, recorded: pd.DataFrame, state: pd.DataFrame, 
 
 def ladder_of(conn: Connection, tenant_id: int) -> StandingRule:
     """The standing rule of the tenant's latest cycle whose scheme grades standings; refused when none does."""
-    c = Cycle.__table__.c
-    for cycle in conn.execute(select(Cycle).where(c.tenant_id == tenant_id).order_by(c.year.desc())).scalars():
+    for cycle in Session(bind=conn).exec(select_model(Cycle).where(Cycle.tenant_id == tenant_id)
+                                         .order_by(Cycle.year.desc())):
         rule = cycle_scheme(cycle).standings
         if rule is not None:
             return rule
