@@ -26,6 +26,7 @@ RANKING = (
     Field("rate", "得分率", "Rate", "number", show=lambda v: f"{v:.2f}%", optional=True),
     Field("grade", "等次", "Grade", show=grade_label),
     Field("tier", "档次", "Tier"),
+    Field("standing", "定级", "Standing", optional=True),  # where the scheme grades standings (core.standings)
     Field("vetoes", "一票否决", "Veto", "prose", show=lambda v: "；".join(r.split("：")[0] for r in v)),
 )
 

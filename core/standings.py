@@ -257,22 +257,26 @@ def period_steps(conn: Connection, cycle_id: int, period: str) -> pd.DataFrame:
     return frame[MOVE_COLUMNS]
 
 
-def _latest(tenant_id: int, at: datetime | None = None):
-    """A subquery of each branch's latest effective step (among those holding from ``at`` or before, when given)."""
+def _latest(tenant_id: int, at: datetime | None = None, upto: int | None = None):
+    """A subquery of each branch's latest effective step (among those holding from ``at`` or before, or recorded
+    up to the step whose place is ``upto``, when given)."""
     order = [ordinal().desc()]
     where = [_s.tenant_id == tenant_id, _effective()]
     if at is not None:
         where.append(_s.since <= at)
+    if upto is not None:
+        where.append(ordinal() <= upto)
     ranked = select(_s.org_id, _s.standing, _s.since, _s.kind, _s.period, _s.reason, _s.move,
                     func.row_number().over(partition_by=_s.org_id, order_by=order).label("n")).where(*where)
     return ranked.subquery()
 
 
 def current(conn: Connection, tenant_id: int, *, org_ids: list[int] | None = None, at: datetime | None = None,
-            where=None) -> pd.DataFrame:
-    """Each branch's current standing (:data:`CURRENT_COLUMNS`) — or held at the moment ``at`` — with the step that
-    set it; ``org_ids`` or ``where`` (a condition on an organisation id column, given the column) narrow it."""
-    latest = _latest(tenant_id, at)
+            upto: int | None = None, where=None) -> pd.DataFrame:
+    """Each branch's current standing (:data:`CURRENT_COLUMNS`) — or held at the moment ``at``, or once the step
+    whose place is ``upto`` was taken — with the step that set it; ``org_ids`` or ``where`` (a condition on an
+    organisation id column, given the column) narrow it."""
+    latest = _latest(tenant_id, at, upto)
     o = Organization.__table__.c
     query = (select(latest.c.org_id, o.code, o.name, latest.c.standing, latest.c.since, latest.c.kind,
                     latest.c.period, latest.c.reason)
@@ -285,6 +289,31 @@ def current(conn: Connection, tenant_id: int, *, org_ids: list[int] | None = Non
     frame = pd.read_sql(query, conn)
     frame["since"] = pd.to_datetime(frame["since"], utc=True)
     return frame[CURRENT_COLUMNS]
+
+
+def beside(conn: Connection, cycle: Cycle, period: str, results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` (of the period, with ``org_id``) with each branch's ``standing`` beside its result: the standing
+    held once the period was published (its own steps included), or now for results not yet published; None for a
+    branch that holds none. Unchanged where the cycle's scheme grades no standing."""
+    if cycle_scheme(cycle).standings is None or results.empty:
+        return results
+    last = conn.execute(select(func.max(ordinal())).where(_s.cycle_id == cycle.id, _s.period == period)).scalar()
+    held = current(conn, cycle.tenant_id, org_ids=[int(o) for o in results["org_id"]],
+                   **({"upto": int(last)} if last is not None else {"at": _published_at(conn, cycle.id, period)}))
+    standing = results["org_id"].map(dict(zip(held["org_id"], held["standing"])))
+    return results.assign(standing=standing.astype(object).where(standing.notna(), None))
+
+
+def after_cycle(conn: Connection, cycle_id: int) -> dict | None:
+    """Where the standings as they stood after a cycle's year are read (:func:`current`'s ``upto`` or ``at``): up to
+    the last step its periods took, or, where they took none, the moment its last period was first published; None
+    when nothing of it is published."""
+    last = conn.execute(select(func.max(ordinal())).where(_s.cycle_id == cycle_id)).scalar()
+    if last is not None:
+        return {"upto": int(last)}
+    e = Evaluation.__table__.c
+    stamp = conn.execute(select(func.max(e.published_at)).where(e.cycle_id == cycle_id)).scalar()
+    return None if stamp is None else {"at": as_utc(stamp)}
 
 
 def counts(conn: Connection, tenant_id: int, ladder: list[str], *, where=None) -> pd.DataFrame:

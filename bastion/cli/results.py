@@ -11,7 +11,7 @@ import typer
 from sqlmodel import Session
 
 from bastion.core import incentives as binding
-from bastion.core import periods, scoring, users
+from bastion.core import periods, scoring, standings, users
 from bastion.core import words
 from bastion.core.errors import BadValue, BastionError
 from bastion.core.models import OrgLevel
@@ -77,6 +77,8 @@ def results(
     store, c, key = period_context(tenant, year, period)
     with store.connect() as conn:
         frame = read_results(conn, c.id, key, level=level.value)
+        if level is OrgLevel.branch:
+            frame = standings.beside(conn, c, key, frame)  # 星级 where the scheme grades standings
     if frame.empty:
         if level is not OrgLevel.branch:
             raise BastionError(tr(f"{key} 没有 {word(words.LEVEL, level.value)} 的考核结果：方案的 levels 是否考核该层级？",

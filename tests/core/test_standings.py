@@ -24,7 +24,7 @@ from bastion.core.corrections import correct_points
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.lifecycle import AlreadyDone
-from bastion.core.models import AuditEvent, Check, Finding, LedgerEntry, Rating, Standing
+from bastion.core.models import AuditEvent, Standing
 from bastion.core.periods import Period
 from bastion.core.registry import scheme_faults
 from bastion.core.results import read_incentives, read_results
@@ -36,41 +36,6 @@ PLUGINS = ("standard-rules", "standard-ledgers", "responsibility-system")
 BRANCHES = ("A", "B", "C", "D", "E")
 PUBLISHED = {"2026": datetime(2027, 1, 15, 1, tzinfo=UTC), "2027-Q1": datetime(2027, 4, 5, 1, tzinfo=UTC),
              "2027-Q2": datetime(2027, 7, 5, 1, tzinfo=UTC), "2027": datetime(2028, 1, 15, 1, tzinfo=UTC)}
-QUARTERLY = ("branch_assembly", "party_lecture", "affairs_disclosure")
-
-
-def a_year_of_work(engine, tenant, ids: dict[str, int], year: int) -> None:
-    """Every branch meets every target of ``year`` and is rated 100 by members, peers and superior."""
-    rows, ratings = [], []
-    for code in BRANCHES:
-        org = ids[code]
-        for month in range(1, 13):
-            day = date(year, month, 10)
-            rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="committee_meeting", date=day, title="支委会"))
-            rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="study_session", date=day, title="集中学习"))
-            if month % 3 == 2:
-                rows += [LedgerEntry(tenant_id=tenant.id, org_id=org, type=kind, date=day, title=kind)
-                         for kind in QUARTERLY]
-            if month <= 4:
-                rows += [LedgerEntry(tenant_id=tenant.id, org_id=org, type=kind, date=day, title=kind)
-                         for kind in ("member_tackling", "practical_deed")]
-        rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="rationalization_proposal",
-                                date=date(year, 3, 1), title="合理化建议", quantity=10))
-        ratings += [Rating(tenant_id=tenant.id, org_id=org, source=source, score=100, date=date(year, 12, 1))
-                    for source in ("members", "peers", "superior") for _ in range(2)]
-    with transaction(engine) as session:
-        session.add_all(rows + ratings)
-
-
-def findings(engine, tenant, ids: dict[str, int], day: date, **per_branch: int) -> None:
-    """``per_branch`` check findings on K5 (2 points each) for each branch named, on ``day``; ``N1=code``: a veto."""
-    with transaction(engine) as session:
-        for code, count in per_branch.items():
-            check = Check(tenant_id=tenant.id, org_id=ids[code], kind="spot", date=day, inspector="督查组")
-            session.add(check)
-            session.flush()
-            session.add_all([Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids[code], date=day,
-                                     indicator_code="K5", description="抽查发现问题") for _ in range(count)])
 
 
 def publish(engine, registry, cycle, period: str) -> None:
@@ -85,8 +50,8 @@ def graded(engine, registry):
     tenant = factories.tenant(engine, registry, plugins=PLUGINS)
     cycle = factories.cycle(engine, registry, tenant, year=2026, scheme_id="responsibility-system")
     ids = factories.org_tree(engine, tenant, dict.fromkeys(BRANCHES, "机关"))
-    a_year_of_work(engine, tenant, ids, 2026)
-    findings(engine, tenant, ids, date(2026, 5, 1), B=1, C=2, D=3, E=4)
+    factories.a_year_of_work(engine, tenant, ids, 2026)
+    factories.findings(engine, tenant, ids, date(2026, 5, 1), B=1, C=2, D=3, E=4)
     publish(engine, registry, cycle, "2026")
     return tenant, cycle, ids
 
@@ -109,8 +74,8 @@ def test_a_branch_climbs_at_the_grading_relapses_in_a_quarter_and_is_flagged(eng
 
     # 2027: A neglects its work in the first quarter (5 findings) and falls to the bottom tier.
     cycle27 = factories.cycle(engine, registry, tenant, year=2027, scheme_id="responsibility-system")
-    a_year_of_work(engine, tenant, ids, 2027)
-    findings(engine, tenant, ids, date(2027, 2, 1), A=5)
+    factories.a_year_of_work(engine, tenant, ids, 2027)
+    factories.findings(engine, tenant, ids, date(2027, 2, 1), A=5)
     publish(engine, registry, cycle27, "2027-Q1")
     with engine.connect() as conn:
         flagged = standings.relapses(conn, tenant.id)
@@ -124,7 +89,7 @@ def test_a_branch_climbs_at_the_grading_relapses_in_a_quarter_and_is_flagged(eng
     revoked = q1[q1["award"] == "level_revoked"]  # the policy cashes the relapse the rules decided
     assert list(revoked["code"]) == ["A"] and revoked.iloc[0]["title"] == "2027年第1季度出现反弹，四星降为三星"
     # E, in the bottom tier last year but never raised, is not watched (watch: promoted); nor flagged again.
-    findings(engine, tenant, ids, date(2027, 5, 1), A=5)
+    factories.findings(engine, tenant, ids, date(2027, 5, 1), A=5)
     publish(engine, registry, cycle27, "2027-Q2")
     with engine.connect() as conn:
         assert list(standings.relapses(conn, tenant.id)["period"]) == ["2027-Q1"]  # once between gradings
@@ -134,9 +99,9 @@ def test_a_branch_climbs_at_the_grading_relapses_in_a_quarter_and_is_flagged(eng
 def test_the_next_grading_starts_from_the_standing_held(engine, registry, graded):
     tenant, _, ids = graded
     cycle27 = factories.cycle(engine, registry, tenant, year=2027, scheme_id="responsibility-system")
-    a_year_of_work(engine, tenant, ids, 2027)
+    factories.a_year_of_work(engine, tenant, ids, 2027)
     # 2027: B is first now; E last again; A in the middle.
-    findings(engine, tenant, ids, date(2027, 5, 1), A=1, C=2, D=3, E=4)
+    factories.findings(engine, tenant, ids, date(2027, 5, 1), A=1, C=2, D=3, E=4)
     publish(engine, registry, cycle27, "2027")
     held = now_held(engine, tenant, ids)
     # B 三星 → 四星; E 二星 → 一星 (from last year's 二星, not the start); A holds its 四星; none starts again.
@@ -151,7 +116,7 @@ def test_the_next_grading_starts_from_the_standing_held(engine, registry, graded
 
 
 def test_publishing_twice_acts_once(engine, registry, graded):
-    tenant, cycle, _ = graded
+    _, cycle, _ = graded
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(Standing)).scalar_one()
     with pytest.raises(AlreadyDone):
@@ -175,8 +140,8 @@ def test_the_history_is_append_only(engine, registry, graded):
 def test_a_correction_decides_again_and_later_periods_follow(engine, registry, graded, cheap_passwords):
     tenant, cycle, ids = graded
     cycle27 = factories.cycle(engine, registry, tenant, year=2027, scheme_id="responsibility-system")
-    a_year_of_work(engine, tenant, ids, 2027)
-    findings(engine, tenant, ids, date(2027, 2, 1), A=5)
+    factories.a_year_of_work(engine, tenant, ids, 2027)
+    factories.findings(engine, tenant, ids, date(2027, 2, 1), A=5)
     publish(engine, registry, cycle27, "2027-Q1")  # A relapses: 四星 → 三星
     with transaction(engine) as session:
         users.create_user(session, tenant=tenant, username="admin", password="Admin@2026", grants=[("admin", None)],
