@@ -25,7 +25,7 @@ from bastion.core.results import (branch_incentive_records, incentive_records, r
 from bastion.core.settings import current_actor
 from bastion.core.verify import DIFFERENCE_COLUMNS, verify_period
 from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
-from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, RANKING, branch_incentive_fields,
+from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, branch_incentive_fields, ranking_fields,
                             explanation_text, incentive_style, ranking_style)
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
@@ -87,7 +87,7 @@ def results(
         raise BastionError(tr(f"{key} 还没有考核结果：先运行 `bastion score --period {key}`",
                               f"period {key} has no results yet: run `bastion score --period {key}`"))
     records = results_records(frame)
-    emit(out, format, RANKING, records, data=records, title=f"{c.name} · {key}", style=ranking_style)
+    emit(out, format, ranking_fields(records), records, data=records, title=f"{c.name} · {key}", style=ranking_style)
 
 
 @app.command()
