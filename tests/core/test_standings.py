@@ -268,3 +268,29 @@ def test_a_bad_standing_rule_is_refused_naming_the_field(change, named):
 def test_the_seed_scheme_grades_at_the_year_by_default():
     scheme = Scheme.model_validate(SCHEME)
     assert scheme.standings.graded is None and scheme.standing_graded == "year" == scheme.graded
+
+
+def test_the_bulletins_say_what_the_standings_did(engine, registry, graded, tmp_path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from bastion.core.bulletins.service import write_bulletin
+
+    tenant, cycle, ids = graded
+    cycle27 = factories.cycle(engine, registry, tenant, year=2027, scheme_id="responsibility-system")
+    factories.a_year_of_work(engine, tenant, ids, 2027)
+    factories.findings(engine, tenant, ids, date(2027, 2, 1), A=5)
+    publish(engine, registry, cycle27, "2027-Q1")
+    texts = {}
+    for c, key in ((cycle, "2026"), (cycle27, "2027-Q1")):
+        with transaction(engine) as session:
+            made = write_bulletin(session, cycle=c, period=Period.parse(key), home=tmp_path, today=date(2027, 4, 6),
+                                  actor="test")
+        texts[key] = "\n".join(p.text for p in Document(made.docx_path).paragraphs)
+        sheet = load_workbook(made.xlsx_path).active
+        headers = [cell.value for cell in sheet[2]]
+        assert headers[-1] == "定级"
+    assert "五、提档升级\n本期定级：提档 1 个，降档 1 个，保持 3 个（首次定级 5 个）。" in texts["2026"]
+    assert "提档：A党支部（三星→四星）。\n降档：E党支部（三星→二星）。\n六、整改情况" in texts["2026"]
+    assert ("以下党支部在星级评定后出现反弹：A党支部：2027年第1季度处于第三档，出现反弹：四星 → 三星。"
+            in texts["2027-Q1"])
