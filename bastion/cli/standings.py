@@ -26,13 +26,13 @@ app = typer.Typer(help="Standings (分类定级、提档升级): what each branc
 
 CURRENT_FIELDS = (
     Field("org_code", "编码", "Code", "code"), Field("org_name", "党支部", "Branch"),
-    Field("standing", "档次", "Standing"), Field("since", "起始日期", "Since", "code"),
+    Field("standing", "定级", "Standing"), Field("since", "起始日期", "Since", "code"),
     Field("kind", "来由", "By", words=STANDING_KIND), Field("period", "考核期", "Period", "code", optional=True),
     Field("reason", "理由", "Reason", "prose"),
 )
 HISTORY_FIELDS = (
-    Field("since", "日期", "Date", "code"), Field("standing", "档次", "Standing"),
-    Field("previous", "原档次", "From", optional=True), Field("kind", "来由", "By", words=STANDING_KIND),
+    Field("since", "日期", "Date", "code"), Field("standing", "定级", "Standing"),
+    Field("previous", "原定级", "From", optional=True), Field("kind", "来由", "By", words=STANDING_KIND),
     Field("move", "升降", "Move", words=STANDING_MOVE), Field("period", "考核期", "Period", "code", optional=True),
     Field("superseded", "已被更正", "Superseded", show=lambda v: tr("是", "yes") if v else "", optional=True),
     Field("reason", "理由", "Reason", "prose"), Field("actor", "操作人", "By whom", optional=True),
@@ -40,7 +40,7 @@ HISTORY_FIELDS = (
 RELAPSE_FIELDS = (
     Field("org_code", "编码", "Code", "code"), Field("org_name", "党支部", "Branch"),
     Field("period", "考核期", "Period", "code"), Field("since", "日期", "Date", "code"),
-    Field("previous", "原档次", "From"), Field("standing", "现档次", "Now"), Field("reason", "理由", "Reason", "prose"),
+    Field("previous", "原定级", "From"), Field("standing", "现定级", "Now"), Field("reason", "理由", "Reason", "prose"),
 )
 
 
