@@ -425,8 +425,41 @@ def stage_end_to_end(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"baseline_maxrss_mib": round(baseline, 1), "phases": phases.out}
 
 
+def stage_verify(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``bastion verify`` of the period beside the scoring it checks: ``scoring.score_period`` as composed, the
+    drafts put under review (a closed period is what verify reads from its frozen inputs; the status is set
+    directly, as setup, not through the leaders' review), then ``verify.verify_period``; the drafts cleared
+    afterwards so that the data can be reused."""
+    from bastion.core import scoring, verify
+    from bastion.core.models import Cycle, Evaluation, EvaluationStatus
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    _, registry = _registry(cfg["indicators"])
+    engine = _engine(cfg["url"])
+    with Session(engine, expire_on_commit=False) as session:
+        cycle = session.get(Cycle, cfg["cycle_id"])
+        session.expunge(cycle)
+    key = str(cfg["year"])
+    _clear_drafts(engine, cycle.id, key)
+    phases = Phases()
+    try:
+        phases.run("score_period", scoring.score_period, engine, cycle=cycle, period_key=key, registry=registry,
+                   actor=ACTOR)
+        e = Evaluation.__table__.c
+        with engine.begin() as conn:
+            conn.execute(update(Evaluation.__table__).where(e.cycle_id == cycle.id, e.period == key)
+                         .values(status=EvaluationStatus.reviewed.value))
+        found = phases.run("verify", verify.verify_period, engine, cycle=cycle, period_key=key, registry=registry)
+    finally:
+        _clear_drafts(engine, cycle.id, key)
+        engine.dispose()
+    return {"phases": phases.out, "identical": found.identical, "organizations": found.organizations,
+            "lines": found.lines, "differences": len(found.differences)}
+
+
 STAGES = {"generate": stage_generate, "floor": stage_floor, "pipeline": stage_pipeline,
-          "end_to_end": stage_end_to_end}
+          "end_to_end": stage_end_to_end, "verify": stage_verify}
 
 
 def run_stage(name: str, cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -602,6 +635,14 @@ def report(result: dict[str, Any]) -> str:
     if "end_to_end" in result:
         v = result["end_to_end"]["phases"]["score_period"]
         add(f"{'check: scoring.score_period':<40}{v['seconds']:>10.2f}{v['maxrss_mib']:>14.0f}")
+    if "verify" in result:
+        checked = result["verify"]
+        for name, label in (("score_period", "verify's run: scoring.score_period"),
+                            ("verify", "verify: verify.verify_period")):
+            v = checked["phases"][name]
+            add(f"{label:<40}{v['seconds']:>10.2f}{v['maxrss_mib']:>14.0f}")
+        add(f"    verify: {'identical' if checked['identical'] else str(checked['differences']) + ' differences'}, "
+            f"{checked['organizations']:,} organisations, {checked['lines']:,} lines")
     add("-" * 79)
     goal = result["goal"]
     if result["branches"] >= 100_000:
@@ -629,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the floor and the scoring stage this many times each; the fastest run is reported")
     parser.add_argument("--end-to-end", action="store_true", help="also time scoring.score_period as composed")
+    parser.add_argument("--verify", action="store_true",
+                        help="also time bastion verify of the period (scored, put under review) beside its scoring")
     parser.add_argument("--profile", choices=("pyinstrument", "cprofile"), default=None,
                         help="also run the pipeline once more under a profiler, one report per phase")
     parser.add_argument("--profile-only", action="store_true",
@@ -720,6 +763,9 @@ def main(argv: list[str] | None = None) -> int:
                                                   for p in pipelines]}
         if args.end_to_end:
             result["end_to_end"] = run_stage("end_to_end", cfg, workdir)
+        if args.verify:
+            print("[bench] scoring and verifying the period …", flush=True)
+            result["verify"] = run_stage("verify", cfg, workdir)
         if args.profile:
             print(f"[bench] profiling the pipeline with {args.profile} …", flush=True)
             prof_cfg = dict(cfg, profile=args.profile, profile_dir=str(RESULTS / "profiles"), tag=f"{tag}-{stamp}")

@@ -192,6 +192,16 @@ def require(conn: Connection, principal: Principal, action: Action, org_id: int 
                            "it is outside the organisations granted to them"))
 
 
+def require_whole_tenant(conn: Connection, principal: Principal, action: Action, needs: tuple[str, str]) -> None:
+    """Refuse unless ``principal`` may ``action`` on the whole tenant (every top organisation of it): what
+    touches any organisation at once (an import, the audit trail) needs it. ``needs`` says, in Chinese and
+    English, who the operation needs, for the refusal."""
+    require(conn, principal, action)
+    if not covers_tenant(conn, principal.tenant_id, principal.roots(action)):
+        raise Forbidden(tr(f"{principal.username} 的授权只覆盖本单位的一部分：{needs[0]}",
+                           f"{principal.username} holds roles on part of the tenant only: {needs[1]}"))
+
+
 def org_by_code(session: Session, principal: Principal, action: Action, code: str,
                 what: tuple[str, str] = ("组织", "organisation")) -> Organization:
     """The organisation ``code`` of the principal's tenant, refused unless ``action`` reaches it.

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, or_, select
 from sqlmodel import Session
 
 from . import audit, cycles, tenants, users
-from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, tenant_cycle
+from .access import Action, Forbidden, Principal, org_by_code, require, require_whole_tenant, tenant_cycle
 from .cycles import cycle_scheme
 from .errors import BastionError
 from .frames import read_frame
@@ -220,11 +220,8 @@ def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None 
 
 def require_audit_reader(conn: Connection, principal: Principal) -> None:
     """Refuse unless the principal reads the audit trail (an auditor or an administrator) on the whole tenant."""
-    require(conn, principal, Action.read_audit)
-    if not covers_tenant(conn, principal.tenant_id, principal.roots(Action.read_audit)):
-        raise Forbidden(tr(f"{principal.username} 的授权只覆盖本单位的一部分：审计日志需要全单位的审计管理员或管理员查看",
-                           f"{principal.username} holds roles on part of the tenant only: the audit trail is read "
-                           "by an auditor or administrator of the whole tenant"))
+    require_whole_tenant(conn, principal, Action.read_audit, (
+        "审计日志需要全单位的审计管理员或管理员查看", "the audit trail is read by an auditor or administrator of the whole tenant"))
 
 
 def verify_audit(conn: Connection, principal: Principal) -> audit.Verification:

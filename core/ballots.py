@@ -45,6 +45,7 @@ from .models import (
 from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
 from .tenants import enabled_plugins
+from .values import text_problems
 from .words import SOURCE, word
 
 
@@ -357,6 +358,7 @@ def submit_ballot(session: Session, principal: Principal, *, ballot_id: int, reg
     rule every fact is dated by (:func:`periods.date_problems`).
     """
     require(session.connection(), principal, Action.rate)
+    refuse(text_problems(("note", ("意见建议", "note"), note)))
     ballot = _own_ballot(session, principal, ballot_id)
     if ballot.submitted_at is not None:
         raise Conflict(tr(f"测评票 {ballot_id} 已提交：每张测评票只能提交一次",

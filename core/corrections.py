@@ -32,7 +32,7 @@ from .bulletins.service import reissue_bulletin
 from .cycles import cycle_scheme
 from .db import transaction
 from .engine import EVALUATION_COLUMNS, ROLLUP, conclude, roll_up
-from .errors import BastionError, NotFound
+from .errors import BastionError, NotFound, refuse
 from .i18n import tr
 from .models import (
     Cycle,
@@ -47,6 +47,7 @@ from .models import (
 from .periods import Period, day_of, in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
+from .values import text_problems
 from .scoring import apply_policies, read_tree, store_block_subtotals
 from .tenants import enabled_plugins
 
@@ -72,6 +73,7 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     the tenant's day by default): a new version that says why, the old one kept (``reissue_bulletin``)."""
     if not reason.strip():
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
+    refuse(text_problems(("reason", ("更正理由", "reason"), reason)))
     key = in_cycle(cycle, period)
     if indicator_code == ROLLUP:
         raise BastionError(tr("汇总行（ROLLUP）是下属党支部考核结果的汇总：请更正相应党支部的指标，汇总随之更新",

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -59,10 +59,25 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock a schema upgrade holds (any constant; "bastion" read as a number).
+UPGRADE_LOCK = int.from_bytes(b"bastion", "big")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` (default: the latest)."""
+    """Migrate the database to ``revision`` (default: the latest), in one transaction holding the database's
+    upgrade lock from its first statement.
+
+    Two processes starting on a database that is behind (the UI and a stage runner after an update, two
+    ``bastion db upgrade``) would otherwise both read the old revision and both run its migrations: the
+    second fails half-way ("table already exists", or SQLite's "database is locked"). Under the lock the
+    second waits for the first to commit, then reads the new revision and has nothing left to do. The lock
+    is SQLite's write lock (``BEGIN IMMEDIATE``, waiting up to the busy timeout) or a transaction-scoped
+    PostgreSQL advisory lock (:data:`UPGRADE_LOCK`), released at commit.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with begin(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
 
 from . import audit
-from .access import Action, Forbidden, Principal, covers_tenant, org_by_code, require, visible
+from .access import Action, Principal, org_by_code, require, require_whole_tenant, visible
 from .errors import BastionError, Conflict, refuse
 from .i18n import tr
 from .importing import ORGANIZATIONS, ImportReport, import_file
@@ -35,11 +35,8 @@ TREE_COLUMNS = ("depth", "code", "name", "level", "parent_code", "category", "se
 
 def require_tenant_admin(conn: Connection, principal: Principal) -> None:
     """Refuse unless the principal administers every top organisation of its tenant (the whole tenant)."""
-    require(conn, principal, Action.administer)
-    if not covers_tenant(conn, principal.tenant_id, principal.roots(Action.administer)):
-        raise Forbidden(tr(f"{principal.username} 只管理本单位的一部分：此操作需要全单位的管理员",
-                           f"{principal.username} administers part of the tenant only: this needs an administrator "
-                           "of the whole tenant"))
+    require_whole_tenant(conn, principal, Action.administer, ("此操作需要全单位的管理员",
+                                                              "this needs an administrator of the whole tenant"))
 
 
 def read_tree(conn: Connection, principal: Principal) -> pd.DataFrame:

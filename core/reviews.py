@@ -14,10 +14,11 @@ from sqlmodel import select as select_model
 
 from . import audit
 from .periods import Period, of_year
-from .errors import BastionError, NotFound
+from .errors import BastionError, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
 from .models import Cycle, Organization, ReviewComment, code_is
+from .values import text_problems
 
 
 def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period, reviewer: str, achievements: str,
@@ -29,6 +30,10 @@ def add_review(session: Session, *, cycle: Cycle, org_code: str, period: Period,
     if not any(text.strip() for text in (achievements, problems, direction)):
         raise BastionError(tr("点评须至少写明成绩、问题或方向中的一项",
                               "a review needs at least one of achievements (成绩), problems (问题) or direction (方向)"))
+    refuse(text_problems(("reviewer", ("点评人", "reviewer"), reviewer),
+                         ("achievements", ("成绩", "achievements"), achievements),
+                         ("problems", ("问题", "problems"), problems),
+                         ("direction", ("方向", "direction"), direction)))
     org = session.exec(select_model(Organization).where(Organization.tenant_id == cycle.tenant_id,
                                                   code_is(Organization.code, org_code))).first()
     if org is None:

@@ -12,6 +12,8 @@ administrator can unlock it (:func:`unlock`).
 
 from __future__ import annotations
 
+import functools
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -32,11 +34,12 @@ from .access import (
     require,
     visible,
 )
-from .errors import BastionError, Conflict, NotFound
+from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
 from .models import Grant, LoginFailure, Organization, Role, Tenant, User, as_utc, code_is, utcnow
 from .settings import login_policy
+from .values import text_problems
 from .words import ROLE, word
 
 MIN_PASSWORD = 8
@@ -92,6 +95,7 @@ def create_user(session: Session, *, tenant: Tenant, username: str, password: st
     username = username.strip()
     if not username:
         raise BastionError(tr("用户须有用户名", "a user needs a username"))
+    refuse(text_problems(("username", ("用户名", "username"), username), ("display_name", ("姓名", "name"), display_name)))
     _check_password(password)
     if session.exec(select_model(User).where(User.username == username)).first():
         raise Conflict(tr(f"用户 {username!r} 已存在", f"user {username!r} already exists"))
@@ -189,8 +193,9 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
 
     The user's row is locked first (``SELECT … FOR UPDATE``; SQLite serialises write transactions
     anyway), so attempts that race are counted one after the other and none is lost. The message is
-    the same whatever was wrong, so a login form does not tell which usernames exist — except a
-    lockout, which says until when.
+    the same whatever was wrong, and an unknown username costs a password check as a wrong password
+    does, so neither the answer nor its time tells which usernames exist — except a lockout, which says
+    until when.
     """
     policy = login_policy()
     now = now or utcnow()
@@ -199,6 +204,7 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
                         .execution_options(populate_existing=True)).first()
     wrong = Forbidden(tr("用户名或密码错误，或该用户已停用", "wrong username or password, or the user is deactivated"))
     if user is None:
+        password_matches(_unknown_user_hash(), password)  # as long as a wrong password of a real user takes
         audit.record(session, tenant_id=None, actor=name[:100], action="login_failed", entity="user")
         raise wrong
     if user.locked_until is not None and as_utc(user.locked_until) > now:
@@ -227,6 +233,14 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     audit.record(session, tenant_id=user.tenant_id, actor=user.username, action="login", entity="user",
                  entity_id=user.id)
     return principal_of(session, user)
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """A hash made with today's parameters, checked against the password given for a username that does not
+    exist: the refusal then takes as long as a wrong password's, so the answer's time does not tell which
+    usernames exist either."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _locked(until: datetime) -> LockedOut:

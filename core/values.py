@@ -10,7 +10,8 @@ Lone surrogates and the non-characters U+FFFE/U+FFFF are refused for the same re
 The importer's text cells (:meth:`bastion.core.importing.kinds.Column.value`, which an organisation's
 edit form shares) and the concepts' rules for the texts their forms take
 (:func:`bastion.core.ledger.service.entry_problems`,
-:func:`bastion.core.inspection.service.finding_problems`) all ask :func:`text_problem`.
+:func:`bastion.core.inspection.service.finding_problems`) all ask :func:`text_problem`; the services taking a note,
+a reason or a comment (notices, reviews, corrections, ballots, self-assessments) ask :func:`text_problems`.
 
 **Numbers** are finite (no NaN, no infinity) and within what their columns hold: a count fits the
 32-bit INTEGER column PostgreSQL stores it in (:data:`MAX_INT`; SQLite would take more, so the same
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 
+from .errors import Problem
 from .i18n import tr
 
 MAX_INT = 2**31 - 1
@@ -42,6 +44,14 @@ def text_problem(text: str) -> str | None:
     code, at = f"U+{ord(found.group()):04X}", found.start() + 1
     return tr(f"含有控制字符 {code}（第 {at} 个字符），请删除后重新输入",
               f"contains the control character {code} (character {at}); remove it and enter the text again")
+
+
+def text_problems(*fields: tuple[str, tuple[str, str], str | None]) -> list[Problem]:
+    """The problems of several free-text fields, each given as ``(key, (zh, en) field name, text)``: what the
+    services whose forms take a note, a reason or a comment (a notice, its answer and re-verification, a review,
+    a correction, a ballot, a self-assessment) refuse with :func:`~bastion.core.errors.refuse`."""
+    return [Problem(key, tr(*name), reason) for key, name, text in fields
+            if text and (reason := text_problem(text)) is not None]
 
 
 def check_text(text: str) -> str:

@@ -47,6 +47,7 @@ from .models import (
     utcnow,
 )
 from .registry import Registry
+from .values import text_problems
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
 SELF_ASSESSMENTS = ("自评", "self-assessments")
@@ -329,6 +330,7 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     conn = session.connection()
     branch(conn, principal, org_id, Action.self_assess)
     _same_tenant(principal, cycle)
+    refuse(text_problems(("note", ("自评说明", "note"), note)))
     periods.assessed_in_cycle(cycle, period)
     if periods.is_closed(conn, cycle.id, period):
         raise Conflict(tr(f"考核期：{period} 的考核结果已在审核或已发布，其自评不能再修改",

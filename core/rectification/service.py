@@ -16,10 +16,11 @@ from sqlmodel import select as select_model
 
 from .. import audit
 from ..access import Action, Principal, org_by_code, org_row, require, tenant_cycle
-from ..errors import BastionError, Conflict, NotFound
+from ..errors import BastionError, Conflict, NotFound, refuse
 from ..i18n import tr
 from ..models import Cycle, Evaluation, Finding, Incentive, Indicator, Rectification, RectificationStatus, utcnow
 from ..periods import day_of
+from ..values import text_problems
 from ..words import NOTICE_STATUS, word
 
 NOTICE_DAYS = 30  # a finding's notice is due this many days after it is issued, unless the inspector says otherwise
@@ -152,6 +153,8 @@ def issue_notice(session: Session, principal: Principal, *, cycle_id: int, deadl
     if (finding_id is None) == (org_code is None):
         raise BastionError(tr("整改通知书要么针对一条督查发现，要么针对一个组织，不能两者兼有",
                               "a notice is issued either for a finding or against an organisation, not both"))
+    refuse(text_problems(("problem", ("存在问题", "problem"), problem),
+                         ("requirement", ("整改要求", "requirement"), requirement)))
     if deadline <= today:
         raise BastionError(tr(f"整改期限：{deadline.isoformat()} 须晚于今天（{today.isoformat()}）",
                               f"deadline: {deadline.isoformat()} is not after today ({today.isoformat()})"))
@@ -227,6 +230,7 @@ def respond(session: Session, *, tenant_id: int, notice_no: str, response: str, 
     """The branch's answer to a notice: what it rectified and how (整改情况)."""
     if not response.strip():
         raise BastionError(tr("整改反馈须写明整改情况", "an answer needs the rectification done (整改情况)"))
+    refuse(text_problems(("response", ("整改情况", "response"), response)))
     notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status not in AWAITING_ANSWER:
         raise Conflict(tr(f"整改通知书 {notice_no} 的状态为“{word(NOTICE_STATUS, notice.status)}”："
@@ -252,6 +256,7 @@ def answer_notice(session: Session, principal: Principal, *, notice_no: str, res
 def verify(session: Session, *, tenant_id: int, notice_no: str, passed: bool, note: str, verifier: str,
            new_deadline: date | None = None) -> Rectification:
     """Re-verification (复验) of an answered notice: closed when it passed, reopened with a new deadline when not."""
+    refuse(text_problems(("note", ("复验意见", "note"), note)))
     notice = notice_by_number(session, tenant_id, notice_no)
     if notice.status != RectificationStatus.responded:
         raise Conflict(tr(f"整改通知书 {notice_no} 的状态为“{word(NOTICE_STATUS, notice.status)}”：只有已反馈的整改通知书才能复验",

@@ -7,7 +7,16 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bastion.core import i18n, users
-from bastion.core.access import Action, Forbidden, allows, hash_password, password_matches, require, visible
+from bastion.core.access import (
+    PASSWORD_HASHING,
+    Action,
+    Forbidden,
+    allows,
+    hash_password,
+    password_matches,
+    require,
+    visible,
+)
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict
 from bastion.core.models import AuditEvent, Organization
@@ -97,6 +106,21 @@ def test_a_login_checks_the_password_and_the_user_being_active(engine, tenant, t
         users.set_active(session, user=users.find_user(session, tenant.id, "zhang"), active=False, actor="test")
     with Session(engine) as session, pytest.raises(Forbidden):
         users.authenticate(session, "zhang", PASSWORD)
+
+
+def test_an_unknown_username_costs_a_password_check_as_a_wrong_password_does(engine, tenant, tree, monkeypatch):
+    """The refusal's time does not tell which usernames exist: an unknown one is checked against a hash made with
+    today's parameters, as a real user's wrong password is."""
+    _user(engine, tenant, "zhang", ("leader", None))
+    users._unknown_user_hash.cache_clear()  # made anew with today's parameters, not a cheaper test's
+    checked = []
+    real = users.password_matches
+    monkeypatch.setattr(users, "password_matches", lambda stored, given: checked.append(stored) or real(stored, given))
+    for name in ("zhang", "nobody"):
+        with Session(engine) as session, pytest.raises(Forbidden, match="用户名或密码错误"):
+            users.authenticate(session, name, "wrong password")
+    assert len(checked) == 2
+    assert all(f"m={PASSWORD_HASHING['memory_cost']},t={PASSWORD_HASHING['time_cost']}," in h for h in checked)
 
 
 def test_a_role_reaches_its_organisation_and_everything_under_it(engine, tenant, tree):

@@ -140,6 +140,8 @@ def test_corrections_are_refused_unless_allowed_and_sensible(engine, registry, p
         correct_points(engine, people["leader"], indicator_code=code, points=0, reason="x", **kwargs)
     with pytest.raises(BastionError, match="更正须写明更正理由"):
         correct_points(engine, people["admin"], indicator_code=code, points=0, reason=" ", **kwargs)
+    with pytest.raises(BastionError, match="更正理由：含有控制字符 U\\+0008"):
+        correct_points(engine, people["admin"], indicator_code=code, points=0, reason="申诉\x08成立", **kwargs)
     with pytest.raises(BastionError, match=f"的分值为 0 至 {max_points:g} 分"):
         correct_points(engine, people["admin"], indicator_code=code, points=max_points + 1, reason="x", **kwargs)
     with pytest.raises(BastionError, match="一票否决项"):

@@ -1,15 +1,21 @@
+import multiprocessing
+import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, Table, insert, inspect, text
+from sqlalchemy import MetaData, Table, create_engine, insert, inspect, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bastion.core import db
 from bastion.core.cycles import cycle_scheme
 from bastion.core.settings import Settings
 from tests import factories
+from tests.conftest import BACKENDS, PG_URL
 
 
 def test_migrations_match_the_models(engine):
@@ -75,5 +81,66 @@ def test_the_block_subtotals_of_existing_results_are_filled_from_their_lines(tmp
             stored, summed = factories.block_subtotals(conn)
         assert stored == summed and len(stored) == 2 * len(scheme.blocks)
         assert any(points > 0 for points in stored.values())
+    finally:
+        engine.dispose()
+
+
+def _upgrade_when_told(url: str, start, results) -> None:
+    """In a process of its own: wait for the signal, upgrade the database, report ``ok`` or the error."""
+    engine = db.make_engine(url)
+    start.wait(30)
+    try:
+        db.upgrade(engine)
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the test shows it
+        results.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+
+
+def _race_upgrades(url: str, processes: int = 3) -> list[str]:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_upgrade_when_told, args=(url, start, results)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    time.sleep(3)  # every process started and waiting (spawn imports Bastion first)
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    return outcomes
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A database with nothing in it: a new SQLite file, or a PostgreSQL database made for the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'race.db'}"
+        return
+    url = make_url(PG_URL)
+    name = f"{url.database}_upgrade_race"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("empty_database_url", BACKENDS, indirect=True)
+def test_upgrades_started_together_migrate_once_and_all_succeed(empty_database_url):
+    """The UI and a stage runner starting together on a database that is behind both upgrade it: one migrates
+    while the others wait on the upgrade lock, then find it at head — no 'already exists', no 'locked'."""
+    assert _race_upgrades(empty_database_url) == ["ok", "ok", "ok"]
+    engine = db.make_engine(empty_database_url)
+    try:
+        assert db.current_revision(engine) == db.head_revision()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     finally:
         engine.dispose()

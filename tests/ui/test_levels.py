@@ -76,9 +76,12 @@ def test_a_quarter_the_scheme_does_not_grade_shows_ranks_and_tiers_and_says_so(l
     ranking = at.dataframe[0].value
     assert set(ranking["等次"]) == {"不定等次"} and sorted(ranking["排名"]) == list(range(1, 13))
     assert any("本期排名、分档，不评定等次" in info.value for info in at.info)
+    advanced = next(m for m in at.metric if m.label == "可评先进")
+    assert advanced.value == "—" and advanced.help == "本期不评定等次，不评先进"  # not a 0 that reads as a verdict
     at.sidebar.selectbox(key="period").set_value("2025-H1").run()
     assert not at.exception and "不定等次" not in set(at.dataframe[0].value["等次"])
     assert not any("不评定等次" in info.value for info in at.info)
+    assert next(m for m in at.metric if m.label == "可评先进").value.isdigit()
 
 
 @needs_chromium

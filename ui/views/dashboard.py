@@ -15,6 +15,8 @@ import streamlit as st
 from bastion.core.access import Action, Principal
 from bastion.core.cycles import cycle_scheme
 from bastion.core.dashboard import HEATMAP_ROWS, PAGE_SIZE, Node
+from bastion.core.engine import assessed_in
+from bastion.core.periods import Period
 from bastion.core.results import evidence_rows, grade_label, score_statement
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
@@ -98,7 +100,11 @@ def headline(who: Principal, cycle: Cycle, period: str, under: int | None) -> No
     columns = st.columns(6)
     columns[0].metric(tr("参评党支部", "Branches"), head.branches)
     columns[1].metric(tr("平均分", "Average"), "—" if head.average is None else f"{head.average:.2f}")
-    columns[2].metric(tr("可评先进", "Advanced"), head.advanced)
+    if assessed_in(scheme.graded, Period.parse(period)):
+        columns[2].metric(tr("可评先进", "Advanced"), head.advanced)
+    else:  # nobody is graded, so nobody is advanced-eligible: a 0 here would read as a verdict
+        columns[2].metric(tr("可评先进", "Advanced"), "—", help=tr("本期不评定等次，不评先进",
+                                                                    "This period is not graded: no advanced branches"))
     columns[3].metric(tr("不合格", "Unqualified"), head.unqualified)
     columns[4].metric(tr("整改中", "Open notices"), head.open_notices)
     columns[5].metric(tr("逾期整改", "Overdue"), head.overdue_notices)
