@@ -37,7 +37,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from . import audit
-from .access import Action, Principal, require, visible
+from .access import Action, Principal, require
 from .cycles import cycle_scheme
 from .engine import assessed_in
 from .errors import BastionError, NotFound
@@ -54,7 +54,7 @@ from .models import (
     code_is,
     utcnow,
 )
-from .periods import Period, day_of, time_order
+from .periods import Period, time_order
 from .scheme import Scheme, StandingCondition, StandingRule
 
 MOVE_COLUMNS = ["org_id", "kind", "previous", "standing", "move", "flagged", "reason"]
@@ -579,14 +579,3 @@ def set_standing(conn: Connection, principal: Principal, *, org_code: str, stand
     audit.record(conn, tenant_id=principal.tenant_id, actor=principal.username, action="set", entity="standing",
                  entity_id=org.id, old={"standing": previous}, new={"standing": standing}, note=reason.strip())
     return {"org_id": org.id, "code": org.code, "previous": previous, "standing": standing}
-
-
-def scope(conn: Connection, principal: Principal):
-    """A ``where`` for :func:`current`, :func:`counts` and :func:`relapses`: the organisations ``principal`` may
-    read results of."""
-    return lambda column: visible(conn, principal, Action.view_results, column)
-
-
-def since_day(moment_: datetime):
-    """The day a step holds from, in the tenant's time zone."""
-    return day_of(moment_)
