@@ -484,7 +484,7 @@ class Standing(SQLModel, table=True):
     period: str | None = Field(default=None, max_length=16)
     evaluation_id: int | None = Field(default=None, foreign_key="evaluation.id")
     revision: int = 0
-    revises: int | None = Field(default=None, foreign_key="standing.id")  # the event's first row, for a revision
+    revises: int | None = Field(default=None, foreign_key="standing.id", index=True)  # the event's first row
     reason: str
     actor: str = Field(max_length=100)
     recorded_at: datetime = _when(default_factory=utcnow)

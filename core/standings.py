@@ -38,6 +38,7 @@ from sqlmodel import select as select_model
 
 from . import audit
 from .access import Action, Principal, require
+from .bulk_write import bulk_insert
 from .cycles import cycle_scheme
 from .engine import assessed_in
 from .errors import BastionError, NotFound
@@ -413,13 +414,18 @@ def record(conn: Connection, *, cycle: Cycle, period: Period, actor: str) -> int
     results = _results(conn, cycle.id, period.key)
     made = decide(scheme, period, results, fold(effective_steps(conn, cycle.tenant_id)))  # all recorded: before it
     rows = _rows(made, cycle=cycle, period=period, since=since, results=results, actor=actor)
-    if rows:
-        conn.execute(Standing.__table__.insert(), rows)
+    _insert(conn, rows)
     tally = made.groupby(["kind", "move"]).size()
     audit.record(conn, tenant_id=cycle.tenant_id, actor=actor, action="decide", entity="standings",
                  entity_id=cycle.id, new={"period": period.key, "steps": len(rows),
                                           "moves": {f"{k}:{m}": int(n) for (k, m), n in tally.items()}})
     return len(rows)
+
+
+def _insert(conn: Connection, rows: list[dict]) -> None:
+    """Append steps in one bulk insert (a grading of 100 000 branches writes twice as many)."""
+    if rows:
+        bulk_insert(conn, Standing.__table__, {name: [row[name] for row in rows] for name in rows[0]})
 
 
 def _rows(made: pd.DataFrame, *, cycle: Cycle, period: Period, since: datetime, results: pd.DataFrame, actor: str,
@@ -476,7 +482,7 @@ def redecide(conn: Connection, *, cycle: Cycle, period: Period, actor: str, note
         # the period's steps as now decided, in its place (an initial step before its grading)
         replayed = pd.concat([replayed, made.assign(ordinal=key + np.arange(len(made)) * 1e-9)], ignore_index=True)
     if appended:
-        conn.execute(Standing.__table__.insert(), appended)
+        _insert(conn, appended)
         audit.record(conn, tenant_id=cycle.tenant_id, actor=actor, action="redecide", entity="standings",
                      entity_id=cycle.id, note=note, new={"period": period.key, "changes": changes})
     return len(appended)

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "org_id", "cycle_id", "period", "kind", "revision"),
     )
     op.create_index("ix_standing_org_id", "standing", ["org_id"])
+    op.create_index("ix_standing_revises", "standing", ["revises"])  # an effective step: no revision of it
     op.create_index("ix_standing_tenant_since", "standing", ["tenant_id", "since"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
@@ -68,5 +69,6 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER standing_append_only ON standing")
         op.execute("DROP FUNCTION bastion_standing_append_only()")
     op.drop_index("ix_standing_tenant_since", table_name="standing")
+    op.drop_index("ix_standing_revises", table_name="standing")
     op.drop_index("ix_standing_org_id", table_name="standing")
     op.drop_table("standing")
