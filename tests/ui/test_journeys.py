@@ -75,7 +75,10 @@ def test_a_secretary_records_the_branchs_work_answers_a_notice_and_reads_the_res
     me.press("保存自评")
     me.sees("自评")
     me.sees("已保存")  # the success is shown in the tab the secretary is on, not on the first one
-    assert me.page.get_by_role("tab", name="自评", exact=True).get_attribute("aria-selected") == "true"
+    me.settled()  # then asked until it holds: the rerun after the save redraws the tabs
+    from playwright.sync_api import expect
+
+    expect(me.page.get_by_role("tab", name="自评", exact=True)).to_have_attribute("aria-selected", "true")
     me.looks_right("self-assessment-saved")
 
     me.tab("整改")
