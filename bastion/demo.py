@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bastion.core import ballots, cycles, tenants, users
+from bastion.core import ballots, cycles, standings, tenants, users
 from bastion.core import db
 from bastion.core.db import transaction
 from bastion.core.settings import Settings
@@ -260,12 +260,21 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     run_year(engine, registry=registry, home=home, sample=sample, runner=runner, console=console)
 
     with engine.connect() as conn:
-        frame = read_results(conn, cycle.id, str(year))
+        frame = standings.beside(conn, cycle, str(year), read_results(conn, cycle.id, str(year)))
         awards = read_incentives(conn, cycle.id, str(year))
     console.print(ranking_table(results_records(frame), title=f"{cycle.name} · {year} {tr('排名', 'ranking')}",
                                 width=console.width))
     if not awards.empty:
         console.print(tr(f"{year} 奖惩兑现：", f"{year} incentives: ") + award_counts(awards))
+    if sample.scheme.standings is not None:  # 分类定级、提档升级: the grading the year's publication made
+        rule = sample.scheme.standings
+        with engine.connect() as conn:
+            held = standings.counts(conn, sample.tenant.id, rule.ladder)
+            moved = standings.period_steps(conn, cycle.id, str(year))["move"].value_counts()
+        console.print(tr(f"{year} {rule.name}定级：提档 {int(moved.get('up', 0))} 个，降档 {int(moved.get('down', 0))} 个；",
+                         f"{year} standings: {int(moved.get('up', 0))} up, {int(moved.get('down', 0))} down; ")
+                      + tr("、", ", ").join(f"{r.standing} {r.branches}" for r in held.itertuples())
+                      + tr("（`bastion standings list`）", " (`bastion standings list`)"))
     following = open_next_year(sample, runner)
     console.print(tr(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账",
                      f"{following}-01-01 the {following} cycle opened: branches record their ledgers in the workspace"))

@@ -30,6 +30,17 @@ RANKING = (
 )
 
 
+STANDING = Field("standing", "定级", "Standing")  # beside the tier where the scheme grades standings (core.standings)
+
+
+def ranking_fields(records: list[dict[str, Any]]) -> tuple[Field, ...]:
+    """The ranking's columns: with the standing after the tier when the records carry one."""
+    if not records or "standing" not in records[0]:
+        return RANKING
+    at = [f.key for f in RANKING].index("tier") + 1
+    return (*RANKING[:at], STANDING, *RANKING[at:])
+
+
 def ranking_style(record: dict[str, Any]) -> str | None:
     """Advanced-eligible branches in green, vetoed ones in red."""
     return "red" if record["vetoed"] else ("green" if record["advanced_eligible"] else None)
@@ -37,7 +48,7 @@ def ranking_style(record: dict[str, Any]) -> str | None:
 
 def ranking_table(records: list[dict[str, Any]], *, title: str, width: int) -> Table:
     """A period's ranking (the records of ``core.results.results_records``)."""
-    return table(RANKING, records, width=width, title=title, style=ranking_style)
+    return table(ranking_fields(records), records, width=width, title=title, style=ranking_style)
 
 
 INCENTIVES = (

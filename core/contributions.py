@@ -39,6 +39,9 @@ AWARD_KINDS = ("reward", "sanction", "talk", "rectification", "multiplier")
 
 
 HISTORY_COLUMNS = ["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"]
+STANDING_COLUMNS = ["org_id", "kind", "previous", "standing", "move", "flagged", "reason"]
+"""The standing steps a period took (``core.standings.MOVE_COLUMNS``): ``kind`` initial, graded, relapse or manual;
+``move`` up, down, hold, set, drop, lowest or flag; ``flagged`` a relapse flagged (反弹)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,12 @@ class PolicyContext:
 
     ``history`` holds the tenant's earlier published results (this year's earlier periods and last
     year's: ``org_id, year, period, total, grade, rank, tier, vetoed``), for policies that look back,
-    e.g. a level graded last year and lost on relapse."""
+    e.g. a tier held three times in a row.
+
+    ``standings`` holds the standing steps this period took (:data:`STANDING_COLUMNS`; empty unless the scheme grades
+    standings and the period is a grading or a watched one): ``core.standings`` decides them from the scheme's rules
+    (``Scheme.standings``) before the policies run, so a policy cashes a move or a relapse (提档升级) without
+    deciding it again."""
 
     tenant_code: str
     cycle: PolicyCycle
@@ -69,6 +77,7 @@ class PolicyContext:
     scheme: Scheme
     published_on: date
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in HISTORY_COLUMNS}))
+    standings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in STANDING_COLUMNS}))
 
     @property
     def year(self) -> int:

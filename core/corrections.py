@@ -7,7 +7,8 @@ line keeps the correction and the reason in its explanation, and its evaluation'
 follow it; the period's totals, grades,
 ranks and tiers are concluded again from the stored lines by the engine, the incentive policies
 are applied again if the period is published (awards already made keep their ids; an award no
-longer given is withdrawn with its rectification notice), and the audit trail holds the line and
+longer given is withdrawn with its rectification notice) after the standings it moved are decided again
+(``standings.redecide``), and the audit trail holds the line and
 every changed result, old → new. All of it in one transaction, under the period's lease. (A
 draft corrected is still a draft: scoring the period again replaces it.)
 
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
-from . import audit, incentives, lifecycle
+from . import audit, incentives, lifecycle, standings
 from .access import Action, Principal, require
 from .bulletins.service import reissue_bulletin
 from .cycles import cycle_scheme
@@ -113,7 +114,8 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
         store_block_subtotals(conn, [target.id])
         changed = _conclude_again(conn, cycle, key.key)
         awards, reissued = 0, None
-        if status == lifecycle.PUBLISHED:  # the incentives follow the corrected results
+        if status == lifecycle.PUBLISHED:  # the standings and incentives follow the corrected results
+            standings.redecide(conn, cycle=cycle, period=key, actor=principal.username, note=reason.strip())
             tenant = session.get(Tenant, cycle.tenant_id)
             awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
                                     enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code,

@@ -21,11 +21,11 @@ from sqlalchemy import Connection, Float, String, case, cast, func, null, or_, s
 from sqlmodel import Session
 
 from .access import Action, Forbidden, Principal, allows, require, subtree, visible
-from . import restructuring, snapshots
+from . import restructuring, snapshots, standings
 from .bulletins import queries as bulletin_queries
 from .bulletins.queries import BulletinInfo
 from .cycles import cycle_scheme
-from .periods import Period
+from .periods import TIME_ZONE, Period
 from .errors import BastionError, NotFound
 from .exports import xlsx
 from .i18n import tr
@@ -314,6 +314,8 @@ def ranking(conn: Connection, principal: Principal, *, cycle_id: int, period: st
     rows, count = _ranking_query(conn, principal, cycle_id, period, search, under, level)
     total = conn.execute(count).scalar_one()
     frame = _ranking_frame(conn, rows.limit(_limit(limit)).offset(_offset(offset)))
+    if level == OrgLevel.branch.value:  # 星级 beside the result, for the page's branches
+        frame = standings.beside(conn, _cycle(conn, principal, cycle_id), period, frame)
     return Page(rows=frame, total=int(total), limit=limit, offset=offset)
 
 
@@ -322,7 +324,10 @@ def ranking_table(conn: Connection, principal: Principal, *, cycle_id: int, peri
     """The whole ranking the page shows a page of (for the download)."""
     principal = _viewer(conn, principal)
     rows, _ = _ranking_query(conn, principal, cycle_id, period, search, under, level)
-    return _ranking_frame(conn, rows)
+    frame = _ranking_frame(conn, rows)
+    if level == OrgLevel.branch.value:
+        frame = standings.beside(conn, _cycle(conn, principal, cycle_id), period, frame)
+    return frame
 
 
 def ranking_xlsx(conn: Connection, principal: Principal, *, cycle_id: int, period: str, search: str = "",
@@ -362,6 +367,51 @@ def distribution(conn: Connection, principal: Principal, *, cycle_id: int, perio
         order = [b.name for b in scheme.tiers.bands]
     order = list(dict.fromkeys(order + sorted(set(counts) - set(order))))
     return pd.DataFrame({by: order, "branches": [int(counts.get(name, 0)) for name in order]})
+
+
+def standing_counts(conn: Connection, principal: Principal, *, cycle_id: int,
+                    under: int | None = None) -> pd.DataFrame | None:
+    """How many of the principal's branches hold each standing now (分类定级, in the ladder's order, with
+    ``unrated``: branches holding none yet), counted in the database; None when the cycle's scheme grades no
+    standing."""
+    principal = _viewer(conn, principal)
+    rule = cycle_scheme(_cycle(conn, principal, cycle_id)).standings
+    if rule is None:
+        return None
+    where = lambda column: _scope(conn, principal, under, column)
+    frame = standings.counts(conn, principal.tenant_id, rule.ladder, where=where)
+    o = Organization.__table__.c
+    branches = conn.execute(select(func.count()).where(o.tenant_id == principal.tenant_id,
+                                                       o.level == OrgLevel.branch.value, o.active.is_(True),
+                                                       where(o.id))).scalar_one()
+    return frame.assign(unrated=max(int(branches) - int(frame["branches"].sum()), 0))
+
+
+def relapses(conn: Connection, principal: Principal, *, cycle_id: int, under: int | None = None) -> pd.DataFrame:
+    """The relapses flagged (反弹预警) in the cycle's periods among the principal's branches, latest first: code,
+    name, period, day, standing before and after, reason."""
+    principal = _viewer(conn, principal)
+    cycle = _cycle(conn, principal, cycle_id)
+    frame = standings.relapses(conn, principal.tenant_id, year=cycle.year,
+                               where=lambda column: _scope(conn, principal, under, column))
+    return frame.assign(day=frame["since"].map(lambda m: m.tz_convert(TIME_ZONE).date()))[
+        ["org_id", "code", "name", "period", "day", "previous", "standing", "reason"]]
+
+
+def branch_standing(conn: Connection, principal: Principal, *, cycle_id: int, period: str,
+                    org_id: int) -> dict | None:
+    """A branch's standing beside its result of ``period`` (held once the period was published) and now, with what
+    the scheme calls it; None when the cycle's scheme grades no standing."""
+    principal = _viewer(conn, principal)
+    require(conn, principal, Action.view_results, org_id)
+    cycle = _cycle(conn, principal, cycle_id)
+    rule = cycle_scheme(cycle).standings
+    if rule is None:
+        return None
+    then = standings.beside(conn, cycle, period, pd.DataFrame({"org_id": [org_id]}))["standing"].iloc[0]
+    now = standings.current(conn, principal.tenant_id, org_ids=[org_id])
+    return {"name": rule.name, "then": then, "now": None if now.empty else now.iloc[0]["standing"],
+            "reason": None if now.empty else now.iloc[0]["reason"]}
 
 
 PERIOD_KINDS = {12: "year", 6: "half", 3: "quarter", 1: "month"}

@@ -502,6 +502,47 @@ class Incentive(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class StandingKind(StrEnum):
+    initial = "initial"  # the scheme's starting standing, given at a branch's first grading
+    graded = "graded"  # moved up, down or held at a grading period (定级)
+    relapse = "relapse"  # a relapse (反弹) seen in a watched period between gradings: flagged, and taken where said
+    manual = "manual"  # set by the superior (分类定级), with the reason
+
+
+class Standing(SQLModel, table=True):
+    """One step of a branch's standing history (档次/星级, 分类定级、提档升级): append-only, never updated or deleted
+    (database triggers refuse it); the branch's current standing is its latest step (``core.standings``).
+
+    A step taken by a period (``initial``, ``graded``, ``relapse``) names its cycle, period and evaluation and holds
+    from the period's publication (``since``); a correction that changes its decision appends a step of the same
+    kind and period with ``revision`` one more and ``revises`` the first row's id, which replaces it and stands in
+    its place. A ``manual`` step holds from when it was set. Steps follow each other in the order they were first
+    recorded: by ``revises`` or, for a first row, ``id``.
+    ``previous`` is the standing before the step, ``move`` what the rule did (up, down, hold, set, drop, lowest,
+    flag, void), ``flagged`` a relapse flagged (反弹预警)."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "org_id", "cycle_id", "period", "kind", "revision"),
+                      Index("ix_standing_tenant_since", "tenant_id", "since"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    standing: str = Field(max_length=32)
+    previous: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=16)  # StandingKind
+    move: str = Field(max_length=16)
+    flagged: bool = False
+    since: datetime = _when()  # the moment it holds from: the period's first publication, or the manual set
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
+    period: str | None = Field(default=None, max_length=16)
+    evaluation_id: int | None = Field(default=None, foreign_key="evaluation.id")
+    revision: int = 0
+    revises: int | None = Field(default=None, foreign_key="standing.id", index=True)  # the event's first row
+    reason: str
+    actor: str = Field(max_length=100)
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
 class StageStatus(StrEnum):
     running = "running"
     awaiting_review = "awaiting_review"  # annual results scored, waiting for a leader to confirm them

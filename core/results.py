@@ -159,7 +159,8 @@ def policy_history(conn: Connection, tenant_id: int, period: Period) -> pd.DataF
 
 
 def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The JSON shape of ``bastion results --format json``."""
+    """The JSON shape of ``bastion results --format json`` (with ``standing`` where the frame has it:
+    ``standings.beside``)."""
     return [
         {"org_id": int(r.org_id), "org_code": r.code, "org_name": r.name, "level": r.level, "category": r.category,
          "parent": r.parent_name, "parent_code": r.parent_code, "total": float(r.total),
@@ -168,7 +169,8 @@ def results_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
          "advanced_eligible": bool(r.advanced_eligible),
          "rank": int(r.rank), "tier": r.tier, "vetoed": bool(r.vetoed), "vetoes": list(r.veto_reasons),
          "status": r.status, "scheme": f"{r.scheme_id} {r.scheme_version}",
-         "published_at": None if pd.isna(r.published_at) else r.published_at.isoformat()}
+         "published_at": None if pd.isna(r.published_at) else r.published_at.isoformat(),
+         **({"standing": r.standing} if "standing" in frame else {})}
         for r in frame.itertuples()
     ]
 

@@ -21,10 +21,27 @@ from .i18n import tr
 from .models import IndicatorKind, OrgLevel, RatingSource
 from .rounding import ROUND
 
-__all__ = ["ROUND", "POINTS_EPSILON", "Assessed", "IndicatorSpec", "indicator", "BlockSpec", "GradeBand", "TierBand",
-           "Graded", "TierRule", "CalendarEntry", "LevelRule", "Scheme"]
+__all__ = [
+    "POINTS_EPSILON",
+    "ROUND",
+    "Assessed",
+    "BlockSpec",
+    "CalendarEntry",
+    "GradeBand",
+    "Graded",
+    "IndicatorSpec",
+    "LevelRule",
+    "Scheme",
+    "StandingCondition",
+    "StandingRule",
+    "TierBand",
+    "TierRule",
+    "indicator",
+]
 
 POINTS_EPSILON = 1e-6
+_SAMPLE_PERIODS = [f"2000-{m:02d}" for m in range(1, 13)] + [f"2000-Q{q}" for q in range(1, 5)] + ["2000-H1", "2000-H2",
+                                                                                                     "2000"]
 
 Assessed = Literal["every", "quarter", "half", "year", "rated"] | list[int]
 """In which periods an indicator is assessed (考核周期):
@@ -206,6 +223,67 @@ class LevelRule(_Strict):
     rollup_share: float = Field(default=0.5, gt=0, lt=1, description="For by: both.")
 
 
+class StandingCondition(_Strict):
+    """What a period's result must show for a standing rule to apply: every condition given holds (and).
+
+    ``grade``: the grade is one of these (the scheme's grades or its veto grade); ``tier``: the tier is one of these
+    (the scheme's tier bands); ``vetoed``: vetoed (一票否决) or not; ``rate_below`` / ``rate_at_least``: the rate
+    (得分率, %) below / at least this. A rule lists several: any of them (or)."""
+
+    grade: list[str] | None = Field(default=None, min_length=1)
+    tier: list[str] | None = Field(default=None, min_length=1)
+    vetoed: bool | None = None
+    rate_below: float | None = Field(default=None, ge=0)
+    rate_at_least: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> StandingCondition:
+        if all(value is None for value in (self.grade, self.tier, self.vetoed, self.rate_below, self.rate_at_least)):
+            raise ValueError(tr("条件须至少写明 grade、tier、vetoed、rate_below、rate_at_least 之一",
+                                "a condition names at least one of grade, tier, vetoed, rate_below, rate_at_least"))
+        return self
+
+
+class StandingRule(_Strict):
+    """A standing (档次/星级, 分类定级、提档升级) each branch holds across cycles, and how results move it.
+
+    ``ladder``: the standings, best first (五星 … 一星, or 先进/达标/后进); ``start``: the standing of a branch that
+    has none at its first grading. At each grading period (``graded``; the scheme's own graded periods by default,
+    e.g. the year) every branch moves one step up when its result meets one of ``up``, one step down when it meets
+    one of ``down`` (down wins over up), and holds otherwise. Between gradings the ``watched`` periods (quarters by
+    default; the grading periods themselves are not watched) are checked for a relapse (反弹): a result meeting one
+    of ``relapse``, at most once per branch between two gradings; ``watch`` says whose — ``all`` branches holding a
+    standing, or only those ``promoted``, whose last grading met ``up``; ``take_on_relapse``: ``drop_one`` step,
+    down to the ``lowest``, or ``flag`` only (the standing kept). ``name``: what the scheme calls it (星级, 档次).
+    ``core.standings`` is the one place these rules are applied."""
+
+    name: str = Field(default="档次", min_length=1, max_length=16)
+    ladder: list[str] = Field(min_length=2)
+    start: str
+    graded: Graded | None = None
+    up: list[StandingCondition] = Field(default_factory=list)
+    down: list[StandingCondition] = Field(default_factory=list)
+    watched: Graded = "quarter"
+    relapse: list[StandingCondition] = Field(default_factory=list)
+    watch: Literal["all", "promoted"] = "all"
+    take_on_relapse: Literal["drop_one", "lowest", "flag"] = "flag"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StandingRule:
+        if len(set(self.ladder)) != len(self.ladder) or any(not s.strip() for s in self.ladder):
+            raise ValueError(tr(f"档次序列（standings.ladder）须为互不相同的名称：{self.ladder}",
+                                f"standings.ladder must name distinct standings: {self.ladder}"))
+        if self.start not in self.ladder:
+            raise ValueError(tr(f"起始档次（standings.start）{self.start!r} 不在档次序列（ladder）中：{'、'.join(self.ladder)}",
+                                f"standings.start {self.start!r} is not in the ladder: {', '.join(self.ladder)}"))
+        if not self.up and not self.down:
+            raise ValueError(tr("提档升级规则（standings）须至少有一条提档（up）或降档（down）条件",
+                                "standings need at least one up or down condition"))
+        _check_months(self.graded, "standings.graded", "定级月份")
+        _check_months(self.watched, "standings.watched", "观察月份")
+        return self
+
+
 class Scheme(_Strict):
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1, max_length=64)
@@ -248,6 +326,11 @@ class Scheme(_Strict):
         description="The levels above the branch the scheme assesses, and how (一级抓一级、一级考一级); branches "
         "are always assessed.",
     )
+    standings: StandingRule | None = Field(
+        default=None,
+        description="The standing each branch holds across cycles (分类定级、提档升级) and the rules that move it "
+        "(see StandingRule); None: the scheme grades no standing.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scheme:
@@ -262,6 +345,7 @@ class Scheme(_Strict):
                 f"the blocks' points add up to {scored:g}, not the scheme's total_points {self.total_points:g}"
             ))
         self._levels_consistent()
+        self._standings_consistent()
         _check_months(self.graded, "graded", "评定等次的月份")
         mins = [g.min_score for g in self.grades]
         if mins != sorted(mins, reverse=True):
@@ -301,6 +385,47 @@ class Scheme(_Strict):
                 raise ValueError(tr(f"指标 {spec.code} 考核层级 {'、'.join(stray)}，但方案的 levels 未规定按自身指标考核该层级",
                                     f"indicator {spec.code} assesses {', '.join(stray)}, which the scheme's levels "
                                     f"do not assess by their own indicators"))
+
+    def _standings_consistent(self) -> None:
+        """The grades and tiers a standing rule names are the scheme's; a relapse is not judged by a grade in
+        periods the scheme does not grade."""
+        rule = self.standings
+        if rule is None:
+            return
+        grades = [g.name for g in self.grades] + [self.veto_grade]
+        tiers = [b.name for b in self.tiers.bands]
+        for field in ("up", "down", "relapse"):
+            for n, condition in enumerate(getattr(rule, field)):
+                where = f"standings.{field}[{n}]"
+                for name in condition.grade or ():
+                    if name not in grades:
+                        raise ValueError(tr(f"{where}.grade：等次 {name!r} 不是方案的等次（可用：{'、'.join(dict.fromkeys(grades))}）",
+                                            f"{where}.grade: {name!r} is not one of the scheme's grades "
+                                            f"({', '.join(dict.fromkeys(grades))})"))
+                for name in condition.tier or ():
+                    if name not in tiers:
+                        raise ValueError(tr(f"{where}.tier：档次 {name!r} 不是方案的档次（可用：{'、'.join(tiers)}）",
+                                            f"{where}.tier: {name!r} is not one of the scheme's tiers ({', '.join(tiers)})"))
+                if field == "relapse" and condition.grade and not self.grades_watched_periods():
+                    raise ValueError(tr(f"{where}.grade：观察期（standings.watched）不评定等次（graded），不能按等次认定反弹",
+                                        f"{where}.grade: the watched periods (standings.watched) carry no grade "
+                                        f"(graded): a relapse cannot be judged by one"))
+
+    def grades_watched_periods(self) -> bool:
+        """Whether every period of the standings' watch gives grades (``graded``)."""
+        # the one rule of which periods an Assessed or Graded names (engine imports this module: imported here)
+        from .engine import assessed_in
+        from .periods import Period
+
+        rule = self.standings
+        watched = [p for p in (Period.parse(k) for k in _SAMPLE_PERIODS)
+                   if rule is not None and assessed_in(rule.watched, p) and not assessed_in(self.standing_graded, p)]
+        return all(assessed_in(self.graded, p) for p in watched)
+
+    @property
+    def standing_graded(self) -> Graded:
+        """The periods a standing is graded in: the standings' own ``graded``, else the scheme's."""
+        return self.graded if self.standings is None or self.standings.graded is None else self.standings.graded
 
     def indicators(self) -> Iterator[IndicatorSpec]:
         for block in self.blocks:

@@ -24,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import audit, incentives, lifecycle, snapshots
+from . import audit, incentives, lifecycle, snapshots, standings
 from .restructuring import queries as restructuring
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
@@ -484,6 +484,7 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
             refuse_outdated(conn, cycle, period, action=action)
         ev_t = Evaluation.__table__
         published_at = publication(conn, cycle, period, now=now or utcnow())
+        standings.record(conn, cycle=cycle, period=period, actor=actor)  # 提档升级: before the policies cash it
         awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
                                  tenant_code=tenant.code, actor=actor)
         conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
@@ -536,7 +537,8 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
 
     The policies get the day of the period's first publication (:func:`publication`): the one being
     stamped when the period is published, the stored one when they are applied again (a correction); and each
-    result's ``barred`` (``incentives.barred_orgs``: the bars in force, as scoring read them)."""
+    result's ``barred`` (``incentives.barred_orgs``: the bars in force, as scoring read them), and the standing steps
+    the period took (``standings.period_steps``)."""
     scheme = cycle_scheme(cycle)
     policies = registry.policies(enabled)
     missing = [p for p in scheme.policies if p not in policies]
@@ -547,7 +549,8 @@ def apply_policies(conn: Connection, *, cycle: Cycle, period: Period, registry: 
     results = read_results(conn, cycle.id, period.key)
     results["barred"] = results["org_id"].isin(incentives.barred_orgs(conn, cycle.tenant_id, period))
     context = PolicyContext(tenant_code, PolicyCycle(cycle.id, cycle.year, cycle.name, cycle.scheme_plugin), period,
-                            scheme, published_on, policy_history(conn, cycle.tenant_id, period))
+                            scheme, published_on, policy_history(conn, cycle.tenant_id, period),
+                            standings.period_steps(conn, cycle.id, period.key))
     awards = []
     for name in scheme.policies:
         contribution = policies[name]

@@ -181,6 +181,24 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "read_audit": ("查看审计日志", "read the audit trail"),
 }
 
+STANDING_KIND: dict[str, Pair] = {  # models.StandingKind: what moved a branch's standing (core.standings)
+    "initial": ("起始定级", "initial"),
+    "graded": ("定级", "graded"),
+    "relapse": ("反弹", "relapse"),
+    "manual": ("上级定级", "set by hand"),
+}
+
+STANDING_MOVE: dict[str, Pair] = {  # what a standing step did (core.standings)
+    "up": ("提档", "up"),
+    "down": ("降档", "down"),
+    "hold": ("保持", "held"),
+    "set": ("定级", "set"),
+    "drop": ("反弹降档", "dropped"),
+    "lowest": ("反弹降至最低", "dropped to the lowest"),
+    "flag": ("反弹预警", "flagged"),
+    "void": ("更正后撤销", "void"),
+}
+
 AUDIT_ACTION: dict[str, Pair] = {
     "activate": ("启用", "activated"),
     "adjust": ("调整", "adjusted"),
@@ -188,6 +206,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "complete": ("完成", "completed"),
     "confirm": ("确认", "confirmed"),
     "correct": ("更正", "corrected"),
+    "decide": ("定级", "decided"),
     "create": ("新建", "created"),
     "deactivate": ("停用", "deactivated"),
     "disable": ("停用插件", "disabled"),
@@ -207,11 +226,13 @@ AUDIT_ACTION: dict[str, Pair] = {
     "put_to_review": ("提交领导审核", "put to the leaders' review"),
     "record": ("记录", "recorded"),
     "restructure": ("机构调整", "restructured"),
+    "redecide": ("更正后重新定级", "decided again"),
     "reissue": ("重新印发", "re-issued"),
     "respond": ("反馈", "answered"),
     "review": ("点评", "reviewed"),
     "revoke": ("撤销授权", "revoked"),
     "score": ("评分", "scored"),
+    "set": ("设定", "set"),
     "set_password": ("修改密码", "password set"),
     "submit": ("提交", "submitted"),
     "unlock": ("解除锁定", "unlocked"),
@@ -237,6 +258,8 @@ AUDIT_ENTITY: dict[str, Pair] = {
     "self_assessment": ("自评", "self-assessment"),
     "session": ("会话", "session"),
     "spot_check": ("抽查", "spot check"),
+    "standing": ("档次", "standing"),
+    "standings": ("分类定级", "standings"),
     "target": ("目标值", "target"),
     "tenant": ("单位", "tenant"),
     "user": ("用户", "user"),
@@ -312,6 +335,10 @@ AUDIT_DETAIL: dict[str, Pair] = {  # the keys of an audit event's old and new va
     "source": ("测评来源", "source"),
     "status": ("状态", "status"),
     "successors": ("新组织", "successors"),
+    "standing": ("档次", "standing"),
+    "steps": ("定级记录", "steps"),
+    "moves": ("升降", "moves"),
+    "changes": ("变动", "changes"),
     "title": ("标题", "title"),
     "type": ("台账类型", "type"),
     "updated": ("更新", "updated"),

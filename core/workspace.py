@@ -1,7 +1,8 @@
 """The branch workspace (支部工作台): what a branch secretary reads and writes about their branch.
 
 Targets and progress so far, ledger entries (台账) with their evidence, the self-assessment (自评),
-answers to rectification notices (整改反馈) and the branch's published results with their history.
+answers to rectification notices (整改反馈), the branch's published results with their history, and its standing
+(星级/档次, 分类定级) with the history of how it moved.
 Every function takes the :class:`~bastion.core.access.Principal` first and is scoped here: a
 secretary reaches their own branch only, an administrator the branches of their subtree, never
 another tenant. Writes are audited; published results are only read.
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
-from . import audit, evidence, periods, scoring
+from . import audit, evidence, periods, scoring, standings
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
 from .engine import score_slices
 from .ballots import rating_readers
@@ -373,3 +374,29 @@ def write_self_assessment(session: Session, principal: Principal, *, cycle: Cycl
     return SelfAssessment(period=period, day=day, overall=wanted.get(None),
                           indicators={k: v for k, v in wanted.items() if k is not None}, note=note.strip(),
                           rater=principal.username, editable=True)
+
+
+# --- the standing (分类定级、提档升级) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchStanding:
+    """A branch's standing now (None: none yet), what the scheme calls it, and every step of its history."""
+
+    name: str
+    ladder: list[str]
+    current: dict[str, Any] | None
+    history: pd.DataFrame
+
+
+def read_standing(conn: Connection, principal: Principal, *, org_id: int) -> BranchStanding | None:
+    """The branch's standing and its history (``core.standings``), for one who may read its results; None when the
+    tenant's schemes grade no standing."""
+    require(conn, principal, Action.view_results, org_id)
+    try:
+        rule = standings.ladder_of(conn, principal.tenant_id)
+    except BastionError:
+        return None
+    history = standings.history(conn, principal.tenant_id, org_id=org_id, viewer=principal)
+    now = standings.current(conn, principal.tenant_id, org_ids=[org_id])
+    return BranchStanding(rule.name, list(rule.ladder), None if now.empty else now.iloc[0].to_dict(), history)

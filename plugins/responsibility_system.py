@@ -15,7 +15,8 @@ What the seed says, and this plugin keeps:
   评先选优; middle — neither rewarded nor penalised; bottom — barred from the advanced-branch
   selection for one year, talk, rectification;
 - 提档升级: levels are graded on a fixed cycle (the annual assessment) and watched afterwards: a
-  branch that relapses loses its level before the next grading.
+  branch that relapses loses its level before the next grading (分类定级: each year the superior grades the
+  branches; 每一档、每一级都有相对应的奖惩措施).
 
 What this plugin invented (the seed gives the method, not the table): the indicators and their
 points (controllable 40, flexible 20, democratic evaluation 40), the targets per category, the
@@ -27,8 +28,12 @@ coefficient × member count (奖金分配 is the staff's: a branch's members sha
 rectification deadline 30 days after the results are published, the bar from the advanced-branch
 selection for a year from then — binding: the branch is not advanced-eligible in the periods that end
 by then, and a barred branch in the first tier gets the bonus tilt but not the priority in 评先选优 —,
-and the relapse rule: a branch graded in the first tier last year that falls into the bottom tier in a
-period of this year loses its first-tier level from then on (recorded once, the first time).
+and the standings (``Scheme.standings``, applied by ``core.standings``): five stars (五星 … 一星), a branch
+starting at 三星; at the year-end grading a step up for the first tier, a step down when vetoed, graded 差 or in the
+bottom tier, held otherwise; between gradings every quarter and half-year is watched, and a branch the last grading
+raised (it met the up rule) that falls into the bottom tier or is vetoed relapses: a star taken, once between two
+gradings, and a sanction recorded (取消提档, until the year's end) — the policy cashes the relapse
+``core.standings`` decided, it does not decide it.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ from bastion.core.contributions import (AWARD_COLUMNS, BARRED_FROM, BONUS_WEIGHT
                                          PolicyContext)
 from bastion.core.scheme import Scheme, indicator
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 FIRST, MIDDLE, BOTTOM = "第一档", "第二档", "第三档"
+STARS = ["五星", "四星", "三星", "二星", "一星"]
 RECTIFY_DAYS = 30
 FIRST_TIER_BONUS_WEIGHT = 1.2
 
@@ -60,7 +66,7 @@ LEDGER_TYPES = [
 
 SCHEME = {
     "id": "responsibility-system",
-    "version": "2022.1",
+    "version": "2022.2",
     "name": "基层党支部党建工作责任制考核",
     "description": "年初分类定级，确定否定指标、可控指标、弹性指标；定期检查与不定期抽查；三个层面民主评议；"
                    "按时间段排名，排名落后的支部书记约谈整改；兑现按档次，提档升级。",
@@ -116,6 +122,18 @@ SCHEME = {
     ]},
     "source_weights": {"members": 0.5, "peers": 0.2, "superior": 0.3},
     "policies": ["responsibility-tiers"],
+    # 提档升级: graded at the year end (the scheme's graded periods), watched every quarter and half in between.
+    "standings": {
+        "name": "星级",
+        "ladder": STARS,
+        "start": "三星",
+        "up": [{"tier": [FIRST]}],
+        "down": [{"vetoed": True}, {"grade": ["差"]}, {"tier": [BOTTOM]}],
+        "watched": "quarter",
+        "relapse": [{"tier": [BOTTOM]}, {"vetoed": True}],
+        "watch": "promoted",
+        "take_on_relapse": "drop_one",
+    },
     "calendar": [
         {"stage": "spot_check", "cron": "0 9 * * 2", "description": "不定期抽查"},
         {"stage": "quarterly", "cron": "0 9 5 1,4,7,10 *", "description": "按季度排名，排名落后的支部书记约谈整改"},
@@ -136,7 +154,7 @@ class ResponsibilityTiers(IncentivePolicy):
     name = "responsibility-tiers"
     description = ("每期排名第三档的支部书记约谈、自结果发布之日起 30 天内整改；年度第一档奖金分配倾斜（系数 1.2，按党员人数分配）、"
                    "评先选优优先（取消评先资格期内的除外），第三档自结果发布之日起一年内取消先进党支部评选资格；"
-                   "上年评定为第一档的支部本年度出现反弹（落入第三档）即取消其档次")
+                   "上次定级提档的支部此后出现反弹（落入第三档或被一票否决）即降一星（按方案的星级规则）")
     bonus_per_member = True
 
     def apply(self, results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
@@ -167,23 +185,20 @@ class ResponsibilityTiers(IncentivePolicy):
                         {BARRED_FROM: "先进党支部评选", "reason": f"{context.year}年度考核落后", "level": BOTTOM},
                         context.after_publication(years=1)),
             ]
-        else:
-            parts.append(self._relapses(results, context))
+        parts.append(self._relapses(context))
         return pd.concat(parts, ignore_index=True)[AWARD_COLUMNS]
 
     @staticmethod
-    def _relapses(results: pd.DataFrame, context: PolicyContext) -> pd.DataFrame:
-        """Branches graded first tier last year, in the bottom tier now for the first time this year."""
-        history = context.history
-        annual = history[(history["year"] == context.year - 1) & (history["period"] == str(context.year - 1))]
-        graded_first = set(annual.loc[annual["tier"] == FIRST, "org_id"])
-        this_year = history[history["year"] == context.year]
-        relapsed_before = set(this_year.loc[this_year["tier"] == BOTTOM, "org_id"])
-        now = results.loc[results["tier"] == BOTTOM, "org_id"]
-        relapsed = now[now.isin(graded_first) & ~now.isin(relapsed_before)]
-        return _awards(relapsed, "sanction", "level_revoked",
-                       f"{context.period.label}出现反弹，取消{context.year - 1}年度评定的第一档次",
-                       {"revoked_level": FIRST}, date(context.year, 12, 31))
+    def _relapses(context: PolicyContext) -> pd.DataFrame:
+        """A sanction for each relapse the period flagged (``context.standings``, decided by the scheme's standing
+        rules), until the year's end (the next grading)."""
+        steps = context.standings
+        relapsed = steps[(steps["kind"] == "relapse") & steps["flagged"].astype(bool)]
+        return pd.DataFrame({
+            "org_id": relapsed["org_id"].to_numpy(), "kind": "sanction", "code": "level_revoked",
+            "title": [f"{context.period.label}出现反弹，{p}降为{s}" for p, s in zip(relapsed["previous"], relapsed["standing"])],
+            "effect": [{"revoked_level": p, "standing": s} for p, s in zip(relapsed["previous"], relapsed["standing"])],
+            "effective_until": date(context.year, 12, 31)})
 
 
 @hookimpl

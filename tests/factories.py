@@ -11,7 +11,19 @@ from sqlmodel import Session
 from bastion.core import cycles, tenants
 from bastion.core.db import transaction
 from bastion.core.engine import Facts
-from bastion.core.models import BlockSubtotal, Cycle, Evaluation, EvaluationLine, Indicator, Organization, Tenant
+from bastion.core.models import (
+    BlockSubtotal,
+    Check,
+    Cycle,
+    Evaluation,
+    EvaluationLine,
+    Finding,
+    Indicator,
+    LedgerEntry,
+    Organization,
+    Rating,
+    Tenant,
+)
 from bastion.core.registry import Registry
 
 BUILTINS = ("standard-rules", "standard-ledgers", "target-table")
@@ -115,3 +127,39 @@ def enterprise(engine: Engine, registry: Registry, code: str, *, auto_confirm: b
     orgs = build_tree(engine, tenant_id=made.id, branches=branches, seed=5, year=2026)
     generate_facts(engine, tenant_id=made.id, scheme=cycles.cycle_scheme(opened), branches=orgs, year=2026, seed=5)
     return made, opened
+
+
+def a_year_of_work(engine: Engine, tenant: Tenant, ids: dict[str, int], year: int,
+                   branches: tuple[str, ...] = ("A", "B", "C", "D", "E")) -> None:
+    """On the responsibility-system scheme: every branch meets every target of ``year`` and is rated 100 by
+    members, peers and superior (its total is then 100 less 2 points per finding on K5: :func:`findings`)."""
+    rows, ratings = [], []
+    for code in branches:
+        org = ids[code]
+        for month in range(1, 13):
+            day = date(year, month, 10)
+            rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="committee_meeting", date=day, title="支委会"))
+            rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="study_session", date=day, title="集中学习"))
+            if month % 3 == 2:
+                rows += [LedgerEntry(tenant_id=tenant.id, org_id=org, type=kind, date=day, title=kind)
+                         for kind in ("branch_assembly", "party_lecture", "affairs_disclosure")]
+            if month <= 4:
+                rows += [LedgerEntry(tenant_id=tenant.id, org_id=org, type=kind, date=day, title=kind)
+                         for kind in ("member_tackling", "practical_deed")]
+        rows.append(LedgerEntry(tenant_id=tenant.id, org_id=org, type="rationalization_proposal",
+                                date=date(year, 3, 1), title="合理化建议", quantity=10))
+        ratings += [Rating(tenant_id=tenant.id, org_id=org, source=source, score=100, date=date(year, 12, 1))
+                    for source in ("members", "peers", "superior") for _ in range(2)]
+    with transaction(engine) as session:
+        session.add_all(rows + ratings)
+
+
+def findings(engine: Engine, tenant: Tenant, ids: dict[str, int], day: date, **per_branch: int) -> None:
+    """``per_branch`` check findings on K5 (responsibility-system: 2 points each) for each branch named, on ``day``."""
+    with transaction(engine) as session:
+        for code, count in per_branch.items():
+            check = Check(tenant_id=tenant.id, org_id=ids[code], kind="spot", date=day, inspector="督查组")
+            session.add(check)
+            session.flush()
+            session.add_all([Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids[code], date=day,
+                                     indicator_code="K5", description="抽查发现问题") for _ in range(count)])

@@ -72,6 +72,24 @@ def trend(_who: Principal, key: tuple, under: int | None) -> pd.DataFrame:
         return dashboard.trend(conn, _who, under=under)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def standing_counts(_who: Principal, key: tuple, cycle_id: int, under: int | None) -> pd.DataFrame | None:
+    with context.engine().connect() as conn:
+        return dashboard.standing_counts(conn, _who, cycle_id=cycle_id, under=under)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def relapses(_who: Principal, key: tuple, cycle_id: int, under: int | None) -> pd.DataFrame:
+    with context.engine().connect() as conn:
+        return dashboard.relapses(conn, _who, cycle_id=cycle_id, under=under)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def branch_standing(_who: Principal, key: tuple, cycle_id: int, period: str, org_id: int) -> dict | None:
+    with context.engine().connect() as conn:
+        return dashboard.branch_standing(conn, _who, cycle_id=cycle_id, period=period, org_id=org_id)
+
+
 @st.cache_data(ttl=STAMP_TTL, show_spinner=False)
 def results_stamp(_who: Principal, key: tuple, cycle_id: int, period: str) -> str:
     with context.engine().connect() as conn:

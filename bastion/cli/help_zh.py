@@ -230,6 +230,24 @@ ZH: dict[str, str] = {
     "今后努力方向.": "今后努力方向。",
     "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
 
+    # standings
+    "Standings (分类定级、提档升级): what each branch holds, its history, relapses flagged.":
+        "分类定级、提档升级：各党支部的档次（星级）、定级记录和反弹预警。",
+    "Each branch's standing now (or after a cycle's year): since when, by what and why.":
+        "列出各党支部当前的档次（或某考核年度之后的档次）。注明自何时起、因何定级及理由。",
+    "The standings as they stood after that cycle's last publication (default: now).":
+        "该考核年度最后一次发布之后的档次（默认：当前）。",
+    "Every step of a branch's standing: the grading's moves, relapses, corrections and sets by hand.":
+        "列出党支部档次的每一次变动：定级时的提档、降档、保持，反弹，更正和上级定级。",
+    "The branch.": "党支部（组织编码）。",
+    "The relapses flagged between gradings (反弹预警), latest first.": "列出两次定级之间认定的反弹（反弹预警），最近的在前。",
+    "Only the relapses of that cycle.": "只列该考核年度的反弹。",
+    "Set a branch's standing by hand (分类定级 by the superior), audited; it holds until the next grading moves it.":
+        "由上级为党支部定级（分类定级）。记入审计日志；此档次保持到下一次定级调整为止。",
+    "A standing of the scheme's ladder, e.g. 四星.": "方案档次序列中的一个档次，如 四星。",
+    "Why (定级理由): kept in the history and the audit.": "定级理由：记入定级记录和审计日志。",
+    "The administrator setting it (a user).": "定级的管理员（用户名）。",
+
     # import
     "Import organisations, ledger entries, findings, ratings or restructurings from CSV or Excel.":
         "从 CSV 或 Excel 导入组织、台账、督查发现、测评或机构调整。",

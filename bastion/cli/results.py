@@ -11,7 +11,7 @@ import typer
 from sqlmodel import Session
 
 from bastion.core import incentives as binding
-from bastion.core import periods, scoring, users
+from bastion.core import periods, scoring, standings, users
 from bastion.core import words
 from bastion.core.errors import BadValue, BastionError
 from bastion.core.models import OrgLevel
@@ -25,7 +25,7 @@ from bastion.core.results import (branch_incentive_records, incentive_records, r
 from bastion.core.settings import current_actor
 from bastion.core.verify import DIFFERENCE_COLUMNS, Verification, verify_period
 from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
-from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, RANKING, branch_incentive_fields,
+from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, branch_incentive_fields, ranking_fields,
                             explanation_text, incentive_style, ranking_style)
 
 from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
@@ -77,6 +77,8 @@ def results(
     store, c, key = period_context(tenant, year, period)
     with store.connect() as conn:
         frame = read_results(conn, c.id, key, level=level.value)
+        if level is OrgLevel.branch:
+            frame = standings.beside(conn, c, key, frame)  # 星级 where the scheme grades standings
     if frame.empty:
         if level is not OrgLevel.branch:
             raise BastionError(tr(f"{key} 没有 {word(words.LEVEL, level.value)} 的考核结果：方案的 levels 是否考核该层级？",
@@ -85,7 +87,7 @@ def results(
         raise BastionError(tr(f"{key} 还没有考核结果：先运行 `bastion score --period {key}`",
                               f"period {key} has no results yet: run `bastion score --period {key}`"))
     records = results_records(frame)
-    emit(out, format, RANKING, records, data=records, title=f"{c.name} · {key}", style=ranking_style)
+    emit(out, format, ranking_fields(records), records, data=records, title=f"{c.name} · {key}", style=ranking_style)
 
 
 @app.command()

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .. import audit
+from .. import standings as standing_steps
 from ..cycles import cycle_scheme
 from ..exports import xlsx
 from ..periods import Period
@@ -105,9 +106,12 @@ def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today:
     scheme = cycle_scheme(cycle)
     grades = [g.name for g in scheme.grades] + [scheme.veto_grade]
     reissued = f"本通报为第 {version} 版：考核结果更正（{reason}）后重新印发，原通报同时作废。" if version > 1 else ""
+    steps = standing_steps.period_steps(conn, cycle.id, period.key).merge(
+        results[["org_id", "name"]], on="org_id", how="left")
     _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
-                grades=list(dict.fromkeys(grades)), reissued=reissued)
-    _write_xlsx(files.xlsx, results, title=title)
+                grades=list(dict.fromkeys(grades)), reissued=reissued,
+                standings=standings_paragraphs(steps, scheme.standings.name if scheme.standings else ""))
+    _write_xlsx(files.xlsx, standing_steps.beside(conn, cycle, period.key, results), title=title)
     bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
                                     docx_path="", xlsx_path="")
     old = None if bulletin.id is None else {"title": bulletin.title, "docx": bulletin.docx_path,
@@ -152,8 +156,35 @@ def _org_rows(frame: pd.DataFrame) -> list[list[str]]:
 ORG_HEADERS = ["排名", "党组织", "上级党组织", "总分", "得分率", "等次", "档次"]
 
 
+def standings_paragraphs(steps: pd.DataFrame, name: str) -> list[str]:
+    """What a bulletin says of the standings a period moved (提档升级), from its steps (``standings.period_steps``,
+    with the organisations' ``name``): a grading's counts of 提档, 降档 and 保持 and who went up or down; a watched
+    period's relapses, each with its reason. Nothing for a period that moved none."""
+    if steps.empty:
+        return []
+    graded = steps[steps["kind"] == "graded"]
+    relapsed = steps[steps["kind"] == "relapse"]
+    said = []
+    if len(graded):
+        moves = graded["move"].value_counts()
+        said.append(f"本期定级：提档 {int(moves.get('up', 0))} 个，降档 {int(moves.get('down', 0))} 个，"
+                    f"保持 {int(moves.get('hold', 0))} 个"
+                    + (f"（首次定级 {int((steps['kind'] == 'initial').sum())} 个）" if (steps["kind"] == "initial").any()
+                       else "") + "。")
+        for move, word in (("up", "提档"), ("down", "降档")):
+            moved = graded[(graded["move"] == move) & (graded["previous"] != graded["standing"])]
+            if len(moved):
+                said.append(f"{word}：" + "、".join(f"{r.name}（{r.previous}→{r.standing}）" for r in moved.itertuples())
+                            + "。")
+    if len(relapsed):
+        said.append(f"以下党支部在{name}评定后出现反弹：" + "；".join(f"{r.name}：{r.reason}" for r in relapsed.itertuples())
+                    + "。")
+    return said
+
+
 def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
-                today: date, bottom_tier: str, grades: list[str], reissued: str = "") -> None:
+                today: date, bottom_tier: str, grades: list[str], reissued: str = "",
+                standings: list[str] | None = None) -> None:
     document = _styled(Document())
     heading = document.add_heading(files.title, level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -189,7 +220,13 @@ def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFra
     if len(vetoed):
         document.add_paragraph("一票否决：" + "；".join(
             f"{r.name}（{'、'.join(v.split('：')[0] for v in r.veto_reasons)}）" for r in vetoed.itertuples()) + "。")
-    document.add_heading("五、整改情况", level=2)
+    section = "五"
+    if standings:  # 提档升级: a grading's moves, a watched period's relapses
+        document.add_heading("五、提档升级", level=2)
+        for text in standings:
+            document.add_paragraph(text)
+        section = "六"
+    document.add_heading(f"{section}、整改情况", level=2)
     if len(notices):
         document.add_paragraph(f"截至 {today:%Y年%m月%d日}，尚未复验通过的整改通知书 {len(notices)} 份：")
         _table(document, ["通知书编号", "党组织", "问题", "整改期限", "状态"],
@@ -207,8 +244,9 @@ STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "�
 
 def _write_xlsx(path: Path, results: pd.DataFrame, *, title: str) -> None:
     """The full table, every text a safe cell (an organisation named ``=HYPERLINK(…)`` stays text)."""
+    columns = {**TABLE_COLUMNS, **({"standing": "定级"} if "standing" in results else {})}  # standings.beside
     table = results.assign(vetoes=results["veto_reasons"].map("；".join),
-                           grade=results["grade"].replace(NOT_GRADED, NOT_GRADED_LABEL[0]))[list(TABLE_COLUMNS)]
-    path.write_bytes(xlsx(sheet_name="考核结果", title=title, headers=list(TABLE_COLUMNS.values()),
+                           grade=results["grade"].replace(NOT_GRADED, NOT_GRADED_LABEL[0]))[list(columns)]
+    path.write_bytes(xlsx(sheet_name="考核结果", title=title, headers=list(columns.values()),
                           rows=([None if pd.isna(v) else v for v in row] for row in table.itertuples(index=False)),
                           header_fill="DDDDDD"))

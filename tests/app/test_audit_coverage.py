@@ -28,6 +28,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "blocksubtotal": {("cycle", "score")},
     "orgsnapshot": {("cycle", "score")},
     "incentive": {("cycle", "publish")},
+    "standing": {("standings", "decide"), ("standings", "redecide"), ("standing", "set")},
     "rectification": {("rectification", "issue")},
     "bulletin": {("bulletin", "issue")},
     "supersededbulletin": {("bulletin", "reissue")},

@@ -182,7 +182,7 @@ def test_incentives_share_a_pool_out_in_every_format(in_demo, tmp_path):
 
 def test_plugins_check_validates_every_installed_plugin(home):
     out = " ".join(bastion("plugins", "check").output.split())
-    for scheme in ("target-table 2024.1", "responsibility-system 2022.1", "organ-standardisation 2023.1",
+    for scheme in ("target-table 2024.1", "responsibility-system 2022.2", "organ-standardisation 2023.1",
                    "study-education 2017.1", "organisational-life 2024.1"):
         assert scheme in out
     assert "are valid" in out

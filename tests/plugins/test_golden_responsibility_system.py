@@ -13,7 +13,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bastion.core.contributions import PolicyContext, PolicyCycle
+from bastion.core import standings
+from bastion.core.contributions import HISTORY_COLUMNS, PolicyContext, PolicyCycle
 from bastion.core.engine import Period, score
 from bastion.plugins.responsibility_system import SCHEME, ResponsibilityTiers
 from bastion.core.scheme import Scheme
@@ -159,9 +160,12 @@ def awards_of(frame: pd.DataFrame) -> set[tuple]:
 SCHEME_FROZEN = Scheme.model_validate(SCHEME)
 
 
-def context(year: int, period: str, published_on: date, earlier: pd.DataFrame | None = None) -> PolicyContext:
-    extra = () if earlier is None else (earlier,)
-    return PolicyContext("acme", PolicyCycle(1, year), Period.parse(period), SCHEME_FROZEN, published_on, *extra)
+def context(year: int, period: str, published_on: date, earlier: pd.DataFrame | None = None, *,
+            standings: pd.DataFrame | None = None) -> PolicyContext:
+    extra = {} if standings is None else {"standings": standings}
+    history = pd.DataFrame({c: [] for c in HISTORY_COLUMNS}) if earlier is None else earlier
+    return PolicyContext("acme", PolicyCycle(1, year), Period.parse(period), SCHEME_FROZEN, published_on, history,
+                         **extra)
 
 
 def test_annual_incentives_by_tier(result):
@@ -194,27 +198,53 @@ def test_a_first_tier_branch_still_barred_gets_the_tilt_but_not_the_priority(res
     assert ResponsibilityTiers.bonus_per_member  # its pool is shared by coefficient × members
 
 
-def history(*rows: tuple) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["org_id", "year", "period", "total", "grade", "rank", "tier", "vetoed"])
-
-
 def quarter(tiers: dict[int, str]) -> pd.DataFrame:
-    return pd.DataFrame({"org_id": list(tiers), "tier": list(tiers.values())})
+    """A quarter's results as the policy and the standing rules read them (quarters carry no grade)."""
+    return pd.DataFrame({"org_id": list(tiers), "tier": list(tiers.values()), "grade": "", "vetoed": False,
+                         "rate": 50.0})
 
 
-def test_a_first_tier_branch_that_relapses_loses_its_level_once():
+def test_the_year_end_grading_moves_each_branch_a_star_by_its_result(result):
+    # No branch has a standing yet: each starts at 三星 (initial), then P (first tier) climbs to 四星; S (vetoed) and
+    # T (graded 差 on its points, in the middle tier) go down to 二星; Q and R hold.
+    none = pd.DataFrame({c: [] for c in standings.STATE_COLUMNS})
+    steps = standings.decide(SCHEME_FROZEN, Period.parse("2026"), results_frame(result), none)
+    codes = dict(zip(ORGS["org_id"], ORGS["code"]))
+    graded = steps[steps["kind"] == "graded"].assign(code=lambda f: f["org_id"].map(codes)).set_index("code")
+    assert set(steps.loc[steps["kind"] == "initial", "standing"]) == {"三星"} and len(steps) == 10
+    assert graded["standing"].to_dict() == {"P": "四星", "Q": "三星", "R": "三星", "S": "二星", "T": "二星"}
+    assert graded["move"].to_dict() == {"P": "up", "Q": "hold", "R": "hold", "S": "down", "T": "down"}
+    assert graded.loc["P", "reason"] == "2026年度处于第一档，提档：三星 → 四星"
+    assert graded.loc["S", "reason"] == "2026年度一票否决，降档：三星 → 二星"
+    assert graded.loc["T", "reason"] == "2026年度等次为差，降档：三星 → 二星"
+
+
+def test_a_branch_the_grading_raised_that_relapses_loses_a_star_once():
     policy = ResponsibilityTiers()
-    graded = history((1, 2026, "2026", 96.4, "好", 1, "第一档", False), (3, 2026, "2026", 80.4, "较好", 3, "第二档", False))
-    q1 = context(2027, "2027-Q1", date(2027, 4, 5), graded)  # published on 5 April
-    awards = policy.apply(quarter({1: "第三档", 3: "第三档", 5: "第二档"}), q1)
-    # Both bottom-tier branches get a talk and a rectification; only P, graded first tier, loses its level.
+    # After the 2026 grading: P was raised to 四星 (first tier), R held at 三星; both fall to the bottom tier in Q1.
+    graded = pd.DataFrame({"org_id": [1, 3], "kind": "graded", "standing": ["四星", "三星"], "move": ["up", "hold"],
+                           "flagged": False, "ordinal": [1, 2]})
+    q1 = quarter({1: "第三档", 3: "第三档", 5: "第二档"})
+    steps = standings.decide(SCHEME_FROZEN, Period.parse("2027-Q1"), q1, standings.fold(graded))
+    # Only P, whom the grading raised, relapses (the scheme watches the promoted): a star taken.
+    assert steps[["org_id", "previous", "standing", "move", "flagged"]].to_dict("records") == [
+        {"org_id": 1, "previous": "四星", "standing": "三星", "move": "drop", "flagged": True}]
+    assert steps.iloc[0]["reason"] == "2027年第1季度处于第三档，出现反弹：四星 → 三星"
+    awards = policy.apply(q1, context(2027, "2027-Q1", date(2027, 4, 5), standings=steps))  # published on 5 April
+    # Both bottom-tier branches get a talk and a rectification; P's relapse, decided by the standing rules, a sanction.
     assert awards_of(awards) == {
         ("P", "talk", "secretary_talk", None), ("P", "rectification", "tier_rectify", date(2027, 5, 5)),
         ("R", "talk", "secretary_talk", None), ("R", "rectification", "tier_rectify", date(2027, 5, 5)),
         ("P", "sanction", "level_revoked", date(2027, 12, 31)),
     }
-    # In Q2 P is bottom again: talked to again, but its level was already taken in Q1.
-    after_q1 = pd.concat([graded, history((1, 2027, "2027-Q1", 50.0, "差", 5, "第三档", False))], ignore_index=True)
-    q2 = context(2027, "2027-Q2", date(2027, 7, 5), after_q1)
-    codes = set(policy.apply(quarter({1: "第三档"}), q2)["code"])
+    revoked = awards[awards["code"] == "level_revoked"].iloc[0]
+    assert (revoked["title"], revoked["effect"]) == ("2027年第1季度出现反弹，四星降为三星",
+                                                     {"revoked_level": "四星", "standing": "三星"})
+    # In Q2 P is bottom again: talked to again, but its star was already taken in Q1 (once between gradings).
+    after_q1 = pd.concat([graded, steps.assign(ordinal=3)], ignore_index=True)
+    q2_steps = standings.decide(SCHEME_FROZEN, Period.parse("2027-Q2"), quarter({1: "第三档"}),
+                                standings.fold(after_q1))
+    assert q2_steps.empty
+    codes = set(policy.apply(quarter({1: "第三档"}), context(2027, "2027-Q2", date(2027, 7, 5),
+                                                              standings=q2_steps))["code"])
     assert codes == {"secretary_talk", "tier_rectify"}

@@ -20,7 +20,7 @@ from bastion.core.periods import Period
 from bastion.core.results import evidence_rows, grade_label, score_statement
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, OrgLevel
-from bastion.core.words import EVIDENCE_KIND, LEVEL, word
+from bastion.core.words import EVIDENCE_KIND, LEVEL, period_name, word
 from bastion.ui import context
 from bastion.ui import dashboard_data as data
 from bastion.ui.charts import bar, heatmap_chart, trend_chart
@@ -33,11 +33,21 @@ def _level(level: str) -> str:
     return word(LEVEL, level) or tr("党组织", "Organisation")
 
 
-def ranking_headers() -> dict[str, str]:
-    return {"rank": tr("排名", "Rank"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
-            "parent": tr("上级党组织", "Parent"), "total": tr("总分", "Total"), "rate": tr("得分率（%）", "Rate (%)"),
-            "grade": tr("等次", "Grade"),
-            "tier": tr("档次", "Tier"), "vetoes": tr("一票否决事项", "Vetoes")}
+def ranking_headers(standing: str | None = None) -> dict[str, str]:
+    """The ranking's columns and their headers; ``standing``: what the scheme calls its standings (星级), shown
+    after the tier where it grades them."""
+    headers = {"rank": tr("排名", "Rank"), "code": tr("编码", "Code"), "name": tr("党组织", "Organisation"),
+               "parent": tr("上级党组织", "Parent"), "total": tr("总分", "Total"), "rate": tr("得分率（%）", "Rate (%)"),
+               "grade": tr("等次", "Grade"), "tier": tr("档次", "Tier")}
+    if standing:
+        headers["standing"] = tr(standing, "Standing")
+    return {**headers, "vetoes": tr("一票否决事项", "Vetoes")}
+
+
+def standing_name(cycle: Cycle) -> str | None:
+    """What the cycle's scheme calls its standings (星级), None where it grades none."""
+    rule = cycle_scheme(cycle).standings
+    return None if rule is None else rule.name
 
 
 # --- drill-down --------------------------------------------------------------------------------
@@ -113,7 +123,7 @@ def ranking(who: Principal, cycle: Cycle, period: str, under: int | None) -> Non
     number = st.pagination(pages, key="ranking_page") if pages > 1 else 1
     number = min(number, pages)
     page = data.ranking(who, key, cycle.id, period, search, under, PAGE_SIZE, (number - 1) * PAGE_SIZE, level)
-    headers = ranking_headers()
+    headers = ranking_headers(standing_name(cycle) if "standing" in page.rows else None)
     grid(page.rows[list(headers)].rename(columns=headers), key="ranking_table", long_text=[headers["vetoes"]])
     st.caption(tr(f"共 {page.total} 个，第 {number}/{pages} 页", f"{page.total} in all, page {number} of {pages}"))
     st.download_button(tr("下载排名表（.xlsx）", "Download the ranking (.xlsx)"),
@@ -133,6 +143,32 @@ def distributions(who: Principal, cycle: Cycle, period: str, under: int | None, 
         columns[1].info(tr("本期排名、分档，不评定等次。", "This period is ranked and tiered, not graded."))
     else:
         columns[1].altair_chart(bar(grades, "grade", tr("等次", "Grade")), width="stretch")
+
+
+def standings(who: Principal, cycle: Cycle, under: int | None) -> None:
+    """分类定级: how many branches hold each standing now, and the relapses flagged in the cycle, with the reason."""
+    key = data.key(who)
+    counts = data.standing_counts(who, key, cycle.id, under)
+    if counts is None:
+        return
+    name = standing_name(cycle)
+    st.subheader(tr(f"{name}（提档升级）", f"Standings ({name})"))
+    left, right = st.columns([1, 2])
+    left.altair_chart(bar(counts[["standing", "branches"]], "standing", tr(name, "Standing")), width="stretch")
+    unrated = int(counts["unrated"].iloc[0]) if len(counts) else 0
+    if unrated:
+        left.caption(tr(f"尚未定级 {unrated} 个", f"{unrated} not graded yet"))
+    flagged = data.relapses(who, key, cycle.id, under)
+    right.markdown(tr("**反弹预警**", "**Relapses flagged**"))
+    if flagged.empty:
+        right.caption(tr(f"{cycle.year} 考核年度没有出现反弹。", f"No relapse in the {cycle.year} cycle."))
+        return
+    with right:
+        grid(pd.DataFrame({tr("编码", "Code"): flagged["code"], tr("党支部", "Branch"): flagged["name"],
+                           tr("考核期", "Period"): flagged["period"].map(period_name),
+                           tr("日期", "Date"): flagged["day"], tr(f"原{name}", "From"): flagged["previous"],
+                           tr(f"现{name}", "Now"): flagged["standing"], tr("理由", "Reason"): flagged["reason"]}),
+             key="relapses", long_text=[tr("理由", "Reason")])
 
 
 def trend(who: Principal, under: int | None, column) -> None:
@@ -172,6 +208,7 @@ def overview(who: Principal, cycle: Cycle, period: str, node: Node | None) -> No
     columns = st.columns([1, 1, 2])
     distributions(who, cycle, period, under, columns)
     trend(who, under, columns[2])
+    standings(who, cycle, under)
     st.subheader(tr("排名", "Ranking"))
     ranking(who, cycle, period, under)
     st.subheader(tr("指标板块热力图", "Blocks heatmap"))
@@ -196,6 +233,13 @@ def branch(who: Principal, cycle: Cycle, period: str, node: Node) -> None:
     columns[1].metric(tr("排名", "Rank"), result["rank"])
     columns[2].metric(tr("等次", "Grade"), grade_label(result["grade"]))
     columns[3].metric(tr("档次", "Tier"), result["tier"])
+    held = data.branch_standing(who, data.key(who), cycle.id, period, node.id)
+    if held is not None:
+        st.metric(tr(held["name"], "Standing"), held["then"] or tr("未定级", "none"),
+                  help=tr(f"本期考核结果发布后的{held['name']}；当前：{held['now'] or '未定级'}",
+                          f"held once this period was published; now: {held['now'] or 'none'}"))
+        if held["now"] is not None and held["now"] != held["then"]:
+            st.caption(tr(f"当前{held['name']}：{held['now']}（{held['reason']}）", f"Now: {held['now']} ({held['reason']})"))
     st.caption(score_statement(result))
     for reason in result["veto_reasons"]:
         st.warning(tr(f"一票否决：{reason}", f"Vetoed: {reason}"))

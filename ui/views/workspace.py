@@ -16,7 +16,7 @@ from bastion.core.models import Cycle
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.ui import context
 from bastion.ui.feedback import refused, show_flash, succeeded
-from bastion.core.words import LATE, NOTICE_STATUS, period_name, word
+from bastion.core.words import LATE, NOTICE_STATUS, STANDING_KIND, STANDING_MOVE, period_name, word
 from bastion.ui.i18n import frozen, tr
 from bastion.ui.late import late_choice
 from bastion.ui.tables import grid, sheet
@@ -336,6 +336,36 @@ def history_chart(history: pd.DataFrame) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+# --- the standing (分类定级、提档升级) ---------------------------------------------------------------
+
+
+def branch_standing(who: Principal, org: dict, found: workspace.BranchStanding) -> None:
+    """The branch's standing now and every step of it: when, from what to what, why."""
+    name = found.name
+    now = found.current
+    columns = st.columns(2)
+    columns[0].metric(tr(f"当前{name}", "Standing now"), tr("未定级", "none yet") if now is None else now["standing"])
+    if now is None:
+        st.info(tr(f"本支部还没有{name}：年度考核结果发布时首次定级。",
+                   "This branch holds no standing yet: it is first graded when the year's results are published."))
+        return
+    columns[1].metric(tr("起始日期", "Since"), str(periods.day_of(now["since"].to_pydatetime())))
+    st.caption(now["reason"])
+    st.caption(tr(f"{name}序列：", "Ladder: ") + " › ".join(found.ladder))
+    history = found.history.iloc[::-1]  # the latest first
+    st.subheader(tr(f"{name}记录", "History"))
+    grid(pd.DataFrame({
+        tr("日期", "Date"): history["since"].map(lambda m: str(periods.day_of(m.to_pydatetime()))),
+        tr(name, "Standing"): history["standing"],
+        tr(f"原{name}", "From"): history["previous"],
+        tr("来由", "By"): history["kind"].map(lambda k: word(STANDING_KIND, k)),
+        tr("升降", "Move"): history["move"].map(lambda m: word(STANDING_MOVE, m)),
+        tr("考核期", "Period"): history["period"].map(lambda p: period_name(p) if p else ""),
+        tr("状态", "Status"): history["superseded"].map(lambda v: tr("已被更正", "superseded") if v else ""),
+        tr("理由", "Reason"): history["reason"],
+    }), key="ws_standing_history", long_text=[tr("理由", "Reason")])
+
+
 # --- the page --------------------------------------------------------------------------------------
 
 
@@ -350,9 +380,13 @@ def render() -> None:
     if org is None:
         return
     st.subheader(f"{org['code']} {org['name']} · {cycle.name}")
-    tabs = st.tabs([tr("目标与进度", "Targets"), tr("台账", "Ledgers"), tr("自评", "Self-assessment"),
-                    tr("整改", "Rectification"), tr("考核结果", "Results")],
-                   key="ws_tabs")  # a key keeps the tab across the rerun after a save
+    with context.engine().connect() as conn:
+        standing = workspace.read_standing(conn, who, org_id=org["id"])
+    names = [tr("目标与进度", "Targets"), tr("台账", "Ledgers"), tr("自评", "Self-assessment"),
+             tr("整改", "Rectification"), tr("考核结果", "Results")]
+    if standing is not None:  # the tenant's scheme grades standings (星级)
+        names.append(tr(standing.name, "Standing"))
+    tabs = st.tabs(names, key="ws_tabs")  # a key keeps the tab across the rerun after a save
     with tabs[0]:
         show_progress(who, cycle, org)
     with tabs[1]:
@@ -364,6 +398,9 @@ def render() -> None:
         notices(who, org)
     with tabs[4]:
         branch_results(who, org)
+    if standing is not None:
+        with tabs[5]:
+            branch_standing(who, org, standing)
 
 
 render()

@@ -11,7 +11,7 @@ Added in place (``ALTER TABLE … ADD COLUMN``): rebuilding a fact table would b
 (evidence → ledger entry, finding), as migration 0014 says.
 
 Revision ID: 0017_late_facts
-Revises: 0015_restructuring
+Revises: 0016_standings
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_late_facts"
-down_revision = "0015_restructuring"
+down_revision = "0016_standings"
 branch_labels = None
 depends_on = None
 
