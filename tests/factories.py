@@ -163,3 +163,21 @@ def findings(engine: Engine, tenant: Tenant, ids: dict[str, int], day: date, **p
             session.flush()
             session.add_all([Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids[code], date=day,
                                      indicator_code="K5", description="抽查发现问题") for _ in range(count)])
+
+
+def issued_notice(engine: Engine, registry: Registry, tenant: Tenant, cycle: Cycle, org_id: int, workdir) -> str:
+    """A finding on ``org_id`` (支部工作记录不全, 1 May) and the notice the rectification stage issues for it on
+    3 May: its number."""
+    from bastion.core.db import transaction as write
+    from bastion.core.models import Check, Finding
+    from bastion.core.stages import service as stages
+
+    with write(engine) as session:
+        check = Check(tenant_id=tenant.id, org_id=org_id, kind="covert", date=date(cycle.year, 5, 1), inspector="督查组")
+        session.add(check)
+        session.flush()
+        session.add(Finding(tenant_id=tenant.id, check_id=check.id, org_id=org_id, date=date(cycle.year, 5, 1),
+                            indicator_code="B6-1", description="支部工作记录不全"))
+    ctx = stages.StageContext(engine, registry, workdir, "督查组")
+    (number,) = stages.run_stage(ctx, cycle, "rectification", on=date(cycle.year, 5, 3)).detail["issued"]
+    return number

@@ -13,9 +13,8 @@ from bastion.core import i18n, reviews, values
 from bastion.core.db import transaction
 from bastion.core.engine import Period
 from bastion.core.errors import BastionError
-from bastion.core.models import AuditEvent, Check, Finding, Rectification, ReviewComment
+from bastion.core.models import AuditEvent, Rectification, ReviewComment
 from bastion.core.rectification import service as rectification_service
-from bastion.core.stages import service as stages
 from tests import factories
 
 
@@ -42,14 +41,7 @@ def test_a_review_with_a_control_character_is_refused_naming_the_field(engine, t
 def test_a_notice_its_answer_and_its_reverification_refuse_control_characters(engine, registry, tenant, cycle,
                                                                               tmp_path):
     ids = factories.org_tree(engine, tenant, {"A": "机关"})
-    with transaction(engine) as session:
-        check = Check(tenant_id=tenant.id, org_id=ids["A"], kind="covert", date=date(2026, 5, 1), inspector="督查组")
-        session.add(check)
-        session.flush()
-        session.add(Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids["A"], date=date(2026, 5, 1),
-                            indicator_code="B6-1", description="支部工作记录不全"))
-    ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
-    (number,) = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 5, 3)).detail["issued"]
+    number = factories.issued_notice(engine, registry, tenant, cycle, ids["A"], tmp_path)
     with transaction(engine) as session, pytest.raises(BastionError, match="^整改情况：含有控制字符 U\\+0000"):
         rectification_service.respond(session, tenant_id=tenant.id, notice_no=number, response="已补齐\x00",
                                       actor="A书记")

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError, Conflict
-from bastion.core.models import AuditEvent, Check, Finding, Rectification, Tenant
+from bastion.core.models import AuditEvent, Rectification, Tenant
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.core.stages import service as stages
 from tests import factories
@@ -17,14 +17,7 @@ from tests import factories
 
 def test_answer_reverify_reopen_and_close_a_notice(engine, registry, tenant, cycle, tmp_path):
     ids = factories.org_tree(engine, tenant, {"A": "机关"})
-    with transaction(engine) as session:
-        check = Check(tenant_id=tenant.id, org_id=ids["A"], kind="covert", date=date(2026, 5, 1), inspector="督查组")
-        session.add(check)
-        session.flush()
-        session.add(Finding(tenant_id=tenant.id, check_id=check.id, org_id=ids["A"], date=date(2026, 5, 1),
-                            indicator_code="B6-1", description="支部工作记录不全"))
-    ctx = stages.StageContext(engine, registry, tmp_path, "督查组")
-    (number,) = stages.run_stage(ctx, cycle, "rectification", on=date(2026, 5, 3)).detail["issued"]
+    number = factories.issued_notice(engine, registry, tenant, cycle, ids["A"], tmp_path)
     with engine.connect() as conn:
         notice = rectification_queries.read_notices(conn, tenant.id).iloc[0]
     assert (notice.notice_no, notice.code, notice.status) == (number, "A", "issued")
