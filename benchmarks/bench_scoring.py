@@ -326,7 +326,16 @@ def stage_pipeline(cfg: dict[str, Any]) -> dict[str, Any]:
     phases = Phases(profile, Path(cfg["profile_dir"]) if profile else None, tag=cfg.get("tag", "pipeline"))
     baseline = maxrss_mib()
 
-    inputs = phases.run("read", scoring.read_inputs, engine, cycle=cycle, period=period, registry=registry)
+    # As score_period composes it: where the code takes a cut before reading (db.cut, issue 18), the read is of
+    # the facts recorded up to it, and the cut is timed with the read; older code reads everything.
+    def read(**kwargs):
+        from bastion.core import db
+
+        if hasattr(db, "cut"):
+            kwargs["as_of"] = db.cut(engine)
+        return scoring.read_inputs(engine, **kwargs)
+
+    inputs = phases.run("read", read, cycle=cycle, period=period, registry=registry)
     by_rule: dict[str, float] = {}
     inputs = dataclasses.replace(inputs, rule_types={n: _TimedRule(r, by_rule) for n, r in inputs.rule_types.items()})
     scoring_seconds = [0.0]

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
+from . import db
 from .models import AuditEvent, utcnow
 
 CHAIN_LOCK = 0x6A75  # the first key of the advisory lock that serialises a tenant's chain on PostgreSQL
@@ -49,8 +50,7 @@ def digest(prev_hash: str | None, *, tenant_id: int | None, at: datetime, actor:
 
 def _last_hash(conn: Connection, tenant_id: int | None) -> str | None:
     """The hash at the end of the tenant's chain, with the chain held for this transaction (PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": CHAIN_LOCK, "b": tenant_id or 0})
+    db.hold(conn, CHAIN_LOCK, tenant_id or 0)
     tenant = _a.tenant_id.is_(None) if tenant_id is None else _a.tenant_id == tenant_id
     last = select(func.max(_a.id)).where(tenant).scalar_subquery()
     return conn.execute(select(_a.hash).where(_a.id == last)).scalar()

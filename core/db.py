@@ -10,9 +10,12 @@ start. Reading and writing rows at cycle scale is ``core.bulk_read`` and ``core.
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -24,12 +27,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 from . import (
-    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    models,  # registers the tables on SQLModel.metadata
     spool,
 )
 from .settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_SECONDS = 30  # how long an SQLite writer waits for another before it fails
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -37,7 +41,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", spool.release)
         return engine
@@ -46,10 +50,29 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _write_ahead_log(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _write_ahead_log(cursor) -> None:
+    """Put the database in WAL mode, which its file keeps once set.
+
+    Setting it needs the database alone for a moment: two processes opening a new database together
+    (the UI and a stage runner after an install) may find it taken, and SQLite then refuses at once
+    ("database is locked") instead of waiting its busy timeout. Each tries again for as long as that
+    timeout; a database already in WAL mode is left as it is."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -59,8 +82,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-#: The PostgreSQL advisory lock a schema upgrade holds (any constant; "bastion" read as a number).
+#: The PostgreSQL advisory locks (any constants: words read as numbers). A schema upgrade holds
+#: :data:`UPGRADE_LOCK`; every write transaction holds :data:`RECORDING_LOCK` shared, and a cut (:func:`cut`)
+#: takes it alone; a change of a tenant's tree holds :data:`TREE_LOCK` with the tenant's id.
 UPGRADE_LOCK = int.from_bytes(b"bastion", "big")
+RECORDING_LOCK = int.from_bytes(b"record", "big")
+TREE_LOCK = int.from_bytes(b"tree", "big")
+
+
+def hold(conn: Connection, *key: int, shared: bool = False) -> None:
+    """Hold the PostgreSQL advisory lock ``key`` (one number, or two) until ``conn``'s transaction ends.
+
+    Nothing on SQLite, whose write transactions hold the database's write lock from their first statement
+    (:func:`_take_write_lock`): one writer at a time already."""
+    if conn.dialect.name != "postgresql":
+        return
+    names = ", ".join(f":k{i}" for i in range(len(key)))
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    conn.execute(text(f"SELECT {function}({names})"), {f"k{i}": k for i, k in enumerate(key)})
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -76,8 +115,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """
     config = alembic_config(engine)
     with begin(engine) as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        hold(connection, UPGRADE_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -119,7 +157,27 @@ def _take_write_lock(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif not conn.in_transaction():
         conn.begin()
+    hold(conn, RECORDING_LOCK, shared=True)
     _WRITES.add(conn.get_transaction())
+
+
+def cut(engine: Engine) -> datetime:
+    """A moment by which every write transaction that stamped a time at or before it has committed.
+
+    A fact carries the moment it was recorded (``recorded_at``), stamped inside its write transaction, but
+    others see it only once that transaction commits — perhaps after a scoring run took its moment and
+    read the facts: a fact stamped before the run's moment that the run never saw, which the period's
+    frozen inputs (``recorded_at`` up to that moment) would then hold. The cut waits for the write
+    transactions in flight — SQLite's write lock, or PostgreSQL's :data:`RECORDING_LOCK`, which every write
+    transaction holds shared, taken alone — and stamps its moment under it: what was stamped up to the cut
+    is committed, what is stamped later comes after it. Not inside a write transaction of the same thread
+    (it would wait for itself)."""
+    if engine.dialect.name == "sqlite":
+        with begin(engine):
+            return models.utcnow()
+    with engine.connect() as conn, conn.begin():
+        hold(conn, RECORDING_LOCK)
+        return models.utcnow()
 
 
 # The transactions :func:`transaction` and :func:`begin` opened: writes, whose principal ``core.access`` reads again.

@@ -25,7 +25,7 @@ from .i18n import tr
 from .importing import ORGANIZATIONS, ImportReport, import_file
 from .models import Organization, Tenant
 from .registry import Registry
-from .tree import PARENT_LEVELS, chain, level_reason, looping, term_problems
+from .tree import PARENT_LEVELS, chain, hold_tree, inactive_parent_reason, level_reason, looping, term_problems
 
 EDITABLE = ("name", "category", "secretary", "secretary_term_start", "secretary_term_end", "first_secretary",
             "member_count", "staff_count", "party_staff_count")
@@ -161,6 +161,8 @@ def move_problems(session: Session, org: Organization, parent: Organization) -> 
                                                  f"back: {links}"))]
     if org.level in PARENT_LEVELS and parent.level not in PARENT_LEVELS[org.level]:
         return [Problem("parent_code", field, level_reason(org.level, parent.code, parent.level))]
+    if not parent.active:
+        return [Problem("parent_code", field, inactive_parent_reason(parent.code))]
     return []
 
 
@@ -168,6 +170,7 @@ def relink(session: Session, org: Organization, parent: Organization, *, tenant_
            note: str) -> Organization:
     """Put ``org`` (with everything under it) under ``parent`` by the tree's rules (:func:`move_problems`), audited
     with ``note``. The access to both is the caller's to check (:func:`move_organization`, ``core.restructuring``)."""
+    hold_tree(session, tenant_id)
     if org.parent_id == parent.id:
         raise Conflict(tr(f"上级组织：{org.code} 已隶属于 {parent.code}", f"parent: {org.code} is already under {parent.code}"))
     refuse(move_problems(session, org, parent))

@@ -30,7 +30,7 @@ from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
 from .cycles import cycle_scheme
-from .db import transaction
+from .db import cut, transaction
 from .engine import (
     LINE_COLUMNS,
     Facts,
@@ -168,7 +168,7 @@ def read_target_rows(conn: Connection, cycle_id: int, *, set_until: datetime | N
 
 
 def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry,
-                org_id: int | None = None, late_facts: bool = False) -> Inputs:
+                org_id: int | None = None, late_facts: bool = False, as_of: datetime | None = None) -> Inputs:
     """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types, and the
     organisations barred from the advanced selection in the period (``incentives.barred_orgs``).
 
@@ -178,7 +178,8 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     far (``workspace.read_progress``) is scored by the same steps as a stage scores the whole tenant.
     ``late_facts``: a closed period with every fact dated in it, recorded up to now — the late ones too
     (``periods.place``, the correction route) — its organisations and targets still as frozen: what the late facts
-    would change (``verify.verify_period(late=True)``)."""
+    would change (``verify.verify_period(late=True)``). ``as_of``: an open period's facts, targets and lineage
+    recorded up to that moment (a scoring run's cut, ``db.cut``), as its frozen inputs will be read once closed."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
     scheme = cycle_scheme(cycle)
@@ -189,8 +190,9 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     ledger_names = {code: c.item.name for code, c in registry.ledger_types(enabled).items()}
     levels = [OrgLevel.branch.value, *(rule.level for rule in scheme.levels)]
     with engine.connect() as conn:
-        until = None if period.to_date else facts_until(conn, cycle, period)
-        evaluated = None if until is None else (cycle.id, period.key)
+        frozen = None if period.to_date else facts_until(conn, cycle, period)
+        evaluated = None if frozen is None else (cycle.id, period.key)
+        until = frozen or as_of
         orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels, evaluated=evaluated)
         if not (orgs["level"] == OrgLevel.branch.value).any():
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
@@ -305,12 +307,13 @@ def score_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regist
                  actor: str) -> ScoreSummary:
     """Score a period and store it as draft results, replacing the period's earlier drafts.
 
-    The results are stamped with the moment the run took its facts (``scored_at``), taken before reading them:
-    publishing them later is refused if a fact of the period was recorded after it (:func:`refuse_outdated`)."""
+    The results are stamped with the moment the run took its facts (``scored_at``), a cut (``db.cut``) taken
+    before reading the facts recorded up to it: publishing them later is refused if a fact of the period was
+    recorded after it (:func:`refuse_outdated`)."""
     period = in_cycle(cycle, period_key)
     with lifecycle.changing(engine, cycle, period.key, "score", actor=actor):
-        taken = utcnow()
-        inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry)
+        taken = cut(engine)  # every fact stamped up to here is committed: the run reads those, as verify will
+        inputs = read_inputs(engine, cycle=cycle, period=period, registry=registry, as_of=taken)
         with transaction(engine) as session:
             lifecycle.fence(session.connection(), cycle, period.key, "score")
             evaluations = write_scores(session, cycle=cycle, inputs=inputs, scored_at=taken)

@@ -4,7 +4,7 @@ One level assesses the level below (一级抓一级、一级考一级): a party 
 under a committee or a general branch, a general branch under a committee. The parent relation never
 loops. A secretary's term (届任制) ends on or after the day it starts. The importer of organisations
 (:mod:`bastion.core.importing`) and the administrators' edits and moves (:mod:`bastion.core.organizations`)
-check the same rules here.
+check the same rules here, and hold the tree while they change it (:func:`hold_tree`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from . import words
+from sqlmodel import Session
+
+from . import db, words
 from .errors import Problem
 from .i18n import tr
 from .models import OrgLevel
@@ -26,6 +28,12 @@ PARENT_LEVELS: dict[str, set[str | None]] = {
 }
 LEVEL_NAMES = {OrgLevel(code): zh for code, (zh, _) in words.LEVEL.items()}  # as people name them (core.words)
 TERM_END = ("任期结束", "secretary_term_end")  # the field, as the organisations template heads it
+
+
+def inactive_parent_reason(parent: str) -> str:
+    """Why nothing may go under ``parent``: it is no longer in use (merged away, split, dissolved: 机构调整)."""
+    return tr(f"上级组织 {parent!r} 已停用（已合并、分设或撤销）：不能再隶属于它",
+              f"the parent {parent!r} is no longer in use (merged, split or dissolved): nothing goes under it")
 
 
 def level_reason(level: str, parent: str | None, parent_level: str | None) -> str:
@@ -75,3 +83,16 @@ def term_problems(start: date | None, end: date | None) -> list[Problem]:
                         tr(f"{end.isoformat()} 早于任期开始日期 {start.isoformat()}",
                            f"{end.isoformat()} is before the term's start {start.isoformat()}"))]
     return []
+
+
+def hold_tree(session: Session, tenant_id: int) -> None:
+    """Hold the tenant's tree for this transaction: a change of the tree (a move, an import of organisations, a
+    restructuring) reads the tree, checks it and writes, and two at once would each pass their checks on the tree
+    as it was before the other (two merges of the same branch). SQLite's write transactions are one at a time
+    already; on PostgreSQL this is an advisory lock (``db.TREE_LOCK`` with the tenant's id) until commit, after which
+    the organisations the session read before are read again (they may have changed while it waited)."""
+    if session.connection().dialect.name != "postgresql":
+        return
+    session.flush()
+    db.hold(session.connection(), db.TREE_LOCK, tenant_id)
+    session.expire_all()

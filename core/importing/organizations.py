@@ -15,7 +15,16 @@ from sqlalchemy import bindparam, select, update
 from .. import audit
 from ..i18n import tr
 from ..models import Organization, org_code_key
-from ..tree import LEVEL_NAMES, PARENT_LEVELS, chain, level_reason, looping, term_problems
+from ..tree import (
+    LEVEL_NAMES,
+    PARENT_LEVELS,
+    chain,
+    hold_tree,
+    inactive_parent_reason,
+    level_reason,
+    looping,
+    term_problems,
+)
 from .context import DUPLICATE, Context, flag_duplicates, insert_rows, reject, stored_org_ids
 from .report import ImportReport
 from .rows import Record
@@ -39,6 +48,7 @@ def _spell_codes_as_stored(stored: Mapping[str, Any], records: list[Record]) -> 
 
 def import_organizations(context: Context, records: list[Record]) -> ImportReport:
     session, errors = context.session, context.errors
+    hold_tree(session, context.tenant.id)
     o = Organization.__table__.c
     stored = {row.code: row for row in session.execute(
         select(Organization.__table__).where(o.tenant_id == context.tenant.id)).all()}
@@ -57,6 +67,7 @@ def import_organizations(context: Context, records: list[Record]) -> ImportRepor
         level_of[code] = record["level"] if record.ok("level") else None
 
     _check_parents(context, in_file, parent_of, level_of)
+    _check_in_use(context, in_file, stored, parent_of)
     _check_children(context, in_file, stored, code_of, level_of)
     _check_terms(context, in_file, stored)
     errors.raise_if_any()
@@ -85,6 +96,16 @@ def _check_parents(context: Context, in_file: dict[str, Record], parent_of: dict
             continue
         if parent_level not in PARENT_LEVELS[level]:
             context.errors.add(record.row, "level", level_reason(level, parent, parent_level))
+
+
+def _check_in_use(context: Context, in_file: dict[str, Record], stored: dict[str, Any],
+                  parent_of: dict[str, str | None]) -> None:
+    """A parent given in the file must be in use: not merged away, split or dissolved (机构调整)."""
+    for code, record in in_file.items():
+        parent = parent_of.get(code)
+        if record.ok("parent_code") and record["parent_code"] is not None and parent in stored \
+                and not stored[parent].active:
+            context.errors.add(record.row, "parent_code", inactive_parent_reason(parent))
 
 
 def _check_children(context: Context, in_file: dict[str, Record], stored: dict[str, Any], code_of: dict[int, str],

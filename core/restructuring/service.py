@@ -43,7 +43,7 @@ from ..models import (
     RestructuringKind,
     org_code_key,
 )
-from ..tree import LEVEL_NAMES
+from ..tree import LEVEL_NAMES, hold_tree
 from ..words import RESTRUCTURING, word
 from .consequences import consequences
 from .rules import (
@@ -145,7 +145,9 @@ def dissolve(session: Session, principal: Principal, *, code: str, effective_on:
 
 def _reach(session: Session, principal: Principal, codes: Sequence[str | None]) -> None:
     """Refuse unless the principal administers every organisation named (that exists: a new code is checked by the
-    change itself, under its parent, which is named here too)."""
+    change itself, under its parent, which is named here too). The tree is held from here (``tree.hold_tree``):
+    before the rows named are locked, as every change of the tree takes its locks in that order."""
+    hold_tree(session, principal.tenant_id)
     require(session.connection(), principal, Action.administer)
     for code in codes:
         if code and lookup(session, principal.tenant_id, code) is not None:
@@ -166,6 +168,7 @@ def merge_as(session: Session, *, tenant_id: int, actor: str, codes: Sequence[st
              member_count: int | None = None, note: str = "", today: date | None = None,
              preview: bool = False) -> Outcome:
     """:func:`merge` without the principal's access check (see the module's docstring)."""
+    hold_tree(session, tenant_id)
     check_day(effective_on, today)
     check_note(note)
     sources = distinct([find(session, tenant_id, code, FROM) for code in codes])
@@ -236,6 +239,7 @@ def split_as(session: Session, *, tenant_id: int, actor: str, code: str, into: S
              effective_on: date, heir: str | None = None, note: str = "", today: date | None = None,
              preview: bool = False) -> Outcome:
     """:func:`split` without the principal's access check (see the module's docstring)."""
+    hold_tree(session, tenant_id)
     check_day(effective_on, today)
     check_note(note)
     org = find(session, tenant_id, code, FROM)
@@ -287,6 +291,7 @@ def split_as(session: Session, *, tenant_id: int, actor: str, code: str, into: S
 def move_as(session: Session, *, tenant_id: int, actor: str, code: str, parent_code: str, effective_on: date,
             note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`move` without the principal's access check (see the module's docstring)."""
+    hold_tree(session, tenant_id)
     check_day(effective_on, today)
     check_note(note)
     org = find(session, tenant_id, code, FROM)
@@ -313,6 +318,7 @@ def move_as(session: Session, *, tenant_id: int, actor: str, code: str, parent_c
 def rename_as(session: Session, *, tenant_id: int, actor: str, code: str, name: str, effective_on: date,
               note: str = "", today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`rename` without the principal's access check (see the module's docstring)."""
+    hold_tree(session, tenant_id)
     check_day(effective_on, today)
     check_note(note)
     org = find(session, tenant_id, code, FROM)
@@ -337,6 +343,7 @@ def rename_as(session: Session, *, tenant_id: int, actor: str, code: str, name: 
 def dissolve_as(session: Session, *, tenant_id: int, actor: str, code: str, effective_on: date, note: str = "",
                 today: date | None = None, preview: bool = False) -> Outcome:
     """:func:`dissolve` without the principal's access check (see the module's docstring)."""
+    hold_tree(session, tenant_id)
     check_day(effective_on, today)
     check_note(note)
     org = find(session, tenant_id, code, FROM)

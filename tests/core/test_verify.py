@@ -208,7 +208,8 @@ def test_a_fact_recorded_after_publication_changes_nothing_published_and_correct
 def test_drafts_a_fact_recorded_since_outdates_are_not_published(engine, registry):
     _, cycle = factories.enterprise(engine, registry, "acme", branches=6)
     scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
-    org = int(read_results(engine.connect(), cycle.id, "2026-Q1").iloc[0].org_id)
+    with engine.connect() as conn:  # closed here: a connection left open would hold its tables from the teardown
+        org = int(read_results(conn, cycle.id, "2026-Q1").iloc[0].org_id)
     with transaction(engine) as session:
         ledger_service.record_entry(session, cycle=cycle, org_id=org, ledger_type="committee_meeting",
                                     day=date(2026, 2, 20), title="支委会", registry=registry, actor="sec")
