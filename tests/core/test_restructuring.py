@@ -489,3 +489,21 @@ def test_a_new_organisation_goes_only_where_its_maker_administers(engine, tenant
         change(engine, restructuring.merge, principal=part, codes=["A", "B"], into="AB", name="x", effective_on=ON)
     change(engine, restructuring.merge, principal=part, codes=["A"], into="B", effective_on=ON)  # into one of theirs
     assert not org(engine, tenant, "A").active
+
+
+def test_nothing_goes_under_an_organisation_merged_away_by_a_move_or_an_import(engine, registry, tenant, tree, tmp_path):
+    from bastion.core.errors import BastionError
+    from bastion.core.importing import ImportRejected, import_file
+    from bastion.core.organizations import move_organization
+
+    _, admin = tree
+    change(engine, restructuring.merge, principal=admin, codes=["ZZ2"], into="ZZ1", effective_on=ON)
+    with pytest.raises(BastionError, match="上级组织 'ZZ2' 已停用（已合并、分设或撤销）：不能再隶属于它"):
+        change(engine, move_organization, principal=admin, code="A", parent_code="ZZ2")
+    path = tmp_path / "组织.csv"
+    path.write_text("组织编码,组织名称,上级组织编码,层级\nB,B党组织,ZZ1,党支部\nA,A党组织,ZZ2,党支部\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as rejected:
+        import_file(engine, tenant=tenant, kind="organizations", path=path, registry=registry, actor="admin")
+    assert [(e.row, e.field) for e in rejected.value.errors] == [(3, "上级组织编码")]
+    assert "上级组织 'ZZ2' 已停用" in rejected.value.errors[0].reason
+    assert org(engine, tenant, "A").parent_id == org(engine, tenant, "ZZ1").id  # nothing written
