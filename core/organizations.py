@@ -23,6 +23,7 @@ from .access import Action, Principal, org_by_code, require, require_whole_tenan
 from .errors import BastionError, Conflict, Problem, refuse
 from .i18n import tr
 from .importing import ORGANIZATIONS, ImportReport, import_file
+from .members import count_problems
 from .models import Organization, Tenant
 from .registry import Registry
 from .tree import PARENT_LEVELS, chain, hold_tree, inactive_parent_reason, level_reason, looping, term_problems
@@ -114,6 +115,8 @@ def edit(session: Session, org: Organization, changes: dict[str, Any], *, tenant
     checked as the organisations import would, audited old → new with ``note``; nothing when nothing changes.
     The access to ``org`` is the caller's to check (:func:`update_organization`, ``core.restructuring``)."""
     new = {key: _value(key, raw) for key, raw in changes.items()}
+    if "member_count" in new:
+        refuse(count_problems(session.connection(), tenant_id, org.id, new["member_count"]))
     refuse(term_problems(new.get("secretary_term_start", org.secretary_term_start),
                          new.get("secretary_term_end", org.secretary_term_end)))
     changed = {key: value for key, value in new.items() if getattr(org, key) != value}

@@ -16,7 +16,14 @@ from openpyxl.utils.datetime import from_excel
 
 from .. import words
 from ..i18n import tr
-from ..models import CheckKind, OrgLevel, RatingSource, RestructuringKind
+from ..models import (
+    CheckKind,
+    Gender,
+    MemberStatus,
+    OrgLevel,
+    RatingSource,
+    RestructuringKind,
+)
 from ..tree import LEVEL_NAMES
 from ..values import number_problem
 
@@ -198,6 +205,19 @@ RESTRUCTURING_ALIASES = {
 RESTRUCTURING_NAMES = {RestructuringKind(code): zh for code, (zh, _) in words.RESTRUCTURING.items()}
 parse_restructuring_kind = _choice(RESTRUCTURING_ALIASES, ("调整类型", "restructuring kind"),
                                    (chinese_first(RESTRUCTURING_NAMES), pairs(RESTRUCTURING_NAMES)))
+
+MEMBER_STATUS_ALIASES = {
+    **{status.value: status.value for status in MemberStatus},
+    "正式党员": MemberStatus.full, "正式": MemberStatus.full, "预备党员": MemberStatus.probationary,
+    "预备": MemberStatus.probationary,
+}
+MEMBER_STATUS_NAMES = {MemberStatus(code): zh for code, (zh, _) in words.MEMBER_STATUS.items()}
+parse_member_status = _choice(MEMBER_STATUS_ALIASES, ("党员类别", "member status"),
+                              (chinese_first(MEMBER_STATUS_NAMES), pairs(MEMBER_STATUS_NAMES)))
+GENDER_ALIASES = {**{g.value: g.value for g in Gender}, "男": Gender.male, "女": Gender.female,
+                  "m": Gender.male, "f": Gender.female}
+GENDER_NAMES = {Gender(code): zh for code, (zh, _) in words.GENDER.items()}
+parse_gender = _choice(GENDER_ALIASES, ("性别", "gender"), (chinese_first(GENDER_NAMES), pairs(GENDER_NAMES)))
 
 _CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 

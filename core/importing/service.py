@@ -29,6 +29,7 @@ from .files import read_sheet
 from .findings import import_findings
 from .kinds import kind_spec
 from .ledger import import_ledger
+from .members import import_members
 from .organizations import import_organizations
 from .ratings import import_ratings
 from .restructure import import_restructurings
@@ -41,6 +42,7 @@ IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
     "findings": import_findings,
     "ratings": import_ratings,
     "restructure": import_restructurings,
+    "members": import_members,
 }
 
 
