@@ -15,6 +15,7 @@ from typing import Any
 from openpyxl.utils.datetime import from_excel
 
 from .. import words
+from ..exports import unquoted
 from ..i18n import tr
 from ..models import (
     CheckKind,
@@ -35,7 +36,7 @@ def is_blank(value: Any) -> bool:
 def parse_text(value: Any) -> str:
     """Text as the user typed it; Excel turns a typed ``12`` into the number 12.0, undo that."""
     if value.__class__ is str:
-        return value.strip()
+        return unquoted(value.strip())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):

@@ -12,6 +12,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from ..exports import unquoted
 from ..i18n import tr
 from ..values import forbidden_in
 from .cells import is_blank, parse_text
@@ -126,6 +127,8 @@ def _cell_parser(column: Column) -> Callable[[Any], Any]:
         def text(raw: Any) -> Any:
             if raw.__class__ is str:  # the common case, inline: 100k rows × each text column
                 value = raw.strip()
+                if value[:1] == "'":
+                    value = unquoted(value)
                 if forbidden_in(value) is None and (limit is None or len(value) <= limit):
                     return value
             elif raw.__class__ is Unevaluated:
