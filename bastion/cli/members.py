@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from bastion.core import db, members, users
@@ -78,7 +79,8 @@ def members_list(
         out_file.write_bytes(register_csv(frame) if suffix == ".csv" else register_xlsx(frame, title=title))
         out.print(tr(f"已写入 {out_file}（{len(frame)} 名党员）", f"wrote {out_file} ({len(frame)} members)"))
         return
-    records = [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
+    records = [{k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}
+               for row in frame.to_dict("records")]
     for row in records:
         for key in ("joined_on", "left_on"):
             row[key] = None if row[key] is None else str(row[key])[:10]

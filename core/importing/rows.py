@@ -20,7 +20,6 @@ from .files import Sheet, Unevaluated
 from .kinds import Column, Kind
 from .report import RowErrors
 
-
 _HEADER_SPLIT = re.compile(r"[\s()（）\[\]【】:：]+")
 
 
@@ -98,7 +97,7 @@ class Record(dict):
     A dict subclass because 100k rows × a dozen look-ups each must stay cheap.
     """
 
-    __slots__ = ("row", "bad")
+    __slots__ = ("bad", "row")
 
     def __init__(self, row: int) -> None:
         super().__init__()
