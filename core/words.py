@@ -158,6 +158,7 @@ IMPORT_KIND: dict[str, Pair] = {  # core.importing.KINDS
     "findings": ("检查发现", "findings"),
     "ratings": ("测评", "ratings"),
     "restructure": ("机构调整", "restructuring"),
+    "members": ("党员名册", "members' register"),
 }
 
 RESTRUCTURING: dict[str, Pair] = {  # core.models.RestructuringKind

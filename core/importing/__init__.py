@@ -46,18 +46,62 @@ from .cells import (
 )
 from .files import EXCEL_SUFFIXES, GUIDE_SHEET, decode_csv
 from .findings import FINDING_KEY
-from .kinds import FINDINGS, KINDS, LEDGER, MEMBERS, ORGANIZATIONS, RATINGS, RESTRUCTURE, Column, Kind, kind_spec
+from .kinds import (
+    FINDINGS,
+    KINDS,
+    LEDGER,
+    MEMBERS,
+    ORGANIZATIONS,
+    RATINGS,
+    RESTRUCTURE,
+    Column,
+    Kind,
+    kind_spec,
+)
 from .ledger import LEDGER_KEY
 from .ratings import RATING_KEY
 from .report import MAX_LISTED_ERRORS, ImportRejected, ImportReport, RowError
 from .rows import match_header
-from .service import AlreadyImported, import_file
+from .service import AlreadyImported, import_bytes, import_file
 from .templates import GENERAL_NOTES, write_template
 
 __all__ = [
-    "CHECK_KIND_ALIASES", "EXCEL_SUFFIXES", "AlreadyImported", "FINDINGS", "FINDING_KEY", "GENERAL_NOTES", "GUIDE_SHEET", "KINDS",
-    "LEDGER", "LEDGER_KEY", "LEVEL_ALIASES", "MAX_LISTED_ERRORS", "MEMBERS", "ORGANIZATIONS", "RATINGS", "RATING_KEY",
-    "RATING_LEVELS", "RESTRUCTURE", "SOURCE_ALIASES", "Column", "ImportRejected", "ImportReport", "Kind", "RowError", "decode_csv",
-    "import_file", "kind_spec", "match_header", "parse_check_kind", "parse_count", "parse_date", "parse_level",
-    "parse_number", "parse_rating_level", "parse_source", "parse_text", "write_template",
+    "CHECK_KIND_ALIASES",
+    "EXCEL_SUFFIXES",
+    "FINDINGS",
+    "FINDING_KEY",
+    "GENERAL_NOTES",
+    "GUIDE_SHEET",
+    "KINDS",
+    "LEDGER",
+    "LEDGER_KEY",
+    "LEVEL_ALIASES",
+    "MAX_LISTED_ERRORS",
+    "MEMBERS",
+    "ORGANIZATIONS",
+    "RATINGS",
+    "RATING_KEY",
+    "RATING_LEVELS",
+    "RESTRUCTURE",
+    "SOURCE_ALIASES",
+    "AlreadyImported",
+    "Column",
+    "ImportRejected",
+    "ImportReport",
+    "Kind",
+    "RowError",
+    "decode_csv",
+    "import_bytes",
+    "import_file",
+    "kind_spec",
+    "match_header",
+    "parse_check_kind",
+    "parse_count",
+    "parse_date",
+    "parse_level",
+    "parse_number",
+    "parse_rating_level",
+    "parse_source",
+    "parse_text",
+    "write_template",
 ]

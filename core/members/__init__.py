@@ -23,6 +23,7 @@ from .service import (
     count_problems,
     counts,
     find_member,
+    import_register,
     leave_register,
     recount,
     registered,
@@ -31,7 +32,7 @@ from .service import (
 )
 
 __all__ = [
-    "FIELDS", "HISTORY_COLUMNS", "MEMBER_COLUMNS", "Facts", "View", "count_problems", "counts", "find_member",
+    "FIELDS", "HISTORY_COLUMNS", "MEMBER_COLUMNS", "Facts", "View", "count_problems", "counts", "find_member", "import_register",
     "labelled", "leave_register", "mask_phone", "member_history", "member_problems", "members_on", "phone_problem",
     "read_members", "recount", "registered", "save_member", "transfer_member",
 ]

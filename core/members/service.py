@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from sqlmodel import Session
 
 from .. import audit
-from ..access import Action, Principal, org_by_code, require
+from ..access import Action, Principal, org_by_code, require, require_whole_tenant
 from ..errors import BastionError, Conflict, NotFound, Problem, refuse
 from ..i18n import tr
 from ..models import (
@@ -29,14 +29,17 @@ from ..models import (
     MemberTransfer,
     Organization,
     OrgLevel,
+    Tenant,
     code_is,
     utcnow,
 )
+from ..registry import Registry
 from ..values import text_problems
 from . import privacy
 from .rules import FIELDS, Facts, member_problems
 
-EDITABLE = ("name", "gender", "birth_date", "joined_on", "status", "post", "phone")
+if TYPE_CHECKING:
+    from ..importing import ImportReport
 
 
 def _member(session: Session, tenant_id: int, code: str) -> Member | None:
@@ -176,6 +179,23 @@ def _moved(session: Session, member: Member, source: int | None, target: int | N
     session.add(row)
     session.flush()
     return row
+
+
+def import_register(engine: Engine, principal: Principal, *, filename: str, data: bytes, registry: Registry,
+                    again: bool = False) -> ImportReport:
+    """Import an uploaded register file (``core.importing.members``), whole or not at all; it may touch members of
+    any organisation, so it needs an administrator of the whole tenant."""
+    from ..importing import (
+        import_bytes,  # the importer reads this package's rules: imported when used
+    )
+
+    with engine.connect() as conn:
+        needs = ("导入党员名册需要全单位的管理员", "importing the register needs an administrator of the whole tenant")
+        require_whole_tenant(conn, principal, Action.administer, needs)
+    with Session(engine) as session:
+        tenant = session.get(Tenant, principal.tenant_id)
+    return import_bytes(engine, tenant=tenant, kind="members", filename=filename, data=data, registry=registry,
+                        actor=principal.username, again=again)
 
 
 # --- the counts the register derives ----------------------------------------------------------------------
