@@ -36,6 +36,17 @@ def _table(register: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _search(register: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The members whose number, name or post holds what the reader types."""
+    text = st.text_input(tr("按编号、姓名或岗位查找", "Find by number, name or post"), key=key).strip()
+    if not text:
+        return register
+    hit = pd.Series(False, index=register.index)
+    for column in ("code", "name", "post"):
+        hit |= register[column].fillna("").str.contains(text, case=False, regex=False)
+    return register[hit]
+
+
 def _downloads(who: Principal, org_code: str | None, key: str) -> None:
     """The register as the reader's export view shows it: a .csv that imports back, an .xlsx to read."""
     with context.engine().connect() as conn:
@@ -59,7 +70,7 @@ def register_tab(who: Principal, names: dict[str, str], choose: Callable[..., st
     org = choose(tr("只看该党组织", "Only this organisation"), names, "mem_filter", optional=True)
     with context.engine().connect() as conn:
         register = members.read_members(conn, who, org_code=org)
-    grid(_table(register), key="mem_grid")
+    grid(_table(_search(register, "mem_search")), key="mem_grid")
     st.caption(tr(f"在册党员 {len(register)} 名", f"{len(register)} members on the register"))
     _downloads(who, org, "mem_export")
     upload_section(who, "members")
@@ -81,7 +92,7 @@ def save_section(who: Principal, names: dict[str, str], choose: Callable[..., st
     with st.form("mem_save_form"):
         left, right = st.columns(2)
         code = left.text_input(tr("党员编号", "Member number"), key="mem_code")
-        name = right.text_input(tr("姓名", "Name"), key="mem_name")
+        name = right.text_input(tr("党员姓名", "Member's name"), key="mem_name")
         org = choose(tr("所在党支部或党小组", "Branch or party group"), names, "mem_org", where=left)
         status = right.selectbox(tr("党员类别", "Status"), STATUSES, key="mem_status",
                                  format_func=frozen(lambda s: word(MEMBER_STATUS, s), STATUSES))
@@ -162,5 +173,5 @@ def branch_members(who: Principal, org_code: str) -> None:
                   f"{int(counts.get('probationary', 0))} 名）",
                   f"{len(register)} members ({int(counts.get('full', 0))} full, "
                   f"{int(counts.get('probationary', 0))} probationary)"))
-    grid(_table(register), key="ws_members")
+    grid(_table(_search(register, "ws_members_search")), key="ws_members")
     _downloads(who, org_code, "ws_members_export")
