@@ -13,6 +13,7 @@ confirmed by the demo, as a leader would.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from bastion.core.results import read_incentives, read_results
 from bastion.core.scheme import Scheme
 from bastion.core.periods import STAGE_MONTHS, last_completed
 from bastion.core.stages.service import StageContext, confirm_review, open_year, run_stage
-from bastion.synthetic import Generated, build_tree, generate_facts
+from bastion.core.importing import import_file
+from bastion.synthetic import Generated, build_tree, generate_facts, write_register
 from bastion.core import words
 from bastion.core.i18n import tr
 from bastion.core.results import results_records
@@ -96,6 +98,7 @@ class Sample:
     cycle: Cycle
     scheme: Scheme
     made: Generated
+    members: int = 0  # on the register (党员名册), imported as a file
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,10 @@ def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int
     scheme = cycles.cycle_scheme(cycle)
     orgs = build_tree(engine, tenant_id=tenant.id, branches=branches, seed=seed, year=year)
     made = generate_facts(engine, tenant_id=tenant.id, scheme=scheme, branches=orgs, year=year, seed=seed)
-    return Sample(tenant, cycle, scheme, made)
+    with tempfile.TemporaryDirectory(prefix="bastion-demo-") as folder:  # the register, through its importer
+        register = write_register(Path(folder) / "党员名册.csv", orgs, seed=seed, year=year)
+        members = import_file(engine, tenant=tenant, kind="members", path=register, registry=registry, actor=ACTOR)
+    return Sample(tenant, cycle, scheme, made, members.inserted)
 
 
 def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
@@ -256,6 +262,9 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
                      f"{made.findings} 条检查发现，{made.ratings} 张测评票（{year}）",
                      f"sample enterprise {DEMO_NAME}: {made.branches} branches, {made.ledger_entries} ledger entries, "
                      f"{made.findings} findings, {made.ratings} ballots ({year})"))
+    console.print(tr(f"党员名册：{sample.members} 名党员，由名册文件导入（`bastion members list --as admin`）",
+                     f"members' register: {sample.members} members, imported from a register file "
+                     "(`bastion members list --as admin`)"))
     runner = flow_runner()
     run_year(engine, registry=registry, home=home, sample=sample, runner=runner, console=console)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, insert
 from bastion.core import audit, db
 from bastion.core.bulk_write import bulk_insert
 from bastion.core.engine import UNIT_MONTHS, resolve_targets
+from bastion.core.exports import write_csv
 from bastion.core.models import Check, Finding, LedgerEntry, Organization, OrgLevel, Rating
 from bastion.core.scheme import Scheme
 from bastion.plugins.standard_ledgers import LEDGER_TYPES
@@ -102,6 +104,31 @@ def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year
                      new={"generated": 1 + general_branches + len(ids), "seed": seed}, note=NOTE)
     return pd.DataFrame({"org_id": ids, "code": [r["code"] for r in rows], "category": [r["category"] for r in rows],
                          "member_count": members, "diligence": rng.uniform(0.45, 1.0, size=branches) ** 0.6})
+
+
+POSTS = ("党支部书记", "组织委员", "宣传委员", "纪检委员", "班组长", "技术员", "操作工", "管理员", "退休职工")
+
+
+def write_register(path: Path, branches: pd.DataFrame, *, seed: int, year: int) -> Path:
+    """A register file (党员名册, the import template's columns) with each branch's ``member_count`` members: names,
+    posts, a tenth of them probationary (joined within the year before ``year``), phones from the 139 range.
+    From a random stream of its own: adding it changed nothing else of the demo."""
+    rng = np.random.default_rng(seed + 3)
+    rows, n = [], 0
+    for branch in branches.itertuples():
+        for _ in range(int(branch.member_count)):
+            n += 1
+            probationary = rng.random() < 0.1
+            joined = date(year - 1, int(rng.integers(1, 13)), 1) if probationary else \
+                date(int(rng.integers(1978, year - 1)), int(rng.integers(1, 13)), 1)
+            born = date(joined.year - int(rng.integers(19, 36)), int(rng.integers(1, 13)), int(rng.integers(1, 29)))
+            rows.append([f"DY{n:06d}", _name(rng), branch.code, "男" if rng.random() < 0.6 else "女", born.isoformat(),
+                         joined.isoformat(), "预备党员" if probationary else "正式党员",
+                         POSTS[int(rng.integers(len(POSTS)))], f"139{int(rng.integers(10**8)):08d}"])
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        write_csv(stream, [["党员编号", "姓名", "组织编码", "性别", "出生日期", "入党日期", "党员类别", "岗位", "联系电话"],
+                           *rows], bom=False)
+    return path
 
 
 def _branch_name(category: str, index: int) -> str:

@@ -50,6 +50,7 @@ class Action(StrEnum):
     administer = "administer"  # organisations, users, plugins, cycles, schedules
     rate = "rate"  # 民主测评: submitting the ballots assigned to oneself
     read_audit = "read_audit"  # the audit trail (审计日志), read only: nobody edits it
+    view_members = "view_members"  # the register (党员名册); personal data as core.members.privacy says
 
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
@@ -63,6 +64,7 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.administer: frozenset({Role.admin}),
     Action.rate: frozenset({Role.rater}),
     Action.read_audit: frozenset({Role.auditor, Role.admin}),
+    Action.view_members: frozenset({Role.admin, Role.secretary}),
 }
 
 

@@ -34,6 +34,15 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def unquoted(text: str) -> str:
+    """A text as :func:`safe_cell` quoted it, unquoted: ``'=SUM(A1)`` read back from a file Bastion wrote (or typed
+    the way Excel takes a text that starts like a formula) is the text ``=SUM(A1)``, so an export imports back as
+    it was."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def safe_row(values: Iterable[Any]) -> list[Any]:
     """A row of :func:`safe_cell` values."""
     return [safe_cell(v) for v in values]

@@ -12,7 +12,7 @@ publish a new scheme version next year without changing how this year was scored
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,12 +22,12 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
     """A timestamp read back from the database, zone-aware: SQLite returns them naive (they were written in UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _when(**kwargs: Any) -> Any:
@@ -192,6 +192,63 @@ class OrgLineage(SQLModel, table=True):
     predecessor_id: int = Field(foreign_key="organization.id", primary_key=True)
     successor_id: int = Field(foreign_key="organization.id", primary_key=True, index=True)
     heir: bool = False
+
+
+# --- party members (党员名册) ----------------------------------------------------------------
+
+
+class MemberStatus(StrEnum):
+    full = "full"  # 正式党员
+    probationary = "probationary"  # 预备党员
+
+
+class Gender(StrEnum):
+    male = "male"  # 男
+    female = "female"  # 女
+
+
+class Member(SQLModel, table=True):
+    """A party member on the register (党员名册), of a branch or a party group under one.
+
+    ``code`` is the tenant's number for the member (党员编号), the key the register's import updates by.
+    ``org_id`` is where the member's organisational relationship (组织关系) is now; :class:`MemberTransfer` keeps
+    where it was, dated. A member who left (转出本单位, 出党, 去世) stays on the register, inactive, with the day.
+    Birth date and phone are personal data: who sees them in full is ``core.members.privacy``'s one rule.
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    code: str = Field(max_length=64)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=100)
+    gender: str | None = Field(default=None, max_length=16)  # Gender
+    birth_date: date | None = None
+    joined_on: date | None = None  # 入党日期 (预备党员: the day admitted as probationary)
+    status: str = Field(default=MemberStatus.full.value, max_length=32)  # MemberStatus
+    post: str = Field(default="", max_length=100)  # 岗位、职务
+    phone: str | None = Field(default=None, max_length=32)
+    active: bool = True
+    left_on: date | None = None
+
+
+class MemberTransfer(SQLModel, table=True):
+    """A member's organisational relationship moved (组织关系转接), dated: the register's history.
+
+    ``from_org_id`` None: the member came onto the register (转入本单位, 新入党); ``to_org_id`` None: left it."""
+
+    __table_args__ = (Index("ix_membertransfer_member_moved", "member_id", "moved_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    from_org_id: int | None = Field(default=None, foreign_key="organization.id")
+    to_org_id: int | None = Field(default=None, foreign_key="organization.id")
+    moved_on: date
+    note: str = Field(default="", max_length=300)
+    actor: str = Field(max_length=100)
+    recorded_at: datetime = _when(default_factory=utcnow)
 
 
 # --- cycles, frozen schemes, targets --------------------------------------------------------

@@ -9,9 +9,7 @@ column parsers, as an import is, so the tree a move or an edit leaves is one an 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,13 +17,29 @@ from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
 
 from . import audit
-from .access import Action, Principal, org_by_code, require, require_whole_tenant, visible
+from .access import (
+    Action,
+    Principal,
+    org_by_code,
+    require,
+    require_whole_tenant,
+    visible,
+)
 from .errors import BastionError, Conflict, Problem, refuse
 from .i18n import tr
-from .importing import ORGANIZATIONS, ImportReport, import_file
+from .importing import ORGANIZATIONS, ImportReport, import_bytes
+from .members import count_problems
 from .models import Organization, Tenant
 from .registry import Registry
-from .tree import PARENT_LEVELS, chain, hold_tree, inactive_parent_reason, level_reason, looping, term_problems
+from .tree import (
+    PARENT_LEVELS,
+    chain,
+    hold_tree,
+    inactive_parent_reason,
+    level_reason,
+    looping,
+    term_problems,
+)
 
 EDITABLE = ("name", "category", "secretary", "secretary_term_start", "secretary_term_end", "first_secretary",
             "member_count", "staff_count", "party_staff_count")
@@ -114,6 +128,8 @@ def edit(session: Session, org: Organization, changes: dict[str, Any], *, tenant
     checked as the organisations import would, audited old → new with ``note``; nothing when nothing changes.
     The access to ``org`` is the caller's to check (:func:`update_organization`, ``core.restructuring``)."""
     new = {key: _value(key, raw) for key, raw in changes.items()}
+    if "member_count" in new:
+        refuse(count_problems(session.connection(), tenant_id, org.id, new["member_count"]))
     refuse(term_problems(new.get("secretary_term_start", org.secretary_term_start),
                          new.get("secretary_term_end", org.secretary_term_end)))
     changed = {key: value for key, value in new.items() if getattr(org, key) != value}
@@ -190,18 +206,12 @@ def import_organizations(engine: Engine, principal: Principal, *, filename: str,
     (:class:`~bastion.core.importing.AlreadyImported`) unless ``again``. Either changes the tree: it needs an
     administrator of the whole tenant.
 
-    The file is saved under its own name in a temporary folder, so that the row errors
-    (:class:`~bastion.core.importing.ImportRejected`) name the file the user chose.
+    Row errors (:class:`~bastion.core.importing.ImportRejected`) name the file the user chose
+    (``importing.import_bytes``).
     """
     with engine.connect() as conn:
         require_tenant_admin(conn, principal)
-    name = Path(filename).name
-    if not name:
-        raise BastionError(tr("文件：上传的文件没有文件名", "file: the upload has no name"))
     with Session(engine) as session:
         tenant = session.get(Tenant, principal.tenant_id)
-    with tempfile.TemporaryDirectory(prefix="bastion-import-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        return import_file(engine, tenant=tenant, kind=kind, path=path, registry=registry,
-                           actor=principal.username, again=again)
+    return import_bytes(engine, tenant=tenant, kind=kind, filename=filename, data=data, registry=registry,
+                        actor=principal.username, again=again)

@@ -158,6 +158,7 @@ IMPORT_KIND: dict[str, Pair] = {  # core.importing.KINDS
     "findings": ("检查发现", "findings"),
     "ratings": ("测评", "ratings"),
     "restructure": ("机构调整", "restructuring"),
+    "members": ("党员名册", "members' register"),
 }
 
 RESTRUCTURING: dict[str, Pair] = {  # core.models.RestructuringKind
@@ -179,7 +180,15 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "administer": ("管理", "administer"),
     "rate": ("提交测评票", "rate"),
     "read_audit": ("查看审计日志", "read the audit trail"),
+    "view_members": ("查看党员名册", "view the members' register"),
 }
+
+MEMBER_STATUS: dict[str, Pair] = {  # models.MemberStatus (党员名册)
+    "full": ("正式党员", "full member"),
+    "probationary": ("预备党员", "probationary member"),
+}
+
+GENDER: dict[str, Pair] = {"male": ("男", "male"), "female": ("女", "female")}  # models.Gender
 
 STANDING_KIND: dict[str, Pair] = {  # models.StandingKind: what moved a branch's standing (core.standings)
     "initial": ("起始定级", "initial"),

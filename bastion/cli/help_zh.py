@@ -230,6 +230,41 @@ ZH: dict[str, str] = {
     "今后努力方向.": "今后努力方向。",
     "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
 
+    # members
+    "The party members' register (党员名册): list, export, add, transfer, leave, history.":
+        "党员名册：查看、导出、登记、组织关系转接、离开名册、转接记录。",
+    "The members this user may see, with personal data as their role shows it.":
+        "列出该用户可查看的党员。个人信息按其角色显示。",
+    "The user doing it: what they may see and change is their role's.": "操作的用户（用户名）：可查看和修改的范围由其角色决定。",
+    "Only this branch or group (and its groups).": "只列该党支部或党小组（含其党小组）的党员。",
+    "Also the members who left the register.": "同时列出已离开名册的党员。",
+    "Write the register to a file instead: .csv (the import template's columns: it imports back) or .xlsx; "
+    "personal data as this user's export shows it.":
+        "改为写入文件：.csv（导入模板的列，可再次导入）或 .xlsx。个人信息按该用户导出时的显示方式。",
+    "A member's moves (组织关系转接): onto the register, between organisations, off it.":
+        "列出党员的组织关系转接记录：登记入名册、在组织间转接、离开名册。",
+    "The member's number (党员编号).": "党员编号。",
+    "Add a member to the register, or edit one (a different --org is a transfer and needs --on).":
+        "登记或修改党员。--org 与名册中不同即为组织关系转接，须加 --on。",
+    "The member's number (党员编号): a new one adds, a known one edits.": "党员编号：新编号为登记，已有编号为修改。",
+    "The branch or party group.": "党支部或党小组（组织编码）。",
+    "The member's name.": "党员姓名。",
+    "full (正式党员) or probationary (预备党员).": "full（正式党员）或 probationary（预备党员）。",
+    "male (男) or female (女).": "male（男）或 female（女）。",
+    "Birth date (YYYY-MM-DD).": "出生日期（YYYY-MM-DD）。",
+    "The day they joined the party (YYYY-MM-DD).": "入党日期（YYYY-MM-DD）。",
+    "Post or duty (岗位).": "岗位或职务。",
+    "Mobile or landline.": "手机号码或固定电话。",
+    "For a member moving: the transfer's day.": "党员转接组织关系时：转接日期。",
+    "Move a member's organisational relationship (组织关系转接), dated; both head counts follow.":
+        "办理党员组织关系转接，注明日期。转出、转入组织的党员人数随之更新。",
+    "The branch or party group the relationship moves to.": "转入的党支部或党小组（组织编码）。",
+    "The day (YYYY-MM-DD).": "日期（YYYY-MM-DD）。",
+    "The reason or the letter's number (介绍信).": "原因或介绍信编号。",
+    "A member leaves the register (转出本单位, 出党, 去世): the record stays, with its history.":
+        "党员离开名册（转出本单位、出党、去世）。记录保留，连同其转接记录。",
+    "Why: transferred out, expelled, deceased …": "原因：转出本单位、出党、去世……",
+
     # standings
     "Standings (分类定级、提档升级): what each branch holds, its history, relapses flagged.":
         "分类定级、提档升级：各党支部的档次（星级）、定级记录和反弹预警。",
@@ -249,8 +284,8 @@ ZH: dict[str, str] = {
     "The administrator setting it (a user).": "定级的管理员（用户名）。",
 
     # import
-    "Import organisations, ledger entries, findings, ratings or restructurings from CSV or Excel.":
-        "从 CSV 或 Excel 导入组织、台账、督查发现、测评或机构调整。",
+    "Import organisations, ledger entries, findings, ratings, restructurings or members from CSV or Excel.":
+        "从 CSV 或 Excel 导入组织、台账、督查发现、测评、机构调整或党员名册。",
     "Organisations (党委/党总支/党支部/党小组): added, or updated by code.":
         "导入组织（党委/党总支/党支部/党小组）。按编码新增或更新。",
     "A .csv or .xlsx file (see `bastion import template`).": "一个 .csv 或 .xlsx 文件（见 `bastion import template`）。",
@@ -267,6 +302,8 @@ ZH: dict[str, str] = {
         "导入测评。党员群众、其他支部书记、上级等所投测评票的分数或评价等级。",
     "Restructurings (机构调整): merges, splits, moves, renames, dissolutions, in the file's order.":
         "导入机构调整。合并、分设、调整隶属、更名、撤销，按文件中行的先后依次办理。",
+    "The party members' register (党员名册): members added, or updated by number; a new branch a transfer.":
+        "导入党员名册。按党员编号新增或更新党员；组织与名册中不同即为组织关系转接。",
     "Write an import template (header, an example row and, in Excel, a sheet 说明 of the columns).":
         "生成导入模板。含表头和一行示例；Excel 模板另有说明各列的“说明”工作表。",
     "organizations, ledger, findings, ratings or restructure.":

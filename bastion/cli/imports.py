@@ -16,7 +16,7 @@ from bastion.core.settings import current_actor
 
 from .common import TenantOpt, engine, handled, out, registry
 
-app = typer.Typer(help="Import organisations, ledger entries, findings, ratings or restructurings from CSV or Excel.",
+app = typer.Typer(help="Import organisations, ledger entries, findings, ratings, restructurings or members from CSV or Excel.",
                   no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file (see `bastion import template`).")]
@@ -27,6 +27,7 @@ IMPORT_KINDS = {
     "findings": "Check findings (检查发现): deductions and veto items against indicators.",
     "ratings": "Ratings (测评): ballot scores or levels from members, peers, superiors …",
     "restructure": "Restructurings (机构调整): merges, splits, moves, renames, dissolutions, in the file's order.",
+    "members": "The party members' register (党员名册): members added, or updated by number; a new branch a transfer.",
 }
 
 

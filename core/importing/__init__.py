@@ -1,5 +1,5 @@
-"""Importing spreadsheets (CSV and Excel): organisations, ledgers (台账), findings (检查发现), ratings (测评), and
-restructurings of the tree (机构调整).
+"""Importing spreadsheets (CSV and Excel): organisations, ledgers (台账), findings (检查发现), ratings (测评),
+restructurings of the tree (机构调整), and the party members' register (党员名册).
 
 Party-affairs offices keep their records in Excel, so Bastion takes them as they are:
 
@@ -21,9 +21,10 @@ Row numbers are the ones the user sees in Excel: the header is row 1, the first 
 The modules, in the order a file goes through them:
 
 - :mod:`.files`: reading a CSV (its encoding, its delimiter) or a workbook into a header and rows;
-- :mod:`.kinds`: the five kinds and their columns; :mod:`.cells`: the parser of each cell;
+- :mod:`.kinds`: the kinds and their columns; :mod:`.cells`: the parser of each cell;
 - :mod:`.rows`: which column each header names, each row parsed into a record;
-- :mod:`.organizations`, :mod:`.ledger`, :mod:`.findings`, :mod:`.ratings`, :mod:`.restructure`: each kind checked
+- :mod:`.organizations`, :mod:`.ledger`, :mod:`.findings`, :mod:`.ratings`, :mod:`.restructure`,
+  :mod:`.members`: each kind checked
   against the database and written, with what they share in :mod:`.context`;
 - :mod:`.report`: the row errors (file, row, field, reason), the rejection, the report of what was done;
 - :mod:`.service`: :func:`import_file`, the entry point; :mod:`.templates`: :func:`write_template`.
@@ -45,18 +46,62 @@ from .cells import (
 )
 from .files import EXCEL_SUFFIXES, GUIDE_SHEET, decode_csv
 from .findings import FINDING_KEY
-from .kinds import FINDINGS, KINDS, LEDGER, ORGANIZATIONS, RATINGS, RESTRUCTURE, Column, Kind, kind_spec
+from .kinds import (
+    FINDINGS,
+    KINDS,
+    LEDGER,
+    MEMBERS,
+    ORGANIZATIONS,
+    RATINGS,
+    RESTRUCTURE,
+    Column,
+    Kind,
+    kind_spec,
+)
 from .ledger import LEDGER_KEY
 from .ratings import RATING_KEY
 from .report import MAX_LISTED_ERRORS, ImportRejected, ImportReport, RowError
 from .rows import match_header
-from .service import AlreadyImported, import_file
+from .service import AlreadyImported, import_bytes, import_file
 from .templates import GENERAL_NOTES, write_template
 
 __all__ = [
-    "CHECK_KIND_ALIASES", "EXCEL_SUFFIXES", "AlreadyImported", "FINDINGS", "FINDING_KEY", "GENERAL_NOTES", "GUIDE_SHEET", "KINDS",
-    "LEDGER", "LEDGER_KEY", "LEVEL_ALIASES", "MAX_LISTED_ERRORS", "ORGANIZATIONS", "RATINGS", "RATING_KEY",
-    "RATING_LEVELS", "RESTRUCTURE", "SOURCE_ALIASES", "Column", "ImportRejected", "ImportReport", "Kind", "RowError", "decode_csv",
-    "import_file", "kind_spec", "match_header", "parse_check_kind", "parse_count", "parse_date", "parse_level",
-    "parse_number", "parse_rating_level", "parse_source", "parse_text", "write_template",
+    "CHECK_KIND_ALIASES",
+    "EXCEL_SUFFIXES",
+    "FINDINGS",
+    "FINDING_KEY",
+    "GENERAL_NOTES",
+    "GUIDE_SHEET",
+    "KINDS",
+    "LEDGER",
+    "LEDGER_KEY",
+    "LEVEL_ALIASES",
+    "MAX_LISTED_ERRORS",
+    "MEMBERS",
+    "ORGANIZATIONS",
+    "RATINGS",
+    "RATING_KEY",
+    "RATING_LEVELS",
+    "RESTRUCTURE",
+    "SOURCE_ALIASES",
+    "AlreadyImported",
+    "Column",
+    "ImportRejected",
+    "ImportReport",
+    "Kind",
+    "RowError",
+    "decode_csv",
+    "import_bytes",
+    "import_file",
+    "kind_spec",
+    "match_header",
+    "parse_check_kind",
+    "parse_count",
+    "parse_date",
+    "parse_level",
+    "parse_number",
+    "parse_rating_level",
+    "parse_source",
+    "parse_text",
+    "write_template",
 ]

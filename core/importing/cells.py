@@ -15,8 +15,16 @@ from typing import Any
 from openpyxl.utils.datetime import from_excel
 
 from .. import words
+from ..exports import unquoted
 from ..i18n import tr
-from ..models import CheckKind, OrgLevel, RatingSource, RestructuringKind
+from ..models import (
+    CheckKind,
+    Gender,
+    MemberStatus,
+    OrgLevel,
+    RatingSource,
+    RestructuringKind,
+)
 from ..tree import LEVEL_NAMES
 from ..values import number_problem
 
@@ -28,7 +36,7 @@ def is_blank(value: Any) -> bool:
 def parse_text(value: Any) -> str:
     """Text as the user typed it; Excel turns a typed ``12`` into the number 12.0, undo that."""
     if value.__class__ is str:
-        return value.strip()
+        return unquoted(value.strip())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
@@ -198,6 +206,19 @@ RESTRUCTURING_ALIASES = {
 RESTRUCTURING_NAMES = {RestructuringKind(code): zh for code, (zh, _) in words.RESTRUCTURING.items()}
 parse_restructuring_kind = _choice(RESTRUCTURING_ALIASES, ("调整类型", "restructuring kind"),
                                    (chinese_first(RESTRUCTURING_NAMES), pairs(RESTRUCTURING_NAMES)))
+
+MEMBER_STATUS_ALIASES = {
+    **{status.value: status.value for status in MemberStatus},
+    "正式党员": MemberStatus.full, "正式": MemberStatus.full, "预备党员": MemberStatus.probationary,
+    "预备": MemberStatus.probationary,
+}
+MEMBER_STATUS_NAMES = {MemberStatus(code): zh for code, (zh, _) in words.MEMBER_STATUS.items()}
+parse_member_status = _choice(MEMBER_STATUS_ALIASES, ("党员类别", "member status"),
+                              (chinese_first(MEMBER_STATUS_NAMES), pairs(MEMBER_STATUS_NAMES)))
+GENDER_ALIASES = {**{g.value: g.value for g in Gender}, "男": Gender.male, "女": Gender.female,
+                  "m": Gender.male, "f": Gender.female}
+GENDER_NAMES = {Gender(code): zh for code, (zh, _) in words.GENDER.items()}
+parse_gender = _choice(GENDER_ALIASES, ("性别", "gender"), (chinese_first(GENDER_NAMES), pairs(GENDER_NAMES)))
 
 _CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 

@@ -17,15 +17,18 @@ from ..i18n import tr
 from ..values import check_text
 from .cells import (
     CHECK_KIND_NAMES,
+    MEMBER_STATUS_NAMES,
     RATING_LEVELS,
+    RESTRUCTURING_NAMES,
     SOURCE_NAMES,
     chinese_first,
-    RESTRUCTURING_NAMES,
     parse_check_kind,
     parse_codes,
     parse_count,
     parse_date,
+    parse_gender,
     parse_level,
+    parse_member_status,
     parse_number,
     parse_rating_level,
     parse_restructuring_kind,
@@ -34,7 +37,7 @@ from .cells import (
     parse_yes,
 )
 
-KINDS = ("organizations", "ledger", "findings", "ratings", "restructure")
+KINDS = ("organizations", "ledger", "findings", "ratings", "restructure", "members")
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,33 @@ RESTRUCTURE = Kind("restructure", "机构调整", (
     "与已办理的调整相同的行（如同一文件再次导入）自动跳过。",
 ))
 
-BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS, RESTRUCTURE)}
+MEMBERS = Kind("members", "党员名册", (
+    Column("code", "党员编号", required=True, max_length=64, example="DY0001",
+           allowed="本单位内每名党员唯一的编号；已在名册中则更新该党员（按编号），不在则登记入名册"),
+    Column("name", "姓名", required=True, max_length=100, example="李明"),
+    Column("org_code", "组织编码", required=True, max_length=64, example="ZB01",
+           allowed="党员组织关系所在的党支部或党小组的编码，须已导入且在用；与名册中不同即为组织关系转接，须填转接日期"),
+    Column("gender", "性别", parse=parse_gender, example="男", allowed="男 / 女，可空"),
+    Column("birth_date", "出生日期", parse=parse_date, example=date(1986, 5, 12),
+           allowed="可空；不晚于今天（个人信息：导出时仅向管理员完整显示）"),
+    Column("joined_on", "入党日期", parse=parse_date, example=date(2010, 7, 1),
+           allowed="可空；不晚于今天，入党时须年满 18 岁（预备党员填接收为预备党员的日期）"),
+    Column("status", "党员类别", required=True, parse=parse_member_status, example="正式党员",
+           allowed=chinese_first(MEMBER_STATUS_NAMES) + "（也可写“正式”“预备”）"),
+    Column("post", "岗位", max_length=100, example="综合办公室主任", allowed="可空：岗位或职务（以岗定责）"),
+    Column("phone", "联系电话", max_length=32, example="13812345678",
+           allowed="可空：手机号码（11 位）或固定电话（区号-号码）（个人信息：导出时仅向管理员完整显示）"),
+    Column("moved_on", "转接日期", parse=parse_date, example=None,
+           allowed="组织关系转接的日期：党员转到名册中另一组织时必填，不晚于今天、不早于其上一次转接；"
+                   "新登记的党员可填转入本单位的日期，空为导入当天"),
+), notes=(
+    "按党员编号新增或更新：已在名册中的党员，文件中有的列覆盖原值（空单元格清空该项），文件中没有的列保持不变。",
+    "组织编码与名册中不同的行即为组织关系转接，记入该党员的转接历史；离开名册（转出本单位、出党、去世）请在系统管理页面或用 "
+    "bastion members leave 办理。",
+    "有党员名册的组织，其党员人数由名册计算（本组织及其党小组的在册党员），不再按组织机构文件填写。",
+))
+
+BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS, RESTRUCTURE, MEMBERS)}
 assert tuple(BY_NAME) == KINDS
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 
 from .. import audit
 from ..i18n import tr
+from ..members.service import count_problems_for, counts, registered
 from ..models import Organization, org_code_key
 from ..tree import (
     LEVEL_NAMES,
@@ -70,6 +71,7 @@ def import_organizations(context: Context, records: list[Record]) -> ImportRepor
     _check_in_use(context, in_file, stored, parent_of)
     _check_children(context, in_file, stored, code_of, level_of)
     _check_terms(context, in_file, stored)
+    _check_counts(context, in_file, stored)
     errors.raise_if_any()
     return _write_organizations(context, in_file, stored, code_of, parent_of)
 
@@ -106,6 +108,22 @@ def _check_in_use(context: Context, in_file: dict[str, Record], stored: dict[str
         if record.ok("parent_code") and record["parent_code"] is not None and parent in stored \
                 and not stored[parent].active:
             context.errors.add(record.row, "parent_code", inactive_parent_reason(parent))
+
+
+def _check_counts(context: Context, in_file: dict[str, Record], stored: dict[str, Any]) -> None:
+    """A head count given for an organisation with a register must be the register's (``members.count_problems``:
+    the same rule, read in bulk)."""
+    if "member_count" not in context.present:
+        return
+    ids = {stored[code].id: code for code in in_file if code in stored}
+    held = registered(context.session.connection(), context.tenant.id, ids)
+    if not held:
+        return
+    counted = counts(context.session.connection(), context.tenant.id, held)
+    for org_id in held:
+        record = in_file[ids[org_id]]
+        if record.ok("member_count"):
+            reject(context, record, count_problems_for(org_id, record["member_count"] or 0, counted))
 
 
 def _check_children(context: Context, in_file: dict[str, Record], stored: dict[str, Any], code_of: dict[int, str],

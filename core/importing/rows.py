@@ -12,13 +12,13 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from ..exports import unquoted
 from ..i18n import tr
 from ..values import forbidden_in
 from .cells import is_blank, parse_text
 from .files import Sheet, Unevaluated
 from .kinds import Column, Kind
 from .report import RowErrors
-
 
 _HEADER_SPLIT = re.compile(r"[\s()（）\[\]【】:：]+")
 
@@ -97,7 +97,7 @@ class Record(dict):
     A dict subclass because 100k rows × a dozen look-ups each must stay cheap.
     """
 
-    __slots__ = ("row", "bad")
+    __slots__ = ("bad", "row")
 
     def __init__(self, row: int) -> None:
         super().__init__()
@@ -126,6 +126,8 @@ def _cell_parser(column: Column) -> Callable[[Any], Any]:
         def text(raw: Any) -> Any:
             if raw.__class__ is str:  # the common case, inline: 100k rows × each text column
                 value = raw.strip()
+                if value[:1] == "'":
+                    value = unquoted(value)
                 if forbidden_in(value) is None and (limit is None or len(value) <= limit):
                     return value
             elif raw.__class__ is Unevaluated:

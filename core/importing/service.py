@@ -9,6 +9,7 @@ its lease (``core.locks``), so two copies of one file raced together import it o
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlmodel import select as select_model
 
 from .. import audit, locks
 from ..db import transaction
-from ..errors import Conflict
+from ..errors import BastionError, Conflict
 from ..i18n import tr
 from ..models import ImportRecord, Tenant
 from ..periods import Late
@@ -29,10 +30,11 @@ from .files import read_sheet
 from .findings import import_findings
 from .kinds import kind_spec
 from .ledger import import_ledger
+from .members import import_members
 from .organizations import import_organizations
 from .ratings import import_ratings
-from .restructure import import_restructurings
 from .report import ImportReport, RowErrors
+from .restructure import import_restructurings
 from .rows import Record, read_layout, read_records
 
 IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
@@ -41,6 +43,7 @@ IMPORTERS: dict[str, Callable[[Context, list[Record]], ImportReport]] = {
     "findings": import_findings,
     "ratings": import_ratings,
     "restructure": import_restructurings,
+    "members": import_members,
 }
 
 
@@ -97,3 +100,16 @@ def _refuse_a_second_time(session: Session, tenant: Tenant, kind: str, content: 
         f"{filename}: a file with the same content was imported on {when} UTC by {earlier.actor} "
         f"({earlier.filename}, {earlier.rows} rows) and was not imported again; to import it again, tick "
         "“Import the same file again” (on the command line: --again)"))
+
+
+def import_bytes(engine: Engine, *, tenant: Tenant, kind: str, filename: str, data: bytes, registry: Registry,
+                 actor: str, again: bool = False) -> ImportReport:
+    """:func:`import_file` of an uploaded file: saved under its own name in a temporary folder, so that the row
+    errors (:class:`ImportRejected`) name the file the user chose. The caller checks who may."""
+    name = Path(filename).name
+    if not name:
+        raise BastionError(tr("文件：上传的文件没有文件名", "file: the upload has no name"))
+    with tempfile.TemporaryDirectory(prefix="bastion-import-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return import_file(engine, tenant=tenant, kind=kind, path=path, registry=registry, actor=actor, again=again)

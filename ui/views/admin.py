@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, ballots, organizations, periods, restructuring
+from bastion.core import admin, ballots, members, organizations, periods, restructuring
 from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
@@ -23,6 +23,7 @@ from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, SOURCE, STAGE,
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import frozen, role_label, source_label, tr
+from bastion.ui.members import register_tab
 from bastion.ui.quorum import quorum_table
 from bastion.ui.restructuring import history_section, restructure_section
 from bastion.ui.tables import grid
@@ -78,26 +79,35 @@ def organizations_tab(who: Principal) -> None:
 IMPORT_KINDS = ("organizations", "restructure")
 
 
-def import_section(who: Principal) -> None:
-    st.subheader(tr("导入组织机构或机构调整", "Import organisations or restructurings"))
-    kind = st.radio(tr("文件内容", "The file holds"), IMPORT_KINDS, key="org_import_kind", horizontal=True,
-                    format_func=frozen(lambda k: word(IMPORT_KIND, k), IMPORT_KINDS))
+def import_section(who: Principal, kinds: tuple[str, ...] = IMPORT_KINDS, key: str = "org") -> None:
+    """An import form for ``kinds`` (one: no choice shown), with its template."""
+    if len(kinds) > 1:
+        st.subheader(tr("导入组织机构或机构调整", "Import organisations or restructurings"))
+        kind = st.radio(tr("文件内容", "The file holds"), kinds, key=f"{key}_import_kind", horizontal=True,
+                        format_func=frozen(lambda k: word(IMPORT_KIND, k), kinds))
+    else:
+        kind = kinds[0]
+        st.subheader(tr(f"导入{word(IMPORT_KIND, kind)}", f"Import the {word(IMPORT_KIND, kind)}"))
     upload = st.file_uploader(tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file"), type=["xlsx", "csv"],
-                              key="org_upload")
-    again = st.checkbox(tr("再次导入同一文件", "Import the same file again"), key="org_again",
+                              key=f"{key}_upload")
+    again = st.checkbox(tr("再次导入同一文件", "Import the same file again"), key=f"{key}_again",
                         help=tr("内容相同的文件导入过一次后默认不再导入", "A file with the same content is imported once unless this is ticked"))
     left, right = st.columns(2)
-    done = tr("已导入组织机构。", "The organisations are imported.") if kind == "organizations" else \
-        tr("已导入机构调整。", "The restructurings are imported.")
-    if left.button(tr("导入", "Import"), type="primary", key="org_import", disabled=upload is None):
+    done = tr(f"已导入{word(IMPORT_KIND, kind)}。", f"The {word(IMPORT_KIND, kind)} file is imported.")
+    if left.button(tr("导入", "Import"), type="primary", key=f"{key}_import", disabled=upload is None):
         attempt(lambda: import_upload(who, upload, again, kind), done)
     right.download_button(tr("下载导入模板", "Download the template"), data=template(kind),
-                          file_name=f"{word(IMPORT_KIND, kind)}模板.xlsx", on_click="ignore", key="org_template")
+                          file_name=f"{word(IMPORT_KIND, kind)}模板.xlsx", on_click="ignore", key=f"{key}_template")
 
 
 def import_upload(who: Principal, upload, again: bool, kind: str = "organizations") -> None:
-    report = organizations.import_organizations(context.engine(), who, filename=upload.name, data=upload.getvalue(),
-                                                registry=context.registry(), again=again, kind=kind)
+    engine, registry = context.engine(), context.registry()
+    if kind == "members":
+        report = members.import_register(engine, who, filename=upload.name, data=upload.getvalue(),
+                                         registry=registry, again=again)
+    else:
+        report = organizations.import_organizations(engine, who, filename=upload.name, data=upload.getvalue(),
+                                                    registry=registry, again=again, kind=kind)
     st.session_state["admin_import_report"] = str(report)
 
 
@@ -115,6 +125,7 @@ def edit_section(who: Principal, tree: pd.DataFrame) -> None:
         return
     with Session(context.engine()) as session:
         org = organizations.get_organization(session, who, code)
+        counted = org.id in members.registered(session.connection(), who.tenant_id, [org.id])
     with st.form(f"edit_form_{code}"):
         values = {
             "name": st.text_input(tr("名称", "Name"), value=org.name, key=f"edit_name_{code}"),
@@ -128,7 +139,8 @@ def edit_section(who: Principal, tree: pd.DataFrame) -> None:
             "first_secretary": st.text_input(tr("第一书记", "First secretary"), value=org.first_secretary or "",
                                              key=f"edit_first_secretary_{code}"),
             "member_count": st.number_input(tr("党员人数", "Members"), min_value=0, value=org.member_count,
-                                            key=f"edit_members_{code}"),
+                                            key=f"edit_members_{code}", disabled=counted,
+                                            help=tr("由党员名册计算", "The register's count") if counted else None),
             "staff_count": st.number_input(tr("职工人数", "Staff"), min_value=0, value=org.staff_count,
                                            key=f"edit_staff_{code}"),
             "party_staff_count": st.number_input(tr("党务工作人员数", "Party staff"), min_value=0,
@@ -162,6 +174,15 @@ def move_section(who: Principal, tree: pd.DataFrame) -> None:
 def move(who: Principal, code: str, parent: str, day: date | None = None) -> None:
     with transaction(context.engine()) as session:
         restructuring.move(session, who, code=code, parent_code=parent, effective_on=day or date.today())
+
+
+def members_tab(who: Principal) -> None:
+    """党员名册 (``bastion.ui.members``): the branches and party groups in use are where members go."""
+    with context.engine().connect() as conn:
+        tree = organizations.read_tree(conn, who)
+    units = tree[tree["active"] & tree["level"].isin(("branch", "group"))]
+    register_tab(who, dict(zip(units["code"], units["name"], strict=True)), org_choice,
+                 lambda w, kind: import_section(w, (kind,), key="mem"))
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -384,9 +405,9 @@ def render() -> None:
         if report:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("测评票", "Ballots"),
-                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules")],
+                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members")],
                    key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab)
+    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab, members_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)
