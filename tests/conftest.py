@@ -19,12 +19,37 @@ from tests import factories
 # Prefect's own state for the whole session, set before anything imports bastion.flows (which
 # would otherwise default it to ./.bastion/prefect); a flow run outside the flow tests' harness
 # (the demo) starts one temporary server there.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bastion-test-prefect-"))
+# Under pytest-xdist each worker has its own (a worker inherits the controller's environment: one would be shared).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER or "PREFECT_HOME" not in os.environ:
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix=f"bastion-test-prefect-{WORKER or ''}")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its INFO lines at exit hit pytest's closed streams
 # Tests speak the default language (zh-CN) whatever the shell says; English is asked for with i18n.using("en").
 os.environ.pop("BASTION_LANG", None)
 
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """``url``'s database for one pytest-xdist worker (``bastion_test_gw0``), created if missing: each worker
+    drops and migrates its own schema."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 PG_URL = os.environ.get("BASTION_TEST_DATABASE_URL")
+if PG_URL and WORKER:
+    PG_URL = _worker_database(PG_URL, WORKER)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
