@@ -157,8 +157,8 @@ IMPORT_KIND: dict[str, Pair] = {  # core.importing.KINDS
     "ledger": ("台账", "ledger"),
     "findings": ("检查发现", "findings"),
     "ratings": ("测评", "ratings"),
-    "restructure": ("机构调整", "restructuring"),
     "members": ("党员名册", "members' register"),
+    "restructure": ("机构调整", "restructuring"),
 }
 
 RESTRUCTURING: dict[str, Pair] = {  # core.models.RestructuringKind
@@ -243,6 +243,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "score": ("评分", "scored"),
     "set": ("设定", "set"),
     "set_password": ("修改密码", "password set"),
+    "transfer": ("组织关系转接", "transferred"),
     "submit": ("提交", "submitted"),
     "unlock": ("解除锁定", "unlocked"),
     "update": ("修改", "updated"),
@@ -260,6 +261,7 @@ AUDIT_ENTITY: dict[str, Pair] = {
     "evidence": ("佐证材料", "evidence"),
     "finding": ("督查发现", "finding"),
     "incentive": ("奖惩", "incentive"),
+    "member": ("党员", "member"),
     "ledger_entry": ("台账", "ledger entry"),
     "organization": ("组织", "organisation"),
     "rectification": ("整改通知书", "rectification notice"),

@@ -37,7 +37,7 @@ from .cells import (
     parse_yes,
 )
 
-KINDS = ("organizations", "ledger", "findings", "ratings", "restructure", "members")
+KINDS = ("organizations", "ledger", "findings", "ratings", "members", "restructure")
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ MEMBERS = Kind("members", "党员名册", (
     "有党员名册的组织，其党员人数由名册计算（本组织及其党小组的在册党员），不再按组织机构文件填写。",
 ))
 
-BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS, RESTRUCTURE, MEMBERS)}
+BY_NAME = {k.name: k for k in (ORGANIZATIONS, LEDGER, FINDINGS, RATINGS, MEMBERS, RESTRUCTURE)}
 assert tuple(BY_NAME) == KINDS
 
 

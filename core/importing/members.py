@@ -73,6 +73,10 @@ def import_members(context: Context, records: list[Record]) -> ImportReport:
     return _write(context, records, orgs, stored)
 
 
+def _note(context: Context, record: Record) -> str:
+    return tr(f"导入党员名册：{context.file}（第 {record.row} 行）", f"members import from {context.file} (row {record.row})")
+
+
 def _onto_register(record: Record, context: Context):
     """The day a new member came onto the register: the transfer's day given, else the day they joined the party
     (a register begun today lists members who were there long before), else today."""
@@ -113,16 +117,15 @@ def _write(context: Context, records: list[Record], orgs: dict[str, Any], stored
         if changed:
             events.append({"tenant_id": tenant_id, "actor": actor, "action": "update", "entity": "member",
                            "entity_id": before.id, "old": privacy.audited({k: getattr(before, k) for k in changed}),
-                           "new": privacy.audited(changed), "note": f"members import from {context.file} "
-                                                                   f"(row {record.row})"})
+                           "new": privacy.audited(changed), "note": _note(context, record)})
         if moved:
             transfers.append({"tenant_id": tenant_id, "member_id": before.id, "from_org_id": before.org_id,
-                              "to_org_id": org.id, "moved_on": record["moved_on"], "note": f"导入 {context.file}",
+                              "to_org_id": org.id, "moved_on": record["moved_on"], "note": tr(f"导入 {context.file}", f"import of {context.file}"),
                               "actor": actor})
             events.append({"tenant_id": tenant_id, "actor": actor, "action": "transfer", "entity": "member",
                            "entity_id": before.id, "old": {"org_code": org_code[before.org_id]},
                            "new": {"org_code": org.code, "moved_on": record["moved_on"].isoformat()},
-                           "note": f"members import from {context.file} (row {record.row})"})
+                           "note": _note(context, record)})
             touched |= {before.org_id, org.id}
     insert_rows(session, table, [row for _, _, row in new])
     if new:
@@ -131,17 +134,18 @@ def _write(context: Context, records: list[Record], orgs: dict[str, Any], stored
         for record, org, row in new:
             transfers.append({"tenant_id": tenant_id, "member_id": ids[row["code"]], "from_org_id": None,
                               "to_org_id": org.id, "moved_on": _onto_register(record, context),
-                              "note": f"导入 {context.file}", "actor": actor})
+                              "note": tr(f"导入 {context.file}", f"import of {context.file}"), "actor": actor})
             events.append({"tenant_id": tenant_id, "actor": actor, "action": "create", "entity": "member",
                            "entity_id": ids[row["code"]], "new": privacy.audited(
                                {"code": row["code"], "org_code": org.code, **{k: row[k] for k in FIELDS}}),
-                           "note": f"members import from {context.file} (row {record.row})"})
+                           "note": _note(context, record)})
             touched.add(org.id)
     if changes:
         session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
             {name: bindparam(f"b_{name}") for name in (*FIELDS, "org_id")}), changes)
     insert_transfers(session.connection(), transfers)
     audit.record_many(session, events)
-    recount(session, tenant_id, touched, actor=actor, note=f"党员人数由党员名册计算（导入 {context.file}）")
+    recount(session, tenant_id, touched, actor=actor, note=tr(f"党员人数由党员名册计算（导入 {context.file}）",
+                                                             f"member counts from the register (import of {context.file})"))
     return ImportReport("members", context.file, inserted=len(new), updated=len(changes),
                         skipped=len(records) - len(new) - len(changes))

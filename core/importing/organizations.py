@@ -191,7 +191,8 @@ def _write_organizations(context: Context, in_file: dict[str, Record], stored: d
                      entity="organization", entity_id=row.id,
                      old=_audit_values({n: old[n] for n in changed}, code_of),
                      new=_audit_values({n: new[n] for n in changed}, new_code_of),
-                     note=f"organizations import from {context.file} (code {code})")
+                     note=tr(f"导入组织机构：{context.file}（组织编码 {code}）",
+                             f"organizations import from {context.file} (code {code})"))
     if changes:
         statement = (update(table).where(table.c.id == bindparam("b_id"))
                      .values({name: bindparam(f"b_{name}") for name in fields}))

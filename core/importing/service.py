@@ -22,6 +22,7 @@ from .. import audit, locks
 from ..db import transaction
 from ..errors import BastionError, Conflict
 from ..i18n import tr
+from ..words import IMPORT_KIND, word
 from ..models import ImportRecord, Tenant
 from ..periods import Late
 from ..registry import Registry
@@ -82,7 +83,7 @@ def import_file(engine: Engine, *, tenant: Tenant, kind: str, path: Path, regist
                           "updated": report.updated, "skipped": report.skipped,
                           "checks_created": report.checks_created, "sha256": content, "again": again,
                           **({"late": report.late, "late_route": late.value} if report.late else {})},
-                     note=f"{kind} import from {path.name}")
+                     note=tr(f"导入{word(IMPORT_KIND, kind)}：{path.name}", f"{kind} import from {path.name}"))
     return report
 
 

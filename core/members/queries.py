@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, or_, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access import Action, Principal, require, visible
@@ -29,9 +29,7 @@ def read_members(conn: Connection, principal: Principal, *, org_code: str | None
     require(conn, principal, Action.view_members)
     m, o = Member.__table__.c, Organization.__table__.c
     query = (select(m.code, m.name, m.gender, m.birth_date, m.joined_on, m.status, m.post, m.phone,
-                    o.code.label("org_code"), o.name.label("org_name"), m.active, m.left_on,
-                    case((visible(conn, principal, Action.administer, m.org_id), True), else_=False)
-                    .label("administers"))
+                    o.code.label("org_code"), o.name.label("org_name"), m.active, m.left_on, m.org_id)
              .join_from(Member.__table__, Organization.__table__, o.id == m.org_id)
              .where(m.tenant_id == principal.tenant_id, visible(conn, principal, Action.view_members, m.org_id)))
     if org_code is not None:
@@ -45,7 +43,10 @@ def read_members(conn: Connection, principal: Principal, *, org_code: str | None
     frame = pd.read_sql(query.order_by(o.code, m.code), conn)
     if frame.empty:
         return pd.DataFrame(columns=MEMBER_COLUMNS)
-    views = pd.Series([view_for(administers=bool(a), export=export) for a in frame["administers"]], index=frame.index)
+    administered = set(conn.execute(select(o.id).where(o.tenant_id == principal.tenant_id,
+                                                        visible(conn, principal, Action.administer, o.id))).scalars())
+    views = pd.Series([view_for(administers=org_id in administered, export=export) for org_id in frame["org_id"]],
+                      index=frame.index)
     frame["active"] = frame["active"].astype(bool)
     return shown(frame, views)[MEMBER_COLUMNS]
 

@@ -81,7 +81,7 @@ def save_member(session: Session, principal: Principal, *, code: str, org_code: 
                      entity="member", entity_id=member.id, new=privacy.audited({"code": code, "org_code": org.code,
                                                                                **values}), note=note)
         _moved(session, member, None, org.id, moved_on or joined_on or today, actor=principal.username,
-               note=note or "登记入名册")
+               note=note or tr("登记入名册", "registered"))
         recount(session, principal.tenant_id, [org.id], actor=principal.username)
         return member
     require(session.connection(), principal, Action.administer, member.org_id)
@@ -198,6 +198,25 @@ def import_register(engine: Engine, principal: Principal, *, filename: str, data
                         actor=principal.username, again=again)
 
 
+def carry_members(session: Session, tenant_id: int, from_ids: list[int], to_id: int, day: date, *, actor: str,
+                  note: str) -> int:
+    """The active members of the organisations ``from_ids`` (merged away, split) transferred to ``to_id`` on ``day``
+    (机构调整: their organisational relationship follows the branch), each move kept in the register's history,
+    the counts following; returns how many. Members of party groups stay in their groups, which move with the
+    branch. The caller (``core.restructuring``) has checked and audits the change."""
+    m = Member.__table__.c
+    moving = session.execute(select(m.id, m.org_id).where(m.tenant_id == tenant_id, m.org_id.in_(from_ids),
+                                                          m.active)).all()
+    if not moving:
+        return 0
+    session.execute(update(Member.__table__).where(m.id.in_([r.id for r in moving])).values(org_id=to_id))
+    insert_transfers(session.connection(), [{"tenant_id": tenant_id, "member_id": r.id, "from_org_id": r.org_id,
+                                             "to_org_id": to_id, "moved_on": day, "note": note[:300], "actor": actor}
+                                            for r in moving])
+    recount(session, tenant_id, [*from_ids, to_id], actor=actor, note=note)
+    return len(moving)
+
+
 # --- the counts the register derives ----------------------------------------------------------------------
 
 
@@ -263,7 +282,8 @@ def recount(session: Session | Connection, tenant_id: int, org_ids: Iterable[int
         conn.execute(update(Organization.__table__).where(o.id == org_id).values(member_count=n))
     audit.record_many(conn, ({"tenant_id": tenant_id, "actor": actor, "action": "update", "entity": "organization",
                               "entity_id": org_id, "old": {"member_count": stored.get(org_id)},
-                              "new": {"member_count": n}, "note": note or "党员人数由党员名册计算"}
+                              "new": {"member_count": n}, "note": note or tr("党员人数由党员名册计算",
+                                                                              "member count from the register")}
                              for org_id, n in changed.items()))
     return changed
 

@@ -36,6 +36,7 @@ from .. import audit, organizations
 from ..access import Action, Principal, org_by_code, require
 from ..i18n import tr
 from ..lifecycle import AlreadyDone
+from ..members.service import carry_members, counts, registered
 from ..models import (
     Organization,
     OrgLineage,
@@ -223,11 +224,14 @@ def merge_as(session: Session, *, tenant_id: int, actor: str, codes: Sequence[st
         target = _create(session, tenant_id=tenant_id, actor=actor, code=heir_code, name=name, level=level,
                          parent=parent, category=kept_category, member_count=members, note=f"merged: {note}".strip())
     else:
-        organizations.edit(session, target, {"member_count": members, "category": kept_category}, tenant_id=tenant_id,
-                           actor=actor, note=f"merge into {target.code}")
+        counted = registered(session.connection(), tenant_id, [target.id, *(o.id for o in gone)])
+        changes = {"category": kept_category} | ({} if counted else {"member_count": members})  # else the register's
+        organizations.edit(session, target, changes, tenant_id=tenant_id, actor=actor, note=f"merge into {target.code}")
     for org in gone:
         _deactivate(session, org, tenant_id=tenant_id, actor=actor, why=f"merged into {target.code}")
     _adopt(session, children, target, tenant_id=tenant_id, actor=actor)
+    carry_members(session, tenant_id, [o.id for o in gone], target.id, effective_on, actor=actor,
+                  note=tr(f"机构调整：合并入 {target.code}", f"restructuring: merged into {target.code}"))
     detail = {"code": target.code, "name": target.name, "predecessors": [named(o) for o in gone],
               "successors": [named(target)], "parent_code": None if parent is None else parent.code,
               "children_moved": [o.code for o in children]}
@@ -281,6 +285,8 @@ def split_as(session: Session, *, tenant_id: int, actor: str, code: str, into: S
     heir_org = next(s for s in successors if s.code == heir_code)
     _deactivate(session, org, tenant_id=tenant_id, actor=actor, why=f"split into {', '.join(s.code for s in successors)}")
     _adopt(session, children, heir_org, tenant_id=tenant_id, actor=actor)
+    carry_members(session, tenant_id, [org.id], heir_org.id, effective_on, actor=actor,
+                  note=tr(f"机构调整：分设，转至承继的 {heir_org.code}", f"restructuring: split, to the heir {heir_org.code}"))
     detail = {"code": org.code, "name": org.name, "predecessors": [named(org)],
               "successors": [named(s) | {"heir": s is heir_org} for s in successors],
               "children_moved": [o.code for o in children]}
@@ -356,6 +362,9 @@ def dissolve_as(session: Session, *, tenant_id: int, actor: str, code: str, effe
             f"{org.code} 下仍有在用的组织 {listed(children)}：请先将其撤销、合并或调整隶属",
             f"{org.code} still has active organisations under it ({listed(children)}): dissolve, merge or move "
             "them first"))
+    if remaining := counts(session.connection(), tenant_id, [org.id])[org.id]:
+        raise Refused(FROM, tr(f"{org.code} 仍有在册党员 {remaining} 名：请先办理其组织关系转接",
+                               f"{org.code} still has {remaining} members on the register: transfer them first"))
     outcome = Outcome(Kind.dissolve.value, effective_on, tr(f"撤销：{listed([org])}", f"dissolve: {listed([org])}"),
                       consequences(session, tenant_id, effective_on, Kind.dissolve, carried=[org.code], heir=None))
     if preview:

@@ -41,6 +41,8 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "import_record": {(kind, "import") for kind in ("organizations", "ledger", "findings", "ratings", "restructure")},
     "restructuring": {("restructuring", "restructure")},
     "orglineage": {("restructuring", "restructure")},
+    "member": {("member", None), ("members", "import")},
+    "membertransfer": {("member", "create"), ("member", "transfer"), ("member", "deactivate"), ("members", "import")},
 }
 #: tables that are records of the machinery, not of the assessment: what the machinery changed is audited
 NOT_AUDITED = {

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bastion.core import i18n, importing
 from bastion.core.errors import BastionError
 from bastion.core.importing import ImportRejected, import_file, write_template
-from bastion.core.models import AuditEvent, Check, Finding, LedgerEntry, Organization, Rating
+from bastion.core.models import AuditEvent, Check, Finding, LedgerEntry, Member, Organization, Rating
 from tests import factories
 
 ORG_HEADER = ["组织编码", "组织名称", "上级组织编码", "层级", "类别", "书记", "任期开始", "任期结束", "党员人数"]
@@ -585,11 +585,13 @@ def test_templates_import_back_cleanly(engine, registry, tenant, cycle, tmp_path
     write_csv(tmp_path / "branch.csv", ["code", "name", "parent_code", "level"],
               [["ZB01", "第一党支部", "DW", "branch"], ["ZB02", "第二党支部", "DW", "branch"]])
     run(engine, registry, tenant, "organizations", tmp_path / "branch.csv")
-    for kind in ("ledger", "findings", "ratings", "restructure"):  # the restructuring merges ZB01 and ZB02
+    for kind in ("ledger", "findings", "ratings", "members"):
         report = run(engine, registry, tenant, kind, paths[kind])
         assert (report.inserted, report.skipped) == (1, 0), kind
-    assert count(engine, LedgerEntry) == count(engine, Finding) == count(engine, Rating) == 1
+    assert count(engine, LedgerEntry) == count(engine, Finding) == count(engine, Rating) == count(engine, Member) == 1
     for kind in importing.KINDS:  # and once more, asked for explicitly: nothing new
+        if kind == "restructure":  # last: it merges ZB01 and ZB02 (and carries ZB01's member)
+            assert run(engine, registry, tenant, kind, paths[kind]).inserted == 1
         assert run(engine, registry, tenant, kind, paths[kind], again=True).inserted == 0
 
 
@@ -617,13 +619,13 @@ def test_csv_template_is_utf8_with_bom(tmp_path):
 
 
 def test_template_and_kind_errors(tmp_path):
-    with pytest.raises(BastionError, match="没有导入类型 'members'"):
-        write_template("members", tmp_path / "m.xlsx")
+    with pytest.raises(BastionError, match="没有导入类型 'votes'"):
+        write_template("votes", tmp_path / "m.xlsx")
     with pytest.raises(BastionError, match=r"模板只能写成 \.xlsx 或 \.csv"):
         write_template("ledger", tmp_path / "m.txt")
     with i18n.using("en"):
         with pytest.raises(BastionError, match="unknown import kind"):
-            write_template("members", tmp_path / "m.xlsx")
+            write_template("votes", tmp_path / "m.xlsx")
         with pytest.raises(BastionError, match=r"\.xlsx or \.csv"):
             write_template("ledger", tmp_path / "m.txt")
 

@@ -180,3 +180,26 @@ def test_only_an_administrator_of_the_organisation_keeps_its_register(engine, te
         members.save_member(session, other, code="DY01", org_code="A", name="李明", today=TODAY)
     with Session(engine) as session:
         assert session.exec(select(MemberTransfer)).first() is None
+
+
+def test_a_restructuring_carries_the_members_and_a_branch_with_members_is_not_dissolved(engine, registry, tenant,
+                                                                                         tree, admin, tmp_path):
+    from bastion.core import restructuring
+    from bastion.core.restructuring import Refused, Successor
+
+    load(engine, registry, tenant, tmp_path, ROWS)  # DY01, DY02 in A; DY03 in B
+    with transaction(engine) as session, pytest.raises(Refused, match="B 仍有在册党员 1 名：请先办理其组织关系转接"):
+        restructuring.dissolve(session, admin, code="B", effective_on=date(2026, 12, 1), today=TODAY)
+    with transaction(engine) as session:
+        restructuring.merge(session, admin, codes=["A", "B"], into="B", effective_on=date(2026, 11, 1), today=TODAY)
+    assert get_org(engine, tenant, "B").member_count == 3 and get_org(engine, tenant, "A").member_count == 0
+    with engine.connect() as conn:
+        history = members.member_history(conn, admin, "DY01")
+    assert history[["from_code", "to_code", "moved_on"]].values.tolist()[-1] == ["A", "B", date(2026, 11, 1)]
+    assert "合并入 B" in history["note"].iloc[-1]
+    with transaction(engine) as session:
+        restructuring.split(session, admin, code="B", into=[Successor("B1", "一支部"), Successor("B2", "二支部")],
+                            heir="B2", effective_on=date(2026, 11, 20), today=TODAY)
+    assert get_org(engine, tenant, "B2").member_count == 3 and get_org(engine, tenant, "B1").member_count == 0
+    with engine.connect() as conn:
+        assert set(members.read_members(conn, admin)["org_code"]) == {"B2"}

@@ -93,11 +93,12 @@ def test_an_admin_moves_and_edits_an_organisation(app, ui_engine, sample_db):
 
     at.selectbox(key="edit_org").select("ZB00001").run()
     at.text_input(key="edit_secretary_ZB00001").input("新书记")
-    at.number_input(key="edit_members_ZB00001").set_value(42)
+    assert at.number_input(key="edit_members_ZB00001").disabled  # the register counts its members
+    at.number_input(key="edit_staff_ZB00001").set_value(420)
     at.button(key="edit_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     edited = _orgs(ui_engine, sample_db.tenant_id)["ZB00001"]
-    assert (edited.secretary, edited.member_count) == ("新书记", 42)
+    assert (edited.secretary, edited.staff_count, edited.member_count) == ("新书记", 420, before["ZB00001"].member_count)
     with Session(ui_engine) as session:
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "organization",
                                                                AuditEvent.actor == "admin")).all()

@@ -88,8 +88,9 @@ def import_section(who: Principal, kinds: tuple[str, ...] = IMPORT_KINDS, key: s
     else:
         kind = kinds[0]
         st.subheader(tr(f"导入{word(IMPORT_KIND, kind)}", f"Import the {word(IMPORT_KIND, kind)}"))
-    upload = st.file_uploader(tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file"), type=["xlsx", "csv"],
-                              key=f"{key}_upload")
+    label = tr("Excel（.xlsx）或 CSV 文件", "An Excel (.xlsx) or CSV file") if len(kinds) > 1 else \
+        tr(f"{word(IMPORT_KIND, kind)}文件：Excel（.xlsx）或 CSV", f"The {word(IMPORT_KIND, kind)} file: Excel (.xlsx) or CSV")
+    upload = st.file_uploader(label, type=["xlsx", "csv"], key=f"{key}_upload")
     again = st.checkbox(tr("再次导入同一文件", "Import the same file again"), key=f"{key}_again",
                         help=tr("内容相同的文件导入过一次后默认不再导入", "A file with the same content is imported once unless this is ticked"))
     left, right = st.columns(2)
