@@ -35,6 +35,30 @@ pytestmark = pytest.mark.storage
 ON = date(2026, 3, 1)
 
 
+def publish_while(engine, registry, cycle, write, stamped: threading.Event) -> None:
+    """Run ``write`` (a write transaction that sets ``stamped`` once it has stamped its rows, then waits a second
+    before it commits) in a thread; score the quarter as soon as it has stamped, publish it, and verify it."""
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            write()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+            stamped.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert stamped.wait(30)
+    scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
+    thread.join(30)
+    assert not failures
+    scoring.publish_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
+    found = verify_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry)
+    assert found.identical, found.differences
+
+
+
 def test_a_fact_still_uncommitted_when_a_run_starts_is_read_by_it_and_the_period_verifies(engine, registry):
     """A spot check's finding (C1: 2 points each) on the branch with the fewest, stamped, then committed a second
     later, while the quarter is scored: the run waits for it and stands on it."""
@@ -47,33 +71,20 @@ def test_a_fact_still_uncommitted_when_a_run_starts_is_read_by_it_and_the_period
                                      .where(Organization.level == "branch").group_by(Organization.id)).all())
     org = min(found, key=found.get)
     assert found[org] <= 2  # one more finding costs the branch 2 points
-    stamped, failures = threading.Event(), []
+    stamped = threading.Event()
 
     def inspector() -> None:
-        try:
-            with transaction(engine) as session:
-                check = Check(tenant_id=cycle.tenant_id, org_id=org, kind="spot", date=date(2026, 2, 20),
-                              inspector="督查组")
-                session.add(check)
-                session.flush()
-                session.add(Finding(tenant_id=cycle.tenant_id, check_id=check.id, org_id=org, date=date(2026, 2, 20),
-                                    indicator_code="C1", description="台账不全"))
-                session.flush()
-                stamped.set()
-                time.sleep(1.0)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
+        with transaction(engine) as session:
+            check = Check(tenant_id=cycle.tenant_id, org_id=org, kind="spot", date=date(2026, 2, 20), inspector="督查组")
+            session.add(check)
+            session.flush()
+            session.add(Finding(tenant_id=cycle.tenant_id, check_id=check.id, org_id=org, date=date(2026, 2, 20),
+                                indicator_code="C1", description="台账不全"))
+            session.flush()
             stamped.set()
+            time.sleep(1.0)
 
-    writer = threading.Thread(target=inspector)
-    writer.start()
-    assert stamped.wait(30)
-    scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
-    writer.join(30)
-    assert not failures
-    scoring.publish_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
-    found = verify_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry)
-    assert found.identical, found.differences
+    publish_while(engine, registry, cycle, inspector, stamped)
 
 
 def test_a_restructuring_still_uncommitted_when_a_run_starts_is_read_by_it_and_the_period_verifies(
@@ -85,7 +96,7 @@ def test_a_restructuring_still_uncommitted_when_a_run_starts_is_read_by_it_and_t
         root = session.exec(select(Organization.code).where(Organization.parent_id.is_(None))).scalars().one()
         tenant = session.get(Tenant, cycle.tenant_id)
     admin = person(engine, tenant, "admin", ("admin", root))
-    stamped, failures = threading.Event(), []
+    stamped = threading.Event()
     real = restructuring_service._recorded
 
     def recorded_slowly(*args, **kwargs):
@@ -97,22 +108,10 @@ def test_a_restructuring_still_uncommitted_when_a_run_starts_is_read_by_it_and_t
     monkeypatch.setattr(restructuring_service, "_recorded", recorded_slowly)
 
     def office() -> None:
-        try:
-            with transaction(engine) as session:
-                restructuring.merge(session, admin, codes=[a], into=b, effective_on=ON)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
-            stamped.set()
+        with transaction(engine) as session:
+            restructuring.merge(session, admin, codes=[a], into=b, effective_on=ON)
 
-    writer = threading.Thread(target=office)
-    writer.start()
-    assert stamped.wait(30)
-    scoring.score_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
-    writer.join(30)
-    assert not failures
-    scoring.publish_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry, actor="test")
-    found = verify_period(engine, cycle=cycle, period_key="2026-Q1", registry=registry)
-    assert found.identical, found.differences
+    publish_while(engine, registry, cycle, office, stamped)
     with engine.connect() as conn:
         codes = set(conn.execute(select(Organization.code).join(Evaluation, Evaluation.org_id == Organization.id)
                                  .where(Evaluation.period == "2026-Q1")).scalars())
