@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from .reasons import formatted, join_text
@@ -45,12 +46,17 @@ def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Se
     return mapped.fillna(fill) if fill is not None else mapped
 
 
-def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1) -> pd.DataFrame:
+def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1,
+                    entitled: Mapping[str, pd.Series] | None = None, quorum_share: float | None = None,
+                    below_quorum: str = "reweight") -> pd.DataFrame:
     """Weighted multi-source combination of ballot scores, per organisation (多方评价加权).
 
-    Each source's score is the mean of its ballots; a source with fewer than ``quorum`` ballots,
-    or without a weight, does not count. The combined score is ``Σ wₛ·meanₛ / Σ wₛ`` over the
-    sources that count, so a missing source's weight is shared out in proportion.
+    Each source's score is the mean of its ballots. A source needs ``quorum`` ballots and, where ``entitled``
+    says how many may vote in it (a Series per source, by ``org_id``: the branch's members for ``members``) and
+    ``quorum_share`` is set, more than that share of them (法定人数: 0.5 is more than half). A source below its
+    quorum is named in the detail (未达法定人数) and, by ``below_quorum``, does not count — its weight shared out
+    among the sources that do (``reweight``) — or counts as 0 (``zero``). A source without a weight does not count.
+    The combined score is ``Σ wₛ·meanₛ / Σ wₛ`` over the sources that count.
 
     Returns, indexed by ``org_id``: ``combined`` (NaN when no source counts), ``ballots`` and
     ``detail`` (the per-source means, weights and ballot counts, in words).
@@ -59,16 +65,39 @@ def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quor
     if scored.empty:
         return pd.DataFrame({"combined": [], "ballots": [], "detail": []}, index=pd.Index([], name="org_id"))
     per = scored.groupby(["org_id", "source"], sort=True)["score"].agg(["mean", "count"]).reset_index()
-    per = per[per["count"] >= quorum].copy()
-    per["weight"] = per["source"].map(weights).astype(float)
-    per["weighted"] = per["weight"] * per["mean"]
-    by_org = per.groupby("org_id").agg(wsum=("weight", "sum"), wmean=("weighted", "sum"), ballots=("count", "sum"))
+    per["needed"] = quorum
+    per["entitled"] = float("nan")
+    for source, counts in (entitled or {}).items():
+        on = per["source"] == source
+        per.loc[on, "entitled"] = per.loc[on, "org_id"].map(counts).astype(float)
+        if quorum_share is not None:
+            share = np.floor((per.loc[on, "entitled"] * quorum_share).fillna(0).to_numpy()) + 1
+            per.loc[on, "needed"] = np.maximum(share, quorum).astype(int)
+    per["short"] = per["count"] < per["needed"]
+    if below_quorum == "zero":
+        per.loc[per["short"], "mean"] = 0.0
+        counting = per
+    else:
+        counting = per[~per["short"]]
+    counting = counting.copy()
+    counting["weight"] = counting["source"].map(weights).astype(float)
+    counting["weighted"] = counting["weight"] * counting["mean"]
+    by_org = counting.groupby("org_id").agg(wsum=("weight", "sum"), wmean=("weighted", "sum"),
+                                            ballots=("count", "sum"))
     combined = (by_org["wmean"] / by_org["wsum"].where(by_org["wsum"] > 0))
+    per["weight"] = per["source"].map(weights).astype(float)
     names = formatted(per["source"], lambda s: SOURCE_LABELS.get(s, s))
-    per["text"] = (names + " " + formatted(per["mean"].round(ROUND), "{:g}".format) + "（权重 "
-                   + formatted(per["weight"], "{:g}".format) + "，" + formatted(per["count"], str) + " 票）")
+    counted_text = (names + " " + formatted(per["mean"].round(ROUND), "{:g}".format) + "（权重 "
+                    + formatted(per["weight"], "{:g}".format) + "，" + formatted(per["count"], str) + " 票）")
+    entitled_text = formatted(per["entitled"].fillna(-1), lambda n: "" if n < 0 else f"，应参评 {n:g} 人")
+    short_text = (names + " " + formatted(per["count"], str) + " 票" + entitled_text + "，未达法定人数（须 "
+                  + formatted(per["needed"], str) + " 票）"
+                  + ("，按 0 分计（权重 " + formatted(per["weight"], "{:g}".format) + "）" if below_quorum == "zero"
+                     else "，不计"))
+    per["text"] = counted_text.where(~per["short"].to_numpy(), short_text)
     detail = join_text(per, ["org_id"], per["text"], "；", order=["source"])
-    return pd.DataFrame({"combined": combined, "ballots": by_org["ballots"], "detail": detail})
+    ballots = by_org["ballots"].reindex(detail.index)
+    return pd.DataFrame({"combined": combined.reindex(detail.index), "ballots": ballots, "detail": detail})
 
 
 SOURCE_LABELS = {

@@ -28,11 +28,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bastion import hookimpl
-from bastion.core.i18n import tr
 from bastion.core.engine import (
+    SOURCE_LABELS,
     UNIT_MONTHS,
     RuleBatch,
-    SOURCE_LABELS,
     RuleType,
     achievement,
     choose,
@@ -45,6 +44,7 @@ from bastion.core.engine import (
     per_row,
     points_text,
 )
+from bastion.core.i18n import tr
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
 
@@ -263,6 +263,15 @@ class BallotScore(RuleType):
             default=False, description="Count only ballots on this indicator; otherwise overall ballots."
         )
         quorum: int = Field(default=1, ge=1, description="Ballots a source needs to count.")
+        quorum_share: float | None = Field(
+            default=None, gt=0, lt=1,
+            description="Where the number entitled to vote is known (members: the branch's members, from the "
+            "register), more than this share of them must have voted for the source to count (法定人数: 0.5 is "
+            "more than half); a source below it is named 未达法定人数 on the line.")
+        below_quorum: Literal["reweight", "zero"] = Field(
+            default="reweight",
+            description="A source below its quorum: reweight (it does not count; the others share its weight) or "
+            "zero (it counts as 0 with its weight).")
 
     def rated(self, code: str, params: Params, ratings: pd.DataFrame) -> bool:
         """Ballots on this indicator (``per_indicator``) or overall ballots, of a source it counts."""
@@ -278,12 +287,14 @@ class BallotScore(RuleType):
             weights = {s: batch.source_weights.get(s, 0.0) for s in sources}
             if not any(weights.values()):
                 weights = {s: 1.0 for s in sources}
-            key = (code if params.per_indicator else None, tuple(sorted(weights.items())), params.quorum)
+            key = (code if params.per_indicator else None, tuple(sorted(weights.items())), params.quorum,
+                   params.quorum_share, params.below_quorum)
             if key not in combined_by:
                 mine = ratings[(ratings["indicator_code"] == code) if params.per_indicator
                                else ratings["indicator_code"].isna()]
                 mine = mine[mine["source"].isin([s for s, w in weights.items() if w > 0]) & mine["score"].notna()]
-                combined = combine_sources(mine, weights, quorum=params.quorum)
+                combined = combine_sources(mine, weights, quorum=params.quorum, entitled=_entitled(batch),
+                                           quorum_share=params.quorum_share, below_quorum=params.below_quorum)
                 counted = mine[mine["org_id"].isin(combined.index[combined["combined"].notna()])]
                 combined_by[key] = combined, evidence_ids(counted, ["org_id"], "rating")
             combined, evidence = combined_by[key]
@@ -348,6 +359,14 @@ class SecretaryTerm(RuleType):
         out["reason"] = concat(reason, points_text(out["points"], rows["max_points"]))
         out["evidence"] = ""
         return out
+
+
+def _entitled(batch: RuleBatch) -> dict[str, pd.Series]:
+    """How many may vote in each source whose voters are known, by organisation: a branch's members rate it
+    (``member_count``, the register's where it keeps one)."""
+    if "member_count" not in batch.orgs:
+        return {}
+    return {"members": batch.orgs.set_index("org_id")["member_count"]}
 
 
 def _org_column(batch: RuleBatch, column: str, rows: pd.DataFrame) -> pd.Series:
