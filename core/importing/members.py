@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from .. import audit
 from ..i18n import tr
@@ -14,7 +14,7 @@ from ..members import privacy
 from ..members.rules import Facts, member_problems
 from ..members.service import insert_transfers, recount
 from ..models import Member, MemberTransfer, Organization, org_code_key
-from .context import DUPLICATE, Context, flag_duplicates, insert_rows, reject
+from .context import DUPLICATE, Context, flag_duplicates, reject
 from .report import ImportReport
 from .rows import Record
 
@@ -31,10 +31,9 @@ def import_members(context: Context, records: list[Record]) -> ImportReport:
         select(Member.__table__).where(m.tenant_id == tenant_id).with_for_update())}
     ok = [r for r in records if r.ok("code")]
     flag_duplicates(context, [(r, (org_code_key(r["code"]),)) for r in ok if r["code"]], ("code",))
-    moving = [stored[org_code_key(r["code"])].id for r in ok if r["code"] and org_code_key(r["code"]) in stored]
-    t = MemberTransfer.__table__.c
-    last_move = dict(session.execute(select(t.member_id, func.max(t.moved_on)).where(t.member_id.in_(moving))
-                                     .group_by(t.member_id)).all()) if moving else {}
+    t = MemberTransfer.__table__.c  # every member's last move: the tenant's, grouped (no list of millions)
+    last_move = dict(session.execute(select(t.member_id, func.max(t.moved_on)).where(t.tenant_id == tenant_id)
+                                     .group_by(t.member_id)).all()) if stored else {}
 
     for record in records:
         org = orgs.get(org_code_key(record["org_code"])) if record["org_code"] else None
@@ -127,10 +126,10 @@ def _write(context: Context, records: list[Record], orgs: dict[str, Any], stored
                            "new": {"org_code": org.code, "moved_on": record["moved_on"].isoformat()},
                            "note": _note(context, record)})
             touched |= {before.org_id, org.id}
-    insert_rows(session, table, [row for _, _, row in new])
-    if new:
-        ids = dict(session.execute(select(table.c.code, table.c.id).where(
-            table.c.tenant_id == tenant_id, table.c.code.in_([row["code"] for _, _, row in new]))).all())
+    if new:  # the new members' ids, in the file's order (a register of millions: no IN list of their codes)
+        new_ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                  [row for _, _, row in new]).scalars().all()
+        ids = {row["code"]: member_id for (_, _, row), member_id in zip(new, new_ids, strict=True)}
         for record, org, row in new:
             transfers.append({"tenant_id": tenant_id, "member_id": ids[row["code"]], "from_org_id": None,
                               "to_org_id": org.id, "moved_on": _onto_register(record, context),

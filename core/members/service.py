@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from .. import audit
@@ -222,15 +222,15 @@ def carry_members(session: Session, tenant_id: int, from_ids: list[int], to_id: 
 
 def registered(conn: Connection, tenant_id: int, org_ids: Iterable[int] | None = None) -> set[int]:
     """The organisations (of ``org_ids``, or all) whose head count is the register's: a member on it ever, in
-    them or in a party group under them."""
+    them or in a party group under them. Read for the whole tenant, then narrowed here: an import names
+    100 000 organisations, more than a query may list."""
     m, o = Member.__table__.c, Organization.__table__.c
     holders = select(m.org_id).where(m.tenant_id == tenant_id).distinct()
     query = select(o.id).where(o.tenant_id == tenant_id,
                                or_(o.id.in_(holders),
                                    o.id.in_(select(o.parent_id).where(o.id.in_(holders), o.level == OrgLevel.group))))
-    if org_ids is not None:
-        query = query.where(o.id.in_(list(org_ids)))
-    return set(conn.execute(query).scalars())
+    found = set(conn.execute(query).scalars())
+    return found if org_ids is None else found & set(org_ids)
 
 
 def count_problems(conn: Connection, tenant_id: int, org_id: int, member_count: Any) -> list[Problem]:
@@ -252,17 +252,23 @@ def count_problems_for(org_id: int, member_count: Any, counted: dict[int, int]) 
                        "add or remove members there"))]
 
 
+def _groups(conn: Connection, tenant_id: int) -> dict[int, int]:
+    """Each party group of the tenant → the branch it is under."""
+    o = Organization.__table__.c
+    return dict(conn.execute(select(o.id, o.parent_id).where(o.tenant_id == tenant_id, o.level == OrgLevel.group,
+                                                             o.parent_id.is_not(None))).all())
+
+
 def counts(conn: Connection, tenant_id: int, org_ids: Iterable[int]) -> dict[int, int]:
-    """The register's head count of each organisation: its active members and its party groups'."""
-    m, o = Member.__table__.c, Organization.__table__.c
-    wanted = list(org_ids)
+    """The register's head count of each organisation: its active members and its party groups'. Two grouped reads
+    of the whole tenant, whatever the number of organisations asked about."""
+    m = Member.__table__.c
     own = dict(conn.execute(select(m.org_id, func.count()).where(m.tenant_id == tenant_id, m.active)
                             .group_by(m.org_id)).all())
-    groups = conn.execute(select(o.id, o.parent_id).where(o.tenant_id == tenant_id, o.level == OrgLevel.group,
-                                                          o.parent_id.in_(wanted))).all()
-    found = {org_id: own.get(org_id, 0) for org_id in wanted}
-    for group_id, parent_id in groups:
-        found[parent_id] += own.get(group_id, 0)
+    found = {org_id: own.get(org_id, 0) for org_id in org_ids}
+    for group_id, parent_id in _groups(conn, tenant_id).items():
+        if parent_id in found:
+            found[parent_id] += own.get(group_id, 0)
     return found
 
 
@@ -274,12 +280,15 @@ def recount(session: Session | Connection, tenant_id: int, org_ids: Iterable[int
     if isinstance(session, Session):
         session.flush()
     o = Organization.__table__.c
+    groups = _groups(conn, tenant_id)
     ids = {i for i in org_ids if i is not None}
-    ids |= set(conn.execute(select(o.parent_id).where(o.id.in_(ids), o.level == OrgLevel.group)).scalars()) - {None}
-    stored = dict(conn.execute(select(o.id, o.member_count).where(o.id.in_(ids))).all())
+    ids |= {groups[i] for i in ids if i in groups}
+    stored = {org_id: n for org_id, n in conn.execute(select(o.id, o.member_count).where(o.tenant_id == tenant_id))
+              if org_id in ids}
     changed = {org_id: n for org_id, n in counts(conn, tenant_id, ids).items() if stored.get(org_id) != n}
-    for org_id, n in changed.items():
-        conn.execute(update(Organization.__table__).where(o.id == org_id).values(member_count=n))
+    if changed:
+        conn.execute(update(Organization.__table__).where(o.id == bindparam("b_id"))
+                     .values(member_count=bindparam("b_n")), [{"b_id": i, "b_n": n} for i, n in changed.items()])
     audit.record_many(conn, ({"tenant_id": tenant_id, "actor": actor, "action": "update", "entity": "organization",
                               "entity_id": org_id, "old": {"member_count": stored.get(org_id)},
                               "new": {"member_count": n}, "note": note or tr("党员人数由党员名册计算",
