@@ -203,3 +203,28 @@ def test_a_restructuring_carries_the_members_and_a_branch_with_members_is_not_di
     assert get_org(engine, tenant, "B2").member_count == 3 and get_org(engine, tenant, "B1").member_count == 0
     with engine.connect() as conn:
         assert set(members.read_members(conn, admin)["org_code"]) == {"B2"}
+
+
+def test_a_register_larger_than_a_query_may_list_imports_and_imports_again(engine, registry, tenant, tmp_path):
+    """A query lists at most so many values (SQLite: 250 000 here, 999 in older builds; set to 999 for the test):
+    an import of more members than that reads and writes them without listing them."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from bastion.synthetic import build_tree, write_register
+
+    if engine.dialect.name == "sqlite":
+        engine.dispose()
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
+    orgs = build_tree(engine, tenant_id=tenant.id, branches=25, seed=3, year=2026)
+    orgs["member_count"] = 48
+    path = write_register(tmp_path / "名册.csv", orgs, seed=3, year=2026)
+    first = import_file(engine, tenant=tenant, kind="members", path=path, registry=registry, actor="admin",
+                        today=TODAY)
+    again = import_file(engine, tenant=tenant, kind="members", path=path, registry=registry, actor="admin",
+                        today=TODAY, again=True)
+    assert (first.inserted, again.inserted, again.skipped) == (1200, 0, 1200)
+    with Session(engine) as session:
+        counted = session.exec(select(Organization.member_count).where(Organization.level == "branch")).scalars()
+        assert set(counted) == {48}
