@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from .. import audit
 from ..i18n import tr
 from ..members import privacy
-from ..members.rules import Facts, member_problems
+from ..members.rules import Facts, left_problems, member_problems, transfer_day_problems
 from ..members.service import insert_transfers, recount
 from ..models import Member, MemberTransfer, Organization, org_code_key
 from .context import DUPLICATE, Context, flag_duplicates, reject
@@ -53,21 +53,10 @@ def import_members(context: Context, records: list[Record]) -> ImportReport:
         if before is None or not record.ok("code", DUPLICATE):
             continue
         if not before.active:
-            context.errors.add(record.row, "code", tr(f"党员 {before.code} 已于 {before.left_on} 离开名册：不能再修改",
-                                                      f"member {before.code} left the register on {before.left_on}"))
+            reject(context, record, left_problems(before.code, before.left_on))
         elif org is not None and org.id != before.org_id and record.ok("moved_on"):
-            day, last = record["moved_on"], last_move.get(before.id)
-            if day is None:
-                context.errors.add(record.row, "moved_on", tr(
-                    f"党员 {before.code} 的组织关系转到 {org.code}：须填写转接日期",
-                    f"member {before.code} moves to {org.code}: give the transfer's day"))
-            elif day > context.today:
-                context.errors.add(record.row, "moved_on", tr(f"{day.isoformat()} 晚于今天",
-                                                              f"{day.isoformat()} is after today"))
-            elif last is not None and day < last:
-                context.errors.add(record.row, "moved_on", tr(
-                    f"{day.isoformat()} 早于该党员上一次转接（{last.isoformat()}）",
-                    f"{day.isoformat()} is before the member's last move ({last.isoformat()})"))
+            reject(context, record, transfer_day_problems(record["moved_on"], last=last_move.get(before.id),
+                                                          today=context.today))
     context.errors.raise_if_any()
     return _write(context, records, orgs, stored)
 

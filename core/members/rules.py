@@ -107,3 +107,23 @@ def member_problems(facts: Facts, *, today: date) -> list[Problem]:
     if facts.phone and (reason := phone_problem(facts.phone)) is not None:
         found.append(Problem("phone", tr(*FIELDS["phone"]), reason))
     return found
+
+
+def transfer_day_problems(day: date | None, *, last: date | None, today: date) -> list[Problem]:
+    """A transfer's (or a leaving's) day: given, not in the future, not before the member's last move (``last``)."""
+    if day is None:
+        return [_problem("moved_on", "转到另一组织须填写转接日期", "a transfer needs its day")]
+    if day > today:
+        return [_problem("moved_on", f"{day.isoformat()} 晚于今天", f"{day.isoformat()} is after today")]
+    if last is not None and day < last:
+        return [_problem("moved_on", f"{day.isoformat()} 早于该党员上一次转接（{last.isoformat()}）",
+                         f"{day.isoformat()} is before the member's last move ({last.isoformat()})")]
+    return []
+
+
+def left_problems(code: str, left_on: date | None) -> list[Problem]:
+    """A member who left the register (``left_on``) changes no more."""
+    if left_on is None:
+        return []
+    return [Problem("code", tr(*FIELDS["code"]), tr(f"党员 {code} 已于 {left_on} 离开名册：不能再修改",
+                                                    f"member {code} left the register on {left_on}"), conflict=True)]

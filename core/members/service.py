@@ -36,7 +36,7 @@ from ..models import (
 from ..registry import Registry
 from ..values import text_problems
 from . import privacy
-from .rules import FIELDS, Facts, member_problems
+from .rules import FIELDS, Facts, left_problems, member_problems, transfer_day_problems
 
 if TYPE_CHECKING:
     from ..importing import ImportReport
@@ -85,9 +85,7 @@ def save_member(session: Session, principal: Principal, *, code: str, org_code: 
         recount(session, principal.tenant_id, [org.id], actor=principal.username)
         return member
     require(session.connection(), principal, Action.administer, member.org_id)
-    if not member.active:
-        raise Conflict(tr(f"党员 {code} 已于 {member.left_on} 离开名册：不能再修改",
-                          f"member {code} left the register on {member.left_on}: no more changes"))
+    refuse(left_problems(code, None if member.active else member.left_on))
     changed = {k: v for k, v in values.items() if getattr(member, k) != v and not (getattr(member, k) in (None, "")
                                                                                    and v in (None, ""))}
     if changed:
@@ -112,9 +110,7 @@ def transfer_member(session: Session, principal: Principal, *, code: str, to_org
     refuse(text_problems(("note", FIELDS["note"], note)))
     member = find_member(session, principal, code)
     target = org_by_code(session, principal, Action.administer, to_org_code, FIELDS["org_code"])
-    if not member.active:
-        raise Conflict(tr(f"党员 {member.code} 已于 {member.left_on} 离开名册：不能转接",
-                          f"member {member.code} left the register on {member.left_on}: no transfer"))
+    refuse(left_problems(member.code, None if member.active else member.left_on))
     if target.id == member.org_id:
         raise Conflict(tr(f"组织编码：党员 {member.code} 已在 {target.code}", f"organisation: {member.code} is already in "
                                                                           f"{target.code}"))
@@ -144,9 +140,7 @@ def leave_register(session: Session, principal: Principal, *, code: str, left_on
                               "note: say why the member leaves the register (transferred out, expelled, deceased …)"))
     refuse(text_problems(("note", FIELDS["note"], note)))
     member = find_member(session, principal, code)
-    if not member.active:
-        raise Conflict(tr(f"党员 {member.code} 已于 {member.left_on} 离开名册", f"member {member.code} left the register "
-                                                                          f"on {member.left_on}"))
+    refuse(left_problems(member.code, None if member.active else member.left_on))
     refuse(_day_problems(session, member, left_on, today))
     member.active, member.left_on = False, left_on
     session.add(member)
@@ -158,18 +152,10 @@ def leave_register(session: Session, principal: Principal, *, code: str, left_on
 
 
 def _day_problems(session: Session, member: Member, day: date | None, today: date) -> list[Problem]:
-    """A transfer's (or a leaving's) day: given, not in the future, not before the member's last move."""
-    field = tr(*FIELDS["moved_on"])
-    if day is None:
-        return [Problem("moved_on", field, tr("转到另一组织须填写转接日期", "a transfer needs its day"))]
-    if day > today:
-        return [Problem("moved_on", field, tr(f"{day.isoformat()} 晚于今天", f"{day.isoformat()} is after today"))]
+    """:func:`~.rules.transfer_day_problems` against the member's last move."""
     last = session.execute(select(func.max(MemberTransfer.moved_on))
                            .where(MemberTransfer.member_id == member.id)).scalar()
-    if last is not None and day < last:
-        return [Problem("moved_on", field, tr(f"{day.isoformat()} 早于该党员上一次转接（{last.isoformat()}）",
-                                              f"{day.isoformat()} is before the member's last move ({last.isoformat()})"))]
-    return []
+    return transfer_day_problems(day, last=last, today=today)
 
 
 def _moved(session: Session, member: Member, source: int | None, target: int | None, day: date, *, actor: str,
