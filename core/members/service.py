@@ -238,6 +238,9 @@ def count_problems_for(org_id: int, member_count: Any, counted: dict[int, int]) 
                        "add or remove members there"))]
 
 
+FEW = 500  # organisations a query may list by id; more are read for the whole tenant and narrowed in Python
+
+
 def _groups(conn: Connection, tenant_id: int) -> dict[int, int]:
     """Each party group of the tenant → the branch it is under."""
     o = Organization.__table__.c
@@ -269,8 +272,10 @@ def recount(session: Session | Connection, tenant_id: int, org_ids: Iterable[int
     groups = _groups(conn, tenant_id)
     ids = {i for i in org_ids if i is not None}
     ids |= {groups[i] for i in ids if i in groups}
-    stored = {org_id: n for org_id, n in conn.execute(select(o.id, o.member_count).where(o.tenant_id == tenant_id))
-              if org_id in ids}
+    query = select(o.id, o.member_count).where(o.tenant_id == tenant_id)
+    if len(ids) <= FEW:  # a form's change: its organisations only; an import's: the tenant's, narrowed here
+        query = query.where(o.id.in_(ids))
+    stored = {org_id: n for org_id, n in conn.execute(query) if org_id in ids}
     changed = {org_id: n for org_id, n in counts(conn, tenant_id, ids).items() if stored.get(org_id) != n}
     if changed:
         conn.execute(update(Organization.__table__).where(o.id == bindparam("b_id"))
