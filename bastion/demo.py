@@ -13,6 +13,7 @@ confirmed by the demo, as a leader would.
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,10 +27,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bastion.core import ballots, cycles, standings, tenants, users
+from bastion.core import cycles, standings, tenants, users
+from bastion.core.ballots import box, rounds, slips
 from bastion.core import db
 from bastion.core.db import transaction
-from bastion.core.settings import Settings
+from bastion.core.settings import Settings, public_url
 from bastion.core.errors import Conflict, NotFound
 from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tenant
 from bastion.core.registry import Registry
@@ -167,14 +169,14 @@ def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int
 
 def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
     """One user per role, all with :data:`DEMO_PASSWORD`: the secretary of the first branch, the others
-    on the whole enterprise (the rater's ballots are assigned separately)."""
+    on the whole enterprise (raters need no account: they vote by code)."""
     with Session(engine) as session:
         first = session.exec(select(Organization.code).where(Organization.tenant_id == tenant.id,
                                                              Organization.level == OrgLevel.branch.value)
                              .order_by(Organization.code)).first()
     people = [DemoUser("admin", "admin", None, "系统管理员"), DemoUser("leader", "leader", None, "党委书记"),
               DemoUser("inspector", "inspector", None, "督查组"), DemoUser("secretary", "secretary", first, "支部书记"),
-              DemoUser("rater", "rater", None, "测评代表"), DemoUser("auditor", "auditor", None, "审计管理员")]
+              DemoUser("auditor", "auditor", None, "审计管理员")]
     with transaction(engine) as session:
         for person in people:
             users.create_user(session, tenant=tenant, username=person.username, password=DEMO_PASSWORD,
@@ -182,16 +184,38 @@ def demo_users(engine: Engine, tenant: Tenant) -> list[DemoUser]:
     return people
 
 
-def demo_ballots(engine: Engine, sample: Sample, year: int) -> int:
-    """Ballots for the demo's rater in the year after the sample's: members' ballots on five branches and a
-    superior's on the first. Returns how many."""
+@dataclass(frozen=True)
+class DemoRound:
+    """The demo's ballot round: the slips file, how many codes and ballots, and one code left to try."""
+
+    period: str
+    slips: Path
+    codes: int
+    cast: int
+    spare: str | None
+
+
+def demo_round(engine: Engine, sample: Sample, year: int, *, registry: Registry, home: Path, cast: int = 12) -> DemoRound:
+    """Open ``year``'s ballot round from the register and the tree, write its slips into ``home``, and cast
+    ``cast`` ballots through their codes as members of the first branch would on the ballot page."""
     with transaction(engine) as session:
         cycle = cycles.resolve_cycle(session, sample.tenant, year)
-        made = ballots.assign_ballots(session, actor=ACTOR, cycle=cycle, period=str(year), source="members",
-                                      rater_username="rater", org_codes=[f"ZB{n:05d}" for n in range(1, 6)])
-        made += ballots.assign_ballots(session, actor=ACTOR, cycle=cycle, period=str(year), source="superior",
-                                       rater_username="rater", org_codes=["ZB00001"])
-    return len(made)
+        found = rounds.open_round(session, actor=ACTOR, cycle=cycle, period=str(year), registry=registry)
+    with transaction(engine) as session:
+        made = rounds.issue_codes(session, actor=ACTOR, round_id=found.id)
+        path = home / f"测评码-{year}.pdf"
+        slips.write_slips(path, made, title=f"{year} 年度民主测评", base_url=public_url(), deadline=found.deadline)
+    first = sorted({s.org_code for s in made})[0]
+    mine = [s for s in made if s.org_code == first and s.source == "members"]
+    rng = random.Random(year)
+    for slip in mine[:cast]:
+        with transaction(engine) as session:
+            paper = box.paper(session, slip.code, registry)
+            answers = {q.indicator_code: (rng.choice(q.levels[:2]) if q.qualitative else float(rng.randint(82, 98)))
+                       for q in paper.questions}
+            box.cast(session, slip.code, answers, registry)
+    spare = mine[cast].code if len(mine) > cast else None
+    return DemoRound(str(year), path, len(made), min(cast, len(mine)), spare)
 
 
 StepRunner = Callable[[Step, int], dict]
@@ -288,9 +312,14 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     console.print(tr(f"{following}-01-01 开启 {following} 考核年度：各支部可在工作台记录台账",
                      f"{following}-01-01 the {following} cycle opened: branches record their ledgers in the workspace"))
     people = demo_users(engine, sample.tenant)
-    assigned = demo_ballots(engine, sample, following)
-    console.print(tr(f"测评代表 rater 有 {assigned} 张 {following} 年度测评票待填写",
-                     f"the rater has {assigned} ballots of {following} to fill in"))
+    opened = demo_round(engine, sample, following, registry=registry, home=home)
+    console.print(tr(f"{following} 年度民主测评已开启：按党员名册和组织树生成 {opened.codes} 个测评码（{opened.slips}），"
+                     f"已凭码投票 {opened.cast} 张",
+                     f"the {following} ballot round is open: {opened.codes} codes drawn from the register and the "
+                     f"tree ({opened.slips}), {opened.cast} ballots cast by code"))
+    if opened.spare:
+        console.print(tr(f"试投一票：{slips.ballot_url(public_url(), opened.spare)}",
+                         f"cast one yourself: {slips.ballot_url(public_url(), opened.spare)}"))
     console.print(tr(f"演示账号（密码均为 {DEMO_PASSWORD}）：", f"demo users (password {DEMO_PASSWORD} for all): ") +
                   tr("，", ", ").join(f"{p.username}（{p.display_name}）" for p in people))
     best, took = frame.iloc[0]["code"], time.perf_counter() - started

@@ -68,7 +68,8 @@ def build_tree(engine: Engine, *, tenant_id: int, branches: int, seed: int, year
         org = Organization.__table__
         committee_id = conn.execute(insert(org).returning(org.c.id), {
             "tenant_id": tenant_id, "code": "DW", "name": "集团公司党委", "level": OrgLevel.committee.value,
-            "category": "", "secretary": _name(rng), "member_count": 0, "staff_count": 0, "party_staff_count": 0,
+            # the committee's party-affairs office (党委组织部): the superior staff who rate the branches
+            "category": "", "secretary": _name(rng), "member_count": 0, "staff_count": 0, "party_staff_count": 5,
             "active": True}).scalar_one()
         generals = []
         for g in range(general_branches):
@@ -212,7 +213,7 @@ def generate_facts(engine: Engine, *, tenant_id: int, scheme: Scheme, branches: 
             levels = np.select([q > 0.93, q > 0.8, q > 0.65], ["优秀", "良好", "一般"], "较差")
             for when in (date(year, 6, 25), date(year, 12, 20)):
                 rating_parts.append(pd.DataFrame({
-                    "tenant_id": tenant_id, "org_id": org_ids, "source": "superior", "rater": "上级考评组",
+                    "tenant_id": tenant_id, "org_id": org_ids, "source": "superior", "rater": "",
                     "indicator_code": spec.code, "score": None, "level": levels, "date": when, "note": ""}))
 
     ledger = pd.concat(ledger_parts, ignore_index=True) if ledger_parts else pd.DataFrame()

@@ -11,6 +11,7 @@ import pandas as pd
 from rich.table import Table
 from rich.text import Text
 
+from bastion.core.ballots import secrecy
 from bastion.core import words
 from bastion.core.i18n import tr
 from bastion.core.results import Explanation, grade_label, score_statement
@@ -154,7 +155,10 @@ def explanation_text(ex: Explanation, period: str) -> Text:
                     f"  [{line['rule']}]\n", style=style)
         text.append(f"      {line['reason']}\n")
         for kind, ids in line["evidence"].items():
-            text.append(f"      {tr('依据', 'evidence')} {_ids(kind, ids)}\n", style="dim")
+            if ids:
+                text.append(f"      {tr('依据', 'evidence')} {_ids(kind, ids)}\n", style="dim")
+        for ballots in line.get("ballots", ()):
+            text.append(f"      {tr('测评', 'ballots')} {secrecy.aggregate_text(ballots)}\n", style="dim")
     return text
 
 

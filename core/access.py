@@ -48,7 +48,6 @@ class Action(StrEnum):
     answer_notice = "answer_notice"  # 整改反馈
     inspect = "inspect"  # checks, findings, notices, 复验
     administer = "administer"  # organisations, users, plugins, cycles, schedules
-    rate = "rate"  # 民主测评: submitting the ballots assigned to oneself
     read_audit = "read_audit"  # the audit trail (审计日志), read only: nobody edits it
     view_members = "view_members"  # the register (党员名册); personal data as core.members.privacy says
 
@@ -62,7 +61,6 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.answer_notice: frozenset({Role.admin, Role.secretary}),
     Action.inspect: frozenset({Role.admin, Role.inspector}),
     Action.administer: frozenset({Role.admin}),
-    Action.rate: frozenset({Role.rater}),
     Action.read_audit: frozenset({Role.auditor, Role.admin}),
     Action.view_members: frozenset({Role.admin, Role.secretary}),
 }

@@ -394,13 +394,15 @@ class Rating(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id")
     org_id: int = Field(foreign_key="organization.id", index=True)
     source: str = Field(max_length=16)  # RatingSource
-    rater: str = Field(default="", max_length=100)
+    rater: str = Field(default="", max_length=100)  # who (自评: the secretary); never for a secret source
     indicator_code: str | None = Field(default=None, max_length=64)  # None: overall
     score: float | None = None  # 0–100
     level: str | None = Field(default=None, max_length=16)  # e.g. 优秀/良好/一般/较差 or A–D
     date: date
     note: str = ""
     recorded_at: datetime = _when(default_factory=utcnow)  # when it was recorded (UTC), as a ledger entry's
+    # The key of the ballot in the box it was counted from (``cast_ballot.id``); a plain column, added in place.
+    ballot_id: str | None = Field(default=None, max_length=32)
 
 
 # --- results -------------------------------------------------------------------------------
@@ -690,7 +692,6 @@ class Role(StrEnum):
     leader = "leader"  # 领导: the dashboard, reviews and confirmation
     inspector = "inspector"  # 督查人员: checks, findings, notices, re-verification
     secretary = "secretary"  # 支部书记: the branch's ledgers, self-assessment, answers to notices
-    rater = "rater"  # 测评人: the ballots assigned to them, nothing else
     auditor = "auditor"  # 审计管理员: reads the audit trail, nothing else (it cannot be edited by anyone)
 
 
@@ -750,21 +751,74 @@ class LoginSession(SQLModel, table=True):
     end_reason: str = Field(default="", max_length=16)  # logout / deactivated / idle / expired
 
 
-class Ballot(SQLModel, table=True):
-    """A ballot (测评票) assigned to one rater for one organisation and period; submitted once, as a Rating."""
+class RoundStatus(StrEnum):
+    open = "open"  # 投票中: codes may be cast (until the deadline)
+    closed = "closed"  # 已计票: the box counted into ratings; nothing more is cast or excluded
 
-    __table_args__ = (UniqueConstraint("cycle_id", "period", "org_id", "source", "rater_id"),)
+
+class BallotRound(SQLModel, table=True):
+    """A round of democratic evaluation (民主测评) for one period: raters drawn from the tree on ``day``, each
+    given a one-time code; cast into an anonymous box; counted into ratings when it closes (``core.ballots``)."""
+
+    __tablename__ = "ballot_round"
+    __table_args__ = (UniqueConstraint("cycle_id", "period"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
-    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
     period: str = Field(max_length=16)
-    org_id: int = Field(foreign_key="organization.id", index=True)
+    day: date  # who was entitled is read off the tree and the register on this day
+    deadline: date  # the last day a code may be cast
+    status: str = Field(default=RoundStatus.open.value, max_length=16)
+    opened_by: str = Field(max_length=100)
+    opened_at: datetime = _when(default_factory=utcnow)
+    closed_by: str | None = Field(default=None, max_length=100)
+    closed_at: datetime | None = _when(default=None)
+
+
+class BallotEntitlement(SQLModel, table=True):
+    """How many may vote on one branch in one source of a round (应参评人数) — a count, never who — and how many
+    codes were issued for them (on the slips, once)."""
+
+    __tablename__ = "ballot_entitlement"
+    __table_args__ = (UniqueConstraint("round_id", "org_id", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="ballot_round.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
     source: str = Field(max_length=16)  # RatingSource
-    rater_id: int = Field(foreign_key="user.id", index=True)
-    rating_id: int | None = Field(default=None, foreign_key="rating.id", unique=True)
-    assigned_at: datetime = _when(default_factory=utcnow)
-    submitted_at: datetime | None = _when(default=None)
+    entitled: int
+    issued: int = 0
+
+
+class BallotCode(SQLModel, table=True):
+    """A one-time ballot code (测评码), kept only as its SHA-256 digest: for which branch and source it votes, and
+    whether it was used. No person, no time, and nothing that leads from it to the ballot it cast."""
+
+    __tablename__ = "ballot_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="ballot_round.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    source: str = Field(max_length=16)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    used: bool = False
+
+
+class CastBallot(SQLModel, table=True):
+    """A ballot in the box (投票箱): its answers under a random key, with no time, code or person. Counted into
+    ratings (each carrying the key) when the round closes; an excluded ballot (作废) is kept but not counted."""
+
+    __tablename__ = "cast_ballot"
+
+    id: str = Field(primary_key=True, max_length=32)  # random (secrets.token_hex): says nothing of when or whose
+    round_id: int = Field(foreign_key="ballot_round.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")
+    source: str = Field(max_length=16)
+    answers: dict[str, Any] = _json(nullable=False)  # question key ("" for the overall score) → score or level
+    note: str = ""
+    excluded: str | None = Field(default=None, max_length=300)  # why the office excluded it; None: it counts
+    counted: bool = False
 
 
 class AuditEvent(SQLModel, table=True):

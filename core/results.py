@@ -25,6 +25,7 @@ from .periods import Period, in_time_order, time_order
 from .errors import BastionError, NotFound
 from .i18n import tr
 from . import snapshots
+from .ballots import secrecy
 from .cycles import cycle_scheme
 from .engine import NOT_GRADED, ROLLUP, level_order, rollup_points
 from .rounding import half_up
@@ -340,7 +341,10 @@ def explain(conn: Connection, *, cycle: Cycle, period: str, org_code: str,
     evaluation = dict(ev)
     evaluation["veto_reasons"] = _as_list(evaluation["veto_reasons"])
     evaluation["bars"] = bar_reasons(conn, cycle, period, evaluation)
-    return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=_evidence(conn, wanted))
+    evidence = _evidence(conn, wanted)
+    if "rating" in evidence:  # no single ballot of a secret source: its aggregate, from enough ballots
+        evidence["rating"] = secrecy.conceal(lines, evidence["rating"])
+    return Explanation(org=dict(org), evaluation=evaluation, lines=lines, evidence=evidence)
 
 
 def _require_view(conn: Connection, viewer: Principal, org_id: int) -> None:
@@ -397,6 +401,8 @@ def score_statement(evaluation: Mapping[str, Any]) -> str:
 
 EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),
                    "rating": ("source", "score", "level", "rater")}
+"""What names a record on its row; a rating's rater is there only for open sources (自评): ``secrecy.conceal``
+takes the secret ones off first."""
 
 
 def evidence_rows(explanation: Explanation) -> pd.DataFrame:
@@ -411,6 +417,10 @@ def evidence_rows(explanation: Explanation) -> pd.DataFrame:
                 records.append({"indicator_code": line["indicator_code"], "indicator": line["name"], "kind": kind,
                                 "id": record_id, "date": fact.get("date"), "type": fact.get("type", ""),
                                 "detail": detail})
+        for ballots in line.get("ballots", ()):  # a secret source: its aggregate, never a single ballot
+            records.append({"indicator_code": line["indicator_code"], "indicator": line["name"], "kind": "ballots",
+                            "id": None, "date": None, "type": ballots["source"],
+                            "detail": secrecy.aggregate_text(ballots)})
     return pd.DataFrame(records, columns=["indicator_code", "indicator", "kind", "id", "date", "type", "detail"])
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .ballots.secrecy import SECRET_SOURCES, shown_each
 from .reasons import formatted, join_text
 from .scheme import ROUND
 
@@ -46,6 +47,15 @@ def per_row(values: pd.Series, org_ids: pd.Series, fill: object = None) -> pd.Se
     return mapped.fillna(fill) if fill is not None else mapped
 
 
+def quorum_needed(entitled: np.ndarray, quorum: int, share: float | None) -> np.ndarray:
+    """Ballots a source needs to count (法定人数), for each count of those entitled to vote in it: ``quorum``, and
+    where ``share`` is set more than that share of them (0.5: more than half — 5 of 8, 6 of 10)."""
+    entitled = np.asarray(entitled, dtype=float)
+    if share is None:
+        return np.full(entitled.shape, quorum, dtype=np.int64)
+    return np.maximum(np.floor(entitled * share) + 1, quorum).astype(np.int64)
+
+
 def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quorum: int = 1,
                     entitled: Mapping[str, pd.Series] | None = None, quorum_share: float | None = None,
                     below_quorum: str = "reweight") -> pd.DataFrame:
@@ -71,8 +81,7 @@ def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quor
         on = per["source"] == source
         per.loc[on, "entitled"] = per.loc[on, "org_id"].map(counts).astype(float)
         if quorum_share is not None:
-            share = np.floor((per.loc[on, "entitled"] * quorum_share).fillna(0).to_numpy()) + 1
-            per.loc[on, "needed"] = np.maximum(share, quorum).astype(int)
+            per.loc[on, "needed"] = quorum_needed(per.loc[on, "entitled"].fillna(0).to_numpy(), quorum, quorum_share)
     per["short"] = per["count"] < per["needed"]
     if below_quorum == "zero":
         per.loc[per["short"], "mean"] = 0.0
@@ -87,7 +96,10 @@ def combine_sources(ratings: pd.DataFrame, weights: Mapping[str, float], *, quor
     combined = (by_org["wmean"] / by_org["wsum"].where(by_org["wsum"] > 0))
     per["weight"] = per["source"].map(weights).astype(float)
     names = formatted(per["source"], lambda s: SOURCE_LABELS.get(s, s))
-    counted_text = (names + " " + formatted(per["mean"].round(ROUND), "{:g}".format) + "（权重 "
+    # A secret source's mean is told only from enough ballots (``secrecy.shown``): fewer would tell each one.
+    told = shown_each(per["source"].isin(SECRET_SOURCES), per["count"]).to_numpy()
+    mean_text = formatted(per["mean"].round(ROUND), "{:g}".format).where(told, "均分不公布")
+    counted_text = (names + " " + mean_text + "（权重 "
                     + formatted(per["weight"], "{:g}".format) + "，" + formatted(per["count"], str) + " 票）")
     entitled_text = formatted(per["entitled"].fillna(-1), lambda n: "" if n < 0 else f"，应参评 {n:g} 人")
     short_text = (names + " " + formatted(per["count"], str) + " 票" + entitled_text + "，未达法定人数（须 "

@@ -34,6 +34,16 @@ class Settings:
         return cls(home=home, database_url=url)
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8501"
+
+
+def public_url(environ: dict[str, str] | None = None) -> str:
+    """The address people reach the UI at (``BASTION_PUBLIC_URL``; ``bastion ui``'s own by default): the ballot
+    slips' QR codes point under it."""
+    env = os.environ if environ is None else environ
+    return (env.get("BASTION_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
 def current_actor() -> str:
     """The name written to the audit trail for CLI actions (``BASTION_USER`` or the OS user)."""
     return os.environ.get("BASTION_USER") or getpass.getuser()

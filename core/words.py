@@ -17,7 +17,6 @@ ROLE: dict[str, Pair] = {
     "leader": ("领导", "Leader"),
     "inspector": ("督查人员", "Inspector"),
     "secretary": ("支部书记", "Branch secretary"),
-    "rater": ("测评人", "Rater"),
     "auditor": ("审计管理员", "Auditor"),
 }
 
@@ -212,6 +211,8 @@ AUDIT_ACTION: dict[str, Pair] = {
     "activate": ("启用", "activated"),
     "adjust": ("调整", "adjusted"),
     "assign": ("分配", "assigned"),
+    "cast": ("投票", "cast"),
+    "close": ("结束计票", "closed and counted"),
     "complete": ("完成", "completed"),
     "confirm": ("确认", "confirmed"),
     "correct": ("更正", "corrected"),
@@ -221,6 +222,7 @@ AUDIT_ACTION: dict[str, Pair] = {
     "disable": ("停用插件", "disabled"),
     "draw": ("抽取", "drawn"),
     "enable": ("启用插件", "enabled"),
+    "exclude": ("作废", "excluded"),
     "grant": ("授权", "granted"),
     "import": ("导入", "imported"),
     "issue": ("下发", "issued"),
@@ -254,6 +256,8 @@ AUDIT_ACTION: dict[str, Pair] = {
 
 AUDIT_ENTITY: dict[str, Pair] = {
     "ballot": ("测评票", "ballot"),
+    "ballot_round": ("民主测评轮次", "ballot round"),
+    "cast_ballot": ("投票箱中的测评票", "ballot in the box"),
     "bulletin": ("通报", "bulletin"),
     "check": ("督查", "check"),
     "cycle": ("考核年度", "cycle"),

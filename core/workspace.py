@@ -23,7 +23,7 @@ from sqlmodel import select as select_model
 from . import audit, evidence, periods, scoring, standings
 from .access import Action, Forbidden, Principal, allows, org_row, require, visible
 from .engine import score_slices
-from .ballots import rating_readers
+from .ballots.questions import rating_readers
 from .ledger import service as ledger_service
 from .tenants import enabled_plugins
 from .contributions import LedgerType

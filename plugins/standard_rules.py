@@ -44,6 +44,7 @@ from bastion.core.engine import (
     per_row,
     points_text,
 )
+from bastion.core.ballots.secrecy import SECRET_SOURCES, shown_each
 from bastion.core.i18n import tr
 
 UNIT_LABELS = {"month": "月", "quarter": "季度", "half": "半年", "year": "年"}
@@ -309,6 +310,18 @@ class BallotScore(RuleType):
 DEFAULT_LEVELS = {"优秀": 1.0, "良好": 0.85, "一般": 0.7, "较差": 0.5, "A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5}
 
 
+def scale(levels: dict[str, float]) -> tuple[str, ...]:
+    """A level scale's names up to the first that repeats an earlier one's share: its aliases left out."""
+    seen: set[float] = set()
+    names = []
+    for name, share in levels.items():
+        if share in seen:
+            break
+        seen.add(share)
+        names.append(name)
+    return tuple(names)
+
+
 class LevelScore(RuleType):
     name = "level_score"
     description = "定性评定：优秀/良好/一般/较差（或 A–D）折算为指标分值的比例，多份评定取平均"
@@ -320,6 +333,12 @@ class LevelScore(RuleType):
         levels: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LEVELS))
         sources: list[str] = Field(default_factory=lambda: ["superior"])
 
+        @property
+        def offered_levels(self) -> tuple[str, ...]:
+            """What a ballot offers (``core.ballots``): the scale's first names — A–D beside 优秀–较差 are aliases
+            an import may still use, not more levels to choose from."""
+            return scale(self.levels)
+
     def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
         parts = []
         ratings = batch.facts.ratings
@@ -327,13 +346,29 @@ class LevelScore(RuleType):
             mine = ratings[(ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)]
             mine = mine.assign(share=mine["level"].map(params.levels).astype(float)).dropna(subset=["share"])
             share = per_row(mine.groupby("org_id")["share"].mean(), sub["org_id"], None).astype(float)
-            levels = per_row(join_text(mine, ["org_id"], mine["level"], "、", order=["id"]), sub["org_id"], "")
+            levels = per_row(_level_tally(mine, list(params.levels)), sub["org_id"], "")
             points = (sub["max_points"] * share).fillna(0.0)
             reason = choose(share.notna(), concat("评定为 ", levels, "，折合 ", fmt((share.fillna(0) * 100).round(0)), "%"),
                             "未评定")
             parts.append(_part(sub, points=points, value=share * 100, reason=reason,
                                evidence=evidence_ids(mine, ["org_id"], "rating")))
         return _combined(parts, batch.rows)
+
+
+def _level_tally(ratings: pd.DataFrame, order: list[str]) -> pd.Series:
+    """Per organisation, how many gave each level (``优秀 3、良好 1``; one level alone by itself), in the scale's
+    order — never one rating after another; a secret source's levels told only from enough ratings
+    (``secrecy.shown_each``: ``3 份评定``)."""
+    if ratings.empty:
+        return pd.Series(dtype=object)
+    tally = ratings.groupby(["org_id", "level"], sort=False).size().rename("n").reset_index()
+    tally["rank"] = tally["level"].map({level: k for k, level in enumerate(order)})
+    text = tally["level"].astype(str).where(tally.groupby("org_id")["n"].transform("size").eq(1) & tally["n"].eq(1),
+                                            tally["level"].astype(str) + " " + tally["n"].astype(str))
+    told = join_text(tally, ["org_id"], text, "、", order=["rank"])
+    count = ratings.groupby("org_id").size().reindex(told.index)
+    secret = ratings["source"].isin(SECRET_SOURCES).groupby(ratings["org_id"]).any().reindex(told.index)
+    return told.where(shown_each(secret, count), count.astype(str) + " 份评定")
 
 
 class SecretaryTerm(RuleType):
@@ -530,6 +565,10 @@ class VetoOnRating(RuleType):
         def asked_levels(self) -> tuple[str, ...]:
             """What a ballot asks (``core.ballots``): a level on the usual scale when levels veto, else a score."""
             return tuple(DEFAULT_LEVELS) if self.levels else ()
+
+        @property
+        def offered_levels(self) -> tuple[str, ...]:
+            return scale(DEFAULT_LEVELS) if self.levels else ()
 
     def rated(self, code: str, params: Params, ratings: pd.DataFrame) -> bool:
         return bool(((ratings["indicator_code"] == code) & ratings["source"].isin(params.sources)).any())

@@ -34,12 +34,16 @@ PAGES = (
              frozenset({Role.secretary, Role.admin})),
     PageSpec("inspection.py", "inspection", "督查检查", "Inspection", ":material/fact_check:",
              frozenset({Role.inspector, Role.admin})),
-    PageSpec("ratings.py", "ratings", "民主测评", "Ratings", ":material/how_to_vote:",
-             frozenset({Role.rater})),
     PageSpec("admin.py", "admin", "系统管理", "Administration", ":material/settings:",
              frozenset({Role.admin})),
     PageSpec("audit.py", "audit", "审计日志", "Audit trail", ":material/policy:",
              frozenset({Role.auditor, Role.admin})),
+)
+
+
+PUBLIC = (
+    # The ballot page takes a one-time code, no account: it opens to anyone, signed in or not.
+    PageSpec("ballot.py", "ballot", "民主测评投票", "Secret ballot", ":material/how_to_vote:", frozenset()),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ballots import rating_problems, rating_rules
+from ..ballots.questions import rating_problems, rating_rules
 from ..models import Rating, utcnow
 from .context import Context, flag_duplicates, insert_rows, reject, resolve_orgs, stored_keys, years
 from .report import ImportReport
@@ -12,14 +12,14 @@ RATING_KEY = ("org_code", "source", "rater", "indicator_code", "date")  # the sa
 
 
 def import_ratings(context: Context, records: list[Record]) -> ImportReport:
-    """Each row a rating, valid by the ballots' own rule (:func:`bastion.core.ballots.rating_problems`)."""
+    """Each row a rating, valid by the ballots' own rule (:func:`bastion.core.ballots.questions.rating_problems`)."""
     org_ids = resolve_orgs(context, records)
     rules = rating_rules(context.session, context.tenant.id, context.registry, years=years(records))
     for record in records:
         if record.ok("indicator_code"):  # a code that could not be read is not an overall rating
             problems = rating_problems(rules, source=record["source"], day=record["date"],
                                        indicator_code=record["indicator_code"], score=record["score"],
-                                       level=record["level"])
+                                       level=record["level"], rater=record["rater"] or "")
             reject(context, record, problems)
     keyed = [(r, (org_ids[r["org_code"]], r["source"], r["rater"] or "", r["indicator_code"], r["date"]))
              for r in records if r.ok("org_code", "source", "indicator_code", "date", "score", "level")]

@@ -79,16 +79,16 @@ def member_history(conn: Connection, principal: Principal, code: str) -> pd.Data
     return frame.astype(object).where(frame.notna(), None)  # onto the register from none: None, not NaN
 
 
-def members_on(conn: Connection, tenant_id: int, org_ids: list[int], day: date) -> pd.DataFrame:
-    """Who was a member of each organisation of ``org_ids`` on ``day``, by the register's history: the last move
-    on or before it put them there (columns ``member_id, org_id, status``)."""
+def members_on(conn: Connection, tenant_id: int, org_ids: list[int] | None, day: date) -> pd.DataFrame:
+    """Who was a member of each organisation of ``org_ids`` (None: of every organisation) on ``day``, by the
+    register's history: the last move on or before it put them there (columns ``member_id, org_id, status``)."""
     t, m = MemberTransfer.__table__.c, Member.__table__.c
     last = (select(t.member_id, t.to_org_id, t.moved_on, t.id)
             .where(t.tenant_id == tenant_id, t.moved_on <= day).subquery())
     later = aliased(MemberTransfer.__table__)
     query = (select(last.c.member_id, last.c.to_org_id.label("org_id"), m.status)
              .join(Member.__table__, m.id == last.c.member_id)
-             .where(last.c.to_org_id.in_(org_ids),
+             .where(last.c.to_org_id.in_(org_ids) if org_ids is not None else last.c.to_org_id.is_not(None),
                     ~select(later.c.id).where(later.c.member_id == last.c.member_id, later.c.moved_on <= day,
                                               and_(later.c.moved_on > last.c.moved_on) | and_(
                                                   later.c.moved_on == last.c.moved_on, later.c.id > last.c.id))

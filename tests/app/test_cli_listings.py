@@ -120,7 +120,7 @@ def test_an_explanation_says_why_a_branch_is_not_advanced():
 
 def test_the_demo_output_is_not_broken_when_piped(in_demo):
     lines = in_demo.output.splitlines()
-    assert any("演示账号" in line and "rater（测评代表）" in line for line in lines)
+    assert any("演示账号" in line and "auditor（审计管理员）" in line for line in lines)
     assert any(line.startswith("用时 ") and "`bastion ui`" in line for line in lines)
 
 

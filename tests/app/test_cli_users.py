@@ -100,14 +100,3 @@ def test_a_published_result_is_corrected_by_an_administrator_and_audited(home):
     assert f"{line['points']:g} → {line['max_points']:g} points" in done and "ZB00002: total" in done
     explained = bastion("explain", "--year", "2025", "--org", "ZB00002").output
     assert "申诉成立" in explained
-
-
-def test_ballots_are_assigned_from_the_cli_once_each(home, tmp_path):
-    _tenant_with_tree(tmp_path)
-    bastion("cycle", "open", "--year", "2026", "--scheme", "target-table")
-    bastion("user", "add", "r1", "--role", "rater", "--password", "rater-pass-1")
-    first = bastion("ballots", "assign", "--rater", "r1", "--source", "members", "--org", "ZB1").output
-    again = bastion("ballots", "assign", "--rater", "r1", "--source", "members", "--org", "ZB1").output
-    assert "1 new ballot(s) for r1 (members and staff)" in first and "0 new ballot(s)" in again
-    assert "no user 'ghost'" in bastion("ballots", "assign", "--rater", "ghost", "--source", "members", "--org", "ZB1",
-                                        ok=False).output

@@ -2,7 +2,7 @@
 
 Each case is a record the importer once took and its concept's own entry point refused (or, for the
 inspectors' form, the other way round): a ledger entry through the branch workspace, a finding through
-the inspectors' form, a rating through a ballot, a secretary's term through an organisation edit. The same
+the inspectors' form, a rating through a ballot cast by its code, a secretary's term through an organisation edit. The same
 record goes through that entry point and, as one row of a CSV file, through `bastion import` as a user runs
 it; both refuse it, on the same field, for the same reason (where the entry point has the same context:
 the workspace and the form work inside one cycle, a blank cell is "required" before any rule reads it),
@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bastion.core import ballots, inspection, organizations, scoring, workspace
+from bastion.core import inspection, organizations, scoring, workspace
+from bastion.core.ballots import box, rounds
 from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
@@ -45,8 +46,7 @@ class World:
     secretary: Principal  # of branch A
     inspector: Principal
     admin: Principal
-    rater: Principal
-    ballot_id: int  # the rater's superior ballot for A in 2026
+    code: str  # a superior's ballot code for A in the 2026 round
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,15 @@ def _finding(w: World, session: Session, row: dict[str, str]) -> object:
 
 
 def _ballot(w: World, session: Session, row: dict[str, str]) -> object:
-    return ballots.submit_ballot(session, w.rater, ballot_id=w.ballot_id, registry=w.registry,
-                                 indicator_code=row["indicator_code"] or None, score=_number(row["score"]),
-                                 level=row["level"] or None, today=_day(row["date"]))
+    """The row's answer on a whole ballot whose other questions are answered well."""
+    paper = box.paper(session, w.code, w.registry)
+    answers: dict[str | None, object] = {q.indicator_code: (q.levels[0] if q.qualitative else 80.0)
+                                         for q in paper.questions}
+    asked = {q.indicator_code: q for q in paper.questions}
+    key = row["indicator_code"] or None
+    answers[key] = (row["level"] if key in asked and asked[key].qualitative
+                    else _number(row["score"]) if row["score"].strip() else row["level"])
+    return box.cast(session, w.code, answers, w.registry)
 
 
 def _edit(w: World, session: Session, row: dict[str, str]) -> object:
@@ -101,7 +107,7 @@ ENTRY = {"org_code": "A", "type": "committee_meeting", "date": "2026-03-10", "qu
          "note": ""}
 FINDING = {"org_code": "A", "date": "2026-06-01", "check_kind": "daily", "inspector": "督查组",
            "indicator_code": "B6-1", "deduction": "1", "description": "支委会记录缺签到"}
-RATING = {"org_code": "A", "source": "superior", "rater": "rater", "indicator_code": "", "score": "90", "level": "",
+RATING = {"org_code": "A", "source": "superior", "rater": "", "indicator_code": "", "score": "90", "level": "",
           "date": "2026-06-20", "note": ""}
 ORG = {"code": "A", "name": "A党组织", "parent_code": "ZZ1", "level": "branch", "secretary_term_start": "2026-01-01",
        "secretary_term_end": "2028-12-31"}
@@ -147,7 +153,6 @@ CASES = {
     "rating: a score above 100": rating("score", score="120"),
     "rating: an indicator the source is not asked about": rating("indicator_code", indicator_code="B2-1"),
     "rating: a published year": Case("ratings", RATING, _ballot, "date", same_reason=False, closed="2026"),
-    "rating: a published half-year": Case("ratings", RATING, _ballot, "date", closed="2026-H1"),
     "organisation: a term that ends before it starts": Case(
         "organizations", ORG | {"secretary_term_end": "2025-12-31"}, _edit, "secretary_term_end"),
 }
@@ -163,13 +168,17 @@ def world(engine, registry, tenant, cycle, cheap_passwords, tmp_path, monkeypatc
     cycles = {2026: cycle}
     if TOMORROW.year not in cycles:
         cycles[TOMORROW.year] = factories.cycle(engine, registry, tenant, year=TOMORROW.year)
-    rater = people.person(engine, tenant, "rater", ("rater", "DW"))
+    with transaction(engine) as session:  # ZZ1's party staff rate A: one of them votes in the cases
+        session.get(Organization, ids["ZZ1"]).party_staff_count = 3
     with transaction(engine) as session:
-        (ballot,) = ballots.assign_ballots(session, actor="test", cycle=cycle, period="2026", source="superior",
-                                           rater_username="rater", org_codes=["A"])
+        found = rounds.open_round(session, actor="test", cycle=cycle, period="2026", registry=registry,
+                                  day=date(2026, 6, 1), deadline=date.today() + timedelta(days=30))
+    with transaction(engine) as session:
+        code = next(s.code for s in rounds.issue_codes(session, actor="test", round_id=found.id)
+                    if s.org_code == "A" and s.source == "superior")
     return World(engine, registry, tenant, cycles, ids, secretary=people.person(engine, tenant, "sec", ("secretary", "A")),
                  inspector=people.person(engine, tenant, "insp", ("inspector", "DW")),
-                 admin=people.person(engine, tenant, "boss", ("admin", "DW")), rater=rater, ballot_id=ballot.id)
+                 admin=people.person(engine, tenant, "boss", ("admin", "DW")), code=code)
 
 
 def _stored(engine: Engine) -> tuple:
@@ -227,7 +236,7 @@ def test_the_same_rows_once_valid_are_taken_by_both(world, tmp_path):
         for base, enter in ((ENTRY, _entry), (FINDING, _finding), (RATING, _ballot), (ORG, _edit)):
             enter(world, session, base)
     for kind, base in (("ledger", ENTRY), ("findings", FINDING | {"description": "另一处问题"}),
-                       ("ratings", RATING | {"rater": "组织部"}), ("organizations", ORG | {"name": "A党支部"})):
+                       ("ratings", RATING), ("organizations", ORG | {"name": "A党支部"})):
         path = tmp_path / f"{kind}.csv"
         with path.open("w", encoding="utf-8", newline="") as out:
             csv.writer(out).writerows([list(base), list(base.values())])

@@ -156,7 +156,7 @@ def test_another_tenant_is_never_visible_even_to_its_top_administrator(engine, r
 
 
 def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
-    _user(engine, tenant, "li", ("rater", None))
+    _user(engine, tenant, "li", ("auditor", None))
     with transaction(engine) as session:
         li = users.find_user(session, tenant.id, "li")
         users.grant(session, user=li, role="inspector", org_code="ZZ2", actor="admin")
@@ -166,7 +166,7 @@ def test_grants_are_audited_checked_and_revocable(engine, tenant, tree):
             users.grant(session, user=li, role="boss", org_code=None, actor="admin")
     with transaction(engine) as session:
         who = users.authenticate(session, "li", PASSWORD)
-    assert set(who.grants) == {("rater", tree["DW"]), ("inspector", tree["ZZ2"])}
+    assert set(who.grants) == {("auditor", tree["DW"]), ("inspector", tree["ZZ2"])}
     with transaction(engine) as session:
         users.revoke(session, user=users.find_user(session, tenant.id, "li"), role="inspector", org_code="ZZ2",
                      actor="admin")

@@ -1,199 +1,326 @@
-"""Ballots (测评票): assigned by an administrator, seen and submitted once by their rater only, counted
-against the scheme's quorum."""
+"""Secret ballots (无记名民主测评): a round drawn from the tree, one-time codes kept as digests, an anonymous box
+counted into ratings that name nobody, and a branch that sees a secret source only in aggregate."""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+import threading
+from datetime import date, timedelta
 
-import pandas as pd
+import numpy as np
 import pytest
-from bastion.core import ballots, i18n, periods, scoring
-from bastion.core.access import Forbidden
-from bastion.core.db import transaction
-from bastion.core.errors import BastionError, Conflict, NotFound
-from bastion.core.models import AuditEvent, Ballot, Rating
-from sqlmodel import Session, select
+from sqlalchemy import DateTime, func, select
+from sqlmodel import Session, SQLModel
 
-from tests import factories
-from tests.core.test_workspace import People, cheap_password_hashes, people, principal  # noqa: F401
+from bastion.core import members, results, scoring
+from bastion.core.ballots import box, codes, draw, rounds, secrecy
+from bastion.core.db import transaction
+from bastion.core.errors import BastionError, Conflict
+from bastion.core.importing import ImportRejected, import_file
+from bastion.core.models import AuditEvent, BallotCode, BallotRound, CastBallot, Organization, Rating
+from bastion.core.rule_helpers import quorum_needed
+from tests.core import people
+from tests.core.people import person
+
+pytestmark = pytest.mark.storage
+
+DAY = date(2026, 6, 1)
+LATER = date(2026, 6, 10)  # a day inside the round, before its deadline
+DEADLINE = date(2026, 6, 15)
 
 
 @pytest.fixture
-def folks(engine, registry, tenant) -> People:
-    return people(engine, registry, tenant)
-
-
-def assign(engine, cycle, *codes, source="members", rater="rater", period="2026"):
+def tree(engine, tenant):
+    """people.tree (DW → ZZ1 → A, B; DW → ZZ2 → C) with a party group G under A, a branch D under ZZ1 with no
+    secretary, party staff at DW (4) and ZZ2 (2), and a register: two members in A, one in its group, one in B."""
+    ids = people.tree(engine, tenant)
     with transaction(engine) as session:
-        return ballots.assign_ballots(session, actor="admin", cycle=cycle, period=period, source=source,
-                                      rater_username=rater, org_codes=codes)
-
-
-def submit(engine, who, ballot_id, registry, **answer):
+        session.add(Organization(tenant_id=tenant.id, code="G", name="第一党小组", level="group", parent_id=ids["A"]))
+        session.add(Organization(tenant_id=tenant.id, code="D", name="D党支部", level="branch", parent_id=ids["ZZ1"]))
+        session.get(Organization, ids["DW"]).party_staff_count = 4
+        session.get(Organization, ids["ZZ2"]).party_staff_count = 2
+    admin = person(engine, tenant, "admin", ("admin", "DW"))
     with transaction(engine) as session:
-        return ballots.submit_ballot(session, who, ballot_id=ballot_id, registry=registry,
-                                     today=date(2026, 5, 1), **answer)
-
-
-def test_ballots_are_assigned_once_per_rater_branch_and_source(engine, registry, cycle, folks):
-    made = assign(engine, cycle, "A", "B")
-    again = assign(engine, cycle, "A", "B", " A ")
-    peers = assign(engine, cycle, "A", source="peers")
-    assert len(made) == 2 and again == [] and len(peers) == 1
+        for code, org in (("DY01", "A"), ("DY02", "A"), ("DY03", "G"), ("DY04", "B")):
+            members.save_member(session, admin, code=code, org_code=org, name=f"党员{code}", joined_on=date(2010, 7, 1),
+                                moved_on=date(2020, 1, 1), today=DAY)
     with Session(engine) as session:
-        rows = session.exec(select(Ballot).order_by(Ballot.id)).all()
-        events = session.exec(select(AuditEvent).where(AuditEvent.entity == "ballot")).all()
-    assert [(b.org_id, b.source, b.period, b.rater_id) for b in rows] == [
-        (folks.ids["A"], "members", "2026", folks.rater.user_id), (folks.ids["B"], "members", "2026", folks.rater.user_id),
-        (folks.ids["A"], "peers", "2026", folks.rater.user_id)]
-    assert [e.new["orgs"] for e in events] == [["A", "B"], [], ["A"]]
+        return {o.code: o.id for o in session.exec(select(Organization).where(Organization.tenant_id == tenant.id))
+                .scalars()}
 
 
-BAD_ASSIGNMENTS = [
-    ({"period": "2025"}, BastionError, "考核期：2025 不在 2026 考核年度内", "period: 2025 is outside the 2026 cycle"),
-    ({"period": "2026-13"}, BastionError, "考核期：'2026-13' 不是考核期", "period: not a period"),
-    ({"source": "crowd"}, BastionError, "测评来源：没有测评来源 'crowd'", "source: no rating source 'crowd'"),
-    ({"rater": "nobody"}, NotFound, "测评人：本单位没有用户 'nobody'", "rater: no user 'nobody'"),
-    ({"rater": "sec-a"}, BastionError, "测评人：sec-a 没有测评人角色", "rater: sec-a does not have the rater role"),
-    ({"codes": ("ZZ1",)}, BastionError, "ZZ1 不是党支部", "ZZ1 are not branches"),
-    ({"codes": ("A", "Q")}, NotFound, "本单位没有组织 Q", "no organisation Q"),
-    ({"codes": ()}, BastionError, "请至少指定一个被测评的党支部", "name at least one branch"),
-]
-
-
-def test_a_bad_assignment_is_refused_by_field(engine, registry, cycle, folks):
-    for change, error, message, english in BAD_ASSIGNMENTS:
-        change = dict(change)
-        codes = change.pop("codes", ("A",))
-        with pytest.raises(error, match=message):
-            assign(engine, cycle, *codes, **change)
-        with i18n.using("en"), pytest.raises(error, match=english):
-            assign(engine, cycle, *codes, **change)
-    with Session(engine) as session:
-        assert not session.exec(select(Ballot)).all()
-
-
-def test_only_an_administrator_over_the_branches_assigns_through_the_ui(engine, registry, tenant, cycle, folks):
-    sub_admin = principal(engine, tenant, "sub-admin", ("admin", "A"))
+def open_round(engine, cycle, registry, period="2026") -> BallotRound:
     with transaction(engine) as session:
-        made = ballots.assign(session, folks.admin, cycle=cycle, period="2026", source="members",
-                              rater_username="rater", org_codes=["A", "B"])
-        assert len(made) == 2
-        for who, codes in ((folks.leader, ["A"]), (folks.secretary, ["A"]), (folks.rater, ["A"]),
-                           (sub_admin, ["A", "B"]), (folks.stranger, ["A"])):
-            with pytest.raises(Forbidden):
-                ballots.assign(session, who, cycle=cycle, period="2026", source="peers", rater_username="rater",
-                               org_codes=codes)
+        return rounds.open_round(session, actor="office", cycle=cycle, period=period, registry=registry, day=DAY,
+                                 deadline=DEADLINE)
 
 
-def test_a_rater_sees_and_submits_only_their_own_ballots_once(engine, registry, tenant, cycle, folks):
-    second = principal(engine, tenant, "rater-2", ("rater", None))
-    mine = assign(engine, cycle, "A", "B")
-    theirs = assign(engine, cycle, "A", rater="rater-2")
+def issue(engine, found) -> list[rounds.Slip]:
+    with transaction(engine) as session:
+        return rounds.issue_codes(session, actor="office", round_id=found.id)
+
+
+def answers_for(engine, registry, code: str, score: float = 90.0) -> dict:
+    with Session(engine) as session:
+        paper = box.paper(session, code, registry, on=LATER)
+    return {q.indicator_code: (q.levels[0] if q.qualitative else score) for q in paper.questions}
+
+
+def cast(engine, registry, code: str, score: float = 90.0, **kwargs) -> box.Paper:
+    answers = answers_for(engine, registry, code, score)
+    with transaction(engine) as session:
+        return box.cast(session, code, answers, registry, on=LATER, **kwargs)
+
+
+def test_a_round_draws_exactly_the_entitled_raters_of_each_source(engine, registry, tenant, cycle, tree):
     with engine.connect() as conn:
-        listed = ballots.my_ballots(conn, folks.rater)
-        assert ballots.my_ballots(conn, second)["ballot_id"].tolist() == [theirs[0].id]
-        assert ballots.my_ballots(conn, folks.secretary).empty
-    assert listed["ballot_id"].tolist() == [b.id for b in mine] and listed["submitted_at"].isna().all()
-
-    rating = submit(engine, folks.rater, mine[0].id, registry, score=87.5, note="满意")
-    with Session(engine) as session:
-        ballot = session.get(Ballot, mine[0].id)
-        stored = session.get(Rating, rating.id)
-        event = session.exec(select(AuditEvent).where(AuditEvent.action == "submit")).one()
-    assert (ballot.rating_id, ballot.submitted_at is not None) == (rating.id, True)
-    assert (stored.rater, stored.source, stored.org_id, stored.score, stored.indicator_code, stored.date) == (
-        "rater", "members", folks.ids["A"], 87.5, None, date(2026, 5, 1))
-    assert (event.actor, event.entity_id, event.new["score"]) == ("rater", str(mine[0].id), 87.5)
-
-    with pytest.raises(Conflict, match="每张测评票只能提交一次"):
-        submit(engine, folks.rater, mine[0].id, registry, score=10)
-    for who, ballot_id in ((second, mine[1].id), (folks.rater, theirs[0].id), (folks.admin, mine[1].id),
-                           (folks.stranger, mine[1].id), (folks.rater, 999_999)):
-        with pytest.raises(Forbidden, match="未分配给|无权提交测评票"):
-            submit(engine, who, ballot_id, registry, score=50)
+        drawn = draw.entitled(conn, tenant.id, DAY, secrecy.SECRET_SOURCES)
+    by_code = {v: k for k, v in tree.items()}
+    got = {(by_code[o], s, n) for o, s, n in drawn.itertuples(index=False)}
+    assert got == {
+        ("A", "members", 3), ("B", "members", 1),  # A's two and its group's one; C and D have none
+        ("A", "peers", 1), ("B", "peers", 1), ("D", "peers", 2),  # ZZ1's secretaries but one's own; C is alone
+        ("A", "superior", 4), ("B", "superior", 4), ("D", "superior", 4), ("C", "superior", 2),  # nearest staff
+    }
+    with engine.connect() as conn:  # on a day before anyone joined the register, nobody in it votes
+        assert "members" not in set(draw.entitled(conn, tenant.id, date(2019, 1, 1), ["members"])["source"])
+    found = open_round(engine, cycle, registry)
     with engine.connect() as conn:
-        seen = ballots.my_ballots(conn, folks.rater).set_index("ballot_id")
-        others = ballots.my_ballots(conn, second)
-    assert seen.loc[mine[0].id, "score"] == 87.5 and seen.loc[mine[0].id, "note"] == "满意"
-    assert others["score"].isna().all()  # another rater never sees this rater's answer
+        turnout = rounds.turnout(conn, found, registry)
+    assert int(turnout["entitled"].sum()) == 3 + 1 + 1 + 1 + 2 + 4 + 4 + 4 + 2
+    assert turnout["cast"].sum() == 0 and turnout["issued"].sum() == 0
+    with pytest.raises(Conflict, match="已开启"):
+        open_round(engine, cycle, registry)
+
+
+def test_codes_are_issued_once_and_kept_only_as_digests(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)
+    assert len(slips) == 22 and len({s.code for s in slips}) == 22
+    assert sum(1 for s in slips if (s.org_code, s.source) == ("A", "members")) == 3
+    assert issue(engine, found) == []  # issued once: nothing is made again
     with Session(engine) as session:
-        assert len(session.exec(select(Rating)).all()) == 1
+        stored = set(session.exec(select(BallotCode.digest)).scalars())
+    assert stored == {hashlib.sha256(codes.normal(s.code).encode()).hexdigest() for s in slips}
+    assert not any(codes.normal(s.code) in d or s.code in d for s in slips for d in stored)
+    typed = slips[0].code.lower().replace("-", " ")  # as a person might type it back
+    assert codes.digest(typed) == codes.digest(slips[0].code)
 
 
-def test_the_answer_follows_what_the_scheme_asks_of_the_source(engine, registry, cycle, folks):
-    (superior,) = assign(engine, cycle, "A", source="superior")
-    with engine.connect() as conn:
-        asked = ballots.questions(conn, cycle, "superior", registry)
-    assert [(q.indicator_code, q.qualitative) for q in asked] == [(None, False), ("B1-4", True)]
-    with pytest.raises(BastionError, match="等次：请为“.*”选择 优秀、良好"):
-        submit(engine, folks.rater, superior.id, registry, indicator_code="B1-4", score=90)
-    with pytest.raises(BastionError, match="分数：120 不在 0–100 之间"):
-        submit(engine, folks.rater, superior.id, registry, score=120)
-    with pytest.raises(BastionError, match="分数：请为"):
-        submit(engine, folks.rater, superior.id, registry)
-    with pytest.raises(BastionError, match="测评票不含 'B2-1'"):
-        submit(engine, folks.rater, superior.id, registry, indicator_code="B2-1", score=80)
-    rating = submit(engine, folks.rater, superior.id, registry, indicator_code="B1-4", level="良好")
-    assert (rating.indicator_code, rating.level, rating.score) == ("B1-4", "良好", None)
+def test_a_code_casts_one_multi_question_ballot_once(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slip = next(s for s in issue(engine, found) if s.source == "superior")
+    with Session(engine) as session:
+        paper = box.paper(session, slip.code, registry, on=LATER)
+    assert len(paper.questions) > 1 and paper.questions[0].indicator_code is None  # the overall score, and more
+    answers = answers_for(engine, registry, slip.code)
+    with transaction(engine) as session, pytest.raises(BastionError, match="打 0–100 分"):
+        box.cast(session, slip.code, answers | {None: None}, registry, on=LATER)
+    cast(engine, registry, slip.code)
+    with pytest.raises(Conflict, match="已投过票"):
+        cast(engine, registry, slip.code)
+    with Session(engine) as session:
+        (ballot,) = session.exec(select(CastBallot)).scalars().all()
+        assert ballot.answers == {("" if k is None else k): v for k, v in answers.items()}
+        assert session.exec(select(BallotCode.used).where(BallotCode.digest == codes.digest(slip.code))).scalar_one()
+        said = session.exec(select(AuditEvent).where(AuditEvent.action == "cast")).scalars().one()
+    assert said.actor == box.PAGE_ACTOR and said.new == {"org": slip.org_code, "source": "superior"}
 
 
-def test_a_ballot_of_a_published_period_is_closed_and_ratings_are_dated_inside_the_period(engine, registry, cycle,
-                                                                                          folks):
-    (half,) = assign(engine, cycle, "A", period="2026-H1")
-    (year,) = assign(engine, cycle, "B", period="2026")
-    scoring.score_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
-    scoring.publish_period(engine, cycle=cycle, period_key="2026-H1", registry=registry, actor="test")
-    with pytest.raises(Conflict, match="测评已截止"):
-        submit(engine, folks.rater, half.id, registry, score=80)
+def test_nothing_ties_a_rating_to_a_person_or_a_code(engine, registry, tenant, cycle, tree):
+    tables = SQLModel.metadata.tables
+    for name in ("rating", "cast_ballot"):
+        targets = {fk.column.table.name for fk in tables[name].foreign_keys}
+        assert not targets & {"user", "member", "ballot_code"}, (name, targets)
+    assert not {fk.column.table.name for fk in tables["ballot_code"].foreign_keys} & {"cast_ballot", "rating"}
+    assert not [c for c in tables["cast_ballot"].columns if isinstance(c.type, DateTime)]  # no time in the box
+    assert not [c for c in tables["ballot_code"].columns if isinstance(c.type, DateTime)]
+    found = open_round(engine, cycle, registry)
+    for slip in issue(engine, found)[:6]:
+        cast(engine, registry, slip.code, 77.0)
     with transaction(engine) as session:
-        rating = ballots.submit_ballot(session, folks.rater, ballot_id=year.id, registry=registry, score=80,
-                                       today=date(2027, 1, 3))
-    assert rating.date == date(2026, 12, 31)
-    assert periods.dated_inside(periods.Period.parse("2026-H1"), date(2025, 11, 1)) == date(2026, 1, 1)
+        rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+    with Session(engine) as session:
+        counted = session.exec(select(Rating)).scalars().all()
+        keys = set(session.exec(select(CastBallot.id)).scalars())
+        audit = session.exec(select(AuditEvent.new).where(AuditEvent.action == "cast")).scalars().all()
+    assert counted and all(r.rater == "" and r.ballot_id in keys for r in counted)
+    assert not any("77" in str(said) for said in audit)  # the trail says a ballot was cast, never what it said
 
 
-def test_the_quorum_counts_submitted_against_assigned_and_shows_the_scheme_s_quorum(engine, registry, folks):
-    tenant = factories.tenant(engine, registry, code="resp",
-                              plugins=("standard-rules", "standard-ledgers", "responsibility-system"))
-    cycle = factories.cycle(engine, registry, tenant, scheme_id="responsibility-system")
-    factories.org_tree(engine, tenant, {"R1": "机关", "R2": "机关"})
-    voters = [principal(engine, tenant, f"voter-{n}", ("rater", None)) for n in range(3)]
-    admin = principal(engine, tenant, "resp-admin", ("admin", None))
-    for voter in voters:
-        assign(engine, cycle, "R1", rater=voter.username)
-    assign(engine, cycle, "R2", rater="voter-0", source="self")
-    for voter in voters[:2]:
+def test_closing_counts_the_box_into_ratings_once(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)
+    mine = [s for s in slips if (s.org_code, s.source) == ("A", "members")]
+    spare = next(s for s in slips if s.source == "superior")
+    for slip, score in zip(mine, (80.0, 90.0, 10.0)):
+        cast(engine, registry, slip.code, score)
+    answers = answers_for(engine, registry, spare.code)
+    with Session(engine) as session:
+        low = next(b.id for b in session.exec(select(CastBallot)).scalars() if b.answers[""] == 10.0)
+    with transaction(engine) as session, pytest.raises(BastionError, match="作废理由"):
+        rounds.exclude(session, actor="office", round_id=found.id, ballot_id=low, reason=" ")
+    with transaction(engine) as session:
+        rounds.exclude(session, actor="office", round_id=found.id, ballot_id=low, reason="代投，经核实作废")
+    with transaction(engine) as session:
+        assert rounds.close_round(session, actor="office", round_id=found.id, on=LATER) == 2
+    with transaction(engine) as session:
+        assert rounds.close_round(session, actor="office", round_id=found.id, on=LATER) == 0  # acts once
+    with Session(engine) as session:
+        overall = session.exec(select(Rating.score).where(Rating.indicator_code.is_(None))).scalars().all()
+        dates = set(session.exec(select(Rating.date)).scalars())
+        assert all(b.counted for b in session.exec(select(CastBallot)).scalars())
+        excluded = session.exec(select(AuditEvent.new).where(AuditEvent.action == "exclude")).scalars().one()
+    assert sorted(overall) == [80.0, 90.0] and dates == {LATER}
+    assert excluded == {"round": found.id, "reason": "代投，经核实作废"}
+    with transaction(engine) as session, pytest.raises(Conflict, match="已结束"):
+        box.cast(session, spare.code, answers, registry, on=LATER)
+    with transaction(engine) as session, pytest.raises(Conflict, match="已计票"):
+        rounds.exclude(session, actor="office", round_id=found.id, ballot_id=low, reason="再作废")
+
+
+def test_a_code_after_the_deadline_or_in_a_closed_round_is_refused(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    first, second = issue(engine, found)[:2]
+    answers = answers_for(engine, registry, first.code)
+    with transaction(engine) as session, pytest.raises(Conflict, match="截止"):
+        box.cast(session, first.code, answers, registry, on=DEADLINE + timedelta(days=1))
+    cast(engine, registry, first.code)
+    with transaction(engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+    with transaction(engine) as session, pytest.raises(Conflict, match="已结束"):
+        box.cast(session, second.code, answers, registry, on=LATER)
+    with Session(engine) as session, pytest.raises(BastionError, match="没有这个测评码"):
+        box.paper(session, "ZZZZ-ZZZZ-ZZZZ", registry, on=LATER)
+    with Session(engine) as session, pytest.raises(BastionError, match="不是有效的测评码"):
+        box.paper(session, "hello", registry, on=LATER)
+
+
+def test_concurrent_casting_loses_nothing_and_doubles_nothing(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)[:12]
+    answers = {s.code: answers_for(engine, registry, s.code) for s in slips}
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def voter(mine: list[rounds.Slip]) -> None:
+        start.wait()
+        for slip in mine:
+            try:
+                with transaction(engine) as session:
+                    box.cast(session, slip.code, answers[slip.code], registry, on=LATER)
+                outcomes.append("cast")
+            except Conflict:
+                outcomes.append("refused")
+
+    # every code tried twice, by two different voters at once
+    halves = [slips[:6], slips[6:], list(reversed(slips[:6])), list(reversed(slips[6:]))]
+    threads = [threading.Thread(target=voter, args=(part,)) for part in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["cast"] * 12 + ["refused"] * 12
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(CastBallot)).scalar_one() == 12
+        assert session.exec(select(func.count()).where(BallotCode.used.is_(True))).scalar_one() == 12
+
+
+def test_the_branch_sees_a_secret_source_only_in_aggregate_from_three_ballots(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)
+    for slip in [s for s in slips if (s.org_code, s.source) == ("A", "members")]:
+        cast(engine, registry, slip.code, 88.0)
+    for slip in [s for s in slips if (s.org_code, s.source) == ("A", "peers")]:
+        cast(engine, registry, slip.code, 71.0)
+    with transaction(engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        explained = results.explain(conn, cycle=cycle, period="2026", org_code="A")
+    assert not explained.evidence.get("rating")  # no single rating of a secret source, anywhere
+    shown = {b["source"]: b for line in explained.lines for b in line.get("ballots", ())}
+    assert shown["members"]["ballots"] == 3 and shown["members"]["mean"] == 88.0
+    assert shown["peers"]["ballots"] == 1 and shown["peers"]["mean"] is None
+    reasons = " ".join(line["reason"] for line in explained.lines)
+    assert "其他支部书记 均分不公布（权重" in reasons and "其他支部书记 71" not in reasons
+    assert "党员群众 88（权重" in reasons
+    rows = results.evidence_rows(explained)
+    assert set(rows["kind"]) <= {"ledger", "finding", "ballots"}
+    assert any("不足 3 票" in d for d in rows["detail"])
+
+
+def test_the_quorum_is_more_than_the_share_of_those_entitled():
+    assert quorum_needed(np.array([8, 10, 3, 0]), 1, 0.5).tolist() == [5, 6, 2, 1]
+    assert quorum_needed(np.array([8, 10]), 7, 0.5).tolist() == [7, 7]
+    assert quorum_needed(np.array([8, 10]), 2, None).tolist() == [2, 2]
+
+
+def test_an_imported_rating_of_a_secret_source_names_no_rater(engine, registry, tenant, cycle, tree, tmp_path):
+    path = tmp_path / "测评.csv"
+    path.write_text("组织编码,测评来源,测评人,指标编码,分数,等次,测评日期,备注\n"
+                    "A,members,李明,,90,,2026-06-20,\nA,self,A书记,,95,,2026-06-20,\n"
+                    "A,members,票001,,88,,2026-06-20,\nA,members,票002,,88,,2026-06-20,\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, tenant=tenant, kind="ratings", path=path, registry=registry, actor="admin")
+    (error,) = refused.value.errors
+    assert (error.row, error.field) == (2, "测评人") and "无记名" in error.reason
+
+
+def test_the_ballots_assigned_to_raters_move_to_a_closed_round_and_name_nobody(tmp_path, registry):
+    """0019 on a database of 0018: each cycle and period's assigned ballots become a closed round; a submitted one a
+    ballot in the box with its rating pointing at it and no rater; the rater role's grants and the table go."""
+    from alembic import command
+    from sqlalchemy import MetaData, Table, insert, inspect
+
+    from bastion.core import db
+    from bastion.core.models import utcnow
+    from tests import factories
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        db.upgrade(engine)
+        tenant = factories.tenant(engine, registry)
+        cycle = factories.cycle(engine, registry, tenant)
+        ids = factories.org_tree(engine, tenant, {"A": "机关"})
+        with engine.begin() as conn:
+            config = db.alembic_config(engine)
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0018_members")
+        now = utcnow()
+        with db.begin(engine) as conn:  # the tables as 0018 had them
+            tables = MetaData()
+            rating, ballot, user, grant = (Table(n, tables, autoload_with=conn)
+                                           for n in ("rating", "ballot", "user", "grant"))
+            rated = [conn.execute(insert(rating).values(
+                tenant_id=tenant.id, org_id=ids["A"], source=source, rater=rater, score=score, date=date(2026, 6, 1),
+                note="好", recorded_at=now)).inserted_primary_key[0]
+                for source, rater, score in (("members", "r1", 91), ("self", "A书记", 95), ("peers", "票007", 80))]
+            users = [conn.execute(insert(user).values(tenant_id=tenant.id, username=name, display_name="",
+                                                      password_hash="x", active=True, created_at=now))
+                     .inserted_primary_key[0] for name in ("r1", "r2")]
+            conn.execute(insert(grant).values(user_id=users[0], role="rater", org_id=ids["DW"]))
+            for user_id, rating_id in zip(users, (rated[0], None)):
+                conn.execute(insert(ballot).values(tenant_id=tenant.id, cycle_id=cycle.id, period="2026",
+                                                   org_id=ids["A"], source="members", rater_id=user_id,
+                                                   rating_id=rating_id, assigned_at=now,
+                                                   submitted_at=now if rating_id else None))
+        db.upgrade(engine)
+
+        with Session(engine) as session:
+            (found,) = session.exec(select(BallotRound)).scalars().all()
+            (ballot,) = session.exec(select(CastBallot)).scalars().all()
+            ratings = {r.id: r for r in session.exec(select(Rating)).scalars()}
+        assert (found.period, found.status) == ("2026", "closed")
         with engine.connect() as conn:
-            ballot_id = int(ballots.my_ballots(conn, voter, cycle_id=cycle.id)["ballot_id"].iloc[0])
-        submit(engine, voter, ballot_id, registry, score=90)
-    with engine.connect() as conn:
-        seen_by_admin = ballots.read_quorum(conn, admin, registry=registry, cycle_id=cycle.id)
-        seen_by_last = ballots.read_quorum(conn, voters[2], registry=registry)
-        seen_elsewhere = ballots.read_quorum(conn, folks.admin, registry=registry)
-    rows = seen_by_admin.set_index(["org_code", "source"])
-    assert rows.loc[("R1", "members"), ["assigned", "submitted", "quorum", "met"]].tolist() == [3, 2, 2, True]
-    unread = rows.loc[("R2", "self")]  # no rule of the scheme reads self-assessments: no quorum
-    assert (unread["assigned"], unread["submitted"]) == (1, 0) and pd.isna(unread["quorum"]) and pd.isna(unread["met"])
-    assert seen_by_last[["org_code", "source", "assigned", "submitted"]].values.tolist() == [["R1", "members", 3, 2]]
-    assert seen_elsewhere.empty  # another tenant's administrator
-
-
-def test_the_target_table_scheme_reads_the_overall_quorum_of_its_ballot_rules(engine, registry, cycle, folks):
-    with engine.connect() as conn:
-        readers = ballots.rating_readers(conn, cycle, registry)
-    assert {r.indicator_code: (r.sources, r.per_indicator, r.quorum) for r in readers} == {
-        "B1-4": (("superior",), True, None), "B5-3": (("members",), False, 1),
-        "B6-4": (("self", "peers", "superior"), False, 1)}
-    assert ballots.source_quorum(readers, "superior") == 1 and ballots.source_quorum(readers, "forum") is None
-
-
-def test_the_quorum_of_a_branch_is_seen_within_the_roles_reach(engine, registry, cycle, folks):
-    assign(engine, cycle, "A", "B")
-    with engine.connect() as conn:
-        def branches(who):
-            return ballots.read_quorum(conn, who, registry=registry)["org_code"].tolist()
-
-        assert branches(folks.leader) == ["A", "B"] and branches(folks.rater) == ["A", "B"]
-        assert branches(folks.secretary) == ["A"] and branches(folks.other_secretary) == ["B"]
-        assert branches(folks.stranger) == []
+            (counts,) = rounds.turnout(conn, found, registry)[["source", "entitled", "cast"]].itertuples(index=False)
+            grants = conn.execute(select(func.count()).select_from(Table("grant", MetaData(), autoload_with=conn))
+                                  ).scalar_one()
+        assert tuple(counts) == ("members", 2, 1)
+        assert ballot.answers == {"": 91} and ballot.counted and ballot.note == "好"
+        assert ratings[rated[0]].ballot_id == ballot.id and ratings[rated[0]].rater == ""
+        assert ratings[rated[1]].rater == "A书记"  # a self-assessment is not a secret ballot
+        assert ratings[rated[2]].rater == "票007"  # a paper ballot's number names nobody
+        assert grants == 0 and "ballot" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -369,8 +369,8 @@ def test_a_leader_of_one_general_branch_sees_only_its_subtree(world):
         assert not dashboard.sees_whole_tenant(conn, who)
 
 
-@pytest.mark.parametrize("role", ["secretary", "rater"])
-def test_a_secretary_or_a_rater_is_refused(world, role):
+@pytest.mark.parametrize("role", ["secretary", "auditor"])
+def test_a_secretary_or_an_auditor_is_refused(world, role):
     who = world.who((role, "DW"))
     with world.engine.connect() as conn:
         for call in (lambda: _headline(world, who),

@@ -44,7 +44,7 @@ class People:
     leader: Principal
     secretary: Principal  # of branch A
     other_secretary: Principal  # of branch B
-    rater: Principal
+    auditor: Principal  # reads the audit trail, nothing of the branches
     stranger: Principal  # the administrator of another tenant
 
 
@@ -65,7 +65,7 @@ def people(engine: Engine, registry: Registry, tenant: Tenant) -> People:
         leader=principal(engine, tenant, "leader", ("leader", None)),
         secretary=principal(engine, tenant, "sec-a", ("secretary", "A")),
         other_secretary=principal(engine, tenant, "sec-b", ("secretary", "B")),
-        rater=principal(engine, tenant, "rater", ("rater", None)),
+        auditor=principal(engine, tenant, "auditor", ("auditor", None)),
         stranger=principal(engine, other, "other-admin", ("admin", None)),
     )
 
@@ -342,7 +342,7 @@ def test_a_secretary_reaches_nothing_of_another_branch(engine, registry, cycle, 
                 read()
         assert workspace.branches_in_scope(conn, sec)["code"].tolist() == ["A"]
         assert workspace.branches_in_scope(conn, folks.admin)["code"].tolist() == ["A", "B"]
-        assert workspace.branches_in_scope(conn, folks.rater).empty
+        assert workspace.branches_in_scope(conn, folks.auditor).empty
     with transaction(engine) as session:
         with pytest.raises(Forbidden):
             workspace.record_entry(session, sec, cycle=cycle, org_id=b, ledger_type="committee_meeting",
@@ -355,7 +355,7 @@ def test_a_secretary_reaches_nothing_of_another_branch(engine, registry, cycle, 
             workspace.read_self_assessment(session, sec, cycle=cycle, period="2026", org_id=b)
 
 
-@pytest.mark.parametrize("role", ["leader", "rater", "admin"])
+@pytest.mark.parametrize("role", ["leader", "auditor", "admin"])
 def test_roles_without_the_secretary_s_rights_are_refused(engine, registry, cycle, folks, role):
     who = getattr(folks, role)
     a = folks.ids["A"]
@@ -366,7 +366,7 @@ def test_roles_without_the_secretary_s_rights_are_refused(engine, registry, cycl
             with pytest.raises(Forbidden):
                 workspace.record_entry(session, who, cycle=cycle, org_id=a, ledger_type="committee_meeting",
                                        day=date(2026, 1, 5), title="x", registry=registry)
-    if role == "rater":
+    if role == "auditor":
         with engine.connect() as conn, pytest.raises(Forbidden):
             results.read_history(conn, cycle.tenant_id, org_id=a, viewer=who)
 

@@ -68,11 +68,14 @@ def screenshots(fallback: Path) -> Path:
 class Person:
     """One person's browser tab on the app: log in, use widgets by their labels, check and photograph each step."""
 
-    def __init__(self, browser, base: str, shots: Path, name: str, *, locale: str = "zh-CN") -> None:
+    def __init__(self, browser, base: str, shots: Path, name: str, *, locale: str = "zh-CN",
+                 phone: bool = False) -> None:
         self.base, self.shots, self.name = base, shots, name
         self.chinese = locale.startswith("zh")
-        self.context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale=locale,
-                                           accept_downloads=True)
+        # A phone: a small touch screen, as a member scanning a slip's QR code holds it.
+        screen = ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                   "device_scale_factor": 2} if phone else {"viewport": {"width": 1500, "height": 1100}})
+        self.context = browser.new_context(**screen, locale=locale, accept_downloads=True)
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.page.on("request", self._request)
@@ -93,6 +96,11 @@ class Person:
         self.page.get_by_label("用户名").fill(username)
         self.page.get_by_label("密码").fill(DEMO_PASSWORD)
         self.page.get_by_role("button", name="登录").click()
+        self.sees_heading(heading)
+
+    def visit(self, path: str, *, heading: str) -> None:
+        """Open ``path`` with no login (the ballot page)."""
+        self.page.goto(self.base + path, wait_until="domcontentloaded")
         self.sees_heading(heading)
 
     def sees_heading(self, heading: str) -> None:

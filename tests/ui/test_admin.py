@@ -156,23 +156,39 @@ def test_a_subtree_admin_sees_only_their_part_and_not_the_tenant_wide_tabs(app, 
     assert any("审计日志需要全单位的审计管理员或管理员查看" in info.value for info in audit.info)
 
 
-def test_an_admin_assigns_ballots_that_the_rater_then_finds_on_their_page(app, ui_engine, login, sample_db):
-    from bastion.core import ballots
+def test_an_admin_opens_a_round_issues_its_codes_keys_in_a_paper_ballot_and_closes_it(app, ui_engine, sample_db):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from bastion.core.models import CastBallot, Rating
+    from bastion.ui.ballots import SLIPS
 
     at = app("admin", PAGE)
-    at.selectbox(key="ballot_cycle").select_index(0).run()  # the open 2026 cycle
-    at.selectbox(key="ballot_period").select("2026").run()
-    at.selectbox(key="ballot_source").select("peers")
-    at.selectbox(key="ballot_rater").select("rater")
-    at.multiselect(key="ballot_orgs").select("ZB00002").select("ZB00003").run()
-    at.button(key="ballot_submit").click().run()
+    at.selectbox(key="round_cycle").select_index(0).run()  # the open 2026 cycle
+    at.selectbox(key="round_period").select("2026").run()
+    at.button(key="round_open").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    with ui_engine.connect() as conn:
-        mine = ballots.my_ballots(conn, login("rater"))
-    assert sorted(zip(mine["org_code"], mine["source"], mine["period"])) == [
-        ("ZB00002", "peers", "2026"), ("ZB00003", "peers", "2026")]
-    again = app("admin", PAGE)
-    quorum = again.tabs[2].dataframe[0].value
-    assert {"ZB00002", "ZB00003"} <= {branch.split()[0] for branch in quorum.iloc[:, 0]}
-    rater_page = app("rater", "ratings.py")
-    assert not rater_page.exception and "ZB00002" in " ".join(e.label for e in rater_page.expander)
+    at.button(key="round_issue").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    sheet = load_workbook(BytesIO(at.session_state[SLIPS]["xlsx"])).active
+    rows = [r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]]
+    assert rows and all(len(code) == 14 for *_, code, _ in rows)
+    assert {d.label for d in at.get("download_button")} >= {"下载测评码（PDF，可打印裁切）", "下载测评码清单（Excel）"}
+    org, _, source, code, _ = next(r for r in rows if r[2] == "党员群众测评")
+    at.text_input(key="round_paper_code").input(code).run()
+    for n, number in enumerate(x for x in at.number_input if str(x.key).startswith("round_paper_q")):
+        number.set_value(85.0 + n)
+    for radio in (x for x in at.radio if str(x.key).startswith("round_paper_q")):
+        radio.set_value(radio.options[0])
+    at.button(key="FormSubmitter:round_paper-投票").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Session(ui_engine) as session:
+        (ballot,) = session.exec(select(CastBallot)).all()
+    assert ballot.answers[""] == 85.0
+    at.checkbox(key="round_close_sure").check().run()
+    at.button(key="round_close").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Session(ui_engine) as session:
+        counted = session.exec(select(Rating).where(Rating.ballot_id == ballot.id)).all()
+    assert counted and {r.rater for r in counted} == {""}

@@ -13,9 +13,10 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from bastion.core import ballots, cycles, tenants
+from bastion.core import cycles, tenants
+from bastion.core.ballots import rounds
 from bastion.core.db import transaction
-from bastion.core.models import AuditEvent, LedgerEntry, Organization, Rating, Rectification, User
+from bastion.core.models import AuditEvent, CastBallot, LedgerEntry, Organization, Rating, Rectification, User
 from bastion.core.rectification import service as rectification_service
 from tests.ui.browser import needs_chromium
 
@@ -155,25 +156,40 @@ def test_an_inspector_records_a_finding_issues_its_notice_and_reverifies_an_answ
     secretary.looks_right("reopened-notice")
 
 
-def test_a_rater_casts_a_ballot_once(person, ui_engine, sample_db):
-    with transaction(ui_engine) as session:
+def _round_codes(engine, sample_db, registry) -> list:
+    """The office opens the 2026 round and prints its codes (as `bastion ballots open` and `sheet` do)."""
+    with transaction(engine) as session:
         cycle = cycles.resolve_cycle(session, session.get(tenants.Tenant, sample_db.tenant_id), 2026)
-        ballots.assign_ballots(session, actor="office", cycle=cycle, period="2026", source="members",
-                               rater_username="rater", org_codes=["ZB00003"])
-    me = person("rater")
-    me.log_in("rater", path="/ratings", heading="民主测评")
-    me.sees("ZB00003")
-    me.looks_right("ballots")
-    me.fill("总体评价（0–100 分）", "88")
+        found = rounds.open_round(session, actor="office", cycle=cycle, period="2026", registry=registry)
+    with transaction(engine) as session:
+        return rounds.issue_codes(session, actor="office", round_id=found.id)
+
+
+def test_a_member_votes_by_code_on_a_phone_once(person, ui_engine, sample_db, registry):
+    slip = next(s for s in _round_codes(ui_engine, sample_db, registry) if s.source == "superior")
+    me = person("member-phone", phone=True)
+    me.visit(f"/ballot?code={slip.code}", heading="民主测评投票")  # the QR code's address: no account, no login
+    me.sees(slip.org_name)
+    me.looks_right("ballot")
+    numbers = me.page.locator("[data-testid='stNumberInput'] input")
+    for n in range(numbers.count()):
+        numbers.nth(n).fill(str(80 + n))
+        numbers.nth(n).evaluate("element => element.blur()")
+    for group in me.page.locator("[data-testid='stMain'] [data-testid='stRadio']").all():  # each level: 良好
+        group.get_by_text("良好", exact=True).click()
     me.fill("意见建议（可选）", "组织生活扎实")
-    me.press("提交测评票")
-    me.sees("已提交对")
-    me.sees("没有待提交的测评票")
+    me.looks_right("ballot-filled")
+    me.press("投票")
+    me.sees("投票成功")
     me.looks_right("ballot-cast")
     with Session(ui_engine) as session:
-        cast = session.exec(select(Rating).where(Rating.org_id == _org(ui_engine, "ZB00003"),
-                                                 Rating.date >= date(2026, 1, 1))).all()
-    assert [r.score for r in cast] == [88]
+        (cast,) = session.exec(select(CastBallot)).all()
+    assert cast.answers[""] == 80 and len(cast.answers) > 1 and cast.note == "组织生活扎实"
+
+    again = person("member-phone-again", phone=True)
+    again.visit(f"/ballot?code={slip.code}", heading="民主测评投票")
+    again.sees("该测评码已投过票")
+    again.looks_right("ballot-used")
 
 
 def test_a_leader_drills_down_to_a_branch_reads_its_explanation_and_downloads_the_ranking(person, tmp_path):

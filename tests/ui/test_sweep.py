@@ -13,7 +13,7 @@ from bastion.ui.navigation import PAGES
 MISSING = re.compile(r"\b(None|NaN|nan|null|NaT)\b")
 ENGLISH = re.compile(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b")  # three English words in a row: a sentence, not a code
 USERS = {Role.admin: "admin", Role.leader: "leader", Role.inspector: "inspector", Role.secretary: "secretary",
-         Role.rater: "rater", Role.auditor: "auditor"}
+         Role.auditor: "auditor"}
 CASES = [(USERS[role], page.file) for page in PAGES for role in sorted(page.roles)]
 
 

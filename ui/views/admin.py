@@ -13,18 +13,17 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, ballots, members, organizations, periods, restructuring
+from bastion.core import admin, members, organizations, restructuring
 from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.importing import write_template
 from bastion.core.models import Role
-from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, SOURCE, STAGE, STAGE_STATUS, cron_text, period_name,
-                                word)
+from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, STAGE, STAGE_STATUS, cron_text, word)
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
-from bastion.ui.i18n import frozen, role_label, source_label, tr
+from bastion.ui.i18n import frozen, role_label, tr
+from bastion.ui.ballots import rounds_tab
 from bastion.ui.members import register_tab
-from bastion.ui.quorum import quorum_table
 from bastion.ui.restructuring import history_section, restructure_section
 from bastion.ui.tables import grid
 from sqlmodel import Session
@@ -285,52 +284,6 @@ def change(action: Callable[..., Any], who: Principal, **values: Any) -> None:
         action(session, who, **values)
 
 
-# --- ballots -------------------------------------------------------------------------------------------
-
-
-def ballots_tab(who: Principal) -> None:
-    """Assign raters their ballots (测评票) for a period, and follow the quorum."""
-    found = context.tenant_cycles(who)
-    if not found:
-        st.info(tr("尚未开启考核年度。", "No assessment cycle has been opened yet."))
-        return
-    cycle = st.selectbox(tr("考核年度", "Cycle"), found, format_func=lambda c: f"{c.year} {c.name}", key="ballot_cycle")
-    keys = periods.cycle_periods(cycle)
-    current = periods.current_period(cycle)
-    period = st.selectbox(tr("考核期", "Period"), keys, key="ballot_period",
-                          index=keys.index(current) if current in keys else 0,
-                          format_func=frozen(period_name, keys))
-    source = st.selectbox(tr("测评类别", "Source"), [s for s in SOURCE if s != "self"],
-                          format_func=frozen(source_label, SOURCE), key="ballot_source")
-    with context.engine().connect() as conn:
-        people = admin.read_users(conn, who)
-        tree = organizations.read_tree(conn, who)
-    raters = sorted(people.loc[people["role"] == Role.rater.value, "username"].unique())
-    if not raters:
-        st.info(tr("还没有测评人：先在“用户与角色”中创建用户并授予“测评人”角色。",
-                   "No raters yet: create users with the rater role under Users and roles first."))
-        return
-    rater = st.selectbox(tr("测评人", "Rater"), raters, key="ballot_rater")
-    branches = tree[(tree["level"] == "branch") & tree["active"]]
-    names = dict(zip(branches["code"], branches["name"], strict=True))
-    if len(names) > MANY:
-        typed = st.text_area(tr("党支部编码（空格或逗号分隔）", "Branch codes (separated by spaces or commas)"),
-                             key="ballot_codes")
-        codes = [c for c in typed.replace(",", " ").replace("，", " ").split() if c]
-    else:
-        codes = st.multiselect(tr("党支部", "Branches"), list(names), format_func=_org_name(names), key="ballot_orgs")
-    if st.button(tr("分配测评票", "Assign the ballots"), key="ballot_submit", type="primary", disabled=not codes):
-        attempt(lambda: assign_ballots(who, cycle, period, source, rater, codes),
-                tr(f"已为 {rater} 分配测评票（已分配过的不重复）。", f"Ballots assigned to {rater} (none twice)."))
-    quorum_table(who, cycle_id=cycle.id)
-
-
-def assign_ballots(who: Principal, cycle: Any, period: str, source: str, rater: str, codes: list[str]) -> None:
-    with transaction(context.engine()) as session:
-        ballots.assign(session, who, cycle=cycle, period=period, source=source, rater_username=rater,
-                       org_codes=codes)
-
-
 # --- plugins, cycles, schedules, runs -----------------------------------------------------------------
 
 
@@ -405,10 +358,10 @@ def render() -> None:
         report = st.session_state.pop("admin_import_report", None)
         if report:
             st.caption(report)
-    tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("测评票", "Ballots"),
+    tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("民主测评", "Ballots"),
                     tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members")],
                    key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, ballots_tab, plugins_tab, cycles_tab, members_tab)
+    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)

@@ -1,0 +1,317 @@
+"""A round of democratic evaluation (测评轮次) for one period, from opening to counting.
+
+    open ──(codes issued once: the slips)──▶ cast by code into the box ──close──▶ closed (counted into ratings)
+
+- :func:`open_round` draws who is entitled (``draw.entitled``) on the round's day for every secret source the
+  cycle's scheme asks, and keeps the counts — one round per cycle and period;
+- :func:`issue_codes` makes a one-time code for every entitled rater not yet given one and returns them, once:
+  only their digests are kept, so the slips written from them are the only copy;
+- :func:`exclude` sets a ballot aside with the office's reason (作废) while the round is open;
+- :func:`close_round` counts the box into ratings — each answer a rating of the ballot's source, dated inside the
+  period, carrying the ballot's random key and no rater — in the box's random order, and closes the round.
+
+A change of a round locks its row (``FOR UPDATE``; SQLite has one writer at a time); a cast locks it shared
+(``box.cast``), so closing waits for the casts in flight and no cast lands after the count. Closing a closed round
+does nothing (the same request twice acts once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from .. import audit, periods, tree
+from ..access import Action, Principal, require_whole_tenant
+from ..bulk_write import bulk_insert
+from ..errors import BastionError, Conflict, NotFound
+from ..i18n import tr
+from ..models import (
+    BallotCode,
+    BallotEntitlement,
+    BallotRound,
+    CastBallot,
+    Cycle,
+    Organization,
+    Rating,
+    RoundStatus,
+    utcnow,
+)
+from ..registry import Registry
+from ..rule_helpers import quorum_needed
+from . import codes, draw
+from .questions import WHAT, FIELDS, rating_readers
+from .secrecy import SECRET_SOURCES
+
+DEFAULT_DAYS = 14
+"""A round stays open this many days unless its deadline is given."""
+
+
+def today() -> date:
+    return periods.day_of(utcnow())
+
+
+def may_run(conn: Connection, principal: Principal) -> None:
+    """Refuse unless ``principal`` administers the whole tenant: a round draws on every branch of it."""
+    require_whole_tenant(conn, principal, Action.administer,
+                         ("民主测评须由管理全单位的管理员组织", "a ballot round is run by an administrator of the whole tenant"))
+
+
+def find_round(conn: Connection, cycle: Cycle, period: str) -> BallotRound | None:
+    key = periods.in_cycle(cycle, period).key
+    r = BallotRound.__table__.c
+    row = conn.execute(select(BallotRound.__table__).where(r.cycle_id == cycle.id, r.period == key)).mappings().first()
+    return BallotRound(**row) if row else None
+
+
+def the_round(conn: Connection, cycle: Cycle, period: str) -> BallotRound:
+    found = find_round(conn, cycle, period)
+    if found is None:
+        key = periods.in_cycle(cycle, period).key
+        raise NotFound(tr(f"考核期 {key} 没有民主测评轮次：请先开启（`bastion ballots open --period {key}`）",
+                          f"period {key} has no ballot round: open one first (`bastion ballots open --period {key}`)"))
+    return found
+
+
+def _locked(session: Session, round_id: int, *, shared: bool = False) -> BallotRound:
+    """The round's row, locked until the transaction ends (shared by a cast, alone by a change of the round)."""
+    query = select_model(BallotRound).where(BallotRound.id == round_id).with_for_update(read=shared)
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound(tr(f"没有测评轮次 {round_id}", f"no ballot round {round_id}"))
+    session.refresh(found)
+    return found
+
+
+def secret_sources(conn: Connection, cycle: Cycle, registry: Registry) -> list[str]:
+    """The secret sources the cycle's scheme asks ballots of (its rules that read ratings)."""
+    asked = {s for reader in rating_readers(conn, cycle, registry) for s in reader.sources}
+    return [s for s in SECRET_SOURCES if s in asked]
+
+
+def open_round(session: Session, *, actor: str, cycle: Cycle, period: str, registry: Registry,
+               deadline: date | None = None, day: date | None = None) -> BallotRound:
+    """Open the ballot round of ``cycle``'s ``period``: who may vote is drawn from the tree and the register on
+    ``day`` (today) and kept as counts; codes may be cast until ``deadline`` (two weeks on)."""
+    key = periods.assessed_in_cycle(cycle, period).key
+    day = day or today()
+    deadline = deadline or day + timedelta(days=DEFAULT_DAYS)
+    if deadline < day:
+        raise BastionError(tr(f"截止日期：{deadline} 早于开启日期 {day}", f"deadline: {deadline} is before {day}"))
+    conn = session.connection()
+    if periods.is_closed(conn, cycle.id, key):
+        raise Conflict(tr(f"考核期 {key} 的考核结果已在审核或已发布，不能再开启民主测评",
+                          f"the results of period {key} are under review or published: no ballot round opens for it"))
+    if find_round(conn, cycle, key) is not None:
+        raise Conflict(tr(f"考核期 {key} 的民主测评已开启：每个考核期一轮", f"period {key} has its ballot round already"))
+    sources = secret_sources(conn, cycle, registry)
+    if not sources:
+        raise BastionError(tr(f"{cycle.year} 年度考核方案没有需要民主测评（党员群众、其他支部书记、上级机关）的指标",
+                              f"the {cycle.year} scheme asks no ballots of members, peers or the superior"))
+    tree.hold_tree(session, cycle.tenant_id)  # the tree as it stands, not half restructured
+    counts = draw.entitled(conn, cycle.tenant_id, day, sources)
+    if counts.empty:
+        raise BastionError(tr(f"{day} 没有应参评人员：请先导入党员名册，或登记支部书记、上级党务工作人员数",
+                              f"nobody is entitled to vote on {day}: import the members' register, or record the "
+                              "secretaries and the superior's party staff"))
+    found = BallotRound(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=key, day=day, deadline=deadline,
+                        opened_by=actor)
+    session.add(found)
+    try:
+        session.flush()
+    except IntegrityError:  # opened meanwhile by another request
+        raise Conflict(tr(f"考核期 {key} 的民主测评已开启：每个考核期一轮",
+                          f"period {key} has its ballot round already")) from None
+    bulk_insert(conn, BallotEntitlement.__table__, {
+        "round_id": [found.id] * len(counts), "org_id": counts["org_id"].tolist(),
+        "source": counts["source"].tolist(), "entitled": counts["entitled"].tolist(), "issued": [0] * len(counts)})
+    per_source = counts.groupby("source")["entitled"].agg(["count", "sum"])
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="open", entity="ballot_round",
+                 entity_id=found.id, new={"year": cycle.year, "period": key, "day": day.isoformat(),
+                                          "deadline": deadline.isoformat(),
+                                          "entitled": {s: {"branches": int(r["count"]), "raters": int(r["sum"])}
+                                                       for s, r in per_source.iterrows()}})
+    return found
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One code to hand out: for which branch and source it votes."""
+
+    org_code: str
+    org_name: str
+    source: str
+    code: str
+
+
+def issue_codes(session: Session, *, actor: str, round_id: int) -> list[Slip]:
+    """A one-time code for every entitled rater not yet given one, returned once (only digests are kept).
+
+    Codes are issued per branch and source once: a second call finds nothing left and returns nothing."""
+    found = _locked(session, round_id)
+    if found.status != RoundStatus.open.value:
+        raise Conflict(tr("本轮民主测评已结束计票，不能再发放测评码", "the round is closed: no more codes are issued"))
+    conn = session.connection()
+    e, o = BallotEntitlement.__table__.c, Organization.__table__.c
+    due = pd.read_sql(select(e.id, e.org_id, e.source, e.entitled, o.code, o.name)
+                      .join(Organization.__table__, o.id == e.org_id)
+                      .where(e.round_id == round_id, e.issued == 0).order_by(o.code, e.source), conn)
+    if due.empty:
+        return []
+    total = int(due["entitled"].sum())
+    made = codes.new_codes(total)
+    repeat = due.index.repeat(due["entitled"].to_numpy())
+    slips = due.loc[repeat]
+    bulk_insert(conn, BallotCode.__table__, {
+        "round_id": [round_id] * total, "org_id": slips["org_id"].tolist(), "source": slips["source"].tolist(),
+        "digest": [codes.digest(c) for c in made], "used": [False] * total})
+    conn.execute(update(BallotEntitlement.__table__).where(e.round_id == round_id, e.issued == 0)
+                 .values(issued=e.entitled))
+    audit.record(session, tenant_id=found.tenant_id, actor=actor, action="issue", entity="ballot_round",
+                 entity_id=round_id, new={"codes": total, "branches": int(due["org_id"].nunique())})
+    return [Slip(c, n, s, code) for c, n, s, code in zip(slips["code"], slips["name"], slips["source"], made)]
+
+
+def exclude(session: Session, *, actor: str, round_id: int, ballot_id: str, reason: str) -> None:
+    """Set a ballot of an open round aside (作废) with the office's reason: kept, audited, not counted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BastionError(tr("作废理由：请写明作废这张测评票的理由", "reason: say why the ballot is excluded"))
+    found = _locked(session, round_id)
+    if found.status != RoundStatus.open.value:
+        raise Conflict(tr("本轮民主测评已计票，测评票不能再作废", "the round is counted: no ballot is excluded now"))
+    ballot = session.get(CastBallot, ballot_id)
+    if ballot is None or ballot.round_id != round_id:
+        raise NotFound(tr(f"本轮没有测评票 {ballot_id}", f"no ballot {ballot_id} in this round"))
+    if ballot.excluded is not None:
+        return
+    ballot.excluded = reason[:300]
+    session.add(ballot)
+    audit.record(session, tenant_id=found.tenant_id, actor=actor, action="exclude", entity="cast_ballot",
+                 entity_id=ballot_id, new={"round": round_id, "reason": ballot.excluded})
+
+
+def close_round(session: Session, *, actor: str, round_id: int, on: date | None = None) -> int:
+    """Count the box into ratings and close the round; returns how many ballots were counted (0 when it was
+    closed already). The ratings are dated ``on`` (today) kept inside the period, recorded now."""
+    found = _locked(session, round_id)
+    if found.status == RoundStatus.closed.value:
+        return 0
+    conn = session.connection()
+    if periods.is_closed(conn, found.cycle_id, found.period):
+        raise Conflict(tr(f"考核期 {found.period} 的考核结果已在审核或已发布：本轮测评票不能再计入",
+                          f"the results of period {found.period} are under review or published: the round's ballots "
+                          "can no longer count"))
+    cycle = session.get(Cycle, found.cycle_id)
+    day = periods.dated_inside(periods.Period.parse(found.period), on or today())
+    problems = periods.date_problems(periods.years(session, found.tenant_id, within=cycle), day, what=WHAT,
+                                     field=FIELDS["date"])
+    if problems:
+        raise problems[0].error()
+    b = CastBallot.__table__.c
+    box = conn.execute(select(b.id, b.org_id, b.source, b.answers).where(
+        b.round_id == round_id, b.excluded.is_(None)).order_by(b.id)).all()
+    now = utcnow()
+    columns: dict[str, list] = {k: [] for k in ("tenant_id", "org_id", "source", "rater", "indicator_code", "score",
+                                                "level", "date", "note", "recorded_at", "ballot_id")}
+    for key, org_id, source, answers in box:
+        for question, value in _answers(answers).items():
+            level = value if isinstance(value, str) else None
+            for name, v in (("tenant_id", found.tenant_id), ("org_id", org_id), ("source", source), ("rater", ""),
+                            ("indicator_code", question or None), ("score", None if level else float(value)),
+                            ("level", level), ("date", day), ("note", ""), ("recorded_at", now), ("ballot_id", key)):
+                columns[name].append(v)
+    if columns["org_id"]:
+        bulk_insert(conn, Rating.__table__, columns)
+    # Every ballot of the box rewritten at the count: none keeps the trace of the transaction that cast it.
+    conn.execute(update(CastBallot.__table__).where(b.round_id == round_id).values(counted=True))
+    found.status, found.closed_by, found.closed_at = RoundStatus.closed.value, actor, now
+    session.add(found)
+    excluded = conn.execute(select(func.count()).where(b.round_id == round_id, b.excluded.is_not(None))).scalar_one()
+    audit.record(session, tenant_id=found.tenant_id, actor=actor, action="close", entity="ballot_round",
+                 entity_id=round_id, new={"period": found.period, "counted": len(box), "excluded": int(excluded),
+                                          "ratings": len(columns["org_id"]), "dated": day.isoformat()})
+    return len(box)
+
+
+def _answers(answers: Mapping[str, object] | str) -> dict[str, object]:
+    return json.loads(answers) if isinstance(answers, str) else dict(answers)  # text from a bare driver
+
+
+# --- how a round stands ---------------------------------------------------------------------------------------
+
+TURNOUT_COLUMNS = ["org_id", "org_code", "org_name", "source", "entitled", "issued", "cast", "excluded", "needed",
+                   "met"]
+
+
+def turnout(conn: Connection, found: BallotRound, registry: Registry) -> pd.DataFrame:
+    """Per branch and source: entitled, codes issued, ballots cast and excluded, and the quorum the scheme needs
+    (its fixed quorum, or more than its share of those entitled). Counts only — never what anyone voted."""
+    e, o, b = BallotEntitlement.__table__.c, Organization.__table__.c, CastBallot.__table__.c
+    counts = pd.read_sql(select(e.org_id, o.code.label("org_code"), o.name.label("org_name"), e.source, e.entitled,
+                                e.issued).join(Organization.__table__, o.id == e.org_id)
+                         .where(e.round_id == found.id).order_by(o.code, e.source), conn)
+    box = pd.read_sql(select(b.org_id, b.source, func.count().label("all"), func.count(b.excluded).label("excluded"))
+                      .where(b.round_id == found.id).group_by(b.org_id, b.source), conn)
+    frame = counts.merge(box, on=["org_id", "source"], how="left").fillna({"all": 0, "excluded": 0})
+    frame["excluded"] = frame["excluded"].astype(int)
+    frame["cast"] = frame["all"].astype(int) - frame["excluded"]
+    cycle = Session(bind=conn).get(Cycle, found.cycle_id)
+    rules = _quorum_rules(conn, cycle, registry)
+    needed = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for source, (quorum, share) in rules.items():
+        on = frame["source"] == source
+        if on.any():
+            needed[on] = quorum_needed(frame.loc[on, "entitled"].to_numpy(), quorum, share)
+    frame["needed"] = needed
+    frame["met"] = (frame["cast"] >= frame["needed"]).astype("boolean")
+    return frame[TURNOUT_COLUMNS]
+
+
+def _quorum_rules(conn: Connection, cycle: Cycle, registry: Registry) -> dict[str, tuple[int, float | None]]:
+    """Per source, the strictest quorum a rule reading it asks: its fixed count and its share of those entitled."""
+    out: dict[str, tuple[int, float | None]] = {}
+    for reader in rating_readers(conn, cycle, registry):
+        for source in reader.sources:
+            quorum, share = out.get(source, (1, None))
+            quorum = max(quorum, reader.quorum or 1)
+            if reader.quorum_share is not None:
+                share = max(share or 0.0, reader.quorum_share)
+            out[source] = (quorum, share)
+    return out
+
+
+BOX_COLUMNS = ["id", "org_id", "org_code", "org_name", "source", "answers", "note", "excluded"]
+
+
+def box_ballots(conn: Connection, found: BallotRound) -> pd.DataFrame:
+    """The ballots in a round's box, for the office: each one's answers under its random key, ordered by branch
+    and key — no time, code or person (there is none to show)."""
+    b, o = CastBallot.__table__.c, Organization.__table__.c
+    frame = pd.read_sql(select(b.id, b.org_id, o.code.label("org_code"), o.name.label("org_name"), b.source,
+                               b.answers, b.note, b.excluded)
+                        .join(Organization.__table__, o.id == b.org_id)
+                        .where(b.round_id == found.id).order_by(o.code, b.source, b.id), conn)
+    frame["answers"] = frame["answers"].map(_answers)
+    return frame[BOX_COLUMNS]
+
+
+def rounds_of(conn: Connection, tenant_id: int) -> pd.DataFrame:
+    """The tenant's rounds, latest first, with their counts."""
+    r, c = BallotRound.__table__.c, Cycle.__table__.c
+    e, b = BallotEntitlement.__table__.c, CastBallot.__table__.c
+    entitled = select(func.coalesce(func.sum(e.entitled), 0)).where(e.round_id == r.id).scalar_subquery()
+    cast = select(func.count()).where(b.round_id == r.id, b.excluded.is_(None)).scalar_subquery()
+    query = (select(r.id, c.year, r.period, r.day, r.deadline, r.status, r.opened_by, r.closed_at,
+                    entitled.label("entitled"), cast.label("cast"))
+             .join(Cycle.__table__, c.id == r.cycle_id).where(r.tenant_id == tenant_id)
+             .order_by(c.year.desc(), r.period.desc()))
+    return pd.read_sql(query, conn)
+
