@@ -195,11 +195,15 @@ class DemoRound:
     spare: str | None
 
 
-def demo_round(engine: Engine, sample: Sample, year: int, *, registry: Registry, home: Path, cast: int = 12) -> DemoRound:
+def demo_round(engine: Engine, sample: Sample, year: int, *, registry: Registry, home: Path,
+               cast: int = 12) -> DemoRound | None:
     """Open ``year``'s ballot round from the register and the tree, write its slips into ``home``, and cast
-    ``cast`` ballots through their codes as members of the first branch would on the ballot page."""
+    ``cast`` ballots through their codes as members of the first branch would on the ballot page. None where the
+    scheme asks no secret ballot."""
     with transaction(engine) as session:
         cycle = cycles.resolve_cycle(session, sample.tenant, year)
+        if not rounds.secret_sources(session.connection(), cycle, registry):
+            return None  # the scheme asks no ballot of members, peers or the superior
         found = rounds.open_round(session, actor=ACTOR, cycle=cycle, period=str(year), registry=registry)
     with transaction(engine) as session:
         made = rounds.issue_codes(session, actor=ACTOR, round_id=found.id)
@@ -313,11 +317,12 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
                      f"{following}-01-01 the {following} cycle opened: branches record their ledgers in the workspace"))
     people = demo_users(engine, sample.tenant)
     opened = demo_round(engine, sample, following, registry=registry, home=home)
-    console.print(tr(f"{following} 年度民主测评已开启：按党员名册和组织树生成 {opened.codes} 个测评码（{opened.slips}），"
-                     f"已凭码投票 {opened.cast} 张",
-                     f"the {following} ballot round is open: {opened.codes} codes drawn from the register and the "
-                     f"tree ({opened.slips}), {opened.cast} ballots cast by code"))
-    if opened.spare:
+    if opened is not None:
+        console.print(tr(f"{following} 年度民主测评已开启：按党员名册和组织树生成 {opened.codes} 个测评码（{opened.slips}），"
+                         f"已凭码投票 {opened.cast} 张",
+                         f"the {following} ballot round is open: {opened.codes} codes drawn from the register and the "
+                         f"tree ({opened.slips}), {opened.cast} ballots cast by code"))
+    if opened is not None and opened.spare:
         console.print(tr(f"试投一票：{slips.ballot_url(public_url(), opened.spare)}",
                          f"cast one yourself: {slips.ballot_url(public_url(), opened.spare)}"))
     console.print(tr(f"演示账号（密码均为 {DEMO_PASSWORD}）：", f"demo users (password {DEMO_PASSWORD} for all): ") +

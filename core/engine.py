@@ -44,7 +44,7 @@ Where the rest lives
 The rule types' contract is here (:class:`RuleBatch`, :class:`RuleType`, :class:`RuleError`); what
 they read and the helpers they share have their own modules, and are named from here too:
 ``core.facts`` (:class:`Facts`), ``core.rule_helpers`` (:func:`achievement`, :func:`per_row`,
-:func:`combine_sources`), ``core.reasons`` (reasons and evidence as Arrow text: :func:`fmt`,
+:func:`combine_sources`, :func:`quorum_needed`), ``core.reasons`` (reasons and evidence as Arrow text: :func:`fmt`,
 :func:`concat`, :func:`choose`, :func:`join_text`, :func:`evidence_ids` …). Reading the facts and
 writing the lines in bulk is ``core.scoring``'s, through ``core.bulk_read`` and ``core.bulk_write``.
 """
@@ -69,7 +69,7 @@ from .periods import UNIT_MONTHS, Period
 from .plugin_faults import PluginFault, plugin_code
 from .reasons import TEXT, choose, concat, evidence_ids, fmt, formatted, join_text, points_text, text_series
 from .rounding import ROUND, half_up
-from .rule_helpers import SOURCE_LABELS, achievement, combine_sources, per_row
+from .rule_helpers import SOURCE_LABELS, achievement, combine_sources, per_row, quorum_needed
 from .scheme import Assessed, IndicatorSpec, Scheme
 
 __all__ = [
@@ -82,7 +82,7 @@ __all__ = [
     "RuleBatch", "RuleType", "RuleError", "NoParams",
     # named from here by plugins, defined elsewhere (see "Where the rest lives")
     "Facts", "LEDGER_COLUMNS", "FINDING_COLUMNS", "RATING_COLUMNS", "NUMERIC_FACTS", "Period", "UNIT_MONTHS",
-    "achievement", "per_row", "combine_sources", "SOURCE_LABELS",
+    "achievement", "per_row", "combine_sources", "quorum_needed", "SOURCE_LABELS",
     "TEXT", "text_series", "fmt", "formatted", "concat", "choose", "points_text", "join_text", "evidence_ids",
 ]
 

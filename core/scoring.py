@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, snapshots, standings
 from .restructuring import queries as restructuring
+from .ballots.rounds import entitled_columns
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -194,6 +195,8 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
         evaluated = None if frozen is None else (cycle.id, period.key)
         until = frozen or as_of
         orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels, evaluated=evaluated)
+        # those entitled to vote in the period's ballot round (a quorum taken as a share of them)
+        orgs = orgs.merge(entitled_columns(conn, cycle.id, period.key, until=until), on="org_id", how="left")
         if not (orgs["level"] == OrgLevel.branch.value).any():
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))

@@ -177,7 +177,6 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "answer_notice": ("反馈整改", "answer notice"),
     "inspect": ("督查", "inspect"),
     "administer": ("管理", "administer"),
-    "rate": ("提交测评票", "rate"),
     "read_audit": ("查看审计日志", "read the audit trail"),
     "view_members": ("查看党员名册", "view the members' register"),
 }

@@ -302,7 +302,9 @@ class BallotScore(RuleType):
             value = per_row(combined["combined"], sub["org_id"], None).astype(float)
             points = (sub["max_points"] * value / 100.0).fillna(0.0)
             detail = per_row(combined["detail"], sub["org_id"], "")
-            reason = choose(value.notna(), concat("测评：", detail, " → 综合 ", fmt(value.fillna(0))), "无有效测评票")
+            # no source counting is still told why (each below its quorum is named), never a bare "no ballots"
+            reason = choose(value.notna(), concat("测评：", detail, " → 综合 ", fmt(value.fillna(0))),
+                            choose(detail.astype(str) != "", concat("测评：", detail, " → 无有效测评票"), "无有效测评票"))
             parts.append(_part(sub, points=points, value=value, reason=reason, evidence=evidence))
         return _combined(parts, batch.rows)
 
@@ -397,11 +399,14 @@ class SecretaryTerm(RuleType):
 
 
 def _entitled(batch: RuleBatch) -> dict[str, pd.Series]:
-    """How many may vote in each source whose voters are known, by organisation: a branch's members rate it
-    (``member_count``, the register's where it keeps one)."""
-    if "member_count" not in batch.orgs:
-        return {}
-    return {"members": batch.orgs.set_index("org_id")["member_count"]}
+    """How many may vote in each source whose voters are known, by organisation: those the period's ballot round
+    drew (``entitled_<source>``, ``core.ballots``); else, for the members, the branch's members (``member_count``,
+    the register's where it keeps one)."""
+    orgs = batch.orgs.set_index("org_id")
+    found = {s: orgs[f"entitled_{s}"] for s in SECRET_SOURCES if f"entitled_{s}" in orgs}
+    if "member_count" in orgs:
+        found["members"] = found["members"].fillna(orgs["member_count"]) if "members" in found else orgs["member_count"]
+    return found
 
 
 def _org_column(batch: RuleBatch, column: str, rows: pd.DataFrame) -> pd.Series:

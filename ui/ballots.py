@@ -11,7 +11,7 @@ import streamlit as st
 
 from bastion.core import periods
 from bastion.core.access import Principal
-from bastion.core.ballots import box, rounds, slips
+from bastion.core.ballots import anomalies, box, rounds, slips
 from bastion.core.ballots.questions import Question
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
@@ -110,6 +110,7 @@ def _round_view(who: Principal, found) -> None:
         _codes_section(who, found, counts)
     _turnout_table(counts)
     if is_open:
+        _flags_section(who, found)
         _paper_section(who)
         _box_section(who, found)
         _close_section(who, found)
@@ -150,6 +151,24 @@ def _turnout_table(counts: pd.DataFrame) -> None:
         tr("已投票", "Cast"): counts["cast"], tr("作废", "Excluded"): counts["excluded"],
         tr("法定票数", "Quorum"): counts["needed"].astype("string").fillna("—"), tr("是否达到", "Reached"): met,
     }))
+
+
+def _flags_section(who: Principal, found) -> None:
+    with context.engine().connect() as conn:
+        rounds.may_run(conn, who)
+        flagged = anomalies.flags(conn, found, context.registry())
+    st.subheader(tr(f"异常提示（{len(flagged)}）", f"Flags ({len(flagged)})"))
+    if flagged.empty:
+        st.caption(tr("没有一律同分、离群票、来源偏宽偏严或参评不足的情况。", "Nothing flagged."))
+        return
+    st.caption(tr("提示只供核查：是否作废某张测评票，由组织部门核实后在“投票箱”中写明理由作废。",
+                  "Flags are for checking: the office excludes a ballot, with its reason, in the box below."))
+    grid(pd.DataFrame({
+        tr("提示", "Flag"): flagged["kind"].map(lambda k: tr(*anomalies.KINDS[k])),
+        tr("党支部", "Branch"): flagged["org_code"] + " " + flagged["org_name"],
+        tr("测评类别", "Source"): flagged["source"].map(source_label),
+        tr("票号", "Key"): flagged["ballot_id"].fillna(""), tr("说明", "Detail"): flagged["detail"],
+    }), long_text=[tr("说明", "Detail")])
 
 
 def _paper_section(who: Principal) -> None:

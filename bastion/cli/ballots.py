@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 from bastion.core import db, periods
-from bastion.core.ballots import box, rounds, slips
+from bastion.core.ballots import anomalies, box, rounds, slips
+from bastion.core.ballots.anomalies import KINDS
 from bastion.core.errors import BadValue, BastionError
 from bastion.core.i18n import tr
 from bastion.core.settings import current_actor, public_url
@@ -108,6 +109,28 @@ def ballots_status(tenant: TenantOpt = None, year: YearOpt = None, period: Perio
     rows = [{k: (None if v is None or v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
     emit(out, fmt, TURNOUT_FIELDS, rows, title=tr(f"{found.period} 民主测评（截止 {found.deadline}）",
                                                   f"Ballots of {found.period} (until {found.deadline})"))
+
+
+FLAG_FIELDS = (
+    Field("kind", "提示", "Flag", words=KINDS),
+    Field("org_code", "组织", "Organisation", "code"), Field("org_name", "名称", "Name", optional=True),
+    Field("source", "测评类别", "Source", words=SOURCE), Field("ballot_id", "票号", "Ballot", "code", optional=True),
+    Field("question", "问题", "Question", "code", optional=True), Field("detail", "说明", "Detail", "prose"),
+)
+
+
+@app.command("flags")
+@handled
+def ballots_flags(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+                  fmt: FormatOpt = OutputFormat.table) -> None:
+    """Anomaly flags of the round: straight-lining, outliers, a lenient or severe source, low turnout."""
+    store, _, found = _round(tenant, year, period)
+    with store.connect() as conn:
+        frame = anomalies.flags(conn, found, registry())
+    if frame.empty and fmt is OutputFormat.table:
+        out.print(tr(f"{found.period} 民主测评没有异常提示", f"no flags in the round of {found.period}"))
+        return
+    emit(out, fmt, FLAG_FIELDS, frame.to_dict("records"))
 
 
 @app.command("list")

@@ -170,14 +170,13 @@ ZH: dict[str, str] = {
         "校验全部已安装的插件和方案。有问题时逐条列出（插件、位置、问题），退出码为 1。",
 
     # user
-    "Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人/审计管理员).":
-        "系统用户及其角色。角色有管理员、领导、督查人员、支部书记、测评人、审计管理员。",
+    "Users of the UI and their roles (管理员/领导/督查人员/支部书记/审计管理员).":
+        "系统用户及其角色。角色有管理员、领导、督查人员、支部书记、审计管理员。",
     "Create a user with a role (the first administrator: `bastion user add admin --role admin`).":
         "创建用户并授予角色。第一个管理员：`bastion user add admin --role admin`。",
     "Login name, unique across tenants.": "登录名，在所有单位中唯一。",
-    "admin, leader, inspector, secretary, rater or auditor.":
-        "角色：admin（管理员）、leader（领导）、inspector（督查人员）、secretary（支部书记）、rater（测评人）"
-        "或 auditor（审计管理员）。",
+    "admin, leader, inspector, secretary or auditor.":
+        "角色：admin（管理员）、leader（领导）、inspector（督查人员）、secretary（支部书记）或 auditor（审计管理员）。",
     "Asked for when not given (or set BASTION_NEW_PASSWORD); at least 8 characters, of three of: upper-case, "
     "lower-case, digits, symbols.":
         "未给出时提示输入（或设置 BASTION_NEW_PASSWORD）；至少 8 个字符，含大写字母、小写字母、数字、符号中的三类。",
@@ -191,15 +190,33 @@ ZH: dict[str, str] = {
     "List the tenant's users and their roles.": "列出单位的用户及其角色。",
 
     # ballots
-    "Ballots (测评票) assigned to raters, filled in on the UI's ratings page.":
-        "分配给测评人的测评票，在系统的民主测评页面填写。",
-    "Assign a rater a ballot for each branch; ballots assigned before are kept (not duplicated).":
-        "为测评人分配各党支部的测评票。此前已分配的保留，不重复分配。",
-    "The rater's username (a user with the rater role).": "测评人的用户名（须为具有测评人角色的用户）。",
-    "members, peers, superior, work_report …":
-        "测评来源：members（党员群众测评）、peers（其他支部书记互评）、superior（上级机关考评）、"
-        "work_report（述职评议）等。",
-    "A branch to rate (repeat).": "被测评的党支部（可重复）。",
+    "Secret ballots (民主测评): open a round, print its codes, follow it, close it.":
+        "无记名民主测评：开启测评轮次、生成测评码、查看参评情况、结束计票。",
+    "Open the period's round: who may vote on each branch is drawn from the tree and the members' register.":
+        "开启考核期的民主测评：按组织树和党员名册抽取各党支部的应参评人员（只记人数）。",
+    "The last day to vote (default: 14 days on).": "投票截止日期（默认：14 天后）。",
+    "The day raters are drawn on (default: today).": "抽取应参评人员所依据的日期（默认：今天）。",
+    "Issue the round's one-time codes and write them as slips — once: only their digests are kept.":
+        "生成本轮的一次性测评码并写成测评票——只生成一次：系统只保存其摘要。",
+    "The slips: .pdf (to print), .csv or .xlsx.": "测评码文件：.pdf（打印裁切）、.csv 或 .xlsx。",
+    "The UI's address the QR codes open (default: BASTION_PUBLIC_URL).":
+        "二维码指向的系统地址（默认：BASTION_PUBLIC_URL）。",
+    "Turnout per branch and source against the quorum: counts only.": "各党支部、各测评类别的参评情况和法定票数：只有人数。",
+    "Anomaly flags of the round: straight-lining, outliers, a lenient or severe source, low turnout.":
+        "本轮民主测评的异常提示：一律同分、离群票、来源偏宽或偏严、参评不足。",
+    "The ballot rounds, latest first.": "民主测评轮次，最近的在前。",
+    "Key in a paper ballot by its code: cast once, like the ballot page, in the keyer's name.":
+        "按测评码录入纸质测评票：与投票页面一样只能投一次，审计日志记录录入人。",
+    "The code on the paper ballot.": "纸质测评票上的测评码。",
+    "question=answer: overall=90, A1=优秀 (repeat).": "问题=答案：overall=90、A1=优秀（可重复）。",
+    "The ballot's comment, if any.": "测评票上的意见建议（如有）。",
+    "Exclude a ballot of the open round (作废), with the reason: kept, audited, not counted.":
+        "作废本轮的一张测评票并写明理由：保留记录、写入审计日志、不计票。",
+    "The ballot's key in the box.": "测评票在投票箱中的票号。",
+    "Why it is excluded (作废理由).": "作废理由。",
+    "Close the round: its ballots are counted into ratings of the period (once).":
+        "结束本轮民主测评：有效测评票计入本考核期的测评（只计一次）。",
+    "The day it closes (default: today).": "结束计票的日期（默认：今天）。",
 
     # rectification
     "Rectification notices (整改通知书): list, answer, re-verify (复验).": "整改通知书：列表、反馈、复验。",

@@ -17,10 +17,10 @@ from bastion.listings import Field, OutputFormat, emit
 
 from .common import FormatOpt, TenantOpt, engine, handled, out
 
-app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/测评人/审计管理员).",
+app = typer.Typer(help="Users of the UI and their roles (管理员/领导/督查人员/支部书记/审计管理员).",
                   no_args_is_help=True)
 
-RoleOpt = Annotated[str, typer.Option("--role", "-r", help="admin, leader, inspector, secretary, rater or auditor.")]
+RoleOpt = Annotated[str, typer.Option("--role", "-r", help="admin, leader, inspector, secretary or auditor.")]
 OrgOpt = Annotated[str | None, typer.Option(
     "--org", "-o", help="Organisation code the role covers with everything under it (default: the whole tenant).")]
 PasswordOpt = Annotated[str, typer.Option(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, update
@@ -243,6 +243,25 @@ def close_round(session: Session, *, actor: str, round_id: int, on: date | None 
 
 def _answers(answers: Mapping[str, object] | str) -> dict[str, object]:
     return json.loads(answers) if isinstance(answers, str) else dict(answers)  # text from a bare driver
+
+
+# --- what scoring reads of a round ---------------------------------------------------------------------------
+
+
+def entitled_columns(conn: Connection, cycle_id: int, period: str, *, until: datetime | None = None) -> pd.DataFrame:
+    """Those entitled to vote on each branch in the period's round, one column per secret source
+    (``entitled_members`` …), by ``org_id``: the quorum's base where a rule takes it as a share (``quorum_share``).
+    Empty without a round; ``until``: a round opened by then only (a closed period's frozen inputs)."""
+    r, e = BallotRound.__table__.c, BallotEntitlement.__table__.c
+    query = (select(e.org_id, e.source, e.entitled).join(BallotRound.__table__, r.id == e.round_id)
+             .where(r.cycle_id == cycle_id, r.period == period))
+    if until is not None:
+        query = query.where(r.opened_at <= until)
+    found = pd.read_sql(query, conn)
+    if found.empty:
+        return pd.DataFrame({"org_id": pd.Series(dtype="int64")})
+    wide = found.pivot(index="org_id", columns="source", values="entitled")
+    return wide.rename(columns=lambda s: f"entitled_{s}").reset_index().rename_axis(columns=None)
 
 
 # --- how a round stands ---------------------------------------------------------------------------------------

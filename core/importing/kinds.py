@@ -162,8 +162,9 @@ RATINGS = Kind("ratings", "测评", (
     _org_code(),
     Column("source", "测评来源", required=True, parse=parse_source, example="上级机关",
            allowed=chinese_first(SOURCE_NAMES) + "（也可写“民主测评”“互评”“考评”）"),
-    Column("rater", "测评人", max_length=100, example="党委组织部",
-           allowed="测评人或票号；匿名测评请填票号（同一组织、来源、测评人、指标、日期只能有一条）"),
+    Column("rater", "测评人", max_length=100, example="票001",
+           allowed="自评、述职评议等公开测评填测评人；党员群众、其他支部书记、上级机关测评为无记名投票，不填姓名，"
+                   "可填票号（如 票001；同一组织、来源、测评人、指标、日期只能有一条）"),
     Column("indicator_code", "指标编码", max_length=64, example="B1-4",
            allowed="可空（总体评价）；填写时须为测评日期所在年度方案中读取该来源测评的指标"),
     Column("score", "分数", parse=parse_number, example=None,

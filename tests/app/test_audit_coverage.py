@@ -22,7 +22,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "ledgerentry": {("ledger", "import"), ("ledger_entry", None)},
     "finding": {("findings", "import"), ("finding", None)},
     "check": {("findings", "import"), ("check", None), ("spot_check", "draw")},
-    "rating": {("ratings", "import"), ("ballot", "submit"), ("self_assessment", None)},
+    "rating": {("ratings", "import"), ("ballot_round", "close"), ("self_assessment", None)},
     "evaluation": {("cycle", "score")},
     "evaluationline": {("cycle", "score")},
     "blocksubtotal": {("cycle", "score")},
@@ -34,7 +34,10 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "supersededbulletin": {("bulletin", "reissue")},
     "user": {("user", "create")},
     "grant": {("user", "grant"), ("user", "create")},
-    "ballot": {("ballot", "assign")},
+    "ballot_round": {("ballot_round", "open")},
+    "ballot_entitlement": {("ballot_round", "open")},
+    "ballot_code": {("ballot_round", "issue")},
+    "cast_ballot": {("ballot_round", "cast")},
     "evidence": {("evidence", "upload")},
     "reviewcomment": {("organization", "review")},
     "login_session": {("session", "login")},
@@ -66,7 +69,7 @@ def test_every_table_the_demo_writes_is_audited_and_the_chain_holds(in_demo):
                    if not any((entity, action) in events or (action is None and any(e == entity for e, _ in events))
                               for entity, action in AUDITED_AS[name])}
         assert written >= {"organization", "ledgerentry", "evaluation", "incentive", "rectification", "bulletin",
-                           "ballot", "user"}
+                           "ballot_round", "ballot_code", "cast_ballot", "user"}
         assert missing == {}
         assert audit.verify(conn, every_tenant=True).intact
     engine.dispose()

@@ -324,3 +324,137 @@ def test_the_ballots_assigned_to_raters_move_to_a_closed_round_and_name_nobody(t
         assert grants == 0 and "ballot" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_anomaly_flags_find_the_planted_ballots_and_nothing_else(engine, registry, tenant, cycle, tree):
+    from bastion.core.ballots import anomalies
+
+    admin = person(engine, tenant, "office-2", ("admin", "DW"))
+    with transaction(engine) as session:  # eight members each in A (with its group) and B
+        for n in range(4, 9):
+            members.save_member(session, admin, code=f"DX{n:02d}", org_code="A", name=f"甲{n}",
+                                joined_on=date(2010, 7, 1), moved_on=date(2020, 1, 1), today=DAY)
+        for n in range(1, 8):
+            members.save_member(session, admin, code=f"DZ{n:02d}", org_code="B", name=f"乙{n}",
+                                joined_on=date(2010, 7, 1), moved_on=date(2020, 1, 1), today=DAY)
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)
+
+    def of(org: str, source: str) -> list[rounds.Slip]:
+        return [s for s in slips if (s.org_code, s.source) == (org, source)]
+
+    def vote(slip: rounds.Slip, score: float, level: str = "良好") -> None:
+        with Session(engine) as session:
+            paper = box.paper(session, slip.code, registry, on=LATER)
+        answers = {q.indicator_code: (level if q.qualitative else score) for q in paper.questions}
+        with transaction(engine) as session:
+            box.cast(session, slip.code, answers, registry, on=LATER)
+
+    assert (len(of("A", "members")), len(of("B", "members"))) == (8, 8)
+    for slip, score in zip(of("A", "members"), (86, 88, 87, 89, 85, 88, 87, 20)):  # the last: an outlier
+        vote(slip, score)
+    for slip, score in zip(of("B", "members"), (80, 82, 79, 81, 80, 83, 78, 81)):
+        vote(slip, score)
+    for slip, (score, level) in zip(of("A", "superior"), ((86, "良好"), (84, "良好"), (88, "良好"), (100, "优秀"))):
+        vote(slip, score, level)  # the last: every answer at the top of its scale
+    for slip in of("B", "superior"):  # a lenient source at B
+        vote(slip, 99)
+    for slip in of("A", "peers") + of("B", "peers") + of("D", "peers") + of("C", "superior"):
+        vote(slip, 82)
+    vote(of("D", "superior")[0], 84)  # one of D's four superiors: low turnout
+    with Session(engine) as session:
+        key = {tuple(sorted((k, v) for k, v in b.answers.items())): b.id for b in session.exec(select(CastBallot))
+               .scalars()}
+    outlier = next(v for k, v in key.items() if ("", 20.0) in k)
+    straight = next(v for k, v in key.items() if ("", 100.0) in k)
+    with engine.connect() as conn:
+        found_flags = anomalies.flags(conn, found, registry)
+    got = {(r.kind, r.org_code, r.source, r.ballot_id) for r in found_flags.itertuples(index=False)}
+    assert got == {("outlier", "A", "members", outlier), ("straight_line", "A", "superior", straight),
+                   ("lenient", "B", "superior", None), ("turnout", "D", "superior", None)}
+    with transaction(engine) as session:  # excluded, the outlier is flagged no more
+        rounds.exclude(session, actor="office", round_id=found.id, ballot_id=outlier, reason="明显离群，经核实为误填")
+    with engine.connect() as conn:
+        assert "outlier" not in set(anomalies.flags(conn, found, registry)["kind"])
+
+
+def test_the_modified_z_score_is_iglewicz_and_hoaglin_s():
+    from bastion.core.ballots.anomalies import modified_z
+
+    z = modified_z(np.array([86, 88, 87, 89, 85, 88, 87, 20.0]))
+    assert abs(z[-1]) > 3.5 and all(abs(v) < 3.5 for v in z[:-1])
+    assert modified_z(np.array([90, 90, 90, 90, 60.0]))[-1] < -3.5  # MAD 0: the mean absolute deviation stands in
+    assert not modified_z(np.array([90.0] * 6)).any()
+
+
+def test_a_quorum_as_a_share_is_of_those_the_round_drew(engine, registry, tenant, cycle, tree):
+    """B5-3 asks more than half of those entitled: A's round drew 3 members, so 2 ballots count — though A has 6
+    members by the time it is scored (the register's count would ask 4)."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from bastion.core.models import Cycle
+
+    def share(node):
+        if isinstance(node, dict):
+            if node.get("code") == "B5-3":
+                node["params"] = node.get("params", {}) | {"quorum_share": 0.5}
+            for value in node.values():
+                share(value)
+        elif isinstance(node, list):
+            for value in node:
+                share(value)
+
+    with transaction(engine) as session:
+        frozen = session.get(Cycle, cycle.id)
+        share(frozen.scheme)
+        flag_modified(frozen, "scheme")
+    with Session(engine) as session:
+        cycle = session.get(Cycle, cycle.id)
+    found = open_round(engine, cycle, registry)
+    admin = person(engine, tenant, "office-3", ("admin", "DW"))
+    with transaction(engine) as session:  # three join A after the round was drawn
+        for n in range(5, 8):
+            members.save_member(session, admin, code=f"DY{n:02d}", org_code="A", name=f"丙{n}",
+                                joined_on=date(2010, 7, 1), moved_on=LATER, today=LATER)
+    mine = [s for s in issue(engine, found) if (s.org_code, s.source) == ("A", "members")]
+    for slip in mine[:2]:
+        cast(engine, registry, slip.code, 90.0)
+    with transaction(engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        explained = results.explain(conn, cycle=cycle, period="2026", org_code="A")
+        assert get_org_count(conn, tree["A"]) == 6
+    (line,) = [x for x in explained.lines if x["indicator_code"] == "B5-3"]
+    assert "未达法定人数" not in line["reason"] and line["points"] > 0, line["reason"]
+
+
+def get_org_count(conn, org_id: int) -> int:
+    return conn.execute(select(Organization.member_count).where(Organization.id == org_id)).scalar_one()
+
+
+def test_a_line_with_every_source_below_its_quorum_names_them(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    mine = [s for s in issue(engine, found) if (s.org_code, s.source) == ("A", "members")]
+    cast(engine, registry, mine[0].code, 90.0)
+    with transaction(engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from bastion.core.models import Cycle
+
+    with transaction(engine) as session:
+        frozen = session.get(Cycle, cycle.id)
+        for block in frozen.scheme["blocks"]:
+            for spec in block["indicators"]:
+                if spec["code"] == "B5-3":
+                    spec["params"] = spec.get("params", {}) | {"quorum": 2}
+        flag_modified(frozen, "scheme")
+    with Session(engine) as session:
+        cycle = session.get(Cycle, cycle.id)
+    scoring.score_period(engine, cycle=cycle, period_key="2026", registry=registry, actor="test")
+    with engine.connect() as conn:
+        (line,) = [x for x in results.explain(conn, cycle=cycle, period="2026", org_code="A").lines
+                   if x["indicator_code"] == "B5-3"]
+    assert "党员群众 1 票" in line["reason"] and "未达法定人数（须 2 票）" in line["reason"], line["reason"]
+    assert line["reason"].endswith("0/5 分") and "无有效测评票" in line["reason"]

@@ -517,10 +517,10 @@ RATING_HEADER = ["组织编码", "测评来源", "测评人", "指标编码", "�
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_ratings_import_scores_and_levels(engine, registry, tenant, cycle, tree, tmp_path, suffix):
     rows = [
-        ["ZB01", "上级机关", "组织部", "B1-4", "", "优秀", "2026-12-20", ""],
+        ["ZB01", "上级机关", "", "B1-4", "", "优秀", "2026-12-20", ""],  # a secret ballot names nobody
         ["ZB01", "党员群众", "票001", "", "92.5", "", "2026-12-18", ""],  # B5-3 reads the members' overall score
         ["ZB01", "党员群众", "票002", "", "88", "良好", "2026-12-18", ""],
-        ["ZB02", "peers", "王书记", "", "85", "b", "2026-12-19", "互评"],
+        ["ZB02", "peers", "No. 7", "", "85", "b", "2026-12-19", "互评"],
         ["ZB02", "述职评议", "党委", "", "90", "", "2026-12-25", ""],
     ]
     writer = write_csv if suffix == ".csv" else write_xlsx
@@ -547,12 +547,12 @@ def test_ratings_reject_bad_rows_and_skip_stored_ones(engine, registry, tenant, 
         ["ZB01", "自评", "w", "", "90", "合格", "2026-12-10", ""],  # row 5: not a level
         ["ZB01", "members", "", "", "80", "", "2026-12-11", ""],  # row 6
         ["ZB01", "members", "", "", "70", "", "2026-12-11", ""],  # row 7: same key as row 6
-        ["ZB01", "members", "v", "NOPE", "70", "", "2026-12-11", ""],  # row 8: indicator
+        ["ZB01", "members", "v", "NOPE", "70", "", "2026-12-11", ""],  # row 8: indicator, and a name on a secret ballot
     ]
     with pytest.raises(ImportRejected) as excinfo:
         run(engine, registry, tenant, "ratings", write_csv(tmp_path / "bad.csv", RATING_HEADER, bad))
     assert problems(excinfo) == {(2, "source"), (3, "score"), (4, "score"), (5, "level"),
-                                 (7, "org_code+source+rater+indicator_code+date"), (8, "indicator_code")}
+                                 (7, "org_code+source+rater+indicator_code+date"), (8, "indicator_code"), (8, "rater")}
     assert count(engine, Rating) == 1
 
 

@@ -36,7 +36,7 @@ def world(engine, tenant, cycle):
         "admin": people.person(engine, tenant, "boss", ("admin", "DW")),
         "leader": people.person(engine, tenant, "lead", ("leader", "DW")),
         "secretary": people.person(engine, tenant, "sec", ("secretary", "A")),
-        "rater": people.person(engine, tenant, "rate", ("rater", "DW")),
+        "auditor": people.person(engine, tenant, "audit", ("auditor", "DW")),
     }
 
 
@@ -107,7 +107,7 @@ def test_a_bad_finding_is_refused_and_nothing_is_written(engine, cycle, world, o
 def test_an_inspector_records_only_within_their_branches_and_other_roles_not_at_all(engine, cycle, world):
     with pytest.raises(Forbidden, match="不在授予其的组织范围内"):
         _record(engine, world["inspector"], cycle, org="C")
-    for role in ("leader", "secretary", "rater"):
+    for role in ("leader", "secretary", "auditor"):
         with pytest.raises(Forbidden, match="无权督查"):
             _record(engine, world[role], cycle)
         with engine.connect() as conn, pytest.raises(Forbidden):

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bastion.core import cycles, tenants
 from bastion.core.ballots import rounds
 from bastion.core.db import transaction
-from bastion.core.models import AuditEvent, CastBallot, LedgerEntry, Organization, Rating, Rectification, User
+from bastion.core.models import AuditEvent, CastBallot, LedgerEntry, Organization, Rectification, User
 from bastion.core.rectification import service as rectification_service
 from tests.ui.browser import needs_chromium
 
