@@ -215,7 +215,7 @@ def demo_round(engine: Engine, sample: Sample, year: int, *, registry: Registry,
     for slip in mine[:cast]:
         with transaction(engine) as session:
             paper = box.paper(session, slip.code, registry)
-            answers = {q.indicator_code: (rng.choice(q.levels[:2]) if q.qualitative else float(rng.randint(82, 98)))
+            answers = {q.key: (rng.choice(q.choices[:2]) if q.qualitative else float(rng.randint(82, 98)))
                        for q in paper.questions}
             box.cast(session, slip.code, answers, registry)
     spare = mine[cast].code if len(mine) > cast else None

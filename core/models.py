@@ -756,17 +756,24 @@ class RoundStatus(StrEnum):
     closed = "closed"  # 已计票: the box counted into ratings; nothing more is cast or excluded
 
 
+class RoundKind(StrEnum):
+    branches = "branches"  # 民主测评: members, peers and superiors rate the branches
+    members = "members"  # 民主评议党员: a branch's members rate each member
+
+
 class BallotRound(SQLModel, table=True):
-    """A round of democratic evaluation (民主测评) for one period: raters drawn from the tree on ``day``, each
-    given a one-time code; cast into an anonymous box; counted into ratings when it closes (``core.ballots``)."""
+    """A round of democratic evaluation for one period: raters drawn from the tree on ``day``, each given a one-time
+    code; cast into an anonymous box; counted when it closes (``core.ballots``) — into ratings of the branches
+    (民主测评), or into the members' grades (民主评议党员)."""
 
     __tablename__ = "ballot_round"
-    __table_args__ = (UniqueConstraint("cycle_id", "period"),)
+    __table_args__ = (UniqueConstraint("cycle_id", "period", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     cycle_id: int = Field(foreign_key="cycle.id")
     period: str = Field(max_length=16)
+    kind: str = Field(default=RoundKind.branches.value, max_length=16)
     day: date  # who was entitled is read off the tree and the register on this day
     deadline: date  # the last day a code may be cast
     status: str = Field(default=RoundStatus.open.value, max_length=16)
@@ -819,6 +826,22 @@ class CastBallot(SQLModel, table=True):
     note: str = ""
     excluded: str | None = Field(default=None, max_length=300)  # why the office excluded it; None: it counts
     counted: bool = False
+
+
+class MemberGrade(SQLModel, table=True):
+    """A member's result in a review of members (民主评议党员): how many ballots gave each level, and the grade
+    that follows (None: not graded — a 预备党员, or no ballot)."""
+
+    __tablename__ = "member_grade"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="ballot_round.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    org_id: int = Field(foreign_key="organization.id")
+    tallies: dict[str, Any] = _json(nullable=False)  # level → ballots
+    grade: str | None = Field(default=None, max_length=16)
+    reason: str = ""
 
 
 class AuditEvent(SQLModel, table=True):

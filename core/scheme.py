@@ -284,6 +284,38 @@ class StandingRule(_Strict):
         return self
 
 
+class MemberReview(_Strict):
+    """民主评议党员: the members of a branch rate each member, and grades follow from the ballots.
+
+    A member's proposed grade is the best level that more than half of their ballots give (or better); a level
+    with a quota (优秀 at most a third of the members graded) keeps it for the members with the most ballots at it
+    (then at it or better; then by member number), the others taking the next level. 预备党员 are rated but, unless
+    ``grade_probationary``, not graded."""
+
+    levels: list[str] = Field(default_factory=lambda: ["优秀", "合格", "基本合格", "不合格"], min_length=2,
+                              description="The levels, best first.")
+    quotas: dict[str, float] = Field(default_factory=lambda: {"优秀": 1 / 3},
+                                     description="At most this share of the branch's graded members hold the level.")
+    grade_probationary: bool = Field(default=False, description="Whether 预备党员 are graded too.")
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> MemberReview:
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError(tr(f"member_review.levels 有重复：{self.levels}", f"member_review.levels repeat: {self.levels}"))
+        unknown = [k for k in self.quotas if k not in self.levels]
+        if unknown:
+            raise ValueError(tr(f"member_review.quotas 的等次 {'、'.join(unknown)} 不在 levels 中",
+                                f"member_review.quotas names levels not in levels: {', '.join(unknown)}"))
+        bad = [k for k, v in self.quotas.items() if not 0 < v <= 1]
+        if bad:
+            raise ValueError(tr(f"member_review.quotas 的比例须在 0 与 1 之间：{'、'.join(bad)}",
+                                f"member_review.quotas must be shares between 0 and 1: {', '.join(bad)}"))
+        if self.quotas and self.levels[-1] in self.quotas:
+            raise ValueError(tr("member_review：最低等次不能设名额（超出名额者降入下一等次）",
+                                "member_review: the lowest level takes no quota (those over a quota go one level down)"))
+        return self
+
+
 class Scheme(_Strict):
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1, max_length=64)
@@ -330,6 +362,11 @@ class Scheme(_Strict):
         default=None,
         description="The standing each branch holds across cycles (分类定级、提档升级) and the rules that move it "
         "(see StandingRule); None: the scheme grades no standing.",
+    )
+    member_review: MemberReview | None = Field(
+        default=None,
+        description="How the members' review of each member (民主评议党员) grades them (see MemberReview); None: the "
+        "usual rules — 优秀/合格/基本合格/不合格, 优秀 at most a third, 预备党员 not graded.",
     )
 
     @model_validator(mode="after")

@@ -68,6 +68,7 @@ EVIDENCE_KIND: dict[str, Pair] = {
     "ledger": ("台账", "ledger"),
     "finding": ("检查发现", "finding"),
     "rating": ("测评票", "ballot"),
+    "ballots": ("测评汇总", "ballots in aggregate"),  # a secret source's, never a single ballot
 }
 
 CONTRIBUTION: dict[str, Pair] = {  # core.registry.Registry.contributions_of

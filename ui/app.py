@@ -10,7 +10,7 @@ import streamlit as st
 
 from bastion.ui import context
 from bastion.ui.i18n import locale_switch, tr
-from bastion.ui.navigation import PAGES, PUBLIC, PageSpec, pages_for
+from bastion.ui.navigation import PAGES, PageSpec, pages_for
 from bastion.ui.web import FAVICON
 
 st.set_page_config(page_title="Bastion · 党支部目标管理考核", page_icon=str(FAVICON), layout="wide")
@@ -19,28 +19,21 @@ locale_switch(on_change=context.keep_locale)
 
 
 def navigation(specs: list[PageSpec] | tuple[PageSpec, ...], *, position: str = "sidebar") -> tuple[st.Page, bool]:
-    """The page the address names among ``specs`` and the public pages (each at its own address, for deep links;
-    the public ones out of the menu), and whether it is "/", which goes on to the first of ``specs`` in a rerun
-    (Streamlit serves its default page only at "/")."""
+    """The page the address names among ``specs`` (each at its own address, for deep links), and whether it is
+    "/", which goes on to the first of them in a rerun (Streamlit serves its default page only at "/")."""
     pages = [st.Page(spec.path, title=tr(spec.zh, spec.en), icon=spec.icon, url_path=spec.slug) for spec in specs]
-    public = [st.Page(spec.path, title=tr(spec.zh, spec.en), icon=spec.icon, url_path=spec.slug, visibility="hidden")
-              for spec in PUBLIC]
 
     def go_home() -> None:
         st.switch_page(pages[0])
 
     home = st.Page(go_home, title=pages[0].title, url_path="home", default=True, visibility="hidden")
-    page = st.navigation([home, *pages, *public], position=position)
+    page = st.navigation([home, *pages], position=position)
     return page, page is home
 
 
 if who is None:
-    # Every page named, none run: the address keeps naming the page asked for, which the login run opens — but a
-    # public page (the ballot page) runs as it is, with no login.
-    page, _ = navigation(PAGES, position="hidden")
-    if page.url_path in {spec.slug for spec in PUBLIC}:
-        page.run()
-        st.stop()
+    # Every page named, none run: the address keeps naming the page asked for, which the login run opens.
+    navigation(PAGES, position="hidden")
     context.login_form()
     st.stop()
 

@@ -11,10 +11,11 @@ import streamlit as st
 
 from bastion.core import periods
 from bastion.core.access import Principal
-from bastion.core.ballots import anomalies, box, rounds, slips
+from bastion.core.ballots import anomalies, box, member_review, rounds, slips
 from bastion.core.ballots.questions import Question
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
+from bastion.core.models import RoundKind
 from bastion.core.settings import public_url
 from bastion.core.words import period_name
 from bastion.ui import context
@@ -25,8 +26,10 @@ from bastion.ui.tables import grid
 SLIPS = "ballot_slips"  # the slips just issued, kept in this browser session until downloaded
 
 
-def question_label(question: Question) -> str:
-    if question.indicator_code is None:
+def question_label(question: Question, kind: str = RoundKind.branches.value) -> str:
+    if kind == RoundKind.members.value:  # a member's name: the level is the answer
+        return question.label
+    if question.key is None:
         return tr("总体评价（0–100 分）", "Overall (0–100)")
     return question.label + (tr("（定性评定）", " (level)") if question.qualitative else tr("（0–100 分）", " (0–100)"))
 
@@ -34,17 +37,17 @@ def question_label(question: Question) -> str:
 def ballot_form(paper: box.Paper, *, key: str) -> tuple[dict[str | None, object], str] | None:
     """Every question of the ballot ``paper``, in one form; the answers and the comment once sent."""
     st.markdown(f"**{paper.org_name}**（{paper.org_code}）")
-    st.caption(tr(f"{period_name(paper.period)} · {source_label(paper.source)} · 截止 {paper.deadline}",
-                  f"{paper.period} · {source_label(paper.source)} · until {paper.deadline}"))
+    st.caption(tr(f"{period_name(paper.period)} · {paper.source_label} · 截止 {paper.deadline}",
+                  f"{paper.period} · {paper.source_label} · until {paper.deadline}"))
     with st.form(key):
         answers: dict[str | None, object] = {}
         for n, question in enumerate(paper.questions):
             if question.qualitative:
-                answers[question.indicator_code] = st.radio(question_label(question), list(question.choices),
+                answers[question.key] = st.radio(question_label(question, paper.kind), list(question.choices),
                                                             index=None, horizontal=True, key=f"{key}_q{n}")
             else:
-                answers[question.indicator_code] = st.number_input(
-                    question_label(question), min_value=0.0, max_value=100.0, value=None, step=1.0,
+                answers[question.key] = st.number_input(
+                    question_label(question, paper.kind), min_value=0.0, max_value=100.0, value=None, step=1.0,
                     key=f"{key}_q{n}")
         note = st.text_area(tr("意见建议（可选）", "Comment (optional)"), key=f"{key}_note")
         st.caption(tr("无记名投票：测评票不记录您的姓名、账号和投票时间；每个测评码只能投票一次，投出后不可修改。",
@@ -74,25 +77,29 @@ def rounds_tab(who: Principal) -> None:
     current = periods.current_period(cycle)
     period = st.selectbox(tr("考核期", "Period"), keys, index=keys.index(current) if current in keys else 0,
                           format_func=frozen(period_name, keys), key="round_period")
+    kinds = [k.value for k in RoundKind]
+    kind = st.radio(tr("类型", "Kind"), kinds, horizontal=True, key="round_kind",
+                    format_func=frozen(lambda k: tr(*rounds.KIND_WORDS[k]), kinds))
     with context.engine().connect() as conn:
-        found_round = rounds.find_round(conn, cycle, period)
+        found_round = rounds.find_round(conn, cycle, period, kind)
     if found_round is None:
-        _open_form(who, cycle, period)
+        _open_form(who, cycle, period, kind)
         return
     _round_view(who, found_round)
 
 
-def _open_form(who: Principal, cycle, period: str) -> None:
-    st.info(tr(f"{period_name(period)} 尚未开启民主测评。", f"No ballot round for {period} yet."))
+def _open_form(who: Principal, cycle, period: str, kind: str) -> None:
+    zh, en = rounds.KIND_WORDS[kind]
+    st.caption(tr(f"{period_name(period)} 尚未开启{zh}。", f"No {en} for {period} yet."))
     deadline = st.date_input(tr("投票截止日期", "Last day to vote"), value=date.today() + timedelta(days=14),
                              key="round_deadline")
-    if st.button(tr("开启民主测评", "Open the ballot round"), type="primary", key="round_open"):
+    if st.button(tr(f"开启{zh}", f"Open the {en}"), type="primary", key="round_open"):
         def run() -> None:
             with transaction(context.engine()) as session:
                 rounds.may_run(session.connection(), who)
                 rounds.open_round(session, actor=who.username, cycle=cycle, period=period,
-                                  registry=context.registry(), deadline=deadline)
-        attempt(run, tr("民主测评已开启：请生成测评码并发放。", "The round is open: issue its codes and hand them out."))
+                                  registry=context.registry(), deadline=deadline, kind=kind)
+        attempt(run, tr(f"{zh}已开启：请生成测评码并发放。", f"The {en} is open: issue its codes and hand them out."))
 
 
 def _round_view(who: Principal, found) -> None:
@@ -108,6 +115,8 @@ def _round_view(who: Principal, found) -> None:
                   f"Drawn on {found.day}; votes until {found.deadline}."))
     if is_open:
         _codes_section(who, found, counts)
+    elif found.kind == RoundKind.members.value:
+        _grades_section(who, found)
     _turnout_table(counts)
     if is_open:
         _flags_section(who, found)
@@ -133,12 +142,27 @@ def _codes_section(who: Principal, found, counts: pd.DataFrame) -> None:
             with transaction(context.engine()) as session:
                 rounds.may_run(session.connection(), who)
                 made = rounds.issue_codes(session, actor=who.username, round_id=found.id)
-                title = tr(f"{found.period} 民主测评", f"Ballots of {found.period}")
+                zh, en = rounds.KIND_WORDS[found.kind]
+                title = tr(f"{period_name(found.period)}{zh}", f"{en.capitalize()} of {found.period}")
                 options = {"title": title, "base_url": public_url(), "deadline": found.deadline}
                 st.session_state[SLIPS] = {"round": found.id,
                                            "pdf": slips.slips_bytes(made, suffix=".pdf", **options),
                                            "xlsx": slips.slips_bytes(made, suffix=".xlsx", **options)}
         attempt(run, tr("测评码已生成：请下载。", "Codes issued: download them."))
+
+
+def _grades_section(who: Principal, found) -> None:
+    with context.engine().connect() as conn:
+        rounds.may_run(conn, who)
+        graded = member_review.read_grades(conn, found)
+    st.subheader(tr("评议结果", "Grades"))
+    grid(pd.DataFrame({
+        tr("党支部", "Branch"): graded["org_code"] + " " + graded["org_name"],
+        tr("党员编号", "Number"): graded["code"], tr("姓名", "Name"): graded["name"],
+        tr("票数", "Ballots"): graded["ballots"],
+        tr("得票", "Tallies"): graded["tallies"].map(lambda t: "、".join(f"{k} {v}" for k, v in t.items())),
+        tr("等次", "Grade"): graded["grade"].fillna("—"), tr("说明", "Reason"): graded["reason"],
+    }), long_text=[tr("说明", "Reason")])
 
 
 def _turnout_table(counts: pd.DataFrame) -> None:

@@ -41,11 +41,5 @@ PAGES = (
 )
 
 
-PUBLIC = (
-    # The ballot page takes a one-time code, no account: it opens to anyone, signed in or not.
-    PageSpec("ballot.py", "ballot", "民主测评投票", "Secret ballot", ":material/how_to_vote:", frozenset()),
-)
-
-
 def pages_for(principal: Principal) -> list[PageSpec]:
     return [page for page in PAGES if page.roles & principal.roles]

@@ -231,8 +231,15 @@ def favicon(request: Request) -> Response:
 
 FAVICON = Path(__file__).parent / "assets" / "favicon.png"
 
+def _ballot_routes() -> list[Route]:
+    from bastion.ui.ballot_page import ballot_get, ballot_post  # the ballot page (民主测评投票): a code, no login
+
+    return [Route("/ballot", ballot_get, methods=["GET"]), Route("/ballot", ballot_post, methods=["POST"])]
+
+
 ROUTES = [Route("/login", login_get, methods=["GET"]), Route("/login", login_post, methods=["POST"]),
-          Route("/logout", logout, methods=["GET", "POST"]), Route("/favicon.png", favicon, methods=["GET"])]
+          Route("/logout", logout, methods=["GET", "POST"]), Route("/favicon.png", favicon, methods=["GET"]),
+          *_ballot_routes()]
 
 
 def preferred_locale(cookies: dict[str, str]) -> str:

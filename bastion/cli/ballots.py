@@ -10,18 +10,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
-from bastion.core import db, periods
-from bastion.core.ballots import anomalies, box, rounds, slips
+from bastion.core import db, periods, words
+from bastion.core.ballots import anomalies, box, member_review, rounds, slips
 from bastion.core.ballots.anomalies import KINDS
 from bastion.core.errors import BadValue, BastionError
+from bastion.core.models import Organization, code_is
 from bastion.core.i18n import tr
 from bastion.core.settings import current_actor, public_url
 from bastion.core.tenants import lookup_tenant
-from bastion.core.words import SOURCE
+from bastion.core.words import MEMBER_STATUS, SOURCE
 from bastion.listings import Field, OutputFormat, emit
 
-from .common import FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, day, engine, handled, out, registry
+from .common import (
+    FormatOpt,
+    PeriodOpt,
+    TenantOpt,
+    YearOpt,
+    context,
+    day,
+    engine,
+    handled,
+    out,
+    registry,
+)
 
 app = typer.Typer(help="Secret ballots (民主测评): open a round, print its codes, follow it, close it.",
                   no_args_is_help=True)
@@ -35,17 +48,22 @@ TURNOUT_FIELDS = (
 )
 ROUND_FIELDS = (
     Field("year", "年度", "Year", "code"), Field("period", "考核期", "Period", "code"),
+    Field("kind", "类型", "Kind", show=lambda v: rounds.KIND_WORDS[v][0]),
     Field("day", "开启", "Opened", "code"), Field("deadline", "截止", "Deadline", "code"),
     Field("status", "状态", "Status", show=lambda v: {"open": "投票中", "closed": "已计票"}.get(v, v)),
     Field("entitled", "应参评", "Entitled", "number"), Field("cast", "已投票", "Cast", "number"),
 )
 
 
-def _round(tenant: str | None, year: int | None, period: str | None):
+KindOpt = Annotated[str, typer.Option("--kind", "-k", help="branches (民主测评 of the branches, the default) or members "
+                                                         "(民主评议党员: a branch's members rate each member).")]
+
+
+def _round(tenant: str | None, year: int | None, period: str | None, kind: str = "branches"):
     store = engine()
     _, cycle = context(store, tenant, year, period=period)
     with store.connect() as conn:
-        return store, cycle, rounds.the_round(conn, cycle, periods.in_cycle(cycle, period).key)
+        return store, cycle, rounds.the_round(conn, cycle, periods.in_cycle(cycle, period).key, kind)
 
 
 @app.command("open")
@@ -54,18 +72,20 @@ def ballots_open(
     tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="The last day to vote (default: 14 days on).")] = None,
     on: Annotated[str | None, typer.Option("--on", help="The day raters are drawn on (default: today).")] = None,
+    kind: KindOpt = "branches",
 ) -> None:
     """Open the period's round: who may vote on each branch is drawn from the tree and the members' register."""
     store = engine()
     _, cycle = context(store, tenant, year, period=period)
     with db.transaction(store) as session:
         found = rounds.open_round(session, actor=current_actor(), cycle=cycle, period=periods.in_cycle(cycle, period).key,
-                                  registry=registry(), deadline=day(deadline), day=day(on))
+                                  registry=registry(), deadline=day(deadline), day=day(on), kind=kind)
         total = rounds.turnout(session.connection(), found, registry())["entitled"].sum()
-    out.print(tr(f"已开启 {found.period} 民主测评：应参评 {total} 人次，截止 {found.deadline}；"
-                 f"请用 `bastion ballots sheet --period {found.period} --out 测评码.pdf` 生成测评码",
-                 f"ballot round {found.period} open: {total} entitled, until {found.deadline}; print the codes with "
-                 f"`bastion ballots sheet --period {found.period} --out codes.pdf`"))
+    zh, en = rounds.KIND_WORDS[found.kind]
+    out.print(tr(f"已开启 {found.period} {zh}：应参评 {total} 人次，截止 {found.deadline}；"
+                 f"请用 `bastion ballots sheet --period {found.period} --kind {found.kind} --out 测评码.pdf` 生成测评码",
+                 f"{en} {found.period} open: {total} entitled, until {found.deadline}; print the codes with "
+                 f"`bastion ballots sheet --period {found.period} --kind {found.kind} --out codes.pdf`"))
 
 
 @app.command("sheet")
@@ -75,12 +95,13 @@ def ballots_sheet(
     tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
     url: Annotated[str | None, typer.Option("--url", help="The UI's address the QR codes open "
                                                           "(default: BASTION_PUBLIC_URL).")] = None,
+    kind: KindOpt = "branches",
 ) -> None:
     """Issue the round's one-time codes and write them as slips — once: only their digests are kept."""
     suffix = to.suffix.lower()
     if suffix not in slips.SLIP_SUFFIXES:
         raise BadValue(tr(f"--out {to}：测评码文件应为 .pdf、.csv 或 .xlsx", f"--out {to}: write a .pdf, .csv or .xlsx"))
-    store, cycle, found = _round(tenant, year, period)
+    store, cycle, found = _round(tenant, year, period, kind)
     part = to.with_name(to.name + ".part")
     try:
         with db.transaction(store) as session:
@@ -89,8 +110,10 @@ def ballots_sheet(
                 raise BastionError(tr(f"{found.period} 的测评码已全部发放：每个测评码只生成一次，不能再次打印",
                                       f"the codes of {found.period} were all issued: a code is made once and never "
                                       "printed again"))
-            title = tr(f"{cycle.year} 年度 {found.period} 民主测评", f"Ballots of {found.period}")
-            slips.write_slips(part, made, title=title, base_url=url or public_url(), deadline=found.deadline)
+            zh, en = rounds.KIND_WORDS[found.kind]
+            title = tr(f"{words.period_name(found.period)}{zh}", f"{en.capitalize()} of {found.period}")
+            slips.write_slips(part, made, title=title, base_url=url or public_url(), deadline=found.deadline,
+                              suffix=suffix)
         os.replace(part, to)
     finally:
         part.unlink(missing_ok=True)
@@ -101,9 +124,9 @@ def ballots_sheet(
 @app.command("status")
 @handled
 def ballots_status(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
-                   fmt: FormatOpt = OutputFormat.table) -> None:
+                   fmt: FormatOpt = OutputFormat.table, kind: KindOpt = "branches") -> None:
     """Turnout per branch and source against the quorum: counts only."""
-    store, _, found = _round(tenant, year, period)
+    store, _, found = _round(tenant, year, period, kind)
     with store.connect() as conn:
         frame = rounds.turnout(conn, found, registry())
     rows = [{k: (None if v is None or v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
@@ -122,15 +145,42 @@ FLAG_FIELDS = (
 @app.command("flags")
 @handled
 def ballots_flags(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
-                  fmt: FormatOpt = OutputFormat.table) -> None:
+                  fmt: FormatOpt = OutputFormat.table, kind: KindOpt = "branches") -> None:
     """Anomaly flags of the round: straight-lining, outliers, a lenient or severe source, low turnout."""
-    store, _, found = _round(tenant, year, period)
+    store, _, found = _round(tenant, year, period, kind)
     with store.connect() as conn:
         frame = anomalies.flags(conn, found, registry())
     if frame.empty and fmt is OutputFormat.table:
         out.print(tr(f"{found.period} 民主测评没有异常提示", f"no flags in the round of {found.period}"))
         return
     emit(out, fmt, FLAG_FIELDS, frame.to_dict("records"))
+
+
+GRADE_FIELDS = (
+    Field("org_code", "组织", "Organisation", "code"), Field("code", "党员编号", "Number", "code"),
+    Field("name", "姓名", "Name"), Field("status", "类别", "Status", words=MEMBER_STATUS),
+    Field("ballots", "票数", "Ballots", "number"),
+    Field("tallies", "得票", "Tallies", "prose", show=lambda t: "、".join(f"{k} {v}" for k, v in t.items())),
+    Field("grade", "等次", "Grade", show=lambda g: g or "—"), Field("reason", "说明", "Reason", "prose"),
+)
+
+
+@app.command("grades")
+@handled
+def ballots_grades(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+                   org: Annotated[str | None, typer.Option("--org", "-o", help="One branch's members only.")] = None,
+                   fmt: FormatOpt = OutputFormat.table) -> None:
+    """The members' grades of a closed review of members (民主评议党员): tallies, grade and why."""
+    store, cycle, found = _round(tenant, year, period, "members")
+    if found.status != "closed":
+        raise BastionError(tr(f"{found.period} 民主评议党员尚未结束计票", f"the review of {found.period} is not closed yet"))
+    with store.connect() as conn:
+        org_ids = None
+        if org:
+            org_ids = conn.execute(select(Organization.id).where(Organization.tenant_id == cycle.tenant_id,
+                                                                 code_is(Organization.code, org))).scalars().all()
+        frame = member_review.read_grades(conn, found, org_ids=org_ids)
+    emit(out, fmt, GRADE_FIELDS, frame.to_dict("records"))
 
 
 @app.command("list")
@@ -175,10 +225,10 @@ def ballots_cast(
 def ballots_exclude(
     ballot: Annotated[str, typer.Option("--ballot", help="The ballot's key in the box.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is excluded (作废理由).")],
-    tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
+    tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None, kind: KindOpt = "branches",
 ) -> None:
     """Exclude a ballot of the open round (作废), with the reason: kept, audited, not counted."""
-    store, _, found = _round(tenant, year, period)
+    store, _, found = _round(tenant, year, period, kind)
     with db.transaction(store) as session:
         rounds.exclude(session, actor=current_actor(), round_id=found.id, ballot_id=ballot, reason=reason)
     out.print(tr(f"测评票 {ballot} 已作废：{reason}", f"ballot {ballot} excluded: {reason}"))
@@ -188,13 +238,14 @@ def ballots_exclude(
 @handled
 def ballots_close(tenant: TenantOpt = None, year: YearOpt = None, period: PeriodOpt = None,
                   on: Annotated[str | None, typer.Option("--on", help="The day it closes (default: today).")] = None,
-                  ) -> None:
-    """Close the round: its ballots are counted into ratings of the period (once)."""
-    store, _, found = _round(tenant, year, period)
+                  kind: KindOpt = "branches") -> None:
+    """Close the round: its ballots are counted (once) — into ratings of the period, or into the members' grades."""
+    store, _, found = _round(tenant, year, period, kind)
     with db.transaction(store) as session:
         counted = rounds.close_round(session, actor=current_actor(), round_id=found.id, on=day(on))
     if found.status == "closed":
         out.print(tr(f"{found.period} 民主测评此前已结束计票", f"the round of {found.period} was closed already"))
         return
-    out.print(tr(f"{found.period} 民主测评已结束：计入 {counted} 张测评票", f"round {found.period} closed: "
+    zh, en = rounds.KIND_WORDS[found.kind]
+    out.print(tr(f"{found.period} {zh}已结束：计入 {counted} 张测评票", f"{en} {found.period} closed: "
                  f"{counted} ballot(s) counted"))

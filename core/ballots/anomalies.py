@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from ..i18n import tr
-from ..models import BallotRound, Cycle
+from ..models import BallotRound, Cycle, RoundKind
 from ..registry import Registry
 from ..words import SOURCE, word
 from .questions import questions
@@ -58,6 +58,9 @@ def modified_z(values: np.ndarray) -> np.ndarray:
 
 def flags(conn: Connection, found: BallotRound, registry: Registry) -> pd.DataFrame:
     """The round's anomaly flags (:data:`FLAG_COLUMNS`), excluded ballots left out."""
+    if found.kind == RoundKind.members.value:  # a review of members: levels, mostly alike by nature — turnout only
+        frame = pd.DataFrame(_turnout(conn, found, registry), columns=FLAG_COLUMNS).astype(object)
+        return frame.where(frame.notna(), None)
     box = box_ballots(conn, found)
     box = box[box["excluded"].isna()]
     cycle = Session(bind=conn).get(Cycle, found.cycle_id)
@@ -84,7 +87,7 @@ def _straight_lines(box: pd.DataFrame, asked: dict) -> list[dict]:
         sheet = asked[row.source]
         if len(sheet) < 2:
             continue
-        places = [_place(q, row.answers.get(q.indicator_code or "")) for q in sheet]
+        places = [_place(q, row.answers.get(q.key or "")) for q in sheet]
         if None not in places and max(places) - min(places) < 1e-9:
             found.append({"kind": "straight_line", "org_code": row.org_code, "org_name": row.org_name,
                           "source": row.source, "ballot_id": row.id, "question": None,
@@ -96,7 +99,7 @@ def _outliers(box: pd.DataFrame, asked: dict) -> list[dict]:
     found = []
     for (org_code, org_name, source), ballots in box.groupby(["org_code", "org_name", "source"], sort=True):
         for question in (q for q in asked[source] if not q.qualitative):
-            key = question.indicator_code or ""
+            key = question.key or ""
             scores = ballots["answers"].map(lambda a, k=key: a.get(k))
             scores = scores[scores.notna()].astype(float)
             if len(scores) < MIN_GROUP:
@@ -106,7 +109,7 @@ def _outliers(box: pd.DataFrame, asked: dict) -> list[dict]:
             for ballot_id, score, m in zip(ballots.loc[scores.index, "id"], scores, z):
                 if abs(m) > THRESHOLD:
                     found.append({"kind": "outlier", "org_code": org_code, "org_name": org_name, "source": source,
-                                  "ballot_id": ballot_id, "question": question.indicator_code,
+                                  "ballot_id": ballot_id, "question": question.key,
                                   "detail": tr(f"{score:g} 分，中位数 {median:g}，修正 z 值 {m:.1f}",
                                                f"{score:g}, median {median:g}, modified z {m:.1f}")})
     return found

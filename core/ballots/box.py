@@ -22,11 +22,11 @@ from sqlmodel import Session, select
 from .. import audit, periods
 from ..errors import BastionError, Conflict, NotFound, Problem, refuse
 from ..i18n import tr
-from ..models import BallotCode, BallotRound, CastBallot, Cycle, Organization, RoundStatus
+from ..models import BallotCode, BallotRound, CastBallot, Cycle, Organization, RoundKind, RoundStatus
 from ..registry import Registry
 from ..values import text_problems
 from ..words import SOURCE, word
-from . import codes
+from . import codes, member_review
 from .questions import Question, answer_problems, not_asked, questions
 from .rounds import _locked, today
 
@@ -45,9 +45,12 @@ class Paper:
     source: str
     deadline: date
     questions: tuple[Question, ...]
+    kind: str = RoundKind.branches.value
 
     @property
     def source_label(self) -> str:
+        if self.kind == RoundKind.members.value:
+            return tr("民主评议党员", "review of members")
         return word(SOURCE, self.source)
 
 
@@ -83,8 +86,12 @@ def paper(session: Session, typed: str, registry: Registry, *, on: date | None =
     _open_for_casting(session, found, on or today())
     cycle = session.get(Cycle, found.cycle_id)
     org = session.get(Organization, code.org_id)
-    asked = questions(session.connection(), cycle, code.source, registry)
-    return Paper(found.id, cycle.year, found.period, org.code, org.name, code.source, found.deadline, tuple(asked))
+    if found.kind == RoundKind.members.value:  # 民主评议党员: a level for each member of the branch
+        asked = member_review.questions(session.connection(), found, code.org_id, member_review.rule_of(cycle))
+    else:
+        asked = tuple(questions(session.connection(), cycle, code.source, registry))
+    return Paper(found.id, cycle.year, found.period, org.code, org.name, code.source, found.deadline, asked,
+                 found.kind)
 
 
 def answers_problems(asked: tuple[Question, ...], answers: Mapping[str | None, object], *,
@@ -93,11 +100,11 @@ def answers_problems(asked: tuple[Question, ...], answers: Mapping[str | None, o
     (``questions.answer_problems``), nothing answered that the ballot does not ask (``questions.not_asked``)."""
     found = []
     for question in asked:
-        value = answers.get(question.indicator_code)
+        value = answers.get(question.key)
         level = value if question.qualitative and isinstance(value, str) and value else None
         for problem in answer_problems(question, None if question.qualitative else _number(value), level):
-            found.append(Problem(question.indicator_code or "", question.label, problem.reason))
-    known = {q.indicator_code for q in asked}
+            found.append(Problem(question.key or "", question.label, problem.reason))
+    known = {q.key for q in asked}
     found += [not_asked(source, extra, asked) for extra in answers if extra not in known]
     return found
 
@@ -128,8 +135,8 @@ def cast(session: Session, typed: str, answers: Mapping[str | None, object], reg
     if used != 1:  # used meanwhile by another request: this transaction is rolled back by the caller
         raise Conflict(tr("测评码：该测评码已投过票，每个测评码只能投票一次",
                           "code: this code has voted already; a code votes once"))
-    kept = {("" if q.indicator_code is None else q.indicator_code):
-            (answers[q.indicator_code] if q.qualitative else _number(answers[q.indicator_code])) for q in sheet.questions}
+    kept = {("" if q.key is None else q.key):
+            (answers[q.key] if q.qualitative else _number(answers[q.key])) for q in sheet.questions}
     session.add(CastBallot(id=secrets.token_hex(16), round_id=found.id, org_id=code.org_id, source=code.source,
                            answers=kept, note=note.strip()))
     audit.record(session, tenant_id=found.tenant_id, actor=actor, action="cast", entity="ballot_round",

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from ..members.queries import members_on
-from ..models import Organization, OrgLevel, RatingSource
+from ..models import Member, Organization, OrgLevel, RatingSource
 from .secrecy import SECRET_SOURCES
 
 ENTITLED_COLUMNS = ["org_id", "source", "entitled"]
@@ -35,12 +35,41 @@ def _organisations(conn: Connection, tenant_id: int) -> pd.DataFrame:
     return orgs
 
 
+def _branch_of(orgs: pd.DataFrame) -> pd.Series:
+    """Each organisation's branch: a party group's is its parent, any other's itself."""
+    by_id = orgs.set_index("org_id")
+    group = by_id["level"] == OrgLevel.group.value
+    return by_id["parent_id"].where(group).fillna(pd.Series(by_id.index, index=by_id.index)).astype(int)
+
+
 def _members(conn: Connection, tenant_id: int, orgs: pd.DataFrame, day: date) -> pd.Series:
     """Members on ``day`` per branch, a party group's counted in its branch."""
     on = members_on(conn, tenant_id, None, day)
-    branch_of = orgs.set_index("org_id")["parent_id"].where(orgs.set_index("org_id")["level"] == OrgLevel.group.value)
-    branch_of = branch_of.fillna(pd.Series(orgs["org_id"].to_numpy(), index=orgs["org_id"])).astype(int)
-    return on["org_id"].map(branch_of).value_counts()
+    return on["org_id"].map(_branch_of(orgs)).value_counts()
+
+
+def branch_members(conn: Connection, tenant_id: int, day: date, branch_id: int | None = None) -> pd.DataFrame:
+    """Who was a member of each branch on ``day`` (its party groups' members with it): ``member_id, branch_id,
+    code, name, status``, by branch and member number — those a review of members (民主评议党员) rates."""
+    orgs = _organisations(conn, tenant_id)
+    on = members_on(conn, tenant_id, None, day)
+    on["branch_id"] = on["org_id"].map(_branch_of(orgs))
+    if branch_id is not None:
+        on = on[on["branch_id"] == branch_id]
+    m = Member.__table__.c
+    named = pd.read_sql(select(m.id.label("member_id"), m.code, m.name).where(m.tenant_id == tenant_id), conn)
+    found = on.merge(named, on="member_id")[["member_id", "branch_id", "code", "name", "status"]]
+    return found.sort_values(["branch_id", "code"]).reset_index(drop=True)
+
+
+def reviewing(conn: Connection, tenant_id: int, day: date) -> pd.DataFrame:
+    """For a review of members: each active branch's members on ``day`` vote (``org_id, source, entitled``)."""
+    orgs = _organisations(conn, tenant_id)
+    branches = orgs[(orgs["level"] == OrgLevel.branch.value) & orgs["active"].astype(bool)]
+    counts = _members(conn, tenant_id, orgs, day).reindex(branches["org_id"].to_numpy()).fillna(0)
+    found = pd.DataFrame({"org_id": counts.index.to_numpy(dtype=np.int64), "source": RatingSource.members.value,
+                          "entitled": counts.to_numpy(dtype=np.int64)})
+    return found[found["entitled"] > 0].sort_values("org_id").reset_index(drop=True)
 
 
 def _peers(branches: pd.DataFrame) -> pd.Series:

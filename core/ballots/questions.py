@@ -52,9 +52,11 @@ class Reader:
 
 @dataclass(frozen=True)
 class Question:
-    """What a ballot asks: an overall score (``indicator_code`` None), a score on an indicator, or a level."""
+    """What a ballot asks: an overall score (``key`` None), a score on an indicator or a level (``key``: the
+    indicator's code) — or, in a review of members (民主评议党员), a member's level (``key``: the member's number).
+    The answers to a ballot are keyed by it."""
 
-    indicator_code: str | None
+    key: str | None
     label: str
     levels: tuple[str, ...] = ()  # the levels an answer may be (an import's aliases too)
     offered: tuple[str, ...] = ()  # the levels a ballot shows to choose from (the levels when not given)
@@ -62,6 +64,11 @@ class Question:
     @property
     def choices(self) -> tuple[str, ...]:
         return self.offered or self.levels
+
+    @property
+    def indicator_code(self) -> str | None:
+        """The indicator the question is on (None: the overall score), on a ballot of a branch."""
+        return self.key
 
     @property
     def qualitative(self) -> bool:

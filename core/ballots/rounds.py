@@ -31,7 +31,7 @@ from sqlmodel import select as select_model
 from .. import audit, periods, tree
 from ..access import Action, Principal, require_whole_tenant
 from ..bulk_write import bulk_insert
-from ..errors import BastionError, Conflict, NotFound
+from ..errors import BadValue, BastionError, Conflict, NotFound
 from ..i18n import tr
 from ..models import (
     BallotCode,
@@ -41,12 +41,14 @@ from ..models import (
     Cycle,
     Organization,
     Rating,
+    RoundKind,
     RoundStatus,
     utcnow,
 )
 from ..registry import Registry
+from ..words import SOURCE, word
 from ..rule_helpers import quorum_needed
-from . import codes, draw
+from . import codes, draw, member_review
 from .questions import WHAT, FIELDS, rating_readers
 from .secrecy import SECRET_SOURCES
 
@@ -64,19 +66,33 @@ def may_run(conn: Connection, principal: Principal) -> None:
                          ("民主测评须由管理全单位的管理员组织", "a ballot round is run by an administrator of the whole tenant"))
 
 
-def find_round(conn: Connection, cycle: Cycle, period: str) -> BallotRound | None:
+KIND_WORDS = {RoundKind.branches.value: ("民主测评", "ballot round"),
+              RoundKind.members.value: ("民主评议党员", "review of members")}
+
+
+def kind_of(kind: str) -> str:
+    try:
+        return RoundKind(kind).value
+    except ValueError:
+        raise BadValue(tr(f"测评类型：{kind!r} 应为 branches（民主测评）或 members（民主评议党员）",
+                          f"kind: {kind!r} should be branches (民主测评) or members (民主评议党员)")) from None
+
+
+def find_round(conn: Connection, cycle: Cycle, period: str, kind: str = RoundKind.branches.value) -> BallotRound | None:
     key = periods.in_cycle(cycle, period).key
     r = BallotRound.__table__.c
-    row = conn.execute(select(BallotRound.__table__).where(r.cycle_id == cycle.id, r.period == key)).mappings().first()
+    row = conn.execute(select(BallotRound.__table__).where(r.cycle_id == cycle.id, r.period == key,
+                                                           r.kind == kind_of(kind))).mappings().first()
     return BallotRound(**row) if row else None
 
 
-def the_round(conn: Connection, cycle: Cycle, period: str) -> BallotRound:
-    found = find_round(conn, cycle, period)
+def the_round(conn: Connection, cycle: Cycle, period: str, kind: str = RoundKind.branches.value) -> BallotRound:
+    found = find_round(conn, cycle, period, kind)
     if found is None:
-        key = periods.in_cycle(cycle, period).key
-        raise NotFound(tr(f"考核期 {key} 没有民主测评轮次：请先开启（`bastion ballots open --period {key}`）",
-                          f"period {key} has no ballot round: open one first (`bastion ballots open --period {key}`)"))
+        key, (zh, en) = periods.in_cycle(cycle, period).key, KIND_WORDS[kind_of(kind)]
+        raise NotFound(tr(f"考核期 {key} 没有{zh}轮次：请先开启（`bastion ballots open --period {key} --kind {kind}`）",
+                          f"period {key} has no {en}: open one first (`bastion ballots open --period {key} "
+                          f"--kind {kind}`)"))
     return found
 
 
@@ -97,9 +113,13 @@ def secret_sources(conn: Connection, cycle: Cycle, registry: Registry) -> list[s
 
 
 def open_round(session: Session, *, actor: str, cycle: Cycle, period: str, registry: Registry,
-               deadline: date | None = None, day: date | None = None) -> BallotRound:
-    """Open the ballot round of ``cycle``'s ``period``: who may vote is drawn from the tree and the register on
-    ``day`` (today) and kept as counts; codes may be cast until ``deadline`` (two weeks on)."""
+               deadline: date | None = None, day: date | None = None,
+               kind: str = RoundKind.branches.value) -> BallotRound:
+    """Open the round of ``kind`` of ``cycle``'s ``period``: who may vote is drawn from the tree and the register on
+    ``day`` (today) and kept as counts; codes may be cast until ``deadline`` (two weeks on). ``branches``: 民主测评
+    of the branches by the scheme's secret sources; ``members``: 民主评议党员, each branch's members rating each
+    member."""
+    kind = kind_of(kind)
     key = periods.assessed_in_cycle(cycle, period).key
     day = day or today()
     deadline = deadline or day + timedelta(days=DEFAULT_DAYS)
@@ -109,32 +129,33 @@ def open_round(session: Session, *, actor: str, cycle: Cycle, period: str, regis
     if periods.is_closed(conn, cycle.id, key):
         raise Conflict(tr(f"考核期 {key} 的考核结果已在审核或已发布，不能再开启民主测评",
                           f"the results of period {key} are under review or published: no ballot round opens for it"))
-    if find_round(conn, cycle, key) is not None:
-        raise Conflict(tr(f"考核期 {key} 的民主测评已开启：每个考核期一轮", f"period {key} has its ballot round already"))
-    sources = secret_sources(conn, cycle, registry)
+    zh, en = KIND_WORDS[kind]
+    if find_round(conn, cycle, key, kind) is not None:
+        raise Conflict(tr(f"考核期 {key} 的{zh}已开启：每个考核期一轮", f"period {key} has its {en} already"))
+    sources = secret_sources(conn, cycle, registry) if kind == RoundKind.branches.value else ["members"]
     if not sources:
         raise BastionError(tr(f"{cycle.year} 年度考核方案没有需要民主测评（党员群众、其他支部书记、上级机关）的指标",
                               f"the {cycle.year} scheme asks no ballots of members, peers or the superior"))
     tree.hold_tree(session, cycle.tenant_id)  # the tree as it stands, not half restructured
-    counts = draw.entitled(conn, cycle.tenant_id, day, sources)
+    counts = (draw.entitled(conn, cycle.tenant_id, day, sources) if kind == RoundKind.branches.value
+              else draw.reviewing(conn, cycle.tenant_id, day))
     if counts.empty:
         raise BastionError(tr(f"{day} 没有应参评人员：请先导入党员名册，或登记支部书记、上级党务工作人员数",
                               f"nobody is entitled to vote on {day}: import the members' register, or record the "
                               "secretaries and the superior's party staff"))
-    found = BallotRound(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=key, day=day, deadline=deadline,
-                        opened_by=actor)
+    found = BallotRound(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=key, kind=kind, day=day,
+                        deadline=deadline, opened_by=actor)
     session.add(found)
     try:
         session.flush()
     except IntegrityError:  # opened meanwhile by another request
-        raise Conflict(tr(f"考核期 {key} 的民主测评已开启：每个考核期一轮",
-                          f"period {key} has its ballot round already")) from None
+        raise Conflict(tr(f"考核期 {key} 的{zh}已开启：每个考核期一轮", f"period {key} has its {en} already")) from None
     bulk_insert(conn, BallotEntitlement.__table__, {
         "round_id": [found.id] * len(counts), "org_id": counts["org_id"].tolist(),
         "source": counts["source"].tolist(), "entitled": counts["entitled"].tolist(), "issued": [0] * len(counts)})
     per_source = counts.groupby("source")["entitled"].agg(["count", "sum"])
     audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="open", entity="ballot_round",
-                 entity_id=found.id, new={"year": cycle.year, "period": key, "day": day.isoformat(),
+                 entity_id=found.id, new={"year": cycle.year, "period": key, "kind": kind, "day": day.isoformat(),
                                           "deadline": deadline.isoformat(),
                                           "entitled": {s: {"branches": int(r["count"]), "raters": int(r["sum"])}
                                                        for s, r in per_source.iterrows()}})
@@ -149,6 +170,14 @@ class Slip:
     org_name: str
     source: str
     code: str
+    kind: str = RoundKind.branches.value
+
+    @property
+    def what(self) -> str:
+        """What the slip votes in, in words: the source, or 民主评议党员."""
+        if self.kind == RoundKind.members.value:
+            return tr("民主评议党员", "review of members")
+        return word(SOURCE, self.source)
 
 
 def issue_codes(session: Session, *, actor: str, round_id: int) -> list[Slip]:
@@ -176,7 +205,7 @@ def issue_codes(session: Session, *, actor: str, round_id: int) -> list[Slip]:
                  .values(issued=e.entitled))
     audit.record(session, tenant_id=found.tenant_id, actor=actor, action="issue", entity="ballot_round",
                  entity_id=round_id, new={"codes": total, "branches": int(due["org_id"].nunique())})
-    return [Slip(c, n, s, code) for c, n, s, code in zip(slips["code"], slips["name"], slips["source"], made)]
+    return [Slip(c, n, s, code, found.kind) for c, n, s, code in zip(slips["code"], slips["name"], slips["source"], made)]
 
 
 def exclude(session: Session, *, actor: str, round_id: int, ballot_id: str, reason: str) -> None:
@@ -209,6 +238,8 @@ def close_round(session: Session, *, actor: str, round_id: int, on: date | None 
         raise Conflict(tr(f"考核期 {found.period} 的考核结果已在审核或已发布：本轮测评票不能再计入",
                           f"the results of period {found.period} are under review or published: the round's ballots "
                           "can no longer count"))
+    if found.kind == RoundKind.members.value:
+        return _close_review(session, found, actor)
     cycle = session.get(Cycle, found.cycle_id)
     day = periods.dated_inside(periods.Period.parse(found.period), on or today())
     problems = periods.date_problems(periods.years(session, found.tenant_id, within=cycle), day, what=WHAT,
@@ -241,6 +272,21 @@ def close_round(session: Session, *, actor: str, round_id: int, on: date | None 
     return len(box)
 
 
+def _close_review(session: Session, found: BallotRound, actor: str) -> int:
+    """Close a review of members: its box counted into each member's tallies and grade (``member_review``)."""
+    conn = session.connection()
+    b = CastBallot.__table__.c
+    counted = conn.execute(select(func.count()).where(b.round_id == found.id, b.excluded.is_(None))).scalar_one()
+    members = member_review.count(session, found)
+    conn.execute(update(CastBallot.__table__).where(b.round_id == found.id).values(counted=True))
+    found.status, found.closed_by, found.closed_at = RoundStatus.closed.value, actor, utcnow()
+    session.add(found)
+    audit.record(session, tenant_id=found.tenant_id, actor=actor, action="close", entity="ballot_round",
+                 entity_id=found.id, new={"period": found.period, "kind": found.kind, "counted": int(counted),
+                                          "members": members})
+    return int(counted)
+
+
 def _answers(answers: Mapping[str, object] | str) -> dict[str, object]:
     return json.loads(answers) if isinstance(answers, str) else dict(answers)  # text from a bare driver
 
@@ -254,7 +300,7 @@ def entitled_columns(conn: Connection, cycle_id: int, period: str, *, until: dat
     Empty without a round; ``until``: a round opened by then only (a closed period's frozen inputs)."""
     r, e = BallotRound.__table__.c, BallotEntitlement.__table__.c
     query = (select(e.org_id, e.source, e.entitled).join(BallotRound.__table__, r.id == e.round_id)
-             .where(r.cycle_id == cycle_id, r.period == period))
+             .where(r.cycle_id == cycle_id, r.period == period, r.kind == RoundKind.branches.value))
     if until is not None:
         query = query.where(r.opened_at <= until)
     found = pd.read_sql(query, conn)
@@ -283,7 +329,7 @@ def turnout(conn: Connection, found: BallotRound, registry: Registry) -> pd.Data
     frame["excluded"] = frame["excluded"].astype(int)
     frame["cast"] = frame["all"].astype(int) - frame["excluded"]
     cycle = Session(bind=conn).get(Cycle, found.cycle_id)
-    rules = _quorum_rules(conn, cycle, registry)
+    rules = _quorum_rules(conn, cycle, registry) if found.kind == RoundKind.branches.value else {}
     needed = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     for source, (quorum, share) in rules.items():
         on = frame["source"] == source
@@ -328,7 +374,7 @@ def rounds_of(conn: Connection, tenant_id: int) -> pd.DataFrame:
     e, b = BallotEntitlement.__table__.c, CastBallot.__table__.c
     entitled = select(func.coalesce(func.sum(e.entitled), 0)).where(e.round_id == r.id).scalar_subquery()
     cast = select(func.count()).where(b.round_id == r.id, b.excluded.is_(None)).scalar_subquery()
-    query = (select(r.id, c.year, r.period, r.day, r.deadline, r.status, r.opened_by, r.closed_at,
+    query = (select(r.id, c.year, r.period, r.kind, r.day, r.deadline, r.status, r.opened_by, r.closed_at,
                     entitled.label("entitled"), cast.label("cast"))
              .join(Cycle.__table__, c.id == r.cycle_id).where(r.tenant_id == tenant_id)
              .order_by(c.year.desc(), r.period.desc()))

@@ -19,7 +19,6 @@ import segno
 
 from ..exports import write_csv, xlsx
 from ..i18n import tr
-from ..words import SOURCE, word
 from .rounds import Slip
 
 SLIP_SUFFIXES = (".pdf", ".csv", ".xlsx")
@@ -38,7 +37,7 @@ def slips_bytes(slips: Sequence[Slip], *, suffix: str, title: str, base_url: str
         return _pdf(slips, title=title, base_url=base_url, deadline=deadline)
     headers = [tr("组织编码", "Organisation"), tr("组织名称", "Name"), tr("测评类别", "Source"), tr("测评码", "Code"),
                tr("投票地址", "Address")]
-    rows = [[s.org_code, s.org_name, word(SOURCE, s.source), s.code, ballot_url(base_url, s.code)] for s in slips]
+    rows = [[s.org_code, s.org_name, s.what, s.code, ballot_url(base_url, s.code)] for s in slips]
     if suffix == ".xlsx":
         return xlsx(sheet_name=tr("测评码", "Codes"), title=title, headers=headers, rows=rows)
     if suffix == ".csv":
@@ -48,8 +47,11 @@ def slips_bytes(slips: Sequence[Slip], *, suffix: str, title: str, base_url: str
     raise ValueError(suffix)
 
 
-def write_slips(path: Path, slips: Sequence[Slip], *, title: str, base_url: str, deadline: date) -> None:
-    path.write_bytes(slips_bytes(slips, suffix=path.suffix.lower(), title=title, base_url=base_url, deadline=deadline))
+def write_slips(path: Path, slips: Sequence[Slip], *, title: str, base_url: str, deadline: date,
+                suffix: str | None = None) -> None:
+    """The slips into ``path``, as a file of ``suffix`` (by default the path's own)."""
+    path.write_bytes(slips_bytes(slips, suffix=suffix or path.suffix.lower(), title=title, base_url=base_url,
+                                 deadline=deadline))
 
 
 def _pdf(slips: Sequence[Slip], *, title: str, base_url: str, deadline: date) -> bytes:
@@ -85,7 +87,7 @@ def _pdf(slips: Sequence[Slip], *, title: str, base_url: str, deadline: date) ->
         pdf.setFont(song, 10.5)
         pdf.drawString(x + pad, y + cell_h - pad - 18 * mm, tr("测评对象：", "Rated: ") + slip.org_name)
         pdf.drawString(x + pad, y + cell_h - pad - 24 * mm, tr("组织编码：", "Code: ") + slip.org_code)
-        pdf.drawString(x + pad, y + cell_h - pad - 30 * mm, tr("测评类别：", "Source: ") + word(SOURCE, slip.source))
+        pdf.drawString(x + pad, y + cell_h - pad - 30 * mm, tr("测评类别：", "Source: ") + slip.what)
         pdf.setFont("Courier-Bold", 15)
         pdf.drawString(x + pad, y + pad + 12 * mm, slip.code)
         pdf.setFont(song, 7.5)

@@ -88,9 +88,9 @@ def _finding(w: World, session: Session, row: dict[str, str]) -> object:
 def _ballot(w: World, session: Session, row: dict[str, str]) -> object:
     """The row's answer on a whole ballot whose other questions are answered well."""
     paper = box.paper(session, w.code, w.registry)
-    answers: dict[str | None, object] = {q.indicator_code: (q.levels[0] if q.qualitative else 80.0)
+    answers: dict[str | None, object] = {q.key: (q.levels[0] if q.qualitative else 80.0)
                                          for q in paper.questions}
-    asked = {q.indicator_code: q for q in paper.questions}
+    asked = {q.key: q for q in paper.questions}
     key = row["indicator_code"] or None
     answers[key] = (row["level"] if key in asked and asked[key].qualitative
                     else _number(row["score"]) if row["score"].strip() else row["level"])

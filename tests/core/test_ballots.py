@@ -63,7 +63,7 @@ def issue(engine, found) -> list[rounds.Slip]:
 def answers_for(engine, registry, code: str, score: float = 90.0) -> dict:
     with Session(engine) as session:
         paper = box.paper(session, code, registry, on=LATER)
-    return {q.indicator_code: (q.levels[0] if q.qualitative else score) for q in paper.questions}
+    return {q.key: (q.levels[0] if q.qualitative else score) for q in paper.questions}
 
 
 def cast(engine, registry, code: str, score: float = 90.0, **kwargs) -> box.Paper:
@@ -112,7 +112,7 @@ def test_a_code_casts_one_multi_question_ballot_once(engine, registry, tenant, c
     slip = next(s for s in issue(engine, found) if s.source == "superior")
     with Session(engine) as session:
         paper = box.paper(session, slip.code, registry, on=LATER)
-    assert len(paper.questions) > 1 and paper.questions[0].indicator_code is None  # the overall score, and more
+    assert len(paper.questions) > 1 and paper.questions[0].key is None  # the overall score, and more
     answers = answers_for(engine, registry, slip.code)
     with transaction(engine) as session, pytest.raises(BastionError, match="打 0–100 分"):
         box.cast(session, slip.code, answers | {None: None}, registry, on=LATER)
@@ -346,7 +346,7 @@ def test_anomaly_flags_find_the_planted_ballots_and_nothing_else(engine, registr
     def vote(slip: rounds.Slip, score: float, level: str = "良好") -> None:
         with Session(engine) as session:
             paper = box.paper(session, slip.code, registry, on=LATER)
-        answers = {q.indicator_code: (level if q.qualitative else score) for q in paper.questions}
+        answers = {q.key: (level if q.qualitative else score) for q in paper.questions}
         with transaction(engine) as session:
             box.cast(session, slip.code, answers, registry, on=LATER)
 
@@ -458,3 +458,59 @@ def test_a_line_with_every_source_below_its_quorum_names_them(engine, registry, 
                    if x["indicator_code"] == "B5-3"]
     assert "党员群众 1 票" in line["reason"] and "未达法定人数（须 2 票）" in line["reason"], line["reason"]
     assert line["reason"].endswith("0/5 分") and "无有效测评票" in line["reason"]
+
+
+def test_a_review_of_members_grades_each_member_with_the_quota_and_leaves_probationers_ungraded(
+        engine, registry, tenant, cycle, tree):
+    from bastion.core.ballots import member_review
+    from bastion.core.models import MemberGrade, RoundKind
+
+    admin = person(engine, tenant, "office-4", ("admin", "DW"))
+    with transaction(engine) as session:  # A: DY01–DY03 and three more, DY07 probationary
+        for code, status in (("DY05", "full"), ("DY06", "full"), ("DY07", "probationary")):
+            members.save_member(session, admin, code=code, org_code="A", name=f"党员{code}", status=status,
+                                joined_on=date(2025, 12, 1) if status == "probationary" else date(2010, 7, 1),
+                                moved_on=date(2025, 12, 1), today=DAY)
+    with transaction(engine) as session:
+        found = rounds.open_round(session, actor="office", cycle=cycle, period="2026", registry=registry, day=DAY,
+                                  deadline=DEADLINE, kind=RoundKind.members.value)
+    slips = [s for s in issue(engine, found) if s.org_code == "A"]
+    assert len(slips) == 6 and {s.source for s in slips} == {"members"}
+    with Session(engine) as session:
+        paper = box.paper(session, slips[0].code, registry, on=LATER)
+    assert [q.key for q in paper.questions] == ["DY01", "DY02", "DY03", "DY05", "DY06", "DY07"]
+    assert paper.questions[-1].label.endswith("（预备党员）") and paper.questions[0].choices[0] == "优秀"
+    # six ballots: DY01, DY02, DY03 and DY07 a majority of 优秀 (DY01 the most); DY06 a majority of 不合格
+    votes = {"DY01": ["优秀"] * 6, "DY02": ["优秀"] * 4 + ["合格"] * 2, "DY03": ["优秀"] * 5 + ["合格"],
+             "DY05": ["合格"] * 6, "DY06": ["不合格"] * 4 + ["基本合格"] * 2, "DY07": ["优秀"] * 6}
+    for n, slip in enumerate(slips):
+        with transaction(engine) as session:
+            box.cast(session, slip.code, {code: levels[n] for code, levels in votes.items()}, registry, on=LATER)
+    with transaction(engine) as session:
+        assert rounds.close_round(session, actor="office", round_id=found.id, on=LATER) == 6
+    with engine.connect() as conn:
+        graded = member_review.read_grades(conn, found).set_index("code")
+        assert not conn.execute(select(func.count()).select_from(Rating)).scalar_one()  # no rating of a branch
+    # five graded (DY07 is probationary): 优秀 for at most floor(5/3) = 1 — DY01, with the most 优秀 ballots
+    assert graded.loc[["DY01", "DY02", "DY03", "DY05", "DY06"], "grade"].tolist() == ["优秀", "合格", "合格", "合格",
+                                                                                     "不合格"]
+    assert "名额至多 1 名" in graded.loc["DY03", "reason"] and graded.loc["DY07", "grade"] is None
+    assert graded.loc["DY07", "tallies"] == {"优秀": 6} and "预备党员" in graded.loc["DY07", "reason"]
+    with Session(engine) as session:
+        assert len(session.exec(select(MemberGrade)).scalars().all()) == 7  # A's six and B's one (no ballot)
+    branch_round = open_round(engine, cycle, registry)  # the same period's 民主测评 of the branches, beside it
+    assert branch_round.kind == RoundKind.branches.value
+
+
+def test_the_grades_follow_the_majority_and_the_quota_rule():
+    from bastion.core.ballots.member_review import grade_members
+    from bastion.core.scheme import MemberReview
+
+    rule = MemberReview()
+    tallies = {"a": {"优秀": 2, "合格": 1}, "b": {"合格": 1, "基本合格": 1}, "c": {}, "d": {"优秀": 3}}
+    got = grade_members(tallies, {"d": "probationary"}, rule)  # two graded: a third of them is no one
+    assert (got["a"].grade, got["b"].grade, got["c"].grade, got["d"].grade) == ("合格", "基本合格", None, None)
+    graded = grade_members(tallies, {}, MemberReview(grade_probationary=True))  # 3 graded: one 优秀 at most
+    assert (graded["d"].grade, graded["a"].grade) == ("优秀", "合格")
+    with pytest.raises(ValueError, match="最低等次不能设名额|lowest level"):
+        MemberReview(quotas={"不合格": 0.1})

@@ -369,7 +369,7 @@ def test_ratings_are_refused_late_whatever_the_tenant_allows(engine, registry, a
     allow(engine, tenant)
     _, code = branch(engine, tenant)
     path = write_csv(tmp_path / "ratings.csv", ["组织编码", "测评来源", "测评人", "指标编码", "分数", "等次", "测评日期", "备注"],
-                     [[code, "superior", "机关", "P1", "", "优秀", "2026-02-10", ""]])
+                     [[code, "superior", "", "P1", "", "优秀", "2026-02-10", ""]])
     before = count(engine, Rating)
     with pytest.raises(ImportRejected) as refused:
         run(engine, registry, tenant, "ratings", path, late=Late.next)

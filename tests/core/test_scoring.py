@@ -113,7 +113,8 @@ def test_explain_traces_points_to_rule_version_and_facts(engine, cycle, scored):
     assert len(line["evidence"]["ledger"]) == 12
     assert {fact["type"] for fact in ex.evidence["ledger"].values()} == {"committee_meeting"}
     ballot = next(line for line in ex.lines if line["indicator_code"] == "B5-3")
-    assert ballot["points"] == 4.8 and ex.evidence["rating"]
+    # the members' ballots behind it, as their aggregate: a secret source shows no single ballot
+    assert ballot["points"] == 4.8 and not ballot["evidence"]["rating"] and ballot["ballots"][0]["source"] == "members"
 
 
 def test_rescoring_replaces_drafts_and_publishing_locks_them(engine, registry, cycle, scored):

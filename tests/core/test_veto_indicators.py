@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bastion import hookimpl
-from bastion.core import ballots, i18n, inspection, scoring
+from bastion.core import i18n, inspection, scoring
+from bastion.core.ballots import questions as ballots
 from bastion.core.contributions import LedgerType
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
@@ -164,7 +165,7 @@ def test_a_discipline_case_and_a_poor_rating_veto_the_stored_results(engine, reg
 
     load("ledger", [{"org_code": "A", "type": "违纪案件", "date": "2026-05-12", "quantity": "", "title": "违纪案件",
                      "note": ""}])
-    rating = {"org_code": "B", "source": "superior", "rater": "组织部", "indicator_code": "RV", "score": "",
+    rating = {"org_code": "B", "source": "superior", "rater": "", "indicator_code": "RV", "score": "",
               "level": "较差", "date": "2026-12-10", "note": ""}
     load("ratings", [rating, rating | {"org_code": "C", "level": "一般"},
                      rating | {"org_code": "C", "source": "members", "rater": "票1", "indicator_code": "SV",

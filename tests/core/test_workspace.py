@@ -65,7 +65,7 @@ def people(engine: Engine, registry: Registry, tenant: Tenant) -> People:
         leader=principal(engine, tenant, "leader", ("leader", None)),
         secretary=principal(engine, tenant, "sec-a", ("secretary", "A")),
         other_secretary=principal(engine, tenant, "sec-b", ("secretary", "B")),
-        auditor=principal(engine, tenant, "auditor", ("auditor", None)),
+        auditor=principal(engine, tenant, "audit-1", ("auditor", None)),
         stranger=principal(engine, other, "other-admin", ("admin", None)),
     )
 

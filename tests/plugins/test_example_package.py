@@ -162,9 +162,9 @@ def published(site, tmp_path_factory) -> tuple[Path, Path]:
     ])
     ratings = write_csv(work / "ratings.csv", ["org_code", "source", "rater", "indicator_code", "score", "level", "date"], [
         ["ZB1", "党员群众", "票01", "", 90, "", "2026-06-20"],
-        ["ZB1", "上级机关", "集团党委", "", 100, "", "2026-06-25"],
+        ["ZB1", "上级机关", "", "", 100, "", "2026-06-25"],
         ["ZB2", "党员群众", "票02", "", 80, "", "2026-06-20"],
-        ["ZB2", "上级机关", "集团党委", "", 80, "", "2026-06-25"],
+        ["ZB2", "上级机关", "", "", 80, "", "2026-06-25"],
         ["ZB3", "党员群众", "票03", "", 100, "", "2026-06-20"],
     ])
     for kind, path in (("organizations", orgs), ("ledger", ledger), ("findings", findings), ("ratings", ratings)):

@@ -132,7 +132,8 @@ def test_three_layer_democratic_evaluation(result):
     # R: 30 + 10 + 21 = 61 → 24.4.  T: 25 + 8 + 18 = 51 → 20.4.
     assert points(result, "D1") == {"P": 36.4, "Q": 31.5, "R": 24.4, "S": 36.4, "T": 20.4}
     line = result.lines[(result.lines["org_id"] == 2) & (result.lines["indicator_code"] == "D1")].iloc[0]
-    assert "党员群众 75（权重 0.5，2 票）" in line["reason"]
+    # two ballots of a secret source: counted, their mean not told (it would tell each)
+    assert "党员群众 均分不公布（权重 0.5，2 票）" in line["reason"] and "75" not in line["reason"].split("→")[0]
     assert "其他支部书记 1 票，未达法定人数（须 2 票），不计" in line["reason"]  # named, never silently left out
 
 

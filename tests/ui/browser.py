@@ -114,9 +114,11 @@ class Person:
         (``data-test-script-state`` on ``stApp``) is ``notRunning`` and no skeleton (a chart or table still
         loading) is left. A click's rerun may start a moment after the click: hence the first wait."""
         self.page.wait_for_timeout(300)
-        self.page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
-            " === 'notRunning' && !document.querySelector('[data-testid=\"stSkeleton\"]')",
+        self.page.wait_for_function(  # a plain page of the server's own (the ballot page) is settled once loaded
+            "() => document.readyState === 'complete' && (!document.querySelector('[data-testid=\"stApp\"]') && "
+            "!document.querySelector('script[src*=\"static/js\"]') || document.querySelector('[data-testid=\"stApp\"]')"
+            "?.getAttribute('data-test-script-state') === 'notRunning' && "
+            "!document.querySelector('[data-testid=\"stSkeleton\"]'))",
             timeout=SLOW)
         self.page.wait_for_timeout(200)
 
@@ -203,7 +205,8 @@ class Person:
         assert "Traceback" not in text, f"{what}: a traceback is shown"
         raw = RAW_MISSING.findall(text)
         assert not raw, f"{what}: {raw} on the page"
-        shown = " ".join(self.page.locator("[data-testid='stMain'], [data-testid='stSidebar']").all_inner_texts())
+        shown = " ".join(self.page.locator("[data-testid='stMain'], [data-testid='stSidebar']").all_inner_texts()
+                         or self.page.locator("main").all_inner_texts())  # a plain page of the server's own
         english = [m.group(0) for m in ENGLISH.finditer(shown)] if self.chinese else []  # Streamlit's own
         # accessibility link ("Skip to main content") is outside both
         assert shown.strip(), f"{what}: the page shows nothing"

@@ -105,7 +105,7 @@ def test_a_leader_drills_down_to_a_branch_and_sees_its_explanation(app, login, u
     assert lines["编码"].tolist() == [line["indicator_code"] for line in explained.lines]
     evidence = at.dataframe[0].value
     assert len(evidence) == len(results.evidence_rows(explained)) > 0
-    assert set(evidence["来源"]) <= {"台账", "检查发现", "测评票"} and "支委会" in set(evidence["类型"])
+    assert set(evidence["来源"]) <= {"台账", "检查发现", "测评票", "测评汇总"} and "支委会" in set(evidence["类型"])
     assert (lines["目标值"] == "").any() and not lines.isin(["None", "nan", "NaN"]).any().any()  # blank when unset
 
     at.selectbox(key="drill_0").set_value(_org(ui_engine, "ZZ04")).run()  # another general branch: the branch goes

@@ -171,11 +171,10 @@ def test_a_member_votes_by_code_on_a_phone_once(person, ui_engine, sample_db, re
     me.visit(f"/ballot?code={slip.code}", heading="民主测评投票")  # the QR code's address: no account, no login
     me.sees(slip.org_name)
     me.looks_right("ballot")
-    numbers = me.page.locator("[data-testid='stNumberInput'] input")
+    numbers = me.page.locator("input[type=number]")
     for n in range(numbers.count()):
         numbers.nth(n).fill(str(80 + n))
-        numbers.nth(n).evaluate("element => element.blur()")
-    for group in me.page.locator("[data-testid='stMain'] [data-testid='stRadio']").all():  # each level: 良好
+    for group in me.page.get_by_role("radiogroup").all():  # each level question: 良好
         group.get_by_text("良好", exact=True).click()
     me.fill("意见建议（可选）", "组织生活扎实")
     me.looks_right("ballot-filled")

@@ -1,11 +1,12 @@
 """Secret ballots (无记名民主测评): rounds drawn from the tree, one-time codes, an anonymous box.
 
-- ``ballot_round``: one round of democratic evaluation per cycle and period — the day raters are drawn on, the
-  deadline, open or closed.
+- ``ballot_round``: one round of each kind per cycle and period — 民主测评 of the branches or 民主评议党员 — the
+  day raters are drawn on, the deadline, open or closed.
 - ``ballot_entitlement``: how many may vote on a branch in a source (应参评人数) and how many codes were issued:
   counts, never who.
 - ``ballot_code``: the one-time codes, as SHA-256 digests only, each marked used once.
 - ``cast_ballot``: the box — a ballot's answers under a random key, with no time, code or person.
+- ``member_grade``: a member's tallies and grade in a review of members.
 - ``rating.ballot_id``: the box's key on a rating counted from it — added in place (as migration 0017 says why), a
   plain column without a foreign key (SQLite adds none in place).
 
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("deadline", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -59,7 +61,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["cycle_id"], ["cycle.id"]),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("cycle_id", "period"),
+        sa.UniqueConstraint("cycle_id", "period", "kind"),
     )
     op.create_index(op.f("ix_ballot_round_tenant_id"), "ballot_round", ["tenant_id"], unique=False)
     op.create_table(
@@ -105,6 +107,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_cast_ballot_round_id"), "cast_ballot", ["round_id"], unique=False)
+    op.create_table(
+        "member_grade",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("tallies", sa.JSON(), nullable=False),
+        sa.Column("grade", sa.String(length=16), nullable=True),
+        sa.Column("reason", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.ForeignKeyConstraint(["org_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["round_id"], ["ballot_round.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("round_id", "member_id"),
+    )
+    op.create_index(op.f("ix_member_grade_round_id"), "member_grade", ["round_id"], unique=False)
     op.add_column("rating", sa.Column("ballot_id", sa.String(length=32), nullable=True))
     _carry_assigned_ballots()
     _unname_secret_ratings()
@@ -144,8 +162,8 @@ def _carry_assigned_ballots() -> None:
         days = [b["date"] for b in ballots if b["date"] is not None]
         day = max(days) if days else now.date()
         round_id = conn.execute(sa.text(
-            "INSERT INTO ballot_round (tenant_id, cycle_id, period, day, deadline, status, opened_by, opened_at, "
-            "closed_by, closed_at) VALUES (:t, :c, :p, :d, :d, 'closed', 'upgrade', :now, 'upgrade', :now) "
+            "INSERT INTO ballot_round (tenant_id, cycle_id, period, kind, day, deadline, status, opened_by, opened_at, "
+            "closed_by, closed_at) VALUES (:t, :c, :p, 'branches', :d, :d, 'closed', 'upgrade', :now, 'upgrade', :now) "
             "RETURNING id"), {"t": tenant_id, "c": cycle_id, "p": period, "d": day, "now": now}).scalar_one()
         entitled: dict[tuple[int, str], int] = defaultdict(int)
         for b in ballots:
@@ -190,5 +208,5 @@ def downgrade() -> None:
     for column in ("tenant_id", "cycle_id", "org_id", "rater_id"):
         op.create_index(op.f(f"ix_ballot_{column}"), "ballot", [column], unique=False)
     op.drop_column("rating", "ballot_id")
-    for table in ("cast_ballot", "ballot_code", "ballot_entitlement", "ballot_round"):
+    for table in ("member_grade", "cast_ballot", "ballot_code", "ballot_entitlement", "ballot_round"):
         op.drop_table(table)
