@@ -182,6 +182,16 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "view_members": ("查看党员名册", "view the members' register"),
 }
 
+ROUND_KIND: dict[str, Pair] = {  # models.RoundKind
+    "branches": ("民主测评", "ballot round"),
+    "members": ("民主评议党员", "review of members"),
+}
+
+ROUND_STATUS: dict[str, Pair] = {  # models.RoundStatus
+    "open": ("投票中", "open"),
+    "closed": ("已计票", "closed and counted"),
+}
+
 MEMBER_STATUS: dict[str, Pair] = {  # models.MemberStatus (党员名册)
     "full": ("正式党员", "full member"),
     "probationary": ("预备党员", "probationary member"),

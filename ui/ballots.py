@@ -17,7 +17,7 @@ from bastion.core.db import transaction
 from bastion.core.errors import BastionError
 from bastion.core.models import RoundKind
 from bastion.core.settings import public_url
-from bastion.core.words import period_name
+from bastion.core.words import ROUND_KIND, ROUND_STATUS, period_name, word
 from bastion.ui import context
 from bastion.ui.feedback import attempt
 from bastion.ui.i18n import frozen, source_label, tr
@@ -79,7 +79,7 @@ def rounds_tab(who: Principal) -> None:
                           format_func=frozen(period_name, keys), key="round_period")
     kinds = [k.value for k in RoundKind]
     kind = st.radio(tr("类型", "Kind"), kinds, horizontal=True, key="round_kind",
-                    format_func=frozen(lambda k: tr(*rounds.KIND_WORDS[k]), kinds))
+                    format_func=frozen(lambda k: word(ROUND_KIND, k), kinds))
     with context.engine().connect() as conn:
         found_round = rounds.find_round(conn, cycle, period, kind)
     if found_round is None:
@@ -89,7 +89,7 @@ def rounds_tab(who: Principal) -> None:
 
 
 def _open_form(who: Principal, cycle, period: str, kind: str) -> None:
-    zh, en = rounds.KIND_WORDS[kind]
+    zh, en = ROUND_KIND[kind]
     st.caption(tr(f"{period_name(period)} 尚未开启{zh}。", f"No {en} for {period} yet."))
     deadline = st.date_input(tr("投票截止日期", "Last day to vote"), value=date.today() + timedelta(days=14),
                              key="round_deadline")
@@ -106,7 +106,7 @@ def _round_view(who: Principal, found) -> None:
     with context.engine().connect() as conn:
         counts = rounds.turnout(conn, found, context.registry())
     is_open = found.status == "open"
-    state = tr("投票中", "open") if is_open else tr("已结束计票", "closed and counted")
+    state = word(ROUND_STATUS, found.status)
     left, middle, right = st.columns(3)
     left.metric(tr("状态", "Status"), state)
     middle.metric(tr("应参评人次", "Entitled"), int(counts["entitled"].sum()))
@@ -142,7 +142,7 @@ def _codes_section(who: Principal, found, counts: pd.DataFrame) -> None:
             with transaction(context.engine()) as session:
                 rounds.may_run(session.connection(), who)
                 made = rounds.issue_codes(session, actor=who.username, round_id=found.id)
-                zh, en = rounds.KIND_WORDS[found.kind]
+                zh, en = ROUND_KIND[found.kind]
                 title = tr(f"{period_name(found.period)}{zh}", f"{en.capitalize()} of {found.period}")
                 options = {"title": title, "base_url": public_url(), "deadline": found.deadline}
                 st.session_state[SLIPS] = {"round": found.id,

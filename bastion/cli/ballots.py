@@ -20,7 +20,7 @@ from bastion.core.models import Organization, code_is
 from bastion.core.i18n import tr
 from bastion.core.settings import current_actor, public_url
 from bastion.core.tenants import lookup_tenant
-from bastion.core.words import MEMBER_STATUS, SOURCE
+from bastion.core.words import MEMBER_STATUS, ROUND_KIND, ROUND_STATUS, SOURCE
 from bastion.listings import Field, OutputFormat, emit
 
 from .common import (
@@ -48,9 +48,9 @@ TURNOUT_FIELDS = (
 )
 ROUND_FIELDS = (
     Field("year", "年度", "Year", "code"), Field("period", "考核期", "Period", "code"),
-    Field("kind", "类型", "Kind", show=lambda v: rounds.KIND_WORDS[v][0]),
+    Field("kind", "类型", "Kind", words=ROUND_KIND),
     Field("day", "开启", "Opened", "code"), Field("deadline", "截止", "Deadline", "code"),
-    Field("status", "状态", "Status", show=lambda v: {"open": "投票中", "closed": "已计票"}.get(v, v)),
+    Field("status", "状态", "Status", words=ROUND_STATUS),
     Field("entitled", "应参评", "Entitled", "number"), Field("cast", "已投票", "Cast", "number"),
 )
 
@@ -81,7 +81,7 @@ def ballots_open(
         found = rounds.open_round(session, actor=current_actor(), cycle=cycle, period=periods.in_cycle(cycle, period).key,
                                   registry=registry(), deadline=day(deadline), day=day(on), kind=kind)
         total = rounds.turnout(session.connection(), found, registry())["entitled"].sum()
-    zh, en = rounds.KIND_WORDS[found.kind]
+    zh, en = ROUND_KIND[found.kind]
     out.print(tr(f"已开启 {found.period} {zh}：应参评 {total} 人次，截止 {found.deadline}；"
                  f"请用 `bastion ballots sheet --period {found.period} --kind {found.kind} --out 测评码.pdf` 生成测评码",
                  f"{en} {found.period} open: {total} entitled, until {found.deadline}; print the codes with "
@@ -110,7 +110,7 @@ def ballots_sheet(
                 raise BastionError(tr(f"{found.period} 的测评码已全部发放：每个测评码只生成一次，不能再次打印",
                                       f"the codes of {found.period} were all issued: a code is made once and never "
                                       "printed again"))
-            zh, en = rounds.KIND_WORDS[found.kind]
+            zh, en = ROUND_KIND[found.kind]
             title = tr(f"{words.period_name(found.period)}{zh}", f"{en.capitalize()} of {found.period}")
             slips.write_slips(part, made, title=title, base_url=url or public_url(), deadline=found.deadline,
                               suffix=suffix)
@@ -246,6 +246,6 @@ def ballots_close(tenant: TenantOpt = None, year: YearOpt = None, period: Period
     if found.status == "closed":
         out.print(tr(f"{found.period} 民主测评此前已结束计票", f"the round of {found.period} was closed already"))
         return
-    zh, en = rounds.KIND_WORDS[found.kind]
+    zh, en = ROUND_KIND[found.kind]
     out.print(tr(f"{found.period} {zh}已结束：计入 {counted} 张测评票", f"{en} {found.period} closed: "
                  f"{counted} ballot(s) counted"))

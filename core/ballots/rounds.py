@@ -1,6 +1,10 @@
 """A round of democratic evaluation (测评轮次) for one period, from opening to counting.
 
-    open ──(codes issued once: the slips)──▶ cast by code into the box ──close──▶ closed (counted into ratings)
+    open ──(codes issued once: the slips)──▶ cast by code into the box ──close──▶ closed (counted)
+
+Two kinds (``RoundKind``), one of each per period: 民主测评 of the branches (``branches``: the scheme's secret sources
+rate each branch; counted into ratings) and 民主评议党员 (``members``: a branch's members rate each member; counted
+into their grades, ``member_review``).
 
 - :func:`open_round` draws who is entitled (``draw.entitled``) on the round's day for every secret source the
   cycle's scheme asks, and keeps the counts — one round per cycle and period;
@@ -46,7 +50,7 @@ from ..models import (
     utcnow,
 )
 from ..registry import Registry
-from ..words import SOURCE, word
+from ..words import ROUND_KIND, SOURCE, word
 from ..rule_helpers import quorum_needed
 from . import codes, draw, member_review
 from .questions import WHAT, FIELDS, rating_readers
@@ -66,8 +70,6 @@ def may_run(conn: Connection, principal: Principal) -> None:
                          ("民主测评须由管理全单位的管理员组织", "a ballot round is run by an administrator of the whole tenant"))
 
 
-KIND_WORDS = {RoundKind.branches.value: ("民主测评", "ballot round"),
-              RoundKind.members.value: ("民主评议党员", "review of members")}
 
 
 def kind_of(kind: str) -> str:
@@ -89,7 +91,7 @@ def find_round(conn: Connection, cycle: Cycle, period: str, kind: str = RoundKin
 def the_round(conn: Connection, cycle: Cycle, period: str, kind: str = RoundKind.branches.value) -> BallotRound:
     found = find_round(conn, cycle, period, kind)
     if found is None:
-        key, (zh, en) = periods.in_cycle(cycle, period).key, KIND_WORDS[kind_of(kind)]
+        key, (zh, en) = periods.in_cycle(cycle, period).key, ROUND_KIND[kind_of(kind)]
         raise NotFound(tr(f"考核期 {key} 没有{zh}轮次：请先开启（`bastion ballots open --period {key} --kind {kind}`）",
                           f"period {key} has no {en}: open one first (`bastion ballots open --period {key} "
                           f"--kind {kind}`)"))
@@ -129,7 +131,7 @@ def open_round(session: Session, *, actor: str, cycle: Cycle, period: str, regis
     if periods.is_closed(conn, cycle.id, key):
         raise Conflict(tr(f"考核期 {key} 的考核结果已在审核或已发布，不能再开启民主测评",
                           f"the results of period {key} are under review or published: no ballot round opens for it"))
-    zh, en = KIND_WORDS[kind]
+    zh, en = ROUND_KIND[kind]
     if find_round(conn, cycle, key, kind) is not None:
         raise Conflict(tr(f"考核期 {key} 的{zh}已开启：每个考核期一轮", f"period {key} has its {en} already"))
     sources = secret_sources(conn, cycle, registry) if kind == RoundKind.branches.value else ["members"]
