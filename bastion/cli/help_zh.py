@@ -214,8 +214,13 @@ ZH: dict[str, str] = {
         "作废本轮的一张测评票并写明理由：保留记录、写入审计日志、不计票。",
     "The ballot's key in the box.": "测评票在投票箱中的票号。",
     "Why it is excluded (作废理由).": "作废理由。",
-    "Close the round: its ballots are counted into ratings of the period (once).":
-        "结束本轮民主测评：有效测评票计入本考核期的测评（只计一次）。",
+    "Close the round: its ballots are counted (once) — into ratings of the period, or into the members' grades.":
+        "结束本轮并计票（只计一次）：民主测评计入本考核期的测评，民主评议党员计入党员的评议等次。",
+    "branches (民主测评 of the branches, the default) or members (民主评议党员: a branch's members rate each member).":
+        "测评类型：branches（民主测评党支部，默认）或 members（民主评议党员：支部党员互评每名党员）。",
+    "The members' grades of a closed review of members (民主评议党员): tallies, grade and why.":
+        "已结束的民主评议党员的结果：得票、等次及理由。",
+    "One branch's members only.": "只看这一个党支部的党员。",
     "The day it closes (default: today).": "结束计票的日期（默认：今天）。",
 
     # rectification

@@ -38,6 +38,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "ballot_entitlement": {("ballot_round", "open")},
     "ballot_code": {("ballot_round", "issue")},
     "cast_ballot": {("ballot_round", "cast")},
+    "member_grade": {("ballot_round", "close")},
     "evidence": {("evidence", "upload")},
     "reviewcomment": {("organization", "review")},
     "login_session": {("session", "login")},

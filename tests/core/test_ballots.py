@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from datetime import date, timedelta
 
 import numpy as np
@@ -514,3 +515,61 @@ def test_the_grades_follow_the_majority_and_the_quota_rule():
     assert (graded["d"].grade, graded["a"].grade) == ("优秀", "合格")
     with pytest.raises(ValueError, match="最低等次不能设名额|lowest level"):
         MemberReview(quotas={"不合格": 0.1})
+
+
+def test_two_openings_at_once_open_one_round(engine, registry, tenant, cycle, tree):
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def opener() -> None:
+        start.wait()
+        try:
+            open_round(engine, cycle, registry)
+            outcomes.append("opened")
+        except Conflict:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=opener) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["opened", "refused"]
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(BallotRound)).scalar_one() == 1
+
+
+def test_a_close_beside_casting_counts_every_ballot_cast_and_nothing_after(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    slips = issue(engine, found)
+    answers = {s.code: answers_for(engine, registry, s.code) for s in slips}
+    cast_ok: list[str] = []
+    start = threading.Barrier(3)
+
+    def voter(mine: list[rounds.Slip]) -> None:
+        start.wait()
+        for slip in mine:
+            try:
+                with transaction(engine) as session:
+                    box.cast(session, slip.code, answers[slip.code], registry, on=LATER)
+                cast_ok.append(slip.code)
+            except Conflict:
+                pass  # the round closed first
+
+    def closer() -> None:
+        start.wait()
+        time.sleep(0.05)
+        with transaction(engine) as session:
+            rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
+
+    threads = [threading.Thread(target=voter, args=(slips[::2],)), threading.Thread(target=voter, args=(slips[1::2],)),
+               threading.Thread(target=closer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(engine) as session:
+        in_box = session.exec(select(func.count()).select_from(CastBallot)).scalar_one()
+        counted = session.exec(select(func.count(func.distinct(Rating.ballot_id)))).scalar_one()
+        used = session.exec(select(func.count()).where(BallotCode.used.is_(True))).scalar_one()
+    assert in_box == counted == used == len(cast_ok)  # every ballot cast was counted; none landed after the count
