@@ -3,7 +3,8 @@ named: a round keeps how many are entitled per branch and source, and issues tha
 
 - ``members`` (党员群众): the members of the branch and of its party groups on the day (``members_on``);
 - ``peers`` (其他支部书记): the secretaries of its sibling branches — the active branches under the same parent
-  that have a secretary — other than its own;
+  that have a secretary — other than its own, at most :data:`PEERS_AT_MOST` of them (under a general branch of
+  hundreds, the office hands a branch's peer slips to that many of its sibling secretaries, at random);
 - ``superior`` (上级机关): the party staff (党务工作人员, ``party_staff_count``) of the nearest superior organisation
   that has any.
 
@@ -19,11 +20,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from ..members.queries import members_on
+from ..members.queries import counts_on, members_on
 from ..models import Member, Organization, OrgLevel, RatingSource
 from .secrecy import SECRET_SOURCES
 
 ENTITLED_COLUMNS = ["org_id", "source", "entitled"]
+PEERS_AT_MOST = 10
+"""Sibling secretaries drawn to rate a branch, at most: every sibling of a general branch of hundreds rating every
+other would be a ballot per pair (a hundred thousand branches under four general branches: billions)."""
 
 
 def _organisations(conn: Connection, tenant_id: int) -> pd.DataFrame:
@@ -44,20 +48,23 @@ def _branch_of(orgs: pd.DataFrame) -> pd.Series:
 
 def _members(conn: Connection, tenant_id: int, orgs: pd.DataFrame, day: date) -> pd.Series:
     """Members on ``day`` per branch, a party group's counted in its branch."""
-    on = members_on(conn, tenant_id, None, day)
-    return on["org_id"].map(_branch_of(orgs)).value_counts()
+    counts = counts_on(conn, tenant_id, day)
+    return counts.groupby(counts.index.map(_branch_of(orgs))).sum()
 
 
 def branch_members(conn: Connection, tenant_id: int, day: date, branch_id: int | None = None) -> pd.DataFrame:
     """Who was a member of each branch on ``day`` (its party groups' members with it): ``member_id, branch_id,
     code, name, status``, by branch and member number — those a review of members (民主评议党员) rates."""
     orgs = _organisations(conn, tenant_id)
-    on = members_on(conn, tenant_id, None, day)
-    on["branch_id"] = on["org_id"].map(_branch_of(orgs))
-    if branch_id is not None:
-        on = on[on["branch_id"] == branch_id]
+    branch_of = _branch_of(orgs)
+    wanted = None if branch_id is None else branch_of.index[branch_of == branch_id].tolist()
+    on = members_on(conn, tenant_id, wanted, day)
+    on["branch_id"] = on["org_id"].map(branch_of)
     m = Member.__table__.c
-    named = pd.read_sql(select(m.id.label("member_id"), m.code, m.name).where(m.tenant_id == tenant_id), conn)
+    named = select(m.id.label("member_id"), m.code, m.name).where(m.tenant_id == tenant_id)
+    if branch_id is not None:
+        named = named.where(m.id.in_(on["member_id"].tolist()))
+    named = pd.read_sql(named, conn)
     found = on.merge(named, on="member_id")[["member_id", "branch_id", "code", "name", "status"]]
     return found.sort_values(["branch_id", "code"]).reset_index(drop=True)
 
@@ -76,7 +83,8 @@ def _peers(branches: pd.DataFrame) -> pd.Series:
     """Secretaries of the sibling branches, per branch: those with one under the same parent, less its own."""
     has = branches["secretary"].fillna("").str.strip().ne("")
     per_parent = has.groupby(branches["parent_id"].fillna(-1).to_numpy()).transform("sum")
-    return pd.Series((per_parent - has.astype(int)).to_numpy(), index=branches["org_id"].to_numpy())
+    others = np.minimum((per_parent - has.astype(int)).to_numpy(), PEERS_AT_MOST)
+    return pd.Series(others, index=branches["org_id"].to_numpy())
 
 
 def _superior(orgs: pd.DataFrame, branches: pd.DataFrame) -> pd.Series:

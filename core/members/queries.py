@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access import Action, Principal, require, visible
@@ -79,18 +79,31 @@ def member_history(conn: Connection, principal: Principal, code: str) -> pd.Data
     return frame.astype(object).where(frame.notna(), None)  # onto the register from none: None, not NaN
 
 
+def _on_day(tenant_id: int, day: date):
+    """The one definition of who was a member where on a day: the last move of each member on or before ``day``
+    (by date, then by the order recorded) put them in its ``to_org_id`` — none when it took them off the register.
+    A subquery of ``member_id, org_id`` (one sort of the moves, whatever the register's size)."""
+    t = MemberTransfer.__table__.c
+    latest = func.row_number().over(partition_by=t.member_id, order_by=(t.moved_on.desc(), t.id.desc()))
+    moves = (select(t.member_id, t.to_org_id.label("org_id"), latest.label("latest"))
+             .where(t.tenant_id == tenant_id, t.moved_on <= day).subquery())
+    return (select(moves.c.member_id, moves.c.org_id)
+            .where(moves.c.latest == 1, moves.c.org_id.is_not(None)).subquery())
+
+
 def members_on(conn: Connection, tenant_id: int, org_ids: list[int] | None, day: date) -> pd.DataFrame:
     """Who was a member of each organisation of ``org_ids`` (None: of every organisation) on ``day``, by the
-    register's history: the last move on or before it put them there (columns ``member_id, org_id, status``)."""
-    t, m = MemberTransfer.__table__.c, Member.__table__.c
-    last = (select(t.member_id, t.to_org_id, t.moved_on, t.id)
-            .where(t.tenant_id == tenant_id, t.moved_on <= day).subquery())
-    later = aliased(MemberTransfer.__table__)
-    query = (select(last.c.member_id, last.c.to_org_id.label("org_id"), m.status)
-             .join(Member.__table__, m.id == last.c.member_id)
-             .where(last.c.to_org_id.in_(org_ids) if org_ids is not None else last.c.to_org_id.is_not(None),
-                    ~select(later.c.id).where(later.c.member_id == last.c.member_id, later.c.moved_on <= day,
-                                              and_(later.c.moved_on > last.c.moved_on) | and_(
-                                                  later.c.moved_on == last.c.moved_on, later.c.id > last.c.id))
-                    .exists()))
+    register's history (:func:`_on_day`): columns ``member_id, org_id, status``."""
+    on, m = _on_day(tenant_id, day), Member.__table__.c
+    query = select(on.c.member_id, on.c.org_id, m.status).join(Member.__table__, m.id == on.c.member_id)
+    if org_ids is not None:
+        query = query.where(on.c.org_id.in_(org_ids))
     return pd.read_sql(query, conn)
+
+
+def counts_on(conn: Connection, tenant_id: int, day: date) -> pd.Series:
+    """How many were members of each organisation on ``day`` (by ``org_id``), counted in the database."""
+    on = _on_day(tenant_id, day)
+    query = select(on.c.org_id, func.count().label("members")).group_by(on.c.org_id)
+    found = pd.read_sql(query, conn)
+    return pd.Series(found["members"].to_numpy(), index=found["org_id"].to_numpy(), dtype="int64")

@@ -73,6 +73,15 @@ def cast(engine, registry, code: str, score: float = 90.0, **kwargs) -> box.Pape
         return box.cast(session, code, answers, registry, on=LATER, **kwargs)
 
 
+def together(*work) -> None:
+    """Run each of ``work`` in a thread of its own, all at once, and wait for them all."""
+    threads = [threading.Thread(target=w) for w in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_a_round_draws_exactly_the_entitled_raters_of_each_source(engine, registry, tenant, cycle, tree):
     with engine.connect() as conn:
         drawn = draw.entitled(conn, tenant.id, DAY, secrecy.SECRET_SOURCES)
@@ -216,11 +225,7 @@ def test_concurrent_casting_loses_nothing_and_doubles_nothing(engine, registry, 
 
     # every code tried twice, by two different voters at once
     halves = [slips[:6], slips[6:], list(reversed(slips[:6])), list(reversed(slips[6:]))]
-    threads = [threading.Thread(target=voter, args=(part,)) for part in halves]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(*(lambda part=part: voter(part) for part in halves))
     assert sorted(outcomes) == ["cast"] * 12 + ["refused"] * 12
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(CastBallot)).scalar_one() == 12
@@ -529,11 +534,7 @@ def test_two_openings_at_once_open_one_round(engine, registry, tenant, cycle, tr
         except Conflict:
             outcomes.append("refused")
 
-    threads = [threading.Thread(target=opener) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(opener, opener)
     assert sorted(outcomes) == ["opened", "refused"]
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(BallotRound)).scalar_one() == 1
@@ -562,14 +563,20 @@ def test_a_close_beside_casting_counts_every_ballot_cast_and_nothing_after(engin
         with transaction(engine) as session:
             rounds.close_round(session, actor="office", round_id=found.id, on=LATER)
 
-    threads = [threading.Thread(target=voter, args=(slips[::2],)), threading.Thread(target=voter, args=(slips[1::2],)),
-               threading.Thread(target=closer)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(lambda: voter(slips[::2]), lambda: voter(slips[1::2]), closer)
     with Session(engine) as session:
         in_box = session.exec(select(func.count()).select_from(CastBallot)).scalar_one()
         counted = session.exec(select(func.count(func.distinct(Rating.ballot_id)))).scalar_one()
         used = session.exec(select(func.count()).where(BallotCode.used.is_(True))).scalar_one()
     assert in_box == counted == used == len(cast_ok)  # every ballot cast was counted; none landed after the count
+
+
+def test_a_general_branch_of_many_draws_at_most_ten_peers_a_branch(engine, registry, tenant, cycle, tree):
+    with transaction(engine) as session:
+        for n in range(12):
+            session.add(Organization(tenant_id=tenant.id, code=f"E{n:02d}", name=f"E{n}党支部", level="branch",
+                                     parent_id=tree["ZZ2"], secretary=f"E{n}书记"))
+    with engine.connect() as conn:
+        drawn = draw.entitled(conn, tenant.id, DAY, ["peers"]).set_index("org_id")["entitled"]
+    assert drawn[tree["C"]] == draw.PEERS_AT_MOST  # C has twelve sibling secretaries now
+    assert drawn[tree["A"]] == 1  # A's sibling with a secretary: B
