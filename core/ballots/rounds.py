@@ -22,10 +22,11 @@ does nothing (the same request twice acts once).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -182,10 +183,39 @@ class Slip:
         return word(SOURCE, self.source)
 
 
-def issue_codes(session: Session, *, actor: str, round_id: int) -> list[Slip]:
+class Slips(Sequence[Slip]):
+    """The codes a round issued, once, with the branch and source each votes in: read as :class:`Slip` one at a time
+    (millions are kept as columns, not as objects)."""
+
+    def __init__(self, due: pd.DataFrame, rows: np.ndarray, made: list[str], kind: str) -> None:
+        self._due, self._rows, self._codes, self._kind = due, rows, made, kind
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def _slip(self, n: int) -> Slip:
+        row = self._due.iloc[int(self._rows[n])]
+        return Slip(row["code"], row["name"], row["source"], self._codes[n], self._kind)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._slip(n) for n in range(*index.indices(len(self)))]
+        return self._slip(index if index >= 0 else len(self) + index)
+
+    def __iter__(self):
+        codes_, names, sources = (self._due[c].to_numpy() for c in ("code", "name", "source"))
+        for row, code in zip(self._rows.tolist(), self._codes):
+            yield Slip(codes_[row], names[row], sources[row], code, self._kind)
+
+
+ISSUE_BATCH = 500_000  # codes made and written at a time
+
+
+def issue_codes(session: Session, *, actor: str, round_id: int) -> Slips:
     """A one-time code for every entitled rater not yet given one, returned once (only digests are kept).
 
-    Codes are issued per branch and source once: a second call finds nothing left and returns nothing."""
+    Codes are issued per branch and source once: a second call finds nothing left and returns none. Made and
+    written :data:`ISSUE_BATCH` at a time: a round of millions in about a minute."""
     found = _locked(session, round_id)
     if found.status != RoundStatus.open.value:
         raise Conflict(tr("本轮民主测评已结束计票，不能再发放测评码", "the round is closed: no more codes are issued"))
@@ -194,20 +224,22 @@ def issue_codes(session: Session, *, actor: str, round_id: int) -> list[Slip]:
     due = pd.read_sql(select(e.id, e.org_id, e.source, e.entitled, o.code, o.name)
                       .join(Organization.__table__, o.id == e.org_id)
                       .where(e.round_id == round_id, e.issued == 0).order_by(o.code, e.source), conn)
-    if due.empty:
-        return []
-    total = int(due["entitled"].sum())
-    made = codes.new_codes(total)
-    repeat = due.index.repeat(due["entitled"].to_numpy())
-    slips = due.loc[repeat]
-    bulk_insert(conn, BallotCode.__table__, {
-        "round_id": [round_id] * total, "org_id": slips["org_id"].tolist(), "source": slips["source"].tolist(),
-        "digest": [codes.digest(c) for c in made], "used": [False] * total})
-    conn.execute(update(BallotEntitlement.__table__).where(e.round_id == round_id, e.issued == 0)
-                 .values(issued=e.entitled))
-    audit.record(session, tenant_id=found.tenant_id, actor=actor, action="issue", entity="ballot_round",
-                 entity_id=round_id, new={"codes": total, "branches": int(due["org_id"].nunique())})
-    return [Slip(c, n, s, code, found.kind) for c, n, s, code in zip(slips["code"], slips["name"], slips["source"], made)]
+    rows = np.repeat(np.arange(len(due), dtype=np.int32), due["entitled"].to_numpy(dtype=np.int64))
+    made: list[str] = []
+    org_ids, sources = due["org_id"].to_numpy(), due["source"].to_numpy()
+    for start in range(0, len(rows), ISSUE_BATCH):
+        part = rows[start:start + ISSUE_BATCH]
+        shown, digests = codes.new_codes(len(part))
+        bulk_insert(conn, BallotCode.__table__, {
+            "round_id": [round_id] * len(part), "org_id": org_ids[part].tolist(), "source": sources[part].tolist(),
+            "digest": digests, "used": [False] * len(part)})
+        made += shown
+    if made:
+        conn.execute(update(BallotEntitlement.__table__).where(e.round_id == round_id, e.issued == 0)
+                     .values(issued=e.entitled))
+        audit.record(session, tenant_id=found.tenant_id, actor=actor, action="issue", entity="ballot_round",
+                     entity_id=round_id, new={"codes": len(made), "branches": int(due["org_id"].nunique())})
+    return Slips(due, rows, made, found.kind)
 
 
 def exclude(session: Session, *, actor: str, round_id: int, ballot_id: str, reason: str) -> None:

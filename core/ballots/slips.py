@@ -35,23 +35,32 @@ def slips_bytes(slips: Sequence[Slip], *, suffix: str, title: str, base_url: str
     """The slips as a file of ``suffix`` (.pdf, .csv or .xlsx)."""
     if suffix == ".pdf":
         return _pdf(slips, title=title, base_url=base_url, deadline=deadline)
-    headers = [tr("组织编码", "Organisation"), tr("组织名称", "Name"), tr("测评类别", "Source"), tr("测评码", "Code"),
-               tr("投票地址", "Address")]
-    rows = [[s.org_code, s.org_name, s.what, s.code, ballot_url(base_url, s.code)] for s in slips]
+    table = _table(slips, base_url)
     if suffix == ".xlsx":
-        return xlsx(sheet_name=tr("测评码", "Codes"), title=title, headers=headers, rows=rows)
+        return xlsx(sheet_name=tr("测评码", "Codes"), title=title, headers=next(table), rows=table)
     if suffix == ".csv":
         stream = io.StringIO()
-        write_csv(stream, [headers, *rows])
+        write_csv(stream, table)
         return stream.getvalue().encode("utf-8")
     raise ValueError(suffix)
 
 
 def write_slips(path: Path, slips: Sequence[Slip], *, title: str, base_url: str, deadline: date,
                 suffix: str | None = None) -> None:
-    """The slips into ``path``, as a file of ``suffix`` (by default the path's own)."""
-    path.write_bytes(slips_bytes(slips, suffix=suffix or path.suffix.lower(), title=title, base_url=base_url,
-                                 deadline=deadline))
+    """The slips into ``path``, as a file of ``suffix`` (by default the path's own); a .csv streamed row by row."""
+    suffix = suffix or path.suffix.lower()
+    if suffix == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            write_csv(stream, _table(slips, base_url))
+        return
+    path.write_bytes(slips_bytes(slips, suffix=suffix, title=title, base_url=base_url, deadline=deadline))
+
+
+def _table(slips: Sequence[Slip], base_url: str):
+    yield [tr("组织编码", "Organisation"), tr("组织名称", "Name"), tr("测评类别", "Source"), tr("测评码", "Code"),
+           tr("投票地址", "Address")]
+    for s in slips:
+        yield [s.org_code, s.org_name, s.what, s.code, ballot_url(base_url, s.code)]
 
 
 def _pdf(slips: Sequence[Slip], *, title: str, base_url: str, deadline: date) -> bytes:
