@@ -255,14 +255,13 @@ def _answers_text(answers: dict) -> str:
 
 
 def _close_section(who: Principal, found) -> None:
-    with st.expander(tr("结束投票并计票", "Close and count")):
-        st.caption(tr("结束后不能再投票或作废；有效测评票计入本考核期的测评成绩。",
-                      "Closed, no more votes or exclusions; the ballots count in the period's ratings."))
-        sure = st.checkbox(tr("确认结束本轮民主测评", "Yes, close this round"), key="round_close_sure")
-        if st.button(tr("结束并计票", "Close and count"), key="round_close", disabled=not sure, type="primary"):
-            def run() -> None:
-                with transaction(context.engine()) as session:
-                    rounds.may_run(session.connection(), who)
-                    rounds.close_round(session, actor=who.username, round_id=found.id)
-            attempt(run, tr("已结束计票。", "Closed and counted."))
-
+    st.subheader(tr("结束投票并计票", "Close and count"))
+    st.caption(tr("结束后不能再投票或作废；有效测评票计入本考核期的测评成绩。",
+                  "Closed, no more votes or exclusions; the ballots count in the period's ratings."))
+    sure = st.checkbox(tr("确认结束本轮民主测评", "Yes, close this round"), key="round_close_sure")
+    if st.button(tr("结束并计票", "Close and count"), key="round_close", disabled=not sure, type="primary"):
+        def run() -> None:
+            with transaction(context.engine()) as session:
+                rounds.may_run(session.connection(), who)
+                rounds.close_round(session, actor=who.username, round_id=found.id)
+        attempt(run, tr("已结束计票。", "Closed and counted."))

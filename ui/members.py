@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from bastion.core import members
+from bastion.core.ballots import member_review
 from bastion.core.access import Principal
 from bastion.core.db import transaction
 from bastion.core.members.files import register_csv, register_xlsx
@@ -160,7 +161,7 @@ def history_section(who: Principal, codes: dict[str, str]) -> None:
         tr("说明", "Note"): moves["note"], tr("经办人", "By"): moves["actor"]}), key="mem_history")
 
 
-def branch_members(who: Principal, org_code: str) -> None:
+def branch_members(who: Principal, org_code: str, org_id: int) -> None:
     """The branch's own members in its workspace, personal data as the secretary's view shows it."""
     with context.engine().connect() as conn:
         register = members.read_members(conn, who, org_code=org_code)
@@ -175,3 +176,19 @@ def branch_members(who: Principal, org_code: str) -> None:
                   f"{int(counts.get('probationary', 0))} probationary)"))
     grid(_table(_search(register, "ws_members_search")), key="ws_members")
     _downloads(who, org_code, "ws_members_export")
+    _review_grades(who, org_id)
+
+
+def _review_grades(who: Principal, org_id: int) -> None:
+    """The branch's members' grades in the reviews of members (民主评议党员) closed so far."""
+    with context.engine().connect() as conn:
+        graded = member_review.branch_grades(conn, who, org_id)
+    if graded.empty:
+        return
+    st.subheader(tr("民主评议党员结果", "Review of members"))
+    grid(pd.DataFrame({
+        tr("考核期", "Period"): graded["period"], tr("党员编号", "Number"): graded["code"],
+        tr("姓名", "Name"): graded["name"], tr("票数", "Ballots"): graded["ballots"],
+        tr("得票", "Tallies"): graded["tallies"].map(lambda t: "、".join(f"{k} {v}" for k, v in t.items())),
+        tr("等次", "Grade"): graded["grade"].fillna("—"), tr("说明", "Reason"): graded["reason"],
+    }), long_text=[tr("说明", "Reason")], key="ws_member_grades")

@@ -29,7 +29,9 @@ from sqlmodel import Session
 from ..bulk_write import bulk_insert
 from ..cycles import cycle_scheme
 from ..i18n import tr
-from ..models import BallotRound, CastBallot, Cycle, Member, MemberGrade, MemberStatus, Organization
+from ..access import Action, Principal, require
+from ..models import (BallotRound, CastBallot, Cycle, Member, MemberGrade, MemberStatus, Organization, RoundKind,
+                      RoundStatus)
 from ..scheme import MemberReview
 from . import draw
 from .questions import Question
@@ -141,6 +143,18 @@ def count(session: Session, found: BallotRound) -> int:
     if rows["member_id"]:
         bulk_insert(conn, MemberGrade.__table__, rows)
     return len(rows["member_id"])
+
+
+def branch_grades(conn: Connection, principal: Principal, org_id: int) -> pd.DataFrame:
+    """A branch's members' grades in every closed review of members, latest first, for one who may see its register
+    (its secretary, an administrator over it): :data:`GRADE_COLUMNS` and the ``period``."""
+    require(conn, principal, Action.view_members, org_id)
+    r = BallotRound.__table__.c
+    closed = [BallotRound(**row) for row in conn.execute(
+        select(BallotRound.__table__).where(r.tenant_id == principal.tenant_id, r.kind == RoundKind.members.value,
+                                           r.status == RoundStatus.closed.value).order_by(r.period.desc())).mappings()]
+    frames = [read_grades(conn, found, org_ids=[org_id]).assign(period=found.period) for found in closed]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*GRADE_COLUMNS, "period"])
 
 
 def read_grades(conn: Connection, found: BallotRound, *, org_ids: Iterable[int] | None = None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bastion.core import cycles, tenants
 from bastion.core.ballots import rounds
 from bastion.core.db import transaction
-from bastion.core.models import AuditEvent, CastBallot, LedgerEntry, Organization, Rectification, User
+from bastion.core.models import AuditEvent, BallotRound, CastBallot, LedgerEntry, Organization, Rectification, User
 from bastion.core.rectification import service as rectification_service
 from tests.ui.browser import needs_chromium
 
@@ -189,6 +189,34 @@ def test_a_member_votes_by_code_on_a_phone_once(person, ui_engine, sample_db, re
     again.visit(f"/ballot?code={slip.code}", heading="民主测评投票")
     again.sees("该测评码已投过票")
     again.looks_right("ballot-used")
+
+
+def test_the_office_opens_a_round_prints_its_codes_and_closes_it(person, ui_engine, sample_db, tmp_path):
+    me = person("office-ballots")
+    me.log_in("admin", path="/admin", heading="系统管理")
+    me.tab("民主测评")
+    me.sees("尚未开启民主测评")
+    me.press("开启民主测评")
+    me.sees("民主测评已开启")
+    me.looks_right("round-open")
+    me.page.get_by_role("button", name="生成测评码", exact=False).click()
+    me.settled()
+    with me.page.expect_download() as download:
+        me.page.get_by_role("button", name="下载测评码（PDF，可打印裁切）").click()
+    saved = tmp_path / "codes.pdf"
+    download.value.save_as(saved)
+    me.settled()
+    assert saved.read_bytes().startswith(b"%PDF") and saved.stat().st_size > 10_000
+    me.sees_cell("党员群众测评")
+    me.looks_right("codes-issued")
+    me.page.get_by_text("确认结束本轮民主测评").click()
+    me.settled()
+    me.press("结束并计票")
+    me.sees("已结束计票")
+    me.looks_right("round-closed")
+    with Session(ui_engine) as session:
+        closed = session.exec(select(BallotRound)).one()
+    assert closed.status == "closed" and closed.closed_by == "admin"
 
 
 def test_a_leader_drills_down_to_a_branch_reads_its_explanation_and_downloads_the_ranking(person, tmp_path):

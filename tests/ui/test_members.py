@@ -88,6 +88,30 @@ def test_the_branch_sees_its_own_members_with_birth_years_only(app, ui_engine, s
     assert any(c.value.startswith(f"在册党员 {len(own)} 名") for c in at.caption)
 
 
+def test_the_branch_sees_its_members_grades_once_a_review_is_closed(app, ui_engine, sample_db, registry):
+    from bastion.core import cycles, tenants
+    from bastion.core.ballots import box, rounds
+    from bastion.core.db import transaction
+
+    with transaction(ui_engine) as session:
+        cycle = cycles.resolve_cycle(session, session.get(tenants.Tenant, sample_db.tenant_id), 2026)
+        found = rounds.open_round(session, actor="office", cycle=cycle, period="2026", registry=registry,
+                                  kind="members")
+    with transaction(ui_engine) as session:
+        mine = [s for s in rounds.issue_codes(session, actor="office", round_id=found.id) if s.org_code == "ZB00001"]
+    for slip in mine:
+        with transaction(ui_engine) as session:
+            paper = box.paper(session, slip.code, registry)
+            box.cast(session, slip.code, {q.key: "合格" for q in paper.questions}, registry)
+    with transaction(ui_engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id)
+    at = app("secretary", "workspace.py")
+    assert not at.exception
+    graded = _frame(at, "等次")
+    assert len(graded) == len(paper.questions) and set(graded["等次"]) <= {"合格", "—"}
+    assert "合格" in set(graded["等次"])
+
+
 def test_a_leader_never_reaches_the_register(ui_engine, login):
     import pytest
 

@@ -404,7 +404,7 @@ def render() -> None:
         with tabs[5]:
             branch_standing(who, org, standing)
     with tabs[-1]:
-        branch_members(who, org["code"])
+        branch_members(who, org["code"], org["id"])
 
 
 render()
