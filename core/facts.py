@@ -1,4 +1,5 @@
-"""The facts a period is scored on (考核依据): ledger entries, check findings and ratings, one frame each.
+"""The facts a period is scored on (考核依据): ledger entries, check findings, ratings, duties fulfilled and
+responsibility list items done, one frame each.
 
 :class:`Facts` is what a rule type reads (``RuleBatch.facts``). The engine cuts it to a period
 (:meth:`Facts.within`), orders it by organisation once (:meth:`Facts.sorted_by_org`) and hands each
@@ -8,7 +9,7 @@ split by type once per slice and shared by every rule type that reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -20,7 +21,10 @@ from .reasons import evidence_ids
 LEDGER_COLUMNS = ("id", "org_id", "type", "date", "quantity")
 FINDING_COLUMNS = ("id", "org_id", "indicator_code", "date", "deduction", "description")
 RATING_COLUMNS = ("id", "org_id", "source", "indicator_code", "score", "level", "date")
-NUMERIC_FACTS = {"id": "int64", "org_id": "int64", "quantity": "float64", "deduction": "float64", "score": "float64"}
+DUTY_COLUMNS = ("id", "org_id", "member_id", "date")  # duty_record: a member's duty fulfilled (履职)
+TICK_COLUMNS = ("id", "org_id", "item_id", "date")  # responsibility_tick: a list item done (落实)
+NUMERIC_FACTS = {"id": "int64", "org_id": "int64", "quantity": "float64", "deduction": "float64", "score": "float64",
+                 "member_id": "int64", "item_id": "int64"}
 
 
 def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
@@ -44,23 +48,31 @@ def _frame(columns: tuple[str, ...], data: pd.DataFrame | None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Facts:
-    """What was recorded: ledger entries, check findings and ratings, one frame each.
+    """What was recorded: ledger entries, check findings, ratings, duties fulfilled and list items done, a frame each.
 
     Columns: ledger ``id, org_id, type, date, quantity``; findings ``id, org_id,
     indicator_code, date, deduction, description``; ratings ``id, org_id, source,
-    indicator_code, score, level, date``. ``id`` and ``org_id`` are signed integers (int32 as
+    indicator_code, score, level, date``; duties fulfilled ``id, org_id, member_id, date``; list items done
+    ``id, org_id, item_id, date``. ``id`` and ``org_id`` are signed integers (int32 as
     ``core.scoring`` reads them when the values fit, else int64), ``date`` a datetime.
     """
 
     ledger: pd.DataFrame
     findings: pd.DataFrame
     ratings: pd.DataFrame
+    duties: pd.DataFrame = field(default_factory=lambda: _frame(DUTY_COLUMNS, None))
+    ticks: pd.DataFrame = field(default_factory=lambda: _frame(TICK_COLUMNS, None))
 
     @classmethod
     def of(cls, ledger: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
-           ratings: pd.DataFrame | None = None) -> Facts:
+           ratings: pd.DataFrame | None = None, duties: pd.DataFrame | None = None,
+           ticks: pd.DataFrame | None = None) -> Facts:
         return cls(_frame(LEDGER_COLUMNS, ledger), _frame(FINDING_COLUMNS, findings),
-                   _frame(RATING_COLUMNS, ratings))
+                   _frame(RATING_COLUMNS, ratings), _frame(DUTY_COLUMNS, duties), _frame(TICK_COLUMNS, ticks))
+
+    def _each(self, change) -> Facts:
+        """The same facts, each frame changed by ``change``."""
+        return Facts(*(change(f) for f in (self.ledger, self.findings, self.ratings, self.duties, self.ticks)))
 
     def within(self, period: Period) -> Facts:
         start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
@@ -71,7 +83,7 @@ class Facts:
                 return df  # read for this period already: no copy of millions of rows
             return df[(dates >= start) & (dates < end)]
 
-        return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
+        return self._each(cut)
 
     def sorted_by_org(self) -> Facts:
         """The frames ordered by ``org_id`` (stable), built a column at a time to keep memory flat."""
@@ -84,7 +96,7 @@ class Facts:
             return pd.DataFrame({name: pd.Series(df[name].to_numpy()[order], dtype=df[name].dtype)
                                  for name in df.columns})
 
-        return Facts(*(ordered(f) for f in (self.ledger, self.findings, self.ratings)))
+        return self._each(ordered)
 
     def for_orgs(self, lo: int, hi: int) -> Facts:
         """The facts of organisations ``lo``…``hi`` (ids, inclusive); the frames must be sorted by org."""
@@ -94,7 +106,7 @@ class Facts:
             return df.iloc[np.searchsorted(ids, _same_type(ids, lo), "left"):
                            np.searchsorted(ids, _same_type(ids, hi), "right")]
 
-        return Facts(cut(self.ledger), cut(self.findings), cut(self.ratings))
+        return self._each(cut)
 
     @cached_property
     def _ledger_by_type(self) -> dict[str, pd.DataFrame]:

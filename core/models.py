@@ -844,6 +844,79 @@ class MemberGrade(SQLModel, table=True):
     reason: str = ""
 
 
+class DutyKind(StrEnum):
+    post = "post"  # 以岗定责: the duty of the member's post
+    set = "set"  # 设岗定责: a party post the branch set up (党员责任岗、示范岗 …)
+    claimed = "claimed"  # 认岗定责: a duty the member took on
+
+
+class MemberDuty(SQLModel, table=True):
+    """A member's duty for a year (党员岗位职责: 以岗定责、设岗定责、认岗定责), kept per person."""
+
+    __tablename__ = "member_duty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    org_id: int = Field(foreign_key="organization.id")  # the member's branch when the duty was set
+    year: int
+    kind: str = Field(max_length=16)  # DutyKind
+    text: str = Field(max_length=300)
+    active: bool = True
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class DutyRecord(SQLModel, table=True):
+    """A duty fulfilled (履职记录), dated: a fact scored like a ledger entry, frozen by ``recorded_at``."""
+
+    __tablename__ = "duty_record"
+    __table_args__ = (Index("ix_duty_record_tenant_date", "tenant_id", "date"),
+                      Index("ix_duty_record_tenant_recorded", "tenant_id", "recorded_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    duty_id: int = Field(foreign_key="member_duty.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)  # the branch it counts for
+    member_id: int = Field(foreign_key="member.id")
+    date: date
+    note: str = Field(default="", max_length=300)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
+class ResponsibilityItem(SQLModel, table=True):
+    """An item of a unit's responsibility list for its class of secretary (责任清单: 党委书记、党总支书记、党支部书记)."""
+
+    __tablename__ = "responsibility_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    year: int
+    position: int = 0
+    text: str = Field(max_length=300)
+    active: bool = True
+    created_at: datetime = _when(default_factory=utcnow)  # on the list from then (frozen inputs read it so)
+    removed_at: datetime | None = _when(default=None)  # and off it from then
+
+
+class ResponsibilityTick(SQLModel, table=True):
+    """An item of the list done (落实), with its evidence, dated: a fact scored like a ledger entry."""
+
+    __tablename__ = "responsibility_tick"
+    __table_args__ = (Index("ix_responsibility_tick_tenant_date", "tenant_id", "date"),
+                      Index("ix_responsibility_tick_tenant_recorded", "tenant_id", "recorded_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    item_id: int = Field(foreign_key="responsibility_item.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    date: date
+    evidence: str = Field(max_length=500)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when: old → new. Append-only (database triggers refuse UPDATE and DELETE), and each
     tenant's rows form a hash chain that ``bastion audit verify`` checks."""

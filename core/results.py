@@ -32,6 +32,7 @@ from .rounding import half_up
 from .scheme import POINTS_EPSILON
 from .models import (
     Cycle,
+    DutyRecord,
     Evaluation,
     EvaluationLine,
     EvaluationStatus,
@@ -43,10 +44,11 @@ from .models import (
     OrgLevel,
     OrgSnapshot,
     Rating,
+    ResponsibilityTick,
     code_is,
 )
 
-EVIDENCE_KINDS = ("ledger", "finding", "rating")
+EVIDENCE_KINDS = ("ledger", "finding", "rating", "duty", "tick")
 
 
 def read_results(conn: Connection, cycle_id: int, period: str, *, level: str | None = OrgLevel.branch.value
@@ -400,7 +402,7 @@ def score_statement(evaluation: Mapping[str, Any]) -> str:
 
 
 EVIDENCE_DETAIL = {"ledger": ("title", "quantity"), "finding": ("description", "deduction"),
-                   "rating": ("source", "score", "level", "rater")}
+                   "rating": ("source", "score", "level", "rater"), "duty": ("note",), "tick": ("evidence",)}
 """What names a record on its row; a rating's rater is there only for open sources (自评): ``secrecy.conceal``
 takes the secret ones off first."""
 
@@ -429,6 +431,8 @@ def _evidence(conn: Connection, wanted: dict[str, list[int]]) -> dict[str, dict[
         "ledger": (LedgerEntry.__table__, ("type", "date", "quantity", "title")),
         "finding": (Finding.__table__, ("date", "indicator_code", "deduction", "description")),
         "rating": (Rating.__table__, ("source", "rater", "score", "level", "date")),
+        "duty": (DutyRecord.__table__, ("date", "member_id", "note")),
+        "tick": (ResponsibilityTick.__table__, ("date", "item_id", "evidence")),
     }
     out: dict[str, dict[int, dict[str, Any]]] = {}
     for kind, ids in wanted.items():

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from . import audit, incentives, lifecycle, snapshots, standings
 from .restructuring import queries as restructuring
 from .ballots.rounds import entitled_columns
+from .duties.queries import list_sizes
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
 from .contributions import AWARD_COLUMNS, AWARD_KINDS, CycleEvent, PolicyContext, PolicyCycle
@@ -51,6 +52,7 @@ from .models import (
     AuditEvent,
     BlockSubtotal,
     Cycle,
+    DutyRecord,
     Evaluation,
     EvaluationLine,
     EvaluationStatus,
@@ -64,6 +66,7 @@ from .models import (
     Rating,
     Rectification,
     RectificationStatus,
+    ResponsibilityTick,
     Target,
     Tenant,
     as_utc,
@@ -150,6 +153,8 @@ def read_facts(conn: Connection, tenant_id: int, period: Period, *, org_id: int 
         facts_of(LedgerEntry, "id", "org_id", "type", "date", "quantity", categorical=("type",)),
         facts_of(Finding, "id", "org_id", "indicator_code", "date", "deduction", "description"),
         facts_of(Rating, "id", "org_id", "source", "indicator_code", "score", "level", "date"),
+        facts_of(DutyRecord, "id", "org_id", "member_id", "date"),
+        facts_of(ResponsibilityTick, "id", "org_id", "item_id", "date"),
     )
 
 
@@ -197,6 +202,8 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
         orgs = read_branches(conn, cycle.tenant_id, org_id=org_id, levels=levels, evaluated=evaluated)
         # those entitled to vote in the period's ballot round (a quorum taken as a share of them)
         orgs = orgs.merge(entitled_columns(conn, cycle.id, period.key, until=until), on="org_id", how="left")
+        # the items of each unit's responsibility list for the year (what a list's share is of)
+        orgs = orgs.merge(list_sizes(conn, cycle.tenant_id, cycle.year, until=until), on="org_id", how="left")
         if not (orgs["level"] == OrgLevel.branch.value).any():
             raise BastionError(tr("没有可评分的在用党支部：请先导入组织机构",
                                   "there are no active branches (党支部) to score: import organisations first"))
@@ -249,7 +256,10 @@ def facts_until(conn: Connection, cycle: Cycle, period: Period) -> datetime | No
 
 FACT_TABLES = (("ledger", LedgerEntry, ("该期的 {n} 条台账", "{n} ledger entr(ies) of the period")),
                ("finding", Finding, ("该期的 {n} 条检查发现", "{n} finding(s) of the period")),
-               ("rating", Rating, ("该期的 {n} 条测评", "{n} rating(s) of the period")))
+               ("rating", Rating, ("该期的 {n} 条测评", "{n} rating(s) of the period")),
+               ("duty", DutyRecord, ("该期的 {n} 条履职记录", "{n} duty record(s) of the period")),
+               ("tick", ResponsibilityTick, ("该期的 {n} 条责任清单落实记录", "{n} responsibility list record(s) of "
+                                                                          "the period")))
 _SINCE = {kind: what for kind, _, what in FACT_TABLES} | {
     "target": ("本年度 {n} 次目标值调整", "{n} target adjustment(s) of the cycle"),
     "restructuring": ("{n} 次机构调整（合并、分设、调整隶属、更名或撤销）",

@@ -69,6 +69,8 @@ EVIDENCE_KIND: dict[str, Pair] = {
     "finding": ("检查发现", "finding"),
     "rating": ("测评票", "ballot"),
     "ballots": ("测评汇总", "ballots in aggregate"),  # a secret source's, never a single ballot
+    "duty": ("履职记录", "duty fulfilled"),
+    "tick": ("清单落实", "list item done"),
 }
 
 CONTRIBUTION: dict[str, Pair] = {  # core.registry.Registry.contributions_of
@@ -182,6 +184,12 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "view_members": ("查看党员名册", "view the members' register"),
 }
 
+DUTY_KIND: dict[str, Pair] = {  # models.DutyKind (党员岗位职责)
+    "post": ("以岗定责", "duty of the post"),
+    "set": ("设岗定责", "party post set up"),
+    "claimed": ("认岗定责", "duty taken on"),
+}
+
 ROUND_KIND: dict[str, Pair] = {  # models.RoundKind
     "branches": ("民主测评", "ballot round"),
     "members": ("民主评议党员", "review of members"),
@@ -267,6 +275,10 @@ AUDIT_ACTION: dict[str, Pair] = {
 AUDIT_ENTITY: dict[str, Pair] = {
     "ballot": ("测评票", "ballot"),
     "ballot_round": ("民主测评轮次", "ballot round"),
+    "member_duty": ("党员岗位职责", "member's duty"),
+    "duty_record": ("履职记录", "duty fulfilled"),
+    "responsibility_item": ("责任清单事项", "responsibility list item"),
+    "responsibility_tick": ("责任清单落实", "responsibility list item done"),
     "cast_ballot": ("投票箱中的测评票", "ballot in the box"),
     "bulletin": ("通报", "bulletin"),
     "check": ("督查", "check"),

@@ -15,6 +15,8 @@
 - ``ledger_coverage`` the share of members (or staff) a ledger type covers, e.g. members whose post
                       duties are set (以岗定责、设岗定责、认岗定责), against a target share
 - ``staff_ratio``     a structural check: party-affairs staff within a band of all staff (党务干部 1%–2%)
+- ``duty_coverage``   the share of members with a duty fulfilled in the period (以岗/设岗/认岗定责) against a target
+- ``responsibility_list`` the share of the unit's responsibility list (责任清单) done in the period against a target
 
 Every rule is vectorised over branches: it loops over the indicators that use it, never over rows.
 """
@@ -455,6 +457,60 @@ class LedgerCoverage(RuleType):
         return _combined(parts, batch.rows)
 
 
+class DutyCoverage(RuleType):
+    name = "duty_coverage"
+    description = "党员履职覆盖率：期内有履职记录的党员（以岗定责、设岗定责、认岗定责）占党员总数的比例对照目标比例"
+    inputs = ("duties", "orgs")
+    assessed = "year"  # members fulfil their duties through the year: a month's records cover a month's share
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        duties = batch.facts.duties
+        covered_by_org = duties.groupby("org_id")["member_id"].nunique()
+        for _code, _params, sub in batch.by_indicator():
+            covered = per_row(covered_by_org, sub["org_id"], 0).astype(float)
+            whole = _org_column(batch, "member_count", sub)
+            share = (covered / whole.where(whole > 0)).clip(upper=1.0)
+            target = sub["target"].astype(float).fillna(1.0)
+            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
+            points = sub["max_points"] * ach
+            reason = choose(whole > 0,
+                            concat("党员 ", fmt(whole), " 名，期内履职 ", fmt(covered), " 名（",
+                                   fmt((share.fillna(0) * 100).round(0)), "%），目标 ", fmt((target * 100).round(0)),
+                                   "%"),
+                            "未登记党员人数")
+            parts.append(_part(sub, points=points, value=share * 100, reason=reason,
+                               evidence=evidence_ids(duties, ["org_id"], "duty")))
+        return _combined(parts, batch.rows)
+
+
+class ResponsibilityList(RuleType):
+    name = "responsibility_list"
+    description = "书记责任清单落实：期内已落实（有佐证）的清单事项占本单位清单事项的比例对照目标比例"
+    inputs = ("ticks", "orgs")
+    assessed = "year"
+
+    def evaluate(self, batch: RuleBatch) -> pd.DataFrame:
+        parts = []
+        ticks = batch.facts.ticks
+        done_by_org = ticks.groupby("org_id")["item_id"].nunique()
+        for _code, _params, sub in batch.by_indicator():
+            done = per_row(done_by_org, sub["org_id"], 0).astype(float)
+            items = _org_column(batch, "list_items", sub)
+            share = (done / items.where(items > 0)).clip(upper=1.0)
+            target = sub["target"].astype(float).fillna(1.0)
+            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(items > 0, 0.0)
+            points = sub["max_points"] * ach
+            reason = choose(items > 0,
+                            concat("责任清单 ", fmt(items), " 项，期内落实 ", fmt(done), " 项（",
+                                   fmt((share.fillna(0) * 100).round(0)), "%），目标 ", fmt((target * 100).round(0)),
+                                   "%"),
+                            "本年度未建立责任清单")
+            parts.append(_part(sub, points=points, value=share * 100, reason=reason,
+                               evidence=evidence_ids(ticks, ["org_id"], "tick")))
+        return _combined(parts, batch.rows)
+
+
 class StaffRatio(RuleType):
     name = "staff_ratio"
     description = "结构性指标：党务工作人员占职工总数的比例在规定区间内（如 1%–2%）得满分，否则不得分"
@@ -603,5 +659,5 @@ class VetoOnRating(RuleType):
 @hookimpl
 def bastion_rule_types() -> list[RuleType]:
     return [LedgerTarget(), LedgerPerItem(), FindingDeduction(), VetoOnFinding(), BallotScore(), LevelScore(),
-            SecretaryTerm(), LedgerCoverage(), StaffRatio(),
+            SecretaryTerm(), LedgerCoverage(), StaffRatio(), DutyCoverage(), ResponsibilityList(),
             VetoOnLedger(), VetoOnRating()]

@@ -66,13 +66,13 @@ def test_a_word_for_every_code_and_nothing_for_none():
     assert words.word(words.STAGE_STATUS, float("nan")) == ""
     from bastion.core.access import Action
     from bastion.core.importing import KINDS
-    from bastion.core.models import (CheckKind, EvaluationStatus, RectificationStatus, Role, RoundKind, RoundStatus,
-                                     StageStatus)
+    from bastion.core.models import (CheckKind, DutyKind, EvaluationStatus, RectificationStatus, Role, RoundKind,
+                                     RoundStatus, StageStatus)
 
     for table, enum in [(words.ROLE, Role), (words.NOTICE_STATUS, RectificationStatus),
                         (words.STAGE_STATUS, StageStatus), (words.RESULT_STATUS, EvaluationStatus),
                         (words.CHECK_KIND, CheckKind), (words.ACCESS_ACTION, Action),
-                        (words.ROUND_KIND, RoundKind), (words.ROUND_STATUS, RoundStatus)]:
+                        (words.ROUND_KIND, RoundKind), (words.ROUND_STATUS, RoundStatus), (words.DUTY_KIND, DutyKind)]:
         assert set(table) == {e.value for e in enum}
 
     assert tuple(words.IMPORT_KIND) == KINDS
