@@ -134,7 +134,7 @@ class RuleType:
     name: ClassVar[str]
     description: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
-    inputs: ClassVar[tuple[str, ...]] = ()  # which facts it reads: ledger, findings, ratings, orgs
+    inputs: ClassVar[tuple[str, ...]] = ()  # which facts it reads: ledger, findings, ratings, duties, ticks, orgs
     #: Scored only once the period is over (ballots cast at its end, a term measured at its last day):
     #: a branch's progress so far shows 考核期末评分 instead of a partial score.
     at_period_end: ClassVar[bool] = False

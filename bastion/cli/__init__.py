@@ -18,7 +18,7 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (audit, ballots, cycles, database, imports, members, organizations, plugins, rectification, results, reviews, stages, standings,
+from . import (audit, ballots, cycles, database, duties, imports, members, organizations, plugins, rectification, results, reviews, stages, standings,
                tenants, ui, users)
 from .common import err, out
 from .usage import OneLineGroup
@@ -42,6 +42,8 @@ app.add_typer(rectification.app, name="rectification")
 app.add_typer(reviews.app, name="review")
 app.add_typer(standings.app, name="standings")
 app.add_typer(members.app, name="members")
+app.add_typer(duties.app, name="duties")
+app.add_typer(duties.lists_app, name="lists")
 app.add_typer(imports.app, name="import")
 app.add_typer(audit.app, name="audit")
 

@@ -223,6 +223,33 @@ ZH: dict[str, str] = {
     "One branch's members only.": "只看这一个党支部的党员。",
     "The day it closes (default: today).": "结束计票的日期（默认：今天）。",
 
+    # duties and lists
+    "Members' duties (党员岗位职责): set, record fulfilled, end, list.": "党员岗位职责：定责、记录履职、结束、列表。",
+    "Responsibility lists (责任清单) of the units' secretaries: items, ticks with evidence.":
+        "书记责任清单：清单事项、落实记录及佐证。",
+    "A branch's duties of a year, each with how often it was fulfilled.": "党支部某年度的党员岗位职责及各自的履职次数。",
+    "A unit's responsibility list of a year, each item with how often it was done and the last evidence.":
+        "某单位某年度的书记责任清单：各事项的落实次数和最近一次佐证。",
+    "Add an item to a unit's list (an administrator over the unit).": "为单位的责任清单增加事项（由其上级管理员维护）。",
+    "The duty's id (bastion duties list).": "职责编号（见 bastion duties list）。",
+    "The duty's id.": "职责编号。",
+    "The item's id (bastion lists show).": "清单事项编号（见 bastion lists show）。",
+    "The item's id.": "清单事项编号。",
+    "The user doing it: the branch's secretary or an administrator.": "操作用户：党支部书记或管理员。",
+    "End a duty (it and its records are kept).": "结束一项职责（职责及其履职记录保留）。",
+    "Give a member a duty for the year.": "为党员确定本年度的岗位职责。",
+    "Record a duty fulfilled on a day.": "记录某日的履职情况。",
+    "Take an item off the list (kept, with its ticks).": "将事项移出清单（事项及其落实记录保留）。",
+    "The day it was done (YYYY-MM-DD).": "落实日期（YYYY-MM-DD）。",
+    "The day it was fulfilled (YYYY-MM-DD).": "履职日期（YYYY-MM-DD）。",
+    "The duty, up to 300 characters.": "职责内容，不超过 300 个字符。",
+    "The item.": "清单事项。",
+    "The year (default: this year).": "年度（默认：今年）。",
+    "Tick an item done on a day, with its evidence.": "记录清单事项某日落实，并写明佐证。",
+    "What was done, where it is recorded.": "落实情况及佐证（做了什么、记录在哪里）。",
+    "What was done.": "履职情况。",
+    "post (以岗定责), set (设岗定责) or claimed (认岗定责).": "定责方式：post（以岗定责）、set（设岗定责）或 claimed（认岗定责）。",
+
     # rectification
     "Rectification notices (整改通知书): list, answer, re-verify (复验).": "整改通知书：列表、反馈、复验。",
     "The tenant's notices by deadline: number, organisation, problem, deadline, status.":

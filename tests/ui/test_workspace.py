@@ -35,7 +35,7 @@ def test_the_workspace_renders_for_each_role_that_sees_it(app, username):
     assert not at.exception
     assert at.title[0].value == "支部工作台"
     assert at.subheader[0].value.startswith("ZB00001 ")
-    assert len(at.tabs) == 6 and at.tabs[5].label == "党员" and at.dataframe  # the targets and progress table
+    assert len(at.tabs) == 7 and at.tabs[5].label == "党员" and at.tabs[6].label == "职责与清单" and at.dataframe  # the targets and progress table
     if username == "admin":
         assert at.sidebar.text_input(key="ws_search") is not None
 

@@ -15,6 +15,7 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.ui import context
+from bastion.ui.duties import duties_tab
 from bastion.ui.members import branch_members
 from bastion.ui.feedback import refused, show_flash, succeeded
 from bastion.core.words import LATE, NOTICE_STATUS, STANDING_KIND, STANDING_MOVE, period_name, word
@@ -387,7 +388,7 @@ def render() -> None:
              tr("整改", "Rectification"), tr("考核结果", "Results")]
     if standing is not None:  # the tenant's scheme grades standings (星级)
         names.append(tr(standing.name, "Standing"))
-    names.append(tr("党员", "Members"))
+    names += [tr("党员", "Members"), tr("职责与清单", "Duties and list")]
     tabs = st.tabs(names, key="ws_tabs")  # a key keeps the tab across the rerun after a save
     with tabs[0]:
         show_progress(who, cycle, org)
@@ -403,8 +404,10 @@ def render() -> None:
     if standing is not None:
         with tabs[5]:
             branch_standing(who, org, standing)
-    with tabs[-1]:
+    with tabs[-2]:
         branch_members(who, org["code"], org["id"])
+    with tabs[-1]:
+        duties_tab(who, cycle, org)
 
 
 render()
