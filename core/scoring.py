@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, snapshots, standings
 from .restructuring import queries as restructuring
-from .ballots.rounds import entitled_columns
+from .ballots.rounds import entitled_columns, open_over
 from .duties.queries import list_sizes
 from .bulk_read import read_window
 from .bulk_write import batch_writer, bulk_insert, update_by_key
@@ -292,8 +292,16 @@ def told(counts: dict[str, int]) -> tuple[str, str]:
 def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: str) -> None:
     """Refuse to publish the period's drafts, or to put them to the leaders' review (``action``), when a fact of
     the period was recorded, a target of the cycle adjusted, or the tenant's tree restructured (机构调整: the period
-    not yet closed follows the new tree) after they were scored: :class:`Outdated`, saying what and how to score
-    again."""
+    not yet closed follows the new tree) after they were scored, or while a ballot round whose ballots count in it
+    is open: :class:`Outdated`, saying what and how to score again."""
+    verb = lifecycle.PURPOSES[action]
+    if waiting := open_over(conn, cycle, period):  # ballots still to count in it: counted first, never lost
+        keys = "、".join(f.period for f in waiting)
+        raise Outdated(tr(f"考核期 {keys} 的民主测评尚未结束计票，其测评票计入考核期 {period.key}：请先结束计票（bastion ballots "
+                          f"close --period {waiting[0].period}）并重新评分，再{verb[0]}",
+                          f"the ballot round of {keys} is still open and its ballots count in period {period.key}: "
+                          f"close it (bastion ballots close --period {waiting[0].period}) and score again before "
+                          f"{verb[1]}"))
     e = Evaluation.__table__.c
     scored = conn.execute(select(func.max(e.scored_at)).where(e.cycle_id == cycle.id, e.period == period.key)).scalar()
     if scored is None:
@@ -308,7 +316,6 @@ def refuse_outdated(conn: Connection, cycle: Cycle, period: Period, *, action: s
     if not newer:
         return
     zh, en = told(newer)
-    verb = lifecycle.PURPOSES[action]
     raise Outdated(tr(f"考核期 {period.key} 的考核结果评分于 {scored:%Y-%m-%d %H:%M:%S} UTC，其后又记录了{zh}："
                       f"请先重新评分（bastion score --period {period.key}），再{verb[0]}",
                       f"the results of period {period.key} were scored at {scored:%Y-%m-%d %H:%M:%S} UTC, and "

@@ -325,6 +325,19 @@ def _answers(answers: Mapping[str, object] | str) -> dict[str, object]:
     return json.loads(answers) if isinstance(answers, str) else dict(answers)  # text from a bare driver
 
 
+def open_over(conn: Connection, cycle: Cycle, period: periods.Period) -> list[BallotRound]:
+    """The open rounds of the branches whose period overlaps ``period`` (the year's and each of its quarters'): their
+    ballots are still to count in it, so it is not closed before they are (``scoring.refuse_outdated``)."""
+    r = BallotRound.__table__.c
+    found = [BallotRound(**row) for row in conn.execute(select(BallotRound.__table__).where(
+        r.cycle_id == cycle.id, r.kind == RoundKind.branches.value, r.status == RoundStatus.open.value)).mappings()]
+    return [f for f in found if _overlap(periods.Period.parse(f.period), period)]
+
+
+def _overlap(a: periods.Period, b: periods.Period) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
 # --- what scoring reads of a round ---------------------------------------------------------------------------
 
 

@@ -580,3 +580,18 @@ def test_a_general_branch_of_many_draws_at_most_ten_peers_a_branch(engine, regis
         drawn = draw.entitled(conn, tenant.id, DAY, ["peers"]).set_index("org_id")["entitled"]
     assert drawn[tree["C"]] == draw.PEERS_AT_MOST  # C has twelve sibling secretaries now
     assert drawn[tree["A"]] == 1  # A's sibling with a secretary: B
+
+
+def test_a_period_is_not_closed_while_a_round_counting_in_it_is_open(engine, registry, tenant, cycle, tree):
+    from bastion.core.scoring import Outdated
+
+    found = open_round(engine, cycle, registry)
+    slip = issue(engine, found)[0]
+    cast(engine, registry, slip.code)
+    scoring.score_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
+    with pytest.raises(Outdated, match="民主测评尚未结束计票"):  # the year's ballots are dated in its fourth quarter
+        scoring.publish_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
+    with transaction(engine) as session:
+        rounds.close_round(session, actor="office", round_id=found.id, on=date(2026, 12, 20))
+    scoring.score_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
+    scoring.publish_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
