@@ -418,6 +418,15 @@ def _org_column(batch: RuleBatch, column: str, rows: pd.DataFrame) -> pd.Series:
     return per_row(batch.orgs.set_index("org_id")[column], rows["org_id"], 0.0).astype(float)
 
 
+def _share_points(sub: pd.DataFrame, got: pd.Series, whole: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A share of a whole against the row's target share (1 where none is set), within its tolerance: the share
+    (NaN where there is no whole), the target, and the points (none where there is no whole)."""
+    share = (got / whole.where(whole > 0)).clip(upper=1.0)
+    target = sub["target"].astype(float).fillna(1.0)
+    ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
+    return share, target, sub["max_points"] * ach
+
+
 COUNT_LABELS = {"member_count": "党员", "staff_count": "职工"}
 
 
@@ -441,10 +450,7 @@ class LedgerCoverage(RuleType):
             covered = per_row(entries["quantity"].fillna(0.0).astype(float).groupby(entries["org_id"]).sum(),
                               sub["org_id"], 0.0).astype(float)
             whole = _org_column(batch, params.of, sub)
-            share = (covered / whole.where(whole > 0)).clip(upper=1.0)
-            target = sub["target"].astype(float).fillna(1.0)
-            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
-            points = sub["max_points"] * ach
+            share, target, points = _share_points(sub, covered, whole)
             label = COUNT_LABELS[params.of]
             reason = choose(
                 whole > 0,
@@ -470,10 +476,7 @@ class DutyCoverage(RuleType):
         for _code, _params, sub in batch.by_indicator():
             covered = per_row(covered_by_org, sub["org_id"], 0).astype(float)
             whole = _org_column(batch, "member_count", sub)
-            share = (covered / whole.where(whole > 0)).clip(upper=1.0)
-            target = sub["target"].astype(float).fillna(1.0)
-            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(whole > 0, 0.0)
-            points = sub["max_points"] * ach
+            share, target, points = _share_points(sub, covered, whole)
             reason = choose(whole > 0,
                             concat("党员 ", fmt(whole), " 名，期内履职 ", fmt(covered), " 名（",
                                    fmt((share.fillna(0) * 100).round(0)), "%），目标 ", fmt((target * 100).round(0)),
@@ -497,10 +500,7 @@ class ResponsibilityList(RuleType):
         for _code, _params, sub in batch.by_indicator():
             done = per_row(done_by_org, sub["org_id"], 0).astype(float)
             items = _org_column(batch, "list_items", sub)
-            share = (done / items.where(items > 0)).clip(upper=1.0)
-            target = sub["target"].astype(float).fillna(1.0)
-            ach = achievement(share.fillna(0.0), target, sub["tolerance"]).where(items > 0, 0.0)
-            points = sub["max_points"] * ach
+            share, target, points = _share_points(sub, done, items)
             reason = choose(items > 0,
                             concat("责任清单 ", fmt(items), " 项，期内落实 ", fmt(done), " 项（",
                                    fmt((share.fillna(0) * 100).round(0)), "%），目标 ", fmt((target * 100).round(0)),

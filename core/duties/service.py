@@ -44,6 +44,15 @@ def _text(key: str, field: tuple[str, str], value: str, most: int, *, required: 
     return text_problems((key, field, value))
 
 
+def _day_problems(session: Session, principal: Principal, day: date, today: date | None,
+                  what: tuple[str, str]) -> list[Problem]:
+    """A record's day: not in the future, and where any fact may be dated (``periods.date_problems``)."""
+    found = []
+    if day > (today or date.today()):
+        found.append(Problem("date", tr("日期", "date"), tr(f"{day} 是将来的日期", f"{day} is in the future")))
+    return found + periods.date_problems(periods.years(session, principal.tenant_id, only=[day.year]), day, what=what)
+
+
 def kind_problems(kind: str) -> list[Problem]:
     if kind in {k.value for k in DutyKind}:
         return []
@@ -101,12 +110,8 @@ def record_fulfilment(session: Session, principal: Principal, *, duty_id: int, d
     duty = _duty(session, principal, duty_id)
     if not duty.active:
         raise BastionError(tr("该职责已结束，不能再记录履职", "the duty has ended: no more records"))
-    problems = _text("note", ("履职情况", "note"), note, MAX_TEXT, required=False)
-    if day > (today or date.today()):
-        problems.append(Problem("date", tr("日期", "date"), tr(f"{day} 是将来的日期", f"{day} is in the future")))
-    problems += periods.date_problems(periods.years(session, principal.tenant_id, only=[day.year]), day,
-                                      what=DUTY_RECORDS)
-    refuse(problems)
+    refuse(_text("note", ("履职情况", "note"), note, MAX_TEXT, required=False)
+           + _day_problems(session, principal, day, today, DUTY_RECORDS))
     record = DutyRecord(tenant_id=principal.tenant_id, duty_id=duty.id, org_id=duty.org_id, member_id=duty.member_id,
                         date=day, note=(note or "").strip(), recorded_by=principal.username, recorded_at=utcnow())
     session.add(record)
@@ -161,11 +166,8 @@ def tick(session: Session, principal: Principal, *, item_id: int, day: date, evi
     item = _item(session, principal, item_id, Action.record_ledger)
     if not item.active:
         raise BastionError(tr("该事项已移出清单", "the item is off the list"))
-    problems = _text("evidence", ("落实情况及佐证", "evidence"), evidence, MAX_EVIDENCE)
-    if day > (today or date.today()):
-        problems.append(Problem("date", tr("日期", "date"), tr(f"{day} 是将来的日期", f"{day} is in the future")))
-    problems += periods.date_problems(periods.years(session, principal.tenant_id, only=[day.year]), day, what=TICKS)
-    refuse(problems)
+    refuse(_text("evidence", ("落实情况及佐证", "evidence"), evidence, MAX_EVIDENCE)
+           + _day_problems(session, principal, day, today, TICKS))
     done = ResponsibilityTick(tenant_id=principal.tenant_id, item_id=item.id, org_id=item.org_id, date=day,
                               evidence=evidence.strip(), recorded_by=principal.username, recorded_at=utcnow())
     session.add(done)
