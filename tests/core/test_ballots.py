@@ -595,3 +595,16 @@ def test_a_period_is_not_closed_while_a_round_counting_in_it_is_open(engine, reg
         rounds.close_round(session, actor="office", round_id=found.id, on=date(2026, 12, 20))
     scoring.score_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
     scoring.publish_period(engine, cycle=cycle, period_key="2026-Q4", registry=registry, actor="test")
+
+
+def test_two_sheets_at_once_issue_each_code_once(engine, registry, tenant, cycle, tree):
+    found = open_round(engine, cycle, registry)
+    made: list[int] = []
+
+    def sheet() -> None:
+        made.append(len(issue(engine, found)))
+
+    together(sheet, sheet)
+    with Session(engine) as session:
+        stored = session.exec(select(func.count()).select_from(BallotCode)).scalar_one()
+    assert sorted(made) == [0, 22] and stored == 22  # one sheet has them all; the other none

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from bastion.core import cycles, tenants
 from bastion.core.ballots import rounds
 from bastion.core.db import transaction
-from bastion.core.models import AuditEvent, BallotRound, CastBallot, LedgerEntry, Organization, Rectification, User
+from bastion.core.models import (AuditEvent, BallotRound, CastBallot, LedgerEntry, MemberDuty, Organization, Rectification,
+                                 ResponsibilityTick, User)
 from bastion.core.rectification import service as rectification_service
 from tests.ui.browser import needs_chromium
 
@@ -217,6 +218,33 @@ def test_the_office_opens_a_round_prints_its_codes_and_closes_it(person, ui_engi
     with Session(ui_engine) as session:
         closed = session.exec(select(BallotRound)).one()
     assert closed.status == "closed" and closed.closed_by == "admin"
+
+
+def test_a_secretary_sets_a_duty_records_it_and_ticks_her_list(person, ui_engine, login):
+    from bastion.core.duties import service
+
+    with transaction(ui_engine) as session:  # the office set up the branch's list for the year
+        service.add_item(session, login("admin"), org_code="ZB00001", year=2026, text="每月召开支委会")
+    me = person("secretary-duties")
+    me.log_in("secretary", path="/workspace", heading="支部工作台")
+    me.tab("职责与清单")
+    me.sees("党员岗位职责")
+    me.fill("职责内容", "负责支部组织生活记录")
+    me.press("定责")
+    me.sees("已为")
+    me.sees_cell("负责支部组织生活记录")
+    me.looks_right("duty-set")
+    me.fill("履职情况", "十一月支委会记录完整")
+    me.press("记录履职")
+    me.sees("已记录履职")
+    me.fill("落实情况及佐证", "十一月支委会纪要")
+    me.press("记录落实")
+    me.sees("已记录落实")
+    me.sees_cell("十一月支委会纪要")
+    me.looks_right("list-ticked")
+    with Session(ui_engine) as session:
+        assert [d.text for d in session.exec(select(MemberDuty)).all()] == ["负责支部组织生活记录"]
+        assert [t.evidence for t in session.exec(select(ResponsibilityTick)).all()] == ["十一月支委会纪要"]
 
 
 def test_a_leader_drills_down_to_a_branch_reads_its_explanation_and_downloads_the_ranking(person, tmp_path):
