@@ -1,4 +1,5 @@
-"""Bulletins (通报): a period's standings as a Word document and the full table as an Excel workbook.
+"""Bulletins (通报): a period's standings as a Word document laid out as a 公文 (GB/T 9704-2012, ``layout``) and the
+full table as an Excel workbook.
 
 Each monthly evaluation, quarterly bulletin, half-year check and annual assessment writes one, in
 Chinese: the overall figures, the top of the ranking, the advanced (先进), the bottom tier, the
@@ -16,10 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
+from sqlalchemy import func
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
@@ -34,8 +33,8 @@ from ..rectification.queries import read_notices
 from ..rectification.service import OPEN
 from ..engine import NOT_GRADED
 from ..results import NOT_GRADED_LABEL, read_results
+from .layout import Official
 
-FONT = "宋体"
 TOP = 10
 TABLE_COLUMNS = {  # results column → header of the Excel table
     "rank": "排名", "code": "编码", "name": "党组织", "parent_name": "上级党组织", "category": "类别",
@@ -108,8 +107,11 @@ def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today:
     reissued = f"本通报为第 {version} 版：考核结果更正（{reason}）后重新印发，原通报同时作废。" if version > 1 else ""
     steps = standing_steps.period_steps(conn, cycle.id, period.key).merge(
         results[["org_id", "name"]], on="org_id", how="left")
+    issued_before = session.exec(select_model(func.count()).select_from(Bulletin).where(
+        Bulletin.cycle_id == cycle.id, Bulletin.id < (bulletin.id if bulletin is not None else 2**62))).one()
+    number = f"{tenant.code}通〔{cycle.year}〕{issued_before + 1}号"  # 发文字号: the cycle's bulletins in order
     _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
-                grades=list(dict.fromkeys(grades)), reissued=reissued,
+                grades=list(dict.fromkeys(grades)), organ=tenant.name, number=number, reissued=reissued,
                 standings=standings_paragraphs(steps, scheme.standings.name if scheme.standings else ""))
     _write_xlsx(files.xlsx, standing_steps.beside(conn, cycle, period.key, results), title=title)
     bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
@@ -126,25 +128,6 @@ def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today:
                  new={"period": period.key, "title": title, "docx": str(files.docx), "xlsx": str(files.xlsx),
                       "version": version})
     return bulletin
-
-
-def _styled(document: Document) -> Document:
-    style = document.styles["Normal"]
-    style.font.name = FONT
-    style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    return document
-
-
-def _table(document: Document, headers: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers):
-        cell.text = text
-        cell.paragraphs[0].runs[0].bold = True
-    for values in rows:
-        for cell, text in zip(table.add_row().cells, values):
-            cell.text = text
 
 
 def _org_rows(frame: pd.DataFrame) -> list[list[str]]:
@@ -183,59 +166,64 @@ def standings_paragraphs(steps: pd.DataFrame, name: str) -> list[str]:
 
 
 def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
-                today: date, bottom_tier: str, grades: list[str], reissued: str = "",
+                today: date, bottom_tier: str, grades: list[str], organ: str, number: str, reissued: str = "",
                 standings: list[str] | None = None) -> None:
-    document = _styled(Document())
-    heading = document.add_heading(files.title, level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    """The bulletin as a 公文 (``layout``): the issuing organ's red mark and number, the title, the sections, the
+    organ and the date."""
+    doc = Official()
+    doc.masthead(organ, number)
+    doc.title(files.title)
     if reissued:
-        document.add_paragraph(reissued).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc.body(reissued, align=WD_ALIGN_PARAGRAPH.CENTER)
     scored = results[~results["vetoed"]]
     advanced = results[results["advanced_eligible"]]
     vetoed = results[results["vetoed"]]
     bottom = results[(results["tier"] == bottom_tier) & ~results["vetoed"]]
     counts = results["grade"].value_counts().reindex(grades, fill_value=0)
     graded = bool((results["grade"] != NOT_GRADED).any())  # a period the scheme grades (Scheme.graded)
-    document.add_heading("一、总体情况", level=2)
+    doc.heading("一、总体情况")
     # A year is read by its points; a shorter period by its rate: it is out of the points it assesses (本期考核分值).
     column, unit, what = ("total", " 分", "平均得分") if period.months == 12 else ("rate", "%", "平均得分率")
-    document.add_paragraph(
+    doc.body(
         f"{period.label}共考核党组织 {len(results)} 个，{what} {results[column].mean():.2f}{unit}"
         f"（未被否决的 {len(scored)} 个平均 {scored[column].mean() if len(scored) else 0:.2f}{unit}），"
         + (f"达到先进标准的 {len(advanced)} 个，一票否决的 {len(vetoed)} 个。"
            f"各等次分布：{'，'.join(f'{g} {n} 个' for g, n in counts.items() if n)}。" if graded else
            f"一票否决的 {len(vetoed)} 个；本期排名、分档，不评定等次。")
     )
-    document.add_heading(f"二、排名前 {min(TOP, len(results))} 位", level=2)
-    _table(document, ORG_HEADERS, _org_rows(results.head(TOP)))
-    document.add_heading("三、先进党组织", level=2)
-    document.add_paragraph("、".join(advanced["name"]) + "。" if len(advanced) else
-                           "本期无达到先进标准的党组织。" if graded else "本期不评定等次，不评先进。")
-    document.add_heading(f"四、{bottom_tier}党组织", level=2)
+    doc.heading(f"二、排名前 {min(TOP, len(results))} 位")
+    doc.table(ORG_HEADERS, _org_rows(results.head(TOP)))
+    doc.heading("三、先进党组织")
+    doc.body("、".join(advanced["name"]) + "。" if len(advanced) else
+             "本期无达到先进标准的党组织。" if graded else "本期不评定等次，不评先进。")
+    doc.heading(f"四、{bottom_tier}党组织")
     if len(bottom):
-        document.add_paragraph(f"以下党组织处于{bottom_tier}，请认真查找差距，限期整改：")
-        _table(document, ORG_HEADERS, _org_rows(bottom))
+        doc.body(f"以下党组织处于{bottom_tier}，请认真查找差距，限期整改：")
+        doc.table(ORG_HEADERS, _org_rows(bottom))
     else:
-        document.add_paragraph(f"本期无未被否决的{bottom_tier}党组织。")
+        doc.body(f"本期无未被否决的{bottom_tier}党组织。")
     if len(vetoed):
-        document.add_paragraph("一票否决：" + "；".join(
-            f"{r.name}（{'、'.join(v.split('：')[0] for v in r.veto_reasons)}）" for r in vetoed.itertuples()) + "。")
+        doc.subheading("（一）一票否决")
+        doc.body("；".join(f"{r.name}（{'、'.join(v.split('：')[0] for v in r.veto_reasons)}）"
+                           for r in vetoed.itertuples()) + "。")
     section = "五"
     if standings:  # 提档升级: a grading's moves, a watched period's relapses
-        document.add_heading("五、提档升级", level=2)
+        doc.heading("五、提档升级")
         for text in standings:
-            document.add_paragraph(text)
+            doc.body(text)
         section = "六"
-    document.add_heading(f"{section}、整改情况", level=2)
+    doc.heading(f"{section}、整改情况")
     if len(notices):
-        document.add_paragraph(f"截至 {today:%Y年%m月%d日}，尚未复验通过的整改通知书 {len(notices)} 份：")
-        _table(document, ["通知书编号", "党组织", "问题", "整改期限", "状态"],
-               [[n.notice_no, n.name, n.problem, f"{n.deadline:%Y-%m-%d}", STATUS_LABELS.get(n.status, n.status)]
-                for n in notices.itertuples()])
+        doc.body(f"截至 {today:%Y年%m月%d日}，尚未复验通过的整改通知书 {len(notices)} 份：")
+        doc.table(["通知书编号", "党组织", "问题", "整改期限", "状态"],
+                  [[n.notice_no, n.name, n.problem, f"{n.deadline:%Y-%m-%d}", STATUS_LABELS.get(n.status, n.status)]
+                   for n in notices.itertuples()])
     else:
-        document.add_paragraph("本期无未完成的整改事项。")
-    document.add_paragraph(f"完整考核结果见附件《{files.xlsx.name}》。")
-    document.save(files.docx)
+        doc.body("本期无未完成的整改事项。")
+    doc.body(f"附件：{files.xlsx.name}")
+    doc.body("")
+    doc.signed(organ, today)
+    doc.save(files.docx)
 
 
 STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "复验通过", "reopened": "复验未通过",
