@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, scheme_files
 from .contributions import CycleEvent
 from .periods import Period
 from .errors import Ambiguous, BadValue, BastionError, Conflict, NotFound
@@ -24,7 +24,8 @@ def open_cycle(session: Session, *, tenant: Tenant, year: int, registry: Registr
                scheme_id: str | None = None, name: str | None = None) -> Cycle:
     """Open ``year``'s cycle with an enabled scheme, frozen as it is now, with its default targets."""
     enabled = enabled_plugins(session, tenant.id)
-    schemes = registry.schemes(enabled)
+    # the enabled plugins' schemes, each replaced by the latest version the tenant adopted from a file (scheme_files)
+    schemes = {**registry.schemes(enabled), **scheme_files.adopted(session, tenant.id, registry)}
     if not schemes:
         raise NotFound(tr(f"单位 {tenant.code} 未启用任何提供考核方案的插件：请用 `bastion tenant enable PLUGIN` 启用"
                           "（`bastion plugins list` 列出可用插件）",

@@ -917,6 +917,22 @@ class ResponsibilityTick(SQLModel, table=True):
     recorded_at: datetime = _when(default_factory=utcnow)
 
 
+class TenantScheme(SQLModel, table=True):
+    """A scheme a tenant adopted from a file (方案文件): the document as adopted, a version of its own."""
+
+    __tablename__ = "tenant_scheme"
+    __table_args__ = (UniqueConstraint("tenant_id", "scheme_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    scheme_id: str = Field(max_length=128)
+    version: str = Field(max_length=64)
+    document: dict[str, Any] = _json(nullable=False)
+    source: str = Field(default="", max_length=255)  # the file's name
+    added_by: str = Field(max_length=100)
+    added_at: datetime = _when(default_factory=utcnow)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when: old → new. Append-only (database triggers refuse UPDATE and DELETE), and each
     tenant's rows form a hash chain that ``bastion audit verify`` checks."""

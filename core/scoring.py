@@ -73,6 +73,7 @@ from .models import (
     utcnow,
 )
 from .periods import day_of, in_cycle
+from .scheme import Scheme
 from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
 from .results import policy_history, read_results
@@ -174,7 +175,8 @@ def read_target_rows(conn: Connection, cycle_id: int, *, set_until: datetime | N
 
 
 def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Registry,
-                org_id: int | None = None, late_facts: bool = False, as_of: datetime | None = None) -> Inputs:
+                org_id: int | None = None, late_facts: bool = False, as_of: datetime | None = None,
+                scheme: Scheme | None = None) -> Inputs:
     """Everything the period's scoring needs, read in bulk: branches, facts, targets, rule types, and the
     organisations barred from the advanced selection in the period (``incentives.barred_orgs``).
 
@@ -185,10 +187,11 @@ def read_inputs(engine: Engine, *, cycle: Cycle, period: Period, registry: Regis
     ``late_facts``: a closed period with every fact dated in it, recorded up to now — the late ones too
     (``periods.place``, the correction route) — its organisations and targets still as frozen: what the late facts
     would change (``verify.verify_period(late=True)``). ``as_of``: an open period's facts, targets and lineage
-    recorded up to that moment (a scoring run's cut, ``db.cut``), as its frozen inputs will be read once closed."""
+    recorded up to that moment (a scoring run's cut, ``db.cut``), as its frozen inputs will be read once closed.
+    ``scheme``: another scheme than the cycle's to score the same inputs by (a what-if, ``core.whatif``)."""
     with Session(engine) as session:
         enabled = enabled_plugins(session, cycle.tenant_id)
-    scheme = cycle_scheme(cycle)
+    scheme = scheme or cycle_scheme(cycle)
     contributions = registry.rule_types(enabled)
     rules = {name: c.item for name, c in contributions.items()}
     owners = {name: c.plugin for name, c in contributions.items()}

@@ -227,6 +227,7 @@ STANDING_MOVE: dict[str, Pair] = {  # what a standing step did (core.standings)
 
 AUDIT_ACTION: dict[str, Pair] = {
     "activate": ("启用", "activated"),
+    "adopt": ("采用方案", "adopted"),
     "adjust": ("调整", "adjusted"),
     "assign": ("分配", "assigned"),
     "cast": ("投票", "cast"),
@@ -275,6 +276,7 @@ AUDIT_ACTION: dict[str, Pair] = {
 AUDIT_ENTITY: dict[str, Pair] = {
     "ballot": ("测评票", "ballot"),
     "ballot_round": ("民主测评轮次", "ballot round"),
+    "scheme": ("考核方案", "scheme"),
     "member_duty": ("党员岗位职责", "member's duty"),
     "duty_record": ("履职记录", "duty fulfilled"),
     "responsibility_item": ("责任清单事项", "responsibility list item"),

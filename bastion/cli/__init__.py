@@ -18,7 +18,7 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (audit, ballots, cycles, database, duties, imports, members, organizations, plugins, rectification, results, reviews, stages, standings,
+from . import (audit, ballots, cycles, database, duties, imports, schemes, members, organizations, plugins, rectification, results, reviews, stages, standings,
                tenants, ui, users)
 from .common import err, out
 from .usage import OneLineGroup
@@ -28,7 +28,7 @@ app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch ta
                   context_settings={"help_option_names": ["-h", "--help"]})  # every command's, inherited
 
 # Top-level commands: score … correct, run … deploy, demo and ui.
-for commands in (results.app, stages.app, ui.app):
+for commands in (results.app, stages.app, schemes.whatif_app, ui.app):
     app.add_typer(commands)
 app.add_typer(database.app, name="db")
 app.add_typer(tenants.app, name="tenant")
@@ -43,6 +43,7 @@ app.add_typer(reviews.app, name="review")
 app.add_typer(standings.app, name="standings")
 app.add_typer(members.app, name="members")
 app.add_typer(duties.app, name="duties")
+app.add_typer(schemes.app, name="scheme")
 app.add_typer(duties.lists_app, name="lists")
 app.add_typer(imports.app, name="import")
 app.add_typer(audit.app, name="audit")

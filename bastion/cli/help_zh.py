@@ -250,6 +250,24 @@ ZH: dict[str, str] = {
     "What was done.": "履职情况。",
     "post (以岗定责), set (设岗定责) or claimed (认岗定责).": "定责方式：post（以岗定责）、set（设岗定责）或 claimed（认岗定责）。",
 
+    # schemes as files, what-if
+    "Schemes as files (方案文件): export, check, adopt, list.": "方案文件：导出、校验、采用、列表。",
+    "A scheme file (.yaml/.json) or a scheme's id.": "方案文件（.yaml/.json）或方案编号。",
+    "Adopt a scheme file as the tenant's, a version of its own: cycles opened from now on may freeze it.":
+        "采用方案文件作为本单位方案的新版本：此后开启的考核年度可选用。",
+    "Check a scheme file: its format, and that the tenant's plugins provide what it names.":
+        "校验方案文件：格式，以及其中的规则类型、台账类型和奖惩政策是否由本单位启用的插件提供。",
+    "The scheme's id (bastion scheme list).": "方案编号（见 bastion scheme list）。",
+    "The schemes the tenant may open a cycle with: the plugins' and those adopted from files (the latest).":
+        "本单位可用于开启考核年度的方案：插件提供的，以及由文件采用的（最新版本）。",
+    "Also write the table as .xlsx.": "同时将对照表写成 .xlsx。",
+    "Score a past period under another scheme beside its stored results; nothing is written.":
+        "用另一方案对过去的考核期试算，与已存结果对照；不写入任何数据。",
+    "The file to write: .yaml (or .yml) or .json.": "写出的文件：.yaml（或 .yml）或 .json。",
+    "The scheme file: .yaml, .yml or .json.": "方案文件：.yaml、.yml 或 .json。",
+    "Write a scheme to a file, to edit it and adopt the edit as the next version.":
+        "将方案写成文件，修改后可作为下一版本采用。",
+
     # rectification
     "Rectification notices (整改通知书): list, answer, re-verify (复验).": "整改通知书：列表、反馈、复验。",
     "The tenant's notices by deadline: number, organisation, problem, deadline, status.":
