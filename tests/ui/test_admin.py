@@ -35,7 +35,7 @@ def test_the_page_renders_for_an_admin(app, locale):
     at = app("admin", PAGE, locale=locale)
     assert not at.exception, at.exception
     assert at.title[0].value == ("系统管理" if locale == "zh" else "Administration")
-    assert len(at.tabs) == 6 and not at.error  # the audit trail is a page of its own (audit.py)
+    assert len(at.tabs) == 7 and not at.error  # the audit trail is a page of its own (audit.py)
     assert len(at.dataframe) >= 6  # tree, users, quorum, plugins, cycles, calendar, runs
 
 
@@ -192,3 +192,32 @@ def test_an_admin_opens_a_round_issues_its_codes_keys_in_a_paper_ballot_and_clos
     with Session(ui_engine) as session:
         counted = session.exec(select(Rating).where(Rating.ballot_id == ballot.id)).all()
     assert counted and {r.rater for r in counted} == {""}
+
+
+def test_an_admin_tries_a_scheme_file_on_last_year_and_adopts_it(app, ui_engine, sample_db):
+    from bastion.core import scheme_files
+    from bastion.core.cycles import cycle_scheme
+    from bastion.core.models import Cycle, TenantScheme
+    from bastion.core.scheme import Scheme
+
+    with Session(ui_engine) as session:
+        scheme = cycle_scheme(session.get(Cycle, sample_db.cycle_id))
+    data = scheme.model_dump(mode="json")
+    first, second = (max(data["blocks"][n]["indicators"], key=lambda i: i["points"]) for n in (0, 1))
+    moved = first["points"] / 2
+    first["points"], second["points"] = first["points"] - moved, second["points"] + moved
+    draft = Scheme.model_validate(data | {"version": "2027.1"})
+    at = app("admin", PAGE)
+    at.selectbox(key="whatif_cycle").select_index(  # the sample's published year
+        [o.split()[0] for o in at.selectbox(key="whatif_cycle").options].index("2025")).run()
+    at.file_uploader(key="whatif_file").set_value(("2027.yaml", scheme_files.dump(draft).encode(), "text/yaml")).run()
+    at.button(key="whatif_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("按 target-table 2027.1 试算" in s.value for s in at.success)
+    table = next(f.value for f in at.dataframe if "试算总分" in f.value.columns)
+    assert len(table) == 12 and (table["原总分"] != table["试算总分"]).any()
+    at.button(key="whatif_adopt").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Session(ui_engine) as session:
+        (adopted,) = session.exec(select(TenantScheme)).all()
+    assert (adopted.scheme_id, adopted.version, adopted.source) == ("target-table", "2027.1", "2027.yaml")

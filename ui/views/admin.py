@@ -25,6 +25,7 @@ from bastion.ui.i18n import frozen, role_label, tr
 from bastion.ui.ballots import rounds_tab
 from bastion.ui.members import register_tab
 from bastion.ui.restructuring import history_section, restructure_section
+from bastion.ui.schemes import whatif_tab
 from bastion.ui.tables import grid
 from sqlmodel import Session
 
@@ -359,9 +360,10 @@ def render() -> None:
         if report:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("民主测评", "Ballots"),
-                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members")],
+                    tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members"),
+                    tr("方案试算", "Schemes: what-if")],
                    key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab)
+    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab, whatif_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)
