@@ -268,6 +268,13 @@ ZH: dict[str, str] = {
     "Write a scheme to a file, to edit it and adopt the edit as the next version.":
         "将方案写成文件，修改后可作为下一版本采用。",
 
+    "A branch's assessment archive (考核档案) of a year as .docx — or every branch's, zipped.":
+        "导出党支部某年度的考核档案（.docx），或全部党支部的（.zip）。",
+    "The user reading it: the branch's secretary, the office.": "读取档案的用户：党支部书记或组织部门。",
+    "The .docx (one branch) or .zip (--all) to write.": "写出的 .docx（一个党支部）或 .zip（--all）。",
+    "The branch (组织编码).": "党支部（组织编码）。",
+    "Every branch's archive, in one .zip (the office).": "全部党支部的考核档案，打包为一个 .zip（组织部门）。",
+
     # rectification
     "Rectification notices (整改通知书): list, answer, re-verify (复验).": "整改通知书：列表、反馈、复验。",
     "The tenant's notices by deadline: number, organisation, problem, deadline, status.":

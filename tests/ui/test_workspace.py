@@ -191,3 +191,11 @@ def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, 
     shown = " ".join(c.value for c in at.caption)
     assert "台账仍不完整" in shown
     assert "nan" not in shown.lower()
+
+
+def test_the_secretary_makes_and_downloads_her_branch_s_archive(app):
+    at = app("secretary", PAGE)
+    at.button(key="ws_archive_make").click().run()
+    assert not at.exception
+    (button,) = [b for b in at.get("download_button") if "考核档案" in b.label]
+    assert button.label == "下载 2025 年度考核档案（.docx）"

@@ -8,7 +8,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
-from bastion.core import evidence, periods, results, workspace
+from bastion.core import archive, evidence, periods, results, workspace
 from bastion.core.access import Action, Principal
 from bastion.core.db import transaction
 from bastion.core.errors import BastionError
@@ -315,7 +315,22 @@ def branch_results(who: Principal, org: dict) -> None:
         tr("实际", "Measured"): lines["value"], tr("目标", "Target"): lines["target"],
         tr("说明", "Reason"): lines["reason"],
     }))
+    archive_download(who, cycle, org)
     history_chart(history)
+
+
+def archive_download(who: Principal, cycle: Cycle, org: dict) -> None:
+    """The year's archive (考核档案: every period, the lines, findings, notices, reviews, awards), made when asked."""
+    made = st.session_state.get("ws_archive_made")
+    if made and made[0] == (cycle.id, org["id"]):
+        st.download_button(tr(f"下载 {cycle.year} 年度考核档案（.docx）", f"Download the {cycle.year} archive (.docx)"),
+                           data=made[1], file_name=f"{org['code']}-{cycle.year}考核档案.docx", on_click="ignore",
+                           key="ws_archive")
+    elif st.button(tr(f"生成 {cycle.year} 年度考核档案", f"Make the {cycle.year} archive"), key="ws_archive_make"):
+        with context.engine().connect() as conn:
+            data = archive.branch_archive(conn, who, cycle=cycle, org_code=org["code"], today=date.today())
+        st.session_state["ws_archive_made"] = ((cycle.id, org["id"]), data)
+        st.rerun()
 
 
 def history_chart(history: pd.DataFrame) -> None:
