@@ -107,8 +107,10 @@ def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today:
     reissued = f"本通报为第 {version} 版：考核结果更正（{reason}）后重新印发，原通报同时作废。" if version > 1 else ""
     steps = standing_steps.period_steps(conn, cycle.id, period.key).merge(
         results[["org_id", "name"]], on="org_id", how="left")
-    issued_before = session.exec(select_model(func.count()).select_from(Bulletin).where(
-        Bulletin.cycle_id == cycle.id, Bulletin.id < (bulletin.id if bulletin is not None else 2**62))).one()
+    earlier = select_model(func.count()).select_from(Bulletin).where(Bulletin.cycle_id == cycle.id)
+    if bulletin is not None:  # rewritten or re-issued: it keeps its place among the cycle's bulletins
+        earlier = earlier.where(Bulletin.id < bulletin.id)
+    issued_before = session.exec(earlier).one()
     number = f"{tenant.code}通〔{cycle.year}〕{issued_before + 1}号"  # 发文字号: the cycle's bulletins in order
     _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
                 grades=list(dict.fromkeys(grades)), organ=tenant.name, number=number, reissued=reissued,
