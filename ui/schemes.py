@@ -27,7 +27,7 @@ def whatif_tab(who: Principal) -> None:
     if not found:
         st.info(tr("尚未开启考核年度。", "No assessment cycle has been opened yet."))
         return
-    st.caption(tr("上传修改后的方案文件（.yaml/.json，可用 `bastion scheme export` 导出），用已发布考核期的事实试算，"
+    st.caption(tr("上传修改后的方案文件（.yaml/.json，可由命令行导出现有方案后修改），用已发布考核期的事实试算，"
                   "与原结果对照；试算不写入任何数据。",
                   "Upload an edited scheme file (.yaml/.json; `bastion scheme export` writes one) and score a past "
                   "period under it beside its results; nothing is written."))

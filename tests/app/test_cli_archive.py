@@ -25,7 +25,8 @@ def test_a_demo_branch_s_archive_has_its_periods_findings_notices_and_awards(in_
     headings = [p for p in paragraphs if p[:2] in ("一、", "二、", "三、", "四、", "五、", "六、", "七、")]
     assert [h[:2] for h in headings] == ["一、", "二、", "三、", "四、", "五、", "六、", "七、"]
     periods, lines, findings, notices, awards = tables  # the demo's first branch has each
-    assert [row[0] for row in periods[1:]] == ["2025-H1", "2025"]
+    shown = [row[0] for row in periods[1:]]  # the demo's published periods (others' tests may publish more)
+    assert shown[0] == "2025-H1" and shown[-1] == "2025"  # in time order, the year last
     assert len(lines) > 20 and any("测评" in row[2] for row in lines[1:])
     assert len(findings) > 1 and len(notices) > 1 and len(awards) > 1
     refused = bastion("archive", "--as", "secretary", "--org", "ZB00002", "--year", "2025", "--out",
