@@ -18,7 +18,7 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (audit, ballots, cycles, database, duties, imports, schemes, members, organizations, plugins, rectification, results, reviews, stages, standings,
+from . import (archive, audit, ballots, cycles, database, duties, imports, schemes, members, organizations, plugins, rectification, results, reviews, stages, standings,
                tenants, ui, users)
 from .common import err, out
 from .usage import OneLineGroup
@@ -28,7 +28,7 @@ app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch ta
                   context_settings={"help_option_names": ["-h", "--help"]})  # every command's, inherited
 
 # Top-level commands: score … correct, run … deploy, demo and ui.
-for commands in (results.app, stages.app, schemes.whatif_app, ui.app):
+for commands in (results.app, stages.app, schemes.whatif_app, archive.app, ui.app):
     app.add_typer(commands)
 app.add_typer(database.app, name="db")
 app.add_typer(tenants.app, name="tenant")
