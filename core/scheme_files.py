@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import audit
@@ -101,7 +102,12 @@ def adopt(session: Session, *, tenant: Tenant, scheme: Scheme, source: str, regi
     row = TenantScheme(tenant_id=tenant.id, scheme_id=scheme.id, version=scheme.version,
                        document=scheme.model_dump(mode="json"), source=source[:255], added_by=actor)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same version adopted meanwhile by another request: this one acts not
+        raise Conflict(tr(f"方案 {scheme.id} 已有版本 {scheme.version}：请在文件中改用新的 version",
+                          f"scheme {scheme.id} already has version {scheme.version}: give the file a new "
+                          "version")) from None
     audit.record(session, tenant_id=tenant.id, actor=actor, action="adopt", entity="scheme", entity_id=scheme.id,
                  new={"version": scheme.version, "file": source, "indicators": len(list(scheme.indicators()))})
     return row
