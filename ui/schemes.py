@@ -32,10 +32,11 @@ def whatif_tab(who: Principal) -> None:
                   "Upload an edited scheme file (.yaml/.json; `bastion scheme export` writes one) and score a past "
                   "period under it beside its results; nothing is written."))
     upload = st.file_uploader(tr("方案文件", "Scheme file"), type=["yaml", "yml", "json"], key="whatif_file")
-    cycle = st.selectbox(tr("考核年度", "Cycle"), found, format_func=lambda c: f"{c.year} {c.name}", key="whatif_cycle")
+    cycle = st.selectbox(tr("试算的考核年度", "Cycle to try"), found, format_func=lambda c: f"{c.year} {c.name}",
+                         key="whatif_cycle")
     keys = periods.cycle_periods(cycle)
     year = str(cycle.year)
-    period = st.selectbox(tr("考核期", "Period"), keys, index=keys.index(year) if year in keys else 0,
+    period = st.selectbox(tr("试算的考核期", "Period to try"), keys, index=keys.index(year) if year in keys else 0,
                           format_func=frozen(period_name, keys), key="whatif_period")
     if upload is None:
         return

@@ -247,6 +247,37 @@ def test_a_secretary_sets_a_duty_records_it_and_ticks_her_list(person, ui_engine
         assert [t.evidence for t in session.exec(select(ResponsibilityTick)).all()] == ["十一月支委会纪要"]
 
 
+def test_the_office_tries_a_scheme_file_on_last_year_and_downloads_the_comparison(person, ui_engine, sample_db,
+                                                                                   tmp_path):
+    from bastion.core import scheme_files
+    from bastion.core.cycles import cycle_scheme
+    from bastion.core.models import Cycle
+    from bastion.core.scheme import Scheme
+
+    with Session(ui_engine) as session:
+        data = cycle_scheme(session.get(Cycle, sample_db.cycle_id)).model_dump(mode="json")
+    first, second = (max(data["blocks"][n]["indicators"], key=lambda i: i["points"]) for n in (0, 1))
+    first["points"], second["points"] = first["points"] / 2, second["points"] + first["points"] / 2
+    path = tmp_path / "2027.yaml"
+    path.write_text(scheme_files.dump(Scheme.model_validate(data | {"version": "2027.1"})), encoding="utf-8")
+    me = person("office-whatif")
+    me.log_in("admin", path="/admin", heading="系统管理")
+    me.tab("方案试算")
+    me.choose("试算的考核年度", "2025")
+    me.upload("方案文件", path)
+    me.settled()
+    me.press("试算")
+    me.sees("按 target-table 2027.1 试算")
+    me.sees_cell("ZB000")  # the comparison table, a row per branch
+    me.looks_right("whatif")
+    with me.page.expect_download() as download:
+        me.page.get_by_role("button", name="下载对照表（.xlsx）").click()
+    saved = tmp_path / "whatif.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet.title == "方案试算" and sheet.max_row == 2 + 12
+
+
 def test_a_leader_drills_down_to_a_branch_reads_its_explanation_and_downloads_the_ranking(person, tmp_path):
     me = person("leader")
     me.log_in("leader", path="/dashboard", heading="领导驾驶舱")
