@@ -44,7 +44,7 @@ TURNOUT_FIELDS = (
     Field("source", "测评类别", "Source", words=SOURCE), Field("entitled", "应参评", "Entitled", "number"),
     Field("issued", "已发码", "Codes", "number"), Field("cast", "已投票", "Cast", "number"),
     Field("excluded", "作废", "Excluded", "number", optional=True), Field("needed", "法定票数", "Quorum", "number"),
-    Field("met", "达到", "Met", show=lambda v: "—" if v is None else ("是" if v else "否")),
+    Field("met", "达到", "Met", show=lambda v: "是" if v else "否"),  # a blank (no quorum) shows blank
 )
 ROUND_FIELDS = (
     Field("year", "年度", "Year", "code"), Field("period", "考核期", "Period", "code"),
@@ -129,8 +129,7 @@ def ballots_status(tenant: TenantOpt = None, year: YearOpt = None, period: Perio
     store, _, found = _round(tenant, year, period, kind)
     with store.connect() as conn:
         frame = rounds.turnout(conn, found, registry())
-    rows = [{k: (None if v is None or v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
-    emit(out, fmt, TURNOUT_FIELDS, rows, title=tr(f"{found.period} 民主测评（截止 {found.deadline}）",
+    emit(out, fmt, TURNOUT_FIELDS, frame.to_dict("records"), title=tr(f"{found.period} 民主测评（截止 {found.deadline}）",
                                                   f"Ballots of {found.period} (until {found.deadline})"))
 
 

@@ -33,13 +33,13 @@ DUTY_FIELDS = (
     Field("id", "编号", "Id", "number"), Field("member_code", "党员编号", "Number", "code"),
     Field("member_name", "姓名", "Name"), Field("kind", "定责方式", "Kind", words=DUTY_KIND),
     Field("text", "职责", "Duty", "prose"), Field("fulfilled", "履职次数", "Fulfilled", "number"),
-    Field("last", "最近履职", "Last", "code", show=lambda v: "" if v is None else str(v)[:10]),
+    Field("last", "最近履职", "Last", "code", show=lambda v: str(v)[:10]),
     Field("active", "在用", "Active", show=lambda v: "是" if v else "否", optional=True),
 )
 ITEM_FIELDS = (
     Field("id", "编号", "Id", "number"), Field("position", "序号", "No.", "number"), Field("text", "事项", "Item", "prose"),
     Field("ticks", "落实次数", "Done", "number"),
-    Field("last", "最近落实", "Last", "code", show=lambda v: "" if v is None else str(v)[:10]),
+    Field("last", "最近落实", "Last", "code", show=lambda v: str(v)[:10]),
     Field("evidence", "佐证", "Evidence", "prose", optional=True),
 )
 
@@ -58,10 +58,6 @@ def _org_id(store, tenant_id: int, code: str) -> int:
     return found
 
 
-def _records(frame) -> list[dict]:
-    return [{k: (None if v is None or v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
 @app.command("list")
 @handled
 def duties_list(as_user: AsOpt, org: OrgOpt, year: YearOpt = date.today().year, tenant: TenantOpt = None,
@@ -70,7 +66,7 @@ def duties_list(as_user: AsOpt, org: OrgOpt, year: YearOpt = date.today().year, 
     store, who = _who(tenant, as_user)
     with store.connect() as conn:
         frame = queries.duties_of(conn, who, _org_id(store, who.tenant_id, org), year)
-    emit(out, fmt, DUTY_FIELDS, _records(frame), title=tr(f"{org} {year} 年党员岗位职责", f"{org} duties, {year}"))
+    emit(out, fmt, DUTY_FIELDS, frame.to_dict("records"), title=tr(f"{org} {year} 年党员岗位职责", f"{org} duties, {year}"))
 
 
 @app.command("set")
@@ -124,7 +120,7 @@ def lists_show(as_user: AsOpt, org: OrgOpt, year: YearOpt = date.today().year, t
     store, who = _who(tenant, as_user)
     with store.connect() as conn:
         frame = queries.items_of(conn, who, _org_id(store, who.tenant_id, org), year)
-    emit(out, fmt, ITEM_FIELDS, _records(frame[frame["active"]]),
+    emit(out, fmt, ITEM_FIELDS, frame[frame["active"]].to_dict("records"),
          title=tr(f"{org} {year} 年书记责任清单", f"{org} responsibility list, {year}"))
 
 

@@ -11,13 +11,12 @@ from sqlmodel import Session
 
 from bastion.core import db, scheme_files, whatif
 from bastion.core.errors import BastionError, NotFound
-from bastion.core.exports import xlsx
 from bastion.core.i18n import tr
 from bastion.core.models import Tenant
 from bastion.core.scheme import Scheme
 from bastion.core.settings import current_actor
 from bastion.core.tenants import lookup_tenant
-from bastion.listings import Field, OutputFormat, emit
+from bastion.listings import Field, OutputFormat, emit, xlsx_bytes
 
 from .common import FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, registry
 
@@ -134,8 +133,6 @@ def whatif_command(
                f"{tried.period} under {tried.draft} (was {tried.stored}): {tried.grades_moved} grade(s) and "
                f"{tried.tiers_moved} tier(s) move")
     if to is not None:
-        headers = [tr(f.zh, f.en) for f in WHATIF_FIELDS]
-        to.write_bytes(xlsx(sheet_name=tr("方案试算", "What-if"), title=title, headers=headers,
-                            rows=([r[f.key] for f in WHATIF_FIELDS] for r in rows)))
+        to.write_bytes(xlsx_bytes(WHATIF_FIELDS, rows, title=title, sheet_name=tr("方案试算", "What-if")))
     emit(out, fmt, WHATIF_FIELDS, rows, title=title)
 
