@@ -50,6 +50,7 @@ class Action(StrEnum):
     administer = "administer"  # organisations, users, plugins, cycles, schedules
     read_audit = "read_audit"  # the audit trail (审计日志), read only: nobody edits it
     view_members = "view_members"  # the register (党员名册); personal data as core.members.privacy says
+    appeal = "appeal"  # 申诉: a branch objects to a line of its published result (the office decides: administer)
 
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
@@ -63,6 +64,7 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.administer: frozenset({Role.admin}),
     Action.read_audit: frozenset({Role.auditor, Role.admin}),
     Action.view_members: frozenset({Role.admin, Role.secretary}),
+    Action.appeal: frozenset({Role.secretary}),
 }
 
 

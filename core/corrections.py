@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
+from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, standings
 from .access import Action, Principal, require
@@ -47,9 +48,9 @@ from .models import (
 from .periods import Period, day_of, in_cycle
 from .registry import Registry
 from .scheme import POINTS_EPSILON
-from .values import text_problems
 from .scoring import apply_policies, read_tree, store_block_subtotals
 from .tenants import enabled_plugins
+from .values import text_problems
 
 CONCLUDED = ["base_points", "bonus_points", "total", "rate", "grade", "advanced_eligible", "rank", "tier"]
 
@@ -71,6 +72,17 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     """Set one indicator's points of one branch's published result, and conclude the period again. With the
     archive's ``home``, a published period's bulletin is re-issued in the same transaction (dated ``today``,
     the tenant's day by default): a new version that says why, the old one kept (``reissue_bulletin``)."""
+    key = checked_request(cycle, period, indicator_code, points, reason)
+    with lifecycle.changing(engine, cycle, key.key, "correct", actor=principal.username), \
+            transaction(engine) as session:
+        status = lifecycle.fence(session.connection(), cycle, key.key, "correct")
+        return correct_in(session, principal, cycle=cycle, period=key, status=status, org_code=org_code,
+                          indicator_code=indicator_code, points=points, reason=reason, registry=registry, home=home,
+                          today=today)
+
+
+def checked_request(cycle: Cycle, period: str, indicator_code: str, points: float, reason: str) -> Period:
+    """The period of a correction asked for, or the reason it cannot be made (before anything is locked)."""
     if not reason.strip():
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
     refuse(text_problems(("reason", ("更正理由", "reason"), reason)))
@@ -89,48 +101,56 @@ def correct_points(engine, principal: Principal, *, cycle: Cycle, period: str, o
     if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
         raise BastionError(tr(f"{indicator_code} 的分值为 0 至 {spec.points:g} 分，不能是 {points:g} 分",
                               f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}"))
-    with lifecycle.changing(engine, cycle, key.key, "correct", actor=principal.username), \
-            transaction(engine) as session:
-        conn = session.connection()
-        status = lifecycle.fence(conn, cycle, key.key, "correct")
-        e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
-        target = conn.execute(select(e.id, e.org_id).join_from(Evaluation.__table__, Organization.__table__,
-                                                               o.id == e.org_id)
-                              .where(e.cycle_id == cycle.id, e.period == key.key, code_is(o.code, org_code),
-                                     o.tenant_id == principal.tenant_id)).first()
-        if target is None:
-            raise NotFound(tr(f"{org_code} 没有 {key.key} 的考核结果", f"{org_code} has no result for {key.key}"))
-        require(conn, principal, Action.administer, target.org_id)
-        old = conn.execute(select(line.id, line.points, line.reason, line.assessed)
-                           .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
-        if old is None:
-            raise NotFound(tr(f"{org_code} 的 {key.key} 考核结果中没有指标 {indicator_code}",
+    return key
+
+
+def correct_in(session: Session, principal: Principal, *, cycle: Cycle, period: Period, status: str, org_code: str,
+               indicator_code: str, points: float, reason: str, registry: Registry, home: Path | None = None,
+               today: date | None = None, appeal_id: int | None = None) -> Correction:
+    """The correction itself, in ``session``'s transaction, which holds the period's lease and has fenced it
+    (``status``: the state the fence found): :func:`correct_points`, and an accepted appeal (``core.appeals``),
+    whose id the audit row then names."""
+    key = period
+    conn = session.connection()
+    e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
+    target = conn.execute(select(e.id, e.org_id).join_from(Evaluation.__table__, Organization.__table__,
+                                                           o.id == e.org_id)
+                          .where(e.cycle_id == cycle.id, e.period == key.key, code_is(o.code, org_code),
+                                 o.tenant_id == principal.tenant_id)).first()
+    if target is None:
+        raise NotFound(tr(f"{org_code} 没有 {key.key} 的考核结果", f"{org_code} has no result for {key.key}"))
+    require(conn, principal, Action.administer, target.org_id)
+    old = conn.execute(select(line.id, line.points, line.reason, line.assessed)
+                       .where(line.evaluation_id == target.id, line.indicator_code == indicator_code)).first()
+    if old is None:
+        raise NotFound(tr(f"{org_code} 的 {key.key} 考核结果中没有指标 {indicator_code}",
                           f"{org_code}'s {key.key} result has no line for {indicator_code}"))
-        if not old.assessed:
-            raise BastionError(tr(f"{indicator_code} 在 {key.key} 不考核（本期不考核），没有分值可更正",
-                                  f"{indicator_code} is not assessed in {key.key}: it has no points to correct"))
-        note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
-        conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
-        store_block_subtotals(conn, [target.id])
-        changed = _conclude_again(conn, cycle, key.key)
-        awards, reissued = 0, None
-        if status == lifecycle.PUBLISHED:  # the standings and incentives follow the corrected results
-            standings.redecide(conn, cycle=cycle, period=key, actor=principal.username, note=reason.strip())
-            tenant = session.get(Tenant, cycle.tenant_id)
-            awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
-                                    enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code,
-                                    actor=principal.username)
-            if home is not None:
-                reissued = reissue_bulletin(session, cycle=cycle, period=key, home=home,
-                                            today=today or day_of(utcnow()), actor=principal.username,
-                                            reason=reason.strip())
-        audit.record(session, tenant_id=cycle.tenant_id, actor=principal.username, action="correct",
-                     entity="evaluation", entity_id=target.id, note=reason.strip(),
-                     old={"indicator": indicator_code, "points": old.points},
-                     new={"indicator": indicator_code, "points": points, "period": key.key, "status": status,
-                          "results_changed": changed[["code", *[f"{c}_old" for c in CONCLUDED],
-                                                      *[f"{c}_new" for c in CONCLUDED]]]
-                          .astype(object).to_dict("records")})
+    if not old.assessed:
+        raise BastionError(tr(f"{indicator_code} 在 {key.key} 不考核（本期不考核），没有分值可更正",
+                              f"{indicator_code} is not assessed in {key.key}: it has no points to correct"))
+    note = f"更正为 {points:g} 分（原 {old.points:g} 分）：{reason.strip()}；原说明：{old.reason}"
+    conn.execute(update(EvaluationLine.__table__).where(line.id == old.id).values(points=points, reason=note))
+    store_block_subtotals(conn, [target.id])
+    changed = _conclude_again(conn, cycle, key.key)
+    awards, reissued = 0, None
+    if status == lifecycle.PUBLISHED:  # the standings and incentives follow the corrected results
+        standings.redecide(conn, cycle=cycle, period=key, actor=principal.username, note=reason.strip())
+        tenant = session.get(Tenant, cycle.tenant_id)
+        awards = apply_policies(conn, cycle=cycle, period=key, registry=registry,
+                                enabled=enabled_plugins(session, cycle.tenant_id), tenant_code=tenant.code,
+                                actor=principal.username)
+        if home is not None:
+            reissued = reissue_bulletin(session, cycle=cycle, period=key, home=home,
+                                        today=today or day_of(utcnow()), actor=principal.username,
+                                        reason=reason.strip())
+    audit.record(session, tenant_id=cycle.tenant_id, actor=principal.username, action="correct",
+                 entity="evaluation", entity_id=target.id, note=reason.strip(),
+                 old={"indicator": indicator_code, "points": old.points},
+                 new={"indicator": indicator_code, "points": points, "period": key.key, "status": status,
+                      **({"appeal": appeal_id} if appeal_id is not None else {}),
+                      "results_changed": changed[["code", *[f"{c}_old" for c in CONCLUDED],
+                                                  *[f"{c}_new" for c in CONCLUDED]]]
+                      .astype(object).to_dict("records")})
     return Correction(org_code, indicator_code, float(old.points), points, changed, awards,
                       None if reissued is None else reissued.version)
 

@@ -50,12 +50,14 @@ def evidence_root(home: Path, tenant_code: str) -> Path:
 
 
 def store(session: Session, *, home: Path, tenant_id: int, tenant_code: str, filename: str, data: bytes, actor: str,
-          ledger_entry_id: int | None = None, finding_id: int | None = None) -> Evidence:
-    """Keep ``data`` as evidence of a ledger entry or a finding; refused when empty, too large or of an odd type."""
+          ledger_entry_id: int | None = None, finding_id: int | None = None, appeal_id: int | None = None) -> Evidence:
+    """Keep ``data`` as evidence of a ledger entry, a finding or an appeal; refused when empty, too large or of an
+    odd type."""
     name = Path(filename).name
     suffix = Path(name).suffix.lower()
-    if (ledger_entry_id is None) == (finding_id is None):
-        raise BastionError(tr("佐证材料只能对应一条台账或一条督查发现", "evidence backs exactly one ledger entry or one finding"))
+    if sum(x is not None for x in (ledger_entry_id, finding_id, appeal_id)) != 1:
+        raise BastionError(tr("佐证材料只能对应一条台账、一条督查发现或一项申诉",
+                              "evidence backs exactly one ledger entry, one finding or one appeal"))
     if not data:
         raise BastionError(tr(f"{name}：文件为空", f"{name}: the file is empty"))
     if len(data) > MAX_BYTES:
@@ -70,12 +72,14 @@ def store(session: Session, *, home: Path, tenant_id: int, tenant_code: str, fil
     path = evidence_root(home, tenant_code) / digest[:2] / f"{digest}{suffix}"
     if not path.exists():
         _write_atomically(path, data)
-    row = Evidence(tenant_id=tenant_id, ledger_entry_id=ledger_entry_id, finding_id=finding_id, filename=name,
+    row = Evidence(tenant_id=tenant_id, ledger_entry_id=ledger_entry_id, finding_id=finding_id, appeal_id=appeal_id,
+                   filename=name,
                    uri=path.as_uri(), sha256=digest, uploaded_by=actor)
     session.add(row)
     session.flush()
     audit.record(session, tenant_id=tenant_id, actor=actor, action="upload", entity="evidence", entity_id=row.id,
-                 new={"filename": name, "sha256": digest, "ledger_entry_id": ledger_entry_id, "finding_id": finding_id})
+                 new={"filename": name, "sha256": digest, "ledger_entry_id": ledger_entry_id, "finding_id": finding_id,
+                      "appeal_id": appeal_id})
     return row
 
 

@@ -339,12 +339,13 @@ class LedgerEntry(SQLModel, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """A file backing a ledger entry or a finding (minutes, photos, sign-in sheets …)."""
+    """A file backing a ledger entry, a finding or an appeal (minutes, photos, sign-in sheets …)."""
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     ledger_entry_id: int | None = Field(default=None, foreign_key="ledgerentry.id", index=True)
     finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    appeal_id: int | None = Field(default=None, foreign_key="appeal.id", index=True)
     filename: str = Field(max_length=300)
     uri: str = Field(max_length=1000)
     sha256: str | None = Field(default=None, max_length=64)
@@ -506,7 +507,8 @@ class ReviewComment(SQLModel, table=True):
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     org_id: int = Field(foreign_key="organization.id", index=True)
     period: str = Field(max_length=16)
-    reviewer: str = Field(max_length=100)
+    reviewer: str = Field(max_length=100)  # the reviewer's name as it was then (点评人)
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")  # who wrote it; None before revision 0022
     achievements: str = ""
     problems: str = ""
     direction: str = ""
@@ -751,6 +753,12 @@ class LoginSession(SQLModel, table=True):
     end_reason: str = Field(default="", max_length=16)  # logout / deactivated / idle / expired
 
 
+class AppealStatus(StrEnum):
+    lodged = "lodged"  # 已提出，待办理
+    accepted = "accepted"  # 申诉成立: the line corrected (core.corrections)
+    rejected = "rejected"  # 不予支持, with the reason
+
+
 class RoundStatus(StrEnum):
     open = "open"  # 投票中: codes may be cast (until the deadline)
     closed = "closed"  # 已计票: the box counted into ratings; nothing more is cast or excluded
@@ -915,6 +923,32 @@ class ResponsibilityTick(SQLModel, table=True):
     evidence: str = Field(max_length=500)
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _when(default_factory=utcnow)
+
+
+class Appeal(SQLModel, table=True):
+    """A branch's appeal (申诉) against one line of a published result, and the office's decision on it.
+
+    One appeal per line: a decision is final (a rejected appeal is not lodged again; an accepted one was the
+    audited correction, ``core.corrections``)."""
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "indicator_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
+    period: str = Field(max_length=16)
+    indicator_code: str = Field(max_length=64)
+    points_then: float  # the line's points when the appeal was lodged
+    reason: str  # 申诉理由
+    lodged_by: str = Field(max_length=100)
+    lodged_at: datetime = _when(default_factory=utcnow)
+    status: str = Field(default="lodged", max_length=16)  # AppealStatus
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = _when(default=None, nullable=True)
+    decision: str = ""  # 办理意见: why accepted or rejected
+    points_after: float | None = None  # the corrected points, when accepted
 
 
 class TenantScheme(SQLModel, table=True):

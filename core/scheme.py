@@ -363,6 +363,11 @@ class Scheme(_Strict):
         description="The standing each branch holds across cycles (分类定级、提档升级) and the rules that move it "
         "(see StandingRule); None: the scheme grades no standing.",
     )
+    appeal_days: int = Field(
+        default=7, ge=0, le=90,
+        description="How many days after a period's results are published a branch may appeal (申诉) a line of "
+        "them: until the end of that day (the tenant's time). 0: no appeals.",
+    )
     member_review: MemberReview | None = Field(
         default=None,
         description="How the members' review of each member (民主评议党员) grades them (see MemberReview); None: the "

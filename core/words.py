@@ -182,6 +182,13 @@ ACCESS_ACTION: dict[str, Pair] = {  # core.access.Action: what a role may do, as
     "administer": ("管理", "administer"),
     "read_audit": ("查看审计日志", "read the audit trail"),
     "view_members": ("查看党员名册", "view the members' register"),
+    "appeal": ("申诉", "appeal"),
+}
+
+APPEAL_STATUS: dict[str, Pair] = {  # models.AppealStatus (申诉)
+    "lodged": ("待办理", "lodged"),
+    "accepted": ("申诉成立", "accepted"),
+    "rejected": ("不予支持", "rejected"),
 }
 
 DUTY_KIND: dict[str, Pair] = {  # models.DutyKind (党员岗位职责)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
 from bastion.core import engine as scoring_engine
-from bastion.core import scoring, users
 from bastion.core.access import Forbidden
 from bastion.core.corrections import correct_points
 from bastion.core.cycles import cycle_scheme
@@ -12,26 +14,9 @@ from bastion.core.errors import BastionError
 from bastion.core.models import AuditEvent, EvaluationLine, Incentive
 from bastion.core.periods import Period
 from bastion.core.results import explain, read_results
-from sqlalchemy import select
-from sqlmodel import Session
-
-from bastion import demo
 from tests import factories
 
 pytestmark = pytest.mark.storage
-
-
-@pytest.fixture
-def published(engine, registry):
-    """The demo's sample (10 branches) with its 2025 year scored and published, and an admin and a leader."""
-    sample = demo.build_sample(engine, registry=registry, branches=10, seed=11, year=2025)
-    scoring.score_period(engine, cycle=sample.cycle, period_key="2025", registry=registry, actor="test")
-    scoring.publish_period(engine, cycle=sample.cycle, period_key="2025", registry=registry, actor="test")
-    demo.demo_users(engine, sample.tenant)
-    with Session(engine) as session:
-        people = {name: users.principal_of(session, users.find_user(session, sample.tenant.id, name))
-                  for name in ("admin", "leader")}
-    return sample, people
 
 
 def _room(engine, cycle, code):
@@ -79,6 +64,7 @@ def test_a_correction_changes_the_line_and_concludes_the_period_again(engine, re
 def _stored_lines(conn, cycle):
     """The period's lines as the engine's subtotals want them (vetoes with their reasons from the results)."""
     import pandas as pd
+
     from bastion.core.models import Evaluation, Indicator
 
     e, ln, ind = Evaluation.__table__.c, EvaluationLine.__table__.c, Indicator.__table__.c
