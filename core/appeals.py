@@ -200,7 +200,8 @@ def decide(engine: Engine, principal: Principal, *, appeal_id: int, accept: bool
         return Decision(appeal.id, AppealStatus.rejected.value, None)
     if points is None:
         raise BastionError(tr("申诉成立须给出更正后的得分", "an accepted appeal needs the corrected points"))
-    note = tr(f"申诉成立（第 {appeal.id} 号申诉）：{reason.strip()}", f"appeal {appeal.id} accepted: {reason.strip()}")
+    # stored in the line's reason beside the correction's own words, which are Chinese in every locale
+    note = f"申诉成立（第 {appeal.id} 号申诉）：{reason.strip()}"
     key = checked_request(cycle, appeal.period, appeal.indicator_code, points, note)
     with lifecycle.changing(engine, cycle, key.key, "correct", actor=principal.username), \
             transaction(engine) as session:

@@ -18,8 +18,28 @@ import typer
 from bastion import __version__
 from bastion.core import i18n
 
-from . import (archive, audit, ballots, cycles, database, duties, imports, schemes, members, organizations, plugins, rectification, results, reviews, stages, standings,
-               tenants, ui, users)
+from . import (
+    appeals,
+    archive,
+    audit,
+    ballots,
+    cycles,
+    database,
+    duties,
+    imports,
+    members,
+    organizations,
+    plugins,
+    rectification,
+    results,
+    reviews,
+    schemes,
+    stages,
+    standings,
+    tenants,
+    ui,
+    users,
+)
 from .common import err, out
 from .usage import OneLineGroup
 
@@ -40,6 +60,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(ballots.app, name="ballots")
 app.add_typer(rectification.app, name="rectification")
 app.add_typer(reviews.app, name="review")
+app.add_typer(appeals.app, name="appeal")
 app.add_typer(standings.app, name="standings")
 app.add_typer(members.app, name="members")
 app.add_typer(duties.app, name="duties")

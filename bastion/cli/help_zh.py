@@ -298,11 +298,34 @@ ZH: dict[str, str] = {
     "Record a leader's review of an organisation: achievements, problems, direction.":
         "记录领导对组织的点评：成绩、问题、今后努力方向。",
     "The organisation reviewed.": "被点评的组织（组织编码）。",
-    "Who reviews (点评人), e.g. 党委书记 王建国.": "点评人，如 党委书记 王建国。",
+    "The leader reviewing (a user with the leader role over the organisation): the review is in their name.":
+        "点评的领导（对该组织有领导角色的用户）：点评以其本人名义记录。",
     "成绩.": "成绩。",
     "问题.": "问题。",
     "今后努力方向.": "今后努力方向。",
     "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
+
+    # appeal
+    "Appeals (申诉) against a line of a published result: lodge, decide, list.":
+        "对已发布考核结果中某项指标得分的申诉：提出、办理、查看。",
+    "The user doing it: the branch's secretary lodges, an administrator decides.":
+        "操作用户：党支部书记提出申诉，管理员办理。",
+    "The appeals the user may see (of one cycle with --year), the latest first.":
+        "列出该用户可查看的申诉（加 --year 只列该考核年度的），最新的在前。",
+    "lodged, accepted or rejected (default: all).": "lodged（待办理）、accepted（申诉成立）或 rejected（不予支持）（默认：全部）。",
+    "Appeal one line of the branch's published result, within the scheme's window after publication.":
+        "对本支部已发布考核结果中的一项指标得分提出申诉，须在考核方案规定的申诉期内（发布后）。",
+    "The branch appealing (its code).": "提出申诉的党支部（组织编码）。",
+    "The indicator whose points are appealed.": "申诉的指标（指标编码）。",
+    "Why the points are wrong (申诉理由).": "申诉理由。",
+    "A file backing the appeal (repeat for several).": "佐证材料文件（可重复指定多个）。",
+    "Decide an appeal: --accept --points N corrects the line (ranks, tiers, awards and bulletin follow), or "
+    "--reject; the reason either way.":
+        "办理申诉：--accept --points N 申诉成立并更正该项得分（排名、档次、奖惩和通报随之更新），或 --reject 不予支持；均须写明理由。",
+    "The appeal's number.": "申诉编号。",
+    "The decision's reason (办理意见).": "办理意见。",
+    "Accept (申诉成立: the line is corrected) or reject (不予支持).": "申诉成立（更正该项得分）或不予支持。",
+    "The corrected points, when accepted.": "申诉成立时更正后的得分。",
 
     # members
     "The party members' register (党员名册): list, export, add, transfer, leave, history.":

@@ -11,25 +11,54 @@ import typer
 from sqlmodel import Session
 
 from bastion.core import incentives as binding
-from bastion.core import periods, scoring, standings, users
-from bastion.core import words
+from bastion.core import periods, scoring, standings, users, words
 from bastion.core.errors import BadValue, BastionError
-from bastion.core.models import OrgLevel
-from bastion.core.words import word
-from bastion.core.lifecycle import AlreadyDone
-from bastion.core.settings import Settings
 from bastion.core.i18n import tr
+from bastion.core.lifecycle import AlreadyDone
+from bastion.core.models import OrgLevel
+from bastion.core.results import (
+    branch_incentive_records,
+    incentive_records,
+    read_branch_incentives,
+    read_incentives,
+    read_results,
+    results_records,
+)
 from bastion.core.results import explain as explain_result
-from bastion.core.results import (branch_incentive_records, incentive_records, read_branch_incentives,
-                                  read_incentives, read_results, results_records)
-from bastion.core.settings import current_actor
+from bastion.core.settings import Settings, current_actor
 from bastion.core.verify import DIFFERENCE_COLUMNS, Verification, verify_period
-from bastion.listings import ExportFormat, OutputFormat, emit, write_csv, write_json, xlsx_bytes
-from bastion.tables import (BRANCH_INCENTIVES, DIFFERENCES, INCENTIVES, branch_incentive_fields, ranking_fields,
-                            explanation_text, incentive_style, ranking_style)
+from bastion.core.words import word
+from bastion.listings import (
+    ExportFormat,
+    OutputFormat,
+    emit,
+    write_csv,
+    write_json,
+    xlsx_bytes,
+)
+from bastion.tables import (
+    BRANCH_INCENTIVES,
+    DIFFERENCES,
+    INCENTIVES,
+    branch_incentive_fields,
+    explanation_text,
+    incentive_style,
+    ranking_fields,
+    ranking_style,
+)
 
-from .common import (FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context,
-                     registry)
+from .common import (
+    FormatOpt,
+    PeriodOpt,
+    TenantOpt,
+    YearOpt,
+    context,
+    engine,
+    handled,
+    out,
+    period_context,
+    registry,
+)
 
 app = typer.Typer()  # top-level commands, merged into ``bastion``
 
@@ -225,6 +254,11 @@ def correct(
                  f"重新兑现奖惩后共 {done.awards} 项",
                  f"{org} {indicator}: {done.old_points:g} → {done.new_points:g} points; "
                  f"{changed} result(s) changed; {done.awards} award(s) after the policies ran again"))
+    told_correction(done)
+
+
+def told_correction(done) -> None:
+    """What a correction (``core.corrections.Correction``) moved: each result changed, and the bulletin re-issued."""
     for r in done.changed.itertuples():
         out.print(tr(f"  {r.code}：总分 {r.total_old:g} → {r.total_new:g}，排名 {r.rank_old} → {r.rank_new}，",
                      f"  {r.code}: total {r.total_old:g} → {r.total_new:g}, rank {r.rank_old} → {r.rank_new}, ")

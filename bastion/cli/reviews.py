@@ -7,13 +7,22 @@ from typing import Annotated
 import typer
 from rich.markup import escape as rich_escape
 
-from bastion.core import db, periods, reviews
+from bastion.core import db, periods, reviews, users
 from bastion.core.i18n import tr
 from bastion.core.periods import Period
-from bastion.core.settings import current_actor
 from bastion.listings import Field, OutputFormat, emit
 
-from .common import FormatOpt, PeriodOpt, TenantOpt, YearOpt, context, engine, handled, out, period_context
+from .common import (
+    FormatOpt,
+    PeriodOpt,
+    TenantOpt,
+    YearOpt,
+    context,
+    engine,
+    handled,
+    out,
+    period_context,
+)
 
 app = typer.Typer(help="Graded leader review (分级点评) of organisations.", no_args_is_help=True)
 
@@ -29,7 +38,8 @@ REVIEW_FIELDS = (
 @handled
 def review_add(
     org: Annotated[str, typer.Option("--org", "-o", help="The organisation reviewed.")],
-    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviews (点评人), e.g. 党委书记 王建国.")],
+    as_user: Annotated[str, typer.Option("--as", help="The leader reviewing (a user with the leader role over the "
+                                                      "organisation): the review is in their name.")],
     achievements: Annotated[str, typer.Option("--achievements", help="成绩.")] = "",
     problems: Annotated[str, typer.Option("--problems", help="问题.")] = "",
     direction: Annotated[str, typer.Option("--direction", help="今后努力方向.")] = "",
@@ -39,10 +49,10 @@ def review_add(
 ) -> None:
     """Record a leader's review of an organisation: achievements, problems, direction."""
     store, c, key = period_context(tenant, year, period)
+    who = users.lookup_principal(store, c.tenant_id, as_user)
     with db.transaction(store) as session:
-        review = reviews.add_review(session, cycle=c, org_code=org, period=Period.parse(key), reviewer=reviewer,
-                                    achievements=achievements, problems=problems, direction=direction,
-                                    actor=current_actor())
+        review = reviews.add_review(session, who, cycle=c, org_code=org, period=Period.parse(key),
+                                    achievements=achievements, problems=problems, direction=direction)
     out.print(tr(f"已记录对 {org} 的 {key} 点评（#{review.id}）", f"review #{review.id} of {org} for {key} recorded"))
 
 

@@ -222,14 +222,14 @@ def test_the_demo_runs_on_every_seed_scheme(home, zh, scheme, incentive):
 
 
 def test_graded_leader_review_is_recorded_and_listed(in_demo):
-    bastion("review", "add", "--org", "ZB00006", "--reviewer", "党委书记 王建国", "--period", "2025-H1",
+    bastion("review", "add", "--org", "ZB00006", "--as", "leader", "--period", "2025-H1",
             "--achievements", "三会一课坚持得好", "--problems", "台账不够规范", "--direction", "加强台账管理")
     listed = " ".join(bastion("review", "list", "--period", "2025-H1").output.split())
-    assert "ZB00006" in listed and "王建国" in listed and "台账不够规范" in listed
+    assert "ZB00006" in listed and "党委书记" in listed and "台账不够规范" in listed
     assert "ZB00006" not in bastion("review", "list", "--period", "2025").output
-    out = bastion("review", "add", "--org", "ZB00006", "--reviewer", "王建国", ok=False)
+    out = bastion("review", "add", "--org", "ZB00006", "--as", "leader", ok=False)
     assert out.exit_code == 1 and "at least one of achievements" in " ".join(out.output.split())
-    out = bastion("review", "add", "--org", "NOPE", "--reviewer", "王建国", "--problems", "x", ok=False)
+    out = bastion("review", "add", "--org", "NOPE", "--as", "leader", "--problems", "x", ok=False)
     assert out.exit_code == 1 and "no organisation 'NOPE'" in out.output
 
 
