@@ -1,6 +1,6 @@
 """A branch's assessment archive (考核档案) for a year, as one 公文-laid .docx: who it is, every period's result, the
 year's lines with their reasons (a secret source's ballots in aggregate only), the findings, the rectification
-notices and how they closed, the leaders' reviews, the incentives — read for one who may see the branch's results
+notices and how they closed, the leaders' reviews, the incentives, the appeals and their decisions — read for one who may see the branch's results
 (its secretary, the office, the leaders). ``zip_archives`` bundles every branch's for the office.
 """
 
@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from .access import Action, Principal, require, require_whole_tenant
+from .appeals import read_appeals
 from .ballots import secrecy
 from .bulletins.layout import Official
 from .errors import NotFound
@@ -22,6 +23,7 @@ from .models import Check, Cycle, Finding, Organization, OrgLevel, code_is
 from .rectification.queries import read_notices
 from .results import explain, grade_label, read_history, read_incentives
 from .reviews import read_reviews
+from .words import APPEAL_STATUS, word
 
 STATUS = {"issued": "已下发", "responded": "已反馈待复验", "verified": "复验通过", "reopened": "复验未通过",
           "overdue": "逾期未整改"}
@@ -83,8 +85,7 @@ def branch_archive(conn: Connection, principal: Principal, *, cycle: Cycle, org_
                     STATUS.get(n.status, str(n.status)) + (f"（{n.verification_note}）" if n.verification_note else "")]
                    for n in notices.itertuples()])
     doc.heading("六、领导点评")
-    reviews = read_reviews(conn, cycle.id)
-    reviews = reviews[reviews["code"] == org["code"]] if not reviews.empty else reviews
+    reviews = read_reviews(conn, cycle.id, org_id=org["id"])
     if reviews.empty:
         doc.body("本年度无分级点评。")
     for r in reviews.itertuples():
@@ -98,6 +99,16 @@ def branch_archive(conn: Connection, principal: Principal, *, cycle: Cycle, org_
         doc.body("本年度无奖惩事项。")
     else:
         doc.table(["名目", "类别", "说明"], [[str(a.title), str(a.kind), str(a.award)] for a in awards.itertuples()])
+    doc.heading("八、申诉")
+    lodged = read_appeals(conn, principal, cycle_id=cycle.id, org_id=org["id"]).iloc[::-1]  # oldest first
+    if lodged.empty:
+        doc.body("本年度无申诉。")
+    else:
+        doc.table(["编号", "考核期", "指标", "原得分", "申诉理由", "办理结果", "办理意见"],
+                  [[str(a.id), str(a.period), f"{a.indicator_code} {a.indicator or ''}".strip(), f"{a.points_then:g}",
+                    str(a.reason), word(APPEAL_STATUS, a.status)
+                    + (f"（更正为 {a.points_after:g} 分）" if a.status == "accepted" else ""), str(a.decision or "")]
+                   for a in lodged.itertuples()])
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -29,15 +29,17 @@ RED = RGBColor(0xE6, 0x00, 0x12)
 DIGITS = "〇一二三四五六七八九"
 
 
+def chinese_number(n: int) -> str:
+    """1 to 99 in Chinese numerals: 七, 十二, 二十: a date's month and day, a heading's 一、 and （二）."""
+    if n < 10:
+        return DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else DIGITS[tens]) + "十" + ("" if ones == 0 else DIGITS[ones])
+
+
 def chinese_date(day: date) -> str:
     """二〇二六年十二月七日."""
-    def number(n: int) -> str:
-        if n < 10:
-            return DIGITS[n]
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else DIGITS[tens]) + "十" + ("" if ones == 0 else DIGITS[ones])
-
-    return "".join(DIGITS[int(c)] for c in str(day.year)) + f"年{number(day.month)}月{number(day.day)}日"
+    return "".join(DIGITS[int(c)] for c in str(day.year)) + f"年{chinese_number(day.month)}月{chinese_number(day.day)}日"
 
 
 def _font(run, name: str, size, *, bold: bool = False, color: RGBColor | None = None) -> None:

@@ -25,15 +25,16 @@ from sqlmodel import select as select_model
 from .. import audit
 from .. import standings as standing_steps
 from ..cycles import cycle_scheme
+from ..engine import NOT_GRADED
 from ..exports import xlsx
-from ..periods import Period
 from ..i18n import tr
 from ..models import Bulletin, Cycle, SupersededBulletin, Tenant
+from ..periods import Period
 from ..rectification.queries import read_notices
 from ..rectification.service import OPEN
-from ..engine import NOT_GRADED
 from ..results import NOT_GRADED_LABEL, read_results
-from .layout import Official
+from ..reviews import read_reviews
+from .layout import Official, chinese_number
 
 TOP = 10
 TABLE_COLUMNS = {  # results column → header of the Excel table
@@ -114,7 +115,8 @@ def _issue(session: Session, *, cycle: Cycle, period: Period, home: Path, today:
     number = f"{tenant.code}通〔{cycle.year}〕{issued_before + 1}号"  # 发文字号: the cycle's bulletins in order
     _write_docx(files, results, open_notices, period=period, today=today, bottom_tier=scheme.tiers.bands[-1].name,
                 grades=list(dict.fromkeys(grades)), organ=tenant.name, number=number, reissued=reissued,
-                standings=standings_paragraphs(steps, scheme.standings.name if scheme.standings else ""))
+                standings=standings_paragraphs(steps, scheme.standings.name if scheme.standings else ""),
+                reviews=read_reviews(conn, cycle.id, period.key))
     _write_xlsx(files.xlsx, standing_steps.beside(conn, cycle, period.key, results), title=title)
     bulletin = bulletin or Bulletin(tenant_id=cycle.tenant_id, cycle_id=cycle.id, period=period.key, title=title,
                                     docx_path="", xlsx_path="")
@@ -169,7 +171,7 @@ def standings_paragraphs(steps: pd.DataFrame, name: str) -> list[str]:
 
 def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFrame, *, period: Period,
                 today: date, bottom_tier: str, grades: list[str], organ: str, number: str, reissued: str = "",
-                standings: list[str] | None = None) -> None:
+                standings: list[str] | None = None, reviews: pd.DataFrame | None = None) -> None:
     """The bulletin as a 公文 (``layout``): the issuing organ's red mark and number, the title, the sections, the
     organ and the date."""
     doc = Official()
@@ -208,13 +210,21 @@ def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFra
         doc.subheading("（一）一票否决")
         doc.body("；".join(f"{r.name}（{'、'.join(v.split('：')[0] for v in r.veto_reasons)}）"
                            for r in vetoed.itertuples()) + "。")
-    section = "五"
+    section = 5
     if standings:  # 提档升级: a grading's moves, a watched period's relapses
-        doc.heading("五、提档升级")
+        doc.heading(f"{chinese_number(section)}、提档升级")
         for text in standings:
             doc.body(text)
-        section = "六"
-    doc.heading(f"{section}、整改情况")
+        section += 1
+    if reviews is not None and len(reviews):  # 分级点评: the leaders' reviews of the period, as they wrote them
+        doc.heading(f"{chinese_number(section)}、分级点评")
+        for n, r in enumerate(review_order(reviews).itertuples(), start=1):
+            doc.subheading(f"（{chinese_number(n)}）{r.name}（点评人：{r.reviewer}）")
+            for label, text in (("成绩", r.achievements), ("问题", r.problems), ("今后努力方向", r.direction)):
+                if text:
+                    doc.body(f"{label}：{text}")
+        section += 1
+    doc.heading(f"{chinese_number(section)}、整改情况")
     if len(notices):
         doc.body(f"截至 {today:%Y年%m月%d日}，尚未复验通过的整改通知书 {len(notices)} 份：")
         doc.table(["通知书编号", "党组织", "问题", "整改期限", "状态"],
@@ -226,6 +236,16 @@ def _write_docx(files: BulletinFiles, results: pd.DataFrame, notices: pd.DataFra
     doc.body("")
     doc.signed(organ, today)
     doc.save(files.docx)
+
+
+LEVEL_ORDER = {"committee": 0, "general_branch": 1, "branch": 2}
+
+
+def review_order(reviews: pd.DataFrame) -> pd.DataFrame:
+    """Reviews as a bulletin lists them: the committees' first, then the general branches', the branches' last; by
+    code within a level, in the order written for one organisation."""
+    return reviews.assign(_level=reviews["level"].map(LEVEL_ORDER).fillna(3)).sort_values(
+        ["_level", "code", "created_at", "id"], kind="stable")
 
 
 STATUS_LABELS = {"issued": "已下发", "responded": "已反馈", "verified": "复验通过", "reopened": "复验未通过",

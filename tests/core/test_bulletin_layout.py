@@ -13,10 +13,16 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl import load_workbook
+from sqlmodel import Session, select
 
+from bastion.core import reviews
 from bastion.core.bulletins.layout import chinese_date
+from bastion.core.db import transaction
+from bastion.core.models import Organization, Tenant
+from bastion.core.periods import Period
 from bastion.core.stages import service as stages
 from tests import factories
+from tests.core import people
 
 
 def _east_asian(run) -> str | None:
@@ -59,3 +65,29 @@ def test_the_bulletin_is_laid_out_as_a_gongwen(engine, registry, tmp_path):
                                            (date(2026, 1, 31), "二〇二六年一月三十一日")])
 def test_the_date_is_written_in_chinese(day, said):
     assert chinese_date(day) == said
+
+
+def test_the_bulletin_carries_the_period_s_leader_reviews_in_their_order(engine, registry, tmp_path):
+    tenant, cycle = factories.enterprise(engine, registry, "acme")
+    with Session(engine) as session:
+        orgs = session.exec(select(Organization).where(Organization.tenant_id == tenant.id)
+                            .order_by(Organization.code)).all()
+        row = session.get(Tenant, tenant.id)
+    top = next(o for o in orgs if o.parent_id is None)
+    general = next(o for o in orgs if o.level == "general_branch")
+    branch = next(o for o in orgs if o.level == "branch")
+    leader = people.person(engine, row, "王书记", ("leader", top.code))
+    with transaction(engine) as session:
+        for org, text in ((branch, "台账规范"), (general, "统筹有力")):
+            reviews.add_review(session, leader, cycle=cycle, org_code=org.code, period=Period.parse("2026-H1"),
+                               achievements=text, problems="", direction="抓好下半年")
+        reviews.add_review(session, leader, cycle=cycle, org_code=branch.code, period=Period.parse("2026"),
+                           achievements="not this period", problems="", direction="")
+    ctx = stages.StageContext(engine, registry, tmp_path / "home", "督查组")
+    run = stages.run_stage(ctx, cycle, "half_year", period="2026-H1", on=date(2026, 7, 10))
+    texts = [p.text for p in Document(run.detail["bulletin"]).paragraphs if p.text]
+    start = next(i for i, t in enumerate(texts) if t.endswith("、分级点评"))
+    end = next(i for i, t in enumerate(texts) if t.endswith("、整改情况"))
+    assert texts[start + 1:end] == [f"（一）{general.name}（点评人：王书记）", "成绩：统筹有力", "今后努力方向：抓好下半年",
+                                    f"（二）{branch.name}（点评人：王书记）", "成绩：台账规范", "今后努力方向：抓好下半年"]
+    assert texts[end].startswith(("五、", "六、")) and texts[start][0] in "五六"
