@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, standings
-from .access import Action, Principal, require
+from .access import Action, Principal, require, visible
 from .bulletins.service import reissue_bulletin
 from .cycles import cycle_scheme
 from .db import transaction
@@ -36,6 +36,7 @@ from .engine import EVALUATION_COLUMNS, ROLLUP, conclude, roll_up
 from .errors import BastionError, NotFound, refuse
 from .i18n import tr
 from .models import (
+    AuditEvent,
     Cycle,
     Evaluation,
     EvaluationLine,
@@ -235,3 +236,33 @@ def _differs(old: pd.Series, new: pd.Series) -> pd.Series:
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
+
+
+def read_corrections(conn, principal: Principal, *, cycle_id: int) -> pd.DataFrame:
+    """The cycle's corrections, as the audit trail holds them (the record of each), of the organisations whose
+    results ``principal`` sees, the latest first: when, who, the period, the organisation, the indicator, old → new
+    points, the reason and the appeal it decided (if any)."""
+    a, e, o = AuditEvent.__table__.c, Evaluation.__table__.c, Organization.__table__.c
+    events = conn.execute(select(a.id, a.at, a.actor, a.entity_id, a.old, a.new, a.note)
+                          .where(a.tenant_id == principal.tenant_id, a.action == "correct", a.entity == "evaluation")
+                          .order_by(a.id.desc())).all()
+    ids = sorted({int(r.entity_id) for r in events})
+    orgs = {r.id: r for r in conn.execute(
+        select(e.id, e.period, o.code, o.name).join_from(Evaluation.__table__, Organization.__table__, o.id == e.org_id)
+        .where(e.id.in_(ids), e.cycle_id == cycle_id, visible(conn, principal, Action.view_results, e.org_id)))}
+    rows = []
+    for r in events:
+        found = orgs.get(int(r.entity_id))
+        if found is None:
+            continue
+        old, new = _json_of(r.old), _json_of(r.new)
+        rows.append({"at": r.at, "actor": r.actor, "period": found.period, "code": found.code, "name": found.name,
+                     "indicator": new.get("indicator"), "old_points": old.get("points"),
+                     "new_points": new.get("points"), "reason": r.note, "appeal": new.get("appeal"),
+                     "results_changed": len(new.get("results_changed") or [])})
+    return pd.DataFrame(rows, columns=["at", "actor", "period", "code", "name", "indicator", "old_points",
+                                       "new_points", "reason", "appeal", "results_changed"])
+
+
+def _json_of(value) -> dict:
+    return json.loads(value) if isinstance(value, str) else value or {}

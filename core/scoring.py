@@ -76,7 +76,7 @@ from .periods import day_of, in_cycle
 from .scheme import Scheme
 from .plugin_faults import PluginFault, plugin_code
 from .registry import Registry
-from .results import policy_history, read_results
+from .results import policy_history, read_incentives, read_results
 from .tenants import enabled_plugins
 
 
@@ -506,23 +506,69 @@ def publish_period(engine: Engine, *, cycle: Cycle, period_key: str | None, regi
     with lifecycle.changing(engine, cycle, period.key, action, actor=actor), transaction(engine) as session:
         conn = session.connection()
         lifecycle.fence(conn, cycle, period.key, action)
-        if action == "publish":  # confirmed results were reviewed as they are: no fact of theirs came since
-            refuse_outdated(conn, cycle, period, action=action)
-        ev_t = Evaluation.__table__
-        published_at = publication(conn, cycle, period, now=now or utcnow())
-        standings.record(conn, cycle=cycle, period=period, actor=actor)  # 提档升级: before the policies cash it
-        awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
-                                 tenant_code=tenant.code, actor=actor)
-        conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
-                     .values(status=EvaluationStatus.published.value))
-        if confirming:
-            audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="confirm", entity="cycle",
-                         entity_id=cycle.id, new={"period": period.key})
-        audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
-                     entity_id=cycle.id, new={"period": period.key, "awards": awarded,
-                                              "published_at": published_at.isoformat()})
+        awarded = _publish(session, cycle=cycle, period=period, action=action, registry=registry, enabled=enabled,
+                           tenant_code=tenant.code, actor=actor, now=now)
     registry.notify(CycleEvent("published", tenant.code, cycle.year, period.key, detail={"awards": awarded}), enabled)
     return awarded
+
+
+def _publish(session: Session, *, cycle: Cycle, period: Period, action: str, registry: Registry, enabled: list[str],
+             tenant_code: str, actor: str, now: datetime | None) -> int:
+    """Publishing itself, in ``session``'s transaction: the moment, the standings, the policies' awards, the status
+    and the audit rows. :func:`publish_period` commits it; :func:`rehearse_publication` rolls it back."""
+    conn = session.connection()
+    if action == "publish":  # confirmed results were reviewed as they are: no fact of theirs came since
+        refuse_outdated(conn, cycle, period, action=action)
+    ev_t = Evaluation.__table__
+    published_at = publication(conn, cycle, period, now=now or utcnow())
+    standings.record(conn, cycle=cycle, period=period, actor=actor)  # 提档升级: before the policies cash it
+    awarded = apply_policies(conn, cycle=cycle, period=period, registry=registry, enabled=enabled,
+                             tenant_code=tenant_code, actor=actor)
+    conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
+                 .values(status=EvaluationStatus.published.value))
+    if action == "confirm":
+        audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="confirm", entity="cycle",
+                     entity_id=cycle.id, new={"period": period.key})
+    audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="publish", entity="cycle",
+                 entity_id=cycle.id, new={"period": period.key, "awards": awarded,
+                                          "published_at": published_at.isoformat()})
+    return awarded
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What publishing a period would do, done and undone (:func:`rehearse_publication`)."""
+
+    period: str
+    state: str  # the period's state now (lifecycle)
+    results: pd.DataFrame  # the results as they would be published (read_results)
+    awards: pd.DataFrame  # the incentives the policies would make (read_incentives)
+    standings: pd.DataFrame  # the standing steps it would take (standings.period_steps)
+
+
+def rehearse_publication(engine: Engine, *, cycle: Cycle, period_key: str | None, registry: Registry,
+                         actor: str) -> Rehearsal:
+    """Publish the period — or confirm it, when it awaits the leaders' review — in a transaction that is rolled
+    back, and say what it made: what a leader is shown before the click. The same code as publishing, so what it
+    shows is what the click does (unless a fact or a correction comes in between; publishing refuses the former).
+    Refused as publishing would be (unscored, already published, outdated)."""
+    period = in_cycle(cycle, period_key)
+    with Session(engine) as session:
+        enabled = enabled_plugins(session, cycle.tenant_id)
+        tenant = session.get(Tenant, cycle.tenant_id)
+        conn = session.connection()
+        state = lifecycle.state(conn, cycle.id, period.key)
+        action = "confirm" if state == lifecycle.REVIEWED else "publish"
+        lifecycle.check(conn, cycle, period.key, action)
+        try:
+            _publish(session, cycle=cycle, period=period, action=action, registry=registry, enabled=enabled,
+                     tenant_code=tenant.code, actor=actor, now=None)
+            results = read_results(conn, cycle.id, period.key)
+            awards = read_incentives(conn, cycle.id, period.key)
+            steps = standings.period_steps(conn, cycle.id, period.key)
+        finally:
+            session.rollback()
+    return Rehearsal(period.key, state, results, awards, steps)
 
 
 def publication(conn: Connection, cycle: Cycle, period: Period, *, now: datetime | None = None) -> datetime:

@@ -18,7 +18,7 @@ run succeeded.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from .. import locks, periods, tenants
+from ..access import Action, Principal, require_whole_tenant
 from . import steps
 from .runs import StageContext, StageFailed, fail_run, fence, find_run, get_run, run_lease, stage_key
 from ..cycles import resolve_cycle
@@ -342,3 +343,14 @@ def spot_check(ctx: StageContext, cycle: Cycle, on: date, **options: Any) -> Sta
 def confirm_review(ctx: StageContext, cycle: Cycle, period_key: str, *, today: date | None = None) -> StageRun:
     """A leader confirms the annual results under review: they are published with their incentives."""
     return run_stage(ctx, cycle, "confirm", period=period_key, on=today)
+
+
+def leader_confirms(ctx: StageContext, principal: Principal, cycle: Cycle, period_key: str, *,
+                    today: date | None = None) -> StageRun | None:
+    """``principal`` — a leader over the whole tenant — confirms the results under review, from the dashboard: the
+    ``confirm`` stage, run here in their name (``ctx.actor`` is theirs). None when it was confirmed before."""
+    with ctx.engine.connect() as conn:
+        require_whole_tenant(conn, principal, Action.review,
+                             ("考核结果须由对全单位有领导角色的用户确认发布", "the results are confirmed by a leader of the "
+                              "whole tenant"))
+    return confirm_review(replace(ctx, actor=principal.username), cycle, period_key, today=today)

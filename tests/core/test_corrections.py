@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bastion.core import engine as scoring_engine
-from bastion.core.access import Forbidden
+from bastion.core.access import Action, Forbidden
 from bastion.core.corrections import correct_points
 from bastion.core.cycles import cycle_scheme
 from bastion.core.errors import BastionError
@@ -137,3 +137,23 @@ def test_corrections_are_refused_unless_allowed_and_sensible(engine, registry, p
                        **{**kwargs, "period": "2025-H1"})
     with Session(engine) as session:
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "correct")).first() is None
+
+
+def test_the_corrections_are_listed_from_the_audit_trail_for_those_who_see_the_branch(engine, registry, published):
+    from bastion.core.corrections import read_corrections
+
+    sample, people = published
+    with engine.connect() as conn:
+        results = read_results(conn, sample.cycle.id, "2025")
+    theirs = results[results["org_id"] == people["secretary"].roots(Action.view_results)[0]].iloc[0]["code"]
+    other = results[results["code"] != theirs].iloc[0]["code"]
+    code, old_points, max_points = _room(engine, sample.cycle, other)
+    correct_points(engine, people["admin"], cycle=sample.cycle, period="2025", org_code=other, indicator_code=code,
+                   points=max_points, reason="复核更正", registry=registry)
+    with engine.connect() as conn:
+        listed = read_corrections(conn, people["leader"], cycle_id=sample.cycle.id)
+        hidden = read_corrections(conn, people["secretary"], cycle_id=sample.cycle.id)
+    assert listed[["period", "code", "indicator", "old_points", "new_points", "reason", "actor"]].to_dict("records") == [
+        {"period": "2025", "code": other, "indicator": code, "old_points": old_points, "new_points": max_points,
+         "reason": "复核更正", "actor": "admin"}]
+    assert listed["results_changed"].item() >= 1 and hidden.empty
