@@ -153,3 +153,20 @@ def person(browser, base, tmp_path):
     yield open_tab
     for p in opened:
         p.close()
+
+
+@pytest.fixture
+def year_in_review(ui_engine: Engine, registry: Registry, ui_home: Path):
+    """The sample's 2026 year scored by its annual stage, awaiting the leaders' review (领导审核); its cycle."""
+    from datetime import date
+
+    from bastion.core.models import Cycle
+    from bastion.core.stages.service import run_stage
+    from sqlmodel import select
+
+    with Session(ui_engine) as session:
+        cycle = session.exec(select(Cycle).where(Cycle.year == YEAR + 1)).one()
+    run = run_stage(StageContext(ui_engine, registry, ui_home, "test"), cycle, "annual", period=str(YEAR + 1),
+                    on=date(YEAR + 1, 12, 31))
+    assert run.status == "awaiting_review", run
+    return cycle

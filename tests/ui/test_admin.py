@@ -35,7 +35,8 @@ def test_the_page_renders_for_an_admin(app, locale):
     at = app("admin", PAGE, locale=locale)
     assert not at.exception, at.exception
     assert at.title[0].value == ("系统管理" if locale == "zh" else "Administration")
-    assert len(at.tabs) == 7 and not at.error  # the audit trail is a page of its own (audit.py)
+    assert len(at.tabs) == 8 and not at.error  # the audit trail is a page of its own (audit.py)
+    assert at.tabs[-1].label == ("申诉与更正" if locale == "zh" else "Appeals and corrections")
     assert len(at.dataframe) >= 6  # tree, users, quorum, plugins, cycles, calendar, runs
 
 

@@ -144,7 +144,7 @@ def test_the_dashboard_in_english(app):
     assert not at.exception
     assert at.title[0].value == "Leaders' dashboard"
     assert set(_metrics(at)) == {"Branches", "Average", "Advanced", "Unqualified", "Open notices", "Overdue"}
-    assert [h.value for h in at.subheader] == ["Ranking", "Blocks heatmap", "Latest bulletin"]
+    assert [h.value for h in at.subheader] == ["Ranking", "Blocks heatmap", "Graded leader review", "Latest bulletin"]
     assert at.dataframe[0].value.columns.tolist()[:3] == ["Rank", "Code", "Organisation"]
     assert at.selectbox(key="drill_0").options[0] == "All"
 

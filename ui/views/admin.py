@@ -22,6 +22,7 @@ from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, STAGE, STAGE_S
 from bastion.ui import context
 from bastion.ui.feedback import FLASH, attempt, show_flash
 from bastion.ui.i18n import frozen, role_label, tr
+from bastion.ui.appeals import office_tab
 from bastion.ui.ballots import rounds_tab
 from bastion.ui.members import register_tab
 from bastion.ui.restructuring import history_section, restructure_section
@@ -361,9 +362,9 @@ def render() -> None:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("民主测评", "Ballots"),
                     tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members"),
-                    tr("方案试算", "Schemes: what-if")],
+                    tr("方案试算", "Schemes: what-if"), tr("申诉与更正", "Appeals and corrections")],
                    key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab, whatif_tab)
+    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab, whatif_tab, office_tab)
     for tab, show in zip(tabs, shows, strict=True):
         with tab:
             show(who)

@@ -24,7 +24,10 @@ from bastion.core.words import EVIDENCE_KIND, LEVEL, period_name, word
 from bastion.ui import context
 from bastion.ui import dashboard_data as data
 from bastion.ui.charts import bar, heatmap_chart, trend_chart
+from bastion.ui.feedback import show_flash
 from bastion.ui.i18n import frozen, tr
+from bastion.ui.publication import awaiting, confirm_section
+from bastion.ui.reviews import review_section
 from bastion.ui.tables import grid, sheet
 
 CHOICES = 200  # a drill-down level with more organisations than this is searched first
@@ -310,12 +313,18 @@ def render() -> None:
     period = context.pick_period(cycle, published_only=not who.may(Action.view_drafts))
     if period is None:
         return
+    show_flash()
     try:
+        if awaiting(who, cycle, period):  # 领导审核: what confirming will do, then the confirmation
+            confirm_section(who, cycle, period)
+            st.divider()
         node = drill(who)
         if node is not None and node.level == OrgLevel.branch.value:
             branch(who, cycle, period, node)
         else:
             overview(who, cycle, period, node)
+        st.divider()
+        review_section(who, cycle, period, None if node is None else (node.id, node.code, node.name))
         st.divider()
         bulletin(who)
     except BastionError as error:

@@ -15,12 +15,14 @@ from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
 from bastion.ui import context
+from bastion.ui.appeals import branch_appeals
 from bastion.ui.duties import duties_tab
 from bastion.ui.members import branch_members
 from bastion.ui.feedback import refused, show_flash, succeeded
 from bastion.core.words import LATE, NOTICE_STATUS, STANDING_KIND, STANDING_MOVE, period_name, word
 from bastion.ui.i18n import frozen, tr
 from bastion.ui.late import late_choice
+from bastion.ui.reviews import read as read_reviews, show_reviews
 from bastion.ui.tables import grid, sheet
 from sqlmodel import Session
 
@@ -315,6 +317,12 @@ def branch_results(who: Principal, org: dict) -> None:
         tr("实际", "Measured"): lines["value"], tr("目标", "Target"): lines["target"],
         tr("说明", "Reason"): lines["reason"],
     }))
+    if not row["inherited"]:
+        st.subheader(tr("领导点评", "Leaders' reviews"))
+        show_reviews(read_reviews(who, cycle, None, org["id"]),
+                     empty=tr(f"{cycle.year} 年度还没有对本支部的点评。", f"No review of this branch in {cycle.year} yet."))
+        if row["status"] == "published":
+            branch_appeals(who, cycle, org, row["period"], lines)
     archive_download(who, cycle, org)
     history_chart(history)
 
