@@ -106,8 +106,7 @@ def office_tab(who: Principal) -> None:
         return
     with context.engine().connect() as conn:  # the latest with results, as the sidebar's box starts
         start = next((n for n, c in enumerate(found) if result_periods(conn, c.id)), 0)
-    cycle = st.selectbox(tr("考核年度", "Cycle"), found, index=start, format_func=lambda c: f"{c.year} {c.name}",
-                         key="office_cycle")
+    cycle = st.selectbox(tr("考核年度", "Cycle"), found, index=start, format_func=lambda c: c.name, key="office_cycle")
     with context.engine().connect() as conn:
         found = appeals.read_appeals(conn, who, cycle_id=cycle.id)
     st.subheader(tr("待办理的申诉", "Appeals to decide"))
@@ -196,6 +195,7 @@ def correction_form(who: Principal, cycle: Cycle) -> None:
     period = left.selectbox(tr("考核期", "Period"), keys, format_func=frozen(period_name, keys), key="fix_period")
     with context.engine().connect() as conn:
         results = read_results(conn, cycle.id, period)
+    results = results.sort_values("code")
     names = dict(zip(results["code"], results["name"], strict=True))
     code = middle.selectbox(tr("党支部", "Branch"), list(names), format_func=frozen(lambda c: f"{c} {names[c]}", list(names)),
                             key="fix_org")

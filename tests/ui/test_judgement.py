@@ -112,7 +112,7 @@ def test_a_secretary_appeals_and_the_office_accepts(app, ui_engine, published_to
 def test_the_office_corrects_a_point_seeing_old_and_new(app, ui_engine, published_today):
     at = app("admin", ADMIN)
     cycles = at.selectbox(key="office_cycle")
-    cycles.select_index(next(n for n, o in enumerate(cycles.options) if o.startswith("2026"))).run()
+    cycles.select_index(next(n for n, o in enumerate(cycles.options) if o.startswith("2026年度"))).run()
     at.selectbox(key="fix_period").set_value("2026-Q1").run()
     at.selectbox(key="fix_org").set_value("ZB00002").run()
     indicator = at.selectbox(key="fix_indicator").value
