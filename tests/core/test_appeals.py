@@ -3,14 +3,16 @@ audited correction, and the ranking, awards and bulletin follow it."""
 
 from __future__ import annotations
 
+import io
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from docx import Document
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bastion.core import appeals
+from bastion.core import appeals, archive
 from bastion.core.access import Action, Forbidden
 from bastion.core.bulletins.service import write_bulletin
 from bastion.core.cycles import cycle_scheme
@@ -85,6 +87,11 @@ def test_an_accepted_appeal_corrects_the_line_and_the_ranking_awards_and_bulleti
     assert bulletin.version == 2 and "申诉成立" in bulletin.reason
     moved = done.correction.changed
     assert code in set(moved["code"])
+    with engine.connect() as conn:  # the branch's archive keeps the appeal and its decision
+        kept = Document(io.BytesIO(archive.branch_archive(conn, people["secretary"], cycle=sample.cycle,
+                                                          org_code=code, today=date.today())))
+    (row,) = [[c.text for c in r.cells] for t in kept.tables for r in t.rows if r.cells[0].text == str(appeal_id)]
+    assert row[4:] == ["会议记录已补交", f"申诉成立（更正为 {line['max_points']:g} 分）", "经核实，会议记录齐全"]
 
 
 def test_a_rejected_appeal_changes_no_result(engine, registry, published):

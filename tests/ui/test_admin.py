@@ -222,3 +222,18 @@ def test_an_admin_tries_a_scheme_file_on_last_year_and_adopts_it(app, ui_engine,
     with Session(ui_engine) as session:
         (adopted,) = session.exec(select(TenantScheme)).all()
     assert (adopted.scheme_id, adopted.version, adopted.source) == ("target-table", "2027.1", "2027.yaml")
+
+
+def test_the_office_makes_every_branch_s_archive_of_a_year_as_one_zip(app):
+    import io
+    import zipfile
+
+    at = app("admin", PAGE)
+    at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
+    next(b for b in at.button if b.key == "admin_archives_make").click().run()
+    assert not at.exception and not at.error
+    assert any(b.label == "下载全部党支部考核档案（.zip）" for b in at.get("download_button"))
+    _, data = at.session_state["admin_archives"]
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        names = bundle.namelist()
+    assert len(names) == 12 and all(n.endswith("2025考核档案.docx") for n in names)

@@ -138,3 +138,35 @@ def test_the_office_corrects_a_point_seeing_old_and_new(person, ui_engine, sampl
         now = next(r for r in explain(conn, cycle=cycle, period="2025", org_code="ZB00002").lines
                    if r["indicator_code"] == line["indicator_code"])
     assert now["points"] == 0 and "督查记录张冠李戴，复核更正" in now["reason"]
+
+
+def test_the_office_downloads_every_branch_s_archive_and_a_secretary_her_own(person, tmp_path):
+    import zipfile
+
+    office = person("office-archives")
+    office.log_in("admin", path="/admin", heading="系统管理")
+    office.tab("考核年度与日程")
+    office.choose("考核年度", "2025")
+    office.press("生成全部党支部考核档案")
+    with office.page.expect_download() as download:
+        office.page.get_by_role("button", name="下载全部党支部考核档案（.zip）").click()
+    bundle = tmp_path / "archives.zip"
+    download.value.save_as(bundle)
+    office.settled()
+    office.looks_right("archives-made")
+    with zipfile.ZipFile(bundle) as made:
+        assert len(made.namelist()) == 12
+
+    secretary = person("secretary-archive")
+    secretary.log_in("secretary", path="/workspace", heading="支部工作台")
+    secretary.choose("考核年度", "2025")
+    secretary.tab("考核结果")
+    secretary.press("生成 2025 年度考核档案")
+    with secretary.page.expect_download() as download:
+        secretary.page.get_by_role("button", name="下载 2025 年度考核档案（.docx）").click()
+    mine = tmp_path / "mine.docx"
+    download.value.save_as(mine)
+    secretary.settled()
+    secretary.looks_right("archive-made")
+    said = _docx_text(str(mine))
+    assert said.splitlines()[0].endswith("2025年度党建工作考核档案") and "八、申诉" in said

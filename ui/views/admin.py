@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from bastion.core import admin, members, organizations, restructuring
+from bastion.core import admin, archive, members, organizations, restructuring
 from bastion.core.access import Principal
 from bastion.core.db import transaction
+from bastion.core.errors import BastionError
 from bastion.core.importing import write_template
 from bastion.core.models import Role
 from bastion.core.words import (CYCLE_STATUS, IMPORT_KIND, LEVEL, STAGE, STAGE_STATUS, cron_text, word)
@@ -336,6 +337,7 @@ def cycles_tab(who: Principal) -> None:
                            tr("下次执行", "Next run"): [x.next_run for x in lines]}),
              long_text=[tr("说明", "Description")])
         st.caption(tr("bastion serve 按此排程（北京时间）。", "bastion serve schedules these (Beijing time)."))
+        archives_section(who, cycle)
     st.subheader(tr("最近的运行记录", "Recent stage runs"))
     with context.engine().connect() as conn:
         runs = admin.read_stage_runs(conn, who)
@@ -345,6 +347,28 @@ def cycles_tab(who: Principal) -> None:
         tr("尝试次数", "Attempts"): runs["attempts"],
         tr("Prefect 运行", "Prefect flow run"): runs["flow_run_id"], tr("开始", "Started"): runs["started_at"],
         tr("结束", "Finished"): runs["finished_at"], tr("错误", "Error"): runs["error"]}), long_text=[tr("错误", "Error")])
+
+
+def archives_section(who: Principal, cycle) -> None:
+    """Every branch's assessment archive (考核档案) of the cycle in one .zip, made when asked (``core.archive``)."""
+    st.subheader(tr(f"{cycle.year} 年度考核档案", f"Archives of {cycle.year}"))
+    made = st.session_state.get("admin_archives")
+    if made and made[0] == cycle.id:
+        st.download_button(tr("下载全部党支部考核档案（.zip）", "Download every branch's archive (.zip)"), data=made[1],
+                           file_name=f"{cycle.year}考核档案.zip", mime="application/zip", on_click="ignore",
+                           icon=":material/download:", key="admin_archives_download")
+        return
+    st.caption(tr("每个党支部一份 .docx：各期考核结果和得分说明、检查发现、整改、点评、奖惩、申诉。",
+                  "One .docx a branch: each period's result and lines, findings, notices, reviews, awards, appeals."))
+    if st.button(tr("生成全部党支部考核档案", "Make every branch's archive"), key="admin_archives_make"):
+        try:
+            with st.spinner(tr("正在生成考核档案……", "Making the archives…")), context.engine().connect() as conn:
+                data = archive.zip_archives(conn, who, cycle=cycle, today=date.today())
+        except BastionError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["admin_archives"] = (cycle.id, data)
+        st.rerun()
 
 
 def open_next(who: Principal) -> None:
