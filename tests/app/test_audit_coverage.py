@@ -41,6 +41,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "member_grade": {("ballot_round", "close")},
     "member_duty": {("member_duty", None)},
     "tenant_scheme": {("scheme", "adopt")},
+    "appeal": {("appeal", None)},
     "duty_record": {("duty_record", "record")},
     "responsibility_item": {("responsibility_item", None)},
     "responsibility_tick": {("responsibility_tick", "record")},
