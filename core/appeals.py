@@ -29,10 +29,9 @@ from sqlmodel import Session
 
 from . import audit, evidence, lifecycle
 from .access import Action, Principal, require, visible
-from .corrections import Correction, checked_request, correct_in
+from .corrections import Correction, checked_request, correct_in, correctable_indicator
 from .cycles import cycle_scheme
 from .db import transaction
-from .engine import ROLLUP
 from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
@@ -45,7 +44,6 @@ from .models import (
     EvaluationStatus,
     Evidence,
     Indicator,
-    IndicatorKind,
     Organization,
     Tenant,
     code_is,
@@ -103,16 +101,7 @@ def lodge(session: Session, principal: Principal, *, cycle: Cycle, period: str, 
         raise BastionError(tr("没有存放佐证材料的目录", "no home folder to keep the evidence files in"))
     key = in_cycle(cycle, period)
     scheme = cycle_scheme(cycle)
-    if indicator_code == ROLLUP:
-        raise BastionError(tr("汇总行不能申诉：请对相应党支部的指标申诉", "a roll-up line cannot be appealed: appeal the "
-                              "branch's indicator"))
-    spec = next((s for s in scheme.indicators() if s.code == indicator_code), None)
-    if spec is None:
-        raise NotFound(tr(f"{cycle.year} 年度方案没有指标 {indicator_code!r}",
-                          f"the {cycle.year} scheme has no indicator {indicator_code!r}"))
-    if spec.kind == IndicatorKind.veto:
-        raise BastionError(tr(f"{indicator_code} 是一票否决项：对其依据的督查发现有异议，请向督查组反映",
-                              f"{indicator_code} is a veto item: object to the finding behind it with the inspectors"))
+    correctable_indicator(cycle, indicator_code, appealed=True)
     conn = session.connection()
     e, line, o = Evaluation.__table__.c, EvaluationLine.__table__.c, Organization.__table__.c
     org = conn.execute(select(o.id, o.code, o.name).where(o.tenant_id == principal.tenant_id,

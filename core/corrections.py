@@ -88,8 +88,21 @@ def checked_request(cycle: Cycle, period: str, indicator_code: str, points: floa
         raise BastionError(tr("更正须写明更正理由", "a correction needs its reason (更正理由)"))
     refuse(text_problems(("reason", ("更正理由", "reason"), reason)))
     key = in_cycle(cycle, period)
+    spec = correctable_indicator(cycle, indicator_code)
+    if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
+        raise BastionError(tr(f"{indicator_code} 的分值为 0 至 {spec.points:g} 分，不能是 {points:g} 分",
+                              f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}"))
+    return key
+
+
+def correctable_indicator(cycle: Cycle, indicator_code: str, *, appealed: bool = False):
+    """The cycle's indicator ``indicator_code`` if its lines can be corrected — and so appealed (``appealed``: the
+    refusal says what to do instead for an appeal) — else why not: a roll-up line sums the branches below (correct
+    theirs), a veto item is lifted by correcting the finding behind it."""
     if indicator_code == ROLLUP:
-        raise BastionError(tr("汇总行（ROLLUP）是下属党支部考核结果的汇总：请更正相应党支部的指标，汇总随之更新",
+        raise BastionError(tr("汇总行不能申诉：请对相应党支部的指标申诉", "a roll-up line cannot be appealed: appeal the "
+                              "branch's indicator") if appealed else
+                           tr("汇总行（ROLLUP）是下属党支部考核结果的汇总：请更正相应党支部的指标，汇总随之更新",
                               "a ROLLUP line sums up the branches below: correct the branch's indicator, and the "
                               "roll-up follows"))
     spec = next((s for s in cycle_scheme(cycle).indicators() if s.code == indicator_code), None)
@@ -97,12 +110,19 @@ def checked_request(cycle: Cycle, period: str, indicator_code: str, points: floa
         raise NotFound(tr(f"{cycle.year} 年度方案没有指标 {indicator_code!r}",
                           f"the {cycle.year} scheme has no indicator {indicator_code!r}"))
     if spec.kind == IndicatorKind.veto:
-        raise BastionError(tr(f"{indicator_code} 是一票否决项：请更正其依据的督查发现",
+        raise BastionError(tr(f"{indicator_code} 是一票否决项：对其依据的督查发现有异议，请向督查组反映",
+                              f"{indicator_code} is a veto item: object to the finding behind it with the inspectors")
+                           if appealed else
+                           tr(f"{indicator_code} 是一票否决项：请更正其依据的督查发现",
                               f"{indicator_code} is a veto item: correct the finding behind it instead"))
-    if not -POINTS_EPSILON <= points <= spec.points + POINTS_EPSILON:
-        raise BastionError(tr(f"{indicator_code} 的分值为 0 至 {spec.points:g} 分，不能是 {points:g} 分",
-                              f"{indicator_code} is worth 0 to {spec.points:g} points, not {points:g}"))
-    return key
+    return spec
+
+
+def correctable_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Of a result's lines (``results.explain``), those a correction or an appeal may name: assessed in the period,
+    of an indicator :func:`correctable_indicator` allows."""
+    return lines[lines["assessed"].astype(bool) & (lines["kind"] != IndicatorKind.veto.value)
+                 & (lines["indicator_code"] != ROLLUP)]
 
 
 def correct_in(session: Session, principal: Principal, *, cycle: Cycle, period: Period, status: str, org_code: str,

@@ -9,9 +9,8 @@ import streamlit as st
 
 from bastion.core import appeals, evidence
 from bastion.core.access import Action, Principal
-from bastion.core.corrections import correct_points, read_corrections
+from bastion.core.corrections import correct_points, correctable_lines, read_corrections
 from bastion.core.db import transaction
-from bastion.core.engine import ROLLUP
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle, utcnow
 from bastion.core.periods import Period, day_of
@@ -32,11 +31,6 @@ def _appeal_table(found: pd.DataFrame) -> pd.DataFrame:
         tr("状态", "Status"): found["status"].map(lambda s: word(APPEAL_STATUS, s)),
         tr("申诉理由", "Reason"): found["reason"], tr("办理意见", "Decision"): found["decision"],
         tr("办理人", "Decided by"): found["decided_by"]})
-
-
-def correctable(lines: pd.DataFrame) -> pd.DataFrame:
-    """The lines a correction or an appeal may name: assessed, not a veto item, not a roll-up."""
-    return lines[lines["assessed"].astype(bool) & (lines["kind"] != "veto") & (lines["indicator_code"] != ROLLUP)]
 
 
 def _line_label(lines: pd.DataFrame):
@@ -67,7 +61,7 @@ def branch_appeals(who: Principal, cycle: Cycle, org: dict, period: str, lines: 
                       f"{period} was published on {window.published}; appeals closed on {window.closes}."))
         return
     appealed = set(mine.loc[mine["period"] == period, "indicator_code"])
-    open_lines = correctable(lines)
+    open_lines = correctable_lines(lines)
     open_lines = open_lines[~open_lines["indicator_code"].isin(appealed)]
     if open_lines.empty:
         return
@@ -207,7 +201,7 @@ def correction_form(who: Principal, cycle: Cycle) -> None:
     except BastionError as exc:
         st.error(str(exc))
         return
-    lines = correctable(lines)
+    lines = correctable_lines(lines)
     codes = lines["indicator_code"].tolist()
     indicator = st.selectbox(tr("指标", "Indicator"), codes, format_func=_line_label(lines), key="fix_indicator")
     line = lines.set_index("indicator_code").loc[indicator]
