@@ -146,3 +146,9 @@ def verify(conn: Connection, tenant_id: int | None = None, *, every_tenant: bool
             continue
         heads[tenant] = row["hash"]
     return Verification(checked, len(heads.keys() | broken.keys()), list(broken.values()))
+
+
+def latest_id(conn: Connection, tenant_id: int) -> int | None:
+    """The tenant's latest audit row: every write writes one, so it marks the tenant's state (a cache's key)."""
+    a = AuditEvent.__table__.c
+    return conn.execute(select(func.max(a.id)).where(a.tenant_id == tenant_id)).scalar()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bastion.core import lifecycle
+from bastion.core import audit, lifecycle
 from bastion.core.access import Action, Principal, covers_tenant
 from bastion.core.errors import BastionError
 from bastion.core.models import Cycle
@@ -23,10 +23,17 @@ from bastion.ui.tables import grid
 
 
 @st.cache_data(ttl=data.STAMP_TTL, show_spinner=False)
-def rehearsal(_who: Principal, key: tuple, cycle_id: int, period: str) -> Rehearsal:
+def rehearsal(_who: Principal, key: tuple, cycle_id: int, period: str, stamp: int | None) -> Rehearsal:
+    """What confirming does, rehearsed once per state of the tenant: ``stamp``, its latest audit row, changes with
+    every write (each writes one), so a correction made meanwhile is never shown stale."""
     cycle = next(c for c in context.tenant_cycles(_who) if c.id == cycle_id)
     return rehearse_publication(context.engine(), cycle=cycle, period_key=period, registry=context.registry(),
                                 actor=_who.username)
+
+
+def _stamp(who: Principal) -> int | None:
+    with context.engine().connect() as conn:
+        return audit.latest_id(conn, who.tenant_id)
 
 
 def awaiting(who: Principal, cycle: Cycle, period: str) -> bool:
@@ -46,7 +53,7 @@ def confirm_section(who: Principal, cycle: Cycle, period: str) -> None:
         return
     try:
         with st.spinner(tr("正在核算确认后的奖惩……", "Working out what confirming does…")):
-            shown = rehearsal(who, data.key(who), cycle.id, period)
+            shown = rehearsal(who, data.key(who), cycle.id, period, _stamp(who))
     except BastionError as exc:
         st.error(str(exc))
         return

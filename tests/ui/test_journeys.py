@@ -202,6 +202,7 @@ def test_the_office_opens_a_round_prints_its_codes_and_closes_it(person, ui_engi
     me.looks_right("round-open")
     me.page.get_by_role("button", name="生成测评码", exact=False).click()
     me.settled()
+    me.sees("下载测评码（PDF，可打印裁切）")  # the slips are made in the click's run: a minute on a busy machine
     with me.page.expect_download() as download:
         me.page.get_by_role("button", name="下载测评码（PDF，可打印裁切）").click()
     saved = tmp_path / "codes.pdf"

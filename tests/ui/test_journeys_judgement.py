@@ -132,6 +132,7 @@ def test_the_office_corrects_a_point_seeing_old_and_new(person, ui_engine, sampl
     office.fill("更正理由", "督查记录张冠李戴，复核更正")
     office.press("更正")
     office.sees("已更正：ZB00002")
+    office.page.get_by_role("heading", name="更正记录").scroll_into_view_if_needed()  # the grid draws what is in view
     office.sees_cell(f"{line['points']:g} → 0")
     office.looks_right("corrected")
     with ui_engine.connect() as conn:
