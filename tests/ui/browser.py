@@ -31,6 +31,7 @@ needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM and not BROWSER_REQUIRED,
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 SLOW = 60_000  # ms: the first run of a page on a busy 2-core machine
+SCROLLS = 6  # screens a table cell is looked for down the page (Person.sees_cell)
 TALLEST = 8_000  # px: the tallest screenshot
 RAW_MISSING = re.compile(r"(?<![\w.])(None|NaN|nan|null|NaT)(?![\w.])")
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?: [a-z]{2,}){2,}\b")  # three English words in a row: a sentence
@@ -132,8 +133,18 @@ class Person:
         expect(self.page.get_by_text(text, exact=exact).first).to_be_visible(timeout=SLOW)
 
     def sees_cell(self, text: str) -> None:
-        """A table cell (Streamlit draws its grid on a canvas; the cells are there for assistive technology)."""
-        self.page.locator("[role=gridcell]").filter(has_text=text).first.wait_for(state="attached", timeout=SLOW)
+        """A table cell (Streamlit draws its grid on a canvas; the cells are there for assistive technology). A grid
+        draws its cells once it is in view: the page is scrolled down a screen at a time until the cell is there."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        cell = self.page.locator("[role=gridcell]").filter(has_text=text).first
+        for _ in range(SCROLLS):
+            try:
+                cell.wait_for(state="attached", timeout=SLOW // SCROLLS)
+                return
+            except PlaywrightTimeout:
+                self.page.locator("[data-testid='stMain']").evaluate("main => main.scrollBy(0, window.innerHeight)")
+        cell.wait_for(state="attached", timeout=SLOW // SCROLLS)
 
     # --- widgets ------------------------------------------------------------------------------
 
