@@ -35,6 +35,7 @@ from bastion.core.settings import Settings, public_url
 from bastion.core.errors import Conflict, NotFound
 from bastion.core.models import Cycle, Organization, OrgLevel, StageStatus, Tenant
 from bastion.core.registry import Registry
+from bastion.core.notify import service as notify_service
 from bastion.core.results import read_incentives, read_results
 from bastion.core.scheme import Scheme
 from bastion.core.periods import STAGE_MONTHS, last_completed
@@ -147,7 +148,8 @@ def build_sample(engine: Engine, *, registry: Registry, branches: int, seed: int
     """The sample tenant (rebuilt from scratch), its organisation tree and a year of facts."""
     schemes = registry.schemes()
     if scheme_id not in schemes:
-        raise NotFound(f"no installed plugin contributes a scheme {scheme_id!r} (schemes: {', '.join(sorted(schemes))})")
+        raise NotFound(tr(f"已安装的插件都不提供方案 {scheme_id!r}（可用方案：{'、'.join(sorted(schemes))}）",
+                          f"no installed plugin contributes a scheme {scheme_id!r} (schemes: {', '.join(sorted(schemes))})"))
     plugins = {*BASE_PLUGINS, schemes[scheme_id].plugin} & set(registry.infos)
     with transaction(engine) as session:
         if session.exec(select(Tenant).where(Tenant.code == DEMO_TENANT)).first() is not None:
@@ -325,6 +327,11 @@ def run_demo(engine: Engine, *, registry: Registry, branches: int, seed: int, ye
     if opened is not None and opened.spare:
         console.print(tr(f"试投一票：{slips.ballot_url(public_url(), opened.spare)}",
                          f"cast one yourself: {slips.ballot_url(public_url(), opened.spare)}"))
+    told = notify_service.run(engine, registry, sample.tenant, actor=ACTOR)  # the day's reminders, to the inboxes
+    console.print(tr(f"站内通知：新增 {told['planned']} 条，已送达 {told['sent']} 条（登录后点侧栏的铃铛查看；"
+                     "`bastion inbox list --as secretary`）",
+                     f"notifications: {told['planned']} new, {told['sent']} delivered to the inboxes (the bell in the "
+                     "sidebar; `bastion inbox list --as secretary`)"))
     console.print(tr(f"演示账号（密码均为 {DEMO_PASSWORD}）：", f"demo users (password {DEMO_PASSWORD} for all): ") +
                   tr("，", ", ").join(f"{p.username}（{p.display_name}）" for p in people))
     best, took = frame.iloc[0]["code"], time.perf_counter() - started

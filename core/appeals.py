@@ -35,6 +35,7 @@ from .db import transaction
 from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
+from .notify import planning
 from .models import (
     Appeal,
     AppealStatus,
@@ -183,6 +184,7 @@ def decide(engine: Engine, principal: Principal, *, appeal_id: int, accept: bool
             conn = session.connection()
             require(conn, principal, Action.administer, appeal.org_id)
             _mark(conn, principal, appeal, AppealStatus.rejected, reason, None)
+            _tell(conn, registry, principal, appeal, AppealStatus.rejected, reason)
             audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="reject",
                          entity="appeal", entity_id=appeal.id, old={"status": appeal.status},
                          new={"status": AppealStatus.rejected.value}, note=reason.strip())
@@ -204,6 +206,7 @@ def decide(engine: Engine, principal: Principal, *, appeal_id: int, accept: bool
             raise BastionError(tr(f"更正后的得分与现有得分（{now:g} 分）相同：申诉不成立请选择“不予支持”",
                                   f"the points given are the line's now ({now:g}): reject the appeal instead"))
         _mark(conn, principal, appeal, AppealStatus.accepted, reason, points)
+        _tell(conn, registry, principal, appeal, AppealStatus.accepted, reason)
         audit.record(session, tenant_id=principal.tenant_id, actor=principal.username, action="accept",
                      entity="appeal", entity_id=appeal.id, old={"status": appeal.status, "points": float(now)},
                      new={"status": AppealStatus.accepted.value, "points": points}, note=reason.strip())
@@ -213,10 +216,18 @@ def decide(engine: Engine, principal: Principal, *, appeal_id: int, accept: bool
     return Decision(appeal.id, AppealStatus.accepted.value, correction)
 
 
+def _tell(conn: Connection, registry: Registry, principal: Principal, appeal, status: AppealStatus,
+          reason: str) -> None:
+    """The secretary who lodged the appeal is told the decision (``core.notify``), in the decision's transaction."""
+    planning.appeal_decided(conn, registry, principal.tenant_id, appeal_id=appeal.id, lodged_by=appeal.lodged_by,
+                            org=appeal.code, period=appeal.period, indicator=appeal.indicator_code,
+                            status=status.value, decision=reason.strip(), now=utcnow())
+
+
 def _appeal(conn: Connection, principal: Principal, appeal_id: int):
     a, o = Appeal.__table__.c, Organization.__table__.c
     found = conn.execute(select(a.id, a.cycle_id, a.org_id, o.code, a.evaluation_id, a.period, a.indicator_code,
-                                a.status, a.decided_by, a.decided_at)
+                                a.status, a.decided_by, a.decided_at, a.lodged_by)
                          .join_from(Appeal.__table__, Organization.__table__, o.id == a.org_id)
                          .where(a.id == appeal_id, a.tenant_id == principal.tenant_id)).first()
     if found is None:

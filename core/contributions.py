@@ -1,4 +1,4 @@
-"""What plugins contribute besides schemes and rule types: ledger types, incentive policies, events."""
+"""What plugins contribute besides schemes and rule types: ledger types, incentive policies, channels, events."""
 
 from __future__ import annotations
 
@@ -159,3 +159,45 @@ class CycleEvent:
     period: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     at: date | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What a channel sends at once: one recipient's due messages on it (several make a digest, 汇总提醒).
+
+    ``to`` is the recipient's name and e-mail address for a channel that writes to people (``None`` for a
+    group channel); ``settings`` the tenant's settings of the channel, checked by its ``Settings`` model;
+    ``secret`` the tenant's secret for it (a password, a signing key), never logged by Bastion."""
+
+    title: str
+    body: str
+    messages: tuple[tuple[str, str], ...]  # (title, body) of each message in it
+    to: tuple[str, str | None] | None
+    settings: Any
+    secret: str | None
+
+
+class Channel:
+    """A way notifications reach people (通知渠道): e-mail, a group robot of 企业微信 or 钉钉, SMS …
+
+    ``name`` (stable, lower case) and ``label`` (Chinese) name it; ``addressed`` says whom it writes to:
+    ``"user"`` — one message per person, to an address Bastion keeps for them (``address`` reads it: the e-mail
+    channel's is ``User.email``), or ``"group"`` — one message per occurrence to the group the tenant's settings
+    name (a robot's webhook). ``Settings`` is a pydantic model of the tenant's settings (host, URL …; the secret is
+    apart). ``send`` delivers one :class:`Dispatch` or raises: Bastion records the failure (without the secret)
+    and tries again later, with backoff. It must not write to Bastion's database: what was sent is Bastion's to
+    record. The in-app inbox is Bastion's own channel, always on, and needs no plugin.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    addressed: ClassVar[str] = "user"
+    Settings: ClassVar[type]
+
+    def address(self, email: str | None) -> str | None:
+        """The recipient's address on this channel, from what Bastion keeps of them (None: they cannot be
+        reached on it)."""
+        return email
+
+    def send(self, dispatch: Dispatch) -> None:  # pragma: no cover
+        raise NotImplementedError

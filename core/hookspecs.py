@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .contributions import CycleEvent, IncentivePolicy, LedgerType
+    from .contributions import Channel, CycleEvent, IncentivePolicy, LedgerType
     from .engine import RuleType
     from .scheme import Scheme
 
@@ -72,6 +72,16 @@ def bastion_incentive_policies() -> list[IncentivePolicy]:
 
     Return a list of :class:`bastion.core.contributions.IncentivePolicy` instances. A scheme names
     the policies applied when its results are published (``Scheme.policies``).
+    """
+
+
+@hookspec
+def bastion_channels() -> list[Channel]:
+    """Contribute notification channels (通知渠道): e-mail, group robots, SMS …
+
+    Return a list of :class:`bastion.core.contributions.Channel` instances, each with a unique ``name``. A tenant
+    that enables the plugin turns each channel on with its settings (``bastion channels set``); the delivery
+    stage (``bastion notify``) calls ``send`` with what is due (see ``docs/plugins.md``).
     """
 
 

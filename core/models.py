@@ -104,6 +104,8 @@ class Tenant(SQLModel, table=True):
     # A fact dated in a closed period (迟到的台账、检查发现) is refused unless this is set; then the user books it
     # in the next period or keeps it for a correction (``core.periods.place``).
     late_facts: bool = False
+    # Quiet hours (免打扰时段), "22:00-07:00" (tenant time): notifications due in them wait for their end; "" none.
+    quiet_hours: str = Field(default="", max_length=11)
     created_at: datetime = _when(default_factory=utcnow)
 
 
@@ -704,6 +706,8 @@ class User(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(default="", max_length=100)
+    email: str | None = Field(default=None, max_length=200)  # where the e-mail channel writes (personal data)
+    locale: str = Field(default="zh", max_length=8)  # the language of what is sent to them: zh or en
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime = _when(default_factory=utcnow)
@@ -949,6 +953,63 @@ class Appeal(SQLModel, table=True):
     decided_at: datetime | None = _when(default=None, nullable=True)
     decision: str = ""  # 办理意见: why accepted or rejected
     points_after: float | None = None  # the corrected points, when accepted
+
+
+class NotificationState(StrEnum):
+    pending = "pending"  # 待发送: goes at due_at (later in quiet hours), or at next_try_at after a failure
+    sending = "sending"  # claimed by a delivery run: a run killed here leaves it ``unknown``, never sent twice
+    sent = "sent"  # 已发送 (the inbox's: delivered to it)
+    failed = "failed"  # the last try failed: tried again at next_try_at, with backoff
+    dead = "dead"  # 发送失败: given up after the last try
+    unknown = "unknown"  # a run died while sending it: whether it went is not known, so it is not sent again
+
+
+class Notification(SQLModel, table=True):
+    """One notification (通知) in the outbox: an event's message to one recipient on one channel, once.
+
+    Written in the transaction of what causes it (a result published, an appeal decided), or by the delivery
+    stage's planning for what a day brings (a deadline in 3 days); ``occurrence`` names what happened, and the
+    unique key makes each (occurrence, recipient, channel) one row however often it is planned. The inbox's
+    notifications are the user's inbox: ``read_at`` marks them read."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "occurrence", "recipient", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    event: str = Field(max_length=48)  # core.notify.events.EVENTS
+    occurrence: str = Field(max_length=200)  # what happened: "notice:12:due:3", "published:2026:2026-H1"
+    recipient: str = Field(max_length=64)  # "user:5", or "group" for a channel that posts to one group
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    org_id: int | None = Field(default=None, foreign_key="organization.id")  # the organisation it is about
+    channel: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    body: str
+    link: str = Field(default="", max_length=200)  # the page it concerns (/workspace …)
+    due_at: datetime = _when()
+    state: str = Field(default="pending", max_length=16, index=True)  # NotificationState
+    attempts: int = 0
+    next_try_at: datetime | None = _when(default=None, nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=64)  # the delivery run sending it
+    last_error: str = ""
+    sent_at: datetime | None = _when(default=None, nullable=True)
+    read_at: datetime | None = _when(default=None, nullable=True)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class ChannelSetting(SQLModel, table=True):
+    """A tenant's settings of a channel (渠道): on or off, its settings, which events it carries, and its secret —
+    kept here only, never in the audit trail nor shown on a page."""
+
+    __tablename__ = "channel_setting"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    channel: str = Field(max_length=32, primary_key=True)
+    enabled: bool = True
+    settings: dict[str, Any] = _json(nullable=False, default_factory=dict)
+    events: list[str] = _json(nullable=False, default_factory=list)  # none listed: every event
+    secret: str | None = Field(default=None, max_length=500)
+    updated_by: str = Field(default="", max_length=100)
+    updated_at: datetime = _when(default_factory=utcnow)
 
 
 class TenantScheme(SQLModel, table=True):

@@ -26,7 +26,7 @@ import pluggy
 from pydantic import ValidationError
 
 from . import hookspecs
-from .contributions import CycleEvent, IncentivePolicy, LedgerType
+from .contributions import Channel, CycleEvent, IncentivePolicy, LedgerType
 from .engine import RuleType
 from .errors import BastionError
 from .i18n import tr
@@ -269,6 +269,9 @@ class Registry:
     def policies(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[IncentivePolicy]]:
         return _only(self._settled()["policies"], enabled)
 
+    def channels(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Channel]]:
+        return _only(self._settled()["channels"], enabled)
+
     def schemes(self, enabled: Iterable[str] | None = None) -> dict[str, Contribution[Scheme]]:
         return _only(self._settled()["schemes"], enabled)
 
@@ -384,6 +387,7 @@ KINDS = (
     _Kind("rule types", "bastion_rule_types", RuleType, "name", "规则类型", "rule type"),
     _Kind("ledger types", "bastion_ledger_types", LedgerType, "code", "台账类型", "ledger type"),
     _Kind("policies", "bastion_incentive_policies", IncentivePolicy, "name", "激励政策", "incentive policy"),
+    _Kind("channels", "bastion_channels", Channel, "name", "通知渠道", "channel"),
 )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, select, upda
 from sqlmodel import Session
 
 from . import audit, incentives, lifecycle, snapshots, standings
+from .notify import planning as notify
 from .restructuring import queries as restructuring
 from .ballots.rounds import entitled_columns, open_over
 from .duties.queries import list_sizes
@@ -526,6 +527,7 @@ def _publish(session: Session, *, cycle: Cycle, period: Period, action: str, reg
                              tenant_code=tenant_code, actor=actor)
     conn.execute(update(ev_t).where(ev_t.c.cycle_id == cycle.id, ev_t.c.period == period.key)
                  .values(status=EvaluationStatus.published.value))
+    notify.published(conn, registry, cycle, period, published_at)  # the secretaries and leaders told, in the outbox
     if action == "confirm":
         audit.record(session, tenant_id=cycle.tenant_id, actor=actor, action="confirm", entity="cycle",
                      entity_id=cycle.id, new={"period": period.key})

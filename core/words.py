@@ -54,6 +54,7 @@ STAGE: dict[str, Pair] = {
     "half_year": ("半年检查", "half-year check"),
     "annual": ("年终考核", "year-end assessment"),
     "rectification": ("整改跟踪", "rectification follow-up"),
+    "notify": ("通知发送", "notifications"),
 }
 
 AWARD_KIND: dict[str, Pair] = {
@@ -298,6 +299,7 @@ AUDIT_ENTITY: dict[str, Pair] = {
     "evaluation": ("考核结果", "result"),
     "evidence": ("佐证材料", "evidence"),
     "appeal": ("申诉", "appeal"),
+    "channel": ("通知渠道", "notification channel"),
     "finding": ("督查发现", "finding"),
     "incentive": ("奖惩", "incentive"),
     "member": ("党员", "member"),

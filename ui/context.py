@@ -21,10 +21,12 @@ from bastion.core.registry import Registry, default_registry
 from bastion.core.results import result_periods
 from bastion.core.settings import Settings
 from bastion.core.users import LockedOut
+from bastion.core.notify import outbox
 from bastion.core.words import period_name
 from bastion.ui import web
 from bastion.ui.i18n import KEY as LOCALE_KEY
 from bastion.ui.i18n import frozen, role_label, tr
+from bastion.ui.navigation import PAGES_DIR
 
 TOKEN = "session_token"  # the tab's login session: set by the login form (and by a test: AppTest sends no cookie)
 PRINCIPAL = "principal"
@@ -186,6 +188,10 @@ def who_box(who: Principal) -> None:
         tenant = session.get(Tenant, who.tenant_id)
     st.sidebar.markdown(f"**{who.display_name}** · {tenant.name if tenant else ''}")
     st.sidebar.caption("、".join(sorted({role_label(r) for r in who.roles})) or tr("无角色", "no role"))
+    with engine().connect() as conn:  # the bell: unread notifications, on every page
+        unread = outbox.unread(conn, who)
+    if unread and who.roles:  # the inbox is a page of every role (ui.navigation)
+        st.sidebar.page_link(str(PAGES_DIR / "inbox.py"), label=tr(f"🔔 {unread} 条未读通知", f"🔔 {unread} unread"))
     if st.sidebar.button(tr("退出登录", "Log out"), key="logout"):
         logout()
         st.rerun()

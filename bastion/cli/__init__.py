@@ -23,11 +23,13 @@ from . import (
     archive,
     audit,
     ballots,
+    channels,
     cycles,
     database,
     duties,
     imports,
     members,
+    notify,
     organizations,
     plugins,
     rectification,
@@ -48,7 +50,7 @@ app = typer.Typer(help="Bastion — 党支部目标管理考核 (party-branch ta
                   context_settings={"help_option_names": ["-h", "--help"]})  # every command's, inherited
 
 # Top-level commands: score … correct, run … deploy, demo and ui.
-for commands in (results.app, stages.app, schemes.whatif_app, archive.app, ui.app):
+for commands in (results.app, stages.app, schemes.whatif_app, archive.app, notify.app, ui.app):
     app.add_typer(commands)
 app.add_typer(database.app, name="db")
 app.add_typer(tenants.app, name="tenant")
@@ -61,6 +63,8 @@ app.add_typer(ballots.app, name="ballots")
 app.add_typer(rectification.app, name="rectification")
 app.add_typer(reviews.app, name="review")
 app.add_typer(appeals.app, name="appeal")
+app.add_typer(notify.inbox_app, name="inbox")
+app.add_typer(channels.app, name="channels")
 app.add_typer(standings.app, name="standings")
 app.add_typer(members.app, name="members")
 app.add_typer(duties.app, name="duties")

@@ -137,8 +137,10 @@ ZH: dict[str, str] = {
         "为单位停用插件。已开启的考核年度仍沿用其冻结的方案。",
     "Plugin names the tenant enables.": "该单位已启用的插件名。",
     "List the tenants and their enabled plugins.": "列出各单位及其已启用的插件。",
-    "Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现). Audited.":
-        "设置单位的选项：是否接受迟到的台账和检查发现。留痕审计。",
+    "Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现), its quiet hours. Audited.":
+        "设置单位的选项：是否接受迟到的台账和检查发现、免打扰时段。留痕审计。",
+    "When no notification goes out but to the inbox, e.g. 22:00-07:00 (\"\" for none).":
+        "免打扰时段：其间除站内通知外不发送任何通知，如 22:00-07:00（\"\" 表示不设）。",
     "allow: a ledger entry or finding dated in a closed period is taken, booked in the next period or kept for a "
     "correction (the user chooses); refuse: it is refused (the default).":
         "allow：日期在已关闭考核期内的台账或检查发现仍予接受，由录入人选择计入下一考核期或走更正；"
@@ -304,6 +306,39 @@ ZH: dict[str, str] = {
     "问题.": "问题。",
     "今后努力方向.": "今后努力方向。",
     "The reviews of a cycle (of one period with --period).": "列出考核年度的分级点评（加 --period 只列该考核期的）。",
+
+    # notify, inbox, channels
+    "Notification channels (通知渠道): list, set, turn off.": "通知渠道：查看、设置、关闭。",
+    "The channels the tenant's plugins provide and how each is set (never a secret).":
+        "列出本单位已启用的插件提供的通知渠道及其设置（不显示密钥）。",
+    "The channel: email, wecom, dingtalk …": "渠道：email（电子邮件）、wecom（企业微信群机器人）、dingtalk（钉钉群机器人）等。",
+    "A setting as name=value (repeat); given, they replace the channel's settings.":
+        "设置项，写作 名称=值（可重复）；给出时替换该渠道原有的全部设置。",
+    "An event the channel carries (repeat); none given: as before (at first, all).":
+        "该渠道发送的通知事项（可重复）；不给出时保持原样（初次设置时为全部）。",
+    "The channel carries every event.": "该渠道发送全部通知事项。",
+    "The environment variable holding the channel's secret (never typed on the line).":
+        "存放该渠道密钥的环境变量名（密钥不在命令行中输入）。",
+    "Forget the channel's secret.": "删除该渠道的密钥。",
+    "Turn the channel off (its settings kept).": "关闭该渠道（保留其设置）。",
+    "Turn a channel on for the tenant with its settings, events and secret (or off with --off); audited, the "
+    "secret only as set or cleared.":
+        "为本单位开启通知渠道并设置其选项、通知事项和密钥（--off 关闭）；留痕审计，密钥只记“已设置”或“已删除”。",
+    "The address the e-mail channel writes to (\"\" clears it).": "电子邮件渠道发送的地址（\"\" 表示删除）。",
+    "The language of what is sent to them: zh or en.": "发给该用户的通知所用语言：zh 或 en。",
+    "Set a user's e-mail address and language (for notifications); audited, the address masked.":
+        "设置用户的电子邮件地址和通知语言；留痕审计，地址脱敏记录。",
+    "Put what today brings in the outbox (deadlines, terms, ballots, meetings) and deliver what is due, once, "
+    "on every channel; every tenant unless --tenant.":
+        "把今天应发的提醒（整改期限、书记任期、民主测评、三会一课）放入发件箱，并在各渠道发送到期的通知，每条只发一次；"
+        "不加 --tenant 时处理所有单位。",
+    "Say what would go; write and send nothing.": "只列出将要发送的通知，不写入也不发送。",
+    "The moment to act at (ISO; default: now).": "按此时刻处理（ISO 格式；默认：现在）。",
+    "A user's in-app notifications (站内通知): list, mark read.": "用户的站内通知：查看、标为已读。",
+    "The user whose inbox it is.": "收件箱所属的用户（用户名）。",
+    "The user's notifications, the latest first, and how many are unread.": "列出该用户的通知（最新的在前）和未读条数。",
+    "The notifications read (default: all).": "标为已读的通知编号（默认：全部）。",
+    "Mark the user's notifications read (those numbered, or all).": "把该用户的通知标为已读（指定编号的，或全部）。",
 
     # appeal
     "Appeals (申诉) against a line of a published result: lodge, decide, list.":

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from bastion.core import db, tenants
+from bastion.core.errors import BadValue
+from bastion.core.notify import settings as notify_settings
 from bastion.core.i18n import tr
 from bastion.core.settings import current_actor
 from bastion.listings import Field, OutputFormat, emit
@@ -73,21 +75,30 @@ class LateFacts(StrEnum):
 @app.command("set")
 @handled
 def tenant_set(
-    late_facts: Annotated[LateFacts, typer.Option(
+    late_facts: Annotated[LateFacts | None, typer.Option(
         "--late-facts", help="allow: a ledger entry or finding dated in a closed period is taken, booked in the next "
-                             "period or kept for a correction (the user chooses); refuse: it is refused (the default).")],
+                             "period or kept for a correction (the user chooses); refuse: it is refused (the default).")] = None,
+    quiet_hours: Annotated[str | None, typer.Option(
+        "--quiet-hours", help="When no notification goes out but to the inbox, e.g. 22:00-07:00 (\"\" for none).")] = None,
     tenant: TenantOpt = None,
 ) -> None:
-    """Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现). Audited."""
+    """Set a tenant's settings: whether it takes late facts (迟到的台账、检查发现), its quiet hours. Audited."""
+    if late_facts is None and quiet_hours is None:
+        raise BadValue(tr("请指定要设置的项：--late-facts 或 --quiet-hours", "say what to set: --late-facts or --quiet-hours"))
     with db.transaction(engine()) as session:
         t = tenants.resolve_tenant(session, tenant)
-        changed = tenants.set_late_facts(session, t, allow=late_facts is LateFacts.allow, actor=current_actor())
-    state = (tr("接受迟到的台账和检查发现：录入时选择计入下一考核期或走更正",
-                "takes late ledger entries and findings: each is booked in the next period or kept for a correction, "
-                "as the user chooses") if late_facts is LateFacts.allow
-             else tr("不接受迟到的台账和检查发现", "refuses late ledger entries and findings"))
-    out.print(tr(f"单位 {t.code}：{state}" + ("" if changed else "（原已如此）"),
-                 f"tenant {t.code}: {state}" + ("" if changed else " (already so)")))
+        if late_facts is not None:
+            changed = tenants.set_late_facts(session, t, allow=late_facts is LateFacts.allow, actor=current_actor())
+            state = (tr("接受迟到的台账和检查发现：录入时选择计入下一考核期或走更正",
+                        "takes late ledger entries and findings: each is booked in the next period or kept for a "
+                        "correction, as the user chooses") if late_facts is LateFacts.allow
+                     else tr("不接受迟到的台账和检查发现", "refuses late ledger entries and findings"))
+            out.print(tr(f"单位 {t.code}：{state}" + ("" if changed else "（原已如此）"),
+                         f"tenant {t.code}: {state}" + ("" if changed else " (already so)")))
+        if quiet_hours is not None:
+            notify_settings.set_quiet_hours(session, t, quiet_hours, actor=current_actor())
+            out.print(tr(f"单位 {t.code}：免打扰时段 {t.quiet_hours or '无'}",
+                         f"tenant {t.code}: quiet hours {t.quiet_hours or 'none'}"))
 
 
 TENANT_FIELDS = (Field("code", "编码", "Code", "code"), Field("name", "名称", "Name"),

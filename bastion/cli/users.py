@@ -101,6 +101,23 @@ def user_unlock(username: Annotated[str, typer.Argument()], tenant: TenantOpt = 
               else tr(f"{username} 未被锁定", f"{username} was not locked"))
 
 
+@app.command("set")
+@handled
+def user_set(
+    username: Annotated[str, typer.Argument()],
+    email: Annotated[str | None, typer.Option("--email", help="The address the e-mail channel writes to (\"\" clears it).")] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help="The language of what is sent to them: zh or en.")] = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """Set a user's e-mail address and language (for notifications); audited, the address masked."""
+    from bastion.core.notify import settings as notify_settings
+
+    with _user(username, tenant) as (session, user):
+        notify_settings.set_contact(session, user.tenant_id, username, actor=current_actor(), email=email,
+                                    locale=locale)
+    out.print(tr(f"{username} 的联系方式已设置", f"{username}'s contact set"))
+
+
 USER_FIELDS = (
     Field("username", "用户名", "Username", "code"),
     Field("display_name", "姓名", "Name"),

@@ -52,6 +52,7 @@ from ..models import (
 )
 from ..registry import Registry
 from ..words import ROUND_KIND, SOURCE, word
+from ..notify import planning as notify
 from ..rule_helpers import quorum_needed
 from . import codes, draw, member_review
 from .questions import WHAT, FIELDS, rating_readers
@@ -162,6 +163,8 @@ def open_round(session: Session, *, actor: str, cycle: Cycle, period: str, regis
                                           "deadline": deadline.isoformat(),
                                           "entitled": {s: {"branches": int(r["count"]), "raters": int(r["sum"])}
                                                        for s, r in per_source.iterrows()}})
+    notify.round_opened(conn, registry, cycle.tenant_id, round_id=found.id, period=key, deadline=deadline,
+                        now=utcnow())  # the offices and the secretaries told, in the outbox
     return found
 
 

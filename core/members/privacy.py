@@ -49,6 +49,14 @@ def mask_phone(phone: str | None) -> str | None:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
 
 
+def mask_email(email: str | None) -> str | None:
+    """``wang.fang@example.cn`` → ``w***@example.cn``: the first character of the name and the domain."""
+    if not email or "@" not in email:
+        return email and "*" * len(email)
+    name, domain = email.rsplit("@", 1)
+    return f"{name[:1]}***@{domain}"
+
+
 def birth_year(day: date | None) -> str | None:
     """The birth date as its year (``1986``)."""
     return None if day is None or pd.isna(day) else f"{pd.Timestamp(day).year}"

@@ -3,7 +3,7 @@
 The calendar (考核日历) is built here once: the stages of the scheme a tenant's calendar runs on (the
 scheme of its latest cycle, or the only one it enables before it opens any), plus the stages every
 tenant runs whatever its scheme says (:data:`.service.STAGES` with a ``cron``: the daily
-rectification follow-up, the opening of each year). ``bastion serve`` and ``bastion deploy`` turn it
+rectification follow-up, the opening of each year), and the delivery of its notifications every five minutes. ``bastion serve`` and ``bastion deploy`` turn it
 into Prefect deployments; the administration page shows it in words with when each fires next.
 """
 
@@ -57,12 +57,20 @@ def calendar_scheme(session: Session, tenant: Tenant, registry: Registry) -> Sch
     return next(iter(enabled.values())).item if len(enabled) == 1 else None
 
 
+NOTIFY = "notify"  # not a stage: the ``bastion-notify`` flow, every few minutes (core.notify.service)
+NOTIFY_CRON = "*/5 * * * *"
+
+
 def scheme_calendar(tenant_code: str, scheme: Scheme) -> list[Scheduled]:
-    """A scheme's calendar for a tenant: the scheme's own stages, then those every tenant runs."""
+    """A scheme's calendar for a tenant: the scheme's own stages, then those every tenant runs, then the delivery of
+    its notifications."""
     out = [Scheduled(tenant_code, entry.stage, entry.cron, entry.description, scheme.id)
            for entry in scheme.calendar if entry.stage in STAGES and STAGES[entry.stage].scheduled]
     out += [Scheduled(tenant_code, stage.name, stage.cron, tr(*stage.cron_description), scheme.id)
             for stage in STAGES.values() if stage.cron]
+    out.append(Scheduled(tenant_code, NOTIFY, NOTIFY_CRON, tr("通知：把到期的提醒发到站内通知、电子邮件和群机器人",
+                                                              "notifications: what is due, to the inbox, e-mail and "
+                                                              "group robots"), scheme.id))
     return out
 
 

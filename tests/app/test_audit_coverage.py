@@ -42,6 +42,7 @@ AUDITED_AS: dict[str, set[tuple[str, str | None]]] = {
     "member_duty": {("member_duty", None)},
     "tenant_scheme": {("scheme", "adopt")},
     "appeal": {("appeal", None)},
+    "channel_setting": {("channel", "update")},
     "duty_record": {("duty_record", "record")},
     "responsibility_item": {("responsibility_item", None)},
     "responsibility_tick": {("responsibility_tick", "record")},
@@ -61,6 +62,8 @@ NOT_AUDITED = {
     "lease": "who holds a lock right now: gone when the work is done",
     "login_failure": "the failed logins counted towards a lockout; each failure is audited as login_failed",
     "alembic_version": "the schema's revision",
+    "notification": "the outbox: written in the transaction of the audited change that causes it (a publication, "
+                    "a decision) or planned from the calendar; its delivery is the machinery's own record",
 }
 
 

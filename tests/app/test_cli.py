@@ -204,11 +204,13 @@ def test_tenant_enable_and_disable_from_the_cli(home):
     assert out.exit_code == 1 and "not installed: no-such-plugin" in " ".join(out.output.split())
 
 
-def test_the_demo_takes_a_seed_scheme(home, zh):
-    out = " ".join(bastion("demo", "--no-ui", "--scheme", "study-education").output.split())
-    assert "40 个党支部" in out and "排名" in out and "整改通知书" in out
-    rows = json.loads(bastion("results", "--format", "json").stdout)
-    assert len(rows) == 40 and {r["scheme"].split()[0] for r in rows} == {"study-education"}
+def test_the_demo_takes_a_seed_scheme_by_name(home, zh):
+    """``--scheme`` names the scheme the demo runs (each runs its year below, in-process; the demo's own run through
+    the flows is the shared ``demo`` fixture's): a name no plugin contributes is refused, listing those there are."""
+    out = bastion("demo", "--no-ui", "--scheme", "no-such", ok=False)
+    said = " ".join(out.output.split())
+    assert out.exit_code == 1 and "已安装的插件都不提供方案 'no-such'" in said
+    assert all(s in said for s in ("organ-standardisation", "responsibility-system", "study-education"))
 
 
 @pytest.mark.parametrize("scheme, incentive", [

@@ -102,6 +102,14 @@ def test_bastion_incentive_policies(registry):
     assert registry.policies()["target-table-awards"].plugin == "target-table"
 
 
+def test_bastion_channels(registry):
+    channels = registry.channels()
+    assert {name: c.plugin for name, c in channels.items()} == {"email": "channels", "wecom": "channels",
+                                                                "dingtalk": "channels"}
+    assert registry.channels(enabled=["target-table"]) == {}  # a tenant without the plugin has none of them
+    assert channels["email"].item.addressed == "user" and channels["wecom"].item.addressed == "group"
+
+
 def test_bastion_cycle_event():
     plugin = Contrib()
     reg = load(("contrib", plugin))

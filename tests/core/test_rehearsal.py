@@ -1,5 +1,6 @@
 """What publishing would do, shown before the click: the rehearsal makes exactly what publishing then makes, and
-leaves nothing behind — no result published, no award, no standing, no audit row, no moment stamped."""
+leaves nothing behind — no result published, no award, no standing, no audit row, no notification, no moment
+stamped."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from bastion import demo
 from bastion.core import lifecycle, scoring
-from bastion.core.models import AuditEvent, Evaluation, Incentive, Standing
+from bastion.core.models import AuditEvent, Evaluation, Incentive, Notification, Standing
 from bastion.core.results import read_incentives, read_results
 
 pytestmark = pytest.mark.storage
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.storage
 def _counts(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(table)).scalar()
-                     for table in (Incentive, Standing, AuditEvent)) + (
+                     for table in (Incentive, Standing, AuditEvent, Notification)) + (
             conn.execute(select(func.count()).where(Evaluation.published_at.is_not(None))).scalar(),)
 
 

@@ -118,7 +118,7 @@ def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cy
     assert [(s.name, s.cron) for s in schedule] == [
         ("acme-spot_check", "0 9 * * 2"), ("acme-quarterly", "0 9 5 1,4,7,10 *"), ("acme-half_year", "0 9 10 7 *"),
         ("acme-annual", "0 9 15 1 *"), ("acme-open_cycle", stages.STAGES["open_cycle"].cron),
-        ("acme-rectification", stages.STAGES["rectification"].cron),
+        ("acme-rectification", stages.STAGES["rectification"].cron), ("acme-notify", stage_queries.NOTIFY_CRON),
     ]
 
     built = calendar.deployments(schedule)  # outside the event loop: to_deployment is sync here
@@ -133,6 +133,7 @@ def test_each_tenants_calendar_becomes_deployments_with_cron_schedules(tenant_cy
 
     found = asyncio.run(applied())
     assert found["acme-quarterly"] == ("0 9 5 1,4,7,10 *", "Asia/Shanghai", {"tenant": "acme", "stage": "quarterly"})
+    assert found["acme-notify"] == ("*/5 * * * *", "Asia/Shanghai", {"tenant": "acme"})  # the bastion-notify flow
     assert set(found) == {s.name for s in schedule}
 
 
@@ -187,7 +188,7 @@ def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle, mon
     monkeypatch.setenv("BASTION_LANG", "en")  # the assertions read the English
     result = CliRunner().invoke(app, ["deploy", "--pool", "bastion-test"])
     assert result.exit_code == 0, result.output
-    assert "6 deployments registered for work pool bastion-test" in " ".join(result.output.split())
+    assert "7 deployments registered for work pool bastion-test" in " ".join(result.output.split())
 
     async def pooled() -> dict[str, tuple]:
         async with get_client() as client:
@@ -196,7 +197,8 @@ def test_bastion_deploy_registers_the_calendar_for_a_work_pool(tenant_cycle, mon
 
     found = asyncio.run(pooled())
     assert found["acme-annual"] == ("bastion-test", "bastion.flows.stages.stage_flow")
-    assert len(found) == 6
+    assert found["acme-notify"] == ("bastion-test", "bastion.flows.notify.notify_flow")
+    assert len(found) == 7
 
 
 def test_the_new_year_opens_with_last_years_scheme_once(tenant_cycle):

@@ -113,15 +113,23 @@ class Person:
     def settled(self) -> None:
         """Wait until Streamlit has finished running the script and drawing what it sent: the app's script state
         (``data-test-script-state`` on ``stApp``) is ``notRunning`` and no skeleton (a chart or table still
-        loading) is left. A click's rerun may start a moment after the click: hence the first wait."""
-        self.page.wait_for_timeout(300)
+        loading) is left. A click's rerun may start a moment after the click: hence the first wait, for the rerun
+        to start (at most 300 ms: an action that starts none waits that long)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') "
+                "=== 'running'", timeout=300)
+        except PlaywrightTimeout:
+            pass
         self.page.wait_for_function(  # a plain page of the server's own (the ballot page) is settled once loaded
             "() => document.readyState === 'complete' && (!document.querySelector('[data-testid=\"stApp\"]') && "
             "!document.querySelector('script[src*=\"static/js\"]') || document.querySelector('[data-testid=\"stApp\"]')"
             "?.getAttribute('data-test-script-state') === 'notRunning' && "
             "!document.querySelector('[data-testid=\"stSkeleton\"]'))",
             timeout=SLOW)
-        self.page.wait_for_timeout(200)
+        self.page.wait_for_timeout(100)
 
     def tab(self, name: str) -> None:
         self.page.get_by_role("tab", name=name, exact=True).click()

@@ -145,11 +145,11 @@ def test_the_language_switched_to_is_kept_with_the_session(app, ui_engine):
 
 
 @pytest.mark.parametrize(("username", "pages"), [
-    ("admin", {"dashboard.py", "workspace.py", "inspection.py", "admin.py", "audit.py"}),
-    ("leader", {"dashboard.py"}),
-    ("inspector", {"dashboard.py", "inspection.py"}),
-    ("secretary", {"workspace.py"}),
-    ("auditor", {"audit.py"}),
+    ("admin", {"dashboard.py", "workspace.py", "inspection.py", "admin.py", "audit.py", "inbox.py"}),
+    ("leader", {"dashboard.py", "inbox.py"}),
+    ("inspector", {"dashboard.py", "inspection.py", "inbox.py"}),
+    ("secretary", {"workspace.py", "inbox.py"}),
+    ("auditor", {"audit.py", "inbox.py"}),
 ])
 def test_each_role_gets_its_pages_and_each_renders(app, username, pages):
     from bastion.ui.navigation import pages_for

@@ -1,0 +1,121 @@
+"""Built-in plugin ``channels``: notifications by e-mail over SMTP, and to the group robots of 企业微信 (WeCom) and
+钉钉 (DingTalk).
+
+A tenant turns each on with its settings (``bastion channels set email --setting host=smtp.example.cn …``) and its
+secret — the SMTP password, the WeCom robot's key, the DingTalk robot's signing secret — which Bastion keeps apart
+from the settings and never shows nor audits. ``send`` raises on any failure (a refused login, an HTTP error, a
+robot's non-zero ``errcode``): the delivery stage records it without the secret and tries again later.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Literal
+from urllib.parse import quote_plus
+
+import httpx
+from pydantic import BaseModel, Field
+
+from bastion import hookimpl
+from bastion.core.contributions import Channel, Dispatch
+
+__version__ = "1.0.0"
+
+
+class Email(Channel):
+    """E-mail over SMTP to each recipient's address (``User.email``), a digest when several are due."""
+
+    name, label, addressed = "email", "电子邮件", "user"
+
+    class Settings(BaseModel):
+        host: str = Field(min_length=1)
+        port: int = Field(default=465, ge=1, le=65535)
+        security: Literal["ssl", "starttls", "none"] = "ssl"
+        username: str = ""  # with the secret as its password; none: no login
+        sender: str = Field(min_length=3)  # the From address, e.g. dangjian@example.cn
+        sender_name: str = "党建考核"
+        timeout: float = Field(default=15, gt=0)
+
+    def send(self, dispatch: Dispatch) -> None:
+        options: Email.Settings = dispatch.settings
+        message = EmailMessage()
+        message["Subject"] = dispatch.title
+        message["From"] = formataddr((options.sender_name, options.sender))
+        message["To"] = formataddr(dispatch.to)
+        message.set_content(dispatch.body)
+        if options.security == "ssl":
+            smtp = smtplib.SMTP_SSL(options.host, options.port, timeout=options.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(options.host, options.port, timeout=options.timeout)
+        with smtp:
+            if options.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if options.username:
+                smtp.login(options.username, dispatch.secret or "")
+            smtp.send_message(message)
+
+
+def _post(url: str, payload: dict, timeout: float) -> None:
+    """POST the robot's JSON; raise unless it answers ``errcode`` 0."""
+    response = httpx.post(url, json=payload, timeout=timeout)
+    response.raise_for_status()
+    answer = response.json()
+    if answer.get("errcode", 0) != 0:
+        raise RuntimeError(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+
+
+def _text(dispatch: Dispatch) -> str:
+    return f"{dispatch.title}\n{dispatch.body}"
+
+
+class WeCom(Channel):
+    """A 企业微信 group robot: ``url`` is the webhook without its key; the key is the secret."""
+
+    name, label, addressed = "wecom", "企业微信群机器人", "group"
+
+    class Settings(BaseModel):
+        url: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+        timeout: float = Field(default=10, gt=0)
+
+    def send(self, dispatch: Dispatch) -> None:
+        options: WeCom.Settings = dispatch.settings
+        url = options.url if not dispatch.secret else f"{options.url}?key={quote_plus(dispatch.secret)}"
+        _post(url, {"msgtype": "text", "text": {"content": _text(dispatch)}}, options.timeout)
+
+
+class DingTalk(Channel):
+    """A 钉钉 group robot: ``url`` is its webhook (with its access token); the secret is its signing secret (加签):
+    each request is signed with HMAC-SHA256 of the timestamp, as DingTalk asks."""
+
+    name, label, addressed = "dingtalk", "钉钉群机器人", "group"
+
+    class Settings(BaseModel):
+        url: str = Field(min_length=8)
+        timeout: float = Field(default=10, gt=0)
+
+    def send(self, dispatch: Dispatch) -> None:
+        options: DingTalk.Settings = dispatch.settings
+        url = options.url
+        if dispatch.secret:
+            url += ("&" if "?" in url else "?") + signature(dispatch.secret, int(time.time() * 1000))
+        _post(url, {"msgtype": "text", "text": {"content": _text(dispatch)}}, options.timeout)
+
+
+def signature(secret: str, timestamp: int) -> str:
+    """DingTalk's signing (加签): ``timestamp=…&sign=…``, the sign being the base64 HMAC-SHA256 of
+    ``"{timestamp}\\n{secret}"`` keyed with the secret, URL-encoded."""
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    return f"timestamp={timestamp}&sign={quote_plus(base64.b64encode(digest).decode())}"
+
+
+@hookimpl
+def bastion_channels() -> list[Channel]:
+    return [Email(), WeCom(), DingTalk()]
