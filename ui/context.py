@@ -26,7 +26,7 @@ from bastion.core.words import period_name
 from bastion.ui import web
 from bastion.ui.i18n import KEY as LOCALE_KEY
 from bastion.ui.i18n import frozen, role_label, tr
-from bastion.ui.navigation import PAGES_DIR
+from bastion.ui.navigation import PAGES_DIR, pages_for
 
 TOKEN = "session_token"  # the tab's login session: set by the login form (and by a test: AppTest sends no cookie)
 PRINCIPAL = "principal"
@@ -190,7 +190,7 @@ def who_box(who: Principal) -> None:
     st.sidebar.caption("、".join(sorted({role_label(r) for r in who.roles})) or tr("无角色", "no role"))
     with engine().connect() as conn:  # the bell: unread notifications, on every page
         unread = outbox.unread(conn, who)
-    if unread and who.roles:  # the inbox is a page of every role (ui.navigation)
+    if unread and any(p.file == "inbox.py" for p in pages_for(who)):  # the inbox is a page of their roles
         st.sidebar.page_link(str(PAGES_DIR / "inbox.py"), label=tr(f"🔔 {unread} 条未读通知", f"🔔 {unread} unread"))
     if st.sidebar.button(tr("退出登录", "Log out"), key="logout"):
         logout()

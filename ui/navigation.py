@@ -38,7 +38,8 @@ PAGES = (
              frozenset({Role.admin})),
     PageSpec("audit.py", "audit", "审计日志", "Audit trail", ":material/policy:",
              frozenset({Role.auditor, Role.admin})),
-    PageSpec("inbox.py", "inbox", "站内通知", "Notifications", ":material/notifications:", frozenset(Role)),
+    PageSpec("inbox.py", "inbox", "站内通知", "Notifications", ":material/notifications:",
+             frozenset({Role.admin, Role.leader, Role.inspector, Role.secretary})),  # the auditor is told nothing
 )
 
 

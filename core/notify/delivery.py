@@ -223,8 +223,8 @@ def _send(contribution, setting: ChannelSetting | None, people: dict[int, User],
     try:
         with plugin_code(contribution.plugin, tr(f"渠道 {channel.name} 发送", f"channel {channel.name} send")):
             channel.send(Dispatch(title, body, messages, to, options, setting.secret))
-    except PluginFault as fault:
-        said = f"{type(fault.error).__name__}: {fault.error}"
+    except PluginFault as fault:  # named: the plugin, the channel, what it raised
+        said = str(fault)
         return (said.replace(setting.secret, "***") if setting.secret else said)[:500]
     return None
 
