@@ -27,7 +27,7 @@ from ..tenants import enabled_plugins
 from . import outbox
 from .outbox import Occurrence
 from ..words import APPEAL_STATUS
-from .recipients import admins_on, leaders, office_over, secretaries, user
+from .recipients import Offices, admins_on, leaders, secretaries, user
 
 NOTICE_DAYS = (7, 3, 1)  # reminders before a notice's deadline
 TERM_DAYS = (90, 30)  # reminders before a secretary's term ends
@@ -72,11 +72,12 @@ def _notices(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
                         .where(r.tenant_id == tenant_id, r.status.in_(OPEN),
                                r.deadline <= day + timedelta(days=max(NOTICE_DAYS)))).all()
     whose = secretaries(conn, tenant_id, sorted({row.org_id for row in rows}))
+    offices = Offices(conn, tenant_id) if rows else None
     found = []
     for row in rows:
         params = {"org": row.name, "notice_no": row.notice_no, "problem": row.problem, "deadline": str(row.deadline)}
         if row.overdue:
-            to = [*whose.get(row.org_id, []), *office_over(conn, tenant_id, row.org_id)]
+            to = [*whose.get(row.org_id, []), *offices.over(row.org_id)]
             found.append(Occurrence("notice_overdue", f"notice:{row.id}:overdue", morning(day),
                                     [(p, params) for p in to], row.org_id, params))
             continue
@@ -94,18 +95,19 @@ def _terms(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
                         .where(o.tenant_id == tenant_id, o.active.is_(True), o.secretary_term_end.is_not(None),
                                o.secretary_term_end <= day + timedelta(days=max(TERM_DAYS)))).all()
     whose = secretaries(conn, tenant_id, [row.id for row in rows])
+    offices = Offices(conn, tenant_id) if rows else None
     found = []
     for row in rows:
         params = {"org": row.name, "secretary": row.secretary or "", "end": str(row.secretary_term_end)}
         left = (row.secretary_term_end - day).days
         if left < 0:
-            to = [*whose.get(row.id, []), *office_over(conn, tenant_id, row.id)]
+            to = [*whose.get(row.id, []), *offices.over(row.id)]
             found.append(Occurrence("term_ended", f"term:{row.id}:{row.secretary_term_end}:ended", morning(day),
                                     [(p, params) for p in to], row.id, params))
             continue
         step = _threshold(left, TERM_DAYS)
         if step is not None:
-            to = [*whose.get(row.id, []), *office_over(conn, tenant_id, row.id)]
+            to = [*whose.get(row.id, []), *offices.over(row.id)]
             found.append(Occurrence("term_ending", f"term:{row.id}:{row.secretary_term_end}:{step}", morning(day),
                                     [(p, {**params, "days": left}) for p in to], row.id, {**params, "days": left}))
     return found

@@ -64,17 +64,24 @@ def leaders(conn: Connection, tenant_id: int) -> list[Person]:
     return list({p.user_id: p for _, p in _people(conn, tenant_id, g.role == Role.leader.value)}.values())
 
 
-def office_over(conn: Connection, tenant_id: int, org_id: int) -> list[Person]:
-    """The office above ``org_id``: the administrators granted on its nearest superior organisation that has any
-    (escalation goes one level up: a branch's notice to its general branch's office, else the committee's)."""
-    o = Organization.__table__.c
-    parents = dict(conn.execute(select(o.id, o.parent_id).where(o.tenant_id == tenant_id)).all())
-    above: list[int] = []
-    current = parents.get(org_id)
-    while current is not None and current not in above:
-        above.append(current)
-        current = parents.get(current)
-    if not above:
+class Offices:
+    """The office above each organisation: the administrators granted on its nearest superior organisation that has
+    any (escalation goes one level up: a branch's notice to its general branch's office, else the committee's).
+    The tree and the administrators' grants are read once, for every organisation asked about."""
+
+    def __init__(self, conn: Connection, tenant_id: int) -> None:
+        o, g = Organization.__table__.c, Grant.__table__.c
+        self.parents = dict(conn.execute(select(o.id, o.parent_id).where(o.tenant_id == tenant_id)).all())
+        self.admins: dict[int, list[Person]] = {}
+        for held, person in _people(conn, tenant_id, g.role == Role.admin.value):
+            self.admins.setdefault(held, []).append(person)
+
+    def over(self, org_id: int) -> list[Person]:
+        seen: set[int] = set()
+        current = self.parents.get(org_id)
+        while current is not None and current not in seen:
+            if current in self.admins:
+                return self.admins[current]
+            seen.add(current)
+            current = self.parents.get(current)
         return []
-    admins = admins_on(conn, tenant_id, above)
-    return next((admins[org] for org in above if org in admins), [])
