@@ -49,7 +49,7 @@ from bastion.tables import award_counts, ranking_table, stage_summary
 
 DEMO_TENANT = "demo"
 DEMO_NAME = "示范集团有限公司"
-BASE_PLUGINS = ("standard-rules", "standard-ledgers", "log-notifier")
+BASE_PLUGINS = ("standard-rules", "standard-ledgers", "log-notifier", "channels")  # channels: none on until set
 ACTOR = "demo"
 
 

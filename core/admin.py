@@ -26,6 +26,8 @@ from .frames import read_frame
 from .i18n import tr
 from .importing import ORGANIZATIONS
 from .models import AuditEvent, Cycle, Organization, Role, StageRun, Tenant, User
+from .notify import outbox
+from .notify import settings as notify_settings
 from .organizations import require_tenant_admin
 from .registry import Registry
 from .stages import queries as stage_queries
@@ -214,6 +216,44 @@ def read_stage_runs(conn: Connection, principal: Principal, *, year: int | None 
     if year is not None:
         query = query.where(s.key.startswith(f"{year}:"))
     return read_frame(query, conn)
+
+
+# --- notifications (通知): the tenant's channels and quiet hours, and how delivery stands ---------------------
+
+
+def read_channels(conn: Connection, principal: Principal, registry: Registry) -> list[dict]:
+    """The tenant's channels as :func:`core.notify.settings.read_channels` gives them (never a secret)."""
+    require_tenant_admin(conn, principal)
+    return notify_settings.read_channels(conn, registry, principal.tenant_id)
+
+
+def set_channel(session: Session, principal: Principal, registry: Registry, channel: str, **how) -> None:
+    """Set one of the tenant's channels (``core.notify.settings.set_channel``'s ``how``), in the administrator's
+    name."""
+    require_tenant_admin(session.connection(), principal)
+    notify_settings.set_channel(session, registry, session.get(Tenant, principal.tenant_id), channel,
+                                actor=principal.username, **how)
+
+
+def set_user_contact(session: Session, principal: Principal, *, username: str, email: str | None = None,
+                     locale: str | None = None) -> User:
+    """A managed user's e-mail address (where the e-mail channel reaches them; "" clears it) and language (of the
+    notifications they get), in the administrator's name (``core.notify.settings.set_contact``)."""
+    user = _managed_user(session, principal, username)
+    return notify_settings.set_contact(session, principal.tenant_id, user.username, actor=principal.username,
+                                       email=email, locale=locale)
+
+
+def set_quiet_hours(session: Session, principal: Principal, hours: str) -> bool:
+    require_tenant_admin(session.connection(), principal)
+    return notify_settings.set_quiet_hours(session, session.get(Tenant, principal.tenant_id), hours,
+                                           actor=principal.username)
+
+
+def read_delivery(conn: Connection, principal: Principal) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How the tenant's notifications stand — counts by channel and state — and the latest that did not go."""
+    require_tenant_admin(conn, principal)
+    return outbox.outcomes(conn, principal.tenant_id), outbox.troubles(conn, principal.tenant_id)
 
 
 # --- the audit trail -----------------------------------------------------------------------------

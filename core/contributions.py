@@ -184,7 +184,8 @@ class Channel:
     ``"user"`` — one message per person, to an address Bastion keeps for them (``address`` reads it: the e-mail
     channel's is ``User.email``), or ``"group"`` — one message per occurrence to the group the tenant's settings
     name (a robot's webhook). ``Settings`` is a pydantic model of the tenant's settings (host, URL …; the secret is
-    apart). ``send`` delivers one :class:`Dispatch` or raises: Bastion records the failure (without the secret)
+    apart, ``secret_label`` says what it is); a field's ``title`` labels it on the administrators' page, its
+    ``description`` explains it. ``send`` delivers one :class:`Dispatch` or raises: Bastion records the failure (without the secret)
     and tries again later, with backoff. It must not write to Bastion's database: what was sent is Bastion's to
     record. The in-app inbox is Bastion's own channel, always on, and needs no plugin.
     """
@@ -193,6 +194,7 @@ class Channel:
     label: ClassVar[str]
     addressed: ClassVar[str] = "user"
     Settings: ClassVar[type]
+    secret_label: ClassVar[str] = "密钥"  # what the secret is on this channel (its label on the page)
 
     def address(self, email: str | None) -> str | None:
         """The recipient's address on this channel, from what Bastion keeps of them (None: they cannot be

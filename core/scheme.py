@@ -204,6 +204,16 @@ class CalendarEntry(_Strict):
     description: str = ""
 
 
+class MeetingsReminder(_Strict):
+    """三会一课提醒: from ``by_day`` of each month, a branch with none of a ``ledger_types`` entry recorded in the
+    month is reminded (its secretary), once a month for all it lacks. The types are the ledger types' codes (台账类型,
+    ``bastion ledger types``); the defaults are the monthly 支委会 and 主题党日."""
+
+    by_day: int = Field(default=25, ge=1, le=28, description="The day of the month the reminder goes out (1–28).")
+    ledger_types: list[str] = Field(default_factory=lambda: ["committee_meeting", "theme_party_day"], min_length=1,
+                                    description="The ledger types a branch records every month.")
+
+
 class LevelRule(_Strict):
     """How the organisations of a level above the branch (党总支、直属党组织、党委) are assessed (一级考一级).
 
@@ -367,6 +377,11 @@ class Scheme(_Strict):
         default=7, ge=0, le=90,
         description="How many days after a period's results are published a branch may appeal (申诉) a line of "
         "them: until the end of that day (the tenant's time). 0: no appeals.",
+    )
+    meetings_reminder: MeetingsReminder | None = Field(
+        default_factory=MeetingsReminder,
+        description="When and for what a branch is reminded of the month's meetings (三会一课提醒, see "
+        "MeetingsReminder); None: no such reminder.",
     )
     member_review: MemberReview | None = Field(
         default=None,

@@ -37,6 +37,7 @@ from .access import (
 from .errors import BastionError, Conflict, NotFound, refuse
 from .frames import read_frame
 from .i18n import tr
+from .members.privacy import mask_email
 from .models import Grant, LoginFailure, Organization, Role, Tenant, User, as_utc, code_is, utcnow
 from .settings import login_policy
 from .values import text_problems
@@ -276,15 +277,18 @@ def unlock(session: Session, *, user: User, actor: str) -> bool:
 
 
 def read_user_grants(conn: Connection, tenant_id: int) -> pd.DataFrame:
-    """Every user of the tenant with their grants, one row per grant (the CLI's operator view)."""
+    """Every user of the tenant with their grants, one row per grant (the CLI's operator view); the e-mail address
+    masked (``members.privacy.mask_email``)."""
     u, g, o = User.__table__.c, Grant.__table__.c, Organization.__table__.c
-    query = (select(u.username, u.display_name, u.active, u.last_login_at, u.locked_until, g.role, o.code.label("org_code"),
-                    o.name.label("org_name"))
+    query = (select(u.username, u.display_name, u.active, u.last_login_at, u.locked_until, u.email, u.locale, g.role,
+                    o.code.label("org_code"), o.name.label("org_name"))
              .join_from(User.__table__, Grant.__table__, g.user_id == u.id, isouter=True)
              .join(Organization.__table__, o.id == g.org_id, isouter=True)
              .where(u.tenant_id == tenant_id)
              .order_by(u.username, g.role, o.code))
-    return read_frame(query, conn)
+    frame = read_frame(query, conn)
+    frame["email"] = frame["email"].map(mask_email)
+    return frame
 
 
 def read_users(conn: Connection, principal: Principal) -> pd.DataFrame:

@@ -192,6 +192,15 @@ APPEAL_STATUS: dict[str, Pair] = {  # models.AppealStatus (申诉)
     "rejected": ("不予支持", "rejected"),
 }
 
+NOTIFICATION_STATE: dict[str, Pair] = {  # models.NotificationState (通知)
+    "pending": ("待发送", "pending"),
+    "sending": ("发送中", "sending"),
+    "sent": ("已发送", "sent"),
+    "failed": ("失败待重试", "failed, to be retried"),
+    "dead": ("发送失败", "given up"),
+    "unknown": ("结果不明", "fate unknown"),
+}
+
 DUTY_KIND: dict[str, Pair] = {  # models.DutyKind (党员岗位职责)
     "post": ("以岗定责", "duty of the post"),
     "set": ("设岗定责", "party post set up"),

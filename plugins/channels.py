@@ -33,15 +33,17 @@ class Email(Channel):
     """E-mail over SMTP to each recipient's address (``User.email``), a digest when several are due."""
 
     name, label, addressed = "email", "电子邮件", "user"
+    secret_label = "SMTP 登录密码"
 
     class Settings(BaseModel):
-        host: str = Field(min_length=1)
-        port: int = Field(default=465, ge=1, le=65535)
-        security: Literal["ssl", "starttls", "none"] = "ssl"
-        username: str = ""  # with the secret as its password; none: no login
-        sender: str = Field(min_length=3)  # the From address, e.g. dangjian@example.cn
-        sender_name: str = "党建考核"
-        timeout: float = Field(default=15, gt=0)
+        host: str = Field(min_length=1, title="SMTP 服务器", description="如 smtp.example.cn")
+        port: int = Field(default=465, ge=1, le=65535, title="端口")
+        security: Literal["ssl", "starttls", "none"] = Field(default="ssl", title="加密方式",
+                                                             description="ssl、starttls 或 none")
+        username: str = Field(default="", title="登录用户名", description="密码为本渠道的密钥；留空则不登录")
+        sender: str = Field(min_length=3, title="发件地址", description="如 dangjian@example.cn")
+        sender_name: str = Field(default="党建考核", title="发件人名称")
+        timeout: float = Field(default=15, gt=0, title="超时（秒）")
 
     def send(self, dispatch: Dispatch) -> None:
         options: Email.Settings = dispatch.settings
@@ -80,10 +82,12 @@ class WeCom(Channel):
     """A 企业微信 group robot: ``url`` is the webhook without its key; the key is the secret."""
 
     name, label, addressed = "wecom", "企业微信群机器人", "group"
+    secret_label = "机器人 key"
 
     class Settings(BaseModel):
-        url: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
-        timeout: float = Field(default=10, gt=0)
+        url: str = Field(default="https://qyapi.weixin.qq.com/cgi-bin/webhook/send", title="Webhook 地址",
+                         description="不含 key（key 作为密钥保存）")
+        timeout: float = Field(default=10, gt=0, title="超时（秒）")
 
     def send(self, dispatch: Dispatch) -> None:
         options: WeCom.Settings = dispatch.settings
@@ -96,10 +100,11 @@ class DingTalk(Channel):
     each request is signed with HMAC-SHA256 of the timestamp, as DingTalk asks."""
 
     name, label, addressed = "dingtalk", "钉钉群机器人", "group"
+    secret_label = "加签密钥"
 
     class Settings(BaseModel):
-        url: str = Field(min_length=8)
-        timeout: float = Field(default=10, gt=0)
+        url: str = Field(min_length=8, title="Webhook 地址", description="含 access_token")
+        timeout: float = Field(default=10, gt=0, title="超时（秒）")
 
     def send(self, dispatch: Dispatch) -> None:
         options: DingTalk.Settings = dispatch.settings

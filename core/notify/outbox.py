@@ -124,6 +124,32 @@ def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return added
 
 
+# --- how delivery stands (the office's view) ---------------------------------------------------------------
+
+
+def outcomes(conn: Connection, tenant_id: int) -> pd.DataFrame:
+    """How many of the tenant's notifications are in each state, on each channel (channel, state, count)."""
+    n = Notification.__table__.c
+    return read_frame(select(n.channel, n.state, func.count().label("count")).where(n.tenant_id == tenant_id)
+                      .group_by(n.channel, n.state).order_by(n.channel, n.state), conn)
+
+
+def troubles(conn: Connection, tenant_id: int, *, limit: int = 50) -> pd.DataFrame:
+    """The latest notifications that did not go: failing (tried again later), given up, or of unknown fate (a run
+    died sending them) — with the tries made and the last error (named by plugin, never with a secret)."""
+    n = Notification.__table__.c
+    found = read_frame(select(n.id, n.channel, n.event, n.recipient, n.title, n.state, n.attempts, n.next_try_at,
+                              n.last_error, n.created_at)
+                       .where(n.tenant_id == tenant_id, n.state.in_([NotificationState.failed.value,
+                                                                     NotificationState.dead.value,
+                                                                     NotificationState.unknown.value]))
+                       .order_by(n.id.desc()).limit(limit), conn)
+    for column in ("next_try_at", "created_at"):
+        if not found.empty:
+            found[column] = pd.to_datetime(found[column], utc=True).dt.tz_convert(TIME_ZONE)
+    return found
+
+
 # --- the inbox -------------------------------------------------------------------------------------------
 
 

@@ -2,8 +2,9 @@
 
 Events of the calendar are planned by the delivery stage for the day it runs (:func:`plan_day`): a notice due in
 7, 3 or 1 days, or overdue (to its branch's secretary, the overdue one escalated to the office above); a secretary's
-term ending in 90 or 30 days, or ended with no new term recorded (换届提醒); a ballot round closing tomorrow; by the
-25th, a branch with no 支委会 or 主题党日 recorded in the month (三会一课提醒). Each occurrence is named for good
+term ending in 90 or 30 days, or ended with no new term recorded (换届提醒); a ballot round closing tomorrow; from the
+day of the month the scheme says (the 25th), a branch with no 支委会 or 主题党日 — the monthly meetings the scheme
+names — recorded in the month (三会一课提醒). Each occurrence is named for good
 (``notice:12:due:3``): planning again — the next run, a rerun — adds nothing, and a run that missed a day still
 sends the nearest reminder (a notice two days from its deadline gets the 3-day one if it has not had it).
 
@@ -23,17 +24,15 @@ from ..models import (BallotCode, BallotRound, Cycle, Evaluation, LedgerEntry, O
 from ..periods import TIME_ZONE, Period
 from ..rectification.service import OPEN, overdue_clause
 from ..registry import Registry
+from ..scheme import MeetingsReminder, Scheme
 from ..tenants import enabled_plugins
+from ..words import APPEAL_STATUS
 from . import outbox
 from .outbox import Occurrence
-from ..words import APPEAL_STATUS
 from .recipients import Offices, admins_on, leaders, secretaries, user
 
 NOTICE_DAYS = (7, 3, 1)  # reminders before a notice's deadline
 TERM_DAYS = (90, 30)  # reminders before a secretary's term ends
-MEETINGS_BY = 25  # the day of the month by which a month's 支委会 and 主题党日 should be recorded
-MEETINGS = {"committee_meeting": ("支委会", "branch committee meeting"),
-            "theme_party_day": ("主题党日", "theme party day")}
 MORNING = time(9)  # what a day brings is due at nine, tenant time
 
 
@@ -60,7 +59,7 @@ def put(conn: Connection, registry: Registry, tenant_id: int, occurrences: list[
 def plan_day(conn: Connection, registry: Registry, tenant: Tenant, day: date) -> int:
     """Put what ``day`` brings in the tenant's outbox; how many notifications are new."""
     occurrences = [*_notices(conn, tenant.id, day), *_terms(conn, tenant.id, day), *_rounds(conn, tenant.id, day),
-                   *_meetings(conn, tenant.id, day)]
+                   *_meetings(conn, registry, tenant.id, day)]
     return put(conn, registry, tenant.id, occurrences)
 
 
@@ -131,14 +130,21 @@ def _rounds(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
     return found
 
 
-def _meetings(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
-    """From the 25th: each active branch with no 支委会 or 主题党日 recorded in the month, to its secretary."""
-    if day.day < MEETINGS_BY:
+def _meetings(conn: Connection, registry: Registry, tenant_id: int, day: date) -> list[Occurrence]:
+    """From the day of the month the scheme of ``day``'s cycle says (``Scheme.meetings_reminder``, the 25th by
+    default): each active branch with none of a monthly meeting's ledger entries in the month, to its secretary —
+    one reminder a month naming all it lacks. A year the tenant does not assess, or a scheme with no such reminder:
+    none."""
+    rule = _meetings_rule(conn, tenant_id, day.year)
+    if rule is None or day.day < rule.by_day:
         return []
+    types = {code: c.item for code, c in registry.ledger_types().items()}
+    names = {code: (types[code].name, types[code].name_en or types[code].name) if code in types else (code, code)
+             for code in rule.ledger_types}
     first = day.replace(day=1)
     o, le = Organization.__table__.c, LedgerEntry.__table__.c
     held = {(org, kind) for org, kind in conn.execute(
-        select(le.org_id, le.type).where(le.tenant_id == tenant_id, le.type.in_(list(MEETINGS)),
+        select(le.org_id, le.type).where(le.tenant_id == tenant_id, le.type.in_(list(names)),
                                          le.date >= first, le.date <= day).distinct())}
     branches = conn.execute(select(o.id, o.name).where(o.tenant_id == tenant_id, o.active.is_(True),
                                                        o.level == OrgLevel.branch.value)).all()
@@ -146,7 +152,7 @@ def _meetings(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
     month = f"{day:%Y-%m}"
     found = []
     for branch in branches:
-        missing = [names for kind, names in MEETINGS.items() if (branch.id, kind) not in held]
+        missing = [names[kind] for kind in names if (branch.id, kind) not in held]
         if not missing or branch.id not in whose:
             continue
         to = [(p, {"org": branch.name, "month": month,
@@ -155,6 +161,12 @@ def _meetings(conn: Connection, tenant_id: int, day: date) -> list[Occurrence]:
               for p in whose[branch.id]]
         found.append(Occurrence("meetings_missing", f"meetings:{branch.id}:{month}", morning(day), to, branch.id))
     return found
+
+
+def _meetings_rule(conn: Connection, tenant_id: int, year: int) -> MeetingsReminder | None:
+    c = Cycle.__table__.c
+    frozen = conn.execute(select(c.scheme).where(c.tenant_id == tenant_id, c.year == year)).scalar_one_or_none()
+    return None if frozen is None else Scheme.model_validate(frozen).meetings_reminder
 
 
 def _offices(conn: Connection, tenant_id: int) -> list:

@@ -46,7 +46,7 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     old = None if row is None else {"enabled": row.enabled, "settings": row.settings, "events": row.events}
     values = dict(row.settings if row is not None and settings is None else settings or {})
     try:
-        contribution.item.Settings.model_validate(values)
+        values = contribution.item.Settings.model_validate(values).model_dump(mode="json", exclude_unset=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or channel

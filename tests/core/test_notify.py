@@ -257,3 +257,74 @@ def test_published_results_and_a_decided_appeal_are_told_in_their_transaction(en
     assert told.user_id == secretary.user_id and "不予支持" in told.title and "依据充分" in told.body
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Notification)).scalar() == len(rows) + 1
+
+
+def test_a_fast_forwarded_half_year_brings_each_event_on_its_day(engine, registry, tenant, office, cycle):
+    """The calendar run day by day from June to the year's end, as the delivery stage plans it each morning: each
+    event's notification appears on its day, once, and on no other."""
+    from bastion.core.ballots import rounds
+    from bastion.core.ledger.service import record_entry
+
+    ids, made = office
+    with transaction(engine) as session:
+        session.get(Organization, ids["A"]).secretary_term_end = date(2026, 11, 15)
+    with transaction(engine) as session:  # A records its July 支委会, not its 主题党日
+        record_entry(session, cycle=cycle, org_id=ids["A"], ledger_type="committee_meeting", day=date(2026, 7, 3),
+                     title="七月支委会", actor="sec_a", registry=registry)
+    with transaction(engine) as session:
+        opened = rounds.open_round(session, actor="dw_admin", cycle=cycle, period="2026", registry=registry,
+                                   day=date(2026, 6, 1), deadline=date(2026, 6, 15))
+    first_seen: dict[str, date] = {row.occurrence: date(2026, 6, 1) for row in _rows(engine)}
+    assert {r.event for r in _rows(engine)} == {"round_opened"}  # told in the opening's transaction
+    day = date(2026, 6, 1)
+    while day <= date(2026, 12, 31):
+        _plan(engine, registry, tenant, day)
+        for row in _rows(engine):
+            first_seen.setdefault(row.occurrence, day)
+        day += timedelta(days=1)
+    notice = f"notice:{_rows(engine, event='notice_due')[0].occurrence.split(':')[1]}"
+    term = f"term:{ids['A']}:2026-11-15"
+    expected = {
+        f"round:{opened.id}:opened": date(2026, 6, 1), f"round:{opened.id}:closing": date(2026, 6, 14),
+        f"{term}:90": date(2026, 8, 17), f"{term}:30": date(2026, 10, 16), f"{term}:ended": date(2026, 11, 16),
+        f"{notice}:due:7": date(2026, 12, 13), f"{notice}:due:3": date(2026, 12, 17),
+        f"{notice}:due:1": date(2026, 12, 19), f"{notice}:overdue": date(2026, 12, 21),
+        **{f"meetings:{ids['A']}:2026-{m:02d}": date(2026, m, 25) for m in range(6, 13)},
+    }
+    assert first_seen == expected
+    rows = _rows(engine)
+    by_key = {}
+    for row in rows:
+        by_key.setdefault(row.occurrence, []).append(row)
+    # each at nine in the morning of its day (Beijing), once per recipient
+    for key, day in expected.items():
+        if key.endswith(":opened"):
+            continue
+        assert {as_utc(r.due_at) for r in by_key[key]} == {at(day, 9)}, key
+        assert len({r.recipient for r in by_key[key]}) == len(by_key[key]), key
+    (july,) = by_key[f"meetings:{ids['A']}:2026-07"]
+    assert july.body == "A党组织本月（2026-07）尚未登记主题党日，请在月底前召开并记入台账。"  # its 支委会 is recorded
+    assert "尚未登记支委会、主题党日" in by_key[f"meetings:{ids['A']}:2026-06"][0].body
+    ended = {r.user_id for r in by_key[f"{term}:ended"]}
+    assert ended == {made["sec_a"].user_id, made["zz1_admin"].user_id}  # 换届提醒 escalated one level up
+    closing = {r.user_id for r in by_key[f"round:{opened.id}:closing"]}
+    assert closing == {made["dw_admin"].user_id}  # the offices of the whole tenant
+
+
+def test_the_scheme_says_when_and_for_which_meetings_a_branch_is_reminded(engine, registry, tenant, office, cycle):
+    from bastion.core.models import Cycle
+
+    ids, _ = office
+    with transaction(engine) as session:
+        frozen = session.get(Cycle, cycle.id)
+        frozen.scheme = {**frozen.scheme, "meetings_reminder": {"by_day": 10, "ledger_types": ["group_meeting"]}}
+    assert _plan(engine, registry, tenant, date(2026, 8, 9)) == 0
+    assert _plan(engine, registry, tenant, date(2026, 8, 10)) == 1
+    (row,) = _rows(engine, event="meetings_missing")
+    assert "党小组会" in row.body and "支委会" not in row.body
+    with transaction(engine) as session:
+        frozen = session.get(Cycle, cycle.id)
+        frozen.scheme = {**frozen.scheme, "meetings_reminder": None}
+    _plan(engine, registry, tenant, date(2026, 9, 28))  # the scheme asks for no such reminder
+    _plan(engine, registry, tenant, date(2027, 1, 28))  # 2027 has no cycle: not assessed, not reminded
+    assert len(_rows(engine, event="meetings_missing")) == 1

@@ -187,6 +187,13 @@ class Person:
         self.page.keyboard.press("Escape")
         self.settled()
 
+    def tick(self, label: str) -> None:
+        """A checkbox, by its label (its label takes the click: the box itself is drawn under it)."""
+        box = self.page.locator("[data-testid='stCheckbox']").filter(
+            has=self.page.get_by_role("checkbox", name=label, exact=True))
+        box.locator("label").first.click()
+        self.settled()
+
     def upload(self, label: str, path: Path) -> None:
         uploader = self.page.locator("[data-testid='stFileUploader']").filter(has_text=label)
         uploader.locator("input[type=file]").set_input_files(str(path))

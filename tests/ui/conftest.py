@@ -96,12 +96,23 @@ def session_token(ui_engine: Engine) -> Callable[[str], str]:
     return open_session
 
 
+#: The tabs of a page (only the tab in view runs: ``tab.open``), by the key of their ``st.tabs``.
+TABS = ("admin_tabs", "ws_tabs", "inspection_tabs")
+
+
+def show_tab(at: AppTest, label: str) -> AppTest:
+    """Open the page's tab labelled ``label``, as a click on it does, and run the page."""
+    (key,) = [k for k in TABS if k in at.session_state]
+    at.session_state[key] = label
+    return at.run()
+
+
 @pytest.fixture
 def app(session_token: Callable[..., str]) -> Callable[..., AppTest]:
     """The app logged in as ``username`` (a real session: AppTest cannot send the cookie, so the run is
-    handed its token), on ``page`` (a file under ui/views), run once."""
+    handed its token), on ``page`` (a file under ui/views), run once — on its tab ``tab`` if given."""
 
-    def run(username: str | None, page: str | None = None, *, locale: str = "zh") -> AppTest:
+    def run(username: str | None, page: str | None = None, *, locale: str = "zh", tab: str | None = None) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
         at.session_state["locale"] = locale
         if username is not None:
@@ -109,6 +120,8 @@ def app(session_token: Callable[..., str]) -> Callable[..., AppTest]:
         at.run()
         if page is not None:
             at.switch_page(f"views/{page}").run()
+        if tab is not None:
+            show_tab(at, tab)
         return at
 
     return run

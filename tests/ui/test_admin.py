@@ -11,6 +11,7 @@ from bastion.core import admin, organizations, users
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, Organization, Tenant
 from bastion.demo import DEMO_PASSWORD
+from tests.ui.conftest import show_tab
 
 PAGE = "admin.py"
 HEADER = "组织编码 code,组织名称 name,上级组织编码 parent_code,层级 level,党员人数 member_count\n"
@@ -35,9 +36,15 @@ def test_the_page_renders_for_an_admin(app, locale):
     at = app("admin", PAGE, locale=locale)
     assert not at.exception, at.exception
     assert at.title[0].value == ("系统管理" if locale == "zh" else "Administration")
-    assert len(at.tabs) == 8 and not at.error  # the audit trail is a page of its own (audit.py)
-    assert at.tabs[-1].label == ("申诉与更正" if locale == "zh" else "Appeals and corrections")
-    assert len(at.dataframe) >= 6  # tree, users, quorum, plugins, cycles, calendar, runs
+    labels = [t.label for t in at.tabs]
+    assert len(labels) == 9 and not at.error  # the audit trail is a page of its own (audit.py)
+    assert labels[-1] == ("通知" if locale == "zh" else "Notifications")
+    tables = 0
+    for label in labels:  # only the tab in view runs: each in turn
+        show_tab(at, label)
+        assert not at.exception and not at.error, (label, at.exception, at.error)
+        tables += len(at.dataframe)
+    assert tables >= 8  # tree, users, quorum, plugins, cycles, calendar, runs, channels
 
 
 def test_a_bad_file_shows_its_row_errors_and_writes_nothing_then_a_good_one_imports(app, ui_engine, sample_db):
@@ -107,7 +114,7 @@ def test_an_admin_moves_and_edits_an_organisation(app, ui_engine, sample_db):
 
 
 def test_an_admin_creates_a_user_and_grants_a_role(app, ui_engine, login, sample_db):
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="用户与角色")
     at.text_input(key="user_username").input("zz01-inspector")
     at.text_input(key="user_display_name").input("第一督查组")
     at.text_input(key="user_password").input("A-good-password")
@@ -128,7 +135,7 @@ def test_an_admin_creates_a_user_and_grants_a_role(app, ui_engine, login, sample
 
 
 def test_a_refused_user_shows_why_and_writes_nothing(app, ui_engine, login):
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="用户与角色")
     at.text_input(key="user_username").input("shorty")
     at.text_input(key="user_password").input("short")
     at.button(key="user_submit").click().run()
@@ -151,6 +158,7 @@ def test_a_subtree_admin_sees_only_their_part_and_not_the_tenant_wide_tabs(app, 
         tree = organizations.read_tree(conn, login("zz01-admin"))
     shown = {option.split()[0] for option in at.selectbox(key="move_org").options}
     assert shown == set(tree["code"]) and "ZZ01" in shown and not shown & {"DW", "ZZ02", "ZZ03", "ZZ04"}
+    show_tab(at, "用户与角色")
     assert set(at.selectbox(key="manage_user").options) == {"zz01-admin"}
     audit = app("zz01-admin", "audit.py")  # the audit trail is the whole tenant's: not theirs to read
     assert not audit.exception and not audit.dataframe
@@ -165,7 +173,7 @@ def test_an_admin_opens_a_round_issues_its_codes_keys_in_a_paper_ballot_and_clos
     from bastion.core.models import CastBallot, Rating
     from bastion.ui.ballots import SLIPS
 
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="民主测评")
     at.selectbox(key="round_cycle").select_index(0).run()  # the open 2026 cycle
     at.selectbox(key="round_period").select("2026").run()
     at.button(key="round_open").click().run()
@@ -208,7 +216,7 @@ def test_an_admin_tries_a_scheme_file_on_last_year_and_adopts_it(app, ui_engine,
     moved = first["points"] / 2
     first["points"], second["points"] = first["points"] - moved, second["points"] + moved
     draft = Scheme.model_validate(data | {"version": "2027.1"})
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="方案试算")
     at.selectbox(key="whatif_cycle").select_index(  # the sample's published year
         [o.split()[0] for o in at.selectbox(key="whatif_cycle").options].index("2025")).run()
     at.file_uploader(key="whatif_file").set_value(("2027.yaml", scheme_files.dump(draft).encode(), "text/yaml")).run()
@@ -228,7 +236,7 @@ def test_the_office_makes_every_branch_s_archive_of_a_year_as_one_zip(app):
     import io
     import zipfile
 
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="考核年度与日程")
     at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
     next(b for b in at.button if b.key == "admin_archives_make").click().run()
     assert not at.exception and not at.error

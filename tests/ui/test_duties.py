@@ -22,7 +22,7 @@ def _submit(at, form: str, label: str):
 def test_a_secretary_sets_a_duty_records_it_and_ticks_her_list(app, ui_engine, login):
     with transaction(ui_engine) as session:  # the office sets up the branch's list for the year
         item = service.add_item(session, login("admin"), org_code="ZB00001", year=2026, text="每月召开支委会")
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="职责与清单")
     assert not at.exception
     _submit(at, "ws_duty_set", "定责")  # no text: refused, nothing written
     assert any("职责内容：必填" in e.value for e in at.error)
@@ -45,5 +45,5 @@ def test_a_secretary_sets_a_duty_records_it_and_ticks_her_list(app, ui_engine, l
         (done,) = session.exec(select(ResponsibilityTick)).all()
     assert (done.item_id, done.evidence, done.recorded_by) == (item.id, "十一月支委会纪要", "secretary")
     assert "ws_list_text" not in {x.key for x in at.text_input}  # she ticks the list; the office keeps its items
-    office = app("admin", PAGE)
+    office = app("admin", PAGE, tab="职责与清单")
     assert not office.exception and "ws_list_text" in {x.key for x in office.text_input}

@@ -36,7 +36,7 @@ def test_a_leader_reviews_a_branch_and_its_secretary_reads_it(app, ui_engine):
         (review,) = session.exec(select(ReviewComment)).all()
     assert review.reviewer == "党委书记" and review.problems == "台账不够规范" and review.direction == ""
 
-    at = app("secretary", WORKSPACE)
+    at = app("secretary", WORKSPACE, tab="考核结果")
     at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
     assert not at.exception
     assert any("三会一课坚持得好" in m.value for m in at.markdown) and any("党委书记" in m.value for m in at.markdown)
@@ -79,7 +79,7 @@ def published_today(ui_engine, registry):
 
 
 def test_a_secretary_appeals_and_the_office_accepts(app, ui_engine, published_today):
-    at = app("secretary", WORKSPACE)
+    at = app("secretary", WORKSPACE, tab="考核结果")
     assert not at.exception
     codes = at.selectbox(key="appeal_indicator").options
     with ui_engine.connect() as conn:
@@ -93,7 +93,7 @@ def test_a_secretary_appeals_and_the_office_accepts(app, ui_engine, published_to
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("已提交第 1 号申诉" in s.value for s in at.success)
 
-    at = app("admin", ADMIN)
+    at = app("admin", ADMIN, tab="申诉与更正")
     assert not at.exception
     at.number_input(key="appeal_1_points").set_value(lines[chosen]["max_points"]).run()
     assert any(f"{chosen}：{lines[chosen]['points']:g} → {lines[chosen]['max_points']:g} 分" in m.value
@@ -110,7 +110,7 @@ def test_a_secretary_appeals_and_the_office_accepts(app, ui_engine, published_to
 
 
 def test_the_office_corrects_a_point_seeing_old_and_new(app, ui_engine, published_today):
-    at = app("admin", ADMIN)
+    at = app("admin", ADMIN, tab="申诉与更正")
     cycles = at.selectbox(key="office_cycle")
     cycles.select_index(next(n for n, o in enumerate(cycles.options) if o.startswith("2026年度"))).run()
     at.selectbox(key="fix_period").set_value("2026-Q1").run()

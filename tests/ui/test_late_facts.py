@@ -46,7 +46,7 @@ def audit_of(ui_engine, entity: str, entity_id: int) -> dict:
 
 
 def test_no_choice_is_offered_where_the_tenant_refuses_late_facts(app, half_published):
-    at = app("secretary", "workspace.py")
+    at = app("secretary", "workspace.py", tab="台账")
     at.date_input(key="ws_ledger_day").set_value(H1_DAY).run()
     assert not at.exception
     assert not [r for r in at.radio if r.key == "ws_ledger_late"]
@@ -54,7 +54,7 @@ def test_no_choice_is_offered_where_the_tenant_refuses_late_facts(app, half_publ
 
 def test_a_secretary_chooses_where_a_late_entry_goes(app, ui_engine, sample_db, half_published):
     allow(ui_engine, sample_db)
-    at = app("secretary", "workspace.py")
+    at = app("secretary", "workspace.py", tab="台账")
     at.date_input(key="ws_ledger_day").set_value(H1_DAY).run()
     assert not at.exception
     choice = at.radio(key="ws_ledger_late")
@@ -82,7 +82,7 @@ def test_a_secretary_chooses_where_a_late_entry_goes(app, ui_engine, sample_db, 
 
 def test_the_choice_speaks_english(app, ui_engine, sample_db, half_published):
     allow(ui_engine, sample_db)
-    at = app("secretary", "workspace.py", locale="en")
+    at = app("secretary", "workspace.py", locale="en", tab="Ledgers")
     at.date_input(key="ws_ledger_day").set_value(H1_DAY).run()
     assert not at.exception
     choice = at.radio(key="ws_ledger_late")

@@ -29,7 +29,7 @@ def _frame(at, column: str):
 
 
 def test_the_register_tab_lists_adds_and_transfers(app, ui_engine, sample_db):
-    at = app("admin", "admin.py")
+    at = app("admin", "admin.py", tab="党员名册")
     assert not at.exception, at.exception
     register = _frame(at, "党员编号")
     assert len(register) == _registered(ui_engine, "ZB00001") + sum(
@@ -61,7 +61,7 @@ def test_the_register_tab_lists_adds_and_transfers(app, ui_engine, sample_db):
 
 
 def test_a_register_file_is_imported_and_a_bad_row_named(app, ui_engine, sample_db):
-    at = app("admin", "admin.py")
+    at = app("admin", "admin.py", tab="党员名册")
     bad = "党员编号,姓名,组织编码,入党日期,党员类别\nDY900010,吴明,ZB00004,2030-01-01,正式党员\n"
     at.file_uploader(key="mem_upload").set_value(("名册.csv", bad.encode(), "text/csv")).run()
     at.button(key="mem_import").click().run()
@@ -79,7 +79,7 @@ def test_a_register_file_is_imported_and_a_bad_row_named(app, ui_engine, sample_
 
 
 def test_the_branch_sees_its_own_members_with_birth_years_only(app, ui_engine, sample_db):
-    at = app("secretary", "workspace.py")
+    at = app("secretary", "workspace.py", tab="党员")
     assert not at.exception, at.exception
     own = _frame(at, "党员编号")
     assert len(own) == _registered(ui_engine, "ZB00001") > 0
@@ -105,7 +105,7 @@ def test_the_branch_sees_its_members_grades_once_a_review_is_closed(app, ui_engi
             box.cast(session, slip.code, {q.key: "合格" for q in paper.questions}, registry)
     with transaction(ui_engine) as session:
         rounds.close_round(session, actor="office", round_id=found.id)
-    at = app("secretary", "workspace.py")
+    at = app("secretary", "workspace.py", tab="党员")
     assert not at.exception
     graded = _frame(at, "等次")
     assert len(graded) == len(paper.questions) and set(graded["等次"]) <= {"合格", "—"}

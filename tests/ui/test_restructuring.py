@@ -157,7 +157,7 @@ def test_the_successor_s_workspace_shows_its_predecessors_results(app, ui_engine
         restructuring.merge(session, admin, codes=[a, b], into="ZB09050", name="联合党支部", effective_on=date.today())
         users.create_user(session, tenant=session.get(Tenant, sample_db.tenant_id), username="heir-secretary",
                           password=DEMO_PASSWORD, display_name="书记", grants=[("secretary", "ZB09050")], actor="test")
-    at = app("heir-secretary", "workspace.py")
+    at = app("heir-secretary", "workspace.py", tab="考核结果")
     assert not at.exception, at.exception
     periods = at.selectbox(key="ws_result_period")
     shown = list(periods.options)  # as the branch reads them: the period, and whose result it was

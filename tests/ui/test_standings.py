@@ -93,7 +93,7 @@ def test_the_dashboard_shows_a_branchs_star_beside_its_result(app, ui_engine, sa
 
 
 def test_the_workspace_shows_the_branchs_star_and_its_history(app):
-    at = app("secretary", "workspace.py")
+    at = app("secretary", "workspace.py", tab="星级")
     assert not at.exception
     assert len(at.tabs) == 8 and at.tabs[5].label == "星级" and at.tabs[6].label == "党员"
     now = next(m for m in at.metric if m.label == "当前星级")

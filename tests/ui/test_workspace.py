@@ -10,6 +10,7 @@ from bastion.core import periods, scoring, workspace
 from bastion.core.db import transaction
 from bastion.core.models import Cycle, LedgerEntry, Organization, Rectification
 from bastion.core.rectification import queries as rectification_queries, service as rectification_service
+from tests.ui.conftest import show_tab
 from sqlmodel import Session, select
 
 PAGE = "workspace.py"
@@ -35,13 +36,17 @@ def test_the_workspace_renders_for_each_role_that_sees_it(app, username):
     assert not at.exception
     assert at.title[0].value == "支部工作台"
     assert at.subheader[0].value.startswith("ZB00001 ")
-    assert len(at.tabs) == 7 and at.tabs[5].label == "党员" and at.tabs[6].label == "职责与清单" and at.dataframe  # the targets and progress table
+    labels = [t.label for t in at.tabs]
+    assert len(labels) == 7 and labels[5] == "党员" and labels[6] == "职责与清单" and at.dataframe  # targets, progress
+    for label in labels:  # only the tab in view runs: each in turn
+        show_tab(at, label)
+        assert not at.exception and not at.error, (label, at.exception, at.error)
     if username == "admin":
         assert at.sidebar.text_input(key="ws_search") is not None
 
 
 def test_the_secretary_sees_published_results_with_their_history(app):
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="考核结果")
     at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
     assert not at.exception
     assert [m.label for m in at.metric] == ["总分", "排名", "等次", "档次"]
@@ -50,7 +55,7 @@ def test_the_secretary_sees_published_results_with_their_history(app):
 
 
 def test_a_secretary_records_a_ledger_entry_with_its_evidence(app, ui_engine, login):
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="台账")
     at.selectbox(key="ws_ledger_type").set_value("volunteer_service").run()
     at.number_input(key="ws_ledger_quantity").set_value(6.5)
     at.text_input(key="ws_ledger_title").input("社区志愿服务")
@@ -76,7 +81,7 @@ def test_a_secretary_records_a_ledger_entry_with_its_evidence(app, ui_engine, lo
 def test_a_ledger_entry_without_a_title_is_refused_and_nothing_is_written(app, ui_engine):
     with Session(ui_engine) as session:
         before = len(session.exec(select(LedgerEntry.id)).all())
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="台账")
     at.file_uploader(key="ws_ledger_files").set_value(("纪要.pdf", b"%PDF", "application/pdf"))
     button(at, "保存台账").click().run()
     assert not at.exception
@@ -88,7 +93,7 @@ def test_a_ledger_entry_without_a_title_is_refused_and_nothing_is_written(app, u
 def test_a_secretary_writes_the_self_assessment_of_the_current_period(app, ui_engine, login):
     cycle = open_cycle(ui_engine)
     period = periods.current_period(cycle)
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="自评")
     at.number_input(key=f"ws_self_overall_{period}").set_value(92)
     at.number_input(key=f"ws_self_{period}_B1-2").set_value(95)
     at.text_area(key=f"ws_self_note_{period}").input("三会一课按期召开")
@@ -104,7 +109,7 @@ def test_a_secretary_writes_the_self_assessment_of_the_current_period(app, ui_en
 
 
 def test_the_admin_reads_the_self_assessment_but_does_not_write_it(app):
-    at = app("admin", PAGE)
+    at = app("admin", PAGE, tab="自评")
     assert not at.exception
     assert not any(b.label == "保存自评" for b in at.button)
     assert any("自评由支部书记填写" in i.value for i in at.info)
@@ -116,7 +121,7 @@ def test_a_secretary_answers_a_notice_of_their_branch(app, ui_engine, login):
         session.add(Rectification(tenant_id=cycle.tenant_id, cycle_id=cycle.id, org_id=org_id(ui_engine, "ZB00001"),
                                   notice_no="ZG-TEST-1", problem="支委会记录不全", issued_at=date(2026, 3, 1),
                                   deadline=date(2026, 4, 1)))
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="整改")
     at.text_area(key="ws_response_ZG-TEST-1").input("已补齐三月支委会记录")
     button(at, "提交反馈").click().run()
     assert not at.exception and not at.error
@@ -143,7 +148,7 @@ def test_the_workspace_speaks_english(app):
 def test_the_published_year_takes_no_more_ledger_entries(app, ui_engine):
     with Session(ui_engine) as session:
         before = len(session.exec(select(LedgerEntry.id)).all())
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="台账")
     at.sidebar.selectbox(key="cycle_year").set_value(2025).run()
     at.text_input(key="ws_ledger_title").input("补记支委会")
     button(at, "保存台账").click().run()
@@ -159,7 +164,7 @@ def test_an_entry_late_for_a_published_half_year_is_refused_and_nothing_is_writt
         act(ui_engine, cycle=cycle, period_key=f"{cycle.year}-H1", registry=registry, actor="test")
     with Session(ui_engine) as session:
         before = len(session.exec(select(LedgerEntry.id)).all())
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="台账")
     at.date_input(key="ws_ledger_day").set_value(date(cycle.year, 3, 10))
     at.text_input(key="ws_ledger_title").input("补记三月支委会")
     button(at, "保存台账").click().run()
@@ -186,7 +191,7 @@ def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, 
     with transaction(ui_engine) as session:
         rectification_service.reverify(session, inspector, notice_no="ZG-TEST-1", passed=False, note="台账仍不完整",
                             new_deadline=date.today() + timedelta(days=30))
-    at = app("secretary", PAGE, locale=locale)
+    at = app("secretary", PAGE, locale=locale, tab="整改" if locale == "zh" else "Rectification")
     assert not at.exception
     shown = " ".join(c.value for c in at.caption)
     assert "台账仍不完整" in shown
@@ -194,7 +199,7 @@ def test_a_notice_reverified_with_a_note_beside_ones_without_breaks_no_tab(app, 
 
 
 def test_the_secretary_makes_and_downloads_her_branch_s_archive(app):
-    at = app("secretary", PAGE)
+    at = app("secretary", PAGE, tab="考核结果")
     at.button(key="ws_archive_make").click().run()
     assert not at.exception
     (button,) = [b for b in at.get("download_button") if "考核档案" in b.label]

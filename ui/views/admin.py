@@ -1,5 +1,5 @@
 """系统管理 — administration: the organisation tree (import, edit, move, restructure: 机构调整), users and roles, plugins, cycles
-with their calendar and stage runs (the audit trail is a page of its own, ``audit.py``). Everything through :mod:`bastion.core.organizations`
+with their calendar and stage runs, notifications (channels, quiet hours, delivery) (the audit trail is a page of its own, ``audit.py``). Everything through :mod:`bastion.core.organizations`
 and :mod:`bastion.core.admin`, within the administrator's subtree (the tenant-wide parts for
 administrators of the whole tenant)."""
 
@@ -26,6 +26,7 @@ from bastion.ui.i18n import frozen, role_label, tr
 from bastion.ui.appeals import office_tab
 from bastion.ui.ballots import rounds_tab
 from bastion.ui.members import register_tab
+from bastion.ui.notifications import notifications_tab
 from bastion.ui.restructuring import history_section, restructure_section
 from bastion.ui.schemes import whatif_tab
 from bastion.ui.tables import grid
@@ -199,8 +200,8 @@ def users_tab(who: Principal) -> None:
         tr("用户名", "Username"): people["username"], tr("姓名", "Name"): people["display_name"],
         tr("启用", "Active"): people["active"].astype(bool),
         tr("角色", "Role"): people["role"].map(lambda r: role_label(r) if isinstance(r, str) else ""),
-        tr("授权党组织", "On"): people["org_name"], tr("最近登录", "Last login"): people["last_login_at"],
-        tr("锁定至", "Locked until"): people["locked_until"]}))
+        tr("授权党组织", "On"): people["org_name"], tr("电子邮件", "E-mail"): people["email"],
+        tr("最近登录", "Last login"): people["last_login_at"], tr("锁定至", "Locked until"): people["locked_until"]}))
     live = tree[tree["active"]]
     orgs = dict(zip(live["code"], live["name"], strict=True))
     create_section(who, orgs)
@@ -280,6 +281,28 @@ def manage_section(who: Principal, people: pd.DataFrame, orgs: dict[str, str]) -
         if st.button(tr("重置密码", "Reset the password"), key="reset_submit"):
             attempt(lambda: change(admin.reset_password, who, username=username, password=password),
                     tr(f"已重置 {username} 的密码。", f"The password of {username} is reset."))
+    contact_form(who, username, mine)
+
+
+def contact_form(who: Principal, username: str, mine: pd.DataFrame) -> None:
+    """Where notifications reach the user: the e-mail address (shown masked; typed anew to change) and the language."""
+    with st.form(f"contact_{username}"):
+        email = st.text_input(tr("电子邮件（通知的邮件渠道发往此地址）", "E-mail (where the e-mail channel writes)"),
+                              placeholder=mine["email"].iat[0] or tr("未设置", "none"), key="contact_email",
+                              help=tr("留空则不变；填写“-”清除", "Blank: unchanged; “-” clears it"))
+        locales = {"zh": "中文", "en": "English"}
+        locale = st.selectbox(tr("通知语言", "Language of notifications"), list(locales),
+                              index=list(locales).index(mine["locale"].iat[0] or "zh"),
+                              format_func=locales.__getitem__, key="contact_locale")
+        saved = st.form_submit_button(tr("保存联系方式", "Save the contact"), key="contact_submit")
+    if saved:
+        typed = email.strip()
+
+        def save() -> None:
+            change(admin.set_user_contact, who, username=username, locale=locale,
+                   email=None if not typed else "" if typed == "-" else typed)
+            del st.session_state["contact_email"]  # saved: shown masked from now on, as the table shows it
+        attempt(save, tr(f"已保存 {username} 的联系方式。", f"{username}'s contact is saved."))
 
 
 def change(action: Callable[..., Any], who: Principal, **values: Any) -> None:
@@ -386,12 +409,15 @@ def render() -> None:
             st.caption(report)
     tabs = st.tabs([tr("组织机构", "Organisations"), tr("用户与角色", "Users and roles"), tr("民主测评", "Ballots"),
                     tr("插件", "Plugins"), tr("考核年度与日程", "Cycles and schedules"), tr("党员名册", "Members"),
-                    tr("方案试算", "Schemes: what-if"), tr("申诉与更正", "Appeals and corrections")],
-                   key="admin_tabs")  # a key keeps the tab across the rerun after a save
-    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab, whatif_tab, office_tab)
+                    tr("方案试算", "Schemes: what-if"), tr("申诉与更正", "Appeals and corrections"),
+                    tr("通知", "Notifications")],
+                   key="admin_tabs", on_change="rerun")  # kept by the server: the same tab after a save's rerun
+    shows = (organizations_tab, users_tab, rounds_tab, plugins_tab, cycles_tab, members_tab, whatif_tab, office_tab,
+             notifications_tab)
     for tab, show in zip(tabs, shows, strict=True):
-        with tab:
-            show(who)
+        if tab.open:
+            with tab:
+                show(who)
 
 
 render()

@@ -245,7 +245,7 @@ def render() -> None:
         return
     tabs = st.tabs([tr("今日检查", "Today's checks"), tr("记录检查发现", "Record a finding"),
                     tr("整改通知", "Rectification notices"), tr("复验", "Re-verification")],
-                   key="inspection_tabs")  # a key keeps the tab across the rerun after a save
+                   key="inspection_tabs", on_change="rerun")  # kept by the server: the same tab after a rerun
     for tab, show in zip(tabs, (checks_tab, finding_tab, notice_tab, verify_tab), strict=True):
         with tab:
             show(who, cycle)

@@ -412,25 +412,16 @@ def render() -> None:
     if standing is not None:  # the tenant's scheme grades standings (星级)
         names.append(tr(standing.name, "Standing"))
     names += [tr("党员", "Members"), tr("职责与清单", "Duties and list")]
-    tabs = st.tabs(names, key="ws_tabs")  # a key keeps the tab across the rerun after a save
-    with tabs[0]:
-        show_progress(who, cycle, org)
-    with tabs[1]:
-        ledger_form(who, cycle, org)
-        ledger_list(who, cycle, org)
-    with tabs[2]:
-        self_assessment(who, cycle, org)
-    with tabs[3]:
-        notices(who, org)
-    with tabs[4]:
-        branch_results(who, org)
+    tabs = st.tabs(names, key="ws_tabs", on_change="rerun")  # kept by the server: the same tab after a save's rerun
+    shows = [lambda: show_progress(who, cycle, org),
+             lambda: (ledger_form(who, cycle, org), ledger_list(who, cycle, org)),
+             lambda: self_assessment(who, cycle, org), lambda: notices(who, org), lambda: branch_results(who, org)]
     if standing is not None:
-        with tabs[5]:
-            branch_standing(who, org, standing)
-    with tabs[-2]:
-        branch_members(who, org["code"], org["id"])
-    with tabs[-1]:
-        duties_tab(who, cycle, org)
-
+        shows.append(lambda: branch_standing(who, org, standing))
+    shows += [lambda: branch_members(who, org["code"], org["id"]), lambda: duties_tab(who, cycle, org)]
+    for tab, show in zip(tabs, shows, strict=True):
+        if tab.open:  # only the tab in view runs: a rerun does the work of one
+            with tab:
+                show()
 
 render()
