@@ -4,7 +4,8 @@
 PostgreSQL); :func:`batch_writer` inserts a run's rows part by part as Arrow record batches — on an
 SQLite file, from :data:`SPOOL_MIN_ROWS` rows on, through ``core.spool``'s helper process, which
 binds them on the other core while the caller goes on; :func:`update_by_key` sets many rows' columns
-in one ``UPDATE`` from a temporary table filled in bulk.
+in one ``UPDATE`` from a temporary table filled in bulk; :func:`insert_new` inserts the rows whose key is not
+there yet, the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Boolean, Column, Connection, Float, Integer, MetaData, Numeric, String, Table, update
+from sqlalchemy import Boolean, Column, Connection, Float, Integer, MetaData, Numeric, String, Table, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import database_file
 from .memory import release_free_memory
@@ -118,3 +120,25 @@ def update_by_key(conn: Connection, table: Table, columns: dict[str, list[Any]],
     conn.execute(update(table).where(table.c[key] == scratch.c[key])
                  .values({name: scratch.c[name] for name in columns if name != key}))
     scratch.drop(conn)
+
+
+def insert_new(conn: Connection, table: Table, columns: dict[str, list[Any]], *, keys: list[str]) -> int:
+    """Insert the rows (given column-wise, as for :func:`bulk_insert`) whose ``keys`` — a unique index of ``table``
+    — are not in it yet, in ``conn``'s transaction; how many were new. The rows go into a temporary table in bulk,
+    then into ``table`` by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: the rows already there (an earlier
+    run's, a raced twin's — which waits for the other's commit) are left as they are."""
+    names = list(columns)
+    scratch = Table(f"bastion_new_{table.name}", MetaData(), *(Column(name, table.c[name].type) for name in names),
+                    prefixes=["TEMPORARY"])
+    scratch.create(conn)
+    try:
+        bulk_insert(conn, scratch, columns)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = (dialect.insert(table)
+                     .from_select(names, select(*(scratch.c[name] for name in names)).where(true()))  # SQLite's
+                     # parser needs the WHERE before an upsert's ON CONFLICT
+                     .on_conflict_do_nothing(index_elements=keys)
+                     .returning(table.c.id))  # counted by what comes back: rowcount is -1 on psycopg
+        return len(conn.execute(statement).all())
+    finally:
+        scratch.drop(conn)

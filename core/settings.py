@@ -1,7 +1,7 @@
 """Where Bastion keeps its data, from the environment.
 
-``BASTION_HOME`` (default ``./.bastion``) holds the embedded SQLite database and the archive of
-generated documents; ``BASTION_DATABASE_URL`` points at any other database instead, e.g.
+``BASTION_HOME`` (default ``./.bastion``) holds the embedded SQLite database, the archive of
+generated documents and, unless ``BASTION_SECRET_KEY`` gives it, the platform's key (:func:`secret_key`); ``BASTION_DATABASE_URL`` points at any other database instead, e.g.
 ``postgresql+psycopg://user@host/bastion``.
 
 The login policy (等保 2.0 level 3: failed-login handling and session timeout) is read from the
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import BadValue
@@ -89,3 +91,31 @@ def login_policy(environ: dict[str, str] | None = None) -> LoginPolicy:
                               f"{' (minutes)' if minutes else ''}"))
         values[field] = timedelta(minutes=number) if minutes else number
     return LoginPolicy(**values)
+
+
+# --- the platform's key: the UI's cookies are signed with it, secrets at rest sealed under it ---------------
+
+
+def secret_key(settings: Settings) -> bytes:
+    """``BASTION_SECRET_KEY``, else the key kept in ``$BASTION_HOME/secret.key`` (made on first use, mode 0600)."""
+    if key := os.environ.get("BASTION_SECRET_KEY"):
+        return key.encode()
+    return _home_key(settings.home)
+
+
+@lru_cache(maxsize=8)
+def _home_key(home: Path) -> bytes:
+    path = home / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # whole or not at all; a second server starting at once keeps the first key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip().encode()

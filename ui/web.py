@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import threading
 import time
@@ -44,7 +43,7 @@ from starlette.routing import Route
 
 from bastion.core import db, i18n, sessions
 from bastion.core.db import transaction
-from bastion.core.settings import Settings
+from bastion.core.settings import Settings, secret_key
 
 COOKIE = "bastion_session"
 LANG_COOKIE = "bastion_lang"
@@ -54,31 +53,6 @@ MAX_TICKETS = 10_000
 
 
 # --- the cookie ------------------------------------------------------------------------------------
-
-
-def secret_key(settings: Settings) -> bytes:
-    """``BASTION_SECRET_KEY``, else the key kept in ``$BASTION_HOME/secret.key`` (made on first use, mode 0600)."""
-    if key := os.environ.get("BASTION_SECRET_KEY"):
-        return key.encode()
-    return _home_key(settings.home)
-
-
-@lru_cache(maxsize=8)
-def _home_key(home: Path) -> bytes:
-    path = home / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".secret.key.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-        try:
-            os.link(draft, path)  # whole or not at all; a second server starting at once keeps the first key
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip().encode()
 
 
 def _signer(settings: Settings) -> Signer:

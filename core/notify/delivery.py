@@ -31,12 +31,13 @@ from sqlmodel import Session
 from .. import locks
 from ..contributions import Dispatch
 from ..db import transaction
-from ..errors import BadValue
+from ..errors import BadValue, BastionError
 from ..i18n import tr
 from ..models import ChannelSetting, Notification, NotificationState, Tenant, User, utcnow
 from ..periods import TIME_ZONE
 from ..plugin_faults import PluginFault, plugin_code
 from ..registry import Registry
+from ..sealed import unseal
 from ..tenants import enabled_plugins
 from .outbox import INBOX, utc
 
@@ -117,12 +118,17 @@ def preview(conn, tenant: Tenant, now: datetime) -> Delivery:
     return done
 
 
+def _is_due(tenant_id: int, now: datetime) -> tuple:
+    """What is due at ``now``: not sent yet (or failed), its time come, its next try too."""
+    n = Notification.__table__.c
+    return (n.tenant_id == tenant_id, n.state.in_(RETRYABLE), n.due_at <= now,
+            (n.next_try_at.is_(None)) | (n.next_try_at <= now))
+
+
 def _due(conn, tenant_id: int, now: datetime) -> pd.DataFrame:
     n = Notification.__table__.c
     rows = conn.execute(select(n.id, n.channel, n.recipient, n.user_id, n.title, n.body, n.attempts, n.due_at)
-                        .where(n.tenant_id == tenant_id, n.state.in_(RETRYABLE), n.due_at <= now,
-                               (n.next_try_at.is_(None)) | (n.next_try_at <= now))
-                        .order_by(n.due_at, n.id)).all()
+                        .where(*_is_due(tenant_id, now)).order_by(n.due_at, n.id)).all()
     return pd.DataFrame(rows, columns=["id", "channel", "recipient", "user_id", "title", "body", "attempts", "due_at"])
 
 
@@ -168,10 +174,12 @@ def _deliver(engine: Engine, registry: Registry, tenant: Tenant, now: datetime, 
                     last_error="发送中断，是否送达未知：不再重发")).rowcount
     with engine.connect() as conn:
         inbox_ids, dispatches = _plan(conn, tenant, now, done)
-    if inbox_ids:
+    if inbox_ids:  # delivered in one statement by what made them due, not by a list of their ids (which may run
+        # to a hundred thousand after a publication): those read, and none put since (a later id)
         with transaction(engine) as session:
             done.sent += session.connection().execute(
-                update(Notification.__table__).where(n.id.in_(inbox_ids), n.state.in_(RETRYABLE))
+                update(Notification.__table__).where(*_is_due(tenant.id, now), n.channel == INBOX,
+                                                     n.id <= max(inbox_ids))
                 .values(state=NotificationState.sent.value, sent_at=now, attempts=n.attempts + 1)).rowcount
     if not dispatches:
         return
@@ -206,6 +214,10 @@ def _send(contribution, setting: ChannelSetting | None, people: dict[int, User],
     except ValidationError as exc:
         return tr(f"渠道设置无效：{exc.errors()[0]['msg']}", f"the channel's settings are invalid: "
                   f"{exc.errors()[0]['msg']}")
+    try:
+        secret = unseal(setting.secret) if setting.secret else None
+    except BastionError as exc:
+        return str(exc)
     to = None
     if channel.addressed == "user":
         user = people.get(int(recipient.split(":")[1]))
@@ -222,10 +234,10 @@ def _send(contribution, setting: ChannelSetting | None, people: dict[int, User],
         body = "\n\n".join(f"{i}. {t}\n{b}" for i, (t, b) in enumerate(messages, start=1))
     try:
         with plugin_code(contribution.plugin, tr(f"渠道 {channel.name} 发送", f"channel {channel.name} send")):
-            channel.send(Dispatch(title, body, messages, to, options, setting.secret))
+            channel.send(Dispatch(title, body, messages, to, options, secret))
     except PluginFault as fault:  # named: the plugin, the channel, what it raised
         said = str(fault)
-        return (said.replace(setting.secret, "***") if setting.secret else said)[:500]
+        return (said.replace(secret, "***") if secret else said)[:500]
     return None
 
 

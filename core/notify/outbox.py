@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import bulk_write
 from ..access import Principal
 from ..errors import NotFound
 from ..frames import read_frame
@@ -109,19 +109,15 @@ def utc(moment: datetime) -> datetime:
 
 
 def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows whose (tenant, occurrence, recipient, channel) is not there yet; how many were."""
+    """Insert the rows whose (tenant, occurrence, recipient, channel) is not there yet; how many were — in bulk
+    (``bulk_write.insert_new``): a publication of 100 000 branches puts as many rows in its transaction."""
     if not rows:
         return 0
     for row in rows:
         row.setdefault("created_at", utcnow())
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Notification.__table__)
-                 .on_conflict_do_nothing(index_elements=["tenant_id", "occurrence", "recipient", "channel"])
-                 .returning(Notification.__table__.c.id))  # counted by what comes back: rowcount is -1 on psycopg
-    added = 0
-    for start in range(0, len(rows), 500):
-        added += len(conn.execute(statement, rows[start:start + 500]).all())
-    return added
+    names = list(rows[0])
+    return bulk_write.insert_new(conn, Notification.__table__, {name: [row[name] for row in rows] for name in names},
+                                 keys=["tenant_id", "occurrence", "recipient", "channel"])
 
 
 # --- how delivery stands (the office's view) ---------------------------------------------------------------

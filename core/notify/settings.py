@@ -16,6 +16,7 @@ from ..i18n import tr
 from ..members.privacy import mask_email
 from ..models import ChannelSetting, Tenant, User, utcnow
 from ..registry import Registry
+from ..sealed import seal
 from ..tenants import enabled_plugins
 from .delivery import check_quiet_hours
 from .events import EVENTS
@@ -61,7 +62,7 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     if clear_secret:
         row.secret, said = None, "cleared"
     elif secret is not None:
-        row.secret, said = secret, "set"
+        row.secret, said = seal(secret), "set"  # sealed at rest (core.sealed)
     row.updated_by, row.updated_at = actor, utcnow()
     session.add(row)
     session.flush()

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bastion.core import db
 from bastion.core.db import transaction
 from bastion.core.models import AuditEvent, ChannelSetting, Rectification
+from bastion.core.sealed import unseal
 from bastion.core.settings import Settings
 from tests import factories
 from tests.app.conftest import bastion
@@ -79,5 +80,5 @@ def test_channels_quiet_hours_and_addresses_are_set_checked_and_audited_without_
             stored = session.exec(select(ChannelSetting)).one()
     finally:
         store.dispose()
-    assert stored.secret == "k-0123456789" and "k-0123456789" not in trail
+    assert unseal(stored.secret) == "k-0123456789" and "k-0123456789" not in stored.secret + trail  # sealed at rest
     assert "w***@example.cn" in trail and "wang.fang@example.cn" not in trail

@@ -328,3 +328,27 @@ def test_the_scheme_says_when_and_for_which_meetings_a_branch_is_reminded(engine
     _plan(engine, registry, tenant, date(2026, 9, 28))  # the scheme asks for no such reminder
     _plan(engine, registry, tenant, date(2027, 1, 28))  # 2027 has no cycle: not assessed, not reminded
     assert len(_rows(engine, event="meetings_missing")) == 1
+
+
+def test_a_channel_s_secret_is_sealed_at_rest_and_opened_only_to_send(engine, tenant, office, with_robot, monkeypatch):
+    from bastion.core.notify import settings as notify_settings
+
+    monkeypatch.setenv("BASTION_SECRET_KEY", "the platform's key")
+    with transaction(engine) as session:
+        session.add(TenantPlugin(tenant_id=tenant.id, plugin="robot-test"))
+    with transaction(engine) as session:
+        notify_settings.set_channel(session, with_robot, session.get(Tenant, tenant.id), "robot", actor="office",
+                                    settings={"room": "office"}, secret="s3cret-key")
+    with Session(engine) as session:
+        stored = session.get(ChannelSetting, (tenant.id, "robot")).secret
+        row = session.get(Tenant, tenant.id)
+    assert stored.startswith("sealed:") and "s3cret" not in stored  # a copy of the database holds no usable secret
+    day = DEADLINE + timedelta(days=1)
+    _plan(engine, with_robot, tenant, day)
+    monkeypatch.setenv("BASTION_SECRET_KEY", "another key")  # a process not given the platform's key
+    refused = delivery.deliver(engine, with_robot, tenant=row, actor="test", now=at(day))
+    (robot,) = _rows(engine, channel="robot")
+    assert refused.failed == 1 and "BASTION_SECRET_KEY" in robot.last_error and not Robot.sent
+    monkeypatch.setenv("BASTION_SECRET_KEY", "the platform's key")
+    went = delivery.deliver(engine, with_robot, tenant=row, actor="test", now=at(day) + timedelta(minutes=1))
+    assert went.sent == 1 and Robot.sent[0].secret == "s3cret-key"  # opened to send, as it was set

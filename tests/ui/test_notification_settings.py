@@ -14,6 +14,7 @@ from bastion.core.models import AuditEvent, ChannelSetting, Notification, Tenant
 from bastion.core.notify import outbox
 from bastion.core.notify.outbox import Occurrence
 from bastion.core.notify.recipients import user
+from bastion.core.sealed import unseal
 from bastion.demo import DEMO_PASSWORD
 
 PAGE = "admin.py"
@@ -48,7 +49,7 @@ def test_the_office_sets_a_robot_with_its_secret_kept_out_of_sight(app, ui_engin
     assert SECRET not in _texts(at)
     with Session(ui_engine) as session:
         row = session.get(ChannelSetting, (sample_db.tenant_id, "dingtalk"))
-        assert row.secret == SECRET and row.settings == {"url": "http://127.0.0.1:9/robot/send?access_token=abc",
+        assert unseal(row.secret) == SECRET and SECRET not in row.secret and row.settings == {"url": "http://127.0.0.1:9/robot/send?access_token=abc",
                                                 "timeout": 10.0}
         trail = session.exec(select(AuditEvent).where(AuditEvent.entity == "channel")).all()
     assert len(trail) == 1 and trail[0].actor == "admin" and SECRET not in str(trail[0].new)
