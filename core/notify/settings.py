@@ -43,6 +43,9 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     if unknown:
         raise BadValue(tr(f"未知的通知事项：{'、'.join(unknown)}（可用：{'、'.join(EVENTS)}）",
                           f"unknown events: {', '.join(unknown)} (known: {', '.join(EVENTS)})"))
+    # the tenant's row locked first: two administrators setting a channel at once (its first setting: an insert
+    # each) take turns, the second updating what the first made (on SQLite the write lock already serialises them)
+    session.exec(select(Tenant.id).where(Tenant.id == tenant.id).with_for_update())
     row = session.get(ChannelSetting, (tenant.id, channel))
     old = None if row is None else {"enabled": row.enabled, "settings": row.settings, "events": row.events}
     values = dict(row.settings if row is not None and settings is None else settings or {})

@@ -352,3 +352,34 @@ def test_a_channel_s_secret_is_sealed_at_rest_and_opened_only_to_send(engine, te
     monkeypatch.setenv("BASTION_SECRET_KEY", "the platform's key")
     went = delivery.deliver(engine, with_robot, tenant=row, actor="test", now=at(day) + timedelta(minutes=1))
     assert went.sent == 1 and Robot.sent[0].secret == "s3cret-key"  # opened to send, as it was set
+
+
+def test_two_administrators_setting_a_channel_at_once_make_one_setting(engine, tenant, office, with_robot):
+    """Its first setting is an insert: two at once would both insert; they take turns, the second updates."""
+    from bastion.core.models import AuditEvent
+    from bastion.core.notify import settings as notify_settings
+
+    with transaction(engine) as session:
+        session.add(TenantPlugin(tenant_id=tenant.id, plugin="robot-test"))
+    start, errors = threading.Barrier(2), []
+
+    def set_it(room: str) -> None:
+        try:
+            start.wait()
+            with transaction(engine) as session:
+                notify_settings.set_channel(session, with_robot, session.get(Tenant, tenant.id), "robot",
+                                            actor=f"office-{room}", settings={"room": room})
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=set_it, args=(room,)) for room in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with Session(engine) as session:
+        (row,) = session.exec(select(ChannelSetting)).all()
+        trail = session.exec(select(AuditEvent).where(AuditEvent.entity == "channel")).all()
+    assert len(trail) == 2 and [e.old is None for e in trail].count(True) == 1  # one made it, the other changed it
+    assert row.settings["room"] == trail[-1].new["settings"]["room"]
