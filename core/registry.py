@@ -312,6 +312,12 @@ class Registry:
                 faults.append(tr(f"指标 {spec.code}：未知的测评来源 {'、'.join(unknown)}（可用：{'、'.join(sorted(KNOWN_SOURCES))}）",
                                  f"indicator {spec.code}: unknown rating source(s) {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(KNOWN_SOURCES))})"))
+        reminder = scheme.meetings_reminder
+        for ledger_type in (reminder.ledger_types if reminder else ()):
+            if ledger_type not in ledgers:
+                faults.append(tr(f"三会一课提醒（meetings_reminder）：已启用的插件都不提供台账类型 {ledger_type!r}",
+                                 f"meetings_reminder: ledger type {ledger_type!r} is not contributed by any enabled "
+                                 f"plugin"))
         for name in scheme.policies:
             if name not in policies:
                 faults.append(tr(f"已启用的插件都不提供激励政策 {name!r}",

@@ -212,6 +212,10 @@ def test_check_scheme_finds_unknown_rules_ledger_types_and_bad_params(registry):
         assert "indicator B1-1: ledger type 'organizational_life' is not contributed by any enabled plugin" in faults
         faults = registry.check_scheme(scheme, enabled=["target-table", "standard-ledgers"])
         assert "indicator B1-1: rule type 'ledger_target' is not contributed by any enabled plugin" in faults
+    reminding = scheme.model_copy(update={"meetings_reminder": scheme.meetings_reminder.model_copy(
+        update={"ledger_types": ["committee_meeting", "party_day"]})})
+    assert registry.check_scheme(reminding) == [
+        "三会一课提醒（meetings_reminder）：已启用的插件都不提供台账类型 'party_day'"]
 
 
 class Twin:
