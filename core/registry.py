@@ -312,8 +312,9 @@ class Registry:
                 faults.append(tr(f"指标 {spec.code}：未知的测评来源 {'、'.join(unknown)}（可用：{'、'.join(sorted(KNOWN_SOURCES))}）",
                                  f"indicator {spec.code}: unknown rating source(s) {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(KNOWN_SOURCES))})"))
-        reminder = scheme.meetings_reminder
-        for ledger_type in (reminder.ledger_types if reminder else ()):
+        reminder = scheme.meetings_reminder  # as the scheme gives it (its default asks for the types it finds)
+        given = reminder.ledger_types if reminder and "meetings_reminder" in scheme.model_fields_set else ()
+        for ledger_type in given:
             if ledger_type not in ledgers:
                 faults.append(tr(f"三会一课提醒（meetings_reminder）：已启用的插件都不提供台账类型 {ledger_type!r}",
                                  f"meetings_reminder: ledger type {ledger_type!r} is not contributed by any enabled "

@@ -207,7 +207,8 @@ class CalendarEntry(_Strict):
 class MeetingsReminder(_Strict):
     """三会一课提醒: from ``by_day`` of each month, a branch with none of a ``ledger_types`` entry recorded in the
     month is reminded (its secretary), once a month for all it lacks. The types are the ledger types' codes (台账类型,
-    ``bastion ledger types``); the defaults are the monthly 支委会 and 主题党日."""
+    ``bastion ledger types``); the defaults are the monthly 支委会 and 主题党日. Only the types the tenant's plugins
+    provide are asked for; types a scheme names that no enabled plugin provides are a fault of the scheme."""
 
     by_day: int = Field(default=25, ge=1, le=28, description="The day of the month the reminder goes out (1–28).")
     ledger_types: list[str] = Field(default_factory=lambda: ["committee_meeting", "theme_party_day"], min_length=1,

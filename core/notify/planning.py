@@ -138,9 +138,11 @@ def _meetings(conn: Connection, registry: Registry, tenant_id: int, day: date) -
     rule = _meetings_rule(conn, tenant_id, day.year)
     if rule is None or day.day < rule.by_day:
         return []
-    types = {code: c.item for code, c in registry.ledger_types().items()}
-    names = {code: (types[code].name, types[code].name_en or types[code].name) if code in types else (code, code)
-             for code in rule.ledger_types}
+    types = {code: c.item for code, c in registry.ledger_types(enabled_plugins(conn, tenant_id)).items()}
+    names = {code: (types[code].name, types[code].name_en or types[code].name)
+             for code in rule.ledger_types if code in types}  # a type the tenant cannot record is not asked for
+    if not names:
+        return []
     first = day.replace(day=1)
     o, le = Organization.__table__.c, LedgerEntry.__table__.c
     held = {(org, kind) for org, kind in conn.execute(

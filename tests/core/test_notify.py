@@ -328,6 +328,12 @@ def test_the_scheme_says_when_and_for_which_meetings_a_branch_is_reminded(engine
     _plan(engine, registry, tenant, date(2026, 9, 28))  # the scheme asks for no such reminder
     _plan(engine, registry, tenant, date(2027, 1, 28))  # 2027 has no cycle: not assessed, not reminded
     assert len(_rows(engine, event="meetings_missing")) == 1
+    with transaction(engine) as session:  # the default reminder, in a tenant whose plugins record no meetings
+        frozen = session.get(Cycle, cycle.id)
+        frozen.scheme = {k: v for k, v in frozen.scheme.items() if k != "meetings_reminder"}
+        session.delete(session.get(TenantPlugin, (tenant.id, "standard-ledgers")))
+    _plan(engine, registry, tenant, date(2026, 10, 26))
+    assert len(_rows(engine, event="meetings_missing")) == 1  # nothing asked that cannot be recorded
 
 
 def test_a_channel_s_secret_is_sealed_at_rest_and_opened_only_to_send(engine, tenant, office, with_robot, monkeypatch):
