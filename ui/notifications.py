@@ -75,12 +75,13 @@ def channel_form(who: Principal, registry, settable: list[dict[str, Any]]) -> No
             now = current["settings"].get(field)
             default = None if spec.default is PydanticUndefined else spec.default
             choices = typing.get_args(spec.annotation) if typing.get_origin(spec.annotation) is typing.Literal else ()
+            shown = now if now is not None else default
             if choices:
-                value = st.selectbox(label, choices, index=choices.index(now if now in choices else default),
+                value = st.selectbox(label, choices, index=choices.index(shown) if shown in choices else 0,
                                      help=spec.description, key=f"channel_{name}_{field}")
             else:
-                value = st.text_input(label, value="" if now is None and default is None else str(now or default),
-                                      help=spec.description, key=f"channel_{name}_{field}")
+                value = st.text_input(label, value="" if shown is None else str(shown), help=spec.description,
+                                      key=f"channel_{name}_{field}")
             if str(value).strip():
                 given[field] = str(value).strip()
         events = st.multiselect(tr("通知事项（不选则全部）", "Events (none: all)"), list(EVENTS),

@@ -413,9 +413,12 @@ def render() -> None:
         names.append(tr(standing.name, "Standing"))
     names += [tr("党员", "Members"), tr("职责与清单", "Duties and list")]
     tabs = st.tabs(names, key="ws_tabs", on_change="rerun")  # kept by the server: the same tab after a save's rerun
-    shows = [lambda: show_progress(who, cycle, org),
-             lambda: (ledger_form(who, cycle, org), ledger_list(who, cycle, org)),
-             lambda: self_assessment(who, cycle, org), lambda: notices(who, org), lambda: branch_results(who, org)]
+    def ledgers() -> None:
+        ledger_form(who, cycle, org)
+        ledger_list(who, cycle, org)
+
+    shows = [lambda: show_progress(who, cycle, org), ledgers, lambda: self_assessment(who, cycle, org),
+             lambda: notices(who, org), lambda: branch_results(who, org)]
     if standing is not None:
         shows.append(lambda: branch_standing(who, org, standing))
     shows += [lambda: branch_members(who, org["code"], org["id"]), lambda: duties_tab(who, cycle, org)]
@@ -423,5 +426,6 @@ def render() -> None:
         if tab.open:  # only the tab in view runs: a rerun does the work of one
             with tab:
                 show()
+
 
 render()
