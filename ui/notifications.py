@@ -17,6 +17,7 @@ from bastion.core.access import Forbidden, Principal
 from bastion.core.db import transaction
 from bastion.core.models import Tenant
 from bastion.core.notify.events import EVENTS
+from bastion.core.notify.secret_settings import secret_fields
 from bastion.core.tenants import enabled_plugins
 from bastion.core.words import NOTIFICATION_STATE, word
 from bastion.ui import context
@@ -70,8 +71,16 @@ def channel_form(who: Principal, registry, settable: list[dict[str, Any]]) -> No
     with st.form(f"channel_{name}"):
         on = st.checkbox(tr("开启", "On"), value=current["enabled"], key=f"channel_{name}_on")
         given: dict[str, str] = {}
+        hidden = secret_fields(item.Settings)
         for field, spec in item.Settings.model_fields.items():
             label = spec.title or field
+            if field in hidden:  # a secret setting: typed to change, never shown
+                value = st.text_input(label + (tr("（已设置，留空则不变）", " (set; blank: unchanged)")
+                                               if field in current["settings"] else ""),
+                                      type="password", help=spec.description, key=f"channel_{name}_{field}")
+                if value.strip():
+                    given[field] = value.strip()
+                continue
             now = current["settings"].get(field)
             default = None if spec.default is PydanticUndefined else spec.default
             choices = typing.get_args(spec.annotation) if typing.get_origin(spec.annotation) is typing.Literal else ()
@@ -99,7 +108,8 @@ def channel_form(who: Principal, registry, settable: list[dict[str, Any]]) -> No
             with transaction(context.engine()) as session:
                 admin.set_channel(session, who, registry, name, settings=given, events=events,
                                   secret=secret or None, clear_secret=clear, enabled=on)
-            del st.session_state[f"channel_{name}_secret"]  # saved: not sent back to the browser with the page
+            for key in (f"channel_{name}_secret", *(f"channel_{name}_{field}" for field in hidden)):
+                del st.session_state[key]  # saved: not sent back to the browser with the page
         attempt(save, tr(f"已保存渠道 {current['label']}：{'开启' if on else '关闭'}。",
                          f"Channel {current['label']} saved: {'on' if on else 'off'}."))
 

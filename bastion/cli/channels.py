@@ -57,6 +57,9 @@ def channels_set(
     channel: Annotated[str, typer.Argument(help="The channel: email, wecom, dingtalk …")],
     setting: Annotated[list[str] | None, typer.Option(
         "--setting", "-s", help="A setting as name=value (repeat); given, they replace the channel's settings.")] = None,
+    setting_env: Annotated[list[str] | None, typer.Option(
+        "--setting-env", help="A secret setting (an access token …) as name=VARIABLE: its value read from that "
+                              "environment variable, never typed on the line (repeat).")] = None,
     event: Annotated[list[str] | None, typer.Option(
         "--event", "-e", help="An event the channel carries (repeat); none given: as before (at first, all).")] = None,
     all_events: Annotated[bool, typer.Option("--all-events", help="The channel carries every event.")] = False,
@@ -73,12 +76,17 @@ def channels_set(
         secret = os.environ.get(secret_env)
         if not secret:
             raise BadValue(tr(f"环境变量 {secret_env} 未设置或为空", f"the environment variable {secret_env} is not set"))
+    given = _settings(setting) if setting else {}
+    for name, variable in _settings(setting_env or []).items():
+        if not os.environ.get(variable):
+            raise BadValue(tr(f"环境变量 {variable} 未设置或为空", f"the environment variable {variable} is not set"))
+        given[name] = os.environ[variable]
     store = engine()
     t = lookup_tenant(store, tenant)
     with db.transaction(store) as session:
         row = notify_settings.set_channel(
             session, registry(), t, channel, actor=current_actor(),
-            settings=_settings(setting) if setting else None, events=[] if all_events else (event or None),
+            settings=given if (setting or setting_env) else None, events=[] if all_events else (event or None),
             secret=secret, clear_secret=clear_secret, enabled=not off)
         state = row.enabled
     out.print(tr(f"{t.code} 的渠道 {channel}：{'开启' if state else '关闭'}",

@@ -314,6 +314,9 @@ ZH: dict[str, str] = {
     "The channel: email, wecom, dingtalk …": "渠道：email（电子邮件）、wecom（企业微信群机器人）、dingtalk（钉钉群机器人）等。",
     "A setting as name=value (repeat); given, they replace the channel's settings.":
         "设置项，写作 名称=值（可重复）；给出时替换该渠道原有的全部设置。",
+    "A secret setting (an access token …) as name=VARIABLE: its value read from that environment variable, never "
+    "typed on the line (repeat).":
+        "秘密设置项（如 access_token），写作 名称=环境变量名：其值从该环境变量读取，不在命令行中输入（可重复）。",
     "An event the channel carries (repeat); none given: as before (at first, all).":
         "该渠道发送的通知事项（可重复）；不给出时保持原样（初次设置时为全部）。",
     "The channel carries every event.": "该渠道发送全部通知事项。",

@@ -40,6 +40,7 @@ from ..registry import Registry
 from ..sealed import unseal
 from ..tenants import enabled_plugins
 from .outbox import INBOX, utc
+from .secret_settings import opened, secret_fields
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6))
 TRIES = len(BACKOFF) + 1  # the first try and one after each backoff
@@ -210,7 +211,9 @@ def _send(contribution, setting: ChannelSetting | None, people: dict[int, User],
         return tr("渠道未启用或其插件未启用", "the channel or its plugin is not enabled")
     channel = contribution.item
     try:
-        options = channel.Settings.model_validate(setting.settings or {})
+        options = channel.Settings.model_validate(opened(setting.settings or {}, secret_fields(channel.Settings)))
+    except BastionError as exc:  # a secret setting sealed under another key
+        return str(exc)
     except ValidationError as exc:
         return tr(f"渠道设置无效：{exc.errors()[0]['msg']}", f"the channel's settings are invalid: "
                   f"{exc.errors()[0]['msg']}")

@@ -16,11 +16,12 @@ from ..i18n import tr
 from ..members.privacy import mask_email
 from ..models import ChannelSetting, Tenant, User, utcnow
 from ..registry import Registry
-from ..sealed import seal
+from ..sealed import PREFIX, seal, unseal
 from ..tenants import enabled_plugins
 from .delivery import check_quiet_hours
 from .events import EVENTS
 from .outbox import INBOX
+from .secret_settings import secret_fields, shown
 
 LOCALES = ("zh", "en")
 
@@ -47,15 +48,25 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     # each) take turns, the second updating what the first made (on SQLite the write lock already serialises them)
     session.exec(select(Tenant.id).where(Tenant.id == tenant.id).with_for_update())
     row = session.get(ChannelSetting, (tenant.id, channel))
-    old = None if row is None else {"enabled": row.enabled, "settings": row.settings, "events": row.events}
-    values = dict(row.settings if row is not None and settings is None else settings or {})
+    model = contribution.item.Settings
+    hidden = secret_fields(model)
+    before = dict(row.settings) if row is not None else {}
+    old = None if row is None else {"enabled": row.enabled, "settings": shown(before, hidden),
+                                    "events": row.events}
+    values = dict(before if settings is None else settings or {})
+    given = {name: str(values.pop(name)) for name in hidden if values.get(name) not in (None, "")
+             and not str(values[name]).startswith(PREFIX)}  # typed now: sealed below; blank: kept as it was
+    kept = {name: before[name] for name in hidden if name not in given and before.get(name)}
     try:
-        values = contribution.item.Settings.model_validate(values).model_dump(mode="json", exclude_unset=True)
+        checked = model.model_validate({**values, **given, **{name: unseal(v) for name, v in kept.items()}})
+        values = checked.model_dump(mode="json", exclude_unset=True, exclude=hidden)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or channel
         raise BadValue(tr(f"渠道 {channel} 的设置 {where}：{first['msg']}",
                           f"channel {channel}, setting {where}: {first['msg']}")) from None
+    values.update(kept)
+    values.update({name: seal(value) for name, value in given.items()})  # sealed at rest, as the secret is
     if row is None:
         row = ChannelSetting(tenant_id=tenant.id, channel=channel)
     row.enabled, row.settings = enabled, values
@@ -70,7 +81,7 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     session.add(row)
     session.flush()
     audit.record(session, tenant_id=tenant.id, actor=actor, action="update", entity="channel", entity_id=channel,
-                 old=old, new={"enabled": row.enabled, "settings": row.settings, "events": row.events,
+                 old=old, new={"enabled": row.enabled, "settings": shown(row.settings, hidden), "events": row.events,
                                "secret": said})
     return row
 
@@ -86,7 +97,8 @@ def read_channels(conn: Connection, registry: Registry, tenant_id: int) -> list[
     for name, contribution in sorted(registry.channels(enabled_plugins(conn, tenant_id)).items()):
         row = rows.get(name)
         found.append({"channel": name, "label": contribution.item.label, "addressed": contribution.item.addressed,
-                      "enabled": bool(row and row.enabled), "settings": dict(row.settings) if row else {},
+                      "enabled": bool(row and row.enabled),
+                      "settings": shown(dict(row.settings), secret_fields(contribution.item.Settings)) if row else {},
                       "events": list(row.events) if row else [], "secret": bool(row and row.secret),
                       "updated_by": row.updated_by if row else "", "updated_at": row.updated_at if row else None})
     return found

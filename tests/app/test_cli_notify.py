@@ -67,6 +67,12 @@ def test_channels_quiet_hours_and_addresses_are_set_checked_and_audited_without_
                 if c["channel"] == "wecom"]
     assert wecom["enabled"] and wecom["secret"] is True and wecom["events"] == ["notice_overdue"]
     assert "k-0123456789" not in bastion("channels", "list", *T).output
+    monkeypatch.setenv("DING_TOKEN", "tok-9876543210")
+    bastion("channels", "set", "dingtalk", *T, "--setting", "url=http://127.0.0.1:9/robot/send", "--setting-env",
+            "access_token=DING_TOKEN")
+    (ding,) = [c for c in json.loads(bastion("channels", "list", *T, "--format", "json").stdout)
+               if c["channel"] == "dingtalk"]
+    assert ding["settings"]["access_token"] == "***"  # a secret setting: never listed
     out = bastion("channels", "set", "wecom", *T, "--event", "no_such_event", ok=False)
     assert out.exit_code == 2 and "unknown events: no_such_event" in out.output
     out = bastion("tenant", "set", *T, "--quiet-hours", "25:00-07:00", ok=False)
@@ -77,8 +83,9 @@ def test_channels_quiet_hours_and_addresses_are_set_checked_and_audited_without_
     try:
         with Session(store) as session:
             trail = json.dumps([(e.old, e.new) for e in session.exec(select(AuditEvent)).all()], ensure_ascii=False)
-            stored = session.exec(select(ChannelSetting)).one()
+            stored = session.get(ChannelSetting, (session.exec(select(ChannelSetting.tenant_id)).first(), "wecom"))
     finally:
         store.dispose()
+    assert "tok-9876543210" not in trail
     assert unseal(stored.secret) == "k-0123456789" and "k-0123456789" not in stored.secret + trail  # sealed at rest
     assert "w***@example.cn" in trail and "wang.fang@example.cn" not in trail

@@ -175,3 +175,40 @@ def test_a_robot_is_posted_once_and_after_a_failure_on_the_next_try(engine, over
         timestamp = int(query["timestamp"][0])
         assert query["access_token"] == ["tok"]
         assert parse_qs(signature(secret, timestamp))["sign"] == query["sign"]  # signed with the secret (加签)
+
+
+def test_dingtalk_s_access_token_is_a_secret_setting_sealed_and_sent(engine, overdue, robot, monkeypatch):
+    """A setting the plugin types SecretStr: sealed at rest, shown and audited only as set, kept when left blank,
+    opened for the plugin to send."""
+    from bastion.core.models import AuditEvent
+    from bastion.core.notify import settings as notify_settings
+
+    monkeypatch.setenv("BASTION_SECRET_KEY", "the platform's key")
+    registry = _registry()
+    with transaction(engine) as session:
+        session.add(TenantPlugin(tenant_id=overdue.id, plugin="channels"))
+    with transaction(engine) as session:
+        notify_settings.set_channel(session, registry, session.get(Tenant, overdue.id), "dingtalk", actor="office",
+                                    settings={"url": f"{robot}/robot/send", "access_token": "tok-0123456789"},
+                                    secret="SECkey-0123456789")
+    with transaction(engine) as session:  # set again without the token: it is kept
+        notify_settings.set_channel(session, registry, session.get(Tenant, overdue.id), "dingtalk", actor="office",
+                                    settings={"url": f"{robot}/robot/send", "timeout": "5"})
+    with Session(engine) as session:
+        stored = session.get(ChannelSetting, (overdue.id, "dingtalk")).settings
+        trail = str([(e.old, e.new) for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "channel"))])
+    assert stored["access_token"].startswith("sealed:") and "tok-0123456789" not in str(stored) + trail
+    assert stored["timeout"] == 5.0
+    with engine.connect() as conn:
+        (listed,) = [c for c in notify_settings.read_channels(conn, registry, overdue.id) if c["channel"] == "dingtalk"]
+    assert listed["settings"]["access_token"] == "***"
+    with transaction(engine) as session:
+        planning.plan_day(session.connection(), registry, session.get(Tenant, overdue.id), OVERDUE)
+    with Session(engine) as session:
+        row = session.get(Tenant, overdue.id)
+    assert delivery.deliver(engine, registry, tenant=row, actor="test", now=at(OVERDUE)).failed == 0
+    assert _state(engine, "dingtalk") == [("sent", 1)]
+    path, _ = Robot.requests[-1]
+    query = parse_qs(urlparse(path).query)
+    assert query["access_token"] == ["tok-0123456789"] and parse_qs(
+        signature("SECkey-0123456789", int(query["timestamp"][0])))["sign"] == query["sign"]

@@ -19,6 +19,7 @@ from bastion.demo import DEMO_PASSWORD
 
 PAGE = "admin.py"
 SECRET = "SEC-d1ng-t4lk-5ecret"
+TOKEN = "tok-4cce55-t0ken"
 
 
 def _texts(at) -> str:
@@ -38,7 +39,8 @@ def test_the_office_sets_a_robot_with_its_secret_kept_out_of_sight(app, ui_engin
     assert list(channels["渠道"]) == ["站内通知", "钉钉群机器人", "电子邮件", "企业微信群机器人"]
     at.selectbox(key="channel_choice").select("dingtalk").run()
     at.checkbox(key="channel_dingtalk_on").check()
-    at.text_input(key="channel_dingtalk_url").input("http://127.0.0.1:9/robot/send?access_token=abc")
+    at.text_input(key="channel_dingtalk_url").input("http://127.0.0.1:9/robot/send")
+    at.text_input(key="channel_dingtalk_access_token").input(TOKEN)
     at.multiselect(key="channel_dingtalk_events").select("results_published").select("notice_overdue")
     at.text_input(key="channel_dingtalk_secret").input(SECRET)
     at.button(key="channel_dingtalk_save").click().run()
@@ -46,13 +48,17 @@ def test_the_office_sets_a_robot_with_its_secret_kept_out_of_sight(app, ui_engin
     assert any("已保存渠道 钉钉群机器人：开启" in s.value for s in at.success)
     shown = _table(at, "密钥").set_index("渠道").loc["钉钉群机器人"]
     assert shown["状态"] == "开启" and shown["密钥"] == "已设置" and shown["通知事项"] == "考核结果发布、整改逾期"
-    assert SECRET not in _texts(at)
+    assert SECRET not in _texts(at) and TOKEN not in _texts(at)  # neither sent back to the page
+    assert shown["设置"] == "url=http://127.0.0.1:9/robot/send，timeout=10.0，access_token=***"
     with Session(ui_engine) as session:
         row = session.get(ChannelSetting, (sample_db.tenant_id, "dingtalk"))
-        assert unseal(row.secret) == SECRET and SECRET not in row.secret and row.settings == {"url": "http://127.0.0.1:9/robot/send?access_token=abc",
-                                                "timeout": 10.0}
+        assert unseal(row.secret) == SECRET and SECRET not in row.secret
+        assert unseal(row.settings["access_token"]) == TOKEN and TOKEN not in str(row.settings)  # sealed at rest
+        assert {k: v for k, v in row.settings.items() if k != "access_token"} == {
+            "url": "http://127.0.0.1:9/robot/send", "timeout": 10.0}
         trail = session.exec(select(AuditEvent).where(AuditEvent.entity == "channel")).all()
     assert len(trail) == 1 and trail[0].actor == "admin" and SECRET not in str(trail[0].new)
+    assert TOKEN not in str(trail[0].new) and trail[0].new["settings"]["access_token"] == "***"
     assert trail[0].new["secret"] == "set"
     # a bad setting is refused, naming it, and nothing changes
     at.text_input(key="channel_dingtalk_timeout").input("-1")
