@@ -19,9 +19,12 @@ def secret_fields(model: type[BaseModel]) -> set[str]:
             if field.annotation is SecretStr or SecretStr in typing.get_args(field.annotation)}
 
 
+MASK = "***"  # a secret setting as shown; given back (a listing's settings set again), it means "kept"
+
+
 def shown(settings: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
     """A channel's settings as pages, listings and the audit trail show them: a secret setting only as set."""
-    return {name: ("***" if name in hidden else value) for name, value in settings.items() if value is not None}
+    return {name: (MASK if name in hidden else value) for name, value in settings.items() if value is not None}
 
 
 def opened(settings: dict[str, Any], hidden: set[str]) -> dict[str, Any]:

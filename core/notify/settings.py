@@ -21,7 +21,7 @@ from ..tenants import enabled_plugins
 from .delivery import check_quiet_hours
 from .events import EVENTS
 from .outbox import INBOX
-from .secret_settings import secret_fields, shown
+from .secret_settings import MASK, secret_fields, shown
 
 LOCALES = ("zh", "en")
 
@@ -54,8 +54,8 @@ def set_channel(session: Session, registry: Registry, tenant: Tenant, channel: s
     old = None if row is None else {"enabled": row.enabled, "settings": shown(before, hidden),
                                     "events": row.events}
     values = dict(before if settings is None else settings or {})
-    given = {name: str(values.pop(name)) for name in hidden if values.get(name) not in (None, "")
-             and not str(values[name]).startswith(PREFIX)}  # typed now: sealed below; blank: kept as it was
+    given = {name: str(values.pop(name)) for name in hidden if values.get(name) not in (None, "", MASK)
+             and not str(values[name]).startswith(PREFIX)}  # typed now: sealed below; blank or ***: kept as it was
     kept = {name: before[name] for name in hidden if name not in given and before.get(name)}
     try:
         checked = model.model_validate({**values, **given, **{name: unseal(v) for name, v in kept.items()}})

@@ -191,9 +191,9 @@ def test_dingtalk_s_access_token_is_a_secret_setting_sealed_and_sent(engine, ove
         notify_settings.set_channel(session, registry, session.get(Tenant, overdue.id), "dingtalk", actor="office",
                                     settings={"url": f"{robot}/robot/send", "access_token": "tok-0123456789"},
                                     secret="SECkey-0123456789")
-    with transaction(engine) as session:  # set again without the token: it is kept
+    with transaction(engine) as session:  # set again with the token as listed (***): it is kept
         notify_settings.set_channel(session, registry, session.get(Tenant, overdue.id), "dingtalk", actor="office",
-                                    settings={"url": f"{robot}/robot/send", "timeout": "5"})
+                                    settings={"url": f"{robot}/robot/send", "timeout": "5", "access_token": "***"})
     with Session(engine) as session:
         stored = session.get(ChannelSetting, (overdue.id, "dingtalk")).settings
         trail = str([(e.old, e.new) for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "channel"))])
